@@ -1,0 +1,93 @@
+"""Data commands: ``convert``, ``info``, ``data download``, ``generate``."""
+from __future__ import annotations
+
+import json
+import logging
+
+from .. import io
+from ..comm import world
+from ..io import download, formats, synthetic
+
+log = logging.getLogger("hpcrec")
+
+
+def register(sub) -> None:
+    p = sub.add_parser("convert", help="convert a text data file (or MovieLens folder) to hpcrec HDF5")
+    p.add_argument("input", help="input file or folder")
+    p.add_argument("-o", "--output", required=True, help="output .h5 file")
+    p.add_argument("--format", choices=[f for f in formats.FORMATS if f != "hdf5"],
+                   help="input format (default: inferred from the name)")
+    p.set_defaults(func=cmd_convert)
+
+    p = sub.add_parser("info", help="summarise a data file (HDF5 or text)")
+    p.add_argument("input")
+    p.add_argument("--json", action="store_true", help="one JSON object on stdout")
+    p.set_defaults(func=cmd_info)
+
+    p = sub.add_parser("data", help="fetch public data sets")
+    dsub = p.add_subparsers(dest="data_command", required=True, metavar="ACTION")
+    d = dsub.add_parser("download", help="download and verify a MovieLens data set")
+    d.add_argument("name", choices=sorted(download.DATASETS) + sorted(download.ALIASES))
+    d.add_argument("--dir", default="data", help="target folder (default: ./data)")
+    d.set_defaults(func=cmd_download)
+
+    p = sub.add_parser("generate", help="write a seeded synthetic data set to HDF5 (streamed in chunks)")
+    p.add_argument("kind", choices=["transactions", "ratings"])
+    p.add_argument("-o", "--output", required=True)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--rows", type=int, help="transactions, or users (default 100000 / 943)")
+    p.add_argument("--items", type=int, help="distinct items (default 1000 / 1682)")
+    p.add_argument("--nnz", type=int, default=100_000, help="ratings (ratings only)")
+    p.add_argument("--avg-len", type=float, default=10.0, help="mean transaction length (T)")
+    p.add_argument("--pattern-len", type=float, default=4.0, help="mean pattern length (I)")
+    p.add_argument("--patterns", type=int, default=2000, help="number of patterns (L)")
+    p.set_defaults(func=cmd_generate)
+
+
+def cmd_convert(args) -> int:
+    comm = world()
+    with comm.collective_errors():
+        data = formats.load_any(args.input, args.format) if comm.is_root else None
+        if comm.is_root:
+            io.write_h5(data, args.output)
+    if comm.is_root:
+        log.info("wrote %s", args.output)
+    return 0
+
+
+def cmd_info(args) -> int:
+    comm = world()
+    with comm.collective_errors():
+        info = formats.describe(args.input) if comm.is_root else None
+    if comm.is_root:
+        if args.json:
+            print(json.dumps(info))
+        else:
+            for key, value in info.items():
+                print(f"{key:>18}: {value}")
+    return 0
+
+
+def cmd_download(args) -> int:
+    comm = world()
+    with comm.collective_errors():
+        folder = download.download(args.name, args.dir) if comm.is_root else None
+    if comm.is_root:
+        print(folder)
+    return 0
+
+
+def cmd_generate(args) -> int:
+    comm = world()
+    with comm.collective_errors():
+        if comm.is_root:
+            if args.kind == "transactions":
+                synthetic.write_transactions_h5(args.output, args.rows or 100_000, args.seed,
+                                                args.items or 1000, args.avg_len,
+                                                args.pattern_len, args.patterns)
+            else:
+                synthetic.write_ratings_h5(args.output, args.rows or 943, args.items or 1682,
+                                           args.nnz, args.seed)
+    if comm.is_root:
+        log.info("wrote %s", args.output)
+    return 0

@@ -1,0 +1,297 @@
+"""The communicator: ranks, buffer collectives, data decomposition, abort-on-error.
+
+This is the only module that imports mpi4py. Everything else talks to a :class:`Comm`,
+which wraps an MPI communicator or, where mpi4py/MPI is unavailable or disabled with
+``HPCREC_NO_MPI=1``, stands in for a single process, so every API works in a plain
+``python`` session. Numbers travel through the upper-case (buffer) calls on contiguous
+NumPy arrays; messages beyond 2**30 elements are split, so large counts never fail silently.
+Owns no knowledge of itemsets or ratings.
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+import time
+from functools import lru_cache
+
+import numpy as np
+
+from .errors import HpcrecError
+
+_MAX_MSG = 1 << 30  # elements per buffer call: far below the 2**31 int-count limit of MPI < 4
+
+
+def chunk(n: int, rank: int, size: int) -> tuple[int, int]:
+    """Half-open range [start, stop) of ``n`` items owned by ``rank``; the first n % size ranks get one more."""
+    if size <= 0 or not 0 <= rank < size:
+        raise ValueError(f"invalid rank {rank} of size {size}")
+    base, extra = divmod(int(n), size)
+    start = rank * base + min(rank, extra)
+    return start, start + base + (1 if rank < extra else 0)
+
+
+def weighted_bounds(cumulative: np.ndarray, size: int) -> np.ndarray:
+    """Split points (size + 1 row indices) that balance a non-decreasing cumulative weight.
+
+    ``cumulative`` is e.g. a CSR ``indptr``: rank r then owns rows ``bounds[r]:bounds[r+1]``,
+    each with about the same number of non-zeros. Monotone, so ranks never overlap.
+    """
+    cumulative = np.asarray(cumulative)
+    n = len(cumulative) - 1
+    total = int(cumulative[-1]) if n >= 0 else 0
+    if n <= 0 or total == 0:
+        return np.array([chunk(n, r, size)[0] for r in range(size)] + [max(n, 0)], dtype=np.int64)
+    targets = (np.arange(1, size, dtype=np.float64) * total) / size
+    inner = np.searchsorted(cumulative, targets, side="left").astype(np.int64)
+    bounds = np.concatenate(([0], np.clip(inner, 0, n), [n])).astype(np.int64)
+    return np.maximum.accumulate(bounds)
+
+
+class RankFailed(HpcrecError):
+    """Raised on every rank when some rank failed inside :meth:`Comm.collective_errors`."""
+
+
+class Comm:
+    """A communicator: an mpi4py one, or a serial stand-in when ``mpi`` is None."""
+
+    def __init__(self, mpi_comm=None):
+        self._c = mpi_comm
+        self.rank = mpi_comm.Get_rank() if mpi_comm is not None else 0
+        self.size = mpi_comm.Get_size() if mpi_comm is not None else 1
+        self.comm_seconds = 0.0  # time spent inside collectives, read by the timing records
+        self.comm_bytes = 0      # bytes this rank contributed to collectives
+        self._local = None
+
+    # -- topology ---------------------------------------------------------------
+    @property
+    def is_root(self) -> bool:
+        return self.rank == 0
+
+    @property
+    def mpi(self):
+        """The wrapped mpi4py communicator (None when serial)."""
+        return self._c
+
+    def _local_comm(self):
+        if self._local is None:
+            from mpi4py import MPI
+            self._local = self._c.Split_type(MPI.COMM_TYPE_SHARED, key=self.rank)
+        return self._local
+
+    @property
+    def local_rank(self) -> int:
+        """Rank among the ranks on this node (from a shared-memory split, not rank arithmetic)."""
+        return 0 if self._c is None or self.size == 1 else self._local_comm().Get_rank()
+
+    @property
+    def local_size(self) -> int:
+        return 1 if self._c is None or self.size == 1 else self._local_comm().Get_size()
+
+    def chunk(self, n: int) -> tuple[int, int]:
+        return chunk(n, self.rank, self.size)
+
+    # -- collectives on arrays --------------------------------------------------
+    @contextlib.contextmanager
+    def _timed(self, nbytes: int):
+        t0 = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.comm_seconds += time.perf_counter() - t0
+            self.comm_bytes += int(nbytes)
+
+    def allreduce(self, arr: np.ndarray, op: str = "sum") -> np.ndarray:
+        """In-place element-wise reduction of a contiguous array over all ranks; returns it."""
+        if not arr.flags.c_contiguous:
+            raise ValueError("allreduce needs a C-contiguous array")
+        if self.size == 1:
+            return arr
+        from mpi4py import MPI
+        mpi_op = {"sum": MPI.SUM, "max": MPI.MAX, "min": MPI.MIN, "lor": MPI.LOR}[op]
+        flat = arr.reshape(-1)
+        with self._timed(arr.nbytes):
+            for s in range(0, flat.size, _MAX_MSG):
+                self._c.Allreduce(MPI.IN_PLACE, flat[s:s + _MAX_MSG], op=mpi_op)
+        return arr
+
+    def allreduce_scalar(self, value, op: str = "sum"):
+        """Reduce one number (int or float) over all ranks."""
+        dtype = np.int64 if isinstance(value, (int, np.integer, bool)) else np.float64
+        return self.allreduce(np.array([value], dtype=dtype), op)[0].item()
+
+    def bcast(self, arr: np.ndarray, root: int = 0) -> np.ndarray:
+        """In-place broadcast of a contiguous array from ``root``; shape and dtype must agree."""
+        if self.size == 1:
+            return arr
+        flat = arr.reshape(-1)
+        with self._timed(arr.nbytes if self.rank == root else 0):
+            for s in range(0, flat.size, _MAX_MSG):
+                self._c.Bcast(flat[s:s + _MAX_MSG], root=root)
+        return arr
+
+    def allgatherv(self, arr: np.ndarray) -> np.ndarray:
+        """Concatenate every rank's 1-D array (rank order) on all ranks."""
+        arr = np.ascontiguousarray(arr)
+        if self.size == 1:
+            return arr.copy()
+        counts = self.allgather_counts(arr.size)
+        out = np.empty(int(counts.sum()), dtype=arr.dtype)
+        if counts.max(initial=0) > _MAX_MSG or counts.sum() > _MAX_MSG:
+            # Large: a broadcast per rank, itself split into bounded messages.
+            displ = np.concatenate(([0], np.cumsum(counts)))
+            for r in range(self.size):
+                piece = out[displ[r]:displ[r + 1]]
+                if r == self.rank:
+                    piece[...] = arr
+                self.bcast(piece, root=r)
+            return out
+        from mpi4py import MPI
+        displ = np.concatenate(([0], np.cumsum(counts)[:-1]))
+        mtype = MPI._typedict[arr.dtype.char]
+        with self._timed(arr.nbytes):
+            self._c.Allgatherv(arr, [out, counts, displ, mtype])
+        return out
+
+    def allgather_counts(self, n: int) -> np.ndarray:
+        """Every rank's integer ``n`` as an int64 array of length size."""
+        if self.size == 1:
+            return np.array([n], dtype=np.int64)
+        out = np.empty(self.size, dtype=np.int64)
+        with self._timed(8):
+            self._c.Allgather(np.array([n], dtype=np.int64), out)
+        return out
+
+    def alltoallv(self, send: np.ndarray, sendcounts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Personalised exchange: ``send`` holds the blocks for ranks 0..size-1 back to back.
+
+        Returns (received array, counts received from each rank). Counts and
+        displacements are computed here, from ``sendcounts`` alone.
+        """
+        send = np.ascontiguousarray(send)
+        sendcounts = np.asarray(sendcounts, dtype=np.int64)
+        if len(sendcounts) != self.size or sendcounts.sum() != send.size:
+            raise ValueError("sendcounts must have one entry per rank and sum to len(send)")
+        if self.size == 1:
+            return send.copy(), sendcounts.copy()
+        recvcounts = np.empty(self.size, dtype=np.int64)
+        with self._timed(8 * self.size):
+            self._c.Alltoall(sendcounts, recvcounts)
+        recv = np.empty(int(recvcounts.sum()), dtype=send.dtype)
+        if max(sendcounts.sum(), recvcounts.sum()) > _MAX_MSG:
+            raise HpcrecError("alltoallv message over 2**30 elements on one rank: use more ranks")
+        from mpi4py import MPI
+        sdispl = np.concatenate(([0], np.cumsum(sendcounts)[:-1]))
+        rdispl = np.concatenate(([0], np.cumsum(recvcounts)[:-1]))
+        mtype = MPI._typedict[send.dtype.char]
+        with self._timed(send.nbytes):
+            self._c.Alltoallv([send, sendcounts, sdispl, mtype], [recv, recvcounts, rdispl, mtype])
+        return recv, recvcounts
+
+    # -- small Python objects (metadata only: pickled) --------------------------
+    def bcast_obj(self, obj, root: int = 0):
+        return obj if self.size == 1 else self._c.bcast(obj, root=root)
+
+    def gather_obj(self, obj, root: int = 0):
+        return [obj] if self.size == 1 else self._c.gather(obj, root=root)
+
+    def allgather_obj(self, obj):
+        return [obj] if self.size == 1 else self._c.allgather(obj)
+
+    def barrier(self) -> None:
+        if self.size > 1:
+            self._c.Barrier()
+
+    # -- failure handling -------------------------------------------------------
+    @contextlib.contextmanager
+    def collective_errors(self):
+        """Run a local phase on every rank; if any rank raises, all ranks raise together.
+
+        The lowest failing rank's message is re-raised everywhere as :class:`RankFailed`
+        (so it is printed once, by rank 0), and no rank is left waiting in a later
+        collective. Keep collectives out of the body: a rank failing there would strand them.
+        """
+        error = None
+        try:
+            yield
+        except Exception as exc:  # noqa: BLE001 - re-raised below on every rank
+            error = exc
+        if self.size == 1:
+            if error is not None:
+                raise error
+            return
+        flags = self.allgather_counts(0 if error is None else 1)
+        if not flags.any():
+            return
+        first = int(np.flatnonzero(flags)[0])
+        message = self.bcast_obj(describe_error(error) if self.rank == first else None, root=first)
+        raise RankFailed(f"rank {first}: {message}") from error
+
+    def abort(self, code: int = 1) -> None:
+        """End the whole job now (every rank), with exit status ``code``."""
+        sys.stdout.flush()
+        sys.stderr.flush()
+        if self._c is not None and self.size > 1:
+            self._c.Abort(code)
+        os._exit(code)
+
+
+def describe_error(exc: BaseException) -> str:
+    """One line for a user: the message of an hpcrec error, else 'Type: message'."""
+    text = str(exc).strip().splitlines()
+    text = text[0] if text else ""
+    if isinstance(exc, HpcrecError):
+        return text or type(exc).__name__
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+@lru_cache(maxsize=1)
+def world() -> Comm:
+    """The job's communicator (COMM_WORLD), or a serial stand-in without MPI.
+
+    With ``HPCREC_EXPECT_RANKS`` set (test runners and jobscripts do), a size mismatch
+    (e.g. a launcher of one MPI starting mpi4py built against another, which gives
+    size-1 singletons) is an error rather than silently wrong results.
+    """
+    if os.environ.get("HPCREC_NO_MPI") == "1":
+        comm = Comm(None)
+    else:
+        try:
+            from mpi4py import MPI
+        except ImportError:
+            comm = Comm(None)
+        else:
+            comm = Comm(MPI.COMM_WORLD)
+    expected = os.environ.get("HPCREC_EXPECT_RANKS")
+    if expected and expected.isdigit() and int(expected) != comm.size:
+        raise HpcrecError(
+            f"started with {comm.size} MPI rank(s) but HPCREC_EXPECT_RANKS={expected}: "
+            "is mpi4py built against the MPI whose launcher started this job?")
+    return comm
+
+
+def serial() -> Comm:
+    """A single-process communicator, for running an algorithm on one rank's data only."""
+    return Comm(None)
+
+
+def resolve(comm: Comm | None) -> Comm:
+    """The given communicator, or the job's world communicator."""
+    return world() if comm is None else comm
+
+
+def fault_point(phase: str, comm: Comm | None = None) -> None:
+    """Fault injection for resilience tests: ``HPCREC_FAIL=RANK:PHASE[:kill]``.
+
+    Rank RANK raises (or SIGKILLs itself with ``:kill``) when it reaches ``phase``.
+    """
+    spec = os.environ.get("HPCREC_FAIL")
+    if not spec:
+        return
+    parts = spec.split(":")
+    if len(parts) < 2 or parts[1] != phase or resolve(comm).rank != int(parts[0]):
+        return
+    if len(parts) > 2 and parts[2] == "kill":
+        import signal
+        os.kill(os.getpid(), signal.SIGKILL)
+    raise RuntimeError(f"injected failure at phase '{phase}'")

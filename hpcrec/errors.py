@@ -1,0 +1,17 @@
+"""Errors a user is meant to read: the CLI prints them as one line and exits non-zero."""
+
+
+class HpcrecError(Exception):
+    """Base of every error hpcrec raises on purpose (bad input, bad arguments, limits)."""
+
+
+class InputError(HpcrecError, ValueError):
+    """An input file or object is missing, malformed or inconsistent."""
+
+
+class MemoryBudgetError(HpcrecError, MemoryError):
+    """A structure would exceed the configured share of this node's memory."""
+
+
+class DeviceError(HpcrecError, RuntimeError):
+    """The requested compute device (GPU) is not usable here."""

@@ -1,0 +1,169 @@
+"""One entry point per data kind: any supported source in, this rank's slice out.
+
+``load_transactions`` and ``load_ratings`` accept an HDF5 path (each rank reads only its
+slice), a text file in a known format (parsed in memory, then sliced), or an in-memory
+object (list, DataFrame, arrays). ``detect_format`` infers a text format from the name.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import h5py
+
+from ..comm import Comm, resolve
+from ..errors import InputError
+from . import hdf5, ratings, transactions
+from .ratings import Ratings
+from .transactions import Transactions
+
+TRANSACTION_FORMATS = {
+    "baskets-csv": transactions.read_baskets_csv,
+    "fimi": transactions.read_fimi,
+    "onehot-csv": transactions.read_onehot_csv,
+}
+RATING_FORMATS = {
+    "movielens": None,  # dispatched on the file name below
+    "ratings-csv": ratings.read_ratings_csv,
+}
+FORMATS = (*TRANSACTION_FORMATS, *RATING_FORMATS, "hdf5")
+
+
+def detect_format(path) -> str:
+    """The format of ``path`` from its name (and, for ``.dat``, its first line)."""
+    p = Path(path)
+    name = p.name.lower()
+    if not p.exists():
+        raise InputError(f"no such file or folder: {p}")
+    if p.is_dir():
+        if (p / "u.data").exists() or (p / "ratings.dat").exists() or (p / "ratings.csv").exists():
+            return "movielens"
+        raise InputError(f"{p}: a folder with no MovieLens ratings (u.data, ratings.dat or ratings.csv)")
+    if hdf5.is_hdf5(p) or name.endswith((".h5", ".hdf5")):
+        return "hdf5"
+    if name == "u.data" or (name.startswith("u") and name.endswith((".base", ".test"))) \
+            or name == "ratings.dat" or (name == "ratings.csv" and (p.parent / "movies.csv").exists()):
+        return "movielens"
+    if name.endswith(".dat"):
+        return "fimi"
+    if name.endswith(".csv"):
+        first = p.open("rb").readline().decode("utf-8", "replace").strip().lower()
+        cells = [c.strip() for c in first.split(",")]
+        if cells[:3] in (["user", "item", "rating"], ["userid", "itemid", "rating"],
+                         ["userid", "movieid", "rating"]):
+            return "ratings-csv"
+        return "baskets-csv"
+    raise InputError(f"{p}: cannot tell the format from the name; give --format "
+                     f"({', '.join(FORMATS)})")
+
+
+def kind_of(path, fmt: str | None = None) -> str:
+    """``transactions`` or ``ratings`` for a path (and optional explicit format)."""
+    fmt = fmt or detect_format(path)
+    if fmt == "hdf5":
+        with hdf5.open_checked(path, ("transactions", "ratings")) as fh:
+            return hdf5.attr_str(fh.attrs["hpcrec_kind"])
+    return "transactions" if fmt in TRANSACTION_FORMATS else "ratings"
+
+
+def _check_format(fmt: str) -> str:
+    if fmt not in FORMATS:
+        raise InputError(f"unknown format {fmt!r}: choose one of {', '.join(FORMATS)}")
+    return fmt
+
+
+def read_movielens(path) -> Ratings:
+    p = Path(path)
+    name = p.name.lower()
+    if p.is_dir():
+        for candidate, reader in (("u.data", ratings.read_ml100k), ("ratings.dat", ratings.read_ml1m),
+                                  ("ratings.csv", ratings.read_ml_csv)):
+            if (p / candidate).exists():
+                return reader(p / candidate)
+    if name == "ratings.dat":
+        return ratings.read_ml1m(p)
+    if name.endswith(".csv"):
+        return ratings.read_ml_csv(p)
+    return ratings.read_ml100k(p)
+
+
+def load_transactions(source, comm: Comm | None = None, fmt: str | None = None,
+                      partition: bool = True) -> Transactions:
+    """This rank's slice of transactions from a path, list of lists, DataFrame or Transactions."""
+    comm = resolve(comm)
+    if isinstance(source, Transactions):
+        whole = source
+    elif isinstance(source, (str, Path)):
+        fmt = _check_format(fmt or detect_format(source))
+        if fmt == "hdf5":
+            return transactions.read_h5(source, comm, partition)
+        if fmt not in TRANSACTION_FORMATS:
+            raise InputError(f"{source}: holds ratings ({fmt}), not transactions")
+        whole = TRANSACTION_FORMATS[fmt](source)
+    elif hasattr(source, "columns") and hasattr(source, "dtypes"):
+        whole = transactions.from_onehot(source)
+    else:
+        try:
+            whole = transactions.from_lists(source)
+        except TypeError:
+            raise InputError(f"cannot read transactions from a {type(source).__name__}") from None
+    return whole.partition(comm) if partition else whole
+
+
+def load_ratings(source, comm: Comm | None = None, fmt: str | None = None,
+                 partition: bool = True) -> Ratings:
+    """This rank's share of ratings from a path, DataFrame, (users, items, ratings) or Ratings."""
+    comm = resolve(comm)
+    if isinstance(source, Ratings):
+        whole = source
+    elif isinstance(source, (str, Path)):
+        fmt = _check_format(fmt or detect_format(source))
+        if fmt == "hdf5":
+            return ratings.read_h5(source, comm, partition)
+        if fmt in TRANSACTION_FORMATS:
+            raise InputError(f"{source}: holds transactions ({fmt}), not ratings")
+        whole = read_movielens(source) if fmt == "movielens" else RATING_FORMATS[fmt](source)
+    elif hasattr(source, "columns"):
+        whole = ratings.from_frame(source)
+    elif isinstance(source, tuple) and len(source) in (3, 4):
+        whole = ratings.from_arrays(*source)
+    else:
+        raise InputError(f"cannot read ratings from a {type(source).__name__}")
+    return whole.partition(comm) if partition else whole
+
+
+def load_any(path, fmt: str | None = None):
+    """The whole data set at ``path`` (transactions or ratings), unpartitioned."""
+    if kind_of(path, fmt) == "transactions":
+        return load_transactions(path, fmt=fmt, partition=False)
+    return load_ratings(path, fmt=fmt, partition=False)
+
+
+def write_h5(data, path) -> Path:
+    """Write transactions or ratings to hpcrec HDF5 (atomically)."""
+    if isinstance(data, Transactions):
+        return transactions.write_h5(data, path)
+    return ratings.write_h5(data, path)
+
+
+def describe(path) -> dict:
+    """Summary of a data file: kind, rows, items, nnz, density, size on disk (and users for ratings)."""
+    p = Path(path)
+    data = load_any(p)
+    if isinstance(data, Transactions):
+        rows, items, nnz = data.n_rows, data.n_items, data.nnz
+        info = {"kind": "transactions", "rows": rows, "items": items, "nnz": nnz,
+                "avg_items_per_row": nnz / rows if rows else 0.0}
+    else:
+        rows, items, nnz = data.n_users, data.n_items, data.nnz
+        info = {"kind": "ratings", "rows": rows, "items": items, "nnz": nnz, "users": rows,
+                "rating_min": float(data.rating.min()) if nnz else None,
+                "rating_max": float(data.rating.max()) if nnz else None,
+                "rating_mean": float(data.rating.mean()) if nnz else None}
+    info["density"] = nnz / (rows * items) if rows and items else 0.0
+    info["size_bytes"] = p.stat().st_size if p.is_file() else sum(
+        f.stat().st_size for f in p.iterdir() if f.is_file())
+    info["format"] = detect_format(p)
+    if info["format"] == "hdf5":
+        with h5py.File(p, "r") as fh:
+            info["format_version"] = int(fh.attrs["hpcrec_format_version"])
+    return info

@@ -1,0 +1,365 @@
+"""Ratings in COO form, and their readers and writers.
+
+A :class:`Ratings` is the only thing that crosses from I/O to the recommenders: parallel
+arrays ``user``, ``item`` (int32 indices into ``user_ids`` / ``item_ids``, the raw ids),
+``rating`` (float32) and ``timestamp`` (int64), plus item metadata (title, genres).
+Models keep the raw-id maps, so a test file converted on its own maps onto a model
+trained on another file by raw id.
+
+Sources: MovieLens 100K (``u.data``, ``u*.base``/``u*.test``, with ``u.item``/``u.user``
+beside them), ml-1m (``ratings.dat``, ``::``), ml-latest-small / ml-25m (``ratings.csv``
++ ``movies.csv``), a generic ``user,item,rating[,timestamp]`` CSV, a DataFrame, COO
+arrays, and hpcrec HDF5 (rank slices of equal size).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..comm import Comm, resolve
+from ..errors import InputError
+from . import hdf5
+
+KIND = "ratings"
+
+
+@dataclass
+class Ratings:
+    user: np.ndarray       # int32 index into user_ids
+    item: np.ndarray       # int32 index into item_ids
+    rating: np.ndarray     # float32
+    timestamp: np.ndarray  # int64 (zeros when unknown)
+    user_ids: np.ndarray   # raw user ids (int64 or object str), global
+    item_ids: np.ndarray   # raw item ids, global
+    item_titles: np.ndarray | None = None
+    item_genres: np.ndarray | None = None   # "Action|Comedy" per item
+    meta: dict = field(default_factory=dict)
+    n_total: int = -1      # ratings in the whole data set (all ranks)
+    offset: int = 0        # global index of this slice's first rating
+
+    def __post_init__(self):
+        self.user = np.ascontiguousarray(self.user, dtype=np.int32)
+        self.item = np.ascontiguousarray(self.item, dtype=np.int32)
+        self.rating = np.ascontiguousarray(self.rating, dtype=np.float32)
+        if self.timestamp is None:
+            self.timestamp = np.zeros(len(self.rating), dtype=np.int64)
+        self.timestamp = np.ascontiguousarray(self.timestamp, dtype=np.int64)
+        if self.n_total < 0:
+            self.n_total = len(self.rating)
+
+    @property
+    def nnz(self) -> int:
+        return len(self.rating)
+
+    @property
+    def n_users(self) -> int:
+        return len(self.user_ids)
+
+    @property
+    def n_items(self) -> int:
+        return len(self.item_ids)
+
+    def subset(self, mask_or_index) -> "Ratings":
+        """The ratings selected by a boolean mask or index array (same id maps)."""
+        s = mask_or_index
+        return Ratings(self.user[s], self.item[s], self.rating[s], self.timestamp[s],
+                       self.user_ids, self.item_ids, self.item_titles, self.item_genres,
+                       dict(self.meta))
+
+    def partition(self, comm: Comm | None = None) -> "Ratings":
+        """This rank's contiguous share of ratings held whole in memory."""
+        comm = resolve(comm)
+        if comm.size == 1:
+            return self
+        lo, hi = comm.chunk(self.nnz)
+        part = self.subset(slice(lo, hi))
+        part.n_total, part.offset = self.nnz, lo
+        return part
+
+    def to_frame(self) -> pd.DataFrame:
+        """user, item (raw ids), rating, timestamp."""
+        return pd.DataFrame({"user": self.user_ids[self.user], "item": self.item_ids[self.item],
+                             "rating": self.rating, "timestamp": self.timestamp})
+
+    def validate(self, where: str = "ratings") -> "Ratings":
+        n = self.nnz
+        if not (len(self.user) == len(self.item) == len(self.timestamp) == n):
+            raise InputError(f"{where}: user, item, rating and timestamp arrays differ in length")
+        if n and (self.user.min() < 0 or self.user.max() >= self.n_users):
+            raise InputError(f"{where}: user index out of range 0..{self.n_users - 1}")
+        if n and (self.item.min() < 0 or self.item.max() >= self.n_items):
+            raise InputError(f"{where}: item index out of range 0..{self.n_items - 1}")
+        bad = ~np.isfinite(self.rating)
+        if bad.any():
+            raise InputError(f"{where}: rating {self.rating[bad][0]} at entry "
+                             f"{self.offset + int(np.flatnonzero(bad)[0]) + 1} is not a finite number")
+        return self
+
+
+def _encode(raw: np.ndarray, known: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Codes of raw ids, and the id table (``known`` if given, else the sorted distinct ids)."""
+    if known is None:
+        ids, codes = np.unique(raw, return_inverse=True)
+        return codes.astype(np.int32), ids
+    order = np.argsort(known, kind="stable")
+    pos = np.searchsorted(known, raw, sorter=order)
+    pos = np.clip(pos, 0, len(known) - 1)
+    codes = order[pos]
+    missing = known[codes] != raw
+    if missing.any():
+        raise InputError(f"id {raw[missing][0]} is not in the id table beside the ratings")
+    return codes.astype(np.int32), known
+
+
+def from_arrays(users, items, ratings, timestamps=None, item_titles=None,
+                item_genres=None, user_ids=None, item_ids=None) -> Ratings:
+    """Ratings from raw-id arrays; id tables are the sorted distinct ids unless given."""
+    users, items = np.asarray(users), np.asarray(items)
+    r = np.asarray(ratings, dtype=np.float64)
+    if not (len(users) == len(items) == len(r)):
+        raise InputError("users, items and ratings must have the same length")
+    u, uids = _encode(_as_ids(users), None if user_ids is None else _as_ids(np.asarray(user_ids)))
+    i, iids = _encode(_as_ids(items), None if item_ids is None else _as_ids(np.asarray(item_ids)))
+    return Ratings(u, i, r, timestamps, uids, iids, item_titles, item_genres).validate()
+
+
+def _as_ids(a: np.ndarray) -> np.ndarray:
+    if a.dtype.kind in "iu":
+        return a.astype(np.int64)
+    if a.dtype.kind == "f":
+        if np.any(~np.isfinite(a)) or np.any(a != np.round(a)):
+            raise InputError("ids must be integers or strings, found a non-integer number")
+        return a.astype(np.int64)
+    return np.asarray([str(x) for x in a], dtype=object)
+
+
+def from_frame(df: pd.DataFrame, user="user", item="item", rating="rating",
+               timestamp="timestamp") -> Ratings:
+    """Ratings from a DataFrame with user, item and rating columns (names configurable)."""
+    for col in (user, item, rating):
+        if col not in df.columns:
+            raise InputError(f"DataFrame has no column {col!r} (columns: {', '.join(map(str, df.columns))})")
+    ts = df[timestamp].to_numpy() if timestamp in df.columns else None
+    vals = pd.to_numeric(df[rating], errors="coerce").to_numpy()
+    return from_arrays(df[user].to_numpy(), df[item].to_numpy(), vals, ts)
+
+
+# -- text readers ---------------------------------------------------------------------------
+
+def _read_table(path, sep: str, names: list[str], header=None, encoding="utf-8",
+                engine="c") -> pd.DataFrame:
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"no such file: {path}")
+    if path.is_dir():
+        raise InputError(f"{path} is a folder, expected a file")
+    head = path.open("rb").read(65536)
+    if not head.strip():
+        raise InputError(f"{path}: empty file")
+    if b"\x00" in head:
+        raise InputError(f"{path}: binary data, not a text file")
+    try:
+        df = pd.read_csv(path, sep=sep, names=names, header=header, dtype=str,
+                         encoding=encoding, engine=engine, skip_blank_lines=True,
+                         keep_default_na=False)
+    except pd.errors.ParserError as exc:
+        raise InputError(f"{path}: malformed line ({str(exc).strip().splitlines()[-1]})") from None
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{path}: not {encoding} text (byte {exc.start})") from None
+    if df.empty:
+        raise InputError(f"{path}: no ratings")
+    return df
+
+
+def _numeric(df: pd.DataFrame, col: str, path, integer: bool, first_line: int) -> np.ndarray:
+    """Column as numbers; the first bad cell is reported with its line number."""
+    raw = df[col]
+    num = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=np.float64)
+    bad = np.isnan(num) & (raw.str.strip().str.lower() != "nan").to_numpy()
+    if integer:
+        bad |= np.isnan(num) | (num != np.round(num)) | np.isinf(num)
+    if bad.any():
+        k = int(np.flatnonzero(bad)[0])
+        kind = "an integer" if integer else "a number"
+        raise InputError(f"{path}: line {k + first_line}: {col} {raw.iloc[k]!r} is not {kind}")
+    return num
+
+
+def _check_ratings(path, values: np.ndarray, first_line: int) -> np.ndarray:
+    bad = ~np.isfinite(values)
+    if bad.any():
+        k = int(np.flatnonzero(bad)[0])
+        raise InputError(f"{path}: line {k + first_line}: rating {values[k]} is not a finite number")
+    return values
+
+
+def _movielens_frame(path, df: pd.DataFrame, first_line: int = 1) -> dict:
+    user = _numeric(df, "user", path, True, first_line)
+    item = _numeric(df, "item", path, True, first_line)
+    rating = _check_ratings(path, _numeric(df, "rating", path, False, first_line), first_line)
+    ts = _numeric(df, "timestamp", path, True, first_line) if "timestamp" in df else None
+    for name, ids in (("user", user), ("item", item)):
+        if len(ids) and ids.min() < 0:
+            k = int(np.flatnonzero(ids < 0)[0])
+            raise InputError(f"{path}: line {k + first_line}: negative {name} id {int(ids[k])}")
+    return {"user": user.astype(np.int64), "item": item.astype(np.int64), "rating": rating,
+            "timestamp": None if ts is None else ts.astype(np.int64)}
+
+
+def read_ml100k(path) -> Ratings:
+    """MovieLens 100K ratings (``u.data`` or a ``u*.base``/``u*.test`` split, or its folder)."""
+    path = Path(path)
+    if path.is_dir():
+        path = path / "u.data"
+    df = _read_table(path, "\t", ["user", "item", "rating", "timestamp"])
+    cols = _movielens_frame(path, df)
+    folder = path.parent
+    item_ids = titles = genres = user_ids = None
+    if (folder / "u.item").exists():
+        item_ids, titles, genres = _ml100k_items(folder)
+    if (folder / "u.user").exists():
+        users = pd.read_csv(folder / "u.user", sep="|", header=None, dtype=str, encoding="latin-1")
+        user_ids = pd.to_numeric(users[0], errors="coerce").to_numpy()
+        if np.isnan(user_ids).any():
+            raise InputError(f"{folder / 'u.user'}: non-integer user id")
+        user_ids = np.sort(user_ids.astype(np.int64))
+    r = from_arrays(cols["user"], cols["item"], cols["rating"], cols["timestamp"],
+                    user_ids=user_ids, item_ids=item_ids)
+    r.item_titles, r.item_genres = titles, genres
+    r.meta["source"] = "movielens-100k"
+    return r
+
+
+def _ml100k_items(folder: Path):
+    genre_names = None
+    if (folder / "u.genre").exists():
+        g = [ln.split("|")[0] for ln in (folder / "u.genre").read_text("latin-1").splitlines() if ln.strip()]
+        genre_names = g
+    items = pd.read_csv(folder / "u.item", sep="|", header=None, dtype=str, encoding="latin-1",
+                        keep_default_na=False)
+    ids = pd.to_numeric(items[0], errors="coerce").to_numpy()
+    if np.isnan(ids).any():
+        raise InputError(f"{folder / 'u.item'}: non-integer item id")
+    flags = items.iloc[:, 5:].to_numpy() == "1"
+    if genre_names is None or len(genre_names) != flags.shape[1]:
+        genre_names = [f"genre{k}" for k in range(flags.shape[1])]
+    genres = np.array(["|".join(genre_names[k] for k in np.flatnonzero(row)) for row in flags],
+                      dtype=object)
+    order = np.argsort(ids)
+    return ids.astype(np.int64)[order], items[1].to_numpy(dtype=object)[order], genres[order]
+
+
+def read_ml1m(path) -> Ratings:
+    """MovieLens 1M ``ratings.dat`` (``user::item::rating::timestamp``), with ``movies.dat`` beside it."""
+    path = Path(path)
+    if path.is_dir():
+        path = path / "ratings.dat"
+    df = _read_table(path, "::", ["user", "item", "rating", "timestamp"], engine="python")
+    cols = _movielens_frame(path, df)
+    r = from_arrays(cols["user"], cols["item"], cols["rating"], cols["timestamp"])
+    movies = path.parent / "movies.dat"
+    if movies.exists():
+        m = _read_table(movies, "::", ["item", "title", "genres"], encoding="latin-1", engine="python")
+        _attach_movies(r, m, movies)
+    r.meta["source"] = "movielens-1m"
+    return r
+
+
+def read_ml_csv(path) -> Ratings:
+    """ml-latest-small / ml-25m ``ratings.csv`` (header userId,movieId,rating,timestamp) + ``movies.csv``."""
+    path = Path(path)
+    if path.is_dir():
+        path = path / "ratings.csv"
+    df = _read_table(path, ",", ["user", "item", "rating", "timestamp"], header=0)
+    cols = _movielens_frame(path, df, first_line=2)
+    r = from_arrays(cols["user"], cols["item"], cols["rating"], cols["timestamp"])
+    movies = path.parent / "movies.csv"
+    if movies.exists():
+        m = _read_table(movies, ",", ["item", "title", "genres"], header=0)
+        _attach_movies(r, m, movies)
+    r.meta["source"] = "movielens-csv"
+    return r
+
+
+def _attach_movies(r: Ratings, m: pd.DataFrame, where) -> None:
+    ids = pd.to_numeric(m["item"], errors="coerce")
+    if ids.isna().any():
+        raise InputError(f"{where}: non-integer movie id")
+    lookup = pd.Series(range(len(m)), index=ids.astype(np.int64).to_numpy())
+    lookup = lookup[~lookup.index.duplicated()]
+    pos = lookup.reindex(r.item_ids).to_numpy()
+    have = ~np.isnan(pos)
+    titles = np.array([""] * r.n_items, dtype=object)
+    genres = np.array([""] * r.n_items, dtype=object)
+    titles[have] = m["title"].to_numpy(dtype=object)[pos[have].astype(int)]
+    genres[have] = m["genres"].to_numpy(dtype=object)[pos[have].astype(int)]
+    r.item_titles, r.item_genres = titles, genres
+
+
+def read_ratings_csv(path) -> Ratings:
+    """Generic ``user,item,rating[,timestamp]`` CSV, with or without a header row.
+
+    Ids may be integers or strings; ratings must be finite numbers.
+    """
+    path = Path(path)
+    first = path.open("rb").readline().decode("utf-8", "replace") if path.is_file() else ""
+    cells = [c.strip().lower() for c in first.strip().split(",")]
+    has_header = len(cells) >= 3 and pd.to_numeric(pd.Series([cells[2]]), errors="coerce").isna()[0]
+    names = ["user", "item", "rating", "timestamp"][:max(3, min(4, len(cells)))]
+    df = _read_table(path, ",", names, header=0 if has_header else None)
+    line0 = 2 if has_header else 1
+    rating = _check_ratings(path, _numeric(df, "rating", path, False, line0), line0)
+    ts = _numeric(df, "timestamp", path, True, line0).astype(np.int64) if "timestamp" in df else None
+    users = _id_column(df["user"], path, line0)
+    items = _id_column(df["item"], path, line0)
+    r = from_arrays(users, items, rating, ts)
+    r.meta["source"] = "ratings-csv"
+    return r
+
+
+def _id_column(col: pd.Series, path, line0: int) -> np.ndarray:
+    empty = (col.str.strip() == "").to_numpy()
+    if empty.any():
+        raise InputError(f"{path}: line {int(np.flatnonzero(empty)[0]) + line0}: empty id")
+    num = pd.to_numeric(col, errors="coerce")
+    if not num.isna().any() and (num == num.round()).all():
+        return num.to_numpy().astype(np.int64)
+    return col.to_numpy(dtype=object)
+
+
+# -- HDF5 ------------------------------------------------------------------------------------
+
+def write_h5(r: Ratings, path) -> Path:
+    """Write a whole rating set to an hpcrec HDF5 file, atomically."""
+    return hdf5.write_h5(path, KIND, {
+        "user": r.user, "item": r.item, "rating": r.rating, "timestamp": r.timestamp,
+        "user_ids": hdf5.label_data(r.user_ids), "item_ids": hdf5.label_data(r.item_ids),
+        "item_title": r.item_titles, "item_genres": r.item_genres,
+    }, attrs={"n_ratings": r.nnz, "n_users": r.n_users, "n_items": r.n_items,
+              "source": str(r.meta.get("source", ""))}, compression="gzip")
+
+
+def read_h5(path, comm: Comm | None = None, partition: bool = True) -> Ratings:
+    """Read this rank's equal share of the ratings of an HDF5 file (or all with partition=False)."""
+    comm = resolve(comm)
+    with hdf5.open_checked(path, KIND) as fh:
+        n = int(fh.attrs.get("n_ratings", -1))
+        n = n if n >= 0 else hdf5.dataset(fh, "rating", "f").shape[0]
+        ds = {k: hdf5.dataset(fh, k, kinds, length=n) for k, kinds in
+              (("user", "iu"), ("item", "iu"), ("rating", "f"), ("timestamp", "iu"))}
+        user_ids = hdf5.read_labels(hdf5.dataset(fh, "user_ids", "iuO"))
+        item_ids = hdf5.read_labels(hdf5.dataset(fh, "item_ids", "iuO"))
+        titles = genres = None
+        if "item_title" in fh:
+            titles = hdf5.read_labels(hdf5.dataset(fh, "item_title", "O", length=len(item_ids)))
+        if "item_genres" in fh:
+            genres = hdf5.read_labels(hdf5.dataset(fh, "item_genres", "O", length=len(item_ids)))
+        lo, hi = comm.chunk(n) if partition else (0, n)
+        cols = {k: d[lo:hi] for k, d in ds.items()}
+        source = hdf5.attr_str(fh.attrs.get("source", ""))
+    r = Ratings(cols["user"], cols["item"], cols["rating"], cols["timestamp"], user_ids, item_ids,
+                titles, genres, {"source": source}, n, lo)
+    return r.validate(str(path))

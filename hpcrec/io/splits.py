@@ -1,0 +1,60 @@
+"""Train/test splits of a rating set: seeded random hold-out, per-user hold-out, MovieLens folds."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import InputError
+from .ratings import Ratings
+
+MOVIELENS_FOLDS = ("u1", "u2", "u3", "u4", "u5", "ua", "ub")
+
+
+def random_split(r: Ratings, test_fraction: float = 0.1, seed: int = 0) -> tuple[Ratings, Ratings]:
+    """Each rating goes to the test set with probability ``test_fraction`` (seeded)."""
+    if not 0.0 < test_fraction < 1.0:
+        raise InputError(f"test_fraction must be in (0, 1), got {test_fraction}")
+    rng = np.random.default_rng(seed)
+    perm = rng.permutation(r.nnz)
+    n_test = int(round(test_fraction * r.nnz))
+    test = np.sort(perm[:n_test])
+    mask = np.zeros(r.nnz, dtype=bool)
+    mask[test] = True
+    return r.subset(~mask), r.subset(mask)
+
+
+def per_user_split(r: Ratings, n_test: int = 10, seed: int = 0, by_time: bool = False
+                   ) -> tuple[Ratings, Ratings]:
+    """Hold out ``n_test`` ratings of every user with more than ``n_test`` (latest ones if ``by_time``)."""
+    if n_test <= 0:
+        raise InputError("n_test must be positive")
+    rng = np.random.default_rng(seed)
+    key = r.timestamp.astype(np.float64) if by_time else rng.random(r.nnz)
+    order = np.lexsort((-key if by_time else key, r.user))
+    users = r.user[order]
+    starts = np.searchsorted(users, users, side="left")
+    rank_in_user = np.arange(r.nnz) - starts
+    counts = np.bincount(r.user, minlength=r.n_users)
+    held = (rank_in_user < n_test) & (counts[users] > n_test)
+    mask = np.zeros(r.nnz, dtype=bool)
+    mask[order[held]] = True
+    return r.subset(~mask), r.subset(mask)
+
+
+def movielens_fold(folder, fold: str) -> tuple[Ratings, Ratings]:
+    """MovieLens 100K's predefined split ``u1``..``u5``, ``ua`` or ``ub`` from its folder."""
+    from .ratings import read_ml100k
+    if fold not in MOVIELENS_FOLDS:
+        raise InputError(f"unknown MovieLens fold {fold!r}: choose one of {', '.join(MOVIELENS_FOLDS)}")
+    folder = Path(folder)
+    return read_ml100k(folder / f"{fold}.base"), read_ml100k(folder / f"{fold}.test")
+
+
+def kfold(r: Ratings, k: int = 5, seed: int = 0):
+    """Yield (train, test) for a seeded k-fold split of the ratings."""
+    if k < 2:
+        raise InputError("k-fold needs k >= 2")
+    fold = np.random.default_rng(seed).permutation(r.nnz) % k
+    for f in range(k):
+        yield r.subset(fold != f), r.subset(fold == f)

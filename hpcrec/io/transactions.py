@@ -1,0 +1,269 @@
+"""Transactions in CSR form, and their readers and writers.
+
+A :class:`Transactions` is the only thing that crosses from I/O to itemset mining: one
+row per transaction (this rank's slice of them), column indices into the global item
+``labels``, sorted and duplicate-free within each row (duplicates in the input are
+dropped: a basket either holds an item or not).
+
+Sources: basket CSV (one transaction per row, empty cells allowed), FIMI ``.dat``
+(space-separated non-negative integer ids), one-hot CSV, a list of transactions, a
+one-hot pandas DataFrame (dense or sparse, the mlxtend convention), and hpcrec HDF5
+(read by rank slices balanced by non-zeros).
+"""
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..comm import Comm, resolve, weighted_bounds
+from ..errors import InputError
+from . import hdf5
+
+KIND = "transactions"
+
+
+@dataclass
+class Transactions:
+    indptr: np.ndarray   # int64, n_rows + 1
+    indices: np.ndarray  # int32 column ids, sorted and unique within a row
+    labels: np.ndarray   # the global item labels (int64 ids or object array of str)
+    n_total: int = -1    # transactions in the whole data set (all ranks)
+    row_offset: int = 0  # global index of this slice's first row
+
+    def __post_init__(self):
+        self.indptr = np.ascontiguousarray(self.indptr, dtype=np.int64)
+        self.indices = np.ascontiguousarray(self.indices, dtype=np.int32)
+        if self.n_total < 0:
+            self.n_total = self.n_rows
+
+    @property
+    def n_rows(self) -> int:
+        return len(self.indptr) - 1
+
+    @property
+    def n_items(self) -> int:
+        return len(self.labels)
+
+    @property
+    def nnz(self) -> int:
+        return int(self.indptr[-1] - self.indptr[0])
+
+    def row(self, i: int) -> np.ndarray:
+        return self.indices[self.indptr[i]:self.indptr[i + 1]]
+
+    def slice(self, start: int, stop: int) -> "Transactions":
+        """Rows [start, stop) of this object, as a new one sharing the labels."""
+        ptr = self.indptr[start:stop + 1]
+        return Transactions(ptr - ptr[0], self.indices[ptr[0]:ptr[-1]], self.labels,
+                            self.n_total, self.row_offset + start)
+
+    def partition(self, comm: Comm | None = None) -> "Transactions":
+        """This rank's slice of a whole data set held in memory, balanced by non-zeros."""
+        comm = resolve(comm)
+        if comm.size == 1:
+            return self
+        b = weighted_bounds(self.indptr, comm.size)
+        return self.slice(int(b[comm.rank]), int(b[comm.rank + 1]))
+
+    def to_lists(self, labels: bool = True) -> list[list]:
+        """Rows as Python lists (of labels, or of column ids)."""
+        out = []
+        for i in range(self.n_rows):
+            r = self.row(i)
+            out.append([self.labels[j] for j in r] if labels else r.tolist())
+        return out
+
+    def validate(self, where: str = "transactions") -> "Transactions":
+        """Check the CSR invariants; raise :class:`InputError` naming ``where`` if broken."""
+        p, ix = self.indptr, self.indices
+        if len(p) < 1 or p[0] != 0 or np.any(np.diff(p) < 0) or p[-1] != len(ix):
+            raise InputError(f"{where}: row pointers are not a valid CSR index")
+        if len(ix) and (ix.min() < 0 or ix.max() >= self.n_items):
+            raise InputError(f"{where}: item index out of range 0..{self.n_items - 1}")
+        return self
+
+
+def _csr(rows: np.ndarray, cols: np.ndarray, n_rows: int) -> tuple[np.ndarray, np.ndarray]:
+    """CSR from (row, col) pairs: rows sorted, columns sorted and de-duplicated per row."""
+    order = np.lexsort((cols, rows))
+    rows, cols = rows[order], cols[order]
+    if len(rows) > 1:
+        keep = np.ones(len(rows), dtype=bool)
+        keep[1:] = (rows[1:] != rows[:-1]) | (cols[1:] != cols[:-1])
+        rows, cols = rows[keep], cols[keep]
+    indptr = np.zeros(n_rows + 1, dtype=np.int64)
+    np.cumsum(np.bincount(rows, minlength=n_rows), out=indptr[1:])
+    return indptr, cols.astype(np.int32)
+
+
+def _sorted_labels(items) -> tuple[np.ndarray, dict]:
+    uniq = set(items)
+    try:
+        ordered = sorted(uniq)
+    except TypeError:  # mixed types: order by text, deterministically
+        ordered = sorted(uniq, key=lambda x: (type(x).__name__, str(x)))
+    if all(isinstance(x, (int, np.integer)) and not isinstance(x, bool) for x in ordered):
+        labels = np.array(ordered, dtype=np.int64)
+    else:
+        labels = np.empty(len(ordered), dtype=object)
+        labels[:] = ordered
+    return labels, {x: i for i, x in enumerate(ordered)}
+
+
+def from_lists(transactions) -> Transactions:
+    """Transactions from an iterable of iterables of hashable items (labels sorted)."""
+    rows_items = [list(t) for t in transactions]
+    flat = [x for t in rows_items for x in t]
+    labels, code = _sorted_labels(flat)
+    rows = np.repeat(np.arange(len(rows_items), dtype=np.int64), [len(t) for t in rows_items])
+    cols = np.fromiter((code[x] for x in flat), dtype=np.int64, count=len(flat))
+    indptr, indices = _csr(rows, cols, len(rows_items))
+    return Transactions(indptr, indices, labels)
+
+
+def from_onehot(df) -> Transactions:
+    """Transactions from a one-hot DataFrame (bool or 0/1, dense or sparse) as mlxtend takes."""
+    import pandas as pd
+    if not isinstance(df, pd.DataFrame):
+        raise InputError("expected a pandas DataFrame")
+    labels = np.empty(df.shape[1], dtype=object)
+    labels[:] = list(df.columns)
+    if df.shape[1] and all(isinstance(c, (int, np.integer)) for c in df.columns):
+        labels = np.asarray(list(df.columns), dtype=np.int64)
+    is_sparse = df.shape[1] > 0 and all(isinstance(t, pd.SparseDtype) for t in df.dtypes)
+    if is_sparse:
+        mat = df.sparse.to_coo().tocsr()
+        vals = mat.data
+    else:
+        mat = None
+        vals = df.to_numpy()
+    _check_boolean(vals)
+    if is_sparse:
+        mat.data = mat.data.astype(bool)
+        mat.eliminate_zeros()
+        mat.sort_indices()
+        return Transactions(mat.indptr, mat.indices, labels)
+    rows, cols = np.nonzero(vals.astype(bool))
+    indptr, indices = _csr(rows.astype(np.int64), cols.astype(np.int64), df.shape[0])
+    return Transactions(indptr, indices, labels)
+
+
+def _check_boolean(values: np.ndarray) -> None:
+    if values.dtype == bool:
+        return
+    if values.size and not np.isin(values, [0, 1]).all():
+        bad = values[~np.isin(values, [0, 1])].reshape(-1)[:1]
+        raise InputError("The allowed values for a DataFrame are True, False, 0, 1. "
+                         f"Found value {bad[0]!r}")
+
+
+def read_fimi(path) -> Transactions:
+    """FIMI ``.dat``: one transaction per line, non-negative integer ids separated by blanks."""
+    data = _read_bytes(path)
+    lines = data.splitlines()
+    lengths = np.fromiter((len(line.split()) for line in lines), dtype=np.int64, count=len(lines))
+    tokens = data.split()
+    try:
+        ids = np.array(tokens, dtype=np.int64) if tokens else np.zeros(0, np.int64)
+    except (ValueError, OverflowError):
+        bad = next(i for i, line in enumerate(lines)
+                   if not all(t.isdigit() for t in line.split()))
+        raise InputError(f"{path}: line {bad + 1}: item ids must be non-negative integers "
+                         f"(FIMI format), got {lines[bad][:60].decode('utf-8', 'replace')!r}") from None
+    if len(ids) and ids.min() < 0:
+        bad = int(np.searchsorted(np.cumsum(lengths), np.flatnonzero(ids < 0)[0], side="right"))
+        raise InputError(f"{path}: line {bad + 1}: negative item id (FIMI ids are non-negative)")
+    labels, cols = np.unique(ids, return_inverse=True)
+    rows = np.repeat(np.arange(len(lines), dtype=np.int64), lengths)
+    indptr, indices = _csr(rows, cols.astype(np.int64), len(lines))
+    return Transactions(indptr, indices, labels.astype(np.int64))
+
+
+def read_baskets_csv(path, header: bool | None = None) -> Transactions:
+    """Basket CSV: each row one transaction, each non-empty cell one item (padding allowed).
+
+    ``header=None`` detects the pandas-index header ``0,1,...,k-1`` that the circulating
+    teaching files carry; pass True/False to force it.
+    """
+    text = _read_text(path)
+    rows = list(csv.reader(text.splitlines()))
+    if rows and (header or (header is None and rows[0] == [str(i) for i in range(len(rows[0]))])):
+        rows = rows[1:]
+    baskets = [[c.strip() for c in r if c.strip()] for r in rows]
+    if not baskets:
+        raise InputError(f"{path}: no transactions")
+    return from_lists(baskets)
+
+
+def read_onehot_csv(path) -> Transactions:
+    """One-hot CSV: a header of item names, then one 0/1 (or True/False) row per transaction."""
+    import pandas as pd
+    _read_bytes(path)  # existence and emptiness checks with our messages
+    try:
+        df = pd.read_csv(path)
+    except Exception as exc:  # noqa: BLE001 - pandas raises many kinds on malformed text
+        raise InputError(f"{path}: malformed one-hot CSV ({str(exc).splitlines()[0]})") from None
+    df = df.replace({"True": 1, "False": 0, "true": 1, "false": 0})
+    try:
+        return from_onehot(df)
+    except InputError as exc:
+        raise InputError(f"{path}: {exc}") from None
+
+
+def _read_bytes(path) -> bytes:
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"no such file: {path}")
+    if path.is_dir():
+        raise InputError(f"{path} is a folder, expected a file")
+    data = path.read_bytes()
+    if not data.strip():
+        raise InputError(f"{path}: empty file")
+    if b"\x00" in data[:65536]:
+        raise InputError(f"{path}: binary data, not a text file")
+    return data
+
+
+def _read_text(path) -> str:
+    try:
+        return _read_bytes(path).decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{path}: not UTF-8 text (byte {exc.start})") from None
+
+
+# -- HDF5 ------------------------------------------------------------------------------------
+
+def write_h5(tx: Transactions, path) -> Path:
+    """Write a whole (unpartitioned) transaction set to an hpcrec HDF5 file, atomically."""
+    return hdf5.write_h5(path, KIND, {"indptr": tx.indptr, "indices": tx.indices,
+                                      "item_labels": hdf5.label_data(tx.labels)},
+                         attrs={"n_transactions": tx.n_rows, "n_items": tx.n_items},
+                         compression="gzip")
+
+
+def read_h5(path, comm: Comm | None = None, partition: bool = True) -> Transactions:
+    """Read this rank's slice (balanced by non-zeros) of an HDF5 transaction file.
+
+    Every rank opens the file read-only and reads its own rows of ``indices`` only.
+    With ``partition=False`` the whole file is read.
+    """
+    comm = resolve(comm)
+    with hdf5.open_checked(path, KIND) as fh:
+        n = int(fh.attrs.get("n_transactions", -1))
+        indptr_ds = hdf5.dataset(fh, "indptr", "iu", length=n + 1 if n >= 0 else None)
+        labels = hdf5.read_labels(hdf5.dataset(fh, "item_labels", "iuO"))
+        indptr = indptr_ds[()].astype(np.int64)
+        indices_ds = hdf5.dataset(fh, "indices", "iu", length=int(indptr[-1]) if len(indptr) else 0)
+        if len(indptr) == 0 or indptr[0] != 0 or np.any(np.diff(indptr) < 0):
+            raise InputError(f"{path}: row pointers are not a valid CSR index")
+        size = comm.size if partition else 1
+        b = weighted_bounds(indptr, size)
+        r = comm.rank if partition else 0
+        lo, hi = int(b[r]), int(b[r + 1])
+        ptr = indptr[lo:hi + 1]
+        indices = indices_ds[int(ptr[0]):int(ptr[-1])]
+    tx = Transactions(ptr - ptr[0], indices, labels, len(indptr) - 1, lo)
+    return tx.validate(str(path))

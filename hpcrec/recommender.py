@@ -1,0 +1,224 @@
+"""The estimator contract shared by every recommender (factorization and k-NN alike).
+
+A model learns from :class:`hpcrec.io.Ratings` and answers in raw ids (the ids of the
+input files), so a test file converted on its own maps onto a model trained on another.
+Subclasses implement the index-level hooks (``_fit``, ``_predict_index``, ``_score_users``,
+``_item_vectors`` and ``_state``/``_set_state``); this base turns raw ids into indices,
+applies the cold-start rule, excludes seen items, batches, and saves/loads HDF5 (never pickle).
+
+Cold start (documented rule): a user or item unseen in training gets the model's
+``_predict_index`` with index -1, which every model answers with the global mean plus the
+known side's bias (factorization) or baseline (k-NN) — never NaN.
+"""
+from __future__ import annotations
+
+import json
+from typing import Callable, ClassVar
+
+import numpy as np
+
+from .comm import Comm, resolve
+from .errors import InputError
+from .io import hdf5, load_ratings
+from .io.ratings import Ratings
+
+MODEL_KIND = "model"
+
+
+class Recommender:
+    """Base class: fit / predict / recommend / similar_items / embedding access / save / load."""
+
+    name: ClassVar[str] = ""                      # model name stored in files, e.g. "biased-sgd"
+    _registry: ClassVar[dict[str, type]] = {}
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if cls.name:
+            Recommender._registry[cls.name] = cls
+
+    def __init__(self, seed: int = 0):
+        self.seed = seed
+        self.user_ids = self.item_ids = None
+        self.item_titles = self.item_genres = None
+        self.seen_indptr = self.seen_items = None
+        self.history: list[dict] = []
+
+    # -- hooks for subclasses -----------------------------------------------------------
+    def params(self) -> dict:
+        """Hyper-parameters (JSON-serialisable); saved with the model."""
+        return {"seed": self.seed}
+
+    def _fit(self, train: Ratings, comm: Comm, test: Ratings | None, callback) -> None:
+        raise NotImplementedError
+
+    def _predict_index(self, u: np.ndarray, i: np.ndarray) -> np.ndarray:
+        """Predictions for index pairs; -1 marks an unknown user or item (cold start)."""
+        raise NotImplementedError
+
+    def _score_users(self, u: np.ndarray) -> np.ndarray:
+        """Scores of every item for each user index in ``u`` (shape len(u) x n_items)."""
+        raise NotImplementedError
+
+    def _state(self) -> dict[str, np.ndarray]:
+        raise NotImplementedError
+
+    def _set_state(self, state: dict[str, np.ndarray]) -> None:
+        raise NotImplementedError
+
+    # -- fitting --------------------------------------------------------------------------
+    def fit(self, ratings, comm: Comm | None = None, test=None,
+            callback: Callable[[dict], None] | None = None):
+        """Learn from ratings (HDF5/text path, DataFrame, (users, items, ratings), Ratings).
+
+        Under MPI every rank passes the same source and reads its own shard. ``test`` (same
+        kinds) is scored per epoch into ``history`` where the model has epochs; ``callback``
+        receives each epoch's record.
+        """
+        comm = resolve(comm)
+        with comm.collective_errors():
+            train = load_ratings(ratings, comm)
+            test_r = None if test is None else load_ratings(test, comm, partition=False)
+            if train.n_total == 0:
+                raise InputError("no ratings to train on")
+        self.user_ids, self.item_ids = train.user_ids, train.item_ids
+        self.item_titles, self.item_genres = train.item_titles, train.item_genres
+        self._set_seen(train, comm)
+        self.history = []
+        self._fit(train, comm, test_r, callback)
+        return self
+
+    def _set_seen(self, shard: Ratings, comm: Comm) -> None:
+        """Every rank keeps the global user -> seen items CSR (for exclude_seen)."""
+        users = comm.allgatherv(shard.user)
+        items = comm.allgatherv(shard.item)
+        order = np.lexsort((items, users))
+        self.seen_items = items[order].astype(np.int32)
+        self.seen_indptr = np.zeros(len(self.user_ids) + 1, dtype=np.int64)
+        np.cumsum(np.bincount(users, minlength=len(self.user_ids)), out=self.seen_indptr[1:])
+
+    def map_test(self, test: Ratings) -> tuple[np.ndarray, np.ndarray]:
+        """Model indices (or -1) of a rating set's users and items, via raw ids."""
+        return (self.user_index(test.user_ids[test.user]), self.item_index(test.item_ids[test.item]))
+
+    # -- id maps --------------------------------------------------------------------------
+    def _check_fitted(self) -> None:
+        if self.item_ids is None:
+            raise InputError(f"{type(self).__name__} is not fitted")
+
+    @staticmethod
+    def _index(table: np.ndarray, raw) -> np.ndarray:
+        raw = np.atleast_1d(np.asarray(raw))
+        if table.dtype.kind in "iu":
+            try:
+                raw = raw.astype(np.int64)
+            except (ValueError, TypeError):
+                return np.full(len(raw), -1, dtype=np.int64)
+        else:
+            raw = np.array([str(x) for x in raw], dtype=object)
+        order = np.argsort(table, kind="stable")
+        pos = np.clip(np.searchsorted(table, raw, sorter=order), 0, len(table) - 1)
+        idx = order[pos]
+        return np.where(table[idx] == raw, idx, -1).astype(np.int64)
+
+    def user_index(self, raw) -> np.ndarray:
+        self._check_fitted()
+        return self._index(self.user_ids, raw)
+
+    def item_index(self, raw) -> np.ndarray:
+        self._check_fitted()
+        return self._index(self.item_ids, raw)
+
+    # -- queries in raw ids ---------------------------------------------------------------
+    def predict(self, users, items) -> np.ndarray:
+        """Predicted ratings for raw (user, item) pairs; unknown ids follow the cold-start rule."""
+        u, i = self.user_index(users), self.item_index(items)
+        if len(u) != len(i):
+            raise InputError("users and items must have the same length")
+        return np.asarray(self._predict_index(u, i), dtype=np.float64)
+
+    def recommend(self, users, k: int = 10, exclude_seen: bool = True, batch: int = 4096):
+        """Top-``k`` items for one raw user id (1-D results) or an array of them (2-D).
+
+        Returns (item raw ids, scores), best first. Items the user rated in training are
+        excluded when ``exclude_seen``. Unknown users raise :class:`InputError`.
+        """
+        scalar = np.ndim(users) == 0
+        u = self.user_index(users)
+        if (u < 0).any():
+            raise InputError(f"unknown user id {np.atleast_1d(users)[np.flatnonzero(u < 0)[0]]!r}")
+        if k <= 0:
+            raise InputError("k must be positive")
+        k = min(k, len(self.item_ids))
+        ids = np.empty((len(u), k), dtype=self.item_ids.dtype)
+        scores = np.empty((len(u), k), dtype=np.float64)
+        for s in range(0, len(u), batch):
+            ub = u[s:s + batch]
+            sc = np.array(self._score_users(ub), dtype=np.float64, copy=True)
+            if exclude_seen:
+                for row, user in enumerate(ub):
+                    sc[row, self.seen_items[self.seen_indptr[user]:self.seen_indptr[user + 1]]] = -np.inf
+            top = top_k(sc, k)
+            ids[s:s + batch] = self.item_ids[top]
+            scores[s:s + batch] = np.take_along_axis(sc, top, axis=1)
+        return (ids[0], scores[0]) if scalar else (ids, scores)
+
+    def find_items(self, query: str) -> np.ndarray:
+        """Indices of items whose title contains ``query`` (case-insensitive), by raw id."""
+        self._check_fitted()
+        if self.item_titles is None:
+            return np.zeros(0, dtype=np.int64)
+        q = query.lower()
+        return np.array([j for j, t in enumerate(self.item_titles) if q in str(t).lower()],
+                        dtype=np.int64)
+
+    # -- persistence ----------------------------------------------------------------------
+    def save(self, path) -> None:
+        """Write the model to HDF5 atomically (call on one rank; the CLI uses rank 0)."""
+        self._check_fitted()
+        data = {"user_ids": hdf5.label_data(self.user_ids), "item_ids": hdf5.label_data(self.item_ids),
+                "item_title": self.item_titles, "item_genres": self.item_genres,
+                "seen_indptr": self.seen_indptr, "seen_items": self.seen_items}
+        data.update({f"state/{k}": v for k, v in self._state().items()})
+        hdf5.write_h5(path, MODEL_KIND, data, attrs={
+            "model": self.name, "params": json.dumps(self.params()),
+            "history": json.dumps(self.history)})
+
+    @classmethod
+    def load(cls, path) -> "Recommender":
+        """Read any hpcrec model file; returns an instance of the class that saved it."""
+        with hdf5.open_checked(path, MODEL_KIND) as fh:
+            name = hdf5.attr_str(fh.attrs.get("model"))
+            if name not in Recommender._registry:
+                raise InputError(f"{path}: unknown model type {name!r}")
+            model_cls = Recommender._registry[name]
+            if cls is not Recommender and not issubclass(model_cls, cls):
+                raise InputError(f"{path}: holds a {name} model, not a {cls.__name__}")
+            try:
+                params = json.loads(hdf5.attr_str(fh.attrs.get("params", "{}")))
+                history = json.loads(hdf5.attr_str(fh.attrs.get("history", "[]")))
+            except json.JSONDecodeError:
+                raise InputError(f"{path}: damaged model parameters") from None
+            model = model_cls(**params)
+            model.history = history
+            model.user_ids = hdf5.read_labels(hdf5.dataset(fh, "user_ids", "iuO"))
+            model.item_ids = hdf5.read_labels(hdf5.dataset(fh, "item_ids", "iuO"))
+            n_items = len(model.item_ids)
+            if "item_title" in fh:
+                model.item_titles = hdf5.read_labels(hdf5.dataset(fh, "item_title", "O", length=n_items))
+            if "item_genres" in fh:
+                model.item_genres = hdf5.read_labels(hdf5.dataset(fh, "item_genres", "O", length=n_items))
+            model.seen_indptr = hdf5.dataset(fh, "seen_indptr", "iu", length=len(model.user_ids) + 1)[()]
+            model.seen_items = hdf5.dataset(fh, "seen_items", "iu", length=int(model.seen_indptr[-1]))[()]
+            state = {k: v[()] for k, v in fh["state"].items()} if "state" in fh else {}
+        model._set_state(state)
+        return model
+
+
+def top_k(scores: np.ndarray, k: int) -> np.ndarray:
+    """Column indices of the ``k`` largest entries of each row, best first (ties: lower index)."""
+    n = scores.shape[1]
+    k = min(k, n)
+    part = np.argpartition(-scores, k - 1, axis=1)[:, :k] if k < n else np.tile(np.arange(n), (len(scores), 1))
+    vals = np.take_along_axis(scores, part, axis=1)
+    order = np.lexsort((part, -vals), axis=1)
+    return np.take_along_axis(part, order, axis=1)
