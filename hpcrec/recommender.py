@@ -12,6 +12,7 @@ known side's bias (factorization) or baseline (k-NN) — never NaN.
 """
 from __future__ import annotations
 
+import importlib
 import json
 from typing import Callable, ClassVar
 
@@ -23,6 +24,17 @@ from .io import hdf5, load_ratings
 from .io.ratings import Ratings
 
 MODEL_KIND = "model"
+MODEL_PACKAGES = ("hpcrec.mf", "hpcrec.knn")  # imported to register their models
+
+
+def import_models() -> None:
+    """Import the packages whose classes register themselves as models (those present)."""
+    for name in MODEL_PACKAGES:
+        try:
+            importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:  # a package that exists but fails to import is a bug
+                raise
 
 
 class Recommender:
@@ -188,6 +200,8 @@ class Recommender:
         """Read any hpcrec model file; returns an instance of the class that saved it."""
         with hdf5.open_checked(path, MODEL_KIND) as fh:
             name = hdf5.attr_str(fh.attrs.get("model"))
+            if name not in Recommender._registry:
+                import_models()
             if name not in Recommender._registry:
                 raise InputError(f"{path}: unknown model type {name!r}")
             model_cls = Recommender._registry[name]

@@ -1,0 +1,128 @@
+"""Biased matrix factorization trained by SGD: r̂ = μ + b_u + b_i + <p_u, q_i>.
+
+Loss per rating (Funk / Koren): (r - r̂)² + reg (|p_u|² + |q_i|²) + reg_bias (b_u² + b_i²),
+one SGD step per rating, learning rate ``lr * decay**epoch``.
+
+Distribution (DSGD, Gemulla et al. 2011): rank r owns a contiguous user range (balanced by
+ratings) and receives all of its users' ratings; items form p super-blocks. An epoch is p
+sub-epochs: in sub-epoch s rank r updates the ratings of its users in item super-block
+(r + s) mod p — no two ranks touch the same item — then the super-blocks are exchanged
+(``Allgatherv``). Inside a rank the (user range x super-block) is cut again into
+``blocks x blocks`` sub-blocks processed diagonal by diagonal by the threads (FPSGD-style:
+conflict-free, cache-friendly). The result is a serial SGD in a particular order, so p
+ranks reach the accuracy of one; it is deterministic for a fixed seed and rank count
+(any thread count: the block grid does not depend on it).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..backend import resolve_device
+from ..comm import Comm
+from . import partition
+from .base import FactorModel, check_memory, kernels, require
+
+_INIT, _ORDER, _EPOCH = 1, 2, 3  # seed-sequence tags of the random streams
+
+
+class BiasedSGD(FactorModel):
+    """Biased MF by SGD (defaults tuned on MovieLens 100K, see benchmarks/README.md)."""
+
+    name = "biased-sgd"
+
+    def __init__(self, factors: int = 128, epochs: int = 50, lr: float = 0.02, reg: float = 0.08,
+                 lr_bias: float | None = None, reg_bias: float | None = 0.02,
+                 decay: float = 0.96, init_std: float = 0.02, blocks: int = 8,
+                 order: str = "blocked", seed: int = 0, device: str = "cpu"):
+        super().__init__(factors, epochs, seed, device)
+        self.lr, self.reg, self.decay, self.init_std = lr, reg, decay, init_std
+        self.lr_bias, self.reg_bias = lr_bias, reg_bias
+        self.blocks, self.order = blocks, order
+
+    def params(self) -> dict:
+        return {**super().params(), "lr": self.lr, "reg": self.reg, "lr_bias": self.lr_bias,
+                "reg_bias": self.reg_bias, "decay": self.decay, "init_std": self.init_std,
+                "blocks": self.blocks, "order": self.order}
+
+    def _check_params(self) -> None:
+        super()._check_params()
+        for key in ("lr", "reg", "decay", "init_std"):
+            value = getattr(self, key)
+            require(np.isfinite(value) and value >= 0, f"{key} must be a finite number >= 0, got {value!r}")
+        require(self.lr > 0 and self.decay > 0, "lr and decay must be positive")
+        require(isinstance(self.blocks, (int, np.integer)) and self.blocks >= 1,
+                f"blocks must be a positive integer, got {self.blocks!r}")
+        require(self.order in ("blocked", "shuffled"),
+                f"order must be 'blocked' or 'shuffled', got {self.order!r}")
+
+    def _prepare(self, train, comm: Comm) -> None:
+        self._k = kernels(resolve_device(self.device, comm))
+        n_u, n_i, d, p, g = train.n_users, train.n_items, self.factors, comm.size, self.blocks
+        check_memory(4 * (n_u + n_i) * (d + 1) + 32 * train.n_total // p, "biased SGD factors",
+                     "use fewer factors or more nodes", comm)
+        cu = partition.global_counts(train.user, n_u, comm)
+        ci = partition.global_counts(train.item, n_i, comm)
+        self._ub = partition.balanced_bounds(cu, p)
+        self._ib = partition.balanced_bounds(ci, p)
+        u, i, r = partition.to_owners(train.user, train.item, train.rating, self._ub, comm)
+        lo, hi = self._ub[comm.rank], self._ub[comm.rank + 1]
+        # Block of each local rating: (item super-block c, user sub-block a, item sub-block b).
+        ub_local = partition.balanced_bounds(cu, g, lo, hi)
+        ib_sub = np.concatenate([partition.balanced_bounds(ci, g, self._ib[c], self._ib[c + 1])[:-1]
+                                 for c in range(p)] + [[n_i]])
+        a = np.searchsorted(ub_local, u, side="right") - 1
+        cb = np.searchsorted(ib_sub, i, side="right") - 1  # global item sub-block c * g + b
+        block = (cb // g) * g * g + a * g + cb % g
+        key = np.random.default_rng([self.seed, _ORDER, comm.rank]).random(len(r))
+        order = np.lexsort((key, u, block))  # user by user inside a block, items shuffled
+        self._u, self._i, self._r, self._block = u[order], i[order], r[order], block[order]
+        self._ptr = np.searchsorted(self._block, np.arange(p * g * g + 1)).astype(np.int64)
+        rng = np.random.default_rng([self.seed, _INIT])
+        self.P = rng.normal(0.0, self.init_std, (n_u, d)).astype(np.float32)
+        self.Q = rng.normal(0.0, self.init_std, (n_i, d)).astype(np.float32)
+        self.bu = np.zeros(n_u, dtype=np.float32)
+        self.bi = np.zeros(n_i, dtype=np.float32)
+
+    def _epoch(self, epoch: int, comm: Comm) -> dict:
+        p, g, rank = comm.size, self.blocks, comm.rank
+        rng = np.random.default_rng([self.seed, _EPOCH, epoch])
+        lr = self.lr * self.decay ** epoch
+        lr_b = (self.lr if self.lr_bias is None else self.lr_bias) * self.decay ** epoch
+        reg_b = self.reg if self.reg_bias is None else self.reg_bias
+        u, i, r = self._u, self._i, self._r
+        if self.order == "shuffled":  # a fresh random order inside every block (slower)
+            perm = np.lexsort((rng.random(len(r)), self._block))
+            u, i, r = u[perm], i[perm], r[perm]
+        sse = 0.0
+        for s in range(p):
+            shifts, pi = rng.permutation(g), rng.permutation(g)
+            c = (rank + s) % p
+            rounds = np.array([[c * g * g + a * g + pi[(a + t) % g] for a in range(g)]
+                               for t in shifts], dtype=np.int64)
+            sse += self._k.sgd_epoch(u, i, r, self._ptr, rounds, self.P, self.Q, self.bu, self.bi,
+                                     self.mu, lr, lr_b, self.reg, reg_b)
+            if p > 1:  # super-block (r + s) mod p of every rank r, to everybody
+                self._share_rows(self._ib, [(q + s) % p for q in range(p)], comm, self.Q, self.bi)
+        if p > 1:
+            self._share_rows(self._ub, list(range(p)), comm, self.P, self.bu)
+        n = comm.allreduce(np.array([sse, len(r)], dtype=np.float64))
+        return {"train_rmse": float(np.sqrt(n[0] / max(n[1], 1))), "loss_data": float(n[0]), "lr": lr}
+
+    def _losses(self, epoch: int) -> dict:
+        reg_b = self.reg if self.reg_bias is None else self.reg_bias
+        norms = float(np.einsum("ij,ij->", self.P, self.P) + np.einsum("ij,ij->", self.Q, self.Q))
+        return {"loss_reg": self.reg * norms + reg_b * float(self.bu @ self.bu + self.bi @ self.bi)}
+
+    @staticmethod
+    def _share_rows(bounds, part_of_rank, comm: Comm, M: np.ndarray, b: np.ndarray) -> None:
+        """Every rank r sends rows ``bounds[part_of_rank[r]]`` of M (and b) to all ranks."""
+        mine = slice(bounds[part_of_rank[comm.rank]], bounds[part_of_rank[comm.rank] + 1])
+        d = M.shape[1]
+        packed = np.concatenate((M[mine], b[mine, None]), axis=1).ravel()
+        allrows = comm.allgatherv(packed).reshape(-1, d + 1)
+        start = 0
+        for part in part_of_rank:
+            lo, hi = bounds[part], bounds[part + 1]
+            M[lo:hi] = allrows[start:start + hi - lo, :d]
+            b[lo:hi] = allrows[start:start + hi - lo, d]
+            start += hi - lo

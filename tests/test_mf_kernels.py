@@ -1,0 +1,149 @@
+"""Kernels and objectives of hpcrec.mf against independent references: finite differences,
+dense computations and numpy.linalg.lstsq."""
+import numpy as np
+import pytest
+
+from hpcrec.comm import serial
+from hpcrec.kernels.mf_als import als_half_step
+from hpcrec.kernels.mf_sgd import sgd_epoch
+from hpcrec.mf.course import gram, loss_and_grad
+
+
+def _fd_grad(f, x, eps=1e-6):
+    g = np.zeros_like(x)
+    for idx in np.ndindex(x.shape):
+        old = x[idx]
+        x[idx] = old + eps
+        hi = f()
+        x[idx] = old - eps
+        lo = f()
+        x[idx] = old
+        g[idx] = (hi - lo) / (2 * eps)
+    return g
+
+
+def test_sgd_step_is_gradient_step_of_rating_loss():
+    """One kernel update equals -lr/2 times the finite-difference gradient of
+    (r - r̂)² + reg(|p|² + |q|²) + reg_b(b_u² + b_i²) (the factor 2 absorbed into lr)."""
+    rng = np.random.default_rng(1)
+    d, mu, r, lr, reg, reg_b = 5, 3.5, 4.0, 1e-3, 0.1, 0.03
+    P = rng.normal(0, 0.5, (1, d))
+    Q = rng.normal(0, 0.5, (1, d))
+    bu, bi = np.array([0.2]), np.array([-0.3])
+
+    def loss():
+        e = r - (mu + bu[0] + bi[0] + P[0] @ Q[0])
+        return 0.5 * (e * e + reg * (P[0] @ P[0] + Q[0] @ Q[0]) + reg_b * (bu[0] ** 2 + bi[0] ** 2))
+
+    grads = [_fd_grad(loss, x) for x in (P, Q, bu, bi)]
+    arrays = [x.astype(np.float32) for x in (P, Q, bu, bi)]
+    sse = sgd_epoch(np.zeros(1, np.int32), np.zeros(1, np.int32), np.array([r], np.float32),
+                    np.array([0, 1]), np.zeros((1, 1), np.int64), *arrays, mu, lr, lr, reg, reg_b)
+    e = r - (mu + bu[0] + bi[0] + P[0] @ Q[0])
+    assert sse == pytest.approx(e * e, rel=1e-5)
+    for before, after, g in zip((P, Q, bu, bi), arrays, grads):
+        np.testing.assert_allclose(after, before - lr * g, rtol=0, atol=1e-6)
+
+
+def test_sgd_rounds_in_sequence_equal_one_block():
+    """Blocks run round after round (with -1 padding) follow the same sequential order as
+    one block holding them back to back."""
+    rng = np.random.default_rng(2)
+    u = np.repeat(np.arange(4), 10).astype(np.int32)
+    i = rng.integers(0, 5, 40).astype(np.int32)
+    r = rng.integers(1, 6, 40).astype(np.float32)
+
+    def factors():
+        g = np.random.default_rng(3)
+        return [g.normal(0, .1, (4, 3)).astype(np.float32), g.normal(0, .1, (5, 3)).astype(np.float32),
+                np.zeros(4, np.float32), np.zeros(5, np.float32)]
+
+    a, b = factors(), factors()
+    sa = sgd_epoch(u, i, r, np.array([0, 20, 40]), np.array([[0, -1], [1, -1]]), *a, 3.0, .01, .01, .02, .02)
+    sb = sgd_epoch(u, i, r, np.array([0, 40]), np.zeros((1, 1), np.int64), *b, 3.0, .01, .01, .02, .02)
+    assert sa == pytest.approx(sb, rel=1e-12)
+    for x, y in zip(a, b):
+        np.testing.assert_array_equal(x, y)
+
+
+def _csr(rows, cols, vals, n):
+    order = np.lexsort((cols, rows))
+    return (np.searchsorted(rows[order], np.arange(n + 1)).astype(np.int64), cols[order].astype(np.int32),
+            vals[order].astype(np.float64))
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_als_half_step_matches_lstsq(weighted):
+    rng = np.random.default_rng(4)
+    n_rows, n_cols, d, reg, reg_b, mu = 6, 9, 3, 0.3, 0.1, 3.2
+    mask = rng.random((n_rows, n_cols)) < 0.5
+    mask[0] = False                       # a row without ratings
+    rows, cols = np.nonzero(mask)
+    vals = rng.integers(1, 6, len(rows)).astype(np.float64)
+    X = rng.normal(0, 1, (n_cols, d))
+    xb = rng.normal(0, 0.3, n_cols)
+    indptr, c, v = _csr(rows, cols, vals, n_rows)
+    Y, yb = np.empty((n_rows, d)), np.empty(n_rows)
+    als_half_step(indptr, c, v, X, xb, mu, True, reg, reg_b, weighted, 0.0, np.zeros((d, d)), Y, yb)
+    for row in range(n_rows):
+        J = cols[rows == row]
+        t = vals[rows == row] - mu - xb[J]
+        scale = max(len(J), 1) if weighted else 1
+        A = np.hstack([X[J], np.ones((len(J), 1))])
+        lam = np.sqrt(np.r_[np.full(d, reg * scale), reg_b * scale])
+        theta = np.linalg.lstsq(np.vstack([A, np.diag(lam)]), np.r_[t, np.zeros(d + 1)], rcond=None)[0]
+        np.testing.assert_allclose(np.r_[Y[row], yb[row]], theta, atol=1e-10)
+
+
+def test_wals_half_step_matches_dense_weighted_lstsq():
+    """The Gram trick equals the dense problem over all columns: weight 1 on observed
+    entries (target r), w0 on unobserved ones (target 0)."""
+    rng = np.random.default_rng(5)
+    n_rows, n_cols, d, reg, w0 = 5, 12, 4, 0.2, 0.15
+    mask = rng.random((n_rows, n_cols)) < 0.3
+    rows, cols = np.nonzero(mask)
+    vals = np.ones(len(rows))
+    X = rng.normal(0, 1, (n_cols, d))
+    indptr, c, v = _csr(rows, cols, vals, n_rows)
+    Y, yb = np.empty((n_rows, d)), np.zeros(n_rows)
+    als_half_step(indptr, c, v, X, np.zeros(n_cols), 0.0, False, reg, 0.0, False, w0, X.T @ X, Y, yb)
+    for row in range(n_rows):
+        w = np.where(mask[row], 1.0, w0)
+        t = mask[row].astype(np.float64)
+        sw = np.sqrt(w)[:, None]
+        A = np.vstack([sw * X, np.sqrt(reg) * np.eye(d)])
+        theta = np.linalg.lstsq(A, np.r_[sw[:, 0] * t, np.zeros(d)], rcond=None)[0]
+        np.testing.assert_allclose(Y[row], theta, atol=1e-10)
+    assert not yb.any()
+
+
+def _course_setup(seed=6):
+    rng = np.random.default_rng(seed)
+    N, M, d = 7, 9, 3
+    mask = rng.random((N, M)) < 0.4
+    u, i = np.nonzero(mask)
+    r = rng.integers(1, 6, len(u)).astype(np.float64)
+    return rng.normal(0, .5, (N, d)), rng.normal(0, .5, (M, d)), u, i, r
+
+
+def test_gravity_identity_against_dense():
+    U, V, *_ = _course_setup()
+    comm = serial()
+    fast = np.sum(gram(np, U, comm) * gram(np, V, comm))
+    assert fast == pytest.approx(np.sum((U @ V.T) ** 2), rel=1e-12)
+
+
+def test_course_loss_gradient_matches_finite_differences_and_dense_loss():
+    U, V, u, i, r = _course_setup()
+    N, M = U.shape[0], V.shape[0]
+    reg, grav, comm = 0.3, 0.7, serial()
+
+    def dense():
+        S = U @ V.T
+        return (np.mean((S[u, i] - r) ** 2) + reg * ((U ** 2).sum() / N + (V ** 2).sum() / M)
+                + grav * (S ** 2).sum() / (N * M))
+
+    parts, dU, dV = loss_and_grad(np, U, V, u, i, r, len(r), reg, grav, comm)
+    assert sum(parts.values()) == pytest.approx(dense(), rel=1e-12)
+    np.testing.assert_allclose(dU, _fd_grad(dense, U), atol=1e-7)
+    np.testing.assert_allclose(dV, _fd_grad(dense, V), atol=1e-7)
