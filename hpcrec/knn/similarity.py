@@ -1,0 +1,114 @@
+"""Sparse similarities between items (or users), keeping only the top-K neighbours per row.
+
+Measures, with Surprise's definitions over the ratings two rows have in common
+(``n`` co-ratings; pairs with ``n < min_support`` get no similarity):
+
+- ``cosine``: sum(a*b) / sqrt(sum(a^2) * sum(b^2));
+- ``msd``: 1 / (sum((a-b)^2) / n + 1);
+- ``pearson``: Pearson correlation, centred on the means over the common ratings;
+- ``pearson-baseline``: cosine of the baseline residuals r - b_ui, shrunk by
+  (n - 1) / (n - 1 + shrinkage); needs n >= 2.
+
+A row's similarities come from an accumulator over the rows that share a rating with it
+(one row of sums per x and thread, reset after use), so memory is O(nnz + n*K + threads*n)
+and never a dense n x n matrix. Only positive similarities are kept (the only ones
+prediction uses, as in Surprise), best first, equal ones by lower index.
+Under MPI, rows are split across ranks by their work (sum of co-rating list lengths);
+each rank computes its rows in blocks and the lists are gathered onto every rank.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numba
+import numpy as np
+
+from ..comm import Comm, resolve, weighted_bounds
+from ..errors import InputError
+from ..kernels import knn as kernels
+
+MEASURES = {"cosine": kernels.COSINE, "msd": kernels.MSD, "pearson": kernels.PEARSON,
+            "pearson-baseline": kernels.PEARSON_BASELINE}
+BLOCK_ENTRIES = 1 << 22   # rows per block = this / K: bounds the temporary top-K arrays
+
+
+def measure_name(name: str) -> str:
+    """Canonical measure name ('pearson_baseline' is accepted for Surprise users)."""
+    canon = str(name).lower().replace("_", "-")
+    if canon not in MEASURES:
+        raise InputError(f"unknown similarity {name!r} (choose from {', '.join(MEASURES)})")
+    return canon
+
+
+@dataclass(frozen=True)
+class Csr:
+    """Compressed sparse rows: row r holds idx[ptr[r]:ptr[r+1]] with values val[...]."""
+    ptr: np.ndarray   # int64, n_rows + 1
+    idx: np.ndarray   # int32
+    val: np.ndarray   # float64
+
+    @property
+    def n_rows(self) -> int:
+        return len(self.ptr) - 1
+
+    def row(self, r: int) -> tuple[np.ndarray, np.ndarray]:
+        return self.idx[self.ptr[r]:self.ptr[r + 1]], self.val[self.ptr[r]:self.ptr[r + 1]]
+
+
+def csr_order(rows: np.ndarray, cols: np.ndarray, n_rows: int, n_cols: int
+              ) -> tuple[np.ndarray, np.ndarray]:
+    """(ptr, order): row pointers, and the permutation sorting COO entries by (row, col)."""
+    return kernels.csr_permutation(rows, cols, n_rows, n_cols)
+
+
+def from_coo(rows: np.ndarray, cols: np.ndarray, vals: np.ndarray, n_rows: int,
+             n_cols: int) -> Csr:
+    """CSR of COO entries (int32 indices, float64 values), columns sorted within rows."""
+    ptr, order = csr_order(rows, cols, n_rows, n_cols)
+    return Csr(ptr, cols[order].astype(np.int32), np.ascontiguousarray(vals[order], dtype=np.float64))
+
+
+def neighbour_rows(x: Csr, y: Csr, lo: int, hi: int, measure: str, min_support: int,
+                   shrinkage: float, keep: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Neighbour lists of rows [lo, hi) of ``x`` (x-major matrix; ``y`` is its transpose).
+
+    Returns (count per row, neighbour indices, similarities) with the lists back to back.
+    """
+    keep = min(keep, x.n_rows - 1)
+    if keep <= 0 or hi <= lo:
+        return np.zeros(max(hi - lo, 0), np.int64), np.zeros(0, np.int32), np.zeros(0, np.float64)
+    per_block = max(1, BLOCK_ENTRIES // keep)
+    counts, idx, sim = [], [], []
+    for start in range(lo, hi, per_block):
+        stop = min(hi, start + per_block)
+        b_idx, b_sim, b_cnt = kernels.neighbour_block(
+            start, stop, x.ptr, x.idx, x.val, y.ptr, y.idx, y.val, x.n_rows,
+            MEASURES[measure], int(min_support), float(shrinkage), int(keep),
+            numba.get_num_threads())
+        used = np.arange(keep) < b_cnt[:, None]
+        counts.append(b_cnt)
+        idx.append(b_idx[used])
+        sim.append(b_sim[used])
+    return np.concatenate(counts), np.concatenate(idx), np.concatenate(sim)
+
+
+def neighbour_lists(x: Csr, y: Csr, measure: str, min_support: int = 1, shrinkage: float = 100.0,
+                    keep: int | None = None, comm: Comm | None = None) -> Csr:
+    """Top-``keep`` neighbours of every row of ``x`` (None: all positive), on every rank.
+
+    ``x`` and ``y`` hold the same ratings (or residuals) x-major and y-major, whole on every
+    rank. Each rank computes a block of rows of about equal work; the result is the same
+    for any number of ranks.
+    """
+    comm = resolve(comm)
+    keep = x.n_rows if keep is None else keep
+    with comm.collective_errors():
+        # Work of a row: the lengths of the y-lists it walks; cumulated at the row boundaries.
+        work = np.concatenate(([0], np.cumsum(np.diff(y.ptr)[x.idx])))[x.ptr]
+        bounds = weighted_bounds(work, comm.size)
+        counts, idx, sim = neighbour_rows(x, y, int(bounds[comm.rank]), int(bounds[comm.rank + 1]),
+                                          measure, min_support, shrinkage, keep)
+    counts, idx, sim = comm.allgatherv(counts), comm.allgatherv(idx), comm.allgatherv(sim)
+    ptr = np.zeros(x.n_rows + 1, dtype=np.int64)
+    np.cumsum(counts, out=ptr[1:])
+    return Csr(ptr, idx, sim)
