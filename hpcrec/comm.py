@@ -37,11 +37,13 @@ def weighted_bounds(cumulative: np.ndarray, size: int) -> np.ndarray:
     ``cumulative`` is e.g. a CSR ``indptr``: rank r then owns rows ``bounds[r]:bounds[r+1]``,
     each with about the same number of non-zeros. Monotone, so ranks never overlap.
     """
+    if size <= 0:
+        raise ValueError(f"invalid size {size}")
     cumulative = np.asarray(cumulative)
-    n = len(cumulative) - 1
+    n = max(len(cumulative) - 1, 0)
     total = int(cumulative[-1]) if n >= 0 else 0
-    if n <= 0 or total == 0:
-        return np.array([chunk(n, r, size)[0] for r in range(size)] + [max(n, 0)], dtype=np.int64)
+    if n == 0 or total == 0:
+        return np.array([chunk(n, r, size)[0] for r in range(size)] + [n], dtype=np.int64)
     targets = (np.arange(1, size, dtype=np.float64) * total) / size
     inner = np.searchsorted(cumulative, targets, side="left").astype(np.int64)
     bounds = np.concatenate(([0], np.clip(inner, 0, n), [n])).astype(np.int64)
@@ -61,6 +63,7 @@ class Comm:
         self.size = mpi_comm.Get_size() if mpi_comm is not None else 1
         self.comm_seconds = 0.0  # time spent inside collectives, read by the timing records
         self.comm_bytes = 0      # bytes this rank contributed to collectives
+        self.comm_calls = 0      # collective calls, for the latency term of scaling models
         self._local = None
 
     # -- topology ---------------------------------------------------------------
@@ -100,6 +103,7 @@ class Comm:
         finally:
             self.comm_seconds += time.perf_counter() - t0
             self.comm_bytes += int(nbytes)
+            self.comm_calls += 1
 
     def allreduce(self, arr: np.ndarray, op: str = "sum") -> np.ndarray:
         """In-place element-wise reduction of a contiguous array over all ranks; returns it."""
@@ -122,6 +126,8 @@ class Comm:
 
     def bcast(self, arr: np.ndarray, root: int = 0) -> np.ndarray:
         """In-place broadcast of a contiguous array from ``root``; shape and dtype must agree."""
+        if not arr.flags.c_contiguous:
+            raise ValueError("bcast needs a C-contiguous array")
         if self.size == 1:
             return arr
         flat = arr.reshape(-1)
@@ -166,26 +172,49 @@ class Comm:
         """Personalised exchange: ``send`` holds the blocks for ranks 0..size-1 back to back.
 
         Returns (received array, counts received from each rank). Counts and
-        displacements are computed here, from ``sendcounts`` alone.
+        displacements are computed here, from ``sendcounts`` alone. Blocks larger than
+        ``_MAX_MSG / size`` elements travel in several rounds, which every rank agrees
+        on because each rank's largest block rides along with the counts.
         """
-        send = np.ascontiguousarray(send)
+        send = np.ascontiguousarray(send).reshape(-1)
         sendcounts = np.asarray(sendcounts, dtype=np.int64)
-        if len(sendcounts) != self.size or sendcounts.sum() != send.size:
-            raise ValueError("sendcounts must have one entry per rank and sum to len(send)")
+        if len(sendcounts) != self.size or sendcounts.min(initial=0) < 0 \
+                or sendcounts.sum() != send.size:
+            raise ValueError("sendcounts must have one non-negative entry per rank and sum to len(send)")
         if self.size == 1:
             return send.copy(), sendcounts.copy()
-        recvcounts = np.empty(self.size, dtype=np.int64)
-        with self._timed(8 * self.size):
-            self._c.Alltoall(sendcounts, recvcounts)
-        recv = np.empty(int(recvcounts.sum()), dtype=send.dtype)
-        if max(sendcounts.sum(), recvcounts.sum()) > _MAX_MSG:
-            raise HpcrecError("alltoallv message over 2**30 elements on one rank: use more ranks")
         from mpi4py import MPI
+        header = np.empty((self.size, 2), dtype=np.int64)
+        header[:, 0] = sendcounts
+        header[:, 1] = sendcounts.max()
+        got = np.empty_like(header)
+        with self._timed(header.nbytes):
+            self._c.Alltoall(header, got)
+        recvcounts = np.ascontiguousarray(got[:, 0])
+        cap = max(1, _MAX_MSG // self.size)          # elements per peer per round
+        rounds = max(1, -(-int(got[:, 1].max()) // cap))
+        recv = np.empty(int(recvcounts.sum()), dtype=send.dtype)
         sdispl = np.concatenate(([0], np.cumsum(sendcounts)[:-1]))
         rdispl = np.concatenate(([0], np.cumsum(recvcounts)[:-1]))
         mtype = MPI._typedict[send.dtype.char]
-        with self._timed(send.nbytes):
-            self._c.Alltoallv([send, sendcounts, sdispl, mtype], [recv, recvcounts, rdispl, mtype])
+        if rounds == 1:
+            with self._timed(send.nbytes):
+                self._c.Alltoallv([send, sendcounts, sdispl, mtype],
+                                  [recv, recvcounts, rdispl, mtype])
+            return recv, recvcounts
+        for k in range(rounds):  # round k moves elements [k*cap, (k+1)*cap) of every block
+            sc = np.clip(sendcounts - k * cap, 0, cap)
+            rc = np.clip(recvcounts - k * cap, 0, cap)
+            sbuf = np.concatenate([send[sdispl[j] + k * cap:sdispl[j] + k * cap + sc[j]]
+                                   for j in range(self.size)])
+            rbuf = np.empty(int(rc.sum()), dtype=send.dtype)
+            with self._timed(sbuf.nbytes):
+                self._c.Alltoallv([sbuf, sc, np.cumsum(sc) - sc, mtype],
+                                  [rbuf, rc, np.cumsum(rc) - rc, mtype])
+            pos = 0
+            for j in range(self.size):
+                recv[rdispl[j] + k * cap:rdispl[j] + k * cap + rc[j]] = rbuf[pos:pos + rc[j]]
+                pos += rc[j]
         return recv, recvcounts
 
     # -- small Python objects (metadata only: pickled) --------------------------
@@ -270,6 +299,17 @@ def world() -> Comm:
     return comm
 
 
+def mpi_library() -> str:
+    """The MPI library's own version line (e.g. ``MPICH Version: 4.1.2``), or ``none``."""
+    if os.environ.get("HPCREC_NO_MPI") == "1":
+        return "none"
+    try:
+        from mpi4py import MPI
+    except ImportError:
+        return "none"
+    return " ".join(MPI.Get_library_version().strip().splitlines()[0].split())
+
+
 def serial() -> Comm:
     """A single-process communicator, for running an algorithm on one rank's data only."""
     return Comm(None)
@@ -289,9 +329,13 @@ def fault_point(phase: str, comm: Comm | None = None) -> None:
     if not spec:
         return
     parts = spec.split(":")
-    if len(parts) < 2 or parts[1] != phase or resolve(comm).rank != int(parts[0]):
+    if not 2 <= len(parts) <= 3 or not parts[0].isdigit() or parts[2:] not in ([], ["kill"]):
+        raise HpcrecError(f"HPCREC_FAIL={spec!r}: expected RANK:PHASE or RANK:PHASE:kill")
+    if parts[1] != phase or resolve(comm).rank != int(parts[0]):
         return
-    if len(parts) > 2 and parts[2] == "kill":
+    if len(parts) > 2:  # "kill": die like a node or the OOM killer would, saying so first
         import signal
+        print(f"hpcrec: rank {parts[0]}: injected SIGKILL at phase '{phase}' (pid {os.getpid()})",
+              file=sys.stderr, flush=True)
         os.kill(os.getpid(), signal.SIGKILL)
     raise RuntimeError(f"injected failure at phase '{phase}'")

@@ -5,7 +5,8 @@ import json
 import logging
 
 from .. import io
-from ..comm import world
+from ..comm import fault_point, world
+from ..errors import InputError
 from ..io import download, formats, synthetic
 
 log = logging.getLogger("hpcrec")
@@ -22,6 +23,8 @@ def register(sub) -> None:
     p = sub.add_parser("info", help="summarise a data file (HDF5 or text)")
     p.add_argument("input")
     p.add_argument("--json", action="store_true", help="one JSON object on stdout")
+    p.add_argument("--format", choices=formats.FORMATS,
+                   help="input format (default: inferred from the name)")
     p.set_defaults(func=cmd_info)
 
     p = sub.add_parser("data", help="fetch public data sets")
@@ -46,8 +49,12 @@ def register(sub) -> None:
 
 def cmd_convert(args) -> int:
     comm = world()
-    with comm.collective_errors():
-        data = formats.load_any(args.input, args.format) if comm.is_root else None
+    data = None
+    with comm.collective_errors():  # rank 0 reads; the others wait for its verdict
+        fault_point("read", comm)
+        if comm.is_root:
+            data = formats.load_any(args.input, args.format)
+    with comm.collective_errors():  # written only when every rank got through the read
         if comm.is_root:
             io.write_h5(data, args.output)
     if comm.is_root:
@@ -58,7 +65,8 @@ def cmd_convert(args) -> int:
 def cmd_info(args) -> int:
     comm = world()
     with comm.collective_errors():
-        info = formats.describe(args.input) if comm.is_root else None
+        fault_point("read", comm)
+        info = formats.describe(args.input, args.format) if comm.is_root else None
     if comm.is_root:
         if args.json:
             print(json.dumps(info))
@@ -79,6 +87,10 @@ def cmd_download(args) -> int:
 
 def cmd_generate(args) -> int:
     comm = world()
+    for option in ("rows", "items", "nnz", "avg_len", "pattern_len", "patterns"):
+        value = getattr(args, option)
+        if value is not None and not value > 0:
+            raise InputError(f"--{option.replace('_', '-')} must be positive, got {value}")
     with comm.collective_errors():
         if comm.is_root:
             if args.kind == "transactions":

@@ -1,13 +1,15 @@
-"""Download MovieLens from GroupLens, verified by SHA-256, into a local folder.
+"""Download MovieLens from GroupLens, verified by checksum, into a local folder.
 
 MovieLens may not be redistributed, so hpcrec never ships it: it fetches the archive,
-checks it (the archive's hash where known, and each extracted file's hash for ml-100k),
-extracts it atomically (into a temporary folder, then renamed) and returns the folder.
-Offline, it fails with one line that names the URL and suggests ``--data-dir``.
+checks it (the archive's SHA-256 and/or MD5 where published, and each extracted file's
+SHA-256 for ml-100k), extracts it atomically (into a temporary folder, then renamed) and
+returns the folder. Offline, it fails with one line that names the URL. A failed or
+refused download leaves nothing behind.
 """
 from __future__ import annotations
 
 import hashlib
+import http.client
 import io
 import os
 import shutil
@@ -21,6 +23,7 @@ from pathlib import Path
 from ..errors import InputError
 
 BASE_URL = "https://files.grouplens.org/datasets/movielens/"
+MAX_ARCHIVE_BYTES = 1 << 30  # ml-25m is 262 MB; anything past 1 GiB is not a MovieLens zip
 
 
 @dataclass(frozen=True)
@@ -30,7 +33,7 @@ class Dataset:
     ratings: str                      # ratings file inside the folder
     sha256: str | None = None         # of the archive, where known
     files: dict = field(default_factory=dict)  # extracted file -> sha256
-
+    md5: str | None = None            # of the archive, as GroupLens publishes it (NAME.zip.md5)
 
 # Per-file hashes of ml-100k: the GroupLens release as cross-checked in the shared data README.
 _ML100K_FILES = {
@@ -44,11 +47,27 @@ _ML100K_FILES = {
     "ua.test": "d0497e202417720f57a184ec8c66be2d1afa4ff41bb53787c57b28d6bf79bc42",
 }
 
+# Archive checksums, each copied from public sources that state it (none computed here):
+# - MD5 of ml-100k, ml-1m and ml-25m: GroupLens' NAME.zip.md5 files, as quoted in public code,
+#   e.g. github.com/eli-osherovich/papers_with_code datasets/movielens/dl_config.py
+#   (100k 0e33842e..., 1m c4d9eecf..., 25m 6b51fb27...) and several dataset download scripts.
+# - SHA-256 of ml-1m (a6898adb...): pinned in several public dataset loaders, e.g. a Keras-RS
+#   MovieLens example and the SecretFlow ml-1m loader, which also quote the MD5 above.
+# - SHA-256 of ml-latest-small (696d65a3...): pinned in three public repositories' MovieLens
+#   download code/dataset cards (100,836 ratings, 9,742 movies: the 2018 snapshot).
+#   GroupLens says ml-latest-small "will change over time": a new snapshot fails this check.
+# - ml-25m: no published SHA-256 was found; its MD5 is checked instead.
 DATASETS = {
-    "movielens-100k": Dataset("ml-100k.zip", "ml-100k", "u.data", files=_ML100K_FILES),
-    "ml-latest-small": Dataset("ml-latest-small.zip", "ml-latest-small", "ratings.csv"),
-    "ml-1m": Dataset("ml-1m.zip", "ml-1m", "ratings.dat"),
-    "ml-25m": Dataset("ml-25m.zip", "ml-25m", "ratings.csv"),
+    "movielens-100k": Dataset("ml-100k.zip", "ml-100k", "u.data", files=_ML100K_FILES,
+                              md5="0e33842e24a9c977be4e0107933c0723"),
+    "ml-latest-small": Dataset(
+        "ml-latest-small.zip", "ml-latest-small", "ratings.csv",
+        sha256="696d65a3dfceac7c45750ad32df2c259311949efec81f0f144fdfb91ebc9e436"),
+    "ml-1m": Dataset(
+        "ml-1m.zip", "ml-1m", "ratings.dat",
+        sha256="a6898adb50b9ca05aa231689da44c217cb524e7ebd39d264c56e2832f2c54e20",
+        md5="c4d9eecfca2ab87c1945afe126590906"),
+    "ml-25m": Dataset("ml-25m.zip", "ml-25m", "ratings.csv", md5="6b51fb2759a8657d3bfcbfc42b592ada"),
 }
 ALIASES = {"ml-100k": "movielens-100k", "movielens-1m": "ml-1m", "movielens-25m": "ml-25m"}
 
@@ -84,39 +103,65 @@ def verify_folder(folder, name: str = "movielens-100k") -> Path:
     return folder
 
 
+def fetch(url: str, timeout: float = 60.0, limit: int = MAX_ARCHIVE_BYTES) -> bytes:
+    """The bytes at ``url``; any network failure is one :class:`InputError` line."""
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as resp:
+            blob = resp.read(limit + 1)
+    except urllib.error.HTTPError as exc:
+        raise InputError(f"cannot download {url} (HTTP {exc.code} {exc.reason})") from None
+    except (urllib.error.URLError, OSError, http.client.HTTPException) as exc:
+        reason = getattr(exc, "reason", None) or exc
+        raise InputError(f"cannot download {url} ({reason}); offline? fetch it elsewhere and "
+                         "unzip it into the target folder") from None
+    if len(blob) > limit:
+        raise InputError(f"{url}: larger than {limit} bytes, download refused")
+    return blob
+
+
+def verify_archive(blob: bytes, ds: Dataset, url: str) -> None:
+    """Check the archive against every checksum known for it."""
+    for algo, digest in (("sha256", ds.sha256), ("md5", ds.md5)):
+        if digest and hashlib.new(algo, blob).hexdigest() != digest:
+            raise InputError(f"{url}: {algo.upper()} mismatch (not the published "
+                             f"{ds.archive}), download refused")
+
+
 def download(name: str, directory, timeout: float = 60.0) -> Path:
     """Fetch, verify and extract data set ``name`` under ``directory``; return its folder.
 
-    Already present and valid: nothing is fetched.
+    Already present and valid: nothing is fetched. Nothing is created before the
+    archive has been fetched and verified.
     """
     ds = dataset_info(name)
     directory = Path(directory)
     target = directory / ds.folder
     if (target / ds.ratings).exists():
         return verify_folder(target, name) if ds.files else target
-    directory.mkdir(parents=True, exist_ok=True)
+    if target.exists():
+        raise InputError(f"{target} exists but holds no {ds.ratings}: remove it first")
     url = BASE_URL + ds.archive
+    blob = fetch(url, timeout)
+    verify_archive(blob, ds, url)
     try:
-        with urllib.request.urlopen(url, timeout=timeout) as resp:
-            blob = resp.read()
-    except (urllib.error.URLError, OSError) as exc:
-        reason = getattr(exc, "reason", exc)
-        raise InputError(f"cannot download {url} ({reason}); offline? pass a local copy "
-                         "with --data-dir") from None
-    if ds.sha256 and sha256_of(blob) != ds.sha256:
-        raise InputError(f"{url}: SHA-256 mismatch, download refused")
-    tmp = Path(tempfile.mkdtemp(prefix=f".{ds.folder}-", dir=directory))
-    try:
-        with zipfile.ZipFile(io.BytesIO(blob)) as zf:
-            for member in zf.namelist():  # no absolute paths or '..' escapes
-                if member.startswith("/") or ".." in Path(member).parts:
-                    raise InputError(f"{url}: unsafe path {member!r} in archive")
-            zf.extractall(tmp)
-        if ds.files:
-            verify_folder(tmp / ds.folder, name)
-        os.replace(tmp / ds.folder, target)
+        zf = zipfile.ZipFile(io.BytesIO(blob))
     except zipfile.BadZipFile:
         raise InputError(f"{url}: not a zip archive") from None
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+    with zf:
+        for member in zf.namelist():  # no absolute paths or '..' escapes
+            if member.startswith(("/", "\\")) or ".." in Path(member).parts:
+                raise InputError(f"{url}: unsafe path {member!r} in archive")
+        if f"{ds.folder}/{ds.ratings}" not in zf.namelist():
+            raise InputError(f"{url}: archive has no {ds.folder}/{ds.ratings}")
+        directory.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{ds.folder}-", dir=directory))
+        try:
+            zf.extractall(tmp)
+            if ds.files:
+                verify_folder(tmp / ds.folder, name)
+            os.replace(tmp / ds.folder, target)
+        except (zipfile.BadZipFile, OSError) as exc:
+            raise InputError(f"{url}: cannot extract ({exc})") from None
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
     return target

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import h5py
+import numpy as np
 
-from ..comm import Comm, resolve
+from ..comm import Comm, fault_point, resolve
 from ..errors import InputError
 from . import hdf5, ratings, transactions
 from .ratings import Ratings
@@ -44,9 +44,9 @@ def detect_format(path) -> str:
             or name == "ratings.dat" or (name == "ratings.csv" and (p.parent / "movies.csv").exists()):
         return "movielens"
     if name.endswith(".dat"):
-        return "fimi"
+        return "movielens" if b"::" in _first_line(p) else "fimi"
     if name.endswith(".csv"):
-        first = p.open("rb").readline().decode("utf-8", "replace").strip().lower()
+        first = _first_line(p).decode("utf-8", "replace").strip().lower()
         cells = [c.strip() for c in first.split(",")]
         if cells[:3] in (["user", "item", "rating"], ["userid", "itemid", "rating"],
                          ["userid", "movieid", "rating"]):
@@ -54,6 +54,11 @@ def detect_format(path) -> str:
         return "baskets-csv"
     raise InputError(f"{p}: cannot tell the format from the name; give --format "
                      f"({', '.join(FORMATS)})")
+
+
+def _first_line(path: Path) -> bytes:
+    with path.open("rb") as fh:
+        return fh.readline(65536)
 
 
 def kind_of(path, fmt: str | None = None) -> str:
@@ -72,14 +77,18 @@ def _check_format(fmt: str) -> str:
 
 
 def read_movielens(path) -> Ratings:
+    """MovieLens ratings from a file or folder: 100K (``u.data``...), 1M (``::``) or CSV releases."""
     p = Path(path)
     name = p.name.lower()
+    if not p.exists():
+        raise InputError(f"no such file or folder: {p}")
     if p.is_dir():
         for candidate, reader in (("u.data", ratings.read_ml100k), ("ratings.dat", ratings.read_ml1m),
                                   ("ratings.csv", ratings.read_ml_csv)):
             if (p / candidate).exists():
                 return reader(p / candidate)
-    if name == "ratings.dat":
+        raise InputError(f"{p}: a folder with no MovieLens ratings (u.data, ratings.dat or ratings.csv)")
+    if name == "ratings.dat" or (name.endswith(".dat") and b"::" in _first_line(p)):
         return ratings.read_ml1m(p)
     if name.endswith(".csv"):
         return ratings.read_ml_csv(p)
@@ -90,6 +99,7 @@ def load_transactions(source, comm: Comm | None = None, fmt: str | None = None,
                       partition: bool = True) -> Transactions:
     """This rank's slice of transactions from a path, list of lists, DataFrame or Transactions."""
     comm = resolve(comm)
+    fault_point("read", comm)
     if isinstance(source, Transactions):
         whole = source
     elif isinstance(source, (str, Path)):
@@ -113,6 +123,7 @@ def load_ratings(source, comm: Comm | None = None, fmt: str | None = None,
                  partition: bool = True) -> Ratings:
     """This rank's share of ratings from a path, DataFrame, (users, items, ratings) or Ratings."""
     comm = resolve(comm)
+    fault_point("read", comm)
     if isinstance(source, Ratings):
         whole = source
     elif isinstance(source, (str, Path)):
@@ -145,25 +156,51 @@ def write_h5(data, path) -> Path:
     return ratings.write_h5(data, path)
 
 
-def describe(path) -> dict:
-    """Summary of a data file: kind, rows, items, nnz, density, size on disk (and users for ratings)."""
+DESCRIBE_SLICE_BYTES = 1 << 28  # an HDF5 file is summarised in slices of about this size
+
+
+def _slices(path: Path):
+    """Stand-in communicators that select slice k of n of an HDF5 file (no collectives used)."""
+    n = max(1, -(-path.stat().st_size // DESCRIBE_SLICE_BYTES))
+    for k in range(n):
+        part = Comm(None)
+        part.rank, part.size = k, n
+        yield part
+
+
+def describe(path, fmt: str | None = None) -> dict:
+    """Summary of a data file: kind, rows, items, nnz, density, size on disk (and users for ratings).
+
+    Text is parsed whole; HDF5 is read and validated slice by slice, so files larger than
+    memory can be described.
+    """
     p = Path(path)
-    data = load_any(p)
-    if isinstance(data, Transactions):
-        rows, items, nnz = data.n_rows, data.n_items, data.nnz
-        info = {"kind": "transactions", "rows": rows, "items": items, "nnz": nnz,
+    fmt = _check_format(fmt or detect_format(p))
+    kind = kind_of(p, fmt)
+    if fmt == "hdf5":
+        read = transactions.read_h5 if kind == "transactions" else ratings.read_h5
+        parts = (read(p, part) for part in _slices(p))
+    else:
+        parts = iter([load_any(p, fmt)])
+    nnz, total, lo, hi = 0, 0.0, float("inf"), float("-inf")
+    for data in parts:
+        nnz += data.nnz
+        if kind == "ratings" and data.nnz:
+            total += float(data.rating.sum(dtype=np.float64))
+            lo, hi = min(lo, float(data.rating.min())), max(hi, float(data.rating.max()))
+    if kind == "transactions":
+        rows, items = data.n_total, data.n_items
+        info = {"kind": kind, "rows": rows, "items": items, "nnz": nnz,
                 "avg_items_per_row": nnz / rows if rows else 0.0}
     else:
-        rows, items, nnz = data.n_users, data.n_items, data.nnz
-        info = {"kind": "ratings", "rows": rows, "items": items, "nnz": nnz, "users": rows,
-                "rating_min": float(data.rating.min()) if nnz else None,
-                "rating_max": float(data.rating.max()) if nnz else None,
-                "rating_mean": float(data.rating.mean()) if nnz else None}
+        rows, items = data.n_users, data.n_items
+        info = {"kind": kind, "rows": rows, "items": items, "nnz": nnz, "users": rows,
+                "rating_min": lo if nnz else None, "rating_max": hi if nnz else None,
+                "rating_mean": total / nnz if nnz else None}
     info["density"] = nnz / (rows * items) if rows and items else 0.0
     info["size_bytes"] = p.stat().st_size if p.is_file() else sum(
         f.stat().st_size for f in p.iterdir() if f.is_file())
-    info["format"] = detect_format(p)
-    if info["format"] == "hdf5":
-        with h5py.File(p, "r") as fh:
-            info["format_version"] = int(fh.attrs["hpcrec_format_version"])
+    info["format"] = fmt
+    if fmt == "hdf5":
+        info["format_version"] = hdf5.FORMAT_VERSION   # open_checked accepted no other
     return info

@@ -40,28 +40,63 @@ def open_checked(path, kind: str | tuple[str, ...]):
     except OSError as exc:
         raise InputError(f"{path}: unreadable HDF5 file ({str(exc).splitlines()[0]})") from None
     with fh:
-        found = attr_str(fh.attrs.get("hpcrec_kind"))
-        if found is None:
-            raise InputError(f"{path}: not an hpcrec file (no 'hpcrec_kind' attribute)")
-        if found not in kinds:
-            raise InputError(f"{path}: holds {found}, expected {' or '.join(kinds)}")
-        version = fh.attrs.get("hpcrec_format_version")
-        if version is None or int(np.asarray(version)) != FORMAT_VERSION:
-            raise InputError(f"{path}: format version {version} not supported "
-                             f"(this hpcrec reads version {FORMAT_VERSION})")
         try:
+            _check_kind(fh, path, kinds)
             yield fh
-        except (OSError, KeyError, TypeError) as exc:
+        except InputError:
+            raise
+        except (OSError, KeyError, TypeError, ValueError, IndexError) as exc:
+            # h5py reports damaged files with these (a truncated file opens fine, then
+            # fails on the first read; undecodable strings are a ValueError).
             raise InputError(f"{path}: damaged or inconsistent HDF5 file "
-                             f"({str(exc).splitlines()[0] if str(exc) else type(exc).__name__})") from None
+                             f"({_first_line(exc)})") from None
+
+
+def _check_kind(fh, path, kinds) -> None:
+    found = attr_str(fh.attrs.get("hpcrec_kind"))
+    if found is None:
+        raise InputError(f"{path}: not an hpcrec file (no 'hpcrec_kind' attribute)")
+    if found not in kinds:
+        raise InputError(f"{path}: holds {found}, expected {' or '.join(kinds)}")
+    version = fh.attrs.get("hpcrec_format_version")
+    if _as_int(version) != FORMAT_VERSION:
+        raise InputError(f"{path}: format version {attr_str(version)} not supported "
+                         f"(this hpcrec reads version {FORMAT_VERSION})")
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _as_int(value):
+    """An integer attribute value, or None when it is missing or not one integer."""
+    try:
+        arr = np.asarray(value)
+        if arr.size != 1 or arr.dtype.kind not in "iu":
+            return None
+        return int(arr.reshape(-1)[0])
+    except (TypeError, ValueError):
+        return None
 
 
 def attr_str(value):
+    """A string attribute as str (bytes decoded), None when absent."""
     if value is None:
         return None
     if isinstance(value, bytes):
         return value.decode("utf-8", "replace")
     return str(value)
+
+
+def attr_int(fh, name: str, default: int = -1) -> int:
+    """An integer attribute of ``fh`` (``default`` when absent); anything else is an InputError."""
+    if name not in fh.attrs:
+        return default
+    value = _as_int(fh.attrs[name])
+    if value is None or value < 0:
+        raise InputError(f"{fh.filename}: attribute '{name}' is not a non-negative integer")
+    return value
 
 
 def dataset(fh, name: str, kinds: str, ndim: int = 1, length: int | None = None):

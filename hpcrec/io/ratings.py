@@ -13,6 +13,7 @@ arrays, and hpcrec HDF5 (rank slices of equal size).
 """
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -103,7 +104,11 @@ def _encode(raw: np.ndarray, known: np.ndarray | None = None) -> tuple[np.ndarra
     """Codes of raw ids, and the id table (``known`` if given, else the sorted distinct ids)."""
     if known is None:
         ids, codes = np.unique(raw, return_inverse=True)
-        return codes.astype(np.int32), ids
+        return codes.reshape(-1).astype(np.int32), ids
+    if len(np.unique(known)) != len(known):
+        raise InputError("the id table beside the ratings lists an id twice")
+    if not len(known):
+        raise InputError("the id table beside the ratings is empty")
     order = np.argsort(known, kind="stable")
     pos = np.searchsorted(known, raw, sorter=order)
     pos = np.clip(pos, 0, len(known) - 1)
@@ -118,7 +123,12 @@ def from_arrays(users, items, ratings, timestamps=None, item_titles=None,
                 item_genres=None, user_ids=None, item_ids=None) -> Ratings:
     """Ratings from raw-id arrays; id tables are the sorted distinct ids unless given."""
     users, items = np.asarray(users), np.asarray(items)
-    r = np.asarray(ratings, dtype=np.float64)
+    try:
+        r = np.asarray(ratings, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise InputError("ratings must be numbers") from None
+    if users.ndim != 1 or items.ndim != 1 or r.ndim != 1:
+        raise InputError("users, items and ratings must be one-dimensional")
     if not (len(users) == len(items) == len(r)):
         raise InputError("users, items and ratings must have the same length")
     u, uids = _encode(_as_ids(users), None if user_ids is None else _as_ids(np.asarray(user_ids)))
@@ -130,10 +140,18 @@ def _as_ids(a: np.ndarray) -> np.ndarray:
     if a.dtype.kind in "iu":
         return a.astype(np.int64)
     if a.dtype.kind == "f":
-        if np.any(~np.isfinite(a)) or np.any(a != np.round(a)):
+        if np.any(~np.isfinite(a)) or np.any(a != np.round(a)) or np.any(np.abs(a) >= 2.0 ** 53):
             raise InputError("ids must be integers or strings, found a non-integer number")
         return a.astype(np.int64)
+    if a.dtype.kind == "b":
+        raise InputError("ids must be integers or strings, found booleans")
+    if any(_is_missing(x) for x in a):
+        raise InputError("ids must be integers or strings, found a missing value (None/NaN)")
     return np.asarray([str(x) for x in a], dtype=object)
+
+
+def _is_missing(x) -> bool:
+    return x is None or (isinstance(x, (float, np.floating)) and x != x)
 
 
 def from_frame(df: pd.DataFrame, user="user", item="item", rating="rating",
@@ -150,28 +168,65 @@ def from_frame(df: pd.DataFrame, user="user", item="item", rating="rating",
 # -- text readers ---------------------------------------------------------------------------
 
 def _read_table(path, sep: str, names: list[str], header=None, encoding="utf-8",
-                engine="c") -> pd.DataFrame:
+                engine="c", required: int | None = None) -> pd.DataFrame:
+    """A delimited text file as a DataFrame of str columns ``names`` (all cells checked).
+
+    Rows must have ``len(names)`` fields (at least ``required`` when given: the frame then
+    has as many columns as the widest row, up to len(names)); a short or long row, an
+    empty field, binary data or bad encoding is an :class:`InputError` naming the line.
+    Blank lines are skipped.
+    """
     path = Path(path)
     if not path.exists():
         raise InputError(f"no such file: {path}")
     if path.is_dir():
         raise InputError(f"{path} is a folder, expected a file")
-    head = path.open("rb").read(65536)
+    with path.open("rb") as fh:
+        head = fh.read(65536)
     if not head.strip():
         raise InputError(f"{path}: empty file")
     if b"\x00" in head:
         raise InputError(f"{path}: binary data, not a text file")
+    shown = "TAB" if sep == "\t" else repr(sep)
     try:
-        df = pd.read_csv(path, sep=sep, names=names, header=header, dtype=str,
-                         encoding=encoding, engine=engine, skip_blank_lines=True,
-                         keep_default_na=False)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            df = pd.read_csv(path, sep=sep, header=header, dtype=str, encoding=encoding,
+                             engine=engine, skip_blank_lines=True, keep_default_na=False,
+                             index_col=False)
+    except pd.errors.ParserWarning:  # pandas' word for rows wider than the header
+        raise InputError(f"{path}: a row has more fields than the header") from None
     except pd.errors.ParserError as exc:
-        raise InputError(f"{path}: malformed line ({str(exc).strip().splitlines()[-1]})") from None
+        raise InputError(f"{path}: malformed line ({_last_line(exc)})") from None
+    except pd.errors.EmptyDataError:
+        raise InputError(f"{path}: no ratings") from None
     except UnicodeDecodeError as exc:
         raise InputError(f"{path}: not {encoding} text (byte {exc.start})") from None
     if df.empty:
         raise InputError(f"{path}: no ratings")
+    first_line = 2 if header == 0 else 1
+    width = df.shape[1]
+    if width > len(names):
+        extra = (df.iloc[:, len(names):] != "").to_numpy().any(axis=1)
+        if extra.any():
+            raise InputError(f"{path}: line {int(np.flatnonzero(extra)[0]) + first_line}: "
+                             f"more than {len(names)} fields separated by {shown}")
+        df, width = df.iloc[:, :len(names)], len(names)
+    need = len(names) if required is None else required
+    if width < need:
+        raise InputError(f"{path}: line {first_line}: {width} field(s), expected {need} "
+                         f"separated by {shown}")
+    df.columns = names[:width]
+    empty = (df == "").to_numpy().any(axis=1) | df.isna().to_numpy().any(axis=1)
+    if empty.any():
+        raise InputError(f"{path}: line {int(np.flatnonzero(empty)[0]) + first_line}: missing "
+                         f"field (expected {width} fields separated by {shown})")
     return df
+
+
+def _last_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[-1] if text else type(exc).__name__
 
 
 def _numeric(df: pd.DataFrame, col: str, path, integer: bool, first_line: int) -> np.ndarray:
@@ -179,8 +234,8 @@ def _numeric(df: pd.DataFrame, col: str, path, integer: bool, first_line: int) -
     raw = df[col]
     num = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=np.float64)
     bad = np.isnan(num) & (raw.str.strip().str.lower() != "nan").to_numpy()
-    if integer:
-        bad |= np.isnan(num) | (num != np.round(num)) | np.isinf(num)
+    if integer:  # exact integers only (float64 holds them exactly below 2**53)
+        bad |= ~np.isfinite(num) | (num != np.round(num)) | (np.abs(num) >= 2.0 ** 53)
     if bad.any():
         k = int(np.flatnonzero(bad)[0])
         kind = "an integer" if integer else "a number"
@@ -221,11 +276,9 @@ def read_ml100k(path) -> Ratings:
     if (folder / "u.item").exists():
         item_ids, titles, genres = _ml100k_items(folder)
     if (folder / "u.user").exists():
-        users = pd.read_csv(folder / "u.user", sep="|", header=None, dtype=str, encoding="latin-1")
-        user_ids = pd.to_numeric(users[0], errors="coerce").to_numpy()
-        if np.isnan(user_ids).any():
-            raise InputError(f"{folder / 'u.user'}: non-integer user id")
-        user_ids = np.sort(user_ids.astype(np.int64))
+        users = _read_table(folder / "u.user", "|", ["user", "age", "gender", "occupation", "zip"],
+                            encoding="latin-1", required=1)
+        user_ids = np.sort(_numeric(users, "user", folder / "u.user", True, 1).astype(np.int64))
     r = from_arrays(cols["user"], cols["item"], cols["rating"], cols["timestamp"],
                     user_ids=user_ids, item_ids=item_ids)
     r.item_titles, r.item_genres = titles, genres
@@ -238,10 +291,15 @@ def _ml100k_items(folder: Path):
     if (folder / "u.genre").exists():
         g = [ln.split("|")[0] for ln in (folder / "u.genre").read_text("latin-1").splitlines() if ln.strip()]
         genre_names = g
-    items = pd.read_csv(folder / "u.item", sep="|", header=None, dtype=str, encoding="latin-1",
-                        keep_default_na=False)
+    try:
+        items = pd.read_csv(folder / "u.item", sep="|", header=None, dtype=str, encoding="latin-1",
+                            keep_default_na=False, index_col=False)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise InputError(f"{folder / 'u.item'}: malformed ({_last_line(exc)})") from None
+    if items.shape[1] < 2:
+        raise InputError(f"{folder / 'u.item'}: expected 'id|title|...' lines")
     ids = pd.to_numeric(items[0], errors="coerce").to_numpy()
-    if np.isnan(ids).any():
+    if np.isnan(ids).any() or np.any(ids != np.round(ids)):
         raise InputError(f"{folder / 'u.item'}: non-integer item id")
     flags = items.iloc[:, 5:].to_numpy() == "1"
     if genre_names is None or len(genre_names) != flags.shape[1]:
@@ -286,7 +344,7 @@ def read_ml_csv(path) -> Ratings:
 
 def _attach_movies(r: Ratings, m: pd.DataFrame, where) -> None:
     ids = pd.to_numeric(m["item"], errors="coerce")
-    if ids.isna().any():
+    if ids.isna().any() or (ids != ids.round()).any():
         raise InputError(f"{where}: non-integer movie id")
     lookup = pd.Series(range(len(m)), index=ids.astype(np.int64).to_numpy())
     lookup = lookup[~lookup.index.duplicated()]
@@ -305,11 +363,15 @@ def read_ratings_csv(path) -> Ratings:
     Ids may be integers or strings; ratings must be finite numbers.
     """
     path = Path(path)
-    first = path.open("rb").readline().decode("utf-8", "replace") if path.is_file() else ""
+    first = ""
+    if path.is_file():
+        with path.open("rb") as fh:
+            first = fh.readline().decode("utf-8", "replace")
     cells = [c.strip().lower() for c in first.strip().split(",")]
-    has_header = len(cells) >= 3 and pd.to_numeric(pd.Series([cells[2]]), errors="coerce").isna()[0]
-    names = ["user", "item", "rating", "timestamp"][:max(3, min(4, len(cells)))]
-    df = _read_table(path, ",", names, header=0 if has_header else None)
+    has_header = len(cells) >= 3 and pd.to_numeric(pd.Series([cells[2]]), errors="coerce").isna()[0] \
+        and cells[2] not in ("nan", "inf", "-inf", "infinity")
+    df = _read_table(path, ",", ["user", "item", "rating", "timestamp"],
+                     header=0 if has_header else None, required=3)
     line0 = 2 if has_header else 1
     rating = _check_ratings(path, _numeric(df, "rating", path, False, line0), line0)
     ts = _numeric(df, "timestamp", path, True, line0).astype(np.int64) if "timestamp" in df else None
@@ -346,12 +408,15 @@ def read_h5(path, comm: Comm | None = None, partition: bool = True) -> Ratings:
     """Read this rank's equal share of the ratings of an HDF5 file (or all with partition=False)."""
     comm = resolve(comm)
     with hdf5.open_checked(path, KIND) as fh:
-        n = int(fh.attrs.get("n_ratings", -1))
+        n = hdf5.attr_int(fh, "n_ratings")
         n = n if n >= 0 else hdf5.dataset(fh, "rating", "f").shape[0]
         ds = {k: hdf5.dataset(fh, k, kinds, length=n) for k, kinds in
               (("user", "iu"), ("item", "iu"), ("rating", "f"), ("timestamp", "iu"))}
-        user_ids = hdf5.read_labels(hdf5.dataset(fh, "user_ids", "iuO"))
-        item_ids = hdf5.read_labels(hdf5.dataset(fh, "item_ids", "iuO"))
+        n_users, n_items = hdf5.attr_int(fh, "n_users"), hdf5.attr_int(fh, "n_items")
+        user_ids = hdf5.read_labels(hdf5.dataset(fh, "user_ids", "iuO",
+                                                 length=n_users if n_users >= 0 else None))
+        item_ids = hdf5.read_labels(hdf5.dataset(fh, "item_ids", "iuO",
+                                                 length=n_items if n_items >= 0 else None))
         titles = genres = None
         if "item_title" in fh:
             titles = hdf5.read_labels(hdf5.dataset(fh, "item_title", "O", length=len(item_ids)))
@@ -359,6 +424,9 @@ def read_h5(path, comm: Comm | None = None, partition: bool = True) -> Ratings:
             genres = hdf5.read_labels(hdf5.dataset(fh, "item_genres", "O", length=len(item_ids)))
         lo, hi = comm.chunk(n) if partition else (0, n)
         cols = {k: d[lo:hi] for k, d in ds.items()}
+        for key, table in (("user", user_ids), ("item", item_ids)):  # before the int32 cast
+            if hi > lo and (cols[key].min() < 0 or cols[key].max() >= len(table)):
+                raise InputError(f"{path}: {key} index out of range 0..{len(table) - 1}")
         source = hdf5.attr_str(fh.attrs.get("source", ""))
     r = Ratings(cols["user"], cols["item"], cols["rating"], cols["timestamp"], user_ids, item_ids,
                 titles, genres, {"source": source}, n, lo)

@@ -13,6 +13,7 @@ one-hot pandas DataFrame (dense or sparse, the mlxtend convention), and hpcrec H
 from __future__ import annotations
 
 import csv
+import io
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -77,12 +78,20 @@ class Transactions:
         return out
 
     def validate(self, where: str = "transactions") -> "Transactions":
-        """Check the CSR invariants; raise :class:`InputError` naming ``where`` if broken."""
+        """Check the CSR invariants; raise :class:`InputError` naming ``where`` if broken.
+
+        Row pointers start at 0, never decrease and end at len(indices); indices lie in
+        0..n_items-1 and are strictly increasing within each row (sorted, no duplicates).
+        """
         p, ix = self.indptr, self.indices
         if len(p) < 1 or p[0] != 0 or np.any(np.diff(p) < 0) or p[-1] != len(ix):
             raise InputError(f"{where}: row pointers are not a valid CSR index")
         if len(ix) and (ix.min() < 0 or ix.max() >= self.n_items):
             raise InputError(f"{where}: item index out of range 0..{self.n_items - 1}")
+        rising = np.diff(ix.astype(np.int64)) > 0
+        rising[p[1:-1][(p[1:-1] > 0) & (p[1:-1] < len(ix))] - 1] = True  # row boundaries
+        if not rising.all():
+            raise InputError(f"{where}: items are not sorted and unique within each transaction")
         return self
 
 
@@ -113,9 +122,18 @@ def _sorted_labels(items) -> tuple[np.ndarray, dict]:
     return labels, {x: i for i, x in enumerate(ordered)}
 
 
+def _missing(x) -> bool:
+    return x is None or (isinstance(x, (float, np.floating)) and x != x)
+
+
 def from_lists(transactions) -> Transactions:
-    """Transactions from an iterable of iterables of hashable items (labels sorted)."""
-    rows_items = [list(t) for t in transactions]
+    """Transactions from an iterable of iterables of hashable items (labels sorted).
+
+    Missing values (None, NaN: the empty cells of a padded table) are skipped.
+    """
+    if isinstance(transactions, (str, bytes)):
+        raise TypeError("a string is not a list of transactions")
+    rows_items = [[x for x in t if not _missing(x)] for t in transactions]
     flat = [x for t in rows_items for x in t]
     labels, code = _sorted_labels(flat)
     rows = np.repeat(np.arange(len(rows_items), dtype=np.int64), [len(t) for t in rows_items])
@@ -129,6 +147,9 @@ def from_onehot(df) -> Transactions:
     import pandas as pd
     if not isinstance(df, pd.DataFrame):
         raise InputError("expected a pandas DataFrame")
+    if df.columns.has_duplicates:
+        dup = df.columns[df.columns.duplicated()][0]
+        raise InputError(f"duplicate item column {dup!r} in the one-hot DataFrame")
     labels = np.empty(df.shape[1], dtype=object)
     labels[:] = list(df.columns)
     if df.shape[1] and all(isinstance(c, (int, np.integer)) for c in df.columns):
@@ -155,30 +176,30 @@ def _check_boolean(values: np.ndarray) -> None:
     if values.dtype == bool:
         return
     if values.size and not np.isin(values, [0, 1]).all():
-        bad = values[~np.isin(values, [0, 1])].reshape(-1)[:1]
+        bad = values[~np.isin(values, [0, 1])].reshape(-1)[0]
+        bad = bad.item() if isinstance(bad, np.generic) else bad
         raise InputError("The allowed values for a DataFrame are True, False, 0, 1. "
-                         f"Found value {bad[0]!r}")
+                         f"Found value {bad!r}")
 
 
 def read_fimi(path) -> Transactions:
-    """FIMI ``.dat``: one transaction per line, non-negative integer ids separated by blanks."""
+    """FIMI ``.dat``: one transaction per line, non-negative integer ids separated by blanks.
+
+    Every line is a transaction (an empty line is an empty transaction).
+    """
     data = _read_bytes(path)
     lines = data.splitlines()
     lengths = np.fromiter((len(line.split()) for line in lines), dtype=np.int64, count=len(lines))
     tokens = data.split()
-    try:
-        ids = np.array(tokens, dtype=np.int64) if tokens else np.zeros(0, np.int64)
-    except (ValueError, OverflowError):
+    if not all(t.isdigit() and len(t) <= 18 for t in tokens):  # ASCII digits only, < 10**18
         bad = next(i for i, line in enumerate(lines)
-                   if not all(t.isdigit() for t in line.split()))
+                   if not all(t.isdigit() and len(t) <= 18 for t in line.split()))
         raise InputError(f"{path}: line {bad + 1}: item ids must be non-negative integers "
-                         f"(FIMI format), got {lines[bad][:60].decode('utf-8', 'replace')!r}") from None
-    if len(ids) and ids.min() < 0:
-        bad = int(np.searchsorted(np.cumsum(lengths), np.flatnonzero(ids < 0)[0], side="right"))
-        raise InputError(f"{path}: line {bad + 1}: negative item id (FIMI ids are non-negative)")
+                         f"(FIMI format), got {lines[bad][:60].decode('utf-8', 'replace')!r}")
+    ids = np.array(tokens, dtype=np.int64) if tokens else np.zeros(0, np.int64)
     labels, cols = np.unique(ids, return_inverse=True)
     rows = np.repeat(np.arange(len(lines), dtype=np.int64), lengths)
-    indptr, indices = _csr(rows, cols.astype(np.int64), len(lines))
+    indptr, indices = _csr(rows, cols.astype(np.int64).reshape(-1), len(lines))
     return Transactions(indptr, indices, labels.astype(np.int64))
 
 
@@ -186,10 +207,14 @@ def read_baskets_csv(path, header: bool | None = None) -> Transactions:
     """Basket CSV: each row one transaction, each non-empty cell one item (padding allowed).
 
     ``header=None`` detects the pandas-index header ``0,1,...,k-1`` that the circulating
-    teaching files carry; pass True/False to force it.
+    teaching files carry; pass True/False to force it. Blank lines are skipped (as pandas
+    does); a row of empty cells is an empty transaction. Cells may be quoted.
     """
     text = _read_text(path)
-    rows = list(csv.reader(text.splitlines()))
+    try:
+        rows = [r for r in csv.reader(io.StringIO(text, newline="")) if r]
+    except csv.Error as exc:
+        raise InputError(f"{path}: malformed CSV ({exc})") from None
     if rows and (header or (header is None and rows[0] == [str(i) for i in range(len(rows[0]))])):
         rows = rows[1:]
     baskets = [[c.strip() for c in r if c.strip()] for r in rows]
@@ -252,9 +277,11 @@ def read_h5(path, comm: Comm | None = None, partition: bool = True) -> Transacti
     """
     comm = resolve(comm)
     with hdf5.open_checked(path, KIND) as fh:
-        n = int(fh.attrs.get("n_transactions", -1))
+        n = hdf5.attr_int(fh, "n_transactions")
+        n_items = hdf5.attr_int(fh, "n_items")
         indptr_ds = hdf5.dataset(fh, "indptr", "iu", length=n + 1 if n >= 0 else None)
-        labels = hdf5.read_labels(hdf5.dataset(fh, "item_labels", "iuO"))
+        labels = hdf5.read_labels(hdf5.dataset(fh, "item_labels", "iuO",
+                                               length=n_items if n_items >= 0 else None))
         indptr = indptr_ds[()].astype(np.int64)
         indices_ds = hdf5.dataset(fh, "indices", "iu", length=int(indptr[-1]) if len(indptr) else 0)
         if len(indptr) == 0 or indptr[0] != 0 or np.any(np.diff(indptr) < 0):
