@@ -287,7 +287,7 @@ def world() -> Comm:
     else:
         try:
             from mpi4py import MPI
-        except ImportError:
+        except (ImportError, RuntimeError, OSError):  # no mpi4py, or no MPI library behind it
             comm = Comm(None)
         else:
             comm = Comm(MPI.COMM_WORLD)

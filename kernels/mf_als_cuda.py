@@ -1,0 +1,142 @@
+"""One ALS half-step on the GPU (CuPy), written against the array module ``xp``.
+
+The GPU counterpart of :func:`hpcrec.kernels.mf_als.als_half_step`, same arguments and
+same equations: for each row with rated columns J, targets t_j = v_j - offset - x_bias[j]
+and the other side's vectors x_j (with a trailing 1 when the row's bias is solved for),
+
+    ((1 - w0) Σ_J x_j x_jᵀ + w0 G + Λ) θ = Σ_J t_j x_j
+
+(the w0 terms on the d x d factor block only; G the other side's Gram matrix, the trick
+that accounts for all unobserved entries at O(d²) per row; Λ = reg, reg_bias on the
+diagonal, times the row's rating count when ``weighted``).
+
+How it runs on a GPU: rows are sorted by rating count and cut into batches; a batch
+gathers its rows' x_j into a zero-padded (rows, longest, D) tensor, forms all normal
+equations with one batched matrix product (cuBLAS strided-batched GEMM) and solves them
+with one batched Cholesky factorization (cuSOLVER potrfBatched) and two batched
+triangular solves (cuBLAS trsmBatched). Sorting keeps the padding small; ``batch_bytes``
+bounds the memory of a batch. Arithmetic is float64 for float64 factors (as the CPU
+kernel), float32 for float32 ones. With ``xp=numpy`` the same code runs on the CPU, which
+is how CI checks it.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..backend import to_host
+
+BATCH_BYTES = 1 << 30
+
+
+def spd_solve(xp, A, b, block: int | None = None):
+    """Solve the stacked symmetric positive definite systems A[k] x[k] = b[k] (Cholesky).
+
+    ``block=None`` factors each matrix whole (cuSOLVER potrfBatched on the GPU); an
+    integer uses :func:`blocked_cholesky` with blocks of that size.
+    """
+    L = xp.linalg.cholesky(A) if block is None else blocked_cholesky(xp, A, block)
+    tri = _solve_triangular(xp)
+    y = tri(L, b[..., None], lower=True)
+    return tri(L, y, lower=True, trans="T")[..., 0]
+
+
+def blocked_cholesky(xp, A, block: int):
+    """Lower Cholesky factors of stacked SPD matrices, right-looking by column blocks.
+
+    Per block: a small batched factorization of the diagonal block, a batched triangular
+    solve for the panel below it, and a batched matrix product for the trailing update,
+    where most of the flops are. For large matrices this trades potrfBatched (written for
+    small ones) for GEMM throughput, at about twice the flops. The strict upper triangle
+    of the result is not zeroed: the triangular solves never read it.
+    """
+    tri = _solve_triangular(xp)
+    L = A.copy()
+    n = A.shape[-1]
+    for k in range(0, n, block):
+        e = min(k + block, n)
+        L[:, k:e, k:e] = xp.linalg.cholesky(L[:, k:e, k:e])
+        if e < n:  # L21 = A21 L11^-T, then A22 -= L21 L21^T
+            panel = tri(L[:, k:e, k:e], L[:, e:, k:e].transpose(0, 2, 1), lower=True)
+            L[:, e:, k:e] = panel.transpose(0, 2, 1)
+            L[:, e:, e:] -= panel.transpose(0, 2, 1) @ panel
+    return L
+
+
+def _solve_triangular(xp):
+    """Batched triangular solve: CuPy's (cuBLAS trsmBatched) or SciPy's (>= 1.15)."""
+    if xp is np:
+        from scipy.linalg import solve_triangular
+    else:
+        from cupyx.scipy.linalg import solve_triangular
+    return solve_triangular
+
+
+def row_batches(counts: np.ndarray, width: int, itemsize: int, batch_bytes: int = BATCH_BYTES):
+    """Yield (rows, longest) batches of row indices, longest rows first.
+
+    A batch of g rows whose longest has L ratings needs g * L * width (gathered vectors)
+    and g * width² (normal matrices) elements; both stay under ``batch_bytes``.
+    """
+    order = np.argsort(-counts, kind="stable")
+    per_matrix = width * width * itemsize
+    start = 0
+    while start < len(order):
+        longest = int(counts[order[start]])
+        per_row = max(longest * width * itemsize, per_matrix)
+        g = max(1, batch_bytes // per_row)
+        yield order[start:start + g], longest
+        start += g
+
+
+def als_half_step(indptr, cols, vals, X, x_bias, offset, fit_bias, reg, reg_bias, weighted,
+                  w0, gram, Y, y_bias, xp=None, batch_bytes: int = BATCH_BYTES,
+                  cholesky_block: int | None = None) -> None:
+    """Solve every row of ``Y`` (and ``y_bias`` when ``fit_bias``) given the other side ``X``.
+
+    Arguments as for the CPU kernel; arrays may live on the host or the device. ``xp`` is
+    the array module to compute with (default CuPy, the GPU); results are written into
+    ``Y``/``y_bias`` wherever they live. ``cholesky_block``: see :func:`spd_solve`.
+    """
+    if xp is None:
+        from ..backend import array_module
+        xp = array_module("gpu")
+    d = X.shape[1]
+    D = d + 1 if fit_bias else d
+    dtype = np.float64 if X.dtype == np.float64 else np.float32
+    itemsize = np.dtype(dtype).itemsize
+    ptr = np.asarray(to_host(indptr), dtype=np.int64)
+    counts = np.diff(ptr)
+    n_x = X.shape[0]
+    Xd = xp.zeros((n_x + 1, D), dtype=dtype)          # row n_x stays zero: the padding
+    Xd[:n_x, :d] = xp.asarray(X, dtype=dtype)
+    if fit_bias:
+        Xd[:n_x, d] = 1.0
+    cols_d = xp.asarray(cols)
+    target = xp.asarray(vals, dtype=dtype) - dtype(offset) - xp.asarray(x_bias, dtype=dtype)[cols_d]
+    G = xp.asarray(gram, dtype=dtype) if w0 > 0 else None
+    ptr_d, counts_d = xp.asarray(ptr[:-1]), xp.asarray(counts)
+    theta = xp.empty((len(counts), D), dtype=dtype)
+    diag = xp.arange(D)
+    ridge = xp.asarray(np.array([reg] * d + [reg_bias] * (D - d), dtype=dtype))
+    for rows_h, longest in row_batches(counts, D, itemsize, batch_bytes):
+        rows = xp.asarray(rows_h)
+        n = counts_d[rows]
+        mask = xp.arange(longest)[None, :] < n[:, None]
+        pos = xp.where(mask, ptr_d[rows][:, None] + xp.arange(longest)[None, :], 0)
+        Z = Xd[xp.where(mask, cols_d[pos], n_x)]             # (g, L, D)
+        Zt = Z.transpose(0, 2, 1)
+        A = Zt @ Z
+        rhs = (Zt @ xp.where(mask, target[pos], 0)[..., None])[..., 0]
+        if G is not None:
+            A[:, :d, :d] = (1.0 - w0) * A[:, :d, :d] + w0 * G
+        scale = xp.maximum(n, 1).astype(dtype) if weighted else xp.ones(len(rows_h), dtype=dtype)
+        A[:, diag, diag] += scale[:, None] * ridge[None, :]
+        theta[rows] = spd_solve(xp, A, rhs, cholesky_block)
+    _store(Y, theta[:, :d])
+    if fit_bias:
+        _store(y_bias, theta[:, d])
+
+
+def _store(dest, src) -> None:
+    """dest[...] = src across host/device: a NumPy destination receives a host copy."""
+    dest[...] = to_host(src) if isinstance(dest, np.ndarray) else src
