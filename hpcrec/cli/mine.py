@@ -1,0 +1,105 @@
+"""Itemset commands: ``mine`` (frequent itemsets) and ``rules`` (association rules)."""
+from __future__ import annotations
+
+import logging
+
+from ..comm import world
+from ..errors import InputError
+from ..fim import mine_itemsets
+from ..fim.control import Control
+from ..fim.engine import ALGORITHMS
+from ..fim.output import output_kind, read_itemsets, write_itemsets, write_rules
+from ..fim.rules import METRICS, rules_table
+from ..io.formats import FORMATS
+from ..timing import Timer
+
+log = logging.getLogger("hpcrec")
+
+
+def register(sub) -> None:
+    p = sub.add_parser("mine", help="frequent itemsets (apriori, fpgrowth, fpmax), MPI-parallel")
+    p.add_argument("input", help="transactions: HDF5, FIMI .dat, basket or one-hot CSV")
+    p.add_argument("-o", "--output", required=True, help="output .csv, .parquet or .h5")
+    p.add_argument("--min-support", type=float, required=True, help="fraction of transactions, in (0, 1]")
+    p.add_argument("--algorithm", choices=ALGORITHMS, default="fpgrowth")
+    p.add_argument("--max-len", type=int, help="longest itemset to report")
+    p.add_argument("--device", choices=["cpu", "gpu", "auto"], default="cpu",
+                   help="where apriori counts supports (default: cpu)")
+    p.add_argument("--format", choices=FORMATS, help="input format (default: from the name)")
+    p.add_argument("--time-limit", type=float, metavar="SECONDS",
+                   help="stop at the first level boundary after this many seconds (apriori); "
+                        "the output is flagged partial. SIGTERM does the same")
+    p.add_argument("--quiet", dest="mine_quiet", action="store_true", help="no progress lines")
+    p.set_defaults(func=cmd_mine)
+
+    p = sub.add_parser("rules", help="association rules from an itemset file")
+    p.add_argument("itemsets", help="output of 'hpcrec mine' (.csv, .parquet, .h5)")
+    p.add_argument("-o", "--output", required=True, help="output .csv, .parquet or .h5")
+    p.add_argument("--metric", choices=METRICS, default="confidence")
+    p.add_argument("--min-threshold", type=float, default=0.8)
+    p.add_argument("--num-transactions", type=int,
+                   help="transactions mined (default: from the itemset file)")
+    p.add_argument("--quiet", dest="mine_quiet", action="store_true", help="no summary line")
+    p.set_defaults(func=cmd_rules)
+
+
+def _quiet(args) -> None:
+    if args.mine_quiet:
+        log.setLevel(logging.WARNING)
+
+
+def cmd_mine(args) -> int:
+    comm = world()
+    _quiet(args)
+    with comm.collective_errors():
+        output_kind(args.output)
+    timer = Timer(comm)
+    control = Control(comm, progress=True, time_limit=args.time_limit)
+    with timer.phase("read"):
+        source = args.input if args.format is None else _load(args, comm)
+    with control.handle_signals():
+        res = mine_itemsets(source,
+                            args.min_support, args.algorithm, args.max_len, comm, args.device,
+                            control, timer)
+    with comm.collective_errors(), timer.phase("write"):
+        if comm.is_root:
+            write_itemsets(args.output, res)
+    phases = ", ".join(f"{k} {timer.phases.get(k, 0.0):.3f}s"
+                       for k in ("read", "count", "communicate", "mine", "write"))
+    if comm.is_root:
+        if res.partial:
+            log.warning("stopped early: itemsets up to length %d are complete; %s is flagged partial",
+                        res.levels, args.output)
+        log.info("mine: %d rank(s), %s, %d itemsets, %s", comm.size, args.algorithm, len(res), phases)
+    return 0
+
+
+def _load(args, comm):
+    from ..io import load_transactions
+    with comm.collective_errors():
+        return load_transactions(args.input, comm, fmt=args.format)
+
+
+def cmd_rules(args) -> int:
+    comm = world()
+    _quiet(args)
+    timer = Timer(comm)
+    with comm.collective_errors(), timer.phase("read"):
+        output_kind(args.output)
+        sets, support, meta = read_itemsets(args.itemsets)
+        n = args.num_transactions or meta.get("n_transactions")
+        if not n:
+            raise InputError(f"{args.itemsets}: the number of transactions is unknown; "
+                             "give --num-transactions")
+    with timer.phase("mine"):
+        ants, cons, values = rules_table(sets, support, n, args.metric, args.min_threshold,
+                                         comm=comm)
+    with comm.collective_errors(), timer.phase("write"):
+        if comm.is_root:
+            write_rules(args.output, ants, cons, values,
+                        {"n_transactions": int(n), "metric": args.metric,
+                         "min_threshold": args.min_threshold, "itemsets_partial": bool(meta.get("partial", False))})
+    if comm.is_root:
+        log.info("rules: %d rank(s), %d rules from %d itemsets, %s", comm.size, len(ants),
+                 len(sets), timer.summary())
+    return 0

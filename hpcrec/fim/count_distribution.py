@@ -1,0 +1,128 @@
+"""Apriori by Count Distribution: every rank counts every candidate on its own rows.
+
+Per level k, all ranks generate the same candidates from the frequent (k-1)-itemsets
+(join and prune, :func:`hpcrec.kernels.support.join_prune`), count them on their slice,
+and sum the counts with ONE buffer Allreduce (whose last slot carries stop requests).
+Level 2 is all item pairs, counted into a triangular vector. The counting back end is
+chosen by ``device``: tid-lists and occurrence deliver on the CPU
+(:mod:`hpcrec.kernels.support`), bitset AND + popcount on the GPU.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..comm import Comm
+from ..kernels import support as K
+from .limits import Guard
+from .prepare import Prepared
+
+
+class TidListCounter:
+    """CPU counting: each frequent itemset of the last level keeps its local tid-list."""
+
+    def __init__(self, prep: Prepared, guard: Guard):
+        self.guard = guard
+        self.rows = (prep.rows_ptr, prep.rows_idx)
+        self.m = prep.m
+        self.ptr, self.tids = K.vertical(prep.rows_ptr, prep.rows_idx, prep.m)
+        self._pending = None
+
+    def pairs(self, out: np.ndarray) -> None:
+        K.count_pairs(self.rows[0], self.rows[1], self.m, out)
+
+    def keep_pairs(self, pairs: np.ndarray, counts: np.ndarray) -> None:
+        self._pending = (pairs[:, 0].astype(np.int64), pairs[:, 1].copy(), counts)
+        self.keep(np.ones(len(pairs), bool))
+
+    def count(self, parents: np.ndarray, left: np.ndarray, last: np.ndarray) -> np.ndarray:
+        counts = K.count_extensions(*self.rows, self.ptr, self.tids, left, last)
+        self._pending = (left, last, counts)
+        return counts
+
+    def keep(self, mask: np.ndarray) -> None:
+        left, last, counts = self._pending
+        self.guard.check(4 * int(counts[mask].sum()) + 8 * int(mask.sum()),
+                         f"tid-lists of {int(mask.sum())} frequent itemsets")
+        self.ptr, self.tids = K.extension_tidlists(*self.rows, self.ptr, self.tids, left[mask],
+                                                   last[mask], counts[mask])
+        self._pending = None
+
+
+class BitsetGpuCounter:
+    """GPU counting: item bitsets on the device, one AND + popcount launch per level."""
+
+    def __init__(self, prep: Prepared, guard: Guard):
+        from ..kernels.support_cuda import THREADS, BitsetCounter
+        words = max(1, (len(prep.rows_ptr) + 62) // 64)
+        guard.check(8 * words * prep.m, f"bitsets of {prep.m} items")
+        self.m = prep.m
+        self.dev = BitsetCounter(K.bitsets(prep.rows_ptr, prep.rows_idx, prep.m), THREADS)
+
+    def pairs(self, out: np.ndarray) -> None:
+        a, b = np.triu_indices(self.m, 1)
+        out[:] = self.dev.count(np.stack([a, b], axis=1))
+
+    def keep_pairs(self, pairs: np.ndarray, counts: np.ndarray) -> None:
+        pass
+
+    def count(self, parents: np.ndarray, left: np.ndarray, last: np.ndarray) -> np.ndarray:
+        return self.dev.count(np.column_stack((parents[left], last)))
+
+    def keep(self, mask: np.ndarray) -> None:
+        pass
+
+
+def mine(prep: Prepared, max_len: int | None, comm: Comm, device: str, control, timer,
+         guard: Guard) -> tuple[list, list, bool, int]:
+    """Levels of frequent itemsets (recoded ids): (itemset arrays, count arrays, partial, levels)."""
+    m, minc = prep.m, prep.minc
+    itemsets = [np.arange(m, dtype=np.int32)[:, None]]
+    counts = [prep.counts.astype(np.int64)]
+    limit = max_len or np.inf
+    stop = prep.stop
+    if stop or m < 2 or limit < 2:
+        return itemsets, counts, stop and m >= 2 and limit >= 2, 1
+    dtype = np.int32 if prep.n < 2**31 - 1 else np.int64
+    with comm.collective_errors(), timer.phase("count"):
+        counter = TidListCounter(prep, guard) if device == "cpu" else BitsetGpuCounter(prep, guard)
+        size = K.n_pairs(m)
+        guard.check(size * (2 * dtype().itemsize + (8 if device == "gpu" else 0)),
+                    f"the level-2 count vector of {m} frequent items")
+        local = np.zeros(size, dtype)
+        counter.pairs(local)
+    vec = np.append(local, dtype(control.stop_requested()))
+    with timer.phase("communicate"):
+        comm.allreduce(vec)
+    with comm.collective_errors(), timer.phase("mine"):
+        pos = np.flatnonzero(vec[:size] >= minc)
+        frequent = K.decode_pairs(pos, m)
+        counter.keep_pairs(frequent, local[pos])
+    del local
+    itemsets.append(frequent)
+    counts.append(vec[pos].astype(np.int64))
+    control.level(2, size, len(pos))
+    k = 2
+    stop = bool(vec[-1])
+    while len(frequent) > 1 and k < limit and not stop:
+        with comm.collective_errors(), timer.phase("mine"):
+            guard.check(K.join_size(frequent), f"candidate generation at level {k + 1}")
+            left, last = K.join_prune(frequent)
+            guard.check((12 + 2 * dtype().itemsize) * len(left),
+                        f"{len(left)} candidates of level {k + 1}")
+        if len(left) == 0:
+            break
+        k += 1
+        with comm.collective_errors(), timer.phase("count"):
+            local = counter.count(frequent, left, last)
+        vec = np.append(local.astype(dtype), dtype(control.stop_requested()))
+        with timer.phase("communicate"):
+            comm.allreduce(vec)
+        keep = vec[:-1] >= minc
+        with comm.collective_errors(), timer.phase("mine"):
+            counter.keep(keep)
+            frequent = np.column_stack((frequent[left[keep]], last[keep])).astype(np.int32)
+        itemsets.append(frequent)
+        counts.append(vec[:-1][keep].astype(np.int64))
+        control.level(k, len(left), len(frequent))
+        stop = bool(vec[-1])
+    return itemsets, counts, stop and len(frequent) > 1 and k < limit, k

@@ -1,0 +1,77 @@
+"""One entry point for all three algorithms: input slice in, the global result out.
+
+Validates arguments with mlxtend's messages, reads this rank's transactions, runs the
+chosen distributed miner, maps recoded items back to column indices and gathers the
+itemsets on every rank in canonical order.
+"""
+from __future__ import annotations
+
+import logging
+import numbers
+
+import numpy as np
+
+from ..backend import DEVICES, resolve_device
+from ..comm import Comm, resolve
+from ..errors import InputError
+from ..timing import Timer
+from . import count_distribution, pfp
+from .control import Control
+from .limits import Guard
+from .prepare import local_transactions, prepare
+from .result import Itemsets, canonical
+
+ALGORITHMS = ("apriori", "fpgrowth", "fpmax")
+log = logging.getLogger("hpcrec")
+
+
+def check_arguments(min_support, max_len) -> None:
+    if isinstance(min_support, bool) or not isinstance(min_support, numbers.Real) \
+            or not 0.0 < min_support <= 1.0:
+        raise InputError("`min_support` must be a positive number within the interval `(0, 1]`. "
+                         f"Got {min_support}.")
+    if max_len is not None and (isinstance(max_len, bool) or not isinstance(max_len, numbers.Integral)
+                                or max_len < 1):
+        raise InputError(f"`max_len` must be a positive integer or None. Got {max_len!r}.")
+
+
+def mine_itemsets(source, min_support: float, algorithm: str = "fpgrowth", max_len=None,
+                  comm: Comm | None = None, device: str = "cpu", control: Control | None = None,
+                  timer: Timer | None = None) -> Itemsets:
+    """Frequent (or, for fpmax, maximal) itemsets of ``source`` on all ranks of ``comm``."""
+    comm = resolve(comm)
+    with comm.collective_errors():
+        check_arguments(min_support, max_len)
+        if algorithm not in ALGORITHMS:
+            raise InputError(f"unknown algorithm {algorithm!r}: choose one of {', '.join(ALGORITHMS)}")
+        if device not in DEVICES:
+            raise InputError(f"unknown device {device!r}: choose one of {', '.join(DEVICES)}")
+    device = resolve_device(device, comm)
+    timer = timer or Timer(comm)
+    control = control or Control(comm, progress=False)
+    if device == "gpu" and algorithm != "apriori":
+        log.warning("%s mines on the CPU; the GPU counts supports for apriori only", algorithm)
+        device = "cpu"
+    with timer.phase("read"):
+        tx = local_transactions(source, comm)
+    guard = Guard(comm.local_size)
+    with timer.phase("count"):
+        prep = prepare(tx, min_support, comm, control)
+    if prep.n == 0:
+        raise InputError("no transactions to mine (the input is empty)")
+    if algorithm == "apriori":
+        levels, counts, partial, done = count_distribution.mine(prep, max_len, comm, device, control, timer, guard)
+        flat = np.concatenate([f.reshape(-1) for f in levels])
+        lengths = np.concatenate([np.full(len(f), f.shape[1], np.int64) for f in levels])
+        cnt = np.concatenate(counts)
+    else:  # no level boundaries here: a stop request is honoured by apriori only
+        local = pfp.mine(prep, max_len, comm, algorithm == "fpmax", control, timer, guard)
+        flat, lengths, cnt = (comm.allgatherv(np.ascontiguousarray(a)) for a in local)
+        partial, done = False, int(lengths.max(initial=0))
+    with timer.phase("mine"):
+        items, ptr, cnt = canonical(prep.order[flat].astype(np.int32) if len(flat) else flat,
+                                    lengths, cnt)
+    timer.count("itemsets", len(cnt))
+    return Itemsets(items, ptr, cnt, prep.n, tx.labels, partial, done,
+                    {"algorithm": algorithm, "min_support": float(min_support), "max_len": max_len,
+                     "ranks": comm.size, "device": device})

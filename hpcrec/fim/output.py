@@ -1,0 +1,234 @@
+"""Itemset and rule files: CSV, Parquet or HDF5, chosen by the output's suffix.
+
+CSV: a header, then one row per itemset: ``support`` (shortest round-trip float),
+``itemsets`` (item labels joined by ``|``; a ``|`` or ``\\`` inside a label is written
+``\\|`` / ``\\\\``, so the separator never occurs unescaped), ``count`` (transactions).
+Run metadata (``n_transactions``, ``partial``, ``levels``, algorithm, min_support,
+max_len) go to a JSON sidecar ``OUT.csv.meta.json``; when it is missing, the number of
+transactions is recovered exactly as ``round(count / support)``. Parquet keeps the
+itemsets as lists of strings and the metadata under the schema key ``hpcrec``; HDF5
+(kind ``itemsets`` / ``rules``) keeps them as root attributes. Rules files have
+``antecedents``, ``consequents`` and the metric columns. Writers are atomic; callers
+write on rank 0 only.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import InputError
+from ..io import atomic_open, atomic_path
+from ..io import hdf5
+from .result import Itemsets
+
+SEP, ESC = "|", "\\"
+SUFFIXES = (".csv", ".parquet", ".h5", ".hdf5")
+
+
+def join_items(labels) -> str:
+    """Labels joined by ``|`` with ``\\`` and ``|`` escaped."""
+    return SEP.join(str(x).replace(ESC, ESC + ESC).replace(SEP, ESC + SEP) for x in labels)
+
+
+def split_items(text: str) -> list[str]:
+    """Inverse of :func:`join_items`."""
+    items, cur, it = [], [], iter(text)
+    for ch in it:
+        if ch == ESC:
+            nxt = next(it, None)
+            if nxt is None:
+                raise InputError(f"itemset {text!r} ends with an unpaired escape '\\'")
+            cur.append(nxt)
+        elif ch == SEP:
+            items.append("".join(cur))
+            cur = []
+        else:
+            cur.append(ch)
+    items.append("".join(cur))
+    return items
+
+
+def output_kind(path) -> str:
+    suffix = Path(path).suffix.lower()
+    if suffix not in SUFFIXES:
+        raise InputError(f"{path}: output must end in {', '.join(SUFFIXES)}")
+    return "hdf5" if suffix in (".h5", ".hdf5") else suffix[1:]
+
+
+def meta_path(path) -> Path:
+    return Path(f"{path}.meta.json")
+
+
+def _fmt(x: float) -> str:
+    return repr(float(x))
+
+
+def itemset_meta(res: Itemsets) -> dict:
+    info = res.info
+    return {"n_transactions": int(res.n_transactions), "partial": bool(res.partial),
+            "levels": int(res.levels), "algorithm": info.get("algorithm"),
+            "min_support": info.get("min_support"), "max_len": info.get("max_len")}
+
+
+def _label_lists(res: Itemsets) -> list[list[str]]:
+    names = [str(x) for x in np.asarray(res.labels).tolist()]
+    flat, ptr = res.items.tolist(), res.ptr.tolist()
+    return [[names[i] for i in flat[ptr[x]:ptr[x + 1]]] for x in range(len(res))]
+
+
+def write_itemsets(path, res: Itemsets) -> Path:
+    """Write mined itemsets (rows in the result's canonical order) atomically."""
+    kind = output_kind(path)
+    meta = itemset_meta(res)
+    support = res.support
+    if kind == "hdf5":
+        used, inverse = np.unique(res.items, return_inverse=True)
+        hdf5.write_h5(path, "itemsets",
+                      {"labels": hdf5.label_data(np.asarray(res.labels)[used]) if len(used) else
+                       np.zeros(0, np.int64), "items": inverse.astype(np.int32), "ptr": res.ptr,
+                       "support": support, "count": res.counts},
+                      attrs={k: json.dumps(v) for k, v in meta.items()}, compression="gzip")
+        return Path(path)
+    lists = _label_lists(res)
+    if kind == "parquet":
+        _write_parquet(path, {"support": support, "itemsets": lists, "count": res.counts}, meta)
+        return Path(path)
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(["support", "itemsets", "count"])
+    for s, items, c in zip(support.tolist(), lists, res.counts.tolist()):
+        w.writerow([_fmt(s), join_items(items), c])
+    with atomic_open(meta_path(path), "w", encoding="utf-8") as fh:
+        json.dump(meta, fh, indent=1, sort_keys=True)
+    with atomic_open(path, "w", encoding="utf-8", newline="") as fh:
+        fh.write(buf.getvalue())
+    return Path(path)
+
+
+def _write_parquet(path, columns: dict, meta: dict) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    table = pa.table(columns)
+    table = table.replace_schema_metadata({"hpcrec": json.dumps(meta)})
+    with atomic_path(path) as tmp:
+        pq.write_table(table, tmp)
+
+
+def write_rules(path, ants: list, cons: list, values: dict, meta: dict) -> Path:
+    """Write rules (antecedent and consequent label lists, metric arrays) atomically."""
+    kind = output_kind(path)
+    ants = [[str(x) for x in a] for a in ants]
+    cons = [[str(x) for x in c] for c in cons]
+    if kind == "hdf5":
+        data = {}
+        for name, lists in (("antecedents", ants), ("consequents", cons)):
+            data[f"{name}_items"] = np.array([x for lst in lists for x in lst], dtype=hdf5.STR)
+            data[f"{name}_ptr"] = np.concatenate(([0], np.cumsum([len(x) for x in lists]))).astype(np.int64)
+        for name, column in values.items():
+            data[f"metric/{name}"] = np.asarray(column, dtype=float)
+        hdf5.write_h5(path, "rules", data, attrs={k: json.dumps(v) for k, v in meta.items()},
+                      compression="gzip")
+        return Path(path)
+    if kind == "parquet":
+        _write_parquet(path, {"antecedents": ants, "consequents": cons,
+                              **{k: np.asarray(v, float) for k, v in values.items()}}, meta)
+        return Path(path)
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(["antecedents", "consequents", *values])
+    columns = [np.asarray(v, float).tolist() for v in values.values()]
+    for r, (a, c) in enumerate(zip(ants, cons)):
+        w.writerow([join_items(a), join_items(c), *(_fmt(col[r]) for col in columns)])
+    with atomic_open(path, "w", encoding="utf-8", newline="") as fh:
+        fh.write(buf.getvalue())
+    return Path(path)
+
+
+def read_itemsets(path) -> tuple[list[tuple], np.ndarray, dict]:
+    """Itemsets (label tuples, in file order), supports and metadata from an itemset file."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"no such file: {path}")
+    kind = output_kind(path)
+    if kind == "hdf5":
+        with hdf5.open_checked(path, "itemsets") as fh:
+            labels = [str(x) for x in hdf5.read_labels(hdf5.dataset(fh, "labels", "iuO"))]
+            support = hdf5.dataset(fh, "support", "f")[()]
+            ptr = hdf5.dataset(fh, "ptr", "iu", length=len(support) + 1)[()]
+            items = hdf5.dataset(fh, "items", "iu", length=int(ptr[-1]) if len(ptr) else 0)[()]
+            meta = {k: json.loads(hdf5.attr_str(v)) for k, v in fh.attrs.items()
+                    if k in ("n_transactions", "partial", "levels", "algorithm", "min_support", "max_len")}
+        if len(items) and (items.min() < 0 or items.max() >= len(labels)) or np.any(np.diff(ptr) < 0):
+            raise InputError(f"{path}: damaged itemset file (item index out of range)")
+        sets = [tuple(labels[i] for i in items[ptr[x]:ptr[x + 1]]) for x in range(len(support))]
+        return sets, _checked_support(path, support), meta
+    if kind == "parquet":
+        return _read_parquet(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise InputError(f"{path}: not UTF-8 text") from None
+    rows = list(csv.reader(text.splitlines()))
+    if not rows or "support" not in rows[0] or "itemsets" not in rows[0]:
+        raise InputError(f"{path}: not an itemset CSV (needs the columns 'support' and 'itemsets')")
+    head = rows[0]
+    si, ii = head.index("support"), head.index("itemsets")
+    ci = head.index("count") if "count" in head else None
+    sets, support, counts = [], [], []
+    for line, row in enumerate(rows[1:], start=2):
+        if len(row) != len(head):
+            raise InputError(f"{path}: line {line}: {len(row)} fields, the header has {len(head)}")
+        try:
+            support.append(float(row[si]))
+            if ci is not None:
+                counts.append(int(row[ci]))
+        except ValueError:
+            raise InputError(f"{path}: line {line}: support/count is not a number") from None
+        sets.append(tuple(split_items(row[ii])))
+    support = _checked_support(path, np.array(support, dtype=float))
+    meta = {}
+    if meta_path(path).is_file():
+        try:
+            meta = json.loads(meta_path(path).read_text(encoding="utf-8"))
+        except (ValueError, UnicodeDecodeError):
+            raise InputError(f"{meta_path(path)}: not valid JSON") from None
+    if "n_transactions" not in meta and ci is not None and len(counts):
+        meta["n_transactions"] = _n_from_counts(path, np.array(counts), support)
+    return sets, support, meta
+
+
+def _n_from_counts(path, counts: np.ndarray, support: np.ndarray) -> int:
+    """The number of transactions, exactly: support = count / n rounds back to n."""
+    if np.any(counts <= 0) or np.any(support <= 0):
+        raise InputError(f"{path}: counts and supports must be positive")
+    n = np.rint(counts / support)
+    if np.any(n != n[0]):
+        raise InputError(f"{path}: counts and supports disagree on the number of transactions")
+    return int(n[0])
+
+
+def _checked_support(path, support: np.ndarray) -> np.ndarray:
+    if np.any(~np.isfinite(support)) or np.any(support <= 0) or np.any(support > 1):
+        raise InputError(f"{path}: supports must lie in (0, 1]")
+    return support
+
+
+def _read_parquet(path):
+    import pyarrow.parquet as pq
+    try:
+        table = pq.read_table(path)
+    except Exception as exc:  # noqa: BLE001 - pyarrow raises several kinds on damaged files
+        raise InputError(f"{path}: unreadable Parquet file ({str(exc).splitlines()[0]})") from None
+    if "support" not in table.column_names or "itemsets" not in table.column_names:
+        raise InputError(f"{path}: not an itemset file (needs the columns 'support' and 'itemsets')")
+    raw = (table.schema.metadata or {}).get(b"hpcrec")
+    meta = json.loads(raw) if raw else {}
+    support = _checked_support(path, np.asarray(table.column("support").to_numpy(), dtype=float))
+    sets = [tuple(str(x) for x in s) for s in table.column("itemsets").to_pylist()]
+    if "n_transactions" not in meta and "count" in table.column_names:
+        meta["n_transactions"] = _n_from_counts(path, table.column("count").to_numpy(), support)
+    return sets, support, meta

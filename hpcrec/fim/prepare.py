@@ -1,0 +1,81 @@
+"""What every miner does first: get this rank's transactions, count items globally, recode.
+
+Items are recoded to ``0..m-1`` by descending global support (ties by column index), the
+frequent ones only; rows are then sorted ascending, so a row lists its most frequent
+items first. The global item counts take one Allreduce, whose last slot carries the
+ranks' stop requests (see :mod:`hpcrec.fim.control`).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..comm import Comm
+from ..errors import InputError
+from ..io import Transactions, load_transactions
+from ..kernels.support import recode_rows
+from .result import min_count
+
+
+def local_transactions(source, comm: Comm) -> Transactions:
+    """This rank's slice of ``source``, which every rank passes alike.
+
+    A :class:`Transactions` is taken as already partitioned when the ranks' rows add up
+    to its ``n_total`` (what ``load_transactions`` returns), and as the whole data set,
+    to be partitioned here, when every rank holds all of it.
+    """
+    with comm.collective_errors():
+        if isinstance(source, Transactions):
+            tx = source.validate()
+        elif isinstance(source, (str, Path)):
+            tx = load_transactions(source, comm)
+        else:
+            tx = load_transactions(source, comm, partition=False)
+    if comm.size == 1:
+        return tx
+    rows = comm.allgather_counts(tx.n_rows)
+    if isinstance(source, Transactions):
+        if int(rows.sum()) == tx.n_total:
+            return tx
+        if (rows == tx.n_total).all() and tx.n_rows == tx.n_total:
+            return tx.partition(comm)
+        raise InputError("the ranks' Transactions are neither one slice each (rows adding up to "
+                         "n_total) nor each the whole data set")
+    return tx if isinstance(source, (str, Path)) else tx.partition(comm)
+
+
+@dataclass
+class Prepared:
+    rows_ptr: np.ndarray   # this rank's rows, recoded (frequent items only), sorted
+    rows_idx: np.ndarray
+    n: int                 # transactions on all ranks
+    minc: int              # minimum count
+    order: np.ndarray      # column index of recoded item 0..m-1
+    counts: np.ndarray     # global count of recoded items
+    labels: np.ndarray
+    stop: bool             # some rank asked to stop
+
+    @property
+    def m(self) -> int:
+        return len(self.order)
+
+
+def prepare(tx: Transactions, min_support: float, comm: Comm, control) -> Prepared:
+    """Global item counts (one Allreduce), the frequent items in descending support, recoded rows."""
+    vec = np.zeros(tx.n_items + 2, np.int64)
+    vec[:tx.n_items] = np.bincount(tx.indices, minlength=tx.n_items)
+    vec[-2] = tx.n_rows
+    vec[-1] = control.stop_requested()
+    comm.allreduce(vec)
+    n = int(vec[-2])
+    counts = vec[:tx.n_items]
+    minc = min_count(min_support, n) if n else 1
+    frequent = np.flatnonzero(counts >= minc)
+    order = frequent[np.lexsort((frequent, -counts[frequent]))].astype(np.int64)
+    code = np.full(tx.n_items, -1, np.int32)
+    code[order] = np.arange(len(order), dtype=np.int32)
+    ptr, idx = recode_rows(tx.indptr, tx.indices, code)
+    control.level(1, tx.n_items, len(order))
+    return Prepared(ptr, idx, n, minc, order, counts[order], tx.labels, bool(vec[-1]))

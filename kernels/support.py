@@ -1,0 +1,301 @@
+"""Support counting for frequent-itemset mining on the CPU (Numba).
+
+Transactions arrive as CSR rows of *recoded* items: ``0..m-1`` numbers the frequent items
+by descending global support, rows sorted ascending. Every frequent itemset of the last
+level keeps the sorted list of local row ids (its tid-list) holding it. A candidate is a
+parent X (its first k-1 items, a frequent itemset) plus one larger item; all candidates of
+one parent are counted by a single scan of X's rows (occurrence deliver), so a level costs
+about the parents' total tid-list length times the row length, never transactions x
+candidates. Tid-lists are then built for the frequent candidates only. Level 2 is counted
+horizontally into the upper triangle of an m x m count array (one pass over the rows).
+
+Candidate generation (join and prune) is here too. The GPU counterpart, bitsets with
+AND + popcount, is :mod:`hpcrec.kernels.support_cuda`; :func:`bitsets` builds its input.
+"""
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+
+@njit(cache=True)
+def recode_rows(indptr, indices, code):
+    """Rows keeping only items with ``code[item] >= 0``, replaced by their codes, sorted."""
+    n = len(indptr) - 1
+    out_ptr = np.zeros(n + 1, np.int64)
+    for r in range(n):
+        c = 0
+        for p in range(indptr[r], indptr[r + 1]):
+            if code[indices[p]] >= 0:
+                c += 1
+        out_ptr[r + 1] = out_ptr[r] + c
+    out = np.empty(out_ptr[n], np.int32)
+    for r in range(n):
+        q = out_ptr[r]
+        for p in range(indptr[r], indptr[r + 1]):
+            k = code[indices[p]]
+            if k >= 0:
+                out[q] = k
+                q += 1
+        out[out_ptr[r]:q].sort()
+    return out_ptr, out
+
+
+@njit(cache=True)
+def vertical(indptr, indices, m):
+    """Transpose CSR rows over items ``0..m-1`` into per-item sorted row-id lists (CSC)."""
+    ptr = np.zeros(m + 1, np.int64)
+    for p in range(len(indices)):
+        ptr[indices[p] + 1] += 1
+    for i in range(m):
+        ptr[i + 1] += ptr[i]
+    fill = ptr[:m].copy()
+    tids = np.empty(ptr[m], np.int32)
+    for r in range(len(indptr) - 1):
+        for p in range(indptr[r], indptr[r + 1]):
+            i = indices[p]
+            tids[fill[i]] = r
+            fill[i] += 1
+    return ptr, tids
+
+
+def n_pairs(m: int) -> int:
+    return m * (m - 1) // 2
+
+
+@njit(cache=True)
+def pair_index(a, b, m):
+    """Position of the pair (a < b) in the row-major upper triangle of an m x m array."""
+    return a * m - a * (a + 1) // 2 + b - a - 1
+
+
+@njit(cache=True)
+def count_pairs(indptr, indices, m, out):
+    """Add, for every row, 1 to ``out[pair_index(a, b)]`` for each item pair a < b in it."""
+    for r in range(len(indptr) - 1):
+        s, e = indptr[r], indptr[r + 1]
+        for p in range(s, e):
+            base = pair_index(indices[p], 0, m)
+            for q in range(p + 1, e):
+                out[base + indices[q]] += 1
+
+
+@njit(cache=True)
+def decode_pairs(positions, m):
+    """(n, 2) int32 item pairs of upper-triangle positions (ascending positions stay sorted)."""
+    out = np.empty((len(positions), 2), np.int32)
+    a = 0
+    for x in range(len(positions)):
+        pos = positions[x]
+        while pair_index(a, m - 1, m) < pos:
+            a += 1
+        out[x, 0] = a
+        out[x, 1] = pos - pair_index(a, a + 1, m) + a + 1
+    return out
+
+
+@njit(cache=True)
+def count_extensions(indptr, indices, ptr, tids, left, last):
+    """Local counts of candidates ``left[c] + {last[c]}`` (candidates grouped by ``left``).
+
+    For each parent X = left[c] (a frequent itemset of the previous level with tid-list
+    ptr/tids), one scan of X's rows counts every item after X's largest item; each
+    candidate of the group reads its count. A level costs about the parents' total
+    tid-list length times the row length, whatever the number of candidates.
+    """
+    nc = len(left)
+    counts = np.zeros(nc, np.int64)
+    mark = np.zeros(_max_item(indices) + 1, np.int64)
+    g = 0
+    while g < nc:
+        x = left[g]
+        h = g
+        while h < nc and left[h] == x:
+            h += 1
+        lo = last[g]  # groups list their extensions ascending: all are >= last[g]
+        for p in range(ptr[x], ptr[x + 1]):
+            r = tids[p]
+            for q in range(indptr[r + 1] - 1, indptr[r] - 1, -1):
+                i = indices[q]
+                if i < lo:
+                    break
+                mark[i] += 1
+        for c in range(g, h):
+            counts[c] = mark[last[c]]
+        for p in range(ptr[x], ptr[x + 1]):
+            r = tids[p]
+            for q in range(indptr[r + 1] - 1, indptr[r] - 1, -1):
+                i = indices[q]
+                if i < lo:
+                    break
+                mark[i] = 0
+        g = h
+    return counts
+
+
+@njit(cache=True)
+def _max_item(indices):
+    top = -1
+    for i in indices:
+        if i > top:
+            top = i
+    return top
+
+
+@njit(cache=True)
+def extension_tidlists(indptr, indices, ptr, tids, left, last, counts):
+    """Tid-lists (CSR) of candidates ``left[c] + {last[c]}`` whose local ``counts`` are known.
+
+    Same scan as :func:`count_extensions`, appending the row ids instead of counting.
+    """
+    nc = len(left)
+    out_ptr = np.zeros(nc + 1, np.int64)
+    for c in range(nc):
+        out_ptr[c + 1] = out_ptr[c] + counts[c]
+    out = np.empty(out_ptr[nc], np.int32)
+    slot = np.full(_max_item(indices) + 1, -1, np.int64)
+    fill = out_ptr[:nc].copy()
+    g = 0
+    while g < nc:
+        x = left[g]
+        h = g
+        while h < nc and left[h] == x:
+            h += 1
+        for c in range(g, h):
+            slot[last[c]] = c
+        lo = last[g]
+        for p in range(ptr[x], ptr[x + 1]):
+            r = tids[p]
+            for q in range(indptr[r + 1] - 1, indptr[r] - 1, -1):
+                i = indices[q]
+                if i < lo:
+                    break
+                c = slot[i]
+                if c >= 0:
+                    out[fill[c]] = r
+                    fill[c] += 1
+        for c in range(g, h):
+            slot[last[c]] = -1
+        g = h
+    return out_ptr, out
+
+
+@njit(cache=True)
+def _lower_bound(F, key, width, upper):
+    """First row of F whose first ``width`` items are >= key (> key with ``upper``)."""
+    lo, hi = 0, F.shape[0]
+    while lo < hi:
+        mid = (lo + hi) // 2
+        c = 0
+        for i in range(width):
+            if F[mid, i] != key[i]:
+                c = -1 if F[mid, i] < key[i] else 1
+                break
+        if c < 0 or (upper and c == 0):
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
+
+
+@njit(cache=True)
+def join_size(F):
+    """Number of joined pairs before pruning: an upper bound on the candidates of the next level."""
+    n, L = F.shape
+    total = 0
+    g = 0
+    while g < n:
+        h = g + 1
+        while h < n and _compare_prefix(F, g, h, L - 1):
+            h += 1
+        total += (h - g) * (h - g - 1) // 2
+        g = h
+    return total
+
+
+@njit(cache=True)
+def _compare_prefix(F, x, y, length):
+    for i in range(length):
+        if F[x, i] != F[y, i]:
+            return False
+    return True
+
+
+@njit(cache=True)
+def join_prune(F):
+    """Apriori-gen: candidates of size L+1 from the frequent L-itemsets ``F`` (rows sorted).
+
+    Join two rows a < b sharing their first L-1 items; keep the candidate only if each of
+    its other L-subsets is in ``F`` (prune). The subset without item s of the prefix, for
+    fixed a, lies in one block of F (rows starting with prefix-minus-s plus a's last item),
+    and b's last items ascend, so each check is a step of a merge walk through that block.
+    Returns (left, last): candidate c is row left[c] of F plus item last[c]; candidates
+    come out sorted lexicographically.
+    """
+    n, L = F.shape
+    bound = join_size(F)
+    keep = np.zeros(bound, np.bool_)
+    key = np.empty(max(L, 1), np.int32)
+    blk_pos = np.empty(max(L - 1, 1), np.int64)
+    blk_end = np.empty(max(L - 1, 1), np.int64)
+    x = 0
+    g = 0
+    while g < n:
+        h = g + 1
+        while h < n and _compare_prefix(F, g, h, L - 1):
+            h += 1
+        for a in range(g, h):
+            for skip in range(L - 1):
+                t = 0
+                for i in range(L):
+                    if i != skip:
+                        key[t] = F[a, i]
+                        t += 1
+                blk_pos[skip] = _lower_bound(F, key, L - 1, False)
+                blk_end[skip] = _lower_bound(F, key, L - 1, True)
+            for b in range(a + 1, h):
+                y = F[b, L - 1]
+                ok = True
+                for skip in range(L - 1):
+                    pos, stop = blk_pos[skip], blk_end[skip]
+                    while pos < stop and F[pos, L - 1] < y:
+                        pos += 1
+                    blk_pos[skip] = pos
+                    if pos == stop or F[pos, L - 1] != y:
+                        ok = False
+                keep[x] = ok
+                x += 1
+        g = h
+    nc = int(keep.sum())
+    left = np.empty(nc, np.int64)
+    last = np.empty(nc, np.int32)
+    x = 0
+    c = 0
+    g = 0
+    while g < n:
+        h = g + 1
+        while h < n and _compare_prefix(F, g, h, L - 1):
+            h += 1
+        for a in range(g, h):
+            for b in range(a + 1, h):
+                if keep[x]:
+                    left[c] = a
+                    last[c] = F[b, L - 1]
+                    c += 1
+                x += 1
+        g = h
+    return left, last
+
+
+@njit(cache=True)
+def bitsets(indptr, indices, m):
+    """Vertical bitsets: ``out[i, w]`` bit ``r % 64`` of word ``r // 64`` set if row r holds item i."""
+    n = len(indptr) - 1
+    words = (n + 63) // 64
+    out = np.zeros((m, max(words, 1)), np.uint64)
+    for r in range(n):
+        w = r // 64
+        bit = np.uint64(1) << np.uint64(r % 64)
+        for p in range(indptr[r], indptr[r + 1]):
+            out[indices[p], w] |= bit
+    return out

@@ -1,0 +1,190 @@
+"""hpcrec.fim against independent oracles: mlxtend, pyfim (Borgelt's C code), brute force."""
+from __future__ import annotations
+
+import itertools
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from hpcrec.comm import serial
+from hpcrec.fim import apriori, association_rules, fpgrowth, fpmax, mine_itemsets
+from hpcrec.fim.result import min_count
+from hpcrec.io import load_transactions
+
+mlx = pytest.importorskip("mlxtend.frequent_patterns")
+fim = pytest.importorskip("fim")
+
+OURS = {"apriori": apriori, "fpgrowth": fpgrowth, "fpmax": fpmax}
+THEIRS = {"apriori": mlx.apriori, "fpgrowth": mlx.fpgrowth, "fpmax": mlx.fpmax}
+
+
+def random_onehot(seed: int, rows: int, cols: int, density: float) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    p = np.clip(rng.gamma(2.0, density / 2.0, size=cols), 0.0, 0.95)
+    return pd.DataFrame(rng.random((rows, cols)) < p, columns=[f"c{j}" for j in range(cols)])
+
+
+def as_dict(frame):
+    return dict(zip((frozenset(s) for s in frame["itemsets"]), frame["support"]))
+
+
+@pytest.mark.parametrize("seed,rows,cols,density,min_support", [
+    (0, 120, 10, 0.3, 0.05), (1, 300, 16, 0.15, 0.02), (2, 60, 8, 0.6, 0.2), (3, 500, 25, 0.1, 0.01),
+])
+@pytest.mark.parametrize("algo", ["apriori", "fpgrowth", "fpmax"])
+def test_against_mlxtend(algo, seed, rows, cols, density, min_support):
+    df = random_onehot(seed, rows, cols, density)
+    for use_colnames in (False, True):
+        ours = OURS[algo](df, min_support=min_support, use_colnames=use_colnames, comm=serial())
+        theirs = THEIRS[algo](df, min_support=min_support, use_colnames=use_colnames)
+        assert as_dict(ours) == as_dict(theirs)  # supports equal bit for bit
+        assert list(ours.columns) == ["support", "itemsets"]
+
+
+@pytest.mark.parametrize("algo", ["apriori", "fpgrowth", "fpmax"])
+def test_max_len_against_mlxtend(algo):
+    df = random_onehot(7, 200, 12, 0.4)
+    for max_len in (1, 2, 3):
+        ours = as_dict(OURS[algo](df, min_support=0.05, max_len=max_len, comm=serial()))
+        theirs = as_dict(THEIRS[algo](df, min_support=0.05, max_len=max_len))
+        assert ours == theirs
+
+
+def test_sparse_and_list_inputs_agree():
+    df = random_onehot(4, 200, 15, 0.2)
+    sparse = df.astype(pd.SparseDtype(bool, False))
+    lists = [[c for c in df.columns if row[c]] for _, row in df.iterrows()]
+    dense = as_dict(fpgrowth(df, 0.03, use_colnames=True, comm=serial()))
+    assert as_dict(fpgrowth(sparse, 0.03, use_colnames=True, comm=serial())) == dense
+    assert as_dict(apriori(lists, 0.03, use_colnames=True, comm=serial())) == dense
+    assert as_dict(mlx.fpgrowth(sparse, 0.03, use_colnames=True)) == dense
+
+
+def test_output_order_is_mlxtend_apriori_order():
+    df = random_onehot(5, 150, 10, 0.4)
+    ours = apriori(df, 0.1, comm=serial())
+    theirs = mlx.apriori(df, 0.1)
+    assert list(ours["itemsets"]) == list(theirs["itemsets"])
+    assert np.array_equal(ours["support"].to_numpy(), theirs["support"].to_numpy())
+
+
+@pytest.mark.parametrize("metric,threshold", [("confidence", 0.3), ("lift", 1.1), ("leverage", 0.0),
+                                              ("conviction", 1.0), ("zhangs_metric", 0.0),
+                                              ("jaccard", 0.1), ("certainty", 0.0),
+                                              ("kulczynski", 0.3), ("support", 0.05)])
+def test_rules_against_mlxtend(metric, threshold):
+    df = random_onehot(6, 250, 12, 0.35)
+    frequent = mlx.apriori(df, 0.04, use_colnames=True)
+    ours = association_rules(frequent, len(df), metric=metric, min_threshold=threshold, comm=serial())
+    theirs = mlx.association_rules(frequent, len(df), metric=metric, min_threshold=threshold)
+    assert list(ours.columns) == list(theirs.columns)
+    key = lambda f: {(r[0], r[1]): np.array(r[2:], float) for r in f.itertuples(index=False)}
+    a, b = key(ours), key(theirs)
+    assert a.keys() == b.keys() and len(a) > 0
+    for k in a:
+        np.testing.assert_allclose(a[k], b[k], rtol=0, atol=1e-12)
+
+
+def test_rules_support_only_and_missing_parents():
+    df = random_onehot(8, 100, 8, 0.5)
+    maximal = mlx.fpmax(df, 0.1)
+    with pytest.raises(KeyError, match="support_only=True"):
+        association_rules(maximal, len(df), comm=serial())
+    ours = association_rules(maximal, len(df), support_only=True, min_threshold=0.1, comm=serial())
+    theirs = mlx.association_rules(maximal, len(df), support_only=True, min_threshold=0.1)
+    assert set(zip(ours.antecedents, ours.consequents)) == set(zip(theirs.antecedents, theirs.consequents))
+    assert ours["confidence"].isna().all()
+
+
+def pyfim_sets(rows, count: int, target: str) -> dict:
+    return {frozenset(s): c for s, c in fim.fpgrowth(rows, target=target, supp=-count, zmin=1)}
+
+
+@pytest.mark.parametrize("algo", ["apriori", "fpgrowth", "fpmax"])
+@pytest.mark.parametrize("seed", [11, 12])
+def test_against_pyfim_random(algo, seed):
+    rng = np.random.default_rng(seed)
+    n = 2000
+    rows = [sorted(set(rng.zipf(1.6, size=rng.integers(1, 15)) % 300)) for _ in range(n)]
+    count = 6
+    res = mine_itemsets(rows, (count - 0.5) / n, algo, comm=serial())
+    labels = np.asarray(res.labels)
+    ours = {frozenset(labels[res.itemset(x)].tolist()): int(res.counts[x]) for x in range(len(res))}
+    assert ours == pyfim_sets(rows, count, "m" if algo == "fpmax" else "s")
+
+
+@pytest.mark.parametrize("name,min_support", [("retail.dat", 0.002), ("T10I4D100K.dat", 0.004)])
+def test_against_pyfim_shared_data(shared_data, name, min_support):
+    tx = load_transactions(shared_data / "fim" / name, serial())
+    rows = tx.to_lists()
+    count = math.ceil(min_support * tx.n_rows)
+    assert count / tx.n_rows >= min_support > (count - 1) / tx.n_rows  # no float boundary here
+    expected = pyfim_sets(rows, count, "s")
+    results = {}
+    for algo in ("apriori", "fpgrowth"):
+        res = mine_itemsets(tx, min_support, algo, comm=serial())
+        labels = np.asarray(res.labels)
+        results[algo] = {frozenset(labels[res.itemset(x)].tolist()): int(res.counts[x])
+                         for x in range(len(res))}
+        assert results[algo] == expected
+    res = mine_itemsets(tx, min_support, "fpmax", comm=serial())
+    labels = np.asarray(res.labels)
+    assert {frozenset(labels[res.itemset(x)].tolist()) for x in range(len(res))} == \
+        set(pyfim_sets(rows, count, "m"))
+
+
+def brute_force(rows: list[set], n_items: int, count: int, max_len):
+    out = {}
+    for k in range(1, (max_len or n_items) + 1):
+        for combo in itertools.combinations(range(n_items), k):
+            c = sum(1 for r in rows if r.issuperset(combo))
+            if c >= count:
+                out[frozenset(combo)] = c
+    return out
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.sets(st.integers(0, 6), max_size=7), min_size=1, max_size=25),
+       st.integers(1, 6), st.sampled_from([None, 1, 2, 3]))
+def test_brute_force(rows, count, max_len):
+    n = len(rows)
+    min_support = min(1.0, (count - 0.5) / n)
+    need = min_count(min_support, n)
+    truth = brute_force(rows, 7, need, max_len)
+    lists = [sorted(r) for r in rows]
+    for algo in ("apriori", "fpgrowth"):
+        res = mine_itemsets(lists, min_support, algo, max_len, comm=serial())
+        labels = np.asarray(res.labels)
+        got = {frozenset(labels[res.itemset(x)].tolist()): int(res.counts[x]) for x in range(len(res))}
+        assert got == truth and len(got) == len(res)
+    every = brute_force(rows, 7, need, None)
+    maximal = {s for s in every if not any(s < t for t in every)}
+    res = mine_itemsets(lists, min_support, "fpmax", max_len, comm=serial())
+    labels = np.asarray(res.labels)
+    got = {frozenset(labels[res.itemset(x)].tolist()) for x in range(len(res))}
+    assert got == {s for s in maximal if max_len is None or len(s) <= max_len}
+    assert len(got) == len(res)  # no duplicates
+
+
+def test_min_count_matches_float_division():
+    for n in range(1, 400):
+        for c in range(1, n + 1):
+            for ms in (c / n, c * (1.0 / n), (c - 0.5) / n, 0.1 * c * 10 / n):
+                if not 0 < ms <= 1:
+                    continue
+                expected = next(k for k in range(0, n + 1) if k / n >= ms)
+                assert min_count(ms, n) == max(expected, 1)
+
+
+def test_float_boundary_like_mlxtend():
+    # 0.1 * 3 rounds above 0.3, so an item in 3 of 10 rows is not frequent at 0.1 * 3
+    df = pd.DataFrame({"a": [True] * 3 + [False] * 7, "b": [True] * 10})
+    for algo in ("apriori", "fpgrowth"):
+        above = as_dict(OURS[algo](df, min_support=0.1 * 3, comm=serial()))
+        assert above == as_dict(mlx.apriori(df, min_support=0.1 * 3)) == {frozenset([1]): 1.0}
+        at = as_dict(OURS[algo](df, min_support=0.3, comm=serial()))
+        assert at == as_dict(mlx.apriori(df, min_support=0.3)) and frozenset([0, 1]) in at

@@ -1,0 +1,169 @@
+"""Edge cases and bad inputs of hpcrec.fim: clear errors, never a crash or a half-written file."""
+from __future__ import annotations
+
+import csv
+import itertools
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from hpcrec.comm import serial
+from hpcrec.errors import InputError, MemoryBudgetError
+from hpcrec.fim import apriori, association_rules, fpgrowth, fpmax, mine_itemsets
+from hpcrec.fim.output import join_items, read_itemsets, split_items
+
+ALGOS = [apriori, fpgrowth, fpmax]
+
+
+def as_dict(frame):
+    return dict(zip((frozenset(s) for s in frame["itemsets"]), frame["support"]))
+
+
+@pytest.mark.parametrize("algo", ALGOS)
+@pytest.mark.parametrize("bad", [0, 0.0, -0.1, 1.5, float("nan"), "0.5", True])
+def test_min_support_out_of_range(algo, bad):
+    with pytest.raises(ValueError, match="min_support"):
+        algo([["a", "b"]], min_support=bad, comm=serial())
+
+
+@pytest.mark.parametrize("algo", ALGOS)
+def test_bad_max_len_and_device(algo):
+    with pytest.raises(ValueError, match="max_len"):
+        algo([["a"]], min_support=0.5, max_len=0, comm=serial())
+    with pytest.raises(ValueError, match="device"):
+        algo([["a"]], min_support=0.5, device="tpu", comm=serial())
+
+
+def test_non_boolean_onehot():
+    df = pd.DataFrame({"a": [0, 1, 2], "b": [1, 1, 0]})
+    with pytest.raises(ValueError, match="The allowed values for a DataFrame are True, False, 0, 1"):
+        apriori(df, 0.5, comm=serial())
+
+
+def test_empty_inputs():
+    empty = pd.DataFrame({"a": pd.Series(dtype=bool)})
+    for algo in ALGOS:
+        out = algo(empty, 0.5, comm=serial())
+        assert list(out.columns) == ["support", "itemsets"] and len(out) == 0
+        with pytest.raises(InputError, match="no transactions"):
+            algo([], 0.5, comm=serial())
+
+
+def test_single_and_identical_transactions():
+    for rows in ([["x", "y", "z", "w"]], [["x", "y", "z", "w"]] * 7):
+        every = {frozenset(c) for k in range(1, 5) for c in itertools.combinations("xyzw", k)}
+        for algo in (apriori, fpgrowth):
+            got = as_dict(algo(rows, 1.0, use_colnames=True, comm=serial()))
+            assert got == {s: 1.0 for s in every}
+        assert as_dict(fpmax(rows, 1.0, use_colnames=True, comm=serial())) == {frozenset("xyzw"): 1.0}
+
+
+def test_itemsets_longer_than_64_items(monkeypatch):
+    rows = [list(range(70))] * 5 + [[0, 1]]
+    top = fpmax(rows, 0.5, comm=serial())
+    assert list(top["itemsets"]) == [frozenset(range(70))]
+    pairs = fpgrowth(rows, 0.5, max_len=2, comm=serial())
+    assert len(pairs) == 70 + 70 * 69 // 2
+    assert as_dict(apriori(rows, 0.5, max_len=2, comm=serial())) == as_dict(pairs)
+    # without max_len the answer has 2**70 itemsets: a clear error, not the OOM killer
+    monkeypatch.setenv("HPCREC_MEMORY_LIMIT", "64M")
+    for algo in (apriori, fpgrowth):
+        with pytest.raises(MemoryBudgetError, match="max_len"):
+            algo(rows, 0.5, comm=serial())
+
+
+def test_unicode_and_separator_labels_round_trip(tmp_path):
+    labels = ["Käse", "面包", "a|b", "back\\slash", "comma,item", 'quote"d', "|", "x\\|y"]
+    for text in labels + [""]:
+        assert split_items(join_items([text, "z"])) == [text, "z"]
+    rows = [labels[:5], labels[2:], labels, labels[::2]]
+    res = mine_itemsets(rows, 0.5, "fpgrowth", comm=serial())
+    from hpcrec.fim.output import write_itemsets
+    for suffix in ("csv", "parquet", "h5"):
+        out = tmp_path / f"sets.{suffix}"
+        write_itemsets(out, res)
+        sets, support, meta = read_itemsets(out)
+        expected = [tuple(str(res.labels[i]) for i in res.itemset(x)) for x in range(len(res))]
+        assert sets == expected
+        assert np.array_equal(support, res.support)
+        assert meta["n_transactions"] == 4
+
+
+def test_csv_without_sidecar_recovers_n(tmp_path):
+    res = mine_itemsets([["a", "b"], ["a"], ["b", "c"]] * 37, 0.1, "apriori", comm=serial())
+    from hpcrec.fim.output import meta_path, write_itemsets
+    out = tmp_path / "s.csv"
+    write_itemsets(out, res)
+    meta_path(out).unlink()
+    assert read_itemsets(out)[2]["n_transactions"] == 111
+    frame = pd.read_csv(out, keep_default_na=False)
+    assert list(frame.columns) == ["support", "itemsets", "count"]
+
+
+def test_rules_errors():
+    df = pd.DataFrame({"support": [0.5], "itemsets": [frozenset(["a"])]})
+    with pytest.raises(ValueError, match="Metric must be 'confidence' or 'lift'"):
+        association_rules(df, 2, metric="nonsense", comm=serial())
+    with pytest.raises(ValueError, match="empty"):
+        association_rules(df.iloc[:0], 2, comm=serial())
+    with pytest.raises(ValueError, match="columns"):
+        association_rules(df.rename(columns={"support": "s"}), 2, comm=serial())
+    empty = association_rules(df, 2, comm=serial())
+    assert len(empty) == 0 and list(empty.columns)[:3] == ["antecedents", "consequents", "antecedent support"]
+
+
+def one_error_line(err: str) -> None:
+    lines = [l for l in err.splitlines() if l.startswith("hpcrec: error:")]
+    assert len(lines) == 1 and "Traceback" not in err, err
+
+
+@pytest.mark.parametrize("content,name", [(b"", "empty.csv"), (b"\x00\x01garbage\xff", "bin.dat"),
+                                          (b"1 2 x\n", "bad.dat"), (b"\xff\xfe\xfa,a\n", "latin.csv")])
+def test_cli_bad_input_files(tmp_path, run_cli, content, name):
+    src = tmp_path / name
+    src.write_bytes(content)
+    out = tmp_path / "out.csv"
+    rc, _, err = run_cli("mine", src, "--min-support", "0.5", "-o", out)
+    assert rc == 2
+    one_error_line(err)
+    assert not out.exists() and list(tmp_path.iterdir()) == [src]
+
+
+def test_cli_bad_arguments(tmp_path, run_cli):
+    src = tmp_path / "b.csv"
+    src.write_text("a,b\nb,c\n")
+    for args in (["--min-support", "0"], ["--min-support", "0.5", "--max-len", "0"]):
+        rc, _, err = run_cli("mine", src, *args, "-o", tmp_path / "o.csv")
+        assert rc == 2
+        one_error_line(err)
+    rc, _, err = run_cli("mine", src, "--min-support", "0.5", "-o", tmp_path / "o.txt")
+    assert rc == 2 and "output must end in" in err
+    rc, _, err = run_cli("rules", src, "-o", tmp_path / "r.csv")
+    assert rc == 2
+    one_error_line(err)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["b.csv"]
+
+
+def test_cli_explosion_is_a_clear_error(tmp_path, run_cli):
+    src = tmp_path / "wide.csv"
+    with open(src, "w", newline="") as fh:
+        csv.writer(fh).writerows([[f"item{i}" for i in range(70)]] * 4)
+    rc, _, err = run_cli("mine", src, "--min-support", "0.5", "-o", tmp_path / "o.csv",
+                         env={"HPCREC_MEMORY_LIMIT": "32M"})
+    assert rc == 2 and "max_len" in err
+    one_error_line(err)
+    assert not (tmp_path / "o.csv").exists()
+
+
+def test_cli_time_limit_gives_flagged_partial_output(tmp_path, run_cli, shared_data):
+    out = tmp_path / "p.csv"
+    rc, _, err = run_cli("mine", shared_data / "fim" / "retail_dataset.csv", "--min-support", "0.1",
+                         "--algorithm", "apriori", "--time-limit", "0", "-o", out)
+    assert rc == 0, err
+    meta = json.loads((tmp_path / "p.csv.meta.json").read_text())
+    assert meta["partial"] is True and meta["levels"] == 1
+    frame = pd.read_csv(out)
+    assert len(frame) == 9 and "|" not in "".join(frame["itemsets"])
+    assert "partial" in err

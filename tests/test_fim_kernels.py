@@ -1,0 +1,82 @@
+"""The counting kernels against their definitions (itertools and dense NumPy)."""
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+
+from hpcrec.kernels import projected as P
+from hpcrec.kernels import support as K
+
+
+def random_csr(seed: int, rows: int, items: int, density: float):
+    rng = np.random.default_rng(seed)
+    X = rng.random((rows, items)) < density
+    ptr = np.concatenate(([0], np.cumsum(X.sum(1)))).astype(np.int64)
+    return X, ptr, np.nonzero(X)[1].astype(np.int32)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_join_prune_is_apriori_gen(seed):
+    rng = np.random.default_rng(seed)
+    for L in (2, 3, 4):
+        universe = list(itertools.combinations(range(9), L))
+        chosen = sorted(universe[i] for i in rng.choice(len(universe), len(universe) // 2, replace=False))
+        F = np.array(chosen, dtype=np.int32)
+        left, last = K.join_prune(F)
+        got = [tuple(F[a]) + (int(b),) for a, b in zip(left, last)]
+        frequent = set(chosen)
+        expected = sorted(c for c in itertools.combinations(range(9), L + 1)
+                          if all(s in frequent for s in itertools.combinations(c, L)))
+        assert got == expected
+        assert K.join_size(F) >= len(got)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_pairs_and_extensions_match_dense_counts(seed):
+    X, ptr, idx = random_csr(seed, 300, 9, 0.4)
+    m = X.shape[1]
+    out = np.zeros(K.n_pairs(m), np.int64)
+    K.count_pairs(ptr, idx, m, out)
+    pairs = K.decode_pairs(np.arange(K.n_pairs(m)), m)
+    assert [tuple(p) for p in pairs] == list(itertools.combinations(range(m), 2))
+    assert out.tolist() == [int((X[:, a] & X[:, b]).sum()) for a, b in pairs]
+    tptr, tids = K.vertical(ptr, idx, m)
+    left, last = pairs[:, 0].astype(np.int64), pairs[:, 1].copy()
+    counts = K.count_extensions(ptr, idx, tptr, tids, left, last)
+    assert counts.tolist() == out.tolist()
+    lptr, lists = K.extension_tidlists(ptr, idx, tptr, tids, left, last, counts)
+    for c, (a, b) in enumerate(pairs):
+        assert lists[lptr[c]:lptr[c + 1]].tolist() == np.flatnonzero(X[:, a] & X[:, b]).tolist()
+
+
+def test_bitsets_hold_the_rows():
+    X, ptr, idx = random_csr(5, 130, 7, 0.3)
+    bits = K.bitsets(ptr, idx, 7)
+    unpacked = np.unpackbits(bits.view(np.uint8), axis=1, bitorder="little")[:, :130]
+    assert np.array_equal(unpacked.T.astype(bool), X)
+
+
+def test_pfp_shards_are_the_conditional_transactions():
+    X, ptr, idx = random_csr(6, 50, 8, 0.5)
+    owner = np.array([0, 1, 2, 0, 1, 2, 0, 1])
+    send, counts = P.shard_prefixes(ptr, idx, owner, 3)
+    blocks = np.split(send, np.cumsum(counts)[:-1])
+    for g in range(3):
+        rp, ri = P.parse_records(blocks[g])
+        expected = []
+        for r in range(50):
+            row = idx[ptr[r]:ptr[r + 1]]
+            mine = [p for p, i in enumerate(row) if owner[i] == g]
+            if mine:
+                expected.append(row[:mine[-1] + 1].tolist())
+        assert [ri[rp[k]:rp[k + 1]].tolist() for k in range(len(rp) - 1)] == expected
+
+
+def test_has_superset():
+    sets = [(0, 1), (0, 1, 2), (3,), (2, 4), (1, 2)]
+    items = np.array([i for s in sets for i in s], np.int32)
+    ptr = np.concatenate(([0], np.cumsum([len(s) for s in sets]))).astype(np.int64)
+    got = P.has_superset(items, ptr, items, ptr, 5).tolist()
+    assert got == [True, False, False, False, True]
