@@ -66,6 +66,23 @@ def _warn_once(message: str) -> None:
     warnings.warn(message, RuntimeWarning, stacklevel=3)
 
 
+# -- CPU threads per rank -----------------------------------------------------------------
+
+def share_cores(comm=None) -> int:
+    """Give each rank its share of the node's cores for Numba's threads; return the count.
+
+    Ranks on one node would otherwise each start a thread per core and oversubscribe it.
+    An explicit ``NUMBA_NUM_THREADS`` is respected. Cheap to call again.
+    """
+    import numba
+    from .comm import resolve
+    comm = resolve(comm)
+    if "NUMBA_NUM_THREADS" not in os.environ and comm.local_size > 1:
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+        numba.set_num_threads(max(1, min(numba.config.NUMBA_NUM_THREADS, cores // comm.local_size)))
+    return numba.get_num_threads()
+
+
 # -- one GPU per rank -----------------------------------------------------------------------
 
 def gpu_for_local_rank(local_rank: int, n_visible: int) -> int:

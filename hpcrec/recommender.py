@@ -18,6 +18,7 @@ from typing import Callable, ClassVar
 
 import numpy as np
 
+from .backend import share_cores
 from .comm import Comm, resolve
 from .errors import InputError
 from .io import hdf5, load_ratings
@@ -87,6 +88,7 @@ class Recommender:
         receives each epoch's record.
         """
         comm = resolve(comm)
+        share_cores(comm)
         with comm.collective_errors():
             train = load_ratings(ratings, comm)
             test_r = None if test is None else load_ratings(test, comm, partition=False)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from ..comm import world
 from ..errors import InputError
-from .model import threads_per_rank
+from ..backend import share_cores
 
 
 def register(sub) -> None:
@@ -46,7 +46,7 @@ def cmd_demo(args) -> int:
             raise InputError(f"--out {out}: exists and is not a folder")
         if comm.is_root:  # fail now, not after minutes of work, if it cannot be created
             out.mkdir(parents=True, exist_ok=True)
-    threads_per_rank(comm)
+    share_cores(comm)
     with _steps_only():
         res = story.run(args.data_dir, args.download, args.data_dir or out / "data", args.seed,
                         story.QUICK if args.quick else story.FULL, comm)

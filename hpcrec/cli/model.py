@@ -13,6 +13,7 @@ import logging
 import sys
 from pathlib import Path
 
+from ..backend import share_cores
 from ..comm import world
 from ..errors import InputError
 from ..recommender import Recommender, import_models
@@ -125,20 +126,10 @@ def register(sub) -> None:
     p.set_defaults(func=cmd_plot)
 
 
-def threads_per_rank(comm) -> None:
-    """Unless NUMBA_NUM_THREADS is set, share this node's cores among its ranks."""
-    import os
-
-    import numba
-    if "NUMBA_NUM_THREADS" not in os.environ and comm.local_size > 1:
-        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-        numba.set_num_threads(max(1, min(numba.config.NUMBA_NUM_THREADS, cores // comm.local_size)))
-
-
 def cmd_train(args) -> int:
     from ..mf import TrainingInterrupted
     comm = world()
-    threads_per_rank(comm)
+    share_cores(comm)
     model = build_model(args)
     if args.resume and not args.checkpoint:
         raise InputError("--resume needs --checkpoint DIR")
@@ -226,7 +217,7 @@ def cmd_neighbors(args) -> int:
 def cmd_cv(args) -> int:
     from ..model_selection import cross_validate
     comm = world()
-    threads_per_rank(comm)
+    share_cores(comm)
     build_model(args)  # check the options once, before any fold
     result = cross_validate(lambda: build_model(args), args.ratings, args.folds, args.metrics_k,
                             comm=comm)

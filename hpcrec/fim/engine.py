@@ -11,7 +11,7 @@ import numbers
 
 import numpy as np
 
-from ..backend import DEVICES, resolve_device
+from ..backend import DEVICES, resolve_device, share_cores
 from ..comm import Comm, resolve
 from ..errors import InputError
 from ..timing import Timer
@@ -47,6 +47,7 @@ def mine_itemsets(source, min_support: float, algorithm: str = "fpgrowth", max_l
         if device not in DEVICES:
             raise InputError(f"unknown device {device!r}: choose one of {', '.join(DEVICES)}")
     device = resolve_device(device, comm)
+    share_cores(comm)
     timer = timer or Timer(comm)
     control = control or Control(comm, progress=False)
     if device == "gpu" and algorithm != "apriori":
