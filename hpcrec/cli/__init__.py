@@ -18,7 +18,7 @@ from ..comm import RankFailed, describe_error, world
 from ..errors import HpcrecError
 
 # Sub-command modules, in the order --help lists them.
-COMMAND_MODULES = ("data", "demo")
+COMMAND_MODULES = ("data", "mine", "model", "bench", "demo")
 
 log = logging.getLogger("hpcrec")
 
@@ -36,6 +36,18 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _StderrHandler(logging.StreamHandler):
+    """Writes to whatever ``sys.stderr`` is when a record is emitted (pytest, notebooks swap it)."""
+
+    @property
+    def stream(self):
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value):
+        pass
+
+
 def setup_logging(verbose: bool = False, quiet: bool = False) -> None:
     """Rank 0 logs at INFO (DEBUG with -v, WARNING with -q); other ranks only warnings."""
     comm = world()
@@ -43,7 +55,8 @@ def setup_logging(verbose: bool = False, quiet: bool = False) -> None:
     if comm.rank != 0 and not verbose:
         level = logging.WARNING
     prefix = f"[rank {comm.rank}] " if comm.size > 1 and comm.rank != 0 else ""
-    logging.basicConfig(level=level, format=f"{prefix}%(message)s", stream=sys.stderr, force=True)
+    logging.basicConfig(level=level, format=f"{prefix}%(message)s", handlers=[_StderrHandler()],
+                        force=True)
     logging.captureWarnings(True)
 
 
