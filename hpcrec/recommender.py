@@ -212,9 +212,12 @@ class Recommender:
             try:
                 params = json.loads(hdf5.attr_str(fh.attrs.get("params", "{}")))
                 history = json.loads(hdf5.attr_str(fh.attrs.get("history", "[]")))
-            except json.JSONDecodeError:
+                if not isinstance(params, dict) or not isinstance(history, list) or not all(
+                        isinstance(h, dict) and "epoch" in h for h in history):
+                    raise TypeError
+                model = model_cls(**params)
+            except (json.JSONDecodeError, TypeError):
                 raise InputError(f"{path}: damaged model parameters") from None
-            model = model_cls(**params)
             model.history = history
             model.user_ids = hdf5.read_labels(hdf5.dataset(fh, "user_ids", "iuO"))
             model.item_ids = hdf5.read_labels(hdf5.dataset(fh, "item_ids", "iuO"))
@@ -225,8 +228,14 @@ class Recommender:
                 model.item_genres = hdf5.read_labels(hdf5.dataset(fh, "item_genres", "O", length=n_items))
             model.seen_indptr = hdf5.dataset(fh, "seen_indptr", "iu", length=len(model.user_ids) + 1)[()]
             model.seen_items = hdf5.dataset(fh, "seen_items", "iu", length=int(model.seen_indptr[-1]))[()]
+            if (model.seen_indptr[0] != 0 or np.any(np.diff(model.seen_indptr) < 0)
+                    or np.any(model.seen_items >= n_items)):
+                raise InputError(f"{path}: damaged seen-items index (seen_indptr, seen_items)")
             state = {k: v[()] for k, v in fh["state"].items()} if "state" in fh else {}
-        model._set_state(state)
+        try:
+            model._set_state(state)
+        except InputError as exc:
+            raise InputError(f"{path}: {exc}") from None
         return model
 
 

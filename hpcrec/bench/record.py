@@ -165,23 +165,48 @@ def parse_result_line(line: str) -> dict:
     return dict(part.split("=", 1) for part in line[len(RESULT_PREFIX) + 1:].split())
 
 
+# fields a report reads -> the JSON types they must have (bool is excluded from numbers)
+_NUMBER = (int, float)
+LOADED_FIELDS = {"workload": str, "ranks": int, "nodes": int, "gpus": int, "threads_per_rank": int,
+                 "total_s": _NUMBER, "throughput": _NUMBER, "throughput_unit": str,
+                 "phases": dict, "params": dict, "host": str, "comm_calls": int,
+                 "data_nnz": int, "peak_rss_max_bytes": int}
+
+
+def _check_record(rec, where: str) -> dict:
+    if not isinstance(rec, dict):
+        raise InputError(f"{where}: not an hpcrec bench record")
+    for name, kind in LOADED_FIELDS.items():
+        value = rec.get(name)
+        if value is None or isinstance(value, bool) or not isinstance(value, kind):
+            raise InputError(f"{where}: not an hpcrec bench record (field {name!r} missing or "
+                             "of the wrong type)")
+    if not all(isinstance(v, _NUMBER) and not isinstance(v, bool) for v in rec["phases"].values()):
+        raise InputError(f"{where}: not an hpcrec bench record (phase times must be numbers)")
+    if rec["ranks"] < 1 or rec["nodes"] < 1 or rec["total_s"] < 0:
+        raise InputError(f"{where}: not an hpcrec bench record (ranks, nodes or total_s out of range)")
+    return rec
+
+
 def load(paths) -> list[dict]:
-    """Records from JSON-lines files (or folders holding ``records.jsonl``), in file order."""
+    """Records from JSON-lines files (or folders holding ``records.jsonl``), in file order;
+    each is checked to have the fields a report reads, with their types."""
     out = []
     for p in map(Path, paths):
         if p.is_dir():
             p = p / "records.jsonl"
         if not p.is_file():
             raise InputError(f"no records file: {p}")
-        with open(p, encoding="utf-8") as fh:
-            for n, line in enumerate(fh, 1):
-                if not line.strip():
-                    continue
-                try:
-                    rec = json.loads(line)
-                except json.JSONDecodeError as exc:
-                    raise InputError(f"{p}:{n}: not a JSON record ({exc.msg})") from None
-                if not isinstance(rec, dict) or not {"workload", "ranks", "total_s", "phases"} <= rec.keys():
-                    raise InputError(f"{p}:{n}: not an hpcrec bench record")
-                out.append(rec)
+        try:
+            lines = p.read_text(encoding="utf-8").splitlines()
+        except UnicodeDecodeError:
+            raise InputError(f"{p}: not UTF-8 text") from None
+        for n, line in enumerate(lines, 1):
+            if not line.strip():
+                continue
+            try:
+                rec = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise InputError(f"{p}:{n}: not a JSON record ({exc.msg})") from None
+            out.append(_check_record(rec, f"{p}:{n}"))
     return out

@@ -87,10 +87,14 @@ def cmd_rules(args) -> int:
     with comm.collective_errors(), timer.phase("read"):
         output_kind(args.output)
         sets, support, meta = read_itemsets(args.itemsets)
-        n = args.num_transactions or meta.get("n_transactions")
-        if not n:
+        n = meta.get("n_transactions") if args.num_transactions is None else args.num_transactions
+        if n is None:
             raise InputError(f"{args.itemsets}: the number of transactions is unknown; "
                              "give --num-transactions")
+        if isinstance(n, bool) or not isinstance(n, int) or n <= 0:
+            raise InputError(f"{args.itemsets}: the number of transactions must be a positive "
+                             f"integer, got {n!r}")
+        _check_closed(sets, args.itemsets)
     with timer.phase("mine"):
         ants, cons, values = rules_table(sets, support, n, args.metric, args.min_threshold,
                                          comm=comm)
@@ -103,3 +107,14 @@ def cmd_rules(args) -> int:
         log.info("rules: %d rank(s), %d rules from %d itemsets, %s", comm.size, len(ants),
                  len(sets), timer.summary())
     return 0
+
+
+def _check_closed(sets: list[tuple], path) -> None:
+    """Every itemset's subsets one item shorter are in the file (hence, by induction, all its
+    subsets): rules need their supports. Checked on every rank, before the distributed work."""
+    present = {frozenset(s) for s in sets}
+    for items in sets:
+        if len(items) > 1 and any(frozenset(items[:k] + items[k + 1:]) not in present
+                                  for k in range(len(items))):
+            raise InputError(f"{path}: a subset of itemset {{{', '.join(items)}}} is missing; "
+                             "rules need every frequent itemset (as 'hpcrec mine' writes them)")

@@ -153,6 +153,8 @@ def read_itemsets(path) -> tuple[list[tuple], np.ndarray, dict]:
     path = Path(path)
     if not path.is_file():
         raise InputError(f"no such file: {path}")
+    if path.suffix.lower() not in SUFFIXES:
+        raise InputError(f"{path}: an itemset file ends in {', '.join(SUFFIXES)}")
     kind = output_kind(path)
     if kind == "hdf5":
         with hdf5.open_checked(path, "itemsets") as fh:
@@ -186,16 +188,14 @@ def read_itemsets(path) -> tuple[list[tuple], np.ndarray, dict]:
             support.append(float(row[si]))
             if ci is not None:
                 counts.append(int(row[ci]))
-        except ValueError:
-            raise InputError(f"{path}: line {line}: support/count is not a number") from None
-        sets.append(tuple(split_items(row[ii])))
+            sets.append(tuple(split_items(row[ii])))
+        except ValueError as exc:
+            detail = exc if isinstance(exc, InputError) else "support/count is not a number"
+            raise InputError(f"{path}: line {line}: {detail}") from None
     support = _checked_support(path, np.array(support, dtype=float))
     meta = {}
     if meta_path(path).is_file():
-        try:
-            meta = json.loads(meta_path(path).read_text(encoding="utf-8"))
-        except (ValueError, UnicodeDecodeError):
-            raise InputError(f"{meta_path(path)}: not valid JSON") from None
+        meta = _meta(meta_path(path), meta_path(path).read_bytes())
     if "n_transactions" not in meta and ci is not None and len(counts):
         meta["n_transactions"] = _n_from_counts(path, np.array(counts), support)
     return sets, support, meta
@@ -209,6 +209,17 @@ def _n_from_counts(path, counts: np.ndarray, support: np.ndarray) -> int:
     if np.any(n != n[0]):
         raise InputError(f"{path}: counts and supports disagree on the number of transactions")
     return int(n[0])
+
+
+def _meta(where, raw: bytes) -> dict:
+    """Run metadata from JSON bytes (a sidecar file or Parquet's schema key)."""
+    try:
+        meta = json.loads(raw.decode("utf-8"))
+    except (ValueError, UnicodeDecodeError):
+        meta = None
+    if not isinstance(meta, dict):
+        raise InputError(f"{where}: metadata is not a JSON object")
+    return meta
 
 
 def _checked_support(path, support: np.ndarray) -> np.ndarray:
@@ -226,9 +237,16 @@ def _read_parquet(path):
     if "support" not in table.column_names or "itemsets" not in table.column_names:
         raise InputError(f"{path}: not an itemset file (needs the columns 'support' and 'itemsets')")
     raw = (table.schema.metadata or {}).get(b"hpcrec")
-    meta = json.loads(raw) if raw else {}
-    support = _checked_support(path, np.asarray(table.column("support").to_numpy(), dtype=float))
-    sets = [tuple(str(x) for x in s) for s in table.column("itemsets").to_pylist()]
+    meta = _meta(path, raw) if raw else {}
+    try:
+        support = np.asarray(table.column("support").to_numpy(), dtype=float)
+        sets = [tuple(str(x) for x in s) for s in table.column("itemsets").to_pylist()]
+    except (TypeError, ValueError):
+        raise InputError(f"{path}: 'support' must hold numbers and 'itemsets' lists of items") from None
+    support = _checked_support(path, support)
     if "n_transactions" not in meta and "count" in table.column_names:
-        meta["n_transactions"] = _n_from_counts(path, table.column("count").to_numpy(), support)
+        counts = table.column("count").to_numpy()
+        if counts.dtype.kind not in "iu":
+            raise InputError(f"{path}: 'count' must hold integers")
+        meta["n_transactions"] = _n_from_counts(path, counts, support)
     return sets, support, meta
