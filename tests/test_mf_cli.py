@@ -117,15 +117,22 @@ def test_bad_inputs(files, run_cli, tmp_path):
     assert rc == 2 and "does not exist" in err
 
 
-def _train_cmd(files, out, *extra):
+def _train_cmd(files, out, *extra, epochs=200):
     return [sys.executable, "-m", "hpcrec", "train", str(files / "train.h5"), "--factors", "8",
-            "--epochs", "200", "--lr", "0.005", "--decay", "1.0", "-o", str(out), *map(str, extra)]
+            "--epochs", str(epochs), "--lr", "0.005", "--decay", "1.0", "-o", str(out),
+            *map(str, extra)]
+
+
+# Long enough (about 1 ms an epoch here) that SIGTERM, sent once the first checkpoint exists,
+# always lands while training still runs.
+SIGTERM_EPOCHS = 3000
 
 
 def test_sigterm_checkpoints_and_resume_is_bit_identical(files, tmp_path):
     ck = tmp_path / "ck"
     out = tmp_path / "m.h5"
-    proc = subprocess.Popen(_train_cmd(files, out, "--checkpoint", ck, "--checkpoint-every", "50"),
+    proc = subprocess.Popen(_train_cmd(files, out, "--checkpoint", ck, "--checkpoint-every", "50",
+                                       epochs=SIGTERM_EPOCHS),
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=child_env())
     deadline = time.time() + 120
     while not (ck / "checkpoint.h5").exists() and time.time() < deadline and proc.poll() is None:
@@ -136,11 +143,12 @@ def test_sigterm_checkpoints_and_resume_is_bit_identical(files, tmp_path):
         pytest.skip("training finished before SIGTERM arrived (machine too fast for this test)")
     assert proc.returncode == 143, err
     assert "SIGTERM" in err and "Traceback" not in err and not out.exists()
-    resumed = subprocess.run(_train_cmd(files, out, "--checkpoint", ck, "--resume"),
+    resumed = subprocess.run(_train_cmd(files, out, "--checkpoint", ck, "--resume", epochs=SIGTERM_EPOCHS),
                              capture_output=True, text=True, env=child_env(), timeout=300)
     assert resumed.returncode == 0, resumed.stderr
     assert "resuming" in resumed.stderr
-    straight = subprocess.run(_train_cmd(files, tmp_path / "s.h5"), capture_output=True, text=True,
+    straight = subprocess.run(_train_cmd(files, tmp_path / "s.h5", epochs=SIGTERM_EPOCHS),
+                              capture_output=True, text=True,
                               env=child_env(), timeout=300)
     assert straight.returncode == 0, straight.stderr
     a, b = Recommender.load(out), Recommender.load(tmp_path / "s.h5")

@@ -149,7 +149,8 @@ class FactorModel(Recommender):
         n_i = len(self.item_ids) if self.item_ids is not None else self.Q.shape[0]
         if (self.P.ndim != 2 or self.Q.ndim != 2 or self.P.shape != (n_u, self.factors)
                 or self.Q.shape != (n_i, self.factors) or self.bu.shape != (n_u,)
-                or self.bi.shape != (n_i,)):
+                or self.bi.shape != (n_i,)
+                or any(a.dtype.kind != "f" for a in (self.P, self.Q, self.bu, self.bi))):
             raise InputError("model state arrays do not match the id tables and factors")
 
     # -- training ----------------------------------------------------------------------------
@@ -164,8 +165,13 @@ class FactorModel(Recommender):
 
     def _epoch(self, epoch: int, comm: Comm) -> dict:
         """One epoch; returns its loss components (at least ``train_rmse``). Afterwards every
-        rank holds the complete, identical ``P``, ``Q``, ``bu``, ``bi``."""
+        rank holds the complete, identical model once :meth:`_complete` has run."""
         raise NotImplementedError
+
+    def _complete(self, comm: Comm) -> None:
+        """Give every rank the complete ``P``, ``Q``, ``bu``, ``bi`` (collective). Models that
+        keep rows only on their owner between epochs (biased SGD) gather them here, and
+        ``_fit`` calls it only when someone looks: test scoring, callback, checkpoint, end."""
 
     def _losses(self, epoch: int) -> dict:
         """Loss components recorded after an epoch, outside its timing (every rank has the model)."""
@@ -193,6 +199,8 @@ class FactorModel(Recommender):
                 rec.update(self._losses(epoch))
                 updates += train.n_total
                 epoch_seconds += rec["seconds"]
+                if test_idx is not None or callback is not None:
+                    self._complete(comm)
                 if test_idx is not None:
                     rec["test_rmse"] = self._rmse(*test_idx, comm)
                 self.history.append(rec)
@@ -205,11 +213,13 @@ class FactorModel(Recommender):
                 done = epoch + 1 == self.epochs
                 if self._checkpoint is not None and not done and (
                         stopping or self._checkpoint.due(epoch + 1)):
+                    self._complete(comm)
                     self._checkpoint.save(self, train, epoch + 1, comm)
                 if stopping and not done:
                     raise checkpoint.TrainingInterrupted(
                         f"stopped by SIGTERM after epoch {epoch + 1}; checkpoint in "
                         f"{self._checkpoint.directory} (continue with --resume)")
+        self._complete(comm)
         self.fit_stats = {"ranks": comm.size, "seconds": time.perf_counter() - t_fit,
                           "epoch_seconds": epoch_seconds, "updates": updates}
 

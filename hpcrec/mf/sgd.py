@@ -7,7 +7,9 @@ Distribution (DSGD, Gemulla et al. 2011): rank r owns a contiguous user range (b
 ratings) and receives all of its users' ratings; items form p super-blocks. An epoch is p
 sub-epochs: in sub-epoch s rank r updates the ratings of its users in item super-block
 (r + s) mod p — no two ranks touch the same item — then the super-blocks are exchanged
-(``Allgatherv``). Inside a rank the (user range x super-block) is cut again into
+(``Allgatherv``). User rows change only on their owner, so they are gathered only when
+the complete model is needed (test scoring, callback, checkpoint, end of training), not
+every epoch. Inside a rank the (user range x super-block) is cut again into
 ``blocks x blocks`` sub-blocks processed diagonal by diagonal by the threads (FPSGD-style:
 conflict-free, cache-friendly). The result is a serial SGD in a particular order, so p
 ranks reach the accuracy of one; it is deterministic for a fixed seed and rank count
@@ -66,6 +68,7 @@ class BiasedSGD(FactorModel):
         self._ib = partition.balanced_bounds(ci, p)
         u, i, r = partition.to_owners(train.user, train.item, train.rating, self._ub, comm)
         lo, hi = self._ub[comm.rank], self._ub[comm.rank + 1]
+        self._comm, self._own, self._p_stale = comm, slice(lo, hi), False
         # Block of each local rating: (item super-block c, user sub-block a, item sub-block b).
         ub_local = partition.balanced_bounds(cu, g, lo, hi)
         ib_sub = np.concatenate([partition.balanced_bounds(ci, g, self._ib[c], self._ib[c + 1])[:-1]
@@ -103,15 +106,22 @@ class BiasedSGD(FactorModel):
                                      self.mu, lr, lr_b, self.reg, reg_b)
             if p > 1:  # super-block (r + s) mod p of every rank r, to everybody
                 self._share_rows(self._ib, [(q + s) % p for q in range(p)], comm, self.Q, self.bi)
-        if p > 1:
-            self._share_rows(self._ub, list(range(p)), comm, self.P, self.bu)
+        self._p_stale = p > 1  # other ranks' user rows moved on their owners
         n = comm.allreduce(np.array([sse, len(r)], dtype=np.float64))
         return {"train_rmse": float(np.sqrt(n[0] / max(n[1], 1))), "loss_data": float(n[0]), "lr": lr}
 
+    def _complete(self, comm: Comm) -> None:
+        if self._p_stale:
+            self._share_rows(self._ub, list(range(comm.size)), comm, self.P, self.bu)
+            self._p_stale = False
+
     def _losses(self, epoch: int) -> dict:
+        """Regularization loss; user rows summed over their owners (Q, bi are complete)."""
         reg_b = self.reg if self.reg_bias is None else self.reg_bias
-        norms = float(np.einsum("ij,ij->", self.P, self.P) + np.einsum("ij,ij->", self.Q, self.Q))
-        return {"loss_reg": self.reg * norms + reg_b * float(self.bu @ self.bu + self.bi @ self.bi)}
+        P, bu = self.P[self._own], self.bu[self._own]
+        own = self._comm.allreduce(np.array([np.einsum("ij,ij->", P, P), bu @ bu], dtype=np.float64))
+        norms = float(own[0] + np.einsum("ij,ij->", self.Q, self.Q))
+        return {"loss_reg": self.reg * norms + reg_b * float(own[1] + self.bi @ self.bi)}
 
     @staticmethod
     def _share_rows(bounds, part_of_rank, comm: Comm, M: np.ndarray, b: np.ndarray) -> None:
