@@ -19,6 +19,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from .support import vertical
+
 
 OK, TOO_MANY = 0, 1
 
@@ -398,19 +400,7 @@ def has_superset(items, ptr, all_items, all_ptr, m):
     lengths = np.empty(n_all, np.int64)
     for z in range(n_all):
         lengths[z] = all_ptr[z + 1] - all_ptr[z]
-    # which itemsets of ``all`` contain each item (vertical index)
-    iptr = np.zeros(m + 1, np.int64)
-    for p in range(len(all_items)):
-        iptr[all_items[p] + 1] += 1
-    for i in range(m):
-        iptr[i + 1] += iptr[i]
-    fill = iptr[:m].copy()
-    holders = np.empty(iptr[m], np.int64)
-    for z in range(n_all):
-        for p in range(all_ptr[z], all_ptr[z + 1]):
-            i = all_items[p]
-            holders[fill[i]] = z
-            fill[i] += 1
+    iptr, holders = vertical(all_ptr, all_items, m)  # which itemsets of ``all`` hold each item
     n = len(ptr) - 1
     out = np.zeros(n, np.bool_)
     for x in range(n):
