@@ -11,13 +11,14 @@ Loss (N users, M items, n observed pairs in the batch):
 The gravity term equals 1/(MN) · sum((UᵀU) ⊙ (VᵀV)), computed from two d x d Gram
 matrices (each a d x d ``Allreduce`` over the ranks' row ranges) — U Vᵀ is never formed.
 Under MPI every rank keeps U and V whole, computes the gradient of its shard of ratings and
-the observed-part gradients are summed by ``Allreduce``.
+the observed-part gradients are summed by ``Allreduce``; on GPUs the sums take the device
+buffers directly when the MPI is CUDA-aware (:func:`hpcrec.backend.device_allreduce`).
 """
 from __future__ import annotations
 
 import numpy as np
 
-from ..backend import array_module, resolve_device, to_host
+from ..backend import array_module, device_allreduce, resolve_device, to_host
 from ..comm import Comm
 from .base import FactorModel, check_memory, require
 
@@ -33,20 +34,13 @@ def _sparse(xp):
     return sparse
 
 
-def _allreduce(xp, arr, comm: Comm):
-    if comm.size == 1:
-        return arr
-    host = np.ascontiguousarray(to_host(arr))
-    return xp.asarray(comm.allreduce(host))
-
-
 def gram(xp, X, comm: Comm):
     """XᵀX (float64) of a row-replicated X: each rank multiplies its row range, then Allreduce."""
     lo, hi = comm.chunk(X.shape[0])
     part = X[lo:hi].astype(xp.float64)
     # einsum, not BLAS: threaded BLAS on these thin shapes was measured 100-1000x slower
     # on a loaded node (its threads spin-wait for busy cores)
-    return _allreduce(xp, xp.einsum("ij,ik->jk", part, part), comm)
+    return device_allreduce(comm, xp.ascontiguousarray(xp.einsum("ij,ik->jk", part, part)))
 
 
 def loss_and_grad(xp, U, V, u, i, r, n, reg, gravity, comm: Comm):
@@ -64,7 +58,7 @@ def loss_and_grad(xp, U, V, u, i, r, n, reg, gravity, comm: Comm):
     E = _sparse(xp).csr_matrix(((2.0 / n) * err, i, indptr), shape=(N, M))
     dU, dV = E @ V, E.T @ U
     sse = xp.asarray([(err * err).sum()])
-    dU, dV, sse = (_allreduce(xp, a, comm) for a in (dU, dV, sse))
+    dU, dV, sse = (device_allreduce(comm, xp.ascontiguousarray(a)) for a in (dU, dV, sse))
     GU, GV = gram(xp, U, comm), gram(xp, V, comm)
     g = 2.0 * gravity / (M * N)
     dU += (2.0 * reg / N) * U + g * xp.einsum("ij,jk->ik", U, GV.astype(U.dtype))

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..backend import resolve_device
+from ..backend import array_module, resolve_device
 from ..comm import Comm
 from . import partition
 from .base import FactorModel, check_memory, kernels, require
@@ -58,7 +58,8 @@ class BiasedSGD(FactorModel):
                 f"order must be 'blocked' or 'shuffled', got {self.order!r}")
 
     def _prepare(self, train, comm: Comm) -> None:
-        self._k = kernels(resolve_device(self.device, comm))
+        device = resolve_device(self.device, comm)
+        self._k, self._xp = kernels(device), array_module(device)
         n_u, n_i, d, p, g = train.n_users, train.n_items, self.factors, comm.size, self.blocks
         check_memory(4 * (n_u + n_i) * (d + 1) + 32 * train.n_total // p, "biased SGD factors",
                      "use fewer factors or more nodes", comm)
@@ -78,7 +79,9 @@ class BiasedSGD(FactorModel):
         block = (cb // g) * g * g + a * g + cb % g
         key = np.random.default_rng([self.seed, _ORDER, comm.rank]).random(len(r))
         order = np.lexsort((key, u, block))  # user by user inside a block, items shuffled
-        self._u, self._i, self._r, self._block = u[order], i[order], r[order], block[order]
+        # The kernel's ratings: on a GPU they stay on the device for the whole training.
+        self._ratings = tuple(self._xp.asarray(a[order]) for a in (u, i, r))
+        self._block = block[order]
         self._ptr = np.searchsorted(self._block, np.arange(p * g * g + 1)).astype(np.int64)
         rng = np.random.default_rng([self.seed, _INIT])
         self.P = rng.normal(0.0, self.init_std, (n_u, d)).astype(np.float32)
@@ -92,9 +95,9 @@ class BiasedSGD(FactorModel):
         lr = self.lr * self.decay ** epoch
         lr_b = (self.lr if self.lr_bias is None else self.lr_bias) * self.decay ** epoch
         reg_b = self.reg if self.reg_bias is None else self.reg_bias
-        u, i, r = self._u, self._i, self._r
+        u, i, r = self._ratings
         if self.order == "shuffled":  # a fresh random order inside every block (slower)
-            perm = np.lexsort((rng.random(len(r)), self._block))
+            perm = self._xp.asarray(np.lexsort((rng.random(len(r)), self._block)))
             u, i, r = u[perm], i[perm], r[perm]
         sse = 0.0
         for s in range(p):
