@@ -164,6 +164,15 @@ def array_module(device: str):
     return np
 
 
+def sparse_module(xp):
+    """``scipy.sparse`` for NumPy, ``cupyx.scipy.sparse`` for CuPy (the same seam, sparse)."""
+    if xp is np:
+        import scipy.sparse as sparse
+    else:
+        import cupyx.scipy.sparse as sparse
+    return sparse
+
+
 def to_host(x) -> np.ndarray:
     """A NumPy array from a NumPy or CuPy array (synchronising the stream first)."""
     if isinstance(x, np.ndarray):

@@ -83,7 +83,7 @@ def _similarities(measure, acc, cand, n_c, out, min_support, shrinkage):
         else:
             den = acc[x2, 2] * acc[x2, 3]
             s = acc[x2, 1] / np.sqrt(den) if den > 0 else 0.0
-            if measure == PEARSON_BASELINE:
+            if measure == PEARSON_BASELINE and n >= least:  # n >= 2: never 0 / 0
                 s *= (n - 1) / (n - 1 + shrinkage)
         out[c] = s if n >= least else 0.0
         acc[x2, 0] = 0.0

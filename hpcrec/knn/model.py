@@ -32,6 +32,7 @@ from typing import ClassVar
 import numba
 import numpy as np
 
+from ..backend import DEVICES, resolve_device
 from ..comm import Comm
 from ..errors import InputError
 from ..io.ratings import Ratings
@@ -59,7 +60,8 @@ class KNN(Recommender):
     pseudo-neighbour; baseline_options: as Surprise's bsl_options ({'method': 'als'|'sgd',
     'n_epochs', 'reg_u', 'reg_i', 'reg', 'learning_rate'}; missing keys take Surprise's
     defaults; None: :data:`BASELINE_DEFAULTS`); clip: clip predictions to the training
-    rating range.
+    rating range; device: 'cpu', 'gpu' or 'auto', where the similarities are computed
+    (prediction runs on the CPU).
     """
 
     user_based: ClassVar[bool] = False
@@ -67,7 +69,8 @@ class KNN(Recommender):
     def __init__(self, k: int = 40, min_k: int = 1, similarity: str = "pearson-baseline",
                  shrinkage: float = 100.0, min_support: int = 1, max_neighbors: int | None = 200,
                  prediction: str = "baseline", damping: float = 0.25,
-                 baseline_options: dict | None = None, clip: bool = True, seed: int = 0):
+                 baseline_options: dict | None = None, clip: bool = True, seed: int = 0,
+                 device: str = "cpu"):
         super().__init__(seed)
         self.k = _count("k", k, 1)
         self.min_k = _count("min_k", min_k, 0)
@@ -84,6 +87,9 @@ class KNN(Recommender):
         self.baseline_options = baselines.check_options(
             BASELINE_DEFAULTS if baseline_options is None else baseline_options)
         self.clip = bool(clip)
+        if device not in DEVICES:
+            raise InputError(f"unknown device {device!r}: choose one of {', '.join(DEVICES)}")
+        self.device = device
         self.neighbors: Csr | None = None
 
     def params(self) -> dict:
@@ -91,7 +97,8 @@ class KNN(Recommender):
                 "shrinkage": self.shrinkage, "min_support": self.min_support,
                 "max_neighbors": self.max_neighbors, "prediction": self.prediction,
                 "damping": self.damping,
-                "baseline_options": self.baseline_options, "clip": self.clip, "seed": self.seed}
+                "baseline_options": self.baseline_options, "clip": self.clip, "seed": self.seed,
+                "device": self.device}
 
     # -- fitting ----------------------------------------------------------------------------
     def _fit(self, train: Ratings, comm: Comm, test, callback) -> None:
@@ -99,6 +106,7 @@ class KNN(Recommender):
         users, items = comm.allgatherv(train.user), comm.allgatherv(train.item)
         ratings = comm.allgatherv(train.rating)
         n_users, n_items = len(self.user_ids), len(self.item_ids)
+        device = resolve_device(self.device, comm)
         with comm.collective_errors():
             _check_unique(users, items, n_items)
             mu, bu, bi = baselines.fit(users, items, ratings, n_users, n_items, self.baseline_options)
@@ -114,7 +122,7 @@ class KNN(Recommender):
             y_major = Csr(y_ptr, y_idx, values[order])
         self.neighbors = sims.neighbour_lists(
             x_major, y_major, self.similarity, self.min_support, self.shrinkage,
-            self.max_neighbors, comm)
+            self.max_neighbors, comm, device)
         self.ratings_by_y = Csr(y_ptr, y_idx, r[order])
         self.mu, self.bu, self.bi = mu, bu, bi
         self.rating_range = (float(r.min()), float(r.max()))

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import numba
 import numpy as np
 
+from ..backend import array_module
 from ..comm import Comm, resolve, weighted_bounds
 from ..errors import InputError
 from ..kernels import knn as kernels
@@ -69,22 +70,34 @@ def from_coo(rows: np.ndarray, cols: np.ndarray, vals: np.ndarray, n_rows: int,
 
 
 def neighbour_rows(x: Csr, y: Csr, lo: int, hi: int, measure: str, min_support: int,
-                   shrinkage: float, keep: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                   shrinkage: float, keep: int, xp=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Neighbour lists of rows [lo, hi) of ``x`` (x-major matrix; ``y`` is its transpose).
 
+    ``xp=None`` computes with the Numba kernel on the CPU; an array module (CuPy: the GPU)
+    with the sparse-product kernel of :mod:`hpcrec.kernels.knn_cuda`, same result.
     Returns (count per row, neighbour indices, similarities) with the lists back to back.
     """
     keep = min(keep, x.n_rows - 1)
     if keep <= 0 or hi <= lo:
         return np.zeros(max(hi - lo, 0), np.int64), np.zeros(0, np.int32), np.zeros(0, np.float64)
-    per_block = max(1, BLOCK_ENTRIES // keep)
+    if xp is None:
+        per_block = max(1, BLOCK_ENTRIES // keep)
+
+        def block(start, stop):
+            return kernels.neighbour_block(
+                start, stop, x.ptr, x.idx, x.val, y.ptr, y.idx, y.val, x.n_rows,
+                MEASURES[measure], int(min_support), float(shrinkage), int(keep),
+                numba.get_num_threads())
+    else:
+        from ..kernels.knn_cuda import SimilarityRows
+        rows = SimilarityRows(xp, x.ptr, x.idx, x.val, y.n_rows, MEASURES[measure])
+        per_block = rows.rows_per_block
+
+        def block(start, stop):
+            return rows.top(start, stop, int(min_support), float(shrinkage), int(keep))
     counts, idx, sim = [], [], []
     for start in range(lo, hi, per_block):
-        stop = min(hi, start + per_block)
-        b_idx, b_sim, b_cnt = kernels.neighbour_block(
-            start, stop, x.ptr, x.idx, x.val, y.ptr, y.idx, y.val, x.n_rows,
-            MEASURES[measure], int(min_support), float(shrinkage), int(keep),
-            numba.get_num_threads())
+        b_idx, b_sim, b_cnt = block(start, min(hi, start + per_block))
         used = np.arange(keep) < b_cnt[:, None]
         counts.append(b_cnt)
         idx.append(b_idx[used])
@@ -93,12 +106,12 @@ def neighbour_rows(x: Csr, y: Csr, lo: int, hi: int, measure: str, min_support: 
 
 
 def neighbour_lists(x: Csr, y: Csr, measure: str, min_support: int = 1, shrinkage: float = 100.0,
-                    keep: int | None = None, comm: Comm | None = None) -> Csr:
+                    keep: int | None = None, comm: Comm | None = None, device: str = "cpu") -> Csr:
     """Top-``keep`` neighbours of every row of ``x`` (None: all positive), on every rank.
 
     ``x`` and ``y`` hold the same ratings (or residuals) x-major and y-major, whole on every
-    rank. Each rank computes a block of rows of about equal work; the result is the same
-    for any number of ranks.
+    rank. Each rank computes a block of rows of about equal work (on its GPU for
+    ``device="gpu"``, a resolved device); the result is the same for any number of ranks.
     """
     comm = resolve(comm)
     keep = x.n_rows if keep is None else keep
@@ -107,7 +120,8 @@ def neighbour_lists(x: Csr, y: Csr, measure: str, min_support: int = 1, shrinkag
         work = np.concatenate(([0], np.cumsum(np.diff(y.ptr)[x.idx])))[x.ptr]
         bounds = weighted_bounds(work, comm.size)
         counts, idx, sim = neighbour_rows(x, y, int(bounds[comm.rank]), int(bounds[comm.rank + 1]),
-                                          measure, min_support, shrinkage, keep)
+                                          measure, min_support, shrinkage, keep,
+                                          None if device == "cpu" else array_module(device))
     counts, idx, sim = comm.allgatherv(counts), comm.allgatherv(idx), comm.allgatherv(sim)
     ptr = np.zeros(x.n_rows + 1, dtype=np.int64)
     np.cumsum(counts, out=ptr[1:])

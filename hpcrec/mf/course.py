@@ -18,20 +18,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..backend import array_module, device_allreduce, resolve_device, to_host
+from ..backend import array_module, device_allreduce, resolve_device, sparse_module, to_host
 from ..comm import Comm
 from .base import FactorModel, check_memory, require
 
 _INIT, _EPOCH = 1, 3
-
-
-def _sparse(xp):
-    """scipy.sparse for NumPy arrays, cupyx.scipy.sparse for CuPy arrays."""
-    if xp is np:
-        import scipy.sparse as sparse
-    else:
-        import cupyx.scipy.sparse as sparse
-    return sparse
 
 
 def gram(xp, X, comm: Comm):
@@ -55,7 +46,7 @@ def loss_and_grad(xp, U, V, u, i, r, n, reg, gravity, comm: Comm):
     # gradient of the observed part: (2/n) E V and (2/n) Eᵀ U, E the sparse error matrix
     # (CSR straight from the user-sorted ratings; repeated pairs are summed by the product)
     indptr = xp.searchsorted(u, xp.arange(N + 1))
-    E = _sparse(xp).csr_matrix(((2.0 / n) * err, i, indptr), shape=(N, M))
+    E = sparse_module(xp).csr_matrix(((2.0 / n) * err, i, indptr), shape=(N, M))
     dU, dV = E @ V, E.T @ U
     sse = xp.asarray([(err * err).sum()])
     dU, dV, sse = (device_allreduce(comm, xp.ascontiguousarray(a)) for a in (dU, dV, sse))
