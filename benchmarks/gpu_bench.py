@@ -8,7 +8,8 @@ Data: ML-20M-shaped synthetic ratings (138,493 users, 26,744 items, 20,000,263 r
 power-law activity and popularity, from :mod:`hpcrec.io.synthetic`); T10I4D100K from
 ``$HPCREC_DATA/fim`` when present, else the Quest-like synthetic set of the same shape.
 Targets of issue 4 (one H100): SGD >= 2e9 updates/s at d = 32, ALS <= 0.15 s per
-iteration at d = 256, support counting >= 10x one CPU core. Each section records its
+iteration at d = 256, support counting >= 10x one CPU core; k-NN similarities (ML-1M-sized,
+no target) against one CPU core as well. Each section records its
 error instead of stopping the others.
 """
 from __future__ import annotations
@@ -25,6 +26,7 @@ from pathlib import Path
 import numpy as np
 
 ML20M = dict(n_users=138_493, n_items=26_744, n_ratings=20_000_263)
+ML1M = dict(n_users=6_040, n_items=3_706, n_ratings=1_000_209)
 SMOKE = dict(n_users=60, n_items=40, n_ratings=400)
 
 
@@ -190,6 +192,29 @@ def bench_support(dev: Device, min_support: float, smoke: bool) -> dict:
     return out
 
 
+def bench_knn(dev: Device, smoke: bool) -> dict:
+    """Item-based Pearson similarities (top 200 per item) of an ML-1M-sized set: the GPU
+    path against the CPU kernel on one thread, lists compared (integer ratings: equal)."""
+    import numba
+
+    from hpcrec.io import synthetic
+    from hpcrec.knn import similarity as sims
+    r = synthetic.ratings(**(SMOKE if smoke else ML1M), seed=1)
+    vals = r.rating.astype(np.float64)
+    x = sims.from_coo(r.item, r.user, vals, r.n_items, r.n_users)
+    y = sims.from_coo(r.user, r.item, vals, r.n_users, r.n_items)
+    numba.set_num_threads(1)
+    args = (x, y, 0, x.n_rows, "pearson", 1, 100.0, 200)
+    runs = {}
+    for name, xp in (("cpu", None), ("gpu", dev.xp)):
+        sims.neighbour_rows(*args, xp=xp)  # compile / warm up
+        runs[name] = dev.timed(sims.neighbour_rows, *args, xp=xp)
+    return {"ratings": r.nnz, "items": r.n_items, "users": r.n_users, "cpu_threads": 1,
+            "cpu_seconds": runs["cpu"][0], "gpu_seconds": runs["gpu"][0],
+            "gpu_module": dev.xp.__name__, "speedup": runs["cpu"][0] / runs["gpu"][0],
+            "identical_lists": all(np.array_equal(a, b) for a, b in zip(runs["cpu"][1], runs["gpu"][1]))}
+
+
 def section(results: dict, name: str, fn, *args):
     t0 = time.perf_counter()
     try:
@@ -220,6 +245,10 @@ def markdown(results: dict) -> str:
                    if "gpu_seconds" in res else f"CPU {res['cpu_seconds']:.2f} s")
             lines.append(f"| apriori support counting, {res['data']}, "
                          f"{res['min_support']:g} | {fig} | >= 10x |")
+        elif key == "knn" and "gpu_seconds" in res:
+            lines.append(f"| item k-NN Pearson top-200, {res['ratings']:,} ratings | GPU "
+                         f"{res['gpu_seconds']:.2f} s vs 1 core {res['cpu_seconds']:.2f} s = "
+                         f"{res['speedup']:.1f}x, identical: {res['identical_lists']} | (none) |")
         elif isinstance(res, dict) and "error" in res:
             lines.append(f"| {key} | FAILED: {res['error'][:120]} | |")
     lines += ["", "```", json.dumps(info, indent=1), "```", ""]
@@ -246,6 +275,7 @@ def main(argv=None) -> int:
     section(results, "als_float32", bench_als, dev, ratings, d_als, min(n, 3), np.float32, blocks)
     section(results, "als_float64", bench_als, dev, ratings, d_als, min(n, 2), np.float64, blocks)
     section(results, "support", bench_support, dev, 0.05 if args.smoke else 0.001, args.smoke)
+    section(results, "knn", bench_knn, dev, args.smoke)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "gpu_bench.json").write_text(json.dumps(results, indent=1))
     (args.out / "gpu_bench.md").write_text(markdown(results))

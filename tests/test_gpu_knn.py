@@ -116,3 +116,20 @@ def test_gpu_path_under_mpi_equals_serial(fake_gpu):
     for a, b in zip((dist.neighbors.ptr, dist.neighbors.idx, dist.neighbors.val),
                     (ref.neighbors.ptr, ref.neighbors.idx, ref.neighbors.val)):
         np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("measure", ["pearson", "pearson-baseline"])
+def test_real_gpu_equals_cpu_kernel(measure):
+    from hpcrec.backend import gpu_available
+    if not gpu_available():
+        pytest.skip("needs a CUDA GPU with CuPy")
+    import cupy
+    train, _ = small_ratings(9, n_users=300, n_items=200, density=0.1)
+    ratings = integer_ratings(9, n_users=300, n_items=200, density=0.1) if measure == "pearson" else train
+    x, y = csr_pair(ratings, False)
+    args = (x, y, 0, x.n_rows, measure, 1, 100.0, 20)
+    cpu, gpu = sims.neighbour_rows(*args), sims.neighbour_rows(*args, xp=cupy)
+    np.testing.assert_array_equal(cpu[0], gpu[0])
+    np.testing.assert_array_equal(cpu[1], gpu[1])
+    np.testing.assert_allclose(cpu[2], gpu[2], rtol=1e-12)
