@@ -270,3 +270,15 @@ def test_failed_convert_keeps_previous_output(cli_main, tmp_path):
     rc, _, err = cli_main("convert", BAD / "negative_id.dat", "-o", out)
     assert rc == 2 and out.read_bytes() == b"previous"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["o.h5"]
+
+
+@pytest.mark.parametrize("command", [("train", "--epochs", "1", "--out"), ("mine", "--min-support", "0.5", "-o")])
+@pytest.mark.parametrize("content", [b"", b"  \n\n"])
+def test_empty_csv_is_an_empty_file_for_every_reader(cli_main, tmp_path, command, content):
+    """An empty .csv has no format to sniff: 'empty file', not 'holds transactions'."""
+    path = tmp_path / "data.csv"
+    path.write_bytes(content)
+    out_file = tmp_path / ("model.h5" if command[0] == "train" else "itemsets.csv")
+    rc, out, err = cli_main(command[0], path, *command[1:], out_file)
+    assert rc == 2 and f"{path}: empty file" in err, err
+    assert not out_file.exists()

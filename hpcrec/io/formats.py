@@ -40,6 +40,8 @@ def detect_format(path) -> str:
         raise InputError(f"{p}: a folder with no MovieLens ratings (u.data, ratings.dat or ratings.csv)")
     if hdf5.is_hdf5(p) or name.endswith((".h5", ".hdf5")):
         return "hdf5"
+    if p.stat().st_size <= 65536 and not p.read_bytes().strip():  # no format to tell
+        raise InputError(f"{p}: empty file")
     if name == "u.data" or (name.startswith("u") and name.endswith((".base", ".test"))) \
             or name == "ratings.dat" or (name == "ratings.csv" and (p.parent / "movies.csv").exists()):
         return "movielens"
@@ -88,6 +90,8 @@ def read_movielens(path) -> Ratings:
             if (p / candidate).exists():
                 return reader(p / candidate)
         raise InputError(f"{p}: a folder with no MovieLens ratings (u.data, ratings.dat or ratings.csv)")
+    if p.stat().st_size <= 65536 and not p.read_bytes().strip():  # no format to tell
+        raise InputError(f"{p}: empty file")
     if name == "ratings.dat" or (name.endswith(".dat") and b"::" in _first_line(p)):
         return ratings.read_ml1m(p)
     if name.endswith(".csv"):
