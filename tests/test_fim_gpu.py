@@ -80,3 +80,23 @@ def test_real_gpu_t10(shared_data):
     cpu = fim_apriori(src, 0.005, comm=serial())
     gpu = fim_apriori(src, 0.005, comm=serial(), device="gpu")
     assert dict(zip(cpu.itemsets, cpu.support)) == dict(zip(gpu.itemsets, gpu.support))
+
+
+@needs_cuda
+@pytest.mark.mpi
+def test_apriori_gpu_path_under_mpi_equals_serial_cpu(monkeypatch):
+    """One (simulated) GPU per rank: every rank counts its slice on its device, the counts
+    meet in the host Allreduce; the itemsets equal the serial CPU run's."""
+    import hpcrec.kernels.support_cuda as sc
+    from hpcrec.comm import world
+    from hpcrec.fim import count_distribution
+    monkeypatch.setattr(sc, "THREADS", 4)
+    X, ptr, idx = tiny(3, rows=40, items=5)
+    rows = [np.flatnonzero(r).tolist() for r in X]
+    results = {}
+    for device, comm in (("cpu", serial()), ("gpu", world())):
+        prep = prepare(load_transactions(rows, comm), 0.2, comm, Control(comm, False))
+        levels, counts, _, _ = count_distribution.mine(prep, None, comm, device,
+                                                       Control(comm, False), Timer(comm), Guard())
+        results[device] = [(prep.order[f].tolist(), c.tolist()) for f, c in zip(levels, counts)]
+    assert results["gpu"] == results["cpu"] and len(results["cpu"]) >= 3

@@ -172,6 +172,23 @@ def test_biased_sgd_model_on_the_gpu_kernel(monkeypatch):
     assert abs(gpu.history[-1]["test_rmse"] - cpu.history[-1]["test_rmse"]) < 0.02
 
 
+@pytest.mark.mpi
+def test_dsgd_over_ranks_on_the_gpu_kernel(monkeypatch):
+    """DSGD's sub-epochs on one (simulated) GPU per rank learn as on the CPU kernel."""
+    from hpcrec.comm import world
+    from hpcrec.io import splits, synthetic
+    from hpcrec.mf import BiasedSGD, sgd
+    train, test = splits.random_split(synthetic.ratings(n_users=40, n_items=30, n_ratings=300,
+                                                        seed=3), 0.2, seed=0)
+    make = lambda: BiasedSGD(factors=4, epochs=3, blocks=1, lr=0.02)  # noqa: E731
+    cpu = make().fit(train, world(), test=test)
+    monkeypatch.setattr(sgd, "kernels", lambda device: SimpleNamespace(sgd_epoch=K.sgd_epoch))
+    gpu = make().fit(train, world(), test=test)
+    np.testing.assert_allclose([h["train_rmse"] for h in gpu.history],
+                               [h["train_rmse"] for h in cpu.history], rtol=0.02)
+    assert abs(gpu.history[-1]["test_rmse"] - cpu.history[-1]["test_rmse"]) < 0.02
+
+
 def test_gpu_visiting_order_keeps_ml100k_accuracy(monkeypatch, shared_data):
     """The GPU path's schedule on real data, without a GPU: sgd_epoch's contiguous runs in
     epoch_order's strided order, one rating at a time (what the kernel computes with one
