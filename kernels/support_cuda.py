@@ -4,7 +4,8 @@ The vertical bitsets of the frequent items (one row of 64-bit words per item, se
 :func:`hpcrec.kernels.support.bitsets`) stay on the device for the whole run. For a level,
 all candidates (an (nc, k) array of item ids) go to the device at once; one thread block
 per candidate walks the words, ANDs the k item rows, popcounts, and reduces the block's
-partial sums in shared memory. Counts come back as int64.
+partial sums in shared memory. Level 2 (all item pairs) sends no candidates: block c
+decodes its pair from c. Counts come back as int64.
 
 This module imports Numba-CUDA, so hpcrec imports it only when a GPU count is asked for
 (importing hpcrec never needs CUDA); under ``NUMBA_ENABLE_CUDASIM=1`` the same kernel runs
@@ -12,31 +13,24 @@ on the simulator (tests keep inputs tiny there).
 """
 from __future__ import annotations
 
+import math
 from functools import lru_cache
 
 import numpy as np
-from numba import cuda, int64, uint64
+from numba import cuda, float64, int64, uint64
 
 THREADS = 128  # per block; a power of two for the tree reduction
 
 
 @lru_cache(maxsize=None)
-def _kernel(threads: int):
-    @cuda.jit
-    def count_and_popc(bits, cand, out):
-        c = cuda.blockIdx.x
+def _kernels(threads: int):
+    """(candidates kernel, pairs kernel) for blocks of ``threads`` threads."""
+
+    @cuda.jit(device=True, inline=True)
+    def block_sum(acc):
+        """The sum of every thread's ``acc`` (a tree in shared memory), valid in thread 0."""
         t = cuda.threadIdx.x
-        k = cand.shape[1]
-        words = bits.shape[1]
         partial = cuda.shared.array(threads, int64)
-        acc = int64(0)
-        w = t
-        while w < words:
-            v = bits[cand[c, 0], w]
-            for j in range(1, k):
-                v &= bits[cand[c, j], w]
-            acc += cuda.popc(uint64(v))
-            w += threads
         partial[t] = acc
         cuda.syncthreads()
         step = threads // 2
@@ -45,10 +39,62 @@ def _kernel(threads: int):
                 partial[t] += partial[t + step]
             cuda.syncthreads()
             step //= 2
-        if t == 0:
-            out[c] = partial[0]
+        return partial[0]
 
-    return count_and_popc
+    @cuda.jit
+    def count_and_popc(bits, cand, out):
+        c = cuda.blockIdx.x
+        k = cand.shape[1]
+        acc = int64(0)
+        w = cuda.threadIdx.x
+        while w < bits.shape[1]:
+            v = bits[cand[c, 0], w]
+            for j in range(1, k):
+                v &= bits[cand[c, j], w]
+            acc += cuda.popc(uint64(v))
+            w += threads
+        total = block_sum(acc)
+        if cuda.threadIdx.x == 0:
+            out[c] = total
+
+    @cuda.jit
+    def count_pairs(bits, out):
+        """Block c counts the c-th pair (a < b) of the row-major upper triangle: the
+        level-2 count vector of :func:`hpcrec.kernels.support.count_pairs`, with no
+        candidate array."""
+        c = cuda.blockIdx.x
+        m = bits.shape[0]
+        a, b = pair_of(c, m)
+        acc = int64(0)
+        w = cuda.threadIdx.x
+        while w < bits.shape[1]:
+            acc += cuda.popc(uint64(bits[a, w] & bits[b, w]))
+            w += threads
+        total = block_sum(acc)
+        if cuda.threadIdx.x == 0:
+            out[c] = total
+
+    return count_and_popc, count_pairs
+
+
+@cuda.jit(device=True, inline=True)
+def _first(a, m):
+    """Position of the pair (a, a + 1): where row a of the upper triangle starts."""
+    return a * m - a * (a + 1) // 2
+
+
+@cuda.jit(device=True, inline=True)
+def pair_of(c, m):
+    """The pair (a < b) at upper-triangle position c: a from the quadratic formula, then
+    corrected by whole rows against rounding."""
+    n = 2 * m - 1
+    a = int64((n - math.sqrt(float64(n) * n - 8.0 * c)) / 2.0)
+    a = max(int64(0), min(a, int64(m - 2)))
+    while a > 0 and _first(a, m) > c:
+        a -= 1
+    while a < m - 2 and _first(a + 1, m) <= c:
+        a += 1
+    return a, c - _first(a, m) + a + 1
 
 
 class BitsetCounter:
@@ -71,5 +117,16 @@ class BitsetCounter:
         if nc == 0:
             return np.zeros(0, np.int64)
         out = cuda.device_array(nc, dtype=np.int64)
-        _kernel(self._threads)[nc, self._threads](self._bits, cuda.to_device(cand), out)
+        _kernels(self._threads)[0][nc, self._threads](self._bits, cuda.to_device(cand), out)
+        return out.copy_to_host()
+
+    def count_pairs(self) -> np.ndarray:
+        """Local support of every item pair a < b, in upper-triangle order (no candidates
+        leave the host: each block decodes its pair)."""
+        m = self._bits.shape[0]
+        size = m * (m - 1) // 2
+        if size == 0:
+            return np.zeros(0, np.int64)
+        out = cuda.device_array(size, dtype=np.int64)
+        _kernels(self._threads)[1][size, self._threads](self._bits, out)
         return out.copy_to_host()

@@ -59,8 +59,7 @@ class BitsetGpuCounter:
         self.dev = BitsetCounter(K.bitsets(prep.rows_ptr, prep.rows_idx, prep.m), THREADS)
 
     def pairs(self, out: np.ndarray) -> None:
-        a, b = np.triu_indices(self.m, 1)
-        out[:] = self.dev.count(np.stack([a, b], axis=1))
+        out[:] = self.dev.count_pairs()
 
     def keep_pairs(self, pairs: np.ndarray, counts: np.ndarray) -> None:
         pass
