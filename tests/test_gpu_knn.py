@@ -89,7 +89,14 @@ def test_model_on_the_gpu_path_predicts_as_on_the_cpu(fake_gpu, cls, measure):
                                rtol=1e-12)
 
 
-def test_device_choices():
+@pytest.fixture
+def no_gpu(monkeypatch):
+    """This machine has no usable GPU, whatever it really has."""
+    from hpcrec import backend
+    monkeypatch.setattr(backend, "gpu_available", lambda: False)
+
+
+def test_device_choices(no_gpu):
     with pytest.raises(InputError, match="unknown device 'tpu'"):
         ItemKNN(device="tpu")
     train, _ = small_ratings(7)
@@ -97,7 +104,7 @@ def test_device_choices():
         ItemKNN(device="gpu").fit(train, serial())
 
 
-def test_cli_device_gpu_without_a_gpu_is_one_clear_line(cli_main, tmp_path):
+def test_cli_device_gpu_without_a_gpu_is_one_clear_line(no_gpu, cli_main, tmp_path):
     train, _ = small_ratings(7)
     data = tmp_path / "r.csv"
     train.to_csv(data, index=False)
