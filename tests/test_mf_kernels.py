@@ -6,6 +6,7 @@ import pytest
 from hpcrec.comm import serial
 from hpcrec.kernels.mf_als import als_half_step
 from hpcrec.kernels.mf_sgd import _run_rounds, sgd_epoch
+from hpcrec.mf.partition import sorting_permutation
 from hpcrec.mf.course import gram, loss_and_grad
 
 
@@ -100,6 +101,21 @@ def test_sgd_two_blocks_per_thread_equal_one_after_the_other():
             np.testing.assert_array_equal(x, y)
     sse, _ = run(2, rounds)
     assert sse == ref_sse  # same per-block sums added in the same order
+
+
+def test_sorting_permutation_is_lexsort():
+    """Counting sort by (row, col) plus sorted ties equals np.lexsort((key, col, row)),
+    also with repeated (row, col) pairs, long tie runs, equal keys and empty input."""
+    rng = np.random.default_rng(8)
+    for trial in range(60):
+        n = int(rng.integers(0, 400))
+        n_rows, n_cols = int(rng.integers(1, 6)), int(rng.integers(1, 6))
+        rows = rng.integers(0, n_rows, n).astype(np.int32)
+        cols = rng.integers(0, n_cols, n).astype(np.int64)
+        key = rng.random(n) if trial % 2 else rng.integers(0, 3, n).astype(np.float32)
+        ptr, order = sorting_permutation(rows, cols, key, n_rows)
+        np.testing.assert_array_equal(order, np.lexsort((key, cols, rows)))
+        np.testing.assert_array_equal(ptr, np.searchsorted(rows[order], np.arange(n_rows + 1)))
 
 
 def _csr(rows, cols, vals, n):

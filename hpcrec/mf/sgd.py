@@ -82,17 +82,19 @@ class BiasedSGD(FactorModel):
         u, i, r = partition.to_owners(train.user, train.item, train.rating, self._ub, comm)
         lo, hi = self._ub[comm.rank], self._ub[comm.rank + 1]
         self._comm, self._own, self._p_stale = comm, slice(lo, hi), False
-        # Block of each local rating: (item super-block c, user sub-block a, item sub-block b).
+        # Block of each local rating: (item super-block c, user sub-block a, item sub-block b),
+        # block id c * g * g + a * g + b, from a table per item and per local user.
         ub_local = partition.balanced_bounds(cu, g, lo, hi)
         ib_sub = np.concatenate([partition.balanced_bounds(ci, g, self._ib[c], self._ib[c + 1])[:-1]
                                  for c in range(p)] + [[n_i]])
-        a = np.searchsorted(ub_local, u, side="right") - 1
-        cb = np.searchsorted(ib_sub, i, side="right") - 1  # global item sub-block c * g + b
-        block = (cb // g) * g * g + a * g + cb % g
+        cb = np.repeat(np.arange(p * g, dtype=np.int64), np.diff(ib_sub))  # c * g + b per item
+        item_part = (cb // g) * g * g + cb % g
+        user_part = np.repeat(np.arange(g, dtype=np.int64) * g, np.diff(ub_local))
+        block = item_part[i] + user_part[u - lo]
         key = np.random.default_rng([self.seed, _ORDER, comm.rank]).random(len(r))
-        order = np.lexsort((key, u, block))  # user by user inside a block, items shuffled
-        self._u, self._i, self._r, self._block = u[order], i[order], r[order], block[order]
-        self._ptr = np.searchsorted(self._block, np.arange(p * g * g + 1)).astype(np.int64)
+        # user by user inside a block, items shuffled: np.lexsort((key, u, block))
+        self._ptr, order = partition.sorting_permutation(block, u - lo, key, p * g * g)
+        self._u, self._i, self._r = u[order], i[order], r[order]
         rng = np.random.default_rng([self.seed, _INIT])
         self.P = rng.normal(0.0, self.init_std, (n_u, d)).astype(np.float32)
         self.Q = rng.normal(0.0, self.init_std, (n_i, d)).astype(np.float32)
@@ -109,7 +111,8 @@ class BiasedSGD(FactorModel):
         self.P, self.Q = _line_aligned(self.P), _line_aligned(self.Q)
         u, i, r = self._u, self._i, self._r
         if self.order == "shuffled":  # a fresh random order inside every block (slower)
-            perm = np.lexsort((rng.random(len(r)), self._block))
+            block = np.repeat(np.arange(len(self._ptr) - 1), np.diff(self._ptr))
+            perm = np.lexsort((rng.random(len(r)), block))
             u, i, r = u[perm], i[perm], r[perm]
         sse = 0.0
         for s in range(p):
