@@ -26,10 +26,12 @@ import numpy as np
 
 
 @nb.njit(fastmath=True, inline="always")
-def _step(n, user, item, rating, P, Q, bu, bi, mu, lr, lr_b, reg, reg_b):
-    """SGD step on rating ``n``: error before the update, the old p_u in q_i's update.
-    Returns the squared error."""
-    u = np.uint64(user[n])  # unsigned: no negative-index wraparound in the hot loop
+def _step(n, user, item, rating, P, Q, bu, bi, mu, lr, keep, lr_b, reg_b):
+    """SGD step on rating ``n``: error before the update, the old p_u in q_i's update,
+    p += lr (err q - reg p) written as p = keep p + (lr err) q with keep = 1 - lr reg
+    (two multiplications per element instead of three). Returns the squared error."""
+    n = np.uint64(n)  # unsigned indices: no negative-index wraparound code in the hot loop
+    u = np.uint64(user[n])
     i = np.uint64(item[n])
     pu = P[u]
     qi = Q[i]
@@ -39,11 +41,12 @@ def _step(n, user, item, rating, P, Q, bu, bi, mu, lr, lr_b, reg, reg_b):
     bu_u = bu[u]
     bi_i = bi[i]
     err = rating[n] - (mu + bu_u + bi_i + dot)
+    step = lr * err
     for k in range(pu.shape[0]):
         p = pu[k]
         q = qi[k]
-        pu[k] = p + lr * (err * q - reg * p)
-        qi[k] = q + lr * (err * p - reg * q)
+        pu[k] = keep * p + step * q
+        qi[k] = keep * q + step * p
     bu[u] = bu_u + lr_b * (err - reg_b * bu_u)
     bi[i] = bi_i + lr_b * (err - reg_b * bi_i)
     return err * err
@@ -55,7 +58,7 @@ def _run_rounds(user, item, rating, block_ptr, rounds, P, Q, bu, bi, mu, lr, lr_
     """:func:`sgd_epoch` with ``pair`` (1 or 2) blocks per thread at a time."""
     n_rounds, width = rounds.shape
     mu32, lr32, lrb32 = np.float32(mu), np.float32(lr), np.float32(lr_bias)
-    reg32, regb32 = np.float32(reg), np.float32(reg_bias)
+    keep32, regb32 = np.float32(1.0 - lr * reg), np.float32(reg_bias)
     sse = np.zeros(width, dtype=np.float64)
     total = 0.0
     for t in range(n_rounds):
@@ -78,7 +81,7 @@ def _run_rounds(user, item, rating, block_ptr, rounds, P, Q, bu, bi, mu, lr, lr_
                 if j >= (b1 - b0 if odd else a1 - a0):
                     continue
                 e2 = _step((b0 if odd else a0) + j, user, item, rating, P, Q, bu, bi, mu32, lr32,
-                           lrb32, reg32, regb32)
+                           keep32, lrb32, regb32)
                 if odd:
                     acc_b += e2
                 else:

@@ -115,11 +115,12 @@ class BiasedSGD(FactorModel):
             perm = np.lexsort((rng.random(len(r)), block))
             u, i, r = u[perm], i[perm], r[perm]
         sse = 0.0
+        a = np.arange(g, dtype=np.int64)  # user sub-block
         for s in range(p):
             shifts, pi = rng.permutation(g), rng.permutation(g)
             c = (rank + s) % p
-            rounds = np.array([[c * g * g + a * g + pi[(a + t) % g] for a in range(g)]
-                               for t in shifts], dtype=np.int64)
+            # round t: user sub-block a with item sub-block pi[(a + t) % g], t in shifts order
+            rounds = c * g * g + a * g + pi[(a + shifts[:, None]) % g]
             sse += self._k.sgd_epoch(u, i, r, self._ptr, rounds, self.P, self.Q, self.bu, self.bi,
                                      self.mu, lr, lr_b, self.reg, reg_b)
             if p > 1:  # super-block (r + s) mod p of every rank r, to everybody
