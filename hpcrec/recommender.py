@@ -23,6 +23,7 @@ from .comm import Comm, resolve
 from .errors import InputError
 from .io import hdf5, load_ratings
 from .io.ratings import Ratings
+from .kernels import sparse
 
 MODEL_KIND = "model"
 MODEL_PACKAGES = ("hpcrec.mf", "hpcrec.knn")  # imported to register their models
@@ -105,10 +106,9 @@ class Recommender:
         """Every rank keeps the global user -> seen items CSR (for exclude_seen)."""
         users = comm.allgatherv(shard.user)
         items = comm.allgatherv(shard.item)
-        order = np.lexsort((items, users))
+        self.seen_indptr, order = sparse.csr_permutation(users, items, len(self.user_ids),
+                                                         len(self.item_ids))
         self.seen_items = items[order].astype(np.int32)
-        self.seen_indptr = np.zeros(len(self.user_ids) + 1, dtype=np.int64)
-        np.cumsum(np.bincount(users, minlength=len(self.user_ids)), out=self.seen_indptr[1:])
 
     def map_test(self, test: Ratings) -> tuple[np.ndarray, np.ndarray]:
         """Model indices (or -1) of a rating set's users and items, via raw ids."""

@@ -1,5 +1,6 @@
 """Numba kernels of the k-NN recommenders: sparse similarity rows with top-K selection,
-batched neighbourhood prediction, ALS/SGD baselines and the CSR layout.
+batched neighbourhood prediction, ALS/SGD baselines (the CSR layout is
+in :mod:`hpcrec.kernels.sparse`).
 
 Notation (as in Surprise): ``x`` is the side whose neighbours are computed (items for an
 item-based model, users for a user-based one), ``y`` the other side. The rating matrix is
@@ -312,31 +313,3 @@ def als_biases(users, items, ratings, n_users, n_items, mu, n_epochs, reg_u, reg
         for u in range(n_users):
             bu[u] = bu[u] / (reg_u + count_u[u]) if reg_u + count_u[u] > 0 else 0.0
     return bu, bi
-
-
-# -- sparse layout --------------------------------------------------------------------------------
-
-@njit(cache=True)
-def csr_permutation(rows, cols, n_rows, n_cols):
-    """(ptr, order): row pointers and the permutation sorting COO entries by (row, col),
-    stable, by two counting-sort passes (columns, then rows): O(nnz + n_rows + n_cols)."""
-    by_col = np.empty(rows.size, np.int64)
-    nxt = np.zeros(n_cols + 1, np.int64)
-    for c in cols:
-        nxt[c + 1] += 1
-    for c in range(n_cols):
-        nxt[c + 1] += nxt[c]
-    for p in range(cols.size):
-        by_col[nxt[cols[p]]] = p
-        nxt[cols[p]] += 1
-    ptr = np.zeros(n_rows + 1, np.int64)
-    for r in rows:
-        ptr[r + 1] += 1
-    for r in range(n_rows):
-        ptr[r + 1] += ptr[r]
-    fill = ptr[:-1].copy()
-    order = np.empty(rows.size, np.int64)
-    for p in by_col:
-        order[fill[rows[p]]] = p
-        fill[rows[p]] += 1
-    return ptr, order

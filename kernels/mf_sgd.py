@@ -6,59 +6,123 @@ concurrently without races (Hogwild-style parallelism made conflict-free, hence
 deterministic for any thread count). Inside a block ratings are stored user by user, so
 the user row stays in registers/L1 while the block's item rows stay in L2 (the locality
 LIBMF's FPSGD exploits); randomness comes from the caller's seeded round order.
+
+One SGD step is a chain of dependent latencies (dot product, horizontal sum, error,
+update; the next rating of the same user reads the row just written), so a core working
+through one block at a time mostly waits. A thread therefore walks two blocks of a round
+side by side, a rating of each in turn: the two steps are independent and the core
+overlaps them. The result is bit for bit that of the blocks one after the other, because
+the blocks share nothing and every step runs through the same compiled code. Pairing
+doubles the item rows in use, so it is only done while two blocks' item rows fit in the
+core's L2 cache (on 10 M ratings at d = 128 they do not, and pairing is 20 % slower).
 """
 from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
 
 import numba as nb
 import numpy as np
 
 
 @nb.njit(fastmath=True, inline="always")
-def _update(r, pu, qi, bu_u, bi_i, mu, lr, lr_b, reg, reg_b):
-    """One SGD step on one rating; returns (error, new user bias, new item bias)."""
+def _step(n, user, item, rating, P, Q, bu, bi, mu, lr, keep, lr_b, reg_b):
+    """SGD step on rating ``n``: error before the update, the old p_u in q_i's update,
+    p += lr (err q - reg p) written as p = keep p + (lr err) q with keep = 1 - lr reg
+    (two multiplications per element instead of three). Returns the squared error."""
+    n = np.uint64(n)  # unsigned indices: no negative-index wraparound code in the hot loop
+    u = np.uint64(user[n])
+    i = np.uint64(item[n])
+    pu = P[u]
+    qi = Q[i]
     dot = np.float32(0.0)
     for k in range(pu.shape[0]):
         dot += pu[k] * qi[k]
-    err = r - (mu + bu_u + bi_i + dot)
+    bu_u = bu[u]
+    bi_i = bi[i]
+    err = rating[n] - (mu + bu_u + bi_i + dot)
+    step = lr * err
     for k in range(pu.shape[0]):
         p = pu[k]
         q = qi[k]
-        pu[k] = p + lr * (err * q - reg * p)
-        qi[k] = q + lr * (err * p - reg * q)
-    return err, bu_u + lr_b * (err - reg_b * bu_u), bi_i + lr_b * (err - reg_b * bi_i)
+        pu[k] = keep * p + step * q
+        qi[k] = keep * q + step * p
+    bu[u] = bu_u + lr_b * (err - reg_b * bu_u)
+    bi[i] = bi_i + lr_b * (err - reg_b * bi_i)
+    return err * err
 
 
 @nb.njit(parallel=True, fastmath=True, cache=True)
+def _run_rounds(user, item, rating, block_ptr, rounds, P, Q, bu, bi, mu, lr, lr_bias, reg,
+                reg_bias, pair):
+    """:func:`sgd_epoch` with ``pair`` (1 or 2) blocks per thread at a time."""
+    n_rounds, width = rounds.shape
+    mu32, lr32, lrb32 = np.float32(mu), np.float32(lr), np.float32(lr_bias)
+    keep32, regb32 = np.float32(1.0 - lr * reg), np.float32(reg_bias)
+    sse = np.zeros(width, dtype=np.float64)
+    total = 0.0
+    for t in range(n_rounds):
+        sse[:] = 0.0
+        for s in nb.prange((width + pair - 1) // pair):
+            wa = s * pair
+            wb = wa + 1 if pair == 2 and wa + 1 < width else -1
+            a0 = a1 = b0 = b1 = 0
+            if rounds[t, wa] >= 0:
+                a0, a1 = block_ptr[rounds[t, wa]], block_ptr[rounds[t, wa] + 1]
+            if wb >= 0 and rounds[t, wb] >= 0:
+                b0, b1 = block_ptr[rounds[t, wb]], block_ptr[rounds[t, wb] + 1]
+            acc_a = 0.0
+            acc_b = 0.0
+            # k even: rating k/2 of block a, k odd: of block b. One call site, so one
+            # compiled step (the same float operations) for both blocks and any pairing.
+            for k in range(2 * max(a1 - a0, b1 - b0)):
+                j = k >> 1
+                odd = k & 1
+                if j >= (b1 - b0 if odd else a1 - a0):
+                    continue
+                e2 = _step((b0 if odd else a0) + j, user, item, rating, P, Q, bu, bi, mu32, lr32,
+                           keep32, lrb32, regb32)
+                if odd:
+                    acc_b += e2
+                else:
+                    acc_a += e2
+            sse[wa] = acc_a
+            if wb >= 0:
+                sse[wb] = acc_b
+        for w in range(width):  # fixed order: the sum does not depend on the threads
+            total += sse[w]
+    return total
+
+
 def sgd_epoch(user, item, rating, block_ptr, rounds, P, Q, bu, bi, mu, lr, lr_bias, reg, reg_bias):
     """One pass over the blocks listed in ``rounds``; returns the sum of squared errors.
 
     user, item, rating: ratings grouped by block (block b is ``block_ptr[b]:block_ptr[b+1]``).
     rounds: int64 (n_rounds, width) block ids, -1 for padding; the blocks of one row of
     ``rounds`` must be pairwise independent (no shared user or item). P, Q (float32, rows
-    are users / items), bu, bi are updated in place. The error is measured before each
-    update (the running training error of the epoch, as LIBMF reports it).
+    are users / items; fastest when they start on a 64-byte boundary), bu, bi are updated
+    in place. The error is measured before each update (the running training error of
+    the epoch, as LIBMF reports it).
     """
-    n_rounds, width = rounds.shape
-    mu32, lr32, lrb32 = np.float32(mu), np.float32(lr), np.float32(lr_bias)
-    reg32, regb32 = np.float32(reg), np.float32(reg_bias)
-    sse = np.zeros(width, dtype=np.float64)
-    total = 0.0
-    for t in range(n_rounds):
-        sse[:] = 0.0
-        for w in nb.prange(width):
-            b = rounds[t, w]
-            if b < 0:
-                continue
-            acc = 0.0
-            for n in range(block_ptr[b], block_ptr[b + 1]):
-                u = user[n]
-                i = item[n]
-                err, new_bu, new_bi = _update(rating[n], P[u], Q[i], bu[u], bi[i], mu32,
-                                              lr32, lrb32, reg32, regb32)
-                bu[u] = new_bu
-                bi[i] = new_bi
-                acc += err * err
-            sse[w] = acc
-        for w in range(width):  # fixed order: the sum does not depend on the threads
-            total += sse[w]
-    return total
+    # Two blocks per thread while that leaves every thread a slot and their item rows fit
+    # in L2 (a block's share of Q: blocks of a round cover the items once). The pairing
+    # does not change the result.
+    width = rounds.shape[1]
+    block_item_bytes = Q.nbytes * width / max(len(block_ptr) - 1, 1)
+    pair = 2 if 2 * nb.get_num_threads() <= width and 2 * block_item_bytes <= _l2_bytes() else 1
+    return _run_rounds(user, item, rating, block_ptr, rounds, P, Q, bu, bi, mu, lr, lr_bias,
+                       reg, reg_bias, pair)
+
+
+@lru_cache(maxsize=1)
+def _l2_bytes() -> int:
+    """Size of one core's L2 cache (Linux sysfs); 1 MiB where it cannot be read."""
+    units = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30}
+    try:
+        for index in sorted(Path("/sys/devices/system/cpu/cpu0/cache").glob("index*")):
+            if (index / "level").read_text().strip() == "2":
+                size = (index / "size").read_text().strip()
+                return int(size[:-1]) * units[size[-1]] if size[-1] in units else int(size)
+    except (OSError, ValueError):
+        pass
+    return 1 << 20

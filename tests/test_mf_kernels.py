@@ -5,7 +5,8 @@ import pytest
 
 from hpcrec.comm import serial
 from hpcrec.kernels.mf_als import als_half_step
-from hpcrec.kernels.mf_sgd import sgd_epoch
+from hpcrec.kernels.mf_sgd import _run_rounds, sgd_epoch
+from hpcrec.mf.partition import sorting_permutation
 from hpcrec.mf.course import gram, loss_and_grad
 
 
@@ -64,6 +65,57 @@ def test_sgd_rounds_in_sequence_equal_one_block():
     assert sa == pytest.approx(sb, rel=1e-12)
     for x, y in zip(a, b):
         np.testing.assert_array_equal(x, y)
+
+
+def test_sgd_two_blocks_per_thread_equal_one_after_the_other():
+    """A thread walks two independent blocks of a round side by side (pair=2): the state
+    and the SSE are bit for bit those of the blocks run one at a time (pair=1), and of the
+    blocks run in separate rounds; unequal lengths, empty blocks and padding included."""
+    rng = np.random.default_rng(5)
+    n_u, n_i, d, g = 24, 18, 40, 3  # d = 40: vector loop plus remainder
+    u = rng.integers(0, n_u, 300).astype(np.int32)
+    i = rng.integers(0, n_i, 300).astype(np.int32)
+    keep = ~((u // 8 == 2) & (i // 6 == 1))  # block (2, 1) stays empty
+    u, i = u[keep], i[keep]
+    r = rng.integers(1, 6, len(u)).astype(np.float32)
+    block = (u // 8) * g + i // 6
+    order = np.lexsort((u, block))
+    u, i, r = u[order], i[order], r[order]
+    ptr = np.searchsorted(block[order], np.arange(g * g + 1)).astype(np.int64)
+    rounds = np.array([[a * g + (a + t) % g for a in range(g)] + [-1] for t in range(g)], np.int64)
+    serial_rounds = rounds[:, :g].reshape(-1, 1)
+
+    def run(pair, rr):
+        gen = np.random.default_rng(3)
+        state = [gen.normal(0, .1, (n_u, d)).astype(np.float32),
+                 gen.normal(0, .1, (n_i, d)).astype(np.float32),
+                 np.zeros(n_u, np.float32), np.zeros(n_i, np.float32)]
+        sse = _run_rounds(u, i, r, ptr, rr, *state, 3.0, .05, .05, .02, .01, pair)
+        return sse, state
+
+    ref_sse, ref = run(1, rounds)
+    for pair, rr in ((2, rounds), (1, serial_rounds), (2, serial_rounds)):
+        sse, state = run(pair, rr)
+        assert sse == pytest.approx(ref_sse, rel=1e-12)
+        for x, y in zip(state, ref):
+            np.testing.assert_array_equal(x, y)
+    sse, _ = run(2, rounds)
+    assert sse == ref_sse  # same per-block sums added in the same order
+
+
+def test_sorting_permutation_is_lexsort():
+    """Counting sort by (row, col) plus sorted ties equals np.lexsort((key, col, row)),
+    also with repeated (row, col) pairs, long tie runs, equal keys and empty input."""
+    rng = np.random.default_rng(8)
+    for trial in range(60):
+        n = int(rng.integers(0, 400))
+        n_rows, n_cols = int(rng.integers(1, 6)), int(rng.integers(1, 6))
+        rows = rng.integers(0, n_rows, n).astype(np.int32)
+        cols = rng.integers(0, n_cols, n).astype(np.int64)
+        key = rng.random(n) if trial % 2 else rng.integers(0, 3, n).astype(np.float32)
+        ptr, order = sorting_permutation(rows, cols, key, n_rows)
+        np.testing.assert_array_equal(order, np.lexsort((key, cols, rows)))
+        np.testing.assert_array_equal(ptr, np.searchsorted(rows[order], np.arange(n_rows + 1)))
 
 
 def _csr(rows, cols, vals, n):

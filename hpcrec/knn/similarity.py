@@ -27,6 +27,7 @@ from ..backend import array_module
 from ..comm import Comm, resolve, weighted_bounds
 from ..errors import InputError
 from ..kernels import knn as kernels
+from ..kernels import sparse
 
 MEASURES = {"cosine": kernels.COSINE, "msd": kernels.MSD, "pearson": kernels.PEARSON,
             "pearson-baseline": kernels.PEARSON_BASELINE}
@@ -59,7 +60,7 @@ class Csr:
 def csr_order(rows: np.ndarray, cols: np.ndarray, n_rows: int, n_cols: int
               ) -> tuple[np.ndarray, np.ndarray]:
     """(ptr, order): row pointers, and the permutation sorting COO entries by (row, col)."""
-    return kernels.csr_permutation(rows, cols, n_rows, n_cols)
+    return sparse.csr_permutation(rows, cols, n_rows, n_cols)
 
 
 def from_coo(rows: np.ndarray, cols: np.ndarray, vals: np.ndarray, n_rows: int,

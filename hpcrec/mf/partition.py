@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..comm import Comm, weighted_bounds
+from ..kernels import sparse
 
 
 def global_counts(index: np.ndarray, n: int, comm: Comm) -> np.ndarray:
@@ -32,8 +33,19 @@ def to_owners(rows: np.ndarray, cols: np.ndarray, vals: np.ndarray, bounds: np.n
     counts = np.bincount(owner, minlength=comm.size)
     rows, cols, vals = (comm.alltoallv(np.ascontiguousarray(a[order]), counts)[0]
                         for a in (rows, cols, vals))
-    order = np.lexsort((vals, cols, rows))
+    order = sorting_permutation(rows - bounds[comm.rank], cols, vals,
+                                int(bounds[comm.rank + 1] - bounds[comm.rank]))[1]
     return rows[order], cols[order], vals[order]
+
+
+def sorting_permutation(rows: np.ndarray, cols: np.ndarray, key: np.ndarray, n_rows: int
+                        ) -> tuple[np.ndarray, np.ndarray]:
+    """(row pointers, ``np.lexsort((key, cols, rows))``) for rows in ``0:n_rows`` and
+    non-negative cols, in linear time (counting sort; equal (row, col) runs by key)."""
+    n_cols = int(cols.max()) + 1 if len(cols) else 0
+    ptr, order = sparse.csr_permutation(rows, cols, n_rows, n_cols)
+    sparse.sort_ties(order, rows, cols, key)
+    return ptr, order
 
 
 def csr(rows: np.ndarray, lo: int, hi: int) -> np.ndarray:

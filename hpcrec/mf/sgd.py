@@ -25,6 +25,19 @@ from . import partition
 from .base import FactorModel, check_memory, kernels, require
 
 _INIT, _ORDER, _EPOCH = 1, 2, 3  # seed-sequence tags of the random streams
+_LINE = 64  # bytes in a cache line
+
+
+def _line_aligned(a):
+    """``a``, or a C-contiguous copy of it starting on a cache-line boundary if it is a
+    NumPy array that does not (NumPy itself only guarantees 16 bytes)."""
+    if not isinstance(a, np.ndarray) or (a.flags.c_contiguous and a.ctypes.data % _LINE == 0):
+        return a
+    buf = np.empty(a.nbytes + _LINE, dtype=np.uint8)
+    start = -buf.ctypes.data % _LINE
+    out = buf[start:start + a.nbytes].view(a.dtype).reshape(a.shape)
+    out[...] = a
+    return out
 
 
 class BiasedSGD(FactorModel):
@@ -70,19 +83,20 @@ class BiasedSGD(FactorModel):
         u, i, r = partition.to_owners(train.user, train.item, train.rating, self._ub, comm)
         lo, hi = self._ub[comm.rank], self._ub[comm.rank + 1]
         self._comm, self._own, self._p_stale = comm, slice(lo, hi), False
-        # Block of each local rating: (item super-block c, user sub-block a, item sub-block b).
+        # Block of each local rating: (item super-block c, user sub-block a, item sub-block b),
+        # block id c * g * g + a * g + b, from a table per item and per local user.
         ub_local = partition.balanced_bounds(cu, g, lo, hi)
         ib_sub = np.concatenate([partition.balanced_bounds(ci, g, self._ib[c], self._ib[c + 1])[:-1]
                                  for c in range(p)] + [[n_i]])
-        a = np.searchsorted(ub_local, u, side="right") - 1
-        cb = np.searchsorted(ib_sub, i, side="right") - 1  # global item sub-block c * g + b
-        block = (cb // g) * g * g + a * g + cb % g
+        cb = np.repeat(np.arange(p * g, dtype=np.int64), np.diff(ib_sub))  # c * g + b per item
+        item_part = (cb // g) * g * g + cb % g
+        user_part = np.repeat(np.arange(g, dtype=np.int64) * g, np.diff(ub_local))
+        block = item_part[i] + user_part[u - lo]
         key = np.random.default_rng([self.seed, _ORDER, comm.rank]).random(len(r))
-        order = np.lexsort((key, u, block))  # user by user inside a block, items shuffled
+        # user by user inside a block, items shuffled: np.lexsort((key, u, block))
+        self._ptr, order = partition.sorting_permutation(block, u - lo, key, p * g * g)
         # The kernel's ratings: on a GPU they stay on the device for the whole training.
         self._ratings = tuple(self._xp.asarray(a[order]) for a in (u, i, r))
-        self._block = block[order]
-        self._ptr = np.searchsorted(self._block, np.arange(p * g * g + 1)).astype(np.int64)
         rng = np.random.default_rng([self.seed, _INIT])
         self.P = rng.normal(0.0, self.init_std, (n_u, d)).astype(np.float32)
         self.Q = rng.normal(0.0, self.init_std, (n_i, d)).astype(np.float32)
@@ -95,16 +109,20 @@ class BiasedSGD(FactorModel):
         lr = self.lr * self.decay ** epoch
         lr_b = (self.lr if self.lr_bias is None else self.lr_bias) * self.decay ** epoch
         reg_b = self.reg if self.reg_bias is None else self.reg_bias
+        # Rows of whole cache lines (d = 16k) then never straddle two lines: ~1.25x faster.
+        self.P, self.Q = _line_aligned(self.P), _line_aligned(self.Q)
         u, i, r = self._ratings
         if self.order == "shuffled":  # a fresh random order inside every block (slower)
-            perm = self._xp.asarray(np.lexsort((rng.random(len(r)), self._block)))
+            block = np.repeat(np.arange(len(self._ptr) - 1), np.diff(self._ptr))
+            perm = self._xp.asarray(np.lexsort((rng.random(len(r)), block)))
             u, i, r = u[perm], i[perm], r[perm]
         sse = 0.0
+        a = np.arange(g, dtype=np.int64)  # user sub-block
         for s in range(p):
             shifts, pi = rng.permutation(g), rng.permutation(g)
             c = (rank + s) % p
-            rounds = np.array([[c * g * g + a * g + pi[(a + t) % g] for a in range(g)]
-                               for t in shifts], dtype=np.int64)
+            # round t: user sub-block a with item sub-block pi[(a + t) % g], t in shifts order
+            rounds = c * g * g + a * g + pi[(a + shifts[:, None]) % g]
             sse += self._k.sgd_epoch(u, i, r, self._ptr, rounds, self.P, self.Q, self.bu, self.bi,
                                      self.mu, lr, lr_b, self.reg, reg_b)
             if p > 1:  # super-block (r + s) mod p of every rank r, to everybody
