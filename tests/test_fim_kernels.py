@@ -80,3 +80,37 @@ def test_has_superset():
     ptr = np.concatenate(([0], np.cumsum([len(s) for s in sets]))).astype(np.int64)
     got = P.has_superset(items, ptr, items, ptr, 5).tolist()
     assert got == [True, False, False, False, True]
+
+
+@pytest.mark.parametrize("seed", range(3))
+@pytest.mark.parametrize("maximal", [False, True])
+def test_mine_groups_on_duplicate_rows_against_brute_force(seed, maximal):
+    """Rows repeat (12 baskets, noise added), so reduced rows merge into weighted ones at
+    every depth; every split of the items into groups must give the exact counts."""
+    rng = np.random.default_rng(seed)
+    m = 9
+    baskets = rng.random((12, m)) < 0.5
+    X = baskets[rng.integers(0, 12, 400)] | (rng.random((400, m)) < 0.03)
+    X = X[:, np.argsort(-X.sum(0), kind="stable")]  # recoded: item 0 the most frequent
+    ptr = np.concatenate(([0], np.cumsum(X.sum(1)))).astype(np.int64)
+    idx = np.nonzero(X)[1].astype(np.int32)
+    minc = 25
+    truth = {}
+    for k in range(1, m + 1):
+        for combo in itertools.combinations(range(m), k):
+            c = int(X[:, list(combo)].all(1).sum())
+            if c >= minc:
+                truth[frozenset(combo)] = c
+    if maximal:
+        truth = {s: c for s, c in truth.items() if not any(s < t for t in truth)}
+    for groups in ([np.arange(m)], [np.arange(0, m, 2), np.arange(1, m, 2)]):
+        got = {}
+        for owned in groups:
+            status, flat, lengths, counts = P.mine_groups(ptr, idx, m, owned.astype(np.int32), minc,
+                                                          0, 10**6, maximal, 1 << 20)
+            assert status == P.OK
+            for s, c in zip(np.split(flat, np.cumsum(lengths)[:-1]), counts):
+                got[frozenset(s.tolist())] = int(c)
+        if maximal:  # each group's candidates: the maximal ones among them are the answer
+            got = {s: c for s, c in got.items() if not any(s < t for t in got)}
+        assert got == truth
