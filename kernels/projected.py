@@ -8,8 +8,8 @@ sequential pass (:func:`conditional_rows`), then searched depth first: a node's 
 and their tid-lists come from one scan of the node's rows (occurrence deliver), which
 also writes the rows reduced to the children's items for the next level (database
 reduction); equal reduced rows are merged into one weighted row (not for FP-Max, whose
-superset test reads each row's origin). Perfect extensions (items in every row of a node) are absorbed instead of
-branched on. Memory is a stack: the rows and lists of the nodes on the current path.
+superset test reads each row's origin). Perfect extensions (items in every row of a
+node) are absorbed instead of branched on. Memory is a stack: the rows and lists of the nodes on the current path.
 
 For FP-Max the miner reports only nodes without frequent extensions below their item;
 :func:`has_superset` then removes the candidates that another one contains. Also here:
@@ -45,11 +45,12 @@ ITEM, SUP = 2, 3  # columns of a member (a child node) after its tid-list range 
 
 
 @njit(cache=True)
-def _count_children(rows, ri, pool, t0, t1, bound, skip, tally, touched):
+def _count_children(rows, ri, pool, t0, t1, bound, tally, touched):
     """Scan 1 of a node X (tid-list pool[t0:t1], ids of rows of the store): for each item
-    below ``bound`` not flagged in ``skip``, its support (row weights summed, tally[i, 0])
-    and its number of rows (tally[i, 1]). Returns how many items were seen (listed in
-    ``touched``) and their rows in all."""
+    below ``bound``, its support (row weights summed, tally[i, 0]) and its number of rows
+    (tally[i, 1]). Returns how many items were seen (listed in ``touched``) and their rows
+    in all. X's prefix items are not in its rows: the fill scans of its ancestors dropped
+    them (and a root's rows hold only items below it)."""
     n_touched = 0
     n_rows = 0
     for p in range(t0, t1):
@@ -59,8 +60,6 @@ def _count_children(rows, ri, pool, t0, t1, bound, skip, tally, touched):
             i = ri[q]
             if i >= bound:
                 break
-            if skip[i]:
-                continue
             if tally[i, 1] == 0:
                 touched[n_touched] = i
                 n_touched += 1
@@ -274,8 +273,8 @@ def mine_groups(indptr, indices, m, owned_items, minc, max_len, limit, maximal, 
     mem = np.empty((64, 4), np.int64)
     table = np.zeros((1024, 3), np.int64)  # stamp, hash, row; stamp 0 is never in use
     stamp = 0
-    POS, MEND, TOP, PLEN, NPATH, RTOP, ITOP = 0, 1, 2, 3, 4, 5, 6
-    frames = np.empty((64, 7), np.int64)
+    POS, MEND, TOP, PLEN, NPATH, RTOP, ITOP, LOW = 0, 1, 2, 3, 4, 5, 6, 7
+    frames = np.empty((64, 8), np.int64)
 
     # chunks of owned items whose conditional databases hold about ``chunk`` items
     weights = prefix_weights(indptr, indices, m)
@@ -316,6 +315,7 @@ def mine_groups(indptr, indices, m, owned_items, minc, max_len, limit, maximal, 
             frames[0, NPATH] = 0
             frames[0, RTOP] = n_base
             frames[0, ITOP] = i_base
+            frames[0, LOW] = -1
             plen = 0
             while depth >= 0:
                 if frames[depth, POS] == frames[depth, MEND]:
@@ -339,9 +339,10 @@ def mine_groups(indptr, indices, m, owned_items, minc, max_len, limit, maximal, 
                 in_prefix[item] = True
                 plen += 1
                 first_child = mtop
-                if npath != max_len:
-                    n_touched, n_rows = _count_children(rows, ri, pool, t0, t1, item, in_prefix,
-                                                        tally, touched)
+                # a child's rows hold only its siblings' items: the lowest sibling is a leaf
+                if npath != max_len and item != frames[depth, LOW]:
+                    n_touched, n_rows = _count_children(rows, ri, pool, t0, t1, item, tally,
+                                                        touched)
                     if mtop + n_touched > mem.shape[0]:
                         mem = _grow_rows(mem, mtop + n_touched)
                     mtop, top, n_perfect = _select_children(touched, n_touched, tally, minc, count,
@@ -436,6 +437,10 @@ def mine_groups(indptr, indices, m, owned_items, minc, max_len, limit, maximal, 
                     frames[depth, NPATH] = npath
                     frames[depth, RTOP] = rtop
                     frames[depth, ITOP] = itop
+                    low = mem[first_child, ITEM]
+                    for x in range(first_child + 1, mtop):
+                        low = min(low, mem[x, ITEM])
+                    frames[depth, LOW] = low
             for t in range(plen):
                 in_prefix[prefix[t]] = False
         lo = hi
