@@ -105,7 +105,7 @@ def count_extensions(indptr, indices, ptr, tids, left, last):
     """
     nc = len(left)
     counts = np.zeros(nc, np.int64)
-    mark = np.zeros(_max_item(indices) + 1, np.int64)
+    mark = np.zeros(max(_max_item(indices), _max_item(last)) + 1, np.int64)  # a rank may lack items
     g = 0
     while g < nc:
         x = left[g]
@@ -153,7 +153,7 @@ def extension_tidlists(indptr, indices, ptr, tids, left, last, counts):
     for c in range(nc):
         out_ptr[c + 1] = out_ptr[c] + counts[c]
     out = np.empty(out_ptr[nc], np.int32)
-    slot = np.full(_max_item(indices) + 1, -1, np.int64)
+    slot = np.full(max(_max_item(indices), _max_item(last)) + 1, -1, np.int64)
     fill = out_ptr[:nc].copy()
     g = 0
     while g < nc:

@@ -118,3 +118,15 @@ def test_mine_groups_on_duplicate_rows_against_brute_force(seed, maximal):
         if maximal:  # each group's candidates: the maximal ones among them are the answer
             got = {s: c for s, c in got.items() if not any(s < t for t in got)}
         assert got == truth
+
+
+def test_extensions_by_items_absent_from_these_rows():
+    """A rank's slice may lack a globally frequent item: its local counts are 0."""
+    ptr = np.array([0, 2, 3], np.int64)
+    idx = np.array([0, 1, 1], np.int32)  # items 0 and 1 here; item 4 is only on other ranks
+    tptr, tids = K.vertical(ptr, idx, 5)
+    left, last = np.array([0, 0, 1], np.int64), np.array([1, 4, 4], np.int32)
+    counts = K.count_extensions(ptr, idx, tptr, tids, left, last)
+    assert counts.tolist() == [1, 0, 0]
+    lptr, lists = K.extension_tidlists(ptr, idx, tptr, tids, left, last, counts)
+    assert lptr.tolist() == [0, 1, 1, 1] and lists.tolist() == [0]
