@@ -37,21 +37,27 @@ def _grow(arr, need):
 MIX = -7046029254386353131  # 0x9E3779B97F4A7C15 as int64: the golden-ratio multiplier
 BEG, END, WT, ORG = 0, 1, 2, 3  # columns of the row store: item range in ri, weight, origin
 ITEM, SUP = 2, 3  # columns of a member (a child node) after its tid-list range (BEG, END)
+# columns of the per-item scratch array: support and rows seen by scan 1, member slot, and
+# two lists (items seen by scan 1, perfect extensions) stored down the rows
+CNT, NROW, SLOT, SEEN, PERFECT = 0, 1, 2, 3, 4
 
-# The node expansion is split into kernels that return scalars only, and the per-row and
-# per-member fields share one 2-D array each: Numba updates an atomic reference count for
-# every array a loop iteration passes or reassigns, which took half the mining time when
-# the expansion returned its arrays. Arrays grow in the caller, between the kernels.
+# The node expansion takes two kernels that return scalars only, and the per-row,
+# per-member and per-item fields share one 2-D array each: Numba updates an atomic
+# reference count for every array a call passes or a loop iteration reassigns, which took
+# half the mining time when the expansion returned its arrays. Arrays grow in the caller.
 
 
 @njit(cache=True)
-def _count_children(rows, ri, pool, t0, t1, bound, tally, touched):
-    """Scan 1 of a node X (tid-list pool[t0:t1], ids of rows of the store): for each item
-    below ``bound``, its support (row weights summed, tally[i, 0]) and its number of rows
-    (tally[i, 1]). Returns how many items were seen (listed in ``touched``) and their rows
-    in all. X's prefix items are not in its rows: the fill scans of its ancestors dropped
-    them (and a root's rows hold only items below it)."""
-    n_touched = 0
+def _children(rows, ri, pool, t0, t1, bound, minc, sup, scratch, mem, mtop, top):
+    """Scan 1 of a node X (tid-list pool[t0:t1], ids of rows of the store, support ``sup``):
+    sums the row weights (CNT) and counts the rows (NROW) of each item below ``bound``.
+    The frequent items become children (members from ``mtop``, tid-list room in the pool
+    from ``top``); those in every row (perfect extensions) are listed in PERFECT; others
+    get CNT 0, so the fill scan drops them. X's prefix items are not in its rows: the fill
+    scans of its ancestors dropped them (and a root's rows hold only items below it).
+    ``mem`` must have room for ``bound`` more members. Returns (mtop, top, n_perfect,
+    n_seen, n_rows): the items seen are listed in SEEN, n_rows their rows in all."""
+    n_seen = 0
     n_rows = 0
     for p in range(t0, t1):
         r = pool[p]
@@ -60,43 +66,34 @@ def _count_children(rows, ri, pool, t0, t1, bound, tally, touched):
             i = ri[q]
             if i >= bound:
                 break
-            if tally[i, 1] == 0:
-                touched[n_touched] = i
-                n_touched += 1
-            tally[i, 0] += w
-            tally[i, 1] += 1
+            if scratch[i, NROW] == 0:
+                scratch[n_seen, SEEN] = i
+                n_seen += 1
+            scratch[i, CNT] += w
+            scratch[i, NROW] += 1
             n_rows += 1
-    return n_touched, n_rows
-
-
-@njit(cache=True)
-def _select_children(touched, n_touched, tally, minc, sup, perfect, slot, mem, mtop, top):
-    """The frequent items of scan 1 become children (members from ``mtop``, tid-list room in
-    the pool from ``top``); those in every row (support ``sup``: perfect extensions) go to
-    ``perfect``. Others get support 0, so the fill scan drops them. Returns (mtop, top,
-    n_perfect)."""
     n_perfect = 0
-    for x in range(n_touched):
-        i = touched[x]
-        if tally[i, 0] < minc:
-            tally[i, 0] = 0
-        elif tally[i, 0] == sup:
-            perfect[n_perfect] = i
+    for x in range(n_seen):
+        i = scratch[x, SEEN]
+        if scratch[i, CNT] < minc:
+            scratch[i, CNT] = 0
+        elif scratch[i, CNT] == sup:
+            scratch[n_perfect, PERFECT] = i
             n_perfect += 1
-            tally[i, 0] = 0
+            scratch[i, CNT] = 0
         else:
             mem[mtop, ITEM] = i
             mem[mtop, BEG] = top
             mem[mtop, END] = top
-            mem[mtop, SUP] = tally[i, 0]
-            slot[i] = mtop
-            top += tally[i, 1]
+            mem[mtop, SUP] = scratch[i, CNT]
+            scratch[i, SLOT] = mtop
+            top += scratch[i, NROW]
             mtop += 1
-    return mtop, top, n_perfect
+    return mtop, top, n_perfect, n_seen, n_rows
 
 
 @njit(cache=True)
-def _fill_children(rows, ri, pool, t0, t1, bound, tally, slot, mem, rtop, itop, table, stamp):
+def _fill_children(rows, ri, pool, t0, t1, bound, scratch, mem, rtop, itop, table, stamp):
     """Scan 2 (database reduction): each row of X, reduced to the children's items, becomes
     a row of the store (from ``rtop`` / ``itop``) and joins its items' tid-lists. With
     ``stamp`` > 0, a reduced row equal to one already written here is merged into it (its
@@ -111,7 +108,7 @@ def _fill_children(rows, ri, pool, t0, t1, bound, tally, slot, mem, rtop, itop, 
             i = ri[q]
             if i >= bound:
                 break
-            if tally[i, 0] > 0:
+            if scratch[i, CNT] > 0:
                 ri[itop] = i
                 itop += 1
                 h = (h ^ i) * MIX
@@ -142,7 +139,7 @@ def _fill_children(rows, ri, pool, t0, t1, bound, tally, slot, mem, rtop, itop, 
         rows[rtop, WT] = rows[r, WT]
         rows[rtop, ORG] = rows[r, ORG]
         for q in range(start, itop):
-            x = slot[ri[q]]
+            x = scratch[ri[q], SLOT]
             pool[mem[x, END]] = rtop
             mem[x, END] += 1
         rtop += 1
@@ -150,7 +147,7 @@ def _fill_children(rows, ri, pool, t0, t1, bound, tally, slot, mem, rtop, itop, 
 
 
 @njit(cache=True)
-def _extendable(beg, end, items, rows, pool, t0, t1, lo, hi, minc, tally, touched, skip):
+def _extendable(beg, end, items, rows, pool, t0, t1, lo, hi, minc, scratch, skip):
     """Whether some item i in [lo, hi), not flagged in ``skip``, is in >= minc of the
     conditional-database rows that the store rows pool[t0:t1] came from (unmerged rows)."""
     n_touched = 0
@@ -163,17 +160,17 @@ def _extendable(beg, end, items, rows, pool, t0, t1, lo, hi, minc, tally, touche
                 break
             if i < lo or skip[i]:
                 continue
-            if tally[i, 0] == 0:
-                touched[n_touched] = i
+            if scratch[i, CNT] == 0:
+                scratch[n_touched, SEEN] = i
                 n_touched += 1
-            tally[i, 0] += 1
-            if tally[i, 0] >= minc:
+            scratch[i, CNT] += 1
+            if scratch[i, CNT] >= minc:
                 found = True
                 break
         if found:
             break
     for x in range(n_touched):
-        tally[touched[x], 0] = 0
+        scratch[scratch[x, SEEN], CNT] = 0
     return found
 
 
@@ -239,7 +236,7 @@ def mine_groups(indptr, indices, m, owned_items, minc, max_len, limit, maximal, 
 
     For each owned item j, its conditional database (built for ``chunk`` items' worth of
     rows at a time) is searched depth first: a node X gets the children X + {i}, i below
-    X's smallest item, from two scans of its rows (:func:`_count_children`,
+    X's smallest item, from two scans of its rows (:func:`_children`,
     :func:`_fill_children`). Rows are weighted: for fpgrowth, equal reduced rows are
     merged. Perfect extensions are absorbed, not branched on: node X then stands for X
     plus any subset of them (all with X's support), which are written out
@@ -259,10 +256,7 @@ def mine_groups(indptr, indices, m, owned_items, minc, max_len, limit, maximal, 
     owned = np.zeros(m, np.bool_)
     for j in owned_items:
         owned[j] = True
-    tally = np.zeros((m, 2), np.int64)
-    slot = np.zeros(m, np.int64)
-    touched = np.empty(m, np.int32)
-    perfect = np.empty(m, np.int32)
+    scratch = np.zeros((m, 5), np.int64)
     in_prefix = np.zeros(m, np.bool_)
     prefix = np.empty(m + 1, np.int32)
     absorbed = np.zeros(m + 1, np.bool_)  # prefix[t] is a perfect extension, not a path item
@@ -341,12 +335,10 @@ def mine_groups(indptr, indices, m, owned_items, minc, max_len, limit, maximal, 
                 first_child = mtop
                 # a child's rows hold only its siblings' items: the lowest sibling is a leaf
                 if npath != max_len and item != frames[depth, LOW]:
-                    n_touched, n_rows = _count_children(rows, ri, pool, t0, t1, item, tally,
-                                                        touched)
-                    if mtop + n_touched > mem.shape[0]:
-                        mem = _grow_rows(mem, mtop + n_touched)
-                    mtop, top, n_perfect = _select_children(touched, n_touched, tally, minc, count,
-                                                            perfect, slot, mem, mtop, top)
+                    if mtop + item > mem.shape[0]:
+                        mem = _grow_rows(mem, mtop + item)
+                    mtop, top, n_perfect, n_seen, n_rows = _children(
+                        rows, ri, pool, t0, t1, item, minc, count, scratch, mem, mtop, top)
                     if mtop > first_child:
                         if top > len(pool):
                             pool = _grow(pool, top)
@@ -361,20 +353,19 @@ def mine_groups(indptr, indices, m, owned_items, minc, max_len, limit, maximal, 
                                 while size < 2 * (t1 - t0):
                                     size *= 2
                                 table = np.zeros((size, 3), np.int64)
-                        rtop, itop = _fill_children(rows, ri, pool, t0, t1, item, tally, slot, mem,
+                        rtop, itop = _fill_children(rows, ri, pool, t0, t1, item, scratch, mem,
                                                     rtop, itop, table, stamp)
-                    for x in range(n_touched):
-                        tally[touched[x], 0] = 0
-                        tally[touched[x], 1] = 0
+                    for x in range(n_seen):
+                        scratch[scratch[x, SEEN], CNT] = 0
+                        scratch[scratch[x, SEEN], NROW] = 0
                     for t in range(n_perfect):
-                        prefix[plen] = perfect[t]
+                        prefix[plen] = scratch[t, PERFECT]
                         absorbed[plen] = True
-                        in_prefix[perfect[t]] = True
+                        in_prefix[scratch[t, PERFECT]] = True
                         plen += 1
                 childless = mtop == first_child
                 if maximal and childless and _extendable(
-                        beg, end, citems, rows, pool, t0, t1, item + 1, j, minc, tally, touched,
-                        in_prefix):
+                        beg, end, citems, rows, pool, t0, t1, item + 1, j, minc, scratch, in_prefix):
                     pass  # a frequent superset with another item below j: not maximal
                 elif maximal:
                     if childless:
