@@ -147,15 +147,16 @@ def _fill_children(rows, ri, pool, t0, t1, bound, scratch, mem, rtop, itop, tabl
 
 
 @njit(cache=True)
-def _extendable(beg, end, items, rows, pool, t0, t1, lo, hi, minc, scratch, skip):
+def _extendable(rows, ri, pool, t0, t1, lo, hi, minc, scratch, skip):
     """Whether some item i in [lo, hi), not flagged in ``skip``, is in >= minc of the
-    conditional-database rows that the store rows pool[t0:t1] came from (unmerged rows)."""
+    conditional-database rows (the base of the store) that the store rows pool[t0:t1]
+    came from (unmerged rows)."""
     n_touched = 0
     found = False
     for p in range(t0, t1):
         r = rows[pool[p], ORG]
-        for q in range(beg[r], end[r]):
-            i = items[q]
+        for q in range(rows[r, BEG], rows[r, END]):
+            i = ri[q]
             if i >= hi:
                 break
             if i < lo or skip[i]:
@@ -180,8 +181,9 @@ def conditional_rows(indptr, indices, owned, lo, hi):
 
     For every row and every owned item j in it, the row's items before j become one row
     of j's database. Rows are laid out bucket by bucket (j ascending), so mining one item
-    touches one contiguous region. Returns (beg, end, items, first) with rows
-    first[j - lo] .. first[j - lo + 1] - 1 belonging to j.
+    touches one contiguous region. Returns (rows, items, first): the rows as a row store
+    (item range, weight 1, their own id as origin), rows first[j - lo] .. first[j - lo + 1]
+    - 1 belonging to j.
     """
     k = hi - lo
     n_rows = np.zeros(k + 1, np.int64)
@@ -200,8 +202,7 @@ def conditional_rows(indptr, indices, owned, lo, hi):
         n_items[x + 1] += n_items[x]
     fill_row = n_rows[:k].copy()
     fill_item = n_items[:k].copy()
-    beg = np.empty(n_rows[k], np.int64)
-    end = np.empty(n_rows[k], np.int64)
+    rows = np.empty((n_rows[k], 4), np.int64)
     items = np.empty(n_items[k], np.int32)
     for r in range(len(indptr) - 1):
         s = indptr[r]
@@ -213,13 +214,15 @@ def conditional_rows(indptr, indices, owned, lo, hi):
                 x = j - lo
                 row = fill_row[x]
                 q = fill_item[x]
-                beg[row] = q
                 for t in range(s, p):
                     items[q + t - s] = indices[t]
-                end[row] = q + p - s
+                rows[row, BEG] = q
+                rows[row, END] = q + p - s
+                rows[row, WT] = 1
+                rows[row, ORG] = row
                 fill_row[x] = row + 1
                 fill_item[x] = q + p - s
-    return beg, end, items, n_rows
+    return rows, items, n_rows
 
 
 @njit(cache=True)
@@ -279,15 +282,10 @@ def mine_groups(indptr, indices, m, owned_items, minc, max_len, limit, maximal, 
         while hi < m and (hi == lo or size + weights[hi] * owned[hi] <= chunk):
             size += weights[hi] * owned[hi]
             hi += 1
-        beg, end, citems, first = conditional_rows(indptr, indices, owned, lo, hi)
-        # the row store starts as the conditional databases; reduced rows go above them
-        n_base, i_base = len(beg), len(citems)
-        rows = np.empty((n_base, 4), np.int64)
-        rows[:, BEG] = beg
-        rows[:, END] = end
-        rows[:, WT] = 1
-        rows[:, ORG] = np.arange(n_base)
-        ri = citems.copy()
+        # the row store starts as the conditional databases; reduced rows go above them,
+        # so the base rows stay intact (FP-Max's superset test reads them)
+        rows, ri, first = conditional_rows(indptr, indices, owned, lo, hi)
+        n_base, i_base = rows.shape[0], len(ri)
         for j in range(lo, hi):
             r0, r1 = first[j - lo], first[j - lo + 1]
             if not owned[j] or r1 - r0 < minc:
@@ -365,7 +363,7 @@ def mine_groups(indptr, indices, m, owned_items, minc, max_len, limit, maximal, 
                         plen += 1
                 childless = mtop == first_child
                 if maximal and childless and _extendable(
-                        beg, end, citems, rows, pool, t0, t1, item + 1, j, minc, scratch, in_prefix):
+                        rows, ri, pool, t0, t1, item + 1, j, minc, scratch, in_prefix):
                     pass  # a frequent superset with another item below j: not maximal
                 elif maximal:
                     if childless:
