@@ -9,7 +9,8 @@ and their tid-lists come from one scan of the node's rows (occurrence deliver), 
 also writes the rows reduced to the children's items for the next level (database
 reduction); equal reduced rows are merged into one weighted row (not for FP-Max, whose
 superset test reads each row's origin). Perfect extensions (items in every row of a
-node) are absorbed instead of branched on. Memory is a stack: the rows and lists of the nodes on the current path.
+node) are absorbed instead of branched on. Memory is a stack: the rows and lists of the
+nodes on the current path.
 
 For FP-Max the miner reports only nodes without frequent extensions below their item;
 :func:`has_superset` then removes the candidates that another one contains. Also here:
@@ -41,10 +42,10 @@ ITEM, SUP = 2, 3  # columns of a member (a child node) after its tid-list range 
 # two lists (items seen by scan 1, perfect extensions) stored down the rows
 CNT, NROW, SLOT, SEEN, PERFECT = 0, 1, 2, 3, 4
 
-# The node expansion takes two kernels that return scalars only, and the per-row,
-# per-member and per-item fields share one 2-D array each: Numba updates an atomic
-# reference count for every array a call passes or a loop iteration reassigns, which took
-# half the mining time when the expansion returned its arrays. Arrays grow in the caller.
+# A node is expanded by two kernels that return scalars only; arrays grow in the caller.
+# When the expansion returned its arrays every node, Numba's atomic reference counting
+# of them took half the mining time. The fields of a row, a member and an item share one
+# 2-D array each (fewer arrays to pass, one cache line per row).
 
 
 @njit(cache=True)
@@ -234,6 +235,13 @@ def _grow_rows(arr, need):
 
 
 @njit(cache=True)
+def _result(status, out_items, out_meta, n_out, n_items):
+    """(status, flat items, lengths, counts) of the first ``n_out`` itemsets written."""
+    return (status, out_items[:n_items], out_meta[:n_out, 0].astype(np.int32),
+            out_meta[:n_out, 1].copy())
+
+
+@njit(cache=True)
 def mine_groups(indptr, indices, m, owned_items, minc, max_len, limit, maximal, chunk):
     """Frequent itemsets (support >= minc) whose largest item is in ``owned_items``.
 
@@ -368,7 +376,7 @@ def mine_groups(indptr, indices, m, owned_items, minc, max_len, limit, maximal, 
                 elif maximal:
                     if childless:
                         if n_out + 1 > limit:
-                            return TOO_MANY, out_items[:n_items_out], out_meta[:n_out, 0].astype(np.int32), out_meta[:n_out, 1].copy()
+                            return _result(TOO_MANY, out_items, out_meta, n_out, n_items_out)
                         if n_out + 1 > out_meta.shape[0]:
                             out_meta = _grow_rows(out_meta, n_out + 1)
                         if n_items_out + plen > len(out_items):
@@ -394,7 +402,7 @@ def mine_groups(indptr, indices, m, owned_items, minc, max_len, limit, maximal, 
                             comb[t] = t
                         while True:
                             if n_out + 1 > limit:
-                                return TOO_MANY, out_items[:n_items_out], out_meta[:n_out, 0].astype(np.int32), out_meta[:n_out, 1].copy()
+                                return _result(TOO_MANY, out_items, out_meta, n_out, n_items_out)
                             if n_out + 1 > out_meta.shape[0]:
                                 out_meta = _grow_rows(out_meta, n_out + 1)
                             if n_items_out + npath + r > len(out_items):
@@ -433,7 +441,7 @@ def mine_groups(indptr, indices, m, owned_items, minc, max_len, limit, maximal, 
             for t in range(plen):
                 in_prefix[prefix[t]] = False
         lo = hi
-    return OK, out_items[:n_items_out], out_meta[:n_out, 0].astype(np.int32), out_meta[:n_out, 1].copy()
+    return _result(OK, out_items, out_meta, n_out, n_items_out)
 
 
 @njit(cache=True)

@@ -33,7 +33,8 @@ def test_join_prune_is_apriori_gen(seed):
         assert K.join_partners(F).sum() >= len(got)
         partners = K.join_partners(F)  # rows split into shares (as ranks do) give the same
         shares = [K.prune_joins(F, partners, lo, hi) for lo, hi in ((0, 3), (3, 3), (3, len(F)))]
-        assert np.array_equal(np.concatenate([s[0] for s in shares]), np.bincount(left, minlength=len(F)))
+        per_row = np.concatenate([s[0] for s in shares])
+        assert np.array_equal(per_row, np.bincount(left, minlength=len(F)))
         assert np.array_equal(np.concatenate([s[1] for s in shares]), last)
 
 
