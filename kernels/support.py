@@ -31,13 +31,23 @@ def recode_rows(indptr, indices, code):
         out_ptr[r + 1] = out_ptr[r] + c
     out = np.empty(out_ptr[n], np.int32)
     for r in range(n):
-        q = out_ptr[r]
+        s = out_ptr[r]
+        q = s
         for p in range(indptr[r], indptr[r + 1]):
             k = code[indices[p]]
             if k >= 0:
                 out[q] = k
                 q += 1
-        out[out_ptr[r]:q].sort()
+        if q - s > 32:
+            out[s:q].sort()
+        else:  # insertion sort: most rows are short, and a sort call per row costs more
+            for t in range(s + 1, q):
+                k = out[t]
+                u = t
+                while u > s and out[u - 1] > k:
+                    out[u] = out[u - 1]
+                    u -= 1
+                out[u] = k
     return out_ptr, out
 
 

@@ -131,3 +131,15 @@ def test_extensions_by_items_absent_from_these_rows():
     assert counts.tolist() == [1, 0, 0]
     lptr, lists = K.extension_tidlists(ptr, idx, tptr, tids, left, last, counts)
     assert lptr.tolist() == [0, 1, 1, 1] and lists.tolist() == [0]
+
+
+def test_recode_rows_sorts_short_and_long_rows():
+    rng = np.random.default_rng(7)
+    rows = [rng.permutation(200)[:n] for n in (0, 1, 5, 32, 33, 150)]
+    ptr = np.concatenate(([0], np.cumsum([len(r) for r in rows]))).astype(np.int64)
+    idx = np.concatenate(rows).astype(np.int32)
+    code = np.where(np.arange(200) % 3 == 0, -1, rng.permutation(200)).astype(np.int32)
+    out_ptr, out = K.recode_rows(ptr, idx, code)
+    for x, row in enumerate(rows):
+        kept = code[row][code[row] >= 0]
+        assert out[out_ptr[x]:out_ptr[x + 1]].tolist() == sorted(kept.tolist())
