@@ -31,13 +31,23 @@ def recode_rows(indptr, indices, code):
         out_ptr[r + 1] = out_ptr[r] + c
     out = np.empty(out_ptr[n], np.int32)
     for r in range(n):
-        q = out_ptr[r]
+        s = out_ptr[r]
+        q = s
         for p in range(indptr[r], indptr[r + 1]):
             k = code[indices[p]]
             if k >= 0:
                 out[q] = k
                 q += 1
-        out[out_ptr[r]:q].sort()
+        if q - s > 32:
+            out[s:q].sort()
+        else:  # insertion sort: most rows are short, and a sort call per row costs more
+            for t in range(s + 1, q):
+                k = out[t]
+                u = t
+                while u > s and out[u - 1] > k:
+                    out[u] = out[u - 1]
+                    u -= 1
+                out[u] = k
     return out_ptr, out
 
 
@@ -105,7 +115,7 @@ def count_extensions(indptr, indices, ptr, tids, left, last):
     """
     nc = len(left)
     counts = np.zeros(nc, np.int64)
-    mark = np.zeros(_max_item(indices) + 1, np.int64)
+    mark = np.zeros(max(_max_item(indices), _max_item(last)) + 1, np.int64)  # a rank may lack items
     g = 0
     while g < nc:
         x = left[g]
@@ -153,7 +163,7 @@ def extension_tidlists(indptr, indices, ptr, tids, left, last, counts):
     for c in range(nc):
         out_ptr[c + 1] = out_ptr[c] + counts[c]
     out = np.empty(out_ptr[nc], np.int32)
-    slot = np.full(_max_item(indices) + 1, -1, np.int64)
+    slot = np.full(max(_max_item(indices), _max_item(last)) + 1, -1, np.int64)
     fill = out_ptr[:nc].copy()
     g = 0
     while g < nc:
@@ -199,18 +209,21 @@ def _lower_bound(F, key, width, upper):
 
 
 @njit(cache=True)
-def join_size(F):
-    """Number of joined pairs before pruning: an upper bound on the candidates of the next level."""
+def join_partners(F):
+    """Per row a of F (frequent L-itemsets, rows sorted), how many later rows share its first
+    L-1 items: a's join partners, rows a+1 .. a+partners[a]. The sum bounds the candidates
+    of the next level (before pruning)."""
     n, L = F.shape
-    total = 0
+    out = np.empty(n, np.int64)
     g = 0
     while g < n:
         h = g + 1
         while h < n and _compare_prefix(F, g, h, L - 1):
             h += 1
-        total += (h - g) * (h - g - 1) // 2
+        for a in range(g, h):
+            out[a] = h - a - 1
         g = h
-    return total
+    return out
 
 
 @njit(cache=True)
@@ -222,69 +235,66 @@ def _compare_prefix(F, x, y, length):
 
 
 @njit(cache=True)
-def join_prune(F):
-    """Apriori-gen: candidates of size L+1 from the frequent L-itemsets ``F`` (rows sorted).
+def prune_joins(F, partners, lo, hi):
+    """Apriori-gen for rows lo..hi-1 of F: each row a joined with its partners b, kept if
+    every L-subset of F[a] + F[b, -1] other than F[a] and F[b] is in F (prune).
 
-    Join two rows a < b sharing their first L-1 items; keep the candidate only if each of
-    its other L-subsets is in ``F`` (prune). The subset without item s of the prefix, for
-    fixed a, lies in one block of F (rows starting with prefix-minus-s plus a's last item),
-    and b's last items ascend, so each check is a step of a merge walk through that block.
-    Returns (left, last): candidate c is row left[c] of F plus item last[c]; candidates
-    come out sorted lexicographically.
+    The subset without item s of a's prefix lies in one block of F (rows starting with
+    prefix-minus-s plus a's last item), and b's last items ascend, so each check is a step
+    of a merge walk through that block. Rows are independent, so ranks can split them.
+    Returns (per row a, its number of candidates; their last items, rows in order).
     """
     n, L = F.shape
-    bound = join_size(F)
-    keep = np.zeros(bound, np.bool_)
+    total = 0
+    for a in range(lo, hi):
+        total += partners[a]
+    keep = np.zeros(total, np.bool_)
+    per_row = np.zeros(hi - lo, np.int64)
     key = np.empty(max(L, 1), np.int32)
     blk_pos = np.empty(max(L - 1, 1), np.int64)
     blk_end = np.empty(max(L - 1, 1), np.int64)
     x = 0
-    g = 0
-    while g < n:
-        h = g + 1
-        while h < n and _compare_prefix(F, g, h, L - 1):
-            h += 1
-        for a in range(g, h):
+    for a in range(lo, hi):
+        if partners[a] == 0:
+            continue
+        for skip in range(L - 1):
+            t = 0
+            for i in range(L):
+                if i != skip:
+                    key[t] = F[a, i]
+                    t += 1
+            blk_pos[skip] = _lower_bound(F, key, L - 1, False)
+            blk_end[skip] = _lower_bound(F, key, L - 1, True)
+        for b in range(a + 1, a + 1 + partners[a]):
+            y = F[b, L - 1]
+            ok = True
             for skip in range(L - 1):
-                t = 0
-                for i in range(L):
-                    if i != skip:
-                        key[t] = F[a, i]
-                        t += 1
-                blk_pos[skip] = _lower_bound(F, key, L - 1, False)
-                blk_end[skip] = _lower_bound(F, key, L - 1, True)
-            for b in range(a + 1, h):
-                y = F[b, L - 1]
-                ok = True
-                for skip in range(L - 1):
-                    pos, stop = blk_pos[skip], blk_end[skip]
-                    while pos < stop and F[pos, L - 1] < y:
-                        pos += 1
-                    blk_pos[skip] = pos
-                    if pos == stop or F[pos, L - 1] != y:
-                        ok = False
-                keep[x] = ok
-                x += 1
-        g = h
-    nc = int(keep.sum())
-    left = np.empty(nc, np.int64)
-    last = np.empty(nc, np.int32)
+                pos, stop = blk_pos[skip], blk_end[skip]
+                while pos < stop and F[pos, L - 1] < y:
+                    pos += 1
+                blk_pos[skip] = pos
+                if pos == stop or F[pos, L - 1] != y:
+                    ok = False
+            keep[x] = ok
+            per_row[a - lo] += ok
+            x += 1
+    last = np.empty(per_row.sum(), np.int32)
     x = 0
     c = 0
-    g = 0
-    while g < n:
-        h = g + 1
-        while h < n and _compare_prefix(F, g, h, L - 1):
-            h += 1
-        for a in range(g, h):
-            for b in range(a + 1, h):
-                if keep[x]:
-                    left[c] = a
-                    last[c] = F[b, L - 1]
-                    c += 1
-                x += 1
-        g = h
-    return left, last
+    for a in range(lo, hi):
+        for b in range(a + 1, a + 1 + partners[a]):
+            if keep[x]:
+                last[c] = F[b, L - 1]
+                c += 1
+            x += 1
+    return per_row, last
+
+
+def join_prune(F):
+    """Apriori-gen for all of F: (left, last), candidate c being row left[c] of F plus item
+    last[c]; candidates come out sorted lexicographically."""
+    per_row, last = prune_joins(F, join_partners(F), 0, len(F))
+    return np.repeat(np.arange(len(F)), per_row), last
 
 
 @njit(cache=True)

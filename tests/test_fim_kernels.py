@@ -30,7 +30,12 @@ def test_join_prune_is_apriori_gen(seed):
         expected = sorted(c for c in itertools.combinations(range(9), L + 1)
                           if all(s in frequent for s in itertools.combinations(c, L)))
         assert got == expected
-        assert K.join_size(F) >= len(got)
+        assert K.join_partners(F).sum() >= len(got)
+        partners = K.join_partners(F)  # rows split into shares (as ranks do) give the same
+        shares = [K.prune_joins(F, partners, lo, hi) for lo, hi in ((0, 3), (3, 3), (3, len(F)))]
+        per_row = np.concatenate([s[0] for s in shares])
+        assert np.array_equal(per_row, np.bincount(left, minlength=len(F)))
+        assert np.array_equal(np.concatenate([s[1] for s in shares]), last)
 
 
 @pytest.mark.parametrize("seed", range(3))
@@ -80,3 +85,61 @@ def test_has_superset():
     ptr = np.concatenate(([0], np.cumsum([len(s) for s in sets]))).astype(np.int64)
     got = P.has_superset(items, ptr, items, ptr, 5).tolist()
     assert got == [True, False, False, False, True]
+
+
+@pytest.mark.parametrize("seed", range(3))
+@pytest.mark.parametrize("maximal", [False, True])
+def test_mine_groups_on_duplicate_rows_against_brute_force(seed, maximal):
+    """Rows repeat (12 baskets, noise added), so reduced rows merge into weighted ones at
+    every depth; every split of the items into groups must give the exact counts."""
+    rng = np.random.default_rng(seed)
+    m = 9
+    baskets = rng.random((12, m)) < 0.5
+    X = baskets[rng.integers(0, 12, 400)] | (rng.random((400, m)) < 0.03)
+    X = X[:, np.argsort(-X.sum(0), kind="stable")]  # recoded: item 0 the most frequent
+    ptr = np.concatenate(([0], np.cumsum(X.sum(1)))).astype(np.int64)
+    idx = np.nonzero(X)[1].astype(np.int32)
+    minc = 25
+    truth = {}
+    for k in range(1, m + 1):
+        for combo in itertools.combinations(range(m), k):
+            c = int(X[:, list(combo)].all(1).sum())
+            if c >= minc:
+                truth[frozenset(combo)] = c
+    if maximal:
+        truth = {s: c for s, c in truth.items() if not any(s < t for t in truth)}
+    for groups in ([np.arange(m)], [np.arange(0, m, 2), np.arange(1, m, 2)]):
+        got = {}
+        for owned in groups:
+            status, flat, lengths, counts = P.mine_groups(ptr, idx, m, owned.astype(np.int32), minc,
+                                                          0, 10**6, maximal, 1 << 20)
+            assert status == P.OK
+            for s, c in zip(np.split(flat, np.cumsum(lengths)[:-1]), counts):
+                got[frozenset(s.tolist())] = int(c)
+        if maximal:  # each group's candidates: the maximal ones among them are the answer
+            got = {s: c for s, c in got.items() if not any(s < t for t in got)}
+        assert got == truth
+
+
+def test_extensions_by_items_absent_from_these_rows():
+    """A rank's slice may lack a globally frequent item: its local counts are 0."""
+    ptr = np.array([0, 2, 3], np.int64)
+    idx = np.array([0, 1, 1], np.int32)  # items 0 and 1 here; item 4 is only on other ranks
+    tptr, tids = K.vertical(ptr, idx, 5)
+    left, last = np.array([0, 0, 1], np.int64), np.array([1, 4, 4], np.int32)
+    counts = K.count_extensions(ptr, idx, tptr, tids, left, last)
+    assert counts.tolist() == [1, 0, 0]
+    lptr, lists = K.extension_tidlists(ptr, idx, tptr, tids, left, last, counts)
+    assert lptr.tolist() == [0, 1, 1, 1] and lists.tolist() == [0]
+
+
+def test_recode_rows_sorts_short_and_long_rows():
+    rng = np.random.default_rng(7)
+    rows = [rng.permutation(200)[:n] for n in (0, 1, 5, 32, 33, 150)]
+    ptr = np.concatenate(([0], np.cumsum([len(r) for r in rows]))).astype(np.int64)
+    idx = np.concatenate(rows).astype(np.int32)
+    code = np.where(np.arange(200) % 3 == 0, -1, rng.permutation(200)).astype(np.int32)
+    out_ptr, out = K.recode_rows(ptr, idx, code)
+    for x, row in enumerate(rows):
+        kept = code[row][code[row] >= 0]
+        assert out[out_ptr[x]:out_ptr[x + 1]].tolist() == sorted(kept.tolist())

@@ -81,3 +81,21 @@ def test_cli_output_identical_for_1_2_3_ranks(tmp_path, run_cli, mpirun, shared_
         rules.append(out.read_bytes())
     assert rules[0] == rules[1] == rules[2] and rules[0].count(b"\n") > 10
     assert (tmp_path / "apriori-1.csv").read_bytes() == (tmp_path / "fpgrowth-1.csv").read_bytes()
+
+
+@pytest.mark.mpi
+@pytest.mark.parametrize("spread", [3, 60])
+def test_reduce_frequent_equals_the_full_reduction(spread):
+    """Reducing only the union of locally frequent positions (small counts: spread 3) or
+    the whole vector (spread 60) finds exactly the positions of the full sum >= minc."""
+    from hpcrec.fim.count_distribution import _reduce_frequent
+    from hpcrec.timing import Timer
+    comm = world()
+    rng = np.random.default_rng(comm.rank)
+    local = rng.integers(0, spread, 5000).astype(np.int32)
+    local[:100] = rng.integers(0, 40, 100)  # around minc once summed over ranks
+    full = local.copy()
+    comm.allreduce(full)
+    pos, counts, stop = _reduce_frequent(local, 30, comm.rank == comm.size - 1, comm, Timer(comm))
+    assert np.array_equal(pos, np.flatnonzero(full >= 30)) and np.array_equal(counts, full[pos])
+    assert len(pos) > 0 and stop

@@ -1,8 +1,13 @@
 """Apriori by Count Distribution: every rank counts every candidate on its own rows.
 
-Per level k, all ranks generate the same candidates from the frequent (k-1)-itemsets
-(join and prune, :func:`hpcrec.kernels.support.join_prune`), count them on their slice,
-and sum the counts with ONE buffer Allreduce (whose last slot carries stop requests).
+Per level k, the candidates come from the frequent (k-1)-itemsets by join and prune
+(:mod:`hpcrec.kernels.support`): every rank joins and prunes a share of the rows, balanced
+by their joins, and Allgathervs of the candidates' last items (and their number per
+row) give every rank all candidates.
+Each rank counts them on its slice; the counts are summed with one buffer Allreduce
+(whose last slot carries stop requests). With p ranks, only the candidates counted at
+least ceil(minc / p) times on some rank can be frequent, so only their union (one
+Allgatherv of positions) is reduced when that is smaller than the whole vector.
 Level 2 is all item pairs, counted into a triangular vector. The counting back end is
 chosen by ``device``: tid-lists and occurrence deliver on the CPU
 (:mod:`hpcrec.kernels.support`), bitset AND + popcount on the GPU.
@@ -11,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..comm import Comm
+from ..comm import Comm, weighted_bounds
 from ..kernels import support as K
 from .limits import Guard
 from .prepare import Prepared
@@ -71,6 +76,42 @@ class BitsetGpuCounter:
         pass
 
 
+def _reduce_frequent(local: np.ndarray, minc: int, stop: bool, comm: Comm, timer):
+    """(positions, global counts) of the candidates counted >= minc over all ranks, and
+    whether some rank asked to stop. Exact for any number of ranks: a frequent candidate
+    is counted >= ceil(minc / size) times on some rank."""
+    pos = None
+    if comm.size > 1:
+        with comm.collective_errors(), timer.phase("mine"):
+            often = np.flatnonzero(local >= -(-minc // comm.size))
+        with timer.phase("communicate"):
+            if comm.allreduce_scalar(len(often)) * (8 + local.itemsize) < local.nbytes:
+                every = np.sort(comm.allgatherv(often), kind="stable")  # merges sorted runs
+                pos = every[np.diff(every, prepend=-1) != 0]
+    vec = np.append(local if pos is None else local[pos], local.dtype.type(stop))
+    with timer.phase("communicate"):
+        comm.allreduce(vec)
+    hit = np.flatnonzero(vec[:-1] >= minc)
+    return (hit if pos is None else pos[hit]), vec[hit].astype(np.int64), bool(vec[-1])
+
+
+def _candidates(frequent: np.ndarray, k: int, dtype, comm: Comm, timer, guard: Guard):
+    """The candidates (left, last) of level k + 1: this rank joins and prunes a share of rows."""
+    with comm.collective_errors(), timer.phase("mine"):
+        partners = K.join_partners(frequent)
+        work = np.concatenate(([0], np.cumsum(partners + 1)))
+        lo, hi = weighted_bounds(work, comm.size)[comm.rank:comm.rank + 2]
+        guard.check(int(work[hi] - work[lo]), f"candidate generation at level {k + 1}")
+        per_row, last = K.prune_joins(frequent, partners, lo, hi)
+    with timer.phase("communicate"):
+        per_row, last = comm.allgatherv(per_row), comm.allgatherv(last)
+    with comm.collective_errors(), timer.phase("mine"):
+        left = np.repeat(np.arange(len(frequent)), per_row)
+        guard.check((12 + 2 * dtype().itemsize) * len(left),
+                    f"{len(left)} candidates of level {k + 1}")
+    return left, last
+
+
 def mine(prep: Prepared, max_len: int | None, comm: Comm, device: str, control, timer,
          guard: Guard) -> tuple[list, list, bool, int]:
     """Levels of frequent itemsets (recoded ids): (itemset arrays, count arrays, partial, levels)."""
@@ -89,39 +130,30 @@ def mine(prep: Prepared, max_len: int | None, comm: Comm, device: str, control, 
                     f"the level-2 count vector of {m} frequent items")
         local = np.zeros(size, dtype)
         counter.pairs(local)
-    vec = np.append(local, dtype(control.stop_requested()))
-    with timer.phase("communicate"):
-        comm.allreduce(vec)
+    pos, total, stop = _reduce_frequent(local, minc, control.stop_requested(), comm, timer)
     with comm.collective_errors(), timer.phase("mine"):
-        pos = np.flatnonzero(vec[:size] >= minc)
         frequent = K.decode_pairs(pos, m)
         counter.keep_pairs(frequent, local[pos])
     del local
     itemsets.append(frequent)
-    counts.append(vec[pos].astype(np.int64))
+    counts.append(total)
     control.level(2, size, len(pos))
     k = 2
-    stop = bool(vec[-1])
     while len(frequent) > 1 and k < limit and not stop:
-        with comm.collective_errors(), timer.phase("mine"):
-            guard.check(K.join_size(frequent), f"candidate generation at level {k + 1}")
-            left, last = K.join_prune(frequent)
-            guard.check((12 + 2 * dtype().itemsize) * len(left),
-                        f"{len(left)} candidates of level {k + 1}")
+        left, last = _candidates(frequent, k, dtype, comm, timer, guard)
         if len(left) == 0:
             break
         k += 1
         with comm.collective_errors(), timer.phase("count"):
             local = counter.count(frequent, left, last)
-        vec = np.append(local.astype(dtype), dtype(control.stop_requested()))
-        with timer.phase("communicate"):
-            comm.allreduce(vec)
-        keep = vec[:-1] >= minc
+        pos, total, stop = _reduce_frequent(local.astype(dtype), minc, control.stop_requested(),
+                                            comm, timer)
+        keep = np.zeros(len(left), bool)
+        keep[pos] = True
         with comm.collective_errors(), timer.phase("mine"):
             counter.keep(keep)
             frequent = np.column_stack((frequent[left[keep]], last[keep])).astype(np.int32)
         itemsets.append(frequent)
-        counts.append(vec[:-1][keep].astype(np.int64))
+        counts.append(total)
         control.level(k, len(left), len(frequent))
-        stop = bool(vec[-1])
     return itemsets, counts, stop and len(frequent) > 1 and k < limit, k

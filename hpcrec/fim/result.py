@@ -62,11 +62,18 @@ def canonical(items: np.ndarray, lengths: np.ndarray, counts: np.ndarray):
     ptr = np.zeros(len(lengths) + 1, np.int64)
     np.cumsum(lengths, out=ptr[1:])
     out_items, out_counts, out_len = [], [], []
+    bits = int(items.max(initial=0)).bit_length() or 1
     for k in np.unique(lengths):
         sel = np.flatnonzero(lengths == k)
         rows = items[ptr[sel][:, None] + np.arange(k)]
         rows.sort(axis=1)
-        order = np.lexsort(rows.T[::-1]) if k else np.arange(len(sel))
+        if k * bits <= 63:  # one int64 key per itemset: a single sort instead of k passes
+            key = np.zeros(len(sel), np.int64)
+            for t in range(k):
+                key = (key << bits) | rows[:, t]
+            order = np.argsort(key)
+        else:
+            order = np.lexsort(rows.T[::-1])
         out_items.append(rows[order].reshape(-1))
         out_counts.append(counts[sel][order])
         out_len.append(np.full(len(sel), k, np.int64))
