@@ -23,6 +23,7 @@ import os
 import signal
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import pytest
@@ -95,7 +96,7 @@ def cli_main(capsys):
     """``cli_main(*args) -> (rc, stdout, stderr)``: ``hpcrec.cli.main`` in-process."""
     from hpcrec import cli
     root = logging.getLogger()
-    saved = root.handlers[:], root.level
+    saved = root.handlers[:], root.level, warnings.formatwarning
 
     def run(*args):
         capsys.readouterr()
@@ -105,6 +106,7 @@ def cli_main(capsys):
             root.handlers[:] = saved[0]
             root.setLevel(saved[1])
             logging.captureWarnings(False)
+            warnings.formatwarning = saved[2]
         captured = capsys.readouterr()
         return rc, captured.out, captured.err
     return run

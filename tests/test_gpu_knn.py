@@ -140,3 +140,17 @@ def test_real_gpu_equals_cpu_kernel(measure):
     np.testing.assert_array_equal(cpu[0], gpu[0])
     np.testing.assert_array_equal(cpu[1], gpu[1])
     np.testing.assert_allclose(cpu[2], gpu[2], rtol=1e-12)
+
+
+def test_cli_device_auto_without_a_gpu_warns_in_one_line(no_gpu, cli_main, tmp_path):
+    from hpcrec import backend
+    backend._warn_once.cache_clear()
+    train, _ = small_ratings(7)
+    data = tmp_path / "r.csv"
+    train.to_csv(data, index=False)
+    rc, out, err = cli_main("train", data, "--model", "item-knn", "--device", "auto",
+                            "--out", tmp_path / "m.h5")
+    assert rc == 0 and (tmp_path / "m.h5").exists()
+    warning = [line for line in err.splitlines() if "no usable CUDA GPU" in line]
+    assert warning == ["warning: no usable CUDA GPU (or CuPy missing): device 'auto' runs on the CPU"], err
+    assert ".py:" not in err

@@ -12,6 +12,7 @@ import importlib
 import logging
 import os
 import sys
+import warnings
 
 from .. import __version__
 from ..comm import RankFailed, describe_error, world
@@ -57,7 +58,8 @@ def setup_logging(verbose: bool = False, quiet: bool = False) -> None:
     prefix = f"[rank {comm.rank}] " if comm.size > 1 and comm.rank != 0 else ""
     logging.basicConfig(level=level, format=f"{prefix}%(message)s", handlers=[_StderrHandler()],
                         force=True)
-    logging.captureWarnings(True)
+    logging.captureWarnings(True)  # one line each, without the warning's source line:
+    warnings.formatwarning = lambda message, category, *rest, **kw: f"warning: {message}"
 
 
 def _fail(message: str, code: int, abort: bool) -> int:
