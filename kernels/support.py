@@ -105,7 +105,7 @@ def decode_pairs(positions, m):
 
 
 @njit(cache=True)
-def count_extensions(indptr, indices, ptr, tids, left, last):
+def count_extensions(indptr, indices, ptr, tids, left, last, m):
     """Local counts of candidates ``left[c] + {last[c]}`` (candidates grouped by ``left``).
 
     For each parent X = left[c] (a frequent itemset of the previous level with tid-list
@@ -115,7 +115,7 @@ def count_extensions(indptr, indices, ptr, tids, left, last):
     """
     nc = len(left)
     counts = np.zeros(nc, np.int64)
-    mark = np.zeros(max(_max_item(indices), _max_item(last)) + 1, np.int64)  # a rank may lack items
+    mark = np.zeros(m, np.int64)  # m items globally: a rank's rows may lack some of them
     g = 0
     while g < nc:
         x = left[g]
@@ -144,16 +144,7 @@ def count_extensions(indptr, indices, ptr, tids, left, last):
 
 
 @njit(cache=True)
-def _max_item(indices):
-    top = -1
-    for i in indices:
-        if i > top:
-            top = i
-    return top
-
-
-@njit(cache=True)
-def extension_tidlists(indptr, indices, ptr, tids, left, last, counts):
+def extension_tidlists(indptr, indices, ptr, tids, left, last, counts, m):
     """Tid-lists (CSR) of candidates ``left[c] + {last[c]}`` whose local ``counts`` are known.
 
     Same scan as :func:`count_extensions`, appending the row ids instead of counting.
@@ -163,7 +154,7 @@ def extension_tidlists(indptr, indices, ptr, tids, left, last, counts):
     for c in range(nc):
         out_ptr[c + 1] = out_ptr[c] + counts[c]
     out = np.empty(out_ptr[nc], np.int32)
-    slot = np.full(max(_max_item(indices), _max_item(last)) + 1, -1, np.int64)
+    slot = np.full(m, -1, np.int64)
     fill = out_ptr[:nc].copy()
     g = 0
     while g < nc:

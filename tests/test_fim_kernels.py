@@ -49,9 +49,9 @@ def test_pairs_and_extensions_match_dense_counts(seed):
     assert out.tolist() == [int((X[:, a] & X[:, b]).sum()) for a, b in pairs]
     tptr, tids = K.vertical(ptr, idx, m)
     left, last = pairs[:, 0].astype(np.int64), pairs[:, 1].copy()
-    counts = K.count_extensions(ptr, idx, tptr, tids, left, last)
+    counts = K.count_extensions(ptr, idx, tptr, tids, left, last, m)
     assert counts.tolist() == out.tolist()
-    lptr, lists = K.extension_tidlists(ptr, idx, tptr, tids, left, last, counts)
+    lptr, lists = K.extension_tidlists(ptr, idx, tptr, tids, left, last, counts, m)
     for c, (a, b) in enumerate(pairs):
         assert lists[lptr[c]:lptr[c + 1]].tolist() == np.flatnonzero(X[:, a] & X[:, b]).tolist()
 
@@ -127,9 +127,9 @@ def test_extensions_by_items_absent_from_these_rows():
     idx = np.array([0, 1, 1], np.int32)  # items 0 and 1 here; item 4 is only on other ranks
     tptr, tids = K.vertical(ptr, idx, 5)
     left, last = np.array([0, 0, 1], np.int64), np.array([1, 4, 4], np.int32)
-    counts = K.count_extensions(ptr, idx, tptr, tids, left, last)
+    counts = K.count_extensions(ptr, idx, tptr, tids, left, last, 5)
     assert counts.tolist() == [1, 0, 0]
-    lptr, lists = K.extension_tidlists(ptr, idx, tptr, tids, left, last, counts)
+    lptr, lists = K.extension_tidlists(ptr, idx, tptr, tids, left, last, counts, 5)
     assert lptr.tolist() == [0, 1, 1, 1] and lists.tolist() == [0]
 
 

@@ -40,7 +40,7 @@ class TidListCounter:
         self.keep(np.ones(len(pairs), bool))
 
     def count(self, parents: np.ndarray, left: np.ndarray, last: np.ndarray) -> np.ndarray:
-        counts = K.count_extensions(*self.rows, self.ptr, self.tids, left, last)
+        counts = K.count_extensions(*self.rows, self.ptr, self.tids, left, last, self.m)
         self._pending = (left, last, counts)
         return counts
 
@@ -49,7 +49,7 @@ class TidListCounter:
         self.guard.check(4 * int(counts[mask].sum()) + 8 * int(mask.sum()),
                          f"tid-lists of {int(mask.sum())} frequent itemsets")
         self.ptr, self.tids = K.extension_tidlists(*self.rows, self.ptr, self.tids, left[mask],
-                                                   last[mask], counts[mask])
+                                                   last[mask], counts[mask], self.m)
         self._pending = None
 
 
