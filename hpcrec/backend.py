@@ -45,16 +45,21 @@ def resolve_device(device: str = "cpu", comm=None) -> str:
     """Turn ``cpu|gpu|auto`` into ``cpu`` or ``gpu``, binding this rank to its GPU.
 
     ``auto`` falls back to the CPU with one warning; ``gpu`` without a usable GPU is a
-    :class:`DeviceError`.
+    :class:`DeviceError`, raised on every rank together (one message for the job).
+    Collective: call on every rank of ``comm``.
     """
-    if device not in DEVICES:
-        raise DeviceError(f"unknown device {device!r}: choose one of {', '.join(DEVICES)}")
-    if device == "cpu":
-        return "cpu"
-    if not gpu_available():
-        if device == "gpu":
+    from .comm import resolve
+    comm = resolve(comm)
+    with comm.collective_errors():
+        if device not in DEVICES:
+            raise DeviceError(f"unknown device {device!r}: choose one of {', '.join(DEVICES)}")
+        usable = device != "cpu" and gpu_available()
+        if device == "gpu" and not usable:
             raise DeviceError("device 'gpu' requested but no CUDA GPU with CuPy is usable here "
                               "(install hpcrec[gpu] on a GPU node, or use --device cpu)")
+    if device == "cpu":
+        return "cpu"
+    if not usable:
         _warn_once("no usable CUDA GPU (or CuPy missing): device 'auto' runs on the CPU")
         return "cpu"
     select_gpu(comm)
