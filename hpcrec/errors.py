@@ -15,3 +15,15 @@ class MemoryBudgetError(HpcrecError, MemoryError):
 
 class DeviceError(HpcrecError, RuntimeError):
     """The requested compute device (GPU) is not usable here."""
+
+
+class OutputError(HpcrecError, OSError):
+    """An output cannot be written (disk full, file-size limit, read-only, I/O error, wrong kind of path)."""
+
+
+class TrainingDiverged(HpcrecError, ArithmeticError):
+    """Training produced non-finite values; no model is written."""
+
+
+class Terminated(BaseException):
+    """SIGTERM arrived outside a phase that handles it: unwind (removing temporary files) and exit 143."""

@@ -21,11 +21,15 @@ import numpy as np
 from .backend import share_cores
 from .comm import Comm, resolve
 from .errors import InputError
-from .io import hdf5, load_ratings
+from .errors import TrainingDiverged
+from .io import hdf5, jsontext, load_ratings
 from .io.ratings import Ratings
 from .kernels import sparse
 
 MODEL_KIND = "model"
+# Largest |rating| a model trains on: far beyond any rating scale, far below where float32
+# factors and squared errors overflow (documented in docs/safety.md).
+RATING_LIMIT = 1e6
 MODEL_PACKAGES = ("hpcrec.mf", "hpcrec.knn")  # imported to register their models
 
 
@@ -81,20 +85,21 @@ class Recommender:
 
     # -- fitting --------------------------------------------------------------------------
     def fit(self, ratings, comm: Comm | None = None, test=None,
-            callback: Callable[[dict], None] | None = None):
+            callback: Callable[[dict], None] | None = None, format: str | None = None):  # noqa: A002
         """Learn from ratings (HDF5/text path, DataFrame, (users, items, ratings), Ratings).
 
         Under MPI every rank passes the same source and reads its own shard. ``test`` (same
         kinds) is scored per epoch into ``history`` where the model has epochs; ``callback``
-        receives each epoch's record.
+        receives each epoch's record. ``format`` names the format of a ``ratings`` path.
         """
         comm = resolve(comm)
         share_cores(comm)
         with comm.collective_errors():
-            train = load_ratings(ratings, comm)
+            train = load_ratings(ratings, comm, format=format)
             test_r = None if test is None else load_ratings(test, comm, partition=False)
             if train.n_total == 0:
                 raise InputError("no ratings to train on")
+            check_rating_range(train, "training ratings")
         self.user_ids, self.item_ids = train.user_ids, train.item_ids
         self.item_titles, self.item_genres = train.item_titles, train.item_genres
         self._set_seen(train, comm)
@@ -189,13 +194,17 @@ class Recommender:
     def save(self, path) -> None:
         """Write the model to HDF5 atomically (call on one rank; the CLI uses rank 0)."""
         self._check_fitted()
+        state = self._state()
+        if not all(np.isfinite(np.asarray(v, dtype=np.float64)).all() for v in state.values()
+                   if np.asarray(v).dtype.kind in "fc"):
+            raise TrainingDiverged("the model holds non-finite values (NaN or infinity); not saved")
         data = {"user_ids": hdf5.label_data(self.user_ids), "item_ids": hdf5.label_data(self.item_ids),
                 "item_title": self.item_titles, "item_genres": self.item_genres,
                 "seen_indptr": self.seen_indptr, "seen_items": self.seen_items}
-        data.update({f"state/{k}": v for k, v in self._state().items()})
+        data.update({f"state/{k}": v for k, v in state.items()})
         hdf5.write_h5(path, MODEL_KIND, data, attrs={
-            "model": self.name, "params": json.dumps(self.params()),
-            "history": json.dumps(self.history)})
+            "model": self.name, "params": jsontext.dumps(self.params()),
+            "history": jsontext.dumps(self.history)})
 
     @classmethod
     def load(cls, path) -> "Recommender":
@@ -237,6 +246,17 @@ class Recommender:
         except InputError as exc:
             raise InputError(f"{path}: {exc}") from None
         return model
+
+
+def check_rating_range(ratings: Ratings, where: str) -> None:
+    """Refuse ratings beyond :data:`RATING_LIMIT` in magnitude (this rank's share)."""
+    r = ratings.rating
+    bad = np.abs(r) > RATING_LIMIT
+    if bad.any():
+        k = int(np.flatnonzero(bad)[0])
+        raise InputError(f"{where}: rating {float(r[k]):g} at entry {ratings.offset + k + 1} is "
+                         f"beyond +-{RATING_LIMIT:g}, the largest magnitude hpcrec trains on; "
+                         "rescale the ratings")
 
 
 def top_k(scores: np.ndarray, k: int) -> np.ndarray:

@@ -13,7 +13,7 @@ import pytest
 from hpcrec.comm import serial
 from hpcrec.fim import apriori as fim_apriori
 from hpcrec.fim.control import Control
-from hpcrec.fim.limits import Guard
+from hpcrec.memory import Guard
 from hpcrec.fim.prepare import prepare
 from hpcrec.io import load_transactions
 from hpcrec.kernels.support import bitsets

@@ -112,7 +112,7 @@ def test_onehot_csv(tmp_path):
     frame["d"] = frame["d"].astype(int)                          # 0/1 and True/False mixed
     path = tmp_path / "onehot.csv"
     frame.to_csv(path, index=False)
-    back = tx_roundtrip(io.load_transactions(path, serial(), fmt="onehot-csv"), tmp_path)
+    back = tx_roundtrip(io.load_transactions(path, serial(), format="onehot-csv"), tmp_path)
     want = [{names[j] for j in np.flatnonzero(row)} for row in dense]
     assert baskets(back) == want
     assert sorted(back.labels) == sorted(names)
@@ -247,7 +247,7 @@ def test_ml_latest_small_format(tmp_path):
 def test_generic_ratings_csv(tmp_path, text, want):
     path = tmp_path / "r.csv"
     path.write_text(text)
-    back = rt_roundtrip(io.load_ratings(path, serial(), fmt="ratings-csv"), tmp_path)
+    back = rt_roundtrip(io.load_ratings(path, serial(), format="ratings-csv"), tmp_path)
     got = [(u.strip() if isinstance(u, str) else u, i.strip() if isinstance(i, str) else i, r, t)
            for u, i, r, t in triples(back)]
     assert sorted(got, key=str) == sorted(want, key=str)

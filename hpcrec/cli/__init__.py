@@ -2,8 +2,15 @@
 
 Each sub-command lives in a module of this package with ``register(subparsers)``; its
 handler calls the Python API. Errors meant for users (:class:`HpcrecError`) print one line
-on stderr and exit 2; an unexpected exception prints one line naming the rank and aborts
-every rank (exit 1), so no rank is left waiting. ``HPCREC_DEBUG=1`` shows tracebacks.
+on stderr and exit 2 — so do running out of memory (``MemoryError``), an OS error while
+reading or writing (EIO, ENOSPC, EACCES, ...) and SIGTERM outside a phase that handles it
+(exit 143, temporary files removed); an unexpected exception prints one line naming the
+rank and aborts every rank (exit 1), so no rank is left waiting. ``HPCREC_DEBUG=1`` shows
+tracebacks.
+
+Before any work, every output path (``-o``) is checked: a regular file or nothing, never
+an input of the same command (:func:`check_paths`). SIGXFSZ is ignored, so a file-size
+limit is a write error (EFBIG) reported like a full disk.
 """
 from __future__ import annotations
 
@@ -11,15 +18,21 @@ import argparse
 import importlib
 import logging
 import os
+import signal
 import sys
+import threading
 import warnings
 
 from .. import __version__
 from ..comm import RankFailed, describe_error, world
-from ..errors import HpcrecError
+from ..errors import HpcrecError, Terminated
+from ..io.atomic import check_not_input, resolve_output
 
 # Sub-command modules, in the order --help lists them.
 COMMAND_MODULES = ("data", "mine", "model", "bench", "demo")
+# Argument names (argparse dests) that hold input files or folders, and the output file.
+INPUT_ARGS = ("input", "ratings", "itemsets", "model", "test")
+OUTPUT_ARG = "output"
 
 log = logging.getLogger("hpcrec")
 
@@ -72,6 +85,37 @@ def _fail(message: str, code: int, abort: bool) -> int:
     return code
 
 
+def check_paths(args) -> None:
+    """Refuse, before any work, an output that is not a regular file or that is an input."""
+    output = getattr(args, OUTPUT_ARG, None)
+    if output is None or getattr(args, "output_is_folder", False):
+        return
+    resolve_output(output)
+    inputs = [getattr(args, name, None) for name in INPUT_ARGS]
+    check_not_input(output, [p for p in inputs if isinstance(p, (str, os.PathLike))])
+
+
+def _raise_terminated(signum, frame):
+    raise Terminated()
+
+
+def _install_signals() -> dict:
+    """SIGTERM unwinds (removing temporary files); SIGXFSZ is ignored (writes fail with EFBIG)."""
+    if threading.current_thread() is not threading.main_thread():
+        return {}
+    previous = {}
+    if signal.getsignal(signal.SIGTERM) in (signal.SIG_DFL, None):
+        previous[signal.SIGTERM] = signal.signal(signal.SIGTERM, _raise_terminated)
+    if hasattr(signal, "SIGXFSZ"):
+        previous[signal.SIGXFSZ] = signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    return previous
+
+
+def _os_error(exc: OSError) -> str:
+    where = f"{exc.filename}: " if exc.filename else ""
+    return f"{where}{exc.strerror or describe_error(exc)}"
+
+
 def main(argv: list[str] | None = None) -> int:
     try:
         comm = world()
@@ -82,7 +126,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     setup_logging(args.verbose, args.quiet)
     debug = os.environ.get("HPCREC_DEBUG") == "1"
+    previous = _install_signals()
     try:
+        with comm.collective_errors():
+            check_paths(args)
         return int(args.func(args) or 0)
     except RankFailed as exc:  # every rank raised together: rank 0 reports, all exit
         if debug:
@@ -96,13 +143,25 @@ def main(argv: list[str] | None = None) -> int:
         return _fail(describe_error(exc), 2, abort=True)
     except KeyboardInterrupt:
         return _fail("interrupted", 130, abort=True)
+    except Terminated:
+        return _fail("terminated (SIGTERM)", 143, abort=True)
     except BrokenPipeError:
         return 0
+    except MemoryError as exc:
+        if debug:
+            raise
+        return _fail(f"out of memory ({describe_error(exc)}): use more ranks or nodes, a smaller "
+                     "problem, or set HPCREC_MEMORY_LIMIT so hpcrec refuses it up front", 2, abort=True)
     except Exception as exc:  # noqa: BLE001 - a bug: say where, then take the whole job down
         if debug:
             raise
+        if isinstance(exc, OSError) and exc.errno is not None:  # the system: EIO, ENOSPC, ...
+            return _fail(_os_error(exc), 2, abort=True)
         return _fail(f"internal error: {describe_error(exc)} (HPCREC_DEBUG=1 shows the traceback)",
                      1, abort=True)
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
 def run() -> None:

@@ -1,13 +1,12 @@
 """Data commands: ``convert``, ``info``, ``data download``, ``generate``."""
 from __future__ import annotations
 
-import json
 import logging
 
 from .. import io
 from ..comm import fault_point, world
 from ..errors import InputError
-from ..io import download, formats, synthetic
+from ..io import download, formats, jsontext, synthetic
 
 log = logging.getLogger("hpcrec")
 
@@ -69,7 +68,7 @@ def cmd_info(args) -> int:
         info = formats.describe(args.input, args.format) if comm.is_root else None
     if comm.is_root:
         if args.json:
-            print(json.dumps(info))
+            print(jsontext.dumps(info))
         else:
             for key, value in info.items():
                 print(f"{key:>18}: {value}")

@@ -77,7 +77,7 @@ def cmd_mine(args) -> int:
 def _load(args, comm):
     from ..io import load_transactions
     with comm.collective_errors():
-        return load_transactions(args.input, comm, fmt=args.format)
+        return load_transactions(args.input, comm, format=args.format)
 
 
 def cmd_rules(args) -> int:

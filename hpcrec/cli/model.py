@@ -8,14 +8,14 @@ an option a model does not take is an error. To add options for new models, add 
 from __future__ import annotations
 
 import inspect
-import json
 import logging
 import sys
-from pathlib import Path
 
 from ..backend import share_cores
 from ..comm import world
 from ..errors import InputError
+from ..io import jsontext
+from ..io.atomic import resolve_output
 from ..recommender import Recommender, import_models
 from ..timing import Timer
 
@@ -123,7 +123,7 @@ def register(sub) -> None:
     p.add_argument("model")
     p.add_argument("-o", "--output", required=True, help="output folder")
     p.add_argument("--max-items", type=int, default=600, help="most rated items shown by t-SNE")
-    p.set_defaults(func=cmd_plot)
+    p.set_defaults(func=cmd_plot, output_is_folder=True)
 
 
 def cmd_train(args) -> int:
@@ -139,7 +139,7 @@ def cmd_train(args) -> int:
         model.set_checkpoint(args.checkpoint, args.checkpoint_every, args.resume)
     with comm.collective_errors():  # fail on a bad output path before training, not after
         if comm.is_root:
-            _check_output(args.output)
+            resolve_output(args.output)
     timer = Timer(comm)
     try:
         with timer.phase("train"):
@@ -167,7 +167,7 @@ def cmd_evaluate(args) -> int:
         model = Recommender.load(args.model)
     result = evaluate(model, args.test, args.k, comm, args.threshold)
     if comm.is_root:
-        print(json.dumps(result))
+        print(jsontext.dumps(result))
     return 0
 
 
@@ -204,7 +204,7 @@ def cmd_neighbors(args) -> int:
             others = [_title(model, model.item_ids[j]) for j in matches[1:]]
     if comm.is_root:
         if args.json:
-            print(json.dumps({"item": query, "measure": args.measure, "other_matches": others,
+            print(jsontext.dumps({"item": query, "measure": args.measure, "other_matches": others,
                               "neighbors": rows}))
         else:
             print(f"Nearest neighbors of {query} ({args.measure}).")
@@ -222,7 +222,7 @@ def cmd_cv(args) -> int:
     result = cross_validate(lambda: build_model(args), args.ratings, args.folds, args.metrics_k,
                             comm=comm)
     if comm.is_root:
-        print(json.dumps(result))
+        print(jsontext.dumps(result))
     return 0
 
 
@@ -238,14 +238,6 @@ def cmd_plot(args) -> int:
     return 0
 
 
-def _check_output(path) -> None:
-    path = Path(path)
-    if path.is_dir():
-        raise InputError(f"output path is a folder: {path}")
-    if not path.parent.is_dir():
-        raise InputError(f"output folder does not exist: {path.parent}")
-
-
 def _plain(x):
     return x.item() if hasattr(x, "item") else x
 
@@ -259,7 +251,7 @@ def _title(model, raw_item) -> str:
 
 def _print_rows(rows, as_json: bool) -> None:
     if as_json:
-        print(json.dumps(rows))
+        print(jsontext.dumps(rows))
         return
     for r in rows:
         sys.stdout.write(f"{r['rank']:>3}  {r['score']:8.4f}  {r['item']}  {r['title']}\n")

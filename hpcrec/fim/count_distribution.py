@@ -18,7 +18,7 @@ import numpy as np
 
 from ..comm import Comm, weighted_bounds
 from ..kernels import support as K
-from .limits import Guard
+from ..memory import Guard
 from .prepare import Prepared
 
 

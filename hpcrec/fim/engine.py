@@ -15,13 +15,14 @@ from ..backend import DEVICES, resolve_device, share_cores
 from ..comm import Comm, resolve
 from ..errors import InputError
 from ..timing import Timer
+from ..memory import Guard
 from . import count_distribution, pfp
 from .control import Control
-from .limits import Guard
 from .prepare import local_transactions, prepare
 from .result import Itemsets, canonical
 
 ALGORITHMS = ("apriori", "fpgrowth", "fpmax")
+HINT = "raise min_support, set max_len, or run on more ranks / nodes"
 log = logging.getLogger("hpcrec")
 
 
@@ -42,6 +43,7 @@ def mine_itemsets(source, min_support: float, algorithm: str = "fpgrowth", max_l
     comm = resolve(comm)
     with comm.collective_errors():
         check_arguments(min_support, max_len)
+        min_support = float(min_support)  # compared as float64, as mlxtend does
         if algorithm not in ALGORITHMS:
             raise InputError(f"unknown algorithm {algorithm!r}: choose one of {', '.join(ALGORITHMS)}")
         if device not in DEVICES:
@@ -55,7 +57,7 @@ def mine_itemsets(source, min_support: float, algorithm: str = "fpgrowth", max_l
         device = "cpu"
     with timer.phase("read"):
         tx = local_transactions(source, comm)
-    guard = Guard(comm.local_size)
+    guard = Guard(comm.local_size, hint=HINT)
     with timer.phase("count"):
         prep = prepare(tx, min_support, comm, control)
     if prep.n == 0:

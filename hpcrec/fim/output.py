@@ -3,9 +3,14 @@
 CSV: a header, then one row per itemset: ``support`` (shortest round-trip float),
 ``itemsets`` (item labels joined by ``|``; a ``|`` or ``\\`` inside a label is written
 ``\\|`` / ``\\\\``, so the separator never occurs unescaped), ``count`` (transactions).
+A label cell that begins with ``= + - @``, a tab, a carriage return or ``'`` gets one
+leading ``'`` (spreadsheets then show text, never run a formula); hpcrec's reader drops
+one leading ``'`` from every label cell, so labels round-trip unchanged.
 Run metadata (``n_transactions``, ``partial``, ``levels``, algorithm, min_support,
-max_len) go to a JSON sidecar ``OUT.csv.meta.json``; when it is missing, the number of
-transactions is recovered exactly as ``round(count / support)``. Parquet keeps the
+max_len) go to a JSON sidecar ``OUT.csv.meta.json`` that also holds the SHA-256 of the
+CSV it belongs to: it is written first, the CSV second, and a reader refuses a pair whose
+checksum disagrees (two runs, e.g. after a kill between the renames). When the sidecar is
+missing, the number of transactions is recovered exactly as ``round(count / support)``. Parquet keeps the
 itemsets as lists of strings and the metadata under the schema key ``hpcrec``; HDF5
 (kind ``itemsets`` / ``rules``) keeps them as root attributes. Rules files have
 ``antecedents``, ``consequents`` and the metric columns. Writers are atomic; callers
@@ -14,6 +19,7 @@ write on rank 0 only.
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 from pathlib import Path
@@ -21,11 +27,13 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import InputError
-from ..io import atomic_open, atomic_path
-from ..io import hdf5
+from ..io import atomic_path, hdf5, jsontext
+from ..io.atomic import write_bytes
+from ..io.inputs import check_regular, read_regular_bytes
 from .result import Itemsets
 
 SEP, ESC = "|", "\\"
+FORMULA_START, QUOTE = ("=", "+", "-", "@", "\t", "\r", "'"), "'"
 SUFFIXES = (".csv", ".parquet", ".h5", ".hdf5")
 
 
@@ -50,6 +58,16 @@ def split_items(text: str) -> list[str]:
             cur.append(ch)
     items.append("".join(cur))
     return items
+
+
+def label_cell(text: str) -> str:
+    """A CSV label cell, neutralised for spreadsheets (see the module docstring)."""
+    return QUOTE + text if text.startswith(FORMULA_START) else text
+
+
+def cell_label(text: str) -> str:
+    """Inverse of :func:`label_cell`."""
+    return text[1:] if text.startswith(QUOTE) else text
 
 
 def output_kind(path) -> str:
@@ -91,7 +109,7 @@ def write_itemsets(path, res: Itemsets) -> Path:
                       {"labels": hdf5.label_data(np.asarray(res.labels)[used]) if len(used) else
                        np.zeros(0, np.int64), "items": inverse.astype(np.int32), "ptr": res.ptr,
                        "support": support, "count": res.counts},
-                      attrs={k: json.dumps(v) for k, v in meta.items()}, compression="gzip")
+                      attrs={k: jsontext.dumps(v) for k, v in meta.items()}, compression="gzip")
         return Path(path)
     lists = _label_lists(res)
     if kind == "parquet":
@@ -101,11 +119,11 @@ def write_itemsets(path, res: Itemsets) -> Path:
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(["support", "itemsets", "count"])
     for s, items, c in zip(support.tolist(), lists, res.counts.tolist()):
-        w.writerow([_fmt(s), join_items(items), c])
-    with atomic_open(meta_path(path), "w", encoding="utf-8") as fh:
-        json.dump(meta, fh, indent=1, sort_keys=True)
-    with atomic_open(path, "w", encoding="utf-8", newline="") as fh:
-        fh.write(buf.getvalue())
+        w.writerow([_fmt(s), label_cell(join_items(items)), c])
+    body = buf.getvalue().encode("utf-8")
+    meta["csv_sha256"] = hashlib.sha256(body).hexdigest()
+    write_bytes(meta_path(path), jsontext.dumps(meta, indent=1, sort_keys=True).encode())
+    write_bytes(path, body)   # after the sidecar: a kill between leaves a pair readers refuse
     return Path(path)
 
 
@@ -113,7 +131,7 @@ def _write_parquet(path, columns: dict, meta: dict) -> None:
     import pyarrow as pa
     import pyarrow.parquet as pq
     table = pa.table(columns)
-    table = table.replace_schema_metadata({"hpcrec": json.dumps(meta)})
+    table = table.replace_schema_metadata({"hpcrec": jsontext.dumps(meta)})
     with atomic_path(path) as tmp:
         pq.write_table(table, tmp)
 
@@ -130,7 +148,7 @@ def write_rules(path, ants: list, cons: list, values: dict, meta: dict) -> Path:
             data[f"{name}_ptr"] = np.concatenate(([0], np.cumsum([len(x) for x in lists]))).astype(np.int64)
         for name, column in values.items():
             data[f"metric/{name}"] = np.asarray(column, dtype=float)
-        hdf5.write_h5(path, "rules", data, attrs={k: json.dumps(v) for k, v in meta.items()},
+        hdf5.write_h5(path, "rules", data, attrs={k: jsontext.dumps(v) for k, v in meta.items()},
                       compression="gzip")
         return Path(path)
     if kind == "parquet":
@@ -142,17 +160,16 @@ def write_rules(path, ants: list, cons: list, values: dict, meta: dict) -> Path:
     w.writerow(["antecedents", "consequents", *values])
     columns = [np.asarray(v, float).tolist() for v in values.values()]
     for r, (a, c) in enumerate(zip(ants, cons)):
-        w.writerow([join_items(a), join_items(c), *(_fmt(col[r]) for col in columns)])
-    with atomic_open(path, "w", encoding="utf-8", newline="") as fh:
-        fh.write(buf.getvalue())
+        w.writerow([label_cell(join_items(a)), label_cell(join_items(c)),
+                    *(_fmt(col[r]) for col in columns)])
+    write_bytes(path, buf.getvalue().encode("utf-8"))
     return Path(path)
 
 
 def read_itemsets(path) -> tuple[list[tuple], np.ndarray, dict]:
     """Itemsets (label tuples, in file order), supports and metadata from an itemset file."""
     path = Path(path)
-    if not path.is_file():
-        raise InputError(f"no such file: {path}")
+    check_regular(path)
     if path.suffix.lower() not in SUFFIXES:
         raise InputError(f"{path}: an itemset file ends in {', '.join(SUFFIXES)}")
     kind = output_kind(path)
@@ -170,11 +187,15 @@ def read_itemsets(path) -> tuple[list[tuple], np.ndarray, dict]:
         return sets, _checked_support(path, support), meta
     if kind == "parquet":
         return _read_parquet(path)
+    raw = read_regular_bytes(path, "itemsets")
     try:
-        text = path.read_text(encoding="utf-8")
+        text = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise InputError(f"{path}: not UTF-8 text") from None
-    rows = list(csv.reader(text.splitlines()))
+    try:   # newline="": line breaks inside quoted labels (and U+2028, U+0085) stay in the label
+        rows = [r for r in csv.reader(io.StringIO(text, newline="")) if r]
+    except csv.Error as exc:
+        raise InputError(f"{path}: malformed CSV ({exc})") from None
     if not rows or "support" not in rows[0] or "itemsets" not in rows[0]:
         raise InputError(f"{path}: not an itemset CSV (needs the columns 'support' and 'itemsets')")
     head = rows[0]
@@ -188,14 +209,18 @@ def read_itemsets(path) -> tuple[list[tuple], np.ndarray, dict]:
             support.append(float(row[si]))
             if ci is not None:
                 counts.append(int(row[ci]))
-            sets.append(tuple(split_items(row[ii])))
+            sets.append(tuple(split_items(cell_label(row[ii]))))
         except ValueError as exc:
             detail = exc if isinstance(exc, InputError) else "support/count is not a number"
             raise InputError(f"{path}: line {line}: {detail}") from None
     support = _checked_support(path, np.array(support, dtype=float))
     meta = {}
-    if meta_path(path).is_file():
-        meta = _meta(meta_path(path), meta_path(path).read_bytes())
+    if meta_path(path).exists():
+        meta = _meta(meta_path(path), read_regular_bytes(meta_path(path), "metadata"))
+        digest = meta.pop("csv_sha256", None)
+        if digest is not None and digest != hashlib.sha256(raw).hexdigest():
+            raise InputError(f"{meta_path(path)}: belongs to another run than {path} (checksum "
+                             "differs); rerun 'hpcrec mine' or delete the stale file")
     if "n_transactions" not in meta and ci is not None and len(counts):
         meta["n_transactions"] = _n_from_counts(path, np.array(counts), support)
     return sets, support, meta

@@ -18,7 +18,7 @@ import numpy as np
 from ..comm import Comm
 from ..errors import MemoryBudgetError
 from ..kernels import projected as P
-from .limits import HINT, Guard
+from ..memory import Guard
 from .prepare import Prepared
 from .result import canonical
 
@@ -65,7 +65,7 @@ def _mine_local(prep: Prepared, ptr, idx, items, max_len, maximal: bool, guard: 
                                                   prep.minc, max_len or 0, limit, maximal, chunk)
     if status != P.OK:
         raise MemoryBudgetError(f"more than {limit} itemsets on one rank at min_support "
-                                f"{prep.minc}/{prep.n}: {HINT}")
+                                f"{prep.minc}/{prep.n}: {guard.hint}")
     return flat, lengths, counts
 
 

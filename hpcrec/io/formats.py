@@ -2,7 +2,12 @@
 
 ``load_transactions`` and ``load_ratings`` accept an HDF5 path (each rank reads only its
 slice), a text file in a known format (parsed in memory, then sliced), or an in-memory
-object (list, DataFrame, arrays). ``detect_format`` infers a text format from the name.
+object (list, DataFrame, arrays); ``format=`` names the format of a path. Without it,
+``detect_format`` infers it from the name and, for ``.dat`` and ``.csv``, the content — by
+a fixed rule, never a silent guess: a ``.csv`` whose first line is a header of distinct
+names (not all 0/1) and whose next lines (up to :data:`SNIFF_LINES`) all have as many cells,
+each 0/1/True/False, is one-hot; ``user,item,rating`` headers are ratings; any other
+``.csv`` is baskets.
 """
 from __future__ import annotations
 
@@ -13,6 +18,7 @@ import numpy as np
 from ..comm import Comm, fault_point, resolve
 from ..errors import InputError
 from . import hdf5, ratings, transactions
+from .inputs import check_regular
 from .ratings import Ratings
 from .transactions import Transactions
 
@@ -26,6 +32,8 @@ RATING_FORMATS = {
     "ratings-csv": ratings.read_ratings_csv,
 }
 FORMATS = (*TRANSACTION_FORMATS, *RATING_FORMATS, "hdf5")
+SNIFF_LINES = 1000
+BOOLEAN_CELLS = {"0", "1", "true", "false"}
 
 
 def detect_format(path) -> str:
@@ -38,9 +46,10 @@ def detect_format(path) -> str:
         if (p / "u.data").exists() or (p / "ratings.dat").exists() or (p / "ratings.csv").exists():
             return "movielens"
         raise InputError(f"{p}: a folder with no MovieLens ratings (u.data, ratings.dat or ratings.csv)")
+    size = check_regular(p)
     if hdf5.is_hdf5(p) or name.endswith((".h5", ".hdf5")):
         return "hdf5"
-    if p.stat().st_size <= 65536 and not p.read_bytes().strip():  # no format to tell
+    if size <= 65536 and not _head(p, 65536).strip():  # no format to tell
         raise InputError(f"{p}: empty file")
     if name == "u.data" or (name.startswith("u") and name.endswith((".base", ".test"))) \
             or name == "ratings.dat" or (name == "ratings.csv" and (p.parent / "movies.csv").exists()):
@@ -53,19 +62,43 @@ def detect_format(path) -> str:
         if cells[:3] in (["user", "item", "rating"], ["userid", "itemid", "rating"],
                          ["userid", "movieid", "rating"]):
             return "ratings-csv"
-        return "baskets-csv"
+        return "onehot-csv" if _looks_onehot(p) else "baskets-csv"
     raise InputError(f"{p}: cannot tell the format from the name; give --format "
                      f"({', '.join(FORMATS)})")
 
 
-def _first_line(path: Path) -> bytes:
+def _head(path: Path, nbytes: int) -> bytes:
+    check_regular(path)
     with path.open("rb") as fh:
-        return fh.readline(65536)
+        return fh.read(nbytes)
 
 
-def kind_of(path, fmt: str | None = None) -> str:
+def _first_line(path: Path) -> bytes:
+    return _head(path, 65536).split(b"\n", 1)[0]
+
+
+def _looks_onehot(path: Path) -> bool:
+    """A header of distinct names, then rows of as many 0/1/True/False cells (see the docstring)."""
+    import csv
+    import io as pyio
+    text = _head(path, 1 << 20).decode("utf-8-sig", "replace")
+    lines = text.splitlines()[:SNIFF_LINES + 1]
+    if len(text) == 1 << 20 and len(lines) <= SNIFF_LINES:
+        lines = lines[:-1]                       # the last line may be cut
+    rows = [r for r in csv.reader(pyio.StringIO("\n".join(lines))) if r]
+    if len(rows) < 2:
+        return False
+    header = [c.strip() for c in rows[0]]
+    if len(set(header)) != len(header) or "" in header \
+            or all(c.lower() in BOOLEAN_CELLS for c in header):
+        return False
+    return all(len(r) == len(header) and all(c.strip().lower() in BOOLEAN_CELLS for c in r)
+               for r in rows[1:])
+
+
+def kind_of(path, format: str | None = None) -> str:  # noqa: A002 - the user's word for it
     """``transactions`` or ``ratings`` for a path (and optional explicit format)."""
-    fmt = fmt or detect_format(path)
+    fmt = format or detect_format(path)
     if fmt == "hdf5":
         with hdf5.open_checked(path, ("transactions", "ratings")) as fh:
             return hdf5.attr_str(fh.attrs["hpcrec_kind"])
@@ -90,7 +123,7 @@ def read_movielens(path) -> Ratings:
             if (p / candidate).exists():
                 return reader(p / candidate)
         raise InputError(f"{p}: a folder with no MovieLens ratings (u.data, ratings.dat or ratings.csv)")
-    if p.stat().st_size <= 65536 and not p.read_bytes().strip():  # no format to tell
+    if check_regular(p) <= 65536 and not _head(p, 65536).strip():  # no format to tell
         raise InputError(f"{p}: empty file")
     if name == "ratings.dat" or (name.endswith(".dat") and b"::" in _first_line(p)):
         return ratings.read_ml1m(p)
@@ -99,15 +132,18 @@ def read_movielens(path) -> Ratings:
     return ratings.read_ml100k(p)
 
 
-def load_transactions(source, comm: Comm | None = None, fmt: str | None = None,
+def load_transactions(source, comm: Comm | None = None, format: str | None = None,  # noqa: A002
                       partition: bool = True) -> Transactions:
-    """This rank's slice of transactions from a path, list of lists, DataFrame or Transactions."""
+    """This rank's slice of transactions from a path, list of lists, DataFrame or Transactions.
+
+    ``format`` names a path's format (see :data:`FORMATS`); by default it is detected.
+    """
     comm = resolve(comm)
     fault_point("read", comm)
     if isinstance(source, Transactions):
         whole = source
     elif isinstance(source, (str, Path)):
-        fmt = _check_format(fmt or detect_format(source))
+        fmt = _check_format(format or detect_format(source))
         if fmt == "hdf5":
             return transactions.read_h5(source, comm, partition)
         if fmt not in TRANSACTION_FORMATS:
@@ -123,15 +159,18 @@ def load_transactions(source, comm: Comm | None = None, fmt: str | None = None,
     return whole.partition(comm) if partition else whole
 
 
-def load_ratings(source, comm: Comm | None = None, fmt: str | None = None,
+def load_ratings(source, comm: Comm | None = None, format: str | None = None,  # noqa: A002
                  partition: bool = True) -> Ratings:
-    """This rank's share of ratings from a path, DataFrame, (users, items, ratings) or Ratings."""
+    """This rank's share of ratings from a path, DataFrame, (users, items, ratings) or Ratings.
+
+    ``format`` names a path's format (see :data:`FORMATS`); by default it is detected.
+    """
     comm = resolve(comm)
     fault_point("read", comm)
     if isinstance(source, Ratings):
         whole = source
     elif isinstance(source, (str, Path)):
-        fmt = _check_format(fmt or detect_format(source))
+        fmt = _check_format(format or detect_format(source))
         if fmt == "hdf5":
             return ratings.read_h5(source, comm, partition)
         if fmt in TRANSACTION_FORMATS:
@@ -146,11 +185,11 @@ def load_ratings(source, comm: Comm | None = None, fmt: str | None = None,
     return whole.partition(comm) if partition else whole
 
 
-def load_any(path, fmt: str | None = None):
+def load_any(path, format: str | None = None):  # noqa: A002
     """The whole data set at ``path`` (transactions or ratings), unpartitioned."""
-    if kind_of(path, fmt) == "transactions":
-        return load_transactions(path, fmt=fmt, partition=False)
-    return load_ratings(path, fmt=fmt, partition=False)
+    if kind_of(path, format) == "transactions":
+        return load_transactions(path, format=format, partition=False)
+    return load_ratings(path, format=format, partition=False)
 
 
 def write_h5(data, path) -> Path:
@@ -172,14 +211,14 @@ def _slices(path: Path):
         yield part
 
 
-def describe(path, fmt: str | None = None) -> dict:
+def describe(path, format: str | None = None) -> dict:  # noqa: A002
     """Summary of a data file: kind, rows, items, nnz, density, size on disk (and users for ratings).
 
     Text is parsed whole; HDF5 is read and validated slice by slice, so files larger than
     memory can be described.
     """
     p = Path(path)
-    fmt = _check_format(fmt or detect_format(p))
+    fmt = _check_format(format or detect_format(p))
     kind = kind_of(p, fmt)
     if fmt == "hdf5":
         read = transactions.read_h5 if kind == "transactions" else ratings.read_h5

@@ -5,20 +5,41 @@ Every file carries two root attributes: ``hpcrec_kind`` (``transactions``, ``rat
 variable-length datasets. Reading checks kind, version, dataset presence, dtypes and
 lengths, and turns every failure (truncated file, garbage, wrong schema) into one
 :class:`InputError` line. Nothing is ever unpickled.
+
+Confinement: a file hpcrec opens may hold only groups and datasets stored inside it.
+External links, soft links, external raw storage, virtual datasets and any filter but
+deflate (the one hpcrec writes) are refused, and every dataset's declared size must be
+backed by its storage in the file (at most :data:`MAX_RATIO` times it when compressed), so
+a small file cannot make hpcrec read other files or allocate what it does not hold.
+
+Integrity: :func:`write_h5` stores a CRC-32 of every dataset's values in the dataset
+attribute ``hpcrec_crc32``; files of the kinds in :data:`VERIFIED_KINDS` (read whole:
+models, checkpoints, itemsets, rules) are verified when opened. Files are built in memory
+and written with plain ``os.write`` calls, so a full disk is one clean error line.
 """
 from __future__ import annotations
 
 import contextlib
+import io
+import os
+import zlib
 from pathlib import Path
 
 import h5py
 import numpy as np
 
 from ..errors import InputError
-from .atomic import atomic_path
+from ..memory import check_memory
+from .atomic import write_bytes
+from .inputs import check_regular
 
 FORMAT_VERSION = 1
 STR = h5py.string_dtype("utf-8")
+CHECKSUM = "hpcrec_crc32"
+VERIFIED_KINDS = ("model", "checkpoint", "itemsets", "rules")
+MAX_RATIO = 1100        # deflate expands at most ~1032:1
+MAX_OBJECTS = 10_000    # hpcrec files hold a few dozen groups and datasets
+ALLOWED_FILTERS = {h5py.h5z.FILTER_DEFLATE}
 
 
 def is_hdf5(path) -> bool:
@@ -33,6 +54,7 @@ def open_checked(path, kind: str | tuple[str, ...]):
     kinds = (kind,) if isinstance(kind, str) else tuple(kind)
     if not path.exists():
         raise InputError(f"no such file: {path}")
+    check_regular(path)
     if not is_hdf5(path):
         raise InputError(f"{path}: not an HDF5 file")
     try:
@@ -42,6 +64,9 @@ def open_checked(path, kind: str | tuple[str, ...]):
     with fh:
         try:
             _check_kind(fh, path, kinds)
+            _check_confined(fh, path)
+            if attr_str(fh.attrs.get("hpcrec_kind")) in VERIFIED_KINDS:
+                _verify(fh, path)
             yield fh
         except InputError:
             raise
@@ -62,6 +87,68 @@ def _check_kind(fh, path, kinds) -> None:
     if _as_int(version) != FORMAT_VERSION:
         raise InputError(f"{path}: format version {attr_str(version)} not supported "
                          f"(this hpcrec reads version {FORMAT_VERSION})")
+
+
+def _check_confined(fh, path) -> None:
+    """Refuse links, storage or filters that reach outside the file or beyond its size."""
+    stack, seen = [fh], 0
+    while stack:
+        group = stack.pop()
+        for name in group:
+            seen += 1
+            if seen > MAX_OBJECTS:
+                raise InputError(f"{path}: more than {MAX_OBJECTS} objects; not an hpcrec file")
+            link = group.get(name, getlink=True)
+            where = f"{group.name.rstrip('/')}/{name}"
+            if isinstance(link, h5py.ExternalLink):
+                raise InputError(f"{path}: '{where}' is an external link to another file; refused")
+            if isinstance(link, h5py.SoftLink):
+                raise InputError(f"{path}: '{where}' is a soft link; hpcrec files hold none")
+            obj = group[name]
+            if isinstance(obj, h5py.Group):
+                stack.append(obj)
+            elif isinstance(obj, h5py.Dataset):
+                _check_dataset(obj, path, where)
+
+
+def _check_dataset(ds, path, where) -> None:
+    if ds.is_virtual:
+        raise InputError(f"{path}: dataset '{where}' is virtual (maps other files); refused")
+    if ds.external:
+        raise InputError(f"{path}: dataset '{where}' keeps its data in external files; refused")
+    plist = ds.id.get_create_plist()
+    filters = [plist.get_filter(k)[0] for k in range(plist.get_nfilters())]
+    if any(f not in ALLOWED_FILTERS for f in filters):
+        raise InputError(f"{path}: dataset '{where}' uses an HDF5 filter hpcrec does not write "
+                         f"(ids {filters}); refused")
+    declared = int(ds.size) * ds.dtype.itemsize
+    stored = ds.id.get_storage_size()
+    if declared > (stored * MAX_RATIO if filters else stored):
+        raise InputError(f"{path}: dataset '{where}' declares {declared} bytes but the file "
+                         f"stores {stored} for it; damaged or crafted file")
+
+
+def checksum(values: np.ndarray) -> int:
+    """CRC-32 of an array's values (little-endian bytes; strings as length-prefixed UTF-8)."""
+    values = np.asarray(values)
+    if values.dtype.kind in "OUS":
+        crc = 0
+        for x in values.reshape(-1).tolist():
+            b = x if isinstance(x, bytes) else str(x).encode("utf-8", "surrogatepass")
+            crc = zlib.crc32(len(b).to_bytes(8, "little") + b, crc)
+        return crc
+    data = np.ascontiguousarray(values, dtype=values.dtype.newbyteorder("<"))
+    return zlib.crc32(data.tobytes())
+
+
+def _verify(fh, path) -> None:
+    """Compare every dataset carrying a checksum with its values (files read whole)."""
+    def visit(name, obj):
+        if isinstance(obj, h5py.Dataset) and CHECKSUM in obj.attrs:
+            values = obj.asstr()[()] if h5py.check_string_dtype(obj.dtype) is not None else obj[()]
+            if _as_int(obj.attrs[CHECKSUM]) != checksum(values):
+                raise InputError(f"{path}: dataset '{name}' fails its checksum; the file is damaged")
+    fh.visititems(visit)
 
 
 def _first_line(exc: BaseException) -> str:
@@ -114,11 +201,20 @@ def dataset(fh, name: str, kinds: str, ndim: int = 1, length: int | None = None)
     return ds
 
 
+def check_read(path, nbytes: int) -> None:
+    """Refuse to read ``nbytes`` from ``path`` over this rank's memory budget."""
+    check_memory(nbytes, f"reading {path}",
+                 "read it with more ranks (each reads its own slice) or on a node with more memory")
+
+
 def read_labels(ds) -> np.ndarray:
     """Labels as int64 (numeric ids) or an object array of str."""
     if h5py.check_string_dtype(ds.dtype) is not None:
         return np.array(ds.asstr()[()], dtype=object)
-    return ds[()].astype(np.int64)
+    values = ds[()]
+    if values.dtype.kind == "u" and values.size and values.max() > np.iinfo(np.int64).max:
+        raise InputError(f"{ds.file.filename}: dataset '{ds.name}' holds ids beyond int64")
+    return values.astype(np.int64)
 
 
 def label_data(labels) -> np.ndarray:
@@ -132,11 +228,11 @@ def label_data(labels) -> np.ndarray:
 def write_h5(path, kind: str, datasets: dict, attrs: dict | None = None,
              compression: str | None = None) -> Path:
     """Write one hpcrec HDF5 file atomically; ``datasets`` maps names to arrays."""
-    path = Path(path)
-    with atomic_path(path) as tmp, h5py.File(tmp, "w") as fh:
+    from .. import __version__
+    buffer = io.BytesIO()   # built in memory: h5py never meets a failing disk write
+    with h5py.File(buffer, "w") as fh:
         fh.attrs["hpcrec_kind"] = kind
         fh.attrs["hpcrec_format_version"] = FORMAT_VERSION
-        from .. import __version__
         fh.attrs["created_by"] = f"hpcrec {__version__}"
         for key, value in (attrs or {}).items():
             fh.attrs[key] = value
@@ -146,6 +242,7 @@ def write_h5(path, kind: str, datasets: dict, attrs: dict | None = None,
             data = np.asarray(data)
             if data.dtype == object or data.dtype.kind == "U":
                 data = np.array([str(x) for x in data.reshape(-1)], dtype=STR).reshape(data.shape)
-            fh.create_dataset(name, data=data,
-                              compression=compression if data.size > 4096 else None)
-    return path
+            ds = fh.create_dataset(name, data=data,
+                                   compression=compression if data.size > 4096 else None)
+            ds.attrs[CHECKSUM] = np.uint32(checksum(data))
+    return write_bytes(path, buffer.getbuffer())

@@ -6,6 +6,13 @@ arrays ``user``, ``item`` (int32 indices into ``user_ids`` / ``item_ids``, the r
 Models keep the raw-id maps, so a test file converted on its own maps onto a model
 trained on another file by raw id.
 
+Ids (documented rule): a column of ids is numeric (int64) only when every cell is an
+integer numeral (``[+-]?[0-9]+``, so ``007`` is 7) that fits int64; otherwise every id of that
+column is kept as the exact text of its cell, so ``1`` and ``1.0`` are two different ids, and
+nothing is parsed through floating point (no wrap at 2**64, no merge above 2**53). MovieLens
+files, whose ids are integers by definition, refuse a non-integer id. Ratings must be finite
+in float32 (their stored type).
+
 Sources: MovieLens 100K (``u.data``, ``u*.base``/``u*.test``, with ``u.item``/``u.user``
 beside them), ml-1m (``ratings.dat``, ``::``), ml-latest-small / ml-25m (``ratings.csv``
 + ``movies.csv``), a generic ``user,item,rating[,timestamp]`` CSV, a DataFrame, COO
@@ -13,6 +20,8 @@ arrays, and hpcrec HDF5 (rank slices of equal size).
 """
 from __future__ import annotations
 
+import io
+import re
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +32,7 @@ import pandas as pd
 from ..comm import Comm, resolve
 from ..errors import InputError
 from . import hdf5
+from .inputs import read_regular_bytes
 
 KIND = "ratings"
 
@@ -137,6 +147,8 @@ def from_arrays(users, items, ratings, timestamps=None, item_titles=None,
 
 
 def _as_ids(a: np.ndarray) -> np.ndarray:
+    if a.dtype.kind == "u" and len(a) and a.max() > INT64_MAX:   # beyond int64: kept as text
+        return np.asarray([str(x) for x in a.tolist()], dtype=object)
     if a.dtype.kind in "iu":
         return a.astype(np.int64)
     if a.dtype.kind == "f":
@@ -177,21 +189,16 @@ def _read_table(path, sep: str, names: list[str], header=None, encoding="utf-8",
     Blank lines are skipped.
     """
     path = Path(path)
-    if not path.exists():
-        raise InputError(f"no such file: {path}")
-    if path.is_dir():
-        raise InputError(f"{path} is a folder, expected a file")
-    with path.open("rb") as fh:
-        head = fh.read(65536)
-    if not head.strip():
+    data = read_regular_bytes(path, "ratings")
+    if not data.strip():
         raise InputError(f"{path}: empty file")
-    if b"\x00" in head:
+    if b"\x00" in data:
         raise InputError(f"{path}: binary data, not a text file")
     shown = "TAB" if sep == "\t" else repr(sep)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", pd.errors.ParserWarning)
-            df = pd.read_csv(path, sep=sep, header=header, dtype=str, encoding=encoding,
+            df = pd.read_csv(io.BytesIO(data), sep=sep, header=header, dtype=str, encoding=encoding,
                              engine=engine, skip_blank_lines=True, keep_default_na=False,
                              index_col=False)
     except pd.errors.ParserWarning:  # pandas' word for rows wider than the header
@@ -243,11 +250,19 @@ def _numeric(df: pd.DataFrame, col: str, path, integer: bool, first_line: int) -
     return num
 
 
+FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+
 def _check_ratings(path, values: np.ndarray, first_line: int) -> np.ndarray:
     bad = ~np.isfinite(values)
     if bad.any():
         k = int(np.flatnonzero(bad)[0])
         raise InputError(f"{path}: line {k + first_line}: rating {values[k]} is not a finite number")
+    big = np.abs(values) > FLOAT32_MAX
+    if big.any():
+        k = int(np.flatnonzero(big)[0])
+        raise InputError(f"{path}: line {k + first_line}: rating {values[k]:g} does not fit "
+                         "float32, the stored type")
     return values
 
 
@@ -289,10 +304,10 @@ def read_ml100k(path) -> Ratings:
 def _ml100k_items(folder: Path):
     genre_names = None
     if (folder / "u.genre").exists():
-        g = [ln.split("|")[0] for ln in (folder / "u.genre").read_text("latin-1").splitlines() if ln.strip()]
-        genre_names = g
+        text = read_regular_bytes(folder / "u.genre", "genres").decode("latin-1")
+        genre_names = [ln.split("|")[0] for ln in text.splitlines() if ln.strip()]
     try:
-        items = pd.read_csv(folder / "u.item", sep="|", header=None, dtype=str, encoding="latin-1",
+        items = pd.read_csv(io.BytesIO(read_regular_bytes(folder / "u.item", "movies")), sep="|", header=None, dtype=str, encoding="latin-1",
                             keep_default_na=False, index_col=False)
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise InputError(f"{folder / 'u.item'}: malformed ({_last_line(exc)})") from None
@@ -363,10 +378,7 @@ def read_ratings_csv(path) -> Ratings:
     Ids may be integers or strings; ratings must be finite numbers.
     """
     path = Path(path)
-    first = ""
-    if path.is_file():
-        with path.open("rb") as fh:
-            first = fh.readline().decode("utf-8", "replace")
+    first = read_regular_bytes(path, "ratings")[:65536].split(b"\n", 1)[0].decode("utf-8", "replace")
     cells = [c.strip().lower() for c in first.strip().split(",")]
     has_header = len(cells) >= 3 and pd.to_numeric(pd.Series([cells[2]]), errors="coerce").isna()[0] \
         and cells[2] not in ("nan", "inf", "-inf", "infinity")
@@ -382,13 +394,20 @@ def read_ratings_csv(path) -> Ratings:
     return r
 
 
+_INTEGER = re.compile(r"[+-]?[0-9]{1,40}")
+INT64_MAX = np.iinfo(np.int64).max
+
+
 def _id_column(col: pd.Series, path, line0: int) -> np.ndarray:
+    """int64 ids when every cell is an integer numeral within int64, else the exact texts."""
     empty = (col.str.strip() == "").to_numpy()
     if empty.any():
         raise InputError(f"{path}: line {int(np.flatnonzero(empty)[0]) + line0}: empty id")
-    num = pd.to_numeric(col, errors="coerce")
-    if not num.isna().any() and (num == num.round()).all():
-        return num.to_numpy().astype(np.int64)
+    cells = col.str.strip()
+    if cells.str.fullmatch(_INTEGER.pattern).all():
+        values = [int(c) for c in cells]
+        if all(-INT64_MAX - 1 <= v <= INT64_MAX for v in values):
+            return np.array(values, dtype=np.int64)
     return col.to_numpy(dtype=object)
 
 
@@ -413,16 +432,16 @@ def read_h5(path, comm: Comm | None = None, partition: bool = True) -> Ratings:
         ds = {k: hdf5.dataset(fh, k, kinds, length=n) for k, kinds in
               (("user", "iu"), ("item", "iu"), ("rating", "f"), ("timestamp", "iu"))}
         n_users, n_items = hdf5.attr_int(fh, "n_users"), hdf5.attr_int(fh, "n_items")
-        user_ids = hdf5.read_labels(hdf5.dataset(fh, "user_ids", "iuO",
-                                                 length=n_users if n_users >= 0 else None))
-        item_ids = hdf5.read_labels(hdf5.dataset(fh, "item_ids", "iuO",
-                                                 length=n_items if n_items >= 0 else None))
+        uds = hdf5.dataset(fh, "user_ids", "iuO", length=n_users if n_users >= 0 else None)
+        ids = hdf5.dataset(fh, "item_ids", "iuO", length=n_items if n_items >= 0 else None)
+        lo, hi = comm.chunk(n) if partition else (0, n)
+        hdf5.check_read(path, 16 * (uds.size + 3 * ids.size) + 24 * (hi - lo))
+        user_ids, item_ids = hdf5.read_labels(uds), hdf5.read_labels(ids)
         titles = genres = None
         if "item_title" in fh:
             titles = hdf5.read_labels(hdf5.dataset(fh, "item_title", "O", length=len(item_ids)))
         if "item_genres" in fh:
             genres = hdf5.read_labels(hdf5.dataset(fh, "item_genres", "O", length=len(item_ids)))
-        lo, hi = comm.chunk(n) if partition else (0, n)
         cols = {k: d[lo:hi] for k, d in ds.items()}
         for key, table in (("user", user_ids), ("item", item_ids)):  # before the int32 cast
             if hi > lo and (cols[key].min() < 0 or cols[key].max() >= len(table)):

@@ -22,6 +22,7 @@ import numpy as np
 from ..comm import Comm, resolve, weighted_bounds
 from ..errors import InputError
 from . import hdf5
+from .inputs import read_regular_bytes
 
 KIND = "transactions"
 
@@ -226,9 +227,9 @@ def read_baskets_csv(path, header: bool | None = None) -> Transactions:
 def read_onehot_csv(path) -> Transactions:
     """One-hot CSV: a header of item names, then one 0/1 (or True/False) row per transaction."""
     import pandas as pd
-    _read_bytes(path)  # existence and emptiness checks with our messages
+    data = _read_bytes(path)
     try:
-        df = pd.read_csv(path)
+        df = pd.read_csv(io.BytesIO(data))
     except Exception as exc:  # noqa: BLE001 - pandas raises many kinds on malformed text
         raise InputError(f"{path}: malformed one-hot CSV ({str(exc).splitlines()[0]})") from None
     df = df.replace({"True": 1, "False": 0, "true": 1, "false": 0})
@@ -240,14 +241,10 @@ def read_onehot_csv(path) -> Transactions:
 
 def _read_bytes(path) -> bytes:
     path = Path(path)
-    if not path.exists():
-        raise InputError(f"no such file: {path}")
-    if path.is_dir():
-        raise InputError(f"{path} is a folder, expected a file")
-    data = path.read_bytes()
+    data = read_regular_bytes(path, "transactions")
     if not data.strip():
         raise InputError(f"{path}: empty file")
-    if b"\x00" in data[:65536]:
+    if b"\x00" in data:   # no text format has it, and HDF5 strings could not keep it
         raise InputError(f"{path}: binary data, not a text file")
     return data
 
@@ -280,8 +277,9 @@ def read_h5(path, comm: Comm | None = None, partition: bool = True) -> Transacti
         n = hdf5.attr_int(fh, "n_transactions")
         n_items = hdf5.attr_int(fh, "n_items")
         indptr_ds = hdf5.dataset(fh, "indptr", "iu", length=n + 1 if n >= 0 else None)
-        labels = hdf5.read_labels(hdf5.dataset(fh, "item_labels", "iuO",
-                                               length=n_items if n_items >= 0 else None))
+        labels_ds = hdf5.dataset(fh, "item_labels", "iuO", length=n_items if n_items >= 0 else None)
+        hdf5.check_read(path, 16 * (indptr_ds.size + labels_ds.size))
+        labels = hdf5.read_labels(labels_ds)
         indptr = indptr_ds[()].astype(np.int64)
         indices_ds = hdf5.dataset(fh, "indices", "iu", length=int(indptr[-1]) if len(indptr) else 0)
         if len(indptr) == 0 or indptr[0] != 0 or np.any(np.diff(indptr) < 0):
@@ -291,6 +289,7 @@ def read_h5(path, comm: Comm | None = None, partition: bool = True) -> Transacti
         r = comm.rank if partition else 0
         lo, hi = int(b[r]), int(b[r + 1])
         ptr = indptr[lo:hi + 1]
+        hdf5.check_read(path, 8 * int(ptr[-1] - ptr[0]))
         indices = indices_ds[int(ptr[0]):int(ptr[-1])]
     tx = Transactions(ptr - ptr[0], indices, labels, len(indptr) - 1, lo)
     return tx.validate(str(path))

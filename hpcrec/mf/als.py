@@ -23,6 +23,7 @@ _INIT = 1
 class _AlternatingModel(FactorModel):
     """Shared machinery: ownership, rating exchange, the two half-steps."""
 
+    dense_systems = True   # sized by FactorModel._check_system_memory (issue 14)
     fit_bias = False
     w0 = 0.0
     weighted = False

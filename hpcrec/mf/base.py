@@ -9,16 +9,15 @@ Explicit-rating models clip predictions to the training rating range (as Surpris
 """
 from __future__ import annotations
 
-import contextlib
 import logging
-import os
 import time
 from types import SimpleNamespace
 
 import numpy as np
 
 from ..comm import Comm
-from ..errors import DeviceError, InputError, MemoryBudgetError
+from ..errors import DeviceError, InputError, TrainingDiverged
+from ..memory import check_memory
 from ..io.ratings import Ratings
 from ..recommender import Recommender, top_k
 from . import checkpoint
@@ -42,26 +41,6 @@ def kernels(device: str) -> SimpleNamespace:
     return SimpleNamespace(sgd_epoch=sgd.sgd_epoch, als_half_step=als.als_half_step)
 
 
-def check_memory(nbytes: int, what: str, hint: str, comm: Comm | None = None) -> None:
-    """Fail before allocating ``nbytes`` if it exceeds this rank's share of node memory.
-
-    The share is ``HPCREC_MEMORY_FRACTION`` (default 0.8) of physical memory divided by the
-    ranks on the node. Collective when ``comm`` is given: if any rank is over, all raise.
-    """
-    fraction = float(os.environ.get("HPCREC_MEMORY_FRACTION", "0.8"))
-    local = comm.local_size if comm is not None else 1
-    try:
-        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    except (ValueError, OSError, AttributeError):
-        total = float("inf")
-    budget = fraction * total / max(local, 1)
-    with comm.collective_errors() if comm is not None else contextlib.nullcontext():
-        if nbytes > budget:
-            raise MemoryBudgetError(
-                f"{what} needs {nbytes / 2**30:.1f} GiB per rank, over the budget of "
-                f"{budget / 2**30:.1f} GiB (HPCREC_MEMORY_FRACTION={fraction}); {hint}")
-
-
 def require(condition: bool, message: str) -> None:
     if not condition:
         raise InputError(message)
@@ -72,6 +51,7 @@ class FactorModel(Recommender):
 
     centred = True   # offset = global mean (False: pure inner product)
     clip = True      # clip predictions to the training rating range
+    dense_systems = False  # ALS/WALS: every thread solves a (d+1) x (d+1) system per row
 
     def __init__(self, factors: int, epochs: int, seed: int = 0, device: str = "cpu"):
         super().__init__(seed=seed)
@@ -177,10 +157,34 @@ class FactorModel(Recommender):
         """Loss components recorded after an epoch, outside its timing (every rank has the model)."""
         return {}
 
+    def _check_system_memory(self, comm: Comm) -> None:
+        """The d x d work of ALS-type models: one system per thread, the Gram matrix and its reduction."""
+        if not self.dense_systems:
+            return
+        import numba
+        systems = numba.get_num_threads() + 3
+        check_memory(8 * systems * (int(self.factors) + 1) ** 2,
+                     f"{systems} dense {self.factors} x {self.factors} systems of {self.name}",
+                     "use fewer --factors or more memory per rank", comm)
+
+    def _check_finite(self, epoch: int, record: dict, comm: Comm) -> None:
+        """Stop with a clear error when training diverged (non-finite loss or factors)."""
+        losses = [v for k, v in record.items() if k.endswith(("rmse", "loss", "mae"))
+                  and isinstance(v, float)]
+        bad = not all(np.isfinite(losses))
+        if not bad and self.P is not None:
+            bad = not all(np.isfinite(a).all() for a in (self.P, self.Q, self.bu, self.bi)
+                          if a is not None)
+        if comm.allreduce_scalar(int(bad), "max"):
+            raise TrainingDiverged(
+                f"training diverged at epoch {epoch} (non-finite loss or factors); no model "
+                "written: lower --lr, raise --reg, or scale the ratings to a smaller range")
+
     def _fit(self, train, comm, test, callback) -> None:
         self._check_params()
         with comm.collective_errors():
             train.validate("training ratings")
+        self._check_system_memory(comm)
         self._global_stats(train, comm)
         self._prepare(train, comm)
         start = 0
@@ -197,6 +201,7 @@ class FactorModel(Recommender):
                 rec["seconds"] = time.perf_counter() - t0
                 rec["cpu_seconds"] = time.process_time() - c0  # all threads of this rank
                 rec.update(self._losses(epoch))
+                self._check_finite(epoch + 1, rec, comm)
                 updates += train.n_total
                 epoch_seconds += rec["seconds"]
                 if test_idx is not None or callback is not None:
@@ -220,6 +225,7 @@ class FactorModel(Recommender):
                         f"stopped by SIGTERM after epoch {epoch + 1}; checkpoint in "
                         f"{self._checkpoint.directory} (continue with --resume)")
         self._complete(comm)
+        self._check_finite(self.epochs, {}, comm)
         self.fit_stats = {"ranks": comm.size, "seconds": time.perf_counter() - t_fit,
                           "epoch_seconds": epoch_seconds, "updates": updates}
 
