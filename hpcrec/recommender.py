@@ -130,7 +130,7 @@ class Recommender:
         if table.dtype.kind in "iu":
             try:
                 raw = raw.astype(np.int64)
-            except (ValueError, TypeError):
+            except (ValueError, TypeError, OverflowError):
                 return np.full(len(raw), -1, dtype=np.int64)
         else:
             raw = np.array([str(x) for x in raw], dtype=object)

@@ -229,12 +229,16 @@ def read_onehot_csv(path) -> Transactions:
     import pandas as pd
     data = _read_bytes(path)
     try:
-        df = pd.read_csv(io.BytesIO(data))
+        df = pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False)
     except Exception as exc:  # noqa: BLE001 - pandas raises many kinds on malformed text
         raise InputError(f"{path}: malformed one-hot CSV ({str(exc).splitlines()[0]})") from None
-    df = df.replace({"True": 1, "False": 0, "true": 1, "false": 0})
+    cells = df.apply(lambda col: col.str.strip().str.lower()).to_numpy(dtype=object)
+    bad = ~np.isin(cells, ["0", "1", "true", "false"])
+    if bad.any():
+        raise InputError(f"{path}: The allowed values for a DataFrame are True, False, 0, 1. "
+                         f"Found value {df.to_numpy()[bad][0]}")
     try:
-        return from_onehot(df)
+        return from_onehot(pd.DataFrame(np.isin(cells, ["1", "true"]), columns=df.columns))
     except InputError as exc:
         raise InputError(f"{path}: {exc}") from None
 
