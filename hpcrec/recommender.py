@@ -195,8 +195,7 @@ class Recommender:
         """Write the model to HDF5 atomically (call on one rank; the CLI uses rank 0)."""
         self._check_fitted()
         state = self._state()
-        if not all(np.isfinite(np.asarray(v, dtype=np.float64)).all() for v in state.values()
-                   if np.asarray(v).dtype.kind in "fc"):
+        if not all(_finite(v) for v in state.values()):
             raise TrainingDiverged("the model holds non-finite values (NaN or infinity); not saved")
         data = {"user_ids": hdf5.label_data(self.user_ids), "item_ids": hdf5.label_data(self.item_ids),
                 "item_title": self.item_titles, "item_genres": self.item_genres,
@@ -241,11 +240,18 @@ class Recommender:
                     or np.any(model.seen_items >= n_items)):
                 raise InputError(f"{path}: damaged seen-items index (seen_indptr, seen_items)")
             state = {k: v[()] for k, v in fh["state"].items()} if "state" in fh else {}
+        if not all(_finite(v) for v in state.values()):
+            raise InputError(f"{path}: damaged model (non-finite values in its state)")
         try:
             model._set_state(state)
         except InputError as exc:
             raise InputError(f"{path}: {exc}") from None
         return model
+
+
+def _finite(values) -> bool:
+    values = np.asarray(values)
+    return values.dtype.kind not in "fc" or bool(np.isfinite(values).all())
 
 
 def check_rating_range(ratings: Ratings, where: str) -> None:

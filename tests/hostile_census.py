@@ -13,7 +13,8 @@ case through each command under ``strace`` (open calls) with a timeout, and coun
   SHA-256 changed or that vanished).
 
 Usage: ``python tests/hostile_census.py [--jobs 2] [--timeout 60] [--mpi-sample]
-[--json out.json]``. Exit status 1 when any internal error, crash, hang, outside read,
+[--json out.json] [--code DIR]`` (``--code`` runs the commands of another checkout, e.g.
+``git archive`` of an older commit, against the same corpus: a before/after comparison). Exit status 1 when any internal error, crash, hang, outside read,
 destroyed input or leftover was seen.
 """
 from __future__ import annotations
@@ -180,7 +181,8 @@ def _fingerprint(root: Path) -> dict:
     return prints
 
 
-def _run_one(run: dict, root: Path, index: int, timeout: float, strace: bool, mpi: int) -> dict:
+def _run_one(run: dict, root: Path, index: int, timeout: float, strace: bool, mpi: int,
+             code: str | None) -> dict:
     out = root / "runs" / str(index)
     out.mkdir(parents=True)
     argv = [a.replace("{out}", str(out)) for a in run["argv"]]
@@ -194,6 +196,8 @@ def _run_one(run: dict, root: Path, index: int, timeout: float, strace: bool, mp
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PMI_", "HYDRA_", "HPCREC_"))}
     if not mpi:
         env["HPCREC_NO_MPI"] = "1"
+    if code:
+        env["PYTHONPATH"] = code
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             env=env, start_new_session=True, cwd=out)
@@ -242,6 +246,7 @@ def main(argv=None) -> int:
                         help="also run the special inputs and crafted HDF5 files through mine and "
                              "train under mpiexec -n 2")
     parser.add_argument("--json", help="write every run's record here")
+    parser.add_argument("--code", help="import hpcrec from this folder in the runs (comparison)")
     args = parser.parse_args(argv)
     strace = not args.no_strace and shutil.which("strace") is not None
     root = Path(tempfile.mkdtemp(prefix="hpcrec-census-"))
@@ -255,7 +260,7 @@ def main(argv=None) -> int:
         before = _fingerprint(root)
         with cf.ThreadPoolExecutor(args.jobs) as pool:
             results = list(pool.map(lambda ir: _run_one(ir[1][0], root, ir[0], args.timeout, strace,
-                                                        ir[1][1]), enumerate(runs)))
+                                                        ir[1][1], args.code), enumerate(runs)))
         after = _fingerprint(root)
     finally:
         shutil.rmtree(root, ignore_errors=True)

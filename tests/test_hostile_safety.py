@@ -652,6 +652,21 @@ def test_onehot_csv_is_detected(cli_main, tmp_path):
     assert {s for s in sets if len(s) == 1} == {("a",), ("b",), ("c",)}
 
 
+@pytest.mark.parametrize("text", ["a,a,b\n1,0,1\n0,1,1\n", "0,1\n1,0\n0,0\n", ",b\n1,0\n"])
+def test_unclear_onehot_csv_asks_for_format(cli_main, tmp_path, text):
+    src = tmp_path / "o.csv"
+    src.write_text(text)
+    rc, _, err = cli_main("info", src)
+    assert "give --format onehot-csv or --format baskets-csv" in _one_error(rc, err)
+
+
+def test_onehot_header_with_duplicates_is_refused(cli_main, tmp_path):
+    src = tmp_path / "o.csv"
+    src.write_text("a,a,b\n1,0,1\n0,1,1\n")
+    rc, _, err = cli_main("info", src, "--format", "onehot-csv")
+    assert "duplicate item column 'a'" in _one_error(rc, err)
+
+
 def test_python_api_takes_format(tmp_path):
     src = tmp_path / "o.txt"
     src.write_text("a,b,c\nTrue,True,False\n1,0,1\n0,0,1\n")

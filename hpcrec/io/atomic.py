@@ -44,7 +44,8 @@ def resolve_output(path) -> Path:
     path = Path(path)
     target = Path(os.path.realpath(path))
     if not target.parent.is_dir():
-        raise InputError(f"output folder does not exist: {path.parent}")
+        shown = path.parent if target.parent == path.parent.resolve() else target.parent
+        raise InputError(f"output folder does not exist: {shown}")
     try:
         st = os.lstat(target)
     except FileNotFoundError:

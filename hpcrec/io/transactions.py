@@ -229,6 +229,13 @@ def read_onehot_csv(path) -> Transactions:
     import pandas as pd
     data = _read_bytes(path)
     try:
+        header = next(csv.reader(io.StringIO(data.decode("utf-8-sig", "replace"), newline="")), [])
+    except csv.Error as exc:
+        raise InputError(f"{path}: malformed one-hot CSV ({exc})") from None
+    if len(set(header)) != len(header):   # pandas would rename the second one silently
+        dup = next(c for c in header if header.count(c) > 1)
+        raise InputError(f"{path}: duplicate item column {dup!r} in the one-hot header")
+    try:
         df = pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False)
     except Exception as exc:  # noqa: BLE001 - pandas raises many kinds on malformed text
         raise InputError(f"{path}: malformed one-hot CSV ({str(exc).splitlines()[0]})") from None
