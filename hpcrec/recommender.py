@@ -227,8 +227,8 @@ class Recommender:
             except (json.JSONDecodeError, TypeError):
                 raise InputError(f"{path}: damaged model parameters") from None
             model.history = history
-            model.user_ids = hdf5.read_labels(hdf5.dataset(fh, "user_ids", "iuO"))
-            model.item_ids = hdf5.read_labels(hdf5.dataset(fh, "item_ids", "iuO"))
+            model.user_ids = hdf5.read_ids(hdf5.dataset(fh, "user_ids", "iuO"))
+            model.item_ids = hdf5.read_ids(hdf5.dataset(fh, "item_ids", "iuO"))
             n_items = len(model.item_ids)
             if "item_title" in fh:
                 model.item_titles = hdf5.read_labels(hdf5.dataset(fh, "item_title", "O", length=n_items))
@@ -237,7 +237,7 @@ class Recommender:
             model.seen_indptr = hdf5.dataset(fh, "seen_indptr", "iu", length=len(model.user_ids) + 1)[()]
             model.seen_items = hdf5.dataset(fh, "seen_items", "iu", length=int(model.seen_indptr[-1]))[()]
             if (model.seen_indptr[0] != 0 or np.any(np.diff(model.seen_indptr) < 0)
-                    or np.any(model.seen_items >= n_items)):
+                    or np.any(model.seen_items >= n_items) or np.any(model.seen_items < 0)):
                 raise InputError(f"{path}: damaged seen-items index (seen_indptr, seen_items)")
             state = {k: v[()] for k, v in fh["state"].items()} if "state" in fh else {}
         if not all(_finite(v) for v in state.values()):

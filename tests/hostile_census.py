@@ -13,7 +13,7 @@ case through each command under ``strace`` (open calls) with a timeout, and coun
   SHA-256 changed or that vanished).
 
 Usage: ``python tests/hostile_census.py [--jobs 2] [--timeout 60] [--mpi-sample]
-[--json out.json] [--code DIR]`` (``--code`` runs the commands of another checkout, e.g.
+[--json out.json] [--cases special:,crafted:] [--code DIR]`` (``--code`` runs the commands of another checkout, e.g.
 ``git archive`` of an older commit, against the same corpus: a before/after comparison). Exit status 1 when any internal error, crash, hang, outside read,
 destroyed input or leftover was seen.
 """
@@ -246,13 +246,15 @@ def main(argv=None) -> int:
                         help="also run the special inputs and crafted HDF5 files through mine and "
                              "train under mpiexec -n 2")
     parser.add_argument("--json", help="write every run's record here")
+    parser.add_argument("--cases", help="comma-separated case prefixes to run (e.g. special:,crafted:)")
     parser.add_argument("--code", help="import hpcrec from this folder in the runs (comparison)")
     args = parser.parse_args(argv)
     strace = not args.no_strace and shutil.which("strace") is not None
     root = Path(tempfile.mkdtemp(prefix="hpcrec-census-"))
     try:
         corpus = _build(root)
-        runs = [(r, 0) for r in _runs(corpus, root)]
+        runs = [(r, 0) for r in _runs(corpus, root)
+                if not args.cases or r["case"].startswith(tuple(args.cases.split(",")))]
         if args.mpi_sample:
             runs += [({**r, "command": f"{r['command']} (mpi 2)"}, 2) for r, _ in runs
                      if r["case"].startswith(("special:", "crafted:"))

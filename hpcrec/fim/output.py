@@ -179,7 +179,7 @@ def read_itemsets(path) -> tuple[list[tuple], np.ndarray, dict]:
     kind = output_kind(path)
     if kind == "hdf5":
         with hdf5.open_checked(path, "itemsets") as fh:
-            labels = [str(x) for x in hdf5.read_labels(hdf5.dataset(fh, "labels", "iuO"))]
+            labels = [str(x) for x in hdf5.read_ids(hdf5.dataset(fh, "labels", "iuO"))]
             support = hdf5.dataset(fh, "support", "f")[()]
             ptr = hdf5.dataset(fh, "ptr", "iu", length=len(support) + 1)[()]
             items = hdf5.dataset(fh, "items", "iu", length=int(ptr[-1]) if len(ptr) else 0)[()]

@@ -220,6 +220,14 @@ def read_labels(ds) -> np.ndarray:
     return values.astype(np.int64)
 
 
+def read_ids(ds) -> np.ndarray:
+    """An id or label table (see :func:`read_labels`); every entry must be distinct."""
+    values = read_labels(ds)
+    if len(np.unique(values)) != len(values):
+        raise InputError(f"{ds.file.filename}: dataset '{ds.name}' lists an id twice")
+    return values
+
+
 def label_data(labels) -> np.ndarray:
     """Labels in a form h5py stores: int64 if all integers, else UTF-8 strings."""
     arr = np.asarray(labels)

@@ -290,7 +290,7 @@ def read_h5(path, comm: Comm | None = None, partition: bool = True) -> Transacti
         indptr_ds = hdf5.dataset(fh, "indptr", "iu", length=n + 1 if n >= 0 else None)
         labels_ds = hdf5.dataset(fh, "item_labels", "iuO", length=n_items if n_items >= 0 else None)
         hdf5.check_read(path, 16 * (indptr_ds.size + labels_ds.size))
-        labels = hdf5.read_labels(labels_ds)
+        labels = hdf5.read_ids(labels_ds)
         indptr = indptr_ds[()].astype(np.int64)
         indices_ds = hdf5.dataset(fh, "indices", "iu", length=int(indptr[-1]) if len(indptr) else 0)
         if len(indptr) == 0 or indptr[0] != 0 or np.any(np.diff(indptr) < 0):
