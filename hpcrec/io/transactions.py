@@ -263,7 +263,7 @@ def write_h5(tx: Transactions, path) -> Path:
     return hdf5.write_h5(path, KIND, {"indptr": tx.indptr, "indices": tx.indices,
                                       "item_labels": hdf5.label_data(tx.labels)},
                          attrs={"n_transactions": tx.n_rows, "n_items": tx.n_items},
-                         compression="gzip")
+                         compression=None)
 
 
 def read_h5(path, comm: Comm | None = None, partition: bool = True) -> Transactions:
