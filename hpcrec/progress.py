@@ -5,8 +5,9 @@ Shown when the ``hpcrec`` logger is at INFO — the CLI sets that on rank 0 unle
 
 * on a terminal (stderr is a TTY): a tqdm bar, cleared when the work ends;
 * otherwise (batch logs, pipes): one log line per update, at most one every
-  ``HPCREC_PROGRESS_SECONDS`` (default 10), plus one when the work ends, so a SLURM log
-  reads as a short history instead of a carriage-return smear.
+  ``HPCREC_PROGRESS_SECONDS`` (default 10), and the final state if it was not the last
+  line shown, so a SLURM log reads as a short history instead of a carriage-return smear
+  (work shorter than the interval prints nothing).
 
 Rank 0 reports its own share of the work (its byte range, its rows), a good proxy for the
 job's progress since the decomposition balances the shares.
@@ -32,7 +33,7 @@ class _LogLines:
 
     def __init__(self, desc: str, total: float | None, unit: str):
         self.desc, self.total, self.unit = desc, total, unit
-        self.done = 0.0
+        self.done = self.shown = 0.0
         self.t0 = self.last = time.monotonic()
         text = os.environ.get("HPCREC_PROGRESS_SECONDS", "10")
         try:
@@ -52,11 +53,12 @@ class _LogLines:
         self.done += n
         now = time.monotonic()
         if now - self.last >= self.every:
-            self.last = now
+            self.last, self.shown = now, self.done
             log.info("%s", self._line())
 
     def close(self) -> None:
-        if self.last != self.t0 or self.every == 0:
+        """The final state, when earlier lines were shown (short work stays silent)."""
+        if self.last != self.t0 and self.shown != self.done:
             log.info("%s", self._line())
 
 

@@ -27,7 +27,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 from ..comm import Comm, resolve
 from ..errors import InputError
@@ -35,6 +34,23 @@ from . import hdf5
 from .inputs import read_regular_bytes
 
 KIND = "ratings"
+
+
+def _lazy(name: str):
+    """Module ``name``, loaded on first attribute access (the fast text path never needs pandas)."""
+    import importlib.util
+    import sys
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.find_spec(name)
+    spec.loader = importlib.util.LazyLoader(spec.loader)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+pd = _lazy("pandas")
 
 
 @dataclass
@@ -408,8 +424,16 @@ def csv_has_header(head: bytes) -> bool:
     """Whether a ratings CSV starting with ``head`` has a header: its third cell is no number."""
     first = head.split(b"\n", 1)[0].decode("utf-8", "replace")
     cells = [c.strip().lower() for c in first.strip().split(",")]
-    return len(cells) >= 3 and bool(pd.to_numeric(pd.Series([cells[2]]), errors="coerce").isna()[0]) \
+    if len(cells) < 3 or _DECIMAL.fullmatch(cells[2]):     # plain cases without pandas
+        return False
+    if _WORD.fullmatch(cells[2]) and cells[2] not in ("nan", "inf", "infinity"):
+        return True
+    return bool(pd.to_numeric(pd.Series([cells[2]]), errors="coerce").isna()[0]) \
         and cells[2] not in ("nan", "inf", "-inf", "infinity")
+
+
+_DECIMAL = re.compile(r"-?[0-9]+(\.[0-9]*)?")
+_WORD = re.compile(r"[a-z_][a-z_0-9]*")
 
 
 _INTEGER = re.compile(r"[+-]?[0-9]{1,40}")
