@@ -186,6 +186,7 @@ def main() -> None:
     ap.add_argument("--workdir", default=os.path.join(tempfile.gettempdir(), "hpcrec-ingest"))
     ap.add_argument("--shared", default=str(Path(__file__).resolve().parents[1].parent / "shared" / "data"))
     ap.add_argument("--no-serial", action="store_true", help="skip the old serial readers (slow)")
+    ap.add_argument("--no-startup", action="store_true", help="skip the start-up timings")
     ap.add_argument("--out", default="ingest_bench.json")
     args = ap.parse_args()
     work = Path(args.workdir)
@@ -200,7 +201,7 @@ def main() -> None:
     load = os.getloadavg()
     result = {"load_before": load, "ingest": ingest(args, work, env), "reads": reads(work)}
     shared = Path(args.shared) if Path(args.shared).is_dir() else None
-    result["startup"] = startup(work, env, shared)
+    result["startup"] = [] if args.no_startup else startup(work, env, shared)
     result["load_after"] = os.getloadavg()
     Path(args.out).write_text(json.dumps(result, indent=1))
     ing = {r["case"]: r for r in result["ingest"]}

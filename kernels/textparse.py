@@ -65,17 +65,18 @@ def fimi_tokens(buf, ids, lens):
 
 
 @njit(cache=True, nogil=True)
-def delimited_numbers(buf, sep, n_fields, ints, vals):
+def delimited_numbers(buf, sep, n_fields, user, item, rating, stamp, start):
     """Parse ``user SEP item SEP rating [SEP timestamp]`` lines (blank lines skipped).
 
-    Fields 0, 1 and 3 are unsigned integer numerals (``ints[row, 0..2]``), field 2 a
-    decimal ``-?digits[.digits]`` (``vals[row]``), each of at most NUMBER_DIGITS digits.
-    ``sep`` is one or two bytes. Returns (rows written, offset of the first byte outside
-    the grammar or -1); ``ints``/``vals`` need a row per newline + 1.
+    Fields 0, 1 and 3 are unsigned integer numerals (into ``user``, ``item``, ``stamp``),
+    field 2 a decimal ``-?digits[.digits]`` (into ``rating``: float64 division, then the
+    float32 store), each of at most NUMBER_DIGITS digits. Rows go to ``start``, ``start +
+    1``, ...; ``sep`` is one or two bytes. Returns (rows written, offset of the first byte
+    outside the grammar or -1).
     """
     n = len(buf)
     nsep = len(sep)
-    row = 0
+    row = start
     i = 0
     while i < n:
         if buf[i] == 10:                                   # blank line
@@ -88,7 +89,7 @@ def delimited_numbers(buf, sep, n_fields, ints, vals):
             if f:
                 for s in range(nsep):
                     if i >= n or buf[i] != sep[s]:
-                        return row, min(i, n - 1)
+                        return row - start, min(i, n - 1)
                     i += 1
             neg = False
             if f == 2 and i < n and buf[i] == 45:          # '-'
@@ -111,22 +112,26 @@ def delimited_numbers(buf, sep, n_fields, ints, vals):
                     break
                 i += 1
             if ndig == 0 or ndig > NUMBER_DIGITS:
-                return row, min(i, n - 1)
-            if f == 2:
+                return row - start, min(i, n - 1)
+            if f == 0:
+                user[row] = m
+            elif f == 1:
+                item[row] = m
+            elif f == 2:
                 v = m / _POW10[frac]
-                vals[row] = -v if neg else v
+                rating[row] = -v if neg else v
             else:
-                ints[row, f if f < 2 else 2] = m
+                stamp[row] = m
         if i < n and buf[i] == 13:
             i += 1
             if i >= n or buf[i] != 10:
-                return row, i - 1
+                return row - start, i - 1
         if i < n:
             if buf[i] != 10:
-                return row, i
+                return row - start, i
             i += 1
         row += 1
-    return row, -1
+    return row - start, -1
 
 
 @njit(cache=True, nogil=True)

@@ -3,8 +3,10 @@
 Every rank parses only its own line-aligned byte range (:mod:`.textscan`), chunk by chunk,
 with the compiled tokenizers of ``hpcrec.kernels.textparse``; ids become global codes
 through one dictionary shared by all ranks (:func:`.textscan.factorize`), so the result
-equals the serial reader's on the whole file. Memory per rank: the output arrays of its
-share, twice while the per-chunk pieces are joined, plus a fixed chunk buffer.
+equals the serial reader's on the whole file. Memory per rank, beyond a fixed chunk
+buffer: ratings are parsed straight into their columns (sized by a counting pass over the
+rank's bytes), ids as int64 until they are coded (at most 1.6x the output share); FIMI ids
+are kept per chunk and joined once coded (2x the output share while joined).
 
 The fast grammar (plain ASCII numerals, LF/CRLF, no quotes or signs on ids, at most 15
 digits per number) is where the compiled parse is provably identical to the serial readers.
@@ -24,10 +26,10 @@ from . import textscan
 from .ratings import Ratings
 from .transactions import Transactions
 
-# Bytes of memory per byte of a rank's text: the output arrays of its share, twice while
-# the chunks' pieces are joined (ids take at least 2 bytes of text each, 4 bytes stored).
+# Bytes of memory per byte of a rank's text (FIMI: a 2-byte id stored as 4 bytes, twice
+# while joined; ratings: about 32 bytes per line of 10 or more bytes).
 STREAM_EXPANSION = 4
-SCRATCH_BYTES = 48 * textscan.CHUNK_BYTES    # int64/float64 scratch of one chunk
+SCRATCH_BYTES = 6 * textscan.CHUNK_BYTES    # the int64 id scratch of one FIMI chunk
 INT32_MAX = np.iinfo(np.int32).max
 # MovieLens layouts and the generic ratings CSV: separator, header line (None: detect),
 # fields per line (None: 3 or 4, from the first data line), source tag.
@@ -131,29 +133,27 @@ def read_ratings(path, layout: str, comm: Comm) -> Ratings | None:
     start, n_fields = shape
     kern = _kernels()
     sep_arr = np.frombuffer(sep, dtype=np.uint8)
-    users, items, values, stamps = [], [], [], []
+    with comm.collective_errors():       # a counting pass sizes the columns: no joining copies
+        rows = sum(int(np.count_nonzero(b == 10)) + 1
+                   for b in textscan.chunks(path, *textscan.byte_range(path, comm, start)))
+    user, item = np.empty(rows, np.int64), np.empty(rows, np.int64)
+    rating = np.empty(rows, np.float32)
+    stamp = np.empty(rows if n_fields == 4 else 0, np.int64)
+    done = 0
 
     def parse(block):
-        rows = int(np.count_nonzero(block == 10)) + 1
-        ints = np.empty((rows, 3), dtype=np.int64)
-        vals = np.empty(rows, dtype=np.float64)
-        k, bad = kern.delimited_numbers(block, sep_arr, n_fields, ints, vals)
-        if bad >= 0:
-            return False
-        users.append(_compact(ints[:k, 0]))
-        items.append(_compact(ints[:k, 1]))
-        values.append(vals[:k].astype(np.float32))
-        if n_fields == 4:
-            stamps.append(ints[:k, 2].copy())
-        return True
+        nonlocal done
+        k, bad = kern.delimited_numbers(block, sep_arr, n_fields, user, item, rating, stamp, done)
+        done += k
+        return bad < 0
 
     ok, _, _ = _scan(path, comm, start, parse)
-    if not ok or comm.allreduce_scalar(sum(len(v) for v in values)) == 0:
+    if not ok or comm.allreduce_scalar(done) == 0:
         return None
-    user_ids, user_codes = textscan.factorize(users, comm)
-    del users
-    item_ids, item_codes = textscan.factorize(items, comm)
-    del items
+    user_ids, user_codes = textscan.factorize([user[:done]], comm)
+    del user
+    item_ids, item_codes = textscan.factorize([item[:done]], comm)
+    del item
     titles = genres = None
     if layout == "ml100k":
         with comm.collective_errors():
@@ -162,10 +162,7 @@ def read_ratings(path, layout: str, comm: Comm) -> Ratings | None:
         if comm.allreduce_scalar(sum(m is None for m in mapped)):
             return None                                    # an id not in u.user / u.item
         (user_ids, user_codes), (item_ids, item_codes) = mapped
-    rating = textscan.concat(values, np.float32)
-    del values
-    r = Ratings(textscan.concat(user_codes, np.int32), textscan.concat(item_codes, np.int32),
-                rating, textscan.concat(stamps, np.int64) if n_fields == 4 else None,
+    r = Ratings(user_codes[0], item_codes[0], rating[:done], stamp[:done] if n_fields == 4 else None,
                 user_ids, item_ids, titles, genres, {"source": source})
     r.offset, r.n_total = textscan.row_offset(r.nnz, comm)
     if layout in ("ml1m", "mlcsv"):
