@@ -46,7 +46,8 @@ TEXT_CASES = {
     "baskets_latin1.csv": "{p}: not UTF-8 text (byte 7)",
     "text_named.h5": "{p}: not an HDF5 file",
     "unknown_extension.xyz": "{p}: cannot tell the format from the name; give --format "
-                             "(baskets-csv, fimi, onehot-csv, movielens, ratings-csv, hdf5)",
+                             "(baskets-csv, fimi, onehot-csv, movielens, ratings-csv, "
+                             "ratings-parquet, hdf5)",
     "ml1m_bad_rating": "{p}/ratings.dat: line 2: rating 'x' is not a number",
     "does_not_exist.dat": "no such file or folder: {p}",
 }

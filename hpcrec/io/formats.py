@@ -28,8 +28,9 @@ TRANSACTION_FORMATS = {
     "onehot-csv": transactions.read_onehot_csv,
 }
 RATING_FORMATS = {
-    "movielens": None,  # dispatched on the file name below
+    "movielens": None,        # dispatched on the file name below
     "ratings-csv": ratings.read_ratings_csv,
+    "ratings-parquet": None,  # read in parallel by row groups (hpcrec.io.parquet)
 }
 FORMATS = (*TRANSACTION_FORMATS, *RATING_FORMATS, "hdf5")
 SNIFF_LINES = 1000
@@ -56,6 +57,8 @@ def detect_format(path) -> str:
         return "movielens"
     if name.endswith(".dat"):
         return "movielens" if b"::" in _first_line(p) else "fimi"
+    if name.endswith(".parquet"):
+        return "ratings-parquet"
     if name.endswith(".csv"):
         first = _first_line(p).decode("utf-8", "replace").strip().lower()
         cells = [c.strip() for c in first.split(",")]
@@ -189,7 +192,7 @@ def load_ratings(source, comm: Comm | None = None, format: str | None = None,  #
         if fmt in TRANSACTION_FORMATS:
             raise InputError(f"{source}: holds transactions ({fmt}), not ratings")
         file, layout = movielens_file(source) if fmt == "movielens" else (Path(source), fmt)
-        part = streamread.read(file, fmt, layout, comm if partition else serial())
+        part = _read_parts(file, fmt, layout, comm if partition else serial())
         if part is not None:
             return streamread.redistribute(part, comm) if partition else part
         whole = read_movielens(source) if fmt == "movielens" else RATING_FORMATS[fmt](source)
@@ -209,6 +212,14 @@ def load_any(path, format: str | None = None):  # noqa: A002
     return load_ratings(path, format=format, partition=False)
 
 
+def _read_parts(path, fmt: str, layout: str, comm: Comm):
+    """This rank's part of a file read in parallel (Parquet, or text in the fast grammar), else None."""
+    if fmt == "ratings-parquet":
+        from . import parquet
+        return parquet.read_ratings(path, comm)
+    return streamread.read(path, fmt, layout, comm)
+
+
 def convert(source, output, format: str | None = None, comm: Comm | None = None):  # noqa: A002
     """Convert a data file to hpcrec HDF5 ``output``: every rank parses its part, rank 0 writes.
 
@@ -220,9 +231,8 @@ def convert(source, output, format: str | None = None, comm: Comm | None = None)
     with comm.collective_errors():
         fault_point("read", comm)
         fmt = _check_format(format or detect_format(source))
-        file, layout = (movielens_file(source) if fmt == "movielens"
-                        else (Path(source), fmt if fmt in streamread.LAYOUTS else None))
-    part = streamread.read(file, fmt, layout, comm)
+        file, layout = movielens_file(source) if fmt == "movielens" else (Path(source), fmt)
+    part = _read_parts(file, fmt, layout, comm)
     whole = None if part is None else streamread.gather(part, comm)
     del part
     with comm.collective_errors():  # written only when every rank got through the read

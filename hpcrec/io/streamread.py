@@ -190,7 +190,7 @@ def read(path, fmt: str, layout: str | None, comm: Comm):
     """This rank's part of a FIMI or ratings text file through the fast path, or None."""
     if fmt == "fimi":
         return read_fimi(path, comm)
-    if layout in LAYOUTS:
+    if fmt != "fimi" and layout in LAYOUTS:
         return read_ratings(path, layout, comm)
     return None
 
