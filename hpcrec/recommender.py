@@ -130,7 +130,7 @@ class Recommender:
         if table.dtype.kind in "iu":
             try:
                 raw = raw.astype(np.int64)
-            except (ValueError, TypeError):
+            except (ValueError, TypeError, OverflowError):
                 return np.full(len(raw), -1, dtype=np.int64)
         else:
             raw = np.array([str(x) for x in raw], dtype=object)
@@ -195,8 +195,7 @@ class Recommender:
         """Write the model to HDF5 atomically (call on one rank; the CLI uses rank 0)."""
         self._check_fitted()
         state = self._state()
-        if not all(np.isfinite(np.asarray(v, dtype=np.float64)).all() for v in state.values()
-                   if np.asarray(v).dtype.kind in "fc"):
+        if not all(_finite(v) for v in state.values()):
             raise TrainingDiverged("the model holds non-finite values (NaN or infinity); not saved")
         data = {"user_ids": hdf5.label_data(self.user_ids), "item_ids": hdf5.label_data(self.item_ids),
                 "item_title": self.item_titles, "item_genres": self.item_genres,
@@ -228,8 +227,8 @@ class Recommender:
             except (json.JSONDecodeError, TypeError):
                 raise InputError(f"{path}: damaged model parameters") from None
             model.history = history
-            model.user_ids = hdf5.read_labels(hdf5.dataset(fh, "user_ids", "iuO"))
-            model.item_ids = hdf5.read_labels(hdf5.dataset(fh, "item_ids", "iuO"))
+            model.user_ids = hdf5.read_ids(hdf5.dataset(fh, "user_ids", "iuO"))
+            model.item_ids = hdf5.read_ids(hdf5.dataset(fh, "item_ids", "iuO"))
             n_items = len(model.item_ids)
             if "item_title" in fh:
                 model.item_titles = hdf5.read_labels(hdf5.dataset(fh, "item_title", "O", length=n_items))
@@ -238,14 +237,21 @@ class Recommender:
             model.seen_indptr = hdf5.dataset(fh, "seen_indptr", "iu", length=len(model.user_ids) + 1)[()]
             model.seen_items = hdf5.dataset(fh, "seen_items", "iu", length=int(model.seen_indptr[-1]))[()]
             if (model.seen_indptr[0] != 0 or np.any(np.diff(model.seen_indptr) < 0)
-                    or np.any(model.seen_items >= n_items)):
+                    or np.any(model.seen_items >= n_items) or np.any(model.seen_items < 0)):
                 raise InputError(f"{path}: damaged seen-items index (seen_indptr, seen_items)")
             state = {k: v[()] for k, v in fh["state"].items()} if "state" in fh else {}
+        if not all(_finite(v) for v in state.values()):
+            raise InputError(f"{path}: damaged model (non-finite values in its state)")
         try:
             model._set_state(state)
         except InputError as exc:
             raise InputError(f"{path}: {exc}") from None
         return model
+
+
+def _finite(values) -> bool:
+    values = np.asarray(values)
+    return values.dtype.kind not in "fc" or bool(np.isfinite(values).all())
 
 
 def check_rating_range(ratings: Ratings, where: str) -> None:

@@ -5,6 +5,7 @@ import pandas as pd
 import pytest
 
 from hpcrec.errors import InputError
+from hpcrec.io import hdf5
 from hpcrec.knn import ItemKNN, UserKNN
 from hpcrec.recommender import Recommender
 from knn_data import small_ratings
@@ -71,6 +72,11 @@ def test_damaged_model_file_is_an_input_error(data, tmp_path):
     ItemKNN().fit(data[0]).save(path)
     with h5py.File(path, "a") as fh:
         fh["state/neighbor_idx"][0] = 10 ** 6
+    with pytest.raises(InputError, match="fails its checksum"):
+        Recommender.load(path)
+    with h5py.File(path, "a") as fh:   # the same damage with a matching checksum
+        ds = fh["state/neighbor_idx"]
+        ds.attrs[hdf5.CHECKSUM] = np.uint32(hdf5.checksum(ds[()]))
     with pytest.raises(InputError, match="not a valid sparse matrix"):
         Recommender.load(path)
 

@@ -8,8 +8,9 @@ leading ``'`` (spreadsheets then show text, never run a formula); hpcrec's reade
 one leading ``'`` from every label cell, so labels round-trip unchanged.
 Run metadata (``n_transactions``, ``partial``, ``levels``, algorithm, min_support,
 max_len) go to a JSON sidecar ``OUT.csv.meta.json`` that also holds the SHA-256 of the
-CSV it belongs to: it is written first, the CSV second, and a reader refuses a pair whose
-checksum disagrees (two runs, e.g. after a kill between the renames). When the sidecar is
+CSV it belongs to: both are written completely, then the sidecar is renamed first, the CSV
+second, and a reader refuses a pair whose checksum disagrees (two runs, e.g. after a kill
+between the renames). When the sidecar is
 missing, the number of transactions is recovered exactly as ``round(count / support)``. Parquet keeps the
 itemsets as lists of strings and the metadata under the schema key ``hpcrec``; HDF5
 (kind ``itemsets`` / ``rules``) keeps them as root attributes. Rules files have
@@ -28,7 +29,7 @@ import numpy as np
 
 from ..errors import InputError
 from ..io import atomic_path, hdf5, jsontext
-from ..io.atomic import write_bytes
+from ..io.atomic import write_bytes, write_together
 from ..io.inputs import check_regular, read_regular_bytes
 from .result import Itemsets
 
@@ -68,6 +69,13 @@ def label_cell(text: str) -> str:
 def cell_label(text: str) -> str:
     """Inverse of :func:`label_cell`."""
     return text[1:] if text.startswith(QUOTE) else text
+
+
+def csv_row(cells: list[str]) -> str:
+    """One CSV line (``\\n``-terminated). Unlike ``csv.writer`` with ``\\n`` lines, a cell
+    holding a bare ``\\r`` is quoted too, so every reader gives the label back unchanged."""
+    return ",".join('"' + c.replace('"', '""') + '"' if any(ch in c for ch in ',"\r\n') else c
+                    for c in cells) + "\n"
 
 
 def output_kind(path) -> str:
@@ -115,15 +123,13 @@ def write_itemsets(path, res: Itemsets) -> Path:
     if kind == "parquet":
         _write_parquet(path, {"support": support, "itemsets": lists, "count": res.counts}, meta)
         return Path(path)
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow(["support", "itemsets", "count"])
+    lines = [csv_row(["support", "itemsets", "count"])]
     for s, items, c in zip(support.tolist(), lists, res.counts.tolist()):
-        w.writerow([_fmt(s), label_cell(join_items(items)), c])
-    body = buf.getvalue().encode("utf-8")
+        lines.append(csv_row([_fmt(s), label_cell(join_items(items)), str(c)]))
+    body = "".join(lines).encode("utf-8")
     meta["csv_sha256"] = hashlib.sha256(body).hexdigest()
-    write_bytes(meta_path(path), jsontext.dumps(meta, indent=1, sort_keys=True).encode())
-    write_bytes(path, body)   # after the sidecar: a kill between leaves a pair readers refuse
+    write_together([(meta_path(path), jsontext.dumps(meta, indent=1, sort_keys=True).encode()),
+                    (path, body)])   # sidecar renamed first: a kill between leaves a pair readers refuse
     return Path(path)
 
 
@@ -155,14 +161,12 @@ def write_rules(path, ants: list, cons: list, values: dict, meta: dict) -> Path:
         _write_parquet(path, {"antecedents": ants, "consequents": cons,
                               **{k: np.asarray(v, float) for k, v in values.items()}}, meta)
         return Path(path)
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow(["antecedents", "consequents", *values])
+    lines = [csv_row(["antecedents", "consequents", *values])]
     columns = [np.asarray(v, float).tolist() for v in values.values()]
     for r, (a, c) in enumerate(zip(ants, cons)):
-        w.writerow([label_cell(join_items(a)), label_cell(join_items(c)),
-                    *(_fmt(col[r]) for col in columns)])
-    write_bytes(path, buf.getvalue().encode("utf-8"))
+        lines.append(csv_row([label_cell(join_items(a)), label_cell(join_items(c)),
+                              *(_fmt(col[r]) for col in columns)]))
+    write_bytes(path, "".join(lines).encode("utf-8"))
     return Path(path)
 
 
@@ -175,7 +179,7 @@ def read_itemsets(path) -> tuple[list[tuple], np.ndarray, dict]:
     kind = output_kind(path)
     if kind == "hdf5":
         with hdf5.open_checked(path, "itemsets") as fh:
-            labels = [str(x) for x in hdf5.read_labels(hdf5.dataset(fh, "labels", "iuO"))]
+            labels = [str(x) for x in hdf5.read_ids(hdf5.dataset(fh, "labels", "iuO"))]
             support = hdf5.dataset(fh, "support", "f")[()]
             ptr = hdf5.dataset(fh, "ptr", "iu", length=len(support) + 1)[()]
             items = hdf5.dataset(fh, "items", "iu", length=int(ptr[-1]) if len(ptr) else 0)[()]

@@ -44,7 +44,8 @@ def resolve_output(path) -> Path:
     path = Path(path)
     target = Path(os.path.realpath(path))
     if not target.parent.is_dir():
-        raise InputError(f"output folder does not exist: {path.parent}")
+        shown = path.parent if target.parent == path.parent.resolve() else target.parent
+        raise InputError(f"output folder does not exist: {shown}")
     try:
         st = os.lstat(target)
     except FileNotFoundError:
@@ -172,14 +173,25 @@ def atomic_open(path, mode: str = "w", **kwargs):
         yield fh
 
 
-def write_bytes(path, data: bytes) -> Path:
+def _write_new(tmp: Path, data) -> None:
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view[:1 << 26]):]
+    finally:
+        os.close(fd)
+
+
+def write_bytes(path, data) -> Path:
     """Write ``data`` to ``path`` atomically with plain ``os.write`` calls (errors reported cleanly)."""
-    with atomic_path(path) as tmp:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-        try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view[:1 << 26]):]
-        finally:
-            os.close(fd)
-    return Path(path)
+    return write_together([(path, data)])[0]
+
+
+def write_together(files: list[tuple[object, bytes]]) -> list[Path]:
+    """Write files that belong together: every temporary is complete before the first rename,
+    and they are renamed in the order given (so a failed write changes none of them)."""
+    with contextlib.ExitStack() as stack:
+        for path, data in reversed(files):   # the first entered is the last renamed
+            _write_new(stack.enter_context(atomic_path(path)), data)
+    return [Path(path) for path, _ in files]

@@ -65,7 +65,7 @@ def detect_format(path) -> str:
         if cells[:3] in (["user", "item", "rating"], ["userid", "itemid", "rating"],
                          ["userid", "movieid", "rating"]):
             return "ratings-csv"
-        return "onehot-csv" if _looks_onehot(p) else "baskets-csv"
+        return _csv_kind(p)
     raise InputError(f"{p}: cannot tell the format from the name; give --format "
                      f"({', '.join(FORMATS)})")
 
@@ -80,23 +80,29 @@ def _first_line(path: Path) -> bytes:
     return _head(path, 65536).split(b"\n", 1)[0]
 
 
-def _looks_onehot(path: Path) -> bool:
-    """A header of distinct names, then rows of as many 0/1/True/False cells (see the docstring)."""
+def _csv_kind(path: Path) -> str:
+    """``onehot-csv`` or ``baskets-csv`` by the rule of the module docstring; a file that is
+    neither clearly (0/1 rows under a header of duplicate, empty or 0/1 names) is refused."""
     import csv
     import io as pyio
     text = _head(path, 1 << 20).decode("utf-8-sig", "replace")
     lines = text.splitlines()[:SNIFF_LINES + 1]
     if len(text) == 1 << 20 and len(lines) <= SNIFF_LINES:
         lines = lines[:-1]                       # the last line may be cut
-    rows = [r for r in csv.reader(pyio.StringIO("\n".join(lines))) if r]
-    if len(rows) < 2:
-        return False
+    try:
+        rows = [r for r in csv.reader(pyio.StringIO("\n".join(lines))) if r]
+    except csv.Error:
+        return "baskets-csv"   # its reader reports the malformed line
+    if len(rows) < 2 or not all(len(r) == len(rows[0]) and all(
+            c.strip().lower() in BOOLEAN_CELLS for c in r) for r in rows[1:]):
+        return "baskets-csv"
     header = [c.strip() for c in rows[0]]
-    if len(set(header)) != len(header) or "" in header \
-            or all(c.lower() in BOOLEAN_CELLS for c in header):
-        return False
-    return all(len(r) == len(header) and all(c.strip().lower() in BOOLEAN_CELLS for c in r)
-               for r in rows[1:])
+    if len(set(header)) == len(header) and "" not in header \
+            and not all(c.lower() in BOOLEAN_CELLS for c in header):
+        return "onehot-csv"
+    raise InputError(f"{path}: rows of only 0/1/True/False cells under a header that is not a "
+                     "list of distinct item names: one-hot or baskets? give --format onehot-csv "
+                     "or --format baskets-csv")
 
 
 def kind_of(path, format: str | None = None) -> str:  # noqa: A002 - the user's word for it

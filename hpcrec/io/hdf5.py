@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import contextlib
 import io
-import os
 import zlib
 from pathlib import Path
 
@@ -40,6 +39,9 @@ VERIFIED_KINDS = ("model", "checkpoint", "itemsets", "rules")
 MAX_RATIO = 1100        # deflate expands at most ~1032:1
 MAX_OBJECTS = 10_000    # hpcrec files hold a few dozen groups and datasets
 ALLOWED_FILTERS = {h5py.h5z.FILTER_DEFLATE}
+# What h5py raises on damaged or crafted files (MemoryError is left to the memory budget).
+H5PY_ERRORS = (OSError, KeyError, TypeError, ValueError, IndexError, RuntimeError,
+               NotImplementedError, OverflowError, AttributeError)
 
 
 def is_hdf5(path) -> bool:
@@ -59,7 +61,7 @@ def open_checked(path, kind: str | tuple[str, ...]):
         raise InputError(f"{path}: not an HDF5 file")
     try:
         fh = h5py.File(path, "r")
-    except OSError as exc:
+    except H5PY_ERRORS as exc:
         raise InputError(f"{path}: unreadable HDF5 file ({str(exc).splitlines()[0]})") from None
     with fh:
         try:
@@ -70,9 +72,10 @@ def open_checked(path, kind: str | tuple[str, ...]):
             yield fh
         except InputError:
             raise
-        except (OSError, KeyError, TypeError, ValueError, IndexError) as exc:
+        except H5PY_ERRORS as exc:
             # h5py reports damaged files with these (a truncated file opens fine, then
-            # fails on the first read; undecodable strings are a ValueError).
+            # fails on the first read; undecodable strings are a ValueError; HDF5 library
+            # failures on broken links or types are RuntimeError / NotImplementedError).
             raise InputError(f"{path}: damaged or inconsistent HDF5 file "
                              f"({_first_line(exc)})") from None
 
@@ -217,6 +220,14 @@ def read_labels(ds) -> np.ndarray:
     return values.astype(np.int64)
 
 
+def read_ids(ds) -> np.ndarray:
+    """An id or label table (see :func:`read_labels`); every entry must be distinct."""
+    values = read_labels(ds)
+    if len(np.unique(values)) != len(values):
+        raise InputError(f"{ds.file.filename}: dataset '{ds.name}' lists an id twice")
+    return values
+
+
 def label_data(labels) -> np.ndarray:
     """Labels in a form h5py stores: int64 if all integers, else UTF-8 strings."""
     arr = np.asarray(labels)
@@ -229,6 +240,9 @@ def write_h5(path, kind: str, datasets: dict, attrs: dict | None = None,
              compression: str | None = None) -> Path:
     """Write one hpcrec HDF5 file atomically; ``datasets`` maps names to arrays."""
     from .. import __version__
+    arrays = [np.asarray(d) for d in datasets.values() if d is not None]
+    check_memory(2 * sum(a.nbytes + (64 * a.size if a.dtype.kind in "OU" else 0) for a in arrays),
+                 f"the HDF5 image of {path}", "write it from a node with more memory")
     buffer = io.BytesIO()   # built in memory: h5py never meets a failing disk write
     with h5py.File(buffer, "w") as fh:
         fh.attrs["hpcrec_kind"] = kind

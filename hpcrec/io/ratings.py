@@ -478,13 +478,15 @@ def read_h5(path, comm: Comm | None = None, partition: bool = True) -> Ratings:
         ids = hdf5.dataset(fh, "item_ids", "iuO", length=n_items if n_items >= 0 else None)
         lo, hi = comm.chunk(n) if partition else (0, n)
         hdf5.check_read(path, 16 * (uds.size + 3 * ids.size) + 24 * (hi - lo))
-        user_ids, item_ids = hdf5.read_labels(uds), hdf5.read_labels(ids)
+        user_ids, item_ids = hdf5.read_ids(uds), hdf5.read_ids(ids)
         titles = genres = None
         if "item_title" in fh:
             titles = hdf5.read_labels(hdf5.dataset(fh, "item_title", "O", length=len(item_ids)))
         if "item_genres" in fh:
             genres = hdf5.read_labels(hdf5.dataset(fh, "item_genres", "O", length=len(item_ids)))
         cols = {k: d[lo:hi] for k, d in ds.items()}
+        if hi > lo and cols["timestamp"].dtype.kind == "u" and cols["timestamp"].max() > INT64_MAX:
+            raise InputError(f"{path}: timestamp beyond int64")
         for key, table in (("user", user_ids), ("item", item_ids)):  # before the int32 cast
             if hi > lo and (cols[key].min() < 0 or cols[key].max() >= len(table)):
                 raise InputError(f"{path}: {key} index out of range 0..{len(table) - 1}")

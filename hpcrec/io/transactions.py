@@ -229,12 +229,23 @@ def read_onehot_csv(path) -> Transactions:
     import pandas as pd
     data = _read_bytes(path)
     try:
-        df = pd.read_csv(io.BytesIO(data))
+        header = next(csv.reader(io.StringIO(data.decode("utf-8-sig", "replace"), newline="")), [])
+    except csv.Error as exc:
+        raise InputError(f"{path}: malformed one-hot CSV ({exc})") from None
+    if len(set(header)) != len(header):   # pandas would rename the second one silently
+        dup = next(c for c in header if header.count(c) > 1)
+        raise InputError(f"{path}: duplicate item column {dup!r} in the one-hot header")
+    try:
+        df = pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False)
     except Exception as exc:  # noqa: BLE001 - pandas raises many kinds on malformed text
         raise InputError(f"{path}: malformed one-hot CSV ({str(exc).splitlines()[0]})") from None
-    df = df.replace({"True": 1, "False": 0, "true": 1, "false": 0})
+    cells = df.apply(lambda col: col.str.strip().str.lower()).to_numpy(dtype=object)
+    bad = ~np.isin(cells, ["0", "1", "true", "false"])
+    if bad.any():
+        raise InputError(f"{path}: The allowed values for a DataFrame are True, False, 0, 1. "
+                         f"Found value {df.to_numpy()[bad][0]}")
     try:
-        return from_onehot(df)
+        return from_onehot(pd.DataFrame(np.isin(cells, ["1", "true"]), columns=df.columns))
     except InputError as exc:
         raise InputError(f"{path}: {exc}") from None
 
@@ -279,7 +290,7 @@ def read_h5(path, comm: Comm | None = None, partition: bool = True) -> Transacti
         indptr_ds = hdf5.dataset(fh, "indptr", "iu", length=n + 1 if n >= 0 else None)
         labels_ds = hdf5.dataset(fh, "item_labels", "iuO", length=n_items if n_items >= 0 else None)
         hdf5.check_read(path, 16 * (indptr_ds.size + labels_ds.size))
-        labels = hdf5.read_labels(labels_ds)
+        labels = hdf5.read_ids(labels_ds)
         indptr = indptr_ds[()].astype(np.int64)
         indices_ds = hdf5.dataset(fh, "indices", "iu", length=int(indptr[-1]) if len(indptr) else 0)
         if len(indptr) == 0 or indptr[0] != 0 or np.any(np.diff(indptr) < 0):

@@ -37,6 +37,7 @@ from ..comm import Comm
 from ..errors import InputError
 from ..io.ratings import Ratings
 from ..kernels import knn as kernels
+from ..memory import check_memory
 from ..recommender import Recommender
 from . import baselines
 from . import similarity as sims
@@ -103,6 +104,11 @@ class KNN(Recommender):
     # -- fitting ----------------------------------------------------------------------------
     def _fit(self, train: Ratings, comm: Comm, test, callback) -> None:
         """Baselines and neighbour lists; k-NN has no epochs, so test/callback are unused."""
+        n_x = len(self.user_ids) if self.user_based else len(self.item_ids)
+        kept = n_x * (self.max_neighbors or n_x)
+        check_memory(80 * train.n_total + 12 * kept,   # every rating (ids, values, CSR twice)
+                     f"{self.name}: all ratings and {kept} neighbour entries on every rank",
+                     "lower --max-neighbors, or use a node with more memory", comm)
         users, items = comm.allgatherv(train.user), comm.allgatherv(train.item)
         ratings = comm.allgatherv(train.rating)
         n_users, n_items = len(self.user_ids), len(self.item_ids)

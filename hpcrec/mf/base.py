@@ -124,6 +124,8 @@ class FactorModel(Recommender):
             self.mu, lo, hi = (float(x) for x in state["scalars"])
         except (KeyError, ValueError, TypeError):
             raise InputError("model state is incomplete (P, Q, bu, bi, scalars)") from None
+        if not lo <= hi:
+            raise InputError("model state has an empty rating range (scalars)")
         self.rating_range = (lo, hi)
         n_u = len(self.user_ids) if self.user_ids is not None else self.P.shape[0]
         n_i = len(self.item_ids) if self.item_ids is not None else self.Q.shape[0]
