@@ -48,3 +48,12 @@ def test_progress_lines_in_batch_logs_and_quiet(run_cli, tmp_path):
     assert "\r" not in err
     rc, _, err = run_cli("-q", "convert", str(src), "-o", str(tmp_path / "u.h5"), env=env)
     assert rc == 0 and err == ""
+
+
+def test_warmup_fills_the_kernel_cache(run_cli, tmp_path):
+    cache = tmp_path / "numba-cache"
+    rc, _, err = run_cli("warmup", "convert", env={"NUMBA_CACHE_DIR": str(cache)}, timeout=300)
+    assert rc == 0 and "convert: kernels ready" in err
+    assert any("textparse" in p.name and p.suffix == ".nbi" for p in cache.rglob("*"))
+    rc, _, err = run_cli("warmup", "nothing", env={"NUMBA_CACHE_DIR": str(cache)})
+    assert rc == 2 and "unknown command 'nothing'" in err

@@ -86,8 +86,13 @@ def _build_h5_cases(folder: Path) -> dict:
     data = full.read_bytes()
     (folder / "truncated.h5").write_bytes(data[:len(data) // 2])
     add("truncated", folder / "truncated.h5", None)        # message from HDF5: checked loosely
-    middle = len(data) // 2
-    (folder / "zeroed.h5").write_bytes(data[:middle] + bytes(4096) + data[middle + 4096:])
+    with h5py.File(full, "r") as src, h5py.File(folder / "gzip.h5", "w") as dst:
+        dst.attrs.update(src.attrs)  # deflate, as hpcrec wrote before its files were contiguous
+        for name, ds in src.items():
+            dst.create_dataset(name, data=ds[()], compression="gzip", chunks=(4096,))
+    zipped = (folder / "gzip.h5").read_bytes()
+    middle = len(zipped) // 2
+    (folder / "zeroed.h5").write_bytes(zipped[:middle] + bytes(4096) + zipped[middle + 4096:])
     add("zeroed_block", folder / "zeroed.h5", None)        # compressed chunk destroyed
     (folder / "garbage.h5").write_bytes(os.urandom(4096))
     add("garbage", folder / "garbage.h5", "{p}: not an HDF5 file")

@@ -45,6 +45,7 @@ COMMANDS = {
     "plot": ("model", "PNG views of a model: error per epoch, norms, t-SNE"),
     "bench": ("bench", "benchmarks and scaling studies (records, SLURM jobs, reports)"),
     "demo": ("demo", "run the course demo (itemsets and recommenders) end to end"),
+    "warmup": ("warmup", "compile and cache the kernels the commands use (once per install)"),
 }
 COMMAND_MODULES = tuple(dict.fromkeys(module for module, _ in COMMANDS.values()))
 # Argument names (argparse dests) that hold input files or folders, and the output file.
