@@ -162,15 +162,21 @@ def over_budget(nbytes: float, budget: int, what: str, hint: str) -> MemoryBudge
 
 
 class Guard:
-    """Checks the planned allocations of one rank against its budget."""
+    """Checks the planned allocations of one rank against its budget, counting what is held."""
 
     def __init__(self, local_ranks: int | None = None, hint: str = "use more ranks / nodes"):
         self.budget = budget_bytes(local_ranks)
         self.hint = hint
+        self.held = 0   # bytes of results kept while more is allocated (e.g. earlier levels)
 
     def check(self, nbytes: float, what: str, hint: str | None = None) -> None:
-        if nbytes > self.budget:
-            raise over_budget(nbytes, self.budget, what, hint or self.hint)
+        if nbytes + self.held > self.budget:
+            raise over_budget(nbytes + self.held, self.budget, what, hint or self.hint)
+
+    def hold(self, nbytes: int) -> None:
+        """Count ``nbytes`` as kept from now on (checked first, like any allocation)."""
+        self.check(nbytes, "the itemsets found so far")
+        self.held += nbytes
 
     def max_items(self, bytes_per_item: int) -> int:
         """How many records of ``bytes_per_item`` fit in the budget."""

@@ -722,3 +722,16 @@ def test_signal_handlers_are_restored(cli_main, tmp_path):
     before = signal.getsignal(signal.SIGTERM)
     cli_main("info", tmp_path / "missing.csv")
     assert signal.getsignal(signal.SIGTERM) == before
+
+
+def test_itemset_csv_is_streamed_in_chunks_unchanged(tmp_path, monkeypatch):
+    """Bounded memory when writing: the CSV is built chunk by chunk, identical to one piece."""
+    from hpcrec.fim import mine_itemsets, output
+    baskets = [[f"i{(7 * r + k) % 13}" for k in range(r % 5 + 1)] for r in range(60)]
+    res = mine_itemsets(baskets, 0.05, comm=serial())
+    output.write_itemsets(tmp_path / "one.csv", res)
+    monkeypatch.setattr(output, "ROWS_PER_CHUNK", 3)
+    output.write_itemsets(tmp_path / "chunked.csv", res)
+    assert (tmp_path / "one.csv").read_bytes() == (tmp_path / "chunked.csv").read_bytes()
+    sets, support, meta = read_itemsets(tmp_path / "chunked.csv")
+    assert len(sets) == len(res) > 3 and meta["n_transactions"] == 60

@@ -134,6 +134,7 @@ def mine(prep: Prepared, max_len: int | None, comm: Comm, device: str, control, 
     with comm.collective_errors(), timer.phase("mine"):
         frequent = K.decode_pairs(pos, m)
         counter.keep_pairs(frequent, local[pos])
+        guard.hold(frequent.nbytes + total.nbytes)   # results so far count against later levels
     del local
     itemsets.append(frequent)
     counts.append(total)
@@ -153,6 +154,7 @@ def mine(prep: Prepared, max_len: int | None, comm: Comm, device: str, control, 
         with comm.collective_errors(), timer.phase("mine"):
             counter.keep(keep)
             frequent = np.column_stack((frequent[left[keep]], last[keep])).astype(np.int32)
+            guard.hold(frequent.nbytes + total.nbytes)
         itemsets.append(frequent)
         counts.append(total)
         control.level(k, len(left), len(frequent))

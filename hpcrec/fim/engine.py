@@ -64,6 +64,9 @@ def mine_itemsets(source, min_support: float, algorithm: str = "fpgrowth", max_l
         raise InputError("no transactions to mine (the input is empty)")
     if algorithm == "apriori":
         levels, counts, partial, done = count_distribution.mine(prep, max_len, comm, device, control, timer, guard)
+        with comm.collective_errors():   # concatenation and canonical order make copies
+            guard.check(2 * sum(f.nbytes + c.nbytes for f, c in zip(levels, counts)),
+                        "ordering the itemsets found")
         flat = np.concatenate([f.reshape(-1) for f in levels])
         lengths = np.concatenate([np.full(len(f), f.shape[1], np.int64) for f in levels])
         cnt = np.concatenate(counts)

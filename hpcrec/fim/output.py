@@ -8,9 +8,9 @@ leading ``'`` (spreadsheets then show text, never run a formula); hpcrec's reade
 one leading ``'`` from every label cell, so labels round-trip unchanged.
 Run metadata (``n_transactions``, ``partial``, ``levels``, algorithm, min_support,
 max_len) go to a JSON sidecar ``OUT.csv.meta.json`` that also holds the SHA-256 of the
-CSV it belongs to: both are written completely, then the sidecar is renamed first, the CSV
-second, and a reader refuses a pair whose checksum disagrees (two runs, e.g. after a kill
-between the renames). When the sidecar is
+CSV it belongs to: both are written completely (the CSV streamed in chunks of rows), then
+the sidecar is renamed first, the CSV second, and a reader refuses a pair whose checksum
+disagrees (two runs, e.g. after a kill between the renames). When the sidecar is
 missing, the number of transactions is recovered exactly as ``round(count / support)``. Parquet keeps the
 itemsets as lists of strings and the metadata under the schema key ``hpcrec``; HDF5
 (kind ``itemsets`` / ``rules``) keeps them as root attributes. Rules files have
@@ -29,7 +29,8 @@ import numpy as np
 
 from ..errors import InputError
 from ..io import atomic_path, hdf5, jsontext
-from ..io.atomic import write_bytes, write_together
+from ..io.atomic import write_bytes
+from ..memory import check_memory
 from ..io.inputs import check_regular, read_regular_bytes
 from .result import Itemsets
 
@@ -100,10 +101,41 @@ def itemset_meta(res: Itemsets) -> dict:
             "min_support": info.get("min_support"), "max_len": info.get("max_len")}
 
 
-def _label_lists(res: Itemsets) -> list[list[str]]:
+ROWS_PER_CHUNK = 1 << 16
+# Python lists of label strings (Parquet's input) cost about this much per item and itemset.
+LIST_BYTES_PER_ITEM, LIST_BYTES_PER_SET = 80, 120
+
+
+def _label_lists(res: Itemsets, start: int = 0, stop: int | None = None,
+                 names: list[str] | None = None) -> list[list[str]]:
+    names = names if names is not None else [str(x) for x in np.asarray(res.labels).tolist()]
+    stop = len(res) if stop is None else stop
+    ptr = res.ptr[start:stop + 1].tolist()
+    flat = res.items[ptr[0]:ptr[-1]].tolist()
+    base = ptr[0]
+    return [[names[i] for i in flat[ptr[x] - base:ptr[x + 1] - base]] for x in range(stop - start)]
+
+
+def _write_csv(tmp: Path, res: Itemsets) -> str:
+    """Stream the itemset CSV into ``tmp`` in chunks of rows; returns its SHA-256."""
+    digest = hashlib.sha256()
     names = [str(x) for x in np.asarray(res.labels).tolist()]
-    flat, ptr = res.items.tolist(), res.ptr.tolist()
-    return [[names[i] for i in flat[ptr[x]:ptr[x + 1]]] for x in range(len(res))]
+    support, counts = res.support, res.counts
+    def chunks():
+        yield csv_row(["support", "itemsets", "count"])
+        for start in range(0, len(res), ROWS_PER_CHUNK):
+            stop = min(len(res), start + ROWS_PER_CHUNK)
+            yield "".join(csv_row([_fmt(s), label_cell(join_items(items)), str(c)])
+                          for s, items, c in zip(support[start:stop].tolist(),
+                                                 _label_lists(res, start, stop, names),
+                                                 counts[start:stop].tolist()))
+
+    with open(tmp, "wb") as fh:
+        for chunk in chunks():
+            data = chunk.encode("utf-8")
+            digest.update(data)
+            fh.write(data)
+    return digest.hexdigest()
 
 
 def write_itemsets(path, res: Itemsets) -> Path:
@@ -119,17 +151,19 @@ def write_itemsets(path, res: Itemsets) -> Path:
                        "support": support, "count": res.counts},
                       attrs={k: jsontext.dumps(v) for k, v in meta.items()}, compression="gzip")
         return Path(path)
-    lists = _label_lists(res)
     if kind == "parquet":
-        _write_parquet(path, {"support": support, "itemsets": lists, "count": res.counts}, meta)
+        check_memory(LIST_BYTES_PER_ITEM * len(res.items) + LIST_BYTES_PER_SET * len(res),
+                     f"the Parquet table of {len(res)} itemsets",
+                     "write .csv (streamed) or .h5 instead, or raise min_support")
+        _write_parquet(path, {"support": support, "itemsets": _label_lists(res),
+                              "count": res.counts}, meta)
         return Path(path)
-    lines = [csv_row(["support", "itemsets", "count"])]
-    for s, items, c in zip(support.tolist(), lists, res.counts.tolist()):
-        lines.append(csv_row([_fmt(s), label_cell(join_items(items)), str(c)]))
-    body = "".join(lines).encode("utf-8")
-    meta["csv_sha256"] = hashlib.sha256(body).hexdigest()
-    write_together([(meta_path(path), jsontext.dumps(meta, indent=1, sort_keys=True).encode()),
-                    (path, body)])   # sidecar renamed first: a kill between leaves a pair readers refuse
+    # Both complete before either rename; the sidecar is renamed first (inner block), so a
+    # kill between the two renames leaves a pair whose checksum readers refuse.
+    with atomic_path(path) as csv_tmp:
+        meta["csv_sha256"] = _write_csv(csv_tmp, res)
+        with atomic_path(meta_path(path)) as meta_tmp:
+            meta_tmp.write_bytes(jsontext.dumps(meta, indent=1, sort_keys=True).encode())
     return Path(path)
 
 

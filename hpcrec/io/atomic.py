@@ -185,13 +185,6 @@ def _write_new(tmp: Path, data) -> None:
 
 def write_bytes(path, data) -> Path:
     """Write ``data`` to ``path`` atomically with plain ``os.write`` calls (errors reported cleanly)."""
-    return write_together([(path, data)])[0]
-
-
-def write_together(files: list[tuple[object, bytes]]) -> list[Path]:
-    """Write files that belong together: every temporary is complete before the first rename,
-    and they are renamed in the order given (so a failed write changes none of them)."""
-    with contextlib.ExitStack() as stack:
-        for path, data in reversed(files):   # the first entered is the last renamed
-            _write_new(stack.enter_context(atomic_path(path)), data)
-    return [Path(path) for path, _ in files]
+    with atomic_path(path) as tmp:
+        _write_new(tmp, data)
+    return Path(path)

@@ -17,8 +17,8 @@ import numpy as np
 
 from ..comm import Comm
 from ..errors import DeviceError, InputError, TrainingDiverged
-from ..memory import check_memory
 from ..io.ratings import Ratings
+from ..memory import check_memory
 from ..recommender import Recommender, top_k
 from . import checkpoint
 
