@@ -169,7 +169,7 @@ def load_transactions(source, comm: Comm | None = None, format: str | None = Non
             raise InputError(f"{source}: holds ratings ({fmt}), not transactions")
         part = streamread.read(source, fmt, None, comm if partition else serial())
         if part is not None:
-            return part
+            return streamread.redistribute(part, comm) if partition else part
         whole = TRANSACTION_FORMATS[fmt](source)
     elif hasattr(source, "columns") and hasattr(source, "dtypes"):
         whole = transactions.from_onehot(source)

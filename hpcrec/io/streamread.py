@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..comm import Comm, chunk
+from ..comm import Comm, chunk, weighted_bounds
 from ..memory import check_memory
 from ..progress import progress
 from . import ratings as rmod
@@ -195,10 +195,17 @@ def read(path, fmt: str, layout: str | None, comm: Comm):
     return None
 
 
-def redistribute(r: Ratings, comm: Comm) -> Ratings:
-    """The ratings of the standard decomposition ``chunk(n_total, rank, size)``, moved between ranks."""
+def redistribute(data, comm: Comm):
+    """This rank's part in the standard decomposition, moved between ranks.
+
+    Ratings: ``chunk(n_total, rank, size)``; transactions: the rows of
+    ``weighted_bounds`` (balanced non-zeros), as the HDF5 readers give them.
+    """
     if comm.size == 1:
-        return r
+        return data
+    if isinstance(data, Transactions):
+        return _redistribute_rows(data, comm)
+    r = data
     starts = np.array([chunk(r.n_total, k, comm.size)[0] for k in range(comm.size)] + [r.n_total],
                       dtype=np.int64)
     lo, hi = r.offset, r.offset + r.nnz
@@ -207,6 +214,20 @@ def redistribute(r: Ratings, comm: Comm) -> Ratings:
     lo, _ = comm.chunk(r.n_total)
     return Ratings(*cols, r.user_ids, r.item_ids, r.item_titles, r.item_genres, r.meta,
                    r.n_total, lo)
+
+
+def _redistribute_rows(tx: Transactions, comm: Comm) -> Transactions:
+    lengths = np.diff(tx.indptr)
+    indptr = np.zeros(tx.n_total + 1, dtype=np.int64)    # global, as read_h5 holds it
+    np.cumsum(comm.allgatherv(lengths), out=indptr[1:])
+    b = weighted_bounds(indptr, comm.size)
+    lo, hi = tx.row_offset, tx.row_offset + tx.n_rows
+    first, last = np.clip(b[:-1], lo, hi), np.clip(b[1:], lo, hi)
+    rows, _ = comm.alltoallv(lengths, last - first)
+    indices, _ = comm.alltoallv(tx.indices, indptr[last] - indptr[first])
+    ptr = np.zeros(len(rows) + 1, dtype=np.int64)
+    np.cumsum(rows, out=ptr[1:])
+    return Transactions(ptr, indices, tx.labels, tx.n_total, int(b[comm.rank]))
 
 
 def gather(data, comm: Comm):
