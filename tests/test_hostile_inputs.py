@@ -46,7 +46,8 @@ TEXT_CASES = {
     "baskets_latin1.csv": "{p}: not UTF-8 text (byte 7)",
     "text_named.h5": "{p}: not an HDF5 file",
     "unknown_extension.xyz": "{p}: cannot tell the format from the name; give --format "
-                             "(baskets-csv, fimi, onehot-csv, movielens, ratings-csv, hdf5)",
+                             "(baskets-csv, fimi, onehot-csv, movielens, ratings-csv, "
+                             "ratings-parquet, hdf5)",
     "ml1m_bad_rating": "{p}/ratings.dat: line 2: rating 'x' is not a number",
     "does_not_exist.dat": "no such file or folder: {p}",
 }
@@ -85,8 +86,13 @@ def _build_h5_cases(folder: Path) -> dict:
     data = full.read_bytes()
     (folder / "truncated.h5").write_bytes(data[:len(data) // 2])
     add("truncated", folder / "truncated.h5", None)        # message from HDF5: checked loosely
-    middle = len(data) // 2
-    (folder / "zeroed.h5").write_bytes(data[:middle] + bytes(4096) + data[middle + 4096:])
+    with h5py.File(full, "r") as src, h5py.File(folder / "gzip.h5", "w") as dst:
+        dst.attrs.update(src.attrs)  # deflate, as hpcrec wrote before its files were contiguous
+        for name, ds in src.items():
+            dst.create_dataset(name, data=ds[()], compression="gzip", chunks=(4096,))
+    zipped = (folder / "gzip.h5").read_bytes()
+    middle = len(zipped) // 2
+    (folder / "zeroed.h5").write_bytes(zipped[:middle] + bytes(4096) + zipped[middle + 4096:])
     add("zeroed_block", folder / "zeroed.h5", None)        # compressed chunk destroyed
     (folder / "garbage.h5").write_bytes(os.urandom(4096))
     add("garbage", folder / "garbage.h5", "{p}: not an HDF5 file")

@@ -24,12 +24,30 @@ import threading
 import warnings
 
 from .. import __version__
-from ..comm import RankFailed, describe_error, world
 from ..errors import HpcrecError, Terminated
-from ..io.atomic import check_not_input, resolve_output
 
-# Sub-command modules, in the order --help lists them.
-COMMAND_MODULES = ("data", "mine", "model", "bench", "demo")
+# Every sub-command: its module and its one-line help, in the order --help lists them. Only
+# the module of the command being run is imported (with its NumPy, pandas, Numba, MPI), so
+# ``hpcrec --help`` and ``--version`` start in a fraction of a second; a test keeps these
+# lines equal to the ones each module registers.
+COMMANDS = {
+    "convert": ("data", "convert a text data file (or MovieLens folder) to hpcrec HDF5"),
+    "info": ("data", "summarise a data file (HDF5 or text)"),
+    "data": ("data", "fetch public data sets"),
+    "generate": ("data", "write a seeded synthetic data set to HDF5 (streamed in chunks)"),
+    "mine": ("mine", "frequent itemsets (apriori, fpgrowth, fpmax), MPI-parallel"),
+    "rules": ("mine", "association rules from an itemset file"),
+    "train": ("model", "train a recommender on ratings and save it to HDF5"),
+    "evaluate": ("model", "score a model on held-out ratings (JSON on stdout)"),
+    "recommend": ("model", "top-k items for a user"),
+    "neighbors": ("model", "items nearest to an item in embedding space"),
+    "cv": ("model", "cross-validate a model (MovieLens folds u1..u5 or k-fold)"),
+    "plot": ("model", "PNG views of a model: error per epoch, norms, t-SNE"),
+    "bench": ("bench", "benchmarks and scaling studies (records, SLURM jobs, reports)"),
+    "demo": ("demo", "run the course demo (itemsets and recommenders) end to end"),
+    "warmup": ("warmup", "compile and cache the kernels the commands use (once per install)"),
+}
+COMMAND_MODULES = tuple(dict.fromkeys(module for module, _ in COMMANDS.values()))
 # Argument names (argparse dests) that hold input files or folders, and the output file.
 INPUT_ARGS = ("input", "ratings", "itemsets", "model", "test")
 OUTPUT_ARG = "output"
@@ -37,7 +55,16 @@ OUTPUT_ARG = "output"
 log = logging.getLogger("hpcrec")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def command_of(argv: list[str]) -> str | None:
+    """The sub-command named in ``argv`` (the first word that is not an option), if any."""
+    return next((a for a in argv if not a.startswith("-")), None)
+
+
+def build_parser(command: str | None = None, full: bool = False) -> argparse.ArgumentParser:
+    """The argument parser; only ``command``'s module (every module with ``full``) is imported.
+
+    The other commands are listed with their help line and parse nothing.
+    """
     parser = argparse.ArgumentParser(
         prog="hpcrec", description="HPC-native itemset mining and recommender systems (MPI, CPU/GPU).",
         epilog="Run under MPI with: mpiexec -n N hpcrec ...  or  srun hpcrec ...")
@@ -45,8 +72,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     parser.add_argument("-q", "--quiet", action="store_true", help="warnings and errors only")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for name in COMMAND_MODULES:
-        importlib.import_module(f"{__name__}.{name}").register(sub)
+    wanted = COMMANDS.get(command, (None,))[0]
+    for name, (module, help_line) in COMMANDS.items():
+        if full or module == wanted:
+            if name not in sub.choices:
+                importlib.import_module(f"{__name__}.{module}").register(sub)
+        else:
+            sub.add_parser(name, help=help_line, add_help=False)
     return parser
 
 
@@ -64,6 +96,7 @@ class _StderrHandler(logging.StreamHandler):
 
 def setup_logging(verbose: bool = False, quiet: bool = False) -> None:
     """Rank 0 logs at INFO (DEBUG with -v, WARNING with -q); other ranks only warnings."""
+    from ..comm import world
     comm = world()
     level = logging.DEBUG if verbose else logging.WARNING if quiet else logging.INFO
     if comm.rank != 0 and not verbose:
@@ -76,6 +109,7 @@ def setup_logging(verbose: bool = False, quiet: bool = False) -> None:
 
 
 def _fail(message: str, code: int, abort: bool) -> int:
+    from ..comm import world
     comm = world()
     if comm.size > 1 and not message.startswith("rank "):
         message = f"rank {comm.rank}: {message}"
@@ -90,6 +124,7 @@ def check_paths(args) -> None:
     output = getattr(args, OUTPUT_ARG, None)
     if output is None or getattr(args, "output_is_folder", False):
         return
+    from ..io.atomic import check_not_input, resolve_output
     resolve_output(output)
     inputs = [getattr(args, name, None) for name in INPUT_ARGS]
     check_not_input(output, [p for p in inputs if isinstance(p, (str, os.PathLike))])
@@ -112,18 +147,20 @@ def _install_signals() -> dict:
 
 
 def _os_error(exc: OSError) -> str:
+    from ..comm import describe_error
     where = f"{exc.filename}: " if exc.filename else ""
     return f"{where}{exc.strerror or describe_error(exc)}"
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    args = build_parser(command_of(argv)).parse_args(argv)   # --help, --version: done here
+    from ..comm import RankFailed, describe_error, world
     try:
         comm = world()
     except HpcrecError as exc:
         print(f"hpcrec: error: {exc}", file=sys.stderr)
         return 2
-    parser = build_parser()
-    args = parser.parse_args(argv)
     setup_logging(args.verbose, args.quiet)
     debug = os.environ.get("HPCREC_DEBUG") == "1"
     previous = _install_signals()

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import logging
 
-from .. import io
 from ..comm import fault_point, world
 from ..errors import InputError
 from ..io import download, formats, jsontext, synthetic
@@ -48,14 +47,7 @@ def register(sub) -> None:
 
 def cmd_convert(args) -> int:
     comm = world()
-    data = None
-    with comm.collective_errors():  # rank 0 reads; the others wait for its verdict
-        fault_point("read", comm)
-        if comm.is_root:
-            data = formats.load_any(args.input, args.format)
-    with comm.collective_errors():  # written only when every rank got through the read
-        if comm.is_root:
-            io.write_h5(data, args.output)
+    formats.convert(args.input, args.output, args.format, comm)
     if comm.is_root:
         log.info("wrote %s", args.output)
     return 0

@@ -1,9 +1,26 @@
-"""Input and output: text formats and HDF5 to in-memory CSR/COO, partitioned reads, atomic writes."""
-from .atomic import atomic_open, atomic_path
-from .formats import (describe, detect_format, kind_of, load_any, load_ratings,
-                      load_transactions, write_h5)
-from .ratings import Ratings
-from .transactions import Transactions
+"""Input and output: text formats and HDF5 to in-memory CSR/COO, partitioned reads, atomic writes.
 
-__all__ = ["Ratings", "Transactions", "atomic_open", "atomic_path", "describe", "detect_format",
-           "kind_of", "load_any", "load_ratings", "load_transactions", "write_h5"]
+The names below are loaded on first use, so importing one light module of this package
+(e.g. ``hpcrec.io.atomic``) does not import pandas, h5py or the parsers.
+"""
+from __future__ import annotations
+
+import importlib
+
+_HOMES = {"atomic_open": "atomic", "atomic_path": "atomic", "describe": "formats",
+          "detect_format": "formats", "kind_of": "formats", "load_any": "formats",
+          "load_ratings": "formats", "load_transactions": "formats", "write_h5": "formats",
+          "convert": "formats", "Ratings": "ratings", "Transactions": "transactions"}
+
+__all__ = sorted(_HOMES)
+
+
+def __getattr__(name: str):
+    if name not in _HOMES:   # a submodule (io.formats, ...), or nothing
+        try:
+            return importlib.import_module(f"{__name__}.{name}")
+        except ModuleNotFoundError:
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
+    value = getattr(importlib.import_module(f"{__name__}.{_HOMES[name]}"), name)
+    globals()[name] = value
+    return value

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ..comm import Comm, fault_point, resolve
+from ..comm import Comm, fault_point, resolve, serial
 from ..errors import InputError
-from . import hdf5, ratings, transactions
+from . import hdf5, ratings, streamread, transactions
 from .inputs import check_regular
 from .ratings import Ratings
 from .transactions import Transactions
@@ -28,8 +28,9 @@ TRANSACTION_FORMATS = {
     "onehot-csv": transactions.read_onehot_csv,
 }
 RATING_FORMATS = {
-    "movielens": None,  # dispatched on the file name below
+    "movielens": None,        # dispatched on the file name below
     "ratings-csv": ratings.read_ratings_csv,
+    "ratings-parquet": None,  # read in parallel by row groups (hpcrec.io.parquet)
 }
 FORMATS = (*TRANSACTION_FORMATS, *RATING_FORMATS, "hdf5")
 SNIFF_LINES = 1000
@@ -56,6 +57,8 @@ def detect_format(path) -> str:
         return "movielens"
     if name.endswith(".dat"):
         return "movielens" if b"::" in _first_line(p) else "fimi"
+    if name.endswith(".parquet"):
+        return "ratings-parquet"
     if name.endswith(".csv"):
         first = _first_line(p).decode("utf-8", "replace").strip().lower()
         cells = [c.strip() for c in first.split(",")]
@@ -117,25 +120,35 @@ def _check_format(fmt: str) -> str:
     return fmt
 
 
-def read_movielens(path) -> Ratings:
-    """MovieLens ratings from a file or folder: 100K (``u.data``...), 1M (``::``) or CSV releases."""
+MOVIELENS_READERS = {"ml100k": ratings.read_ml100k, "ml1m": ratings.read_ml1m,
+                     "mlcsv": ratings.read_ml_csv}
+
+
+def movielens_file(path) -> tuple[Path, str]:
+    """The ratings file of a MovieLens file or folder, and its release layout (ml100k, ml1m, mlcsv)."""
     p = Path(path)
     name = p.name.lower()
     if not p.exists():
         raise InputError(f"no such file or folder: {p}")
     if p.is_dir():
-        for candidate, reader in (("u.data", ratings.read_ml100k), ("ratings.dat", ratings.read_ml1m),
-                                  ("ratings.csv", ratings.read_ml_csv)):
+        for candidate, layout in (("u.data", "ml100k"), ("ratings.dat", "ml1m"),
+                                  ("ratings.csv", "mlcsv")):
             if (p / candidate).exists():
-                return reader(p / candidate)
+                return p / candidate, layout
         raise InputError(f"{p}: a folder with no MovieLens ratings (u.data, ratings.dat or ratings.csv)")
     if check_regular(p) <= 65536 and not _head(p, 65536).strip():  # no format to tell
         raise InputError(f"{p}: empty file")
     if name == "ratings.dat" or (name.endswith(".dat") and b"::" in _first_line(p)):
-        return ratings.read_ml1m(p)
+        return p, "ml1m"
     if name.endswith(".csv"):
-        return ratings.read_ml_csv(p)
-    return ratings.read_ml100k(p)
+        return p, "mlcsv"
+    return p, "ml100k"
+
+
+def read_movielens(path) -> Ratings:
+    """MovieLens ratings from a file or folder: 100K (``u.data``...), 1M (``::``) or CSV releases."""
+    file, layout = movielens_file(path)
+    return MOVIELENS_READERS[layout](file)
 
 
 def load_transactions(source, comm: Comm | None = None, format: str | None = None,  # noqa: A002
@@ -154,6 +167,9 @@ def load_transactions(source, comm: Comm | None = None, format: str | None = Non
             return transactions.read_h5(source, comm, partition)
         if fmt not in TRANSACTION_FORMATS:
             raise InputError(f"{source}: holds ratings ({fmt}), not transactions")
+        part = streamread.read(source, fmt, None, comm if partition else serial())
+        if part is not None:
+            return streamread.redistribute(part, comm) if partition else part
         whole = TRANSACTION_FORMATS[fmt](source)
     elif hasattr(source, "columns") and hasattr(source, "dtypes"):
         whole = transactions.from_onehot(source)
@@ -181,6 +197,10 @@ def load_ratings(source, comm: Comm | None = None, format: str | None = None,  #
             return ratings.read_h5(source, comm, partition)
         if fmt in TRANSACTION_FORMATS:
             raise InputError(f"{source}: holds transactions ({fmt}), not ratings")
+        file, layout = movielens_file(source) if fmt == "movielens" else (Path(source), fmt)
+        part = _read_parts(file, fmt, layout, comm if partition else serial())
+        if part is not None:
+            return streamread.redistribute(part, comm) if partition else part
         whole = read_movielens(source) if fmt == "movielens" else RATING_FORMATS[fmt](source)
     elif hasattr(source, "columns"):
         whole = ratings.from_frame(source)
@@ -196,6 +216,37 @@ def load_any(path, format: str | None = None):  # noqa: A002
     if kind_of(path, format) == "transactions":
         return load_transactions(path, format=format, partition=False)
     return load_ratings(path, format=format, partition=False)
+
+
+def _read_parts(path, fmt: str, layout: str, comm: Comm):
+    """This rank's part of a file read in parallel (Parquet, or text in the fast grammar), else None."""
+    if fmt == "ratings-parquet":
+        from . import parquet
+        return parquet.read_ratings(path, comm)
+    return streamread.read(path, fmt, layout, comm)
+
+
+def convert(source, output, format: str | None = None, comm: Comm | None = None):  # noqa: A002
+    """Convert a data file to hpcrec HDF5 ``output``: every rank parses its part, rank 0 writes.
+
+    FIMI and ratings text within the fast grammar are read in parallel (see
+    :mod:`.streamread`) and gathered on rank 0; any other input is read by rank 0 alone.
+    Collective: call it on every rank. Returns the output path on rank 0, None elsewhere.
+    """
+    comm = resolve(comm)
+    with comm.collective_errors():
+        fault_point("read", comm)
+        fmt = _check_format(format or detect_format(source))
+        file, layout = movielens_file(source) if fmt == "movielens" else (Path(source), fmt)
+    part = _read_parts(file, fmt, layout, comm)
+    whole = None if part is None else streamread.gather(part, comm)
+    del part
+    with comm.collective_errors():  # written only when every rank got through the read
+        if comm.is_root:
+            if whole is None:
+                whole = load_any(source, fmt)
+            return write_h5(whole, output)
+    return None
 
 
 def write_h5(data, path) -> Path:

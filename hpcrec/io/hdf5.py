@@ -141,7 +141,7 @@ def checksum(values: np.ndarray) -> int:
             crc = zlib.crc32(len(b).to_bytes(8, "little") + b, crc)
         return crc
     data = np.ascontiguousarray(values, dtype=values.dtype.newbyteorder("<"))
-    return zlib.crc32(data.tobytes())
+    return zlib.crc32(data.reshape(-1).view(np.uint8))   # the buffer itself: no copy
 
 
 def _verify(fh, path) -> None:

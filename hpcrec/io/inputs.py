@@ -39,17 +39,27 @@ def check_regular(path) -> int:
     return st.st_size
 
 
-def read_regular_bytes(path, what: str = "text input") -> bytes:
-    """The whole content of the regular file ``path`` (budget-checked)."""
+def open_regular(path):
+    """``path`` opened for binary reading, after checking it is a regular file (no blocking open)."""
     path = Path(path)
     check_regular(path)
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0))
     except OSError as exc:
         raise InputError(f"{path}: cannot read ({exc.strerror})") from None
-    with os.fdopen(fd, "rb") as fh:
-        st = os.fstat(fh.fileno())
+    fh = os.fdopen(fd, "rb")
+    st = os.fstat(fh.fileno())
+    if not stat.S_ISREG(st.st_mode):
+        fh.close()
         _refuse(path, st.st_mode)
+    return fh
+
+
+def read_regular_bytes(path, what: str = "text input") -> bytes:
+    """The whole content of the regular file ``path`` (budget-checked)."""
+    path = Path(path)
+    with open_regular(path) as fh:
+        st = os.fstat(fh.fileno())
         check_memory(st.st_size * TEXT_EXPANSION, f"parsing {path} ({what})",
                      "convert it to HDF5 on a machine with more memory, or split it")
         try:

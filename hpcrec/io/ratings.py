@@ -27,7 +27,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 from ..comm import Comm, resolve
 from ..errors import InputError
@@ -35,6 +34,23 @@ from . import hdf5
 from .inputs import read_regular_bytes
 
 KIND = "ratings"
+
+
+def _lazy(name: str):
+    """Module ``name``, loaded on first attribute access (the fast text path never needs pandas)."""
+    import importlib.util
+    import sys
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.find_spec(name)
+    spec.loader = importlib.util.LazyLoader(spec.loader)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+pd = _lazy("pandas")
 
 
 @dataclass
@@ -286,6 +302,16 @@ def read_ml100k(path) -> Ratings:
         path = path / "u.data"
     df = _read_table(path, "\t", ["user", "item", "rating", "timestamp"])
     cols = _movielens_frame(path, df)
+    user_ids, item_ids, titles, genres = ml100k_tables(path)
+    r = from_arrays(cols["user"], cols["item"], cols["rating"], cols["timestamp"],
+                    user_ids=user_ids, item_ids=item_ids)
+    r.item_titles, r.item_genres = titles, genres
+    r.meta["source"] = "movielens-100k"
+    return r
+
+
+def ml100k_tables(path: Path):
+    """(user ids, item ids, titles, genres) from ``u.user`` / ``u.item`` beside ``path`` (None if absent)."""
     folder = path.parent
     item_ids = titles = genres = user_ids = None
     if (folder / "u.item").exists():
@@ -294,11 +320,7 @@ def read_ml100k(path) -> Ratings:
         users = _read_table(folder / "u.user", "|", ["user", "age", "gender", "occupation", "zip"],
                             encoding="latin-1", required=1)
         user_ids = np.sort(_numeric(users, "user", folder / "u.user", True, 1).astype(np.int64))
-    r = from_arrays(cols["user"], cols["item"], cols["rating"], cols["timestamp"],
-                    user_ids=user_ids, item_ids=item_ids)
-    r.item_titles, r.item_genres = titles, genres
-    r.meta["source"] = "movielens-100k"
-    return r
+    return user_ids, item_ids, titles, genres
 
 
 def _ml100k_items(folder: Path):
@@ -333,10 +355,7 @@ def read_ml1m(path) -> Ratings:
     df = _read_table(path, "::", ["user", "item", "rating", "timestamp"], engine="python")
     cols = _movielens_frame(path, df)
     r = from_arrays(cols["user"], cols["item"], cols["rating"], cols["timestamp"])
-    movies = path.parent / "movies.dat"
-    if movies.exists():
-        m = _read_table(movies, "::", ["item", "title", "genres"], encoding="latin-1", engine="python")
-        _attach_movies(r, m, movies)
+    attach_movies(r, path)
     r.meta["source"] = "movielens-1m"
     return r
 
@@ -349,12 +368,22 @@ def read_ml_csv(path) -> Ratings:
     df = _read_table(path, ",", ["user", "item", "rating", "timestamp"], header=0)
     cols = _movielens_frame(path, df, first_line=2)
     r = from_arrays(cols["user"], cols["item"], cols["rating"], cols["timestamp"])
-    movies = path.parent / "movies.csv"
-    if movies.exists():
-        m = _read_table(movies, ",", ["item", "title", "genres"], header=0)
-        _attach_movies(r, m, movies)
+    attach_movies(r, path)
     r.meta["source"] = "movielens-csv"
     return r
+
+
+def attach_movies(r: Ratings, path: Path) -> None:
+    """Titles and genres from ``movies.dat`` (beside ``ratings.dat``) or ``movies.csv``, if present."""
+    if path.name.lower().endswith(".dat"):
+        movies = path.parent / "movies.dat"
+        if movies.exists():
+            _attach_movies(r, _read_table(movies, "::", ["item", "title", "genres"],
+                                          encoding="latin-1", engine="python"), movies)
+    else:
+        movies = path.parent / "movies.csv"
+        if movies.exists():
+            _attach_movies(r, _read_table(movies, ",", ["item", "title", "genres"], header=0), movies)
 
 
 def _attach_movies(r: Ratings, m: pd.DataFrame, where) -> None:
@@ -378,10 +407,7 @@ def read_ratings_csv(path) -> Ratings:
     Ids may be integers or strings; ratings must be finite numbers.
     """
     path = Path(path)
-    first = read_regular_bytes(path, "ratings")[:65536].split(b"\n", 1)[0].decode("utf-8", "replace")
-    cells = [c.strip().lower() for c in first.strip().split(",")]
-    has_header = len(cells) >= 3 and pd.to_numeric(pd.Series([cells[2]]), errors="coerce").isna()[0] \
-        and cells[2] not in ("nan", "inf", "-inf", "infinity")
+    has_header = csv_has_header(read_regular_bytes(path, "ratings")[:65536])
     df = _read_table(path, ",", ["user", "item", "rating", "timestamp"],
                      header=0 if has_header else None, required=3)
     line0 = 2 if has_header else 1
@@ -392,6 +418,22 @@ def read_ratings_csv(path) -> Ratings:
     r = from_arrays(users, items, rating, ts)
     r.meta["source"] = "ratings-csv"
     return r
+
+
+def csv_has_header(head: bytes) -> bool:
+    """Whether a ratings CSV starting with ``head`` has a header: its third cell is no number."""
+    first = head.split(b"\n", 1)[0].decode("utf-8", "replace")
+    cells = [c.strip().lower() for c in first.strip().split(",")]
+    if len(cells) < 3 or _DECIMAL.fullmatch(cells[2]):     # plain cases without pandas
+        return False
+    if _WORD.fullmatch(cells[2]) and cells[2] not in ("nan", "inf", "infinity"):
+        return True
+    return bool(pd.to_numeric(pd.Series([cells[2]]), errors="coerce").isna()[0]) \
+        and cells[2] not in ("nan", "inf", "-inf", "infinity")
+
+
+_DECIMAL = re.compile(r"-?[0-9]+(\.[0-9]*)?")
+_WORD = re.compile(r"[a-z_][a-z_0-9]*")
 
 
 _INTEGER = re.compile(r"[+-]?[0-9]{1,40}")
@@ -420,7 +462,7 @@ def write_h5(r: Ratings, path) -> Path:
         "user_ids": hdf5.label_data(r.user_ids), "item_ids": hdf5.label_data(r.item_ids),
         "item_title": r.item_titles, "item_genres": r.item_genres,
     }, attrs={"n_ratings": r.nnz, "n_users": r.n_users, "n_items": r.n_items,
-              "source": str(r.meta.get("source", ""))}, compression="gzip")
+              "source": str(r.meta.get("source", ""))}, compression=None)
 
 
 def read_h5(path, comm: Comm | None = None, partition: bool = True) -> Ratings:

@@ -21,6 +21,7 @@ import h5py
 import numpy as np
 
 from ..errors import InputError
+from ..progress import progress
 from . import hdf5
 from .atomic import atomic_path
 from .ratings import Ratings
@@ -212,14 +213,16 @@ def write_transactions_h5(path, n_transactions: int, seed: int = 0, n_items: int
         indptr = fh.create_dataset("indptr", (1,), np.int64, maxshape=(None,), chunks=(1 << 16,))
         indices = fh.create_dataset("indices", (0,), np.int32, maxshape=(None,), chunks=(1 << 18,))
         rows = nnz = 0
-        for p, ix in _tx_chunk_iter(n_transactions, n_items, avg_len, avg_pattern_len,
-                                    n_patterns, seed):
-            indptr.resize((rows + len(p),))
-            indptr[rows + 1:] = p[1:] + nnz
-            indices.resize((nnz + len(ix),))
-            indices[nnz:] = ix
-            rows += len(p) - 1
-            nnz += len(ix)
+        with progress(f"generating {path}", total=n_transactions, unit="rows") as bar:
+            for p, ix in _tx_chunk_iter(n_transactions, n_items, avg_len, avg_pattern_len,
+                                        n_patterns, seed):
+                indptr.resize((rows + len(p),))
+                indptr[rows + 1:] = p[1:] + nnz
+                indices.resize((nnz + len(ix),))
+                indices[nnz:] = ix
+                rows += len(p) - 1
+                nnz += len(ix)
+                bar.update(len(p) - 1)
         fh.create_dataset("item_labels", data=np.arange(n_items, dtype=np.int64))
         fh.attrs["n_transactions"], fh.attrs["n_items"] = rows, n_items
     return path
@@ -236,12 +239,14 @@ def write_ratings_h5(path, n_users: int, n_items: int, n_ratings: int, seed: int
               for k, dt in (("user", np.int32), ("item", np.int32), ("rating", np.float32),
                             ("timestamp", np.int64))}
         n = 0
-        for part in model.chunks():
-            m = len(part["rating"])
-            for k, d in ds.items():
-                d.resize((n + m,))
-                d[n:] = part[k]
-            n += m
+        with progress(f"generating {path}", total=n_ratings, unit="ratings") as bar:
+            for part in model.chunks():
+                m = len(part["rating"])
+                for k, d in ds.items():
+                    d.resize((n + m,))
+                    d[n:] = part[k]
+                n += m
+                bar.update(m)
         titles, genres = model.item_meta()
         fh.create_dataset("user_ids", data=np.arange(1, n_users + 1, dtype=np.int64))
         fh.create_dataset("item_ids", data=np.arange(1, n_items + 1, dtype=np.int64))

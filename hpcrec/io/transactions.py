@@ -85,11 +85,11 @@ class Transactions:
         0..n_items-1 and are strictly increasing within each row (sorted, no duplicates).
         """
         p, ix = self.indptr, self.indices
-        if len(p) < 1 or p[0] != 0 or np.any(np.diff(p) < 0) or p[-1] != len(ix):
+        if len(p) < 1 or p[0] != 0 or np.any(p[1:] < p[:-1]) or p[-1] != len(ix):
             raise InputError(f"{where}: row pointers are not a valid CSR index")
         if len(ix) and (ix.min() < 0 or ix.max() >= self.n_items):
             raise InputError(f"{where}: item index out of range 0..{self.n_items - 1}")
-        rising = np.diff(ix.astype(np.int64)) > 0
+        rising = ix[1:] > ix[:-1]           # one pass at memory speed (no widened copy)
         rising[p[1:-1][(p[1:-1] > 0) & (p[1:-1] < len(ix))] - 1] = True  # row boundaries
         if not rising.all():
             raise InputError(f"{where}: items are not sorted and unique within each transaction")
@@ -274,7 +274,7 @@ def write_h5(tx: Transactions, path) -> Path:
     return hdf5.write_h5(path, KIND, {"indptr": tx.indptr, "indices": tx.indices,
                                       "item_labels": hdf5.label_data(tx.labels)},
                          attrs={"n_transactions": tx.n_rows, "n_items": tx.n_items},
-                         compression="gzip")
+                         compression=None)
 
 
 def read_h5(path, comm: Comm | None = None, partition: bool = True) -> Transactions:
@@ -291,9 +291,9 @@ def read_h5(path, comm: Comm | None = None, partition: bool = True) -> Transacti
         labels_ds = hdf5.dataset(fh, "item_labels", "iuO", length=n_items if n_items >= 0 else None)
         hdf5.check_read(path, 16 * (indptr_ds.size + labels_ds.size))
         labels = hdf5.read_ids(labels_ds)
-        indptr = indptr_ds[()].astype(np.int64)
+        indptr = indptr_ds[()].astype(np.int64, copy=False)
         indices_ds = hdf5.dataset(fh, "indices", "iu", length=int(indptr[-1]) if len(indptr) else 0)
-        if len(indptr) == 0 or indptr[0] != 0 or np.any(np.diff(indptr) < 0):
+        if len(indptr) == 0 or indptr[0] != 0 or np.any(indptr[1:] < indptr[:-1]):
             raise InputError(f"{path}: row pointers are not a valid CSR index")
         size = comm.size if partition else 1
         b = weighted_bounds(indptr, size)

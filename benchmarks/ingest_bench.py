@@ -1,0 +1,228 @@
+"""Ingestion, HDF5 reads and start-up, side by side, interleaved, whole processes.
+
+Writes (once, into --workdir) a ratings CSV shaped like ML-25M's ``ratings.csv`` and a
+Quest-like FIMI file, then runs, interleaved ``--repeat`` times, each as a fresh process:
+
+* ``pandas``: a plain ``pandas.read_csv`` + ``h5py`` script on the ratings CSV (the peer);
+* ``hpcrec convert`` of the ratings CSV and of the FIMI file on 1 and 2 MPI ranks;
+* the serial readers that ``convert`` used before (kept as its fall-back) on the same files.
+
+Every child reports its peak RSS (``getrusage``; under MPI the largest rank's). Then the
+HDF5 part: a partitioned read of each converted file by rank 0 of 2 from the page cache
+(MB/s of its slice), item counting (``np.bincount``), and the same read from a
+gzip-compressed copy (the layout before). Last, start-up: ``hpcrec --version``/``--help``
+and the commands, cold (empty Numba cache) and warm. Prints a Markdown table and writes
+JSON to --out.
+
+    python benchmarks/ingest_bench.py --rows 2000000 --transactions 1000000 --out results.json
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+CHILD_PEAK = "import atexit, resource, sys; atexit.register(lambda: print('PEAK_KB', " \
+             "resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr))\n"
+PANDAS_SCRIPT = CHILD_PEAK + """
+import h5py, pandas as pd
+df = pd.read_csv(sys.argv[1])
+with h5py.File(sys.argv[2], "w") as fh:
+    for col in df.columns:
+        fh.create_dataset(col, data=df[col].to_numpy())
+"""
+HPCREC_CLI = CHILD_PEAK + "from hpcrec.cli import main\nsys.exit(main(sys.argv[1:]))\n"
+SERIAL_READER = CHILD_PEAK + """
+from hpcrec.io import formats, ratings, transactions, write_h5
+path = sys.argv[1]
+data = transactions.read_fimi(path) if path.endswith(".dat") else ratings.read_ml_csv(path)
+write_h5(data, sys.argv[2])
+"""
+
+
+def make_ratings_csv(path: Path, rows: int, seed: int = 0) -> None:
+    """userId,movieId,rating,timestamp like ML-25M (162k users, 59k movies, half stars)."""
+    rng = np.random.default_rng(seed)
+    with path.open("w") as fh:
+        fh.write("userId,movieId,rating,timestamp\n")
+        for lo in range(0, rows, 1_000_000):
+            n = min(1_000_000, rows - lo)
+            cols = (np.sort(rng.integers(1, 162_542, n)), rng.zipf(1.3, n) % 209_172 + 1,
+                    rng.integers(1, 11, n) / 2, rng.integers(789_652_009, 1_574_327_703, n))
+            fh.write("\n".join(f"{u},{i},{r:g},{t}" for u, i, r, t in zip(*(c.tolist() for c in cols))))
+            fh.write("\n")
+
+
+def make_fimi(path: Path, rows: int, seed: int = 0) -> None:
+    from hpcrec.io.synthetic import transactions
+    tx = transactions(rows, seed=seed, n_items=10_000, avg_len=10.0)
+    labels, ptr, ix = tx.labels, tx.indptr, tx.indices
+    with path.open("w") as fh:
+        for lo in range(0, tx.n_rows, 100_000):
+            hi = min(tx.n_rows, lo + 100_000)
+            fh.write("\n".join(" ".join(map(str, labels[ix[ptr[r]:ptr[r + 1]]].tolist()))
+                               for r in range(lo, hi)))
+            fh.write("\n")
+
+
+def run(cmd: list[str], env: dict) -> dict:
+    t0 = time.perf_counter()
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    wall = time.perf_counter() - t0
+    if proc.returncode:
+        raise SystemExit(f"failed ({proc.returncode}): {' '.join(cmd)}\n{proc.stderr[-2000:]}")
+    peaks = [int(ln.split()[1]) for ln in proc.stderr.splitlines() if ln.startswith("PEAK_KB")]
+    return {"seconds": wall, "peak_mb": max(peaks) / 1024 if peaks else None}
+
+
+def ingest(args, work: Path, env: dict) -> list[dict]:
+    py, mpiexec = sys.executable, str(Path(sys.executable).with_name("mpiexec"))
+    csv, dat = work / "ratings.csv", work / "baskets.dat"
+    cases = {
+        "pandas.read_csv + h5py (ratings)": [py, "-c", PANDAS_SCRIPT, str(csv), str(work / "p.h5")],
+        "hpcrec convert, 1 rank (ratings)": [py, "-c", HPCREC_CLI, "-q", "convert", str(csv),
+                                             "--format", "ratings-csv", "-o", str(work / "r1.h5")],
+        "hpcrec convert, 2 ranks (ratings)": [mpiexec, "-n", "2", py, "-m", "mpi4py", "-c", HPCREC_CLI,
+                                              "-q", "convert", str(csv), "--format", "ratings-csv",
+                                              "-o", str(work / "r2.h5")],
+        "serial reader before (ratings)": [py, "-c", SERIAL_READER, str(csv), str(work / "rs.h5")],
+        "hpcrec convert, 1 rank (FIMI)": [py, "-c", HPCREC_CLI, "-q", "convert", str(dat),
+                                          "-o", str(work / "f1.h5")],
+        "hpcrec convert, 2 ranks (FIMI)": [mpiexec, "-n", "2", py, "-m", "mpi4py", "-c", HPCREC_CLI,
+                                           "-q", "convert", str(dat), "-o", str(work / "f2.h5")],
+        "serial reader before (FIMI)": [py, "-c", SERIAL_READER, str(dat), str(work / "fs.h5")],
+    }
+    if args.no_serial:
+        cases = {k: v for k, v in cases.items() if "before" not in k}
+    results = {name: [] for name in cases}
+    for _ in range(args.repeat):                       # interleaved
+        for name, cmd in cases.items():
+            results[name].append(run(cmd, env))
+    out = []
+    for name, runs in results.items():
+        mb = (csv if "ratings" in name else dat).stat().st_size / 1e6
+        best = min(r["seconds"] for r in runs)
+        out.append({"case": name, "input_mb": mb, "best_s": best,
+                    "median_s": float(np.median([r["seconds"] for r in runs])),
+                    "mb_per_s": mb / best, "peak_mb": max(r["peak_mb"] or 0 for r in runs)})
+    return out
+
+
+def reads(work: Path) -> list[dict]:
+    """Rank 0 of 2 reading its slice from the page cache; bincount over it; gzip for contrast."""
+    import h5py
+
+    from hpcrec.comm import Comm
+    from hpcrec.io import ratings, transactions
+    half = Comm(None)
+    half.rank, half.size = 0, 2
+    out = []
+    for name, read in (("f1.h5", transactions.read_h5), ("r1.h5", ratings.read_h5)):
+        src = work / name
+        gz = work / f"gz-{name}"
+        with h5py.File(src, "r") as a, h5py.File(gz, "w") as b:
+            for k, v in a.attrs.items():
+                b.attrs[k] = v
+            for k, ds in a.items():
+                b.create_dataset(k, data=ds[()], compression="gzip" if ds.size > 4096 else None)
+        for layout, path in (("contiguous (now)", src), ("gzip (before)", gz)):
+            read(path, half)                            # into the page cache
+            t0 = time.perf_counter()
+            part = read(path, half)
+            sec = time.perf_counter() - t0
+            arrays = ([part.indices] if hasattr(part, "indices")
+                      else [part.user, part.item, part.rating, part.timestamp])
+            nbytes = sum(a.nbytes for a in arrays)
+            codes = arrays[0]
+            n_bins = part.n_items if hasattr(part, "indices") else part.n_users
+            t0 = time.perf_counter()
+            np.bincount(codes, minlength=n_bins)
+            count = time.perf_counter() - t0
+            out.append({"file": name, "layout": layout, "slice_mb": nbytes / 1e6, "read_s": sec,
+                        "read_mb_per_s": nbytes / 1e6 / sec,
+                        "bincount_mb_per_s": codes.nbytes / 1e6 / count})
+    return out
+
+
+def startup(work: Path, env: dict, shared: Path | None) -> list[dict]:
+    """Whole-process seconds per command, cold (empty Numba cache) then warm."""
+    py = sys.executable
+    cmds = {"--version": ["--version"], "--help": ["--help"],
+            "convert FIMI (small)": ["-q", "convert", str(work / "small.dat"), "-o", str(work / "s.h5")]}
+    (work / "small.dat").write_text("1 2 3\n2 3\n4\n" * 1000)
+    if shared is not None:
+        cmds["mine retail (fpgrowth, 1 %)"] = ["-q", "mine", str(shared / "fim" / "retail.dat"),
+                                              "--min-support", "0.01", "-o", str(work / "m.csv")]
+        cmds["train u1.base (biased-sgd, 5 epochs)"] = [
+            "-q", "train", str(shared / "ml-100k" / "u1.base"), "--model", "biased-sgd",
+            "--epochs", "5", "-o", str(work / "model.h5")]
+    cold_cache = Path(tempfile.mkdtemp(prefix="numba-cold-"))
+    out = []
+    baseline = min(run([py, "-c", "pass"], env)["seconds"] for _ in range(3))
+    for name, argv in cmds.items():
+        shutil.rmtree(cold_cache, ignore_errors=True)
+        cold = run([py, "-m", "hpcrec", *argv], {**env, "NUMBA_CACHE_DIR": str(cold_cache)})
+        warm = min(run([py, "-m", "hpcrec", *argv], {**env, "NUMBA_CACHE_DIR": str(cold_cache)})["seconds"]
+                   for _ in range(3))
+        out.append({"command": f"hpcrec {name}", "cold_s": cold["seconds"], "warm_s": warm,
+                    "python_startup_s": baseline})
+    shutil.rmtree(cold_cache, ignore_errors=True)
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--rows", type=int, default=2_000_000, help="ratings in the CSV")
+    ap.add_argument("--transactions", type=int, default=1_000_000, help="rows of the FIMI file")
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--workdir", default=os.path.join(tempfile.gettempdir(), "hpcrec-ingest"))
+    ap.add_argument("--shared", default=str(Path(__file__).resolve().parents[1].parent / "shared" / "data"))
+    ap.add_argument("--no-serial", action="store_true", help="skip the old serial readers (slow)")
+    ap.add_argument("--no-startup", action="store_true", help="skip the start-up timings")
+    ap.add_argument("--out", default="ingest_bench.json")
+    args = ap.parse_args()
+    work = Path(args.workdir)
+    work.mkdir(parents=True, exist_ok=True)
+    csv, dat = work / "ratings.csv", work / "baskets.dat"
+    if not csv.exists() or sum(1 for _ in csv.open()) != args.rows + 1:
+        make_ratings_csv(csv, args.rows)
+    if not dat.exists() or sum(1 for _ in dat.open()) != args.transactions:
+        make_fimi(dat, args.transactions)
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
+    env.pop("HPCREC_EXPECT_RANKS", None)
+    load = os.getloadavg()
+    result = {"load_before": load, "ingest": ingest(args, work, env), "reads": reads(work)}
+    shared = Path(args.shared) if Path(args.shared).is_dir() else None
+    result["startup"] = [] if args.no_startup else startup(work, env, shared)
+    result["load_after"] = os.getloadavg()
+    Path(args.out).write_text(json.dumps(result, indent=1))
+    ing = {r["case"]: r for r in result["ingest"]}
+    peer = ing["pandas.read_csv + h5py (ratings)"]
+    print(f"load average before {load[0]:.1f}, after {result['load_after'][0]:.1f}\n")
+    print("| case | input MB | best s | median s | MB/s | peak MB (largest rank) | time vs pandas |")
+    print("|---|---|---|---|---|---|---|")
+    for r in result["ingest"]:
+        print(f"| {r['case']} | {r['input_mb']:.0f} | {r['best_s']:.2f} | {r['median_s']:.2f} | "
+              f"{r['mb_per_s']:.1f} | {r['peak_mb']:.0f} | {r['best_s'] / peer['best_s']:.2f}x |")
+    for kind in ("ratings", "FIMI"):
+        one, two = ing[f"hpcrec convert, 1 rank ({kind})"], ing[f"hpcrec convert, 2 ranks ({kind})"]
+        print(f"\n{kind}: 2 ranks vs 1 rank: {one['best_s'] / two['best_s']:.2f}x")
+    print("\n| file | layout | slice MB | read s | read MB/s | bincount MB/s |\n|---|---|---|---|---|---|")
+    for r in result["reads"]:
+        print(f"| {r['file']} | {r['layout']} | {r['slice_mb']:.0f} | {r['read_s']:.3f} | "
+              f"{r['read_mb_per_s']:.0f} | {r['bincount_mb_per_s']:.0f} |")
+    print("\n| command | cold s | warm s | python -c pass s |\n|---|---|---|---|")
+    for r in result["startup"]:
+        print(f"| {r['command']} | {r['cold_s']:.2f} | {r['warm_s']:.2f} | {r['python_startup_s']:.2f} |")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,250 @@
+"""Parallel streaming readers for FIMI and ratings text (ratings CSV, MovieLens 100K/1M/CSV).
+
+Every rank parses only its own line-aligned byte range (:mod:`.textscan`), chunk by chunk,
+with the compiled tokenizers of ``hpcrec.kernels.textparse``; ids become global codes
+through one dictionary shared by all ranks (:func:`.textscan.factorize`), so the result
+equals the serial reader's on the whole file. Memory per rank, beyond a fixed chunk
+buffer: ratings are parsed straight into their columns (sized by a counting pass over the
+rank's bytes), ids as int64 until they are coded (at most 1.6x the output share); FIMI ids
+are kept per chunk and joined once coded (2x the output share while joined).
+
+The fast grammar (plain ASCII numerals, LF/CRLF, no quotes or signs on ids, at most 15
+digits per number) is where the compiled parse is provably identical to the serial readers.
+A file outside it anywhere — text ids, exponents, malformed lines, bad bytes — makes every
+rank return None together, and the caller uses the serial reader, which owns the exact
+semantics and error messages for such files.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..comm import Comm, chunk, weighted_bounds
+from ..memory import check_memory
+from ..progress import progress
+from . import ratings as rmod
+from . import textscan
+from .ratings import Ratings
+from .transactions import Transactions
+
+# Bytes of memory per byte of a rank's text (FIMI: a 2-byte id stored as 4 bytes, twice
+# while joined; ratings: about 32 bytes per line of 10 or more bytes).
+STREAM_EXPANSION = 4
+SCRATCH_BYTES = 6 * textscan.CHUNK_BYTES    # the int64 id scratch of one FIMI chunk
+INT32_MAX = np.iinfo(np.int32).max
+# MovieLens layouts and the generic ratings CSV: separator, header line (None: detect),
+# fields per line (None: 3 or 4, from the first data line), source tag.
+LAYOUTS = {
+    "ml100k": (b"\t", False, 4, "movielens-100k"),
+    "ml1m": (b"::", False, 4, "movielens-1m"),
+    "mlcsv": (b",", True, 4, "movielens-csv"),
+    "ratings-csv": (b",", None, None, "ratings-csv"),
+}
+
+
+def _kernels():
+    from ..kernels import textparse   # Numba: imported when a text file is parsed
+    return textparse
+
+
+def _compact(ids: np.ndarray) -> np.ndarray:
+    """A copy of non-negative ids as int32 when they fit, else int64."""
+    if len(ids) and ids.max() > INT32_MAX:
+        return ids.copy()
+    return ids.astype(np.int32)
+
+
+def _scan(path, comm: Comm, start: int, parse) -> tuple[bool, int, int]:
+    """Run ``parse(block) -> ok`` over this rank's chunks; every rank learns if all were ok."""
+    ok = True
+    with comm.collective_errors():
+        lo, hi = textscan.byte_range(path, comm, start)
+        check_memory((hi - lo) * STREAM_EXPANSION + SCRATCH_BYTES, f"parsing {path}",
+                     "parse it with more ranks (each reads its own part) or on a node with more memory")
+        with progress(f"reading {path}", total=hi - lo, unit="B", comm=comm) as bar:
+            for block in textscan.chunks(path, lo, hi):
+                if not parse(block):
+                    ok = False
+                    break
+                bar.update(len(block))
+    return comm.allreduce_scalar(0 if ok else 1) == 0, lo, hi
+
+
+def read_fimi(path, comm: Comm) -> Transactions | None:
+    """This rank's transactions of a FIMI file (the lines starting in its byte range), or None."""
+    kern = _kernels()
+    ids_parts, len_parts = [], []
+
+    def parse(block):
+        ids = np.empty((len(block) + 1) // 2, dtype=np.int64)
+        lens = np.empty(int(np.count_nonzero(block == 10)) + 1, dtype=np.int64)
+        k, rows, bad = kern.fimi_tokens(block, ids, lens)
+        if bad >= 0:
+            return False
+        ids_parts.append(_compact(ids[:k]))
+        len_parts.append(lens[:rows].astype(np.int32))
+        return True
+
+    ok, _, _ = _scan(path, comm, 0, parse)
+    if not ok or comm.allreduce_scalar(sum(len(a) for a in ids_parts)) == 0:
+        return None     # the serial reader says why (bad token, empty file, ...)
+    labels, codes = textscan.factorize(ids_parts, comm)
+    del ids_parts
+    cols = textscan.concat(codes, np.int32)
+    del codes
+    lengths = textscan.concat(len_parts, np.int32)
+    indptr = np.zeros(len(lengths) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=indptr[1:])
+    indptr = kern.sort_unique_rows(indptr, cols)
+    offset, total = textscan.row_offset(len(lengths), comm)
+    return Transactions(indptr, cols[:indptr[-1]], labels, total, offset)
+
+
+def _fields(head: bytes, sep: bytes, header: bool, n_fields: int | None):
+    """(data start offset, fields per line) from the file's head, or None outside the fast grammar."""
+    lines = head.split(b"\n")
+    if len(lines) < 2 and len(head) == 65536:
+        return None                                        # a first line longer than the head
+    start = 0
+    if header:
+        first = lines.pop(0)
+        if b'"' in first:
+            return None
+        start = len(first) + 1
+    data = next((ln.rstrip(b"\r") for ln in lines if ln.rstrip(b"\r")), None)
+    if data is None:
+        return None
+    n = data.count(sep) + 1
+    if n_fields is None and n not in (3, 4) or n_fields is not None and n != n_fields:
+        return None
+    if header and first.rstrip(b"\r").count(sep) + 1 != n:
+        return None
+    return start, n
+
+
+def read_ratings(path, layout: str, comm: Comm) -> Ratings | None:
+    """This rank's ratings (the lines starting in its byte range) of a ratings text file, or None."""
+    sep, header, n_fields, source = LAYOUTS[layout]
+    head = textscan.head(path)
+    if header is None:
+        header = rmod.csv_has_header(head)
+    shape = _fields(head, sep, header, n_fields)
+    if shape is None:
+        return None
+    start, n_fields = shape
+    kern = _kernels()
+    sep_arr = np.frombuffer(sep, dtype=np.uint8)
+    with comm.collective_errors():       # a counting pass sizes the columns: no joining copies
+        rows = sum(int(np.count_nonzero(b == 10)) + 1
+                   for b in textscan.chunks(path, *textscan.byte_range(path, comm, start)))
+    user, item = np.empty(rows, np.int64), np.empty(rows, np.int64)
+    rating = np.empty(rows, np.float32)
+    stamp = np.empty(rows if n_fields == 4 else 0, np.int64)
+    done = 0
+
+    def parse(block):
+        nonlocal done
+        k, bad = kern.delimited_numbers(block, sep_arr, n_fields, user, item, rating, stamp, done)
+        done += k
+        return bad < 0
+
+    ok, _, _ = _scan(path, comm, start, parse)
+    if not ok or comm.allreduce_scalar(done) == 0:
+        return None
+    user_ids, user_codes = textscan.factorize([user[:done]], comm)
+    del user
+    item_ids, item_codes = textscan.factorize([item[:done]], comm)
+    del item
+    titles = genres = None
+    if layout == "ml100k":
+        with comm.collective_errors():
+            known_users, known_items, titles, genres = rmod.ml100k_tables(path)
+        mapped = [_onto(known_users, user_ids, user_codes), _onto(known_items, item_ids, item_codes)]
+        if comm.allreduce_scalar(sum(m is None for m in mapped)):
+            return None                                    # an id not in u.user / u.item
+        (user_ids, user_codes), (item_ids, item_codes) = mapped
+    r = Ratings(user_codes[0], item_codes[0], rating[:done], stamp[:done] if n_fields == 4 else None,
+                user_ids, item_ids, titles, genres, {"source": source})
+    r.offset, r.n_total = textscan.row_offset(r.nnz, comm)
+    if layout in ("ml1m", "mlcsv"):
+        with comm.collective_errors():
+            rmod.attach_movies(r, path)
+    return r
+
+
+def _onto(known, ids: np.ndarray, codes: list[np.ndarray]):
+    """Codes into ``known`` (a side table of ids) instead of ``ids``; None if one is missing."""
+    if known is None:
+        return ids, codes
+    if len(known) == 0 or np.any(np.diff(known) <= 0):
+        return None                       # unsorted or repeated: the serial reader decides
+    pos = np.searchsorted(known, ids)
+    if np.any(pos >= len(known)) or np.any(known[np.minimum(pos, len(known) - 1)] != ids):
+        return None
+    lookup = pos.astype(np.int32)
+    for c in codes:
+        c[...] = lookup[c]
+    return known, codes
+
+
+def read(path, fmt: str, layout: str | None, comm: Comm):
+    """This rank's part of a FIMI or ratings text file through the fast path, or None."""
+    if fmt == "fimi":
+        return read_fimi(path, comm)
+    if fmt != "fimi" and layout in LAYOUTS:
+        return read_ratings(path, layout, comm)
+    return None
+
+
+def redistribute(data, comm: Comm):
+    """This rank's part in the standard decomposition, moved between ranks.
+
+    Ratings: ``chunk(n_total, rank, size)``; transactions: the rows of
+    ``weighted_bounds`` (balanced non-zeros), as the HDF5 readers give them.
+    """
+    if comm.size == 1:
+        return data
+    if isinstance(data, Transactions):
+        return _redistribute_rows(data, comm)
+    r = data
+    starts = np.array([chunk(r.n_total, k, comm.size)[0] for k in range(comm.size)] + [r.n_total],
+                      dtype=np.int64)
+    lo, hi = r.offset, r.offset + r.nnz
+    counts = np.clip(np.minimum(starts[1:], hi) - np.maximum(starts[:-1], lo), 0, None)
+    cols = [comm.alltoallv(a, counts)[0] for a in (r.user, r.item, r.rating, r.timestamp)]
+    lo, _ = comm.chunk(r.n_total)
+    return Ratings(*cols, r.user_ids, r.item_ids, r.item_titles, r.item_genres, r.meta,
+                   r.n_total, lo)
+
+
+def _redistribute_rows(tx: Transactions, comm: Comm) -> Transactions:
+    lengths = np.diff(tx.indptr)
+    indptr = np.zeros(tx.n_total + 1, dtype=np.int64)    # global, as read_h5 holds it
+    np.cumsum(comm.allgatherv(lengths), out=indptr[1:])
+    b = weighted_bounds(indptr, comm.size)
+    lo, hi = tx.row_offset, tx.row_offset + tx.n_rows
+    first, last = np.clip(b[:-1], lo, hi), np.clip(b[1:], lo, hi)
+    rows, _ = comm.alltoallv(lengths, last - first)
+    indices, _ = comm.alltoallv(tx.indices, indptr[last] - indptr[first])
+    ptr = np.zeros(len(rows) + 1, dtype=np.int64)
+    np.cumsum(rows, out=ptr[1:])
+    return Transactions(ptr, indices, tx.labels, tx.n_total, int(b[comm.rank]))
+
+
+def gather(data, comm: Comm):
+    """The whole data set on rank 0 (None elsewhere) from every rank's part."""
+    if comm.size == 1:
+        return data
+    if isinstance(data, Transactions):
+        lengths = textscan.gather_to_root(np.diff(data.indptr), comm)
+        indices = textscan.gather_to_root(data.indices, comm)
+        if not comm.is_root:
+            return None
+        indptr = np.zeros(len(lengths) + 1, dtype=np.int64)
+        np.cumsum(lengths, out=indptr[1:])
+        return Transactions(indptr, indices, data.labels)
+    cols = [textscan.gather_to_root(a, comm) for a in (data.user, data.item, data.rating,
+                                                       data.timestamp)]
+    if not comm.is_root:
+        return None
+    return Ratings(*cols, data.user_ids, data.item_ids, data.item_titles, data.item_genres,
+                   data.meta)

@@ -1,0 +1,145 @@
+"""Splitting a text file among ranks, reading it in bounded chunks, and gluing ranks' results.
+
+Decomposition: rank r of p owns the lines whose first byte lies in the byte range
+``chunk(size, r, p)`` of the file; its range is moved forward to the next line start,
+so every line belongs to exactly one rank, in file order, with no communication. A rank
+reads its range in chunks of about :data:`CHUNK_BYTES` that end at line ends (a longer
+line is read whole). The global dictionary of ids (:func:`factorize`) and the gathering
+of results on one rank (:func:`gather_to_root`) go through the comm layer. Knows bytes
+and arrays, not formats.
+"""
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+from ..comm import Comm, chunk
+from .inputs import open_regular
+
+CHUNK_BYTES = 8 << 20
+DENSE_SPAN = 1 << 20   # integer ids spanning up to max(this, 2 * values) use a dense table
+_INT64_MAX = np.iinfo(np.int64).max
+
+
+def _line_start(fh, pos: int, size: int) -> int:
+    """The first line start at or after ``pos`` (``size`` when none)."""
+    if pos <= 0:
+        return 0
+    fh.seek(pos - 1)
+    while True:
+        block = fh.read(1 << 16)
+        if not block:
+            return size
+        k = block.find(b"\n")
+        if k >= 0:
+            return fh.tell() - len(block) + k + 1
+        pos += len(block)
+
+
+def byte_range(path, comm: Comm, start: int = 0) -> tuple[int, int]:
+    """This rank's [lo, hi) of ``path`` from byte ``start`` on, aligned to line starts."""
+    with open_regular(path) as fh:
+        size = os.fstat(fh.fileno()).st_size
+        lo, hi = (start + x for x in chunk(size - start, comm.rank, comm.size))
+        return _line_start(fh, lo, size) if lo > start else start, _line_start(fh, hi, size)
+
+
+def chunks(path, lo: int, hi: int, nbytes: int | None = None):
+    """Blocks of bytes (NumPy uint8 views) covering [lo, hi), each ending at a line end.
+
+    A block ends just after a newline, except the last one of the file. Each holds at
+    most ``nbytes`` (default :data:`CHUNK_BYTES`) bytes unless one line is longer.
+    """
+    nbytes = nbytes or CHUNK_BYTES
+    with open_regular(path) as fh:
+        fh.seek(lo)
+        pos, carry = lo, b""
+        while pos < hi or carry:
+            block = carry + fh.read(max(0, min(nbytes, hi - pos)))
+            pos = fh.tell()
+            if pos < hi:
+                cut = block.rfind(b"\n") + 1
+                if cut == 0:           # a line longer than the block: read on
+                    carry = block
+                    continue
+                block, carry = block[:cut], block[cut:]
+            else:
+                carry = b""
+            if block:
+                yield np.frombuffer(block, dtype=np.uint8)
+
+
+def head(path, nbytes: int = 65536) -> bytes:
+    with open_regular(path) as fh:
+        return fh.read(nbytes)
+
+
+def factorize(arrays: list[np.ndarray], comm: Comm) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Global sorted distinct ids over every rank's ``arrays``, and the arrays as int32 codes.
+
+    Identical on every rank (the codes index the global table, as ``np.unique`` over the
+    whole data would give). int32 arrays are recoded in place; others are replaced.
+    Integer ids within a span of max(:data:`DENSE_SPAN`, 2 x the number of values) use a
+    dense presence table (one reduction, no sort); others merge local uniques.
+    """
+    present = [a for a in arrays if len(a)]
+    lo = min((int(a.min()) for a in present), default=_INT64_MAX)
+    hi = max((int(a.max()) for a in present), default=-1)
+    stats = np.array([-lo, hi], dtype=np.int64)
+    comm.allreduce(stats, "max")
+    total = comm.allreduce_scalar(sum(len(a) for a in arrays))
+    lo, hi = -int(stats[0]), int(stats[1])
+    if hi < lo:
+        return np.zeros(0, np.int64), [a.astype(np.int32) for a in arrays]
+    span = hi - lo + 1
+    if span <= max(DENSE_SPAN, 2 * total):
+        seen = np.zeros(span, dtype=np.uint8)
+        for a in present:
+            for s in range(0, len(a), CHUNK_BYTES):
+                seen[a[s:s + CHUNK_BYTES] - lo] = 1
+        comm.allreduce(seen, "max")
+        labels = np.flatnonzero(seen).astype(np.int64) + lo
+        lookup = (np.cumsum(seen, dtype=np.int64) - 1).astype(np.int32)
+        del seen
+        shift = lo
+    else:
+        local = np.unique(np.concatenate(present)) if present else np.zeros(0, np.int64)
+        labels = np.unique(comm.allgatherv(local.astype(np.int64)))
+        lookup, shift = None, 0
+    out = []
+    for a in arrays:
+        codes = a if a.dtype == np.int32 else np.empty(len(a), dtype=np.int32)
+        for s in range(0, len(a), CHUNK_BYTES):
+            piece = a[s:s + CHUNK_BYTES]
+            codes[s:s + len(piece)] = (lookup[piece - shift] if lookup is not None
+                                       else np.searchsorted(labels, piece))
+        out.append(codes)
+    return labels, out
+
+
+def concat(parts: list[np.ndarray], dtype) -> np.ndarray:
+    """One array from a rank's per-chunk pieces (an empty one of ``dtype`` when none)."""
+    if not parts:
+        return np.zeros(0, dtype=dtype)
+    return parts[0] if len(parts) == 1 else np.concatenate(parts)
+
+
+def gather_to_root(arr: np.ndarray, comm: Comm) -> np.ndarray | None:
+    """Every rank's ``arr`` concatenated in rank order on rank 0 (None elsewhere).
+
+    One personalised exchange in which only rank 0 receives; large blocks travel in
+    bounded rounds (see :meth:`Comm.alltoallv`).
+    """
+    if comm.size == 1:
+        return arr
+    counts = np.zeros(comm.size, dtype=np.int64)
+    counts[0] = arr.size
+    got, _ = comm.alltoallv(arr, counts)
+    return got if comm.is_root else None
+
+
+def row_offset(n: int, comm: Comm) -> tuple[int, int]:
+    """(index of this rank's first row, rows over all ranks) for ``n`` rows here."""
+    counts = comm.allgather_counts(n)
+    return int(counts[:comm.rank].sum()), int(counts.sum())

@@ -1,0 +1,99 @@
+"""Progress of long work (conversion, generation, mining levels, training epochs), on rank 0 only.
+
+Shown when the ``hpcrec`` logger is at INFO — the CLI sets that on rank 0 unless
+``--quiet`` — so the Python API stays silent unless the caller asks for INFO logging:
+
+* on a terminal (stderr is a TTY): a tqdm bar, cleared when the work ends;
+* otherwise (batch logs, pipes): one log line per update, at most one every
+  ``HPCREC_PROGRESS_SECONDS`` (default 10), and the final state if it was not the last
+  line shown, so a SLURM log reads as a short history instead of a carriage-return smear
+  (work shorter than the interval prints nothing).
+
+Rank 0 reports its own share of the work (its byte range, its rows), a good proxy for the
+job's progress since the decomposition balances the shares.
+"""
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import sys
+import time
+
+log = logging.getLogger("hpcrec")
+
+
+class _Silent:
+    def update(self, n: float = 1) -> None:
+        pass
+
+
+class _LogLines:
+    """One line per update (rate-limited), for output that is not a terminal."""
+
+    def __init__(self, desc: str, total: float | None, unit: str):
+        self.desc, self.total, self.unit = desc, total, unit
+        self.done = self.shown = 0.0
+        self.t0 = self.last = time.monotonic()
+        text = os.environ.get("HPCREC_PROGRESS_SECONDS", "10")
+        try:
+            self.every = max(0.0, float(text))
+        except ValueError:
+            self.every = 10.0
+
+    def _line(self) -> str:
+        elapsed = time.monotonic() - self.t0
+        done = _amount(self.done, self.unit)
+        if self.total:
+            return (f"{self.desc}: {100 * self.done / self.total:.0f}% "
+                    f"({done} of {_amount(self.total, self.unit)}, {elapsed:.1f} s)")
+        return f"{self.desc}: {done} ({elapsed:.1f} s)"
+
+    def update(self, n: float = 1) -> None:
+        self.done += n
+        now = time.monotonic()
+        if now - self.last >= self.every:
+            self.last, self.shown = now, self.done
+            log.info("%s", self._line())
+
+    def close(self) -> None:
+        """The final state, when earlier lines were shown (short work stays silent)."""
+        if self.last != self.t0 and self.shown != self.done:
+            log.info("%s", self._line())
+
+
+def _amount(x: float, unit: str) -> str:
+    if unit == "B":
+        for name, size in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+            if x >= size:
+                return f"{x / size:.1f} {name}"
+        return f"{x:.0f} B"
+    return f"{x:g} {unit}"
+
+
+def enabled(comm=None) -> bool:
+    """Whether this process shows progress: rank 0 with the hpcrec logger at INFO."""
+    rank = 0 if comm is None else comm.rank
+    return rank == 0 and log.isEnabledFor(logging.INFO)
+
+
+@contextlib.contextmanager
+def progress(desc: str, total: float | None = None, unit: str = "it", comm=None):
+    """A progress reporter with ``update(n)``: a bar, log lines or nothing (see the module doc)."""
+    if not enabled(comm):
+        yield _Silent()
+        return
+    if sys.stderr.isatty():
+        from tqdm import tqdm
+        bar = tqdm(total=total, desc=desc, unit=unit, unit_scale=unit == "B", leave=False,
+                   file=sys.stderr, dynamic_ncols=True)
+        try:
+            yield bar
+        finally:
+            bar.close()
+        return
+    lines = _LogLines(desc, total, unit)
+    try:
+        yield lines
+    finally:
+        lines.close()

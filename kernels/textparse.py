@@ -1,0 +1,153 @@
+"""Compiled tokenizers for the parallel text readers (hpcrec.io.streamread): bytes in, numbers out.
+
+Each kernel accepts only a strict *fast grammar* — plain ASCII numerals, one separator, LF
+or CRLF line ends — for which its numbers are exactly what the serial (pandas / Python)
+readers produce. Anything else (signs, exponents, quotes, text, a lone CR, too many digits)
+stops the kernel and returns the offending byte offset, so the caller can hand the whole
+file to the serial reader, which gives the exact semantics and error messages. Kernels
+are cached on disk (``cache=True``): only the first run after installation compiles them.
+"""
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+FIMI_DIGITS = 18     # item ids below 10**18, as the serial FIMI reader accepts
+NUMBER_DIGITS = 15   # below 2**53: exact in float64, and m / 10**k correctly rounded
+_POW10 = np.array([10.0 ** k for k in range(NUMBER_DIGITS + 1)])
+
+
+@njit(cache=True, nogil=True)
+def fimi_tokens(buf, ids, lens):
+    """Tokenize FIMI bytes into ``ids`` and per-line token counts ``lens``.
+
+    ``buf`` holds whole lines (the last may lack its newline at end of file). Returns
+    (ids written, lines written, offset of the first byte outside the fast grammar or -1).
+    ``ids`` needs room for (len(buf) + 1) // 2 values, ``lens`` for the newlines + 1.
+    """
+    n = len(buf)
+    k = 0
+    rows = 0
+    ndig = 0
+    val = 0
+    linelen = 0
+    for i in range(n):
+        c = buf[i]
+        if 48 <= c <= 57:
+            val = val * 10 + (c - 48)
+            ndig += 1
+            if ndig > FIMI_DIGITS:
+                return k, rows, i
+            continue
+        if ndig:
+            ids[k] = val
+            k += 1
+            linelen += 1
+            ndig = 0
+            val = 0
+        if c == 10:
+            lens[rows] = linelen
+            rows += 1
+            linelen = 0
+        elif c == 13:
+            if i + 1 >= n or buf[i + 1] != 10:
+                return k, rows, i
+        elif c != 32 and c != 9:
+            return k, rows, i
+    if ndig:
+        ids[k] = val
+        k += 1
+        linelen += 1
+    if n and buf[n - 1] != 10:
+        lens[rows] = linelen
+        rows += 1
+    return k, rows, -1
+
+
+@njit(cache=True, nogil=True)
+def delimited_numbers(buf, sep, n_fields, user, item, rating, stamp, start):
+    """Parse ``user SEP item SEP rating [SEP timestamp]`` lines (blank lines skipped).
+
+    Fields 0, 1 and 3 are unsigned integer numerals (into ``user``, ``item``, ``stamp``),
+    field 2 a decimal ``-?digits[.digits]`` (into ``rating``: float64 division, then the
+    float32 store), each of at most NUMBER_DIGITS digits. Rows go to ``start``, ``start +
+    1``, ...; ``sep`` is one or two bytes. Returns (rows written, offset of the first byte
+    outside the grammar or -1).
+    """
+    n = len(buf)
+    nsep = len(sep)
+    row = start
+    i = 0
+    while i < n:
+        if buf[i] == 10:                                   # blank line
+            i += 1
+            continue
+        if buf[i] == 13 and i + 1 < n and buf[i + 1] == 10:
+            i += 2
+            continue
+        for f in range(n_fields):
+            if f:
+                for s in range(nsep):
+                    if i >= n or buf[i] != sep[s]:
+                        return row - start, min(i, n - 1)
+                    i += 1
+            neg = False
+            if f == 2 and i < n and buf[i] == 45:          # '-'
+                neg = True
+                i += 1
+            m = 0
+            ndig = 0
+            frac = 0
+            dot = False
+            while i < n:
+                c = buf[i]
+                if 48 <= c <= 57:
+                    m = m * 10 + (c - 48)
+                    ndig += 1
+                    if dot:
+                        frac += 1
+                elif c == 46 and f == 2 and not dot:       # '.'
+                    dot = True
+                else:
+                    break
+                i += 1
+            if ndig == 0 or ndig > NUMBER_DIGITS:
+                return row - start, min(i, n - 1)
+            if f == 0:
+                user[row] = m
+            elif f == 1:
+                item[row] = m
+            elif f == 2:
+                v = m / _POW10[frac]
+                rating[row] = -v if neg else v
+            else:
+                stamp[row] = m
+        if i < n and buf[i] == 13:
+            i += 1
+            if i >= n or buf[i] != 10:
+                return row - start, i - 1
+        if i < n:
+            if buf[i] != 10:
+                return row - start, i
+            i += 1
+        row += 1
+    return row - start, -1
+
+
+@njit(cache=True, nogil=True)
+def sort_unique_rows(indptr, cols):
+    """Sort each CSR row's columns and drop duplicates, compacting in place.
+
+    Returns the new indptr; ``cols[:indptr[-1]]`` holds the result.
+    """
+    out = np.empty_like(indptr)
+    out[0] = 0
+    w = 0
+    for r in range(len(indptr) - 1):
+        seg = np.sort(cols[indptr[r]:indptr[r + 1]])
+        for j in range(len(seg)):
+            if j == 0 or seg[j] != seg[j - 1]:
+                cols[w] = seg[j]
+                w += 1
+        out[r + 1] = w
+    return out

@@ -1,0 +1,147 @@
+"""The parallel streaming readers against the serial readers they replace (differential tests).
+
+Serial here: shared data and generated files (small chunks, so every file spans several),
+byte ranges of stand-in ranks, and the fall back to the serial reader outside the fast
+grammar. The MPI runs (2 and 3 ranks) are in test_io_stream_mpi.py.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from hpcrec.comm import Comm, serial
+from hpcrec.io import formats, ratings, streamread, textscan, transactions
+
+FIELDS_T = ("indptr", "indices", "labels")
+FIELDS_R = ("user", "item", "rating", "timestamp", "user_ids", "item_ids", "item_titles",
+            "item_genres")
+
+
+def assert_same(a, b, fields):
+    for f in fields:
+        x, y = getattr(a, f), getattr(b, f)
+        if x is None or y is None:
+            assert x is None and y is None, f
+            continue
+        assert x.dtype == y.dtype and np.array_equal(x, y), f
+
+
+@pytest.fixture
+def small_chunks(monkeypatch):
+    monkeypatch.setattr(textscan, "CHUNK_BYTES", 97)
+
+
+@pytest.mark.parametrize("name", ["retail.dat", "T10I4D100K.dat"])
+def test_fimi_shared_data(shared_data, name):
+    path = shared_data / "fim" / name
+    fast = streamread.read_fimi(path, serial())
+    assert fast is not None, "a plain FIMI file takes the fast path"
+    assert_same(fast, transactions.read_fimi(path), FIELDS_T)
+
+
+@pytest.mark.parametrize("name", ["u.data", "u1.base", "ua.test"])
+def test_movielens_shared_data(shared_data, name):
+    path = shared_data / "ml-100k" / name
+    fast = streamread.read_ratings(path, "ml100k", serial())
+    assert fast is not None
+    slow = ratings.read_ml100k(path)
+    assert_same(fast, slow, FIELDS_R)
+    assert fast.meta == slow.meta
+
+
+def _ranges(path, size):
+    out = []
+    for r in range(size):
+        c = Comm(None)
+        c.rank, c.size = r, size
+        out.append(textscan.byte_range(path, c))
+    return out
+
+
+@pytest.mark.parametrize("size", [1, 2, 3, 7, 40])
+def test_byte_ranges_split_at_line_starts(tmp_path, size):
+    data = b"1 2\n\n333333333333 4\n5\r\n" * 5 + b"6 7"
+    path = tmp_path / "x.dat"
+    path.write_bytes(data)
+    ranges = _ranges(path, size)
+    assert ranges[0][0] == 0 and ranges[-1][1] == len(data)
+    for (lo, hi), (lo2, _) in zip(ranges, ranges[1:]):
+        assert hi == lo2 and lo <= hi
+        assert hi in (0, len(data)) or data[hi - 1:hi] == b"\n"
+    pieces = [b"".join(bytes(b) for b in textscan.chunks(path, lo, hi, 5)) for lo, hi in ranges]
+    assert b"".join(pieces) == data
+
+
+fimi_lines = st.lists(st.lists(st.integers(0, 10 ** 6), max_size=6), min_size=1, max_size=30)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rows=fimi_lines, sep=st.sampled_from([" ", "\t", "  "]), eol=st.sampled_from(["\n", "\r\n"]),
+       last=st.booleans())
+def test_fimi_fast_path_equals_serial(tmp_path, small_chunks, rows, sep, eol, last):
+    text = eol.join(sep.join(map(str, r)) for r in rows) + (eol if last else "")
+    path = tmp_path / "g.dat"
+    path.write_text(text, newline="")
+    try:
+        slow = transactions.read_fimi(path)
+    except Exception as exc:   # noqa: BLE001 - e.g. an empty file: the fast path defers
+        assert streamread.read_fimi(path, serial()) is None
+        with pytest.raises(type(exc), match="empty"):
+            formats.load_transactions(path, serial(), format="fimi")
+        return
+    fast = streamread.read_fimi(path, serial())
+    assert fast is not None
+    assert_same(fast, slow, FIELDS_T)
+
+
+number = st.one_of(st.integers(0, 10 ** 6).map(str),
+                   st.decimals(min_value=-100, max_value=100, places=3, allow_nan=False).map(str),
+                   st.sampled_from(["4.", ".5", "0.1", "3.333333333333", "007", "-0", "5.25"]))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rows=st.lists(st.tuples(st.integers(0, 10 ** 9), st.sampled_from(["1", "02", "3", "17"]),
+                               number, st.integers(0, 10 ** 12)), min_size=1, max_size=40),
+       header=st.booleans(), stamps=st.booleans(), eol=st.sampled_from(["\n", "\r\n"]))
+def test_ratings_csv_fast_path_equals_serial(tmp_path, small_chunks, rows, header, stamps, eol):
+    lines = [",".join([str(u), i, r] + ([str(t)] if stamps else [])) for u, i, r, t in rows]
+    if header:
+        lines.insert(0, "user,item,rating" + (",timestamp" if stamps else ""))
+    path = tmp_path / "r.csv"
+    path.write_text(eol.join(lines) + eol, newline="")
+    slow = ratings.read_ratings_csv(path)
+    fast = streamread.read_ratings(path, "ratings-csv", serial())
+    assert fast is not None
+    assert_same(fast, slow, FIELDS_R)
+
+
+@pytest.mark.parametrize("text", [
+    "u1,i1,4\nu2,i1,3\n",          # text ids: the serial reader keeps them as text
+    "1,2,3e0\n",                    # exponent
+    "1,2,3\n4,5\n",                 # ragged
+    "+1,2,3\n",                     # signed id
+    '"1",2,3\n',                    # quoted
+    "1,2,nan\n",                    # not a number
+])
+def test_outside_the_grammar_the_serial_reader_decides(tmp_path, text):
+    path = tmp_path / "r.csv"
+    path.write_text(text)
+    assert streamread.read_ratings(path, "ratings-csv", serial()) is None
+    try:
+        want = ratings.read_ratings_csv(path)
+    except Exception as exc:  # noqa: BLE001 - the same error through the public loader
+        with pytest.raises(type(exc), match=str(exc).split(": ", 1)[-1][:30].replace("(", r"\(")):
+            formats.load_ratings(path, serial(), format="ratings-csv")
+        return
+    assert_same(formats.load_ratings(path, serial(), format="ratings-csv"), want, FIELDS_R)
+
+
+def test_sparse_ids_use_merged_uniques(tmp_path, monkeypatch):
+    monkeypatch.setattr(textscan, "DENSE_SPAN", 4)
+    path = tmp_path / "s.dat"
+    path.write_text("999999999999 5\n5 77\n\n123456789012345678\n")
+    fast = streamread.read_fimi(path, serial())
+    assert fast is not None and fast.labels.dtype == np.int64
+    assert_same(fast, transactions.read_fimi(path), FIELDS_T)

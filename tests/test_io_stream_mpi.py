@@ -1,0 +1,111 @@
+"""``convert`` and the text loaders under MPI (2 and 3 ranks): every rank parses its own part,
+and the HDF5 file equals the one of the serial reader, for shared data, generated files and
+the hostile corpus (where the error must be the serial reader's).
+
+Run with ``mpiexec -n 2|3 python -m mpi4py -m pytest --with-mpi -m mpi``.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import h5py
+import numpy as np
+import pytest
+
+from hpcrec.comm import RankFailed, world
+from hpcrec.io import formats, textscan
+
+pytestmark = pytest.mark.mpi
+BAD = Path(__file__).resolve().parent / "bad_inputs"
+
+
+def _contents(path) -> dict:
+    out = {}
+    with h5py.File(path, "r") as fh:
+        out.update({f"@{k}": str(v) for k, v in fh.attrs.items()})
+        for name, ds in fh.items():
+            out[name] = ds.asstr()[()].tolist() if h5py.check_string_dtype(ds.dtype) else ds[()].tolist()
+            out.update({f"{name}@{k}": str(v) for k, v in ds.attrs.items()})
+    return out
+
+
+def _folder(tmp_path) -> Path:
+    return Path(world().bcast_obj(str(tmp_path) if world().is_root else None))
+
+
+def _check_convert(source, folder: Path, fmt=None):
+    """convert() on all ranks vs the serial reader + writer on rank 0: same file or same error."""
+    c = world()
+    out, ref = folder / "parallel.h5", folder / "serial.h5"
+    error = None
+    try:
+        formats.convert(source, out, fmt, c)
+    except RankFailed as exc:
+        error = str(exc).split(": ", 1)[1]
+    want = None
+    if c.is_root:
+        try:
+            formats.write_h5(formats.load_any(source, fmt), ref)
+        except Exception as exc:  # noqa: BLE001 - compared with the parallel error
+            want = str(exc)
+    want = c.bcast_obj(want)
+    assert error == want
+    if error is None and c.is_root:
+        assert _contents(out) == _contents(ref)
+    c.barrier()
+
+
+@pytest.fixture
+def small_chunks(monkeypatch):
+    monkeypatch.setattr(textscan, "CHUNK_BYTES", 4096)
+
+
+@pytest.mark.parametrize("name", ["fim/retail.dat", "fim/T10I4D100K.dat", "ml-100k/u.data",
+                                  "ml-100k/u2.test", "ml-100k"])
+def test_convert_shared_data(shared_data, tmp_path, small_chunks, name):
+    _check_convert(shared_data / name, _folder(tmp_path))
+
+
+def _write_on_root(path: Path, text: str) -> None:
+    if world().is_root:
+        path.write_text(text, newline="")
+    world().barrier()
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_convert_generated(tmp_path, small_chunks, seed):
+    folder = _folder(tmp_path)
+    rng = np.random.default_rng(seed)
+    rows = ["\t".join(map(str, rng.integers(0, 50 if seed % 2 else 10 ** 12, rng.integers(0, 9))))
+            for _ in range(3000)]
+    _write_on_root(folder / "g.dat", ("\r\n" if seed == 3 else "\n").join(rows))
+    _check_convert(folder / "g.dat", folder)
+    n = 5000
+    lines = [f"{u},{i},{r}" + (f",{t}" if seed % 2 else "") for u, i, r, t in zip(
+        rng.integers(1, 400, n), rng.integers(10 ** 6, 10 ** 6 + 900, n),
+        np.round(rng.uniform(0.5, 5, n), seed), rng.integers(0, 10 ** 9, n))]
+    header = "user,item,rating" + (",timestamp" if seed % 2 else "")
+    _write_on_root(folder / "r.csv", "\n".join(([header] if seed < 2 else []) + lines) + "\n")
+    _check_convert(folder / "r.csv", folder)
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in BAD.iterdir()))
+def test_convert_hostile_corpus(tmp_path, name):
+    _check_convert(BAD / name, _folder(tmp_path))
+
+
+def test_loaders_partition_like_serial(shared_data):
+    c = world()
+    whole = formats.load_ratings(shared_data / "ml-100k" / "u.data", partition=False)
+    mine = formats.load_ratings(shared_data / "ml-100k" / "u.data", c)
+    lo, hi = c.chunk(whole.nnz)
+    assert (mine.offset, mine.n_total) == (lo, whole.nnz)
+    for f in ("user", "item", "rating", "timestamp"):
+        assert np.array_equal(getattr(mine, f), getattr(whole, f)[lo:hi])
+    tx_whole = formats.load_transactions(shared_data / "fim" / "retail.dat", partition=False)
+    tx = formats.load_transactions(shared_data / "fim" / "retail.dat", c)
+    parts = c.allgather_obj((tx.row_offset, np.diff(tx.indptr), tx.indices))
+    assert [p[0] for p in parts] == list(np.cumsum([0] + [len(p[1]) for p in parts[:-1]]))
+    assert np.array_equal(np.concatenate([p[1] for p in parts]), np.diff(tx_whole.indptr))
+    assert np.array_equal(np.concatenate([p[2] for p in parts]), tx_whole.indices)
+    assert tx.n_total == tx_whole.n_rows and np.array_equal(tx.labels, tx_whole.labels)
