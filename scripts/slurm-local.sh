@@ -7,7 +7,9 @@
 # /tmp/hpcrec-slurm); the controller and node daemon listen on free ports picked at start
 # (or $HPCREC_SLURMCTLD_PORT, $HPCREC_SLURMD_PORT), so several instances with different
 # folders run side by side on one host (e.g. two CI jobs); starting in a folder whose instance runs is refused.
-# One partition "local" (default) with all CPUs of this machine; MpiDefault=pmi2, so a plain
+# Partition "local" (default) with all CPUs of this machine, and "extra" on the same node
+# with node feature "hpcrec" (to test that jobs keep non-default options); a request larger
+# than the node is refused at submission (EnforcePartLimits=ALL); MpiDefault=pmi2, so a plain
 # `srun` can start ranks of mpi4py built on the MPICH wheel (the jobscripts' site "local" uses
 # the wheel's mpiexec instead: see jobscripts/README.md). Every wait is bounded.
 set -euo pipefail
@@ -51,7 +53,7 @@ AuthType=auth/munge
 CredType=cred/munge
 AuthInfo=socket=$DIR/run/munge.socket
 ProctrackType=proctrack/linuxproc
-TaskPlugin=task/none
+TaskPlugin=task/affinity
 SelectType=select/cons_tres
 SelectTypeParameters=CR_Core
 MpiDefault=pmi2
@@ -70,8 +72,10 @@ AccountingStorageType=accounting_storage/none
 InactiveLimit=0
 KillWait=5
 MinJobAge=300
-NodeName=$host NodeAddr=127.0.0.1 CPUs=$cpus State=UNKNOWN
+EnforcePartLimits=ALL
+NodeName=$host NodeAddr=127.0.0.1 CPUs=$cpus Feature=hpcrec State=UNKNOWN
 PartitionName=local Nodes=$host Default=YES MaxTime=INFINITE State=UP OverSubscribe=NO
+PartitionName=extra Nodes=$host Default=NO MaxTime=INFINITE State=UP OverSubscribe=NO
 EOF
 }
 

@@ -98,7 +98,8 @@ def test_templates_are_valid_bash_with_required_lines(tmp_path):
             assert re.search(rf"^#SBATCH --{option}=\S+$", text, re.M), (t.name, option)
         step = text.split(study.STEP_BEGIN, 1)[1].split(study.STEP_END, 1)[0]
         assert re.search(r"^hpcrec_run (mine|train) ", step, re.M), t.name
-        assert ("--gres=gpu:4" in text) == ("booster" in t.stem)
+        assert ("--gpus-per-task=1" in text) == ("booster" in t.stem)
+        assert "#SBATCH --threads-per-core=1" in text   # physical cores only
         if t.stem.startswith("train"):
             assert "#SBATCH --signal=B:USR1@120" in text and "--checkpoint" in text
     lib = (study.JOBSCRIPTS / "lib.sh").read_text()
@@ -126,7 +127,7 @@ def test_rendered_jobscripts(tmp_path, tx_file, template):
                      f"--output={tmp_path / 'out' / 'logs'}/%x-%j.out"):
             assert re.search(rf"^#SBATCH {re.escape(line)}$", body, re.M), (path.name, line)
         if "booster" in template:
-            assert f"#SBATCH --gres=gpu:{ranks // nodes}" in body
+            assert "#SBATCH --gpus-per-task=1" in body and "#SBATCH --gpu-bind=closest" in body
         step = body.split(study.STEP_BEGIN, 1)[1].split(study.STEP_END, 1)[0]
         # no requeue (a benchmark has no checkpoint), a time limit per run instead (5 min job,
         # 2 repeats: (300 - 30) // 2 - 10 s grace)

@@ -306,8 +306,11 @@ def render(study: Study, ranks: int, nodes: int, out: Path) -> str:
         settings["cpus-per-task"] = str(s.cpus_per_task)
     elif study.threads_per_rank:
         settings["cpus-per-task"] = str(study.threads_per_rank)
-    if s.gpus_per_node:
-        settings["gres"] = f"gpu:{min(s.gpus_per_node, ranks // nodes)}"
+    if s.gpus_per_node:   # one GPU per rank, with the cores closest to it (see jobscripts/README.md)
+        if ranks // nodes > s.gpus_per_node:
+            raise InputError(f"{ranks // nodes} ranks per node, but [slurm] gpus_per_node = "
+                             f"{s.gpus_per_node}: one GPU per rank")
+        settings["gpus-per-task"] = "1"
     for key, value in settings.items():
         text = set_sbatch(text, key, value)
     if s.exclusive:

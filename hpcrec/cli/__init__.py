@@ -14,7 +14,7 @@ import os
 import sys
 import warnings
 
-from .. import __version__
+from .. import __version__, layout
 from ..comm import RankFailed, describe_error, world
 from ..errors import HpcrecError
 
@@ -81,6 +81,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     setup_logging(args.verbose, args.quiet)
+    layout.show(comm)   # HPCREC_SHOW_LAYOUT=1 (the jobscripts): where each rank runs
     debug = os.environ.get("HPCREC_DEBUG") == "1"
     try:
         return int(args.func(args) or 0)
