@@ -12,7 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from conftest import MPIEXEC, run_command
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10
+    import tomli as tomllib
+
+from conftest import MPIEXEC, REPO, run_command
 from hpcrec.bench import record, study
 from hpcrec.errors import InputError
 from hpcrec.io import synthetic
@@ -231,3 +236,33 @@ def test_overrunning_point_is_recorded_and_the_study_goes_on(tmp_path, run_cli):
     rc, out, err = run_cli("bench", "report", tmp_path / "st", "-o", tmp_path / "rep")
     assert rc == 0, err
     assert "timed out: 1 rank(s) stopped after" in (tmp_path / "rep" / "report.md").read_text()
+
+
+def test_templates_are_package_data(tmp_path):
+    """Every file of jobscripts/ is covered by the package-data globs, importlib.resources
+    finds the templates, and `bench study --slurm` renders from a non-editable install (the
+    wheel installed with --target, used with the tests' interpreter)."""
+    config = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["setuptools"]
+    globs = config["package-data"]["hpcrec.jobscripts"]
+    assert config["package-dir"]["hpcrec.jobscripts"] == "jobscripts"
+    folder = REPO / "jobscripts"
+    for path in folder.rglob("*"):
+        if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".py":
+            assert any(path.relative_to(folder).match(g) for g in globs), path
+    assert {p.stem for p in study.JOBSCRIPTS.glob("*.sbatch")} >= {"mine-batch", "train-booster"}
+    wheels = tmp_path / "wheels"
+    rc, _, err = run_command([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", REPO,
+                              "-w", wheels], timeout=300)
+    assert rc == 0, err
+    rc, _, err = run_command([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target",
+                              tmp_path / "site", *wheels.glob("hpcrec-*.whl")], timeout=300)
+    assert rc == 0, err
+    data = tmp_path / "tx.h5"
+    synthetic.write_transactions_h5(data, 100, seed=1, n_items=20)
+    spec = write_study(tmp_path, strong_toml(data, '[slurm]\ntemplate = "mine-batch"'))
+    rc, out, err = run_command([sys.executable, "-m", "hpcrec", "bench", "study", spec, "--slurm",
+                                "-o", tmp_path / "out"], env={"PYTHONPATH": tmp_path / "site"},
+                               cwd=tmp_path, timeout=120)
+    assert rc == 0, err
+    body = (tmp_path / "out" / "jobs" / "rd-2.sbatch").read_text()
+    assert f"HPCREC_JOBSCRIPTS={tmp_path / 'site' / 'hpcrec' / 'jobscripts'}" in body

@@ -40,6 +40,7 @@ import signal
 import subprocess
 import sys
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 
 from ..errors import HpcrecError, InputError
@@ -51,7 +52,7 @@ try:
 except ModuleNotFoundError:  # Python 3.10
     import tomli as tomllib
 
-JOBSCRIPTS = Path(__file__).resolve().parents[2] / "jobscripts"
+JOBSCRIPTS = Path(str(resources.files("hpcrec.jobscripts")))   # package data (see pyproject.toml)
 STEP_BEGIN = "# >>> hpcrec step"
 STEP_END = "# <<< hpcrec step"
 GENERATE_KEYS = {"transactions": ("rows", "items", "avg_len", "pattern_len", "patterns", "seed"),
