@@ -243,12 +243,13 @@ def test_templates_are_package_data(tmp_path):
     finds the templates, and `bench study --slurm` renders from a non-editable install (the
     wheel installed with --target, used with the tests' interpreter)."""
     config = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["setuptools"]
-    globs = config["package-data"]["hpcrec.jobscripts"]
     assert config["package-dir"]["hpcrec.jobscripts"] == "jobscripts"
     folder = REPO / "jobscripts"
     for path in folder.rglob("*"):
         if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".py":
-            assert any(path.relative_to(folder).match(g) for g in globs), path
+            package = ".".join(("hpcrec", "jobscripts", *path.relative_to(folder).parts[:-1]))
+            assert package in config["packages"], path
+            assert any(path.match(g) for g in config["package-data"][package]), path
     assert {p.stem for p in study.JOBSCRIPTS.glob("*.sbatch")} >= {"mine-batch", "train-booster"}
     wheels = tmp_path / "wheels"
     rc, _, err = run_command([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", REPO,
