@@ -6,7 +6,8 @@
   itself: its done-file appears only once it has ended for good, and the model is
   bit-identical with an uninterrupted run;
 * with HPCREC_ON_TIMEOUT=chain the successor gets the original's sbatch options (a
-  non-default partition, a constraint, the time limit) and continues the same run.
+  non-default partition, a constraint, the time limit) and continues the same run;
+* two instances of scripts/slurm-local.sh run side by side.
 """
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ import pytest
 from conftest import REPO, run_command
 from hpcrec.io import synthetic
 from hpcrec.recommender import Recommender
-from slurm_local import job_info, slurm, slurm_cmd, wait_for  # noqa: F401  (slurm: the fixture)
+from slurm_local import SCRIPT, job_info, slurm, slurm_cmd, wait_for  # noqa: F401  (slurm: the fixture)
 
 pytestmark = pytest.mark.timeout(900)
 TRAIN = REPO / "jobscripts" / "train-batch.sbatch"
@@ -132,3 +133,19 @@ def test_chained_successor_keeps_the_sbatch_options(slurm, tmp_path, long_run):
     assert job_info(slurm, second)["JobState"] == "COMPLETED", _log(tmp_path, first)
     assert done.exists()
     assert _same_model(Recommender.load(tmp_path / f"model-{first}.h5"), clean)   # the run keeps its id
+
+
+def test_two_instances_side_by_side(slurm, tmp_path):
+    """A second instance (own folder: own munge socket, own ports) starts and answers while
+    the first runs; starting again in a folder whose instance runs is refused."""
+    env = {"HPCREC_SLURM_DIR": tmp_path / "second", "PATH": os.environ["PATH"]}
+    rc, out, err = run_command(["bash", SCRIPT, "start"], env=env, timeout=120)
+    try:
+        assert rc == 0, err
+        conf = str(tmp_path / "second" / "etc" / "slurm.conf")
+        assert slurm_cmd({"SLURM_CONF": conf}, "sinfo", "-h", "-o", "%P").split() == ["local*", "extra"]
+        assert "local*" in slurm_cmd(slurm, "sinfo", "-h", "-o", "%P")       # the first still answers
+        rc, _, err = run_command(["bash", SCRIPT, "start"], env=env, timeout=60)
+        assert rc == 1 and "already runs in" in err
+    finally:
+        run_command(["bash", SCRIPT, "stop"], env=env, timeout=60)
