@@ -128,9 +128,12 @@ hpcrec_job_options() {
 # How a step starts its ranks: srun, with --kill-on-bad-exit so that a rank dying outside
 # Python (e.g. in MPI_Init) ends the step instead of leaving the others waiting until the
 # time limit. A site file may set HPCREC_LAUNCHER instead (e.g. the MPI's own mpiexec).
+hpcrec_launcher() {
+    echo "${HPCREC_LAUNCHER:-srun --kill-on-bad-exit=1}"
+}
 hpcrec_launch() {
-    # shellcheck disable=SC2086
-    ${HPCREC_LAUNCHER:-srun --kill-on-bad-exit=1} "$@"
+    # shellcheck disable=SC2046
+    $(hpcrec_launcher) "$@"
 }
 
 # The job step: `python -m mpi4py -m hpcrec ARGS` on every rank (-m mpi4py: an exception on

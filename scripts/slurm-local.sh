@@ -6,7 +6,8 @@
 # State, configuration, logs and the munge key and socket live in $HPCREC_SLURM_DIR (default
 # /tmp/hpcrec-slurm); the controller and node daemon listen on free ports picked at start
 # (or $HPCREC_SLURMCTLD_PORT, $HPCREC_SLURMD_PORT), so several instances with different
-# folders run side by side on one host (e.g. two CI jobs); starting in a folder whose instance runs is refused.
+# folders run side by side on one host (e.g. two CI jobs); starting in a folder whose
+# instance runs is refused.
 # Partition "local" (default) with all CPUs of this machine, and "extra" on the same node
 # with node feature "hpcrec" (to test that jobs keep non-default options); a request larger
 # than the node is refused at submission (EnforcePartLimits=ALL); MpiDefault=pmi2, so a plain

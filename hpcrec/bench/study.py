@@ -330,9 +330,10 @@ def render(study: Study, ranks: int, nodes: int, out: Path) -> str:
         step.append(f"[ -f {q(prepare[3])} ] || HPCREC_NO_MPI=1 HPCREC_EXPECT_RANKS= python -m hpcrec "
                     + " ".join(map(q, prepare)))
     step.append(f"for _ in $(seq {study.repeat}); do")
-    step.append(f"    rc=0; HPCREC_NO_MPI=1 HPCREC_EXPECT_RANKS= python -m hpcrec bench point --timeout {limit} --ranks {ranks} --nodes {nodes} -- \\")
-    step.append("        ${HPCREC_LAUNCHER:-srun --kill-on-bad-exit=1} python -m mpi4py -m hpcrec "
-                + " ".join(map(q, argv)) + " || rc=$?")
+    step.append("    rc=0; HPCREC_NO_MPI=1 HPCREC_EXPECT_RANKS= python -m hpcrec bench point "
+                f"--timeout {limit} --ranks {ranks} --nodes {nodes} -- \\")
+    step.append("        $(hpcrec_launcher) python -m mpi4py -m hpcrec " + " ".join(map(q, argv))
+                + " || rc=$?")
     step.append(f'    if [ "$rc" = {point.TIMED_OUT} ]; then break; elif [ "$rc" != 0 ]; then exit "$rc"; fi')
     step.append("done")
     head, rest = text.split(STEP_BEGIN, 1)

@@ -159,9 +159,10 @@ class Checkpointer:
             except ValueError:
                 raise InputError(f"{self.path}: damaged checkpoint metadata") from None
             state = {k: v[()] for k, v in fh["state"].items()} if "state" in fh else {}
-        if not isinstance(saved, dict) or saved.get("format") != FORMAT:
-            raise InputError(f"{self.path}: checkpoint format {saved.get('format') if isinstance(saved, dict) else '?'}"
-                             f", this hpcrec reads {FORMAT}: remove it to start afresh")
+        found = saved.get("format") if isinstance(saved, dict) else "?"
+        if found != FORMAT:
+            raise InputError(f"{self.path}: checkpoint format {found}, this hpcrec reads {FORMAT}: "
+                             "remove it to start afresh")
         diff = differences(saved, self._identity)
         if diff:
             raise InputError(f"{self.path}: checkpoint of another run ({'; '.join(diff)}); "
