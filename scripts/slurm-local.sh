@@ -3,12 +3,18 @@
 #   scripts/slurm-local.sh start   install (Debian/Ubuntu, as root) and start munged, slurmctld, slurmd
 #   scripts/slurm-local.sh stop    stop the daemons this script started (by their PID files)
 #   scripts/slurm-local.sh status  sinfo
-# State, configuration and logs live in $HPCREC_SLURM_DIR (default /tmp/hpcrec-slurm).
-# One partition "local" (default) with all CPUs of this machine; MpiDefault=pmi2, so a plain
+# State, configuration, logs and the munge key and socket live in $HPCREC_SLURM_DIR (default
+# /tmp/hpcrec-slurm); the controller and node daemon listen on free ports picked at start
+# (or $HPCREC_SLURMCTLD_PORT, $HPCREC_SLURMD_PORT), so several instances with different
+# folders run side by side on one host (e.g. two CI jobs); starting in a folder whose
+# instance runs is refused.
+# Partition "local" (default) with all CPUs of this machine, and "extra" on the same node
+# with node feature "hpcrec" (to test that jobs keep non-default options); a request larger
+# than the node is refused at submission (EnforcePartLimits=ALL); MpiDefault=pmi2, so a plain
 # `srun` can start ranks of mpi4py built on the MPICH wheel (the jobscripts' site "local" uses
 # the wheel's mpiexec instead: see jobscripts/README.md). Every wait is bounded.
 set -euo pipefail
-DIR="${HPCREC_SLURM_DIR:-/tmp/hpcrec-slurm}"
+DIR="$(realpath -m "${HPCREC_SLURM_DIR:-/tmp/hpcrec-slurm}")"
 CONF="$DIR/etc/slurm.conf"
 PACKAGES="slurmctld slurmd slurm-client munge"
 
@@ -26,10 +32,17 @@ install_packages() {
     timeout 240 apt-get install -y -qq --no-install-recommends $PACKAGES >/dev/null
 }
 
+free_port() {  # a TCP port nobody listens on now (the kernel's choice)
+    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
 write_config() {
-    local host cpus
+    local host cpus ctld_port slurmd_port
     host="$(hostname -s)"
     cpus="$(nproc --all)"
+    ctld_port="${HPCREC_SLURMCTLD_PORT:-$(free_port)}"
+    slurmd_port="${HPCREC_SLURMD_PORT:-$(free_port)}"
+    [ "$ctld_port" != "$slurmd_port" ] || die "controller and node daemon need two different ports"
     rm -rf "$DIR/state" "$DIR/spool"   # a fresh controller: no jobs left from an earlier run
     mkdir -p "$DIR/etc" "$DIR/state" "$DIR/spool" "$DIR/log" "$DIR/run"
     cat > "$CONF" <<EOF
@@ -39,15 +52,17 @@ SlurmUser=root
 SlurmdUser=root
 AuthType=auth/munge
 CredType=cred/munge
+AuthInfo=socket=$DIR/run/munge.socket,cred_expire=10
 ProctrackType=proctrack/linuxproc
-TaskPlugin=task/none
+TaskPlugin=task/affinity
 SelectType=select/cons_tres
 SelectTypeParameters=CR_Core
 MpiDefault=pmi2
 ReturnToService=2
 SchedulerType=sched/backfill
-SlurmctldPort=${HPCREC_SLURMCTLD_PORT:-6817}
-SlurmdPort=${HPCREC_SLURMD_PORT:-6818}
+SchedulerParameters=sched_interval=2,bf_interval=2
+SlurmctldPort=$ctld_port
+SlurmdPort=$slurmd_port
 StateSaveLocation=$DIR/state
 SlurmdSpoolDir=$DIR/spool
 SlurmctldPidFile=$DIR/run/slurmctld.pid
@@ -59,24 +74,23 @@ AccountingStorageType=accounting_storage/none
 InactiveLimit=0
 KillWait=5
 MinJobAge=300
-NodeName=$host NodeAddr=127.0.0.1 CPUs=$cpus State=UNKNOWN
+EnforcePartLimits=ALL
+NodeName=$host NodeAddr=127.0.0.1 CPUs=$cpus Feature=hpcrec State=UNKNOWN
 PartitionName=local Nodes=$host Default=YES MaxTime=INFINITE State=UP OverSubscribe=NO
+PartitionName=extra Nodes=$host Default=NO MaxTime=INFINITE State=UP OverSubscribe=NO
 EOF
 }
 
-start_munge() {
-    if [ -f "$DIR/run/munged.pid" ] && kill -0 "$(cat "$DIR/run/munged.pid")" 2>/dev/null; then
-        return 0
+start_munge() {  # this instance's own munged: own key, socket, PID, log and seed files
+    local key="$DIR/etc/munge.key"
+    if [ ! -s "$key" ]; then
+        dd if=/dev/urandom of="$key" bs=1024 count=1 status=none
     fi
-    if [ ! -s /etc/munge/munge.key ]; then
-        mkdir -p /etc/munge
-        dd if=/dev/urandom of=/etc/munge/munge.key bs=1024 count=1 status=none
-    fi
-    chown munge:munge /etc/munge/munge.key 2>/dev/null || true
-    chmod 400 /etc/munge/munge.key
-    mkdir -p /run/munge /var/log/munge /var/lib/munge "$DIR/log"
-    # As root, like the other daemons here (--force: accept root and a reused socket).
-    munged --force --pid-file="$DIR/run/munged.pid" 2>>"$DIR/log/munged.stderr"
+    chmod 400 "$key"
+    # As root, like the other daemons here (--force: accept root and a stale socket file).
+    munged --force --key-file="$key" --socket="$DIR/run/munge.socket" \
+        --pid-file="$DIR/run/munged.pid" --log-file="$DIR/log/munged.log" \
+        --seed-file="$DIR/run/munged.seed" 2>>"$DIR/log/munged.stderr"
 }
 
 wait_ready() {  # until sinfo shows the node idle, at most $1 seconds
@@ -95,7 +109,10 @@ wait_ready() {  # until sinfo shows the node idle, at most $1 seconds
 start() {
     install_packages
     [ "$(id -u)" = 0 ] || die "the daemons run as root here (SlurmUser=root): run as root"
-    stop   # daemons left by an earlier start with the same state folder
+    if [ -f "$DIR/run/slurmctld.pid" ] && kill -0 "$(cat "$DIR/run/slurmctld.pid")" 2>/dev/null; then
+        die "an instance already runs in $DIR (stop it first, or set HPCREC_SLURM_DIR to another folder)"
+    fi
+    stop   # daemons left behind by an instance whose controller died
     write_config
     start_munge
     export SLURM_CONF="$CONF"

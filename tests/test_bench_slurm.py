@@ -1,53 +1,17 @@
-"""A 1 -> 2 rank strong-scaling study run for real under SLURM.
-
-Starts a single-node SLURM with scripts/slurm-local.sh (installing Debian's slurmctld, slurmd,
-slurm-client and munge when missing), renders the study's jobscripts, submits them with
-``sbatch --wait``, checks the records and the report, and stops the daemons — also when the
-test fails. Needs root (the daemons run as root) and SLURM installed or apt-get to install
-it; skipped with the reason otherwise, or with HPCREC_SKIP_SLURM=1. Every step has a timeout.
-"""
+"""Scaling studies run for real under the local SLURM (tests/slurm_local.py): a 1 -> 2 rank
+strong-scaling study (rendered jobscripts submitted with ``sbatch --wait``, records, report),
+and study points that overrun their time limit (recorded as timed out, never requeued)."""
 from __future__ import annotations
 
-import os
-import shutil
 import sys
 
 import pytest
 
-from conftest import REPO, run_command
 from hpcrec.bench import record
 from hpcrec.io import synthetic
+from slurm_local import job_info, slurm  # noqa: F401  (slurm: the fixture)
 
-SCRIPT = REPO / "scripts" / "slurm-local.sh"
 pytestmark = pytest.mark.timeout(900)   # installing SLURM on a fresh machine included
-
-
-def _why_not() -> str | None:
-    if os.environ.get("HPCREC_SKIP_SLURM") == "1":
-        return "HPCREC_SKIP_SLURM=1"
-    if not hasattr(os, "geteuid") or os.geteuid() != 0:
-        return "the local SLURM daemons run as root; this test is not running as root"
-    if not shutil.which("slurmctld") and not shutil.which("apt-get"):
-        return "SLURM is not installed and there is no apt-get to install it"
-    if (os.cpu_count() or 1) < 2:
-        return "a 2-rank job needs 2 CPUs"
-    return None
-
-
-@pytest.fixture(scope="module")
-def slurm(tmp_path_factory):
-    why = _why_not()
-    if why:
-        pytest.skip(why)
-    state = tmp_path_factory.mktemp("slurm")
-    env = {"HPCREC_SLURM_DIR": state, "PATH": os.environ["PATH"]}
-    rc, out, err = run_command(["bash", SCRIPT, "start"], env=env, timeout=480)
-    try:
-        if rc != 0:
-            pytest.fail(f"scripts/slurm-local.sh start failed ({rc}): {err.strip()[-2000:]}")
-        yield {"SLURM_CONF": str(state / "etc" / "slurm.conf"), "HPCREC_SLURM_DIR": str(state)}
-    finally:
-        run_command(["bash", SCRIPT, "stop"], env=env, timeout=60)
 
 
 def test_strong_study_under_slurm(slurm, tmp_path, run_cli):
@@ -74,3 +38,24 @@ def test_strong_study_under_slurm(slurm, tmp_path, run_cli):
     md = (tmp_path / "rep" / "report.md").read_text()
     assert "## sl (strong scaling)" in md and "| 2 | 1 |" in md
     assert (tmp_path / "rep" / "sl-speedup.png").stat().st_size > 5000
+
+
+def test_overrunning_study_points_are_recorded_not_requeued(slurm, tmp_path, run_cli):
+    """Points of the train template overrun their 4 s: each job ends once (never requeued:
+    a benchmark has no checkpoint), with a timed-out record naming the phases reached."""
+    data = synthetic.write_ratings_h5(tmp_path / "r.h5", n_users=300, n_items=200, n_ratings=20000)
+    spec = tmp_path / "slow.toml"
+    spec.write_text(f'name = "slow"\nranks = [1, 2]\ntimeout_s = 4\n'
+                    f'[workload]\nname = "train"\ninput = "{data}"\nepochs = 1000000\n'
+                    '[slurm]\ntemplate = "train-batch"\nsite = "local"\npartition = "local"\n'
+                    'time = "00:01:00"\n')
+    env = {**slurm, "HPCREC_VENV": sys.prefix}
+    rc, out, err = run_cli("bench", "study", spec, "-o", tmp_path / "out", "--submit", "--wait",
+                           env=env, timeout=300)
+    assert rc == 0, err
+    recs = sorted(record.load([tmp_path / "out"]), key=lambda r: r["ranks"])
+    assert [(r["ranks"], r["status"]) for r in recs] == [(1, "timeout"), (2, "timeout")]
+    assert all("read" in r["phases_reached"] and r["slurm_job_id"] for r in recs)
+    for r in recs:
+        job = job_info(slurm, r["slurm_job_id"])
+        assert job["Restarts"] == "0" and job["Requeue"] == "0" and job["JobState"] == "COMPLETED", job

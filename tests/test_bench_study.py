@@ -12,7 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from conftest import MPIEXEC, run_command
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10
+    import tomli as tomllib
+
+from conftest import MPIEXEC, REPO, run_command
 from hpcrec.bench import record, study
 from hpcrec.errors import InputError
 from hpcrec.io import synthetic
@@ -98,12 +103,13 @@ def test_templates_are_valid_bash_with_required_lines(tmp_path):
             assert re.search(rf"^#SBATCH --{option}=\S+$", text, re.M), (t.name, option)
         step = text.split(study.STEP_BEGIN, 1)[1].split(study.STEP_END, 1)[0]
         assert re.search(r"^hpcrec_run (mine|train) ", step, re.M), t.name
-        assert ("--gres=gpu:4" in text) == ("booster" in t.stem)
+        assert ("--gpus-per-task=1" in text) == ("booster" in t.stem)
+        assert "#SBATCH --threads-per-core=1" in text   # physical cores only
         if t.stem.startswith("train"):
             assert "#SBATCH --signal=B:USR1@120" in text and "--checkpoint" in text
     lib = (study.JOBSCRIPTS / "lib.sh").read_text()
     assert 'hpcrec_step hpcrec_launch python -m mpi4py -m hpcrec "$@"' in lib
-    assert '${HPCREC_LAUNCHER:-srun --kill-on-bad-exit=1} "$@"' in lib
+    assert '$(hpcrec_launcher) "$@"' in lib and 'echo "${HPCREC_LAUNCHER:-srun --kill-on-bad-exit=1}"' in lib
     for helper in ("lib.sh", "sites/jsc.sh", "sites/local.sh"):
         bash_syntax((study.JOBSCRIPTS / helper).read_text(), tmp_path)
 
@@ -126,9 +132,13 @@ def test_rendered_jobscripts(tmp_path, tx_file, template):
                      f"--output={tmp_path / 'out' / 'logs'}/%x-%j.out"):
             assert re.search(rf"^#SBATCH {re.escape(line)}$", body, re.M), (path.name, line)
         if "booster" in template:
-            assert f"#SBATCH --gres=gpu:{ranks // nodes}" in body
+            assert "#SBATCH --gpus-per-task=1" in body and "#SBATCH --gpu-bind=closest" in body
         step = body.split(study.STEP_BEGIN, 1)[1].split(study.STEP_END, 1)[0]
-        assert "hpcrec_step hpcrec_launch python -m mpi4py -m hpcrec bench run" in step
+        # no requeue (a benchmark has no checkpoint), a time limit per run instead (5 min job,
+        # 2 repeats: (300 - 30) // 2 - 10 s grace)
+        assert "#SBATCH --no-requeue" in body and not re.search(r"^#SBATCH --(requeue|signal)", body, re.M)
+        assert "HPCREC_NO_MPI=1 HPCREC_EXPECT_RANKS= python -m hpcrec bench point --timeout 125 " in step
+        assert "$(hpcrec_launcher) python -m mpi4py -m hpcrec bench run" in step
         assert "seq 2" in step and f"-r {tmp_path / 'out' / 'records.jsonl'}" in step
         assert "hpcrec_run" not in step   # the template's own step is gone
         assert f"HPCREC_JOBSCRIPTS={study.JOBSCRIPTS}" in body
@@ -193,3 +203,66 @@ def test_jobscript_body_without_slurm(tmp_path, tx_file):
         assert "HPCREC_RESULT" in out
     recs = record.load([tmp_path / "out"])
     assert [(r["ranks"], r["slurm_job_id"]) for r in recs] == [(1, "101"), (2, "102")]
+
+
+@pytest.mark.parametrize("value, seconds", [("30", 1800), ("5:07", 307), ("00:05:00", 300),
+                                            ("1-0", 86400), ("1-2:30", 95400), ("2-00:00:01", 172801)])
+def test_slurm_time_limits(value, seconds):
+    assert study.slurm_seconds(value) == seconds
+
+
+def test_run_limit_fits_the_job(tmp_path, tx_file):
+    s = study.load(write_study(tmp_path, strong_toml(tx_file, '[slurm]\ntime = "00:01:00"')))
+    assert study.run_limit(s) == 20           # 60 s - 30 s spare - 10 s grace (timeout_s 120)
+    s.repeat = 3
+    with pytest.raises(InputError, match="leaves no time for 3 repeat"):
+        study.run_limit(s)
+
+
+def test_overrunning_point_is_recorded_and_the_study_goes_on(tmp_path, run_cli):
+    """Each point overruns its 5 s: both are recorded as timed out (with the phases reached),
+    the second point still runs, and the report lists them instead of failing."""
+    if not MPIEXEC.exists():
+        pytest.skip(f"no mpiexec next to {sys.executable}")
+    data = synthetic.write_ratings_h5(tmp_path / "r.h5", n_users=300, n_items=200, n_ratings=20000)
+    spec = write_study(tmp_path, f'name = "slow"\nranks = [1, 2]\nrepeat = 2\ntimeout_s = 5\n'
+                                 f'[workload]\nname = "train"\ninput = "{data}"\nepochs = 1000000\n')
+    rc, out, err = run_cli("bench", "study", spec, "-o", tmp_path / "st", timeout=200)
+    assert rc == 0, err
+    recs = record.load([tmp_path / "st"])
+    assert [(r["ranks"], r["status"]) for r in recs] == [(1, "timeout"), (2, "timeout")]  # 1 repeat each
+    assert all("read" in r["phases_reached"] and r["time_limit_s"] == 5 for r in recs)
+    rc, out, err = run_cli("bench", "report", tmp_path / "st", "-o", tmp_path / "rep")
+    assert rc == 0, err
+    assert "timed out: 1 rank(s) stopped after" in (tmp_path / "rep" / "report.md").read_text()
+
+
+def test_templates_are_package_data(tmp_path):
+    """Every file of jobscripts/ is covered by the package-data globs, importlib.resources
+    finds the templates, and `bench study --slurm` renders from a non-editable install (the
+    wheel installed with --target, used with the tests' interpreter)."""
+    config = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["setuptools"]
+    assert config["package-dir"]["hpcrec.jobscripts"] == "jobscripts"
+    folder = REPO / "jobscripts"
+    for path in folder.rglob("*"):
+        if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".py":
+            package = ".".join(("hpcrec", "jobscripts", *path.relative_to(folder).parts[:-1]))
+            assert package in config["packages"], path
+            assert any(path.match(g) for g in config["package-data"][package]), path
+    assert {p.stem for p in study.JOBSCRIPTS.glob("*.sbatch")} >= {"mine-batch", "train-booster"}
+    wheels = tmp_path / "wheels"
+    rc, _, err = run_command([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", REPO,
+                              "-w", wheels], timeout=300)
+    assert rc == 0, err
+    rc, _, err = run_command([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target",
+                              tmp_path / "site", *wheels.glob("hpcrec-*.whl")], timeout=300)
+    assert rc == 0, err
+    data = tmp_path / "tx.h5"
+    synthetic.write_transactions_h5(data, 100, seed=1, n_items=20)
+    spec = write_study(tmp_path, strong_toml(data, '[slurm]\ntemplate = "mine-batch"'))
+    rc, out, err = run_command([sys.executable, "-m", "hpcrec", "bench", "study", spec, "--slurm",
+                                "-o", tmp_path / "out"], env={"PYTHONPATH": tmp_path / "site"},
+                               cwd=tmp_path, timeout=120)
+    assert rc == 0, err
+    body = (tmp_path / "out" / "jobs" / "rd-2.sbatch").read_text()
+    assert f"HPCREC_JOBSCRIPTS={tmp_path / 'site' / 'hpcrec' / 'jobscripts'}" in body

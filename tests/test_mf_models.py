@@ -1,5 +1,6 @@
 """hpcrec.mf estimators: learning, persistence, queries, cold start, determinism,
 checkpoint/resume, and bad inputs — on planted synthetic data (serial)."""
+import h5py
 import numpy as np
 import pytest
 
@@ -139,12 +140,20 @@ def test_resume_is_bit_identical(data, name, tmp_path):
     n = full.epochs
     first = FAST[name]()
     first.epochs = n // 2
-    first.set_checkpoint(tmp_path, every=100).fit(train, serial(), test=test)  # no file: last epoch
-    assert not (tmp_path / "checkpoint.h5").exists()
-    first = FAST[name]()
-    first.epochs = n // 2 + 1
-    first.set_checkpoint(tmp_path, every=n // 2).fit(train, serial(), test=test)
-    assert (tmp_path / "checkpoint.h5").exists()
+    first.set_checkpoint(tmp_path, every=100).fit(train, serial(), test=test)  # only the final state
+    with h5py.File(tmp_path / "checkpoint.h5") as fh:
+        assert fh.attrs["complete"] and fh.attrs["epoch"] == n // 2
+
+    class Crash(Exception):
+        pass
+
+    def crash(rec):   # a run dying after epoch n//2 + 1: its last checkpoint is after n//2
+        if rec["epoch"] == n // 2 + 1:
+            raise Crash
+    with pytest.raises(Crash):
+        FAST[name]().set_checkpoint(tmp_path, every=n // 2).fit(train, serial(), test=test, callback=crash)
+    with h5py.File(tmp_path / "checkpoint.h5") as fh:
+        assert not fh.attrs["complete"] and fh.attrs["epoch"] == n // 2
     resumed = FAST[name]().set_checkpoint(tmp_path, every=1000, resume=True)
     resumed.fit(train, serial(), test=test)
     for key in ("P", "Q", "bu", "bi"):
@@ -155,8 +164,8 @@ def test_resume_is_bit_identical(data, name, tmp_path):
 def test_resume_refuses_other_parameters(data, tmp_path):
     train, _ = data
     BiasedSGD(factors=4, epochs=3).set_checkpoint(tmp_path, every=1).fit(train, serial())
-    # epochs 3 of 3 finished: the checkpoint after epoch 2 is there
-    with pytest.raises(InputError, match="other parameters"):
+    # finished: its final checkpoint is there
+    with pytest.raises(InputError, match=r"reg 0\.08 \(checkpoint\) vs 0\.5 \(this run\)"):
         BiasedSGD(factors=4, epochs=3, reg=0.5).set_checkpoint(tmp_path, resume=True).fit(train, serial())
 
 

@@ -31,7 +31,7 @@ CSV_FIELDS = ("timestamp", "workload", "study", "mode", "ranks", "nodes", "gpus"
               "threads_per_rank", "data", "data_rows", "data_nnz", "work", "work_unit",
               *(f"t_{p}" for p in PHASES), "total_s", "throughput", "throughput_unit",
               "comm_bytes", "comm_calls", "peak_rss_max_bytes", "host", "slurm_job_id",
-              "params", "versions")
+              "params", "versions", "status")
 _VERSIONED = ("numpy", "numba", "h5py", "mpi4py", "mpich", "cupy-cuda12x", "pandas")
 
 
@@ -95,6 +95,24 @@ def build(comm: Comm, workload: str, params: dict, data: dict, phases: dict, tot
         "hosts": hosts,
         "slurm_job_id": os.environ.get("SLURM_JOB_ID", ""),
         "load_avg_1m": os.getloadavg()[0],   # rank 0's host: other work competing for its cores
+        "versions": library_versions(),
+    }
+
+
+def timed_out(workload: str, params: dict, tags: dict, ranks: int, nodes: int, limit_s: float,
+              elapsed_s: float, reached: list[str]) -> dict:
+    """The record of a run killed at its time limit (``status = "timeout"``): no times, no
+    throughput, the phases it had reached; reports list it instead of measuring with it."""
+    tags = dict(tags)
+    return {
+        "timestamp": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "status": "timeout", "time_limit_s": float(limit_s), "phases_reached": list(reached),
+        "workload": workload, "study": tags.pop("study", ""), "mode": tags.pop("mode", ""),
+        "tags": tags, "params": params, "ranks": int(ranks), "nodes": int(nodes), "gpus": 0,
+        "threads_per_rank": 0, "data": "", "data_rows": 0, "data_nnz": 0, "work": 0.0,
+        "work_unit": "", "phases": {}, "total_s": float(elapsed_s), "throughput": 0.0,
+        "throughput_unit": "", "comm_bytes": 0, "comm_calls": 0, "peak_rss_max_bytes": 0,
+        "host": socket.gethostname(), "slurm_job_id": os.environ.get("SLURM_JOB_ID", ""),
         "versions": library_versions(),
     }
 

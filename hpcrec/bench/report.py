@@ -5,6 +5,8 @@ scaling the input file may differ). Per rank count the best of the repeats (mini
 time) stands for the point. Strong scaling: speedup ``S = T(p0) / T(p)`` relative to the
 smallest measured rank count p0, efficiency ``S / (p / p0)``. Weak scaling: efficiency
 ``T(p0) / T(p)``, scaled speedup ``efficiency * p / p0``.
+Records of runs stopped at their time limit (``status = "timeout"``) are listed under their
+series, never measured with.
 """
 from __future__ import annotations
 
@@ -184,9 +186,17 @@ def write(sources, out: Path, project: bool = False, ranks_per_node: int = 4,
     net = model.Network(name=f"InfiniBand HDR200, {links_per_node} adapter(s) per node",
                         links_per_node=links_per_node)
     md, csv_rows, files = ["# Scaling report", ""], [], []
-    for key, recs in group(records).items():
+    for key, every in group(records).items():
         mode = key[1]
         name = series_name(key)
+        recs = [r for r in every if r.get("status", "ok") == "ok"]
+        timed_out = "; ".join(f"{r['ranks']} rank(s) stopped after {r['total_s']:.0f} s (limit "
+                              f"{r.get('time_limit_s', 0):g} s; phases reached: "
+                              f"{' '.join(r.get('phases_reached', [])) or 'none'})"
+                              for r in every if r.get("status") == "timeout")
+        if not recs:
+            md += [f"## {name} ({mode} scaling)", "", f"No measurement; timed out: {timed_out}.", ""]
+            continue
         rows = table(recs, mode)
         first = rows[0]["_record"]
         md += [f"## {name} ({mode} scaling)", "",
@@ -195,6 +205,8 @@ def write(sources, out: Path, project: bool = False, ranks_per_node: int = 4,
                "best of the repeats per point; phases of the slowest rank; host load: 1-minute "
                "load average of rank 0's host after the run (other work competing for its cores).",
                "", markdown(rows, mode), ""]
+        if timed_out:
+            md += [f"Timed out (not in the table): {timed_out}.", ""]
         projection = None
         if project:
             profile = model.Profile.fit([r["_record"] for r in rows], mode)

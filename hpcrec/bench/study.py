@@ -40,18 +40,19 @@ import signal
 import subprocess
 import sys
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 
 from ..errors import HpcrecError, InputError
 from ..io.atomic import atomic_open
-from . import workloads
+from . import point, workloads
 
 try:
     import tomllib
 except ModuleNotFoundError:  # Python 3.10
     import tomli as tomllib
 
-JOBSCRIPTS = Path(__file__).resolve().parents[2] / "jobscripts"
+JOBSCRIPTS = Path(str(resources.files("hpcrec.jobscripts")))   # package data (see pyproject.toml)
 STEP_BEGIN = "# >>> hpcrec step"
 STEP_END = "# <<< hpcrec step"
 GENERATE_KEYS = {"transactions": ("rows", "items", "avg_len", "pattern_len", "patterns", "seed"),
@@ -253,9 +254,9 @@ def run_local(study: Study, out: Path) -> Path:
                         study.timeout_s, f"preparing data for {ranks} rank(s)")
         env = dict(base_env, HPCREC_EXPECT_RANKS=str(ranks))
         launch = [_mpiexec(), "-n", str(ranks), sys.executable, "-m", "mpi4py", "-m", "hpcrec"]
-        for rep in range(study.repeat):
-            _run_logged(launch + argv, env, log, study.timeout_s,
-                        f"{study.name}: {ranks} rank(s), repeat {rep + 1}")
+        for _ in range(study.repeat):   # an overrun is recorded; the next point may be faster
+            if point.run(launch + argv, study.timeout_s, ranks, 1, log, env) == point.TIMED_OUT:
+                break
     return out / "records.jsonl"
 
 
@@ -306,8 +307,11 @@ def render(study: Study, ranks: int, nodes: int, out: Path) -> str:
         settings["cpus-per-task"] = str(s.cpus_per_task)
     elif study.threads_per_rank:
         settings["cpus-per-task"] = str(study.threads_per_rank)
-    if s.gpus_per_node:
-        settings["gres"] = f"gpu:{min(s.gpus_per_node, ranks // nodes)}"
+    if s.gpus_per_node:   # one GPU per rank, with the cores closest to it (see jobscripts/README.md)
+        if ranks // nodes > s.gpus_per_node:
+            raise InputError(f"{ranks // nodes} ranks per node, but [slurm] gpus_per_node = "
+                             f"{s.gpus_per_node}: one GPU per rank")
+        settings["gpus-per-task"] = "1"
     for key, value in settings.items():
         text = set_sbatch(text, key, value)
     if s.exclusive:
@@ -315,20 +319,51 @@ def render(study: Study, ranks: int, nodes: int, out: Path) -> str:
     for extra in s.sbatch:
         key, _, value = str(extra).lstrip("-").partition("=")
         text = set_sbatch(text, key, value or None)
+    text = re.sub(r"^#SBATCH --(signal|requeue)\b.*\n", "", text, flags=re.M)
+    text = set_sbatch(text, "no-requeue", None)   # a benchmark has no checkpoint to resume from
     prepare, argv = point_commands(study, ranks, out)
+    limit = run_limit(study)
     q = shlex.quote
-    step = [f"# study {study.name}: {ranks} rank(s) on {nodes} node(s), {study.repeat} repeat(s)"]
+    step = [f"# study {study.name}: {ranks} rank(s) on {nodes} node(s), {study.repeat} repeat(s); "
+            f"a run over {limit} s is recorded as timed out"]
     if prepare:
         step.append(f"[ -f {q(prepare[3])} ] || HPCREC_NO_MPI=1 HPCREC_EXPECT_RANKS= python -m hpcrec "
                     + " ".join(map(q, prepare)))
     step.append(f"for _ in $(seq {study.repeat}); do")
-    step.append("    hpcrec_step hpcrec_launch python -m mpi4py -m hpcrec " + " ".join(map(q, argv)))
+    step.append("    rc=0; HPCREC_NO_MPI=1 HPCREC_EXPECT_RANKS= python -m hpcrec bench point "
+                f"--timeout {limit} --ranks {ranks} --nodes {nodes} -- \\")
+    step.append("        $(hpcrec_launcher) python -m mpi4py -m hpcrec " + " ".join(map(q, argv))
+                + " || rc=$?")
+    step.append(f'    if [ "$rc" = {point.TIMED_OUT} ]; then break; elif [ "$rc" != 0 ]; then exit "$rc"; fi')
     step.append("done")
     head, rest = text.split(STEP_BEGIN, 1)
     tail = rest.split(STEP_END, 1)[1].partition("\n")[2]
     head = _after_header(head, "# rendered by 'hpcrec bench study'; site and helpers:\n"
                          f"export HPCREC_JOBSCRIPTS={q(str(JOBSCRIPTS))} HPCREC_SITE={q(s.site)}")
     return head + f"{STEP_BEGIN} (rendered)\n" + "\n".join(step) + f"\n{STEP_END}\n" + tail
+
+
+def slurm_seconds(value: str) -> int:
+    """A SLURM time limit (``MM``, ``MM:SS``, ``H:MM:SS``, ``D-H``, ``D-H:MM``, ``D-H:MM:SS``) in seconds."""
+    m = re.fullmatch(r"(?:(\d+)-)?(\d+)(?::(\d+))?(?::(\d+))?", value.strip())
+    if not m:
+        raise InputError(f"[slurm] time {value!r} is not a SLURM time limit (e.g. 00:30:00)")
+    days, a, b, c = (int(x) if x else None for x in m.groups())
+    if days is None and c is not None:   # H:MM:SS
+        return a * 3600 + b * 60 + c
+    if days is None:                      # MM or MM:SS
+        return a * 60 + (b or 0)
+    return days * 86400 + a * 3600 + (b or 0) * 60 + (c or 0)
+
+
+def run_limit(study: Study) -> int:
+    """Seconds one run of a SLURM point may take: ``timeout_s``, shortened so that every
+    repeat can overrun and still be recorded before the job's time limit (30 s spare)."""
+    fits = (slurm_seconds(study.slurm.time) - 30) // study.repeat - point.GRACE_S
+    if fits < 1:
+        raise InputError(f"[slurm] time {study.slurm.time} leaves no time for {study.repeat} "
+                         "repeat(s): ask for more time")
+    return int(min(study.timeout_s, fits))
 
 
 def render_all(study: Study, out: Path) -> list[Path]:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import importlib
+import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -60,6 +61,7 @@ class Workload:
 @contextlib.contextmanager
 def _algorithm(phases: dict, comm: Comm):
     """Time a call that computes and communicates: split into ``compute`` and ``communicate``."""
+    _note("compute")
     t0, c0 = time.perf_counter(), comm.comm_seconds
     try:
         yield
@@ -69,8 +71,19 @@ def _algorithm(phases: dict, comm: Comm):
         phases["compute"] = phases.get("compute", 0.0) + time.perf_counter() - t0 - comm_s
 
 
+_progress: Path | None = None   # rank 0 of a measurement notes the phases it enters here
+
+
+def _note(event: str) -> None:
+    """Append ``event`` to the progress file (see :mod:`hpcrec.bench.point`), if any."""
+    if _progress is not None:
+        with open(_progress, "a", encoding="utf-8") as fh:
+            fh.write(event + "\n")
+
+
 @contextlib.contextmanager
 def _phase(phases: dict, name: str):
+    _note(name)
     t0 = time.perf_counter()
     try:
         yield
@@ -243,7 +256,10 @@ def measure(name: str, given: dict, comm: Comm, tags: dict | None = None, warmup
     ``warmup`` untimed runs come first, so that JIT compilation (Numba) and a cold page
     cache stay out of the measurement.
     """
-    from . import record
+    from . import point, record
+    global _progress
+    progress = os.environ.get(point.PROGRESS_ENV)
+    _progress = Path(progress) if progress and comm.is_root else None
     with comm.collective_errors():
         workload = get(name)
         params = resolve_params(workload, given)
@@ -252,7 +268,9 @@ def measure(name: str, given: dict, comm: Comm, tags: dict | None = None, warmup
         for module in workload.modules:
             _optional(module, workload.help)
     for _ in range(warmup):
+        _note("warmup")
         workload.run(params, comm)
+    _note("timed")
     comm.barrier()  # every rank starts the clock together
     bytes0, calls0 = comm.comm_bytes, comm.comm_calls
     t0 = time.perf_counter()

@@ -23,7 +23,7 @@ import sys
 import threading
 import warnings
 
-from .. import __version__
+from .. import __version__, layout
 from ..errors import HpcrecError, Terminated
 
 # Every sub-command: its module and its one-line help, in the order --help lists them. Only
@@ -162,6 +162,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"hpcrec: error: {exc}", file=sys.stderr)
         return 2
     setup_logging(args.verbose, args.quiet)
+    layout.show(comm)   # HPCREC_SHOW_LAYOUT=1 (the jobscripts): where each rank runs
     debug = os.environ.get("HPCREC_DEBUG") == "1"
     previous = _install_signals()
     try:

@@ -1,6 +1,7 @@
 """``hpcrec bench``: one measurement (``run``), a scaling study (``study``), its report (``report``)."""
 from __future__ import annotations
 
+import argparse
 import logging
 from pathlib import Path
 
@@ -37,6 +38,15 @@ def register(sub) -> None:
         wp.add_argument("--tag", action="append", default=[], metavar="KEY=VALUE",
                         help="label stored with the record (study=NAME, mode=strong|weak, ...)")
         wp.set_defaults(func=cmd_run, params=[prm.name for prm in w.params])
+
+    pt = bsub.add_parser("point", help="one 'bench run' under a time limit: an overrun is "
+                         "killed and recorded as timed out (exit 124)")
+    pt.add_argument("--timeout", type=float, required=True, metavar="S", help="seconds the run may take")
+    pt.add_argument("--ranks", type=int, required=True, help="ranks the launcher starts (for the record)")
+    pt.add_argument("--nodes", type=int, default=1, help="nodes they run on (for the record)")
+    pt.add_argument("command", nargs=argparse.REMAINDER,
+                    help="after '--': the launcher and 'python -m mpi4py -m hpcrec bench run ...'")
+    pt.set_defaults(func=cmd_point)
 
     st = bsub.add_parser("study", help="run a declarative scaling study locally, or as SLURM jobs")
     st.add_argument("study", help="study description (.toml or .json)")
@@ -91,6 +101,15 @@ def cmd_run(args) -> int:
 def _single_process(what: str) -> None:
     if world().size > 1:
         raise InputError(f"run 'hpcrec bench {what}' as one process: it launches its own ranks")
+
+
+def cmd_point(args) -> int:
+    from ..bench import point
+    _single_process("point")
+    command = args.command[1:] if args.command[:1] == ["--"] else args.command
+    if args.ranks < 1 or args.nodes < 1:
+        raise InputError("--ranks and --nodes must be positive")
+    return point.run(command, args.timeout, args.ranks, args.nodes)
 
 
 def cmd_study(args) -> int:

@@ -221,13 +221,15 @@ class FactorModel(Recommender):
                 if self._checkpoint is not None and not done and (
                         stopping or self._checkpoint.due(epoch + 1)):
                     self._complete(comm)
-                    self._checkpoint.save(self, train, epoch + 1, comm)
+                    self._checkpoint.save(self, epoch + 1, comm)
                 if stopping and not done:
                     raise checkpoint.TrainingInterrupted(
                         f"stopped by SIGTERM after epoch {epoch + 1}; checkpoint in "
                         f"{self._checkpoint.directory} (continue with --resume)")
         self._complete(comm)
         self._check_finite(self.epochs, {}, comm)
+        if self._checkpoint is not None:   # the final state, marked complete (see checkpoint.py)
+            self._checkpoint.save(self, self.epochs, comm, complete=True)
         self.fit_stats = {"ranks": comm.size, "seconds": time.perf_counter() - t_fit,
                           "epoch_seconds": epoch_seconds, "updates": updates}
 
