@@ -40,7 +40,7 @@ def test_ranks_planted_preferences_far_above_chance_with_either_solver(planted):
     # chance: 4 held out among ~284 unseen items; the group's 50 items minus 16 seen hold
     # all 4, so ranking the group first gives about 10 * 4/34 / 10 = 0.12 (more with popularity)
     for r in res.values():
-        assert r["precision_at_k"] > 0.12 and r["n_users_ranked"] == 400
+        assert r["precision_at_k"] > 0.18 and r["n_users_ranked"] == 400
     assert abs(res["cg"]["precision_at_k"] - res["cholesky"]["precision_at_k"]) < 0.02
 
 

@@ -129,7 +129,7 @@ class ALS(_AlternatingModel):
 
     def __init__(self, factors: int = 64, epochs: int = 10, reg: float = 0.1,
                  weighted_reg: bool = True, reg_bias: float | None = None,
-                 init_std: float = 0.1, solver: str = "cholesky", cg_steps: int = 3,
+                 init_std: float = 0.1, solver: str = "cg", cg_steps: int = 3,
                  seed: int = 0, device: str = "cpu"):
         super().__init__(factors, epochs, reg, weighted_reg, init_std, solver, cg_steps, seed, device)
         self.reg_bias_param = reg_bias
