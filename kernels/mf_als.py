@@ -15,14 +15,19 @@ bias coordinate. The models' settings:
 * implicit feedback, Hu-Koren-Volinsky: ``(1, 0, α, 1, α)``: confidence c = 1 + α v on
   observed entries with preference 1, confidence 1 and preference 0 everywhere else.
 
-Solvers (``cg_steps``): 0 forms the D x D matrix and solves exactly by Cholesky
-(O(n_J D² + D³) per row); k > 0 runs k conjugate-gradient steps started from the row's
-current factors, never forming the matrix: a product with it costs O(D² + n_J D) (the G
-term is skipped when g = 0), so explicit ALS with few ratings per row is O(n_J D).
+Solvers (``cg_steps``): 0 forms each row's D x D matrix and solves it exactly by Cholesky
+(O(n_J D² + D³) per row; one scratch matrix per chunk of rows). k > 0 runs k
+conjugate-gradient steps started from the row's current factors and never forms the
+matrix: a product with it costs O(D² + n_J D) (the G term is skipped when g = 0), so
+explicit ALS is O(n_J D) per step. The rows of a block of ``CG_BLOCK`` advance in
+lockstep, so their products with G are one matrix product (BLAS); the sparse part runs in
+Numba, four ratings per pass over the row's vector. Scratch is allocated once per
+half-step and block, never per row.
 
-Rows are independent (``prange`` over a fixed number of chunks) and each is accumulated in
-its CSR order, so results depend neither on the thread count nor on how rows were
-distributed over ranks. Each chunk allocates its scratch once: nothing is allocated per row.
+Rows are independent and each is accumulated in its CSR order, so a row's result depends
+neither on the thread count nor on how rows were distributed over ranks, except that the
+BLAS product V G may round differently for another block shape (1e-16 relative; WALS's G
+is an ``Allreduce`` anyway, whose order depends on the rank count).
 """
 from __future__ import annotations
 
