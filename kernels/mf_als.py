@@ -90,43 +90,48 @@ def als_half_step(indptr, cols, vals, X, x_bias, coef, gram, fit_bias, reg, reg_
     for first in range(0, n_rows, m):
         n = min(m, n_rows - first)
         xb, rb, pb, Apb, gb, rsb = x[:n], r[:n], p[:n], Ap[:n], g_part[:n], rs[:n]
-
-        def matvec(V, out):  # out = A V, rows first..first+n
+        xb[:, :d] = Y[first:first + n]
+        if fit_bias:
+            xb[:, d] = y_bias[first:first + n]
+        for step in range(cg_steps + 1):
+            V, out = (xb, rb) if step == 0 else (pb, Apb)
             if g != 0.0:
                 np.matmul(V[:, :d], gram, out=gb)
-            _sparse_matvec(first, indptr, cols, vals, X, coef, gb, reg, reg_bias, weighted, V, out)
-
-        _cg_start(first, indptr, cols, vals, X, x_bias, coef, Y, y_bias, xb, rb)
-        matvec(xb, Apb)
-        _cg_residual(rb, pb, Apb, rsb)
-        for _ in range(cg_steps):
-            matvec(pb, Apb)
-            _cg_step(xb, rb, pb, Apb, rsb)
+            # step 0: the residual rhs - A x in the same pass over the ratings; then A p
+            _sparse_matvec(first, indptr, cols, vals, X, x_bias, coef, gb, reg, reg_bias,
+                           weighted, step == 0, V, out)
+            if step == 0:
+                _cg_residual(rb, pb, rsb)
+            else:
+                _cg_step(xb, rb, pb, Apb, rsb)
         Y[first:first + n] = xb[:, :d]
         if fit_bias:
             y_bias[first:first + n] = xb[:, d]
 
 
 @nb.njit(parallel=True, fastmath=True, cache=True)
-def _sparse_matvec(first, indptr, cols, vals, X, coef, g_part, reg, reg_bias, weighted, V, out):
-    """out[q] = g g_part[q] + (Σ_J w_j x_j x_jᵀ + Λ) V[q] for the row first + q (g_part =
-    V G, ignored when g = 0)."""
+def _sparse_matvec(first, indptr, cols, vals, X, x_bias, coef, g_part, reg, reg_bias, weighted,
+                   residual, V, out):
+    """out[q] = (g G + Σ_J w_j x_j x_jᵀ + Λ) V[q] for the row first + q (g_part = V G,
+    ignored when g = 0); with ``residual``, out[q] = rhs - that, rhs = Σ_J t_j x_j."""
     d = X.shape[1]
     n, D = V.shape
-    g, a0, a1 = coef[0], coef[1], coef[2]
+    g, a0, a1, b0, b1 = coef[0], coef[1], coef[2], coef[3], coef[4]
+    sign = -1.0 if residual else 1.0
     for q in nb.prange(n):
         lo, hi = indptr[first + q], indptr[first + q + 1]
         scale = max(hi - lo, 1) if weighted else 1
         for k in range(d):
-            out[q, k] = reg * scale * V[q, k]
+            out[q, k] = sign * reg * scale * V[q, k]
         if D > d:
-            out[q, d] = reg_bias * scale * V[q, d]
+            out[q, d] = sign * reg_bias * scale * V[q, d]
         if g != 0.0:
             for k in range(d):
-                out[q, k] += g * g_part[q, k]
+                out[q, k] += sign * g * g_part[q, k]
         t = lo
-        while t + 4 <= hi:  # four ratings per pass over out[q]: independent dot products
-            j0, j1, j2, j3 = cols[t], cols[t + 1], cols[t + 2], cols[t + 3]
+        while t < hi:  # four ratings per pass over out[q] (fewer at the end)
+            m = min(4, hi - t)
+            j0, j1, j2, j3 = cols[t], cols[t + min(1, m - 1)], cols[t + min(2, m - 1)], cols[t + m - 1]
             s0 = s1 = s2 = s3 = 0.0
             for k in range(d):
                 v = V[q, k]
@@ -139,60 +144,31 @@ def _sparse_matvec(first, indptr, cols, vals, X, coef, g_part, reg, reg_bias, we
                 s1 += V[q, d]
                 s2 += V[q, d]
                 s3 += V[q, d]
-            s0 *= a0 + a1 * vals[t]
-            s1 *= a0 + a1 * vals[t + 1]
-            s2 *= a0 + a1 * vals[t + 2]
-            s3 *= a0 + a1 * vals[t + 3]
+            # a short last group repeats its last rating: those copies get coefficient 0
+            c0 = _rating_coef(residual, a0, a1, b0, b1, vals[t], x_bias[j0], s0)
+            c1 = _rating_coef(residual, a0, a1, b0, b1, vals[t + 1], x_bias[j1], s1) if m > 1 else 0.0
+            c2 = _rating_coef(residual, a0, a1, b0, b1, vals[t + 2], x_bias[j2], s2) if m > 2 else 0.0
+            c3 = _rating_coef(residual, a0, a1, b0, b1, vals[t + 3], x_bias[j3], s3) if m > 3 else 0.0
             for k in range(d):
-                out[q, k] += s0 * X[j0, k] + s1 * X[j1, k] + s2 * X[j2, k] + s3 * X[j3, k]
+                out[q, k] += c0 * X[j0, k] + c1 * X[j1, k] + c2 * X[j2, k] + c3 * X[j3, k]
             if D > d:
-                out[q, d] += s0 + s1 + s2 + s3
-            t += 4
-        while t < hi:
-            j = cols[t]
-            s = 0.0
-            for k in range(d):
-                s += X[j, k] * V[q, k]
-            if D > d:
-                s += V[q, d]
-            s *= a0 + a1 * vals[t]
-            for k in range(d):
-                out[q, k] += s * X[j, k]
-            if D > d:
-                out[q, d] += s
-            t += 1
+                out[q, d] += c0 + c1 + c2 + c3
+            t += m
+
+
+@nb.njit(fastmath=True, cache=True, inline="always")
+def _rating_coef(residual, a0, a1, b0, b1, v, x_bias, s):
+    """A rating's factor on its x_j: w s in a product (s = x_jᵀ V), t - w s in a residual."""
+    w = a0 + a1 * v
+    return (b0 + b1 * v - x_bias - w * s) if residual else w * s
 
 
 @nb.njit(parallel=True, fastmath=True, cache=True)
-def _cg_start(first, indptr, cols, vals, X, x_bias, coef, Y, y_bias, x, rhs):
-    """x[q] = the current factors of row first + q, rhs[q] = its right-hand side."""
-    d = X.shape[1]
-    n, D = x.shape
-    b0, b1 = coef[3], coef[4]
-    for q in nb.prange(n):
-        row = first + q
-        for k in range(d):
-            x[q, k] = Y[row, k]
-            rhs[q, k] = 0.0
-        if D > d:
-            x[q, d] = y_bias[row]
-            rhs[q, d] = 0.0
-        for t in range(indptr[row], indptr[row + 1]):
-            j = cols[t]
-            w = b0 + b1 * vals[t] - x_bias[j]
-            for k in range(d):
-                rhs[q, k] += w * X[j, k]
-            if D > d:
-                rhs[q, d] += w
-
-
-@nb.njit(parallel=True, fastmath=True, cache=True)
-def _cg_residual(r, p, Ap, rs):
-    """r = rhs - A x (r holds rhs, Ap holds A x); p = r; rs = |r|² (per row)."""
+def _cg_residual(r, p, rs):
+    """p = r; rs = |r|² (per row)."""
     for q in nb.prange(r.shape[0]):
         s = 0.0
         for k in range(r.shape[1]):
-            r[q, k] -= Ap[q, k]
             p[q, k] = r[q, k]
             s += r[q, k] * r[q, k]
         rs[q] = s
