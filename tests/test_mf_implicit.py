@@ -79,3 +79,26 @@ def test_movielens_u1_positives_reach_sparks_quality(shared_data):
     res = evaluate(model, test, k=10, comm=serial(), threshold=4.0)
     assert positives.nnz == 44_140 and res["n_users_ranked"] == 456
     assert res["precision_at_k"] >= 0.32 and res["ndcg_at_k"] >= 0.385
+
+
+def test_cli_threshold_alpha_solver_reach_the_model(shared_data, run_cli, tmp_path):
+    """train --model wals --threshold/--alpha/--solver/--no-weighted-reg go to WALS, and
+    evaluate --k --threshold ranks the held-out positives; --alpha does not apply to als."""
+    import json
+
+    from hpcrec.recommender import Recommender
+    base, test = shared_data / "ml-100k" / "u1.base", shared_data / "ml-100k" / "u1.test"
+    out = tmp_path / "m.h5"
+    rc, _, err = run_cli("train", base, "--model", "wals", "--threshold", "4", "--alpha", "2",
+                         "--solver", "cholesky", "--no-weighted-reg", "--factors", "8",
+                         "--epochs", "2", "-o", out, timeout=300)
+    assert rc == 0, err
+    params = Recommender.load(out).params()
+    assert (params["threshold"], params["alpha"], params["solver"], params["weighted_reg"]) == \
+        (4.0, 2.0, "cholesky", False)
+    rc, stdout, err = run_cli("evaluate", out, "--test", test, "--k", "10", "--threshold", "4",
+                              timeout=300)
+    res = json.loads(stdout)
+    assert rc == 0 and res["n_users_ranked"] == 456 and 0 < res["precision_at_k"] <= 1
+    rc, _, err = run_cli("train", base, "--model", "als", "--alpha", "2", "-o", tmp_path / "x.h5")
+    assert rc == 2 and "does not apply" in err
