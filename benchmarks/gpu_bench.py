@@ -8,7 +8,8 @@ Data: ML-20M-shaped synthetic ratings (138,493 users, 26,744 items, 20,000,263 r
 power-law activity and popularity, from :mod:`hpcrec.io.synthetic`); T10I4D100K from
 ``$HPCREC_DATA/fim`` when present, else the Quest-like synthetic set of the same shape.
 Targets of issue 4 (one H100): SGD >= 2e9 updates/s at d = 32, ALS <= 0.15 s per
-iteration at d = 256, support counting >= 10x one CPU core; k-NN similarities (ML-1M-sized,
+iteration at d = 256 (explicit ALS by batched Cholesky and by warm-started CG, and the
+implicit-feedback WALS by CG, as the CPU models run it), support counting >= 10x one CPU core; k-NN similarities (ML-1M-sized,
 no target) against one CPU core as well. Each section records its
 error instead of stopping the others.
 """
@@ -129,39 +130,52 @@ def bench_solvers(dev: Device, G, D: int, dtype, blocks) -> dict:
     return out
 
 
-def bench_als(dev: Device, ratings, d: int, iterations: int, dtype, blocks) -> dict:
-    """ALS (biases, ALS-WR regularization) iterations: two half-steps on the device, with
-    the fastest of the Cholesky variants measured first."""
+def bench_als(dev: Device, ratings, d: int, iterations: int, dtype, blocks, model: str = "als",
+              solver: str = "cholesky") -> dict:
+    """ALS iterations, two half-steps on the device. ``model="als"``: explicit ratings with
+    biases and ALS-WR; ``"wals"``: implicit feedback (confidence 1 + rating, preference 1,
+    the Gram matrix formed on the device every half-step, as the models do). ``solver``:
+    ``"cholesky"`` (the fastest of the variants, measured first) or ``"cg"`` (3 warm-started
+    conjugate-gradient steps, no D x D matrix)."""
     from hpcrec.kernels import mf_als_cuda as G
     xp = dev.xp
-    solvers = bench_solvers(dev, G, d + 1, dtype, blocks)
-    best = min(solvers, key=solvers.get)
-    block = None if best == "whole" else int(best[5:])
+    implicit = model == "wals"
+    D = d if implicit else d + 1
+    block, solvers = None, {}
+    if solver == "cholesky":
+        solvers = bench_solvers(dev, G, D, dtype, blocks)
+        best = min(solvers, key=solvers.get)
+        block = None if best == "whole" else int(best[5:])
+    cg_steps = 3 if solver == "cg" else 0
     users = csr_side(ratings.user, ratings.item, ratings.rating, ratings.n_users, xp)
     items = csr_side(ratings.item, ratings.user, ratings.rating, ratings.n_items, xp)
     rng = np.random.default_rng(0)
     P = xp.zeros((ratings.n_users, d), dtype=dtype)
-    Q = xp.asarray(rng.normal(0, 0.1, (ratings.n_items, d)).astype(dtype))
+    Q = xp.asarray(rng.normal(0, 0.01 if implicit else 0.1, (ratings.n_items, d)).astype(dtype))
     bu, bi = xp.zeros(ratings.n_users, dtype), xp.zeros(ratings.n_items, dtype)
-    mu = float(ratings.rating.mean())
-    gram = np.zeros((d, d))
+    mu = 0.0 if implicit else float(ratings.rating.mean())
+    coef = np.array([1.0, 0.0, 1.0, 1.0, 1.0]) if implicit else np.array([0.0, 1.0, 0.0, -mu, 1.0])
+    reg = 0.25 if implicit else 0.05
     sample = rng.choice(ratings.nnz, min(ratings.nnz, 1_000_000), replace=False)
     su, si = xp.asarray(ratings.user[sample]), xp.asarray(ratings.item[sample])
-    sr = xp.asarray(ratings.rating[sample].astype(np.float64))
+    sr = xp.ones(len(sample)) if implicit else xp.asarray(ratings.rating[sample].astype(np.float64))
     seconds, rmse = [], []
     for it in range(iterations + 1):  # iteration 0 warms up cuBLAS/cuSOLVER: not timed
         def iteration():
             for csr, X, xb, Y, yb in ((users, Q, bi, P, bu), (items, P, bu, Q, bi)):
-                G.als_half_step(*csr, X, xb, mu, True, 0.05, 0.05, True, 0.0, gram, Y, yb,
-                                xp=xp, cholesky_block=block)
+                gram = X.T.astype(xp.float64) @ X.astype(xp.float64) if implicit else xp.zeros((d, d))
+                G.als_half_step(*csr, X, xb, coef, gram, not implicit, reg, reg, True, cg_steps,
+                                Y, yb, xp=xp, cholesky_block=block)
         t, _ = dev.timed(iteration)
         pred = mu + bu[su] + bi[si] + (P[su] * Q[si]).sum(axis=1)
         rmse.append(float(xp.sqrt(((pred - sr) ** 2).mean())))
         if it:
             seconds.append(t)
-    return {"d": d, "dtype": np.dtype(dtype).name, "ratings": ratings.nnz,
-            "iterations_timed": iterations, "seconds_per_iteration": float(np.median(seconds)),
-            "cholesky": best, "solve_seconds_per_1000_systems": solvers,
+    return {"model": model, "solver": solver, "d": d, "dtype": np.dtype(dtype).name,
+            "ratings": ratings.nnz, "iterations_timed": iterations,
+            "seconds_per_iteration": float(np.median(seconds)),
+            "cholesky": (("whole" if block is None else f"block{block}") if solver == "cholesky" else "-"),
+            "solve_seconds_per_1000_systems": solvers,
             "rows_solved_per_iteration": ratings.n_users + ratings.n_items,
             "train_rmse_by_iteration (1M-rating sample)": rmse}
 
@@ -235,9 +249,10 @@ def markdown(results: dict) -> str:
             lines.append(f"| biased SGD, d={res['d']}, {res['factor_dtype']} factors, "
                          f"{res['ratings']:,} ratings | {res['updates_per_second']:.3g} updates/s "
                          f"({res['seconds_per_epoch'] * 1e3:.1f} ms/epoch) | >= 2e9 updates/s |")
-        elif key.startswith("als") and "seconds_per_iteration" in res:
-            lines.append(f"| ALS, d={res['d']}, {res['dtype']}, {res['ratings']:,} ratings, "
-                         f"Cholesky {res['cholesky']} | {res['seconds_per_iteration']:.3f} "
+        elif key.startswith(("als", "wals")) and "seconds_per_iteration" in res:
+            how = f"Cholesky {res['cholesky']}" if res["solver"] == "cholesky" else "CG, 3 steps"
+            lines.append(f"| {res['model'].upper()}, d={res['d']}, {res['dtype']}, "
+                         f"{res['ratings']:,} ratings, {how} | {res['seconds_per_iteration']:.3f} "
                          f"s/iteration | <= 0.15 s |")
         elif key == "support" and "cpu_seconds" in res:
             fig = (f"GPU {res['gpu_seconds']:.2f} s vs 1 core {res['cpu_seconds']:.2f} s = "
@@ -274,6 +289,12 @@ def main(argv=None) -> int:
     section(results, "sgd_float16", bench_sgd, dev, ratings, d_sgd, n, np.float16, ())
     section(results, "als_float32", bench_als, dev, ratings, d_als, min(n, 3), np.float32, blocks)
     section(results, "als_float64", bench_als, dev, ratings, d_als, min(n, 2), np.float64, blocks)
+    section(results, "als_cg_float32", bench_als, dev, ratings, d_als, min(n, 3), np.float32, (),
+            "als", "cg")
+    section(results, "wals_cg_float32", bench_als, dev, ratings, d_als, min(n, 3), np.float32, (),
+            "wals", "cg")
+    section(results, "wals_cg_float64", bench_als, dev, ratings, d_als, min(n, 2), np.float64, (),
+            "wals", "cg")
     section(results, "support", bench_support, dev, 0.05 if args.smoke else 0.001, args.smoke)
     section(results, "knn", bench_knn, dev, args.smoke)
     args.out.mkdir(parents=True, exist_ok=True)

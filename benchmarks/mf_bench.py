@@ -37,6 +37,7 @@ HPCREC_MODELS = {
     "hpcrec biased-sgd (Surprise SVD's settings)": lambda: BiasedSGD(
         factors=100, epochs=20, lr=0.005, reg=0.02, reg_bias=0.02, decay=1.0, init_std=0.1),
     "hpcrec als": lambda: ALS(),
+    "hpcrec als (Cholesky)": lambda: ALS(solver="cholesky"),
 }
 
 

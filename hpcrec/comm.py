@@ -159,6 +159,28 @@ class Comm:
             self._c.Allgatherv(arr, [out, counts, displ, mtype])
         return out
 
+    def allgather_rows(self, arr: np.ndarray, bounds: np.ndarray) -> np.ndarray:
+        """In place: rows ``bounds[r]:bounds[r+1]`` of ``arr`` (C-contiguous, the same shape
+        on every rank), as filled on rank r, reach every rank; returns ``arr``. No buffer is
+        allocated, so a loop that gathers every iteration never faults in fresh pages."""
+        if not arr.flags.c_contiguous:
+            raise ValueError("allgather_rows needs a C-contiguous array")
+        if self.size == 1:
+            return arr
+        per_row = int(np.prod(arr.shape[1:], dtype=np.int64))
+        counts = np.diff(np.asarray(bounds, dtype=np.int64)) * per_row
+        flat = arr.reshape(-1)
+        if counts.sum() > _MAX_MSG:  # large: a broadcast per rank, split into bounded messages
+            displ = np.concatenate(([0], np.cumsum(counts)))
+            for r in range(self.size):
+                self.bcast(flat[displ[r]:displ[r + 1]], root=r)
+            return arr
+        from mpi4py import MPI
+        displ = np.concatenate(([0], np.cumsum(counts)[:-1]))
+        with self._timed(int(counts[self.rank]) * arr.itemsize):
+            self._c.Allgatherv(MPI.IN_PLACE, [flat, counts, displ, MPI._typedict[arr.dtype.char]])
+        return arr
+
     def allgather_counts(self, n: int) -> np.ndarray:
         """Every rank's integer ``n`` as an int64 array of length size."""
         if self.size == 1:

@@ -34,17 +34,6 @@ def mae(pred, truth) -> float:
     return float(np.mean(np.abs(pred - truth))) if len(truth) else float("nan")
 
 
-def ranking_at_k(recommended: np.ndarray, positives: set, k: int) -> tuple[float, float, float, float]:
-    """(precision, recall, NDCG, AP) at k of one user's ranked list against a positive set."""
-    hits = np.array([x in positives for x in recommended[:k]], dtype=bool)
-    ranks = np.flatnonzero(hits) + 1
-    n_pos = len(positives)
-    discount = 1.0 / np.log2(np.arange(2, k + 2))
-    ndcg = discount[ranks - 1].sum() / discount[:min(n_pos, k)].sum()
-    ap = (np.arange(1, len(ranks) + 1) / ranks).sum() / min(n_pos, k)
-    return len(ranks) / k, len(ranks) / n_pos, float(ndcg), float(ap)
-
-
 def evaluate(model, test, k: int | None = None, comm: Comm | None = None,
              threshold: float = 4.0) -> dict:
     """Metrics of a fitted model on ``test`` (any ratings source): rmse, mae, n, n_cold, and
@@ -72,21 +61,30 @@ def evaluate(model, test, k: int | None = None, comm: Comm | None = None,
 
 
 def _ranking(model, test, u, i, r, k, threshold, comm: Comm) -> dict:
+    """Ranking metrics of this rank's slice of the users with held-out positives, vectorized:
+    top-k lists from the model's batched scorer, hits by a sorted-key lookup."""
     pos = (r >= threshold) & (u >= 0) & (i >= 0)
-    users = np.unique(u[pos])
+    n_items = len(model.item_ids)
+    keys = np.unique(u[pos].astype(np.int64) * n_items + i[pos])     # (user, item), no repeats
+    users = np.unique(keys // n_items)
     lo, hi = comm.chunk(len(users))
     mine = users[lo:hi]
     sums = np.zeros(5)
     if len(mine):
-        sel = pos & np.isin(u, mine)
-        order = np.argsort(u[sel], kind="stable")
-        su, si = u[sel][order], i[sel][order]
-        starts = np.searchsorted(su, mine)
-        ends = np.searchsorted(su, mine, side="right")
-        recs, _ = model.recommend(model.user_ids[mine], k=k, exclude_seen=True)
-        for row, (a, b) in enumerate(zip(starts, ends)):
-            positives = set(model.item_ids[si[a:b]].tolist())
-            sums[:4] += ranking_at_k(recs[row], positives, k)
+        n_pos = np.diff(np.searchsorted(keys, np.append(mine, mine[-1] + 1) * n_items))
+        top, _ = model._top_k_index(mine, k, exclude_seen=True)
+        got = mine[:, None] * n_items + top
+        at = np.minimum(np.searchsorted(keys, got), len(keys) - 1)
+        hits = keys[at] == got                                        # (users, k)
+        # a list shorter than k (fewer items than k) counts its slots as misses
+        discount = 1.0 / np.log2(np.arange(2, k + 2))
+        n_hits = hits.sum(axis=1)
+        ideal = np.cumsum(discount)[np.minimum(n_pos, k) - 1]
+        precision_at_rank = np.cumsum(hits, axis=1) / np.arange(1, hits.shape[1] + 1)
+        sums[0] = (n_hits / k).sum()
+        sums[1] = (n_hits / n_pos).sum()
+        sums[2] = ((hits * discount[:hits.shape[1]]).sum(axis=1) / ideal).sum()
+        sums[3] = ((precision_at_rank * hits).sum(axis=1) / np.minimum(n_pos, k)).sum()
         sums[4] = len(mine)
     sums = comm.allreduce(sums)
     m = max(sums[4], 1)

@@ -167,19 +167,31 @@ class Recommender:
             raise InputError(f"unknown user id {np.atleast_1d(users)[np.flatnonzero(u < 0)[0]]!r}")
         if k <= 0:
             raise InputError("k must be positive")
+        top, scores = self._top_k_index(u, k, exclude_seen, batch)
+        ids = self.item_ids[top]
+        return (ids[0], scores[0]) if scalar else (ids, scores)
+
+    def _top_k_index(self, u: np.ndarray, k: int, exclude_seen: bool = True, batch: int = 4096):
+        """(item indices, scores) of the top ``k`` of each user index, best first.
+
+        Users are scored in blocks (one ``_score_users`` call each, at most ``batch`` users
+        and about 2**24 scores, so memory stays bounded); seen items are masked for a whole
+        block at once."""
         k = min(k, len(self.item_ids))
-        ids = np.empty((len(u), k), dtype=self.item_ids.dtype)
+        n_items = len(self.item_ids)
+        step = max(1, min(batch, (1 << 24) // max(n_items, 1)))
+        top = np.empty((len(u), k), dtype=np.int64)
         scores = np.empty((len(u), k), dtype=np.float64)
-        for s in range(0, len(u), batch):
-            ub = u[s:s + batch]
+        for s in range(0, len(u), step):
+            ub = u[s:s + step]
             sc = np.array(self._score_users(ub), dtype=np.float64, copy=True)
             if exclude_seen:
-                for row, user in enumerate(ub):
-                    sc[row, self.seen_items[self.seen_indptr[user]:self.seen_indptr[user + 1]]] = -np.inf
-            top = top_k(sc, k)
-            ids[s:s + batch] = self.item_ids[top]
-            scores[s:s + batch] = np.take_along_axis(sc, top, axis=1)
-        return (ids[0], scores[0]) if scalar else (ids, scores)
+                rows, at = _ranges(self.seen_indptr[ub], self.seen_indptr[ub + 1])
+                sc[rows, self.seen_items[at]] = -np.inf
+            t = top_k(sc, k)
+            top[s:s + step] = t
+            scores[s:s + step] = np.take_along_axis(sc, t, axis=1)
+        return top, scores
 
     def find_items(self, query: str) -> np.ndarray:
         """Indices of items whose title contains ``query`` (case-insensitive), by raw id."""
@@ -263,6 +275,14 @@ def check_rating_range(ratings: Ratings, where: str) -> None:
         raise InputError(f"{where}: rating {float(r[k]):g} at entry {ratings.offset + k + 1} is "
                          f"beyond +-{RATING_LIMIT:g}, the largest magnitude hpcrec trains on; "
                          "rescale the ratings")
+
+
+def _ranges(start: np.ndarray, stop: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For ranges start[r]:stop[r]: (r of every element, the elements), concatenated."""
+    lengths = (stop - start).astype(np.int64)
+    rows = np.repeat(np.arange(len(start)), lengths)
+    first = np.concatenate(([0], np.cumsum(lengths)[:-1]))
+    return rows, np.arange(int(lengths.sum())) - np.repeat(first - start, lengths)
 
 
 def top_k(scores: np.ndarray, k: int) -> np.ndarray:

@@ -1,23 +1,44 @@
-"""Numba CPU kernel for one ALS half-step: batched normal equations and Cholesky solves.
+"""Numba CPU kernels of the alternating least squares models: one half-step (every row's
+regularized weighted least squares), the Gram matrix, and the training error.
 
-For each row (a user, or an item) with rated columns J, targets t_j and the other side's
-vectors x_j (with a trailing 1 when the row's own bias is solved for), it solves
+For a row (a user, or an item) with rated columns J, values v_j and the other side's
+vectors x_j (with a trailing 1 when the row's own bias is solved for), a half-step solves
 
-    ((1 - w0) Σ_J x_j x_jᵀ + w0 G + Λ) θ = Σ_J t_j x_j,
+    (g G + Σ_J (a0 + a1 v_j) x_j x_jᵀ + Λ) θ = Σ_J (b0 + b1 v_j - x_bias[j]) x_j,
 
-where G = Σ_all x xᵀ is the other side's Gram matrix (the implicit "unobserved entries
-weighted by w0" term at O(d²) per row) and Λ is diagonal: reg (times the row's rating
-count for ALS-WR), reg_bias on the bias coordinate. Explicit ALS is w0 = 0. Rows are
-independent (``prange``) and each is accumulated in its CSR order, so the result depends
-neither on the thread count nor on how rows were distributed.
+``coef = (g, a0, a1, b0, b1)``. G = Σ_all x xᵀ is the other side's Gram matrix, which
+accounts for every unobserved entry at O(d²) per row instead of O(columns); Λ is diagonal,
+``reg`` (times the row's rating count when ``weighted``: ALS-WR) and ``reg_bias`` on the
+bias coordinate. The models' settings:
+
+* explicit ALS: ``(0, 1, 0, -μ, 1)`` (targets v - μ - b_j, every weight 1);
+* implicit feedback, Hu-Koren-Volinsky: ``(1, 0, α, 1, α)``: confidence c = 1 + α v on
+  observed entries with preference 1, confidence 1 and preference 0 everywhere else.
+
+Solvers (``cg_steps``): 0 forms each row's D x D matrix and solves it exactly by Cholesky
+(O(n_J D² + D³) per row; one scratch matrix per chunk of rows). k > 0 runs k
+conjugate-gradient steps started from the row's current factors and never forms the
+matrix: a product with it costs O(D² + n_J D) (the G term is skipped when g = 0), so
+explicit ALS is O(n_J D) per step. The rows of a block of ``CG_BLOCK`` advance in
+lockstep, so their products with G are one matrix product (BLAS); the sparse part runs in
+Numba, four ratings per pass over the row's vector. Scratch is allocated once per
+half-step and block, never per row.
+
+Rows are independent and each is accumulated in its CSR order, so a row's result depends
+neither on the thread count nor on how rows were distributed over ranks, except that the
+BLAS product V G may round differently for another block shape (1e-16 relative; WALS's G
+is an ``Allreduce`` anyway, whose order depends on the rank count).
 """
 from __future__ import annotations
 
 import numba as nb
 import numpy as np
 
+_CHUNKS = 256  # fixed, independent of the thread count: deterministic and cacheable
+CG_BLOCK = 2048  # CG rows advanced in lockstep: their G products are one matrix product
 
-@nb.njit(fastmath=False, cache=True)
+
+@nb.njit(fastmath=True, cache=True)
 def _cholesky_solve(A, b):
     """Solve A x = b in place of b for symmetric positive definite A (lower triangle used)."""
     n = A.shape[0]
@@ -46,42 +67,167 @@ def _cholesky_solve(A, b):
         b[i] = s / A[i, i]
 
 
-@nb.njit(parallel=True, cache=True)
-def als_half_step(indptr, cols, vals, X, x_bias, offset, fit_bias, reg, reg_bias, weighted,
-                  w0, gram, Y, y_bias):
+def als_half_step(indptr, cols, vals, X, x_bias, coef, gram, fit_bias, reg, reg_bias, weighted,
+                  cg_steps, Y, y_bias):
     """Solve every row of ``Y`` (and ``y_bias`` when ``fit_bias``) given the other side ``X``.
 
-    indptr/cols/vals: CSR of the rows to solve (cols index rows of X). Targets are
-    ``vals - offset - x_bias[col]``. ``gram`` (d x d) is used only when w0 > 0.
+    indptr/cols/vals: CSR of the rows to solve (cols index rows of X); ``Y``/``y_bias`` hold
+    exactly those rows and, for CG, their current values (the starting point). ``gram``
+    (d x d, full) is read only when coef[0] != 0.
     """
+    if cg_steps == 0:
+        _cholesky_rows(indptr, cols, vals, X, x_bias, coef, gram, fit_bias, reg, reg_bias,
+                       weighted, Y, y_bias)
+        return
     n_rows, d = Y.shape
     D = d + 1 if fit_bias else d
-    n_chunks = min(n_rows, 256)  # independent of the thread count: cacheable, deterministic
+    g = float(coef[0])
+    m = max(1, min(n_rows, CG_BLOCK))
+    x, r, p, Ap = (np.empty((m, D), dtype=Y.dtype) for _ in range(4))
+    g_part = np.zeros((m, d) if g != 0.0 else (1, 1), dtype=Y.dtype)
+    gram = np.asarray(gram, dtype=Y.dtype)
+    rs = np.empty(m)
+    for first in range(0, n_rows, m):
+        n = min(m, n_rows - first)
+        xb, rb, pb, Apb, gb, rsb = x[:n], r[:n], p[:n], Ap[:n], g_part[:n], rs[:n]
+        xb[:, :d] = Y[first:first + n]
+        if fit_bias:
+            xb[:, d] = y_bias[first:first + n]
+        for step in range(cg_steps + 1):
+            V, out = (xb, rb) if step == 0 else (pb, Apb)
+            if g != 0.0:
+                np.matmul(V[:, :d], gram, out=gb)
+            # step 0: the residual rhs - A x in the same pass over the ratings; then A p
+            _sparse_matvec(first, indptr, cols, vals, X, x_bias, coef, gb, reg, reg_bias,
+                           weighted, step == 0, V, out)
+            if step == 0:
+                _cg_residual(rb, pb, rsb)
+            else:
+                _cg_step(xb, rb, pb, Apb, rsb)
+        Y[first:first + n] = xb[:, :d]
+        if fit_bias:
+            y_bias[first:first + n] = xb[:, d]
+
+
+@nb.njit(parallel=True, fastmath=True, cache=True)
+def _sparse_matvec(first, indptr, cols, vals, X, x_bias, coef, g_part, reg, reg_bias, weighted,
+                   residual, V, out):
+    """out[q] = (g G + Σ_J w_j x_j x_jᵀ + Λ) V[q] for the row first + q (g_part = V G,
+    ignored when g = 0); with ``residual``, out[q] = rhs - that, rhs = Σ_J t_j x_j."""
+    d = X.shape[1]
+    n, D = V.shape
+    g, a0, a1, b0, b1 = coef[0], coef[1], coef[2], coef[3], coef[4]
+    sign = -1.0 if residual else 1.0
+    for q in nb.prange(n):
+        lo, hi = indptr[first + q], indptr[first + q + 1]
+        scale = max(hi - lo, 1) if weighted else 1
+        for k in range(d):
+            out[q, k] = sign * reg * scale * V[q, k]
+        if D > d:
+            out[q, d] = sign * reg_bias * scale * V[q, d]
+        if g != 0.0:
+            for k in range(d):
+                out[q, k] += sign * g * g_part[q, k]
+        t = lo
+        while t < hi:  # four ratings per pass over out[q] (fewer at the end)
+            m = min(4, hi - t)
+            j0, j1, j2, j3 = cols[t], cols[t + min(1, m - 1)], cols[t + min(2, m - 1)], cols[t + m - 1]
+            s0 = s1 = s2 = s3 = 0.0
+            for k in range(d):
+                v = V[q, k]
+                s0 += X[j0, k] * v
+                s1 += X[j1, k] * v
+                s2 += X[j2, k] * v
+                s3 += X[j3, k] * v
+            if D > d:
+                s0 += V[q, d]
+                s1 += V[q, d]
+                s2 += V[q, d]
+                s3 += V[q, d]
+            # a short last group repeats its last rating: those copies get coefficient 0
+            c0 = _rating_coef(residual, a0, a1, b0, b1, vals[t], x_bias[j0], s0)
+            c1 = _rating_coef(residual, a0, a1, b0, b1, vals[t + 1], x_bias[j1], s1) if m > 1 else 0.0
+            c2 = _rating_coef(residual, a0, a1, b0, b1, vals[t + 2], x_bias[j2], s2) if m > 2 else 0.0
+            c3 = _rating_coef(residual, a0, a1, b0, b1, vals[t + 3], x_bias[j3], s3) if m > 3 else 0.0
+            for k in range(d):
+                out[q, k] += c0 * X[j0, k] + c1 * X[j1, k] + c2 * X[j2, k] + c3 * X[j3, k]
+            if D > d:
+                out[q, d] += c0 + c1 + c2 + c3
+            t += m
+
+
+@nb.njit(fastmath=True, cache=True, inline="always")
+def _rating_coef(residual, a0, a1, b0, b1, v, x_bias, s):
+    """A rating's factor on its x_j: w s in a product (s = x_jᵀ V), t - w s in a residual."""
+    w = a0 + a1 * v
+    return (b0 + b1 * v - x_bias - w * s) if residual else w * s
+
+
+@nb.njit(parallel=True, fastmath=True, cache=True)
+def _cg_residual(r, p, rs):
+    """p = r; rs = |r|² (per row)."""
+    for q in nb.prange(r.shape[0]):
+        s = 0.0
+        for k in range(r.shape[1]):
+            p[q, k] = r[q, k]
+            s += r[q, k] * r[q, k]
+        rs[q] = s
+
+
+@nb.njit(parallel=True, fastmath=True, cache=True)
+def _cg_step(x, r, p, Ap, rs):
+    """One conjugate-gradient step per row, given Ap = A p."""
+    D = x.shape[1]
+    for q in nb.prange(x.shape[0]):
+        if rs[q] <= 1e-30:  # converged (or an empty row at its solution)
+            continue
+        pap = 0.0
+        for k in range(D):
+            pap += p[q, k] * Ap[q, k]
+        step = rs[q] / pap
+        s = 0.0
+        for k in range(D):
+            x[q, k] += step * p[q, k]
+            r[q, k] -= step * Ap[q, k]
+            s += r[q, k] * r[q, k]
+        beta = s / rs[q]
+        for k in range(D):
+            p[q, k] = r[q, k] + beta * p[q, k]
+        rs[q] = s
+
+
+@nb.njit(parallel=True, fastmath=True, cache=True)
+def _cholesky_rows(indptr, cols, vals, X, x_bias, coef, gram, fit_bias, reg, reg_bias, weighted,
+                   Y, y_bias):
+    """The exact solve of every row: form its D x D matrix, Cholesky (scratch per chunk)."""
+    n_rows, d = Y.shape
+    D = d + 1 if fit_bias else d
+    g, a0, a1, b0, b1 = coef[0], coef[1], coef[2], coef[3], coef[4]
+    n_chunks = min(n_rows, _CHUNKS)
     for c in nb.prange(n_chunks):
         A = np.empty((D, D))
-        rhs = np.empty(D)
         x = np.empty(D)
-        if fit_bias:
-            x[d] = 1.0
+        rhs = np.empty(D)
         for row in range(c * n_rows // n_chunks, (c + 1) * n_rows // n_chunks):
-            A[:, :] = 0.0
+            lo, hi = indptr[row], indptr[row + 1]
+            scale = max(hi - lo, 1) if weighted else 1
             rhs[:] = 0.0
-            for n in range(indptr[row], indptr[row + 1]):
-                j = cols[n]
+            for a in range(D):
+                for b in range(a + 1):
+                    A[a, b] = g * gram[a, b] if a < d else 0.0
+            if fit_bias:
+                x[d] = 1.0
+            for t in range(lo, hi):
+                j = cols[t]
+                w = a0 + a1 * vals[t]
+                u = b0 + b1 * vals[t] - x_bias[j]
                 for k in range(d):
                     x[k] = X[j, k]
-                t = vals[n] - offset - x_bias[j]
                 for a in range(D):
-                    xa = x[a]
-                    rhs[a] += t * xa
+                    rhs[a] += u * x[a]
+                    xa = w * x[a]
                     for b in range(a + 1):
                         A[a, b] += xa * x[b]
-            count = indptr[row + 1] - indptr[row]
-            scale = max(count, 1) if weighted else 1
-            if w0 > 0.0:
-                for a in range(d):
-                    for b in range(a + 1):
-                        A[a, b] = (1.0 - w0) * A[a, b] + w0 * gram[a, b]
             for a in range(d):
                 A[a, a] += reg * scale
             if fit_bias:
@@ -91,3 +237,57 @@ def als_half_step(indptr, cols, vals, X, x_bias, offset, fit_bias, reg, reg_bias
                 Y[row, k] = rhs[k]
             if fit_bias:
                 y_bias[row] = rhs[d]
+
+
+@nb.njit(parallel=True, fastmath=True, cache=True)
+def gram(X, lo, hi, out):
+    """out = X[lo:hi]ᵀ X[lo:hi] (full d x d), summed over a fixed number of row chunks in
+    a fixed order: the same bits for any thread count."""
+    d = X.shape[1]
+    n = hi - lo
+    n_chunks = max(1, min(n, 16))
+    parts = np.zeros((n_chunks, d, d))
+    for c in nb.prange(n_chunks):
+        acc = parts[c]
+        i, end = lo + c * n // n_chunks, lo + (c + 1) * n // n_chunks
+        while i + 4 <= end:  # four rows per pass over the triangle: a quarter of its traffic
+            for a in range(d):
+                x0, x1, x2, x3 = X[i, a], X[i + 1, a], X[i + 2, a], X[i + 3, a]
+                for b in range(a + 1):
+                    acc[a, b] += x0 * X[i, b] + x1 * X[i + 1, b] + x2 * X[i + 2, b] + x3 * X[i + 3, b]
+            i += 4
+        while i < end:
+            for a in range(d):
+                xa = X[i, a]
+                for b in range(a + 1):
+                    acc[a, b] += xa * X[i, b]
+            i += 1
+    for a in range(d):
+        for b in range(a + 1):
+            s = 0.0
+            for c in range(n_chunks):
+                s += parts[c, a, b]
+            out[a, b] = s
+            out[b, a] = s
+
+
+@nb.njit(parallel=True, fastmath=True, cache=True)
+def sse(indptr, cols, vals, Y, y_bias, lo, X, x_bias, offset, t0, t1):
+    """Σ (t0 + t1 v - offset - y_bias[u] - x_bias[j] - <Y[u], X[j]>)² over the CSR's
+    ratings (row n is Y's row lo + n), in fixed chunks: the same bits for any thread count."""
+    n_rows = len(indptr) - 1
+    d = X.shape[1]
+    n_chunks = max(1, min(n_rows, _CHUNKS))
+    parts = np.zeros(n_chunks)
+    for c in nb.prange(n_chunks):
+        s = 0.0
+        for row in range(c * n_rows // n_chunks, (c + 1) * n_rows // n_chunks):
+            u = lo + row
+            for n in range(indptr[row], indptr[row + 1]):
+                j = cols[n]
+                e = t0 + t1 * vals[n] - offset - y_bias[u] - x_bias[j]
+                for k in range(d):
+                    e -= Y[u, k] * X[j, k]
+                s += e * e
+        parts[c] = s
+    return parts.sum()

@@ -1,23 +1,25 @@
 """One ALS half-step on the GPU (CuPy), written against the array module ``xp``.
 
 The GPU counterpart of :func:`hpcrec.kernels.mf_als.als_half_step`, same arguments and
-same equations: for each row with rated columns J, targets t_j = v_j - offset - x_bias[j]
-and the other side's vectors x_j (with a trailing 1 when the row's bias is solved for),
+same equations: for each row with rated columns J, values v_j and the other side's
+vectors x_j (with a trailing 1 when the row's bias is solved for),
 
-    ((1 - w0) Σ_J x_j x_jᵀ + w0 G + Λ) θ = Σ_J t_j x_j
+    (g G + Σ_J (a0 + a1 v_j) x_j x_jᵀ + Λ) θ = Σ_J (b0 + b1 v_j - x_bias[j]) x_j
 
-(the w0 terms on the d x d factor block only; G the other side's Gram matrix, the trick
-that accounts for all unobserved entries at O(d²) per row; Λ = reg, reg_bias on the
-diagonal, times the row's rating count when ``weighted``).
+(``coef = (g, a0, a1, b0, b1)``; the G term on the d x d factor block only; G the other
+side's Gram matrix, which accounts for all unobserved entries at O(d²) per row; Λ = reg,
+reg_bias on the diagonal, times the row's rating count when ``weighted``).
 
 How it runs on a GPU: rows are sorted by rating count and cut into batches; a batch
-gathers its rows' x_j into a zero-padded (rows, longest, D) tensor, forms all normal
-equations with one batched matrix product (cuBLAS strided-batched GEMM) and solves them
-with one batched Cholesky factorization (cuSOLVER potrfBatched) and two batched
-triangular solves (cuBLAS trsmBatched). Sorting keeps the padding small; ``batch_bytes``
-bounds the memory of a batch. Arithmetic is float64 for float64 factors (as the CPU
-kernel), float32 for float32 ones. With ``xp=numpy`` the same code runs on the CPU, which
-is how CI checks it.
+gathers its rows' x_j into a zero-padded (rows, longest, D) tensor Z. ``cg_steps`` = 0:
+all normal equations with one batched matrix product (cuBLAS strided-batched GEMM), one
+batched Cholesky factorization (cuSOLVER potrfBatched) and two batched triangular solves
+(cuBLAS trsmBatched). ``cg_steps`` = k > 0: k conjugate-gradient steps for the whole batch
+in lockstep, started from the rows' current factors; a product with the matrices is
+V G (one GEMM) plus two batched products with Z, so no D x D matrix is formed. Sorting
+keeps the padding small; ``batch_bytes`` bounds the memory of a batch. Arithmetic is
+float64 for float64 factors (as the CPU kernel), float32 for float32 ones. With
+``xp=numpy`` the same code runs on the CPU, which is how CI checks it.
 """
 from __future__ import annotations
 
@@ -88,8 +90,8 @@ def row_batches(counts: np.ndarray, width: int, itemsize: int, batch_bytes: int 
         start += g
 
 
-def als_half_step(indptr, cols, vals, X, x_bias, offset, fit_bias, reg, reg_bias, weighted,
-                  w0, gram, Y, y_bias, xp=None, batch_bytes: int = BATCH_BYTES,
+def als_half_step(indptr, cols, vals, X, x_bias, coef, gram, fit_bias, reg, reg_bias, weighted,
+                  cg_steps, Y, y_bias, xp=None, batch_bytes: int = BATCH_BYTES,
                   cholesky_block: int | None = None) -> None:
     """Solve every row of ``Y`` (and ``y_bias`` when ``fit_bias``) given the other side ``X``.
 
@@ -104,6 +106,7 @@ def als_half_step(indptr, cols, vals, X, x_bias, offset, fit_bias, reg, reg_bias
     D = d + 1 if fit_bias else d
     dtype = np.float64 if X.dtype == np.float64 else np.float32
     itemsize = np.dtype(dtype).itemsize
+    g, a0, a1, b0, b1 = (float(c) for c in to_host(coef))
     ptr = np.asarray(to_host(indptr), dtype=np.int64)
     counts = np.diff(ptr)
     n_x = X.shape[0]
@@ -112,10 +115,16 @@ def als_half_step(indptr, cols, vals, X, x_bias, offset, fit_bias, reg, reg_bias
     if fit_bias:
         Xd[:n_x, d] = 1.0
     cols_d = xp.asarray(cols)
-    target = xp.asarray(vals, dtype=dtype) - dtype(offset) - xp.asarray(x_bias, dtype=dtype)[cols_d]
-    G = xp.asarray(gram, dtype=dtype) if w0 > 0 else None
+    v = xp.asarray(vals, dtype=dtype)
+    weight = a0 + a1 * v
+    target = b0 + b1 * v - xp.asarray(x_bias, dtype=dtype)[cols_d]
+    G = xp.asarray(gram, dtype=dtype) if g != 0 else None
     ptr_d, counts_d = xp.asarray(ptr[:-1]), xp.asarray(counts)
     theta = xp.empty((len(counts), D), dtype=dtype)
+    if cg_steps > 0:
+        theta[:, :d] = xp.asarray(Y, dtype=dtype)
+        if fit_bias:
+            theta[:, d] = xp.asarray(y_bias, dtype=dtype)
     diag = xp.arange(D)
     ridge = xp.asarray(np.array([reg] * d + [reg_bias] * (D - d), dtype=dtype))
     for rows_h, longest in row_batches(counts, D, itemsize, batch_bytes):
@@ -124,17 +133,47 @@ def als_half_step(indptr, cols, vals, X, x_bias, offset, fit_bias, reg, reg_bias
         mask = xp.arange(longest)[None, :] < n[:, None]
         pos = xp.where(mask, ptr_d[rows][:, None] + xp.arange(longest)[None, :], 0)
         Z = Xd[xp.where(mask, cols_d[pos], n_x)]             # (g, L, D)
-        Zt = Z.transpose(0, 2, 1)
-        A = Zt @ Z
-        rhs = (Zt @ xp.where(mask, target[pos], 0)[..., None])[..., 0]
-        if G is not None:
-            A[:, :d, :d] = (1.0 - w0) * A[:, :d, :d] + w0 * G
+        W = xp.where(mask, weight[pos], 0)                    # (g, L)
+        rhs = (Z.transpose(0, 2, 1) @ xp.where(mask, target[pos], 0)[..., None])[..., 0]
         scale = xp.maximum(n, 1).astype(dtype) if weighted else xp.ones(len(rows_h), dtype=dtype)
-        A[:, diag, diag] += scale[:, None] * ridge[None, :]
-        theta[rows] = spd_solve(xp, A, rhs, cholesky_block)
+        lam = scale[:, None] * ridge[None, :]                 # (g, D): the diagonal of Λ
+        if cg_steps == 0:
+            A = Z.transpose(0, 2, 1) @ (W[..., None] * Z)
+            if G is not None:
+                A[:, :d, :d] += g * G
+            A[:, diag, diag] += lam
+            theta[rows] = spd_solve(xp, A, rhs, cholesky_block)
+        else:
+            theta[rows] = _cg(xp, Z, W, G, g, lam, rhs, theta[rows], cg_steps)
     _store(Y, theta[:, :d])
     if fit_bias:
         _store(y_bias, theta[:, d])
+
+
+def _cg(xp, Z, W, G, g, lam, rhs, x, steps: int):
+    """``steps`` conjugate-gradient steps for the stacked systems (g G + Zᵀ diag(W) Z + Λ) x
+    = rhs, all rows in lockstep, from ``x``; the matrices are never formed."""
+    d = G.shape[0] if G is not None else None
+
+    def matvec(V):
+        out = lam * V + (Z.transpose(0, 2, 1) @ (W * (Z @ V[..., None])[..., 0])[..., None])[..., 0]
+        if G is not None:
+            out[:, :d] += g * (V[:, :d] @ G)
+        return out
+
+    r = rhs - matvec(x)
+    p = r.copy()
+    rs = (r * r).sum(axis=1)
+    for _ in range(steps):
+        Ap = matvec(p)
+        live = rs > 1e-30                                     # converged rows stay put
+        step = xp.where(live, rs / xp.where(live, (p * Ap).sum(axis=1), 1), 0)
+        x = x + step[:, None] * p
+        r = r - step[:, None] * Ap
+        rs_new = (r * r).sum(axis=1)
+        p = r + xp.where(live, rs_new / xp.where(live, rs, 1), 0)[:, None] * p
+        rs = rs_new
+    return x
 
 
 def _store(dest, src) -> None:

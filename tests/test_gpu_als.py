@@ -10,8 +10,9 @@ import pytest
 
 from hpcrec.kernels import mf_als, mf_als_cuda as G
 
-CASES = [  # fit_bias, weighted, w0
-    (True, True, 0.0), (True, False, 0.0), (False, False, 0.2), (False, True, 0.05)]
+EXPLICIT, IMPLICIT = np.array([0.0, 1.0, 0.0, -3.5, 1.0]), np.array([1.0, 0.0, 2.0, 1.0, 2.0])
+CASES = [  # fit_bias, weighted, coef
+    (True, True, EXPLICIT), (True, False, EXPLICIT), (False, False, IMPLICIT), (False, True, IMPLICIT)]
 
 
 def problem(n_rows=30, n_cols=20, d=5, density=0.3, seed=0):
@@ -27,8 +28,9 @@ def problem(n_rows=30, n_cols=20, d=5, density=0.3, seed=0):
     return observed, indptr, cols.astype(np.int32), vals, X, x_bias
 
 
-def dense_reference(observed, vals, X, x_bias, offset, fit_bias, reg, reg_bias, weighted, w0):
+def dense_reference(observed, vals, X, x_bias, coef, fit_bias, reg, reg_bias, weighted):
     """Row by row, the weighted least-squares problem written out over all columns."""
+    g, a0, a1, b0, b1 = coef
     n_rows, n_cols = observed.shape
     d = X.shape[1]
     Xa = np.hstack((X, np.ones((n_cols, 1)))) if fit_bias else X
@@ -37,44 +39,51 @@ def dense_reference(observed, vals, X, x_bias, offset, fit_bias, reg, reg_bias, 
     out = []
     for row in range(n_rows):
         obs = observed[row]
-        A = np.zeros((Xa.shape[1],) * 2)
-        A[:d, :d] = X[obs].T @ X[obs] + w0 * X[~obs].T @ X[~obs]   # weights 1 and w0
-        if fit_bias:
-            A[d, :] = A[:, d] = Xa[obs].sum(axis=0)
+        w = a0 + a1 * R[row, obs]
+        A = (Xa[obs] * w[:, None]).T @ Xa[obs]
+        A[:d, :d] += g * sum(np.outer(x, x) for x in X)           # every column, one by one
         count = max(obs.sum(), 1) if weighted else 1
         A += count * np.diag([reg] * d + [reg_bias] * (Xa.shape[1] - d))
-        b = Xa[obs].T @ (R[row, obs] - offset - x_bias[obs])
+        b = Xa[obs].T @ (b0 + b1 * R[row, obs] - x_bias[obs])
         out.append(np.linalg.solve(A, b))
     return np.array(out)
 
 
-def run(kernel, data, fit_bias, weighted, w0, dtype=np.float64, **kw):
+def run(kernel, data, fit_bias, weighted, coef, cg_steps=0, dtype=np.float64, **kw):
     observed, indptr, cols, vals, X, x_bias = data
-    Y = np.empty((observed.shape[0], X.shape[1]), dtype)
-    yb = np.zeros(observed.shape[0], dtype)
-    kernel(indptr, cols, vals, X.astype(dtype), x_bias, 3.5, fit_bias, 0.1, 0.05, weighted, w0,
-           X.T @ X, Y, yb, **kw)
+    rng = np.random.default_rng(9)
+    Y = rng.standard_normal((observed.shape[0], X.shape[1])).astype(dtype)  # the CG start
+    yb = rng.standard_normal(observed.shape[0]).astype(dtype) if fit_bias else np.zeros(observed.shape[0], dtype)
+    kernel(indptr, cols, vals, X.astype(dtype), x_bias if fit_bias else 0 * x_bias, coef, X.T @ X,
+           fit_bias, 0.1, 0.05, weighted, cg_steps, Y, yb, **kw)
     return np.hstack((Y, yb[:, None])) if fit_bias else Y
 
 
-@pytest.mark.parametrize("fit_bias, weighted, w0", CASES)
-def test_equals_cpu_kernel_and_dense_reference(fit_bias, weighted, w0):
+@pytest.mark.parametrize("fit_bias, weighted, coef", CASES)
+def test_equals_cpu_kernel_and_dense_reference(fit_bias, weighted, coef):
     data = problem()
-    cpu = run(mf_als.als_half_step, data, fit_bias, weighted, w0)
+    observed, _, _, vals, X, x_bias = data
+    ref = dense_reference(observed, vals, X, x_bias if fit_bias else 0 * x_bias, coef, fit_bias,
+                          0.1, 0.05, weighted)
+    cpu = run(mf_als.als_half_step, data, fit_bias, weighted, coef)
+    np.testing.assert_allclose(cpu, ref, rtol=1e-9, atol=1e-11)
     for block in (None, 2):
-        gpu = run(G.als_half_step, data, fit_bias, weighted, w0, xp=np, batch_bytes=2000,
+        gpu = run(G.als_half_step, data, fit_bias, weighted, coef, xp=np, batch_bytes=2000,
                   cholesky_block=block)
         np.testing.assert_allclose(gpu, cpu, rtol=1e-10, atol=1e-12)
-    observed, _, _, vals, X, x_bias = data
-    ref = dense_reference(observed, vals, X, x_bias, 3.5, fit_bias, 0.1, 0.05, weighted, w0)
-    np.testing.assert_allclose(gpu, ref, rtol=1e-9, atol=1e-11)
+    # conjugate gradients: a few steps equal the CPU kernel's; D steps reach the solution
+    for steps in (2, X.shape[1] + fit_bias):
+        cg_cpu = run(mf_als.als_half_step, data, fit_bias, weighted, coef, steps)
+        cg_gpu = run(G.als_half_step, data, fit_bias, weighted, coef, steps, xp=np, batch_bytes=2000)
+        np.testing.assert_allclose(cg_gpu, cg_cpu, rtol=1e-8, atol=1e-10)
+    np.testing.assert_allclose(cg_gpu, ref, rtol=1e-6, atol=1e-7)
 
 
 def test_float32_factors_within_float32_tolerance():
     data = problem(d=8)
-    f64 = run(G.als_half_step, data, True, True, 0.0, xp=np)
+    f64 = run(G.als_half_step, data, True, True, EXPLICIT, xp=np)
     data32 = (*data[:4], data[4].astype(np.float32), data[5])
-    f32 = run(G.als_half_step, data32, True, True, 0.0, dtype=np.float32, xp=np)
+    f32 = run(G.als_half_step, data32, True, True, EXPLICIT, dtype=np.float32, xp=np)
     np.testing.assert_allclose(f32, f64, rtol=1e-4, atol=1e-5)
 
 
@@ -109,10 +118,11 @@ def test_cupy_matches_cpu_kernel():
     if not gpu_available():
         pytest.skip("needs a CUDA GPU with CuPy")
     data = problem(n_rows=300, n_cols=200, d=16, density=0.1)
-    for fit_bias, weighted, w0 in CASES:
-        cpu = run(mf_als.als_half_step, data, fit_bias, weighted, w0)
-        gpu = run(G.als_half_step, data, fit_bias, weighted, w0, batch_bytes=1 << 16)
-        np.testing.assert_allclose(gpu, cpu, rtol=1e-9, atol=1e-11)
+    for fit_bias, weighted, coef in CASES:
+        for steps in (0, 3):
+            cpu = run(mf_als.als_half_step, data, fit_bias, weighted, coef, steps)
+            gpu = run(G.als_half_step, data, fit_bias, weighted, coef, steps, batch_bytes=1 << 16)
+            np.testing.assert_allclose(gpu, cpu, rtol=1e-9, atol=1e-11)
 
 
 # -- as the models' kernel ---------------------------------------------------------------------
@@ -143,7 +153,8 @@ def assert_same_model(a, b):
 def test_models_on_the_gpu_kernel_equal_cpu(planted, model, monkeypatch):
     from hpcrec.comm import serial
     from hpcrec.mf import ALS, WALS
-    make = {"als": lambda: ALS(factors=6, epochs=3), "wals": lambda: WALS(factors=6, epochs=3)}[model]
+    make = {"als": lambda: ALS(factors=6, epochs=3, solver="cg"),
+            "wals": lambda: WALS(factors=6, epochs=3, threshold=3)}[model]
     cpu = make().fit(planted, serial())
     use_gpu_kernel(monkeypatch)
     assert_same_model(make().fit(planted, serial()), cpu)

@@ -55,7 +55,8 @@ def test_sgd_learns_on_planted_data(planted):
 
 
 @pytest.mark.parametrize("model", [lambda d: ALS(factors=32, epochs=4, device=d),
-                                   lambda d: WALS(factors=16, epochs=4, w0=0.1, device=d)])
+                                   lambda d: ALS(factors=32, epochs=4, solver="cg", device=d),
+                                   lambda d: WALS(factors=16, epochs=4, threshold=3, device=d)])
 def test_alternating_models_same_factors(planted, model):
     train, _ = planted
     assert_same_factors(model("gpu").fit(train, serial()), model("cpu").fit(train, serial()))

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from hpcrec.comm import serial
+from hpcrec.kernels import mf_als
 from hpcrec.kernels.mf_als import als_half_step
 from hpcrec.kernels.mf_sgd import _run_rounds, sgd_epoch
 from hpcrec.mf.partition import sorting_permutation
@@ -124,8 +125,15 @@ def _csr(rows, cols, vals, n):
             vals[order].astype(np.float64))
 
 
+EXPLICIT = lambda mu: np.array([0.0, 1.0, 0.0, -mu, 1.0])  # noqa: E731  (see kernels/mf_als.py)
+IMPLICIT = lambda alpha: np.array([1.0, 0.0, alpha, 1.0, alpha])  # noqa: E731
+
+
 @pytest.mark.parametrize("weighted", [False, True])
-def test_als_half_step_matches_lstsq(weighted):
+@pytest.mark.parametrize("cg_steps", [0, 4])
+def test_als_half_step_matches_lstsq(weighted, cg_steps):
+    """Explicit ALS with biases: Cholesky exactly, and CG with D = d + 1 steps (exact in
+    exact arithmetic) from a random start, equal numpy's least squares."""
     rng = np.random.default_rng(4)
     n_rows, n_cols, d, reg, reg_b, mu = 6, 9, 3, 0.3, 0.1, 3.2
     mask = rng.random((n_rows, n_cols)) < 0.5
@@ -135,8 +143,9 @@ def test_als_half_step_matches_lstsq(weighted):
     X = rng.normal(0, 1, (n_cols, d))
     xb = rng.normal(0, 0.3, n_cols)
     indptr, c, v = _csr(rows, cols, vals, n_rows)
-    Y, yb = np.empty((n_rows, d)), np.empty(n_rows)
-    als_half_step(indptr, c, v, X, xb, mu, True, reg, reg_b, weighted, 0.0, np.zeros((d, d)), Y, yb)
+    Y, yb = rng.normal(0, 1, (n_rows, d)), rng.normal(0, 1, n_rows)
+    als_half_step(indptr, c, v, X, xb, EXPLICIT(mu), np.zeros((d, d)), True, reg, reg_b, weighted,
+                  cg_steps, Y, yb)
     for row in range(n_rows):
         J = cols[rows == row]
         t = vals[rows == row] - mu - xb[J]
@@ -144,29 +153,83 @@ def test_als_half_step_matches_lstsq(weighted):
         A = np.hstack([X[J], np.ones((len(J), 1))])
         lam = np.sqrt(np.r_[np.full(d, reg * scale), reg_b * scale])
         theta = np.linalg.lstsq(np.vstack([A, np.diag(lam)]), np.r_[t, np.zeros(d + 1)], rcond=None)[0]
-        np.testing.assert_allclose(np.r_[Y[row], yb[row]], theta, atol=1e-10)
+        np.testing.assert_allclose(np.r_[Y[row], yb[row]], theta, atol=1e-10 if cg_steps == 0 else 1e-7)
 
 
-def test_wals_half_step_matches_dense_weighted_lstsq():
-    """The Gram trick equals the dense problem over all columns: weight 1 on observed
-    entries (target r), w0 on unobserved ones (target 0)."""
-    rng = np.random.default_rng(5)
-    n_rows, n_cols, d, reg, w0 = 5, 12, 4, 0.2, 0.15
+def _implicit_problem(seed=5):
+    rng = np.random.default_rng(seed)
+    n_rows, n_cols, d = 7, 12, 4
     mask = rng.random((n_rows, n_cols)) < 0.3
+    mask[2] = False                       # a row without values
     rows, cols = np.nonzero(mask)
-    vals = np.ones(len(rows))
+    vals = rng.integers(1, 4, len(rows)).astype(np.float64)
     X = rng.normal(0, 1, (n_cols, d))
+    return mask, rows, cols, vals, X
+
+
+def _implicit_dense(mask, rows, vals, X, row, alpha, reg, weighted):
+    """Hu-Koren-Volinsky row problem written out over all columns: confidence 1 + α v and
+    preference 1 on observed entries, confidence 1 and preference 0 elsewhere."""
+    conf = np.ones(mask.shape[1])
+    conf[mask[row]] += alpha * vals[rows == row]
+    pref = mask[row].astype(np.float64)
+    scale = max(mask[row].sum(), 1) if weighted else 1
+    sw = np.sqrt(conf)[:, None]
+    A = np.vstack([sw * X, np.sqrt(reg * scale) * np.eye(X.shape[1])])
+    return np.linalg.lstsq(A, np.r_[sw[:, 0] * pref, np.zeros(X.shape[1])], rcond=None)[0]
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("cg_steps", [0, 4])
+def test_implicit_half_step_matches_dense_weighted_lstsq(weighted, cg_steps):
+    """The Gram trick equals the dense weighted problem over all columns."""
+    mask, rows, cols, vals, X = _implicit_problem()
+    n_rows, n_cols, d = mask.shape[0], mask.shape[1], X.shape[1]
+    alpha, reg = 2.0, 0.2
     indptr, c, v = _csr(rows, cols, vals, n_rows)
-    Y, yb = np.empty((n_rows, d)), np.zeros(n_rows)
-    als_half_step(indptr, c, v, X, np.zeros(n_cols), 0.0, False, reg, 0.0, False, w0, X.T @ X, Y, yb)
+    Y, yb = np.random.default_rng(1).normal(0, 1, (n_rows, d)), np.zeros(n_rows)
+    als_half_step(indptr, c, v, X, np.zeros(n_cols), IMPLICIT(alpha), X.T @ X, False, reg, 0.0,
+                  weighted, cg_steps, Y, yb)
     for row in range(n_rows):
-        w = np.where(mask[row], 1.0, w0)
-        t = mask[row].astype(np.float64)
-        sw = np.sqrt(w)[:, None]
-        A = np.vstack([sw * X, np.sqrt(reg) * np.eye(d)])
-        theta = np.linalg.lstsq(A, np.r_[sw[:, 0] * t, np.zeros(d)], rcond=None)[0]
-        np.testing.assert_allclose(Y[row], theta, atol=1e-10)
+        theta = _implicit_dense(mask, rows, vals, X, row, alpha, reg, weighted)
+        np.testing.assert_allclose(Y[row], theta, atol=1e-10 if cg_steps == 0 else 1e-7)
     assert not yb.any()
+
+
+def test_few_cg_steps_approach_the_solution_monotonically():
+    """Warm-started CG: each extra step lowers the error in the A-norm (CG's guarantee),
+    and one step from the exact solution stays there."""
+    mask, rows, cols, vals, X = _implicit_problem(seed=8)
+    n_rows, n_cols, d = mask.shape[0], mask.shape[1], X.shape[1]
+    indptr, c, v = _csr(rows, cols, vals, n_rows)
+    exact = np.array([_implicit_dense(mask, rows, vals, X, r, 1.0, 0.1, True) for r in range(n_rows)])
+    start = np.random.default_rng(2).normal(0, 1, (n_rows, d))
+    errors = []
+    for steps in (1, 2, 3):
+        Y = start.copy()
+        als_half_step(indptr, c, v, X, np.zeros(n_cols), IMPLICIT(1.0), X.T @ X, False, 0.1, 0.0,
+                      True, steps, Y, np.zeros(n_rows))
+        errors.append(np.abs(Y - exact).max())
+    assert errors[0] > errors[1] > errors[2]
+    Y = exact.copy()
+    als_half_step(indptr, c, v, X, np.zeros(n_cols), IMPLICIT(1.0), X.T @ X, False, 0.1, 0.0,
+                  True, 1, Y, np.zeros(n_rows))
+    np.testing.assert_allclose(Y, exact, atol=1e-9)
+
+
+def test_gram_and_sse_kernels_equal_numpy():
+    rng = np.random.default_rng(3)
+    X = rng.normal(0, 1, (37, 5))
+    out = np.empty((5, 5))
+    mf_als.gram(X, 3, 30, out)
+    np.testing.assert_allclose(out, X[3:30].T @ X[3:30], rtol=1e-12)
+    rows, cols = np.nonzero(rng.random((6, 37)) < 0.4)
+    vals = rng.random(len(rows))
+    indptr, c, v = _csr(rows, cols, vals, 6)
+    Y, yb, xb = rng.normal(0, 1, (10, 5)), rng.normal(0, 1, 10), rng.normal(0, 1, 37)
+    ref = (((0.5 + 2 * v) - 1.5 - yb[4 + np.repeat(np.arange(6), np.diff(indptr))] - xb[c]
+            - np.einsum("ij,ij->i", Y[4 + np.repeat(np.arange(6), np.diff(indptr))], X[c])) ** 2).sum()
+    assert mf_als.sse(indptr, c, v, Y, yb, 4, X, xb, 1.5, 0.5, 2.0) == pytest.approx(ref, rel=1e-12)
 
 
 def _course_setup(seed=6):

@@ -7,7 +7,7 @@ from hpcrec.comm import serial
 from hpcrec.errors import InputError
 from hpcrec.io import splits, synthetic
 from hpcrec.io.ratings import Ratings
-from hpcrec.metrics import evaluate, ranking_at_k
+from hpcrec.metrics import evaluate
 from hpcrec.mf import ALS, BiasedSGD
 from hpcrec.model_selection import configurations, cross_validate, search
 from hpcrec.recommender import Recommender
@@ -61,11 +61,18 @@ def test_metrics_match_brute_force_and_sklearn():
     assert res["rmse"] == pytest.approx(np.sqrt(np.mean((pred - test.rating) ** 2)))
     assert res["mae"] == pytest.approx(np.mean(np.abs(pred - test.rating)))
     assert res["n"] == test.nnz and res["n_cold"] == 0
-    # one user, no seen items: NDCG@k as scikit-learn defines it for binary relevance
-    truth = np.zeros(n_i)
-    truth[[1, 4, 7]] = 1
-    ranked = np.argsort(-S[0], kind="stable")
-    assert ranking_at_k(ranked, {1, 4, 7}, 6)[2] == pytest.approx(ndcg_score([truth], [S[0]], k=6))
+    # one user, one seen item (excluded): NDCG@k as scikit-learn defines it for binary relevance
+    one = FixedScores(S[:1]).fit(([0], [0], [3.0]), serial())
+    one.user_ids, one.item_ids = np.array([0]), np.arange(n_i)
+    res = evaluate(one, ([0, 0, 0], [1, 4, 7], [5.0, 5.0, 4.0]), k=6, comm=serial())
+    truth = np.zeros(n_i - 1)
+    truth[[0, 3, 6]] = 1
+    assert res["ndcg_at_k"] == pytest.approx(ndcg_score([truth], [S[0, 1:]], k=6))
+    # k beyond the items left: the missing slots count as misses (precision = hits / k)
+    res = evaluate(model, test, k=n_i + 5, comm=serial(), threshold=4.0)
+    ref = _brute(S, train, test, n_i + 5, 4.0)
+    assert [res[m] for m in ("precision_at_k", "recall_at_k", "ndcg_at_k", "map_at_k")] == \
+        pytest.approx(ref.tolist())
 
 
 def test_rmse_mae_agree_with_surprise():

@@ -37,7 +37,7 @@ def test_models_beat_the_global_mean(data, name):
 def test_wals_ranks_held_out_items_above_chance(data):
     from hpcrec.metrics import evaluate
     train, test = data
-    model = WALS(factors=8, epochs=6, w0=0.1).fit(train, serial())
+    model = WALS(factors=8, epochs=6).fit(train, serial())
     res = evaluate(model, test, k=10, comm=serial(), threshold=1.0)
     # a random top-10 of the unseen items hits |held out| / |unseen| per slot
     n_seen = np.bincount(train.user, minlength=train.n_users)
@@ -185,8 +185,14 @@ def test_bad_ratings():
         ALS().fit(([1, 2], [1, 2], [4.0, np.inf]), serial())
     with pytest.raises(InputError, match="reg"):
         ALS(reg=0.0).fit(([1, 2], [1, 2], [4.0, 3.0]), serial())
-    with pytest.raises(InputError, match="w0"):
-        WALS(w0=2.0).fit(([1, 2], [1, 2], [1.0, 1.0]), serial())
+    with pytest.raises(InputError, match="alpha"):
+        WALS(alpha=-1.0).fit(([1, 2], [1, 2], [1.0, 1.0]), serial())
+    with pytest.raises(InputError, match="> 0"):
+        WALS().fit(([1, 2], [1, 2], [1.0, -1.0]), serial())
+    with pytest.raises(InputError, match="solver"):
+        ALS(solver="lu").fit(([1, 2], [1, 2], [4.0, 3.0]), serial())
+    with pytest.raises(InputError, match="cg_steps"):
+        WALS(cg_steps=0).fit(([1, 2], [1, 2], [1.0, 1.0]), serial())
     tiny = BiasedSGD(factors=2, epochs=1).fit(([1, 2], [1, 2], [4.0, 3.0]), serial())
     with pytest.raises(InputError, match="measure"):
         tiny.similar_items(1, measure="l2")

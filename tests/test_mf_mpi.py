@@ -19,7 +19,9 @@ def data():
 
 @pytest.mark.parametrize("cls, kw", [(ALS, dict(factors=6, epochs=4)),
                                      (ALS, dict(factors=5, epochs=3, weighted_reg=False)),
-                                     (WALS, dict(factors=6, epochs=3, w0=0.2))])
+                                     (ALS, dict(factors=6, epochs=4, solver="cg")),
+                                     (WALS, dict(factors=6, epochs=3, threshold=3)),
+                                     (WALS, dict(factors=6, epochs=3, solver="cholesky", threshold=3))])
 def test_als_is_rank_count_invariant(data, cls, kw):
     train, test = data
     dist = cls(**kw).fit(train, world(), test=test)

@@ -7,6 +7,7 @@ an option a model does not take is an error. To add options for new models, add 
 """
 from __future__ import annotations
 
+import argparse
 import inspect
 import logging
 import sys
@@ -30,7 +31,13 @@ MODEL_OPTIONS = (
     (("--lr",), dict(type=float, help="learning rate")),
     (("--reg",), dict(type=float, help="regularization weight")),
     (("--gravity",), dict(type=float, help="gravity weight (course-gd)")),
-    (("--w0",), dict(type=float, help="weight of unobserved entries (wals)")),
+    (("--alpha",), dict(type=float, help="wals: confidence 1 + alpha * value (default 1)")),
+    (("--threshold",), dict(type=float, help="wals: train on ratings >= THRESHOLD as positives")),
+    (("--weighted-reg",), dict(action=argparse.BooleanOptionalAction, dest="weighted_reg",
+                               help="als/wals: scale reg by each row's rating count (ALS-WR)")),
+    (("--solver",), dict(choices=["cg", "cholesky"],
+                         help="als/wals: warm-started conjugate gradients or exact Cholesky")),
+    (("--cg-steps",), dict(type=int, dest="cg_steps", help="als/wals: CG steps per row (default 3)")),
     (("--init-std",), dict(type=float, dest="init_std", help="std of the initial factors")),
     (("--decay",), dict(type=float, help="learning-rate decay per epoch (biased-sgd)")),
     (("--batch-size",), dict(type=int, dest="batch_size", help="mini-batch size (course-gd)")),

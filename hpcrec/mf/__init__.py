@@ -3,7 +3,7 @@
 * :class:`BiasedSGD` — biased MF trained by SGD (DSGD across ranks, block-parallel threads):
   the accurate model for explicit ratings.
 * :class:`ALS` — explicit ALS with biases (ALS-WR regularization), rank-count invariant.
-* :class:`WALS` — weighted ALS for implicit feedback (w0 on unobserved entries, Gram trick).
+* :class:`WALS` — ALS for implicit feedback (Hu-Koren-Volinsky confidence 1 + alpha r, ALS-WR, Gram trick).
 * :class:`CourseGD` — the course's model (MSE + regularization + gravity) by full-batch or
   mini-batch gradient descent on NumPy or CuPy.
 

@@ -1,12 +1,15 @@
 """Alternating least squares: explicit ratings (ALS, optionally ALS-WR, with biases) and
-weighted ALS for implicit feedback (WALS).
+implicit feedback (WALS: Hu-Koren-Volinsky confidence weights, the model of Spark MLlib's
+``implicitPrefs`` and of ``implicit``).
 
 Distribution: users and items are split into contiguous ranges (balanced by ratings) owned
 by the ranks; each rank receives, by one ``Alltoallv``, *all* ratings of its users and of
 its items, sorted canonically. A half-step solves the owned rows from their complete
-normal equations and ``Allgatherv`` gives every rank the new factors, so ALS gives the same
-factors for any number of ranks (the row solves are identical; only WALS's d x d Gram
-matrix is an ``Allreduce`` whose summation order depends on the rank count, ~1e-15).
+normal equations (in place, warm-starting conjugate gradients from the previous factors)
+and an in-place ``Allgatherv`` gives every rank the new rows, so ALS gives the same factors
+for any number of ranks (the row solves are identical; only WALS's d x d Gram matrix is an
+``Allreduce`` whose summation order depends on the rank count, ~1e-15). Nothing of the size
+of the factors or the ratings is allocated per iteration.
 """
 from __future__ import annotations
 
@@ -14,32 +17,51 @@ import numpy as np
 
 from ..backend import resolve_device
 from ..comm import Comm
+from ..kernels import mf_als
 from . import partition
 from .base import FactorModel, check_memory, kernels, require
 
 _INIT = 1
+SOLVERS = ("cg", "cholesky")
 
 
 class _AlternatingModel(FactorModel):
-    """Shared machinery: ownership, rating exchange, the two half-steps."""
+    """Shared machinery: ownership, rating exchange, the two half-steps.
+
+    A subclass says which least-squares problem a row solves through :meth:`_coef` (see
+    :mod:`hpcrec.kernels.mf_als`) and what the training error compares with (``_target``).
+    """
 
     dense_systems = True   # sized by FactorModel._check_system_memory (issue 14)
     fit_bias = False
-    w0 = 0.0
-    weighted = False
     reg_bias = 0.0
+    _target = (0.0, 1.0)  # the training error's target is t0 + t1 * value
 
-    def __init__(self, factors, epochs, reg, init_std, seed, device):
+    def __init__(self, factors, epochs, reg, weighted_reg, init_std, solver, cg_steps, seed,
+                 device):
         super().__init__(factors, epochs, seed, device)
-        self.reg, self.init_std = reg, init_std
+        self.reg, self.weighted_reg, self.init_std = reg, bool(weighted_reg), init_std
+        self.solver, self.cg_steps = solver, cg_steps
 
     def params(self) -> dict:
-        return {**super().params(), "reg": self.reg, "init_std": self.init_std}
+        return {**super().params(), "reg": self.reg, "weighted_reg": self.weighted_reg,
+                "init_std": self.init_std, "solver": self.solver, "cg_steps": self.cg_steps}
 
     def _check_params(self) -> None:
         super()._check_params()
         require(np.isfinite(self.reg) and self.reg > 0, f"reg must be a positive number, got {self.reg!r}")
         require(np.isfinite(self.init_std) and self.init_std >= 0, "init_std must be >= 0")
+        require(self.solver in SOLVERS, f"solver must be one of {', '.join(SOLVERS)}, got {self.solver!r}")
+        require(isinstance(self.cg_steps, (int, np.integer)) and self.cg_steps > 0,
+                f"cg_steps must be a positive integer, got {self.cg_steps!r}")
+
+    def _coef(self) -> np.ndarray:
+        """(g, a0, a1, b0, b1) of the row problem (see :mod:`hpcrec.kernels.mf_als`)."""
+        raise NotImplementedError
+
+    def _observed(self, rows, cols, vals):
+        """The ratings a side trains on (after the exchange; the implicit model filters)."""
+        return rows, cols, vals
 
     def _prepare(self, train, comm: Comm) -> None:
         self._k = kernels(resolve_device(self.device, comm))
@@ -53,35 +75,40 @@ class _AlternatingModel(FactorModel):
         for rows, cols, counts in ((train.user, train.item, cu), (train.item, train.user, ci)):
             bounds = partition.balanced_bounds(counts, comm.size)
             lo, hi = int(bounds[comm.rank]), int(bounds[comm.rank + 1])
-            r_, c_, v_ = partition.to_owners(rows, cols, train.rating, bounds, comm)
+            with comm.collective_errors():
+                r_, c_, v_ = self._observed(*partition.to_owners(rows, cols, train.rating, bounds, comm))
             self._sides.append((bounds, lo, hi, partition.csr(r_, lo, hi), c_,
                                 v_.astype(np.float64)))
         self.P = np.zeros((n_u, d))
         self.Q = np.random.default_rng([self.seed, _INIT]).normal(0.0, self.init_std, (n_i, d))
         self.bu, self.bi = np.zeros(n_u), np.zeros(n_i)
+        self._gram = np.zeros((d, d))
 
     def _half_step(self, side: int, comm: Comm) -> None:
+        """Solve this rank's rows of one side in place, then share them (in place)."""
         bounds, lo, hi, indptr, cols, vals = self._sides[side]
         Y, yb, X, xb = (self.P, self.bu, self.Q, self.bi) if side == 0 else (self.Q, self.bi, self.P, self.bu)
-        gram = np.zeros((self.factors, self.factors))
-        if self.w0 > 0:  # Σ_all x xᵀ: each rank adds its own rows, then a d x d Allreduce
+        coef = self._coef()
+        if coef[0] != 0:  # Σ_all x xᵀ: each rank adds its own rows, then a d x d Allreduce
             xlo, xhi = self._sides[1 - side][1:3]
-            gram = comm.allreduce(np.einsum("ij,ik->jk", X[xlo:xhi], X[xlo:xhi]))  # not BLAS: see course.gram
-        offset = self.mu if self.centred else 0.0
-        out, out_b = np.empty((hi - lo, self.factors)), np.zeros(hi - lo)
-        self._k.als_half_step(indptr, cols, vals, X, xb, offset, self.fit_bias, self.reg,
-                              self.reg_bias, self.weighted, self.w0, gram, out, out_b)
-        packed = np.concatenate((out, out_b[:, None]), axis=1).ravel()
-        allrows = comm.allgatherv(packed).reshape(-1, self.factors + 1)
-        Y[:] = allrows[:, :-1]
-        yb[:] = allrows[:, -1]
+            mf_als.gram(X, xlo, xhi, self._gram)
+            comm.allreduce(self._gram)
+        cg_steps = self.cg_steps if self.solver == "cg" else 0
+        self._k.als_half_step(indptr, cols, vals, X, xb, coef, self._gram, self.fit_bias,
+                              self.reg, self.reg_bias, self.weighted_reg, cg_steps,
+                              Y[lo:hi], yb[lo:hi])
+        comm.allgather_rows(Y, bounds)
+        if self.fit_bias:
+            comm.allgather_rows(yb, bounds)
 
     def _epoch(self, epoch: int, comm: Comm) -> dict:
         self._half_step(0, comm)
         self._half_step(1, comm)
         bounds, lo, hi, indptr, cols, vals = self._sides[0]
-        users = np.repeat(np.arange(lo, hi), np.diff(indptr))
-        sse = comm.allreduce(np.array([self._sse(users, cols, vals), len(vals)]))
+        offset = self.mu if self.centred else 0.0
+        sse = comm.allreduce(np.array([
+            mf_als.sse(indptr, cols, vals, self.P, self.bu, lo, self.Q, self.bi, offset,
+                       *self._target), len(vals)]))
         return {"train_rmse": float(np.sqrt(sse[0] / max(sse[1], 1))), "loss_data": float(sse[0])}
 
     def _losses(self, epoch: int) -> dict:
@@ -94,6 +121,8 @@ class ALS(_AlternatingModel):
     rating count (ALS-WR, Zhou et al. 2008).
 
     Loss: Σ (r - μ - b_u - b_i - <p_u, q_i>)² + Σ_rows λ_row (|θ|² + reg_bias/reg · b²).
+    ``solver="cg"``: ``cg_steps`` conjugate-gradient steps per row and half-step, started
+    from the last factors; ``"cholesky"``: the exact row solution.
     """
 
     name = "als"
@@ -101,37 +130,60 @@ class ALS(_AlternatingModel):
 
     def __init__(self, factors: int = 64, epochs: int = 10, reg: float = 0.1,
                  weighted_reg: bool = True, reg_bias: float | None = None,
-                 init_std: float = 0.1, seed: int = 0, device: str = "cpu"):
-        super().__init__(factors, epochs, reg, init_std, seed, device)
-        self.weighted_reg = self.weighted = bool(weighted_reg)
+                 init_std: float = 0.1, solver: str = "cg", cg_steps: int = 3,
+                 seed: int = 0, device: str = "cpu"):
+        super().__init__(factors, epochs, reg, weighted_reg, init_std, solver, cg_steps, seed, device)
         self.reg_bias_param = reg_bias
         self.reg_bias = reg if reg_bias is None else reg_bias
 
     def params(self) -> dict:
-        return {**super().params(), "weighted_reg": self.weighted_reg, "reg_bias": self.reg_bias_param}
+        return {**super().params(), "reg_bias": self.reg_bias_param}
+
+    def _coef(self) -> np.ndarray:
+        return np.array([0.0, 1.0, 0.0, -self.mu, 1.0])
 
 
 class WALS(_AlternatingModel):
-    """Weighted ALS for implicit feedback (the course's formulation):
+    """ALS for implicit feedback (Hu, Koren, Volinsky 2008), Spark MLlib's convention:
 
-        Σ_observed (r_ij - <u_i, v_j>)² + w0 Σ_unobserved <u_i, v_j>² + reg (|U|² + |V|²),
+        Σ_all c_ui (p_ui - <x_u, y_i>)² + λ (Σ_u n_u |x_u|² + Σ_i n_i |y_i|²),
 
-    the unobserved sum taken through the Gram matrix, O(d²) per row instead of O(items).
-    For 0/1 feedback pass ratings of 1.
+    p_ui = 1 where (u, i) has a value r_ui > 0 (0 elsewhere), confidence c_ui = 1 + α r_ui
+    (1 elsewhere), n_u / n_i the row's count of values (ALS-WR, as Spark scales λ; with
+    ``weighted_reg=False`` plain λ). The unobserved entries enter through the Gram matrix,
+    O(d²) per row instead of O(items). ``threshold``: train on the ratings >= threshold
+    only, each as value 1 (explicit ratings as positives); the rest of the file still
+    counts as seen by ``recommend``. ``solver``/``cg_steps`` as for :class:`ALS`.
+    Predictions are scores (preference estimates), not ratings.
     """
 
     name = "wals"
     centred = False
     clip = False
+    _target = (1.0, 0.0)  # the training error compares with the preference 1
 
-    def __init__(self, factors: int = 32, epochs: int = 15, reg: float = 0.1, w0: float = 0.05,
-                 init_std: float = 0.1, seed: int = 0, device: str = "cpu"):
-        super().__init__(factors, epochs, reg, init_std, seed, device)
-        self.w0 = w0
+    def __init__(self, factors: int = 64, epochs: int = 15, reg: float = 0.25, alpha: float = 1.0,
+                 threshold: float | None = None, weighted_reg: bool = True, init_std: float = 0.01,
+                 solver: str = "cg", cg_steps: int = 3, seed: int = 0, device: str = "cpu"):
+        super().__init__(factors, epochs, reg, weighted_reg, init_std, solver, cg_steps, seed, device)
+        self.alpha, self.threshold = alpha, threshold
 
     def params(self) -> dict:
-        return {**super().params(), "w0": self.w0}
+        return {**super().params(), "alpha": self.alpha, "threshold": self.threshold}
 
     def _check_params(self) -> None:
         super()._check_params()
-        require(np.isfinite(self.w0) and 0 <= self.w0 <= 1, f"w0 must be in [0, 1], got {self.w0!r}")
+        require(np.isfinite(self.alpha) and self.alpha >= 0, f"alpha must be >= 0, got {self.alpha!r}")
+        require(self.threshold is None or np.isfinite(self.threshold),
+                f"threshold must be a number, got {self.threshold!r}")
+
+    def _coef(self) -> np.ndarray:
+        return np.array([1.0, 0.0, self.alpha, 1.0, self.alpha])
+
+    def _observed(self, rows, cols, vals):
+        if self.threshold is not None:
+            keep = vals >= self.threshold
+            return rows[keep], cols[keep], np.ones(int(keep.sum()), dtype=vals.dtype)
+        require(bool(np.all(vals > 0)), "implicit feedback values must be > 0 (confidence 1 + alpha * value); "
+                "pass --threshold to turn ratings into positives")
+        return rows, cols, vals

@@ -84,7 +84,7 @@ class FactorModel(Recommender):
 
     def _score_users(self, u):
         u = np.asarray(u, dtype=np.int64)
-        s = self.P[u].astype(np.float64) @ self.Q.T.astype(np.float64)
+        s = self.P[u].astype(np.float64) @ self.Q.T.astype(np.float64, copy=False)  # no copy of Q per block
         return s + self.bu[u, None] + self.bi[None, :] + (self.mu if self.centred else 0.0)
 
     # -- item vectors ------------------------------------------------------------------------

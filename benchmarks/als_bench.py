@@ -1,0 +1,382 @@
+"""ALS side by side: hpcrec's WALS (implicit feedback) and ALS (explicit) beside implicit
+and Spark MLlib, interleaved in one run; every run is a child process whose whole process
+tree (Spark's JVM included) is sampled for peak memory.
+
+    export OPENBLAS_NUM_THREADS=1
+    python benchmarks/als_bench.py quality ../shared/data/ml-100k      # u1..u5 positives
+    python benchmarks/als_bench.py speed --factors 64,256               # ML-20M-sized synthetic
+    python benchmarks/als_bench.py speed --users 943 --items 1682 --nnz 44140 --factors 64,256
+    python benchmarks/als_bench.py ranks --factors 64                   # 1 vs 2 ranks, 20M
+    python benchmarks/als_bench.py explicit ratings2m.csv               # whole processes
+
+quality: MovieLens 100K folds, training ratings >= 4 as positives (value 1), 64 factors,
+15 iterations; P@10 (hits / 10) and NDCG@10 over the test users with positives (test
+rating >= 4), items seen in training excluded, all scored by the same code
+(:func:`hpcrec.metrics.evaluate`, the peers' factors copied into an hpcrec model).
+hpcrec with its defaults (CG and Cholesky), implicit with its defaults (CG, reg 0.01,
+alpha 1, one thread), Spark with its defaults (regParam 0.1, alpha 1, ``local[2]``).
+
+speed: a planted implicit set (user groups with their own popular items, power-law
+activity), one thread each: seconds per iteration of hpcrec (CG; Cholesky where d <= 64)
+and implicit (CG), median over the iterations after the first, and P@10 on one held-out
+positive of 10,000 users.
+
+ranks: hpcrec's WALS on 1 and 2 MPI ranks on the synthetic set (seconds per iteration,
+fit), and the ranking evaluation of all 10,000 held-out users under MPI in the same job.
+
+explicit: ``hpcrec train --model als`` (100 factors, 20 iterations) on 1 and 2 ranks and
+Spark ALS (regParam 0.1, ``local[2]``) on a ratings CSV; wall time, peak memory of the
+process tree (and of its largest process), user and system CPU of the tree.
+
+Prints one JSON line per run and a Markdown table per mode; ``--json FILE`` keeps them.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve()
+FOLDS = ("u1", "u2", "u3", "u4", "u5")
+
+
+# -- measuring a child process ----------------------------------------------------------------
+
+def measure(cmd: list[str], env: dict | None = None) -> dict:
+    """Run ``cmd``; wall seconds, peak RSS of its process tree (sum, and largest process),
+    user/system CPU of the tree, and the last JSON line it printed (its own results)."""
+    import psutil
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, **(env or {})})
+    root = psutil.Process(proc.pid)
+    peak_total = peak_one = 0
+    while proc.poll() is None:
+        try:
+            rss = [p.memory_info().rss for p in [root, *root.children(recursive=True)]]
+        except psutil.Error:
+            rss = []
+        if rss:
+            peak_total, peak_one = max(peak_total, sum(rss)), max(peak_one, max(rss))
+        time.sleep(0.05)
+    out, err = proc.communicate()
+    wall = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if proc.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} failed ({proc.returncode}): {err[-2000:]}")
+    lines = [ln for ln in out.splitlines() if ln.startswith("{")]
+    return {**(json.loads(lines[-1]) if lines else {}), "wall_s": wall,
+            "peak_tree_mb": peak_total / 2**20, "peak_process_mb": peak_one / 2**20,
+            "user_s": after.ru_utime - before.ru_utime, "sys_s": after.ru_stime - before.ru_stime}
+
+
+def worker(kind: str, **spec) -> list[str]:
+    return [sys.executable, str(HERE), "_worker", json.dumps({"kind": kind, **spec})]
+
+
+# -- data -------------------------------------------------------------------------------------
+
+def fold_positives(folder, fold):
+    from hpcrec.io import splits
+    train, test = splits.movielens_fold(folder, fold)
+    pos = train.subset(train.rating >= 4)
+    pos.rating[:] = 1
+    return pos, test
+
+
+def planted_implicit(users: int, items: int, nnz: int, seed: int = 0, groups: int = 50):
+    """(train Ratings, test Ratings): each user's positives come 80% from its group's items,
+    20% from all, both by a power-law popularity; one positive of 10,000 users held out."""
+    from hpcrec.io.ratings import Ratings
+    rng = np.random.default_rng(seed)
+    pop = 1.0 / np.arange(1, items + 1) ** 0.9
+    pop /= pop.sum()
+    item_group = rng.integers(0, groups, items)
+    activity = rng.lognormal(0, 1, users)
+    per_user = np.maximum(1, np.round(activity * nnz / activity.sum() * 1.08)).astype(np.int64)
+    u = np.repeat(np.arange(users, dtype=np.int64), per_user)
+    own = rng.random(len(u)) < 0.8
+    cand = rng.choice(items, len(u), p=pop)
+    # an "own" pick: a popular item of the user's group (rejection over a few draws)
+    grp = u % groups
+    for _ in range(6):
+        redo = own & (item_group[cand] != grp)
+        if not redo.any():
+            break
+        cand[redo] = rng.choice(items, int(redo.sum()), p=pop)
+    keys = np.unique(u * items + cand)[:nnz]
+    keys = keys[rng.permutation(len(keys))[:nnz]]
+    keys.sort()
+    u, i = keys // items, keys % items
+    first = np.searchsorted(u, np.arange(users))
+    counts = np.diff(np.append(first, len(u)))
+    chosen = rng.choice(np.flatnonzero(counts >= 2), min(10_000, int((counts >= 2).sum())), replace=False)
+    held = np.zeros(len(u), dtype=bool)
+    held[first[chosen] + rng.integers(0, counts[chosen])] = True
+    ids_u, ids_i = np.arange(users), np.arange(items)
+    make = lambda m: Ratings(u[m], i[m], np.ones(int(m.sum()), np.float32), None, ids_u, ids_i)  # noqa: E731
+    return make(~held), make(held)
+
+
+def load_data(spec):
+    if spec.get("fold"):
+        return fold_positives(spec["folder"], spec["fold"])
+    cache = Path(tempfile.gettempdir()) / "hpcrec-als-bench-{users}-{items}-{nnz}.npz".format(**spec)
+    from hpcrec.io.ratings import Ratings
+    if cache.exists():
+        z = np.load(cache)
+        make = lambda p: Ratings(z[p + "u"], z[p + "i"], np.ones(len(z[p + "u"]), np.float32), None,  # noqa: E731
+                                 np.arange(spec["users"]), np.arange(spec["items"]))
+        return make("tr"), make("te")
+    train, test = planted_implicit(spec["users"], spec["items"], spec["nnz"])
+    np.savez(cache, tru=train.user, tri=train.item, teu=test.user, tei=test.item)
+    return train, test
+
+
+# -- the runs (in the child) ------------------------------------------------------------------
+
+def scored(model, test, comm=None) -> dict:
+    """P@10/NDCG@10 of a fitted model by hpcrec's evaluation (seen = the training positives)."""
+    from hpcrec.metrics import evaluate
+    t0 = time.perf_counter()
+    res = evaluate(model, test, k=10, comm=comm, threshold=1.0 if test.rating.max() <= 1 else 4.0)
+    return {"p_at_10": res["precision_at_k"], "ndcg_at_10": res["ndcg_at_k"],
+            "users_ranked": res["n_users_ranked"], "evaluate_s": time.perf_counter() - t0}
+
+
+def scored_factors(train, test, P, Q) -> dict:
+    """:func:`scored` for a peer's factors, copied into an hpcrec model."""
+    from hpcrec.comm import serial
+    from hpcrec.mf import WALS
+    shell = WALS(factors=P.shape[1], epochs=0).fit(train, serial())
+    shell.P, shell.Q = np.asarray(P, np.float64), np.asarray(Q, np.float64)
+    return scored(shell, test, serial())
+
+
+def run_hpcrec(spec) -> dict:
+    """hpcrec's WALS, on one process or (``mpi``) on every rank of the launcher's job."""
+    from hpcrec.comm import serial, world
+    from hpcrec.mf import WALS
+    comm = world() if spec.get("mpi") else serial()
+    train, test = load_data(spec)
+    model = WALS(factors=spec["factors"], epochs=spec["iterations"], **spec.get("params", {}))
+    comm.barrier()
+    t0 = time.perf_counter()
+    model.fit(train, comm)
+    fit = time.perf_counter() - t0
+    per_it = float(np.median([h["seconds"] for h in model.history[1:]]))
+    cpu = comm.allreduce_scalar(float(np.median([h["cpu_seconds"] for h in model.history[1:]])))
+    res = {"ranks": comm.size, "fit_s": fit, "s_per_iteration": per_it,
+           "cpu_s_per_iteration": cpu, **scored(model, test, comm)}
+    return res if comm.is_root else None
+
+
+def run_implicit(spec) -> dict:
+    import scipy.sparse as sp
+    from implicit.cpu.als import AlternatingLeastSquares
+    train, test = load_data(spec)
+    X = sp.csr_matrix((train.rating, (train.user, train.item)), shape=(train.n_users, train.n_items))
+    times, cpu = [], []
+    model = AlternatingLeastSquares(factors=spec["factors"], iterations=spec["iterations"],
+                                    num_threads=1, random_state=0, **spec.get("params", {}))
+    last = [time.perf_counter(), time.process_time()]
+
+    def tick(*_):
+        now = (time.perf_counter(), time.process_time())
+        times.append(now[0] - last[0])
+        cpu.append(now[1] - last[1])
+        last[:] = now
+    t0 = time.perf_counter()
+    last[:] = t0, time.process_time()
+    model.fit(X, show_progress=False, callback=tick)
+    fit = time.perf_counter() - t0
+    return {"fit_s": fit, "s_per_iteration": float(np.median(times[1:] or times)),
+            "cpu_s_per_iteration": float(np.median(cpu[1:] or cpu)),
+            **scored_factors(train, test, model.user_factors, model.item_factors)}
+
+
+def spark_session(cores: int = 2):
+    from pyspark.sql import SparkSession
+    spark = (SparkSession.builder.master(f"local[{cores}]").appName("als-bench")
+             .config("spark.driver.memory", "2g").config("spark.ui.enabled", "false")
+             .getOrCreate())
+    spark.sparkContext.setLogLevel("ERROR")
+    spark.sparkContext.setCheckpointDir(tempfile.mkdtemp(prefix="spark-ck-"))  # else 20 iterations overflow the stack
+    return spark
+
+
+def run_spark_implicit(spec) -> dict:
+    from pyspark.ml.recommendation import ALS
+    train, test = load_data(spec)
+    spark = spark_session()
+    df = spark.createDataFrame(list(zip(train.user.tolist(), train.item.tolist(), [1.0] * train.nnz)),
+                               ["user", "item", "rating"])
+    als = ALS(rank=spec["factors"], maxIter=spec["iterations"], implicitPrefs=True, seed=0,
+              userCol="user", itemCol="item", ratingCol="rating", **spec.get("params", {}))
+    t0 = time.perf_counter()
+    model = als.fit(df)
+    fit = time.perf_counter() - t0
+    P, Q = np.zeros((train.n_users, spec["factors"])), np.zeros((train.n_items, spec["factors"]))
+    for row in model.userFactors.collect():
+        P[row.id] = row.features
+    for row in model.itemFactors.collect():
+        Q[row.id] = row.features
+    spark.stop()
+    return {"fit_s": fit, "s_per_iteration": fit / spec["iterations"], **scored_factors(train, test, P, Q)}
+
+
+def run_spark_explicit(spec) -> dict:
+    from pyspark.ml.recommendation import ALS
+    spark = spark_session()
+    df = spark.read.csv(spec["csv"], header=True, inferSchema=True)
+    t0 = time.perf_counter()
+    model = ALS(rank=100, maxIter=20, regParam=0.1, seed=0, userCol="user", itemCol="item",
+                ratingCol="rating").fit(df)
+    model.itemFactors.count()
+    fit = time.perf_counter() - t0
+    spark.stop()
+    return {"fit_s": fit}
+
+
+RUNS = {"hpcrec": run_hpcrec, "implicit": run_implicit, "spark": run_spark_implicit,
+        "spark-explicit": run_spark_explicit}
+
+
+# -- the modes (in the parent) ----------------------------------------------------------------
+
+def emit(rec, records):
+    records.append(rec)
+    print(json.dumps(rec), flush=True)
+
+
+def quality(args, records):
+    contenders = [("hpcrec WALS (CG, defaults)", "hpcrec", {}),
+                  ("hpcrec WALS (Cholesky)", "hpcrec", {"solver": "cholesky"}),
+                  ("implicit ALS (CG, defaults)", "implicit", {}),
+                  ("Spark ALS implicitPrefs (defaults, local[2])", "spark", {})]
+    for fold in args.folds.split(","):
+        for name, kind, params in contenders:
+            if kind == "spark" and args.no_spark:
+                continue
+            spec = dict(fold=fold, folder=str(args.data), factors=64, iterations=15, params=params)
+            emit({"mode": "quality", "fold": fold, "tool": name,
+                  **measure(worker(kind, **spec), {"NUMBA_NUM_THREADS": "1"})}, records)
+    print("\n| tool | " + " | ".join(args.folds.split(",")) + " | mean P@10 / NDCG@10 | s / iteration (median) |")
+    print("|---|" + "---|" * (len(args.folds.split(",")) + 2))
+    for name, _, _ in contenders:
+        rs = [r for r in records if r["tool"] == name]
+        if rs:
+            cells = " | ".join(f"{r['p_at_10']:.3f} / {r['ndcg_at_10']:.3f}" for r in rs)
+            print(f"| {name} | {cells} | {np.mean([r['p_at_10'] for r in rs]):.4f} / "
+                  f"{np.mean([r['ndcg_at_10'] for r in rs]):.4f} | {np.median([r['s_per_iteration'] for r in rs]):.3f} |")
+
+
+def speed(args, records):
+    for d in (int(x) for x in args.factors.split(",")):
+        runs = [("hpcrec WALS (CG, 3 steps)", "hpcrec", {}),
+                ("implicit ALS (CG, 3 steps)", "implicit", {})]
+        if d <= 64:
+            runs.insert(1, ("hpcrec WALS (Cholesky)", "hpcrec", {"solver": "cholesky"}))
+        for name, kind, params in runs:
+            spec = dict(users=args.users, items=args.items, nnz=args.nnz, factors=d,
+                        iterations=args.iterations, params=params)
+            emit({"mode": "speed", "factors": d, "tool": name, "users": args.users,
+                  "items": args.items, "nnz": args.nnz,
+                  **measure(worker(kind, **spec), {"NUMBA_NUM_THREADS": "1"})}, records)
+    print("\n| factors | tool | s / iteration (1 thread) | CPU s / iteration | CPU vs implicit "
+          "| P@10 (held-out) | peak MB |")
+    print("|---|---|---|---|---|---|---|")
+    for r in records:
+        ref = [x["cpu_s_per_iteration"] for x in records if x["factors"] == r["factors"]
+               and x["tool"].startswith("implicit")]
+        ratio = f"{r['cpu_s_per_iteration'] / ref[0]:.2f}x" if ref else "-"
+        print(f"| {r['factors']} | {r['tool']} | {r['s_per_iteration']:.3f} | "
+              f"{r['cpu_s_per_iteration']:.3f} | {ratio} | {r['p_at_10']:.3f} | {r['peak_tree_mb']:.0f} |")
+
+
+def ranks(args, records):
+    """hpcrec's WALS (defaults, CG) on 1 and 2 ranks on the synthetic set, then
+    ``evaluate --k 10`` under MPI inside the same job."""
+    for rep in range(args.repeat):
+        for p in (1, 2):
+            spec = dict(users=args.users, items=args.items, nnz=args.nnz, factors=args.factors_one,
+                        iterations=args.iterations, mpi=True)
+            cmd = ["mpiexec", "-n", str(p), *worker("hpcrec", **spec)]
+            emit({"mode": "ranks", "tool": f"hpcrec WALS, {p} rank(s)", "factors": args.factors_one,
+                  **measure(cmd)}, records)
+    print("\n| ranks | s / iteration | fit s | evaluate --k 10 s | P@10 | peak MB (largest rank) |")
+    print("|---|---|---|---|---|---|")
+    for r in records:
+        print(f"| {r['ranks']} | {r['s_per_iteration']:.2f} | {r['fit_s']:.1f} | {r['evaluate_s']:.1f} | "
+              f"{r['p_at_10']:.4f} | {r['peak_process_mb']:.0f} |")
+
+
+def explicit(args, records):
+    out = Path(tempfile.mkdtemp(prefix="als-bench-"))
+    train = ["hpcrec", "train", str(args.csv), "--model", "als", "--factors", "100",
+             "--epochs", "20", "-o"]
+    for rep in range(args.repeat):
+        for name, cmd in (
+                ("hpcrec als, 1 rank", [*train, str(out / "m1.h5")]),
+                ("hpcrec als, 2 ranks", ["mpiexec", "-n", "2", sys.executable, "-m", "mpi4py", "-m",
+                                         "hpcrec", *train[1:], str(out / "m2.h5")]),
+                ("Spark ALS local[2]", None if args.no_spark else worker("spark-explicit", csv=str(args.csv)))):
+            if cmd is None:
+                continue
+            emit({"mode": "explicit", "tool": name, "repeat": rep, **measure(cmd)}, records)
+    print("\n| tool | wall s | peak MB (tree) | peak MB (largest process) | user s | sys s |")
+    print("|---|---|---|---|---|---|")
+    for r in records:
+        print(f"| {r['tool']} | {r['wall_s']:.1f} | {r['peak_tree_mb']:.0f} | "
+              f"{r['peak_process_mb']:.0f} | {r['user_s']:.1f} | {r['sys_s']:.1f} |")
+
+
+def main() -> None:
+    if len(sys.argv) == 3 and sys.argv[1] == "_worker":
+        spec = json.loads(sys.argv[2])
+        result = RUNS[spec["kind"]](spec)
+        if result is not None:  # rank 0 of an MPI run
+            print(json.dumps(result), flush=True)
+        return
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = ap.add_subparsers(dest="mode", required=True)
+    q = sub.add_parser("quality")
+    q.add_argument("data", type=Path, help="the ml-100k folder")
+    q.add_argument("--folds", default=",".join(FOLDS))
+    s = sub.add_parser("speed")
+    s.add_argument("--users", type=int, default=138_493)
+    s.add_argument("--items", type=int, default=26_744)
+    s.add_argument("--nnz", type=int, default=20_000_263)
+    s.add_argument("--factors", default="64,256")
+    s.add_argument("--iterations", type=int, default=3)
+    r = sub.add_parser("ranks")
+    r.add_argument("--users", type=int, default=138_493)
+    r.add_argument("--items", type=int, default=26_744)
+    r.add_argument("--nnz", type=int, default=20_000_263)
+    r.add_argument("--factors", dest="factors_one", type=int, default=64)
+    r.add_argument("--iterations", type=int, default=3)
+    r.add_argument("--repeat", type=int, default=1)
+    e = sub.add_parser("explicit")
+    e.add_argument("csv", type=Path, help="ratings CSV (user,item,rating)")
+    e.add_argument("--repeat", type=int, default=1)
+    for p in (q, s, r, e):
+        p.add_argument("--no-spark", action="store_true")
+        p.add_argument("--json", type=Path, help="also write all records here")
+    args = ap.parse_args()
+    records: list[dict] = []
+    {"quality": quality, "speed": speed, "ranks": ranks, "explicit": explicit}[args.mode](args, records)
+    if args.json:
+        args.json.write_text(json.dumps(records, indent=1))
+
+
+if __name__ == "__main__":
+    main()
