@@ -101,7 +101,7 @@ class DenseRecords:
         self.values = rng.integers(2, max_values + 1, n_attributes)
         self.offset = np.concatenate(([0], np.cumsum(self.values)[:-1]))
         # skewed base distribution per attribute (values ordered by probability)
-        base = [np.sort(rng.dirichlet(np.full(v, 0.6)))[::-1] for v in self.values]
+        base = [np.sort(rng.dirichlet(np.full(v, 0.5)))[::-1] for v in self.values]
         self.cum = np.zeros((n_attributes, max_values))
         for a, p in enumerate(base):
             self.cum[a, :len(p)] = np.cumsum(p)
@@ -109,7 +109,7 @@ class DenseRecords:
         self.cluster_weights = rng.dirichlet(np.full(n_clusters, 2.0))
         self.preferred = np.array([[rng.choice(v, p=p) for v, p in zip(self.values, base)]
                                    for _ in range(n_clusters)], dtype=np.int64)
-        self.fidelity = rng.uniform(0.3, 0.95, n_attributes)
+        self.fidelity = rng.beta(4.0, 1.0, n_attributes)  # mean 0.8: strong correlations
         self.n_items = int(self.values.sum())
 
     def transactions(self, n: int, rng) -> tuple[np.ndarray, np.ndarray]:
