@@ -292,39 +292,54 @@ def _table_slot(key, mask):
 
 
 @njit(cache=True)
-def _store(items, meta, links, head, table, tops, buf, n, count, key, mode):
-    """Append the set buf[:n] (sorted here) with its count and tid-set key; FP-Max links it
-    from its items, FP-Close enters it in the table. Returns the (grown) arrays."""
+def _full(out_items, out_meta, links, table, tops, n, mode):
+    """Whether storing one more set of n items needs larger arrays."""
+    return (tops[0] + 1 > out_meta.shape[0] or tops[1] + n > len(out_items)
+            or (mode == MAXIMAL and tops[1] + n > links.shape[0])
+            or (mode == CLOSED and 2 * (tops[0] + 1) > table.shape[0]))
+
+
+@njit(cache=True)
+def _reserve(out_items, out_meta, links, table, tops, n, mode):
+    """The store's arrays grown (doubling) to take one more set of n items; the FP-Close
+    table is rebuilt at twice its size."""
     n_out, n_items = tops[0], tops[1]
-    if n_out + 1 > meta.shape[0]:
-        meta = _grow_rows(meta, n_out + 1)
-    if n_items + n > len(items):
-        items = _grow(items, n_items + n)
+    if n_out + 1 > out_meta.shape[0]:
+        out_meta = _grow_rows(out_meta, n_out + 1)
+    if n_items + n > len(out_items):
+        out_items = _grow(out_items, n_items + n)
+    if mode == MAXIMAL and n_items + n > links.shape[0]:
+        links = _grow_rows(links, n_items + n)
+    if mode == CLOSED and 2 * (n_out + 1) > table.shape[0]:
+        table = np.zeros((2 * table.shape[0], 2), np.int64)
+        mask = table.shape[0] - 1
+        for z in range(n_out):
+            s = _table_slot(out_meta[z, HASH], mask)
+            while table[s, 1] != 0:
+                s = (s + 1) & mask
+            table[s, 0] = out_meta[z, HASH]
+            table[s, 1] = z + 1
+    return out_items, out_meta, links, table
+
+
+@njit(cache=True)
+def _store(items, meta, links, head, table, tops, buf, n, count, key, mode):
+    """Append the set buf[:n] (sorted here) with its count and tid-set key (room made by
+    :func:`_reserve`); FP-Max links it from its items, FP-Close enters it in the table."""
+    n_out, n_items = tops[0], tops[1]
     for t in range(n):
         items[n_items + t] = buf[t]
-    if mode != FREQUENT:
-        _sort_small(items[n_items:n_items + n], n)
+    _sort_small(items[n_items:n_items + n], n)
     meta[n_out, LEN] = n
     meta[n_out, COUNT] = count
     meta[n_out, START] = n_items
     meta[n_out, HASH] = key
     if mode == MAXIMAL:
-        if n_items + n > links.shape[0]:
-            links = _grow_rows(links, n_items + n)
         for e in range(n_items, n_items + n):
             links[e, 0] = head[items[e]]
             links[e, 1] = n_out
             head[items[e]] = e
-    elif mode == CLOSED:
-        if 2 * (n_out + 1) > table.shape[0]:  # rehash into twice the size
-            table = np.zeros((2 * table.shape[0], 2), np.int64)
-            mask = table.shape[0] - 1
-            for z in range(n_out):
-                s = _table_slot(meta[z, HASH], mask)
-                while table[s, 1] != 0:
-                    s = (s + 1) & mask
-                table[s, 0] = meta[z, HASH]
-                table[s, 1] = z + 1
+    else:
         mask = table.shape[0] - 1
         s = _table_slot(key, mask)
         while table[s, 1] != 0:
@@ -333,7 +348,6 @@ def _store(items, meta, links, head, table, tops, buf, n, count, key, mode):
         table[s, 1] = n_out + 1
     tops[0] = n_out + 1
     tops[1] = n_items + n
-    return items, meta, links, table
 
 
 @njit(cache=True)
@@ -547,9 +561,11 @@ def mine_range(indptr, indices, m, owned, lo, hi, minc, max_len, limit, mode,
                             buf[plen + x - first_child] = mem[x, ITEM]
                         if tops[0] + 1 > limit:
                             return TOO_MANY, out_items, out_meta, links, table
-                        out_items, out_meta, links, table = _store(
-                            out_items, out_meta, links, head, table, tops, buf, plen + n_child,
-                            w, 0, mode)
+                        if _full(out_items, out_meta, links, table, tops, plen + n_child, mode):
+                            out_items, out_meta, links, table = _reserve(
+                                out_items, out_meta, links, table, tops, plen + n_child, mode)
+                        _store(out_items, out_meta, links, head, table, tops, buf,
+                               plen + n_child, w, 0, mode)
                         mtop = first_child
             for x in range(n_seen):
                 scratch[scratch[x, SEEN], CNT] = 0
@@ -563,13 +579,18 @@ def mine_range(indptr, indices, m, owned, lo, hi, minc, max_len, limit, mode,
                         return TOO_MANY, out_items, out_meta, links, table
                     for t in range(plen):
                         buf[t] = prefix[t]
-                    out_items, out_meta, links, table = _store(
-                        out_items, out_meta, links, head, table, tops, buf, plen, count, 0, mode)
+                    if _full(out_items, out_meta, links, table, tops, plen, mode):
+                        out_items, out_meta, links, table = _reserve(
+                            out_items, out_meta, links, table, tops, plen, mode)
+                    _store(out_items, out_meta, links, head, table, tops, buf, plen, count, 0,
+                           mode)
             elif mode == CLOSED:
                 if tops[0] + 1 > limit:
                     return TOO_MANY, out_items, out_meta, links, table
-                out_items, out_meta, links, table = _store(
-                    out_items, out_meta, links, head, table, tops, buf, plen, count, key, mode)
+                if _full(out_items, out_meta, links, table, tops, plen, mode):
+                    out_items, out_meta, links, table = _reserve(
+                        out_items, out_meta, links, table, tops, plen, mode)
+                _store(out_items, out_meta, links, head, table, tops, buf, plen, count, key, mode)
             else:
                 # X's path items with every subset of its absorbed items (up to max_len)
                 n_extra = 0

@@ -67,13 +67,14 @@ def canonical(items: np.ndarray, lengths: np.ndarray, counts: np.ndarray):
         sel = np.flatnonzero(lengths == k)
         rows = items[ptr[sel][:, None] + np.arange(k)]
         rows.sort(axis=1)
-        if k * bits <= 63:  # one int64 key per itemset: a single sort instead of k passes
+        per = max(1, 63 // bits)  # items packed per int64 key: ceil(k / per) sort passes, not k
+        keys = []
+        for t0 in range(0, k, per):
             key = np.zeros(len(sel), np.int64)
-            for t in range(k):
+            for t in range(t0, min(k, t0 + per)):
                 key = (key << bits) | rows[:, t]
-            order = np.argsort(key)
-        else:
-            order = np.lexsort(rows.T[::-1])
+            keys.append(key)
+        order = np.argsort(keys[0]) if len(keys) == 1 else np.lexsort(keys[::-1])
         out_items.append(rows[order].reshape(-1))
         out_counts.append(counts[sel][order])
         out_len.append(np.full(len(sel), k, np.int64))
