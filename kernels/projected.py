@@ -64,15 +64,12 @@ def _children(rows, ri, pool, t0, t1, bound, minc, sup, scratch, mem, mtop, top)
     get CNT 0, so the fill scan drops them. X's prefix items are not in its rows: the fill
     scans of its ancestors dropped them (and a root's rows hold only items below it).
     ``mem`` must have room for ``bound`` more members. Returns (mtop, top, n_perfect,
-    n_seen, n_rows, key): the items seen are listed in SEEN, n_rows their rows in all,
-    key the sum of X's rows' keys (its tid-set key)."""
+    n_seen, n_rows): the items seen are listed in SEEN, n_rows their rows in all."""
     n_seen = 0
     n_rows = 0
-    key = 0
     for p in range(t0, t1):
         r = pool[p]
         w = rows[r, WT]
-        key += rows[r, KEY]
         for q in range(rows[r, BEG], rows[r, END]):
             i = ri[q]
             if i >= bound:
@@ -100,7 +97,7 @@ def _children(rows, ri, pool, t0, t1, bound, minc, sup, scratch, mem, mtop, top)
             scratch[i, SLOT] = mtop
             top += scratch[i, NROW]
             mtop += 1
-    return mtop, top, n_perfect, n_seen, n_rows, key
+    return mtop, top, n_perfect, n_seen, n_rows
 
 
 @njit(cache=True)
@@ -397,10 +394,10 @@ def mine_range(indptr, indices, m, owned, lo, hi, minc, max_len, limit, mode,
       holds X + P + all children items, the subtree is pruned; if X + P + all children is
       itself frequent (look-ahead), it is stored and the subtree pruned; a childless node
       stores X + P unless a listed set holds it.
-    * CLOSED: X + P is closed unless a stored set has the same transactions (tid-set key
-      and count) and contains it; then no set of X's subtree is closed and it is pruned.
-      Otherwise it is stored (the ordering argument of MAXIMAL: a set's closure is found
-      before the set).
+    * CLOSED: on entering X, before its rows are scanned: if a stored set has the same
+      transactions (tid-set key and count) and contains X, it is X's closure, and no set
+      of X's subtree is closed: pruned. Otherwise X + P is closed and stored (the ordering
+      argument of MAXIMAL: a set's closure is found before the set).
 
     The sets that another rank's groups can extend (a larger item owned elsewhere) are
     left for the caller to remove. Stops with status TOO_MANY beyond ``limit`` sets.
@@ -498,23 +495,27 @@ def mine_range(indptr, indices, m, owned, lo, hi, minc, max_len, limit, mode,
                 ent = tops[0]
             n_perfect = n_seen = n_rows = 0
             key = 0
+            prune = False
+            if mode == CLOSED:  # X's closure found before it (same rows, more items)?
+                for p in range(t0, t1):
+                    key += rows[pool[p], KEY]
+                for t in range(plen):
+                    buf[t] = prefix[t]
+                _sort_small(buf, plen)
+                prune = _has_closure(out_items, out_meta, table, key, count, buf, plen)
             # a child's rows hold only its siblings' items: the lowest sibling is a leaf
-            if npath != max_len and item != frames[depth, LOW]:
+            if not prune and npath != max_len and item != frames[depth, LOW]:
                 if mtop + item > mem.shape[0]:
                     mem = _grow_rows(mem, mtop + item)
-                mtop, top, n_perfect, n_seen, n_rows, key = _children(
+                mtop, top, n_perfect, n_seen, n_rows = _children(
                     rows, ri, pool, t0, t1, item, minc, count, scratch, mem, mtop, top)
                 if mode != FREQUENT and mtop - first_child > 1:
                     _sort_members(mem, first_child, mtop, scratch)
-            elif mode == CLOSED:
-                for p in range(t0, t1):
-                    key += rows[pool[p], KEY]
             for t in range(n_perfect):
                 prefix[plen] = scratch[t, PERFECT]
                 absorbed[plen] = True
                 plen += 1
             n_child = mtop - first_child
-            prune = False
             if mode == MAXIMAL:  # X + P + all children inside a stored set?
                 n = 0  # the listed sets hold X's path items: check the absorbed ones
                 for t in range(plen):
@@ -526,11 +527,6 @@ def mine_range(indptr, indices, m, owned, lo, hi, minc, max_len, limit, mode,
                     n += 1
                 _sort_small(buf, n)
                 prune = _subsumed(out_items, out_meta, lpool, lb, le, buf, n)
-            elif mode == CLOSED:
-                for t in range(plen):
-                    buf[t] = prefix[t]
-                _sort_small(buf, plen)
-                prune = _has_closure(out_items, out_meta, table, key, count, buf, plen)
             if prune:
                 mtop = first_child
             if mtop > first_child:
@@ -585,6 +581,8 @@ def mine_range(indptr, indices, m, owned, lo, hi, minc, max_len, limit, mode,
                     _store(out_items, out_meta, links, head, table, tops, buf, plen, count, 0,
                            mode)
             elif mode == CLOSED:
+                for t in range(plen):
+                    buf[t] = prefix[t]
                 if tops[0] + 1 > limit:
                     return TOO_MANY, out_items, out_meta, links, table
                 if _full(out_items, out_meta, links, table, tops, plen, mode):
