@@ -2,19 +2,22 @@
 
 This is the local miner of the PFP scheme: a rank holds the conditional transactions of
 the items it owns (rows of recoded items, sorted ascending, item 0 the most frequent) and
-finds every frequent itemset whose largest item is one of those items, without talking
-to other ranks. Each owned item's conditional database is laid out contiguously in one
-sequential pass (:func:`conditional_rows`), then searched depth first: a node's children
-and their tid-lists come from one scan of the node's rows (occurrence deliver), which
-also writes the rows reduced to the children's items for the next level (database
-reduction); equal reduced rows are merged into one weighted row (not for FP-Max, whose
-superset test reads each row's origin). Perfect extensions (items in every row of a
-node) are absorbed instead of branched on. Memory is a stack: the rows and lists of the
-nodes on the current path.
+finds every frequent (or maximal, or closed) itemset whose largest item is one of those
+items, without talking to other ranks. The owned items' conditional databases are laid
+out contiguously, a range of items at a time (:func:`conditional_rows`), and searched
+depth first, largest item first (:func:`mine_range`, resumable across ranges, so a
+caller can stop between them): a node's children and their tid-lists come from one scan
+of the node's rows (occurrence deliver), which also writes the rows reduced to the
+children's items for the next level (database reduction); equal reduced rows are merged
+into one weighted row. Perfect extensions (items in every row of a node) are absorbed
+instead of branched on. Memory is a stack: the rows and lists of the nodes on the
+current path, plus the result store.
 
-For FP-Max the miner reports only nodes without frequent extensions below their item;
-:func:`has_superset` then removes the candidates that another one contains. Also here:
-the PFP sharding of transactions into conditional transactions per rank.
+FP-Max prunes with the maximal sets found so far (superset lists per node, look-ahead);
+FP-Close with the closed sets found so far (a table keyed by the node's set of source
+rows). :func:`has_superset` removes, after the ranks exchange their sets, those that
+another rank's set extends. Also here: the PFP sharding of transactions into conditional
+transactions per rank.
 """
 from __future__ import annotations
 
