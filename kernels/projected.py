@@ -654,12 +654,16 @@ def mine_range(indptr, indices, m, owned, lo, hi, minc, max_len, limit, mode,
 def has_superset(items, ptr, counts, all_items, all_ptr, all_counts, m, equal):
     """For each itemset of (items, ptr), whether some itemset of (all_items, all_ptr) is a
     proper superset (with ``equal``: one with the same count, i.e. the same transactions).
-    All itemsets sorted ascending within, over items 0..m-1."""
+    All itemsets sorted ascending within, over items 0..m-1. The sets tried are those
+    holding the itemset's item with the fewest holders, or with ``equal`` those with the
+    same count when they are fewer (on dense data every item is in most sets)."""
     n_all = len(all_ptr) - 1
     lengths = np.empty(n_all, np.int64)
     for z in range(n_all):
         lengths[z] = all_ptr[z + 1] - all_ptr[z]
     iptr, holders = vertical(all_ptr, all_items, m)  # which itemsets of ``all`` hold each item
+    by_count = np.argsort(all_counts, kind="mergesort")
+    sorted_counts = all_counts[by_count]
     n = len(ptr) - 1
     out = np.zeros(n, np.bool_)
     for x in range(n):
@@ -669,6 +673,17 @@ def has_superset(items, ptr, counts, all_items, all_ptr, all_counts, m, equal):
         for p in range(s + 1, e):
             if iptr[items[p] + 1] - iptr[items[p]] < iptr[rare + 1] - iptr[rare]:
                 rare = items[p]
+        if equal:
+            lo = np.searchsorted(sorted_counts, counts[x])
+            hi = np.searchsorted(sorted_counts, counts[x], side="right")
+            if hi - lo < iptr[rare + 1] - iptr[rare]:
+                for q in range(lo, hi):
+                    z = by_count[q]
+                    if lengths[z] > k and _holds_all(all_items, all_ptr[z], all_ptr[z + 1],
+                                                     items[s:e], k):
+                        out[x] = True
+                        break
+                continue
         for h in range(iptr[rare], iptr[rare + 1]):
             z = holders[h]
             if lengths[z] <= k or (equal and all_counts[z] != counts[x]):

@@ -370,3 +370,26 @@ def count_bitsets(bits, F, left, last):
             h += 1
         g = h
     return counts
+
+
+@njit(cache=True)
+def sorted_rows_and_keys(items, starts, k, bits):
+    """The itemsets ``items[starts[x]:starts[x] + k]``, each sorted ascending, and their sort
+    keys: ``ceil(k / per)`` int64 words per itemset (``per = 63 // bits`` items of ``bits``
+    bits each, most significant word first), so itemsets sort by one or a few key passes."""
+    n = len(starts)
+    per = max(1, 63 // bits)
+    rows = np.empty((n, k), np.int32)
+    keys = np.zeros(((k + per - 1) // per, n), np.int64)
+    for x in range(n):
+        s = starts[x]
+        for t in range(k):
+            v = items[s + t]
+            u = t
+            while u > 0 and rows[x, u - 1] > v:
+                rows[x, u] = rows[x, u - 1]
+                u -= 1
+            rows[x, u] = v
+        for t in range(k):
+            keys[t // per, x] = (keys[t // per, x] << bits) | rows[x, t]
+    return rows, keys

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..kernels.support import sorted_rows_and_keys
+
 
 def min_count(min_support: float, n: int) -> int:
     """Smallest count c with ``c / n >= min_support`` in floating point, as mlxtend tests it.
@@ -65,15 +67,7 @@ def canonical(items: np.ndarray, lengths: np.ndarray, counts: np.ndarray):
     bits = int(items.max(initial=0)).bit_length() or 1
     for k in np.unique(lengths):
         sel = np.flatnonzero(lengths == k)
-        rows = items[ptr[sel][:, None] + np.arange(k)]
-        rows.sort(axis=1)
-        per = max(1, 63 // bits)  # items packed per int64 key: ceil(k / per) sort passes, not k
-        keys = []
-        for t0 in range(0, k, per):
-            key = np.zeros(len(sel), np.int64)
-            for t in range(t0, min(k, t0 + per)):
-                key = (key << bits) | rows[:, t]
-            keys.append(key)
+        rows, keys = sorted_rows_and_keys(items, ptr[sel], int(k), bits)
         order = np.argsort(keys[0]) if len(keys) == 1 else np.lexsort(keys[::-1])
         out_items.append(rows[order].reshape(-1))
         out_counts.append(counts[sel][order])
