@@ -239,11 +239,15 @@ def empty_store(m: int):
     head, tops, table). Items of a set stored back to back (sorted for FP-Max and
     FP-Close); meta rows (length, count, first item, tid-set key); for FP-Max, per item
     the sets holding it as a linked list (``head[item]`` -> links[entry] = (next entry,
-    set)); for FP-Close, an open-addressing table (key, set + 1) on the tid-set key;
-    tops = (sets, items) stored."""
+    set)); ``aux``: for FP-Close an open-addressing table (key, set + 1) on the tid-set
+    key, for FP-Max over at most ``MASK_ITEMS`` items each set as a 128-bit mask (two
+    int64 words: O(1) membership and subset tests); tops = (sets, items) stored."""
     return (np.empty(1024, np.int32), np.empty((256, 4), np.int64),
             np.empty((1024, 2), np.int64), np.full(m, -1, np.int64), np.zeros(2, np.int64),
             np.zeros((1024, 2), np.int64))
+
+
+MASK_ITEMS = 128  # FP-Max keeps 2-word masks of its sets up to this many items
 
 
 @njit(cache=True)
@@ -295,7 +299,8 @@ def _table_slot(key, mask):
 def _full(out_items, out_meta, links, table, tops, n, mode):
     """Whether storing one more set of n items needs larger arrays."""
     return (tops[0] + 1 > out_meta.shape[0] or tops[1] + n > len(out_items)
-            or (mode == MAXIMAL and tops[1] + n > links.shape[0])
+            or (mode == MAXIMAL and (tops[1] + n > links.shape[0]
+                                     or tops[0] + 1 > table.shape[0]))
             or (mode == CLOSED and 2 * (tops[0] + 1) > table.shape[0]))
 
 
@@ -310,6 +315,8 @@ def _reserve(out_items, out_meta, links, table, tops, n, mode):
         out_items = _grow(out_items, n_items + n)
     if mode == MAXIMAL and n_items + n > links.shape[0]:
         links = _grow_rows(links, n_items + n)
+    if mode == MAXIMAL and n_out + 1 > table.shape[0]:
+        table = _grow_rows(table, n_out + 1)
     if mode == CLOSED and 2 * (n_out + 1) > table.shape[0]:
         table = np.zeros((2 * table.shape[0], 2), np.int64)
         mask = table.shape[0] - 1
@@ -335,10 +342,13 @@ def _store(items, meta, links, head, table, tops, buf, n, count, key, mode):
     meta[n_out, START] = n_items
     meta[n_out, HASH] = key
     if mode == MAXIMAL:
+        table[n_out, 0] = table[n_out, 1] = 0
         for e in range(n_items, n_items + n):
             links[e, 0] = head[items[e]]
             links[e, 1] = n_out
             head[items[e]] = e
+            if items[e] < MASK_ITEMS:
+                table[n_out, items[e] >> 6] |= np.int64(1) << (items[e] & 63)
     else:
         mask = table.shape[0] - 1
         s = _table_slot(key, mask)
@@ -367,13 +377,34 @@ def _has_closure(items, meta, table, key, count, buf, n):
 
 
 @njit(cache=True)
-def _subsumed(items, meta, lpool, lb, le, want, n):
-    """Whether a set listed in lpool[lb:le] holds all of sorted want[:n]."""
+def _subsumed(items, meta, masks, lpool, lb, le, want, n, m):
+    """Whether a set listed in lpool[lb:le] holds all of sorted want[:n] (by their masks
+    when m <= MASK_ITEMS)."""
+    if m <= MASK_ITEMS:
+        w0 = w1 = 0
+        for t in range(n):
+            if want[t] < 64:
+                w0 |= np.int64(1) << want[t]
+            else:
+                w1 |= np.int64(1) << (want[t] - 64)
+        for x in range(lb, le):
+            z = lpool[x]
+            if (w0 & ~masks[z, 0]) == 0 and (w1 & ~masks[z, 1]) == 0:
+                return True
+        return False
     for x in range(lb, le):
         z = lpool[x]
         if _holds_all(items, meta[z, START], meta[z, START] + meta[z, LEN], want, n):
             return True
     return False
+
+
+@njit(cache=True)
+def _holds(items, meta, masks, z, x, m):
+    """Whether stored set z holds item x."""
+    if m <= MASK_ITEMS:
+        return (masks[z, x >> 6] >> (x & 63)) & 1 == 1
+    return _has(items, meta[z, START], meta[z, START] + meta[z, LEN], x)
 
 
 @njit(cache=True)
@@ -405,7 +436,7 @@ def mine_range(indptr, indices, m, owned, lo, hi, minc, max_len, limit, mode,
     The sets that another rank's groups can extend (a larger item owned elsewhere) are
     left for the caller to remove. Stops with status TOO_MANY beyond ``limit`` sets.
     Returns (status, out_items, out_meta, links, table); FREQUENT leaves the items of a
-    set unsorted.
+    set unsorted. ``table`` is the store's ``aux`` array (see :func:`empty_store`).
     """
     scratch = np.zeros((m, 5), np.int64)
     prefix = np.empty(m + 1, np.int32)
@@ -486,13 +517,11 @@ def mine_range(indptr, indices, m, owned, lo, hi, minc, max_len, limit, mode,
                         lpool = _grow(lpool, need)
                     for x in range(frames[depth, LB], frames[depth, LE]):
                         z = lpool[x]
-                        if _has(out_items, out_meta[z, START],
-                                out_meta[z, START] + out_meta[z, LEN], item):
+                        if _holds(out_items, out_meta, table, z, item, m):
                             lpool[le] = z
                             le += 1
                     for z in range(frames[depth, ENT], tops[0]):
-                        if _has(out_items, out_meta[z, START],
-                                out_meta[z, START] + out_meta[z, LEN], item):
+                        if _holds(out_items, out_meta, table, z, item, m):
                             lpool[le] = z
                             le += 1
                 ent = tops[0]
@@ -529,7 +558,7 @@ def mine_range(indptr, indices, m, owned, lo, hi, minc, max_len, limit, mode,
                     buf[n] = mem[x, ITEM]
                     n += 1
                 _sort_small(buf, n)
-                prune = _subsumed(out_items, out_meta, lpool, lb, le, buf, n)
+                prune = _subsumed(out_items, out_meta, table, lpool, lb, le, buf, n, m)
             if prune:
                 mtop = first_child
             if mtop > first_child:
