@@ -57,7 +57,7 @@ GENERATED = {
 LADDERS = {"dense-chess": [0.8, 0.7, 0.6, 0.5, 0.45],
            "dense-mushroom": [0.3, 0.2, 0.1, 0.07],
            "dense-connect": [0.9, 0.85, 0.8, 0.75],
-           "longtail": [0.01, 0.002, 0.0005, 0.0002]}
+           "longtail": [0.01, 0.005, 0.003, 0.002]}
 TOOLS = ["hpcrec-apriori", "hpcrec-fpgrowth", "hpcrec-fpmax", "hpcrec-fpclose", "hpcrec-apriori@2",
          "hpcrec-fpgrowth@2", "hpcrec-fpmax@2", "hpcrec-fpclose@2", "pyfim-apriori",
          "pyfim-fpgrowth", "pyfim-eclat", "pyfim-fpmax", "pyfim-fpclose", "mlxtend-apriori",
@@ -265,13 +265,13 @@ def ratios(records: list[dict], data: str) -> list[str]:
             if ours is None or "seconds" not in ours:
                 cells.append("-")
                 continue
-            cell = ""
+            cell = "no pyfim result"
             if peers:
                 peer = min(peers, key=lambda p: p["seconds"])
                 cell = f"{ours['seconds'] / peer['seconds']:.2f}x ({ours['peak_mb'] / peer['peak_mb']:.2f})"
             if two is not None and "seconds" in two:
                 cell += f"; {ours['seconds'] / two['seconds']:.2f}x on 2"
-            cells.append(cell or "-")
+            cells.append(cell)
         lines.append(f"| {s:g} | " + " | ".join(cells) + " |")
     return lines
 
