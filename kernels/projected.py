@@ -2,19 +2,22 @@
 
 This is the local miner of the PFP scheme: a rank holds the conditional transactions of
 the items it owns (rows of recoded items, sorted ascending, item 0 the most frequent) and
-finds every frequent itemset whose largest item is one of those items, without talking
-to other ranks. Each owned item's conditional database is laid out contiguously in one
-sequential pass (:func:`conditional_rows`), then searched depth first: a node's children
-and their tid-lists come from one scan of the node's rows (occurrence deliver), which
-also writes the rows reduced to the children's items for the next level (database
-reduction); equal reduced rows are merged into one weighted row (not for FP-Max, whose
-superset test reads each row's origin). Perfect extensions (items in every row of a
-node) are absorbed instead of branched on. Memory is a stack: the rows and lists of the
-nodes on the current path.
+finds every frequent (or maximal, or closed) itemset whose largest item is one of those
+items, without talking to other ranks. The owned items' conditional databases are laid
+out contiguously, a range of items at a time (:func:`conditional_rows`), and searched
+depth first, largest item first (:func:`mine_range`, resumable across ranges, so a
+caller can stop between them): a node's children and their tid-lists come from one scan
+of the node's rows (occurrence deliver), which also writes the rows reduced to the
+children's items for the next level (database reduction); equal reduced rows are merged
+into one weighted row. Perfect extensions (items in every row of a node) are absorbed
+instead of branched on. Memory is a stack: the rows and lists of the nodes on the
+current path, plus the result store.
 
-For FP-Max the miner reports only nodes without frequent extensions below their item;
-:func:`has_superset` then removes the candidates that another one contains. Also here:
-the PFP sharding of transactions into conditional transactions per rank.
+FP-Max prunes with the maximal sets found so far (superset lists per node, look-ahead);
+FP-Close with the closed sets found so far (a table keyed by the node's set of source
+rows). :func:`has_superset` removes, after the ranks exchange their sets, those that
+another rank's set extends. Also here: the PFP sharding of transactions into conditional
+transactions per rank.
 """
 from __future__ import annotations
 
@@ -25,6 +28,7 @@ from .support import vertical
 
 
 OK, TOO_MANY = 0, 1
+FREQUENT, MAXIMAL, CLOSED = 0, 1, 2  # what the search reports
 
 
 @njit(cache=True)
@@ -36,13 +40,19 @@ def _grow(arr, need):
 
 
 MIX = -7046029254386353131  # 0x9E3779B97F4A7C15 as int64: the golden-ratio multiplier
-BEG, END, WT, ORG = 0, 1, 2, 3  # columns of the row store: item range in ri, weight, origin
+# columns of the row store: item range in ri, weight, tid-set key (the sum of the keys of
+# the conditional-database rows merged into it: equal sets of source rows, equal sums)
+BEG, END, WT, KEY = 0, 1, 2, 3
 ITEM, SUP = 2, 3  # columns of a member (a child node) after its tid-list range (BEG, END)
 # columns of the per-item scratch array: support and rows seen by scan 1, member slot, and
 # two lists (items seen by scan 1, perfect extensions) stored down the rows
 CNT, NROW, SLOT, SEEN, PERFECT = 0, 1, 2, 3, 4
+# columns of the result store's meta array: length, count, first item, tid-set key
+LEN, COUNT, START, HASH = 0, 1, 2, 3
+# columns of a search frame (the node whose children are being visited)
+POS, MEND, TOP, PLEN, NPATH, RTOP, ITOP, LOW, LB, LE, ENT = range(11)
 
-# A node is expanded by two kernels that return scalars only; arrays grow in the caller.
+# A node is expanded by kernels that return scalars only; arrays grow in the caller.
 # When the expansion returned its arrays every node, Numba's atomic reference counting
 # of them took half the mining time. The fields of a row, a member and an item share one
 # 2-D array each (fewer arrays to pass, one cache line per row).
@@ -94,12 +104,28 @@ def _children(rows, ri, pool, t0, t1, bound, minc, sup, scratch, mem, mtop, top)
 
 
 @njit(cache=True)
+def _sort_members(mem, lo, hi, scratch):
+    """Members lo..hi-1 by item, largest first (FP-Max / FP-Close visit the larger item
+    first, so that every superset of a set is found before it); slots follow."""
+    for t in range(lo + 1, hi):
+        a, b, c, d = mem[t, 0], mem[t, 1], mem[t, 2], mem[t, 3]
+        u = t
+        while u > lo and mem[u - 1, ITEM] < c:
+            mem[u, 0], mem[u, 1], mem[u, 2], mem[u, 3] = \
+                mem[u - 1, 0], mem[u - 1, 1], mem[u - 1, 2], mem[u - 1, 3]
+            u -= 1
+        mem[u, 0], mem[u, 1], mem[u, 2], mem[u, 3] = a, b, c, d
+    for t in range(lo, hi):
+        scratch[mem[t, ITEM], SLOT] = t
+
+
+@njit(cache=True)
 def _fill_children(rows, ri, pool, t0, t1, bound, scratch, mem, rtop, itop, table, stamp):
     """Scan 2 (database reduction): each row of X, reduced to the children's items, becomes
-    a row of the store (from ``rtop`` / ``itop``) and joins its items' tid-lists. With
-    ``stamp`` > 0, a reduced row equal to one already written here is merged into it (its
-    weight added; found through the hash ``table``, whose slots of this call carry
-    ``stamp``), so deeper nodes scan each distinct row once. Returns (rtop, itop)."""
+    a row of the store (from ``rtop`` / ``itop``) and joins its items' tid-lists. A reduced
+    row equal to one already written here is merged into it (weights and keys added;
+    found through the hash ``table``, whose slots of this call carry ``stamp``), so deeper
+    nodes scan each distinct row once. Returns (rtop, itop)."""
     mask = len(table) - 1
     for p in range(t0, t1):
         r = pool[p]
@@ -115,30 +141,30 @@ def _fill_children(rows, ri, pool, t0, t1, bound, scratch, mem, rtop, itop, tabl
                 h = (h ^ i) * MIX
         if itop == start:
             continue
-        if stamp > 0:
-            s = (h ^ (h >> 29)) & mask
-            twin = -1
-            while table[s, 0] == stamp:
-                c = table[s, 2]
-                if table[s, 1] == h and rows[c, END] - rows[c, BEG] == itop - start:
-                    u = 0
-                    while u < itop - start and ri[rows[c, BEG] + u] == ri[start + u]:
-                        u += 1
-                    if u == itop - start:
-                        twin = c
-                        break
-                s = (s + 1) & mask
-            if twin >= 0:
-                rows[twin, WT] += rows[r, WT]
-                itop = start
-                continue
-            table[s, 0] = stamp
-            table[s, 1] = h
-            table[s, 2] = rtop
+        s = (h ^ (h >> 29)) & mask
+        twin = -1
+        while table[s, 0] == stamp:
+            c = table[s, 2]
+            if table[s, 1] == h and rows[c, END] - rows[c, BEG] == itop - start:
+                u = 0
+                while u < itop - start and ri[rows[c, BEG] + u] == ri[start + u]:
+                    u += 1
+                if u == itop - start:
+                    twin = c
+                    break
+            s = (s + 1) & mask
+        if twin >= 0:
+            rows[twin, WT] += rows[r, WT]
+            rows[twin, KEY] += rows[r, KEY]
+            itop = start
+            continue
+        table[s, 0] = stamp
+        table[s, 1] = h
+        table[s, 2] = rtop
         rows[rtop, BEG] = start
         rows[rtop, END] = itop
         rows[rtop, WT] = rows[r, WT]
-        rows[rtop, ORG] = rows[r, ORG]
+        rows[rtop, KEY] = rows[r, KEY]
         for q in range(start, itop):
             x = scratch[ri[q], SLOT]
             pool[mem[x, END]] = rtop
@@ -148,43 +174,15 @@ def _fill_children(rows, ri, pool, t0, t1, bound, scratch, mem, rtop, itop, tabl
 
 
 @njit(cache=True)
-def _extendable(rows, ri, pool, t0, t1, lo, hi, minc, scratch, skip):
-    """Whether some item i in [lo, hi), not flagged in ``skip``, is in >= minc of the
-    conditional-database rows (the base of the store) that the store rows pool[t0:t1]
-    came from (unmerged rows)."""
-    n_touched = 0
-    found = False
-    for p in range(t0, t1):
-        r = rows[pool[p], ORG]
-        for q in range(rows[r, BEG], rows[r, END]):
-            i = ri[q]
-            if i >= hi:
-                break
-            if i < lo or skip[i]:
-                continue
-            if scratch[i, CNT] == 0:
-                scratch[n_touched, SEEN] = i
-                n_touched += 1
-            scratch[i, CNT] += 1
-            if scratch[i, CNT] >= minc:
-                found = True
-                break
-        if found:
-            break
-    for x in range(n_touched):
-        scratch[scratch[x, SEEN], CNT] = 0
-    return found
-
-
-@njit(cache=True)
 def conditional_rows(indptr, indices, owned, lo, hi):
     """The conditional databases of the owned items j in [lo, hi), in one sequential pass.
 
     For every row and every owned item j in it, the row's items before j become one row
     of j's database. Rows are laid out bucket by bucket (j ascending), so mining one item
     touches one contiguous region. Returns (rows, items, first): the rows as a row store
-    (item range, weight 1, their own id as origin), rows first[j - lo] .. first[j - lo + 1]
-    - 1 belonging to j.
+    (item range, weight 1, a key of the source row r: the rows of different items' databases
+    that come from one transaction share it), rows first[j - lo] .. first[j - lo + 1] - 1
+    belonging to j.
     """
     k = hi - lo
     n_rows = np.zeros(k + 1, np.int64)
@@ -207,6 +205,8 @@ def conditional_rows(indptr, indices, owned, lo, hi):
     items = np.empty(n_items[k], np.int32)
     for r in range(len(indptr) - 1):
         s = indptr[r]
+        key = (r + 1) * MIX
+        key ^= key >> 31
         for p in range(s, indptr[r + 1]):
             j = indices[p]
             if j >= hi:
@@ -220,7 +220,7 @@ def conditional_rows(indptr, indices, owned, lo, hi):
                 rows[row, BEG] = q
                 rows[row, END] = q + p - s
                 rows[row, WT] = 1
-                rows[row, ORG] = row
+                rows[row, KEY] = key
                 fill_row[x] = row + 1
                 fill_item[x] = q + p - s
     return rows, items, n_rows
@@ -234,225 +234,465 @@ def _grow_rows(arr, need):
     return out
 
 
-@njit(cache=True)
-def _result(status, out_items, out_meta, n_out, n_items):
-    """(status, flat items, lengths, counts) of the first ``n_out`` itemsets written."""
-    return (status, out_items[:n_items], out_meta[:n_out, 0].astype(np.int32),
-            out_meta[:n_out, 1].copy())
+def empty_store(m: int):
+    """The result store that :func:`mine_range` fills across calls: (items, meta, links,
+    head, tops, table). Items of a set stored back to back (sorted for FP-Max and
+    FP-Close); meta rows (length, count, first item, tid-set key); for FP-Max, per item
+    the sets holding it as a linked list (``head[item]`` -> links[entry] = (next entry,
+    set)); ``aux``: for FP-Close an open-addressing table (key, set + 1) on the tid-set
+    key, for FP-Max over at most ``MASK_ITEMS`` items each set as a 128-bit mask (two
+    int64 words: O(1) membership and subset tests); tops = (sets, items) stored."""
+    return (np.empty(1024, np.int32), np.empty((256, 4), np.int64),
+            np.empty((1024, 2), np.int64), np.full(m, -1, np.int64), np.zeros(2, np.int64),
+            np.zeros((1024, 2), np.int64))
+
+
+MASK_ITEMS = 128  # FP-Max keeps 2-word masks of its sets up to this many items
 
 
 @njit(cache=True)
-def mine_groups(indptr, indices, m, owned_items, minc, max_len, limit, maximal, chunk):
-    """Frequent itemsets (support >= minc) whose largest item is in ``owned_items``.
+def _has(items, s, e, x):
+    """Whether sorted items[s:e] hold x (binary search)."""
+    while s < e:
+        mid = (s + e) >> 1
+        v = items[mid]
+        if v == x:
+            return True
+        if v < x:
+            s = mid + 1
+        else:
+            e = mid
+    return False
 
-    For each owned item j, its conditional database (built for ``chunk`` items' worth of
-    rows at a time) is searched depth first: a node X gets the children X + {i}, i below
-    X's smallest item, from two scans of its rows (:func:`_children`,
-    :func:`_fill_children`). Rows are weighted: for fpgrowth, equal reduced rows are
-    merged. Perfect extensions are absorbed, not branched on: node X then stands for X
-    plus any subset of them (all with X's support), which are written out
-    combinatorially. ``max_len <= 0`` means no limit (it bounds the itemsets, absorbed
-    items included). With ``maximal``, only the node with all its absorbed items is
-    reported, and only nodes without children and without a frequent extension by any
-    other item below j: the maximal itemsets of these groups, and some that a superset
-    with a larger item (another group) covers; the caller removes those. Stops with status
-    TOO_MANY beyond ``limit`` itemsets. Returns (status, flat items, lengths, counts);
-    items within an itemset are unsorted.
+
+@njit(cache=True)
+def _holds_all(items, s, e, want, n):
+    """Whether sorted items[s:e] hold all of sorted want[:n] (merge walk)."""
+    t = 0
+    while t < n:
+        if s == e or items[s] > want[t]:
+            return False
+        if items[s] == want[t]:
+            t += 1
+        s += 1
+    return True
+
+
+@njit(cache=True)
+def _sort_small(a, n):
+    for t in range(1, n):
+        v = a[t]
+        u = t
+        while u > 0 and a[u - 1] > v:
+            a[u] = a[u - 1]
+            u -= 1
+        a[u] = v
+
+
+@njit(cache=True)
+def _table_slot(key, mask):
+    h = key * MIX
+    return (h ^ (h >> 32)) & mask
+
+
+@njit(cache=True)
+def _full(out_items, out_meta, links, table, tops, n, mode):
+    """Whether storing one more set of n items needs larger arrays."""
+    return (tops[0] + 1 > out_meta.shape[0] or tops[1] + n > len(out_items)
+            or (mode == MAXIMAL and (tops[1] + n > links.shape[0]
+                                     or tops[0] + 1 > table.shape[0]))
+            or (mode == CLOSED and 2 * (tops[0] + 1) > table.shape[0]))
+
+
+@njit(cache=True)
+def _reserve(out_items, out_meta, links, table, tops, n, mode):
+    """The store's arrays grown (doubling) to take one more set of n items; the FP-Close
+    table is rebuilt at twice its size."""
+    n_out, n_items = tops[0], tops[1]
+    if n_out + 1 > out_meta.shape[0]:
+        out_meta = _grow_rows(out_meta, n_out + 1)
+    if n_items + n > len(out_items):
+        out_items = _grow(out_items, n_items + n)
+    if mode == MAXIMAL and n_items + n > links.shape[0]:
+        links = _grow_rows(links, n_items + n)
+    if mode == MAXIMAL and n_out + 1 > table.shape[0]:
+        table = _grow_rows(table, n_out + 1)
+    if mode == CLOSED and 2 * (n_out + 1) > table.shape[0]:
+        table = np.zeros((2 * table.shape[0], 2), np.int64)
+        mask = table.shape[0] - 1
+        for z in range(n_out):
+            s = _table_slot(out_meta[z, HASH], mask)
+            while table[s, 1] != 0:
+                s = (s + 1) & mask
+            table[s, 0] = out_meta[z, HASH]
+            table[s, 1] = z + 1
+    return out_items, out_meta, links, table
+
+
+@njit(cache=True)
+def _store(items, meta, links, head, table, tops, buf, n, count, key, mode):
+    """Append the set buf[:n] (sorted here) with its count and tid-set key (room made by
+    :func:`_reserve`); FP-Max links it from its items, FP-Close enters it in the table."""
+    n_out, n_items = tops[0], tops[1]
+    for t in range(n):
+        items[n_items + t] = buf[t]
+    _sort_small(items[n_items:n_items + n], n)
+    meta[n_out, LEN] = n
+    meta[n_out, COUNT] = count
+    meta[n_out, START] = n_items
+    meta[n_out, HASH] = key
+    if mode == MAXIMAL:
+        table[n_out, 0] = table[n_out, 1] = 0
+        for e in range(n_items, n_items + n):
+            links[e, 0] = head[items[e]]
+            links[e, 1] = n_out
+            head[items[e]] = e
+            if items[e] < MASK_ITEMS:
+                table[n_out, items[e] >> 6] |= np.int64(1) << (items[e] & 63)
+    else:
+        mask = table.shape[0] - 1
+        s = _table_slot(key, mask)
+        while table[s, 1] != 0:
+            s = (s + 1) & mask
+        table[s, 0] = key
+        table[s, 1] = n_out + 1
+    tops[0] = n_out + 1
+    tops[1] = n_items + n
+
+
+@njit(cache=True)
+def _has_closure(items, meta, table, key, count, buf, n):
+    """Whether a stored set with tid-set key ``key`` and this count holds all of buf[:n]
+    (sorted): then buf[:n] is not closed (same transactions, more items)."""
+    mask = table.shape[0] - 1
+    s = _table_slot(key, mask)
+    while table[s, 1] != 0:
+        if table[s, 0] == key:
+            z = table[s, 1] - 1
+            if meta[z, COUNT] == count and _holds_all(items, meta[z, START],
+                                                      meta[z, START] + meta[z, LEN], buf, n):
+                return True
+        s = (s + 1) & mask
+    return False
+
+
+@njit(cache=True)
+def _subsumed(items, meta, masks, lpool, lb, le, want, n, m):
+    """Whether a set listed in lpool[lb:le] holds all of sorted want[:n] (by their masks
+    when m <= MASK_ITEMS)."""
+    if m <= MASK_ITEMS:
+        w0 = w1 = 0
+        for t in range(n):
+            if want[t] < 64:
+                w0 |= np.int64(1) << want[t]
+            else:
+                w1 |= np.int64(1) << (want[t] - 64)
+        for x in range(lb, le):
+            z = lpool[x]
+            if (w0 & ~masks[z, 0]) == 0 and (w1 & ~masks[z, 1]) == 0:
+                return True
+        return False
+    for x in range(lb, le):
+        z = lpool[x]
+        if _holds_all(items, meta[z, START], meta[z, START] + meta[z, LEN], want, n):
+            return True
+    return False
+
+
+@njit(cache=True)
+def _holds(items, meta, masks, z, x, m):
+    """Whether stored set z holds item x."""
+    if m <= MASK_ITEMS:
+        return (masks[z, x >> 6] >> (x & 63)) & 1 == 1
+    return _has(items, meta[z, START], meta[z, START] + meta[z, LEN], x)
+
+
+@njit(cache=True)
+def mine_range(indptr, indices, m, owned, lo, hi, minc, max_len, limit, mode,
+               out_items, out_meta, links, head, tops, table):
+    """Search the owned items j in [lo, hi), largest first, adding to the result store
+    (:func:`empty_store`; pass it on from call to call over descending ranges).
+
+    j's conditional database is searched depth first: a node X gets the children X + {i},
+    i below X's smallest item, from two scans of its rows (:func:`_children`,
+    :func:`_fill_children`); equal reduced rows are merged into one weighted row. Perfect
+    extensions P (items in every row of X) are absorbed, not branched on: node X stands for
+    X plus any subset of P, all with X's support.
+
+    * FREQUENT: every node writes X with every subset of P (up to ``max_len``, which
+      bounds the itemsets; <= 0: no limit).
+    * MAXIMAL (FPMax*-style): children are visited largest item first and groups j
+      descending, so every frequent proper superset of a set lies in a branch searched
+      before it. Each node keeps the list of stored sets that contain X (its parent's list
+      filtered by X's item, plus what the parent's subtree stored since); if one of them
+      holds X + P + all children items, the subtree is pruned; if X + P + all children is
+      itself frequent (look-ahead), it is stored and the subtree pruned; a childless node
+      stores X + P unless a listed set holds it.
+    * CLOSED: on entering X, before its rows are scanned: if a stored set has the same
+      transactions (tid-set key and count) and contains X, it is X's closure, and no set
+      of X's subtree is closed: pruned. Otherwise X + P is closed and stored (the ordering
+      argument of MAXIMAL: a set's closure is found before the set).
+
+    The sets that another rank's groups can extend (a larger item owned elsewhere) are
+    left for the caller to remove. Stops with status TOO_MANY beyond ``limit`` sets.
+    Returns (status, out_items, out_meta, links, table); FREQUENT leaves the items of a
+    set unsorted. ``table`` is the store's ``aux`` array (see :func:`empty_store`).
     """
-    out_items = np.empty(1024, np.int32)
-    out_meta = np.empty((256, 2), np.int64)  # length, count
-    n_out = 0
-    n_items_out = 0
-
-    owned = np.zeros(m, np.bool_)
-    for j in owned_items:
-        owned[j] = True
     scratch = np.zeros((m, 5), np.int64)
-    in_prefix = np.zeros(m, np.bool_)
     prefix = np.empty(m + 1, np.int32)
     absorbed = np.zeros(m + 1, np.bool_)  # prefix[t] is a perfect extension, not a path item
     path = np.empty(m + 1, np.int32)
     extra = np.empty(m + 1, np.int32)
     comb = np.empty(m + 1, np.int64)
+    buf = np.empty(m + 1, np.int32)
     pool = np.empty(1024, np.int32)
+    lpool = np.empty(1024, np.int64)
     mem = np.empty((64, 4), np.int64)
-    table = np.zeros((1024, 3), np.int64)  # stamp, hash, row; stamp 0 is never in use
+    rtable = np.zeros((1024, 3), np.int64)  # stamp, hash, row; stamp 0 is never in use
     stamp = 0
-    POS, MEND, TOP, PLEN, NPATH, RTOP, ITOP, LOW = 0, 1, 2, 3, 4, 5, 6, 7
-    frames = np.empty((64, 8), np.int64)
+    frames = np.empty((64, 11), np.int64)
 
-    # chunks of owned items whose conditional databases hold about ``chunk`` items
-    weights = prefix_weights(indptr, indices, m)
-    lo = 0
-    while lo < m:
-        hi = lo
-        size = 0
-        while hi < m and (hi == lo or size + weights[hi] * owned[hi] <= chunk):
-            size += weights[hi] * owned[hi]
-            hi += 1
-        # the row store starts as the conditional databases; reduced rows go above them,
-        # so the base rows stay intact (FP-Max's superset test reads them)
-        rows, ri, first = conditional_rows(indptr, indices, owned, lo, hi)
-        n_base, i_base = rows.shape[0], len(ri)
-        for j in range(lo, hi):
-            r0, r1 = first[j - lo], first[j - lo + 1]
-            if not owned[j] or r1 - r0 < minc:
+    # the row store starts as the conditional databases; reduced rows go above them
+    rows, ri, first = conditional_rows(indptr, indices, owned, lo, hi)
+    n_base, i_base = rows.shape[0], len(ri)
+    for j in range(hi - 1, lo - 1, -1):
+        r0, r1 = first[j - lo], first[j - lo + 1]
+        if not owned[j] or r1 - r0 < minc:
+            continue
+        # the root node {j}: a member whose tid-list is all rows of j's database
+        if r1 - r0 > len(pool):
+            pool = _grow(pool, r1 - r0)
+        for t in range(r1 - r0):
+            pool[t] = r0 + t
+        mem[0, ITEM] = j
+        mem[0, BEG] = 0
+        mem[0, END] = r1 - r0
+        mem[0, SUP] = r1 - r0
+        depth = 0
+        frames[0, POS] = 0
+        frames[0, MEND] = 1
+        frames[0, TOP] = r1 - r0
+        frames[0, PLEN] = 0
+        frames[0, NPATH] = 0
+        frames[0, RTOP] = n_base
+        frames[0, ITOP] = i_base
+        frames[0, LOW] = -1
+        frames[0, LB] = 0
+        frames[0, LE] = 0
+        frames[0, ENT] = 0
+        plen = 0
+        while depth >= 0:
+            if frames[depth, POS] == frames[depth, MEND]:
+                depth -= 1
                 continue
-            # the root node {j}: a member whose tid-list is all rows of j's database
-            if r1 - r0 > len(pool):
-                pool = _grow(pool, r1 - r0)
-            for t in range(r1 - r0):
-                pool[t] = r0 + t
-            mem[0, ITEM] = j
-            mem[0, BEG] = 0
-            mem[0, END] = r1 - r0
-            mem[0, SUP] = r1 - r0
-            depth = 0
-            frames[0, POS] = 0
-            frames[0, MEND] = 1
-            frames[0, TOP] = r1 - r0
-            frames[0, PLEN] = 0
-            frames[0, NPATH] = 0
-            frames[0, RTOP] = n_base
-            frames[0, ITOP] = i_base
-            frames[0, LOW] = -1
-            plen = 0
-            while depth >= 0:
-                if frames[depth, POS] == frames[depth, MEND]:
-                    depth -= 1
-                    continue
-                a = frames[depth, POS]
-                frames[depth, POS] += 1
-                # what earlier siblings' subtrees allocated lies above the frame's marks
-                mtop = frames[depth, MEND]
-                top = frames[depth, TOP]
-                rtop = frames[depth, RTOP]
-                itop = frames[depth, ITOP]
-                for t in range(frames[depth, PLEN], plen):
-                    in_prefix[prefix[t]] = False
-                plen = frames[depth, PLEN]
-                npath = frames[depth, NPATH] + 1
-                item = mem[a, ITEM]
-                t0, t1, count = mem[a, BEG], mem[a, END], mem[a, SUP]
-                prefix[plen] = item
-                absorbed[plen] = False
-                in_prefix[item] = True
+            a = frames[depth, POS]
+            frames[depth, POS] += 1
+            # what earlier siblings' subtrees allocated lies above the frame's marks
+            mtop = frames[depth, MEND]
+            top = frames[depth, TOP]
+            rtop = frames[depth, RTOP]
+            itop = frames[depth, ITOP]
+            plen = frames[depth, PLEN]
+            npath = frames[depth, NPATH] + 1
+            item = mem[a, ITEM]
+            t0, t1, count = mem[a, BEG], mem[a, END], mem[a, SUP]
+            prefix[plen] = item
+            absorbed[plen] = False
+            plen += 1
+            first_child = mtop
+            lb = le = ent = 0
+            if mode == MAXIMAL:  # the stored sets that contain X
+                lb = le = frames[depth, LE]
+                if depth == 0:
+                    e = head[item]
+                    while e >= 0:
+                        if le + 1 > len(lpool):
+                            lpool = _grow(lpool, le + 1)
+                        lpool[le] = links[e, 1]
+                        le += 1
+                        e = links[e, 0]
+                else:
+                    need = le + frames[depth, LE] - frames[depth, LB] + tops[0] - frames[depth, ENT]
+                    if need > len(lpool):
+                        lpool = _grow(lpool, need)
+                    for x in range(frames[depth, LB], frames[depth, LE]):
+                        z = lpool[x]
+                        if _holds(out_items, out_meta, table, z, item, m):
+                            lpool[le] = z
+                            le += 1
+                    for z in range(frames[depth, ENT], tops[0]):
+                        if _holds(out_items, out_meta, table, z, item, m):
+                            lpool[le] = z
+                            le += 1
+                ent = tops[0]
+            n_perfect = n_seen = n_rows = 0
+            key = 0
+            prune = False
+            if mode == CLOSED:  # X's closure found before it (same rows, more items)?
+                for p in range(t0, t1):
+                    key += rows[pool[p], KEY]
+                for t in range(plen):
+                    buf[t] = prefix[t]
+                _sort_small(buf, plen)
+                prune = _has_closure(out_items, out_meta, table, key, count, buf, plen)
+            # a child's rows hold only its siblings' items: the lowest sibling is a leaf
+            if not prune and npath != max_len and item != frames[depth, LOW]:
+                if mtop + item > mem.shape[0]:
+                    mem = _grow_rows(mem, mtop + item)
+                mtop, top, n_perfect, n_seen, n_rows = _children(
+                    rows, ri, pool, t0, t1, item, minc, count, scratch, mem, mtop, top)
+                if mode != FREQUENT and mtop - first_child > 1:
+                    _sort_members(mem, first_child, mtop, scratch)
+            for t in range(n_perfect):
+                prefix[plen] = scratch[t, PERFECT]
+                absorbed[plen] = True
                 plen += 1
-                first_child = mtop
-                # a child's rows hold only its siblings' items: the lowest sibling is a leaf
-                if npath != max_len and item != frames[depth, LOW]:
-                    if mtop + item > mem.shape[0]:
-                        mem = _grow_rows(mem, mtop + item)
-                    mtop, top, n_perfect, n_seen, n_rows = _children(
-                        rows, ri, pool, t0, t1, item, minc, count, scratch, mem, mtop, top)
-                    if mtop > first_child:
-                        if top > len(pool):
-                            pool = _grow(pool, top)
-                        if rtop + t1 - t0 > rows.shape[0]:
-                            rows = _grow_rows(rows, rtop + t1 - t0)
-                        if itop + n_rows > len(ri):
-                            ri = _grow(ri, itop + n_rows)
-                        if not maximal:  # FP-Max keeps rows unmerged: _extendable reads origins
-                            stamp += 1
-                            if 2 * (t1 - t0) > table.shape[0]:
-                                size = table.shape[0]
-                                while size < 2 * (t1 - t0):
-                                    size *= 2
-                                table = np.zeros((size, 3), np.int64)
-                        rtop, itop = _fill_children(rows, ri, pool, t0, t1, item, scratch, mem,
-                                                    rtop, itop, table, stamp)
-                    for x in range(n_seen):
-                        scratch[scratch[x, SEEN], CNT] = 0
-                        scratch[scratch[x, SEEN], NROW] = 0
-                    for t in range(n_perfect):
-                        prefix[plen] = scratch[t, PERFECT]
-                        absorbed[plen] = True
-                        in_prefix[scratch[t, PERFECT]] = True
-                        plen += 1
-                childless = mtop == first_child
-                if maximal and childless and _extendable(
-                        rows, ri, pool, t0, t1, item + 1, j, minc, scratch, in_prefix):
-                    pass  # a frequent superset with another item below j: not maximal
-                elif maximal:
-                    if childless:
+            n_child = mtop - first_child
+            if mode == MAXIMAL:  # X + P + all children inside a stored set?
+                n = 0  # the listed sets hold X's path items: check the absorbed ones
+                for t in range(plen):
+                    if absorbed[t]:
+                        buf[n] = prefix[t]
+                        n += 1
+                for x in range(mtop - 1, first_child - 1, -1):  # ascending items
+                    buf[n] = mem[x, ITEM]
+                    n += 1
+                _sort_small(buf, n)
+                prune = _subsumed(out_items, out_meta, table, lpool, lb, le, buf, n, m)
+            if prune:
+                mtop = first_child
+            if mtop > first_child:
+                if top > len(pool):
+                    pool = _grow(pool, top)
+                if rtop + t1 - t0 > rows.shape[0]:
+                    rows = _grow_rows(rows, rtop + t1 - t0)
+                if itop + n_rows > len(ri):
+                    ri = _grow(ri, itop + n_rows)
+                stamp += 1
+                if 2 * (t1 - t0) > rtable.shape[0]:
+                    size = rtable.shape[0]
+                    while size < 2 * (t1 - t0):
+                        size *= 2
+                    rtable = np.zeros((size, 3), np.int64)
+                r_first = rtop
+                rtop, itop = _fill_children(rows, ri, pool, t0, t1, item, scratch, mem,
+                                            rtop, itop, rtable, stamp)
+                if mode == MAXIMAL and n_child > 1:  # look-ahead: X + P + all children
+                    w = 0
+                    for r in range(r_first, rtop):
+                        if rows[r, END] - rows[r, BEG] == n_child:
+                            w += rows[r, WT]
+                    if w >= minc:
+                        for t in range(plen):
+                            buf[t] = prefix[t]
+                        for x in range(first_child, mtop):
+                            buf[plen + x - first_child] = mem[x, ITEM]
+                        if tops[0] + 1 > limit:
+                            return TOO_MANY, out_items, out_meta, links, table
+                        if _full(out_items, out_meta, links, table, tops, plen + n_child, mode):
+                            out_items, out_meta, links, table = _reserve(
+                                out_items, out_meta, links, table, tops, plen + n_child, mode)
+                        _store(out_items, out_meta, links, head, table, tops, buf,
+                               plen + n_child, w, 0, mode)
+                        mtop = first_child
+            for x in range(n_seen):
+                scratch[scratch[x, SEEN], CNT] = 0
+                scratch[scratch[x, SEEN], NROW] = 0
+            childless = mtop == first_child
+            if prune:
+                pass
+            elif mode == MAXIMAL:
+                if childless and n_child <= 1:  # (n_child > 1 here: stored by look-ahead)
+                    if tops[0] + 1 > limit:
+                        return TOO_MANY, out_items, out_meta, links, table
+                    for t in range(plen):
+                        buf[t] = prefix[t]
+                    if _full(out_items, out_meta, links, table, tops, plen, mode):
+                        out_items, out_meta, links, table = _reserve(
+                            out_items, out_meta, links, table, tops, plen, mode)
+                    _store(out_items, out_meta, links, head, table, tops, buf, plen, count, 0,
+                           mode)
+            elif mode == CLOSED:
+                for t in range(plen):
+                    buf[t] = prefix[t]
+                if tops[0] + 1 > limit:
+                    return TOO_MANY, out_items, out_meta, links, table
+                if _full(out_items, out_meta, links, table, tops, plen, mode):
+                    out_items, out_meta, links, table = _reserve(
+                        out_items, out_meta, links, table, tops, plen, mode)
+                _store(out_items, out_meta, links, head, table, tops, buf, plen, count, key, mode)
+            else:
+                # X's path items with every subset of its absorbed items (up to max_len)
+                n_extra = 0
+                for t in range(plen):
+                    if absorbed[t]:
+                        extra[n_extra] = prefix[t]
+                        n_extra += 1
+                    else:
+                        path[t - n_extra] = prefix[t]
+                top_r = n_extra if max_len <= 0 else min(n_extra, max_len - npath)
+                for r in range(top_r + 1):
+                    for t in range(r):
+                        comb[t] = t
+                    while True:
+                        n_out, n_items = tops[0], tops[1]
                         if n_out + 1 > limit:
-                            return _result(TOO_MANY, out_items, out_meta, n_out, n_items_out)
+                            return TOO_MANY, out_items, out_meta, links, table
                         if n_out + 1 > out_meta.shape[0]:
                             out_meta = _grow_rows(out_meta, n_out + 1)
-                        if n_items_out + plen > len(out_items):
-                            out_items = _grow(out_items, n_items_out + plen)
-                        for t in range(plen):
-                            out_items[n_items_out + t] = prefix[t]
-                        out_meta[n_out, 0] = plen
-                        out_meta[n_out, 1] = count
-                        n_out += 1
-                        n_items_out += plen
-                else:
-                    # X's path items with every subset of its absorbed items (up to max_len)
-                    n_extra = 0
-                    for t in range(plen):
-                        if absorbed[t]:
-                            extra[n_extra] = prefix[t]
-                            n_extra += 1
-                        else:
-                            path[t - n_extra] = prefix[t]
-                    top_r = n_extra if max_len <= 0 else min(n_extra, max_len - npath)
-                    for r in range(top_r + 1):
+                        if n_items + npath + r > len(out_items):
+                            out_items = _grow(out_items, n_items + npath + r)
+                        for t in range(npath):
+                            out_items[n_items + t] = path[t]
                         for t in range(r):
-                            comb[t] = t
-                        while True:
-                            if n_out + 1 > limit:
-                                return _result(TOO_MANY, out_items, out_meta, n_out, n_items_out)
-                            if n_out + 1 > out_meta.shape[0]:
-                                out_meta = _grow_rows(out_meta, n_out + 1)
-                            if n_items_out + npath + r > len(out_items):
-                                out_items = _grow(out_items, n_items_out + npath + r)
-                            for t in range(npath):
-                                out_items[n_items_out + t] = path[t]
-                            for t in range(r):
-                                out_items[n_items_out + npath + t] = extra[comb[t]]
-                            out_meta[n_out, 0] = npath + r
-                            out_meta[n_out, 1] = count
-                            n_out += 1
-                            n_items_out += npath + r
-                            t = r - 1
-                            while t >= 0 and comb[t] == n_extra - r + t:
-                                t -= 1
-                            if t < 0:
-                                break
-                            comb[t] += 1
-                            for u in range(t + 1, r):
-                                comb[u] = comb[u - 1] + 1
-                if not childless:
-                    depth += 1
-                    if depth + 1 >= frames.shape[0]:
-                        frames = _grow_rows(frames, depth + 2)
-                    frames[depth, POS] = first_child
-                    frames[depth, MEND] = mtop
-                    frames[depth, TOP] = top
-                    frames[depth, PLEN] = plen
-                    frames[depth, NPATH] = npath
-                    frames[depth, RTOP] = rtop
-                    frames[depth, ITOP] = itop
-                    low = mem[first_child, ITEM]
-                    for x in range(first_child + 1, mtop):
-                        low = min(low, mem[x, ITEM])
-                    frames[depth, LOW] = low
-            for t in range(plen):
-                in_prefix[prefix[t]] = False
-        lo = hi
-    return _result(OK, out_items, out_meta, n_out, n_items_out)
+                            out_items[n_items + npath + t] = extra[comb[t]]
+                        out_meta[n_out, LEN] = npath + r
+                        out_meta[n_out, COUNT] = count
+                        tops[0] = n_out + 1
+                        tops[1] = n_items + npath + r
+                        t = r - 1
+                        while t >= 0 and comb[t] == n_extra - r + t:
+                            t -= 1
+                        if t < 0:
+                            break
+                        comb[t] += 1
+                        for u in range(t + 1, r):
+                            comb[u] = comb[u - 1] + 1
+            if not childless:
+                depth += 1
+                if depth + 1 >= frames.shape[0]:
+                    frames = _grow_rows(frames, depth + 2)
+                frames[depth, POS] = first_child
+                frames[depth, MEND] = mtop
+                frames[depth, TOP] = top
+                frames[depth, PLEN] = plen
+                frames[depth, NPATH] = npath
+                frames[depth, RTOP] = rtop
+                frames[depth, ITOP] = itop
+                frames[depth, LB] = lb
+                frames[depth, LE] = le
+                frames[depth, ENT] = ent
+                low = mem[first_child, ITEM]
+                for x in range(first_child + 1, mtop):
+                    low = min(low, mem[x, ITEM])
+                frames[depth, LOW] = low
+    return OK, out_items, out_meta, links, table
 
 
 @njit(cache=True)
-def has_superset(items, ptr, all_items, all_ptr, m):
+def has_superset(items, ptr, counts, all_items, all_ptr, all_counts, m, equal):
     """For each itemset of (items, ptr), whether some itemset of (all_items, all_ptr) is a
-    proper superset. All itemsets sorted ascending within, over items 0..m-1."""
+    proper superset (with ``equal``: one with the same count, i.e. the same transactions).
+    All itemsets sorted ascending within, over items 0..m-1. The sets tried are those
+    holding the itemset's item with the fewest holders, or with ``equal`` those with the
+    same count when they are fewer (on dense data every item is in most sets)."""
     n_all = len(all_ptr) - 1
     lengths = np.empty(n_all, np.int64)
     for z in range(n_all):
         lengths[z] = all_ptr[z + 1] - all_ptr[z]
     iptr, holders = vertical(all_ptr, all_items, m)  # which itemsets of ``all`` hold each item
+    by_count = np.argsort(all_counts, kind="mergesort")
+    sorted_counts = all_counts[by_count]
     n = len(ptr) - 1
     out = np.zeros(n, np.bool_)
     for x in range(n):
@@ -462,21 +702,22 @@ def has_superset(items, ptr, all_items, all_ptr, m):
         for p in range(s + 1, e):
             if iptr[items[p] + 1] - iptr[items[p]] < iptr[rare + 1] - iptr[rare]:
                 rare = items[p]
+        if equal:
+            lo = np.searchsorted(sorted_counts, counts[x])
+            hi = np.searchsorted(sorted_counts, counts[x], side="right")
+            if hi - lo < iptr[rare + 1] - iptr[rare]:
+                for q in range(lo, hi):
+                    z = by_count[q]
+                    if lengths[z] > k and _holds_all(all_items, all_ptr[z], all_ptr[z + 1],
+                                                     items[s:e], k):
+                        out[x] = True
+                        break
+                continue
         for h in range(iptr[rare], iptr[rare + 1]):
             z = holders[h]
-            if lengths[z] <= k:
+            if lengths[z] <= k or (equal and all_counts[z] != counts[x]):
                 continue
-            # is items[s:e] a subset of all_items[all_ptr[z]:all_ptr[z+1]]? (both sorted)
-            p = all_ptr[z]
-            pe = all_ptr[z + 1]
-            t = s
-            while t < e and p < pe:
-                if all_items[p] == items[t]:
-                    t += 1
-                elif all_items[p] > items[t]:
-                    break
-                p += 1
-            if t == e:
+            if _holds_all(all_items, all_ptr[z], all_ptr[z + 1], items[s:e], k):
                 out[x] = True
                 break
     return out

@@ -15,6 +15,7 @@ import threading
 import zipfile
 
 import h5py
+import numpy as np
 import pytest
 
 from hpcrec import io
@@ -99,6 +100,19 @@ def test_generate_both_kinds(run_cli, tmp_path):
                          "--items", "50", "--seed", "3")
     assert rc == 0, err
     assert _info(run_cli, tmp_path / "t.h5")["rows"] == 500
+    rc, _, err = run_cli("generate", "transactions", "--dense", "-o", tmp_path / "d.h5",
+                         "--rows", "300", "--attributes", "12", "--max-values", "5")
+    assert rc == 0, err
+    dense = io.load_transactions(tmp_path / "d.h5", serial(), partition=False)
+    assert np.array_equal(np.diff(dense.indptr), np.full(300, 12))  # one value per attribute
+    rc, _, err = run_cli("generate", "transactions", "--long-tail", "-o", tmp_path / "l.h5",
+                         "--rows", "3000", "--items", "400")
+    assert rc == 0, err
+    lengths = np.diff(io.load_transactions(tmp_path / "l.h5", serial(), partition=False).indptr)
+    assert lengths.max() > 8 * lengths.mean()  # a long tail of long transactions
+    rc, _, err = run_cli("generate", "transactions", "--dense", "--max-values", "1", "-o",
+                         tmp_path / "x.h5")
+    assert rc == 2 and "--max-values" in err and not (tmp_path / "x.h5").exists()
     rc, _, err = run_cli("generate", "ratings", "-o", tmp_path / "r.h5", "--rows", "40",
                          "--items", "30", "--nnz", "300")
     assert rc == 0, err

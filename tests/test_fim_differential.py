@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections import Counter
 
 import numpy as np
 import pandas as pd
@@ -11,14 +12,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hpcrec.comm import serial
-from hpcrec.fim import apriori, association_rules, fpgrowth, fpmax, mine_itemsets
+from hpcrec.fim import apriori, association_rules, fpclose, fpgrowth, fpmax, mine_itemsets
+from hpcrec.fim.control import Control
 from hpcrec.fim.result import min_count
-from hpcrec.io import load_transactions
+from hpcrec.io import load_transactions, synthetic
 
 mlx = pytest.importorskip("mlxtend.frequent_patterns")
 fim = pytest.importorskip("fim")
 
-OURS = {"apriori": apriori, "fpgrowth": fpgrowth, "fpmax": fpmax}
+OURS = {"apriori": apriori, "fpgrowth": fpgrowth, "fpmax": fpmax, "fpclose": fpclose}
 THEIRS = {"apriori": mlx.apriori, "fpgrowth": mlx.fpgrowth, "fpmax": mlx.fpmax}
 
 
@@ -104,7 +106,7 @@ def pyfim_sets(rows, count: int, target: str) -> dict:
     return {frozenset(s): c for s, c in fim.fpgrowth(rows, target=target, supp=-count, zmin=1)}
 
 
-@pytest.mark.parametrize("algo", ["apriori", "fpgrowth", "fpmax"])
+@pytest.mark.parametrize("algo", ["apriori", "fpgrowth", "fpmax", "fpclose"])
 @pytest.mark.parametrize("seed", [11, 12])
 def test_against_pyfim_random(algo, seed):
     rng = np.random.default_rng(seed)
@@ -114,7 +116,7 @@ def test_against_pyfim_random(algo, seed):
     res = mine_itemsets(rows, (count - 0.5) / n, algo, comm=serial())
     labels = np.asarray(res.labels)
     ours = {frozenset(labels[res.itemset(x)].tolist()): int(res.counts[x]) for x in range(len(res))}
-    assert ours == pyfim_sets(rows, count, "m" if algo == "fpmax" else "s")
+    assert ours == pyfim_sets(rows, count, {"fpmax": "m", "fpclose": "c"}.get(algo, "s"))
 
 
 @pytest.mark.parametrize("name,min_support", [("retail.dat", 0.002), ("T10I4D100K.dat", 0.004)])
@@ -131,10 +133,9 @@ def test_against_pyfim_shared_data(shared_data, name, min_support):
         results[algo] = {frozenset(labels[res.itemset(x)].tolist()): int(res.counts[x])
                          for x in range(len(res))}
         assert results[algo] == expected
-    res = mine_itemsets(tx, min_support, "fpmax", comm=serial())
-    labels = np.asarray(res.labels)
-    assert {frozenset(labels[res.itemset(x)].tolist()) for x in range(len(res))} == \
-        set(pyfim_sets(rows, count, "m"))
+    for algo, target in (("fpmax", "m"), ("fpclose", "c")):
+        assert as_counts(mine_itemsets(tx, min_support, algo, comm=serial())) == \
+            pyfim_sets(rows, count, target)
 
 
 def brute_force(rows: list[set], n_items: int, count: int, max_len):
@@ -163,11 +164,82 @@ def test_brute_force(rows, count, max_len):
         assert got == truth and len(got) == len(res)
     every = brute_force(rows, 7, need, None)
     maximal = {s for s in every if not any(s < t for t in every)}
-    res = mine_itemsets(lists, min_support, "fpmax", max_len, comm=serial())
+    closed = {s for s in every if not any(s < t and every[s] == every[t] for t in every)}
+    for algo, want in (("fpmax", maximal), ("fpclose", closed)):
+        res = mine_itemsets(lists, min_support, algo, max_len, comm=serial())
+        got = as_counts(res)
+        assert got == {s: every[s] for s in want if max_len is None or len(s) <= max_len}
+        assert len(got) == len(res)  # no duplicates
+
+
+def as_counts(res) -> dict:
     labels = np.asarray(res.labels)
-    got = {frozenset(labels[res.itemset(x)].tolist()) for x in range(len(res))}
-    assert got == {s for s in maximal if max_len is None or len(s) <= max_len}
-    assert len(got) == len(res)  # no duplicates
+    return {frozenset(labels[res.itemset(x)].tolist()): int(res.counts[x]) for x in range(len(res))}
+
+
+def dense_rows(seed: int, n: int, attributes: int, max_values: int) -> list[list[int]]:
+    """One-hot correlated categorical records (the dense generator), as item lists."""
+    return synthetic.dense_transactions(n, attributes, max_values, 4, seed=seed).to_lists()
+
+
+def pyfim_all(rows, count: int, target: str) -> dict:
+    """pyfim's sets, plus those in every transaction, which pyfim leaves out (they are
+    frequent; their union is closed, and maximal when nothing else is frequent)."""
+    got = pyfim_sets(rows, count, target)
+    full = sorted(set.intersection(*map(set, rows)))
+    if target == "s":
+        got.update({frozenset(c): len(rows) for k in range(1, len(full) + 1)
+                    for c in itertools.combinations(full, k)})
+    elif full and (target == "c" or not got):
+        got[frozenset(full)] = len(rows)
+    return got
+
+
+@pytest.mark.parametrize("seed,n,attributes,max_values,min_support", [
+    (1, 5, 6, 3, 3 / 5), (2, 10, 8, 3, 3 / 5), (3, 10, 8, 4, 0.3), (4, 400, 20, 3, 0.4),
+    (5, 1500, 25, 3, 0.7), (6, 800, 12, 6, 0.1),
+])
+@pytest.mark.parametrize("algo,target", [("apriori", "s"), ("fpgrowth", "s"), ("fpmax", "m"),
+                                         ("fpclose", "c")])
+def test_dense_against_pyfim(algo, target, seed, n, attributes, max_values, min_support):
+    """Dense one-hot records (every row as long as the attribute count), supports at exact
+    fractions (3/5 of 5 or 10 rows) and down to 10,000-15,000 itemsets."""
+    rows = dense_rows(seed, n, attributes, max_values)
+    res = mine_itemsets(rows, min_support, algo, comm=serial())
+    assert as_counts(res) == pyfim_all(rows, min_count(min_support, n), target)
+
+
+@pytest.mark.parametrize("seed", [21, 22])
+def test_dense_against_mlxtend(seed):
+    rows = dense_rows(seed, 300, 10, 3)  # about 600 frequent itemsets
+    df = pd.DataFrame([[i in set(r) for i in range(max(map(max, rows)) + 1)] for r in rows])
+    for algo in ("apriori", "fpgrowth", "fpmax"):
+        assert as_dict(OURS[algo](df, 0.3, comm=serial())) == as_dict(THEIRS[algo](df, 0.3))
+    closed = fpclose(df, 0.3, comm=serial())
+    every = as_dict(mlx.fpgrowth(df, 0.3))
+    assert as_dict(closed) == {s: v for s, v in every.items()
+                               if not any(s < t and v == w for t, w in every.items())}
+    assert list(closed.columns) == ["support", "itemsets"]
+
+
+@pytest.mark.parametrize("algo", ["fpgrowth", "fpmax", "fpclose"])
+def test_stop_request_gives_the_groups_done(algo):
+    """A stop requested before mining (time limit 0) ends after the first batch of groups:
+    flagged partial, fewer sets, each with its exact count (and, for fpgrowth, every set of
+    the groups done: those whose rarest item is among the rarest items)."""
+    rows = dense_rows(7, 3000, 30, 3)
+    full = mine_itemsets(rows, 0.8, algo, comm=serial())
+    part = mine_itemsets(rows, 0.8, algo, comm=serial(), control=Control(serial(), False, 0.0))
+    assert part.partial and not full.partial and part.levels == 0
+    got, every = as_counts(part), as_counts(full)
+    assert 0 < len(got) < len(every)
+    truth = as_counts(mine_itemsets(rows, 0.8, "fpgrowth", comm=serial()))
+    assert all(truth[s] == c for s, c in got.items())
+    if algo == "fpgrowth":
+        support = Counter(i for r in rows for i in r)  # recoded order: support, then label
+        rank = {i: r for r, i in enumerate(sorted(support, key=lambda i: (-support[i], i)))}
+        rarest = min(max(rank[i] for i in s) for s in got)
+        assert got == {s: c for s, c in every.items() if max(rank[i] for i in s) >= rarest}
 
 
 def test_min_count_matches_float_division():

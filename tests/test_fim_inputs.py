@@ -167,3 +167,26 @@ def test_cli_time_limit_gives_flagged_partial_output(tmp_path, run_cli, shared_d
     frame = pd.read_csv(out)
     assert len(frame) == 9 and "|" not in "".join(frame["itemsets"])
     assert "partial" in err
+
+
+def test_cli_time_limit_stops_the_pfp_miners_flagged_partial(tmp_path, run_cli):
+    """A stop requested at once ends after the first batch of item groups: the output holds
+    the itemsets found there (fewer than all, each also in the full result: groups are mined
+    rarest item first), flagged partial, with no complete length."""
+    data = tmp_path / "dense.h5"
+    rc, _, err = run_cli("generate", "transactions", "--dense", "--rows", "3000", "--attributes",
+                         "30", "--max-values", "3", "--clusters", "4", "--seed", "7", "-o", data)
+    assert rc == 0, err
+    for algorithm in ("fpgrowth", "fpmax", "fpclose"):
+        full, part = tmp_path / f"{algorithm}.csv", tmp_path / f"{algorithm}-part.csv"
+        rc, _, err = run_cli("mine", data, "--min-support", "0.8", "--algorithm", algorithm,
+                             "-o", full)
+        assert rc == 0 and "partial" not in err, err
+        rc, _, err = run_cli("mine", data, "--min-support", "0.8", "--algorithm", algorithm,
+                             "--time-limit", "0", "-o", part)
+        assert rc == 0 and "partial" in err, err
+        meta = json.loads(part.with_name(part.name + ".meta.json").read_text())
+        assert meta["partial"] is True and meta["levels"] == 0 and meta["algorithm"] == algorithm
+        whole = dict(zip(*pd.read_csv(full, dtype=str)[["itemsets", "count"]].to_numpy().T))
+        got = dict(zip(*pd.read_csv(part, dtype=str)[["itemsets", "count"]].to_numpy().T))
+        assert 0 < len(got) < len(whole) and all(whole[s] == c for s, c in got.items())

@@ -83,15 +83,49 @@ def test_has_superset():
     sets = [(0, 1), (0, 1, 2), (3,), (2, 4), (1, 2)]
     items = np.array([i for s in sets for i in s], np.int32)
     ptr = np.concatenate(([0], np.cumsum([len(s) for s in sets]))).astype(np.int64)
-    got = P.has_superset(items, ptr, items, ptr, 5).tolist()
+    counts = np.array([5, 4, 3, 2, 4], np.int64)
+    got = P.has_superset(items, ptr, counts, items, ptr, counts, 5, False).tolist()
     assert got == [True, False, False, False, True]
+    # with equal counts only: (1, 2) is inside (0, 1, 2) with the same count, (0, 1) is not
+    got = P.has_superset(items, ptr, counts, items, ptr, counts, 5, True).tolist()
+    assert got == [False, False, False, False, True]
 
 
 @pytest.mark.parametrize("seed", range(3))
-@pytest.mark.parametrize("maximal", [False, True])
-def test_mine_groups_on_duplicate_rows_against_brute_force(seed, maximal):
+def test_count_bitsets_matches_dense_counts(seed):
+    X, ptr, idx = random_csr(seed, 700, 10, 0.5)
+    bits = K.bitsets(ptr, idx, 10)
+    F = np.array(list(itertools.combinations(range(8), 3)), np.int32)  # parents, sorted rows
+    left = np.repeat(np.arange(len(F)), 2)
+    last = np.tile(np.array([8, 9], np.int32), len(F))
+    counts = K.count_bitsets(bits, F, left, last)
+    expected = [int(X[:, list(F[a]) + [b]].all(1).sum()) for a, b in zip(left, last)]
+    assert counts.tolist() == expected
+
+
+def mine_store(ptr, idx, m, owned, minc, mode, batches, max_len=0):
+    """Run the resumable kernel over descending item ranges; {itemset: count}."""
+    mask = np.zeros(m, np.bool_)
+    mask[owned] = True
+    items, meta, links, head, tops, table = P.empty_store(m)
+    for lo, hi in batches:
+        status, items, meta, links, table = P.mine_range(ptr, idx, m, mask, lo, hi, minc,
+                                                         max_len, 10**6, mode, items, meta,
+                                                         links, head, tops, table)
+        assert status == P.OK
+    n = int(tops[0])
+    lengths, counts = meta[:n, P.LEN], meta[:n, P.COUNT]
+    sets = np.split(items[:int(tops[1])], np.cumsum(lengths)[:-1]) if n else []
+    out = {frozenset(s.tolist()): int(c) for s, c in zip(sets, counts)}
+    assert len(out) == n  # no set stored twice
+    return out
+
+
+@pytest.mark.parametrize("seed", range(3))
+@pytest.mark.parametrize("mode", [P.FREQUENT, P.MAXIMAL, P.CLOSED])
+def test_mine_range_on_duplicate_rows_against_brute_force(seed, mode):
     """Rows repeat (12 baskets, noise added), so reduced rows merge into weighted ones at
-    every depth; every split of the items into groups must give the exact counts."""
+    every depth; every split of the items into groups and batches gives the exact result."""
     rng = np.random.default_rng(seed)
     m = 9
     baskets = rng.random((12, m)) < 0.5
@@ -106,19 +140,20 @@ def test_mine_groups_on_duplicate_rows_against_brute_force(seed, maximal):
             c = int(X[:, list(combo)].all(1).sum())
             if c >= minc:
                 truth[frozenset(combo)] = c
-    if maximal:
+    if mode == P.MAXIMAL:
         truth = {s: c for s, c in truth.items() if not any(s < t for t in truth)}
-    for groups in ([np.arange(m)], [np.arange(0, m, 2), np.arange(1, m, 2)]):
-        got = {}
-        for owned in groups:
-            status, flat, lengths, counts = P.mine_groups(ptr, idx, m, owned.astype(np.int32), minc,
-                                                          0, 10**6, maximal, 1 << 20)
-            assert status == P.OK
-            for s, c in zip(np.split(flat, np.cumsum(lengths)[:-1]), counts):
-                got[frozenset(s.tolist())] = int(c)
-        if maximal:  # each group's candidates: the maximal ones among them are the answer
-            got = {s: c for s, c in got.items() if not any(s < t for t in got)}
-        assert got == truth
+    elif mode == P.CLOSED:
+        truth = {s: c for s, c in truth.items() if not any(s < t and c == truth[t] for t in truth)}
+    for batches in ([(0, m)], [(6, 9), (5, 6), (0, 5)]):
+        assert mine_store(ptr, idx, m, np.arange(m), minc, mode, batches) == truth
+    got = {}  # two groups, as two ranks own them: each stores what its own groups cannot extend
+    for owned in (np.arange(0, m, 2), np.arange(1, m, 2)):
+        got.update(mine_store(ptr, idx, m, owned, minc, mode, [(0, m)]))
+    if mode == P.MAXIMAL:
+        got = {s: c for s, c in got.items() if not any(s < t for t in got)}
+    elif mode == P.CLOSED:
+        got = {s: c for s, c in got.items() if not any(s < t and c == got[t] for t in got)}
+    assert got == truth
 
 
 def test_extensions_by_items_absent_from_these_rows():

@@ -21,13 +21,25 @@ def same(a, b) -> bool:
 
 
 @pytest.mark.mpi
-@pytest.mark.parametrize("algorithm", ["apriori", "fpgrowth", "fpmax"])
+@pytest.mark.parametrize("algorithm", ["apriori", "fpgrowth", "fpmax", "fpclose"])
 @pytest.mark.parametrize("max_len", [None, 2])
 def test_distributed_equals_serial(algorithm, max_len):
     rows = random_rows(3)
     distributed = mine_itemsets(rows, 0.01, algorithm, max_len, comm=world())
     reference = mine_itemsets(rows, 0.01, algorithm, max_len, comm=serial())
     assert len(reference) > 20 and same(distributed, reference)
+
+
+@pytest.mark.mpi
+@pytest.mark.parametrize("algorithm", ["apriori", "fpgrowth", "fpmax", "fpclose"])
+def test_dense_distributed_equals_serial(algorithm):
+    """One-hot records (apriori counts with bitsets here; FP-Max / FP-Close drop sets that
+    another rank's groups extend)."""
+    from hpcrec.io import synthetic
+    rows = synthetic.dense_transactions(1201, 20, 4, 4, seed=8).to_lists()
+    distributed = mine_itemsets(rows, 0.3, algorithm, comm=world())
+    reference = mine_itemsets(rows, 0.3, algorithm, comm=serial())
+    assert len(reference) > 100 and same(distributed, reference)
 
 
 @pytest.mark.mpi
@@ -62,11 +74,18 @@ def test_rules_under_mpi():
 
 def test_cli_output_identical_for_1_2_3_ranks(tmp_path, run_cli, mpirun, shared_data):
     src = shared_data / "fim" / "retail.dat"
-    for algorithm in ("apriori", "fpgrowth", "fpmax"):
+    dense = tmp_path / "dense.h5"
+    rc, _, err = run_cli("generate", "transactions", "--dense", "--rows", "2000", "--attributes",
+                         "20", "--max-values", "4", "--clusters", "4", "--seed", "2", "-o", dense)
+    assert rc == 0, err
+    for data, support, algorithm in ((src, "0.003", "apriori"), (src, "0.003", "fpgrowth"),
+                                     (src, "0.003", "fpmax"), (dense, "0.4", "fpmax"),
+                                     (dense, "0.4", "fpclose")):
         files = []
         for n in (1, 2, 3):
-            out = tmp_path / f"{algorithm}-{n}.csv"
-            args = ("mine", src, "--min-support", "0.003", "--algorithm", algorithm, "--quiet", "-o", out)
+            out = tmp_path / f"{algorithm}-{data.stem}-{n}.csv"
+            args = ("mine", data, "--min-support", support, "--algorithm", algorithm, "--quiet",
+                    "-o", out)
             rc, _, err = run_cli(*args) if n == 1 else mpirun(n, *args)
             assert rc == 0, err
             files.append(out.read_bytes())
@@ -74,13 +93,14 @@ def test_cli_output_identical_for_1_2_3_ranks(tmp_path, run_cli, mpirun, shared_
     rules = []
     for n in (1, 2, 3):
         out = tmp_path / f"rules-{n}.csv"
-        args = ("rules", tmp_path / "apriori-1.csv", "--metric", "confidence",
+        args = ("rules", tmp_path / "apriori-retail-1.csv", "--metric", "confidence",
                 "--min-threshold", "0.3", "-o", out)
         rc, _, err = run_cli(*args) if n == 1 else mpirun(n, *args)
         assert rc == 0, err
         rules.append(out.read_bytes())
     assert rules[0] == rules[1] == rules[2] and rules[0].count(b"\n") > 10
-    assert (tmp_path / "apriori-1.csv").read_bytes() == (tmp_path / "fpgrowth-1.csv").read_bytes()
+    assert (tmp_path / "apriori-retail-1.csv").read_bytes() == \
+        (tmp_path / "fpgrowth-retail-1.csv").read_bytes()
 
 
 @pytest.mark.mpi

@@ -42,6 +42,16 @@ def register(sub) -> None:
     p.add_argument("--avg-len", type=float, default=10.0, help="mean transaction length (T)")
     p.add_argument("--pattern-len", type=float, default=4.0, help="mean pattern length (I)")
     p.add_argument("--patterns", type=int, default=2000, help="number of patterns (L)")
+    p.add_argument("--long-tail", action="store_true",
+                   help="Zipf-distributed transaction lengths (kosarak-like click streams)")
+    p.add_argument("--dense", action="store_true",
+                   help="one-hot correlated categorical records instead of baskets "
+                        "(transactions only; --attributes, --max-values, --clusters)")
+    p.add_argument("--attributes", type=int, default=30,
+                   help="dense: attributes per record, i.e. items per transaction (default 30)")
+    p.add_argument("--max-values", type=int, default=4,
+                   help="dense: each attribute has 2..this many values (default 4)")
+    p.add_argument("--clusters", type=int, default=8, help="dense: latent record clusters (default 8)")
     p.set_defaults(func=cmd_generate)
 
 
@@ -78,16 +88,24 @@ def cmd_download(args) -> int:
 
 def cmd_generate(args) -> int:
     comm = world()
-    for option in ("rows", "items", "nnz", "avg_len", "pattern_len", "patterns"):
+    for option in ("rows", "items", "nnz", "avg_len", "pattern_len", "patterns", "attributes",
+                   "clusters"):
         value = getattr(args, option)
         if value is not None and not value > 0:
             raise InputError(f"--{option.replace('_', '-')} must be positive, got {value}")
+    if args.max_values < 2:
+        raise InputError(f"--max-values must be at least 2, got {args.max_values}")
+    if args.dense and args.kind != "transactions":
+        raise InputError("--dense generates transactions only")
     with comm.collective_errors():
         if comm.is_root:
-            if args.kind == "transactions":
+            if args.dense:
+                synthetic.write_dense_h5(args.output, args.rows or 10_000, args.seed,
+                                         args.attributes, args.max_values, args.clusters)
+            elif args.kind == "transactions":
                 synthetic.write_transactions_h5(args.output, args.rows or 100_000, args.seed,
                                                 args.items or 1000, args.avg_len,
-                                                args.pattern_len, args.patterns)
+                                                args.pattern_len, args.patterns, args.long_tail)
             else:
                 synthetic.write_ratings_h5(args.output, args.rows or 943, args.items or 1682,
                                            args.nnz, args.seed)

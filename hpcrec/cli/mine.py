@@ -17,7 +17,8 @@ log = logging.getLogger("hpcrec")
 
 
 def register(sub) -> None:
-    p = sub.add_parser("mine", help="frequent itemsets (apriori, fpgrowth, fpmax), MPI-parallel")
+    p = sub.add_parser("mine", help="frequent itemsets (apriori, fpgrowth; maximal: fpmax; closed: "
+                                          "fpclose), MPI-parallel")
     p.add_argument("input", help="transactions: HDF5, FIMI .dat, basket or one-hot CSV")
     p.add_argument("-o", "--output", required=True, help="output .csv, .parquet or .h5")
     p.add_argument("--min-support", type=float, required=True, help="fraction of transactions, in (0, 1]")
@@ -27,8 +28,9 @@ def register(sub) -> None:
                    help="where apriori counts supports (default: cpu)")
     p.add_argument("--format", choices=FORMATS, help="input format (default: from the name)")
     p.add_argument("--time-limit", type=float, metavar="SECONDS",
-                   help="stop at the first level boundary after this many seconds (apriori); "
-                        "the output is flagged partial. SIGTERM does the same")
+                   help="stop after this many seconds, at the next level boundary (apriori) "
+                        "or batch of item groups (the others); the output is flagged partial. "
+                        "SIGTERM does the same")
     p.add_argument("--quiet", dest="mine_quiet", action="store_true", help="no progress lines")
     p.set_defaults(func=cmd_mine)
 
@@ -67,9 +69,12 @@ def cmd_mine(args) -> int:
     phases = ", ".join(f"{k} {timer.phases.get(k, 0.0):.3f}s"
                        for k in ("read", "count", "communicate", "mine", "write"))
     if comm.is_root:
-        if res.partial:
+        if res.partial and args.algorithm == "apriori":
             log.warning("stopped early: itemsets up to length %d are complete; %s is flagged partial",
                         res.levels, args.output)
+        elif res.partial:
+            log.warning("stopped early: only the item groups mined so far are in %s, flagged "
+                        "partial", args.output)
         log.info("mine: %d rank(s), %s, %d itemsets, %s", comm.size, args.algorithm, len(res), phases)
     return 0
 

@@ -1,4 +1,5 @@
-"""The mlxtend 0.25 interface: ``apriori``, ``fpgrowth``, ``fpmax`` with the same signatures.
+"""The mlxtend 0.25 interface: ``apriori``, ``fpgrowth``, ``fpmax`` with the same signatures,
+and ``fpclose`` (closed itemsets, not in mlxtend) with ``fpmax``'s.
 
 Inputs: a one-hot DataFrame (dense or sparse), a list of transactions, a
 :class:`~hpcrec.io.Transactions` (this rank's slice) or a path the data layer reads
@@ -59,4 +60,13 @@ def fpmax(df, min_support=0.5, null_values=False, use_colnames=False, max_len=No
     """Maximal frequent itemsets (no frequent proper superset); with ``max_len``, those
     of at most that length."""
     return _run(df, "fpmax", min_support, use_colnames, max_len, verbose, null_values,
+                comm, device, format)
+
+
+def fpclose(df, min_support=0.5, null_values=False, use_colnames=False, max_len=None,
+            verbose=0, *, comm=None, device="cpu", format=None) -> pd.DataFrame:  # noqa: A002
+    """Closed frequent itemsets (no proper superset with the same support); with
+    ``max_len``, those of at most that length. Every frequent itemset's support is that of
+    its smallest closed superset."""
+    return _run(df, "fpclose", min_support, use_colnames, max_len, verbose, null_values,
                 comm, device, format)

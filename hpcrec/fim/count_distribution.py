@@ -9,8 +9,10 @@ Each rank counts them on its slice; the counts are summed with one buffer Allred
 least ceil(minc / p) times on some rank can be frequent, so only their union (one
 Allgatherv of positions) is reduced when that is smaller than the whole vector.
 Level 2 is all item pairs, counted into a triangular vector. The counting back end is
-chosen by ``device``: tid-lists and occurrence deliver on the CPU
-(:mod:`hpcrec.kernels.support`), bitset AND + popcount on the GPU.
+chosen by ``device`` and density: on the CPU tid-lists and occurrence deliver for sparse
+data, item bitsets with AND + popcount (prefix intersections shared by a parent's
+candidates) when the frequent items fill at least ``DENSE`` of the rows' slots
+(:mod:`hpcrec.kernels.support`); bitset AND + popcount on the GPU.
 """
 from __future__ import annotations
 
@@ -20,6 +22,14 @@ from ..comm import Comm, weighted_bounds
 from ..kernels import support as K
 from ..memory import Guard
 from .prepare import Prepared
+
+
+DENSE = 0.05  # density of the frequent items from which bitsets beat tid-lists on the CPU
+
+
+def density(prep: Prepared) -> float:
+    """Share of the (transaction, frequent item) slots filled, from global counts."""
+    return float(prep.counts.sum()) / max(1, prep.n * prep.m)
 
 
 class TidListCounter:
@@ -51,6 +61,29 @@ class TidListCounter:
         self.ptr, self.tids = K.extension_tidlists(*self.rows, self.ptr, self.tids, left[mask],
                                                    last[mask], counts[mask], self.m)
         self._pending = None
+
+
+class BitsetCpuCounter:
+    """CPU counting on dense data: item bitsets of this rank's rows, AND + popcount."""
+
+    def __init__(self, prep: Prepared, guard: Guard):
+        words = max(1, (len(prep.rows_ptr) + 62) // 64)
+        guard.check(8 * words * prep.m, f"bitsets of {prep.m} items")
+        self.rows = (prep.rows_ptr, prep.rows_idx)
+        self.m = prep.m
+        self.bits = K.bitsets(prep.rows_ptr, prep.rows_idx, prep.m)
+
+    def pairs(self, out: np.ndarray) -> None:
+        K.count_pairs(self.rows[0], self.rows[1], self.m, out)
+
+    def keep_pairs(self, pairs: np.ndarray, counts: np.ndarray) -> None:
+        pass
+
+    def count(self, parents: np.ndarray, left: np.ndarray, last: np.ndarray) -> np.ndarray:
+        return K.count_bitsets(self.bits, parents, left, last)
+
+    def keep(self, mask: np.ndarray) -> None:
+        pass
 
 
 class BitsetGpuCounter:
@@ -124,7 +157,12 @@ def mine(prep: Prepared, max_len: int | None, comm: Comm, device: str, control, 
         return itemsets, counts, stop and m >= 2 and limit >= 2, 1
     dtype = np.int32 if prep.n < 2**31 - 1 else np.int64
     with comm.collective_errors(), timer.phase("count"):
-        counter = TidListCounter(prep, guard) if device == "cpu" else BitsetGpuCounter(prep, guard)
+        if device == "gpu":
+            counter = BitsetGpuCounter(prep, guard)
+        elif density(prep) >= DENSE:
+            counter = BitsetCpuCounter(prep, guard)
+        else:
+            counter = TidListCounter(prep, guard)
         size = K.n_pairs(m)
         guard.check(size * (2 * dtype().itemsize + (8 if device == "gpu" else 0)),
                     f"the level-2 count vector of {m} frequent items")

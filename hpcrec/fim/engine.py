@@ -1,4 +1,4 @@
-"""One entry point for all three algorithms: input slice in, the global result out.
+"""One entry point for all four algorithms: input slice in, the global result out.
 
 Validates arguments with mlxtend's messages, reads this rank's transactions, runs the
 chosen distributed miner, maps recoded items back to column indices and gathers the
@@ -21,7 +21,7 @@ from .control import Control
 from .prepare import local_transactions, prepare
 from .result import Itemsets, canonical
 
-ALGORITHMS = ("apriori", "fpgrowth", "fpmax")
+ALGORITHMS = ("apriori", "fpgrowth", "fpmax", "fpclose")
 HINT = "raise min_support, set max_len, or run on more ranks / nodes"
 log = logging.getLogger("hpcrec")
 
@@ -39,7 +39,9 @@ def check_arguments(min_support, max_len) -> None:
 def mine_itemsets(source, min_support: float, algorithm: str = "fpgrowth", max_len=None,
                   comm: Comm | None = None, device: str = "cpu", control: Control | None = None,
                   timer: Timer | None = None) -> Itemsets:
-    """Frequent (or, for fpmax, maximal) itemsets of ``source`` on all ranks of ``comm``."""
+    """Frequent (for fpmax maximal, for fpclose closed) itemsets of ``source`` on all ranks
+    of ``comm``. A stop request (``control``: signal, time limit) ends apriori after a
+    level, the others after a batch of groups; the result is then flagged ``partial``."""
     comm = resolve(comm)
     with comm.collective_errors():
         check_arguments(min_support, max_len)
@@ -70,10 +72,10 @@ def mine_itemsets(source, min_support: float, algorithm: str = "fpgrowth", max_l
         flat = np.concatenate([f.reshape(-1) for f in levels])
         lengths = np.concatenate([np.full(len(f), f.shape[1], np.int64) for f in levels])
         cnt = np.concatenate(counts)
-    else:  # no level boundaries here: a stop request is honoured by apriori only
-        local = pfp.mine(prep, max_len, comm, algorithm == "fpmax", control, timer, guard)
+    else:
+        *local, partial = pfp.mine(prep, max_len, comm, algorithm, control, timer, guard)
         flat, lengths, cnt = (comm.allgatherv(np.ascontiguousarray(a)) for a in local)
-        partial, done = False, int(lengths.max(initial=0))
+        done = 0 if partial else int(lengths.max(initial=0))  # no length is complete
     with timer.phase("mine"):
         items, ptr, cnt = canonical(prep.order[flat].astype(np.int32) if len(flat) else flat,
                                     lengths, cnt)

@@ -1,17 +1,21 @@
-"""FP-Growth and FP-Max, PFP-style: one exchange, then every rank mines alone.
+"""FP-Growth, FP-Max and FP-Close, PFP-style: one exchange, then every rank mines alone.
 
 1. Global item counts by Allreduce give the frequency order (:mod:`hpcrec.fim.prepare`).
 2. Items are dealt to ranks (groups) by a greedy balance of the conditional-database
    sizes, summed with a second Allreduce.
 3. ONE Alltoallv sends each rank, from every transaction, the prefix up to the last
    item that rank owns: exactly the conditional transactions of its items.
-4. Each rank mines the itemsets whose least frequent item it owns
-   (:func:`hpcrec.kernels.projected.mine_groups`), with no further communication.
-5. FP-Max: each rank reports the childless nodes of its search (perfect extensions
-   absorbed), drops those contained in another of its own, then in any rank's; what
-   remains is the set of maximal itemsets, whatever the number of ranks.
+4. Each rank mines the itemsets whose least frequent item it owns, groups (items) largest
+   first (:func:`hpcrec.kernels.projected.mine_range`), with no further communication; a
+   stop request is honoured between batches of groups (the result is then flagged partial:
+   it holds the itemsets of the groups completed).
+5. FP-Max / FP-Close: each rank's search stores only sets that no set of its own groups
+   contains (for closed sets: with the same count); after one Allgatherv, those contained
+   in a set of another rank are dropped, so the result is the same for every rank count.
 """
 from __future__ import annotations
+
+import time
 
 import numpy as np
 
@@ -58,50 +62,77 @@ def _exchange(prep: Prepared, comm: Comm, guard: Guard, timer):
     return ptr, idx, np.flatnonzero(owner == comm.rank)
 
 
-def _mine_local(prep: Prepared, ptr, idx, items, max_len, maximal: bool, guard: Guard):
+MODES = {"fpgrowth": P.FREQUENT, "fpmax": P.MAXIMAL, "fpclose": P.CLOSED}
+BATCH_SECONDS = (0.05, 0.5)  # a call of the kernel between two looks at the stop request
+
+
+def _mine_local(prep: Prepared, ptr, idx, items, max_len, mode: int, guard: Guard, control):
+    """This rank's groups, largest item first, in batches between which a stop request
+    (signal, time limit) is honoured. Returns (flat, lengths, counts, stopped)."""
     limit = guard.max_items(64)
-    chunk = min(CHUNK_ITEMS, guard.max_items(24))  # conditional rows: 4 bytes an item, 16 a row
-    status, flat, lengths, counts = P.mine_groups(ptr, idx, prep.m, items.astype(np.int32),
-                                                  prep.minc, max_len or 0, limit, maximal, chunk)
-    if status != P.OK:
-        raise MemoryBudgetError(f"more than {limit} itemsets on one rank at min_support "
-                                f"{prep.minc}/{prep.n}: {guard.hint}")
-    return flat, lengths, counts
+    chunk = min(CHUNK_ITEMS, guard.max_items(24))  # conditional rows: 4 bytes an item, 32 a row
+    owned = np.zeros(prep.m, np.bool_)
+    owned[items] = True
+    total = np.concatenate(([0], np.cumsum(P.prefix_weights(ptr, idx, prep.m) * owned)))
+    items_out, meta, links, head, tops, table = P.empty_store(prep.m)
+    step, hi, stopped = 1 << 16, prep.m, False
+    while hi > 0:  # the batch sizes adapt to about BATCH_SECONDS; they do not change results
+        lo = min(hi - 1, int(np.searchsorted(total, total[hi] - min(step, chunk))))
+        t0 = time.perf_counter()
+        status, items_out, meta, links, table = P.mine_range(
+            ptr, idx, prep.m, owned, lo, hi, prep.minc, max_len or 0, limit, mode,
+            items_out, meta, links, head, tops, table)
+        if status != P.OK:
+            raise MemoryBudgetError(f"more than {limit} itemsets on one rank at min_support "
+                                    f"{prep.minc}/{prep.n}: {guard.hint}")
+        seconds = time.perf_counter() - t0
+        step = step * 2 if seconds < BATCH_SECONDS[0] else max(1, step // 2) \
+            if seconds > BATCH_SECONDS[1] else step
+        hi = lo
+        if hi > 0 and control.stop_requested():
+            stopped = True
+            break
+    n, n_items = int(tops[0]), int(tops[1])
+    return items_out[:n_items], meta[:n, P.LEN].copy(), meta[:n, P.COUNT].copy(), stopped
 
 
-def _without_subsets(flat, lengths, counts, against, m):
-    """Drop the itemsets contained in another itemset of ``against`` (flat, lengths)."""
+def _without_supersets(flat, lengths, counts, against, m, equal):
+    """Drop the itemsets contained in another itemset of ``against`` (flat, lengths,
+    counts); with ``equal``, only in one with the same count."""
     items, ptr, counts = canonical(flat, lengths, counts)
     lens = np.diff(ptr)
-    a_items, a_ptr, _ = canonical(*against, np.zeros(len(against[1]), np.int64))
-    keep = ~P.has_superset(items, ptr, a_items, a_ptr, m)
+    a_items, a_ptr, a_counts = canonical(*against)
+    keep = ~P.has_superset(items, ptr, counts, a_items, a_ptr, a_counts, m, equal)
     return items[np.repeat(keep, lens)], lens[keep], counts[keep]
 
 
-def _maximal(flat, lengths, counts, m: int, comm: Comm, timer):
-    """The candidates (recoded, local) that no candidate on any rank contains."""
-    with comm.collective_errors(), timer.phase("mine"):
-        flat, lengths, counts = _without_subsets(flat, lengths, counts, (flat, lengths), m)
-    with timer.phase("communicate"):
-        every = (comm.allgatherv(flat), comm.allgatherv(lengths))
-    with comm.collective_errors(), timer.phase("mine"):
-        return _without_subsets(flat, lengths, counts, every, m)
-
-
-def mine(prep: Prepared, max_len: int | None, comm: Comm, maximal: bool, control, timer,
+def mine(prep: Prepared, max_len: int | None, comm: Comm, algorithm: str, control, timer,
          guard: Guard):
-    """This rank's share of the result: (flat recoded items, lengths, counts)."""
+    """This rank's share of the result: (flat recoded items, lengths, counts, partial).
+
+    FP-Max and FP-Close mine every length (maximal / closed among all frequent itemsets,
+    then those up to max_len, as mlxtend's fpmax); a set found on one rank that a set of
+    another rank's groups extends (contains, for FP-Close with the same count) is dropped
+    after one Allgatherv, so the result does not depend on the number of ranks.
+    """
+    mode = MODES[algorithm]
     ptr, idx, items = _exchange(prep, comm, guard, timer)
-    # FP-Max: maximal among all frequent itemsets, then those up to max_len (as mlxtend)
-    mine_len = None if maximal else max_len
     control.note("exchanged conditional transactions: %d rows here, %d items owned",
                  len(ptr) - 1, len(items))
     with comm.collective_errors(), timer.phase("mine"):
-        flat, lengths, counts = _mine_local(prep, ptr, idx, items, mine_len, maximal, guard)
+        flat, lengths, counts, stopped = _mine_local(
+            prep, ptr, idx, items, max_len if mode == P.FREQUENT else None, mode, guard, control)
     control.note("mined %d itemsets here", len(counts))
-    if maximal:
-        flat, lengths, counts = _maximal(flat, lengths, counts, prep.m, comm, timer)
+    partial = bool(comm.allreduce_scalar(int(stopped), "max")) if comm.size > 1 else stopped
+    if mode != P.FREQUENT:
+        if comm.size > 1:
+            with timer.phase("communicate"):
+                every = tuple(comm.allgatherv(np.ascontiguousarray(a))
+                              for a in (flat, lengths, counts))
+            with comm.collective_errors(), timer.phase("mine"):
+                flat, lengths, counts = _without_supersets(flat, lengths, counts, every, prep.m,
+                                                           mode == P.CLOSED)
         if max_len is not None:
             short = lengths <= max_len
             flat, lengths, counts = flat[np.repeat(short, lengths)], lengths[short], counts[short]
-    return flat, lengths, counts
+    return flat, lengths, counts, partial

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..kernels.support import sorted_rows_and_keys
+
 
 def min_count(min_support: float, n: int) -> int:
     """Smallest count c with ``c / n >= min_support`` in floating point, as mlxtend tests it.
@@ -65,15 +67,8 @@ def canonical(items: np.ndarray, lengths: np.ndarray, counts: np.ndarray):
     bits = int(items.max(initial=0)).bit_length() or 1
     for k in np.unique(lengths):
         sel = np.flatnonzero(lengths == k)
-        rows = items[ptr[sel][:, None] + np.arange(k)]
-        rows.sort(axis=1)
-        if k * bits <= 63:  # one int64 key per itemset: a single sort instead of k passes
-            key = np.zeros(len(sel), np.int64)
-            for t in range(k):
-                key = (key << bits) | rows[:, t]
-            order = np.argsort(key)
-        else:
-            order = np.lexsort(rows.T[::-1])
+        rows, keys = sorted_rows_and_keys(items, ptr[sel], int(k), bits)
+        order = np.argsort(keys[0]) if len(keys) == 1 else np.lexsort(keys[::-1])
         out_items.append(rows[order].reshape(-1))
         out_counts.append(counts[sel][order])
         out_len.append(np.full(len(sel), k, np.int64))

@@ -5,7 +5,16 @@
   power-law item popularity, consecutive patterns sharing items, each with a weight and a
   corruption level; a transaction of mean length ``avg_len`` is a union of weighted patterns
   with items dropped by corruption. ``T10I4D100K`` is ``avg_len=10, avg_pattern_len=4,
-  n_transactions=100_000``.
+  n_transactions=100_000``. With ``long_tail``, the number of patterns per transaction
+  is Zipf-distributed instead of Poisson (same mean): a few very long transactions among
+  many short ones, as in click streams such as kosarak.
+* Dense records (:class:`DenseRecords`) are one-hot encodings of correlated categorical
+  records, the dense end of itemset mining (survey, census or product-attribute tables,
+  chess / mushroom / connect in the FIMI collection): each record has exactly one value
+  of each of ``n_attributes`` attributes (2..``max_values`` values each), so its length is
+  the number of attributes and the density is ``n_attributes / n_items``. Records belong
+  to latent clusters; a cluster prefers one value per attribute, taken with a
+  per-attribute fidelity, else a value from the attribute's skewed base distribution.
 * Ratings have planted low-rank structure: items belong to genres, item vectors sit near
   their genre's centroid, users prefer a few genres; user activity and item popularity
   are power-law; ratings 1..5 from global mean + biases + dot product + noise.
@@ -58,10 +67,16 @@ class QuestPatterns:
         self.corruption = np.clip(rng.normal(0.5, 0.1, n_patterns), 0.0, 1.0)
         self.n_items = n_items
 
-    def transactions(self, n: int, avg_len: float, rng) -> tuple[np.ndarray, np.ndarray]:
+    def transactions(self, n: int, avg_len: float, rng,
+                     long_tail: bool = False) -> tuple[np.ndarray, np.ndarray]:
         """CSR (indptr, indices) of ``n`` transactions of mean length about ``avg_len``."""
         kept_per_pattern = float(np.diff(self.ptr) @ self.weights) * (1 - self.corruption @ self.weights)
-        k = np.maximum(1, rng.poisson(max(avg_len / kept_per_pattern, 1e-9), n))
+        mean = max(avg_len / kept_per_pattern, 1e-9)
+        if long_tail:  # Zipf(2.2) capped at 2000 has mean ~3.6: rescale to the same mean
+            z = np.minimum(rng.zipf(ZIPF_LENGTH, n), 2000)
+            k = np.maximum(1, np.rint(z * (mean / ZIPF_MEAN))).astype(np.int64)
+        else:
+            k = np.maximum(1, rng.poisson(mean, n))
         pats = rng.choice(len(self.weights), int(k.sum()), p=self.weights)
         plen = self.ptr[pats + 1] - self.ptr[pats]
         start = np.repeat(self.ptr[pats], plen)
@@ -72,28 +87,94 @@ class QuestPatterns:
         return _csr(rows[keep], items[keep], n)
 
 
+ZIPF_LENGTH = 2.2
+ZIPF_MEAN = 3.62  # mean of min(Zipf(2.2), 2000)
+
+
+class DenseRecords:
+    """The attribute table shared by every chunk of one dense (one-hot) record set."""
+
+    def __init__(self, n_attributes: int, max_values: int, n_clusters: int, seed: int):
+        _check_positive(n_attributes=n_attributes, n_clusters=n_clusters)
+        if max_values < 2:
+            raise InputError(f"max_values must be at least 2, got {max_values}")
+        rng = np.random.default_rng([seed, 1 << 23])
+        self.values = rng.integers(2, max_values + 1, n_attributes)
+        self.offset = np.concatenate(([0], np.cumsum(self.values)[:-1]))
+        # skewed base distribution per attribute (values ordered by probability)
+        base = [np.sort(rng.dirichlet(np.full(v, 0.5)))[::-1] for v in self.values]
+        self.cum = np.zeros((n_attributes, max_values))
+        for a, p in enumerate(base):
+            self.cum[a, :len(p)] = np.cumsum(p)
+            self.cum[a, len(p) - 1:] = 1.0
+        self.cluster_weights = rng.dirichlet(np.full(n_clusters, 2.0))
+        self.preferred = np.array([[rng.choice(v, p=p) for v, p in zip(self.values, base)]
+                                   for _ in range(n_clusters)], dtype=np.int64)
+        self.fidelity = rng.beta(4.0, 1.0, n_attributes)  # mean 0.8: strong correlations
+        self.n_items = int(self.values.sum())
+
+    def transactions(self, n: int, rng) -> tuple[np.ndarray, np.ndarray]:
+        """CSR (indptr, indices) of ``n`` records, one item per attribute, sorted."""
+        a = len(self.values)
+        cluster = rng.choice(len(self.cluster_weights), n, p=self.cluster_weights)
+        u = rng.random((n, a))
+        other = (u[:, :, None] >= self.cum[None, :, :]).sum(axis=2)
+        keep = rng.random((n, a)) < self.fidelity
+        value = np.where(keep, self.preferred[cluster], np.minimum(other, self.values - 1))
+        indices = (self.offset + value).astype(np.int32).reshape(-1)
+        return np.arange(n + 1, dtype=np.int64) * a, indices
+
+
 def transactions(n_transactions: int = 100_000, n_items: int = 1000, avg_len: float = 10.0,
-                 avg_pattern_len: float = 4.0, n_patterns: int = 2000, seed: int = 0) -> Transactions:
+                 avg_pattern_len: float = 4.0, n_patterns: int = 2000, seed: int = 0,
+                 long_tail: bool = False) -> Transactions:
     """A Quest-like transaction set in memory (labels are the integer item ids)."""
-    return Transactions(*_tx_chunks_concat(n_transactions, n_items, avg_len, avg_pattern_len,
-                                           n_patterns, seed), np.arange(n_items, dtype=np.int64))
+    gen = _QuestChunks(n_items, avg_len, avg_pattern_len, n_patterns, seed, long_tail)
+    return _in_memory(gen, n_transactions, seed)
 
 
-def _tx_chunk_iter(n, n_items, avg_len, avg_pattern_len, n_patterns, seed, chunk=200_000):
-    _check_positive(n=n, n_items=n_items, avg_len=avg_len, avg_pattern_len=avg_pattern_len,
-                    n_patterns=n_patterns)
-    pats = QuestPatterns(n_items, avg_pattern_len, n_patterns, seed)
+def dense_transactions(n_transactions: int = 10_000, n_attributes: int = 30,
+                       max_values: int = 4, n_clusters: int = 8, seed: int = 0) -> Transactions:
+    """One-hot correlated categorical records in memory (labels are the item ids)."""
+    return _in_memory(_DenseChunks(n_attributes, max_values, n_clusters, seed), n_transactions,
+                      seed)
+
+
+class _QuestChunks:
+    def __init__(self, n_items, avg_len, avg_pattern_len, n_patterns, seed, long_tail=False):
+        _check_positive(n_items=n_items, avg_len=avg_len, avg_pattern_len=avg_pattern_len,
+                        n_patterns=n_patterns)
+        self.model = QuestPatterns(n_items, avg_pattern_len, n_patterns, seed)
+        self.n_items, self.avg_len, self.long_tail = n_items, avg_len, long_tail
+
+    def chunk(self, n, rng):
+        return self.model.transactions(n, self.avg_len, rng, self.long_tail)
+
+
+class _DenseChunks:
+    def __init__(self, n_attributes, max_values, n_clusters, seed):
+        self.model = DenseRecords(n_attributes, max_values, n_clusters, seed)
+        self.n_items = self.model.n_items
+
+    def chunk(self, n, rng):
+        return self.model.transactions(n, rng)
+
+
+def _tx_chunk_iter(gen, n, seed, chunk=200_000):
+    """Chunk k of ``n`` transactions from the seed sequence (seed, k)."""
+    _check_positive(n=n)
     for k, start in enumerate(range(0, n, chunk)):
-        yield pats.transactions(min(chunk, n - start), avg_len, np.random.default_rng([seed, k]))
+        yield gen.chunk(min(chunk, n - start), np.random.default_rng([seed, k]))
 
 
-def _tx_chunks_concat(*args):
+def _in_memory(gen, n, seed) -> Transactions:
     ptrs, idx, offset = [np.zeros(1, np.int64)], [], 0
-    for p, ix in _tx_chunk_iter(*args):
+    for p, ix in _tx_chunk_iter(gen, n, seed):
         ptrs.append(p[1:] + offset)
         idx.append(ix)
         offset += len(ix)
-    return np.concatenate(ptrs), np.concatenate(idx) if idx else np.zeros(0, np.int32)
+    return Transactions(np.concatenate(ptrs), np.concatenate(idx) if idx else np.zeros(0, np.int32),
+                        np.arange(gen.n_items, dtype=np.int64))
 
 
 def ratings(n_users: int = 943, n_items: int = 1682, n_ratings: int = 100_000, rank: int = 8,
@@ -205,17 +286,29 @@ def _check_positive(**values):
 
 def write_transactions_h5(path, n_transactions: int, seed: int = 0, n_items: int = 1000,
                           avg_len: float = 10.0, avg_pattern_len: float = 4.0,
-                          n_patterns: int = 2000) -> Path:
+                          n_patterns: int = 2000, long_tail: bool = False) -> Path:
     """Stream a Quest-like transaction set to HDF5 chunk by chunk (memory: one chunk)."""
+    return _write_chunks(path, _QuestChunks(n_items, avg_len, avg_pattern_len, n_patterns, seed,
+                                            long_tail), n_transactions, seed)
+
+
+def write_dense_h5(path, n_transactions: int, seed: int = 0, n_attributes: int = 30,
+                   max_values: int = 4, n_clusters: int = 8) -> Path:
+    """Stream one-hot correlated categorical records to HDF5 chunk by chunk."""
+    return _write_chunks(path, _DenseChunks(n_attributes, max_values, n_clusters, seed),
+                         n_transactions, seed)
+
+
+def _write_chunks(path, gen, n_transactions: int, seed: int) -> Path:
     path = Path(path)
+    n_items = gen.n_items
     with atomic_path(path) as tmp, h5py.File(tmp, "w") as fh:
         _header(fh, "transactions", seed)
         indptr = fh.create_dataset("indptr", (1,), np.int64, maxshape=(None,), chunks=(1 << 16,))
         indices = fh.create_dataset("indices", (0,), np.int32, maxshape=(None,), chunks=(1 << 18,))
         rows = nnz = 0
         with progress(f"generating {path}", total=n_transactions, unit="rows") as bar:
-            for p, ix in _tx_chunk_iter(n_transactions, n_items, avg_len, avg_pattern_len,
-                                        n_patterns, seed):
+            for p, ix in _tx_chunk_iter(gen, n_transactions, seed):
                 indptr.resize((rows + len(p),))
                 indptr[rows + 1:] = p[1:] + nnz
                 indices.resize((nnz + len(ix),))
