@@ -32,7 +32,7 @@ def bench_run_args(argv: list[str]):
     from ..cli import build_parser
     for i in range(len(argv) - 1):
         if argv[i:i + 2] == ["bench", "run"]:
-            args, _ = build_parser().parse_known_args([str(a) for a in argv[i:]])
+            args, _ = build_parser("bench").parse_known_args([str(a) for a in argv[i:]])
             return args
     raise InputError("the command is not an 'hpcrec bench run' (nothing to record on a timeout)")
 

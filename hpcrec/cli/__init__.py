@@ -122,7 +122,7 @@ def _fail(message: str, code: int, abort: bool) -> int:
 def check_paths(args) -> None:
     """Refuse, before any work, an output that is not a regular file or that is an input."""
     output = getattr(args, OUTPUT_ARG, None)
-    if output is None or getattr(args, "output_is_folder", False):
+    if not output or getattr(args, "output_is_folder", False):   # ("": no output)
         return
     from ..io.atomic import check_not_input, resolve_output
     resolve_output(output)
