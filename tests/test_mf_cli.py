@@ -143,7 +143,8 @@ def test_sigterm_checkpoints_and_resume_is_bit_identical(files, tmp_path):
         pytest.skip("training finished before SIGTERM arrived (machine too fast for this test)")
     assert proc.returncode == 143, err
     assert "SIGTERM" in err and "Traceback" not in err and not out.exists()
-    resumed = subprocess.run(_train_cmd(files, out, "--checkpoint", ck, "--resume", epochs=SIGTERM_EPOCHS),
+    resumed = subprocess.run(_train_cmd(files, out, "--checkpoint", ck, "--checkpoint-every", "50",
+                                        "--resume", epochs=SIGTERM_EPOCHS),
                              capture_output=True, text=True, env=child_env(), timeout=300)
     assert resumed.returncode == 0, resumed.stderr
     assert "resuming" in resumed.stderr
