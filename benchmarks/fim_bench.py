@@ -77,7 +77,7 @@ def peak_mb() -> float:
 
 def child(tool: str, path: Path, supports: list[float], budget: float, repeat: int,
           frame: bool) -> None:
-    from hpcrec.comm import serial, world
+    from hpcrec.core.comm import serial, world
     from hpcrec.fim.result import min_count
     from hpcrec.io import load_transactions
     name, _, ranks = tool.partition("@")
@@ -89,7 +89,7 @@ def child(tool: str, path: Path, supports: list[float], budget: float, repeat: i
     if family == "hpcrec":
         from hpcrec.fim import mine_itemsets
         from hpcrec.fim.frames import itemsets_frame
-        from hpcrec.timing import Timer
+        from hpcrec.core.timing import Timer
         # load (or compile) every Numba kernel before timing: a tiny set reaching level 5
         mine_itemsets([[0, 1, 2, 3, 4]] * 4 + [[0, 1]], 0.5, algorithm, comm=comm)
         mine_itemsets(tx, easy, algorithm, comm=comm)

@@ -18,10 +18,10 @@ from typing import Callable, ClassVar
 
 import numpy as np
 
-from .backend import share_cores
-from .comm import Comm, resolve
-from .errors import InputError
-from .errors import TrainingDiverged
+from .core.device import share_cores
+from .core.comm import Comm, resolve
+from .core.errors import InputError
+from .core.errors import TrainingDiverged
 from .io import hdf5, jsontext, load_ratings
 from .io.ratings import Ratings
 from .kernels import sparse

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hpcrec.comm import serial
+from hpcrec.core.comm import serial
 from hpcrec.fim import apriori, association_rules, fpclose, fpgrowth, fpmax, mine_itemsets
 from hpcrec.fim.control import Control
 from hpcrec.fim.result import min_count

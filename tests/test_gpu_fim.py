@@ -10,14 +10,14 @@ import itertools
 import numpy as np
 import pytest
 
-from hpcrec.comm import serial
+from hpcrec.core.comm import serial
 from hpcrec.fim import apriori as fim_apriori
 from hpcrec.fim.control import Control
-from hpcrec.memory import Guard
+from hpcrec.core.memory import Guard
 from hpcrec.fim.prepare import prepare
 from hpcrec.io import load_transactions
 from hpcrec.kernels.support import bitsets
-from hpcrec.timing import Timer
+from hpcrec.core.timing import Timer
 
 numba = pytest.importorskip("numba")
 SIMULATOR = bool(numba.config.ENABLE_CUDASIM)
@@ -88,7 +88,7 @@ def test_apriori_gpu_path_under_mpi_equals_serial_cpu(monkeypatch):
     """One (simulated) GPU per rank: every rank counts its slice on its device, the counts
     meet in the host Allreduce; the itemsets equal the serial CPU run's."""
     import hpcrec.kernels.support_cuda as sc
-    from hpcrec.comm import world
+    from hpcrec.core.comm import world
     from hpcrec.fim import count_distribution
     monkeypatch.setattr(sc, "THREADS", 4)
     X, ptr, idx = tiny(3, rows=40, items=5)

@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from hpcrec.comm import serial, world
-from hpcrec.errors import DeviceError, InputError
+from hpcrec.core.comm import serial, world
+from hpcrec.core.errors import DeviceError, InputError
 from hpcrec.kernels import knn_cuda
 from hpcrec.knn import ItemKNN, UserKNN
 from hpcrec.knn import model as knn_model
@@ -92,7 +92,7 @@ def test_model_on_the_gpu_path_predicts_as_on_the_cpu(fake_gpu, cls, measure):
 @pytest.fixture
 def no_gpu(monkeypatch):
     """This machine has no usable GPU, whatever it really has."""
-    from hpcrec import backend
+    from hpcrec.core import device as backend
     monkeypatch.setattr(backend, "gpu_available", lambda: False)
 
 
@@ -128,7 +128,7 @@ def test_gpu_path_under_mpi_equals_serial(fake_gpu):
 @pytest.mark.gpu
 @pytest.mark.parametrize("measure", ["pearson", "pearson-baseline"])
 def test_real_gpu_equals_cpu_kernel(measure):
-    from hpcrec.backend import gpu_available
+    from hpcrec.core.device import gpu_available
     if not gpu_available():
         pytest.skip("needs a CUDA GPU with CuPy")
     import cupy
@@ -143,7 +143,7 @@ def test_real_gpu_equals_cpu_kernel(measure):
 
 
 def test_cli_device_auto_without_a_gpu_warns_in_one_line(no_gpu, cli_main, tmp_path):
-    from hpcrec import backend
+    from hpcrec.core import device as backend
     backend._warn_once.cache_clear()
     train, _ = small_ratings(7)
     data = tmp_path / "r.csv"

@@ -22,8 +22,8 @@ from typing import Callable
 
 import numpy as np
 
-from ..comm import Comm
-from ..errors import InputError
+from ..core.comm import Comm
+from ..core.errors import InputError
 from ..io import formats
 from ..io.ratings import Ratings
 
@@ -96,7 +96,7 @@ def _data_info(path: str, rows: int, nnz: int) -> dict:
 
 
 def _device(params: dict, comm: Comm) -> tuple[str, int]:
-    from ..backend import resolve_device
+    from ..core.device import resolve_device
     device = resolve_device(params.get("device", "cpu"), comm)
     return device, int(device == "gpu")
 
@@ -132,7 +132,7 @@ def run_read(p: dict, comm: Comm) -> Outcome:
 def run_mine(p: dict, comm: Comm) -> Outcome:
     """Read this rank's slice, then mine it with ``hpcrec.fim``'s engine (its own phases kept as detail)."""
     from ..fim import engine
-    from ..timing import Timer
+    from ..core.timing import Timer
     with comm.collective_errors():
         _, gpus = _device(p, comm)
     phases: dict = {}

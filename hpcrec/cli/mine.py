@@ -3,15 +3,15 @@ from __future__ import annotations
 
 import logging
 
-from ..comm import world
-from ..errors import InputError
+from ..core.comm import world
+from ..core.errors import InputError
 from ..fim import mine_itemsets
 from ..fim.control import Control
 from ..fim.engine import ALGORITHMS
 from ..fim.output import output_kind, read_itemsets, write_itemsets, write_rules
 from ..fim.rules import METRICS, rules_table
 from ..io.formats import FORMATS
-from ..timing import Timer
+from ..core.timing import Timer
 
 log = logging.getLogger("hpcrec")
 

@@ -12,13 +12,13 @@ import inspect
 import logging
 import sys
 
-from ..backend import share_cores
-from ..comm import world
-from ..errors import InputError
+from ..core.device import share_cores
+from ..core.comm import world
+from ..core.errors import InputError
 from ..io import jsontext
 from ..io.atomic import resolve_output
 from ..recommender import Recommender, import_models
-from ..timing import Timer
+from ..core.timing import Timer
 
 log = logging.getLogger("hpcrec")
 

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..comm import resolve
-from ..errors import InputError
+from ..core.comm import resolve
+from ..core.errors import InputError
 from ..io import load_transactions
 from .control import Control
 from .engine import mine_itemsets

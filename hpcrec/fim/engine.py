@@ -11,11 +11,11 @@ import numbers
 
 import numpy as np
 
-from ..backend import DEVICES, resolve_device, share_cores
-from ..comm import Comm, resolve
-from ..errors import InputError
-from ..timing import Timer
-from ..memory import Guard
+from ..core.device import DEVICES, resolve_device, share_cores
+from ..core.comm import Comm, resolve
+from ..core.errors import InputError
+from ..core.timing import Timer
+from ..core.memory import Guard
 from . import count_distribution, pfp
 from .control import Control
 from .prepare import local_transactions, prepare

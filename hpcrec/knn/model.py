@@ -32,12 +32,12 @@ from typing import ClassVar
 import numba
 import numpy as np
 
-from ..backend import DEVICES, resolve_device
-from ..comm import Comm
-from ..errors import InputError
+from ..core.device import DEVICES, resolve_device
+from ..core.comm import Comm
+from ..core.errors import InputError
 from ..io.ratings import Ratings
 from ..kernels import knn as kernels
-from ..memory import check_memory
+from ..core.memory import check_memory
 from ..recommender import Recommender
 from . import baselines
 from . import similarity as sims

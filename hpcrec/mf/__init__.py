@@ -12,7 +12,7 @@ All share :class:`FactorModel` (prediction, cold-start rule, ``similar_items``,
 """
 from .als import ALS, WALS
 from .base import FactorModel, check_memory, kernels
-from .checkpoint import TrainingInterrupted
+from ..core.errors import TrainingInterrupted
 from .course import CourseGD
 from .sgd import BiasedSGD
 

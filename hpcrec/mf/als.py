@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..backend import resolve_device
-from ..comm import Comm
+from ..core.device import resolve_device
+from ..core.comm import Comm
 from ..kernels import mf_als
 from . import partition
 from .base import FactorModel, check_memory, kernels, require

@@ -15,10 +15,10 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from ..comm import Comm
-from ..errors import DeviceError, InputError, TrainingDiverged
+from ..core.comm import Comm
+from ..core.errors import DeviceError, InputError, TrainingDiverged
 from ..io.ratings import Ratings
-from ..memory import check_memory
+from ..core.memory import check_memory
 from ..recommender import Recommender, top_k
 from . import checkpoint
 

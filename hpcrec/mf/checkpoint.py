@@ -31,18 +31,14 @@ from pathlib import Path
 
 import numpy as np
 
-from ..comm import Comm
-from ..errors import HpcrecError, InputError
+from ..core.comm import Comm
+from ..core.errors import HpcrecError, InputError
 from ..io import hdf5
 
 KIND = "checkpoint"
 FILE = "checkpoint.h5"
 FORMAT = 2        # 1: before the run identity (no data digest, no completion mark)
 log = logging.getLogger("hpcrec")
-
-
-class TrainingInterrupted(HpcrecError):
-    """Training stopped early on request (SIGTERM); a checkpoint holds the progress."""
 
 
 def _ids_digest(ids: np.ndarray) -> str:

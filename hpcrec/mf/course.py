@@ -12,14 +12,15 @@ The gravity term equals 1/(MN) · sum((UᵀU) ⊙ (VᵀV)), computed from two d 
 matrices (each a d x d ``Allreduce`` over the ranks' row ranges) — U Vᵀ is never formed.
 Under MPI every rank keeps U and V whole, computes the gradient of its shard of ratings and
 the observed-part gradients are summed by ``Allreduce``; on GPUs the sums take the device
-buffers directly when the MPI is CUDA-aware (:func:`hpcrec.backend.device_allreduce`).
+buffers directly when the MPI is CUDA-aware (:func:`hpcrec.core.gpu_mpi.device_allreduce`).
 """
 from __future__ import annotations
 
 import numpy as np
 
-from ..backend import array_module, device_allreduce, resolve_device, sparse_module, to_host
-from ..comm import Comm
+from ..core.device import array_module, resolve_device, sparse_module, to_host
+from ..core.gpu_mpi import device_allreduce
+from ..core.comm import Comm
 from .base import FactorModel, check_memory, require
 
 _INIT, _EPOCH = 1, 3

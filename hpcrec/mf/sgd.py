@@ -19,8 +19,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..backend import array_module, resolve_device
-from ..comm import Comm
+from ..core.device import array_module, resolve_device
+from ..core.comm import Comm
 from . import partition
 from .base import FactorModel, check_memory, kernels, require
 
