@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from hpcrec.core.comm import serial
+from hpcrec.core.context import RunContext
 from hpcrec.fim import apriori as fim_apriori
 from hpcrec.fim.control import Control
 from hpcrec.core.memory import Guard
@@ -65,8 +66,8 @@ def test_apriori_gpu_path_equals_cpu(monkeypatch):
     results = {}
     for device in ("cpu", "gpu"):
         comm = serial()
-        prep = prepare(tx, 0.2, comm, Control(comm, False))
-        levels, counts, partial, _ = count_distribution.mine(prep, None, comm, device, Control(comm, False),
+        prep = prepare(tx, 0.2, comm, Control(RunContext.build(comm)))
+        levels, counts, partial, _ = count_distribution.mine(prep, None, comm, device, Control(RunContext.build(comm)),
                                                   Timer(comm), Guard())
         results[device] = [(f.tolist(), c.tolist()) for f, c in zip(levels, counts)]
         assert not partial
@@ -95,9 +96,9 @@ def test_apriori_gpu_path_under_mpi_equals_serial_cpu(monkeypatch):
     rows = [np.flatnonzero(r).tolist() for r in X]
     results = {}
     for device, comm in (("cpu", serial()), ("gpu", world())):
-        prep = prepare(load_transactions(rows, comm), 0.2, comm, Control(comm, False))
+        prep = prepare(load_transactions(rows, comm), 0.2, comm, Control(RunContext.build(comm)))
         levels, counts, _, _ = count_distribution.mine(prep, None, comm, device,
-                                                       Control(comm, False), Timer(comm), Guard())
+                                                       Control(RunContext.build(comm)), Timer(comm), Guard())
         results[device] = [(prep.order[f].tolist(), c.tolist()) for f, c in zip(levels, counts)]
     assert results["gpu"] == results["cpu"] and len(results["cpu"]) >= 3
 

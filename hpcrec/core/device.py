@@ -16,7 +16,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from .errors import DeviceError
+from .errors import DeviceError, UnknownDevice
 
 DEVICES = ("cpu", "gpu", "auto")
 log = logging.getLogger("hpcrec")
@@ -38,6 +38,13 @@ def gpu_available() -> bool:
     return _cupy() is not None
 
 
+def check_device(device) -> str:
+    """``device`` if it names a device (``cpu``, ``gpu``, ``auto``): the one check of device names."""
+    if not isinstance(device, str) or device not in DEVICES:
+        raise UnknownDevice(f"unknown device {device!r}: choose one of {', '.join(DEVICES)}")
+    return device
+
+
 def resolve_device(device: str = "cpu", comm=None) -> str:
     """Turn ``cpu|gpu|auto`` into ``cpu`` or ``gpu``, binding this rank to its GPU.
 
@@ -48,8 +55,7 @@ def resolve_device(device: str = "cpu", comm=None) -> str:
     from .comm import resolve
     comm = resolve(comm)
     with comm.collective_errors():
-        if device not in DEVICES:
-            raise DeviceError(f"unknown device {device!r}: choose one of {', '.join(DEVICES)}")
+        check_device(device)
         usable = device != "cpu" and gpu_available()
         if device == "gpu" and not usable:
             raise DeviceError("device 'gpu' requested but no CUDA GPU with CuPy is usable here "
