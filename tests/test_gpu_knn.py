@@ -8,11 +8,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from hpcrec.core import context
 from hpcrec.core.comm import serial, world
 from hpcrec.core.errors import DeviceError, InputError
 from hpcrec.kernels import knn_cuda
 from hpcrec.knn import ItemKNN, UserKNN
-from hpcrec.knn import model as knn_model
 from hpcrec.knn import similarity as sims
 from knn_data import small_ratings
 
@@ -73,7 +73,8 @@ def test_blocks_give_the_same_lists(monkeypatch):
 @pytest.fixture
 def fake_gpu(monkeypatch):
     """device='gpu' resolves to the GPU path, whose array module is NumPy."""
-    monkeypatch.setattr(knn_model, "resolve_device", lambda device, comm=None: "gpu")
+    monkeypatch.setattr(context, "resolve_device",
+                        lambda device, comm=None: "cpu" if device == "cpu" else "gpu")
     monkeypatch.setattr(sims, "array_module", lambda device: np)
 
 

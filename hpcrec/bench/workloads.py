@@ -22,6 +22,7 @@ import numpy as np
 
 from ..core.comm import Comm
 from ..core.context import RunContext
+from ..core.device import DEVICES
 from ..core.errors import InputError
 from ..core.timing import Timer
 from ..io import formats
@@ -167,7 +168,7 @@ def run_train(p: dict, comm: Comm) -> Outcome:
 
 
 _INPUT = Param("input", str, None, "data file: HDF5 (each rank reads its slice) or text")
-_DEVICE = Param("device", str, "cpu", "compute device", ("cpu", "gpu", "auto"))
+_DEVICE = Param("device", str, "cpu", "compute device", DEVICES)
 _OUTPUT = Param("output", str, "", "also write the result here (rank 0; timed as 'write')")
 
 WORKLOADS = {w.name: w for w in (
