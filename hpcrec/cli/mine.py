@@ -13,6 +13,7 @@ from ..fim.engine import ALGORITHMS
 from ..fim.output import output_kind, read_itemsets, write_itemsets, write_rules
 from ..fim.rules import METRICS, rules_table
 from ..io.formats import FORMATS
+from ..core.timing import Timer
 
 log = logging.getLogger("hpcrec")
 
