@@ -98,7 +98,9 @@ def test_training_stops_on_every_rank_after_the_same_epoch(tmp_path):
 def test_mining_stops_on_every_rank_at_the_same_level():
     comm = world()
     rows = [[i % 7, (i + 1) % 7, (i + 3) % 7, (i * 5) % 7] for i in range(70)]
-    ctx = RunContext.build(comm, time_limit=0.0 if comm.rank == comm.size - 1 else None)
+    ctx = RunContext.build(comm, stop_signals=(signal.SIGUSR1,))
+    if comm.rank == comm.size - 1:   # only the last rank has seen the signal
+        ctx.stop.signalled = signal.SIGUSR1
     part = mine_itemsets(rows, 0.1, "apriori", context=ctx)
     full = mine_itemsets(rows, 0.1, "apriori", comm=comm)
     assert part.partial and not full.partial

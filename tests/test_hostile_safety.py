@@ -24,7 +24,8 @@ import pytest
 from conftest import child_env
 from test_hostile_inputs import _check_failure, _rt_file, _tx_file
 
-from hpcrec import io, memory
+from hpcrec import io
+from hpcrec.core import memory
 from hpcrec.core.comm import serial
 from hpcrec.core.errors import InputError, MemoryBudgetError, OutputError, Terminated
 from hpcrec.fim import apriori

@@ -20,8 +20,8 @@ import time
 class StopRequest:
     """Whether this run should stop early, for ``signals`` and a ``time_limit`` in seconds.
 
-    A request that watches no signal and has no time limit can never fire; it is then
-    never asked through a collective (:attr:`active` is the same on every rank).
+    Configure it alike on every rank: a request that watches no signal and has no time
+    limit can never fire, and is then never asked through a collective (:attr:`active`).
     """
 
     def __init__(self, comm, time_limit: float | None = None, signals: tuple = ()):
