@@ -155,7 +155,7 @@ def scored(model, test, comm=None) -> dict:
 
 def scored_factors(train, test, P, Q) -> dict:
     """:func:`scored` for a peer's factors, copied into an hpcrec model."""
-    from hpcrec.comm import serial
+    from hpcrec.core.comm import serial
     from hpcrec.mf import WALS
     shell = WALS(factors=P.shape[1], epochs=0).fit(train, serial())
     shell.P, shell.Q = np.asarray(P, np.float64), np.asarray(Q, np.float64)
@@ -164,7 +164,7 @@ def scored_factors(train, test, P, Q) -> dict:
 
 def run_hpcrec(spec) -> dict:
     """hpcrec's WALS, on one process or (``mpi``) on every rank of the launcher's job."""
-    from hpcrec.comm import serial, world
+    from hpcrec.core.comm import serial, world
     from hpcrec.mf import WALS
     comm = world() if spec.get("mpi") else serial()
     train, test = load_data(spec)

@@ -77,7 +77,7 @@ def peak_mb() -> float:
 
 def child(tool: str, path: Path, supports: list[float], budget: float, repeat: int,
           frame: bool) -> None:
-    from hpcrec.comm import serial, world
+    from hpcrec.core.comm import serial, world
     from hpcrec.fim.result import min_count
     from hpcrec.io import load_transactions
     name, _, ranks = tool.partition("@")
@@ -89,16 +89,17 @@ def child(tool: str, path: Path, supports: list[float], budget: float, repeat: i
     if family == "hpcrec":
         from hpcrec.fim import mine_itemsets
         from hpcrec.fim.frames import itemsets_frame
-        from hpcrec.timing import Timer
+        from hpcrec.core.context import RunContext
         # load (or compile) every Numba kernel before timing: a tiny set reaching level 5
         mine_itemsets([[0, 1, 2, 3, 4]] * 4 + [[0, 1]], 0.5, algorithm, comm=comm)
         mine_itemsets(tx, easy, algorithm, comm=comm)
 
         def run(s):
-            timer = Timer(comm)
+            ctx = RunContext.build(comm)
+            timer = ctx.timer
             comm.barrier()
             t0 = time.perf_counter()
-            res = mine_itemsets(tx, s, algorithm, comm=comm, timer=timer)
+            res = mine_itemsets(tx, s, algorithm, context=ctx)
             comm.barrier()
             seconds = time.perf_counter() - t0
             extra = {"phases": {k: round(v, 4) for k, v in timer.phases.items()}}

@@ -184,7 +184,7 @@ def bench_support(dev: Device, min_support: float, smoke: bool) -> dict:
     """Apriori on T10I4D100K: GPU support counting against the CPU path on one thread."""
     import numba
 
-    from hpcrec.comm import serial
+    from hpcrec.core.comm import serial
     from hpcrec.fim.api import apriori
     from hpcrec.io import synthetic
     path = Path(os.environ.get("HPCREC_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))

@@ -120,7 +120,7 @@ def reads(work: Path) -> list[dict]:
     """Rank 0 of 2 reading its slice from the page cache; bincount over it; gzip for contrast."""
     import h5py
 
-    from hpcrec.comm import Comm
+    from hpcrec.core.comm import Comm
     from hpcrec.io import ratings, transactions
     half = Comm(None)
     half.rank, half.size = 0, 2

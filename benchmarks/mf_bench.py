@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from hpcrec.comm import world
+from hpcrec.core.comm import world
 from hpcrec.io import splits
 from hpcrec.metrics import evaluate
 from hpcrec.mf import ALS, BiasedSGD

@@ -19,8 +19,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .comm import Comm, resolve
-from .errors import InputError
+from .core.comm import Comm, resolve
+from .core.errors import InputError
 from .io import load_ratings
 
 

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .comm import Comm, resolve, serial
-from .errors import InputError
+from .core.comm import Comm, resolve, serial
+from .core.errors import InputError
 from .io import load_ratings, splits
 from .metrics import evaluate
 

@@ -18,10 +18,10 @@ from typing import Callable, ClassVar
 
 import numpy as np
 
-from .backend import share_cores
-from .comm import Comm, resolve
-from .errors import InputError
-from .errors import TrainingDiverged
+from .core.comm import Comm
+from .core.context import RunContext
+from .core.errors import InputError
+from .core.errors import TrainingDiverged
 from .io import hdf5, jsontext, load_ratings
 from .io.ratings import Ratings
 from .kernels import sparse
@@ -48,6 +48,8 @@ class Recommender:
 
     name: ClassVar[str] = ""                      # model name stored in files, e.g. "biased-sgd"
     _registry: ClassVar[dict[str, type]] = {}
+    device: str = "cpu"        # where training computes: 'cpu', 'gpu' or 'auto' (a parameter of most models)
+    stop_signals: tuple = ()   # signals that ask training to stop between epochs (hpcrec.core.stop)
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -66,7 +68,7 @@ class Recommender:
         """Hyper-parameters (JSON-serialisable); saved with the model."""
         return {"seed": self.seed}
 
-    def _fit(self, train: Ratings, comm: Comm, test: Ratings | None, callback) -> None:
+    def _fit(self, train: Ratings, ctx: RunContext, test: Ratings | None, callback) -> None:
         raise NotImplementedError
 
     def _predict_index(self, u: np.ndarray, i: np.ndarray) -> np.ndarray:
@@ -85,15 +87,21 @@ class Recommender:
 
     # -- fitting --------------------------------------------------------------------------
     def fit(self, ratings, comm: Comm | None = None, test=None,
-            callback: Callable[[dict], None] | None = None, format: str | None = None):  # noqa: A002
+            callback: Callable[[dict], None] | None = None, format: str | None = None,  # noqa: A002
+            *, context: RunContext | None = None):
         """Learn from ratings (HDF5/text path, DataFrame, (users, items, ratings), Ratings).
 
         Under MPI every rank passes the same source and reads its own shard. ``test`` (same
         kinds) is scored per epoch into ``history`` where the model has epochs; ``callback``
         receives each epoch's record. ``format`` names the format of a ``ratings`` path.
+        A caller that built a run ``context`` (a command) passes it instead of ``comm``;
+        otherwise one is built here from ``comm`` and the model's device.
         """
-        comm = resolve(comm)
-        share_cores(comm)
+        if context is None:
+            with RunContext.build(comm, self.device, stop_signals=self.stop_signals) as context:
+                return self.fit(ratings, test=test, callback=callback, format=format,
+                                context=context)
+        comm = context.comm
         with comm.collective_errors():
             train = load_ratings(ratings, comm, format=format)
             test_r = None if test is None else load_ratings(test, comm, partition=False)
@@ -104,7 +112,7 @@ class Recommender:
         self.item_titles, self.item_genres = train.item_titles, train.item_genres
         self._set_seen(train, comm)
         self.history = []
-        self._fit(train, comm, test_r, callback)
+        self._fit(train, context, test_r, callback)
         return self
 
     def _set_seen(self, shard: Ratings, comm: Comm) -> None:

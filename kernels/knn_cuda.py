@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..backend import sparse_module, to_host
+from ..core.device import sparse_module, to_host
 from .knn import MSD, PEARSON, PEARSON_BASELINE
 
 BLOCK_BYTES = 1 << 30

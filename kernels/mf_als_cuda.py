@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..backend import to_host
+from ..core.device import to_host
 
 BATCH_BYTES = 1 << 30
 
@@ -100,7 +100,7 @@ def als_half_step(indptr, cols, vals, X, x_bias, coef, gram, fit_bias, reg, reg_
     ``Y``/``y_bias`` wherever they live. ``cholesky_block``: see :func:`spd_solve`.
     """
     if xp is None:
-        from ..backend import array_module
+        from ..core.device import array_module
         xp = array_module("gpu")
     d = X.shape[1]
     D = d + 1 if fit_bias else d

@@ -46,7 +46,7 @@ def _build(root: Path) -> dict:
     import test_hostile_safety as hs
 
     from hpcrec import io
-    from hpcrec.comm import serial
+    from hpcrec.core.comm import serial
     from hpcrec.io.synthetic import ratings as synthetic_ratings
     from hpcrec.mf import BiasedSGD
 

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from hpcrec.bench import record, workloads
-from hpcrec.comm import serial, world
-from hpcrec.errors import InputError
+from hpcrec.core.comm import serial, world
+from hpcrec.core.errors import InputError
 from hpcrec.io import synthetic
 
 REQUIRED = {"workload", "params", "ranks", "nodes", "gpus", "threads_per_rank", "data_rows",

@@ -7,7 +7,7 @@ import math
 import pytest
 
 from hpcrec.bench import model, report
-from hpcrec.errors import InputError
+from hpcrec.core.errors import InputError
 
 PNG = b"\x89PNG\r\n\x1a\n"
 

@@ -19,7 +19,7 @@ except ModuleNotFoundError:  # Python 3.10
 
 from conftest import MPIEXEC, REPO, run_command
 from hpcrec.bench import record, study
-from hpcrec.errors import InputError
+from hpcrec.core.errors import InputError
 from hpcrec.io import synthetic
 
 TEMPLATES = sorted(study.JOBSCRIPTS.glob("*.sbatch"))

@@ -19,8 +19,8 @@ import numpy as np
 import pytest
 
 from hpcrec import io
-from hpcrec.comm import serial
-from hpcrec.errors import InputError
+from hpcrec.core.comm import serial
+from hpcrec.core.errors import InputError
 from hpcrec.io import download
 
 

@@ -7,7 +7,7 @@ import sys
 from hpcrec import cli
 
 HEAVY = ("pandas", "numba", "numpy", "h5py", "mpi4py", "hpcrec.io", "hpcrec.fim", "hpcrec.mf",
-         "hpcrec.knn", "hpcrec.kernels", "hpcrec.comm")
+         "hpcrec.knn", "hpcrec.kernels", "hpcrec.core.comm")
 
 
 def test_help_and_version_import_nothing_heavy():

@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 from conftest import MPIEXEC, run_command
-from hpcrec.comm import serial, world
+from hpcrec.core.comm import serial, world
 from hpcrec.course import baskets, movies, story
 from hpcrec.io import synthetic
 
@@ -164,7 +164,7 @@ def test_retail_file_is_used_when_given(shared_data):
 
 
 def test_offline_download_falls_back_to_synthetic(monkeypatch, tmp_path):
-    from hpcrec.errors import InputError
+    from hpcrec.core.errors import InputError
 
     def offline(name, directory):
         raise InputError("cannot download https://files.grouplens.org/x (offline)")

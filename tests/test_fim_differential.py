@@ -11,9 +11,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hpcrec.comm import serial
+from hpcrec.core.comm import serial
 from hpcrec.fim import apriori, association_rules, fpclose, fpgrowth, fpmax, mine_itemsets
-from hpcrec.fim.control import Control
+from hpcrec.core.context import RunContext
 from hpcrec.fim.result import min_count
 from hpcrec.io import load_transactions, synthetic
 
@@ -229,7 +229,7 @@ def test_stop_request_gives_the_groups_done(algo):
     the groups done: those whose rarest item is among the rarest items)."""
     rows = dense_rows(7, 3000, 30, 3)
     full = mine_itemsets(rows, 0.8, algo, comm=serial())
-    part = mine_itemsets(rows, 0.8, algo, comm=serial(), control=Control(serial(), False, 0.0))
+    part = mine_itemsets(rows, 0.8, algo, comm=serial(), context=RunContext.build(serial(), time_limit=0.0))
     assert part.partial and not full.partial and part.levels == 0
     got, every = as_counts(part), as_counts(full)
     assert 0 < len(got) < len(every)

@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from hpcrec.comm import serial
-from hpcrec.errors import InputError, MemoryBudgetError
+from hpcrec.core.comm import serial
+from hpcrec.core.errors import InputError, MemoryBudgetError
 from hpcrec.fim import apriori, association_rules, fpgrowth, fpmax, mine_itemsets
 from hpcrec.fim.output import join_items, read_itemsets, split_items
 

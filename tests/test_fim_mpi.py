@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from hpcrec.comm import serial, world
+from hpcrec.core.comm import serial, world
 from hpcrec.fim import association_rules, mine_itemsets
 from hpcrec.io import load_transactions
 
@@ -109,7 +109,7 @@ def test_reduce_frequent_equals_the_full_reduction(spread):
     """Reducing only the union of locally frequent positions (small counts: spread 3) or
     the whole vector (spread 60) finds exactly the positions of the full sum >= minc."""
     from hpcrec.fim.count_distribution import _reduce_frequent
-    from hpcrec.timing import Timer
+    from hpcrec.core.timing import Timer
     comm = world()
     rng = np.random.default_rng(comm.rank)
     local = rng.integers(0, spread, 5000).astype(np.int32)

@@ -10,7 +10,7 @@ import io as pyio
 
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from hpcrec.errors import InputError
+from hpcrec.core.errors import InputError
 from hpcrec.io import formats, ratings, transactions
 from hpcrec.io.ratings import Ratings
 from hpcrec.io.transactions import Transactions

@@ -114,7 +114,7 @@ def test_spd_solve_stacked(block):
 
 @pytest.mark.gpu
 def test_cupy_matches_cpu_kernel():
-    from hpcrec.backend import gpu_available
+    from hpcrec.core.device import gpu_available
     if not gpu_available():
         pytest.skip("needs a CUDA GPU with CuPy")
     data = problem(n_rows=300, n_cols=200, d=16, density=0.1)
@@ -151,7 +151,7 @@ def assert_same_model(a, b):
 
 @pytest.mark.parametrize("model", ["als", "wals"])
 def test_models_on_the_gpu_kernel_equal_cpu(planted, model, monkeypatch):
-    from hpcrec.comm import serial
+    from hpcrec.core.comm import serial
     from hpcrec.mf import ALS, WALS
     make = {"als": lambda: ALS(factors=6, epochs=3, solver="cg"),
             "wals": lambda: WALS(factors=6, epochs=3, threshold=3)}[model]
@@ -162,7 +162,7 @@ def test_models_on_the_gpu_kernel_equal_cpu(planted, model, monkeypatch):
 
 @pytest.mark.mpi
 def test_als_on_the_gpu_kernel_under_mpi_equals_serial_cpu(planted, monkeypatch):
-    from hpcrec.comm import serial, world
+    from hpcrec.core.comm import serial, world
     from hpcrec.mf import ALS
     cpu = ALS(factors=6, epochs=3).fit(planted, serial())
     use_gpu_kernel(monkeypatch)

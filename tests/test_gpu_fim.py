@@ -10,14 +10,15 @@ import itertools
 import numpy as np
 import pytest
 
-from hpcrec.comm import serial
+from hpcrec.core.comm import serial
+from hpcrec.core.context import RunContext
 from hpcrec.fim import apriori as fim_apriori
 from hpcrec.fim.control import Control
-from hpcrec.memory import Guard
+from hpcrec.core.memory import Guard
 from hpcrec.fim.prepare import prepare
 from hpcrec.io import load_transactions
 from hpcrec.kernels.support import bitsets
-from hpcrec.timing import Timer
+from hpcrec.core.timing import Timer
 
 numba = pytest.importorskip("numba")
 SIMULATOR = bool(numba.config.ENABLE_CUDASIM)
@@ -65,8 +66,8 @@ def test_apriori_gpu_path_equals_cpu(monkeypatch):
     results = {}
     for device in ("cpu", "gpu"):
         comm = serial()
-        prep = prepare(tx, 0.2, comm, Control(comm, False))
-        levels, counts, partial, _ = count_distribution.mine(prep, None, comm, device, Control(comm, False),
+        prep = prepare(tx, 0.2, comm, Control(RunContext.build(comm)))
+        levels, counts, partial, _ = count_distribution.mine(prep, None, comm, device, Control(RunContext.build(comm)),
                                                   Timer(comm), Guard())
         results[device] = [(f.tolist(), c.tolist()) for f, c in zip(levels, counts)]
         assert not partial
@@ -88,16 +89,16 @@ def test_apriori_gpu_path_under_mpi_equals_serial_cpu(monkeypatch):
     """One (simulated) GPU per rank: every rank counts its slice on its device, the counts
     meet in the host Allreduce; the itemsets equal the serial CPU run's."""
     import hpcrec.kernels.support_cuda as sc
-    from hpcrec.comm import world
+    from hpcrec.core.comm import world
     from hpcrec.fim import count_distribution
     monkeypatch.setattr(sc, "THREADS", 4)
     X, ptr, idx = tiny(3, rows=40, items=5)
     rows = [np.flatnonzero(r).tolist() for r in X]
     results = {}
     for device, comm in (("cpu", serial()), ("gpu", world())):
-        prep = prepare(load_transactions(rows, comm), 0.2, comm, Control(comm, False))
+        prep = prepare(load_transactions(rows, comm), 0.2, comm, Control(RunContext.build(comm)))
         levels, counts, _, _ = count_distribution.mine(prep, None, comm, device,
-                                                       Control(comm, False), Timer(comm), Guard())
+                                                       Control(RunContext.build(comm)), Timer(comm), Guard())
         results[device] = [(prep.order[f].tolist(), c.tolist()) for f, c in zip(levels, counts)]
     assert results["gpu"] == results["cpu"] and len(results["cpu"]) >= 3
 

@@ -8,11 +8,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from hpcrec.comm import serial, world
-from hpcrec.errors import DeviceError, InputError
+from hpcrec.core import context
+from hpcrec.core.comm import serial, world
+from hpcrec.core.errors import DeviceError, InputError
 from hpcrec.kernels import knn_cuda
 from hpcrec.knn import ItemKNN, UserKNN
-from hpcrec.knn import model as knn_model
 from hpcrec.knn import similarity as sims
 from knn_data import small_ratings
 
@@ -73,7 +73,8 @@ def test_blocks_give_the_same_lists(monkeypatch):
 @pytest.fixture
 def fake_gpu(monkeypatch):
     """device='gpu' resolves to the GPU path, whose array module is NumPy."""
-    monkeypatch.setattr(knn_model, "resolve_device", lambda device, comm=None: "gpu")
+    monkeypatch.setattr(context, "resolve_device",
+                        lambda device, comm=None: "cpu" if device == "cpu" else "gpu")
     monkeypatch.setattr(sims, "array_module", lambda device: np)
 
 
@@ -92,7 +93,7 @@ def test_model_on_the_gpu_path_predicts_as_on_the_cpu(fake_gpu, cls, measure):
 @pytest.fixture
 def no_gpu(monkeypatch):
     """This machine has no usable GPU, whatever it really has."""
-    from hpcrec import backend
+    from hpcrec.core import device as backend
     monkeypatch.setattr(backend, "gpu_available", lambda: False)
 
 
@@ -128,7 +129,7 @@ def test_gpu_path_under_mpi_equals_serial(fake_gpu):
 @pytest.mark.gpu
 @pytest.mark.parametrize("measure", ["pearson", "pearson-baseline"])
 def test_real_gpu_equals_cpu_kernel(measure):
-    from hpcrec.backend import gpu_available
+    from hpcrec.core.device import gpu_available
     if not gpu_available():
         pytest.skip("needs a CUDA GPU with CuPy")
     import cupy
@@ -143,7 +144,7 @@ def test_real_gpu_equals_cpu_kernel(measure):
 
 
 def test_cli_device_auto_without_a_gpu_warns_in_one_line(no_gpu, cli_main, tmp_path):
-    from hpcrec import backend
+    from hpcrec.core import device as backend
     backend._warn_once.cache_clear()
     train, _ = small_ratings(7)
     data = tmp_path / "r.csv"

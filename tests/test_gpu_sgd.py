@@ -157,7 +157,7 @@ def test_drop_in_for_the_cpu_kernel():
 
 def test_biased_sgd_model_on_the_gpu_kernel(monkeypatch):
     """hpcrec.mf.BiasedSGD dispatching to this kernel learns as with the CPU kernel."""
-    from hpcrec.comm import serial
+    from hpcrec.core.comm import serial
     from hpcrec.io import splits, synthetic
     from hpcrec.mf import BiasedSGD, sgd
     train, test = splits.random_split(synthetic.ratings(n_users=40, n_items=30, n_ratings=300,
@@ -175,7 +175,7 @@ def test_biased_sgd_model_on_the_gpu_kernel(monkeypatch):
 @pytest.mark.mpi
 def test_dsgd_over_ranks_on_the_gpu_kernel(monkeypatch):
     """DSGD's sub-epochs on one (simulated) GPU per rank learn as on the CPU kernel."""
-    from hpcrec.comm import world
+    from hpcrec.core.comm import world
     from hpcrec.io import splits, synthetic
     from hpcrec.mf import BiasedSGD, sgd
     train, test = splits.random_split(synthetic.ratings(n_users=40, n_items=30, n_ratings=300,
@@ -194,7 +194,7 @@ def test_gpu_visiting_order_keeps_ml100k_accuracy(monkeypatch, shared_data):
     epoch_order's strided order, one rating at a time (what the kernel computes with one
     group, checked against the reference above), reach the CPU schedule's test RMSE on
     MovieLens 100K u1 within 0.005 (the bound the gpu-marked test holds the GPU to)."""
-    from hpcrec.comm import serial
+    from hpcrec.core.comm import serial
     from hpcrec.kernels import mf_sgd
     from hpcrec.mf import BiasedSGD, sgd
     base, test = (shared_data / "ml-100k" / f"u1.{part}" for part in ("base", "test"))

@@ -19,7 +19,7 @@ from test_hostile_inputs import H5_NAMES, TEXT_CASES, _check_failure, _text_case
 from test_hostile_inputs import hostile_h5  # noqa: F401 - the fixture, shared with that module
 
 from hpcrec import io
-from hpcrec.comm import serial
+from hpcrec.core.comm import serial
 from hpcrec.io.synthetic import ratings as synthetic_ratings
 from hpcrec.mf import BiasedSGD
 

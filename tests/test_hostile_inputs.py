@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from hpcrec import io
-from hpcrec.comm import serial
+from hpcrec.core.comm import serial
 
 BAD = Path(__file__).resolve().parent / "bad_inputs"
 FIMI_INT = "item ids must be non-negative integers (FIMI format)"

@@ -24,9 +24,10 @@ import pytest
 from conftest import child_env
 from test_hostile_inputs import _check_failure, _rt_file, _tx_file
 
-from hpcrec import io, memory
-from hpcrec.comm import serial
-from hpcrec.errors import InputError, MemoryBudgetError, OutputError, Terminated
+from hpcrec import io
+from hpcrec.core import memory
+from hpcrec.core.comm import serial
+from hpcrec.core.errors import InputError, MemoryBudgetError, OutputError, Terminated
 from hpcrec.fim import apriori
 from hpcrec.fim.output import read_itemsets
 from hpcrec.io import atomic, hdf5, jsontext
@@ -452,7 +453,7 @@ def test_bad_memory_limit_is_an_input_error(text):
 
 
 def test_rlimit_as_caps_the_budget():
-    code = ("import resource; from hpcrec import memory\n"
+    code = ("import resource; from hpcrec.core import memory\n"
             "free = memory.budget_bytes()\n"
             "used = memory._status_bytes('VmSize')\n"
             "resource.setrlimit(resource.RLIMIT_AS, (used + (512 << 20), resource.RLIM_INFINITY))\n"

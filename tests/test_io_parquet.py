@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from hpcrec.comm import serial, world
-from hpcrec.errors import InputError
+from hpcrec.core.comm import serial, world
+from hpcrec.core.errors import InputError
 from hpcrec.io import formats, parquet
 
 pa = pytest.importorskip("pyarrow")

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from hpcrec import io
-from hpcrec.comm import serial, world
+from hpcrec.core.comm import serial, world
 from hpcrec.io import ratings as rmod
 from hpcrec.io.transactions import Transactions
 

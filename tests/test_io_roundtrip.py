@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from hpcrec import io
-from hpcrec.comm import serial
+from hpcrec.core.comm import serial
 from hpcrec.io import formats, ratings as rmod, transactions as tmod
 from hpcrec.io.ratings import Ratings
 from hpcrec.io.transactions import Transactions

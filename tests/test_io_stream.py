@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from hpcrec.comm import Comm, serial
+from hpcrec.core.comm import Comm, serial
 from hpcrec.io import formats, ratings, streamread, textscan, transactions
 
 FIELDS_T = ("indptr", "indices", "labels")

@@ -12,7 +12,8 @@ import h5py
 import numpy as np
 import pytest
 
-from hpcrec.comm import RankFailed, world
+from hpcrec.core.comm import world
+from hpcrec.core.errors import RankFailed
 from hpcrec.io import formats, textscan
 
 pytestmark = pytest.mark.mpi

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from hpcrec.errors import InputError
+from hpcrec.core.errors import InputError
 from hpcrec.io import hdf5
 from hpcrec.knn import ItemKNN, UserKNN
 from hpcrec.recommender import Recommender

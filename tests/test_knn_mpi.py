@@ -3,8 +3,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from hpcrec.comm import serial, world
-from hpcrec.errors import HpcrecError
+from hpcrec.core.comm import serial, world
+from hpcrec.core.errors import HpcrecError
 from hpcrec.knn import ItemKNN, UserKNN
 from knn_data import small_ratings
 

@@ -3,8 +3,8 @@ and against Surprise's own similarity functions."""
 import numpy as np
 import pytest
 
-from hpcrec.comm import serial
-from hpcrec.errors import InputError
+from hpcrec.core.comm import serial
+from hpcrec.core.errors import InputError
 from hpcrec.knn import similarity as sims
 from knn_data import small_ratings
 

@@ -4,7 +4,7 @@ import os
 import pytest
 
 from hpcrec import layout
-from hpcrec.comm import serial, world
+from hpcrec.core.comm import serial, world
 
 
 @pytest.mark.parametrize("cores, text", [([0], "0"), ([0, 1, 2, 5], "0-2,5"), ([3, 1, 2, 7, 8], "1-3,7-8"),

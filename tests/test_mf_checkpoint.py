@@ -5,8 +5,8 @@ import h5py
 import numpy as np
 import pytest
 
-from hpcrec.comm import serial, world
-from hpcrec.errors import HpcrecError, InputError
+from hpcrec.core.comm import serial, world
+from hpcrec.core.errors import HpcrecError, InputError
 from hpcrec.io import ratings, synthetic
 from hpcrec.mf import BiasedSGD
 from hpcrec.mf.checkpoint import FILE, data_digest

@@ -3,7 +3,7 @@ course's published figures on MovieLens 100K (90/10 random split)."""
 import numpy as np
 import pytest
 
-from hpcrec.comm import serial
+from hpcrec.core.comm import serial
 from hpcrec.io import splits
 from hpcrec.io.ratings import read_ml100k
 from hpcrec.mf import CourseGD

@@ -3,7 +3,7 @@ planted set and on MovieLens 100K positives, the threshold option, solver agreem
 import numpy as np
 import pytest
 
-from hpcrec.comm import serial
+from hpcrec.core.comm import serial
 from hpcrec.io import splits
 from hpcrec.io.ratings import Ratings
 from hpcrec.metrics import evaluate

@@ -3,7 +3,7 @@ dense computations and numpy.linalg.lstsq."""
 import numpy as np
 import pytest
 
-from hpcrec.comm import serial
+from hpcrec.core.comm import serial
 from hpcrec.kernels import mf_als
 from hpcrec.kernels.mf_als import als_half_step
 from hpcrec.kernels.mf_sgd import _run_rounds, sgd_epoch

@@ -3,8 +3,8 @@ and Surprise (as peers where the definitions match)."""
 import numpy as np
 import pytest
 
-from hpcrec.comm import serial
-from hpcrec.errors import InputError
+from hpcrec.core.comm import serial
+from hpcrec.core.errors import InputError
 from hpcrec.io import splits, synthetic
 from hpcrec.io.ratings import Ratings
 from hpcrec.metrics import evaluate
@@ -139,7 +139,7 @@ def test_cross_validation_folds_and_search(shared_data):
 
 @pytest.mark.mpi
 def test_search_over_ranks_equals_serial():
-    from hpcrec.comm import world
+    from hpcrec.core.comm import world
     r = synthetic.ratings(n_users=60, n_items=40, n_ratings=800, seed=6)
     space = {"reg": [0.05, 0.2, 1.0], "factors": [2, 3]}
     dist = search(ALS, space, r, folds=3, comm=world(), epochs=2)

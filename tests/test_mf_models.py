@@ -4,8 +4,8 @@ import h5py
 import numpy as np
 import pytest
 
-from hpcrec.comm import serial
-from hpcrec.errors import InputError
+from hpcrec.core.comm import serial
+from hpcrec.core.errors import InputError
 from hpcrec.io import splits, synthetic
 from hpcrec.mf import ALS, WALS, BiasedSGD, CourseGD
 from hpcrec.recommender import Recommender
@@ -201,7 +201,7 @@ def test_bad_ratings():
 
 
 def test_memory_guard_refuses_before_allocating(data, monkeypatch):
-    from hpcrec.errors import MemoryBudgetError
+    from hpcrec.core.errors import MemoryBudgetError
     monkeypatch.setenv("HPCREC_MEMORY_FRACTION", "1e-9")
     for model in (BiasedSGD(), ALS(), CourseGD()):
         with pytest.raises(MemoryBudgetError, match="HPCREC_MEMORY_FRACTION"):
@@ -209,8 +209,8 @@ def test_memory_guard_refuses_before_allocating(data, monkeypatch):
 
 
 def test_gpu_without_a_gpu_is_a_clear_error(data):
-    from hpcrec.backend import gpu_available
-    from hpcrec.errors import DeviceError
+    from hpcrec.core.device import gpu_available
+    from hpcrec.core.errors import DeviceError
     if gpu_available():
         pytest.skip("a GPU is usable here")
     with pytest.raises(DeviceError, match="gpu"):

@@ -3,7 +3,7 @@ serial fit of the whole data computed on every rank."""
 import numpy as np
 import pytest
 
-from hpcrec.comm import serial, world
+from hpcrec.core.comm import serial, world
 from hpcrec.io import splits, synthetic
 from hpcrec.metrics import evaluate
 from hpcrec.mf import ALS, WALS, BiasedSGD, CourseGD

@@ -19,7 +19,7 @@ import sys
 import time
 from pathlib import Path
 
-from ..errors import HpcrecError, InputError
+from ..core.errors import HpcrecError, InputError
 from . import record
 
 PROGRESS_ENV = "HPCREC_BENCH_PROGRESS"

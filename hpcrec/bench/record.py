@@ -21,9 +21,9 @@ from importlib import metadata
 from pathlib import Path
 
 from .. import __version__
-from ..comm import Comm, mpi_library
-from ..errors import InputError
-from ..timing import peak_rss_bytes
+from ..core.comm import Comm, mpi_library
+from ..core.errors import InputError
+from ..core.timing import peak_rss_bytes
 
 PHASES = ("read", "compute", "communicate", "write")
 RESULT_PREFIX = "HPCREC_RESULT"

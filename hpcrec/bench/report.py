@@ -15,7 +15,7 @@ import json
 import re
 from pathlib import Path
 
-from ..errors import InputError
+from ..core.errors import InputError
 from ..io.atomic import atomic_open, atomic_path
 from . import model, record
 

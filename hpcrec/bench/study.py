@@ -43,7 +43,7 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
-from ..errors import HpcrecError, InputError
+from ..core.errors import HpcrecError, InputError
 from ..io.atomic import atomic_open
 from . import point, workloads
 

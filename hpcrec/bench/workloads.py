@@ -11,19 +11,20 @@ reports this rank's seconds per phase. Time inside the communicator's collective
 """
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import importlib
 import os
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
 import numpy as np
 
-from ..comm import Comm
-from ..errors import InputError
+from ..core.comm import Comm
+from ..core.context import RunContext
+from ..core.device import DEVICES
+from ..core.errors import InputError
+from ..core.timing import Timer
 from ..io import formats
 from ..io.ratings import Ratings
 
@@ -58,19 +59,6 @@ class Workload:
     modules: tuple[str, ...] = ()                # imported before the clock starts
 
 
-@contextlib.contextmanager
-def _algorithm(phases: dict, comm: Comm):
-    """Time a call that computes and communicates: split into ``compute`` and ``communicate``."""
-    _note("compute")
-    t0, c0 = time.perf_counter(), comm.comm_seconds
-    try:
-        yield
-    finally:
-        comm_s = comm.comm_seconds - c0
-        phases["communicate"] = phases.get("communicate", 0.0) + comm_s
-        phases["compute"] = phases.get("compute", 0.0) + time.perf_counter() - t0 - comm_s
-
-
 _progress: Path | None = None   # rank 0 of a measurement notes the phases it enters here
 
 
@@ -81,24 +69,13 @@ def _note(event: str) -> None:
             fh.write(event + "\n")
 
 
-@contextlib.contextmanager
-def _phase(phases: dict, name: str):
-    _note(name)
-    t0 = time.perf_counter()
-    try:
-        yield
-    finally:
-        phases[name] = phases.get(name, 0.0) + time.perf_counter() - t0
+def _timer(comm: Comm) -> Timer:
+    """A workload's timer: phases ``read``, ``compute``, ``communicate``, ``write``, each noted."""
+    return Timer(comm, on_phase=_note)
 
 
 def _data_info(path: str, rows: int, nnz: int) -> dict:
     return {"name": Path(path).name, "rows": int(rows), "nnz": int(nnz)}
-
-
-def _device(params: dict, comm: Comm) -> tuple[str, int]:
-    from ..backend import resolve_device
-    device = resolve_device(params.get("device", "cpu"), comm)
-    return device, int(device == "gpu")
 
 
 def _optional(module: str, what: str):
@@ -110,8 +87,8 @@ def _optional(module: str, what: str):
 
 # -- read ----------------------------------------------------------------------------------
 def run_read(p: dict, comm: Comm) -> Outcome:
-    phases: dict = {}
-    with comm.collective_errors(), _phase(phases, "read"):
+    timer = _timer(comm)
+    with comm.collective_errors(), timer.phase("read"):
         kind = p["kind"] or formats.kind_of(p["input"])
         if kind == "transactions":
             data = formats.load_transactions(p["input"], comm)
@@ -119,12 +96,12 @@ def run_read(p: dict, comm: Comm) -> Outcome:
         else:
             data = formats.load_ratings(p["input"], comm)
             column, rows, n_cols = data.item, data.n_total, data.n_items
-    with _algorithm(phases, comm):
+    with timer.computing():
         counts = np.bincount(column, minlength=n_cols).astype(np.int64)
         comm.allreduce(counts)
     nnz = int(counts.sum())
     unit = "transactions" if kind == "transactions" else "ratings"
-    return Outcome(phases, _data_info(p["input"], rows, nnz), rows, unit,
+    return Outcome(timer.phases, _data_info(p["input"], rows, nnz), rows, unit,
                    result={"items_seen": int(np.count_nonzero(counts))})
 
 
@@ -132,24 +109,22 @@ def run_read(p: dict, comm: Comm) -> Outcome:
 def run_mine(p: dict, comm: Comm) -> Outcome:
     """Read this rank's slice, then mine it with ``hpcrec.fim``'s engine (its own phases kept as detail)."""
     from ..fim import engine
-    from ..timing import Timer
-    with comm.collective_errors():
-        _, gpus = _device(p, comm)
-    phases: dict = {}
-    with comm.collective_errors(), _phase(phases, "read"):
+    ctx = RunContext.build(comm, p["device"])
+    timer = _timer(comm)
+    with comm.collective_errors(), timer.phase("read"):
         tx = formats.load_transactions(p["input"], comm)
-    timer = Timer(comm)
-    with _algorithm(phases, comm):
+    with timer.computing():
         itemsets = engine.mine_itemsets(tx, p["min_support"], p["algorithm"], p["max_len"] or None,
-                                        comm=comm, device=p["device"], timer=timer)
+                                        context=ctx)
     if p["output"]:
         from ..fim.output import write_itemsets
-        with comm.collective_errors(), _phase(phases, "write"):
+        with comm.collective_errors(), timer.phase("write"):
             if comm.is_root:
                 write_itemsets(p["output"], itemsets)
     nnz = comm.allreduce_scalar(tx.nnz)
-    return Outcome(phases, _data_info(p["input"], tx.n_total, nnz), tx.n_total, "transactions",
-                   gpus, {"itemsets": int(len(itemsets)), "engine_phases": dict(timer.phases)})
+    return Outcome(timer.phases, _data_info(p["input"], tx.n_total, nnz), tx.n_total, "transactions",
+                   int(ctx.device == "gpu"),
+                   {"itemsets": int(len(itemsets)), "engine_phases": dict(ctx.timer.phases)})
 
 
 # -- train ---------------------------------------------------------------------------------
@@ -167,17 +142,18 @@ def run_train(p: dict, comm: Comm) -> Outcome:
     with comm.collective_errors():
         if p["model"] not in models:
             raise InputError(f"unknown model {p['model']!r}: choose one of {', '.join(sorted(models))}")
-        _, gpus = _device(p, comm)
         model = models[p["model"]](factors=p["factors"], epochs=p["epochs"], seed=p["seed"],
                                    device=p["device"])
-    phases: dict = {}
-    with comm.collective_errors(), _phase(phases, "read"):
+    ctx = RunContext.build(comm, model.device, stop_signals=model.stop_signals)
+    gpus = int(ctx.device == "gpu")
+    timer = _timer(comm)
+    with comm.collective_errors(), timer.phase("read"):
         shard = formats.load_ratings(p["input"], comm)
     shard = _Shard(**{f.name: getattr(shard, f.name) for f in dataclasses.fields(shard)})
-    with _algorithm(phases, comm):
-        model.fit(shard, comm=comm)
+    with timer.computing():
+        model.fit(shard, context=ctx)
     if p["output"]:
-        with comm.collective_errors(), _phase(phases, "write"):
+        with comm.collective_errors(), timer.phase("write"):
             if comm.is_root:
                 model.save(p["output"])
     stats = getattr(model, "fit_stats", {})
@@ -187,12 +163,12 @@ def run_train(p: dict, comm: Comm) -> Outcome:
         result["epoch_updates_per_s"] = updates / result["epochs_s"]
     if model.history:
         result["train_rmse"] = float(model.history[-1]["train_rmse"])
-    return Outcome(phases, _data_info(p["input"], shard.n_total, shard.n_total),
+    return Outcome(timer.phases, _data_info(p["input"], shard.n_total, shard.n_total),
                    float(updates), "rating updates", gpus, result)
 
 
 _INPUT = Param("input", str, None, "data file: HDF5 (each rank reads its slice) or text")
-_DEVICE = Param("device", str, "cpu", "compute device", ("cpu", "gpu", "auto"))
+_DEVICE = Param("device", str, "cpu", "compute device", DEVICES)
 _OUTPUT = Param("output", str, "", "also write the result here (rank 0; timed as 'write')")
 
 WORKLOADS = {w.name: w for w in (
@@ -272,12 +248,11 @@ def measure(name: str, given: dict, comm: Comm, tags: dict | None = None, warmup
         workload.run(params, comm)
     _note("timed")
     comm.barrier()  # every rank starts the clock together
-    bytes0, calls0 = comm.comm_bytes, comm.comm_calls
-    t0 = time.perf_counter()
+    timer = Timer(comm)
     out = workload.run(params, comm)
-    total = time.perf_counter() - t0
-    rec = record.build(comm, name, params, out.data, out.phases, total, out.work, out.work_unit,
-                       comm.comm_bytes - bytes0, comm.comm_calls - calls0, out.gpus_per_rank, tags)
+    took = timer.record()
+    rec = record.build(comm, name, params, out.data, out.phases, took["total_s"], out.work,
+                       out.work_unit, took["comm_bytes"], took["comm_calls"], out.gpus_per_rank, tags)
     if rec is not None:
         rec["result"] = out.result
         rec["warmup"] = warmup

@@ -24,7 +24,7 @@ import threading
 import warnings
 
 from .. import __version__, layout
-from ..errors import HpcrecError, Terminated
+from ..core.errors import HpcrecError, Terminated
 
 # Every sub-command: its module and its one-line help, in the order --help lists them. Only
 # the module of the command being run is imported (with its NumPy, pandas, Numba, MPI), so
@@ -97,7 +97,7 @@ class _StderrHandler(logging.StreamHandler):
 
 def setup_logging(verbose: bool = False, quiet: bool = False) -> None:
     """Rank 0 logs at INFO (DEBUG with -v, WARNING with -q); other ranks only warnings."""
-    from ..comm import world
+    from ..core.comm import world
     comm = world()
     level = logging.DEBUG if verbose else logging.WARNING if quiet else logging.INFO
     if comm.rank != 0 and not verbose:
@@ -110,7 +110,7 @@ def setup_logging(verbose: bool = False, quiet: bool = False) -> None:
 
 
 def _fail(message: str, code: int, abort: bool) -> int:
-    from ..comm import world
+    from ..core.comm import world
     comm = world()
     if comm.size > 1 and not message.startswith("rank "):
         message = f"rank {comm.rank}: {message}"
@@ -148,7 +148,7 @@ def _install_signals() -> dict:
 
 
 def _os_error(exc: OSError) -> str:
-    from ..comm import describe_error
+    from ..core.comm import describe_error
     where = f"{exc.filename}: " if exc.filename else ""
     return f"{where}{exc.strerror or describe_error(exc)}"
 
@@ -156,7 +156,8 @@ def _os_error(exc: OSError) -> str:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     args = build_parser(command_of(argv)).parse_args(argv)   # --help, --version: done here
-    from ..comm import RankFailed, describe_error, world
+    from ..core.comm import describe_error, world
+    from ..core.errors import RankFailed
     try:
         comm = world()
     except HpcrecError as exc:

@@ -5,8 +5,8 @@ import argparse
 import logging
 from pathlib import Path
 
-from ..comm import world
-from ..errors import InputError
+from ..core.comm import world
+from ..core.errors import InputError
 
 log = logging.getLogger("hpcrec")
 

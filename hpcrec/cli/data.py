@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import logging
 
-from ..comm import fault_point, world
-from ..errors import InputError
+from ..core.comm import fault_point, world
+from ..core.errors import InputError
 from ..io import download, formats, jsontext, synthetic
 
 log = logging.getLogger("hpcrec")

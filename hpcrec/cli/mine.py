@@ -3,15 +3,17 @@ from __future__ import annotations
 
 import logging
 
-from ..comm import world
-from ..errors import InputError
+import signal
+
+from ..core.comm import world
+from ..core.context import RunContext
+from ..core.errors import InputError
 from ..fim import mine_itemsets
-from ..fim.control import Control
 from ..fim.engine import ALGORITHMS
 from ..fim.output import output_kind, read_itemsets, write_itemsets, write_rules
 from ..fim.rules import METRICS, rules_table
 from ..io.formats import FORMATS
-from ..timing import Timer
+from ..core.timing import Timer
 
 log = logging.getLogger("hpcrec")
 
@@ -55,14 +57,13 @@ def cmd_mine(args) -> int:
     _quiet(args)
     with comm.collective_errors():
         output_kind(args.output)
-    timer = Timer(comm)
-    control = Control(comm, progress=True, time_limit=args.time_limit)
+    ctx = RunContext.build(comm, args.device, progress=True, time_limit=args.time_limit,
+                           stop_signals=(signal.SIGTERM, signal.SIGINT))
+    timer = ctx.timer
     with timer.phase("read"):
         source = args.input if args.format is None else _load(args, comm)
-    with control.handle_signals():
-        res = mine_itemsets(source,
-                            args.min_support, args.algorithm, args.max_len, comm, args.device,
-                            control, timer)
+    with ctx:
+        res = mine_itemsets(source, args.min_support, args.algorithm, args.max_len, context=ctx)
     with comm.collective_errors(), timer.phase("write"):
         if comm.is_root:
             write_itemsets(args.output, res)

@@ -12,13 +12,13 @@ import inspect
 import logging
 import sys
 
-from ..backend import share_cores
-from ..comm import world
-from ..errors import InputError
+from ..core.comm import world
+from ..core.context import RunContext
+from ..core.device import share_cores
+from ..core.errors import InputError
 from ..io import jsontext
 from ..io.atomic import resolve_output
 from ..recommender import Recommender, import_models
-from ..timing import Timer
 
 log = logging.getLogger("hpcrec")
 
@@ -136,7 +136,6 @@ def register(sub) -> None:
 def cmd_train(args) -> int:
     from ..mf import TrainingInterrupted
     comm = world()
-    share_cores(comm)
     model = build_model(args)
     if args.resume and not args.checkpoint:
         raise InputError("--resume needs --checkpoint DIR")
@@ -147,10 +146,11 @@ def cmd_train(args) -> int:
     with comm.collective_errors():  # fail on a bad output path before training, not after
         if comm.is_root:
             resolve_output(args.output)
-    timer = Timer(comm)
+    ctx = RunContext.build(comm, model.device, stop_signals=model.stop_signals)
+    timer = ctx.timer
     try:
-        with timer.phase("train"):
-            model.fit(args.ratings, comm, test=args.test)
+        with ctx, timer.phase("train"):
+            model.fit(args.ratings, test=args.test, context=ctx)
     except TrainingInterrupted as exc:
         if comm.is_root:
             log.warning("%s", exc)
@@ -163,7 +163,7 @@ def cmd_train(args) -> int:
         rate = (f"; {stats['updates'] / stats['epoch_seconds'] / 1e6:.2f} M rating updates/s "
                 "in the epochs" if stats and stats.get("epoch_seconds") else "")
         log.info("trained %s on %d rank(s): %s%s; wrote %s", model.name, comm.size,
-                 timer.summary(), rate, args.output)
+                 timer.summary(("train", "write")), rate, args.output)
     return 0
 
 

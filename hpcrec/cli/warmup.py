@@ -26,7 +26,7 @@ def register(sub) -> None:
 
 
 def _convert(folder: Path) -> None:
-    from ..comm import serial
+    from ..core.comm import serial
     from ..io import formats
     (folder / "t.dat").write_text("1 2 3\n2 3\n\n4 1\n")
     (folder / "r.csv").write_text("user,item,rating,timestamp\n1,2,3.5,10\n2,2,4,11\n")
@@ -35,7 +35,7 @@ def _convert(folder: Path) -> None:
 
 
 def _mine(folder: Path) -> None:
-    from ..comm import serial
+    from ..core.comm import serial
     from ..fim import mine_itemsets
     from ..fim.engine import ALGORITHMS
     from ..io.synthetic import transactions
@@ -45,7 +45,7 @@ def _mine(folder: Path) -> None:
 
 
 def _train(folder: Path) -> None:
-    from ..comm import serial
+    from ..core.comm import serial
     from ..io.synthetic import ratings
     from ..recommender import Recommender, import_models
     import_models()
@@ -58,8 +58,8 @@ def _train(folder: Path) -> None:
 
 
 def cmd_warmup(args) -> int:
-    from ..comm import world
-    from ..errors import InputError
+    from ..core.comm import world
+    from ..core.errors import InputError
     comm = world()
     unknown = sorted(set(args.targets) - set(TARGETS))
     if unknown:

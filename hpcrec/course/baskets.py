@@ -13,9 +13,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..comm import Comm, resolve
+from ..core.comm import Comm, resolve
 from ..data import path as bundled
-from ..errors import InputError
+from ..core.errors import InputError
 from ..fim import apriori, association_rules, fpgrowth
 from ..io import Transactions, load_transactions
 

@@ -19,8 +19,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..comm import Comm, resolve
-from ..errors import InputError
+from ..core.comm import Comm, resolve
+from ..core.errors import InputError
 from ..io import Ratings, splits, synthetic
 from ..io.download import download as fetch_dataset
 from ..io.ratings import read_ml100k

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..comm import Comm, resolve
+from ..core.comm import Comm, resolve
 from . import baskets, figures, movies, report
 
 

@@ -14,10 +14,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..comm import resolve
-from ..errors import InputError
+from ..core.comm import resolve
+from ..core.errors import InputError
 from ..io import load_transactions
-from .control import Control
 from .engine import mine_itemsets
 from .frames import itemsets_frame
 
@@ -33,8 +32,7 @@ def _run(df, algorithm, min_support, use_colnames, max_len, verbose, null_values
     if isinstance(df, pd.DataFrame) and df.size == 0:
         return pd.DataFrame({"support": pd.Series(dtype=float),
                              "itemsets": pd.Series(dtype="object")})
-    res = mine_itemsets(df, min_support, algorithm, max_len, comm, device,
-                        Control(comm, progress=bool(verbose)))
+    res = mine_itemsets(df, min_support, algorithm, max_len, comm, device, progress=bool(verbose))
     return itemsets_frame(res, use_colnames)
 
 

@@ -18,9 +18,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..comm import Comm, weighted_bounds
+from ..core.comm import Comm, weighted_bounds
 from ..kernels import support as K
-from ..memory import Guard
+from ..core.memory import Guard
 from .prepare import Prepared
 
 

@@ -11,11 +11,9 @@ import numbers
 
 import numpy as np
 
-from ..backend import DEVICES, resolve_device, share_cores
-from ..comm import Comm, resolve
-from ..errors import InputError
-from ..timing import Timer
-from ..memory import Guard
+from ..core.comm import Comm, resolve
+from ..core.context import RunContext
+from ..core.errors import InputError
 from . import count_distribution, pfp
 from .control import Control
 from .prepare import local_transactions, prepare
@@ -37,29 +35,27 @@ def check_arguments(min_support, max_len) -> None:
 
 
 def mine_itemsets(source, min_support: float, algorithm: str = "fpgrowth", max_len=None,
-                  comm: Comm | None = None, device: str = "cpu", control: Control | None = None,
-                  timer: Timer | None = None) -> Itemsets:
+                  comm: Comm | None = None, device: str = "cpu", *, progress: bool = False,
+                  context: RunContext | None = None) -> Itemsets:
     """Frequent (for fpmax maximal, for fpclose closed) itemsets of ``source`` on all ranks
-    of ``comm``. A stop request (``control``: signal, time limit) ends apriori after a
-    level, the others after a batch of groups; the result is then flagged ``partial``."""
-    comm = resolve(comm)
+    of ``comm``, with progress lines on rank 0 if ``progress``. A caller that built a run
+    ``context`` passes it instead of ``comm``, ``device`` and ``progress``; its stop request
+    (signal, time limit) ends apriori after a level, the others after a batch of groups;
+    the result is then flagged ``partial``."""
+    comm = context.comm if context is not None else resolve(comm)
     with comm.collective_errors():
         check_arguments(min_support, max_len)
         min_support = float(min_support)  # compared as float64, as mlxtend does
         if algorithm not in ALGORITHMS:
             raise InputError(f"unknown algorithm {algorithm!r}: choose one of {', '.join(ALGORITHMS)}")
-        if device not in DEVICES:
-            raise InputError(f"unknown device {device!r}: choose one of {', '.join(DEVICES)}")
-    device = resolve_device(device, comm)
-    share_cores(comm)
-    timer = timer or Timer(comm)
-    control = control or Control(comm, progress=False)
+    ctx = context or RunContext.build(comm, device, progress=progress)
+    device, timer, control = ctx.device, ctx.timer, Control(ctx)
     if device == "gpu" and algorithm != "apriori":
         log.warning("%s mines on the CPU; the GPU counts supports for apriori only", algorithm)
         device = "cpu"
     with timer.phase("read"):
         tx = local_transactions(source, comm)
-    guard = Guard(comm.local_size, hint=HINT)
+    guard = ctx.memory.guard(HINT)
     with timer.phase("count"):
         prep = prepare(tx, min_support, comm, control)
     if prep.n == 0:

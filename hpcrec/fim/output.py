@@ -27,10 +27,10 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import InputError
+from ..core.errors import InputError
 from ..io import atomic_path, hdf5, jsontext
 from ..io.atomic import write_bytes
-from ..memory import check_memory
+from ..core.memory import check_memory
 from ..io.inputs import check_regular, read_regular_bytes
 from .result import Itemsets
 

@@ -19,10 +19,10 @@ import time
 
 import numpy as np
 
-from ..comm import Comm
-from ..errors import MemoryBudgetError
+from ..core.comm import Comm
+from ..core.errors import MemoryBudgetError
 from ..kernels import projected as P
-from ..memory import Guard
+from ..core.memory import Guard
 from .prepare import Prepared
 from .result import canonical
 

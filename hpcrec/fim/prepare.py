@@ -12,8 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..comm import Comm
-from ..errors import InputError
+from ..core.comm import Comm
+from ..core.errors import InputError
 from ..io import Transactions, load_transactions
 from ..kernels.support import recode_rows
 from .result import min_count

@@ -13,8 +13,8 @@ from itertools import combinations
 import numpy as np
 import pandas as pd
 
-from ..comm import Comm, resolve
-from ..errors import InputError
+from ..core.comm import Comm, resolve
+from ..core.errors import InputError
 from .frames import ordered
 
 METRICS = ["antecedent support", "consequent support", "support", "confidence", "lift",

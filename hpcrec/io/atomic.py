@@ -10,10 +10,10 @@ The rules (docs/safety.md):
   refused before any work (:func:`check_not_input`; the CLI passes every input).
 * The temporary file is ``.NAME.hpcrec-tmp-HOST-PID-RANDOM`` in the target's folder. It is
   fsynced, then renamed over the target; on any error, SIGINT or SIGTERM (the CLI turns it
-  into :class:`~hpcrec.errors.Terminated`) it is removed. A temporary file left by a killed
+  into :class:`~hpcrec.core.errors.Terminated`) it is removed. A temporary file left by a killed
   process (same host, that PID gone) is removed by the next write of the same target.
 * A failing write (disk full, file-size limit, read-only file system, I/O error, no
-  permission) is one :class:`~hpcrec.errors.OutputError` line; nothing appears at the target.
+  permission) is one :class:`~hpcrec.core.errors.OutputError` line; nothing appears at the target.
 """
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ import socket
 import stat
 from pathlib import Path
 
-from ..errors import InputError, OutputError
+from ..core.errors import InputError, OutputError
 
 _KINDS = ((stat.S_ISDIR, "a folder"), (stat.S_ISCHR, "a character device"),
           (stat.S_ISBLK, "a block device"), (stat.S_ISFIFO, "a FIFO"),

@@ -20,7 +20,7 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..errors import InputError
+from ..core.errors import InputError
 
 BASE_URL = "https://files.grouplens.org/datasets/movielens/"
 MAX_ARCHIVE_BYTES = 1 << 30  # ml-25m is 262 MB; anything past 1 GiB is not a MovieLens zip

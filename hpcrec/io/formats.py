@@ -15,8 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..comm import Comm, fault_point, resolve, serial
-from ..errors import InputError
+from ..core.comm import Comm, fault_point, resolve, serial
+from ..core.errors import InputError
 from . import hdf5, ratings, streamread, transactions
 from .inputs import check_regular
 from .ratings import Ratings

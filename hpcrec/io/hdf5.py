@@ -27,8 +27,8 @@ from pathlib import Path
 import h5py
 import numpy as np
 
-from ..errors import InputError
-from ..memory import check_memory
+from ..core.errors import InputError
+from ..core.memory import check_memory
 from .atomic import write_bytes
 from .inputs import check_regular
 

@@ -12,8 +12,8 @@ import os
 import stat
 from pathlib import Path
 
-from ..errors import InputError
-from ..memory import check_memory
+from ..core.errors import InputError
+from ..core.memory import check_memory
 from .atomic import kind_of_mode
 
 # Parsing text into id arrays and pandas columns takes several times the file's size.

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..comm import Comm, chunk
-from ..errors import InputError
-from ..memory import check_memory
+from ..core.comm import Comm, chunk
+from ..core.errors import InputError
+from ..core.memory import check_memory
 from . import textscan
 from .inputs import check_regular
 from .ratings import Ratings, from_arrays

@@ -28,8 +28,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..comm import Comm, resolve
-from ..errors import InputError
+from ..core.comm import Comm, resolve
+from ..core.errors import InputError
 from . import hdf5
 from .inputs import read_regular_bytes
 

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import InputError
+from ..core.errors import InputError
 from .ratings import Ratings
 
 MOVIELENS_FOLDS = ("u1", "u2", "u3", "u4", "u5", "ua", "ub")

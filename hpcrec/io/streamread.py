@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..comm import Comm, chunk, weighted_bounds
-from ..memory import check_memory
+from ..core.comm import Comm, chunk, weighted_bounds
+from ..core.memory import check_memory
 from ..progress import progress
 from . import ratings as rmod
 from . import textscan

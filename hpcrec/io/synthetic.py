@@ -29,7 +29,7 @@ from pathlib import Path
 import h5py
 import numpy as np
 
-from ..errors import InputError
+from ..core.errors import InputError
 from ..progress import progress
 from . import hdf5
 from .atomic import atomic_path

@@ -14,7 +14,7 @@ import os
 
 import numpy as np
 
-from ..comm import Comm, chunk
+from ..core.comm import Comm, chunk
 from .inputs import open_regular
 
 CHUNK_BYTES = 8 << 20

@@ -32,12 +32,11 @@ from typing import ClassVar
 import numba
 import numpy as np
 
-from ..backend import DEVICES, resolve_device
-from ..comm import Comm
-from ..errors import InputError
+from ..core.context import RunContext
+from ..core.device import check_device
+from ..core.errors import InputError
 from ..io.ratings import Ratings
 from ..kernels import knn as kernels
-from ..memory import check_memory
 from ..recommender import Recommender
 from . import baselines
 from . import similarity as sims
@@ -88,9 +87,7 @@ class KNN(Recommender):
         self.baseline_options = baselines.check_options(
             BASELINE_DEFAULTS if baseline_options is None else baseline_options)
         self.clip = bool(clip)
-        if device not in DEVICES:
-            raise InputError(f"unknown device {device!r}: choose one of {', '.join(DEVICES)}")
-        self.device = device
+        self.device = check_device(device)
         self.neighbors: Csr | None = None
 
     def params(self) -> dict:
@@ -102,17 +99,17 @@ class KNN(Recommender):
                 "device": self.device}
 
     # -- fitting ----------------------------------------------------------------------------
-    def _fit(self, train: Ratings, comm: Comm, test, callback) -> None:
+    def _fit(self, train: Ratings, ctx: RunContext, test, callback) -> None:
         """Baselines and neighbour lists; k-NN has no epochs, so test/callback are unused."""
+        comm, device = ctx.comm, ctx.device
         n_x = len(self.user_ids) if self.user_based else len(self.item_ids)
         kept = n_x * (self.max_neighbors or n_x)
-        check_memory(80 * train.n_total + 12 * kept,   # every rating (ids, values, CSR twice)
-                     f"{self.name}: all ratings and {kept} neighbour entries on every rank",
-                     "lower --max-neighbors, or use a node with more memory", comm)
+        ctx.memory.check(80 * train.n_total + 12 * kept,   # every rating (ids, values, CSR twice)
+                         f"{self.name}: all ratings and {kept} neighbour entries on every rank",
+                         "lower --max-neighbors, or use a node with more memory", comm)
         users, items = comm.allgatherv(train.user), comm.allgatherv(train.item)
         ratings = comm.allgatherv(train.rating)
         n_users, n_items = len(self.user_ids), len(self.item_ids)
-        device = resolve_device(self.device, comm)
         with comm.collective_errors():
             _check_unique(users, items, n_items)
             mu, bu, bi = baselines.fit(users, items, ratings, n_users, n_items, self.baseline_options)

@@ -23,9 +23,9 @@ from dataclasses import dataclass
 import numba
 import numpy as np
 
-from ..backend import array_module
-from ..comm import Comm, resolve, weighted_bounds
-from ..errors import InputError
+from ..core.device import array_module
+from ..core.comm import Comm, resolve, weighted_bounds
+from ..core.errors import InputError
 from ..kernels import knn as kernels
 from ..kernels import sparse
 

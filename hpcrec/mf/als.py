@@ -15,11 +15,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..backend import resolve_device
-from ..comm import Comm
+from ..core.comm import Comm
+from ..core.context import RunContext
 from ..kernels import mf_als
 from . import partition
-from .base import FactorModel, check_memory, kernels, require
+from .base import FactorModel, kernels, require
 
 _INIT = 1
 SOLVERS = ("cg", "cholesky")
@@ -63,12 +63,13 @@ class _AlternatingModel(FactorModel):
         """The ratings a side trains on (after the exchange; the implicit model filters)."""
         return rows, cols, vals
 
-    def _prepare(self, train, comm: Comm) -> None:
-        self._k = kernels(resolve_device(self.device, comm))
+    def _prepare(self, train, ctx: RunContext) -> None:
+        comm = ctx.comm
+        self._k = kernels(ctx.device)
         n_u, n_i, d = train.n_users, train.n_items, self.factors
-        check_memory(8 * (n_u + n_i) * (d + 2) + 32 * train.n_total // comm.size,
-                     f"{self.name} factors (kept whole on every rank)",
-                     "use fewer factors or more memory per rank", comm)
+        ctx.memory.check(8 * (n_u + n_i) * (d + 2) + 32 * train.n_total // comm.size,
+                         f"{self.name} factors (kept whole on every rank)",
+                         "use fewer factors or more memory per rank", comm)
         cu = partition.global_counts(train.user, n_u, comm)
         ci = partition.global_counts(train.item, n_i, comm)
         self._sides = []

@@ -10,15 +10,17 @@ Explicit-rating models clip predictions to the training rating range (as Surpris
 from __future__ import annotations
 
 import logging
+import signal
 import time
 from types import SimpleNamespace
 
 import numpy as np
 
-from ..comm import Comm
-from ..errors import DeviceError, InputError, TrainingDiverged
+from ..core.comm import Comm
+from ..core.context import RunContext
+from ..core.device import check_device
+from ..core.errors import DeviceError, InputError, TrainingDiverged, TrainingInterrupted
 from ..io.ratings import Ratings
-from ..memory import check_memory
 from ..recommender import Recommender, top_k
 from . import checkpoint
 
@@ -69,7 +71,7 @@ class FactorModel(Recommender):
                 f"factors must be a positive integer, got {self.factors!r}")
         require(isinstance(self.epochs, (int, np.integer)) and self.epochs >= 0,
                 f"epochs must be a non-negative integer, got {self.epochs!r}")
-        require(self.device in ("cpu", "gpu", "auto"), f"unknown device {self.device!r}")
+        check_device(self.device)
 
     # -- prediction --------------------------------------------------------------------------
     def _predict_index(self, u, i):
@@ -136,13 +138,18 @@ class FactorModel(Recommender):
             raise InputError("model state arrays do not match the id tables and factors")
 
     # -- training ----------------------------------------------------------------------------
+    @property
+    def stop_signals(self) -> tuple:
+        """SIGTERM stops training between epochs when checkpointing (else it ends the process)."""
+        return (signal.SIGTERM,) if self._checkpoint is not None else ()
+
     def set_checkpoint(self, directory, every: int = 1, resume: bool = False):
         """Checkpoint into ``directory`` every ``every`` epochs (and on SIGTERM); resume from it."""
         self._checkpoint = checkpoint.Checkpointer(directory, every, resume)
         return self
 
-    def _prepare(self, train: Ratings, comm: Comm) -> None:
-        """Distribute the shard, allocate and initialise the factors (subclass)."""
+    def _prepare(self, train: Ratings, ctx: RunContext) -> None:
+        """Distribute the shard, allocate and initialise the factors on ``ctx.device`` (subclass)."""
         raise NotImplementedError
 
     def _epoch(self, epoch: int, comm: Comm) -> dict:
@@ -159,15 +166,15 @@ class FactorModel(Recommender):
         """Loss components recorded after an epoch, outside its timing (every rank has the model)."""
         return {}
 
-    def _check_system_memory(self, comm: Comm) -> None:
+    def _check_system_memory(self, ctx: RunContext) -> None:
         """The d x d work of ALS-type models: one system per thread, the Gram matrix and its reduction."""
         if not self.dense_systems:
             return
         import numba
         systems = numba.get_num_threads() + 3
-        check_memory(8 * systems * (int(self.factors) + 1) ** 2,
-                     f"{systems} dense {self.factors} x {self.factors} systems of {self.name}",
-                     "use fewer --factors or more memory per rank", comm)
+        ctx.memory.check(8 * systems * (int(self.factors) + 1) ** 2,
+                         f"{systems} dense {self.factors} x {self.factors} systems of {self.name}",
+                         "use fewer --factors or more memory per rank", ctx.comm)
 
     def _check_finite(self, epoch: int, record: dict, comm: Comm) -> None:
         """Stop with a clear error when training diverged (non-finite loss or factors)."""
@@ -182,55 +189,56 @@ class FactorModel(Recommender):
                 f"training diverged at epoch {epoch} (non-finite loss or factors); no model "
                 "written: lower --lr, raise --reg, or scale the ratings to a smaller range")
 
-    def _fit(self, train, comm, test, callback) -> None:
+    def _fit(self, train, ctx, test, callback) -> None:
+        comm, timer = ctx.comm, ctx.timer
         self._check_params()
         with comm.collective_errors():
             train.validate("training ratings")
-        self._check_system_memory(comm)
+        self._check_system_memory(ctx)
         self._global_stats(train, comm)
-        self._prepare(train, comm)
+        self._prepare(train, ctx)
         start = 0
         if self._checkpoint is not None:
             start = self._checkpoint.restore(self, train, comm)
         test_idx = None if test is None else (*self.map_test(test), test.rating.astype(np.float64))
         updates, epoch_seconds = 0, 0.0
-        t_fit = time.perf_counter()
+        loop = timer.span("epochs")   # the epoch loop and the final gathering, without setup
         log_every = max(1, self.epochs // 25)
-        with checkpoint.stop_signal(enabled=self._checkpoint is not None) as stop:
-            for epoch in range(start, self.epochs):
-                t0, c0 = time.perf_counter(), time.process_time()
+        for epoch in range(start, self.epochs):
+            c0 = time.process_time()
+            with timer.phase("epoch") as span:
                 rec = {"epoch": epoch + 1, **self._epoch(epoch, comm)}
-                rec["seconds"] = time.perf_counter() - t0
-                rec["cpu_seconds"] = time.process_time() - c0  # all threads of this rank
-                rec.update(self._losses(epoch))
-                self._check_finite(epoch + 1, rec, comm)
-                updates += train.n_total
-                epoch_seconds += rec["seconds"]
-                if test_idx is not None or callback is not None:
-                    self._complete(comm)
-                if test_idx is not None:
-                    rec["test_rmse"] = self._rmse(*test_idx, comm)
-                self.history.append(rec)
-                if comm.is_root and ((epoch + 1) % log_every == 0 or epoch + 1 == self.epochs):
-                    log.info("epoch %d/%d: %s", epoch + 1, self.epochs, ", ".join(
-                        f"{k} {v:.4f}" for k, v in rec.items() if k != "epoch"))
-                if callback is not None:
-                    callback(rec)
-                stopping = stop.requested(comm)
-                done = epoch + 1 == self.epochs
-                if self._checkpoint is not None and not done and (
-                        stopping or self._checkpoint.due(epoch + 1)):
-                    self._complete(comm)
-                    self._checkpoint.save(self, epoch + 1, comm)
-                if stopping and not done:
-                    raise checkpoint.TrainingInterrupted(
-                        f"stopped by SIGTERM after epoch {epoch + 1}; checkpoint in "
-                        f"{self._checkpoint.directory} (continue with --resume)")
+            rec["seconds"] = span.seconds
+            rec["cpu_seconds"] = time.process_time() - c0  # all threads of this rank
+            rec.update(self._losses(epoch))
+            self._check_finite(epoch + 1, rec, comm)
+            updates += train.n_total
+            epoch_seconds += rec["seconds"]
+            if test_idx is not None or callback is not None:
+                self._complete(comm)
+            if test_idx is not None:
+                rec["test_rmse"] = self._rmse(*test_idx, comm)
+            self.history.append(rec)
+            if comm.is_root and ((epoch + 1) % log_every == 0 or epoch + 1 == self.epochs):
+                log.info("epoch %d/%d: %s", epoch + 1, self.epochs, ", ".join(
+                    f"{k} {v:.4f}" for k, v in rec.items() if k != "epoch"))
+            if callback is not None:
+                callback(rec)
+            stopping = ctx.stop.agreed()
+            done = epoch + 1 == self.epochs
+            if self._checkpoint is not None and not done and (
+                    stopping or self._checkpoint.due(epoch + 1)):
+                self._complete(comm)
+                self._checkpoint.save(self, epoch + 1, comm)
+            if stopping and not done:
+                where = (f"checkpoint in {self._checkpoint.directory} (continue with --resume)"
+                         if self._checkpoint is not None else "no checkpoint")
+                raise TrainingInterrupted(f"stopped by SIGTERM after epoch {epoch + 1}; {where}")
         self._complete(comm)
         self._check_finite(self.epochs, {}, comm)
         if self._checkpoint is not None:   # the final state, marked complete (see checkpoint.py)
             self._checkpoint.save(self, self.epochs, comm, complete=True)
-        self.fit_stats = {"ranks": comm.size, "seconds": time.perf_counter() - t_fit,
+        self.fit_stats = {"ranks": comm.size, "seconds": loop.stop(),
                           "epoch_seconds": epoch_seconds, "updates": updates}
 
     def _global_stats(self, train: Ratings, comm: Comm) -> None:

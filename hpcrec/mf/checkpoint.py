@@ -5,9 +5,9 @@ atomically: the model state (every rank holds the complete factors between epoch
 history, the number of finished epochs, whether training finished, and the run's identity.
 Nothing else is needed to resume bit-identically: every random decision of epoch ``e`` is
 drawn from a generator seeded with ``(seed, e)``, and the learning-rate schedule is a
-function of ``e``. SIGTERM (what SLURM sends before the time limit) sets a flag that the
-ranks agree on at the end of the epoch; they then write a final checkpoint and stop with
-:class:`TrainingInterrupted`.
+function of ``e``. SIGTERM (what SLURM sends before the time limit) requests a stop (the
+run's :mod:`hpcrec.core.stop` request) that the ranks agree on at the end of the epoch;
+they then write a final checkpoint and stop with :class:`TrainingInterrupted`.
 
 The identity (:func:`identity`) holds everything that decides the model: a content digest
 of the training ratings, the model, every hyper-parameter but ``epochs``, the seed (a
@@ -21,28 +21,21 @@ finishes writes its final state marked ``complete``: resuming it gives the finis
 """
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import logging
-import signal
-import threading
 from pathlib import Path
 
 import numpy as np
 
-from ..comm import Comm
-from ..errors import HpcrecError, InputError
+from ..core.comm import Comm
+from ..core.errors import InputError
 from ..io import hdf5
 
 KIND = "checkpoint"
 FILE = "checkpoint.h5"
 FORMAT = 2        # 1: before the run identity (no data digest, no completion mark)
 log = logging.getLogger("hpcrec")
-
-
-class TrainingInterrupted(HpcrecError):
-    """Training stopped early on request (SIGTERM); a checkpoint holds the progress."""
 
 
 def _ids_digest(ids: np.ndarray) -> str:
@@ -176,30 +169,3 @@ class Checkpointer:
             raise InputError(f"{self.path}: checkpoint holds {int(epoch)} epochs, this run asks for "
                              f"{model.epochs}: ask for at least {int(epoch)} or start afresh")
         return int(epoch), bool(complete), history, state
-
-
-class _StopFlag:
-    def __init__(self, enabled: bool):
-        self.enabled, self.raised = enabled, False
-
-    def requested(self, comm: Comm) -> bool:
-        """True on every rank if any rank received SIGTERM (collective when enabled)."""
-        return self.enabled and bool(comm.allreduce_scalar(int(self.raised), "max"))
-
-
-@contextlib.contextmanager
-def stop_signal(enabled: bool = True):
-    """Within the block, SIGTERM only sets a flag (read with ``flag.requested(comm)``)."""
-    flag = _StopFlag(enabled)
-    if not enabled or threading.current_thread() is not threading.main_thread():
-        yield flag
-        return
-
-    def handler(signum, frame):
-        flag.raised = True
-
-    previous = signal.signal(signal.SIGTERM, handler)
-    try:
-        yield flag
-    finally:
-        signal.signal(signal.SIGTERM, previous)

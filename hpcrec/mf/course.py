@@ -12,15 +12,17 @@ The gravity term equals 1/(MN) · sum((UᵀU) ⊙ (VᵀV)), computed from two d 
 matrices (each a d x d ``Allreduce`` over the ranks' row ranges) — U Vᵀ is never formed.
 Under MPI every rank keeps U and V whole, computes the gradient of its shard of ratings and
 the observed-part gradients are summed by ``Allreduce``; on GPUs the sums take the device
-buffers directly when the MPI is CUDA-aware (:func:`hpcrec.backend.device_allreduce`).
+buffers directly when the MPI is CUDA-aware (:func:`hpcrec.core.gpu_mpi.device_allreduce`).
 """
 from __future__ import annotations
 
 import numpy as np
 
-from ..backend import array_module, device_allreduce, resolve_device, sparse_module, to_host
-from ..comm import Comm
-from .base import FactorModel, check_memory, require
+from ..core.comm import Comm
+from ..core.context import RunContext
+from ..core.device import array_module, sparse_module, to_host
+from ..core.gpu_mpi import device_allreduce
+from .base import FactorModel, require
 
 _INIT, _EPOCH = 1, 3
 
@@ -91,11 +93,12 @@ class CourseGD(FactorModel):
                                             and self.batch_size > 0), "batch_size must be positive")
         require(self.dtype in ("float32", "float64"), "dtype must be float32 or float64")
 
-    def _prepare(self, train, comm: Comm) -> None:
-        self._xp = xp = array_module(resolve_device(self.device, comm))
+    def _prepare(self, train, ctx: RunContext) -> None:
+        comm = ctx.comm
+        self._xp = xp = array_module(ctx.device)
         n_u, n_i, d = train.n_users, train.n_items, self.factors
-        check_memory(4 * (n_u + n_i) * d * np.dtype(self.dtype).itemsize + 64 * d * train.nnz,
-                     "course-gd factors and gradients", "use fewer factors or mini-batches", comm)
+        ctx.memory.check(4 * (n_u + n_i) * d * np.dtype(self.dtype).itemsize + 64 * d * train.nnz,
+                         "course-gd factors and gradients", "use fewer factors or mini-batches", comm)
         rng = np.random.default_rng([self.seed, _INIT])
         self.P = rng.normal(0.0, self.init_std, (n_u, d)).astype(self.dtype)
         self.Q = rng.normal(0.0, self.init_std, (n_i, d)).astype(self.dtype)

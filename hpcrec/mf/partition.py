@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..comm import Comm, weighted_bounds
+from ..core.comm import Comm, weighted_bounds
 from ..kernels import sparse
 
 

@@ -19,10 +19,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..backend import array_module, resolve_device
-from ..comm import Comm
+from ..core.comm import Comm
+from ..core.context import RunContext
+from ..core.device import array_module
 from . import partition
-from .base import FactorModel, check_memory, kernels, require
+from .base import FactorModel, kernels, require
 
 _INIT, _ORDER, _EPOCH = 1, 2, 3  # seed-sequence tags of the random streams
 _LINE = 64  # bytes in a cache line
@@ -70,12 +71,12 @@ class BiasedSGD(FactorModel):
         require(self.order in ("blocked", "shuffled"),
                 f"order must be 'blocked' or 'shuffled', got {self.order!r}")
 
-    def _prepare(self, train, comm: Comm) -> None:
-        device = resolve_device(self.device, comm)
+    def _prepare(self, train, ctx: RunContext) -> None:
+        comm, device = ctx.comm, ctx.device
         self._k, self._xp = kernels(device), array_module(device)
         n_u, n_i, d, p, g = train.n_users, train.n_items, self.factors, comm.size, self.blocks
-        check_memory(4 * (n_u + n_i) * (d + 1) + 32 * train.n_total // p, "biased SGD factors",
-                     "use fewer factors or more nodes", comm)
+        ctx.memory.check(4 * (n_u + n_i) * (d + 1) + 32 * train.n_total // p, "biased SGD factors",
+                         "use fewer factors or more nodes", comm)
         cu = partition.global_counts(train.user, n_u, comm)
         ci = partition.global_counts(train.item, n_i, comm)
         self._ub = partition.balanced_bounds(cu, p)

@@ -12,9 +12,10 @@ import textwrap
 import numpy as np
 import pytest
 
-from hpcrec import comm as comm_mod
-from hpcrec.comm import RankFailed, chunk, fault_point, serial, weighted_bounds, world
-from hpcrec.errors import HpcrecError
+from hpcrec.core import comm as comm_mod
+from hpcrec.core.errors import RankFailed
+from hpcrec.core.comm import chunk, fault_point, serial, weighted_bounds, world
+from hpcrec.core.errors import HpcrecError
 
 from conftest import MPIEXEC, run_command
 
@@ -230,7 +231,7 @@ def test_uncaught_exception_outside_collective_aborts(tmp_path):
         import sys
         from hpcrec import cli
         from hpcrec.cli import data
-        from hpcrec.comm import world
+        from hpcrec.core.comm import world
 
         def boom(args):
             c = world()

@@ -10,8 +10,9 @@ user's word, used as given. Otherwise it is the smallest of
 * the same fraction of the headroom left under ``RLIMIT_AS`` and ``RLIMIT_DATA``
   (``ulimit -v`` / ``-d``), which are per process.
 
-Mining, training (factors, ALS systems, k-NN), conversion and reading estimate their big
-allocations and call :func:`check_memory` (or a :class:`Guard`) first; going over is a
+The run context reads it once (:class:`MemoryBudget`), and mining and training (factors,
+ALS systems, k-NN) check their big allocations against that; conversion and reading call
+:func:`check_memory` (or a :class:`Guard`) first; going over is a
 :class:`MemoryBudgetError` naming the knob to turn and the budget variables. The CLI also
 turns any ``MemoryError`` into one such line.
 """
@@ -164,8 +165,9 @@ def over_budget(nbytes: float, budget: int, what: str, hint: str) -> MemoryBudge
 class Guard:
     """Checks the planned allocations of one rank against its budget, counting what is held."""
 
-    def __init__(self, local_ranks: int | None = None, hint: str = "use more ranks / nodes"):
-        self.budget = budget_bytes(local_ranks)
+    def __init__(self, local_ranks: int | None = None, hint: str = "use more ranks / nodes",
+                 budget: int | None = None):
+        self.budget = budget_bytes(local_ranks) if budget is None else budget
         self.hint = hint
         self.held = 0   # bytes of results kept while more is allocated (e.g. earlier levels)
 
@@ -183,14 +185,33 @@ class Guard:
         return max(1, self.budget // max(1, bytes_per_item))
 
 
-def check_memory(nbytes: float, what: str, hint: str, comm=None) -> None:
-    """Fail before allocating ``nbytes`` over this rank's budget.
+def check_memory(nbytes: float, what: str, hint: str, comm=None, budget: int | None = None) -> None:
+    """Fail before allocating ``nbytes`` over this rank's budget (``budget``, else read now).
 
     Collective when ``comm`` is given (every rank calls it): if any rank is over, all raise.
     """
     if comm is None:
-        Guard().check(nbytes, what, hint)
+        Guard(budget=budget).check(nbytes, what, hint)
         return
-    local = comm.local_size
+    local = comm.local_size if budget is None else None
     with comm.collective_errors():
-        Guard(local).check(nbytes, what, hint)
+        Guard(local, budget=budget).check(nbytes, what, hint)
+
+
+class MemoryBudget:
+    """This rank's budget, read once when a run starts: what its algorithms check against."""
+
+    def __init__(self, nbytes: int):
+        self.bytes = int(nbytes)
+
+    @classmethod
+    def for_ranks(cls, local_ranks: int | None = None) -> "MemoryBudget":
+        """The budget of one of ``local_ranks`` ranks on this node (from the environment)."""
+        return cls(budget_bytes(local_ranks))
+
+    def guard(self, hint: str = "use more ranks / nodes") -> Guard:
+        return Guard(hint=hint, budget=self.bytes)
+
+    def check(self, nbytes: float, what: str, hint: str, comm=None) -> None:
+        """:func:`check_memory` against this budget (collective when ``comm`` is given)."""
+        check_memory(nbytes, what, hint, comm, budget=self.bytes)

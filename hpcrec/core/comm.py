@@ -17,7 +17,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from .errors import HpcrecError
+from .errors import HpcrecError, RankFailed
 
 _MAX_MSG = 1 << 30  # elements per buffer call: far below the 2**31 int-count limit of MPI < 4
 
@@ -48,10 +48,6 @@ def weighted_bounds(cumulative: np.ndarray, size: int) -> np.ndarray:
     inner = np.searchsorted(cumulative, targets, side="left").astype(np.int64)
     bounds = np.concatenate(([0], np.clip(inner, 0, n), [n])).astype(np.int64)
     return np.maximum.accumulate(bounds)
-
-
-class RankFailed(HpcrecError):
-    """Raised on every rank when some rank failed inside :meth:`Comm.collective_errors`."""
 
 
 class Comm:
