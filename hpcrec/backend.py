@@ -20,6 +20,7 @@ from functools import lru_cache
 import numpy as np
 
 from .errors import DeviceError
+from .kernels.arrays import sparse_module, to_host  # noqa: F401 - re-exported
 
 DEVICES = ("cpu", "gpu", "auto")
 log = logging.getLogger("hpcrec")
@@ -167,23 +168,6 @@ def array_module(device: str):
             raise DeviceError("no usable CUDA GPU")
         return cp
     return np
-
-
-def sparse_module(xp):
-    """``scipy.sparse`` for NumPy, ``cupyx.scipy.sparse`` for CuPy (the same seam, sparse)."""
-    if xp is np:
-        import scipy.sparse as sparse
-    else:
-        import cupyx.scipy.sparse as sparse
-    return sparse
-
-
-def to_host(x) -> np.ndarray:
-    """A NumPy array from a NumPy or CuPy array (synchronising the stream first)."""
-    if isinstance(x, np.ndarray):
-        return x
-    get = getattr(x, "get", None)
-    return get() if get is not None else np.asarray(x)
 
 
 # -- device buffers and MPI -----------------------------------------------------------------

@@ -19,9 +19,12 @@ import time
 
 import numpy as np
 
+from .. import kernels
 from ..comm import Comm
 from ..errors import MemoryBudgetError
 from ..kernels import projected as P
+from ..kernels.csr import csr
+from ..kernels.protocols import MineOptions
 from ..memory import Guard
 from .prepare import Prepared
 from .result import canonical
@@ -74,14 +77,15 @@ def _mine_local(prep: Prepared, ptr, idx, items, max_len, mode: int, guard: Guar
     owned = np.zeros(prep.m, np.bool_)
     owned[items] = True
     total = np.concatenate(([0], np.cumsum(P.prefix_weights(ptr, idx, prep.m) * owned)))
-    items_out, meta, links, head, tops, table = P.empty_store(prep.m)
+    miner = kernels.get("projected", "cpu")   # no GPU miner: the engine mines on the CPU
+    store = miner.empty_store(prep.m)
+    rows = csr(ptr, idx)
+    options = MineOptions(prep.m, prep.minc, max_len or 0, limit, mode)
     step, hi, stopped = 1 << 16, prep.m, False
     while hi > 0:  # the batch sizes adapt to about BATCH_SECONDS; they do not change results
         lo = min(hi - 1, int(np.searchsorted(total, total[hi] - min(step, chunk))))
         t0 = time.perf_counter()
-        status, items_out, meta, links, table = P.mine_range(
-            ptr, idx, prep.m, owned, lo, hi, prep.minc, max_len or 0, limit, mode,
-            items_out, meta, links, head, tops, table)
+        status, store = miner.mine_range(rows, owned, lo, hi, options, store)
         if status != P.OK:
             raise MemoryBudgetError(f"more than {limit} itemsets on one rank at min_support "
                                     f"{prep.minc}/{prep.n}: {guard.hint}")
@@ -92,8 +96,9 @@ def _mine_local(prep: Prepared, ptr, idx, items, max_len, mode: int, guard: Guar
         if hi > 0 and control.stop_requested():
             stopped = True
             break
-    n, n_items = int(tops[0]), int(tops[1])
-    return items_out[:n_items], meta[:n, P.LEN].copy(), meta[:n, P.COUNT].copy(), stopped
+    n, n_items = int(store.tops[0]), int(store.tops[1])
+    return (store.items[:n_items], store.meta[:n, P.LEN].copy(), store.meta[:n, P.COUNT].copy(),
+            stopped)
 
 
 def _without_supersets(flat, lengths, counts, against, m, equal):
