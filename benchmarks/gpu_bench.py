@@ -108,10 +108,12 @@ def bench_sgd(dev: Device, ratings, d: int, epochs: int, dtype, sweep=(0.25, 4))
 
 
 def csr_side(rows, cols, vals, n_rows, xp):
+    from hpcrec.kernels.csr import Csr
     order = np.lexsort((cols, rows))
     indptr = np.zeros(n_rows + 1, dtype=np.int64)
     np.cumsum(np.bincount(rows, minlength=n_rows), out=indptr[1:])
-    return indptr, xp.asarray(cols[order]), xp.asarray(vals[order].astype(np.float64))
+    return Csr(indptr, xp.asarray(cols[order]), xp.asarray(vals[order].astype(np.float64)),
+               (n_rows, -1))
 
 
 def bench_solvers(dev: Device, G, D: int, dtype, blocks) -> dict:
@@ -138,6 +140,7 @@ def bench_als(dev: Device, ratings, d: int, iterations: int, dtype, blocks, mode
     ``"cholesky"`` (the fastest of the variants, measured first) or ``"cg"`` (3 warm-started
     conjugate-gradient steps, no D x D matrix)."""
     from hpcrec.kernels import mf_als_cuda as G
+    from hpcrec.kernels.protocols import RowProblem
     xp = dev.xp
     implicit = model == "wals"
     D = d if implicit else d + 1
@@ -164,7 +167,8 @@ def bench_als(dev: Device, ratings, d: int, iterations: int, dtype, blocks, mode
         def iteration():
             for csr, X, xb, Y, yb in ((users, Q, bi, P, bu), (items, P, bu, Q, bi)):
                 gram = X.T.astype(xp.float64) @ X.astype(xp.float64) if implicit else xp.zeros((d, d))
-                G.als_half_step(*csr, X, xb, coef, gram, not implicit, reg, reg, True, cg_steps,
+                G.als_half_step(csr, X, xb,
+                                RowProblem(coef, gram, not implicit, reg, reg, True, cg_steps),
                                 Y, yb, xp=xp, cholesky_block=block)
         t, _ = dev.timed(iteration)
         pred = mu + bu[su] + bi[si] + (P[su] * Q[si]).sum(axis=1)

@@ -160,6 +160,16 @@ def _bind_numba(dev: int) -> None:
     cuda.select_device(dev)
 
 
+def kernel(family: str, device: str):
+    """The implementation of kernel ``family`` for a resolved ``device``
+    (:func:`hpcrec.kernels.get`); a device without one is a :class:`DeviceError`."""
+    from . import kernels
+    try:
+        return kernels.get(family, device)
+    except kernels.KernelMissing as exc:
+        raise DeviceError(str(exc)) from None
+
+
 def array_module(device: str):
     """``numpy`` for the CPU, ``cupy`` for the GPU: the one seam between the two paths."""
     if device == "gpu":

@@ -147,7 +147,8 @@ class AlsHalfStep(Protocol):
 class SimilarityRows(Protocol):
     """Top-K neighbour lists of blocks of rows of an x-major rating matrix."""
 
-    rows_per_block: int   # the block size that keeps the kernel's scratch in its budget
+    def block_rows(self, keep: int) -> int:
+        """Rows per call of :meth:`top` that keep its scratch and results in the budget."""
 
     def top(self, lo: int, hi: int, min_support: int, shrinkage: float, keep: int
             ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -11,10 +11,10 @@ All share :class:`FactorModel` (prediction, cold-start rule, ``similar_items``,
 ``embedding_norms``, history, checkpoints). See docs/mf.md.
 """
 from .als import ALS, WALS
-from .base import FactorModel, check_memory, kernels
+from .base import FactorModel, check_memory
 from .checkpoint import TrainingInterrupted
 from .course import CourseGD
 from .sgd import BiasedSGD
 
 __all__ = ["ALS", "BiasedSGD", "CourseGD", "FactorModel", "TrainingInterrupted", "WALS",
-           "check_memory", "kernels"]
+           "check_memory"]

@@ -15,11 +15,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..backend import resolve_device
+from ..backend import kernel, resolve_device
 from ..comm import Comm
 from ..kernels import mf_als
+from ..kernels.csr import csr
+from ..kernels.protocols import RowProblem
 from . import partition
-from .base import FactorModel, check_memory, kernels, require
+from .base import FactorModel, check_memory, require
 
 _INIT = 1
 SOLVERS = ("cg", "cholesky")
@@ -64,7 +66,7 @@ class _AlternatingModel(FactorModel):
         return rows, cols, vals
 
     def _prepare(self, train, comm: Comm) -> None:
-        self._k = kernels(resolve_device(self.device, comm))
+        self._als_half_step = kernel("als", resolve_device(self.device, comm))
         n_u, n_i, d = train.n_users, train.n_items, self.factors
         check_memory(8 * (n_u + n_i) * (d + 2) + 32 * train.n_total // comm.size,
                      f"{self.name} factors (kept whole on every rank)",
@@ -77,8 +79,8 @@ class _AlternatingModel(FactorModel):
             lo, hi = int(bounds[comm.rank]), int(bounds[comm.rank + 1])
             with comm.collective_errors():
                 r_, c_, v_ = self._observed(*partition.to_owners(rows, cols, train.rating, bounds, comm))
-            self._sides.append((bounds, lo, hi, partition.csr(r_, lo, hi), c_,
-                                v_.astype(np.float64)))
+            self._sides.append((bounds, lo, hi, csr(partition.row_pointers(r_, lo, hi), c_,
+                                                    v_.astype(np.float64), len(counts))))
         self.P = np.zeros((n_u, d))
         self.Q = np.random.default_rng([self.seed, _INIT]).normal(0.0, self.init_std, (n_i, d))
         self.bu, self.bi = np.zeros(n_u), np.zeros(n_i)
@@ -86,7 +88,7 @@ class _AlternatingModel(FactorModel):
 
     def _half_step(self, side: int, comm: Comm) -> None:
         """Solve this rank's rows of one side in place, then share them (in place)."""
-        bounds, lo, hi, indptr, cols, vals = self._sides[side]
+        bounds, lo, hi, rows = self._sides[side]
         Y, yb, X, xb = (self.P, self.bu, self.Q, self.bi) if side == 0 else (self.Q, self.bi, self.P, self.bu)
         coef = self._coef()
         if coef[0] != 0:  # Σ_all x xᵀ: each rank adds its own rows, then a d x d Allreduce
@@ -94,9 +96,9 @@ class _AlternatingModel(FactorModel):
             mf_als.gram(X, xlo, xhi, self._gram)
             comm.allreduce(self._gram)
         cg_steps = self.cg_steps if self.solver == "cg" else 0
-        self._k.als_half_step(indptr, cols, vals, X, xb, coef, self._gram, self.fit_bias,
-                              self.reg, self.reg_bias, self.weighted_reg, cg_steps,
-                              Y[lo:hi], yb[lo:hi])
+        problem = RowProblem(coef, self._gram, self.fit_bias, self.reg, self.reg_bias,
+                             self.weighted_reg, cg_steps)
+        self._als_half_step(rows, X, xb, problem, Y[lo:hi], yb[lo:hi])
         comm.allgather_rows(Y, bounds)
         if self.fit_bias:
             comm.allgather_rows(yb, bounds)
@@ -104,11 +106,11 @@ class _AlternatingModel(FactorModel):
     def _epoch(self, epoch: int, comm: Comm) -> dict:
         self._half_step(0, comm)
         self._half_step(1, comm)
-        bounds, lo, hi, indptr, cols, vals = self._sides[0]
+        bounds, lo, hi, rows = self._sides[0]
         offset = self.mu if self.centred else 0.0
         sse = comm.allreduce(np.array([
-            mf_als.sse(indptr, cols, vals, self.P, self.bu, lo, self.Q, self.bi, offset,
-                       *self._target), len(vals)]))
+            mf_als.sse(rows.indptr, rows.indices, rows.data, self.P, self.bu, lo, self.Q, self.bi,
+                       offset, *self._target), len(rows.data)]))
         return {"train_rmse": float(np.sqrt(sse[0] / max(sse[1], 1))), "loss_data": float(sse[0])}
 
     def _losses(self, epoch: int) -> dict:
