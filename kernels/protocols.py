@@ -8,7 +8,7 @@ take them as one argument each.
 """
 from __future__ import annotations
 
-from typing import Callable, NamedTuple, Protocol
+from typing import Callable, NamedTuple, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -20,6 +20,7 @@ MemoryCheck = Callable[[int, str], None]
 
 # -- support counting (apriori) ---------------------------------------------------------------
 
+@runtime_checkable
 class SupportCounter(Protocol):
     """Local support counts of candidate itemsets on one rank's rows (items ``0..m-1``).
 
@@ -74,6 +75,7 @@ class Store(NamedTuple):
     aux: np.ndarray
 
 
+@runtime_checkable
 class ProjectedMiner(Protocol):
     def empty_store(self, m: int) -> Store:
         """A store for sets over ``m`` items (allocated here)."""
@@ -144,6 +146,7 @@ class AlsHalfStep(Protocol):
 
 # -- k-NN similarities ----------------------------------------------------------------------------
 
+@runtime_checkable
 class SimilarityRows(Protocol):
     """Top-K neighbour lists of blocks of rows of an x-major rating matrix."""
 
