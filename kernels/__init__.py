@@ -33,6 +33,11 @@ class KernelMissing(LookupError):
     """No implementation of a kernel family for a device."""
 
 
+def has(family: str, device: str) -> bool:
+    """Whether kernel ``family`` has an implementation for ``device`` in this table."""
+    return TABLE.get((family, device)) is not None
+
+
 def get(family: str, device: str):
     """The implementation of kernel ``family`` for a resolved ``device`` (``cpu``/``gpu``).
 

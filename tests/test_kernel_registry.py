@@ -51,8 +51,9 @@ def test_every_family_and_device_is_registered_or_said_missing(family, device):
     if device == "cpu" or family in GPU_FAMILIES:
         if device == "gpu" and family == "support" and not simulated_cuda():
             pytest.skip("the GPU support counter imports Numba-CUDA")
-        assert kernels.get(family, device) is not None
+        assert kernels.has(family, device) and kernels.get(family, device) is not None
     else:
+        assert not kernels.has(family, device)
         with pytest.raises(kernels.KernelMissing, match=f"no gpu kernel for {family}"):
             kernels.get(family, device)
         with pytest.raises(DeviceError, match=f"no gpu kernel for {family}"):

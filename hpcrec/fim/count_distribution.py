@@ -22,7 +22,6 @@ import numpy as np
 from .. import kernels
 from ..comm import Comm, weighted_bounds
 from ..kernels import support as K
-from ..kernels.csr import csr
 from ..memory import Guard
 from .prepare import Prepared
 
@@ -83,8 +82,8 @@ def mine(prep: Prepared, max_len: int | None, comm: Comm, device: str, control, 
         return itemsets, counts, stop and m >= 2 and limit >= 2, 1
     dtype = np.int32 if prep.n < 2**31 - 1 else np.int64
     with comm.collective_errors(), timer.phase("count"):
-        counter = kernels.get("support", device)(csr(prep.rows_ptr, prep.rows_idx, None, m), m,
-                                                 density(prep) >= DENSE, guard.check)
+        counter = kernels.get("support", device)(prep.rows, m, density(prep) >= DENSE,
+                                                 guard.check)
         size = K.n_pairs(m)
         guard.check(size * (2 * dtype().itemsize + (8 if device == "gpu" else 0)),
                     f"the level-2 count vector of {m} frequent items")

@@ -11,6 +11,7 @@ import numbers
 
 import numpy as np
 
+from .. import kernels
 from ..backend import DEVICES, resolve_device, share_cores
 from ..comm import Comm, resolve
 from ..errors import InputError
@@ -54,7 +55,7 @@ def mine_itemsets(source, min_support: float, algorithm: str = "fpgrowth", max_l
     share_cores(comm)
     timer = timer or Timer(comm)
     control = control or Control(comm, progress=False)
-    if device == "gpu" and algorithm != "apriori":
+    if not kernels.has("support" if algorithm == "apriori" else "projected", device):
         log.warning("%s mines on the CPU; the GPU counts supports for apriori only", algorithm)
         device = "cpu"
     with timer.phase("read"):
