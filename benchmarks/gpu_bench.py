@@ -213,10 +213,16 @@ def bench_support(dev: Device, min_support: float, smoke: bool) -> dict:
 def bench_knn(dev: Device, smoke: bool) -> dict:
     """Item-based Pearson similarities (top 200 per item) of an ML-1M-sized set: the GPU
     path against the CPU kernel on one thread, lists compared (integer ratings: equal)."""
+    from functools import partial
+
     import numba
 
+    from hpcrec import kernels
     from hpcrec.io import synthetic
+    from hpcrec.kernels import knn_cuda
     from hpcrec.knn import similarity as sims
+    # the GPU kernel with the bench's array module (CuPy; NumPy in the smoke run)
+    kernels.TABLE[("knn", "gpu")] = partial(knn_cuda.SimilarityRows, xp=dev.xp)
     r = synthetic.ratings(**(SMOKE if smoke else ML1M), seed=1)
     vals = r.rating.astype(np.float64)
     x = sims.from_coo(r.item, r.user, vals, r.n_items, r.n_users)
@@ -224,9 +230,9 @@ def bench_knn(dev: Device, smoke: bool) -> dict:
     numba.set_num_threads(1)
     args = (x, y, 0, x.n_rows, "pearson", 1, 100.0, 200)
     runs = {}
-    for name, xp in (("cpu", None), ("gpu", dev.xp)):
-        sims.neighbour_rows(*args, xp=xp)  # compile / warm up
-        runs[name] = dev.timed(sims.neighbour_rows, *args, xp=xp)
+    for name in ("cpu", "gpu"):
+        sims.neighbour_rows(*args, device=name)  # compile / warm up
+        runs[name] = dev.timed(sims.neighbour_rows, *args, device=name)
     return {"ratings": r.nnz, "items": r.n_items, "users": r.n_users, "cpu_threads": 1,
             "cpu_seconds": runs["cpu"][0], "gpu_seconds": runs["gpu"][0],
             "gpu_module": dev.xp.__name__, "speedup": runs["cpu"][0] / runs["gpu"][0],
