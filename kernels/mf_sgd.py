@@ -55,11 +55,10 @@ def _step(n, user, item, rating, P, Q, bu, bi, mu, lr, keep, lr_b, reg_b):
 
 
 @nb.njit(parallel=True, fastmath=True, cache=True)
-def _run_rounds(ratings, rounds, factors, rates, pair):
-    """:func:`sgd_epoch` with ``pair`` (1 or 2) blocks per thread at a time."""
-    user, item, rating, block_ptr = ratings
-    P, Q, bu, bi = factors
-    mu, lr, lr_bias, reg, reg_bias = rates
+def _run_rounds(user, item, rating, block_ptr, rounds, P, Q, bu, bi, mu, lr, lr_bias, reg,
+                reg_bias, pair):
+    """:func:`sgd_epoch` with ``pair`` (1 or 2) blocks per thread at a time. Arguments
+    unpacked: taken from the packs inside this parallel kernel, they made it 15 % slower."""
     n_rounds, width = rounds.shape
     mu32, lr32, lrb32 = np.float32(mu), np.float32(lr), np.float32(lr_bias)
     keep32, regb32 = np.float32(1.0 - lr * reg), np.float32(reg_bias)
@@ -115,7 +114,7 @@ def sgd_epoch(ratings: BlockedRatings, rounds, factors: Factors, rates: SgdRates
     width = rounds.shape[1]
     block_item_bytes = factors.Q.nbytes * width / max(len(ratings.block_ptr) - 1, 1)
     pair = 2 if 2 * nb.get_num_threads() <= width and 2 * block_item_bytes <= _l2_bytes() else 1
-    return _run_rounds(ratings, rounds, factors, SgdRates(*(float(x) for x in rates)), pair)
+    return _run_rounds(*ratings, rounds, *factors, *(float(x) for x in rates), pair)
 
 
 @lru_cache(maxsize=1)
