@@ -124,12 +124,12 @@ def knn_cases(base, repeat: int):
     y = sims.from_coo(ys, xs, vals, train.n_users, train.n_items)
     old = base("knn")
     threads = numba.get_num_threads()
-    yield ab("knn neighbour_block (items, pearson-baseline, K=200)",
+    yield ab("knn similarity rows (items, pearson-baseline, K=200)",
              lambda: old.neighbour_block(0, x.n_rows, x.indptr, x.indices, x.data, y.indptr,
                                          y.indices, y.data, x.n_rows, knn.PEARSON_BASELINE, 1,
                                          100.0, 200, threads),
-             lambda: knn.neighbour_block(0, x.n_rows, x, y, knn.PEARSON_BASELINE, 1, 100.0, 200,
-                                         threads), repeat)
+             lambda: knn.SimilarityRows(x, y, knn.PEARSON_BASELINE).top(0, x.n_rows, 1, 100.0, 200),
+             repeat)
     nb = sims.neighbour_lists(x, y, "pearson-baseline", keep=200)
     ti, tu = test.item.astype(np.int64), test.user.astype(np.int64)
     keep = (ti >= 0) & (ti < train.n_items) & (tu >= 0) & (tu < train.n_users)
