@@ -108,10 +108,12 @@ def bench_sgd(dev: Device, ratings, d: int, epochs: int, dtype, sweep=(0.25, 4))
 
 
 def csr_side(rows, cols, vals, n_rows, xp):
+    from hpcrec.kernels.csr import Csr
     order = np.lexsort((cols, rows))
     indptr = np.zeros(n_rows + 1, dtype=np.int64)
     np.cumsum(np.bincount(rows, minlength=n_rows), out=indptr[1:])
-    return indptr, xp.asarray(cols[order]), xp.asarray(vals[order].astype(np.float64))
+    return Csr(indptr, xp.asarray(cols[order]), xp.asarray(vals[order].astype(np.float64)),
+               (n_rows, -1))
 
 
 def bench_solvers(dev: Device, G, D: int, dtype, blocks) -> dict:
@@ -138,6 +140,7 @@ def bench_als(dev: Device, ratings, d: int, iterations: int, dtype, blocks, mode
     ``"cholesky"`` (the fastest of the variants, measured first) or ``"cg"`` (3 warm-started
     conjugate-gradient steps, no D x D matrix)."""
     from hpcrec.kernels import mf_als_cuda as G
+    from hpcrec.kernels.protocols import RowProblem
     xp = dev.xp
     implicit = model == "wals"
     D = d if implicit else d + 1
@@ -164,7 +167,8 @@ def bench_als(dev: Device, ratings, d: int, iterations: int, dtype, blocks, mode
         def iteration():
             for csr, X, xb, Y, yb in ((users, Q, bi, P, bu), (items, P, bu, Q, bi)):
                 gram = X.T.astype(xp.float64) @ X.astype(xp.float64) if implicit else xp.zeros((d, d))
-                G.als_half_step(*csr, X, xb, coef, gram, not implicit, reg, reg, True, cg_steps,
+                G.als_half_step(csr, X, xb,
+                                RowProblem(coef, gram, not implicit, reg, reg, True, cg_steps),
                                 Y, yb, xp=xp, cholesky_block=block)
         t, _ = dev.timed(iteration)
         pred = mu + bu[su] + bi[si] + (P[su] * Q[si]).sum(axis=1)
@@ -209,10 +213,16 @@ def bench_support(dev: Device, min_support: float, smoke: bool) -> dict:
 def bench_knn(dev: Device, smoke: bool) -> dict:
     """Item-based Pearson similarities (top 200 per item) of an ML-1M-sized set: the GPU
     path against the CPU kernel on one thread, lists compared (integer ratings: equal)."""
+    from functools import partial
+
     import numba
 
+    from hpcrec import kernels
     from hpcrec.io import synthetic
+    from hpcrec.kernels import knn_cuda
     from hpcrec.knn import similarity as sims
+    # the GPU kernel with the bench's array module (CuPy; NumPy in the smoke run)
+    kernels.TABLE[("knn", "gpu")] = partial(knn_cuda.SimilarityRows, xp=dev.xp)
     r = synthetic.ratings(**(SMOKE if smoke else ML1M), seed=1)
     vals = r.rating.astype(np.float64)
     x = sims.from_coo(r.item, r.user, vals, r.n_items, r.n_users)
@@ -220,9 +230,9 @@ def bench_knn(dev: Device, smoke: bool) -> dict:
     numba.set_num_threads(1)
     args = (x, y, 0, x.n_rows, "pearson", 1, 100.0, 200)
     runs = {}
-    for name, xp in (("cpu", None), ("gpu", dev.xp)):
-        sims.neighbour_rows(*args, xp=xp)  # compile / warm up
-        runs[name] = dev.timed(sims.neighbour_rows, *args, xp=xp)
+    for name in ("cpu", "gpu"):
+        sims.neighbour_rows(*args, device=name)  # compile / warm up
+        runs[name] = dev.timed(sims.neighbour_rows, *args, device=name)
     return {"ratings": r.nnz, "items": r.n_items, "users": r.n_users, "cpu_threads": 1,
             "cpu_seconds": runs["cpu"][0], "gpu_seconds": runs["gpu"][0],
             "gpu_module": dev.xp.__name__, "speedup": runs["cpu"][0] / runs["gpu"][0],

@@ -1,12 +1,12 @@
-"""Numba kernels of the k-NN recommenders: sparse similarity rows with top-K selection,
-batched neighbourhood prediction, ALS/SGD baselines (the CSR layout is
-in :mod:`hpcrec.kernels.sparse`).
+"""Numba kernels of the k-NN recommenders: sparse similarity rows with top-K selection
+(:class:`SimilarityRows`, this family's CPU implementation), batched neighbourhood
+prediction, ALS/SGD baselines.
 
 Notation (as in Surprise): ``x`` is the side whose neighbours are computed (items for an
 item-based model, users for a user-based one), ``y`` the other side. The rating matrix is
-held twice in CSR form: x-major (``xptr/xidx/xval``: the y's of each x) and y-major
-(``yptr/yidx/yval``: the x's of each y, sorted). Similarities need both; prediction needs
-the y-major one and the neighbour lists (``nptr/nidx/nsim``, best first).
+held twice as a :class:`~hpcrec.kernels.csr.Csr`: x-major (the y's of each x) and y-major
+(the x's of each y, sorted). Similarities need both; prediction needs the y-major one and
+the neighbour lists (a Csr too, similarities as data, best first).
 
 Every row (and every prediction) is computed by one thread in a fixed order of
 operations, so results do not depend on the thread count, the block size or the MPI rank
@@ -14,11 +14,32 @@ count.
 """
 from __future__ import annotations
 
+from typing import NamedTuple
+
+import numba
 import numpy as np
 from numba import njit, prange
 
+from .csr import Csr
+
 COSINE, MSD, PEARSON, PEARSON_BASELINE = 0, 1, 2, 3
 BASELINE, MEANS, BASIC = 0, 1, 2   # prediction rules: KNNBaseline, KNNWithMeans, KNNBasic
+BLOCK_ENTRIES = 1 << 22   # rows per block = this / K: bounds the temporary top-K arrays
+
+
+class Estimator(NamedTuple):
+    """How a prediction is made from the neighbours: the ``k`` most similar that rated the
+    item (at least ``min_k``, else the fallback), shrunk by ``damping``, by ``rule``
+    (BASELINE, MEANS, BASIC) around the global mean ``mu``, biases ``bx``/``by`` and the
+    means of x ``xmean``."""
+    k: int
+    min_k: int
+    damping: float
+    rule: int
+    mu: float
+    bx: np.ndarray
+    by: np.ndarray
+    xmean: np.ndarray
 
 
 # -- similarity rows and top-K selection ------------------------------------------------------
@@ -138,14 +159,18 @@ def _accumulate(x, xptr, xidx, xval, yptr, yidx, yval, measure, acc, touched, tr
 
 
 @njit(parallel=True, cache=True)
-def neighbour_block(lo, hi, xptr, xidx, xval, yptr, yidx, yval, n_x, measure, min_support,
-                    shrinkage, keep, n_threads):
-    """Top-``keep`` positive-similarity neighbours of rows x in [lo, hi).
+def neighbour_block(lo, hi, xptr, xidx, xval, yptr, yidx, yval, measure, min_support, shrinkage,
+                    keep, n_threads):
+    """Top-``keep`` positive-similarity neighbours of rows x in [lo, hi) of the x-major
+    ratings (``xptr/xidx/xval``; ``y*`` the same y-major): the fields of the two Csr,
+    unpacked by :class:`SimilarityRows` (read from the tuples inside a parallel kernel,
+    they cost up to 15 %, as measured on the SGD epoch).
 
     For each row an accumulator (one row of sums per x, per thread, reset after use)
     gathers co-rating counts and sums over the y's the row shares with the others.
     Returns (idx, sim) of shape (hi-lo, keep), best first, and the count per row.
     """
+    n_x = len(xptr) - 1
     n = hi - lo
     out_idx = np.full((n, keep), -1, np.int32)
     out_sim = np.zeros((n, keep), np.float64)
@@ -185,6 +210,23 @@ def neighbour_block(lo, hi, xptr, xidx, xval, yptr, yidx, yval, n_x, measure, mi
     return out_idx, out_sim, out_cnt
 
 
+class SimilarityRows:
+    """The CPU :class:`~hpcrec.kernels.protocols.SimilarityRows`: :func:`neighbour_block`
+    on this process's Numba threads."""
+
+    def __init__(self, x: Csr, y: Csr, measure: int):
+        self.x, self.y, self.measure = x, y, measure
+
+    def block_rows(self, keep: int) -> int:
+        return max(1, BLOCK_ENTRIES // keep)
+
+    def top(self, lo: int, hi: int, min_support: int, shrinkage: float, keep: int):
+        x, y = self.x, self.y
+        return neighbour_block(lo, hi, x.indptr, x.indices, x.data, y.indptr, y.indices, y.data,
+                               self.measure, int(min_support), float(shrinkage), int(keep),
+                               numba.get_num_threads())
+
+
 # -- prediction ---------------------------------------------------------------------------------
 # Pairs are processed grouped by y: the x's that rated y are marked once in a dense array
 # ``pos`` (x -> entry of y's rating, or -1), so each neighbour is checked in O(1).
@@ -198,7 +240,8 @@ def _mark(y, yptr, yidx, pos, on):
 @njit(cache=True)
 def _estimate(x, y, pos, nptr, nidx, nsim, yval, k, min_k, damping, rule, mu, bx, by, xmean):
     """Prediction for one known (x, y) pair, y marked in ``pos``, from the ``k`` most
-    similar x's that rated y.
+    similar x's that rated y (the fields of :class:`Estimator` and of the neighbour lists,
+    unpacked: it runs inside parallel loops).
 
     BASELINE: b_xy + sum s*(r - b_x'y) / sum s; MEANS: mean_x + sum s*(r - mean_x') / sum s;
     BASIC: sum s*r / sum s. With fewer than ``min_k`` such neighbours: the baseline
@@ -232,10 +275,13 @@ def _estimate(x, y, pos, nptr, nidx, nsim, yval, k, min_k, damping, rule, mu, bx
 
 
 @njit(parallel=True, cache=True)
-def predict_pairs(xs, ys, order, group_ptr, n_threads, nptr, nidx, nsim, yptr, yidx, yval, k,
-                  min_k, damping, rule, mu, bx, by, xmean):
-    """Predictions for known pairs (xs[p], ys[p]); ``order`` sorts them by y into groups
+def predict_pairs(xs, ys, order, group_ptr, n_threads, nb, ratings, est):
+    """Predictions for known pairs (xs[p], ys[p]) from the neighbour lists ``nb`` and the
+    y-major ``ratings`` by ``est``; ``order`` sorts the pairs by y into groups
     order[group_ptr[g]:group_ptr[g+1]]."""
+    nptr, nidx, nsim = nb.indptr, nb.indices, nb.data   # parallel loops take no tuples
+    yptr, yidx, yval = ratings.indptr, ratings.indices, ratings.data
+    k, min_k, damping, rule, mu, bx, by, xmean = est
     out = np.empty(xs.size, np.float64)
     n_groups = group_ptr.size - 1
     n_tasks = min(n_threads, n_groups)
@@ -252,9 +298,11 @@ def predict_pairs(xs, ys, order, group_ptr, n_threads, nptr, nidx, nsim, yptr, y
 
 
 @njit(parallel=True, cache=True)
-def score_rows(fixed, fixed_is_x, n_other, n_threads, nptr, nidx, nsim, yptr, yidx, yval, k,
-               min_k, damping, rule, mu, bx, by, xmean):
+def score_rows(fixed, fixed_is_x, n_other, n_threads, nb, ratings, est):
     """Predictions of every (fixed[r], j) pair, j over the other side: shape (len(fixed), n_other)."""
+    nptr, nidx, nsim = nb.indptr, nb.indices, nb.data   # parallel loops take no tuples
+    yptr, yidx, yval = ratings.indptr, ratings.indices, ratings.data
+    k, min_k, damping, rule, mu, bx, by, xmean = est
     out = np.empty((fixed.size, n_other), np.float64)
     n_outer = n_other if fixed_is_x else fixed.size     # the loop over y's, each marked once
     n_tasks = min(n_threads, n_outer)

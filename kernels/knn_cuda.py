@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..core.device import sparse_module, to_host
+from .arrays import gpu_array_module, sparse_module, to_host
+from .csr import Csr
 from .knn import MSD, PEARSON, PEARSON_BASELINE
 
 BLOCK_BYTES = 1 << 30
@@ -25,21 +26,27 @@ _DENSE_PER_ENTRY = 10  # float64 block arrays alive at once (sums, similarity, s
 
 
 class SimilarityRows:
-    """The rating matrix on the device, ready to give the top-K neighbours of any row block."""
+    """The GPU :class:`~hpcrec.kernels.protocols.SimilarityRows`: the rating matrix on the
+    device, ready to give the top-K neighbours of any row block. ``xp``: the array module
+    (default CuPy); ``block_bytes`` bounds the dense block (default ``BLOCK_BYTES``)."""
 
-    def __init__(self, xp, xptr, xidx, xval, n_y: int, measure: int,
-                 block_bytes: int | None = None):
+    def __init__(self, x: Csr, y: Csr, measure: int, xp=None, block_bytes: int | None = None):
+        xp = gpu_array_module() if xp is None else xp
         self.xp, self.measure = xp, measure
         sparse = sparse_module(xp)
-        n_x = len(xptr) - 1
-        ptr, idx = xp.asarray(xptr), xp.asarray(xidx)
+        n_x, n_y = x.n_rows, y.n_rows
+        ptr, idx = xp.asarray(x.indptr), xp.asarray(x.indices)
         csr = lambda v: sparse.csr_matrix((v, idx, ptr), shape=(n_x, n_y))  # noqa: E731
-        val = xp.asarray(xval, dtype=np.float64)
+        val = xp.asarray(x.data, dtype=np.float64)
         self.A, self.B, self.A2 = csr(val), csr(xp.ones_like(val)), csr(val * val)
         self.At, self.Bt, self.A2t = (m.T.tocsr() for m in (self.A, self.B, self.A2))
         self.n_x = n_x
         budget = BLOCK_BYTES if block_bytes is None else block_bytes
         self.rows_per_block = max(1, budget // (8 * _DENSE_PER_ENTRY * max(n_x, 1)))
+
+    def block_rows(self, keep: int) -> int:
+        """Rows per block: the dense (rows, n_x) block fits ``block_bytes`` whatever ``keep``."""
+        return self.rows_per_block
 
     def _sums(self, lo: int, hi: int):
         """Dense (hi-lo, n_x) co-rating sums: n, Σab (MSD: Σ(a-b)²), Σa², Σb², Σa, Σb."""

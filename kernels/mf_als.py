@@ -34,6 +34,9 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
+from .csr import Csr
+from .protocols import RowProblem
+
 _CHUNKS = 256  # fixed, independent of the thread count: deterministic and cacheable
 CG_BLOCK = 2048  # CG rows advanced in lockstep: their G products are one matrix product
 
@@ -67,14 +70,16 @@ def _cholesky_solve(A, b):
         b[i] = s / A[i, i]
 
 
-def als_half_step(indptr, cols, vals, X, x_bias, coef, gram, fit_bias, reg, reg_bias, weighted,
-                  cg_steps, Y, y_bias):
-    """Solve every row of ``Y`` (and ``y_bias`` when ``fit_bias``) given the other side ``X``.
+def als_half_step(rows: Csr, X, x_bias, problem: RowProblem, Y, y_bias) -> None:
+    """Solve every row of ``Y`` (and ``y_bias`` when ``fit_bias``) given the other side ``X``
+    (protocol :class:`~hpcrec.kernels.protocols.AlsHalfStep`).
 
-    indptr/cols/vals: CSR of the rows to solve (cols index rows of X); ``Y``/``y_bias`` hold
-    exactly those rows and, for CG, their current values (the starting point). ``gram``
-    (d x d, full) is read only when coef[0] != 0.
+    rows: the ratings of the rows to solve (columns index rows of X, values in ``data``);
+    ``Y``/``y_bias`` hold exactly those rows and, for CG, their current values (the
+    starting point). ``problem.gram`` (d x d, full) is read only when coef[0] != 0.
     """
+    indptr, cols, vals = rows.indptr, rows.indices, rows.data
+    coef, gram, fit_bias, reg, reg_bias, weighted, cg_steps = problem
     if cg_steps == 0:
         _cholesky_rows(indptr, cols, vals, X, x_bias, coef, gram, fit_bias, reg, reg_bias,
                        weighted, Y, y_bias)

@@ -25,7 +25,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..core.device import to_host
+from .arrays import gpu_array_module, to_host
+from .csr import Csr
+from .protocols import RowProblem
 
 BATCH_BYTES = 1 << 30
 
@@ -90,18 +92,18 @@ def row_batches(counts: np.ndarray, width: int, itemsize: int, batch_bytes: int 
         start += g
 
 
-def als_half_step(indptr, cols, vals, X, x_bias, coef, gram, fit_bias, reg, reg_bias, weighted,
-                  cg_steps, Y, y_bias, xp=None, batch_bytes: int = BATCH_BYTES,
-                  cholesky_block: int | None = None) -> None:
+def als_half_step(rows: Csr, X, x_bias, problem: RowProblem, Y, y_bias, xp=None,
+                  batch_bytes: int = BATCH_BYTES, cholesky_block: int | None = None) -> None:
     """Solve every row of ``Y`` (and ``y_bias`` when ``fit_bias``) given the other side ``X``.
 
     Arguments as for the CPU kernel; arrays may live on the host or the device. ``xp`` is
     the array module to compute with (default CuPy, the GPU); results are written into
     ``Y``/``y_bias`` wherever they live. ``cholesky_block``: see :func:`spd_solve`.
     """
+    indptr, cols, vals = rows.indptr, rows.indices, rows.data
+    coef, gram, fit_bias, reg, reg_bias, weighted, cg_steps = problem
     if xp is None:
-        from ..core.device import array_module
-        xp = array_module("gpu")
+        xp = gpu_array_module()
     d = X.shape[1]
     D = d + 1 if fit_bias else d
     dtype = np.float64 if X.dtype == np.float64 else np.float32

@@ -36,6 +36,8 @@ from functools import lru_cache
 import numpy as np
 from numba import cuda, float32, float64  # a module global: the simulator swaps ``cuda`` there
 
+from .protocols import BlockedRatings, Factors, SgdRates
+
 THREADS = 256      # threads per block on a GPU: 8 warps
 FACTOR_DTYPES = (np.float32, np.float16)
 
@@ -176,8 +178,7 @@ def sgd_hogwild(user, item, rating, P, Q, bu, bi, mu, lr, lr_bias, reg, reg_bias
     return float(sse.copy_to_host()[0])
 
 
-def sgd_epoch(user, item, rating, block_ptr, rounds, P, Q, bu, bi, mu, lr, lr_bias, reg,
-              reg_bias) -> float:
+def sgd_epoch(ratings: BlockedRatings, rounds, factors: Factors, rates: SgdRates) -> float:
     """Drop-in for :func:`hpcrec.kernels.mf_sgd.sgd_epoch` (same arguments, same result).
 
     Updates the ratings of the blocks listed in ``rounds`` (a DSGD sub-epoch) with Hogwild
@@ -190,21 +191,21 @@ def sgd_epoch(user, item, rating, block_ptr, rounds, P, Q, bu, bi, mu, lr, lr_bi
     blocks = np.unique(np.asarray(rounds)[np.asarray(rounds) >= 0])
     if len(blocks) == 0:
         return 0.0
+    user, item, rating, block_ptr = ratings
     ptr = np.asarray(block_ptr)
     cuts = np.flatnonzero(np.diff(blocks) != 1) + 1
     seed = int.from_bytes(hashlib.blake2b(np.ascontiguousarray(rounds).tobytes(),
                                           digest_size=8).digest(), "little")
     rng = np.random.default_rng(seed)
-    state = [_device(a) for a in (P, Q, bu, bi)]
+    state = [_device(a) for a in factors]
     sse = 0.0
     for run in np.split(blocks, cuts):
         lo, hi = int(ptr[run[0]]), int(ptr[run[-1] + 1])
         if hi > lo:
             stride, shift = epoch_order(hi - lo, rng)
             sse += sgd_hogwild(*(_device(a[lo:hi])[0] for a in (user, item, rating)),
-                               *(dev for dev, _ in state), mu, lr, lr_bias, reg, reg_bias,
-                               stride, shift)
-    for (dev, copied), host in zip(state, (P, Q, bu, bi)):
+                               *(dev for dev, _ in state), *rates, stride, shift)
+    for (dev, copied), host in zip(state, factors):
         if copied:
             dev.copy_to_host(host)
     return sse

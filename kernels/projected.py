@@ -24,6 +24,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from .csr import Csr
+from .protocols import MineOptions, Store
 from .support import vertical
 
 
@@ -49,8 +51,20 @@ ITEM, SUP = 2, 3  # columns of a member (a child node) after its tid-list range 
 CNT, NROW, SLOT, SEEN, PERFECT = 0, 1, 2, 3, 4
 # columns of the result store's meta array: length, count, first item, tid-set key
 LEN, COUNT, START, HASH = 0, 1, 2, 3
-# columns of a search frame (the node whose children are being visited)
-POS, MEND, TOP, PLEN, NPATH, RTOP, ITOP, LOW, LB, LE, ENT = range(11)
+# A search frame: the node whose children are being visited, one per depth of the path.
+FRAME = np.dtype([
+    ("pos", np.int64),    # the next child (member) to visit
+    ("mend", np.int64),   # end of the children's members; the member stack's top
+    ("top", np.int64),    # top of the tid-list pool after the children's lists
+    ("plen", np.int64),   # prefix length (path and absorbed items) of the node
+    ("npath", np.int64),  # path items of the node (no absorbed ones)
+    ("rtop", np.int64),   # top of the row store after the children's reduced rows
+    ("itop", np.int64),   # top of the row items after them
+    ("low", np.int64),    # the children's smallest item: that child is a leaf
+    ("lb", np.int64),     # FP-Max: the node's list of stored supersets, lpool[lb:le]
+    ("le", np.int64),
+    ("ent", np.int64),    # FP-Max: sets stored from here on are not in that list yet
+])
 
 # A node is expanded by kernels that return scalars only; arrays grow in the caller.
 # When the expansion returned its arrays every node, Numba's atomic reference counting
@@ -234,17 +248,17 @@ def _grow_rows(arr, need):
     return out
 
 
-def empty_store(m: int):
-    """The result store that :func:`mine_range` fills across calls: (items, meta, links,
-    head, tops, table). Items of a set stored back to back (sorted for FP-Max and
+def empty_store(m: int) -> Store:
+    """The result store that :func:`mine_range` fills across calls (a
+    :class:`~hpcrec.kernels.protocols.Store`). Items of a set stored back to back (sorted for FP-Max and
     FP-Close); meta rows (length, count, first item, tid-set key); for FP-Max, per item
     the sets holding it as a linked list (``head[item]`` -> links[entry] = (next entry,
     set)); ``aux``: for FP-Close an open-addressing table (key, set + 1) on the tid-set
     key, for FP-Max over at most ``MASK_ITEMS`` items each set as a 128-bit mask (two
     int64 words: O(1) membership and subset tests); tops = (sets, items) stored."""
-    return (np.empty(1024, np.int32), np.empty((256, 4), np.int64),
-            np.empty((1024, 2), np.int64), np.full(m, -1, np.int64), np.zeros(2, np.int64),
-            np.zeros((1024, 2), np.int64))
+    return Store(np.empty(1024, np.int32), np.empty((256, 4), np.int64),
+                 np.empty((1024, 2), np.int64), np.full(m, -1, np.int64), np.zeros(2, np.int64),
+                 np.zeros((1024, 2), np.int64))
 
 
 MASK_ITEMS = 128  # FP-Max keeps 2-word masks of its sets up to this many items
@@ -408,10 +422,10 @@ def _holds(items, meta, masks, z, x, m):
 
 
 @njit(cache=True)
-def mine_range(indptr, indices, m, owned, lo, hi, minc, max_len, limit, mode,
-               out_items, out_meta, links, head, tops, table):
-    """Search the owned items j in [lo, hi), largest first, adding to the result store
-    (:func:`empty_store`; pass it on from call to call over descending ranges).
+def mine_range(rows_in: Csr, owned, lo, hi, options: MineOptions, store: Store):
+    """Search the owned items j in [lo, hi) of the conditional transactions ``rows_in``,
+    largest first, adding to the result ``store`` (:func:`empty_store`; pass the returned
+    one on from call to call over descending ranges).
 
     j's conditional database is searched depth first: a node X gets the children X + {i},
     i below X's smallest item, from two scans of its rows (:func:`_children`,
@@ -435,9 +449,11 @@ def mine_range(indptr, indices, m, owned, lo, hi, minc, max_len, limit, mode,
 
     The sets that another rank's groups can extend (a larger item owned elsewhere) are
     left for the caller to remove. Stops with status TOO_MANY beyond ``limit`` sets.
-    Returns (status, out_items, out_meta, links, table); FREQUENT leaves the items of a
-    set unsorted. ``table`` is the store's ``aux`` array (see :func:`empty_store`).
+    Returns (status, the store); FREQUENT leaves the items of a set unsorted.
     """
+    indptr, indices = rows_in.indptr, rows_in.indices
+    m, minc, max_len, limit, mode = options
+    out_items, out_meta, links, head, tops, table = store
     scratch = np.zeros((m, 5), np.int64)
     prefix = np.empty(m + 1, np.int32)
     absorbed = np.zeros(m + 1, np.bool_)  # prefix[t] is a perfect extension, not a path item
@@ -450,7 +466,7 @@ def mine_range(indptr, indices, m, owned, lo, hi, minc, max_len, limit, mode,
     mem = np.empty((64, 4), np.int64)
     rtable = np.zeros((1024, 3), np.int64)  # stamp, hash, row; stamp 0 is never in use
     stamp = 0
-    frames = np.empty((64, 11), np.int64)
+    frames = np.empty(64, FRAME)
 
     # the row store starts as the conditional databases; reduced rows go above them
     rows, ri, first = conditional_rows(indptr, indices, owned, lo, hi)
@@ -469,31 +485,31 @@ def mine_range(indptr, indices, m, owned, lo, hi, minc, max_len, limit, mode,
         mem[0, END] = r1 - r0
         mem[0, SUP] = r1 - r0
         depth = 0
-        frames[0, POS] = 0
-        frames[0, MEND] = 1
-        frames[0, TOP] = r1 - r0
-        frames[0, PLEN] = 0
-        frames[0, NPATH] = 0
-        frames[0, RTOP] = n_base
-        frames[0, ITOP] = i_base
-        frames[0, LOW] = -1
-        frames[0, LB] = 0
-        frames[0, LE] = 0
-        frames[0, ENT] = 0
+        frames[0].pos = 0
+        frames[0].mend = 1
+        frames[0].top = r1 - r0
+        frames[0].plen = 0
+        frames[0].npath = 0
+        frames[0].rtop = n_base
+        frames[0].itop = i_base
+        frames[0].low = -1
+        frames[0].lb = 0
+        frames[0].le = 0
+        frames[0].ent = 0
         plen = 0
         while depth >= 0:
-            if frames[depth, POS] == frames[depth, MEND]:
+            if frames[depth].pos == frames[depth].mend:
                 depth -= 1
                 continue
-            a = frames[depth, POS]
-            frames[depth, POS] += 1
+            a = frames[depth].pos
+            frames[depth].pos += 1
             # what earlier siblings' subtrees allocated lies above the frame's marks
-            mtop = frames[depth, MEND]
-            top = frames[depth, TOP]
-            rtop = frames[depth, RTOP]
-            itop = frames[depth, ITOP]
-            plen = frames[depth, PLEN]
-            npath = frames[depth, NPATH] + 1
+            mtop = frames[depth].mend
+            top = frames[depth].top
+            rtop = frames[depth].rtop
+            itop = frames[depth].itop
+            plen = frames[depth].plen
+            npath = frames[depth].npath + 1
             item = mem[a, ITEM]
             t0, t1, count = mem[a, BEG], mem[a, END], mem[a, SUP]
             prefix[plen] = item
@@ -502,7 +518,7 @@ def mine_range(indptr, indices, m, owned, lo, hi, minc, max_len, limit, mode,
             first_child = mtop
             lb = le = ent = 0
             if mode == MAXIMAL:  # the stored sets that contain X
-                lb = le = frames[depth, LE]
+                lb = le = frames[depth].le
                 if depth == 0:
                     e = head[item]
                     while e >= 0:
@@ -512,15 +528,15 @@ def mine_range(indptr, indices, m, owned, lo, hi, minc, max_len, limit, mode,
                         le += 1
                         e = links[e, 0]
                 else:
-                    need = le + frames[depth, LE] - frames[depth, LB] + tops[0] - frames[depth, ENT]
+                    need = le + frames[depth].le - frames[depth].lb + tops[0] - frames[depth].ent
                     if need > len(lpool):
                         lpool = _grow(lpool, need)
-                    for x in range(frames[depth, LB], frames[depth, LE]):
+                    for x in range(frames[depth].lb, frames[depth].le):
                         z = lpool[x]
                         if _holds(out_items, out_meta, table, z, item, m):
                             lpool[le] = z
                             le += 1
-                    for z in range(frames[depth, ENT], tops[0]):
+                    for z in range(frames[depth].ent, tops[0]):
                         if _holds(out_items, out_meta, table, z, item, m):
                             lpool[le] = z
                             le += 1
@@ -536,7 +552,7 @@ def mine_range(indptr, indices, m, owned, lo, hi, minc, max_len, limit, mode,
                 _sort_small(buf, plen)
                 prune = _has_closure(out_items, out_meta, table, key, count, buf, plen)
             # a child's rows hold only its siblings' items: the lowest sibling is a leaf
-            if not prune and npath != max_len and item != frames[depth, LOW]:
+            if not prune and npath != max_len and item != frames[depth].low:
                 if mtop + item > mem.shape[0]:
                     mem = _grow_rows(mem, mtop + item)
                 mtop, top, n_perfect, n_seen, n_rows = _children(
@@ -588,7 +604,7 @@ def mine_range(indptr, indices, m, owned, lo, hi, minc, max_len, limit, mode,
                         for x in range(first_child, mtop):
                             buf[plen + x - first_child] = mem[x, ITEM]
                         if tops[0] + 1 > limit:
-                            return TOO_MANY, out_items, out_meta, links, table
+                            return TOO_MANY, Store(out_items, out_meta, links, head, tops, table)
                         if _full(out_items, out_meta, links, table, tops, plen + n_child, mode):
                             out_items, out_meta, links, table = _reserve(
                                 out_items, out_meta, links, table, tops, plen + n_child, mode)
@@ -604,7 +620,7 @@ def mine_range(indptr, indices, m, owned, lo, hi, minc, max_len, limit, mode,
             elif mode == MAXIMAL:
                 if childless and n_child <= 1:  # (n_child > 1 here: stored by look-ahead)
                     if tops[0] + 1 > limit:
-                        return TOO_MANY, out_items, out_meta, links, table
+                        return TOO_MANY, Store(out_items, out_meta, links, head, tops, table)
                     for t in range(plen):
                         buf[t] = prefix[t]
                     if _full(out_items, out_meta, links, table, tops, plen, mode):
@@ -616,7 +632,7 @@ def mine_range(indptr, indices, m, owned, lo, hi, minc, max_len, limit, mode,
                 for t in range(plen):
                     buf[t] = prefix[t]
                 if tops[0] + 1 > limit:
-                    return TOO_MANY, out_items, out_meta, links, table
+                    return TOO_MANY, Store(out_items, out_meta, links, head, tops, table)
                 if _full(out_items, out_meta, links, table, tops, plen, mode):
                     out_items, out_meta, links, table = _reserve(
                         out_items, out_meta, links, table, tops, plen, mode)
@@ -637,7 +653,7 @@ def mine_range(indptr, indices, m, owned, lo, hi, minc, max_len, limit, mode,
                     while True:
                         n_out, n_items = tops[0], tops[1]
                         if n_out + 1 > limit:
-                            return TOO_MANY, out_items, out_meta, links, table
+                            return TOO_MANY, Store(out_items, out_meta, links, head, tops, table)
                         if n_out + 1 > out_meta.shape[0]:
                             out_meta = _grow_rows(out_meta, n_out + 1)
                         if n_items + npath + r > len(out_items):
@@ -661,22 +677,22 @@ def mine_range(indptr, indices, m, owned, lo, hi, minc, max_len, limit, mode,
             if not childless:
                 depth += 1
                 if depth + 1 >= frames.shape[0]:
-                    frames = _grow_rows(frames, depth + 2)
-                frames[depth, POS] = first_child
-                frames[depth, MEND] = mtop
-                frames[depth, TOP] = top
-                frames[depth, PLEN] = plen
-                frames[depth, NPATH] = npath
-                frames[depth, RTOP] = rtop
-                frames[depth, ITOP] = itop
-                frames[depth, LB] = lb
-                frames[depth, LE] = le
-                frames[depth, ENT] = ent
+                    frames = _grow(frames, depth + 2)
+                frames[depth].pos = first_child
+                frames[depth].mend = mtop
+                frames[depth].top = top
+                frames[depth].plen = plen
+                frames[depth].npath = npath
+                frames[depth].rtop = rtop
+                frames[depth].itop = itop
+                frames[depth].lb = lb
+                frames[depth].le = le
+                frames[depth].ent = ent
                 low = mem[first_child, ITEM]
                 for x in range(first_child + 1, mtop):
                     low = min(low, mem[x, ITEM])
-                frames[depth, LOW] = low
-    return OK, out_items, out_meta, links, table
+                frames[depth].low = low
+    return OK, Store(out_items, out_meta, links, head, tops, table)
 
 
 @njit(cache=True)

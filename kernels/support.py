@@ -15,15 +15,19 @@ with vertical bitsets: the parent's bitset is built once per group of candidates
 it (from a stack of prefix intersections reused by the next parent with the same prefix),
 compacted to its non-zero words, and each candidate costs one AND + popcount per word.
 
-Candidate generation (join and prune) is here too. The GPU counterpart, bitsets with
-AND + popcount, is :mod:`hpcrec.kernels.support_cuda`; :func:`bitsets` builds the input of
-both.
+Candidate generation (join and prune) is here too. :func:`counter` is this family's CPU
+implementation of :class:`~hpcrec.kernels.protocols.SupportCounter`; the GPU counterpart,
+bitsets with AND + popcount, is :mod:`hpcrec.kernels.support_cuda`; :func:`bitsets` builds
+the input of both.
 """
 from __future__ import annotations
 
 import numpy as np
 from numba import njit, types
 from numba.extending import intrinsic
+
+from .csr import Csr
+from .protocols import MemoryCheck
 
 
 @intrinsic
@@ -99,7 +103,7 @@ def pair_index(a, b, m):
 
 
 @njit(cache=True)
-def count_pairs(indptr, indices, m, out):
+def add_pair_counts(indptr, indices, m, out):
     """Add, for every row, 1 to ``out[pair_index(a, b)]`` for each item pair a < b in it."""
     for r in range(len(indptr) - 1):
         s, e = indptr[r], indptr[r + 1]
@@ -393,3 +397,68 @@ def sorted_rows_and_keys(items, starts, k, bits):
         for t in range(k):
             keys[t // per, x] = (keys[t // per, x] << bits) | rows[x, t]
     return rows, keys
+
+
+# -- the CPU counters (protocol SupportCounter) ------------------------------------------------
+
+def counter(rows: Csr, m: int, dense: bool, check: MemoryCheck):
+    """The CPU :class:`~hpcrec.kernels.protocols.SupportCounter`: item bitsets on ``dense``
+    rows, tid-lists otherwise."""
+    return BitsetCpuCounter(rows, m, check) if dense else TidListCounter(rows, m, check)
+
+
+class TidListCounter:
+    """Each frequent itemset of the last level keeps its local tid-list (occurrence deliver)."""
+
+    def __init__(self, rows: Csr, m: int, check: MemoryCheck):
+        self.check, self.rows, self.m = check, rows, m
+        self.ptr, self.tids = vertical(rows.indptr, rows.indices, m)
+        self._pending = None
+
+    def count_pairs(self, out: np.ndarray) -> None:
+        add_pair_counts(self.rows.indptr, self.rows.indices, self.m, out)
+
+    def keep_pairs(self, pairs: np.ndarray, counts: np.ndarray) -> None:
+        self._pending = (pairs[:, 0].astype(np.int64), pairs[:, 1].copy(), counts)
+        self.keep(np.ones(len(pairs), bool))
+
+    def count(self, parents: np.ndarray, left: np.ndarray, last: np.ndarray) -> np.ndarray:
+        counts = count_extensions(self.rows.indptr, self.rows.indices, self.ptr, self.tids,
+                                  left, last, self.m)
+        self._pending = (left, last, counts)
+        return counts
+
+    def keep(self, mask: np.ndarray) -> None:
+        left, last, counts = self._pending
+        self.check(4 * int(counts[mask].sum()) + 8 * int(mask.sum()),
+                   f"tid-lists of {int(mask.sum())} frequent itemsets")
+        self.ptr, self.tids = extension_tidlists(self.rows.indptr, self.rows.indices, self.ptr,
+                                                 self.tids, left[mask], last[mask],
+                                                 counts[mask], self.m)
+        self._pending = None
+
+
+def bitset_bytes(rows: Csr, m: int) -> int:
+    """Bytes of the item bitsets of ``rows`` (as :func:`bitsets` allocates them)."""
+    return 8 * max(1, (len(rows.indptr) + 62) // 64) * m
+
+
+class BitsetCpuCounter:
+    """Dense data: item bitsets of this rank's rows, AND + popcount per candidate."""
+
+    def __init__(self, rows: Csr, m: int, check: MemoryCheck):
+        check(bitset_bytes(rows, m), f"bitsets of {m} items")
+        self.rows, self.m = rows, m
+        self.bits = bitsets(rows.indptr, rows.indices, m)
+
+    def count_pairs(self, out: np.ndarray) -> None:
+        add_pair_counts(self.rows.indptr, self.rows.indices, self.m, out)
+
+    def keep_pairs(self, pairs: np.ndarray, counts: np.ndarray) -> None:
+        pass
+
+    def count(self, parents: np.ndarray, left: np.ndarray, last: np.ndarray) -> np.ndarray:
+        return count_bitsets(self.bits, parents, left, last)
+
+    def keep(self, mask: np.ndarray) -> None:
+        pass

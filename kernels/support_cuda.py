@@ -19,6 +19,10 @@ from functools import lru_cache
 import numpy as np
 from numba import cuda, float64, int64, uint64
 
+from .csr import Csr
+from .protocols import MemoryCheck
+from .support import bitset_bytes, bitsets
+
 THREADS = 128  # per block; a power of two for the tree reduction
 
 
@@ -58,9 +62,9 @@ def _kernels(threads: int):
             out[c] = total
 
     @cuda.jit
-    def count_pairs(bits, out):
+    def pairs_kernel(bits, out):
         """Block c counts the c-th pair (a < b) of the row-major upper triangle: the
-        level-2 count vector of :func:`hpcrec.kernels.support.count_pairs`, with no
+        level-2 count vector of :func:`hpcrec.kernels.support.add_pair_counts`, with no
         candidate array."""
         c = cuda.blockIdx.x
         m = bits.shape[0]
@@ -74,7 +78,7 @@ def _kernels(threads: int):
         if cuda.threadIdx.x == 0:
             out[c] = total
 
-    return count_and_popc, count_pairs
+    return count_and_popc, pairs_kernel
 
 
 @cuda.jit(device=True, inline=True)
@@ -98,19 +102,27 @@ def pair_of(c, m):
 
 
 class BitsetCounter:
-    """Candidate support counts on the GPU for one rank's transactions.
+    """The GPU :class:`~hpcrec.kernels.protocols.SupportCounter` of one rank's rows.
 
-    Built once from the recoded CSR rows (the bitsets are made on the host, copied once);
-    :meth:`count` is one kernel launch for all candidates of a level.
+    The item bitsets are made on the host from the rows and copied to the device once;
+    a level is one kernel launch for all its candidates. ``dense`` is not used: the GPU
+    always counts with bitsets. ``threads`` per block: a power of two.
     """
 
-    def __init__(self, bits: np.ndarray, threads: int = THREADS):
+    def __init__(self, rows: Csr, m: int, dense: bool = True, check: MemoryCheck | None = None,
+                 threads: int | None = None):
+        threads = THREADS if threads is None else threads
         if threads <= 0 or threads & (threads - 1):
             raise ValueError("threads per block must be a power of two")
+        if check is not None:
+            check(bitset_bytes(rows, m), f"bitsets of {m} items")
         self._threads = threads
-        self._bits = cuda.to_device(np.ascontiguousarray(bits, dtype=np.uint64))
+        self._bits = cuda.to_device(bitsets(rows.indptr, rows.indices, m))
 
-    def count(self, candidates: np.ndarray) -> np.ndarray:
+    def count(self, parents: np.ndarray, left: np.ndarray, last: np.ndarray) -> np.ndarray:
+        return self.count_rows(np.column_stack((parents[left], last)))
+
+    def count_rows(self, candidates: np.ndarray) -> np.ndarray:
         """Local support of each row of ``candidates`` ((nc, k) item ids)."""
         cand = np.ascontiguousarray(candidates, dtype=np.int32)
         nc = cand.shape[0]
@@ -120,13 +132,19 @@ class BitsetCounter:
         _kernels(self._threads)[0][nc, self._threads](self._bits, cuda.to_device(cand), out)
         return out.copy_to_host()
 
-    def count_pairs(self) -> np.ndarray:
-        """Local support of every item pair a < b, in upper-triangle order (no candidates
-        leave the host: each block decodes its pair)."""
+    def count_pairs(self, out: np.ndarray) -> None:
+        """Add the support of every item pair a < b to ``out`` (upper-triangle order; no
+        candidates leave the host: each block decodes its pair)."""
         m = self._bits.shape[0]
         size = m * (m - 1) // 2
         if size == 0:
-            return np.zeros(0, np.int64)
-        out = cuda.device_array(size, dtype=np.int64)
-        _kernels(self._threads)[1][size, self._threads](self._bits, out)
-        return out.copy_to_host()
+            return
+        dev = cuda.device_array(size, dtype=np.int64)
+        _kernels(self._threads)[1][size, self._threads](self._bits, dev)
+        out += dev.copy_to_host().astype(out.dtype, copy=False)
+
+    def keep_pairs(self, pairs: np.ndarray, counts: np.ndarray) -> None:
+        pass
+
+    def keep(self, mask: np.ndarray) -> None:
+        pass

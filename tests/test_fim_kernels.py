@@ -8,6 +8,8 @@ import pytest
 
 from hpcrec.kernels import projected as P
 from hpcrec.kernels import support as K
+from hpcrec.kernels.csr import csr
+from hpcrec.kernels.protocols import MineOptions
 
 
 def random_csr(seed: int, rows: int, items: int, density: float):
@@ -43,7 +45,7 @@ def test_pairs_and_extensions_match_dense_counts(seed):
     X, ptr, idx = random_csr(seed, 300, 9, 0.4)
     m = X.shape[1]
     out = np.zeros(K.n_pairs(m), np.int64)
-    K.count_pairs(ptr, idx, m, out)
+    K.add_pair_counts(ptr, idx, m, out)
     pairs = K.decode_pairs(np.arange(K.n_pairs(m)), m)
     assert [tuple(p) for p in pairs] == list(itertools.combinations(range(m), 2))
     assert out.tolist() == [int((X[:, a] & X[:, b]).sum()) for a, b in pairs]
@@ -107,12 +109,12 @@ def mine_store(ptr, idx, m, owned, minc, mode, batches, max_len=0):
     """Run the resumable kernel over descending item ranges; {itemset: count}."""
     mask = np.zeros(m, np.bool_)
     mask[owned] = True
-    items, meta, links, head, tops, table = P.empty_store(m)
+    store = P.empty_store(m)
+    options = MineOptions(m, minc, max_len, 10**6, mode)
     for lo, hi in batches:
-        status, items, meta, links, table = P.mine_range(ptr, idx, m, mask, lo, hi, minc,
-                                                         max_len, 10**6, mode, items, meta,
-                                                         links, head, tops, table)
+        status, store = P.mine_range(csr(ptr, idx), mask, lo, hi, options, store)
         assert status == P.OK
+    items, meta, tops = store.items, store.meta, store.tops
     n = int(tops[0])
     lengths, counts = meta[:n, P.LEN], meta[:n, P.COUNT]
     sets = np.split(items[:int(tops[1])], np.cumsum(lengths)[:-1]) if n else []

@@ -9,6 +9,8 @@ import numpy as np
 import pytest
 
 from hpcrec.kernels import mf_als, mf_als_cuda as G
+from hpcrec.kernels.csr import csr
+from hpcrec.kernels.protocols import RowProblem
 
 EXPLICIT, IMPLICIT = np.array([0.0, 1.0, 0.0, -3.5, 1.0]), np.array([1.0, 0.0, 2.0, 1.0, 2.0])
 CASES = [  # fit_bias, weighted, coef
@@ -54,8 +56,8 @@ def run(kernel, data, fit_bias, weighted, coef, cg_steps=0, dtype=np.float64, **
     rng = np.random.default_rng(9)
     Y = rng.standard_normal((observed.shape[0], X.shape[1])).astype(dtype)  # the CG start
     yb = rng.standard_normal(observed.shape[0]).astype(dtype) if fit_bias else np.zeros(observed.shape[0], dtype)
-    kernel(indptr, cols, vals, X.astype(dtype), x_bias if fit_bias else 0 * x_bias, coef, X.T @ X,
-           fit_bias, 0.1, 0.05, weighted, cg_steps, Y, yb, **kw)
+    kernel(csr(indptr, cols, vals), X.astype(dtype), x_bias if fit_bias else 0 * x_bias,
+           RowProblem(coef, X.T @ X, fit_bias, 0.1, 0.05, weighted, cg_steps), Y, yb, **kw)
     return np.hstack((Y, yb[:, None])) if fit_bias else Y
 
 
@@ -130,11 +132,10 @@ def test_cupy_matches_cpu_kernel():
 def use_gpu_kernel(monkeypatch):
     """Make hpcrec.mf's ALS models dispatch to the GPU half-step, run with NumPy."""
     from functools import partial
-    from types import SimpleNamespace
 
-    from hpcrec.mf import als
-    monkeypatch.setattr(als, "kernels", lambda device: SimpleNamespace(
-        sgd_epoch=None, als_half_step=partial(G.als_half_step, xp=np, batch_bytes=1 << 16)))
+    from hpcrec import kernels
+    monkeypatch.setitem(kernels.TABLE, ("als", "cpu"),
+                        partial(G.als_half_step, xp=np, batch_bytes=1 << 16))
 
 
 @pytest.fixture(scope="module")

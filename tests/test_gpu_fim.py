@@ -17,7 +17,7 @@ from hpcrec.fim.control import Control
 from hpcrec.core.memory import Guard
 from hpcrec.fim.prepare import prepare
 from hpcrec.io import load_transactions
-from hpcrec.kernels.support import bitsets
+from hpcrec.kernels.csr import csr
 from hpcrec.core.timing import Timer
 
 numba = pytest.importorskip("numba")
@@ -47,12 +47,12 @@ def tiny(seed: int, rows: int = 70, items: int = 6):
 def test_bitset_kernel_counts_exactly(seed):
     from hpcrec.kernels.support_cuda import BitsetCounter
     X, ptr, idx = tiny(seed)
-    counter = BitsetCounter(bitsets(ptr, idx, 6), threads=4)
+    counter = BitsetCounter(csr(ptr, idx), 6, threads=4)
     for k in (1, 2, 3):
         rows = np.array([c for c in itertools.combinations(range(6), k)][:4], dtype=np.int32)
         expected = [int(X[:, list(r)].all(axis=1).sum()) for r in rows]
-        assert counter.count(rows).tolist() == expected
-    assert counter.count(np.zeros((0, 2), np.int32)).shape == (0,)
+        assert counter.count_rows(rows).tolist() == expected
+    assert counter.count_rows(np.zeros((0, 2), np.int32)).shape == (0,)
 
 
 @needs_cuda
@@ -107,12 +107,13 @@ def test_apriori_gpu_path_under_mpi_equals_serial_cpu(monkeypatch):
 @pytest.mark.parametrize("items", [2, 3, 7])
 def test_pair_kernel_counts_every_pair_in_triangle_order(items):
     """Level 2 on the device: block c decodes pair c; the vector equals the CPU's."""
-    from hpcrec.kernels.support import count_pairs, n_pairs
+    from hpcrec.kernels.support import add_pair_counts, n_pairs
     from hpcrec.kernels.support_cuda import BitsetCounter
     X, ptr, idx = tiny(4, rows=70, items=items)
     expected = np.zeros(n_pairs(items), np.int64)
-    count_pairs(ptr, idx, items, expected)
-    got = BitsetCounter(bitsets(ptr, idx, items), threads=4).count_pairs()
+    add_pair_counts(ptr, idx, items, expected)
+    got = np.zeros_like(expected)
+    BitsetCounter(csr(ptr, idx), items, threads=4).count_pairs(got)
     np.testing.assert_array_equal(got, expected)
     assert expected.sum() > 0
 

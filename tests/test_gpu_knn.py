@@ -4,10 +4,13 @@ Against the CPU kernel: with integer ratings (many exact ties) cosine, MSD and P
 lists must be identical bit for bit, neighbour order included; pearson-baseline (float
 residuals) equal to rounding. Then the model and the CLI on ``device="gpu"``.
 """
+from functools import partial
+
 import numpy as np
 import pandas as pd
 import pytest
 
+from hpcrec import kernels
 from hpcrec.core import context
 from hpcrec.core.comm import serial, world
 from hpcrec.core.errors import DeviceError, InputError
@@ -31,15 +34,21 @@ def integer_ratings(seed, **kw):
     return train.assign(rating=np.round(train.rating))
 
 
+@pytest.fixture
+def numpy_gpu(monkeypatch):
+    """The GPU k-NN kernel, registered for device 'gpu', computes with NumPy/SciPy."""
+    monkeypatch.setitem(kernels.TABLE, ("knn", "gpu"), partial(knn_cuda.SimilarityRows, xp=np))
+
+
 def both(x, y, measure, keep, min_support=1, shrinkage=100.0):
     args = (x, y, 0, x.n_rows, measure, min_support, shrinkage, keep)
-    return sims.neighbour_rows(*args), sims.neighbour_rows(*args, xp=np)
+    return sims.neighbour_rows(*args), sims.neighbour_rows(*args, device="gpu")
 
 
 @pytest.mark.parametrize("measure", ["cosine", "msd", "pearson"])
 @pytest.mark.parametrize("user_based", [False, True])
 @pytest.mark.parametrize("keep,min_support", [(1000, 1), (5, 1), (8, 3)])
-def test_integer_ratings_identical_to_cpu_kernel(measure, user_based, keep, min_support):
+def test_integer_ratings_identical_to_cpu_kernel(numpy_gpu, measure, user_based, keep, min_support):
     x, y = csr_pair(integer_ratings(3), user_based)
     cpu, gpu = both(x, y, measure, keep, min_support)
     for a, b in zip(cpu, gpu):
@@ -50,7 +59,7 @@ def test_integer_ratings_identical_to_cpu_kernel(measure, user_based, keep, min_
 
 @pytest.mark.parametrize("user_based", [False, True])
 @pytest.mark.parametrize("shrinkage", [100.0, 1.0, 0.0])  # 1: the CPU kernel once divided by 0
-def test_pearson_baseline_residuals_equal_to_rounding(user_based, shrinkage):
+def test_pearson_baseline_residuals_equal_to_rounding(numpy_gpu, user_based, shrinkage):
     train, _ = small_ratings(4)
     residual = train.rating - train.rating.mean() + 0.01 * (train.user % 7)  # float, tie-free
     x, y = csr_pair(train.assign(rating=residual), user_based)
@@ -60,22 +69,21 @@ def test_pearson_baseline_residuals_equal_to_rounding(user_based, shrinkage):
     np.testing.assert_allclose(cpu[2], gpu[2], rtol=1e-12, atol=1e-15)
 
 
-def test_blocks_give_the_same_lists(monkeypatch):
+def test_blocks_give_the_same_lists(numpy_gpu, monkeypatch):
     x, y = csr_pair(integer_ratings(5, n_users=50, n_items=40), False)
-    whole = sims.neighbour_rows(x, y, 0, x.n_rows, "pearson", 1, 100.0, 7, xp=np)
+    whole = sims.neighbour_rows(x, y, 0, x.n_rows, "pearson", 1, 100.0, 7, device="gpu")
     monkeypatch.setattr(knn_cuda, "BLOCK_BYTES", 8 * knn_cuda._DENSE_PER_ENTRY * x.n_rows * 3)
-    assert knn_cuda.SimilarityRows(np, x.ptr, x.idx, x.val, y.n_rows, 0).rows_per_block == 3
-    blocked = sims.neighbour_rows(x, y, 0, x.n_rows, "pearson", 1, 100.0, 7, xp=np)
+    assert knn_cuda.SimilarityRows(x, y, 0, xp=np).block_rows(7) == 3
+    blocked = sims.neighbour_rows(x, y, 0, x.n_rows, "pearson", 1, 100.0, 7, device="gpu")
     for a, b in zip(whole, blocked):
         np.testing.assert_array_equal(a, b)
 
 
 @pytest.fixture
-def fake_gpu(monkeypatch):
+def fake_gpu(monkeypatch, numpy_gpu):
     """device='gpu' resolves to the GPU path, whose array module is NumPy."""
     monkeypatch.setattr(context, "resolve_device",
                         lambda device, comm=None: "cpu" if device == "cpu" else "gpu")
-    monkeypatch.setattr(sims, "array_module", lambda device: np)
 
 
 @pytest.mark.parametrize("cls,measure", [(ItemKNN, "pearson-baseline"), (UserKNN, "msd")])
@@ -85,7 +93,7 @@ def test_model_on_the_gpu_path_predicts_as_on_the_cpu(fake_gpu, cls, measure):
     cpu = cls(**kw).fit(train, serial())
     gpu = cls(device="gpu", **kw).fit(train, serial())
     assert gpu.params()["device"] == "gpu"
-    np.testing.assert_array_equal(gpu.neighbors.idx, cpu.neighbors.idx)
+    np.testing.assert_array_equal(gpu.neighbors.indices, cpu.neighbors.indices)
     np.testing.assert_allclose(gpu.predict(test.user, test.item), cpu.predict(test.user, test.item),
                                rtol=1e-12)
 
@@ -121,8 +129,8 @@ def test_gpu_path_under_mpi_equals_serial(fake_gpu):
     kw = dict(similarity="pearson", k=6, max_neighbors=12, device="gpu")
     dist = ItemKNN(**kw).fit(train, world())
     ref = ItemKNN(**kw).fit(train, serial())
-    for a, b in zip((dist.neighbors.ptr, dist.neighbors.idx, dist.neighbors.val),
-                    (ref.neighbors.ptr, ref.neighbors.idx, ref.neighbors.val)):
+    for a, b in zip((dist.neighbors.indptr, dist.neighbors.indices, dist.neighbors.data),
+                    (ref.neighbors.indptr, ref.neighbors.indices, ref.neighbors.data)):
         np.testing.assert_array_equal(a, b)
 
 
@@ -132,12 +140,11 @@ def test_real_gpu_equals_cpu_kernel(measure):
     from hpcrec.core.device import gpu_available
     if not gpu_available():
         pytest.skip("needs a CUDA GPU with CuPy")
-    import cupy
     train, _ = small_ratings(9, n_users=300, n_items=200, density=0.1)
     ratings = integer_ratings(9, n_users=300, n_items=200, density=0.1) if measure == "pearson" else train
     x, y = csr_pair(ratings, False)
     args = (x, y, 0, x.n_rows, measure, 1, 100.0, 20)
-    cpu, gpu = sims.neighbour_rows(*args), sims.neighbour_rows(*args, xp=cupy)
+    cpu, gpu = sims.neighbour_rows(*args), sims.neighbour_rows(*args, device="gpu")
     np.testing.assert_array_equal(cpu[0], gpu[0])
     np.testing.assert_array_equal(cpu[1], gpu[1])
     np.testing.assert_allclose(cpu[2], gpu[2], rtol=1e-12)

@@ -7,8 +7,6 @@ tests/test_gpu_compile.py and run by the ``gpu``-marked test at the end on a rea
 """
 from __future__ import annotations
 
-from types import SimpleNamespace
-
 import numpy as np
 import pytest
 
@@ -19,7 +17,9 @@ if not (config.ENABLE_CUDASIM or cuda.is_available()):
     pytest.skip("no CUDA GPU and NUMBA_ENABLE_CUDASIM is not set (scripts/test.sh sets it)",
                 allow_module_level=True)
 
+from hpcrec import kernels  # noqa: E402
 from hpcrec.kernels import mf_sgd_cuda as K  # noqa: E402
+from hpcrec.kernels.protocols import BlockedRatings, Factors, SgdRates  # noqa: E402
 
 HYPER = dict(lr=0.05, lr_bias=0.05, reg=0.02, reg_bias=0.01)
 
@@ -144,9 +144,11 @@ def test_drop_in_for_the_cpu_kernel():
     for rounds in ([[2, 3]], [[0], [3]]):
         listed = np.isin(block, np.asarray(rounds).ravel())
         before = [x.copy() for x in state]
-        sse = K.sgd_epoch(u, i, r, ptr, np.array(rounds, np.int64), *state, mu, **HYPER)
-        sse_cpu = mf_sgd.sgd_epoch(u, i, r, ptr, np.array(rounds, np.int64), *cpu, mu,
-                                   HYPER["lr"], HYPER["lr_bias"], HYPER["reg"], HYPER["reg_bias"])
+        rates = SgdRates(mu, **HYPER)
+        sse = K.sgd_epoch(BlockedRatings(u, i, r, ptr), np.array(rounds, np.int64), Factors(*state),
+                          rates)
+        sse_cpu = mf_sgd.sgd_epoch(BlockedRatings(u, i, r, ptr), np.array(rounds, np.int64),
+                                   Factors(*cpu), rates)
         assert sse == pytest.approx(sse_cpu, rel=0.05)
         untouched_items = np.setdiff1d(np.arange(15), i[listed])
         untouched_users = np.setdiff1d(np.arange(20), u[listed])
@@ -164,8 +166,7 @@ def test_biased_sgd_model_on_the_gpu_kernel(monkeypatch):
                                                         seed=2), 0.2, seed=0)
     make = lambda: BiasedSGD(factors=4, epochs=3, blocks=2, lr=0.02)  # noqa: E731
     cpu = make().fit(train, serial(), test=test)
-    monkeypatch.setattr(sgd, "kernels", lambda device: SimpleNamespace(
-        sgd_epoch=K.sgd_epoch, als_half_step=None))
+    monkeypatch.setitem(kernels.TABLE, ("sgd", "cpu"), K.sgd_epoch)
     gpu = make().fit(train, serial(), test=test)
     np.testing.assert_allclose([h["train_rmse"] for h in gpu.history],
                                [h["train_rmse"] for h in cpu.history], rtol=0.02)
@@ -182,7 +183,7 @@ def test_dsgd_over_ranks_on_the_gpu_kernel(monkeypatch):
                                                         seed=3), 0.2, seed=0)
     make = lambda: BiasedSGD(factors=4, epochs=3, blocks=1, lr=0.02)  # noqa: E731
     cpu = make().fit(train, world(), test=test)
-    monkeypatch.setattr(sgd, "kernels", lambda device: SimpleNamespace(sgd_epoch=K.sgd_epoch))
+    monkeypatch.setitem(kernels.TABLE, ("sgd", "cpu"), K.sgd_epoch)
     gpu = make().fit(train, world(), test=test)
     np.testing.assert_allclose([h["train_rmse"] for h in gpu.history],
                                [h["train_rmse"] for h in cpu.history], rtol=0.02)
@@ -206,15 +207,16 @@ def test_gpu_visiting_order_keeps_ml100k_accuracy(monkeypatch, shared_data):
         n = len(rating)
         order = (stride * np.arange(n, dtype=np.int64) + shift) % n
         assert len(np.unique(order)) == n  # a bijection: every rating once per call
-        return mf_sgd.sgd_epoch(user[order], item[order], rating[order], np.array([0, n]),
-                                np.zeros((1, 1), np.int64), P, Q, bu, bi, mu, lr, lr_bias,
-                                reg, reg_bias)
+        return mf_sgd.sgd_epoch(BlockedRatings(user[order], item[order], rating[order],
+                                               np.array([0, n])),
+                                np.zeros((1, 1), np.int64), Factors(P, Q, bu, bi),
+                                SgdRates(mu, lr, lr_bias, reg, reg_bias))
 
     kw = dict(factors=64, epochs=25, seed=0)
     cpu = BiasedSGD(**kw).fit(str(base), serial(), test=str(test))
     monkeypatch.setattr(K, "sgd_hogwild", strided_sequential)
     monkeypatch.setattr(K, "_device", lambda a: (a, False))  # host arrays, updated in place
-    monkeypatch.setattr(sgd, "kernels", lambda device: SimpleNamespace(sgd_epoch=K.sgd_epoch))
+    monkeypatch.setitem(kernels.TABLE, ("sgd", "cpu"), K.sgd_epoch)
     gpu_order = BiasedSGD(**kw).fit(str(base), serial(), test=str(test))
     assert abs(gpu_order.history[-1]["test_rmse"] - cpu.history[-1]["test_rmse"]) < 0.005, \
         (gpu_order.history[-1], cpu.history[-1])

@@ -18,7 +18,7 @@ def test_any_rank_count_gives_the_serial_model(cls, sim):
     dist = cls(**params).fit(train, comm=world())
     ref = cls(**params).fit(train, comm=serial())
     for a, b in ((dist.neighbors, ref.neighbors), (dist.ratings_by_y, ref.ratings_by_y)):
-        for x, y in zip((a.ptr, a.idx, a.val), (b.ptr, b.idx, b.val)):
+        for x, y in zip((a.indptr, a.indices, a.data), (b.indptr, b.indices, b.data)):
             np.testing.assert_array_equal(x, y)
     np.testing.assert_array_equal(dist.bu, ref.bu)
     np.testing.assert_array_equal(dist.predict(test.user, test.item), ref.predict(test.user, test.item))

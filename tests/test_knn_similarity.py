@@ -95,8 +95,8 @@ def test_equal_to_surprise_similarity_functions(name):
         # zero biases: residuals are the ratings minus the global mean
         mu = np.nanmean(R)
         S = surprise_sims.pearson_baseline(n_x, yr, 1, mu, np.zeros(n_x), np.zeros(R.shape[1]), 100.0)
-        x = sims.Csr(x.ptr, x.idx, x.val - mu)
-        y = sims.Csr(y.ptr, y.idx, y.val - mu)
+        x = x._replace(data=x.data - mu)
+        y = y._replace(data=y.data - mu)
     else:
         S = getattr(surprise_sims, name)(n_x, yr, 1)
     S = np.nan_to_num(np.asarray(S))
@@ -115,11 +115,11 @@ def test_blocks_and_threads_do_not_change_the_lists(monkeypatch):
     import numba
     R, x, y = matrices(4)
     whole = sims.neighbour_lists(x, y, "pearson", keep=6, comm=serial())
-    monkeypatch.setattr(sims, "BLOCK_ENTRIES", 13)      # blocks of 2 rows
+    monkeypatch.setattr(sims.kernels, "BLOCK_ENTRIES", 13)   # blocks of 2 rows
     numba.set_num_threads(1)
     try:
         blocked = sims.neighbour_lists(x, y, "pearson", keep=6, comm=serial())
     finally:
         numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
-    for a, b in zip((whole.ptr, whole.idx, whole.val), (blocked.ptr, blocked.idx, blocked.val)):
+    for a, b in zip((whole.indptr, whole.indices, whole.data), (blocked.indptr, blocked.indices, blocked.data)):
         np.testing.assert_array_equal(a, b)

@@ -6,7 +6,9 @@ import pytest
 from hpcrec.core.comm import serial
 from hpcrec.kernels import mf_als
 from hpcrec.kernels.mf_als import als_half_step
+from hpcrec.kernels.csr import csr
 from hpcrec.kernels.mf_sgd import _run_rounds, sgd_epoch
+from hpcrec.kernels.protocols import BlockedRatings, Factors, RowProblem, SgdRates
 from hpcrec.mf.partition import sorting_permutation
 from hpcrec.mf.course import gram, loss_and_grad
 
@@ -39,8 +41,9 @@ def test_sgd_step_is_gradient_step_of_rating_loss():
 
     grads = [_fd_grad(loss, x) for x in (P, Q, bu, bi)]
     arrays = [x.astype(np.float32) for x in (P, Q, bu, bi)]
-    sse = sgd_epoch(np.zeros(1, np.int32), np.zeros(1, np.int32), np.array([r], np.float32),
-                    np.array([0, 1]), np.zeros((1, 1), np.int64), *arrays, mu, lr, lr, reg, reg_b)
+    sse = sgd_epoch(BlockedRatings(np.zeros(1, np.int32), np.zeros(1, np.int32),
+                                   np.array([r], np.float32), np.array([0, 1])),
+                    np.zeros((1, 1), np.int64), Factors(*arrays), SgdRates(mu, lr, lr, reg, reg_b))
     e = r - (mu + bu[0] + bi[0] + P[0] @ Q[0])
     assert sse == pytest.approx(e * e, rel=1e-5)
     for before, after, g in zip((P, Q, bu, bi), arrays, grads):
@@ -61,8 +64,11 @@ def test_sgd_rounds_in_sequence_equal_one_block():
                 np.zeros(4, np.float32), np.zeros(5, np.float32)]
 
     a, b = factors(), factors()
-    sa = sgd_epoch(u, i, r, np.array([0, 20, 40]), np.array([[0, -1], [1, -1]]), *a, 3.0, .01, .01, .02, .02)
-    sb = sgd_epoch(u, i, r, np.array([0, 40]), np.zeros((1, 1), np.int64), *b, 3.0, .01, .01, .02, .02)
+    rates = SgdRates(3.0, .01, .01, .02, .02)
+    sa = sgd_epoch(BlockedRatings(u, i, r, np.array([0, 20, 40])), np.array([[0, -1], [1, -1]]),
+                   Factors(*a), rates)
+    sb = sgd_epoch(BlockedRatings(u, i, r, np.array([0, 40])), np.zeros((1, 1), np.int64),
+                   Factors(*b), rates)
     assert sa == pytest.approx(sb, rel=1e-12)
     for x, y in zip(a, b):
         np.testing.assert_array_equal(x, y)
@@ -144,8 +150,9 @@ def test_als_half_step_matches_lstsq(weighted, cg_steps):
     xb = rng.normal(0, 0.3, n_cols)
     indptr, c, v = _csr(rows, cols, vals, n_rows)
     Y, yb = rng.normal(0, 1, (n_rows, d)), rng.normal(0, 1, n_rows)
-    als_half_step(indptr, c, v, X, xb, EXPLICIT(mu), np.zeros((d, d)), True, reg, reg_b, weighted,
-                  cg_steps, Y, yb)
+    als_half_step(csr(indptr, c, v), X, xb,
+                  RowProblem(EXPLICIT(mu), np.zeros((d, d)), True, reg, reg_b, weighted, cg_steps),
+                  Y, yb)
     for row in range(n_rows):
         J = cols[rows == row]
         t = vals[rows == row] - mu - xb[J]
@@ -188,8 +195,8 @@ def test_implicit_half_step_matches_dense_weighted_lstsq(weighted, cg_steps):
     alpha, reg = 2.0, 0.2
     indptr, c, v = _csr(rows, cols, vals, n_rows)
     Y, yb = np.random.default_rng(1).normal(0, 1, (n_rows, d)), np.zeros(n_rows)
-    als_half_step(indptr, c, v, X, np.zeros(n_cols), IMPLICIT(alpha), X.T @ X, False, reg, 0.0,
-                  weighted, cg_steps, Y, yb)
+    als_half_step(csr(indptr, c, v), X, np.zeros(n_cols),
+                  RowProblem(IMPLICIT(alpha), X.T @ X, False, reg, 0.0, weighted, cg_steps), Y, yb)
     for row in range(n_rows):
         theta = _implicit_dense(mask, rows, vals, X, row, alpha, reg, weighted)
         np.testing.assert_allclose(Y[row], theta, atol=1e-10 if cg_steps == 0 else 1e-7)
@@ -207,13 +214,14 @@ def test_few_cg_steps_approach_the_solution_monotonically():
     errors = []
     for steps in (1, 2, 3):
         Y = start.copy()
-        als_half_step(indptr, c, v, X, np.zeros(n_cols), IMPLICIT(1.0), X.T @ X, False, 0.1, 0.0,
-                      True, steps, Y, np.zeros(n_rows))
+        als_half_step(csr(indptr, c, v), X, np.zeros(n_cols),
+                      RowProblem(IMPLICIT(1.0), X.T @ X, False, 0.1, 0.0, True, steps), Y,
+                      np.zeros(n_rows))
         errors.append(np.abs(Y - exact).max())
     assert errors[0] > errors[1] > errors[2]
     Y = exact.copy()
-    als_half_step(indptr, c, v, X, np.zeros(n_cols), IMPLICIT(1.0), X.T @ X, False, 0.1, 0.0,
-                  True, 1, Y, np.zeros(n_rows))
+    als_half_step(csr(indptr, c, v), X, np.zeros(n_cols),
+                  RowProblem(IMPLICIT(1.0), X.T @ X, False, 0.1, 0.0, True, 1), Y, np.zeros(n_rows))
     np.testing.assert_allclose(Y, exact, atol=1e-9)
 
 

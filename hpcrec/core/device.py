@@ -16,6 +16,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from ..kernels.arrays import sparse_module, to_host  # noqa: F401 - re-exported
 from .errors import DeviceError, UnknownDevice
 
 DEVICES = ("cpu", "gpu", "auto")
@@ -162,6 +163,16 @@ def _bind_numba(dev: int) -> None:
     cuda.select_device(dev)
 
 
+def kernel(family: str, device: str):
+    """The implementation of kernel ``family`` for a resolved ``device``
+    (:func:`hpcrec.kernels.get`); a device without one is a :class:`DeviceError`."""
+    from .. import kernels
+    try:
+        return kernels.get(family, device)
+    except kernels.KernelMissing as exc:
+        raise DeviceError(str(exc)) from None
+
+
 def array_module(device: str):
     """``numpy`` for the CPU, ``cupy`` for the GPU: the one seam between the two paths."""
     if device == "gpu":
@@ -172,18 +183,3 @@ def array_module(device: str):
     return np
 
 
-def sparse_module(xp):
-    """``scipy.sparse`` for NumPy, ``cupyx.scipy.sparse`` for CuPy (the same seam, sparse)."""
-    if xp is np:
-        import scipy.sparse as sparse
-    else:
-        import cupyx.scipy.sparse as sparse
-    return sparse
-
-
-def to_host(x) -> np.ndarray:
-    """A NumPy array from a NumPy or CuPy array (synchronising the stream first)."""
-    if isinstance(x, np.ndarray):
-        return x
-    get = getattr(x, "get", None)
-    return get() if get is not None else np.asarray(x)

@@ -8,16 +8,18 @@ Each rank counts them on its slice; the counts are summed with one buffer Allred
 (whose last slot carries stop requests). With p ranks, only the candidates counted at
 least ceil(minc / p) times on some rank can be frequent, so only their union (one
 Allgatherv of positions) is reduced when that is smaller than the whole vector.
-Level 2 is all item pairs, counted into a triangular vector. The counting back end is
-chosen by ``device`` and density: on the CPU tid-lists and occurrence deliver for sparse
-data, item bitsets with AND + popcount (prefix intersections shared by a parent's
-candidates) when the frequent items fill at least ``DENSE`` of the rows' slots
-(:mod:`hpcrec.kernels.support`); bitset AND + popcount on the GPU.
+Level 2 is all item pairs, counted into a triangular vector. The counter is the
+``support`` kernel of the device (:func:`hpcrec.kernels.get`): on the CPU tid-lists and
+occurrence deliver for sparse data, item bitsets with AND + popcount (prefix
+intersections shared by a parent's candidates) when the frequent items fill at least
+``DENSE`` of the rows' slots (:mod:`hpcrec.kernels.support`); bitset AND + popcount on
+the GPU.
 """
 from __future__ import annotations
 
 import numpy as np
 
+from .. import kernels
 from ..core.comm import Comm, weighted_bounds
 from ..kernels import support as K
 from ..core.memory import Guard
@@ -30,83 +32,6 @@ DENSE = 0.05  # density of the frequent items from which bitsets beat tid-lists 
 def density(prep: Prepared) -> float:
     """Share of the (transaction, frequent item) slots filled, from global counts."""
     return float(prep.counts.sum()) / max(1, prep.n * prep.m)
-
-
-class TidListCounter:
-    """CPU counting: each frequent itemset of the last level keeps its local tid-list."""
-
-    def __init__(self, prep: Prepared, guard: Guard):
-        self.guard = guard
-        self.rows = (prep.rows_ptr, prep.rows_idx)
-        self.m = prep.m
-        self.ptr, self.tids = K.vertical(prep.rows_ptr, prep.rows_idx, prep.m)
-        self._pending = None
-
-    def pairs(self, out: np.ndarray) -> None:
-        K.count_pairs(self.rows[0], self.rows[1], self.m, out)
-
-    def keep_pairs(self, pairs: np.ndarray, counts: np.ndarray) -> None:
-        self._pending = (pairs[:, 0].astype(np.int64), pairs[:, 1].copy(), counts)
-        self.keep(np.ones(len(pairs), bool))
-
-    def count(self, parents: np.ndarray, left: np.ndarray, last: np.ndarray) -> np.ndarray:
-        counts = K.count_extensions(*self.rows, self.ptr, self.tids, left, last, self.m)
-        self._pending = (left, last, counts)
-        return counts
-
-    def keep(self, mask: np.ndarray) -> None:
-        left, last, counts = self._pending
-        self.guard.check(4 * int(counts[mask].sum()) + 8 * int(mask.sum()),
-                         f"tid-lists of {int(mask.sum())} frequent itemsets")
-        self.ptr, self.tids = K.extension_tidlists(*self.rows, self.ptr, self.tids, left[mask],
-                                                   last[mask], counts[mask], self.m)
-        self._pending = None
-
-
-class BitsetCpuCounter:
-    """CPU counting on dense data: item bitsets of this rank's rows, AND + popcount."""
-
-    def __init__(self, prep: Prepared, guard: Guard):
-        words = max(1, (len(prep.rows_ptr) + 62) // 64)
-        guard.check(8 * words * prep.m, f"bitsets of {prep.m} items")
-        self.rows = (prep.rows_ptr, prep.rows_idx)
-        self.m = prep.m
-        self.bits = K.bitsets(prep.rows_ptr, prep.rows_idx, prep.m)
-
-    def pairs(self, out: np.ndarray) -> None:
-        K.count_pairs(self.rows[0], self.rows[1], self.m, out)
-
-    def keep_pairs(self, pairs: np.ndarray, counts: np.ndarray) -> None:
-        pass
-
-    def count(self, parents: np.ndarray, left: np.ndarray, last: np.ndarray) -> np.ndarray:
-        return K.count_bitsets(self.bits, parents, left, last)
-
-    def keep(self, mask: np.ndarray) -> None:
-        pass
-
-
-class BitsetGpuCounter:
-    """GPU counting: item bitsets on the device, one AND + popcount launch per level."""
-
-    def __init__(self, prep: Prepared, guard: Guard):
-        from ..kernels.support_cuda import THREADS, BitsetCounter
-        words = max(1, (len(prep.rows_ptr) + 62) // 64)
-        guard.check(8 * words * prep.m, f"bitsets of {prep.m} items")
-        self.m = prep.m
-        self.dev = BitsetCounter(K.bitsets(prep.rows_ptr, prep.rows_idx, prep.m), THREADS)
-
-    def pairs(self, out: np.ndarray) -> None:
-        out[:] = self.dev.count_pairs()
-
-    def keep_pairs(self, pairs: np.ndarray, counts: np.ndarray) -> None:
-        pass
-
-    def count(self, parents: np.ndarray, left: np.ndarray, last: np.ndarray) -> np.ndarray:
-        return self.dev.count(np.column_stack((parents[left], last)))
-
-    def keep(self, mask: np.ndarray) -> None:
-        pass
 
 
 def _reduce_frequent(local: np.ndarray, minc: int, stop: bool, comm: Comm, timer):
@@ -157,17 +82,13 @@ def mine(prep: Prepared, max_len: int | None, comm: Comm, device: str, control, 
         return itemsets, counts, stop and m >= 2 and limit >= 2, 1
     dtype = np.int32 if prep.n < 2**31 - 1 else np.int64
     with comm.collective_errors(), timer.phase("count"):
-        if device == "gpu":
-            counter = BitsetGpuCounter(prep, guard)
-        elif density(prep) >= DENSE:
-            counter = BitsetCpuCounter(prep, guard)
-        else:
-            counter = TidListCounter(prep, guard)
+        counter = kernels.get("support", device)(prep.rows, m, density(prep) >= DENSE,
+                                                 guard.check)
         size = K.n_pairs(m)
         guard.check(size * (2 * dtype().itemsize + (8 if device == "gpu" else 0)),
                     f"the level-2 count vector of {m} frequent items")
         local = np.zeros(size, dtype)
-        counter.pairs(local)
+        counter.count_pairs(local)
     pos, total, stop = _reduce_frequent(local, minc, control.stop_requested(), comm, timer)
     with comm.collective_errors(), timer.phase("mine"):
         frequent = K.decode_pairs(pos, m)

@@ -11,6 +11,7 @@ import numbers
 
 import numpy as np
 
+from .. import kernels
 from ..core.comm import Comm, resolve
 from ..core.context import RunContext
 from ..core.errors import InputError
@@ -50,7 +51,7 @@ def mine_itemsets(source, min_support: float, algorithm: str = "fpgrowth", max_l
             raise InputError(f"unknown algorithm {algorithm!r}: choose one of {', '.join(ALGORITHMS)}")
     ctx = context or RunContext.build(comm, device, progress=progress)
     device, timer, control = ctx.device, ctx.timer, Control(ctx)
-    if device == "gpu" and algorithm != "apriori":
+    if not kernels.has("support" if algorithm == "apriori" else "projected", device):
         log.warning("%s mines on the CPU; the GPU counts supports for apriori only", algorithm)
         device = "cpu"
     with timer.phase("read"):

@@ -19,10 +19,13 @@ import time
 
 import numpy as np
 
+from .. import kernels
 from ..core.comm import Comm
 from ..core.errors import MemoryBudgetError
 from ..kernels import projected as P
 from ..core.memory import Guard
+from ..kernels.csr import Csr, csr
+from ..kernels.protocols import MineOptions
 from .prepare import Prepared
 from .result import canonical
 
@@ -46,42 +49,43 @@ def assign_groups(weights: np.ndarray, size: int) -> np.ndarray:
 def _exchange(prep: Prepared, comm: Comm, guard: Guard, timer):
     """This rank's conditional database (CSR rows) and the items it owns."""
     if comm.size == 1:  # one group owning every item: the rows themselves
-        return prep.rows_ptr, prep.rows_idx, np.arange(prep.m)
+        return prep.rows, np.arange(prep.m)
     with timer.phase("count"):
-        weights = P.prefix_weights(prep.rows_ptr, prep.rows_idx, prep.m)
+        weights = P.prefix_weights(prep.rows.indptr, prep.rows.indices, prep.m)
     with timer.phase("communicate"):
         comm.allreduce(weights)
     owner = assign_groups(weights, comm.size)
     with comm.collective_errors(), timer.phase("count"):
-        send, counts = P.shard_prefixes(prep.rows_ptr, prep.rows_idx, owner, comm.size)
+        send, counts = P.shard_prefixes(prep.rows.indptr, prep.rows.indices, owner, comm.size)
     with timer.phase("communicate"):
         recv, _ = comm.alltoallv(send, counts)
     with comm.collective_errors(), timer.phase("count"):
         guard.check(3 * recv.nbytes, "the conditional database received by this rank")
         ptr, idx = P.parse_records(recv)
-    return ptr, idx, np.flatnonzero(owner == comm.rank)
+    return csr(ptr, idx, None, prep.m), np.flatnonzero(owner == comm.rank)
 
 
 MODES = {"fpgrowth": P.FREQUENT, "fpmax": P.MAXIMAL, "fpclose": P.CLOSED}
 BATCH_SECONDS = (0.05, 0.5)  # a call of the kernel between two looks at the stop request
 
 
-def _mine_local(prep: Prepared, ptr, idx, items, max_len, mode: int, guard: Guard, control):
+def _mine_local(prep: Prepared, rows: Csr, items, max_len, mode: int, guard: Guard, control):
     """This rank's groups, largest item first, in batches between which a stop request
     (signal, time limit) is honoured. Returns (flat, lengths, counts, stopped)."""
     limit = guard.max_items(64)
     chunk = min(CHUNK_ITEMS, guard.max_items(24))  # conditional rows: 4 bytes an item, 32 a row
     owned = np.zeros(prep.m, np.bool_)
     owned[items] = True
-    total = np.concatenate(([0], np.cumsum(P.prefix_weights(ptr, idx, prep.m) * owned)))
-    items_out, meta, links, head, tops, table = P.empty_store(prep.m)
+    total = np.concatenate(([0], np.cumsum(P.prefix_weights(rows.indptr, rows.indices, prep.m)
+                                           * owned)))
+    miner = kernels.get("projected", "cpu")   # no GPU miner: the engine mines on the CPU
+    store = miner.empty_store(prep.m)
+    options = MineOptions(prep.m, prep.minc, max_len or 0, limit, mode)
     step, hi, stopped = 1 << 16, prep.m, False
     while hi > 0:  # the batch sizes adapt to about BATCH_SECONDS; they do not change results
         lo = min(hi - 1, int(np.searchsorted(total, total[hi] - min(step, chunk))))
         t0 = time.perf_counter()
-        status, items_out, meta, links, table = P.mine_range(
-            ptr, idx, prep.m, owned, lo, hi, prep.minc, max_len or 0, limit, mode,
-            items_out, meta, links, head, tops, table)
+        status, store = miner.mine_range(rows, owned, lo, hi, options, store)
         if status != P.OK:
             raise MemoryBudgetError(f"more than {limit} itemsets on one rank at min_support "
                                     f"{prep.minc}/{prep.n}: {guard.hint}")
@@ -92,8 +96,9 @@ def _mine_local(prep: Prepared, ptr, idx, items, max_len, mode: int, guard: Guar
         if hi > 0 and control.stop_requested():
             stopped = True
             break
-    n, n_items = int(tops[0]), int(tops[1])
-    return items_out[:n_items], meta[:n, P.LEN].copy(), meta[:n, P.COUNT].copy(), stopped
+    n, n_items = int(store.tops[0]), int(store.tops[1])
+    return (store.items[:n_items], store.meta[:n, P.LEN].copy(), store.meta[:n, P.COUNT].copy(),
+            stopped)
 
 
 def _without_supersets(flat, lengths, counts, against, m, equal):
@@ -116,12 +121,12 @@ def mine(prep: Prepared, max_len: int | None, comm: Comm, algorithm: str, contro
     after one Allgatherv, so the result does not depend on the number of ranks.
     """
     mode = MODES[algorithm]
-    ptr, idx, items = _exchange(prep, comm, guard, timer)
+    rows, items = _exchange(prep, comm, guard, timer)
     control.note("exchanged conditional transactions: %d rows here, %d items owned",
-                 len(ptr) - 1, len(items))
+                 rows.n_rows, len(items))
     with comm.collective_errors(), timer.phase("mine"):
         flat, lengths, counts, stopped = _mine_local(
-            prep, ptr, idx, items, max_len if mode == P.FREQUENT else None, mode, guard, control)
+            prep, rows, items, max_len if mode == P.FREQUENT else None, mode, guard, control)
     control.note("mined %d itemsets here", len(counts))
     partial = bool(comm.allreduce_scalar(int(stopped), "max")) if comm.size > 1 else stopped
     if mode != P.FREQUENT:

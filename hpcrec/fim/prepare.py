@@ -15,6 +15,7 @@ import numpy as np
 from ..core.comm import Comm
 from ..core.errors import InputError
 from ..io import Transactions, load_transactions
+from ..kernels.csr import Csr, csr
 from ..kernels.support import recode_rows
 from .result import min_count
 
@@ -48,8 +49,7 @@ def local_transactions(source, comm: Comm) -> Transactions:
 
 @dataclass
 class Prepared:
-    rows_ptr: np.ndarray   # this rank's rows, recoded (frequent items only), sorted
-    rows_idx: np.ndarray
+    rows: Csr              # this rank's rows, recoded (frequent items only), sorted
     n: int                 # transactions on all ranks
     minc: int              # minimum count
     order: np.ndarray      # column index of recoded item 0..m-1
@@ -78,4 +78,5 @@ def prepare(tx: Transactions, min_support: float, comm: Comm, control) -> Prepar
     code[order] = np.arange(len(order), dtype=np.int32)
     ptr, idx = recode_rows(tx.indptr, tx.indices, code)
     control.level(1, tx.n_items, len(order))
-    return Prepared(ptr, idx, n, minc, order, counts[order], tx.labels, bool(vec[-1]))
+    return Prepared(csr(ptr, idx, None, len(order)), n, minc, order, counts[order], tx.labels,
+                    bool(vec[-1]))

@@ -40,7 +40,7 @@ from ..kernels import knn as kernels
 from ..recommender import Recommender
 from . import baselines
 from . import similarity as sims
-from .similarity import Csr
+from ..kernels.csr import Csr, csr
 
 RULES = {"baseline": kernels.BASELINE, "means": kernels.MEANS, "basic": kernels.BASIC}
 # Lighter regularisation than Surprise's ALS defaults (10 epochs, reg_u 15, reg_i 10):
@@ -122,11 +122,11 @@ class KNN(Recommender):
             x_major = sims.from_coo(xs, ys, values, n_x, n_y)
             y_ptr, order = sims.csr_order(ys, xs, n_y, n_x)
             y_idx = xs[order].astype(np.int32)
-            y_major = Csr(y_ptr, y_idx, values[order])
+            y_major = csr(y_ptr, y_idx, values[order], n_x)
         self.neighbors = sims.neighbour_lists(
             x_major, y_major, self.similarity, self.min_support, self.shrinkage,
             self.max_neighbors, comm, device)
-        self.ratings_by_y = Csr(y_ptr, y_idx, r[order])
+        self.ratings_by_y = csr(y_ptr, y_idx, r[order], n_x)
         self.mu, self.bu, self.bi = mu, bu, bi
         self.rating_range = (float(r.min()), float(r.max()))
         self._prepare()
@@ -135,19 +135,19 @@ class KNN(Recommender):
         """Quantities derived from the state: counts, means of x, biases by role."""
         y = self.ratings_by_y
         n_x = len(self.user_ids) if self.user_based else len(self.item_ids)
-        count_x = np.bincount(y.idx, minlength=n_x)
-        count_y = np.diff(y.ptr)
-        sums = np.bincount(y.idx, weights=y.val, minlength=n_x)
+        count_x = np.bincount(y.indices, minlength=n_x)
+        count_y = np.diff(y.indptr)
+        sums = np.bincount(y.indices, weights=y.data, minlength=n_x)
         self.x_mean = np.where(count_x > 0, sums / np.maximum(count_x, 1), self.mu)
         self.count_u, self.count_i = (count_x, count_y) if self.user_based else (count_y, count_x)
         self.bx, self.by = (self.bu, self.bi) if self.user_based else (self.bi, self.bu)
 
     # -- prediction -------------------------------------------------------------------------
     def _kernel_args(self):
-        n, y = self.neighbors, self.ratings_by_y
-        return (numba.get_num_threads(), n.ptr, n.idx, n.val, y.ptr, y.idx, y.val, self.k,
-                self.min_k, self.damping, RULES[self.prediction], self.mu, self.bx, self.by,
-                self.x_mean)
+        """(threads, neighbour lists, y-major ratings, estimator) of the prediction kernels."""
+        est = kernels.Estimator(self.k, self.min_k, self.damping, RULES[self.prediction],
+                                self.mu, self.bx, self.by, self.x_mean)
+        return numba.get_num_threads(), self.neighbors, self.ratings_by_y, est
 
     def _predict_index(self, u: np.ndarray, i: np.ndarray) -> np.ndarray:
         u = np.asarray(u, dtype=np.int64)
@@ -190,12 +190,12 @@ class KNN(Recommender):
     def _item_row(self, item: int, keep: int) -> tuple[np.ndarray, np.ndarray]:
         """One item's neighbours from the user-based model's item -> users ratings."""
         by_item = self.ratings_by_y
-        users = by_item.idx
-        items = np.repeat(np.arange(by_item.n_rows, dtype=np.int32), np.diff(by_item.ptr))
-        values = by_item.val
+        users = by_item.indices
+        items = np.repeat(np.arange(by_item.n_rows, dtype=np.int32), np.diff(by_item.indptr))
+        values = by_item.data
         if self.similarity == "pearson-baseline":
             values = values - self.mu - self.bu[users] - self.bi[items]
-        x_major = Csr(by_item.ptr, users, values)
+        x_major = csr(by_item.indptr, users, values, len(self.user_ids))
         y_major = sims.from_coo(users, items, values, len(self.user_ids), by_item.n_rows)
         _, idx, sim = sims.neighbour_rows(x_major, y_major, item, item + 1, self.similarity,
                                                 self.min_support, self.shrinkage, keep)
@@ -204,8 +204,8 @@ class KNN(Recommender):
     # -- persistence ------------------------------------------------------------------------
     def _state(self) -> dict[str, np.ndarray]:
         n, y = self.neighbors, self.ratings_by_y
-        return {"neighbor_ptr": n.ptr, "neighbor_idx": n.idx, "neighbor_sim": n.val,
-                "rating_ptr": y.ptr, "rating_idx": y.idx, "rating_val": y.val.astype(np.float32),
+        return {"neighbor_ptr": n.indptr, "neighbor_idx": n.indices, "neighbor_sim": n.data,
+                "rating_ptr": y.indptr, "rating_idx": y.indices, "rating_val": y.data.astype(np.float32),
                 "user_bias": self.bu, "item_bias": self.bi,
                 "global_mean": np.array([self.mu]), "rating_range": np.array(self.rating_range)}
 
@@ -276,4 +276,4 @@ def _checked_csr(state: dict, prefix: str, n_rows: int, n_cols: int) -> Csr:
     val = _checked(state, f"{prefix}_{'sim' if prefix == 'neighbor' else 'val'}", nnz).astype(np.float64)
     if ptr[0] != 0 or (np.diff(ptr) < 0).any() or (nnz and (idx.min() < 0 or idx.max() >= n_cols)):
         raise InputError(f"damaged model: state/{prefix}_* is not a valid sparse matrix")
-    return Csr(ptr, idx, val)
+    return csr(ptr, idx, val, n_cols)

@@ -18,20 +18,17 @@ each rank computes its rows in blocks and the lists are gathered onto every rank
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-import numba
 import numpy as np
 
-from ..core.device import array_module
 from ..core.comm import Comm, resolve, weighted_bounds
+from ..core.device import kernel
 from ..core.errors import InputError
 from ..kernels import knn as kernels
 from ..kernels import sparse
+from ..kernels.csr import Csr, csr
 
 MEASURES = {"cosine": kernels.COSINE, "msd": kernels.MSD, "pearson": kernels.PEARSON,
             "pearson-baseline": kernels.PEARSON_BASELINE}
-BLOCK_ENTRIES = 1 << 22   # rows per block = this / K: bounds the temporary top-K arrays
 
 
 def measure_name(name: str) -> str:
@@ -40,21 +37,6 @@ def measure_name(name: str) -> str:
     if canon not in MEASURES:
         raise InputError(f"unknown similarity {name!r} (choose from {', '.join(MEASURES)})")
     return canon
-
-
-@dataclass(frozen=True)
-class Csr:
-    """Compressed sparse rows: row r holds idx[ptr[r]:ptr[r+1]] with values val[...]."""
-    ptr: np.ndarray   # int64, n_rows + 1
-    idx: np.ndarray   # int32
-    val: np.ndarray   # float64
-
-    @property
-    def n_rows(self) -> int:
-        return len(self.ptr) - 1
-
-    def row(self, r: int) -> tuple[np.ndarray, np.ndarray]:
-        return self.idx[self.ptr[r]:self.ptr[r + 1]], self.val[self.ptr[r]:self.ptr[r + 1]]
 
 
 def csr_order(rows: np.ndarray, cols: np.ndarray, n_rows: int, n_cols: int
@@ -67,38 +49,26 @@ def from_coo(rows: np.ndarray, cols: np.ndarray, vals: np.ndarray, n_rows: int,
              n_cols: int) -> Csr:
     """CSR of COO entries (int32 indices, float64 values), columns sorted within rows."""
     ptr, order = csr_order(rows, cols, n_rows, n_cols)
-    return Csr(ptr, cols[order].astype(np.int32), np.ascontiguousarray(vals[order], dtype=np.float64))
+    return csr(ptr, cols[order].astype(np.int32),
+               np.ascontiguousarray(vals[order], dtype=np.float64), n_cols)
 
 
 def neighbour_rows(x: Csr, y: Csr, lo: int, hi: int, measure: str, min_support: int,
-                   shrinkage: float, keep: int, xp=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Neighbour lists of rows [lo, hi) of ``x`` (x-major matrix; ``y`` is its transpose).
-
-    ``xp=None`` computes with the Numba kernel on the CPU; an array module (CuPy: the GPU)
-    with the sparse-product kernel of :mod:`hpcrec.kernels.knn_cuda`, same result.
+                   shrinkage: float, keep: int, device: str = "cpu"
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Neighbour lists of rows [lo, hi) of ``x`` (x-major matrix; ``y`` is its transpose),
+    by the ``knn`` kernel of the resolved ``device`` (the same result on either).
     Returns (count per row, neighbour indices, similarities) with the lists back to back.
     """
     keep = min(keep, x.n_rows - 1)
     if keep <= 0 or hi <= lo:
         return np.zeros(max(hi - lo, 0), np.int64), np.zeros(0, np.int32), np.zeros(0, np.float64)
-    if xp is None:
-        per_block = max(1, BLOCK_ENTRIES // keep)
-
-        def block(start, stop):
-            return kernels.neighbour_block(
-                start, stop, x.ptr, x.idx, x.val, y.ptr, y.idx, y.val, x.n_rows,
-                MEASURES[measure], int(min_support), float(shrinkage), int(keep),
-                numba.get_num_threads())
-    else:
-        from ..kernels.knn_cuda import SimilarityRows
-        rows = SimilarityRows(xp, x.ptr, x.idx, x.val, y.n_rows, MEASURES[measure])
-        per_block = rows.rows_per_block
-
-        def block(start, stop):
-            return rows.top(start, stop, int(min_support), float(shrinkage), int(keep))
+    rows = kernel("knn", device)(x, y, MEASURES[measure])
+    per_block = rows.block_rows(keep)
     counts, idx, sim = [], [], []
     for start in range(lo, hi, per_block):
-        b_idx, b_sim, b_cnt = block(start, min(hi, start + per_block))
+        b_idx, b_sim, b_cnt = rows.top(start, min(hi, start + per_block), int(min_support),
+                                       float(shrinkage), int(keep))
         used = np.arange(keep) < b_cnt[:, None]
         counts.append(b_cnt)
         idx.append(b_idx[used])
@@ -118,12 +88,11 @@ def neighbour_lists(x: Csr, y: Csr, measure: str, min_support: int = 1, shrinkag
     keep = x.n_rows if keep is None else keep
     with comm.collective_errors():
         # Work of a row: the lengths of the y-lists it walks; cumulated at the row boundaries.
-        work = np.concatenate(([0], np.cumsum(np.diff(y.ptr)[x.idx])))[x.ptr]
+        work = np.concatenate(([0], np.cumsum(np.diff(y.indptr)[x.indices])))[x.indptr]
         bounds = weighted_bounds(work, comm.size)
         counts, idx, sim = neighbour_rows(x, y, int(bounds[comm.rank]), int(bounds[comm.rank + 1]),
-                                          measure, min_support, shrinkage, keep,
-                                          None if device == "cpu" else array_module(device))
+                                          measure, min_support, shrinkage, keep, device)
     counts, idx, sim = comm.allgatherv(counts), comm.allgatherv(idx), comm.allgatherv(sim)
     ptr = np.zeros(x.n_rows + 1, dtype=np.int64)
     np.cumsum(counts, out=ptr[1:])
-    return Csr(ptr, idx, sim)
+    return csr(ptr, idx, sim, x.n_rows)

@@ -11,9 +11,9 @@ All share :class:`FactorModel` (prediction, cold-start rule, ``similar_items``,
 ``embedding_norms``, history, checkpoints). See docs/mf.md.
 """
 from .als import ALS, WALS
-from .base import FactorModel, kernels
+from .base import FactorModel
 from ..core.errors import TrainingInterrupted
 from .course import CourseGD
 from .sgd import BiasedSGD
 
-__all__ = ["ALS", "BiasedSGD", "CourseGD", "FactorModel", "TrainingInterrupted", "WALS", "kernels"]
+__all__ = ["ALS", "BiasedSGD", "CourseGD", "FactorModel", "TrainingInterrupted", "WALS"]

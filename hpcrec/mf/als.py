@@ -17,9 +17,12 @@ import numpy as np
 
 from ..core.comm import Comm
 from ..core.context import RunContext
+from ..core.device import kernel
 from ..kernels import mf_als
+from ..kernels.csr import csr
+from ..kernels.protocols import RowProblem
 from . import partition
-from .base import FactorModel, kernels, require
+from .base import FactorModel, require
 
 _INIT = 1
 SOLVERS = ("cg", "cholesky")
@@ -65,7 +68,7 @@ class _AlternatingModel(FactorModel):
 
     def _prepare(self, train, ctx: RunContext) -> None:
         comm = ctx.comm
-        self._k = kernels(ctx.device)
+        self._als_half_step = kernel("als", ctx.device)
         n_u, n_i, d = train.n_users, train.n_items, self.factors
         ctx.memory.check(8 * (n_u + n_i) * (d + 2) + 32 * train.n_total // comm.size,
                          f"{self.name} factors (kept whole on every rank)",
@@ -78,8 +81,8 @@ class _AlternatingModel(FactorModel):
             lo, hi = int(bounds[comm.rank]), int(bounds[comm.rank + 1])
             with comm.collective_errors():
                 r_, c_, v_ = self._observed(*partition.to_owners(rows, cols, train.rating, bounds, comm))
-            self._sides.append((bounds, lo, hi, partition.csr(r_, lo, hi), c_,
-                                v_.astype(np.float64)))
+            self._sides.append((bounds, lo, hi, csr(partition.row_pointers(r_, lo, hi), c_,
+                                                    v_.astype(np.float64), len(counts))))
         self.P = np.zeros((n_u, d))
         self.Q = np.random.default_rng([self.seed, _INIT]).normal(0.0, self.init_std, (n_i, d))
         self.bu, self.bi = np.zeros(n_u), np.zeros(n_i)
@@ -87,7 +90,7 @@ class _AlternatingModel(FactorModel):
 
     def _half_step(self, side: int, comm: Comm) -> None:
         """Solve this rank's rows of one side in place, then share them (in place)."""
-        bounds, lo, hi, indptr, cols, vals = self._sides[side]
+        bounds, lo, hi, rows = self._sides[side]
         Y, yb, X, xb = (self.P, self.bu, self.Q, self.bi) if side == 0 else (self.Q, self.bi, self.P, self.bu)
         coef = self._coef()
         if coef[0] != 0:  # Σ_all x xᵀ: each rank adds its own rows, then a d x d Allreduce
@@ -95,9 +98,9 @@ class _AlternatingModel(FactorModel):
             mf_als.gram(X, xlo, xhi, self._gram)
             comm.allreduce(self._gram)
         cg_steps = self.cg_steps if self.solver == "cg" else 0
-        self._k.als_half_step(indptr, cols, vals, X, xb, coef, self._gram, self.fit_bias,
-                              self.reg, self.reg_bias, self.weighted_reg, cg_steps,
-                              Y[lo:hi], yb[lo:hi])
+        problem = RowProblem(coef, self._gram, self.fit_bias, self.reg, self.reg_bias,
+                             self.weighted_reg, cg_steps)
+        self._als_half_step(rows, X, xb, problem, Y[lo:hi], yb[lo:hi])
         comm.allgather_rows(Y, bounds)
         if self.fit_bias:
             comm.allgather_rows(yb, bounds)
@@ -105,11 +108,11 @@ class _AlternatingModel(FactorModel):
     def _epoch(self, epoch: int, comm: Comm) -> dict:
         self._half_step(0, comm)
         self._half_step(1, comm)
-        bounds, lo, hi, indptr, cols, vals = self._sides[0]
+        bounds, lo, hi, rows = self._sides[0]
         offset = self.mu if self.centred else 0.0
         sse = comm.allreduce(np.array([
-            mf_als.sse(indptr, cols, vals, self.P, self.bu, lo, self.Q, self.bi, offset,
-                       *self._target), len(vals)]))
+            mf_als.sse(rows.indptr, rows.indices, rows.data, self.P, self.bu, lo, self.Q, self.bi,
+                       offset, *self._target), len(rows.data)]))
         return {"train_rmse": float(np.sqrt(sse[0] / max(sse[1], 1))), "loss_data": float(sse[0])}
 
     def _losses(self, epoch: int) -> dict:

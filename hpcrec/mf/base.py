@@ -1,5 +1,5 @@
 """What every factorization model shares: the prediction rule, item-vector queries, the
-epoch loop (history, callbacks, checkpoints, SIGTERM), kernel dispatch and the memory guard.
+epoch loop (history, callbacks, checkpoints, SIGTERM) and the memory guard.
 
 A model predicts ``offset + b_u + b_i + <p_u, q_i>`` where ``offset`` is the global mean
 for models that centre ratings (biased SGD, ALS) and 0 for pure inner-product models
@@ -12,35 +12,18 @@ from __future__ import annotations
 import logging
 import signal
 import time
-from types import SimpleNamespace
 
 import numpy as np
 
 from ..core.comm import Comm
 from ..core.context import RunContext
 from ..core.device import check_device
-from ..core.errors import DeviceError, InputError, TrainingDiverged, TrainingInterrupted
+from ..core.errors import InputError, TrainingDiverged, TrainingInterrupted
 from ..io.ratings import Ratings
 from ..recommender import Recommender, top_k
 from . import checkpoint
 
 log = logging.getLogger("hpcrec")
-
-
-def kernels(device: str) -> SimpleNamespace:
-    """The kernel set of a device: ``sgd_epoch`` and ``als_half_step`` (the one dispatch point).
-
-    A GPU implementation provides modules ``hpcrec.kernels.mf_sgd_cuda`` and
-    ``hpcrec.kernels.mf_als_cuda`` with the same functions.
-    """
-    import importlib
-    suffix = {"cpu": "", "gpu": "_cuda"}[device]
-    try:
-        sgd = importlib.import_module(f"hpcrec.kernels.mf_sgd{suffix}")
-        als = importlib.import_module(f"hpcrec.kernels.mf_als{suffix}")
-    except ImportError:
-        raise DeviceError(f"no {device} kernels for matrix factorization in this build") from None
-    return SimpleNamespace(sgd_epoch=sgd.sgd_epoch, als_half_step=als.als_half_step)
 
 
 def require(condition: bool, message: str) -> None:

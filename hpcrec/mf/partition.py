@@ -48,6 +48,6 @@ def sorting_permutation(rows: np.ndarray, cols: np.ndarray, key: np.ndarray, n_r
     return ptr, order
 
 
-def csr(rows: np.ndarray, lo: int, hi: int) -> np.ndarray:
+def row_pointers(rows: np.ndarray, lo: int, hi: int) -> np.ndarray:
     """indptr over rows ``lo:hi`` of row-sorted ``rows``."""
     return np.searchsorted(rows, np.arange(lo, hi + 1)).astype(np.int64)

@@ -21,9 +21,10 @@ import numpy as np
 
 from ..core.comm import Comm
 from ..core.context import RunContext
-from ..core.device import array_module
+from ..core.device import array_module, kernel
+from ..kernels.protocols import BlockedRatings, Factors, SgdRates
 from . import partition
-from .base import FactorModel, kernels, require
+from .base import FactorModel, require
 
 _INIT, _ORDER, _EPOCH = 1, 2, 3  # seed-sequence tags of the random streams
 _LINE = 64  # bytes in a cache line
@@ -73,7 +74,7 @@ class BiasedSGD(FactorModel):
 
     def _prepare(self, train, ctx: RunContext) -> None:
         comm, device = ctx.comm, ctx.device
-        self._k, self._xp = kernels(device), array_module(device)
+        self._sgd_epoch, self._xp = kernel("sgd", device), array_module(device)
         n_u, n_i, d, p, g = train.n_users, train.n_items, self.factors, comm.size, self.blocks
         ctx.memory.check(4 * (n_u + n_i) * (d + 1) + 32 * train.n_total // p, "biased SGD factors",
                          "use fewer factors or more nodes", comm)
@@ -118,14 +119,16 @@ class BiasedSGD(FactorModel):
             perm = self._xp.asarray(np.lexsort((rng.random(len(r)), block)))
             u, i, r = u[perm], i[perm], r[perm]
         sse = 0.0
+        ratings = BlockedRatings(u, i, r, self._ptr)
+        factors = Factors(self.P, self.Q, self.bu, self.bi)
+        rates = SgdRates(self.mu, lr, lr_b, self.reg, reg_b)
         a = np.arange(g, dtype=np.int64)  # user sub-block
         for s in range(p):
             shifts, pi = rng.permutation(g), rng.permutation(g)
             c = (rank + s) % p
             # round t: user sub-block a with item sub-block pi[(a + t) % g], t in shifts order
             rounds = c * g * g + a * g + pi[(a + shifts[:, None]) % g]
-            sse += self._k.sgd_epoch(u, i, r, self._ptr, rounds, self.P, self.Q, self.bu, self.bi,
-                                     self.mu, lr, lr_b, self.reg, reg_b)
+            sse += self._sgd_epoch(ratings, rounds, factors, rates)
             if p > 1:  # super-block (r + s) mod p of every rank r, to everybody
                 self._share_rows(self._ib, [(q + s) % p for q in range(p)], comm, self.Q, self.bi)
         self._p_stale = p > 1  # other ranks' user rows moved on their owners
