@@ -24,6 +24,7 @@ from ..progress import progress
 from . import ratings as rmod
 from . import textscan
 from .ratings import Ratings
+from .shard import Shard
 from .transactions import Transactions
 
 # Bytes of memory per byte of a rank's text (FIMI: a 2-byte id stored as 4 bytes, twice
@@ -95,8 +96,7 @@ def read_fimi(path, comm: Comm) -> Transactions | None:
     indptr = np.zeros(len(lengths) + 1, dtype=np.int64)
     np.cumsum(lengths, out=indptr[1:])
     indptr = kern.sort_unique_rows(indptr, cols)
-    offset, total = textscan.row_offset(len(lengths), comm)
-    return Transactions(indptr, cols[:indptr[-1]], labels, total, offset)
+    return Transactions(indptr, cols[:indptr[-1]], labels, textscan.shard_of(len(lengths), comm))
 
 
 def _fields(head: bytes, sep: bytes, header: bool, n_fields: int | None):
@@ -164,7 +164,7 @@ def read_ratings(path, layout: str, comm: Comm) -> Ratings | None:
         (user_ids, user_codes), (item_ids, item_codes) = mapped
     r = Ratings(user_codes[0], item_codes[0], rating[:done], stamp[:done] if n_fields == 4 else None,
                 user_ids, item_ids, titles, genres, {"source": source})
-    r.offset, r.n_total = textscan.row_offset(r.nnz, comm)
+    r.shard = textscan.shard_of(r.nnz, comm)
     if layout in ("ml1m", "mlcsv"):
         with comm.collective_errors():
             rmod.attach_movies(r, path)
@@ -213,7 +213,7 @@ def redistribute(data, comm: Comm):
     cols = [comm.alltoallv(a, counts)[0] for a in (r.user, r.item, r.rating, r.timestamp)]
     lo, _ = comm.chunk(r.n_total)
     return Ratings(*cols, r.user_ids, r.item_ids, r.item_titles, r.item_genres, r.meta,
-                   r.n_total, lo)
+                   Shard(lo, r.n_total, comm.rank, comm.size))
 
 
 def _redistribute_rows(tx: Transactions, comm: Comm) -> Transactions:
@@ -221,13 +221,14 @@ def _redistribute_rows(tx: Transactions, comm: Comm) -> Transactions:
     indptr = np.zeros(tx.n_total + 1, dtype=np.int64)    # global, as read_h5 holds it
     np.cumsum(comm.allgatherv(lengths), out=indptr[1:])
     b = weighted_bounds(indptr, comm.size)
-    lo, hi = tx.row_offset, tx.row_offset + tx.n_rows
+    lo, hi = tx.offset, tx.offset + tx.n_rows
     first, last = np.clip(b[:-1], lo, hi), np.clip(b[1:], lo, hi)
     rows, _ = comm.alltoallv(lengths, last - first)
     indices, _ = comm.alltoallv(tx.indices, indptr[last] - indptr[first])
     ptr = np.zeros(len(rows) + 1, dtype=np.int64)
     np.cumsum(rows, out=ptr[1:])
-    return Transactions(ptr, indices, tx.labels, tx.n_total, int(b[comm.rank]))
+    return Transactions(ptr, indices, tx.labels,
+                        Shard(int(b[comm.rank]), tx.n_total, comm.rank, comm.size))
 
 
 def gather(data, comm: Comm):

@@ -16,6 +16,7 @@ import numpy as np
 
 from ..comm import Comm, chunk
 from .inputs import open_regular
+from .shard import Shard
 
 CHUNK_BYTES = 8 << 20
 DENSE_SPAN = 1 << 20   # integer ids spanning up to max(this, 2 * values) use a dense table
@@ -139,7 +140,7 @@ def gather_to_root(arr: np.ndarray, comm: Comm) -> np.ndarray | None:
     return got if comm.is_root else None
 
 
-def row_offset(n: int, comm: Comm) -> tuple[int, int]:
-    """(index of this rank's first row, rows over all ranks) for ``n`` rows here."""
+def shard_of(n: int, comm: Comm) -> Shard:
+    """This rank's part of the rows read by all ranks, ``n`` of them here (collective)."""
     counts = comm.allgather_counts(n)
-    return int(counts[:comm.rank].sum()), int(counts.sum())
+    return Shard(int(counts[:comm.rank].sum()), int(counts.sum()), comm.rank, comm.size)
