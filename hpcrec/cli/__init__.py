@@ -35,7 +35,8 @@ COMMANDS = {
     "info": ("data", "summarise a data file (HDF5 or text)"),
     "data": ("data", "fetch public data sets"),
     "generate": ("data", "write a seeded synthetic data set to HDF5 (streamed in chunks)"),
-    "mine": ("mine", "frequent itemsets (apriori, fpgrowth, fpmax), MPI-parallel"),
+    "mine": ("mine", "frequent itemsets (apriori, fpgrowth; maximal: fpmax; closed: fpclose), "
+                     "MPI-parallel"),
     "rules": ("mine", "association rules from an itemset file"),
     "train": ("model", "train a recommender on ratings and save it to HDF5"),
     "evaluate": ("model", "score a model on held-out ratings (JSON on stdout)"),

@@ -109,7 +109,7 @@ def register(sub) -> None:
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_recommend)
 
-    p = sub.add_parser("neighbors", help="items nearest to an item (item vectors, or a k-NN similarity)")
+    p = sub.add_parser("neighbors", help="items nearest to an item in embedding space")
     p.add_argument("model")
     p.add_argument("--item", required=True, help="title substring (or raw item id)")
     p.add_argument("--measure", choices=MEASURES,

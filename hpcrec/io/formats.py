@@ -265,12 +265,9 @@ DESCRIBE_SLICE_BYTES = 1 << 28  # an HDF5 file is summarised in slices of about 
 
 
 def _slices(path: Path):
-    """Stand-in communicators that select slice k of n of an HDF5 file (no collectives used)."""
+    """(part, parts) of an HDF5 file read one after the other (no communicator needed)."""
     n = max(1, -(-path.stat().st_size // DESCRIBE_SLICE_BYTES))
-    for k in range(n):
-        part = Comm(None)
-        part.rank, part.size = k, n
-        yield part
+    return ((k, n) for k in range(n))
 
 
 def describe(path, format: str | None = None) -> dict:  # noqa: A002
@@ -284,7 +281,7 @@ def describe(path, format: str | None = None) -> dict:  # noqa: A002
     kind = kind_of(p, fmt)
     if fmt == "hdf5":
         read = transactions.read_h5 if kind == "transactions" else ratings.read_h5
-        parts = (read(p, part) for part in _slices(p))
+        parts = (read(p, *part) for part in _slices(p))
     else:
         parts = iter([load_any(p, fmt)])
     nnz, total, lo, hi = 0, 0.0, float("inf"), float("-inf")

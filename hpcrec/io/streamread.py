@@ -58,7 +58,7 @@ def _scan(path, comm: Comm, start: int, parse) -> tuple[bool, int, int]:
     """Run ``parse(block) -> ok`` over this rank's chunks; every rank learns if all were ok."""
     ok = True
     with comm.collective_errors():
-        lo, hi = textscan.byte_range(path, comm, start)
+        lo, hi = textscan.byte_range(path, comm.rank, comm.size, start)
         check_memory((hi - lo) * STREAM_EXPANSION + SCRATCH_BYTES, f"parsing {path}",
                      "parse it with more ranks (each reads its own part) or on a node with more memory")
         with progress(f"reading {path}", total=hi - lo, unit="B", comm=comm) as bar:
@@ -135,7 +135,7 @@ def read_ratings(path, layout: str, comm: Comm) -> Ratings | None:
     sep_arr = np.frombuffer(sep, dtype=np.uint8)
     with comm.collective_errors():       # a counting pass sizes the columns: no joining copies
         rows = sum(int(np.count_nonzero(b == 10)) + 1
-                   for b in textscan.chunks(path, *textscan.byte_range(path, comm, start)))
+                   for b in textscan.chunks(path, *textscan.byte_range(path, comm.rank, comm.size, start)))
     user, item = np.empty(rows, np.int64), np.empty(rows, np.int64)
     rating = np.empty(rows, np.float32)
     stamp = np.empty(rows if n_fields == 4 else 0, np.int64)

@@ -38,11 +38,12 @@ def _line_start(fh, pos: int, size: int) -> int:
         pos += len(block)
 
 
-def byte_range(path, comm: Comm, start: int = 0) -> tuple[int, int]:
-    """This rank's [lo, hi) of ``path`` from byte ``start`` on, aligned to line starts."""
+def byte_range(path, part: int, parts: int, start: int = 0) -> tuple[int, int]:
+    """[lo, hi) of part ``part`` of ``parts`` of ``path`` from byte ``start`` on, aligned
+    to line starts (under MPI rank r of p reads part r of p)."""
     with open_regular(path) as fh:
         size = os.fstat(fh.fileno()).st_size
-        lo, hi = (start + x for x in chunk(size - start, comm.rank, comm.size))
+        lo, hi = (start + x for x in chunk(size - start, part, parts))
         return _line_start(fh, lo, size) if lo > start else start, _line_start(fh, hi, size)
 
 
