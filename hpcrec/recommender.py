@@ -2,9 +2,14 @@
 
 A model learns from :class:`hpcrec.io.Ratings` and answers in raw ids (the ids of the
 input files), so a test file converted on its own maps onto a model trained on another.
-Subclasses implement the index-level hooks (``_fit``, ``_predict_index``, ``_score_users``,
-``_item_vectors`` and ``_state``/``_set_state``); this base turns raw ids into indices,
-applies the cold-start rule, excludes seen items, batches, and saves/loads HDF5 (never pickle).
+:class:`Recommender` is an abstract base: a model implements every hook — ``params`` and
+``_check_params`` (run right after construction, for every model, and again by ``fit``),
+``_fit`` (returns the model's fit statistics), ``_predict_index``, ``_score_users``,
+``_similar_index`` (neighbour queries in the measures the class declares in ``measures``),
+``set_checkpoint`` (a model without epochs refuses it) and ``_state``/``_set_state``. This
+base turns raw ids into indices, applies the cold-start rule, excludes seen items, batches,
+times ``fit`` into ``fit_stats``, and saves/loads HDF5 (never pickle). Every model class with
+a ``name`` registers itself: :func:`models` is the one list of them.
 
 Cold start (documented rule): a user or item unseen in training gets the model's
 ``_predict_index`` with index -1, which every model answers with the global mean plus the
@@ -14,6 +19,8 @@ from __future__ import annotations
 
 import importlib
 import json
+import time
+from abc import ABCMeta, abstractmethod
 from typing import Callable, ClassVar
 
 import numpy as np
@@ -43,10 +50,26 @@ def import_models() -> None:
                 raise
 
 
-class Recommender:
-    """Base class: fit / predict / recommend / similar_items / embedding access / save / load."""
+def models() -> dict[str, type["Recommender"]]:
+    """Every registered model class by name, sorted: the one list the CLI and tests use."""
+    import_models()
+    return dict(sorted(Recommender._registry.items()))
+
+
+class _Validated(ABCMeta):
+    """Checks a model's parameters right after its ``__init__``, whatever the class."""
+
+    def __call__(cls, *args, **kwargs):
+        model = super().__call__(*args, **kwargs)
+        model._check_params()
+        return model
+
+
+class Recommender(metaclass=_Validated):
+    """Base class: fit / predict / recommend / similar_items / save / load."""
 
     name: ClassVar[str] = ""                      # model name stored in files, e.g. "biased-sgd"
+    measures: ClassVar[tuple[str, ...]] = ()      # what similar_items(measure=...) honours
     _registry: ClassVar[dict[str, type]] = {}
     device: str = "cpu"        # where training computes: 'cpu', 'gpu' or 'auto' (a parameter of most models)
     stop_signals: tuple = ()   # signals that ask training to stop between epochs (hpcrec.core.stop)
@@ -62,28 +85,54 @@ class Recommender:
         self.item_titles = self.item_genres = None
         self.seen_indptr = self.seen_items = None
         self.history: list[dict] = []
+        self.fit_stats: dict = {}
 
     # -- hooks for subclasses -----------------------------------------------------------
+    @abstractmethod
     def params(self) -> dict:
-        """Hyper-parameters (JSON-serialisable); saved with the model."""
-        return {"seed": self.seed}
+        """Hyper-parameters (JSON-serialisable); saved with the model and passed back to
+        the constructor by :meth:`load`."""
 
-    def _fit(self, train: Ratings, ctx: RunContext, test: Ratings | None, callback) -> None:
-        raise NotImplementedError
+    @abstractmethod
+    def _check_params(self) -> None:
+        """Refuse bad hyper-parameters with an :class:`InputError` (may normalise them)."""
 
+    @abstractmethod
+    def _fit(self, train: Ratings, ctx: RunContext, test: Ratings | None, callback) -> dict:
+        """Learn from this rank's shard ``train`` (collective); ``test`` (whole, or None) is
+        scored per epoch into ``history`` and ``callback`` gets each epoch's record where
+        the model has epochs. Returns the model's own fit statistics (see :meth:`fit`)."""
+
+    @abstractmethod
     def _predict_index(self, u: np.ndarray, i: np.ndarray) -> np.ndarray:
         """Predictions for index pairs; -1 marks an unknown user or item (cold start)."""
-        raise NotImplementedError
 
+    @abstractmethod
     def _score_users(self, u: np.ndarray) -> np.ndarray:
         """Scores of every item for each user index in ``u`` (shape len(u) x n_items)."""
-        raise NotImplementedError
 
+    @abstractmethod
+    def _similar_index(self, j: int, k: int, measure: str) -> tuple[np.ndarray, np.ndarray]:
+        """(item indices, scores) of at most ``k`` items nearest item index ``j`` by
+        ``measure`` (one of :attr:`measures`), best first, ``j`` itself excluded."""
+
+    @property
+    @abstractmethod
+    def default_measure(self) -> str:
+        """The measure :meth:`similar_items` uses when none is named."""
+
+    @abstractmethod
+    def set_checkpoint(self, directory, every: int = 1, resume: bool = False) -> "Recommender":
+        """Checkpoint into ``directory`` every ``every`` epochs (and on SIGTERM), resuming
+        from it; a model without epochs raises :class:`InputError`."""
+
+    @abstractmethod
     def _state(self) -> dict[str, np.ndarray]:
-        raise NotImplementedError
+        """The learned arrays saved under ``state/`` (besides the id maps)."""
 
+    @abstractmethod
     def _set_state(self, state: dict[str, np.ndarray]) -> None:
-        raise NotImplementedError
+        """Take the arrays of :meth:`_state` back, checking them (:class:`InputError`)."""
 
     # -- fitting --------------------------------------------------------------------------
     def fit(self, ratings, comm: Comm | None = None, test=None,
@@ -96,11 +145,16 @@ class Recommender:
         receives each epoch's record. ``format`` names the format of a ``ratings`` path.
         A caller that built a run ``context`` (a command) passes it instead of ``comm``;
         otherwise one is built here from ``comm`` and the model's device.
+        A :class:`Ratings` that is already this rank's part (its ``shard``) is used as it is.
+        Afterwards ``fit_stats`` holds ``ranks`` and ``seconds`` (the training itself, for
+        models with epochs the epoch loop) and, for models with epochs, ``epoch_seconds`` and
+        ``updates`` (rating updates).
         """
         if context is None:
             with RunContext.build(comm, self.device, stop_signals=self.stop_signals) as context:
                 return self.fit(ratings, test=test, callback=callback, format=format,
                                 context=context)
+        self._check_params()
         comm = context.comm
         with comm.collective_errors():
             train = load_ratings(ratings, comm, format=format)
@@ -112,7 +166,9 @@ class Recommender:
         self.item_titles, self.item_genres = train.item_titles, train.item_genres
         self._set_seen(train, comm)
         self.history = []
-        self._fit(train, context, test_r, callback)
+        t0 = time.perf_counter()
+        stats = self._fit(train, context, test_r, callback)
+        self.fit_stats = {"ranks": comm.size, "seconds": time.perf_counter() - t0, **stats}
         return self
 
     def _set_seen(self, shard: Ratings, comm: Comm) -> None:
@@ -201,6 +257,25 @@ class Recommender:
             scores[s:s + step] = np.take_along_axis(sc, t, axis=1)
         return top, scores
 
+    def similar_items(self, item, k: int = 10, measure: str | None = None
+                      ) -> tuple[np.ndarray, np.ndarray]:
+        """The ``k`` items nearest raw item id ``item``: (raw ids, scores), best first.
+
+        ``measure`` is one of the class's :attr:`measures` (None: :attr:`default_measure`);
+        the item itself is excluded.
+        """
+        measure = self.default_measure if measure is None else measure
+        if measure not in self.measures:
+            raise InputError(f"measure must be one of {', '.join(map(repr, self.measures))}, "
+                             f"got {measure!r}")
+        if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k <= 0:
+            raise InputError(f"k must be a positive integer, got {k!r}")
+        j = int(self.item_index([item])[0])
+        if j < 0:
+            raise InputError(f"unknown item id {item!r}")
+        idx, scores = self._similar_index(j, int(k), measure)
+        return self.item_ids[idx], np.asarray(scores, dtype=np.float64)
+
     def find_items(self, query: str) -> np.ndarray:
         """Indices of items whose title contains ``query`` (case-insensitive), by raw id."""
         self._check_fitted()
@@ -246,6 +321,8 @@ class Recommender:
                 model = model_cls(**params)
             except (json.JSONDecodeError, TypeError):
                 raise InputError(f"{path}: damaged model parameters") from None
+            except InputError as exc:   # a value the model refuses
+                raise InputError(f"{path}: damaged model parameters ({exc})") from None
             model.history = history
             model.user_ids = hdf5.read_ids(hdf5.dataset(fh, "user_ids", "iuO"))
             model.item_ids = hdf5.read_ids(hdf5.dataset(fh, "item_ids", "iuO"))

@@ -6,6 +6,8 @@
   fresh process and returns ``(rc, stdout, stderr)``.
 * ``mpirun(n, *args, env=None, cwd=None, timeout=120)`` — runs
   ``mpiexec -n N python -m mpi4py -m hpcrec ARGS`` and returns ``(rc, stdout, stderr)``.
+* ``device`` — each test that takes it runs twice: on ``"cpu"`` and on ``"gpu"``, the latter
+  simulated where no GPU is (:func:`helpers.simulate_gpu`).
 * ``cli_main(*args)`` — calls ``hpcrec.cli.main(ARGS)`` in this process (no interpreter
   start-up: use it for many small cases) and returns ``(rc, stdout, stderr)``; the logging
   set-up that ``main`` installs is undone afterwards, so later tests log normally.
@@ -110,3 +112,12 @@ def cli_main(capsys):
         captured = capsys.readouterr()
         return rc, captured.out, captured.err
     return run
+
+
+@pytest.fixture(params=["cpu", "gpu"])
+def device(request, monkeypatch) -> str:
+    """``"cpu"``, then ``"gpu"`` (simulated where no GPU is: see helpers.simulate_gpu)."""
+    if request.param == "gpu":
+        from helpers import simulate_gpu
+        simulate_gpu(monkeypatch)
+    return request.param

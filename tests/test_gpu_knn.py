@@ -17,7 +17,7 @@ from hpcrec.core.errors import DeviceError, InputError
 from hpcrec.kernels import knn_cuda
 from hpcrec.knn import ItemKNN, UserKNN
 from hpcrec.knn import similarity as sims
-from knn_data import small_ratings
+from helpers import small_ratings
 
 
 def csr_pair(ratings: pd.DataFrame, user_based: bool):

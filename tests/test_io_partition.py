@@ -39,7 +39,7 @@ def _transactions(lengths, seed=0) -> Transactions:
 def _check_tx_partition(path, whole):
     c = world()
     mine = io.load_transactions(path, c)
-    parts = c.allgather_obj((mine.row_offset, mine.n_rows, mine.n_total, mine.indptr, mine.indices))
+    parts = c.allgather_obj((mine.offset, mine.n_rows, mine.n_total, mine.indptr, mine.indices))
     offset = 0
     for row_offset, n_rows, n_total, indptr, _ in parts:   # contiguous, in rank order
         assert row_offset == offset and n_total == whole.n_rows
@@ -79,7 +79,7 @@ def test_transactions_partition_of_shared_fimi(shared_data, tmp_path):
     h5_part = io.load_transactions(path, world())
     assert np.array_equal(text_part.indptr, h5_part.indptr)
     assert np.array_equal(text_part.indices, h5_part.indices)
-    assert text_part.row_offset == h5_part.row_offset
+    assert text_part.offset == h5_part.offset
 
 
 def _ratings(n, seed=0):

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from hpcrec.core.comm import Comm, serial
+from hpcrec.core.comm import serial
 from hpcrec.io import formats, ratings, streamread, textscan, transactions
 
 FIELDS_T = ("indptr", "indices", "labels")
@@ -52,12 +52,7 @@ def test_movielens_shared_data(shared_data, name):
 
 
 def _ranges(path, size):
-    out = []
-    for r in range(size):
-        c = Comm(None)
-        c.rank, c.size = r, size
-        out.append(textscan.byte_range(path, c))
-    return out
+    return [textscan.byte_range(path, r, size) for r in range(size)]
 
 
 @pytest.mark.parametrize("size", [1, 2, 3, 7, 40])

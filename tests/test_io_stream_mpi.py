@@ -105,7 +105,7 @@ def test_loaders_partition_like_serial(shared_data):
         assert np.array_equal(getattr(mine, f), getattr(whole, f)[lo:hi])
     tx_whole = formats.load_transactions(shared_data / "fim" / "retail.dat", partition=False)
     tx = formats.load_transactions(shared_data / "fim" / "retail.dat", c)
-    parts = c.allgather_obj((tx.row_offset, np.diff(tx.indptr), tx.indices))
+    parts = c.allgather_obj((tx.offset, np.diff(tx.indptr), tx.indices))
     assert [p[0] for p in parts] == list(np.cumsum([0] + [len(p[1]) for p in parts[:-1]]))
     assert np.array_equal(np.concatenate([p[1] for p in parts]), np.diff(tx_whole.indptr))
     assert np.array_equal(np.concatenate([p[2] for p in parts]), tx_whole.indices)

@@ -5,7 +5,7 @@ import json
 import h5py
 import numpy as np
 
-from knn_data import small_ratings
+from helpers import small_ratings
 
 
 def write_csv(tmp_path):

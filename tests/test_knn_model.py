@@ -1,4 +1,5 @@
-"""ItemKNN / UserKNN as estimators: recommend, similar_items, save/load, bad inputs."""
+"""ItemKNN / UserKNN as estimators: recommend, similar_items, damaged files, bad inputs (what every
+recommender shares, save/load among it, is in tests/contract/test_recommenders.py)."""
 import h5py
 import numpy as np
 import pandas as pd
@@ -8,7 +9,7 @@ from hpcrec.core.errors import InputError
 from hpcrec.io import hdf5
 from hpcrec.knn import ItemKNN, UserKNN
 from hpcrec.recommender import Recommender
-from knn_data import small_ratings
+from helpers import small_ratings
 
 
 @pytest.fixture(scope="module")
@@ -50,16 +51,18 @@ def test_similar_items_agree_between_item_and_user_models(data):
 
 
 @pytest.mark.parametrize("cls", [ItemKNN, UserKNN])
-def test_save_and_load_give_the_same_answers(cls, data, tmp_path):
-    train, test = data
-    model = cls(k=7, similarity="msd", prediction="means", damping=0.1).fit(train)
-    path = tmp_path / "model.h5"
-    model.save(path)
-    loaded = Recommender.load(path)
-    assert type(loaded) is cls and loaded.params() == model.params()
-    np.testing.assert_array_equal(loaded.predict(test.user, test.item), model.predict(test.user, test.item))
-    np.testing.assert_array_equal(loaded.recommend([101, 105], k=5)[0], model.recommend([101, 105], k=5)[0])
-    np.testing.assert_array_equal(loaded.similar_items(1003)[0], model.similar_items(1003)[0])
+def test_similar_items_honour_the_measure(cls, data):
+    """Any measure, computed on demand, equals the stored lists of an item-based model
+    trained with that similarity (save/load: tests/contract/test_recommenders.py)."""
+    train, _ = data
+    model = cls(similarity="pearson-baseline").fit(train)
+    for measure in ("cosine", "msd", "pearson", "pearson-baseline"):
+        reference = ItemKNN(similarity=measure, max_neighbors=None).fit(train)
+        for item in (1001, 1010):
+            ids, sim = model.similar_items(item, k=5, measure=measure)
+            ids_ref, sim_ref = reference.similar_items(item, k=5)
+            np.testing.assert_array_equal(ids, ids_ref)
+            np.testing.assert_allclose(sim, sim_ref, rtol=1e-12)
 
 
 def test_damaged_model_file_is_an_input_error(data, tmp_path):

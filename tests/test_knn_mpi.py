@@ -6,7 +6,7 @@ import pytest
 from hpcrec.core.comm import serial, world
 from hpcrec.core.errors import HpcrecError
 from hpcrec.knn import ItemKNN, UserKNN
-from knn_data import small_ratings
+from helpers import small_ratings
 
 
 @pytest.mark.mpi

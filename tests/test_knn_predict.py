@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from hpcrec.knn import ItemKNN, UserKNN
-from knn_data import small_ratings
+from helpers import small_ratings
 
 surprise = pytest.importorskip("surprise")
 

@@ -6,7 +6,7 @@ import pytest
 from hpcrec.core.comm import serial
 from hpcrec.core.errors import InputError
 from hpcrec.knn import similarity as sims
-from knn_data import small_ratings
+from helpers import small_ratings
 
 
 def dense_reference(R, measure, min_support=1, shrinkage=100.0):

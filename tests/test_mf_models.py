@@ -1,5 +1,6 @@
-"""hpcrec.mf estimators: learning, persistence, queries, cold start, determinism,
-checkpoint/resume, and bad inputs — on planted synthetic data (serial)."""
+"""hpcrec.mf estimators: learning, queries, cold start, determinism, checkpoint/resume, and
+bad inputs — on planted synthetic data (serial). What every recommender shares (persistence
+among it) is in tests/contract/test_recommenders.py."""
 import h5py
 import numpy as np
 import pytest
@@ -8,7 +9,6 @@ from hpcrec.core.comm import serial
 from hpcrec.core.errors import InputError
 from hpcrec.io import splits, synthetic
 from hpcrec.mf import ALS, WALS, BiasedSGD, CourseGD
-from hpcrec.recommender import Recommender
 
 FAST = {
     "biased-sgd": lambda **kw: BiasedSGD(factors=16, epochs=15, **kw),
@@ -45,20 +45,6 @@ def test_wals_ranks_held_out_items_above_chance(data):
     users = n_test > 0
     chance = np.mean(n_test[users] / (train.n_items - n_seen[users]))
     assert res["precision_at_k"] > 3 * chance
-
-
-@pytest.mark.parametrize("name", sorted(FAST))
-def test_save_load_round_trip(data, name, tmp_path):
-    train, test = data
-    model = FAST[name]().fit(train, serial())
-    model.save(tmp_path / "m.h5")
-    back = Recommender.load(tmp_path / "m.h5")
-    assert type(back) is type(model) and back.params() == model.params()
-    users, items = test.user_ids[test.user], test.item_ids[test.item]
-    np.testing.assert_array_equal(back.predict(users, items), model.predict(users, items))
-    for a, b in zip(back.recommend(users[:7], k=5), model.recommend(users[:7], k=5)):
-        np.testing.assert_array_equal(a, b)
-    assert back.history == model.history
 
 
 @pytest.mark.parametrize("name", ["biased-sgd", "als"])

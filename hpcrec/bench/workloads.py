@@ -11,7 +11,6 @@ reports this rank's seconds per phase. Time inside the communicator's collective
 """
 from __future__ import annotations
 
-import dataclasses
 import importlib
 import os
 from dataclasses import dataclass, field
@@ -26,7 +25,6 @@ from ..core.device import DEVICES
 from ..core.errors import InputError
 from ..core.timing import Timer
 from ..io import formats
-from ..io.ratings import Ratings
 
 
 @dataclass(frozen=True)
@@ -128,17 +126,11 @@ def run_mine(p: dict, comm: Comm) -> Outcome:
 
 
 # -- train ---------------------------------------------------------------------------------
-class _Shard(Ratings):
-    """A rank's shard that is already partitioned: ``fit`` must not split it again."""
-
-    def partition(self, comm=None):
-        return self
-
-
 def run_train(p: dict, comm: Comm) -> Outcome:
     """Read this rank's shard, then fit an ``hpcrec.mf`` model on it for E epochs."""
-    from ..recommender import Recommender   # the models of hpcrec.mf register themselves here
-    models = Recommender._registry
+    from ..mf import FactorModel
+    from ..recommender import models as registered
+    models = {name: cls for name, cls in registered().items() if issubclass(cls, FactorModel)}
     with comm.collective_errors():
         if p["model"] not in models:
             raise InputError(f"unknown model {p['model']!r}: choose one of {', '.join(sorted(models))}")
@@ -149,16 +141,15 @@ def run_train(p: dict, comm: Comm) -> Outcome:
     timer = _timer(comm)
     with comm.collective_errors(), timer.phase("read"):
         shard = formats.load_ratings(p["input"], comm)
-    shard = _Shard(**{f.name: getattr(shard, f.name) for f in dataclasses.fields(shard)})
     with timer.computing():
         model.fit(shard, context=ctx)
     if p["output"]:
         with comm.collective_errors(), timer.phase("write"):
             if comm.is_root:
                 model.save(p["output"])
-    stats = getattr(model, "fit_stats", {})
-    updates = stats.get("updates", shard.n_total * p["epochs"])
-    result = {"epochs_s": stats.get("seconds")}   # the epoch loop alone, without setup
+    stats = model.fit_stats
+    updates = stats["updates"]
+    result = {"epochs_s": stats["seconds"]}   # the epoch loop alone, without setup
     if result["epochs_s"]:
         result["epoch_updates_per_s"] = updates / result["epochs_s"]
     if model.history:

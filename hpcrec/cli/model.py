@@ -1,7 +1,8 @@
 """Model commands: ``train``, ``evaluate``, ``recommend``, ``neighbors``, ``cv``, ``plot``.
 
-``--model`` offers every registered :class:`Recommender` (``hpcrec.mf`` and, when present,
-``hpcrec.knn``). Model options given on the command line go to the model's constructor;
+``--model`` offers every registered :class:`Recommender` (:func:`hpcrec.recommender.models`:
+``hpcrec.mf`` and, when present, ``hpcrec.knn``); ``neighbors --measure`` every measure they
+declare. Model options given on the command line go to the model's constructor;
 an option a model does not take is an error. To add options for new models, add rows to
 ``MODEL_OPTIONS``.
 """
@@ -18,11 +19,12 @@ from ..core.device import share_cores
 from ..core.errors import InputError
 from ..io import jsontext
 from ..io.atomic import resolve_output
-from ..recommender import Recommender, import_models
+from ..recommender import Recommender, models
 
 log = logging.getLogger("hpcrec")
 
-import_models()
+MODELS = models()
+MEASURES = sorted({m for cls in MODELS.values() for m in cls.measures}, key=lambda m: (m != "dot", m))
 
 # (flags, argparse keywords): the dest is the model's constructor keyword.
 MODEL_OPTIONS = (
@@ -58,12 +60,8 @@ MODEL_OPTIONS = (
 )
 
 
-def _model_names() -> list[str]:
-    return sorted(Recommender._registry)
-
-
 def add_model_options(p) -> None:
-    p.add_argument("--model", choices=_model_names(), default="biased-sgd",
+    p.add_argument("--model", choices=list(MODELS), default="biased-sgd",
                    help="model (default biased-sgd)")
     for flags, kwargs in MODEL_OPTIONS:
         p.add_argument(*flags, default=None, **kwargs)
@@ -71,7 +69,7 @@ def add_model_options(p) -> None:
 
 def build_model(args) -> Recommender:
     """The model named by ``--model`` with the options given on the command line."""
-    cls = Recommender._registry[args.model]
+    cls = MODELS[args.model]
     accepted = inspect.signature(cls.__init__).parameters
     kwargs = {}
     for flags, kwargs_ in MODEL_OPTIONS:
@@ -114,7 +112,9 @@ def register(sub) -> None:
     p = sub.add_parser("neighbors", help="items nearest to an item in embedding space")
     p.add_argument("model")
     p.add_argument("--item", required=True, help="title substring (or raw item id)")
-    p.add_argument("--measure", choices=["dot", "cosine"], default="dot")
+    p.add_argument("--measure", choices=MEASURES,
+                   help="factorization: dot (default) or cosine of item vectors; k-NN: a "
+                        "similarity (default: the model's own)")
     p.add_argument("-k", type=int, default=6)
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_neighbors)
@@ -140,8 +140,6 @@ def cmd_train(args) -> int:
     if args.resume and not args.checkpoint:
         raise InputError("--resume needs --checkpoint DIR")
     if args.checkpoint:
-        if not hasattr(model, "set_checkpoint"):
-            raise InputError(f"model {args.model} does not support checkpoints")
         model.set_checkpoint(args.checkpoint, args.checkpoint_every, args.resume)
     with comm.collective_errors():  # fail on a bad output path before training, not after
         if comm.is_root:
@@ -158,10 +156,10 @@ def cmd_train(args) -> int:
     with timer.phase("write"), comm.collective_errors():
         if comm.is_root:
             model.save(args.output)
-    stats = getattr(model, "fit_stats", None)
+    stats = model.fit_stats
     if comm.is_root:
         rate = (f"; {stats['updates'] / stats['epoch_seconds'] / 1e6:.2f} M rating updates/s "
-                "in the epochs" if stats and stats.get("epoch_seconds") else "")
+                "in the epochs" if stats.get("epoch_seconds") else "")
         log.info("trained %s on %d rank(s): %s%s; wrote %s", model.name, comm.size,
                  timer.summary(("train", "write")), rate, args.output)
     return 0
@@ -196,25 +194,24 @@ def cmd_neighbors(args) -> int:
     with comm.collective_errors():
         if comm.is_root:
             model = Recommender.load(args.model)
-            if not hasattr(model, "similar_items"):
-                raise InputError(f"model {model.name} has no item vectors for neighbours")
+            measure = model.default_measure if args.measure is None else args.measure
             matches = model.find_items(args.item)
             if len(matches) == 0:
                 j = model.item_index(args.item)
                 if j[0] < 0:
                     raise InputError(f"no item title contains {args.item!r} and no item has that id")
                 matches = j
-            ids, scores = model.similar_items(model.item_ids[matches[0]], k=args.k, measure=args.measure)
+            ids, scores = model.similar_items(model.item_ids[matches[0]], k=args.k, measure=measure)
             rows = [{"rank": n + 1, "item": _plain(i), "score": float(s), "title": _title(model, i)}
                     for n, (i, s) in enumerate(zip(ids, scores))]
             query = _title(model, model.item_ids[matches[0]]) or str(model.item_ids[matches[0]])
             others = [_title(model, model.item_ids[j]) for j in matches[1:]]
     if comm.is_root:
         if args.json:
-            print(jsontext.dumps({"item": query, "measure": args.measure, "other_matches": others,
+            print(jsontext.dumps({"item": query, "measure": measure, "other_matches": others,
                               "neighbors": rows}))
         else:
-            print(f"Nearest neighbors of {query} ({args.measure}).")
+            print(f"Nearest neighbors of {query} ({measure}).")
             if others:
                 print(f"[Found more than one matching item. Other candidates: {', '.join(others)}]")
             _print_rows(rows, False)

@@ -47,12 +47,12 @@ def _mine(folder: Path) -> None:
 def _train(folder: Path) -> None:
     from ..core.comm import serial
     from ..io.synthetic import ratings
-    from ..recommender import Recommender, import_models
-    import_models()
+    from ..mf import FactorModel
+    from ..recommender import models
     data = ratings(60, 40, 600, seed=0)
-    for name, cls in sorted(Recommender._registry.items()):
+    for cls in models().values():
         model = cls()
-        if hasattr(model, "epochs"):
+        if isinstance(model, FactorModel):
             model.epochs = 1
         model.fit(data, serial())
 

@@ -8,12 +8,9 @@ ranks' stop requests (see :mod:`hpcrec.fim.control`).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
-
 import numpy as np
 
 from ..core.comm import Comm
-from ..core.errors import InputError
 from ..io import Transactions, load_transactions
 from ..kernels.csr import Csr, csr
 from ..kernels.support import recode_rows
@@ -21,30 +18,15 @@ from .result import min_count
 
 
 def local_transactions(source, comm: Comm) -> Transactions:
-    """This rank's slice of ``source``, which every rank passes alike.
+    """This rank's part of ``source``, which every rank passes alike.
 
-    A :class:`Transactions` is taken as already partitioned when the ranks' rows add up
-    to its ``n_total`` (what ``load_transactions`` returns), and as the whole data set,
-    to be partitioned here, when every rank holds all of it.
+    A :class:`Transactions` says which part it is (:class:`hpcrec.io.shard.Shard`): this
+    rank's part is used as it is, a whole data set is cut here, any other part is an error.
     """
     with comm.collective_errors():
         if isinstance(source, Transactions):
-            tx = source.validate()
-        elif isinstance(source, (str, Path)):
-            tx = load_transactions(source, comm)
-        else:
-            tx = load_transactions(source, comm, partition=False)
-    if comm.size == 1:
-        return tx
-    rows = comm.allgather_counts(tx.n_rows)
-    if isinstance(source, Transactions):
-        if int(rows.sum()) == tx.n_total:
-            return tx
-        if (rows == tx.n_total).all() and tx.n_rows == tx.n_total:
-            return tx.partition(comm)
-        raise InputError("the ranks' Transactions are neither one slice each (rows adding up to "
-                         "n_total) nor each the whole data set")
-    return tx if isinstance(source, (str, Path)) else tx.partition(comm)
+            return source.validate().part(comm.rank, comm.size)
+        return load_transactions(source, comm)
 
 
 @dataclass

@@ -10,7 +10,8 @@ import importlib
 _HOMES = {"atomic_open": "atomic", "atomic_path": "atomic", "describe": "formats",
           "detect_format": "formats", "kind_of": "formats", "load_any": "formats",
           "load_ratings": "formats", "load_transactions": "formats", "write_h5": "formats",
-          "convert": "formats", "Ratings": "ratings", "Transactions": "transactions"}
+          "convert": "formats", "Ratings": "ratings", "Shard": "shard",
+          "Transactions": "transactions"}
 
 __all__ = sorted(_HOMES)
 

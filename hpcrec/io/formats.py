@@ -164,7 +164,7 @@ def load_transactions(source, comm: Comm | None = None, format: str | None = Non
     elif isinstance(source, (str, Path)):
         fmt = _check_format(format or detect_format(source))
         if fmt == "hdf5":
-            return transactions.read_h5(source, comm, partition)
+            return transactions.read_h5(source, *_part(comm, partition))
         if fmt not in TRANSACTION_FORMATS:
             raise InputError(f"{source}: holds ratings ({fmt}), not transactions")
         part = streamread.read(source, fmt, None, comm if partition else serial())
@@ -178,7 +178,7 @@ def load_transactions(source, comm: Comm | None = None, format: str | None = Non
             whole = transactions.from_lists(source)
         except TypeError:
             raise InputError(f"cannot read transactions from a {type(source).__name__}") from None
-    return whole.partition(comm) if partition else whole
+    return whole.part(comm.rank, comm.size) if partition else whole
 
 
 def load_ratings(source, comm: Comm | None = None, format: str | None = None,  # noqa: A002
@@ -194,7 +194,7 @@ def load_ratings(source, comm: Comm | None = None, format: str | None = None,  #
     elif isinstance(source, (str, Path)):
         fmt = _check_format(format or detect_format(source))
         if fmt == "hdf5":
-            return ratings.read_h5(source, comm, partition)
+            return ratings.read_h5(source, *_part(comm, partition))
         if fmt in TRANSACTION_FORMATS:
             raise InputError(f"{source}: holds transactions ({fmt}), not ratings")
         file, layout = movielens_file(source) if fmt == "movielens" else (Path(source), fmt)
@@ -208,7 +208,12 @@ def load_ratings(source, comm: Comm | None = None, format: str | None = None,  #
         whole = ratings.from_arrays(*source)
     else:
         raise InputError(f"cannot read ratings from a {type(source).__name__}")
-    return whole.partition(comm) if partition else whole
+    return whole.part(comm.rank, comm.size) if partition else whole
+
+
+def _part(comm: Comm, partition: bool) -> tuple[int, int]:
+    """(part, parts) a rank reads: its own part, or the whole data set."""
+    return (comm.rank, comm.size) if partition else (0, 1)
 
 
 def load_any(path, format: str | None = None):  # noqa: A002
@@ -260,12 +265,9 @@ DESCRIBE_SLICE_BYTES = 1 << 28  # an HDF5 file is summarised in slices of about 
 
 
 def _slices(path: Path):
-    """Stand-in communicators that select slice k of n of an HDF5 file (no collectives used)."""
+    """(part, parts) of an HDF5 file read one after the other (no communicator needed)."""
     n = max(1, -(-path.stat().st_size // DESCRIBE_SLICE_BYTES))
-    for k in range(n):
-        part = Comm(None)
-        part.rank, part.size = k, n
-        yield part
+    return ((k, n) for k in range(n))
 
 
 def describe(path, format: str | None = None) -> dict:  # noqa: A002
@@ -279,7 +281,7 @@ def describe(path, format: str | None = None) -> dict:  # noqa: A002
     kind = kind_of(p, fmt)
     if fmt == "hdf5":
         read = transactions.read_h5 if kind == "transactions" else ratings.read_h5
-        parts = (read(p, part) for part in _slices(p))
+        parts = (read(p, *part) for part in _slices(p))
     else:
         parts = iter([load_any(p, fmt)])
     nnz, total, lo, hi = 0, 0.0, float("inf"), float("-inf")

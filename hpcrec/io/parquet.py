@@ -88,7 +88,7 @@ def read_ratings(path, comm: Comm) -> Ratings:
     item_ids, (item,) = textscan.factorize([cols["item"].astype(np.int64)], comm)
     r = Ratings(user, item, rating, cols.get("timestamp"), user_ids, item_ids,
                 meta={"source": "parquet"})
-    r.offset, r.n_total = textscan.row_offset(r.nnz, comm)
+    r.shard = textscan.shard_of(r.nnz, comm)
     return r.validate(str(path))
 
 
@@ -99,7 +99,6 @@ def _serial(path, names, comm: Comm) -> Ratings:
         cols = {k: _column(table, n, path, k) for k, n in names.items()}
         r = from_arrays(cols["user"], cols["item"], cols["rating"], cols.get("timestamp"))
     r.meta["source"] = "parquet"
-    lo, hi = comm.chunk(r.nnz)
-    part = r.subset(slice(lo, hi))
-    part.n_total, part.offset, part.meta = r.nnz, lo, r.meta
+    part = r.part(comm.rank, comm.size)
+    part.meta = r.meta
     return part

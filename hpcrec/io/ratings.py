@@ -28,10 +28,11 @@ from pathlib import Path
 
 import numpy as np
 
-from ..core.comm import Comm, resolve
+from ..core.comm import chunk
 from ..core.errors import InputError
 from . import hdf5
 from .inputs import read_regular_bytes
+from .shard import Shard, whole
 
 KIND = "ratings"
 
@@ -64,8 +65,7 @@ class Ratings:
     item_titles: np.ndarray | None = None
     item_genres: np.ndarray | None = None   # "Action|Comedy" per item
     meta: dict = field(default_factory=dict)
-    n_total: int = -1      # ratings in the whole data set (all ranks)
-    offset: int = 0        # global index of this slice's first rating
+    shard: Shard | None = None   # which part of the data set (None: the whole of it)
 
     def __post_init__(self):
         self.user = np.ascontiguousarray(self.user, dtype=np.int32)
@@ -74,12 +74,22 @@ class Ratings:
         if self.timestamp is None:
             self.timestamp = np.zeros(len(self.rating), dtype=np.int64)
         self.timestamp = np.ascontiguousarray(self.timestamp, dtype=np.int64)
-        if self.n_total < 0:
-            self.n_total = len(self.rating)
+        if self.shard is None:
+            self.shard = whole(len(self.rating))
 
     @property
     def nnz(self) -> int:
         return len(self.rating)
+
+    @property
+    def n_total(self) -> int:
+        """Ratings in the whole data set (all parts)."""
+        return self.shard.total
+
+    @property
+    def offset(self) -> int:
+        """Global index of this part's first rating."""
+        return self.shard.offset
 
     @property
     def n_users(self) -> int:
@@ -96,15 +106,15 @@ class Ratings:
                        self.user_ids, self.item_ids, self.item_titles, self.item_genres,
                        dict(self.meta))
 
-    def partition(self, comm: Comm | None = None) -> "Ratings":
-        """This rank's contiguous share of ratings held whole in memory."""
-        comm = resolve(comm)
-        if comm.size == 1:
+    def part(self, part: int, parts: int) -> "Ratings":
+        """Part ``part`` of ``parts`` (equal contiguous shares) of ratings held whole;
+        a part asked for itself is returned as it is, never cut again."""
+        if self.shard.check_part(part, parts, "ratings"):
             return self
-        lo, hi = comm.chunk(self.nnz)
-        part = self.subset(slice(lo, hi))
-        part.n_total, part.offset = self.nnz, lo
-        return part
+        lo, hi = chunk(self.nnz, part, parts)
+        out = self.subset(slice(lo, hi))
+        out.shard = Shard(lo, self.nnz, part, parts)
+        return out
 
     def to_frame(self) -> pd.DataFrame:
         """user, item (raw ids), rating, timestamp."""
@@ -465,9 +475,8 @@ def write_h5(r: Ratings, path) -> Path:
               "source": str(r.meta.get("source", ""))}, compression=None)
 
 
-def read_h5(path, comm: Comm | None = None, partition: bool = True) -> Ratings:
-    """Read this rank's equal share of the ratings of an HDF5 file (or all with partition=False)."""
-    comm = resolve(comm)
+def read_h5(path, part: int = 0, parts: int = 1) -> Ratings:
+    """Read part ``part`` of ``parts`` (equal shares) of the ratings of an HDF5 file (default: all)."""
     with hdf5.open_checked(path, KIND) as fh:
         n = hdf5.attr_int(fh, "n_ratings")
         n = n if n >= 0 else hdf5.dataset(fh, "rating", "f").shape[0]
@@ -476,7 +485,7 @@ def read_h5(path, comm: Comm | None = None, partition: bool = True) -> Ratings:
         n_users, n_items = hdf5.attr_int(fh, "n_users"), hdf5.attr_int(fh, "n_items")
         uds = hdf5.dataset(fh, "user_ids", "iuO", length=n_users if n_users >= 0 else None)
         ids = hdf5.dataset(fh, "item_ids", "iuO", length=n_items if n_items >= 0 else None)
-        lo, hi = comm.chunk(n) if partition else (0, n)
+        lo, hi = chunk(n, part, parts)
         hdf5.check_read(path, 16 * (uds.size + 3 * ids.size) + 24 * (hi - lo))
         user_ids, item_ids = hdf5.read_ids(uds), hdf5.read_ids(ids)
         titles = genres = None
@@ -492,5 +501,5 @@ def read_h5(path, comm: Comm | None = None, partition: bool = True) -> Ratings:
                 raise InputError(f"{path}: {key} index out of range 0..{len(table) - 1}")
         source = hdf5.attr_str(fh.attrs.get("source", ""))
     r = Ratings(cols["user"], cols["item"], cols["rating"], cols["timestamp"], user_ids, item_ids,
-                titles, genres, {"source": source}, n, lo)
+                titles, genres, {"source": source}, Shard(lo, n, part, parts))
     return r.validate(str(path))

@@ -24,6 +24,7 @@ from ..progress import progress
 from . import ratings as rmod
 from . import textscan
 from .ratings import Ratings
+from .shard import Shard
 from .transactions import Transactions
 
 # Bytes of memory per byte of a rank's text (FIMI: a 2-byte id stored as 4 bytes, twice
@@ -57,7 +58,7 @@ def _scan(path, comm: Comm, start: int, parse) -> tuple[bool, int, int]:
     """Run ``parse(block) -> ok`` over this rank's chunks; every rank learns if all were ok."""
     ok = True
     with comm.collective_errors():
-        lo, hi = textscan.byte_range(path, comm, start)
+        lo, hi = textscan.byte_range(path, comm.rank, comm.size, start)
         check_memory((hi - lo) * STREAM_EXPANSION + SCRATCH_BYTES, f"parsing {path}",
                      "parse it with more ranks (each reads its own part) or on a node with more memory")
         with progress(f"reading {path}", total=hi - lo, unit="B", comm=comm) as bar:
@@ -95,8 +96,7 @@ def read_fimi(path, comm: Comm) -> Transactions | None:
     indptr = np.zeros(len(lengths) + 1, dtype=np.int64)
     np.cumsum(lengths, out=indptr[1:])
     indptr = kern.sort_unique_rows(indptr, cols)
-    offset, total = textscan.row_offset(len(lengths), comm)
-    return Transactions(indptr, cols[:indptr[-1]], labels, total, offset)
+    return Transactions(indptr, cols[:indptr[-1]], labels, textscan.shard_of(len(lengths), comm))
 
 
 def _fields(head: bytes, sep: bytes, header: bool, n_fields: int | None):
@@ -135,7 +135,7 @@ def read_ratings(path, layout: str, comm: Comm) -> Ratings | None:
     sep_arr = np.frombuffer(sep, dtype=np.uint8)
     with comm.collective_errors():       # a counting pass sizes the columns: no joining copies
         rows = sum(int(np.count_nonzero(b == 10)) + 1
-                   for b in textscan.chunks(path, *textscan.byte_range(path, comm, start)))
+                   for b in textscan.chunks(path, *textscan.byte_range(path, comm.rank, comm.size, start)))
     user, item = np.empty(rows, np.int64), np.empty(rows, np.int64)
     rating = np.empty(rows, np.float32)
     stamp = np.empty(rows if n_fields == 4 else 0, np.int64)
@@ -164,7 +164,7 @@ def read_ratings(path, layout: str, comm: Comm) -> Ratings | None:
         (user_ids, user_codes), (item_ids, item_codes) = mapped
     r = Ratings(user_codes[0], item_codes[0], rating[:done], stamp[:done] if n_fields == 4 else None,
                 user_ids, item_ids, titles, genres, {"source": source})
-    r.offset, r.n_total = textscan.row_offset(r.nnz, comm)
+    r.shard = textscan.shard_of(r.nnz, comm)
     if layout in ("ml1m", "mlcsv"):
         with comm.collective_errors():
             rmod.attach_movies(r, path)
@@ -213,7 +213,7 @@ def redistribute(data, comm: Comm):
     cols = [comm.alltoallv(a, counts)[0] for a in (r.user, r.item, r.rating, r.timestamp)]
     lo, _ = comm.chunk(r.n_total)
     return Ratings(*cols, r.user_ids, r.item_ids, r.item_titles, r.item_genres, r.meta,
-                   r.n_total, lo)
+                   Shard(lo, r.n_total, comm.rank, comm.size))
 
 
 def _redistribute_rows(tx: Transactions, comm: Comm) -> Transactions:
@@ -221,13 +221,14 @@ def _redistribute_rows(tx: Transactions, comm: Comm) -> Transactions:
     indptr = np.zeros(tx.n_total + 1, dtype=np.int64)    # global, as read_h5 holds it
     np.cumsum(comm.allgatherv(lengths), out=indptr[1:])
     b = weighted_bounds(indptr, comm.size)
-    lo, hi = tx.row_offset, tx.row_offset + tx.n_rows
+    lo, hi = tx.offset, tx.offset + tx.n_rows
     first, last = np.clip(b[:-1], lo, hi), np.clip(b[1:], lo, hi)
     rows, _ = comm.alltoallv(lengths, last - first)
     indices, _ = comm.alltoallv(tx.indices, indptr[last] - indptr[first])
     ptr = np.zeros(len(rows) + 1, dtype=np.int64)
     np.cumsum(rows, out=ptr[1:])
-    return Transactions(ptr, indices, tx.labels, tx.n_total, int(b[comm.rank]))
+    return Transactions(ptr, indices, tx.labels,
+                        Shard(int(b[comm.rank]), tx.n_total, comm.rank, comm.size))
 
 
 def gather(data, comm: Comm):

@@ -16,6 +16,7 @@ import numpy as np
 
 from ..core.comm import Comm, chunk
 from .inputs import open_regular
+from .shard import Shard
 
 CHUNK_BYTES = 8 << 20
 DENSE_SPAN = 1 << 20   # integer ids spanning up to max(this, 2 * values) use a dense table
@@ -37,11 +38,12 @@ def _line_start(fh, pos: int, size: int) -> int:
         pos += len(block)
 
 
-def byte_range(path, comm: Comm, start: int = 0) -> tuple[int, int]:
-    """This rank's [lo, hi) of ``path`` from byte ``start`` on, aligned to line starts."""
+def byte_range(path, part: int, parts: int, start: int = 0) -> tuple[int, int]:
+    """[lo, hi) of part ``part`` of ``parts`` of ``path`` from byte ``start`` on, aligned
+    to line starts (under MPI rank r of p reads part r of p)."""
     with open_regular(path) as fh:
         size = os.fstat(fh.fileno()).st_size
-        lo, hi = (start + x for x in chunk(size - start, comm.rank, comm.size))
+        lo, hi = (start + x for x in chunk(size - start, part, parts))
         return _line_start(fh, lo, size) if lo > start else start, _line_start(fh, hi, size)
 
 
@@ -139,7 +141,7 @@ def gather_to_root(arr: np.ndarray, comm: Comm) -> np.ndarray | None:
     return got if comm.is_root else None
 
 
-def row_offset(n: int, comm: Comm) -> tuple[int, int]:
-    """(index of this rank's first row, rows over all ranks) for ``n`` rows here."""
+def shard_of(n: int, comm: Comm) -> Shard:
+    """This rank's part of the rows read by all ranks, ``n`` of them here (collective)."""
     counts = comm.allgather_counts(n)
-    return int(counts[:comm.rank].sum()), int(counts.sum())
+    return Shard(int(counts[:comm.rank].sum()), int(counts.sum()), comm.rank, comm.size)

@@ -19,10 +19,11 @@ from pathlib import Path
 
 import numpy as np
 
-from ..core.comm import Comm, resolve, weighted_bounds
+from ..core.comm import weighted_bounds
 from ..core.errors import InputError
 from . import hdf5
 from .inputs import read_regular_bytes
+from .shard import Shard, whole
 
 KIND = "transactions"
 
@@ -32,14 +33,23 @@ class Transactions:
     indptr: np.ndarray   # int64, n_rows + 1
     indices: np.ndarray  # int32 column ids, sorted and unique within a row
     labels: np.ndarray   # the global item labels (int64 ids or object array of str)
-    n_total: int = -1    # transactions in the whole data set (all ranks)
-    row_offset: int = 0  # global index of this slice's first row
+    shard: Shard | None = None   # which part of the data set (None: the whole of it)
 
     def __post_init__(self):
         self.indptr = np.ascontiguousarray(self.indptr, dtype=np.int64)
         self.indices = np.ascontiguousarray(self.indices, dtype=np.int32)
-        if self.n_total < 0:
-            self.n_total = self.n_rows
+        if self.shard is None:
+            self.shard = whole(self.n_rows)
+
+    @property
+    def n_total(self) -> int:
+        """Transactions in the whole data set (all parts)."""
+        return self.shard.total
+
+    @property
+    def offset(self) -> int:
+        """Global index of this part's first row."""
+        return self.shard.offset
 
     @property
     def n_rows(self) -> int:
@@ -56,19 +66,16 @@ class Transactions:
     def row(self, i: int) -> np.ndarray:
         return self.indices[self.indptr[i]:self.indptr[i + 1]]
 
-    def slice(self, start: int, stop: int) -> "Transactions":
-        """Rows [start, stop) of this object, as a new one sharing the labels."""
+    def part(self, part: int, parts: int) -> "Transactions":
+        """Part ``part`` of ``parts`` (contiguous rows balanced by non-zeros) of transactions
+        held whole; a part asked for itself is returned as it is, never cut again."""
+        if self.shard.check_part(part, parts, "transactions"):
+            return self
+        b = weighted_bounds(self.indptr, parts)
+        start, stop = int(b[part]), int(b[part + 1])
         ptr = self.indptr[start:stop + 1]
         return Transactions(ptr - ptr[0], self.indices[ptr[0]:ptr[-1]], self.labels,
-                            self.n_total, self.row_offset + start)
-
-    def partition(self, comm: Comm | None = None) -> "Transactions":
-        """This rank's slice of a whole data set held in memory, balanced by non-zeros."""
-        comm = resolve(comm)
-        if comm.size == 1:
-            return self
-        b = weighted_bounds(self.indptr, comm.size)
-        return self.slice(int(b[comm.rank]), int(b[comm.rank + 1]))
+                            Shard(start, self.n_rows, part, parts))
 
     def to_lists(self, labels: bool = True) -> list[list]:
         """Rows as Python lists (of labels, or of column ids)."""
@@ -277,13 +284,12 @@ def write_h5(tx: Transactions, path) -> Path:
                          compression=None)
 
 
-def read_h5(path, comm: Comm | None = None, partition: bool = True) -> Transactions:
-    """Read this rank's slice (balanced by non-zeros) of an HDF5 transaction file.
+def read_h5(path, part: int = 0, parts: int = 1) -> Transactions:
+    """Read part ``part`` of ``parts`` (rows balanced by non-zeros) of an HDF5 transaction
+    file (default: all of it).
 
-    Every rank opens the file read-only and reads its own rows of ``indices`` only.
-    With ``partition=False`` the whole file is read.
+    Under MPI every rank opens the file read-only and reads its own rows of ``indices`` only.
     """
-    comm = resolve(comm)
     with hdf5.open_checked(path, KIND) as fh:
         n = hdf5.attr_int(fh, "n_transactions")
         n_items = hdf5.attr_int(fh, "n_items")
@@ -295,12 +301,12 @@ def read_h5(path, comm: Comm | None = None, partition: bool = True) -> Transacti
         indices_ds = hdf5.dataset(fh, "indices", "iu", length=int(indptr[-1]) if len(indptr) else 0)
         if len(indptr) == 0 or indptr[0] != 0 or np.any(indptr[1:] < indptr[:-1]):
             raise InputError(f"{path}: row pointers are not a valid CSR index")
-        size = comm.size if partition else 1
-        b = weighted_bounds(indptr, size)
-        r = comm.rank if partition else 0
-        lo, hi = int(b[r]), int(b[r + 1])
+        if not 0 <= part < parts:
+            raise ValueError(f"invalid part {part} of {parts}")
+        b = weighted_bounds(indptr, parts)
+        lo, hi = int(b[part]), int(b[part + 1])
         ptr = indptr[lo:hi + 1]
         hdf5.check_read(path, 8 * int(ptr[-1] - ptr[0]))
         indices = indices_ds[int(ptr[0]):int(ptr[-1])]
-    tx = Transactions(ptr - ptr[0], indices, labels, len(indptr) - 1, lo)
+    tx = Transactions(ptr - ptr[0], indices, labels, Shard(lo, len(indptr) - 1, part, parts))
     return tx.validate(str(path))

@@ -65,6 +65,7 @@ class KNN(Recommender):
     """
 
     user_based: ClassVar[bool] = False
+    measures = tuple(sims.MEASURES)   # item-item similarities (see similar_items)
 
     def __init__(self, k: int = 40, min_k: int = 1, similarity: str = "pearson-baseline",
                  shrinkage: float = 100.0, min_support: int = 1, max_neighbors: int | None = 200,
@@ -72,23 +73,29 @@ class KNN(Recommender):
                  baseline_options: dict | None = None, clip: bool = True, seed: int = 0,
                  device: str = "cpu"):
         super().__init__(seed)
-        self.k = _count("k", k, 1)
-        self.min_k = _count("min_k", min_k, 0)
-        self.similarity = sims.measure_name(similarity)
-        self.shrinkage = _number("shrinkage", shrinkage)
-        self.min_support = _count("min_support", min_support, 0)
-        self.max_neighbors = None if max_neighbors is None else _count("max_neighbors", max_neighbors, 1)
-        if self.max_neighbors is not None and self.max_neighbors < self.k:
-            raise InputError(f"max_neighbors ({self.max_neighbors}) must be at least k ({self.k})")
-        if prediction not in RULES:
-            raise InputError(f"unknown prediction rule {prediction!r} (choose from {', '.join(RULES)})")
-        self.prediction = prediction
-        self.damping = _number("damping", damping)
-        self.baseline_options = baselines.check_options(
-            BASELINE_DEFAULTS if baseline_options is None else baseline_options)
-        self.clip = bool(clip)
-        self.device = check_device(device)
+        self.k, self.min_k, self.similarity, self.shrinkage = k, min_k, similarity, shrinkage
+        self.min_support, self.max_neighbors, self.prediction = min_support, max_neighbors, prediction
+        self.damping, self.clip, self.device = damping, clip, device
+        self.baseline_options = BASELINE_DEFAULTS if baseline_options is None else baseline_options
         self.neighbors: Csr | None = None
+
+    def _check_params(self) -> None:
+        """Checks the parameters and brings them to their canonical types and names."""
+        self.k = _count("k", self.k, 1)
+        self.min_k = _count("min_k", self.min_k, 0)
+        self.similarity = sims.measure_name(self.similarity)
+        self.shrinkage = _number("shrinkage", self.shrinkage)
+        self.min_support = _count("min_support", self.min_support, 0)
+        if self.max_neighbors is not None:
+            self.max_neighbors = _count("max_neighbors", self.max_neighbors, 1)
+            if self.max_neighbors < self.k:
+                raise InputError(f"max_neighbors ({self.max_neighbors}) must be at least k ({self.k})")
+        if self.prediction not in RULES:
+            raise InputError(f"unknown prediction rule {self.prediction!r} (choose from {', '.join(RULES)})")
+        self.damping = _number("damping", self.damping)
+        self.baseline_options = baselines.check_options(self.baseline_options)
+        self.clip = bool(self.clip)
+        self.device = check_device(self.device)
 
     def params(self) -> dict:
         return {"k": self.k, "min_k": self.min_k, "similarity": self.similarity,
@@ -99,7 +106,11 @@ class KNN(Recommender):
                 "device": self.device}
 
     # -- fitting ----------------------------------------------------------------------------
-    def _fit(self, train: Ratings, ctx: RunContext, test, callback) -> None:
+    def set_checkpoint(self, directory, every: int = 1, resume: bool = False):
+        """k-NN trains in one pass, without epochs: there is nothing to checkpoint."""
+        raise InputError(f"model {self.name} does not support checkpoints")
+
+    def _fit(self, train: Ratings, ctx: RunContext, test, callback) -> dict:
         """Baselines and neighbour lists; k-NN has no epochs, so test/callback are unused."""
         comm, device = ctx.comm, ctx.device
         n_x = len(self.user_ids) if self.user_based else len(self.item_ids)
@@ -130,6 +141,7 @@ class KNN(Recommender):
         self.mu, self.bu, self.bi = mu, bu, bi
         self.rating_range = (float(r.min()), float(r.max()))
         self._prepare()
+        return {}
 
     def _prepare(self) -> None:
         """Quantities derived from the state: counts, means of x, biases by role."""
@@ -168,37 +180,33 @@ class KNN(Recommender):
         return kernels.score_rows(np.asarray(u, dtype=np.int64), self.user_based,
                                   len(self.item_ids), *self._kernel_args())
 
-    def similar_items(self, item, k: int = 10, measure: str | None = None
-                      ) -> tuple[np.ndarray, np.ndarray]:
-        """The ``k`` items most similar to raw item id ``item`` (raw ids, similarities), best first.
+    @property
+    def default_measure(self) -> str:
+        return self.similarity
 
-        An item-based model answers from its stored lists (at most ``max_neighbors``); a
-        user-based one computes the item's row with the model's measure on demand.
-        ``measure`` exists for the interface shared with factorization models (their
-        embedding measures): a k-NN model always ranks by its own similarity.
-        """
-        index = self.item_index([item])[0]
-        if index < 0:
-            raise InputError(f"unknown item id {item!r}")
-        k = _count("k", k, 1)
-        if self.user_based:
-            idx, sim = self._item_row(int(index), k)
+    def _similar_index(self, j: int, k: int, measure: str):
+        """An item-based model answers its own measure from its stored lists (at most
+        ``max_neighbors``); any other measure, and every measure of a user-based model, is
+        computed for the item's row on demand (the same ``min_support`` and ``shrinkage``)."""
+        if measure == self.similarity and not self.user_based:
+            idx, sim = self.neighbors.row(j)
         else:
-            idx, sim = self.neighbors.row(int(index))
-        return self.item_ids[idx[:k]], np.asarray(sim[:k], dtype=np.float64)
+            idx, sim = self._item_row(j, k, measure)
+        return idx[:k], sim[:k]
 
-    def _item_row(self, item: int, keep: int) -> tuple[np.ndarray, np.ndarray]:
-        """One item's neighbours from the user-based model's item -> users ratings."""
-        by_item = self.ratings_by_y
-        users = by_item.indices
-        items = np.repeat(np.arange(by_item.n_rows, dtype=np.int32), np.diff(by_item.indptr))
-        values = by_item.data
-        if self.similarity == "pearson-baseline":
+    def _item_row(self, item: int, keep: int, measure: str) -> tuple[np.ndarray, np.ndarray]:
+        """One item's neighbours by ``measure``, from the ratings the model keeps."""
+        by_y = self.ratings_by_y
+        ys = np.repeat(np.arange(by_y.n_rows, dtype=np.int32), np.diff(by_y.indptr))
+        users, items = (by_y.indices, ys) if self.user_based else (ys, by_y.indices)
+        values = by_y.data
+        if measure == "pearson-baseline":
             values = values - self.mu - self.bu[users] - self.bi[items]
-        x_major = csr(by_item.indptr, users, values, len(self.user_ids))
-        y_major = sims.from_coo(users, items, values, len(self.user_ids), by_item.n_rows)
-        _, idx, sim = sims.neighbour_rows(x_major, y_major, item, item + 1, self.similarity,
-                                                self.min_support, self.shrinkage, keep)
+        n_users, n_items = len(self.user_ids), len(self.item_ids)
+        x_major = sims.from_coo(items, users, values, n_items, n_users)
+        y_major = sims.from_coo(users, items, values, n_users, n_items)
+        _, idx, sim = sims.neighbour_rows(x_major, y_major, item, item + 1, measure,
+                                          self.min_support, self.shrinkage, keep)
         return idx, sim
 
     # -- persistence ------------------------------------------------------------------------

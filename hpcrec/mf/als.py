@@ -13,6 +13,8 @@ of the factors or the ratings is allocated per iteration.
 """
 from __future__ import annotations
 
+from abc import abstractmethod
+
 import numpy as np
 
 from ..core.comm import Comm
@@ -58,9 +60,9 @@ class _AlternatingModel(FactorModel):
         require(isinstance(self.cg_steps, (int, np.integer)) and self.cg_steps > 0,
                 f"cg_steps must be a positive integer, got {self.cg_steps!r}")
 
+    @abstractmethod
     def _coef(self) -> np.ndarray:
         """(g, a0, a1, b0, b1) of the row problem (see :mod:`hpcrec.kernels.mf_als`)."""
-        raise NotImplementedError
 
     def _observed(self, rows, cols, vals):
         """The ratings a side trains on (after the exchange; the implicit model filters)."""

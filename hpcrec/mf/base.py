@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import signal
 import time
+from abc import abstractmethod
 
 import numpy as np
 
@@ -34,6 +35,7 @@ def require(condition: bool, message: str) -> None:
 class FactorModel(Recommender):
     """A recommender with user and item vectors ``P``, ``Q`` and biases ``bu``, ``bi``."""
 
+    measures = ("dot", "cosine")   # of item vectors (see similar_items)
     centred = True   # offset = global mean (False: pure inner product)
     clip = True      # clip predictions to the training rating range
     dense_systems = False  # ALS/WALS: every thread solves a (d+1) x (d+1) system per row
@@ -78,16 +80,13 @@ class FactorModel(Recommender):
         self._check_fitted()
         return np.linalg.norm(self.Q.astype(np.float64), axis=1)
 
-    def similar_items(self, item, k: int = 10, measure: str = "dot"):
-        """The ``k`` items closest to raw item id ``item``: (raw ids, scores), best first.
+    @property
+    def default_measure(self) -> str:
+        return "dot"
 
-        ``dot`` scores by inner product (favours items with long vectors, i.e. popular
-        ones), ``cosine`` by the angle only. The item itself is excluded.
-        """
-        require(measure in ("dot", "cosine"), f"measure must be 'dot' or 'cosine', got {measure!r}")
-        require(k > 0, "k must be positive")
-        j = int(self.item_index(item)[0])
-        require(j >= 0, f"unknown item id {item!r}")
+    def _similar_index(self, j: int, k: int, measure: str):
+        """Nearest item vectors: ``dot`` scores by inner product (favours items with long
+        vectors, i.e. popular ones), ``cosine`` by the angle only."""
         Q = self.Q.astype(np.float64)
         scores = Q @ Q[j]
         if measure == "cosine":
@@ -95,7 +94,7 @@ class FactorModel(Recommender):
             scores = scores / np.maximum(norms * norms[j], 1e-12)
         scores[j] = -np.inf
         top = top_k(scores[None, :], min(k, len(scores) - 1))[0]
-        return self.item_ids[top], scores[top]
+        return top, scores[top]
 
     # -- persistence -------------------------------------------------------------------------
     def _state(self) -> dict[str, np.ndarray]:
@@ -131,14 +130,14 @@ class FactorModel(Recommender):
         self._checkpoint = checkpoint.Checkpointer(directory, every, resume)
         return self
 
+    @abstractmethod
     def _prepare(self, train: Ratings, ctx: RunContext) -> None:
-        """Distribute the shard, allocate and initialise the factors on ``ctx.device`` (subclass)."""
-        raise NotImplementedError
+        """Distribute the shard, allocate and initialise the factors on ``ctx.device``."""
 
+    @abstractmethod
     def _epoch(self, epoch: int, comm: Comm) -> dict:
         """One epoch; returns its loss components (at least ``train_rmse``). Afterwards every
         rank holds the complete, identical model once :meth:`_complete` has run."""
-        raise NotImplementedError
 
     def _complete(self, comm: Comm) -> None:
         """Give every rank the complete ``P``, ``Q``, ``bu``, ``bi`` (collective). Models that
@@ -172,9 +171,8 @@ class FactorModel(Recommender):
                 f"training diverged at epoch {epoch} (non-finite loss or factors); no model "
                 "written: lower --lr, raise --reg, or scale the ratings to a smaller range")
 
-    def _fit(self, train, ctx, test, callback) -> None:
+    def _fit(self, train, ctx, test, callback) -> dict:
         comm, timer = ctx.comm, ctx.timer
-        self._check_params()
         with comm.collective_errors():
             train.validate("training ratings")
         self._check_system_memory(ctx)
@@ -221,8 +219,7 @@ class FactorModel(Recommender):
         self._check_finite(self.epochs, {}, comm)
         if self._checkpoint is not None:   # the final state, marked complete (see checkpoint.py)
             self._checkpoint.save(self, self.epochs, comm, complete=True)
-        self.fit_stats = {"ranks": comm.size, "seconds": loop.stop(),
-                          "epoch_seconds": epoch_seconds, "updates": updates}
+        return {"seconds": loop.stop(), "epoch_seconds": epoch_seconds, "updates": updates}
 
     def _global_stats(self, train: Ratings, comm: Comm) -> None:
         """Global mean and rating range over all ranks."""

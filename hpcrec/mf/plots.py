@@ -14,6 +14,7 @@ import numpy as np
 
 from ..core.errors import InputError
 from ..io.atomic import atomic_path
+from .base import FactorModel
 
 
 def _pyplot():
@@ -92,7 +93,7 @@ def plot_tsne(model, path, max_items: int = 600, seed: int = 0) -> Path:
 
 def plot_all(model, folder, max_items: int = 600) -> list[Path]:
     """All three views into ``folder`` (created if missing); returns the paths."""
-    if not hasattr(model, "embedding_norms"):
+    if not isinstance(model, FactorModel):
         raise InputError(f"model {model.name} has no item embeddings to plot")
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
