@@ -143,7 +143,7 @@ def run_mine(p: dict, comm: Comm) -> Outcome:
         itemsets = engine.mine_itemsets(tx, p["min_support"], p["algorithm"], p["max_len"] or None,
                                         comm=comm, device=p["device"], timer=timer)
     if p["output"]:
-        from ..fim.output import write_itemsets
+        from ..io.results import write_itemsets
         with comm.collective_errors(), _phase(phases, "write"):
             if comm.is_root:
                 write_itemsets(p["output"], itemsets)

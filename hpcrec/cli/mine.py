@@ -8,7 +8,7 @@ from ..errors import InputError
 from ..fim import mine_itemsets
 from ..fim.control import Control
 from ..fim.engine import ALGORITHMS
-from ..fim.output import output_kind, read_itemsets, write_itemsets, write_rules
+from ..io.results import output_kind, read_itemsets, write_itemsets, write_rules
 from ..fim.rules import METRICS, rules_table
 from ..io.formats import FORMATS
 from ..timing import Timer
