@@ -234,7 +234,7 @@ def cmd_cv(args) -> int:
 
 
 def cmd_plot(args) -> int:
-    from ..mf import plots
+    from .. import plots
     comm = world()
     with comm.collective_errors():
         if comm.is_root:
