@@ -16,8 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import InputError
-from ..io.atomic import atomic_path
+from .errors import InputError
+from .io.atomic import atomic_path
 
 
 def pyplot():
