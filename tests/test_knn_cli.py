@@ -37,7 +37,7 @@ def test_train_evaluate_recommend_neighbors(run_cli, tmp_path):
 
 def test_bad_knn_options_are_one_line_errors(run_cli, tmp_path):
     write_csv(tmp_path)
-    rc, out, err = run_cli("train", tmp_path / "train.csv", "--model", "user-knn", "--k", "0",
+    rc, out, err = run_cli("train", tmp_path / "train.csv", "--model", "user-knn", "--k-neighbors", "0",
                            "-o", tmp_path / "m.h5")
     assert rc == 2 and err.strip().splitlines() == ["hpcrec: error: k must be an integer >= 1, got 0"]
     assert not (tmp_path / "m.h5").exists()

@@ -35,7 +35,7 @@ COMMANDS = {
     "info": ("data", "summarise a data file (HDF5 or text)"),
     "data": ("data", "fetch public data sets"),
     "generate": ("data", "write a seeded synthetic data set to HDF5 (streamed in chunks)"),
-    "mine": ("mine", "frequent itemsets (apriori, fpgrowth, fpmax), MPI-parallel"),
+    "mine": ("mine", "frequent itemsets (apriori, fpgrowth; maximal: fpmax; closed: fpclose), MPI-parallel"),
     "rules": ("mine", "association rules from an itemset file"),
     "train": ("model", "train a recommender on ratings and save it to HDF5"),
     "evaluate": ("model", "score a model on held-out ratings (JSON on stdout)"),
@@ -53,6 +53,25 @@ INPUT_ARGS = ("input", "ratings", "itemsets", "model", "test")
 OUTPUT_ARG = "output"
 
 log = logging.getLogger("hpcrec")
+
+
+class DeprecatedAlias(argparse.Action):
+    """Stores the value; an option string after the first is an old name, noted in
+    ``args.deprecated`` (old -> new) so that :func:`warn_deprecated` says so once."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        setattr(namespace, self.dest, values)
+        if option_string != self.option_strings[0]:
+            notes = dict(getattr(namespace, "deprecated", None) or {})
+            notes[option_string] = self.option_strings[0]
+            namespace.deprecated = notes
+
+
+def warn_deprecated(args, rank: int) -> None:
+    """One warning per deprecated option used, on rank 0 only."""
+    if rank == 0:
+        for old, new in (getattr(args, "deprecated", None) or {}).items():
+            log.warning("warning: %s is deprecated, use %s", old, new)
 
 
 def command_of(argv: list[str]) -> str | None:
@@ -162,6 +181,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"hpcrec: error: {exc}", file=sys.stderr)
         return 2
     setup_logging(args.verbose, args.quiet)
+    warn_deprecated(args, comm.rank)
     layout.show(comm)   # HPCREC_SHOW_LAYOUT=1 (the jobscripts): where each rank runs
     debug = os.environ.get("HPCREC_DEBUG") == "1"
     previous = _install_signals()
