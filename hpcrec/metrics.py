@@ -37,14 +37,6 @@ def rmse_mae(sums) -> tuple[float, float]:
     return (float(np.sqrt(sums[0] / n)), float(sums[1] / n)) if n else (float("nan"),) * 2
 
 
-def rmse(pred, truth) -> float:
-    return rmse_mae(error_sums(pred, truth))[0]
-
-
-def mae(pred, truth) -> float:
-    return rmse_mae(error_sums(pred, truth))[1]
-
-
 def sliced_rmse(predict, u, i, r, comm: Comm) -> float:
     """RMSE of ``predict(u, i)`` on ratings every rank holds whole: each rank scores its
     chunk, one ``Allreduce`` adds the sums (collective)."""

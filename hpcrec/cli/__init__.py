@@ -47,7 +47,6 @@ COMMANDS = {
     "demo": ("demo", "run the course demo (itemsets and recommenders) end to end"),
     "warmup": ("warmup", "compile and cache the kernels the commands use (once per install)"),
 }
-COMMAND_MODULES = tuple(dict.fromkeys(module for module, _ in COMMANDS.values()))
 # Argument names (argparse dests) that hold input files or folders, and the output file.
 INPUT_ARGS = ("input", "ratings", "itemsets", "model", "test")
 OUTPUT_ARG = "output"

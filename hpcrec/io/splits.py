@@ -1,4 +1,4 @@
-"""Train/test splits and folds of a rating set: seeded random hold-out, per-user hold-out,
+"""Train/test splits and folds of a rating set: seeded random hold-out,
 MovieLens' predefined folds, seeded k-fold; :func:`fold_pairs` picks the folds of a
 cross-validation. The one home of splitting: model selection and the course call these."""
 from __future__ import annotations
@@ -25,24 +25,6 @@ def random_split(r: Ratings, test_fraction: float = 0.1, seed: int = 0) -> tuple
     test = np.sort(perm[:n_test])
     mask = np.zeros(r.nnz, dtype=bool)
     mask[test] = True
-    return r.subset(~mask), r.subset(mask)
-
-
-def per_user_split(r: Ratings, n_test: int = 10, seed: int = 0, by_time: bool = False
-                   ) -> tuple[Ratings, Ratings]:
-    """Hold out ``n_test`` ratings of every user with more than ``n_test`` (latest ones if ``by_time``)."""
-    if n_test <= 0:
-        raise InputError("n_test must be positive")
-    rng = np.random.default_rng(seed)
-    key = r.timestamp.astype(np.float64) if by_time else rng.random(r.nnz)
-    order = np.lexsort((-key if by_time else key, r.user))
-    users = r.user[order]
-    starts = np.searchsorted(users, users, side="left")
-    rank_in_user = np.arange(r.nnz) - starts
-    counts = np.bincount(r.user, minlength=r.n_users)
-    held = (rank_in_user < n_test) & (counts[users] > n_test)
-    mask = np.zeros(r.nnz, dtype=bool)
-    mask[order[held]] = True
     return r.subset(~mask), r.subset(mask)
 
 

@@ -241,14 +241,3 @@ class FactorModel(Recommender):
         lo = comm.allreduce(np.array([train.rating.min(initial=np.inf)], dtype=np.float64), "min")[0]
         hi = comm.allreduce(np.array([train.rating.max(initial=-np.inf)], dtype=np.float64), "max")[0]
         self.mu, self.rating_range = float(mu), (float(lo), float(hi))
-
-    def _sse(self, u, i, r) -> float:
-        """Sum of squared errors of the current (unclipped) model on index arrays, in chunks."""
-        total, step = 0.0, 1 << 20
-        offset = self.mu if self.centred else 0.0
-        for s in range(0, len(r), step):
-            uu, ii = u[s:s + step], i[s:s + step]
-            pred = offset + self.bu[uu] + self.bi[ii] + np.einsum(
-                "ij,ij->i", self.P[uu], self.Q[ii], dtype=np.float64)
-            total += float(np.square(pred - r[s:s + step]).sum())
-        return total
