@@ -24,14 +24,25 @@ from .core.errors import InputError
 from .io import load_ratings
 
 
-def rmse(pred, truth) -> float:
-    pred, truth = np.asarray(pred, dtype=np.float64), np.asarray(truth, dtype=np.float64)
-    return float(np.sqrt(np.mean(np.square(pred - truth)))) if len(truth) else float("nan")
+def error_sums(pred, truth) -> np.ndarray:
+    """``[Σ err², Σ |err|, n]`` of ``pred - truth`` in float64: the parts of RMSE and MAE
+    that add up over ranks (one ``Allreduce``)."""
+    err = np.asarray(pred, dtype=np.float64) - np.asarray(truth, dtype=np.float64)
+    return np.array([np.square(err).sum(), np.abs(err).sum(), len(err)], dtype=np.float64)
 
 
-def mae(pred, truth) -> float:
-    pred, truth = np.asarray(pred, dtype=np.float64), np.asarray(truth, dtype=np.float64)
-    return float(np.mean(np.abs(pred - truth))) if len(truth) else float("nan")
+def rmse_mae(sums) -> tuple[float, float]:
+    """RMSE and MAE from (summed) :func:`error_sums`; NaN for no ratings."""
+    n = sums[2]
+    return (float(np.sqrt(sums[0] / n)), float(sums[1] / n)) if n else (float("nan"),) * 2
+
+
+def sliced_rmse(predict, u, i, r, comm: Comm) -> float:
+    """RMSE of ``predict(u, i)`` on ratings every rank holds whole: each rank scores its
+    chunk, one ``Allreduce`` adds the sums (collective)."""
+    lo, hi = comm.chunk(len(r))
+    pred = predict(u[lo:hi], i[lo:hi]) if hi > lo else np.zeros(0)
+    return rmse_mae(comm.allreduce(error_sums(pred, r[lo:hi])))[0]
 
 
 def evaluate(model, test, k: int | None = None, comm: Comm | None = None,
@@ -49,12 +60,10 @@ def evaluate(model, test, k: int | None = None, comm: Comm | None = None,
     pred = model._predict_index(u[lo:hi], i[lo:hi]) if hi > lo else np.zeros(0)
     if not np.all(np.isfinite(pred)):
         raise InputError(f"{type(model).__name__} produced a non-finite prediction")
-    err = pred - r[lo:hi]
-    sums = comm.allreduce(np.array([np.square(err).sum(), np.abs(err).sum(), hi - lo,
-                                    ((u[lo:hi] < 0) | (i[lo:hi] < 0)).sum()], dtype=np.float64))
-    n = int(sums[2])
-    out = {"rmse": float(np.sqrt(sums[0] / n)) if n else float("nan"),
-           "mae": float(sums[1] / n) if n else float("nan"), "n": n, "n_cold": int(sums[3])}
+    cold = ((u[lo:hi] < 0) | (i[lo:hi] < 0)).sum()
+    sums = comm.allreduce(np.append(error_sums(pred, r[lo:hi]), cold))
+    rmse_, mae_ = rmse_mae(sums[:3])
+    out = {"rmse": rmse_, "mae": mae_, "n": int(sums[2]), "n_cold": int(sums[3])}
     if k is not None:
         out.update(_ranking(model, test, u, i, r, k, threshold, comm))
     return out

@@ -1,5 +1,6 @@
-"""Cross-validation (MovieLens' predefined folds u1..u5, or seeded k-fold) and a small
-grid / random hyper-parameter search that spreads configurations over the MPI ranks.
+"""Cross-validation (on the folds of :func:`hpcrec.io.splits.fold_pairs`: MovieLens'
+predefined u1..u5, or seeded k-fold) and a small grid / random hyper-parameter search that
+spreads configurations over the MPI ranks.
 
 Works for any :class:`~hpcrec.recommender.Recommender`: a model is described by a factory
 (a class or a zero-argument callable returning an unfitted model).
@@ -8,39 +9,15 @@ from __future__ import annotations
 
 import itertools
 import logging
-from pathlib import Path
 
 import numpy as np
 
 from .core.comm import Comm, resolve, serial
 from .core.errors import InputError
-from .io import load_ratings, splits
+from .io.splits import fold_pairs
 from .metrics import evaluate
 
 log = logging.getLogger("hpcrec")
-MOVIELENS_CV = ("u1", "u2", "u3", "u4", "u5")
-
-
-def fold_pairs(ratings, folds="movielens", seed: int = 0, comm: Comm | None = None):
-    """Yield (name, train, test) Ratings: MovieLens u1..u5 from the folder of ``ratings``
-    (the ml-100k folder or a file in it), or ``folds`` seeded random folds of ``ratings``."""
-    if folds == "movielens":
-        if not isinstance(ratings, (str, Path)):
-            raise InputError("MovieLens folds need the ml-100k folder (or a file in it)")
-        folder = Path(ratings) if Path(ratings).is_dir() else Path(ratings).parent
-        missing = [f for f in MOVIELENS_CV if not (folder / f"{f}.base").exists()]
-        if missing:
-            raise InputError(f"{folder}: no MovieLens fold files {', '.join(m + '.base' for m in missing)}")
-        for f in MOVIELENS_CV:
-            yield (f, *splits.movielens_fold(folder, f))
-        return
-    try:
-        k = int(folds)
-    except (TypeError, ValueError):
-        raise InputError(f"folds must be 'movielens' or a number >= 2, got {folds!r}") from None
-    data = load_ratings(ratings, resolve(comm), partition=False)
-    for n, (train, test) in enumerate(splits.kfold(data, k, seed)):
-        yield f"fold{n + 1}", train, test
 
 
 def cross_validate(model_factory, ratings, folds="movielens", k: int | None = None,

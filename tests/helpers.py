@@ -67,13 +67,16 @@ def simulate_gpu(monkeypatch) -> None:
     scripts/test.sh sets). On a machine with a real GPU (simulator off) nothing is changed."""
     import numba
 
-    from hpcrec import backend
+    from hpcrec.core import device as backend
     if not numba.config.ENABLE_CUDASIM:
         if backend.gpu_available():
             return
         pytest.skip("no GPU and NUMBA_ENABLE_CUDASIM unset: no simulated GPU")
     monkeypatch.setattr(backend, "_cupy", lambda: np)
     monkeypatch.setattr(backend, "select_gpu", lambda comm=None: 0)
+    from hpcrec.kernels import knn_cuda, mf_als_cuda   # the CuPy kernels: NumPy instead
+    for module in (knn_cuda, mf_als_cuda):
+        monkeypatch.setattr(module, "gpu_array_module", lambda: np)
 
 
 # -- transactions ---------------------------------------------------------------------------
@@ -113,7 +116,7 @@ COMMS = ["serial", pytest.param("world", marks=pytest.mark.mpi)]
 
 
 def make_comm(name: str):
-    from hpcrec.comm import serial, world
+    from hpcrec.core.comm import serial, world
     return serial() if name == "serial" else world()
 
 

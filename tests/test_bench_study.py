@@ -18,11 +18,11 @@ except ModuleNotFoundError:  # Python 3.10
     import tomli as tomllib
 
 from conftest import MPIEXEC, REPO, run_command
-from hpcrec.bench import record, study
+from hpcrec.bench import record, slurm, study
 from hpcrec.core.errors import InputError
 from hpcrec.io import synthetic
 
-TEMPLATES = sorted(study.JOBSCRIPTS.glob("*.sbatch"))
+TEMPLATES = sorted(slurm.JOBSCRIPTS.glob("*.sbatch"))
 
 
 @pytest.fixture(scope="module")
@@ -88,10 +88,10 @@ def test_bad_studies(tmp_path, text, message):
 
 def test_set_sbatch():
     text = "#!/bin/bash\n#SBATCH --nodes=1\n#SBATCH --time=00:10:00\necho hi\n"
-    out = study.set_sbatch(study.set_sbatch(text, "nodes", "4"), "account", "proj")
+    out = slurm.set_sbatch(slurm.set_sbatch(text, "nodes", "4"), "account", "proj")
     assert "#SBATCH --nodes=4\n" in out and "--nodes=1" not in out
     assert out.index("#SBATCH --account=proj") < out.index("echo hi")
-    assert study.set_sbatch(out, "exclusive", None).count("#SBATCH --exclusive\n") == 1
+    assert slurm.set_sbatch(out, "exclusive", None).count("#SBATCH --exclusive\n") == 1
 
 
 def test_templates_are_valid_bash_with_required_lines(tmp_path):
@@ -101,17 +101,17 @@ def test_templates_are_valid_bash_with_required_lines(tmp_path):
         bash_syntax(text, tmp_path)
         for option in ("job-name", "partition", "nodes", "ntasks-per-node", "cpus-per-task", "time"):
             assert re.search(rf"^#SBATCH --{option}=\S+$", text, re.M), (t.name, option)
-        step = text.split(study.STEP_BEGIN, 1)[1].split(study.STEP_END, 1)[0]
+        step = text.split(slurm.STEP_BEGIN, 1)[1].split(slurm.STEP_END, 1)[0]
         assert re.search(r"^hpcrec_run (mine|train) ", step, re.M), t.name
         assert ("--gpus-per-task=1" in text) == ("booster" in t.stem)
         assert "#SBATCH --threads-per-core=1" in text   # physical cores only
         if t.stem.startswith("train"):
             assert "#SBATCH --signal=B:USR1@120" in text and "--checkpoint" in text
-    lib = (study.JOBSCRIPTS / "lib.sh").read_text()
+    lib = (slurm.JOBSCRIPTS / "lib.sh").read_text()
     assert 'hpcrec_step hpcrec_launch python -m mpi4py -m hpcrec "$@"' in lib
     assert '$(hpcrec_launcher) "$@"' in lib and 'echo "${HPCREC_LAUNCHER:-srun --kill-on-bad-exit=1}"' in lib
     for helper in ("lib.sh", "sites/jsc.sh", "sites/local.sh"):
-        bash_syntax((study.JOBSCRIPTS / helper).read_text(), tmp_path)
+        bash_syntax((slurm.JOBSCRIPTS / helper).read_text(), tmp_path)
 
 
 @pytest.mark.parametrize("template", [t.stem for t in TEMPLATES])
@@ -122,7 +122,7 @@ def test_rendered_jobscripts(tmp_path, tx_file, template):
             f'[slurm]\ntemplate = "{template}"\naccount = "proj"\ntime = "00:05:00"\n'
             f'gpus_per_node = {4 if "booster" in template else 0}\nsbatch = ["--qos=debug"]\n')
     s = study.load(write_study(tmp_path, text))
-    scripts = study.render_all(s, tmp_path / "out")
+    scripts = slurm.render_all(s, tmp_path / "out")
     assert [p.name for p in scripts] == ["x-1.sbatch", "x-8.sbatch"]
     for path, (ranks, nodes) in zip(scripts, s.points):
         body = path.read_text()
@@ -133,7 +133,7 @@ def test_rendered_jobscripts(tmp_path, tx_file, template):
             assert re.search(rf"^#SBATCH {re.escape(line)}$", body, re.M), (path.name, line)
         if "booster" in template:
             assert "#SBATCH --gpus-per-task=1" in body and "#SBATCH --gpu-bind=closest" in body
-        step = body.split(study.STEP_BEGIN, 1)[1].split(study.STEP_END, 1)[0]
+        step = body.split(slurm.STEP_BEGIN, 1)[1].split(slurm.STEP_END, 1)[0]
         # no requeue (a benchmark has no checkpoint), a time limit per run instead (5 min job,
         # 2 repeats: (300 - 30) // 2 - 10 s grace)
         assert "#SBATCH --no-requeue" in body and not re.search(r"^#SBATCH --(requeue|signal)", body, re.M)
@@ -141,7 +141,7 @@ def test_rendered_jobscripts(tmp_path, tx_file, template):
         assert "$(hpcrec_launcher) python -m mpi4py -m hpcrec bench run" in step
         assert "seq 2" in step and f"-r {tmp_path / 'out' / 'records.jsonl'}" in step
         assert "hpcrec_run" not in step   # the template's own step is gone
-        assert f"HPCREC_JOBSCRIPTS={study.JOBSCRIPTS}" in body
+        assert f"HPCREC_JOBSCRIPTS={slurm.JOBSCRIPTS}" in body
         assert os.stat(path).st_mode & stat.S_IXUSR
 
 
@@ -195,7 +195,7 @@ def test_jobscript_body_without_slurm(tmp_path, tx_file):
         pytest.skip(f"no mpiexec next to {sys.executable}")
     spec = write_study(tmp_path, strong_toml(tx_file) + '[slurm]\ntemplate = "mine-batch"\nsite = "local"\n')
     s = study.load(spec)
-    for path, (ranks, _) in zip(study.render_all(s, tmp_path / "out"), s.points):
+    for path, (ranks, _) in zip(slurm.render_all(s, tmp_path / "out"), s.points):
         env = {"PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}", "SLURM_NTASKS": ranks,
                "SLURM_CPUS_PER_TASK": 1, "SLURM_JOB_ID": f"10{ranks}", "HPCREC_VENV": sys.prefix}
         rc, out, err = run_command(["bash", path], env=env, timeout=180)
@@ -208,15 +208,15 @@ def test_jobscript_body_without_slurm(tmp_path, tx_file):
 @pytest.mark.parametrize("value, seconds", [("30", 1800), ("5:07", 307), ("00:05:00", 300),
                                             ("1-0", 86400), ("1-2:30", 95400), ("2-00:00:01", 172801)])
 def test_slurm_time_limits(value, seconds):
-    assert study.slurm_seconds(value) == seconds
+    assert slurm.slurm_seconds(value) == seconds
 
 
 def test_run_limit_fits_the_job(tmp_path, tx_file):
     s = study.load(write_study(tmp_path, strong_toml(tx_file, '[slurm]\ntime = "00:01:00"')))
-    assert study.run_limit(s) == 20           # 60 s - 30 s spare - 10 s grace (timeout_s 120)
+    assert slurm.run_limit(s) == 20           # 60 s - 30 s spare - 10 s grace (timeout_s 120)
     s.repeat = 3
     with pytest.raises(InputError, match="leaves no time for 3 repeat"):
-        study.run_limit(s)
+        slurm.run_limit(s)
 
 
 def test_overrunning_point_is_recorded_and_the_study_goes_on(tmp_path, run_cli):
@@ -249,7 +249,7 @@ def test_templates_are_package_data(tmp_path):
             package = ".".join(("hpcrec", "jobscripts", *path.relative_to(folder).parts[:-1]))
             assert package in config["packages"], path
             assert any(path.match(g) for g in config["package-data"][package]), path
-    assert {p.stem for p in study.JOBSCRIPTS.glob("*.sbatch")} >= {"mine-batch", "train-booster"}
+    assert {p.stem for p in slurm.JOBSCRIPTS.glob("*.sbatch")} >= {"mine-batch", "train-booster"}
     wheels = tmp_path / "wheels"
     rc, _, err = run_command([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", REPO,
                               "-w", wheels], timeout=300)

@@ -12,7 +12,7 @@ import pytest
 from hpcrec.core.comm import serial
 from hpcrec.core.errors import InputError, MemoryBudgetError
 from hpcrec.fim import apriori, association_rules, fpgrowth, fpmax, mine_itemsets
-from hpcrec.fim.output import join_items, read_itemsets, split_items
+from hpcrec.io.results import join_items, read_itemsets, split_items
 
 ALGOS = [apriori, fpgrowth, fpmax]
 
@@ -80,7 +80,7 @@ def test_unicode_and_separator_labels_round_trip(tmp_path):
         assert split_items(join_items([text, "z"])) == [text, "z"]
     rows = [labels[:5], labels[2:], labels, labels[::2]]
     res = mine_itemsets(rows, 0.5, "fpgrowth", comm=serial())
-    from hpcrec.fim.output import write_itemsets
+    from hpcrec.io.results import write_itemsets
     for suffix in ("csv", "parquet", "h5"):
         out = tmp_path / f"sets.{suffix}"
         write_itemsets(out, res)
@@ -93,7 +93,7 @@ def test_unicode_and_separator_labels_round_trip(tmp_path):
 
 def test_csv_without_sidecar_recovers_n(tmp_path):
     res = mine_itemsets([["a", "b"], ["a"], ["b", "c"]] * 37, 0.1, "apriori", comm=serial())
-    from hpcrec.fim.output import meta_path, write_itemsets
+    from hpcrec.io.results import meta_path, write_itemsets
     out = tmp_path / "s.csv"
     write_itemsets(out, res)
     meta_path(out).unlink()

@@ -29,7 +29,7 @@ from hpcrec.core import memory
 from hpcrec.core.comm import serial
 from hpcrec.core.errors import InputError, MemoryBudgetError, OutputError, Terminated
 from hpcrec.fim import apriori
-from hpcrec.fim.output import read_itemsets
+from hpcrec.io.results import read_itemsets
 from hpcrec.io import atomic, hdf5, jsontext
 from hpcrec.io.synthetic import ratings as synthetic_ratings
 from hpcrec.mf import ALS, BiasedSGD
@@ -727,7 +727,8 @@ def test_signal_handlers_are_restored(cli_main, tmp_path):
 
 def test_itemset_csv_is_streamed_in_chunks_unchanged(tmp_path, monkeypatch):
     """Bounded memory when writing: the CSV is built chunk by chunk, identical to one piece."""
-    from hpcrec.fim import mine_itemsets, output
+    from hpcrec.fim import mine_itemsets
+    from hpcrec.io import results as output
     baskets = [[f"i{(7 * r + k) % 13}" for k in range(r % 5 + 1)] for r in range(60)]
     res = mine_itemsets(baskets, 0.05, comm=serial())
     output.write_itemsets(tmp_path / "one.csv", res)

@@ -16,7 +16,8 @@ import re
 from pathlib import Path
 
 from ..core.errors import InputError
-from ..io.atomic import atomic_open, atomic_path
+from ..io.atomic import atomic_open
+from ..plots import pyplot, save_png
 from . import model, record
 
 PHASE_COLOURS = {"read": "#4c72b0", "compute": "#55a868", "communicate": "#c44e52", "write": "#8172b2"}
@@ -103,11 +104,6 @@ def projection_markdown(rows: list[dict], mode: str) -> str:
     return "\n".join(lines)
 
 
-def _save(fig, path: Path) -> None:
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=120, bbox_inches="tight")
-
-
 def _log2(axis, set_scale) -> None:
     """Base-2 log axis labelled with plain numbers (1, 2, 4, ... rather than 2^k)."""
     from matplotlib.ticker import FuncFormatter
@@ -117,9 +113,7 @@ def _log2(axis, set_scale) -> None:
 
 def plots(name: str, rows: list[dict], mode: str, out: Path, projection: list[dict] | None) -> list[Path]:
     """Speedup vs ideal, efficiency, and time per phase (stacked bars) as PNG files."""
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
     ranks = [r["ranks"] for r in rows]
     p0 = ranks[0]
     paths = []
@@ -139,8 +133,7 @@ def plots(name: str, rows: list[dict], mode: str, out: Path, projection: list[di
     ax.legend(fontsize=7)
     ax.grid(alpha=0.3)
     paths.append(out / f"{name}-speedup.png")
-    _save(fig, paths[-1])
-    plt.close(fig)
+    save_png(fig, paths[-1], dpi=120)
 
     fig, ax = plt.subplots(figsize=(5, 4))
     ax.axhline(1.0, color="k", ls=":", label="ideal")
@@ -154,8 +147,7 @@ def plots(name: str, rows: list[dict], mode: str, out: Path, projection: list[di
     ax.legend(fontsize=7)
     ax.grid(alpha=0.3)
     paths.append(out / f"{name}-efficiency.png")
-    _save(fig, paths[-1])
-    plt.close(fig)
+    save_png(fig, paths[-1], dpi=120)
 
     fig, ax = plt.subplots(figsize=(5, 4))
     bottom = [0.0] * len(rows)
@@ -169,8 +161,7 @@ def plots(name: str, rows: list[dict], mode: str, out: Path, projection: list[di
     ax.set(xlabel="MPI ranks", ylabel="seconds (slowest rank)", title=f"{name}: time per phase")
     ax.legend(fontsize=7)
     paths.append(out / f"{name}-phases.png")
-    _save(fig, paths[-1])
-    plt.close(fig)
+    save_png(fig, paths[-1], dpi=120)
     return paths
 
 

@@ -115,7 +115,7 @@ def run_mine(p: dict, comm: Comm) -> Outcome:
         itemsets = engine.mine_itemsets(tx, p["min_support"], p["algorithm"], p["max_len"] or None,
                                         context=ctx)
     if p["output"]:
-        from ..fim.output import write_itemsets
+        from ..io.results import write_itemsets
         with comm.collective_errors(), timer.phase("write"):
             if comm.is_root:
                 write_itemsets(p["output"], itemsets)

@@ -48,12 +48,30 @@ COMMANDS = {
     "demo": ("demo", "run the course demo (itemsets and recommenders) end to end"),
     "warmup": ("warmup", "compile and cache the kernels the commands use (once per install)"),
 }
-COMMAND_MODULES = tuple(dict.fromkeys(module for module, _ in COMMANDS.values()))
 # Argument names (argparse dests) that hold input files or folders, and the output file.
 INPUT_ARGS = ("input", "ratings", "itemsets", "model", "test")
 OUTPUT_ARG = "output"
 
 log = logging.getLogger("hpcrec")
+
+
+class DeprecatedAlias(argparse.Action):
+    """Stores the value; an option string after the first is an old name, noted in
+    ``args.deprecated`` (old -> new) so that :func:`warn_deprecated` says so once."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        setattr(namespace, self.dest, values)
+        if option_string != self.option_strings[0]:
+            notes = dict(getattr(namespace, "deprecated", None) or {})
+            notes[option_string] = self.option_strings[0]
+            namespace.deprecated = notes
+
+
+def warn_deprecated(args, rank: int) -> None:
+    """One warning per deprecated option used, on rank 0 only."""
+    if rank == 0:
+        for old, new in (getattr(args, "deprecated", None) or {}).items():
+            log.warning("warning: %s is deprecated, use %s", old, new)
 
 
 def command_of(argv: list[str]) -> str | None:
@@ -164,6 +182,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"hpcrec: error: {exc}", file=sys.stderr)
         return 2
     setup_logging(args.verbose, args.quiet)
+    warn_deprecated(args, comm.rank)
     layout.show(comm)   # HPCREC_SHOW_LAYOUT=1 (the jobscripts): where each rank runs
     debug = os.environ.get("HPCREC_DEBUG") == "1"
     previous = _install_signals()

@@ -113,22 +113,22 @@ def cmd_point(args) -> int:
 
 
 def cmd_study(args) -> int:
-    from ..bench import study
+    from ..bench import local, slurm, study
     _single_process("study")
     if args.wait and not args.submit:
         raise InputError("--wait needs --submit")
     spec = study.load(args.study)
     out = (Path(args.out) if args.out else Path(args.study).parent / f"study-{spec.name}").resolve()
     if args.slurm or args.submit:
-        scripts = study.render_all(spec, out)
+        scripts = slurm.render_all(spec, out)
         for s in scripts:
             print(s)
         if args.submit:
             budget = spec.timeout_s * (spec.repeat + spec.warmup) * len(spec.points) + 300
-            jobs = study.submit(scripts, wait=args.wait, timeout_s=budget)
+            jobs = slurm.submit(scripts, wait=args.wait, timeout_s=budget)
             log.info("submitted %d job(s): %s", len(jobs), " ".join(jobs))
         return 0
-    study.run_local(spec, out)
+    local.run_local(spec, out)
     log.info("records in %s", out / "records.jsonl")
     return 0
 

@@ -20,6 +20,7 @@ from ..core.errors import InputError
 from ..io import jsontext
 from ..io.atomic import resolve_output
 from ..recommender import Recommender, models
+from . import DeprecatedAlias
 
 log = logging.getLogger("hpcrec")
 
@@ -48,12 +49,17 @@ MODEL_OPTIONS = (
     # k-NN (item-knn, user-knn)
     (("--similarity",), dict(choices=["cosine", "msd", "pearson", "pearson-baseline"],
                              help="k-NN similarity (default pearson-baseline)")),
-    (("--k",), dict(type=int, help="k-NN: neighbours per prediction (default 40)")),
+    (("--k-neighbors", "--k"), dict(type=int, dest="k", action=DeprecatedAlias,
+                                     help="k-NN: most neighbors one prediction uses, the k of "
+                                          "k-NN (default 40; --k is a deprecated alias)")),
     (("--min-k",), dict(type=int, dest="min_k", help="k-NN: fewer neighbours -> baseline")),
     (("--max-neighbors",), dict(type=int, dest="max_neighbors", metavar="K",
                                 help="k-NN: neighbours stored per item/user (default 200)")),
     (("--shrinkage",), dict(type=float, help="k-NN: shrinkage of pearson-baseline (default 100)")),
-    (("--min-support",), dict(type=int, dest="min_support", help="k-NN: least co-ratings")),
+    (("--min-co-ratings", "--min-support"), dict(
+        type=int, dest="min_support", action=DeprecatedAlias,
+        help="k-NN: least co-ratings (a count) of a pair with a similarity; --min-support, "
+             "a fraction in 'mine', is a deprecated alias")),
     (("--prediction",), dict(choices=["baseline", "means", "basic"],
                              help="k-NN rule: KNNBaseline, KNNWithMeans, KNNBasic style")),
     (("--damping",), dict(type=float, help="k-NN: weight of the baseline pseudo-neighbour")),
@@ -78,7 +84,8 @@ def build_model(args) -> Recommender:
         if value is None:
             continue
         if dest not in accepted:
-            raise InputError(f"option {flags[0]} does not apply to model {args.model}")
+            typed = {new: old for old, new in (getattr(args, "deprecated", None) or {}).items()}
+            raise InputError(f"option {typed.get(flags[0], flags[0])} does not apply to model {args.model}")
         kwargs[dest] = value
     return cls(**kwargs)
 
@@ -97,7 +104,8 @@ def register(sub) -> None:
     p = sub.add_parser("evaluate", help="score a model on held-out ratings (JSON on stdout)")
     p.add_argument("model", help="model file (.h5)")
     p.add_argument("--test", required=True, help="held-out ratings")
-    p.add_argument("--k", type=int, help="also precision/recall/NDCG/MAP at k")
+    p.add_argument("--metrics-k", "--k", type=int, dest="k", metavar="K", action=DeprecatedAlias,
+                   help="also precision/recall/NDCG/MAP at cut-off K (--k: deprecated alias)")
     p.add_argument("--threshold", type=float, default=4.0, help="held-out rating counted as positive")
     p.set_defaults(func=cmd_evaluate)
 
@@ -231,7 +239,7 @@ def cmd_cv(args) -> int:
 
 
 def cmd_plot(args) -> int:
-    from ..mf import plots
+    from .. import plots
     comm = world()
     with comm.collective_errors():
         if comm.is_root:

@@ -26,6 +26,8 @@ from ..io.download import download as fetch_dataset
 from ..io.ratings import read_ml100k
 from ..metrics import evaluate
 from ..mf import ALS, BiasedSGD, CourseGD
+from ..plots import item_popularity as popularity   # the notebook's name
+from ..plots import tsne_2d
 
 ML100K = "ml-100k"
 
@@ -203,11 +205,6 @@ def train_models(train: Ratings, test: Ratings, regularization: dict | None = No
     return {name: _fit(m, train, test, comm) for name, m in models.items()}
 
 
-def popularity(model) -> np.ndarray:
-    """Ratings per item in the model's training data."""
-    return np.bincount(model.seen_items, minlength=len(model.item_ids))
-
-
 def norm_groups(model, fraction: float = 0.1) -> dict:
     """Mean embedding norm of the most rated and of the least rated ``fraction`` of items."""
     norms, pop = model.embedding_norms(), popularity(model)
@@ -277,22 +274,11 @@ def _text(table, j) -> str:
 
 
 def tsne_points(model, top: int = 400, seed: int = 0) -> pd.DataFrame:
-    """2-D t-SNE (scikit-learn) of the item vectors of the ``top`` most rated movies:
-    x, y, first genre, title, ratings.
-
-    Runs on one thread: its OpenMP threads were measured 10x slower on a busy node (and
-    under MPI the other ranks' cores are taken).
-    """
-    try:
-        from sklearn.manifold import TSNE
-        from threadpoolctl import threadpool_limits
-    except ImportError:
-        raise InputError("the t-SNE view needs scikit-learn (pip install hpcrec[plot])") from None
+    """2-D t-SNE (:func:`hpcrec.plots.tsne_2d`) of the item vectors of the ``top`` most
+    rated movies: x, y, first genre, title, ratings."""
     pop = popularity(model)
     keep = np.argsort(-pop, kind="stable")[:max(3, min(top, len(pop)))]
-    with threadpool_limits(1):
-        xy = TSNE(n_components=2, perplexity=min(30.0, (len(keep) - 1) / 3), init="pca",
-                  random_state=seed).fit_transform(model.Q[keep].astype(np.float64))
+    xy = tsne_2d(model.Q[keep], seed)
     genres = [str(_text(model.item_genres, j)).split("|")[0] or "(none)" for j in keep]
     return pd.DataFrame({"x": xy[:, 0], "y": xy[:, 1], "genre": genres,
                          "title": [_text(model.item_titles, j) for j in keep], "ratings": pop[keep]})

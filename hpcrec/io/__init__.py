@@ -1,4 +1,5 @@
-"""Input and output: text formats and HDF5 to in-memory CSR/COO, partitioned reads, atomic writes.
+"""Input and output: text formats and HDF5 to in-memory CSR/COO, partitioned reads, atomic writes,
+and the result files (itemsets, rules: :mod:`hpcrec.io.results`).
 
 The names below are loaded on first use, so importing one light module of this package
 (e.g. ``hpcrec.io.atomic``) does not import pandas, h5py or the parsers.

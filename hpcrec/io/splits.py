@@ -1,14 +1,18 @@
-"""Train/test splits of a rating set: seeded random hold-out, per-user hold-out, MovieLens folds."""
+"""Train/test splits and folds of a rating set: seeded random hold-out,
+MovieLens' predefined folds, seeded k-fold; :func:`fold_pairs` picks the folds of a
+cross-validation. The one home of splitting: model selection and the course call these."""
 from __future__ import annotations
 
 from pathlib import Path
 
 import numpy as np
 
+from ..core.comm import Comm, resolve
 from ..core.errors import InputError
 from .ratings import Ratings
 
 MOVIELENS_FOLDS = ("u1", "u2", "u3", "u4", "u5", "ua", "ub")
+MOVIELENS_CV_FOLDS = MOVIELENS_FOLDS[:5]   # the five disjoint test sets (ua/ub overlap them)
 
 
 def random_split(r: Ratings, test_fraction: float = 0.1, seed: int = 0) -> tuple[Ratings, Ratings]:
@@ -21,24 +25,6 @@ def random_split(r: Ratings, test_fraction: float = 0.1, seed: int = 0) -> tuple
     test = np.sort(perm[:n_test])
     mask = np.zeros(r.nnz, dtype=bool)
     mask[test] = True
-    return r.subset(~mask), r.subset(mask)
-
-
-def per_user_split(r: Ratings, n_test: int = 10, seed: int = 0, by_time: bool = False
-                   ) -> tuple[Ratings, Ratings]:
-    """Hold out ``n_test`` ratings of every user with more than ``n_test`` (latest ones if ``by_time``)."""
-    if n_test <= 0:
-        raise InputError("n_test must be positive")
-    rng = np.random.default_rng(seed)
-    key = r.timestamp.astype(np.float64) if by_time else rng.random(r.nnz)
-    order = np.lexsort((-key if by_time else key, r.user))
-    users = r.user[order]
-    starts = np.searchsorted(users, users, side="left")
-    rank_in_user = np.arange(r.nnz) - starts
-    counts = np.bincount(r.user, minlength=r.n_users)
-    held = (rank_in_user < n_test) & (counts[users] > n_test)
-    mask = np.zeros(r.nnz, dtype=bool)
-    mask[order[held]] = True
     return r.subset(~mask), r.subset(mask)
 
 
@@ -58,3 +44,26 @@ def kfold(r: Ratings, k: int = 5, seed: int = 0):
     fold = np.random.default_rng(seed).permutation(r.nnz) % k
     for f in range(k):
         yield r.subset(fold != f), r.subset(fold == f)
+
+
+def fold_pairs(ratings, folds="movielens", seed: int = 0, comm: Comm | None = None):
+    """Yield (name, train, test) Ratings: MovieLens u1..u5 from the folder of ``ratings``
+    (the ml-100k folder or a file in it), or ``folds`` seeded random folds of ``ratings``."""
+    if folds == "movielens":
+        if not isinstance(ratings, (str, Path)):
+            raise InputError("MovieLens folds need the ml-100k folder (or a file in it)")
+        folder = Path(ratings) if Path(ratings).is_dir() else Path(ratings).parent
+        missing = [f for f in MOVIELENS_CV_FOLDS if not (folder / f"{f}.base").exists()]
+        if missing:
+            raise InputError(f"{folder}: no MovieLens fold files {', '.join(m + '.base' for m in missing)}")
+        for f in MOVIELENS_CV_FOLDS:
+            yield (f, *movielens_fold(folder, f))
+        return
+    try:
+        k = int(folds)
+    except (TypeError, ValueError):
+        raise InputError(f"folds must be 'movielens' or a number >= 2, got {folds!r}") from None
+    from .formats import load_ratings
+    data = load_ratings(ratings, resolve(comm), partition=False)
+    for n, (train, test) in enumerate(kfold(data, k, seed)):
+        yield f"fold{n + 1}", train, test

@@ -21,6 +21,7 @@ from ..core.context import RunContext
 from ..core.device import check_device
 from ..core.errors import InputError, TrainingDiverged, TrainingInterrupted
 from ..io.ratings import Ratings
+from ..metrics import sliced_rmse
 from ..recommender import Recommender, top_k
 from . import checkpoint
 
@@ -198,7 +199,7 @@ class FactorModel(Recommender):
             if test_idx is not None or callback is not None:
                 self._complete(comm)
             if test_idx is not None:
-                rec["test_rmse"] = self._rmse(*test_idx, comm)
+                rec["test_rmse"] = sliced_rmse(self._predict_index, *test_idx, comm)
             self.history.append(rec)
             if comm.is_root and ((epoch + 1) % log_every == 0 or epoch + 1 == self.epochs):
                 log.info("epoch %d/%d: %s", epoch + 1, self.epochs, ", ".join(
@@ -228,20 +229,3 @@ class FactorModel(Recommender):
         lo = comm.allreduce(np.array([train.rating.min(initial=np.inf)], dtype=np.float64), "min")[0]
         hi = comm.allreduce(np.array([train.rating.max(initial=-np.inf)], dtype=np.float64), "max")[0]
         self.mu, self.rating_range = float(mu), (float(lo), float(hi))
-
-    def _rmse(self, u, i, r, comm: Comm) -> float:
-        """RMSE over a rating set every rank holds whole (each rank scores a slice)."""
-        lo, hi = comm.chunk(len(r))
-        err = np.array([np.square(self._predict_index(u[lo:hi], i[lo:hi]) - r[lo:hi]).sum()])
-        return float(np.sqrt(comm.allreduce(err)[0] / max(len(r), 1)))
-
-    def _sse(self, u, i, r) -> float:
-        """Sum of squared errors of the current (unclipped) model on index arrays, in chunks."""
-        total, step = 0.0, 1 << 20
-        offset = self.mu if self.centred else 0.0
-        for s in range(0, len(r), step):
-            uu, ii = u[s:s + step], i[s:s + step]
-            pred = offset + self.bu[uu] + self.bi[ii] + np.einsum(
-                "ij,ij->i", self.P[uu], self.Q[ii], dtype=np.float64)
-            total += float(np.square(pred - r[s:s + step]).sum())
-        return total

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from hpcrec import fim
-from hpcrec.errors import InputError
+from hpcrec.core.errors import InputError
 from hpcrec.io import load_transactions
 from hpcrec.io.transactions import from_lists, write_h5
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from hpcrec.comm import serial
-from hpcrec.errors import InputError
+from hpcrec.core.comm import serial
+from hpcrec.core.errors import InputError
 from hpcrec.io import load_ratings
 from hpcrec.io.ratings import write_h5
 from hpcrec.recommender import Recommender, models

@@ -27,12 +27,16 @@ from pathlib import Path
 
 import numpy as np
 
+from typing import TYPE_CHECKING
+
 from ..core.errors import InputError
-from ..io import atomic_path, hdf5, jsontext
-from ..io.atomic import write_bytes
 from ..core.memory import check_memory
-from ..io.inputs import check_regular, read_regular_bytes
-from .result import Itemsets
+from . import hdf5, jsontext
+from .atomic import atomic_path, write_bytes
+from .inputs import check_regular, read_regular_bytes
+
+if TYPE_CHECKING:   # the file format depends on the result's arrays only, not on fim
+    from ..fim.result import Itemsets
 
 SEP, ESC = "|", "\\"
 FORMULA_START, QUOTE = ("=", "+", "-", "@", "\t", "\r", "'"), "'"
