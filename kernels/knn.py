@@ -1,12 +1,12 @@
 """Numba kernels of the k-NN recommenders: sparse similarity rows with top-K selection,
-batched neighbourhood prediction, ALS/SGD baselines (the CSR layout is
+batched neighborhood prediction, ALS/SGD baselines (the CSR layout is
 in :mod:`hpcrec.kernels.sparse`).
 
-Notation (as in Surprise): ``x`` is the side whose neighbours are computed (items for an
+Notation (as in Surprise): ``x`` is the side whose neighbors are computed (items for an
 item-based model, users for a user-based one), ``y`` the other side. The rating matrix is
 held twice in CSR form: x-major (``xptr/xidx/xval``: the y's of each x) and y-major
 (``yptr/yidx/yval``: the x's of each y, sorted). Similarities need both; prediction needs
-the y-major one and the neighbour lists (``nptr/nidx/nsim``, best first).
+the y-major one and the neighbor lists (``nptr/nidx/nsim``, best first).
 
 Every row (and every prediction) is computed by one thread in a fixed order of
 operations, so results do not depend on the thread count, the block size or the MPI rank
@@ -138,9 +138,9 @@ def _accumulate(x, xptr, xidx, xval, yptr, yidx, yval, measure, acc, touched, tr
 
 
 @njit(parallel=True, cache=True)
-def neighbour_block(lo, hi, xptr, xidx, xval, yptr, yidx, yval, n_x, measure, min_support,
+def neighbor_block(lo, hi, xptr, xidx, xval, yptr, yidx, yval, n_x, measure, min_support,
                     shrinkage, keep, n_threads):
-    """Top-``keep`` positive-similarity neighbours of rows x in [lo, hi).
+    """Top-``keep`` positive-similarity neighbors of rows x in [lo, hi).
 
     For each row an accumulator (one row of sums per x, per thread, reset after use)
     gathers co-rating counts and sums over the y's the row shares with the others.
@@ -187,7 +187,7 @@ def neighbour_block(lo, hi, xptr, xidx, xval, yptr, yidx, yval, n_x, measure, mi
 
 # -- prediction ---------------------------------------------------------------------------------
 # Pairs are processed grouped by y: the x's that rated y are marked once in a dense array
-# ``pos`` (x -> entry of y's rating, or -1), so each neighbour is checked in O(1).
+# ``pos`` (x -> entry of y's rating, or -1), so each neighbor is checked in O(1).
 
 @njit(cache=True)
 def _mark(y, yptr, yidx, pos, on):
@@ -201,7 +201,7 @@ def _estimate(x, y, pos, nptr, nidx, nsim, yval, k, min_k, damping, rule, mu, bx
     similar x's that rated y.
 
     BASELINE: b_xy + sum s*(r - b_x'y) / sum s; MEANS: mean_x + sum s*(r - mean_x') / sum s;
-    BASIC: sum s*r / sum s. With fewer than ``min_k`` such neighbours: the baseline
+    BASIC: sum s*r / sum s. With fewer than ``min_k`` such neighbors: the baseline
     (BASELINE, BASIC) or the mean of x (MEANS).
     """
     num = 0.0
