@@ -231,8 +231,8 @@ def bench_knn(dev: Device, smoke: bool) -> dict:
     args = (x, y, 0, x.n_rows, "pearson", 1, 100.0, 200)
     runs = {}
     for name in ("cpu", "gpu"):
-        sims.neighbour_rows(*args, device=name)  # compile / warm up
-        runs[name] = dev.timed(sims.neighbour_rows, *args, device=name)
+        sims.neighbor_rows(*args, device=name)  # compile / warm up
+        runs[name] = dev.timed(sims.neighbor_rows, *args, device=name)
     return {"ratings": r.nnz, "items": r.n_items, "users": r.n_users, "cpu_threads": 1,
             "cpu_seconds": runs["cpu"][0], "gpu_seconds": runs["gpu"][0],
             "gpu_module": dev.xp.__name__, "speedup": runs["cpu"][0] / runs["gpu"][0],

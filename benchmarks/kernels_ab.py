@@ -5,7 +5,7 @@ lists): the base commit's ``kernels/`` (``git archive``) is loaded as the packag
 ``base_kernels`` beside ``hpcrec.kernels``; each measurement alternates the two versions on
 the same inputs, so load changes on a shared machine hit both alike. Reported per kernel:
 the median and the best of ``--repeat`` (or more) calls each, and after/before ratios
-(< 1: faster): of the medians, of the bests, and the median ratio of neighbouring calls.
+(< 1: faster): of the medians, of the bests, and the median ratio of neighboring calls.
 
     NUMBA_NUM_THREADS=1 python benchmarks/kernels_ab.py BASE_COMMIT [--repeat 7]
 
@@ -67,7 +67,7 @@ def ab(name: str, before, after, repeat: int) -> dict:
     paired = np.median(np.array(times["after"]) / np.array(times["before"]))
     return {"kernel": name, "repeat": repeat, "median_s": med, "best_s": best,
             "ratio_median": med["after"] / med["before"], "ratio_best": best["after"] / best["before"],
-            "ratio_paired": float(paired)}   # median of the ratios of neighbouring calls
+            "ratio_paired": float(paired)}   # median of the ratios of neighboring calls
 
 
 def mf_cases(base, repeat: int):
@@ -125,12 +125,12 @@ def knn_cases(base, repeat: int):
     old = base("knn")
     threads = numba.get_num_threads()
     yield ab("knn similarity rows (items, pearson-baseline, K=200)",
-             lambda: old.neighbour_block(0, x.n_rows, x.indptr, x.indices, x.data, y.indptr,
+             lambda: old.neighbor_block(0, x.n_rows, x.indptr, x.indices, x.data, y.indptr,
                                          y.indices, y.data, x.n_rows, knn.PEARSON_BASELINE, 1,
                                          100.0, 200, threads),
              lambda: knn.SimilarityRows(x, y, knn.PEARSON_BASELINE).top(0, x.n_rows, 1, 100.0, 200),
              repeat)
-    nb = sims.neighbour_lists(x, y, "pearson-baseline", keep=200)
+    nb = sims.neighbor_lists(x, y, "pearson-baseline", keep=200)
     ti, tu = test.item.astype(np.int64), test.user.astype(np.int64)
     keep = (ti >= 0) & (ti < train.n_items) & (tu >= 0) & (tu < train.n_users)
     ti, tu = ti[keep], tu[keep]

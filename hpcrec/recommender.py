@@ -5,7 +5,7 @@ input files), so a test file converted on its own maps onto a model trained on a
 :class:`Recommender` is an abstract base: a model implements every hook — ``params`` and
 ``_check_params`` (run right after construction, for every model, and again by ``fit``),
 ``_fit`` (returns the model's fit statistics), ``_predict_index``, ``_score_users``,
-``_similar_index`` (neighbour queries in the measures the class declares in ``measures``),
+``_similar_index`` (neighbor queries in the measures the class declares in ``measures``),
 ``set_checkpoint`` (a model without epochs refuses it) and ``_state``/``_set_state``. This
 base turns raw ids into indices, applies the cold-start rule, excludes seen items, batches,
 times ``fit`` into ``fit_stats``, and saves/loads HDF5 (never pickle). Every model class with

@@ -1,12 +1,12 @@
 """Numba kernels of the k-NN recommenders: sparse similarity rows with top-K selection
-(:class:`SimilarityRows`, this family's CPU implementation), batched neighbourhood
+(:class:`SimilarityRows`, this family's CPU implementation), batched neighborhood
 prediction, ALS/SGD baselines.
 
-Notation (as in Surprise): ``x`` is the side whose neighbours are computed (items for an
+Notation (as in Surprise): ``x`` is the side whose neighbors are computed (items for an
 item-based model, users for a user-based one), ``y`` the other side. The rating matrix is
 held twice as a :class:`~hpcrec.kernels.csr.Csr`: x-major (the y's of each x) and y-major
 (the x's of each y, sorted). Similarities need both; prediction needs the y-major one and
-the neighbour lists (a Csr too, similarities as data, best first).
+the neighbor lists (a Csr too, similarities as data, best first).
 
 Every row (and every prediction) is computed by one thread in a fixed order of
 operations, so results do not depend on the thread count, the block size or the MPI rank
@@ -28,7 +28,7 @@ BLOCK_ENTRIES = 1 << 22   # rows per block = this / K: bounds the temporary top-
 
 
 class Estimator(NamedTuple):
-    """How a prediction is made from the neighbours: the ``k`` most similar that rated the
+    """How a prediction is made from the neighbors: the ``k`` most similar that rated the
     item (at least ``min_k``, else the fallback), shrunk by ``damping``, by ``rule``
     (BASELINE, MEANS, BASIC) around the global mean ``mu``, biases ``bx``/``by`` and the
     means of x ``xmean``."""
@@ -159,9 +159,9 @@ def _accumulate(x, xptr, xidx, xval, yptr, yidx, yval, measure, acc, touched, tr
 
 
 @njit(parallel=True, cache=True)
-def neighbour_block(lo, hi, xptr, xidx, xval, yptr, yidx, yval, measure, min_support, shrinkage,
+def neighbor_block(lo, hi, xptr, xidx, xval, yptr, yidx, yval, measure, min_support, shrinkage,
                     keep, n_threads):
-    """Top-``keep`` positive-similarity neighbours of rows x in [lo, hi) of the x-major
+    """Top-``keep`` positive-similarity neighbors of rows x in [lo, hi) of the x-major
     ratings (``xptr/xidx/xval``; ``y*`` the same y-major): the fields of the two Csr,
     unpacked by :class:`SimilarityRows` (read from the tuples inside a parallel kernel,
     they cost up to 15 %, as measured on the SGD epoch).
@@ -211,7 +211,7 @@ def neighbour_block(lo, hi, xptr, xidx, xval, yptr, yidx, yval, measure, min_sup
 
 
 class SimilarityRows:
-    """The CPU :class:`~hpcrec.kernels.protocols.SimilarityRows`: :func:`neighbour_block`
+    """The CPU :class:`~hpcrec.kernels.protocols.SimilarityRows`: :func:`neighbor_block`
     on this process's Numba threads."""
 
     def __init__(self, x: Csr, y: Csr, measure: int):
@@ -222,14 +222,14 @@ class SimilarityRows:
 
     def top(self, lo: int, hi: int, min_support: int, shrinkage: float, keep: int):
         x, y = self.x, self.y
-        return neighbour_block(lo, hi, x.indptr, x.indices, x.data, y.indptr, y.indices, y.data,
+        return neighbor_block(lo, hi, x.indptr, x.indices, x.data, y.indptr, y.indices, y.data,
                                self.measure, int(min_support), float(shrinkage), int(keep),
                                numba.get_num_threads())
 
 
 # -- prediction ---------------------------------------------------------------------------------
 # Pairs are processed grouped by y: the x's that rated y are marked once in a dense array
-# ``pos`` (x -> entry of y's rating, or -1), so each neighbour is checked in O(1).
+# ``pos`` (x -> entry of y's rating, or -1), so each neighbor is checked in O(1).
 
 @njit(cache=True)
 def _mark(y, yptr, yidx, pos, on):
@@ -240,11 +240,11 @@ def _mark(y, yptr, yidx, pos, on):
 @njit(cache=True)
 def _estimate(x, y, pos, nptr, nidx, nsim, yval, k, min_k, damping, rule, mu, bx, by, xmean):
     """Prediction for one known (x, y) pair, y marked in ``pos``, from the ``k`` most
-    similar x's that rated y (the fields of :class:`Estimator` and of the neighbour lists,
+    similar x's that rated y (the fields of :class:`Estimator` and of the neighbor lists,
     unpacked: it runs inside parallel loops).
 
     BASELINE: b_xy + sum s*(r - b_x'y) / sum s; MEANS: mean_x + sum s*(r - mean_x') / sum s;
-    BASIC: sum s*r / sum s. With fewer than ``min_k`` such neighbours: the baseline
+    BASIC: sum s*r / sum s. With fewer than ``min_k`` such neighbors: the baseline
     (BASELINE, BASIC) or the mean of x (MEANS).
     """
     num = 0.0
@@ -276,7 +276,7 @@ def _estimate(x, y, pos, nptr, nidx, nsim, yval, k, min_k, damping, rule, mu, bx
 
 @njit(parallel=True, cache=True)
 def predict_pairs(xs, ys, order, group_ptr, n_threads, nb, ratings, est):
-    """Predictions for known pairs (xs[p], ys[p]) from the neighbour lists ``nb`` and the
+    """Predictions for known pairs (xs[p], ys[p]) from the neighbor lists ``nb`` and the
     y-major ``ratings`` by ``est``; ``order`` sorts the pairs by y into groups
     order[group_ptr[g]:group_ptr[g+1]]."""
     nptr, nidx, nsim = nb.indptr, nb.indices, nb.data   # parallel loops take no tuples

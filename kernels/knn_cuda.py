@@ -1,6 +1,6 @@
 """k-NN similarity rows on a GPU (CuPy sparse products), written against the array module ``xp``.
 
-The GPU counterpart of :func:`hpcrec.kernels.knn.neighbour_block`, with the same result.
+The GPU counterpart of :func:`hpcrec.kernels.knn.neighbor_block`, with the same result.
 With A the x-major ratings (or residuals), B its 0/1 pattern and A² the squares, the
 co-rating sums of a block of rows against all rows are sparse products (cuSPARSE SpGEMM):
 
@@ -27,7 +27,7 @@ _DENSE_PER_ENTRY = 10  # float64 block arrays alive at once (sums, similarity, s
 
 class SimilarityRows:
     """The GPU :class:`~hpcrec.kernels.protocols.SimilarityRows`: the rating matrix on the
-    device, ready to give the top-K neighbours of any row block. ``xp``: the array module
+    device, ready to give the top-K neighbors of any row block. ``xp``: the array module
     (default CuPy); ``block_bytes`` bounds the dense block (default ``BLOCK_BYTES``)."""
 
     def __init__(self, x: Csr, y: Csr, measure: int, xp=None, block_bytes: int | None = None):
@@ -83,7 +83,7 @@ class SimilarityRows:
         least = max(2, min_support) if self.measure == PEARSON_BASELINE else max(1, min_support)
         sim = xp.where(n >= least, sim, 0.0)
         rows = xp.arange(hi - lo)
-        sim[rows, rows + lo] = 0.0  # a row is not its own neighbour
+        sim[rows, rows + lo] = 0.0  # a row is not its own neighbor
         return sim
 
     def top(self, lo: int, hi: int, min_support: int, shrinkage: float, keep: int):

@@ -148,7 +148,7 @@ class AlsHalfStep(Protocol):
 
 @runtime_checkable
 class SimilarityRows(Protocol):
-    """Top-K neighbour lists of blocks of rows of an x-major rating matrix."""
+    """Top-K neighbor lists of blocks of rows of an x-major rating matrix."""
 
     def block_rows(self, keep: int) -> int:
         """Rows per call of :meth:`top` that keep its scratch and results in the budget."""

@@ -13,7 +13,7 @@ def small_ratings(seed: int = 0, n_users: int = 40, n_items: int = 30, density: 
     """(train, test) DataFrames of user, item, rating with continuous float32-exact ratings.
 
     Continuous ratings make similarity ties (where Surprise and hpcrec may order
-    neighbours differently) vanishingly unlikely. The test set holds a few pairs with a
+    neighbors differently) vanishingly unlikely. The test set holds a few pairs with a
     user and an item unseen in training.
     """
     rng = np.random.default_rng(seed)

@@ -26,7 +26,7 @@ FIVE_BASKETS = {("Kidney Beans",): 1.0, ("Eggs",): 0.8, ("Yogurt",): 0.6, ("Onio
 FILES = ["five_baskets_itemsets.csv", "retail_baskets.csv", "retail_item_supports.csv",
          "retail_support_sweep.csv", "retail_itemsets.csv", "retail_rules.csv", "ml_summary.csv",
          "ml_rating_counts.csv", "ml_activity.csv", "ml_top_movies.csv", "ml_by_genre.csv",
-         "mf_sweep.csv", "mf_comparison.csv", "mf_history.csv", "mf_neighbours.csv", "mf_tsne.csv",
+         "mf_sweep.csv", "mf_comparison.csv", "mf_history.csv", "mf_neighbors.csv", "mf_tsne.csv",
          "retail_support_sweep.png", "ml_exploration.png", "mf_rmse.png", "mf_history.png",
          "mf_norms.png", "mf_tsne.png", "report.md"]
 MODELS = ["observed-only GD", "regularized GD", "biased SGD", "ALS"]
@@ -68,12 +68,12 @@ def test_outputs_complete(demo):
     assert stdout.count("hpcrec demo:") == 1 and "on 2 rank(s)" in stdout  # rank 0 prints once
     report = (out / "report.md").read_text()
     for heading in ("## 1. Retail", "## 2. FP-Growth", "## 3. Ratings", "## 4. Regularization",
-                    "## 5. The models", "## 6. Neighbours"):
+                    "## 5. The models", "## 6. Neighbors"):
         assert heading in report
     cmp = pd.read_csv(out / "mf_comparison.csv")
     for r in cmp.itertuples():  # the report quotes the numbers of the CSV
         assert f"{r.test_rmse:.3f}" in report
-    nb = pd.read_csv(out / "mf_neighbours.csv")
+    nb = pd.read_csv(out / "mf_neighbors.csv")
     assert sorted(nb["model"].unique()) == sorted(MODELS)
     assert (nb.groupby(["model", "measure"]).size() == 6).all()
     assert len(pd.read_csv(out / "mf_sweep.csv")) == len(story.QUICK.sweep_grid)
@@ -189,10 +189,10 @@ def test_exploration_of_movielens(shared_data):
     assert (item, title) == (95, "Aladdin (1992)")
 
 
-def test_neighbours_and_norms_against_numpy():
+def test_neighbors_and_norms_against_numpy():
     r = synthetic.ratings(n_users=80, n_items=60, n_ratings=1500, seed=5)
     model = movies.course_model(epochs=3, seed=1).fit(r, serial())
-    nb = movies.neighbours(model, 7, k=4)
+    nb = movies.neighbors(model, 7, k=4)
     Q = model.Q.astype(float)
     j = int(model.item_index([7])[0])
     for measure, scores in (("dot", Q @ Q[j]),
@@ -233,4 +233,4 @@ def test_story_under_any_rank_count():
     assert len(res["tables"]["five_baskets_itemsets"]) == 11
     assert list(res["tables"]["mf_comparison"]["model"]) == MODELS
     if comm.is_root:
-        assert {"mf_neighbours", "mf_tsne", "ml_by_genre"} <= set(res["tables"])
+        assert {"mf_neighbors", "mf_tsne", "ml_by_genre"} <= set(res["tables"])

@@ -1,7 +1,7 @@
 """The GPU k-NN similarity code (hpcrec.kernels.knn_cuda), run on NumPy/SciPy as CI has no GPU.
 
 Against the CPU kernel: with integer ratings (many exact ties) cosine, MSD and Pearson
-lists must be identical bit for bit, neighbour order included; pearson-baseline (float
+lists must be identical bit for bit, neighbor order included; pearson-baseline (float
 residuals) equal to rounding. Then the model and the CLI on ``device="gpu"``.
 """
 from functools import partial
@@ -42,7 +42,7 @@ def numpy_gpu(monkeypatch):
 
 def both(x, y, measure, keep, min_support=1, shrinkage=100.0):
     args = (x, y, 0, x.n_rows, measure, min_support, shrinkage, keep)
-    return sims.neighbour_rows(*args), sims.neighbour_rows(*args, device="gpu")
+    return sims.neighbor_rows(*args), sims.neighbor_rows(*args, device="gpu")
 
 
 @pytest.mark.parametrize("measure", ["cosine", "msd", "pearson"])
@@ -71,10 +71,10 @@ def test_pearson_baseline_residuals_equal_to_rounding(numpy_gpu, user_based, shr
 
 def test_blocks_give_the_same_lists(numpy_gpu, monkeypatch):
     x, y = csr_pair(integer_ratings(5, n_users=50, n_items=40), False)
-    whole = sims.neighbour_rows(x, y, 0, x.n_rows, "pearson", 1, 100.0, 7, device="gpu")
+    whole = sims.neighbor_rows(x, y, 0, x.n_rows, "pearson", 1, 100.0, 7, device="gpu")
     monkeypatch.setattr(knn_cuda, "BLOCK_BYTES", 8 * knn_cuda._DENSE_PER_ENTRY * x.n_rows * 3)
     assert knn_cuda.SimilarityRows(x, y, 0, xp=np).block_rows(7) == 3
-    blocked = sims.neighbour_rows(x, y, 0, x.n_rows, "pearson", 1, 100.0, 7, device="gpu")
+    blocked = sims.neighbor_rows(x, y, 0, x.n_rows, "pearson", 1, 100.0, 7, device="gpu")
     for a, b in zip(whole, blocked):
         np.testing.assert_array_equal(a, b)
 
@@ -144,7 +144,7 @@ def test_real_gpu_equals_cpu_kernel(measure):
     ratings = integer_ratings(9, n_users=300, n_items=200, density=0.1) if measure == "pearson" else train
     x, y = csr_pair(ratings, False)
     args = (x, y, 0, x.n_rows, measure, 1, 100.0, 20)
-    cpu, gpu = sims.neighbour_rows(*args), sims.neighbour_rows(*args, device="gpu")
+    cpu, gpu = sims.neighbor_rows(*args), sims.neighbor_rows(*args, device="gpu")
     np.testing.assert_array_equal(cpu[0], gpu[0])
     np.testing.assert_array_equal(cpu[1], gpu[1])
     np.testing.assert_allclose(cpu[2], gpu[2], rtol=1e-12)

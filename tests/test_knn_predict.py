@@ -1,8 +1,8 @@
 """Predictions equal to Surprise's KNNBaseline / KNNWithMeans / KNNBasic (within 1e-6)
-where the definitions match: all neighbours kept, no damping, Surprise's baseline options,
+where the definitions match: all neighbors kept, no damping, Surprise's baseline options,
 min_support 2 (with one co-rating, cosine similarities are exactly 1: ties that Surprise
 breaks by input order and hpcrec by index).
-Where Surprise cannot predict (unknown ids; KNNBasic without enough neighbours) it returns
+Where Surprise cannot predict (unknown ids; KNNBasic without enough neighbors) it returns
 the global mean, hpcrec the baseline: those pairs are checked against BaselineOnly."""
 import numpy as np
 import pytest

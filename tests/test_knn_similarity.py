@@ -61,9 +61,9 @@ def to_dense(lists: sims.Csr, n: int) -> np.ndarray:
 @pytest.mark.parametrize("user_based,sparse", [(False, False), (True, False), (False, True),
                                                (True, True)])
 @pytest.mark.parametrize("measure", list(sims.MEASURES))
-def test_all_neighbours_equal_dense_reference(measure, user_based, sparse):
+def test_all_neighbors_equal_dense_reference(measure, user_based, sparse):
     R, x, y = matrices(1, user_based, sparse)
-    lists = sims.neighbour_lists(x, y, measure, min_support=2, shrinkage=10.0, keep=None, comm=serial())
+    lists = sims.neighbor_lists(x, y, measure, min_support=2, shrinkage=10.0, keep=None, comm=serial())
     ref = dense_reference(R, measure, min_support=2, shrinkage=10.0)
     ref[ref <= 0] = 0.0                     # only positive similarities are kept
     np.testing.assert_allclose(to_dense(lists, R.shape[0]), ref, rtol=1e-12, atol=1e-12)
@@ -75,7 +75,7 @@ def test_all_neighbours_equal_dense_reference(measure, user_based, sparse):
 def test_top_k_is_the_best_of_each_row(measure):
     R, x, y = matrices(2)
     keep = 4
-    lists = sims.neighbour_lists(x, y, measure, keep=keep, comm=serial())
+    lists = sims.neighbor_lists(x, y, measure, keep=keep, comm=serial())
     ref = dense_reference(R, measure)
     for r in range(R.shape[0]):
         positive = np.flatnonzero(ref[r] > 0)
@@ -102,7 +102,7 @@ def test_equal_to_surprise_similarity_functions(name):
     S = np.nan_to_num(np.asarray(S))
     np.fill_diagonal(S, 0.0)
     S[S <= 0] = 0.0
-    lists = sims.neighbour_lists(x, y, sims.measure_name(name), comm=serial())
+    lists = sims.neighbor_lists(x, y, sims.measure_name(name), comm=serial())
     np.testing.assert_allclose(to_dense(lists, n_x), S, rtol=1e-10, atol=1e-12)
 
 
@@ -114,11 +114,11 @@ def test_unknown_measure_is_an_input_error():
 def test_blocks_and_threads_do_not_change_the_lists(monkeypatch):
     import numba
     R, x, y = matrices(4)
-    whole = sims.neighbour_lists(x, y, "pearson", keep=6, comm=serial())
+    whole = sims.neighbor_lists(x, y, "pearson", keep=6, comm=serial())
     monkeypatch.setattr(sims.kernels, "BLOCK_ENTRIES", 13)   # blocks of 2 rows
     numba.set_num_threads(1)
     try:
-        blocked = sims.neighbour_lists(x, y, "pearson", keep=6, comm=serial())
+        blocked = sims.neighbor_lists(x, y, "pearson", keep=6, comm=serial())
     finally:
         numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
     for a, b in zip((whole.indptr, whole.indices, whole.data), (blocked.indptr, blocked.indices, blocked.data)):

@@ -93,7 +93,7 @@ def test_similar_items_on_planted_genres():
         ref[0] = -np.inf
         np.testing.assert_allclose(scores, np.sort(ref)[::-1][:5])
         assert r.item_ids[0] not in ids
-    # cosine neighbours share the planted genre far more often than chance (1/4)
+    # cosine neighbors share the planted genre far more often than chance (1/4)
     same = []
     for j in range(0, 120, 6):
         ids, _ = model.similar_items(r.item_ids[j], k=5, measure="cosine")

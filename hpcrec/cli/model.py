@@ -52,9 +52,9 @@ MODEL_OPTIONS = (
     (("--k-neighbors", "--k"), dict(type=int, dest="k", action=DeprecatedAlias,
                                      help="k-NN: most neighbors one prediction uses, the k of "
                                           "k-NN (default 40; --k is a deprecated alias)")),
-    (("--min-k",), dict(type=int, dest="min_k", help="k-NN: fewer neighbours -> baseline")),
+    (("--min-k",), dict(type=int, dest="min_k", help="k-NN: fewer neighbors -> baseline")),
     (("--max-neighbors",), dict(type=int, dest="max_neighbors", metavar="K",
-                                help="k-NN: neighbours stored per item/user (default 200)")),
+                                help="k-NN: neighbors stored per item/user (default 200)")),
     (("--shrinkage",), dict(type=float, help="k-NN: shrinkage of pearson-baseline (default 100)")),
     (("--min-co-ratings", "--min-support"), dict(
         type=int, dest="min_support", action=DeprecatedAlias,
@@ -62,7 +62,7 @@ MODEL_OPTIONS = (
              "a fraction in 'mine', is a deprecated alias")),
     (("--prediction",), dict(choices=["baseline", "means", "basic"],
                              help="k-NN rule: KNNBaseline, KNNWithMeans, KNNBasic style")),
-    (("--damping",), dict(type=float, help="k-NN: weight of the baseline pseudo-neighbour")),
+    (("--damping",), dict(type=float, help="k-NN: weight of the baseline pseudo-neighbor")),
 )
 
 

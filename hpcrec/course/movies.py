@@ -4,8 +4,8 @@ Steps, each a function returning data: load the ratings (:func:`movie_ratings`),
 them (:func:`explore`), build the sparse rating matrix (:func:`rating_matrix`), train the
 course's observed-only model and its regularized variant by gradient descent, tune the
 regularization (:func:`sweep`), compare with biased SGD and ALS (:func:`train_models`,
-:func:`compare`), and look at the item embeddings: nearest neighbours by dot product and
-cosine (:func:`neighbours`), norms of popular and rare movies (:func:`norm_groups`),
+:func:`compare`), and look at the item embeddings: nearest neighbors by dot product and
+cosine (:func:`neighbors`), norms of popular and rare movies (:func:`norm_groups`),
 genre structure (:func:`genre_agreement`) and a 2-D t-SNE view (:func:`tsne_points`).
 
 Training and evaluation are collective over the ranks of ``comm`` (every rank passes the
@@ -215,7 +215,7 @@ def norm_groups(model, fraction: float = 0.1) -> dict:
 
 
 def genre_agreement(model, top: int = 400, k: int = 10) -> tuple[float, float]:
-    """Share of the ``k`` cosine-nearest neighbours (among the ``top`` most rated items)
+    """Share of the ``k`` cosine-nearest neighbors (among the ``top`` most rated items)
     sharing a genre with the item, and that share for random pairs (chance level)."""
     keep = np.argsort(-popularity(model), kind="stable")[:top]
     if model.item_genres is None or len(keep) <= k:
@@ -254,7 +254,7 @@ def pick_movie(r: Ratings, title: str = "Aladdin") -> tuple[int, str]:
     return r.item_ids[j].item(), str(titles[j])
 
 
-def neighbours(model, item, k: int = 6, measures=("dot", "cosine")) -> pd.DataFrame:
+def neighbors(model, item, k: int = 6, measures=("dot", "cosine")) -> pd.DataFrame:
     """The ``k`` nearest movies of raw item id ``item`` by each measure, with their
     genres and training ratings (dot favours popular movies, cosine does not)."""
     pop = popularity(model)

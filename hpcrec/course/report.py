@@ -45,8 +45,8 @@ def findings(res: dict) -> dict:
     }
 
 
-def _neighbour_line(res: dict, model: str, measure: str, k: int = 5) -> str:
-    nb = res["tables"]["mf_neighbours"]
+def _neighbor_line(res: dict, model: str, measure: str, k: int = 5) -> str:
+    nb = res["tables"]["mf_neighbors"]
     part = nb[(nb["model"] == model) & (nb["measure"] == measure)].head(k)
     return "; ".join(f"{t} [{g}, {n} ratings]" for t, g, n in zip(part["title"], part["genres"], part["ratings"]))
 
@@ -76,16 +76,16 @@ def terminal(res: dict, out, seconds: float) -> str:
               f"4. Regularization sweep on a validation split: best reg {res['regularization']['reg']:g}, "
               f"gravity {res['regularization']['gravity']:g}",
               "5. Models on the same 90/10 split (RMSE; mean embedding norm of the 10% most / least "
-              "rated movies; genre agreement of cosine neighbours):"]
+              "rated movies; genre agreement of cosine neighbors):"]
     for r in cmp.itertuples():
         lines.append(f"   {r.model:<17} train {r.train_rmse:.3f}  test {r.test_rmse:.3f}  "
                      f"norms popular {r.popular_norm:.2f} / rare {r.rare_norm:.2f}  "
                      f"genre agreement {r.genre_agreement:.2f} (chance {r.genre_chance:.2f})")
     lines += [f"   lowest test RMSE: {f['best_model']} ({f['best_test_rmse']:.3f}); biased models "
               f"{'beat' if f['biased_beat_observed_only'] else 'do NOT beat'} the observed-only model",
-              f"6. Neighbours of {res['movie'][1]} (observed-only GD):",
-              f"   dot:    {_neighbour_line(res, COURSE_MODELS[0], 'dot', 3)}",
-              f"   cosine: {_neighbour_line(res, COURSE_MODELS[0], 'cosine', 3)}",
+              f"6. Neighbors of {res['movie'][1]} (observed-only GD):",
+              f"   dot:    {_neighbor_line(res, COURSE_MODELS[0], 'dot', 3)}",
+              f"   cosine: {_neighbor_line(res, COURSE_MODELS[0], 'cosine', 3)}",
               f"Tables, figures and report.md in {out}/; {seconds:.0f} s on {res['ranks']} rank(s)."]
     return "\n".join(lines)
 
@@ -135,7 +135,7 @@ def markdown(res: dict) -> str:
         "## 5. The models compared on the same 90/10 split",
         table_md(t["mf_comparison"]),
         "Norms: mean embedding norm of the 10 % most rated (`popular_norm`) and least rated "
-        "(`rare_norm`) movies. Genre agreement: share of the 10 cosine-nearest neighbours among "
+        "(`rare_norm`) movies. Genre agreement: share of the 10 cosine-nearest neighbors among "
         "the 400 most rated movies that share a genre with the movie (`genre_chance`: random pairs).",
         "Findings on this run:",
         f"- Lowest test RMSE: **{f['best_model']}** ({f['best_test_rmse']:.3f}); the biased models "
@@ -145,13 +145,13 @@ def markdown(res: dict) -> str:
         f"{-f['regularized_test_gain']:+.3f} and shrinks the vectors of rarely rated movies "
         f"(mean norm {obs_rare:.2f} -> {reg_rare:.2f}; popular movies {obs_pop:.2f} -> {reg_pop:.2f}): "
         "without it, movies with few ratings keep long random vectors and the dot product "
-        "ranks them among anybody's neighbours.",
-        f"- Genre structure: cosine neighbours share a genre {g_obs:.0%} of the time in the "
+        "ranks them among anybody's neighbors.",
+        f"- Genre structure: cosine neighbors share a genre {g_obs:.0%} of the time in the "
         f"observed-only model and {g_reg:.0%} in the regularized one (chance {chance:.0%}); "
         "see `mf_tsne.png`.",
-        f"## 6. Neighbours of {res['movie'][1]}",
+        f"## 6. Neighbors of {res['movie'][1]}",
     ]
-    nb = t["mf_neighbours"]
+    nb = t["mf_neighbors"]
     for model in nb["model"].unique():
         parts += [f"{model}:", table_md(nb[nb["model"] == model].drop(columns="model"))]
     parts += ["## Files",

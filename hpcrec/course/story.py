@@ -97,9 +97,9 @@ def _explore(res: dict, r, folder) -> None:
 
 
 def _embeddings(res: dict, models: dict, tsne_items: int, seed: int) -> None:
-    """Neighbours of the chosen movie per model, t-SNE of the two course models (rank 0)."""
+    """Neighbors of the chosen movie per model, t-SNE of the two course models (rank 0)."""
     t = res["tables"]
-    t["mf_neighbours"] = pd.concat([movies.neighbours(model, res["movie"][0]).assign(model=name)
+    t["mf_neighbors"] = pd.concat([movies.neighbors(model, res["movie"][0]).assign(model=name)
                                     for name, (model, _) in models.items()], ignore_index=True)
     res["tsne"] = {name: movies.tsne_points(models[name][0], tsne_items, seed)
                    for name in report.COURSE_MODELS}

@@ -1,28 +1,28 @@
 """Item- and user-based k-NN recommenders (memory-based collaborative filtering).
 
-Prediction of r_ui follows Surprise's k-NN family. With x the side whose neighbours are
+Prediction of r_ui follows Surprise's k-NN family. With x the side whose neighbors are
 used (item i for :class:`ItemKNN`, user u for :class:`UserKNN`) and y the other side, the
-``k`` neighbours x' of x with the highest positive similarity s among those that rated y give
+``k`` neighbors x' of x with the highest positive similarity s among those that rated y give
 
 - ``prediction="baseline"`` (KNNBaseline): b_ui + sum s*(r_x'y - b_x'y) / (sum s + d);
 - ``prediction="means"`` (KNNWithMeans): mean_x + sum s*(r_x'y - mean_x') / (sum s + d);
 - ``prediction="basic"`` (KNNBasic): (sum s*r_x'y + d*b_ui) / (sum s + d),
 
 with b_ui = mu + b_u + b_i the baseline (:mod:`.baselines`) and d the ``damping``: a
-pseudo-neighbour of weight d that predicts the baseline, so a few weak neighbours move
+pseudo-neighbor of weight d that predicts the baseline, so a few weak neighbors move
 the prediction little (d = 0 is Surprise's rule). Fallback (documented rule): with fewer
-than ``min_k`` such neighbours the prediction is b_ui ("baseline", "basic") or mean_x
+than ``min_k`` such neighbors the prediction is b_ui ("baseline", "basic") or mean_x
 ("means"); a user or item unknown or without training ratings gets the baseline of the
 known side (mu + b_u, mu + b_i or mu) in every mode. Surprise agrees except that
 KNNWithMeans and KNNBasic return the global mean where they cannot predict. Predictions
 are clipped to the training rating range (Surprise: to the rating scale); ``recommend``
 ranks unclipped scores.
 
-Only the ``max_neighbors`` (K >= k) most similar neighbours are stored per row: memory
+Only the ``max_neighbors`` (K >= k) most similar neighbors are stored per row: memory
 O(nnz + n*K). ``max_neighbors=None, damping=0, baseline_options={"method": "als"}``
 reproduces Surprise exactly; the defaults (K = 200, d = 0.25, lighter ALS regularisation)
 are more accurate on ml-100k. Under MPI every rank gathers the ratings, computes the
-neighbour lists of its block of rows and receives the others', so every rank holds the
+neighbor lists of its block of rows and receives the others', so every rank holds the
 whole model and answers any query.
 """
 from __future__ import annotations
@@ -51,13 +51,13 @@ STATE_KEYS = ("neighbor_ptr", "neighbor_idx", "neighbor_sim", "rating_ptr", "rat
 
 
 class KNN(Recommender):
-    """Neighbourhood model; use :class:`ItemKNN` or :class:`UserKNN`.
+    """Neighborhood model; use :class:`ItemKNN` or :class:`UserKNN`.
 
-    k: neighbours per prediction; min_k: fewer than this -> fallback; similarity: 'cosine',
+    k: neighbors per prediction; min_k: fewer than this -> fallback; similarity: 'cosine',
     'msd', 'pearson', 'pearson-baseline'; shrinkage: of pearson-baseline; min_support:
-    least co-ratings for a similarity; max_neighbors: neighbours stored per row (>= k, None
+    least co-ratings for a similarity; max_neighbors: neighbors stored per row (>= k, None
     = all); prediction: 'baseline', 'means', 'basic'; damping: weight of the baseline
-    pseudo-neighbour; baseline_options: as Surprise's bsl_options ({'method': 'als'|'sgd',
+    pseudo-neighbor; baseline_options: as Surprise's bsl_options ({'method': 'als'|'sgd',
     'n_epochs', 'reg_u', 'reg_i', 'reg', 'learning_rate'}; missing keys take Surprise's
     defaults; None: :data:`BASELINE_DEFAULTS`); clip: clip predictions to the training
     rating range; device: 'cpu', 'gpu' or 'auto', where the similarities are computed
@@ -111,12 +111,12 @@ class KNN(Recommender):
         raise InputError(f"model {self.name} does not support checkpoints")
 
     def _fit(self, train: Ratings, ctx: RunContext, test, callback) -> dict:
-        """Baselines and neighbour lists; k-NN has no epochs, so test/callback are unused."""
+        """Baselines and neighbor lists; k-NN has no epochs, so test/callback are unused."""
         comm, device = ctx.comm, ctx.device
         n_x = len(self.user_ids) if self.user_based else len(self.item_ids)
         kept = n_x * (self.max_neighbors or n_x)
         ctx.memory.check(80 * train.n_total + 12 * kept,   # every rating (ids, values, CSR twice)
-                         f"{self.name}: all ratings and {kept} neighbour entries on every rank",
+                         f"{self.name}: all ratings and {kept} neighbor entries on every rank",
                          "lower --max-neighbors, or use a node with more memory", comm)
         users, items = comm.allgatherv(train.user), comm.allgatherv(train.item)
         ratings = comm.allgatherv(train.rating)
@@ -134,7 +134,7 @@ class KNN(Recommender):
             y_ptr, order = sims.csr_order(ys, xs, n_y, n_x)
             y_idx = xs[order].astype(np.int32)
             y_major = csr(y_ptr, y_idx, values[order], n_x)
-        self.neighbors = sims.neighbour_lists(
+        self.neighbors = sims.neighbor_lists(
             x_major, y_major, self.similarity, self.min_support, self.shrinkage,
             self.max_neighbors, comm, device)
         self.ratings_by_y = csr(y_ptr, y_idx, r[order], n_x)
@@ -156,7 +156,7 @@ class KNN(Recommender):
 
     # -- prediction -------------------------------------------------------------------------
     def _kernel_args(self):
-        """(threads, neighbour lists, y-major ratings, estimator) of the prediction kernels."""
+        """(threads, neighbor lists, y-major ratings, estimator) of the prediction kernels."""
         est = kernels.Estimator(self.k, self.min_k, self.damping, RULES[self.prediction],
                                 self.mu, self.bx, self.by, self.x_mean)
         return numba.get_num_threads(), self.neighbors, self.ratings_by_y, est
@@ -195,7 +195,7 @@ class KNN(Recommender):
         return idx[:k], sim[:k]
 
     def _item_row(self, item: int, keep: int, measure: str) -> tuple[np.ndarray, np.ndarray]:
-        """One item's neighbours by ``measure``, from the ratings the model keeps."""
+        """One item's neighbors by ``measure``, from the ratings the model keeps."""
         by_y = self.ratings_by_y
         ys = np.repeat(np.arange(by_y.n_rows, dtype=np.int32), np.diff(by_y.indptr))
         users, items = (by_y.indices, ys) if self.user_based else (ys, by_y.indices)
@@ -205,7 +205,7 @@ class KNN(Recommender):
         n_users, n_items = len(self.user_ids), len(self.item_ids)
         x_major = sims.from_coo(items, users, values, n_items, n_users)
         y_major = sims.from_coo(users, items, values, n_users, n_items)
-        _, idx, sim = sims.neighbour_rows(x_major, y_major, item, item + 1, measure,
+        _, idx, sim = sims.neighbor_rows(x_major, y_major, item, item + 1, measure,
                                           self.min_support, self.shrinkage, keep)
         return idx, sim
 

@@ -1,4 +1,4 @@
-"""Sparse similarities between items (or users), keeping only the top-K neighbours per row.
+"""Sparse similarities between items (or users), keeping only the top-K neighbors per row.
 
 Measures, with Surprise's definitions over the ratings two rows have in common
 (``n`` co-ratings; pairs with ``n < min_support`` get no similarity):
@@ -53,12 +53,12 @@ def from_coo(rows: np.ndarray, cols: np.ndarray, vals: np.ndarray, n_rows: int,
                np.ascontiguousarray(vals[order], dtype=np.float64), n_cols)
 
 
-def neighbour_rows(x: Csr, y: Csr, lo: int, hi: int, measure: str, min_support: int,
+def neighbor_rows(x: Csr, y: Csr, lo: int, hi: int, measure: str, min_support: int,
                    shrinkage: float, keep: int, device: str = "cpu"
                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Neighbour lists of rows [lo, hi) of ``x`` (x-major matrix; ``y`` is its transpose),
+    """Neighbor lists of rows [lo, hi) of ``x`` (x-major matrix; ``y`` is its transpose),
     by the ``knn`` kernel of the resolved ``device`` (the same result on either).
-    Returns (count per row, neighbour indices, similarities) with the lists back to back.
+    Returns (count per row, neighbor indices, similarities) with the lists back to back.
     """
     keep = min(keep, x.n_rows - 1)
     if keep <= 0 or hi <= lo:
@@ -76,9 +76,9 @@ def neighbour_rows(x: Csr, y: Csr, lo: int, hi: int, measure: str, min_support: 
     return np.concatenate(counts), np.concatenate(idx), np.concatenate(sim)
 
 
-def neighbour_lists(x: Csr, y: Csr, measure: str, min_support: int = 1, shrinkage: float = 100.0,
+def neighbor_lists(x: Csr, y: Csr, measure: str, min_support: int = 1, shrinkage: float = 100.0,
                     keep: int | None = None, comm: Comm | None = None, device: str = "cpu") -> Csr:
-    """Top-``keep`` neighbours of every row of ``x`` (None: all positive), on every rank.
+    """Top-``keep`` neighbors of every row of ``x`` (None: all positive), on every rank.
 
     ``x`` and ``y`` hold the same ratings (or residuals) x-major and y-major, whole on every
     rank. Each rank computes a block of rows of about equal work (on its GPU for
@@ -90,7 +90,7 @@ def neighbour_lists(x: Csr, y: Csr, measure: str, min_support: int = 1, shrinkag
         # Work of a row: the lengths of the y-lists it walks; cumulated at the row boundaries.
         work = np.concatenate(([0], np.cumsum(np.diff(y.indptr)[x.indices])))[x.indptr]
         bounds = weighted_bounds(work, comm.size)
-        counts, idx, sim = neighbour_rows(x, y, int(bounds[comm.rank]), int(bounds[comm.rank + 1]),
+        counts, idx, sim = neighbor_rows(x, y, int(bounds[comm.rank]), int(bounds[comm.rank + 1]),
                                           measure, min_support, shrinkage, keep, device)
     counts, idx, sim = comm.allgatherv(counts), comm.allgatherv(idx), comm.allgatherv(sim)
     ptr = np.zeros(x.n_rows + 1, dtype=np.int64)

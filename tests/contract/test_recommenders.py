@@ -88,7 +88,7 @@ def test_fit_predict_recommend(name, device, comm_name, data):
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_neighbour_queries_honour_the_measure(name, device, data):
+def test_neighbor_queries_honour_the_measure(name, device, data):
     """similar_items answers in every measure the class declares — differently for
     different measures — best first, without the item itself; the default measure is one
     of them; any other measure, a bad k and an unknown item are refused."""

@@ -1,6 +1,6 @@
-"""Docs that agree with the code: every ``--option`` of an ``hpcrec COMMAND`` line in the
-README, docs/ and jobscripts/README.md is an option of that command, under its current name
-(a deprecated alias is not documented as the way to do it)."""
+"""The glossary of docs/develop.md holds: every ``--option`` of an ``hpcrec COMMAND`` line in
+the README, docs/ and jobscripts/README.md is an option of that command under its current
+name (a deprecated alias is not documented as the way to do it); one spelling of neighbor."""
 import argparse
 import re
 import shlex
@@ -10,6 +10,9 @@ import pytest
 from conftest import REPO
 from hpcrec import cli
 
+BRITISH = "neighb" + "our"          # spelled apart, so this file does not hold it
+TEXT_SUFFIXES = {".py", ".md", ".sh", ".sbatch", ".yml", ".toml", ".ipynb", ".txt", ".csv", ""}
+TEXT_DIRS = ("hpcrec", "kernels", "docs", "tests", "benchmarks", "jobscripts", "scripts", "examples", ".ci")
 DOCS = ["README.md", "jobscripts/README.md", *sorted(p.relative_to(REPO).as_posix()
                                                      for p in (REPO / "docs").glob("*.md"))]
 COMMAND = re.compile(r"(?:^|[\s`(])(?:python -m mpi4py -m |python -m |-m )?hpcrec ([a-z][^`\n#|]*)")
@@ -59,3 +62,13 @@ def test_documented_options_exist(doc):
             if re.fullmatch(r"--[a-z][a-z0-9-]*", flag) and flag not in current:
                 wrong.append(f"hpcrec {name} {flag}" + (" (deprecated)" if flag in old else ""))
     assert not wrong, f"{doc}: {sorted(set(wrong))}"
+
+
+def test_one_spelling_of_neighbor():
+    files = [REPO / "README.md", REPO / "pyproject.toml"]
+    for top in TEXT_DIRS:
+        files += [p for p in (REPO / top).rglob("*") if p.is_file() and p.suffix in TEXT_SUFFIXES
+                  and "__pycache__" not in p.parts and "bad_inputs" not in p.parts]
+    found = [str(p.relative_to(REPO)) for p in files
+             if BRITISH in p.read_text(encoding="utf-8", errors="replace").lower()]
+    assert not found, f"'{BRITISH}' in {found}: the glossary spells it 'neighbor'"
