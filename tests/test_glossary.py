@@ -1,7 +1,9 @@
 """The glossary of docs/develop.md holds: every ``--option`` of an ``hpcrec COMMAND`` line in
 the README, docs/ and jobscripts/README.md is an option of that command under its current
-name (a deprecated alias is not documented as the way to do it); one spelling of neighbor."""
+name (a deprecated alias is not documented as the way to do it); every dotted
+``hpcrec.NAME`` the docs mention exists; one spelling of neighbor."""
 import argparse
+import importlib
 import re
 import shlex
 
@@ -72,3 +74,25 @@ def test_one_spelling_of_neighbor():
     found = [str(p.relative_to(REPO)) for p in files
              if BRITISH in p.read_text(encoding="utf-8", errors="replace").lower()]
     assert not found, f"'{BRITISH}' in {found}: the glossary spells it 'neighbor'"
+
+
+def _resolves(dotted: str) -> bool:
+    parts = dotted.split(".")
+    for cut in range(len(parts), 0, -1):
+        try:
+            obj = importlib.import_module(".".join(parts[:cut]))
+        except ImportError:
+            continue
+        try:
+            for name in parts[cut:]:
+                obj = getattr(obj, name)
+        except AttributeError:
+            return False
+        return True
+    return False
+
+
+@pytest.mark.parametrize("doc", DOCS + ["benchmarks/README.md"])
+def test_documented_python_names_exist(doc):
+    names = set(re.findall(r"`(hpcrec(?:\.[A-Za-z_][A-Za-z0-9_]*)+)", (REPO / doc).read_text()))
+    assert not [n for n in sorted(names) if not _resolves(n)], doc
