@@ -80,6 +80,7 @@ def share_cores(comm=None) -> int:
     An explicit ``NUMBA_NUM_THREADS`` is respected. Cheap to call again.
     """
     import numba
+
     from .comm import resolve
     comm = resolve(comm)
     if "NUMBA_NUM_THREADS" not in os.environ and comm.local_size > 1:
@@ -204,7 +205,7 @@ def _mpix_query_cuda_support() -> bool | None:
         pass
     for path in paths:
         try:
-            query = getattr(ctypes.CDLL(path), "MPIX_Query_cuda_support")
+            query = ctypes.CDLL(path).MPIX_Query_cuda_support
         except (OSError, AttributeError):
             continue
         query.restype = ctypes.c_int

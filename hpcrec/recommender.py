@@ -20,8 +20,7 @@ import numpy as np
 
 from .backend import share_cores
 from .comm import Comm, resolve
-from .errors import InputError
-from .errors import TrainingDiverged
+from .errors import InputError, TrainingDiverged
 from .io import hdf5, jsontext, load_ratings
 from .io.ratings import Ratings
 from .kernels import sparse

@@ -26,7 +26,6 @@ from numba import njit
 
 from .support import vertical
 
-
 OK, TOO_MANY = 0, 1
 FREQUENT, MAXIMAL, CLOSED = 0, 1, 2  # what the search reports
 

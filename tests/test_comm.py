@@ -11,13 +11,11 @@ import textwrap
 
 import numpy as np
 import pytest
+from conftest import MPIEXEC, run_command
 
 from hpcrec import comm as comm_mod
 from hpcrec.comm import RankFailed, chunk, fault_point, serial, weighted_bounds, world
 from hpcrec.errors import HpcrecError
-
-from conftest import MPIEXEC, run_command
-
 
 # -- decomposition -------------------------------------------------------------------------
 

@@ -12,8 +12,8 @@ import sys
 import numpy as np
 import pandas as pd
 import pytest
-
 from conftest import MPIEXEC, run_command
+
 from hpcrec.comm import serial, world
 from hpcrec.course import baskets, movies, story
 from hpcrec.io import synthetic

@@ -8,7 +8,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from hpcrec.kernels import mf_als, mf_als_cuda as G
+from hpcrec.kernels import mf_als
+from hpcrec.kernels import mf_als_cuda as G
 
 EXPLICIT, IMPLICIT = np.array([0.0, 1.0, 0.0, -3.5, 1.0]), np.array([1.0, 0.0, 2.0, 1.0, 2.0])
 CASES = [  # fit_bias, weighted, coef

@@ -13,10 +13,10 @@ import pytest
 from hpcrec.comm import serial
 from hpcrec.fim import apriori as fim_apriori
 from hpcrec.fim.control import Control
-from hpcrec.memory import Guard
 from hpcrec.fim.prepare import prepare
 from hpcrec.io import load_transactions
 from hpcrec.kernels.support import bitsets
+from hpcrec.memory import Guard
 from hpcrec.timing import Timer
 
 numba = pytest.importorskip("numba")

@@ -7,6 +7,7 @@ residuals) equal to rounding. Then the model and the CLI on ``device="gpu"``.
 import numpy as np
 import pandas as pd
 import pytest
+from knn_data import small_ratings
 
 from hpcrec.comm import serial, world
 from hpcrec.errors import DeviceError, InputError
@@ -14,7 +15,6 @@ from hpcrec.kernels import knn_cuda
 from hpcrec.knn import ItemKNN, UserKNN
 from hpcrec.knn import model as knn_model
 from hpcrec.knn import similarity as sims
-from knn_data import small_ratings
 
 
 def csr_pair(ratings: pd.DataFrame, user_based: bool):

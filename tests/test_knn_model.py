@@ -3,12 +3,12 @@ import h5py
 import numpy as np
 import pandas as pd
 import pytest
+from knn_data import small_ratings
 
 from hpcrec.errors import InputError
 from hpcrec.io import hdf5
 from hpcrec.knn import ItemKNN, UserKNN
 from hpcrec.recommender import Recommender
-from knn_data import small_ratings
 
 
 @pytest.fixture(scope="module")

@@ -2,11 +2,11 @@
 import numpy as np
 import pandas as pd
 import pytest
+from knn_data import small_ratings
 
 from hpcrec.comm import serial, world
 from hpcrec.errors import HpcrecError
 from hpcrec.knn import ItemKNN, UserKNN
-from knn_data import small_ratings
 
 
 @pytest.mark.mpi

@@ -2,11 +2,11 @@
 and against Surprise's own similarity functions."""
 import numpy as np
 import pytest
+from knn_data import small_ratings
 
 from hpcrec.comm import serial
 from hpcrec.errors import InputError
 from hpcrec.knn import similarity as sims
-from knn_data import small_ratings
 
 
 def dense_reference(R, measure, min_support=1, shrinkage=100.0):

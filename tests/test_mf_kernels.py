@@ -7,8 +7,8 @@ from hpcrec.comm import serial
 from hpcrec.kernels import mf_als
 from hpcrec.kernels.mf_als import als_half_step
 from hpcrec.kernels.mf_sgd import _run_rounds, sgd_epoch
-from hpcrec.mf.partition import sorting_permutation
 from hpcrec.mf.course import gram, loss_and_grad
+from hpcrec.mf.partition import sorting_permutation
 
 
 def _fd_grad(f, x, eps=1e-6):

@@ -162,7 +162,7 @@ class _Shard(Ratings):
 
 def run_train(p: dict, comm: Comm) -> Outcome:
     """Read this rank's shard, then fit an ``hpcrec.mf`` model on it for E epochs."""
-    from ..recommender import Recommender   # the models of hpcrec.mf register themselves here
+    from ..recommender import Recommender  # the models of hpcrec.mf register themselves here
     models = Recommender._registry
     with comm.collective_errors():
         if p["model"] not in models:

@@ -10,9 +10,9 @@ import logging
 import time
 from pathlib import Path
 
+from ..backend import share_cores
 from ..comm import world
 from ..errors import InputError
-from ..backend import share_cores
 
 
 def register(sub) -> None:

@@ -8,9 +8,9 @@ from ..errors import InputError
 from ..fim import mine_itemsets
 from ..fim.control import Control
 from ..fim.engine import ALGORITHMS
-from ..io.results import output_kind, read_itemsets, write_itemsets, write_rules
 from ..fim.rules import METRICS, rules_table
 from ..io.formats import FORMATS
+from ..io.results import output_kind, read_itemsets, write_itemsets, write_rules
 from ..timing import Timer
 
 log = logging.getLogger("hpcrec")

@@ -50,7 +50,7 @@ def _train(folder: Path) -> None:
     from ..recommender import Recommender, import_models
     import_models()
     data = ratings(60, 40, 600, seed=0)
-    for name, cls in sorted(Recommender._registry.items()):
+    for _name, cls in sorted(Recommender._registry.items()):
         model = cls()
         if hasattr(model, "epochs"):
             model.epochs = 1

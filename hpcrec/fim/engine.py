@@ -14,8 +14,8 @@ import numpy as np
 from ..backend import DEVICES, resolve_device, share_cores
 from ..comm import Comm, resolve
 from ..errors import InputError
-from ..timing import Timer
 from ..memory import Guard
+from ..timing import Timer
 from . import count_distribution, pfp
 from .control import Control
 from .prepare import local_transactions, prepare

@@ -26,7 +26,6 @@ from ..memory import Guard
 from .prepare import Prepared
 from .result import canonical
 
-
 CHUNK_ITEMS = 1 << 26  # conditional-database items built at a time (256 MiB)
 
 

@@ -24,10 +24,9 @@ import hashlib
 import io
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-
-from typing import TYPE_CHECKING
 
 from ..errors import InputError
 from ..memory import check_memory
