@@ -277,7 +277,8 @@ def quality(args, records):
         if rs:
             cells = " | ".join(f"{r['p_at_10']:.3f} / {r['ndcg_at_10']:.3f}" for r in rs)
             print(f"| {name} | {cells} | {np.mean([r['p_at_10'] for r in rs]):.4f} / "
-                  f"{np.mean([r['ndcg_at_10'] for r in rs]):.4f} | {np.median([r['s_per_iteration'] for r in rs]):.3f} |")
+                  f"{np.mean([r['ndcg_at_10'] for r in rs]):.4f} | "
+                  f"{np.median([r['s_per_iteration'] for r in rs]):.3f} |")
 
 
 def speed(args, records):
@@ -306,7 +307,7 @@ def speed(args, records):
 def ranks(args, records):
     """hpcrec's WALS (defaults, CG) on 1 and 2 ranks on the synthetic set, then
     ``evaluate --k 10`` under MPI inside the same job."""
-    for rep in range(args.repeat):
+    for _rep in range(args.repeat):
         for p in (1, 2):
             spec = dict(users=args.users, items=args.items, nnz=args.nnz, factors=args.factors_one,
                         iterations=args.iterations, mpi=True)

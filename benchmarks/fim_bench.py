@@ -330,7 +330,7 @@ def main() -> None:
         child(args.child, args.data_file, args.supports, args.budget, args.repeat, args.frame)
         return
     paths = {name: dataset_path(name, args.data_dir) for name in args.datasets}
-    for name, path in paths.items():
+    for path in paths.values():
         if not path.exists():
             sys.exit(f"missing {path} (set HPCREC_DATA)")
     records = []

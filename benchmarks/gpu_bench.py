@@ -9,7 +9,8 @@ power-law activity and popularity, from :mod:`hpcrec.io.synthetic`); T10I4D100K 
 ``$HPCREC_DATA/fim`` when present, else the Quest-like synthetic set of the same shape.
 Targets of issue 4 (one H100): SGD >= 2e9 updates/s at d = 32, ALS <= 0.15 s per
 iteration at d = 256 (explicit ALS by batched Cholesky and by warm-started CG, and the
-implicit-feedback WALS by CG, as the CPU models run it), support counting >= 10x one CPU core; k-NN similarities (ML-1M-sized,
+implicit-feedback WALS by CG, as the CPU models run it), support counting >= 10x one CPU core;
+k-NN similarities (ML-1M-sized,
 no target) against one CPU core as well. Each section records its
 error instead of stopping the others.
 """

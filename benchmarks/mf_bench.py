@@ -9,7 +9,8 @@ hpcrec's models beside Surprise's SVD and SVD++ in the same run.
 Per fold and model: test RMSE/MAE, fit seconds, and rating updates per second:
 ratings x epochs / time inside the epochs (Surprise: / fit time, its fit being just the
 epochs), by the wall clock and per CPU-second (process CPU time summed over ranks and
-threads: the per-core rate, robust on a shared machine). hpcrec models use every rank; the peers run on rank 0 only (with --no-peers
+threads: the per-core rate, robust on a shared machine). hpcrec models use every rank;
+the peers run on rank 0 only (with --no-peers
 they are skipped, e.g. for the 2-rank run). Prints a JSON line per measurement and a
 Markdown summary on rank 0; ``--json FILE`` also writes all records.
 With ``--throughput`` the record also holds ``setup_s``: fit seconds outside the epochs
@@ -96,7 +97,7 @@ def main() -> None:
             runs.append(("surprise SVD", lambda: run_surprise("surprise SVD", args.folder, fold)))
             if fold in args.svdpp_folds.split(","):
                 runs.append(("surprise SVD++", lambda: run_surprise("surprise SVD++", args.folder, fold)))
-        for name, run in runs:
+        for _name, run in runs:
             rec = {"fold": fold, **run()}
             records.append(rec)
             if comm.is_root:

@@ -28,7 +28,6 @@ from .csr import Csr
 from .protocols import MineOptions, Store
 from .support import vertical
 
-
 OK, TOO_MANY = 0, 1
 FREQUENT, MAXIMAL, CLOSED = 0, 1, 2  # what the search reports
 

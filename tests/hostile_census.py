@@ -13,8 +13,10 @@ case through each command under ``strace`` (open calls) with a timeout, and coun
   SHA-256 changed or that vanished).
 
 Usage: ``python tests/hostile_census.py [--jobs 2] [--timeout 60] [--mpi-sample]
-[--json out.json] [--cases special:,crafted:] [--code DIR]`` (``--code`` runs the commands of another checkout, e.g.
-``git archive`` of an older commit, against the same corpus: a before/after comparison). Exit status 1 when any internal error, crash, hang, outside read,
+[--json out.json] [--cases special:,crafted:] [--code DIR]``
+(``--code`` runs the commands of another checkout, e.g.
+``git archive`` of an older commit, against the same corpus: a before/after comparison).
+Exit status 1 when any internal error, crash, hang, outside read,
 destroyed input or leftover was seen.
 """
 from __future__ import annotations
@@ -168,7 +170,7 @@ def _special_output(kind, path: Path) -> None:
 def _fingerprint(root: Path) -> dict:
     """SHA-256 (or the file type) of every corpus entry, outputs excluded."""
     prints = {}
-    for dirpath, dirnames, filenames in os.walk(root):
+    for dirpath, _dirnames, filenames in os.walk(root):
         if "runs" in Path(dirpath).relative_to(root).parts[:1]:
             continue
         for name in filenames:

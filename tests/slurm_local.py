@@ -14,7 +14,6 @@ import subprocess
 import time
 
 import pytest
-
 from conftest import REPO, run_command
 
 SCRIPT = REPO / "scripts" / "slurm-local.sh"

@@ -6,10 +6,10 @@ from __future__ import annotations
 import sys
 
 import pytest
+from slurm_local import job_info, slurm  # noqa: F401  (slurm: the fixture)
 
 from hpcrec.bench import record
 from hpcrec.io import synthetic
-from slurm_local import job_info, slurm  # noqa: F401  (slurm: the fixture)
 
 pytestmark = pytest.mark.timeout(900)   # installing SLURM on a fresh machine included
 

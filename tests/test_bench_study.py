@@ -18,6 +18,7 @@ except ModuleNotFoundError:  # Python 3.10
     import tomli as tomllib
 
 from conftest import MPIEXEC, REPO, run_command
+
 from hpcrec.bench import record, slurm, study
 from hpcrec.core.errors import InputError
 from hpcrec.io import synthetic

@@ -84,7 +84,8 @@ def test_rules_against_mlxtend(metric, threshold):
     ours = association_rules(frequent, len(df), metric=metric, min_threshold=threshold, comm=serial())
     theirs = mlx.association_rules(frequent, len(df), metric=metric, min_threshold=threshold)
     assert list(ours.columns) == list(theirs.columns)
-    key = lambda f: {(r[0], r[1]): np.array(r[2:], float) for r in f.itertuples(index=False)}
+    def key(f):
+        return {(r[0], r[1]): np.array(r[2:], float) for r in f.itertuples(index=False)}
     a, b = key(ours), key(theirs)
     assert a.keys() == b.keys() and len(a) > 0
     for k in a:

@@ -115,7 +115,7 @@ def test_rules_errors():
 
 
 def one_error_line(err: str) -> None:
-    lines = [l for l in err.splitlines() if l.startswith("hpcrec: error:")]
+    lines = [line for line in err.splitlines() if line.startswith("hpcrec: error:")]
     assert len(lines) == 1 and "Traceback" not in err, err
 
 

@@ -8,7 +8,8 @@ from __future__ import annotations
 import csv
 import io as pyio
 
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from hpcrec.core.errors import InputError
 from hpcrec.io import formats, ratings, transactions

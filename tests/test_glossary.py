@@ -8,8 +8,8 @@ import re
 import shlex
 
 import pytest
-
 from conftest import REPO
+
 from hpcrec import cli
 
 BRITISH = "neighb" + "our"          # spelled apart, so this file does not hold it

@@ -7,7 +7,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import REPO, run_command
 
 pytest.importorskip("numba.cuda", reason="numba-cuda is not installed")

@@ -9,6 +9,7 @@ from functools import partial
 import numpy as np
 import pandas as pd
 import pytest
+from knn_data import small_ratings
 
 from hpcrec import kernels
 from hpcrec.core import context

@@ -15,8 +15,14 @@ import os
 import h5py
 import numpy as np
 import pytest
-from test_hostile_inputs import H5_NAMES, TEXT_CASES, _check_failure, _text_case, _tx_file
-from test_hostile_inputs import hostile_h5  # noqa: F401 - the fixture, shared with that module
+from test_hostile_inputs import (
+    H5_NAMES,
+    TEXT_CASES,
+    _check_failure,
+    _text_case,
+    _tx_file,
+    hostile_h5,  # noqa: F401 - the fixture, shared with that module
+)
 
 from hpcrec import io
 from hpcrec.core.comm import serial

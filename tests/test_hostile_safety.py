@@ -29,8 +29,8 @@ from hpcrec.core import memory
 from hpcrec.core.comm import serial
 from hpcrec.core.errors import InputError, MemoryBudgetError, OutputError, Terminated
 from hpcrec.fim import apriori
-from hpcrec.io.results import read_itemsets
 from hpcrec.io import atomic, hdf5, jsontext
+from hpcrec.io.results import read_itemsets
 from hpcrec.io.synthetic import ratings as synthetic_ratings
 from hpcrec.mf import ALS, BiasedSGD
 

@@ -17,11 +17,11 @@ import sys
 
 import numpy as np
 import pytest
-
 from conftest import REPO, run_command
+from slurm_local import SCRIPT, job_info, slurm, slurm_cmd, wait_for  # noqa: F401  (slurm: the fixture)
+
 from hpcrec.io import synthetic
 from hpcrec.recommender import Recommender
-from slurm_local import SCRIPT, job_info, slurm, slurm_cmd, wait_for  # noqa: F401  (slurm: the fixture)
 
 pytestmark = pytest.mark.timeout(900)
 TRAIN = REPO / "jobscripts" / "train-batch.sbatch"

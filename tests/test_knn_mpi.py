@@ -2,6 +2,7 @@
 import numpy as np
 import pandas as pd
 import pytest
+from knn_data import small_ratings
 
 from hpcrec.core.comm import serial, world
 from hpcrec.core.errors import HpcrecError

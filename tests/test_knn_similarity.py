@@ -2,6 +2,7 @@
 and against Surprise's own similarity functions."""
 import numpy as np
 import pytest
+from knn_data import small_ratings
 
 from hpcrec.core.comm import serial
 from hpcrec.core.errors import InputError

@@ -8,13 +8,12 @@ import time
 
 import numpy as np
 import pytest
+from conftest import child_env
 
 from hpcrec.io import ratings as ratings_io
 from hpcrec.io import splits, synthetic
 from hpcrec.metrics import evaluate
 from hpcrec.recommender import Recommender
-
-from conftest import child_env
 
 
 @pytest.fixture(scope="module")

@@ -11,6 +11,7 @@ from hpcrec.kernels.mf_sgd import _run_rounds, sgd_epoch
 from hpcrec.kernels.protocols import BlockedRatings, Factors, RowProblem, SgdRates
 from hpcrec.mf.partition import sorting_permutation
 from hpcrec.mf.course import gram, loss_and_grad
+from hpcrec.mf.partition import sorting_permutation
 
 
 def _fd_grad(f, x, eps=1e-6):

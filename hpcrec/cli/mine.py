@@ -10,7 +10,6 @@ from ..core.context import RunContext
 from ..core.errors import InputError
 from ..fim import mine_itemsets
 from ..fim.engine import ALGORITHMS
-from ..io.results import output_kind, read_itemsets, write_itemsets, write_rules
 from ..fim.rules import METRICS, rules_table
 from ..io.formats import FORMATS
 from ..core.timing import Timer

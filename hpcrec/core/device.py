@@ -84,6 +84,7 @@ def share_cores(comm=None) -> int:
     An explicit ``NUMBA_NUM_THREADS`` is respected. Cheap to call again.
     """
     import numba
+
     from .comm import resolve
     comm = resolve(comm)
     if "NUMBA_NUM_THREADS" not in os.environ and comm.local_size > 1:

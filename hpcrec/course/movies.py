@@ -26,7 +26,7 @@ from ..io.download import download as fetch_dataset
 from ..io.ratings import read_ml100k
 from ..metrics import evaluate
 from ..mf import ALS, BiasedSGD, CourseGD
-from ..plots import item_popularity as popularity   # the notebook's name
+from ..plots import item_popularity as popularity  # the notebook's name
 from ..plots import tsne_2d
 
 ML100K = "ml-100k"

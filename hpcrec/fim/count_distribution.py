@@ -25,7 +25,6 @@ from ..kernels import support as K
 from ..core.memory import Guard
 from .prepare import Prepared
 
-
 DENSE = 0.05  # density of the frequent items from which bitsets beat tid-lists on the CPU
 
 

@@ -29,7 +29,6 @@ from ..kernels.protocols import MineOptions
 from .prepare import Prepared
 from .result import canonical
 
-
 CHUNK_ITEMS = 1 << 26  # conditional-database items built at a time (256 MiB)
 
 

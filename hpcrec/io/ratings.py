@@ -339,7 +339,8 @@ def _ml100k_items(folder: Path):
         text = read_regular_bytes(folder / "u.genre", "genres").decode("latin-1")
         genre_names = [ln.split("|")[0] for ln in text.splitlines() if ln.strip()]
     try:
-        items = pd.read_csv(io.BytesIO(read_regular_bytes(folder / "u.item", "movies")), sep="|", header=None, dtype=str, encoding="latin-1",
+        items = pd.read_csv(io.BytesIO(read_regular_bytes(folder / "u.item", "movies")), sep="|", header=None,
+                            dtype=str, encoding="latin-1",
                             keep_default_na=False, index_col=False)
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise InputError(f"{folder / 'u.item'}: malformed ({_last_line(exc)})") from None

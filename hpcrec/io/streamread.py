@@ -43,7 +43,7 @@ LAYOUTS = {
 
 
 def _kernels():
-    from ..kernels import textparse   # Numba: imported when a text file is parsed
+    from ..kernels import textparse  # Numba: imported when a text file is parsed
     return textparse
 
 
@@ -81,7 +81,7 @@ def read_fimi(path, comm: Comm) -> Transactions | None:
         k, rows, bad = kern.fimi_tokens(block, ids, lens)
         if bad >= 0:
             return False
-        ids_parts.append(_compact(ids[:k]))
+        ids_parts.append(_compact(ids[:k]))  # noqa: F821 - a closure over read_fimi's list (deleted later)
         len_parts.append(lens[:rows].astype(np.int32))
         return True
 
@@ -143,7 +143,8 @@ def read_ratings(path, layout: str, comm: Comm) -> Ratings | None:
 
     def parse(block):
         nonlocal done
-        k, bad = kern.delimited_numbers(block, sep_arr, n_fields, user, item, rating, stamp, done)
+        k, bad = kern.delimited_numbers(block, sep_arr, n_fields, user, item, rating, stamp,  # noqa: F821
+                                        done)   # (F821: closure over arrays deleted after the scan)
         done += k
         return bad < 0
 
