@@ -87,9 +87,9 @@ def child(tool: str, path: Path, supports: list[float], budget: float, repeat: i
     n = tx.n_total
     easy = max(supports)
     if family == "hpcrec":
+        from hpcrec.core.context import RunContext
         from hpcrec.fim import mine_itemsets
         from hpcrec.fim.frames import itemsets_frame
-        from hpcrec.core.context import RunContext
         # load (or compile) every Numba kernel before timing: a tiny set reaching level 5
         mine_itemsets([[0, 1, 2, 3, 4]] * 4 + [[0, 1]], 0.5, algorithm, comm=comm)
         mine_itemsets(tx, easy, algorithm, comm=comm)

@@ -85,6 +85,7 @@ def child_ml100k(lib: str, config: str, folder: Path, repeat: int) -> dict:
 def child_memory(lib: str, side: str, path: Path) -> dict:
     import h5py
     import numpy as np
+
     from hpcrec.core.timing import peak_rss_bytes
     with h5py.File(path) as fh:
         users, items, ratings = fh["user"][()], fh["item"][()], fh["rating"][()]

@@ -109,7 +109,7 @@ def plot_tsne(model, path, max_items: int = 600, seed: int = 0) -> Path:
 
 def plot_all(model, folder, max_items: int = 600) -> list[Path]:
     """All three views into ``folder`` (created if missing); returns the paths."""
-    from .mf.base import FactorModel   # (plots serve course and bench too: mf only when needed)
+    from .mf.base import FactorModel  # (plots serve course and bench too: mf only when needed)
     if not isinstance(model, FactorModel):
         raise InputError(f"model {model.name} has no item embeddings to plot")
     folder = Path(folder)

@@ -27,8 +27,7 @@ import numpy as np
 
 from .core.comm import Comm
 from .core.context import RunContext
-from .core.errors import InputError
-from .core.errors import TrainingDiverged
+from .core.errors import InputError, TrainingDiverged
 from .io import hdf5, jsontext, load_ratings
 from .io.ratings import Ratings
 from .kernels import sparse

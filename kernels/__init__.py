@@ -15,7 +15,8 @@ DEVICES = ("cpu", "gpu")
 
 # (family, device) -> "module:attribute" of the implementation, imported on first use
 # ("module" alone: the module is the implementation). GPU modules import Numba-CUDA or
-# CuPy; importing hpcrec must never need them. An entry may also be the implementation (tests put NumPy-backed GPU code here).
+# CuPy; importing hpcrec must never need them. An entry may also be the implementation
+# (tests put NumPy-backed GPU code here).
 TABLE: dict[tuple[str, str], object] = {
     ("support", "cpu"): "support:counter",
     ("support", "gpu"): "support_cuda:BitsetCounter",

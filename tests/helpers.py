@@ -74,7 +74,7 @@ def simulate_gpu(monkeypatch) -> None:
         pytest.skip("no GPU and NUMBA_ENABLE_CUDASIM unset: no simulated GPU")
     monkeypatch.setattr(backend, "_cupy", lambda: np)
     monkeypatch.setattr(backend, "select_gpu", lambda comm=None: 0)
-    from hpcrec.kernels import knn_cuda, mf_als_cuda   # the CuPy kernels: NumPy instead
+    from hpcrec.kernels import knn_cuda, mf_als_cuda  # the CuPy kernels: NumPy instead
     for module in (knn_cuda, mf_als_cuda):
         monkeypatch.setattr(module, "gpu_array_module", lambda: np)
 

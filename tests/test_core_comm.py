@@ -14,9 +14,8 @@ import pytest
 from conftest import MPIEXEC, run_command
 
 from hpcrec.core import comm as comm_mod
-from hpcrec.core.errors import RankFailed
 from hpcrec.core.comm import chunk, fault_point, serial, weighted_bounds, world
-from hpcrec.core.errors import HpcrecError
+from hpcrec.core.errors import HpcrecError, RankFailed
 
 # -- decomposition -------------------------------------------------------------------------
 

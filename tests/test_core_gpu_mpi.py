@@ -10,7 +10,6 @@ import pytest
 from hpcrec.core import gpu_mpi
 from hpcrec.core.comm import serial, world
 
-
 # -- CUDA-aware MPI ---------------------------------------------------------------------------
 
 @pytest.mark.parametrize("env, expected", [

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from conftest import MPIEXEC, run_command
+
 from hpcrec.core.comm import serial, world
 from hpcrec.course import baskets, movies, story
 from hpcrec.io import synthetic

@@ -12,8 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hpcrec.core.comm import serial
-from hpcrec.fim import apriori, association_rules, fpclose, fpgrowth, fpmax, mine_itemsets
 from hpcrec.core.context import RunContext
+from hpcrec.fim import apriori, association_rules, fpclose, fpgrowth, fpmax, mine_itemsets
 from hpcrec.fim.result import min_count
 from hpcrec.io import load_transactions, synthetic
 

@@ -108,8 +108,8 @@ def test_cli_output_identical_for_1_2_3_ranks(tmp_path, run_cli, mpirun, shared_
 def test_reduce_frequent_equals_the_full_reduction(spread):
     """Reducing only the union of locally frequent positions (small counts: spread 3) or
     the whole vector (spread 60) finds exactly the positions of the full sum >= minc."""
-    from hpcrec.fim.count_distribution import _reduce_frequent
     from hpcrec.core.timing import Timer
+    from hpcrec.fim.count_distribution import _reduce_frequent
     comm = world()
     rng = np.random.default_rng(comm.rank)
     local = rng.integers(0, spread, 5000).astype(np.int32)

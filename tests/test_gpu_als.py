@@ -8,7 +8,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from hpcrec.kernels import mf_als, mf_als_cuda as G
+from hpcrec.kernels import mf_als
+from hpcrec.kernels import mf_als_cuda as G
 from hpcrec.kernels.csr import csr
 from hpcrec.kernels.protocols import RowProblem
 

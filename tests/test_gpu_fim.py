@@ -12,13 +12,13 @@ import pytest
 
 from hpcrec.core.comm import serial
 from hpcrec.core.context import RunContext
+from hpcrec.core.memory import Guard
+from hpcrec.core.timing import Timer
 from hpcrec.fim import apriori as fim_apriori
 from hpcrec.fim.control import Control
-from hpcrec.core.memory import Guard
 from hpcrec.fim.prepare import prepare
 from hpcrec.io import load_transactions
 from hpcrec.kernels.csr import csr
-from hpcrec.core.timing import Timer
 
 numba = pytest.importorskip("numba")
 SIMULATOR = bool(numba.config.ENABLE_CUDASIM)

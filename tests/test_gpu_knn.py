@@ -9,6 +9,7 @@ from functools import partial
 import numpy as np
 import pandas as pd
 import pytest
+from helpers import small_ratings
 from knn_data import small_ratings
 
 from hpcrec import kernels
@@ -18,7 +19,6 @@ from hpcrec.core.errors import DeviceError, InputError
 from hpcrec.kernels import knn_cuda
 from hpcrec.knn import ItemKNN, UserKNN
 from hpcrec.knn import similarity as sims
-from helpers import small_ratings
 
 
 def csr_pair(ratings: pd.DataFrame, user_based: bool):

@@ -9,8 +9,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from hpcrec.core.device import gpu_available
 from hpcrec.core.comm import serial, world
+from hpcrec.core.device import gpu_available
 from hpcrec.io import splits, synthetic
 from hpcrec.mf import ALS, WALS, BiasedSGD, CourseGD
 

@@ -161,7 +161,7 @@ def test_biased_sgd_model_on_the_gpu_kernel(monkeypatch):
     """hpcrec.mf.BiasedSGD dispatching to this kernel learns as with the CPU kernel."""
     from hpcrec.core.comm import serial
     from hpcrec.io import splits, synthetic
-    from hpcrec.mf import BiasedSGD, sgd
+    from hpcrec.mf import BiasedSGD
     train, test = splits.random_split(synthetic.ratings(n_users=40, n_items=30, n_ratings=300,
                                                         seed=2), 0.2, seed=0)
     make = lambda: BiasedSGD(factors=4, epochs=3, blocks=2, lr=0.02)  # noqa: E731
@@ -178,7 +178,7 @@ def test_dsgd_over_ranks_on_the_gpu_kernel(monkeypatch):
     """DSGD's sub-epochs on one (simulated) GPU per rank learn as on the CPU kernel."""
     from hpcrec.core.comm import world
     from hpcrec.io import splits, synthetic
-    from hpcrec.mf import BiasedSGD, sgd
+    from hpcrec.mf import BiasedSGD
     train, test = splits.random_split(synthetic.ratings(n_users=40, n_items=30, n_ratings=300,
                                                         seed=3), 0.2, seed=0)
     make = lambda: BiasedSGD(factors=4, epochs=3, blocks=1, lr=0.02)  # noqa: E731
@@ -197,7 +197,7 @@ def test_gpu_visiting_order_keeps_ml100k_accuracy(monkeypatch, shared_data):
     MovieLens 100K u1 within 0.005 (the bound the gpu-marked test holds the GPU to)."""
     from hpcrec.core.comm import serial
     from hpcrec.kernels import mf_sgd
-    from hpcrec.mf import BiasedSGD, sgd
+    from hpcrec.mf import BiasedSGD
     base, test = (shared_data / "ml-100k" / f"u1.{part}" for part in ("base", "test"))
     if not base.exists():
         pytest.skip(f"{base} not found")

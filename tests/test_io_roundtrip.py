@@ -13,7 +13,9 @@ import pytest
 
 from hpcrec import io
 from hpcrec.core.comm import serial
-from hpcrec.io import formats, ratings as rmod, transactions as tmod
+from hpcrec.io import formats
+from hpcrec.io import ratings as rmod
+from hpcrec.io import transactions as tmod
 from hpcrec.io.ratings import Ratings
 from hpcrec.io.transactions import Transactions
 

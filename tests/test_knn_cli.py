@@ -7,7 +7,6 @@ import json
 
 import h5py
 import numpy as np
-
 from helpers import small_ratings
 
 

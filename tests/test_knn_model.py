@@ -4,13 +4,13 @@ import h5py
 import numpy as np
 import pandas as pd
 import pytest
+from helpers import small_ratings
 from knn_data import small_ratings
 
 from hpcrec.core.errors import InputError
 from hpcrec.io import hdf5
 from hpcrec.knn import ItemKNN, UserKNN
 from hpcrec.recommender import Recommender
-from helpers import small_ratings
 
 
 @pytest.fixture(scope="module")

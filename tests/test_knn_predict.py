@@ -6,10 +6,10 @@ Where Surprise cannot predict (unknown ids; KNNBasic without enough neighbors) i
 the global mean, hpcrec the baseline: those pairs are checked against BaselineOnly."""
 import numpy as np
 import pytest
+from helpers import small_ratings
 from knn_data import small_ratings
 
 from hpcrec.knn import ItemKNN, UserKNN
-from helpers import small_ratings
 
 surprise = pytest.importorskip("surprise")
 

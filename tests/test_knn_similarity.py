@@ -2,12 +2,12 @@
 and against Surprise's own similarity functions."""
 import numpy as np
 import pytest
+from helpers import small_ratings
 from knn_data import small_ratings
 
 from hpcrec.core.comm import serial
 from hpcrec.core.errors import InputError
 from hpcrec.knn import similarity as sims
-from helpers import small_ratings
 
 
 def dense_reference(R, measure, min_support=1, shrinkage=100.0):

@@ -11,8 +11,8 @@ import time
 from pathlib import Path
 
 from ..core.comm import world
-from ..core.errors import InputError
 from ..core.device import share_cores
+from ..core.errors import InputError
 
 
 def register(sub) -> None:

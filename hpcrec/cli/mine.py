@@ -2,17 +2,17 @@
 from __future__ import annotations
 
 import logging
-
 import signal
 
 from ..core.comm import world
 from ..core.context import RunContext
 from ..core.errors import InputError
+from ..core.timing import Timer
 from ..fim import mine_itemsets
 from ..fim.engine import ALGORITHMS
 from ..fim.rules import METRICS, rules_table
 from ..io.formats import FORMATS
-from ..core.timing import Timer
+from ..io.results import output_kind, read_itemsets, write_itemsets, write_rules
 
 log = logging.getLogger("hpcrec")
 

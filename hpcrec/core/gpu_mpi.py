@@ -32,7 +32,7 @@ def _mpix_query_cuda_support() -> bool | None:
         pass
     for path in paths:
         try:
-            query = getattr(ctypes.CDLL(path), "MPIX_Query_cuda_support")
+            query = ctypes.CDLL(path).MPIX_Query_cuda_support
         except (OSError, AttributeError):
             continue
         query.restype = ctypes.c_int

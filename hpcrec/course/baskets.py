@@ -14,8 +14,8 @@ import numpy as np
 import pandas as pd
 
 from ..core.comm import Comm, resolve
-from ..data import path as bundled
 from ..core.errors import InputError
+from ..data import path as bundled
 from ..fim import apriori, association_rules, fpgrowth
 from ..io import Transactions, load_transactions
 

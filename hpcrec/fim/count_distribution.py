@@ -21,8 +21,8 @@ import numpy as np
 
 from .. import kernels
 from ..core.comm import Comm, weighted_bounds
-from ..kernels import support as K
 from ..core.memory import Guard
+from ..kernels import support as K
 from .prepare import Prepared
 
 DENSE = 0.05  # density of the frequent items from which bitsets beat tid-lists on the CPU

@@ -22,8 +22,8 @@ import numpy as np
 from .. import kernels
 from ..core.comm import Comm
 from ..core.errors import MemoryBudgetError
-from ..kernels import projected as P
 from ..core.memory import Guard
+from ..kernels import projected as P
 from ..kernels.csr import Csr, csr
 from ..kernels.protocols import MineOptions
 from .prepare import Prepared

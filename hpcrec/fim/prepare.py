@@ -8,6 +8,7 @@ ranks' stop requests (see :mod:`hpcrec.fim.control`).
 from __future__ import annotations
 
 from dataclasses import dataclass
+
 import numpy as np
 
 from ..core.comm import Comm

@@ -28,8 +28,6 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from typing import TYPE_CHECKING
-
 from ..core.errors import InputError
 from ..core.memory import check_memory
 from . import hdf5, jsontext

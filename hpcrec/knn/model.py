@@ -37,10 +37,10 @@ from ..core.device import check_device
 from ..core.errors import InputError
 from ..io.ratings import Ratings
 from ..kernels import knn as kernels
+from ..kernels.csr import Csr, csr
 from ..recommender import Recommender
 from . import baselines
 from . import similarity as sims
-from ..kernels.csr import Csr, csr
 
 RULES = {"baseline": kernels.BASELINE, "means": kernels.MEANS, "basic": kernels.BASIC}
 # Lighter regularisation than Surprise's ALS defaults (10 epochs, reg_u 15, reg_i 10):

@@ -10,9 +10,9 @@
 All share :class:`FactorModel` (prediction, cold-start rule, ``similar_items``,
 ``embedding_norms``, history, checkpoints). See docs/mf.md.
 """
+from ..core.errors import TrainingInterrupted
 from .als import ALS, WALS
 from .base import FactorModel
-from ..core.errors import TrainingInterrupted
 from .course import CourseGD
 from .sgd import BiasedSGD
 

@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+from helpers import COMMS, brute_force_itemsets, make_comm, shared_tmp, tiny_baskets
 
 from hpcrec import fim
 from hpcrec.core.errors import InputError
 from hpcrec.io import load_transactions
 from hpcrec.io.transactions import from_lists, write_h5
-
-from helpers import COMMS, brute_force_itemsets, make_comm, shared_tmp, tiny_baskets
 
 TARGETS = {"apriori": "frequent", "fpgrowth": "frequent", "fpmax": "maximal", "fpclose": "closed"}
 MIN_SUPPORT = 0.15

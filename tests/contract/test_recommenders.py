@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from helpers import COMMS, RANK_TOLERANCE, TINY_MODELS, make_comm, shared_tmp, tiny_model, tiny_ratings
 
 from hpcrec.core.comm import serial
 from hpcrec.core.errors import InputError
 from hpcrec.io import load_ratings
 from hpcrec.io.ratings import write_h5
 from hpcrec.recommender import Recommender, models
-
-from helpers import COMMS, RANK_TOLERANCE, TINY_MODELS, make_comm, shared_tmp, tiny_model, tiny_ratings
 
 NAMES = sorted(models())
 
