@@ -16,7 +16,7 @@ from hpcrec.comm import RankFailed, world
 from hpcrec.io import formats, textscan
 
 pytestmark = pytest.mark.mpi
-BAD = Path(__file__).resolve().parent / "bad_inputs"
+BAD = Path(__file__).resolve().parents[1] / "safety" / "bad_inputs"
 
 
 def _contents(path) -> dict:
