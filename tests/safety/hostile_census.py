@@ -1,6 +1,6 @@
 """The hostile census: every hostile case through every command that reads it, as real processes.
 
-Builds the corpora of the hostile tests (text files of ``tests/bad_inputs``, damaged and
+Builds the corpora of the hostile tests (text files of ``tests/safety/bad_inputs``, damaged and
 crafted HDF5 files, FIFOs / devices / sockets as inputs, damaged models and itemset files,
 outputs onto special files and onto their own input) in a temporary folder, runs each
 case through each command under ``strace`` (open calls) with a timeout, and counts:
@@ -12,7 +12,7 @@ case through each command under ``strace`` (open calls) with a timeout, and coun
   files point at, or its marker in what was printed), inputs destroyed (a corpus file whose
   SHA-256 changed or that vanished).
 
-Usage: ``python tests/hostile_census.py [--jobs 2] [--timeout 60] [--mpi-sample]
+Usage: ``python tests/safety/hostile_census.py [--jobs 2] [--timeout 60] [--mpi-sample]
 [--json out.json] [--cases special:,crafted:] [--code DIR]``
 (``--code`` runs the commands of another checkout, e.g.
 ``git archive`` of an older commit, against the same corpus: a before/after comparison).
@@ -36,7 +36,7 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
+sys.path[:0] = [str(HERE), str(HERE.parent)]   # the hostile test modules, conftest
 
 SECRET_MARKER = "PRIVATE"
 

@@ -3,7 +3,7 @@
 Runs on the CUDA simulator (``NUMBA_ENABLE_CUDASIM=1``, as scripts/test.sh sets it) or on
 a real GPU; inputs are tiny because the simulator runs each GPU thread as a Python thread.
 The simulator's group sum is the shared-memory variant; the shuffle variant is compiled by
-tests/test_gpu_compile.py and run by the ``gpu``-marked test at the end on a real GPU.
+tests/kernels/test_gpu_compile.py and run by the ``gpu``-marked test at the end on a real GPU.
 """
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Hostile inputs through every command that reads data: one exact error line, exit 2, no output.
 
-The corpus: small text files committed in ``tests/bad_inputs/`` and binary / HDF5 files
+The corpus: small text files committed in ``tests/safety/bad_inputs/`` and binary / HDF5 files
 built by the ``hostile_h5`` fixture (truncated, wrong schema or version, wrong dtypes,
 declared sizes that disagree with the arrays, NaN ratings, ...). Every case runs through
 every command that reads a data file (``ARGV``) in-process (fast); a sample also runs as

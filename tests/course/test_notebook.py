@@ -16,7 +16,7 @@ nbformat = pytest.importorskip("nbformat")
 nbclient = pytest.importorskip("nbclient")
 pytest.importorskip("ipykernel")
 
-NOTEBOOK = Path(__file__).resolve().parents[1] / "examples" / "course.ipynb"
+NOTEBOOK = Path(__file__).resolve().parents[2] / "examples" / "course.ipynb"
 
 
 @pytest.mark.timeout(600)

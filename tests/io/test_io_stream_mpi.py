@@ -17,7 +17,7 @@ from hpcrec.core.errors import RankFailed
 from hpcrec.io import formats, textscan
 
 pytestmark = pytest.mark.mpi
-BAD = Path(__file__).resolve().parent / "bad_inputs"
+BAD = Path(__file__).resolve().parents[1] / "safety" / "bad_inputs"
 
 
 def _contents(path) -> dict:
