@@ -51,7 +51,7 @@ nvidia-smi --query-gpu=name,memory.total,driver_version,clocks.sm,clocks.max.sm 
 # Every test of the GPU files (the simulator tests then run on the GPU, the gpu-marked ones
 # too, and the PTX compile check), not `-m gpu tests`: collecting all of tests/ would need
 # the CPU peers (mlxtend, Surprise, ...) that a GPU image may lack.
-step pytest_gpu 240 "$PY" -m pytest -q -rs -p no:cacheprovider tests/*/test_gpu_*.py tests/test_backend.py
+step pytest_gpu 240 "$PY" -m pytest -q -rs -p no:cacheprovider tests/*/test_gpu_*.py tests/core/test_core_device.py
 if [ -z "${HPCREC_NO_MPI:-}" ] && command -v mpiexec >/dev/null && "$PY" -c "import pytest_mpi" 2>/dev/null; then
     step pytest_gpu_mpi 120 mpiexec -n 2 "$PY" -m mpi4py -m pytest -q -p no:cacheprovider \
         --with-mpi -m "gpu and mpi" tests/*/test_gpu_*.py

@@ -10,7 +10,6 @@ import numpy as np
 import pandas as pd
 import pytest
 from helpers import small_ratings
-from knn_data import small_ratings
 
 from hpcrec import kernels
 from hpcrec.core import context

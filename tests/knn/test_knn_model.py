@@ -5,7 +5,6 @@ import numpy as np
 import pandas as pd
 import pytest
 from helpers import small_ratings
-from knn_data import small_ratings
 
 from hpcrec.core.errors import InputError
 from hpcrec.io import hdf5

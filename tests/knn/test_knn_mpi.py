@@ -3,7 +3,6 @@ import numpy as np
 import pandas as pd
 import pytest
 from helpers import small_ratings
-from knn_data import small_ratings
 
 from hpcrec.core.comm import serial, world
 from hpcrec.core.errors import HpcrecError

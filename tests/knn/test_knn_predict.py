@@ -7,7 +7,6 @@ the global mean, hpcrec the baseline: those pairs are checked against BaselineOn
 import numpy as np
 import pytest
 from helpers import small_ratings
-from knn_data import small_ratings
 
 from hpcrec.knn import ItemKNN, UserKNN
 

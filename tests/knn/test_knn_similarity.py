@@ -3,7 +3,6 @@ and against Surprise's own similarity functions."""
 import numpy as np
 import pytest
 from helpers import small_ratings
-from knn_data import small_ratings
 
 from hpcrec.core.comm import serial
 from hpcrec.core.errors import InputError
