@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .arrays import gpu_array_module, sparse_module, to_host
+from . import arrays
+from .arrays import sparse_module, to_host
 from .csr import Csr
 from .knn import MSD, PEARSON, PEARSON_BASELINE
 
@@ -31,7 +32,7 @@ class SimilarityRows:
     (default CuPy); ``block_bytes`` bounds the dense block (default ``BLOCK_BYTES``)."""
 
     def __init__(self, x: Csr, y: Csr, measure: int, xp=None, block_bytes: int | None = None):
-        xp = gpu_array_module() if xp is None else xp
+        xp = arrays.gpu_array_module() if xp is None else xp
         self.xp, self.measure = xp, measure
         sparse = sparse_module(xp)
         n_x, n_y = x.n_rows, y.n_rows

@@ -25,7 +25,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .arrays import gpu_array_module, to_host
+from . import arrays
+from .arrays import to_host
 from .csr import Csr
 from .protocols import RowProblem
 
@@ -103,7 +104,7 @@ def als_half_step(rows: Csr, X, x_bias, problem: RowProblem, Y, y_bias, xp=None,
     indptr, cols, vals = rows.indptr, rows.indices, rows.data
     coef, gram, fit_bias, reg, reg_bias, weighted, cg_steps = problem
     if xp is None:
-        xp = gpu_array_module()
+        xp = arrays.gpu_array_module()
     d = X.shape[1]
     D = d + 1 if fit_bias else d
     dtype = np.float64 if X.dtype == np.float64 else np.float32

@@ -74,9 +74,8 @@ def simulate_gpu(monkeypatch) -> None:
         pytest.skip("no GPU and NUMBA_ENABLE_CUDASIM unset: no simulated GPU")
     monkeypatch.setattr(backend, "_cupy", lambda: np)
     monkeypatch.setattr(backend, "select_gpu", lambda comm=None: 0)
-    from hpcrec.kernels import knn_cuda, mf_als_cuda  # the CuPy kernels: NumPy instead
-    for module in (knn_cuda, mf_als_cuda):
-        monkeypatch.setattr(module, "gpu_array_module", lambda: np)
+    from hpcrec.kernels import arrays  # the CuPy kernels' array module: NumPy instead
+    monkeypatch.setattr(arrays, "gpu_array_module", lambda: np)
 
 
 # -- transactions ---------------------------------------------------------------------------

@@ -32,7 +32,7 @@ from ..core.comm import chunk
 from ..core.errors import InputError
 from . import hdf5
 from .inputs import read_regular_bytes
-from .shard import Shard, whole
+from .shard import Shard, Sharded, whole
 
 KIND = "ratings"
 
@@ -55,7 +55,7 @@ pd = _lazy("pandas")
 
 
 @dataclass
-class Ratings:
+class Ratings(Sharded):
     user: np.ndarray       # int32 index into user_ids
     item: np.ndarray       # int32 index into item_ids
     rating: np.ndarray     # float32
@@ -80,16 +80,6 @@ class Ratings:
     @property
     def nnz(self) -> int:
         return len(self.rating)
-
-    @property
-    def n_total(self) -> int:
-        """Ratings in the whole data set (all parts)."""
-        return self.shard.total
-
-    @property
-    def offset(self) -> int:
-        """Global index of this part's first rating."""
-        return self.shard.offset
 
     @property
     def n_users(self) -> int:

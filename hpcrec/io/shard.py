@@ -42,6 +42,22 @@ class Shard:
                          "pass the whole data set, or read it with this rank count)")
 
 
+class Sharded:
+    """``n_total`` and ``offset`` of a data class holding a ``shard`` (ratings, transactions)."""
+
+    shard: Shard
+
+    @property
+    def n_total(self) -> int:
+        """Rows in the whole data set (all parts)."""
+        return self.shard.total
+
+    @property
+    def offset(self) -> int:
+        """Global index of this part's first row."""
+        return self.shard.offset
+
+
 def whole(n: int) -> Shard:
     """The shard of a data set of ``n`` rows held whole."""
     return Shard(0, int(n), 0, 1)

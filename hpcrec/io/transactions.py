@@ -23,13 +23,13 @@ from ..core.comm import weighted_bounds
 from ..core.errors import InputError
 from . import hdf5
 from .inputs import read_regular_bytes
-from .shard import Shard, whole
+from .shard import Shard, Sharded, whole
 
 KIND = "transactions"
 
 
 @dataclass
-class Transactions:
+class Transactions(Sharded):
     indptr: np.ndarray   # int64, n_rows + 1
     indices: np.ndarray  # int32 column ids, sorted and unique within a row
     labels: np.ndarray   # the global item labels (int64 ids or object array of str)
@@ -40,16 +40,6 @@ class Transactions:
         self.indices = np.ascontiguousarray(self.indices, dtype=np.int32)
         if self.shard is None:
             self.shard = whole(self.n_rows)
-
-    @property
-    def n_total(self) -> int:
-        """Transactions in the whole data set (all parts)."""
-        return self.shard.total
-
-    @property
-    def offset(self) -> int:
-        """Global index of this part's first row."""
-        return self.shard.offset
 
     @property
     def n_rows(self) -> int:
