@@ -4,6 +4,10 @@ every registered recommender, and a simulated GPU.
 Fixtures that wrap these for pytest (command runners, the shared data folder, ``device``)
 are in conftest.py.
 """
+import os
+import socket
+import stat
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -122,3 +126,26 @@ def make_comm(name: str):
 def shared_tmp(comm, tmp_path):
     """A folder every rank of ``comm`` sees: rank 0's ``tmp_path``."""
     return type(tmp_path)(comm.bcast_obj(str(tmp_path)))
+
+
+# -- special files ----------------------------------------------------------------------------
+
+SPECIAL_KINDS = ("char_device", "fifo", "socket", "folder")
+
+
+def special_file(kind: str, path):
+    """Make a non-regular file at ``path`` (inside a test's temporary folder, never a system
+    path): a private character device like /dev/null, a FIFO, a Unix socket or a folder."""
+    if kind == "char_device":
+        os.mknod(path, stat.S_IFCHR | 0o666, os.makedev(1, 3))
+    elif kind == "fifo":
+        os.mkfifo(path)
+    elif kind == "socket":
+        sock = socket.socket(socket.AF_UNIX)
+        sock.bind(str(path))
+        sock.close()
+    elif kind == "folder":
+        path.mkdir()
+    else:
+        raise ValueError(f"unknown special file kind {kind!r}")
+    return path

@@ -36,7 +36,8 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-sys.path[:0] = [str(HERE), str(HERE.parent)]   # the hostile test modules, conftest
+sys.path[:0] = [str(HERE), str(HERE.parent)]   # the hostile test modules, conftest, helpers
+from helpers import special_file  # noqa: E402  (found through the line above)
 
 SECRET_MARKER = "PRIVATE"
 
@@ -142,7 +143,7 @@ def _runs(corpus, root: Path) -> list[dict]:
         for command, argv in OUTPUT_COMMANDS.items():
             suffix = ".csv" if command in ("mine", "rules") else ".h5"
             target = targets / f"{kind}-{command}{suffix}"
-            _special_output(kind, target)
+            special_file(kind, target)
             add(f"output:{kind}", command, [a.format(good=good, p=target) for a in argv])
     for command, argv in OUTPUT_COMMANDS.items():   # onto its own input (a copy of it)
         own = targets / f"own-{command}"
@@ -152,19 +153,6 @@ def _runs(corpus, root: Path) -> list[dict]:
         add("output:own_input", command,
             [a.format(good=own, p=own / src.name) for a in argv])
     return runs
-
-
-def _special_output(kind, path: Path) -> None:
-    if kind == "char_device":
-        os.mknod(path, stat.S_IFCHR | 0o666, os.makedev(1, 3))
-    elif kind == "fifo":
-        os.mkfifo(path)
-    elif kind == "socket":
-        sock = socket.socket(socket.AF_UNIX)
-        sock.bind(str(path))
-        sock.close()
-    else:
-        path.mkdir()
 
 
 def _fingerprint(root: Path) -> dict:

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from conftest import child_env
+from helpers import SPECIAL_KINDS, special_file
 from test_hostile_inputs import _check_failure, _rt_file, _tx_file
 
 from hpcrec import io
@@ -53,21 +54,7 @@ def _one_error(rc, err):
 
 
 # -- 1. outputs ------------------------------------------------------------------------------
-def _special(kind, path):
-    if kind == "char_device":
-        os.mknod(path, stat.S_IFCHR | 0o666, os.makedev(1, 3))   # a private /dev/null
-    elif kind == "fifo":
-        os.mkfifo(path)
-    elif kind == "socket":
-        sock = socket.socket(socket.AF_UNIX)
-        sock.bind(str(path))
-        sock.close()
-    elif kind == "folder":
-        path.mkdir()
-    return path
-
-
-SPECIAL = ["char_device", "fifo", "socket", "folder"]
+SPECIAL = list(SPECIAL_KINDS)
 WRITERS = {
     "convert": ["convert", "{src}", "-o", "{dst}"],
     "mine": ["mine", "{src}", "-o", "{dst}", "--min-support", "0.5"],
@@ -93,7 +80,7 @@ def _writer_argv(command, inputs, dst, src=None):
 @pytest.mark.parametrize("command", sorted(WRITERS))
 @pytest.mark.parametrize("kind", SPECIAL)
 def test_output_onto_special_file_is_refused(cli_main, inputs, tmp_path, command, kind):
-    dst = _special(kind, tmp_path / "target.csv" if command in ("mine", "rules") else tmp_path / "t.h5")
+    dst = special_file(kind, tmp_path / "target.csv" if command in ("mine", "rules") else tmp_path / "t.h5")
     before = os.lstat(dst)
     rc, _, err = cli_main(*_writer_argv(command, inputs, dst))
     line = _one_error(rc, err)
@@ -396,7 +383,7 @@ def test_model_with_external_link_is_refused(cli_main, trained_model, tmp_path):
                                   ["rules", "{p}", "-o", "{out}/r.csv"]])
 def test_special_input_is_refused_at_once(cli_main, tmp_path, kind, argv):
     suffix = ".csv" if argv[0] in ("mine", "rules") else ".dat"
-    path = _special(kind, tmp_path / f"input{suffix}")
+    path = special_file(kind, tmp_path / f"input{suffix}")
     if kind == "char_device":       # a private /dev/zero: would never end
         path.unlink()
         os.mknod(path, stat.S_IFCHR | 0o666, os.makedev(1, 5))
