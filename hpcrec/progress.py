@@ -5,9 +5,11 @@ Shown when the ``hpcrec`` logger is at INFO — the CLI sets that on rank 0 unle
 
 * on a terminal (stderr is a TTY): a tqdm bar, cleared when the work ends;
 * otherwise (batch logs, pipes): one log line per update, at most one every
-  ``HPCREC_PROGRESS_SECONDS`` (default 10), and the final state if it was not the last
-  line shown, so a SLURM log reads as a short history instead of a carriage-return smear
-  (work shorter than the interval prints nothing).
+  :func:`configure` seconds (default 10; the CLI takes ``HPCREC_PROGRESS_SECONDS``), and
+  the final state if it was not the last line shown, so a SLURM log reads as a short
+  history instead of a carriage-return smear (work shorter than the interval prints
+  nothing). A :meth:`note` (e.g. an epoch's losses) is a line of its own there and the
+  bar's postfix on a terminal.
 
 Rank 0 reports its own share of the work (its byte range, its rows), a good proxy for the
 job's progress since the decomposition balances the shares.
@@ -16,16 +18,53 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
 import sys
 import time
 
 log = logging.getLogger("hpcrec")
+DEFAULT_SECONDS = 10.0
+_every = DEFAULT_SECONDS
+
+
+def configure(seconds) -> None:
+    """Seconds between two progress lines in batch logs (a number >= 0; 0: every update).
+    A value that is not one keeps the default, with a warning."""
+    global _every
+    try:
+        value = float(seconds)
+        if not value >= 0:
+            raise ValueError
+    except (TypeError, ValueError):
+        log.warning("progress interval %r is not a number of seconds >= 0: using %g",
+                    seconds, DEFAULT_SECONDS)
+        value = DEFAULT_SECONDS
+    _every = value
 
 
 class _Silent:
     def update(self, n: float = 1) -> None:
         pass
+
+    def note(self, text: str) -> None:
+        pass
+
+
+class _Bar:
+    """A tqdm bar on the terminal; notes become its postfix."""
+
+    def __init__(self, desc: str, total: float | None, unit: str):
+        from tqdm import tqdm
+        self.bar = tqdm(total=total, desc=desc, unit=unit, unit_scale=unit == "B", leave=False,
+                        file=sys.stderr, dynamic_ncols=True)
+
+    def update(self, n: float = 1) -> None:
+        self.bar.update(n)
+
+    def note(self, text: str) -> None:
+        self.bar.set_postfix_str(text)
+
+    def close(self) -> None:
+        self.bar.close()
 
 
 class _LogLines:
@@ -35,11 +74,7 @@ class _LogLines:
         self.desc, self.total, self.unit = desc, total, unit
         self.done = self.shown = 0.0
         self.t0 = self.last = time.monotonic()
-        text = os.environ.get("HPCREC_PROGRESS_SECONDS", "10")
-        try:
-            self.every = max(0.0, float(text))
-        except ValueError:
-            self.every = 10.0
+        self.every = _every
 
     def _line(self) -> str:
         elapsed = time.monotonic() - self.t0
@@ -55,6 +90,11 @@ class _LogLines:
         if now - self.last >= self.every:
             self.last, self.shown = now, self.done
             log.info("%s", self._line())
+
+    def note(self, text: str) -> None:
+        """A line of its own, which also counts as the update line of this interval."""
+        self.last, self.shown = time.monotonic(), self.done
+        log.info("%s", text)
 
     def close(self) -> None:
         """The final state, when earlier lines were shown (short work stays silent)."""
@@ -79,21 +119,13 @@ def enabled(comm=None) -> bool:
 
 @contextlib.contextmanager
 def progress(desc: str, total: float | None = None, unit: str = "it", comm=None):
-    """A progress reporter with ``update(n)``: a bar, log lines or nothing (see the module doc)."""
+    """A progress reporter with ``update(n)`` and ``note(text)``: a bar, log lines or nothing
+    (see the module doc)."""
     if not enabled(comm):
         yield _Silent()
         return
-    if sys.stderr.isatty():
-        from tqdm import tqdm
-        bar = tqdm(total=total, desc=desc, unit=unit, unit_scale=unit == "B", leave=False,
-                   file=sys.stderr, dynamic_ncols=True)
-        try:
-            yield bar
-        finally:
-            bar.close()
-        return
-    lines = _LogLines(desc, total, unit)
+    reporter = (_Bar if sys.stderr.isatty() else _LogLines)(desc, total, unit)
     try:
-        yield lines
+        yield reporter
     finally:
-        lines.close()
+        reporter.close()

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import importlib
 import json
-import time
 from abc import ABCMeta, abstractmethod
 from typing import Callable, ClassVar
 
@@ -28,6 +27,7 @@ import numpy as np
 from .core.comm import Comm
 from .core.context import RunContext
 from .core.errors import InputError, TrainingDiverged
+from .core.timing import Timer
 from .io import hdf5, jsontext, load_ratings
 from .io.ratings import Ratings
 from .kernels import sparse
@@ -165,9 +165,9 @@ class Recommender(metaclass=_Validated):
         self.item_titles, self.item_genres = train.item_titles, train.item_genres
         self._set_seen(train, comm)
         self.history = []
-        t0 = time.perf_counter()
-        stats = self._fit(train, context, test_r, callback)
-        self.fit_stats = {"ranks": comm.size, "seconds": time.perf_counter() - t0, **stats}
+        with Timer(comm).phase("fit") as span:
+            stats = self._fit(train, context, test_r, callback)
+        self.fit_stats = {"ranks": comm.size, "seconds": span.seconds, **stats}
         return self
 
     def _set_seen(self, shard: Ratings, comm: Comm) -> None:

@@ -23,7 +23,7 @@ import sys
 import threading
 import warnings
 
-from .. import __version__, layout
+from .. import __version__, layout, progress
 from ..core.errors import HpcrecError, Terminated
 
 # Every sub-command: its module and its one-line help, in the order --help lists them. Only
@@ -182,6 +182,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"hpcrec: error: {exc}", file=sys.stderr)
         return 2
     setup_logging(args.verbose, args.quiet)
+    progress.configure(os.environ.get("HPCREC_PROGRESS_SECONDS", progress.DEFAULT_SECONDS))
     warn_deprecated(args, comm.rank)
     layout.show(comm)   # HPCREC_SHOW_LAYOUT=1 (the jobscripts): where each rank runs
     debug = os.environ.get("HPCREC_DEBUG") == "1"

@@ -6,6 +6,7 @@ import signal
 
 from ..core.comm import world
 from ..core.context import RunContext
+from ..core.device import DEVICES
 from ..core.errors import InputError
 from ..core.timing import Timer
 from ..fim import mine_itemsets
@@ -25,7 +26,7 @@ def register(sub) -> None:
     p.add_argument("--min-support", type=float, required=True, help="fraction of transactions, in (0, 1]")
     p.add_argument("--algorithm", choices=ALGORITHMS, default="fpgrowth")
     p.add_argument("--max-len", type=int, help="longest itemset to report")
-    p.add_argument("--device", choices=["cpu", "gpu", "auto"], default="cpu",
+    p.add_argument("--device", choices=DEVICES, default="cpu",
                    help="where apriori counts supports (default: cpu)")
     p.add_argument("--format", choices=FORMATS, help="input format (default: from the name)")
     p.add_argument("--time-limit", type=float, metavar="SECONDS",

@@ -15,7 +15,7 @@ import sys
 
 from ..core.comm import world
 from ..core.context import RunContext
-from ..core.device import share_cores
+from ..core.device import DEVICES, share_cores
 from ..core.errors import InputError
 from ..io import jsontext
 from ..io.atomic import resolve_output
@@ -45,7 +45,7 @@ MODEL_OPTIONS = (
     (("--decay",), dict(type=float, help="learning-rate decay per epoch (biased-sgd)")),
     (("--batch-size",), dict(type=int, dest="batch_size", help="mini-batch size (course-gd)")),
     (("--seed",), dict(type=int, help="random seed")),
-    (("--device",), dict(choices=["cpu", "gpu", "auto"], help="compute device (default cpu)")),
+    (("--device",), dict(choices=DEVICES, help="compute device (default cpu)")),
     # k-NN (item-knn, user-knn)
     (("--similarity",), dict(choices=["cosine", "msd", "pearson", "pearson-baseline"],
                              help="k-NN similarity (default pearson-baseline)")),

@@ -13,7 +13,6 @@ whole rating set, each trains on its share); the rest is local and cheap.
 """
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +20,7 @@ import pandas as pd
 
 from ..core.comm import Comm, resolve
 from ..core.errors import InputError
+from ..core.timing import Timer
 from ..io import Ratings, splits, synthetic
 from ..io.download import download as fetch_dataset
 from ..io.ratings import read_ml100k
@@ -184,9 +184,9 @@ def best_setting(sweep_table: pd.DataFrame) -> dict:
 
 
 def _fit(model, train, test, comm):
-    t0 = time.perf_counter()
-    model.fit(train, comm, test=test)
-    return model, time.perf_counter() - t0
+    with Timer(comm).phase("fit") as span:
+        model.fit(train, comm, test=test)
+    return model, span.seconds
 
 
 def train_models(train: Ratings, test: Ratings, regularization: dict | None = None,

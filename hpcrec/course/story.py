@@ -6,18 +6,17 @@ CSV files, PNG figures and ``report.md`` (rank 0 only; all files or none).
 """
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
 import shutil
 import tempfile
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
 from ..core.comm import Comm, resolve
+from ..core.timing import Timer
 from . import baskets, figures, movies, report
 
 
@@ -42,16 +41,14 @@ def run(data_dir=None, download: bool = False, download_dir=None, seed: int = 0,
         settings: Settings = FULL, comm: Comm | None = None) -> dict:
     """Every step of the lecture; returns a dict of tables (complete on rank 0) and notes."""
     comm = resolve(comm)
-    res: dict = {"ranks": comm.size, "seconds": {}, "tables": {}, "seed": seed}
+    timer = Timer(comm)
+    res: dict = {"ranks": comm.size, "seconds": timer.phases, "tables": {}, "seed": seed}
     t = res["tables"]
 
-    @contextlib.contextmanager
     def timed(name):
         if comm.is_root:
             log.info("demo: %s", name)
-        t0 = time.perf_counter()
-        yield
-        res["seconds"][name] = time.perf_counter() - t0
+        return timer.phase(name)
 
     with timed("baskets"):
         tx, res["retail_source"] = baskets.retail_baskets(data_dir, seed)

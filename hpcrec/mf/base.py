@@ -22,6 +22,7 @@ from ..core.device import check_device
 from ..core.errors import InputError, TrainingDiverged, TrainingInterrupted
 from ..io.ratings import Ratings
 from ..metrics import sliced_rmse
+from ..progress import progress
 from ..recommender import Recommender, top_k
 from . import checkpoint
 
@@ -183,9 +184,22 @@ class FactorModel(Recommender):
         if self._checkpoint is not None:
             start = self._checkpoint.restore(self, train, comm)
         test_idx = None if test is None else (*self.map_test(test), test.rating.astype(np.float64))
-        updates, epoch_seconds = 0, 0.0
         loop = timer.span("epochs")   # the epoch loop and the final gathering, without setup
-        log_every = max(1, self.epochs // 25)
+        with progress(f"training {self.name}", self.epochs, "epochs", comm) as bar:
+            bar.update(start)
+            updates, epoch_seconds = self._epochs(train, ctx, start, test_idx, callback, bar)
+        self._complete(comm)
+        self._check_finite(self.epochs, {}, comm)
+        if self._checkpoint is not None:   # the final state, marked complete (see checkpoint.py)
+            self._checkpoint.save(self, self.epochs, comm, complete=True)
+        return {"seconds": loop.stop(), "epoch_seconds": epoch_seconds, "updates": updates}
+
+    def _epochs(self, train, ctx, start, test_idx, callback, bar) -> tuple[int, float]:
+        """Epochs ``start..epochs-1`` with their records, checks, callbacks, checkpoints and
+        stop requests; returns (updates, epoch seconds)."""
+        comm, timer = ctx.comm, ctx.timer
+        updates, epoch_seconds = 0, 0.0
+        log_every = max(1, self.epochs // 25)   # a line with the losses every 4 % of the epochs
         for epoch in range(start, self.epochs):
             c0 = time.process_time()
             with timer.phase("epoch") as span:
@@ -201,8 +215,9 @@ class FactorModel(Recommender):
             if test_idx is not None:
                 rec["test_rmse"] = sliced_rmse(self._predict_index, *test_idx, comm)
             self.history.append(rec)
-            if comm.is_root and ((epoch + 1) % log_every == 0 or epoch + 1 == self.epochs):
-                log.info("epoch %d/%d: %s", epoch + 1, self.epochs, ", ".join(
+            bar.update(1)
+            if (epoch + 1) % log_every == 0 or epoch + 1 == self.epochs:
+                bar.note(f"epoch {epoch + 1}/{self.epochs}: " + ", ".join(
                     f"{k} {v:.4f}" for k, v in rec.items() if k != "epoch"))
             if callback is not None:
                 callback(rec)
@@ -216,11 +231,7 @@ class FactorModel(Recommender):
                 where = (f"checkpoint in {self._checkpoint.directory} (continue with --resume)"
                          if self._checkpoint is not None else "no checkpoint")
                 raise TrainingInterrupted(f"stopped by SIGTERM after epoch {epoch + 1}; {where}")
-        self._complete(comm)
-        self._check_finite(self.epochs, {}, comm)
-        if self._checkpoint is not None:   # the final state, marked complete (see checkpoint.py)
-            self._checkpoint.save(self, self.epochs, comm, complete=True)
-        return {"seconds": loop.stop(), "epoch_seconds": epoch_seconds, "updates": updates}
+        return updates, epoch_seconds
 
     def _global_stats(self, train: Ratings, comm: Comm) -> None:
         """Global mean and rating range over all ranks."""

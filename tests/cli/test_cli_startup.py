@@ -1,8 +1,17 @@
 """Start-up of the ``hpcrec`` command (lazy imports) and its progress reports."""
 from __future__ import annotations
 
+import fcntl
+import logging
+import os
+import re
+import struct
 import subprocess
 import sys
+import termios
+
+from conftest import child_env
+from helpers import small_ratings
 
 from hpcrec import cli
 
@@ -57,3 +66,62 @@ def test_warmup_fills_the_kernel_cache(run_cli, tmp_path):
     assert any("textparse" in p.name and p.suffix == ".nbi" for p in cache.rglob("*"))
     rc, _, err = run_cli("warmup", "nothing", env={"NUMBA_CACHE_DIR": str(cache)})
     assert rc == 2 and "unknown command 'nothing'" in err
+
+
+def _train_args(tmp_path):
+    small_ratings(3)[0].to_csv(tmp_path / "r.csv", index=False)
+    return ("train", str(tmp_path / "r.csv"), "--model", "als", "--factors", "4", "--epochs", "3",
+            "-o", str(tmp_path / "m.h5"))
+
+
+def test_training_progress_in_batch_logs_and_quiet(run_cli, tmp_path):
+    """Not a terminal: one line per epoch with its losses (epochs // 25 apart); -q: none."""
+    rc, _, err = run_cli(*_train_args(tmp_path), env={"HPCREC_PROGRESS_SECONDS": "0"})
+    assert rc == 0, err
+    epochs = [ln for ln in err.splitlines() if ln.startswith("epoch ")]
+    assert [ln.split(":")[0] for ln in epochs] == ["epoch 1/3", "epoch 2/3", "epoch 3/3"]
+    assert all("train_rmse" in ln for ln in epochs) and "\r" not in err
+    rc, _, err = run_cli("-q", *_train_args(tmp_path))
+    assert rc == 0 and err == ""
+
+
+def test_training_progress_is_a_bar_on_a_terminal(tmp_path):
+    """stderr a terminal (a private pseudo-terminal): a tqdm bar over the epochs, redrawn
+    in place, the losses as its postfix, and no log line per epoch."""
+    master, slave = os.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))  # 24 x 100
+    try:
+        proc = subprocess.Popen([sys.executable, "-m", "hpcrec", *_train_args(tmp_path)],
+                                stdout=subprocess.PIPE, stderr=slave, env=child_env(None))
+        os.close(slave)
+        chunks = []
+        while True:
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:   # EIO: the child closed the terminal
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+        assert proc.wait(timeout=120) == 0
+    finally:
+        os.close(master)
+    text = b"".join(chunks).decode(errors="replace")
+    assert re.search(r"training als: +\d+%\|", text), text   # tqdm's bar
+    assert "train_rmse" in text   # the postfix
+    assert not any(ln.startswith("epoch ") for ln in text.replace("\r", "\n").splitlines()), text
+
+
+def test_progress_interval_is_configured_by_the_entry_point(caplog):
+    """The library reads no environment: the interval is set by configure() (the CLI passes
+    HPCREC_PROGRESS_SECONDS); a value that is not a number keeps the default, with a warning."""
+    from hpcrec import progress
+    try:
+        progress.configure("2.5")
+        assert progress._LogLines("x", 1, "it").every == 2.5
+        with caplog.at_level(logging.WARNING, logger="hpcrec"):
+            progress.configure("soon")
+        assert progress._LogLines("x", 1, "it").every == progress.DEFAULT_SECONDS
+        assert "not a number of seconds" in caplog.text
+    finally:
+        progress.configure(progress.DEFAULT_SECONDS)
