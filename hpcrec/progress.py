@@ -118,10 +118,10 @@ def enabled(comm=None) -> bool:
 
 
 @contextlib.contextmanager
-def progress(desc: str, total: float | None = None, unit: str = "it", comm=None):
+def progress(desc: str, total: float | None = None, unit: str = "it", comm=None, show: bool = True):
     """A progress reporter with ``update(n)`` and ``note(text)``: a bar, log lines or nothing
-    (see the module doc)."""
-    if not enabled(comm):
+    (see the module doc; ``show=False``: nothing, e.g. when the run context asks for none)."""
+    if not (show and enabled(comm)):
         yield _Silent()
         return
     reporter = (_Bar if sys.stderr.isatty() else _LogLines)(desc, total, unit)

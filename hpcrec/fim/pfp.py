@@ -81,20 +81,22 @@ def _mine_local(prep: Prepared, rows: Csr, items, max_len, mode: int, guard: Gua
     store = miner.empty_store(prep.m)
     options = MineOptions(prep.m, prep.minc, max_len or 0, limit, mode)
     step, hi, stopped = 1 << 16, prep.m, False
-    while hi > 0:  # the batch sizes adapt to about BATCH_SECONDS; they do not change results
-        lo = min(hi - 1, int(np.searchsorted(total, total[hi] - min(step, chunk))))
-        t0 = time.perf_counter()
-        status, store = miner.mine_range(rows, owned, lo, hi, options, store)
-        if status != P.OK:
-            raise MemoryBudgetError(f"more than {limit} itemsets on one rank at min_support "
-                                    f"{prep.minc}/{prep.n}: {guard.hint}")
-        seconds = time.perf_counter() - t0
-        step = step * 2 if seconds < BATCH_SECONDS[0] else max(1, step // 2) \
-            if seconds > BATCH_SECONDS[1] else step
-        hi = lo
-        if hi > 0 and control.stop_requested():
-            stopped = True
-            break
+    with control.work("mining (conditional items)", int(total[-1]), "items") as bar:
+        while hi > 0:  # the batch sizes adapt to about BATCH_SECONDS; they do not change results
+            lo = min(hi - 1, int(np.searchsorted(total, total[hi] - min(step, chunk))))
+            t0 = time.perf_counter()
+            status, store = miner.mine_range(rows, owned, lo, hi, options, store)
+            if status != P.OK:
+                raise MemoryBudgetError(f"more than {limit} itemsets on one rank at min_support "
+                                        f"{prep.minc}/{prep.n}: {guard.hint}")
+            seconds = time.perf_counter() - t0
+            step = step * 2 if seconds < BATCH_SECONDS[0] else max(1, step // 2) \
+                if seconds > BATCH_SECONDS[1] else step
+            bar.update(int(total[hi] - total[lo]))
+            hi = lo
+            if hi > 0 and control.stop_requested():
+                stopped = True
+                break
     n, n_items = int(store.tops[0]), int(store.tops[1])
     return (store.items[:n_items], store.meta[:n, P.LEN].copy(), store.meta[:n, P.COUNT].copy(),
             stopped)

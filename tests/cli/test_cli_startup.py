@@ -125,3 +125,17 @@ def test_progress_interval_is_configured_by_the_entry_point(caplog):
         assert "not a number of seconds" in caplog.text
     finally:
         progress.configure(progress.DEFAULT_SECONDS)
+
+
+def test_mining_progress_in_batch_logs(run_cli, tmp_path):
+    """FP-Growth reports the conditional items it has mined, ending at 100 %; -q: nothing."""
+    src = tmp_path / "t.h5"
+    assert run_cli("generate", "transactions", "-o", src, "--rows", "3000", "--items", "60")[0] == 0
+    env = {"HPCREC_PROGRESS_SECONDS": "0"}
+    args = ("mine", src, "--min-support", "0.01", "-o", tmp_path / "f.csv")
+    rc, _, err = run_cli(*args, env=env)
+    assert rc == 0, err
+    lines = [ln for ln in err.splitlines() if ln.startswith("mining (conditional items): ")]
+    assert lines and lines[-1].startswith("mining (conditional items): 100% ("), err
+    rc, _, err = run_cli("-q", *args, env=env)
+    assert rc == 0 and err == ""
