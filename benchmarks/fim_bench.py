@@ -124,7 +124,7 @@ def child(tool: str, path: Path, supports: list[float], budget: float, repeat: i
         import pandas as pd
         import scipy.sparse as sp
         from mlxtend.frequent_patterns import apriori, fpgrowth
-        mat = sp.csr_matrix((np.ones(tx.nnz, dtype=bool), tx.indices, tx.indptr),
+        mat = sp.csr_matrix((np.ones(tx.nnz, dtype=bool), tx.rows.indices, tx.rows.indptr),
                             shape=(tx.n_rows, tx.n_items))
         df = pd.DataFrame.sparse.from_spmatrix(mat, columns=[str(x) for x in tx.labels])
 

@@ -77,6 +77,7 @@ def bench_sgd(dev: Device, ratings, d: int, epochs: int, dtype, sweep=(0.25, 4))
     """Hogwild SGD epochs on device-resident, once-shuffled ratings; then one epoch for
     each multiple ``sweep`` of the default number of ratings in flight."""
     from hpcrec.kernels import mf_sgd_cuda as K
+    from hpcrec.kernels.protocols import Factors, SgdRates
     xp = dev.xp
     rng = np.random.default_rng(0)
     perm = xp.random.RandomState(0).permutation(ratings.nnz)     # shuffled once, on the device
@@ -84,12 +85,13 @@ def bench_sgd(dev: Device, ratings, d: int, epochs: int, dtype, sweep=(0.25, 4))
     P = xp.asarray((0.1 * rng.standard_normal((ratings.n_users, d))).astype(dtype))
     Q = xp.asarray((0.1 * rng.standard_normal((ratings.n_items, d))).astype(dtype))
     bu, bi = xp.zeros(ratings.n_users, np.float32), xp.zeros(ratings.n_items, np.float32)
+    factors = Factors(P, Q, bu, bi)
     mu = float(ratings.rating.mean())
     hyper = dict(lr=0.005, lr_bias=0.005, reg=0.02, reg_bias=0.02)
     seconds, rmse = [], []
     for epoch in range(epochs + 1):  # epoch 0 compiles the kernel: not timed
         stride, shift = K.epoch_order(ratings.nnz, rng)
-        t, sse = dev.timed(K.sgd_hogwild, u, i, r, P, Q, bu, bi, mu, **hyper,
+        t, sse = dev.timed(K.sgd_hogwild, (u, i, r), factors, SgdRates(mu, **hyper),
                            stride=stride, shift=shift)
         rmse.append(float(np.sqrt(sse / ratings.nnz)))
         if epoch:
@@ -99,7 +101,7 @@ def bench_sgd(dev: Device, ratings, d: int, epochs: int, dtype, sweep=(0.25, 4))
     speeds = {}
     for g in (max(1, int(groups * f)) for f in sweep):
         stride, shift = K.epoch_order(ratings.nnz, rng)
-        t, _ = dev.timed(K.sgd_hogwild, u, i, r, P, Q, bu, bi, mu, **hyper,
+        t, _ = dev.timed(K.sgd_hogwild, (u, i, r), factors, SgdRates(mu, **hyper),
                          stride=stride, shift=shift, groups=g)
         speeds[g] = ratings.nnz / t
     return {"d": d, "factor_dtype": np.dtype(dtype).name, "ratings": ratings.nnz,

@@ -64,7 +64,7 @@ def make_ratings_csv(path: Path, rows: int, seed: int = 0) -> None:
 def make_fimi(path: Path, rows: int, seed: int = 0) -> None:
     from hpcrec.io.synthetic import transactions
     tx = transactions(rows, seed=seed, n_items=10_000, avg_len=10.0)
-    labels, ptr, ix = tx.labels, tx.indptr, tx.indices
+    labels, ptr, ix = tx.labels, tx.rows.indptr, tx.rows.indices
     with path.open("w") as fh:
         for lo in range(0, tx.n_rows, 100_000):
             hi = min(tx.n_rows, lo + 100_000)
@@ -135,11 +135,11 @@ def reads(work: Path) -> list[dict]:
             t0 = time.perf_counter()
             part = read(path, 0, 2)
             sec = time.perf_counter() - t0
-            arrays = ([part.indices] if hasattr(part, "indices")
+            arrays = ([part.rows.indices] if hasattr(part, "rows")
                       else [part.user, part.item, part.rating, part.timestamp])
             nbytes = sum(a.nbytes for a in arrays)
             codes = arrays[0]
-            n_bins = part.n_items if hasattr(part, "indices") else part.n_users
+            n_bins = part.n_items if hasattr(part, "rows") else part.n_users
             t0 = time.perf_counter()
             np.bincount(codes, minlength=n_bins)
             count = time.perf_counter() - t0

@@ -7,11 +7,14 @@ the same inputs, so load changes on a shared machine hit both alike. Reported pe
 the median and the best of ``--repeat`` (or more) calls each, and after/before ratios
 (< 1: faster): of the medians, of the bests, and the median ratio of neighboring calls.
 
-    NUMBA_NUM_THREADS=1 python benchmarks/kernels_ab.py BASE_COMMIT [--repeat 7]
+    NUMBA_NUM_THREADS=1 python benchmarks/kernels_ab.py BASE_COMMIT [--repeat 7] [--only FAMILY ...]
 
-Kernels: SGD epoch and ALS half-step (MovieLens 100K u1.base), k-NN similarity rows and
-predictions (u1, item-based pearson-baseline), the FP-growth / FP-Max / FP-Close miner
-(retail.dat). Data from ``$HPCREC_DATA`` (default ../shared/data).
+Families: ``sgd`` (the SGD epoch on MovieLens 100K u1.base, one block and an 8 x 8 grid),
+``mf`` (ALS half-steps), ``knn`` (similarity rows, predictions and score rows, u1,
+item-based pearson-baseline), ``mining`` (FP-growth / FP-Max / FP-Close, retail.dat and
+T10I4D100K). ``sgd`` and ``knn`` call both trees through the family's protocol, so their
+base must have the kernel seam (5231e69 or later); ``mf`` and ``mining`` call the base
+with the flat signatures of 2d527d7. Data from ``$HPCREC_DATA`` (default ../shared/data).
 """
 from __future__ import annotations
 
@@ -70,31 +73,53 @@ def ab(name: str, before, after, repeat: int) -> dict:
             "ratio_paired": float(paired)}   # median of the ratios of neighboring calls
 
 
-def mf_cases(base, repeat: int):
+def _u1_train():
+    """MovieLens 100K u1.base sorted by (user, item): user, item (int32), rating (float32)."""
     from hpcrec.io import splits
-    from hpcrec.kernels import mf_als, mf_sgd
-    from hpcrec.kernels.csr import csr
-    from hpcrec.kernels.protocols import BlockedRatings, Factors, RowProblem, SgdRates
     train, _ = splits.movielens_fold(DATA / "ml-100k", "u1")
     u, i = train.user.astype(np.int32), train.item.astype(np.int32)
     r = train.rating.astype(np.float32)
     order = np.lexsort((i, u))
-    u, i, r = u[order], i[order], r[order]
+    return train, u[order], i[order], r[order]
+
+
+def sgd_cases(base, repeat: int):
+    """The SGD epoch through its protocol (the same call on both trees: the base must have
+    the kernel seam, 5231e69 or later)."""
+    from hpcrec.kernels import mf_sgd
+    from hpcrec.kernels.protocols import BlockedRatings, Factors, SgdRates
+    from hpcrec.mf.sgd import _line_aligned
+    train, u, i, r = _u1_train()
     n_u, n_i, d = train.n_users, train.n_items, 128
     rng = np.random.default_rng(0)
-
-    def factors():
-        return [rng.normal(0, .02, (n_u, d)).astype(np.float32),
-                rng.normal(0, .02, (n_i, d)).astype(np.float32),
-                np.zeros(n_u, np.float32), np.zeros(n_i, np.float32)]
-    ptr, rounds = np.array([0, len(r)]), np.zeros((1, 1), np.int64)
-    mu = float(r.mean())
-    old, new = factors(), factors()
+    init = Factors(rng.normal(0, .02, (n_u, d)).astype(np.float32),
+                   rng.normal(0, .02, (n_i, d)).astype(np.float32),
+                   np.zeros(n_u, np.float32), np.zeros(n_i, np.float32))
+    rates = SgdRates(float(r.mean()), 0.005, 0.005, 0.02, 0.02)
+    # rows on cache lines as BiasedSGD passes them (unaligned rows cost up to 25 %)
+    old, new = (Factors(*(_line_aligned(a.copy()) for a in init)) for _ in range(2))
     old_sgd = base("mf_sgd").sgd_epoch
-    yield ab("sgd_epoch (d=128, 80k ratings)",
-             lambda: old_sgd(u, i, r, ptr, rounds, *old, mu, 0.005, 0.005, 0.02, 0.02),
-             lambda: mf_sgd.sgd_epoch(BlockedRatings(u, i, r, ptr), rounds, Factors(*new),
-                                      SgdRates(mu, 0.005, 0.005, 0.02, 0.02)), repeat)
+    for g in (1, 8):   # one block; the 8 x 8 grid of BiasedSGD's default schedule
+        block = (u.astype(np.int64) * g // n_u) * g + i.astype(np.int64) * g // n_i
+        order = np.argsort(block, kind="stable")
+        ratings = BlockedRatings(u[order], i[order], r[order],
+                                 np.searchsorted(block[order], np.arange(g * g + 1)))
+        rounds = np.array([np.arange(g) * g + (np.arange(g) + t) % g for t in range(g)], np.int64)
+        yield ab(f"sgd_epoch (d=128, 80k ratings, {g}x{g} blocks)",
+                 lambda: old_sgd(ratings, rounds, old, rates),
+                 lambda: mf_sgd.sgd_epoch(ratings, rounds, new, rates), repeat)
+    for a, b in zip(old, new):   # the same calls in the same order: the same state
+        assert np.array_equal(a, b), "before and after disagree"
+
+
+def mf_cases(base, repeat: int):
+    from hpcrec.kernels import mf_als
+    from hpcrec.kernels.csr import csr
+    from hpcrec.kernels.protocols import RowProblem
+    train, u, i, r = _u1_train()
+    n_u, n_i = train.n_users, train.n_items
+    rng = np.random.default_rng(0)
+    mu = float(r.mean())
     indptr = np.searchsorted(u, np.arange(n_u + 1)).astype(np.int64)
     vals = r.astype(np.float64)
     X, xb = rng.normal(0, .1, (n_i, 64)), np.zeros(n_i)
@@ -125,9 +150,7 @@ def knn_cases(base, repeat: int):
     old = base("knn")
     threads = numba.get_num_threads()
     yield ab("knn similarity rows (items, pearson-baseline, K=200)",
-             lambda: old.neighbor_block(0, x.n_rows, x.indptr, x.indices, x.data, y.indptr,
-                                         y.indices, y.data, x.n_rows, knn.PEARSON_BASELINE, 1,
-                                         100.0, 200, threads),
+             lambda: old.SimilarityRows(x, y, knn.PEARSON_BASELINE).top(0, x.n_rows, 1, 100.0, 200),
              lambda: knn.SimilarityRows(x, y, knn.PEARSON_BASELINE).top(0, x.n_rows, 1, 100.0, 200),
              repeat)
     nb = sims.neighbor_lists(x, y, "pearson-baseline", keep=200)
@@ -140,10 +163,12 @@ def knn_cases(base, repeat: int):
     xmean = np.zeros(train.n_items)
     est = knn.Estimator(40, 1, 0.0, knn.BASELINE, 3.5, bx, by, xmean)
     yield ab("knn predict_pairs (u1.test)",
-             lambda: old.predict_pairs(ti, tu, order, group_ptr, threads, nb.indptr, nb.indices,
-                                       nb.data, y.indptr, y.indices, y.data, 40, 1, 0.0,
-                                       knn.BASELINE, 3.5, bx, by, xmean),
+             lambda: old.predict_pairs(ti, tu, order, group_ptr, threads, nb, y, est),
              lambda: knn.predict_pairs(ti, tu, order, group_ptr, threads, nb, y, est), repeat)
+    users = np.arange(0, train.n_users, 10, dtype=np.int64)
+    yield ab("knn score_rows (every 10th user x all items)",
+             lambda: old.score_rows(users, False, train.n_items, threads, nb, y, est),
+             lambda: knn.score_rows(users, False, train.n_items, threads, nb, y, est), repeat)
 
 
 def mining_cases(base, repeat: int):
@@ -176,13 +201,14 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("base", help="base commit")
     ap.add_argument("--repeat", type=int, default=7)
-    ap.add_argument("--only", choices=["mf", "knn", "mining"], nargs="*")
+    ap.add_argument("--only", choices=["sgd", "mf", "knn", "mining"], nargs="*")
     args = ap.parse_args()
     print(f"# {time.strftime('%Y-%m-%d %H:%M:%S')} load {os.getloadavg()}, "
           f"NUMBA_NUM_THREADS={os.environ.get('NUMBA_NUM_THREADS', 'default')}", flush=True)
     with tempfile.TemporaryDirectory() as tmp:
         base = load_base(args.base, Path(tmp))
-        for name, cases in (("mf", mf_cases), ("knn", knn_cases), ("mining", mining_cases)):
+        for name, cases in (("sgd", sgd_cases), ("mf", mf_cases), ("knn", knn_cases),
+                            ("mining", mining_cases)):
             if args.only and name not in args.only:
                 continue
             for rec in cases(base, args.repeat):

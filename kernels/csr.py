@@ -2,7 +2,9 @@
 
 Row ``r`` holds columns ``indices[indptr[r]:indptr[r + 1]]`` with values ``data[...]``
 (``data`` is None for a pattern: transactions, tid-lists). A NamedTuple, so Numba
-kernels take it as one argument and read its fields without a copy.
+kernels take it as one argument and read its fields without a copy; only a parallel
+loop (``prange``) cannot take it whole (its ``shape`` is a nested tuple): pass its arrays
+into the loop as a flat tuple.
 """
 from __future__ import annotations
 

@@ -42,6 +42,25 @@ class Estimator(NamedTuple):
     xmean: np.ndarray
 
 
+class TopOptions(NamedTuple):
+    """Which similarities a row keeps: ``measure`` (COSINE, MSD, PEARSON, PEARSON_BASELINE)
+    over at least ``min_support`` co-ratings, pearson-baseline shrunk by ``shrinkage``, the
+    ``keep`` best positive ones."""
+    measure: int
+    min_support: int
+    shrinkage: float
+    keep: int
+
+
+class BiasFit(NamedTuple):
+    """The baseline fits' problem: biases of ``n_users`` users and ``n_items`` items
+    around the mean ``mu``, ``n_epochs`` sweeps."""
+    n_users: int
+    n_items: int
+    mu: float
+    n_epochs: int
+
+
 # -- similarity rows and top-K selection ------------------------------------------------------
 
 @njit(cache=True, inline="always")
@@ -115,13 +134,16 @@ def _similarities(measure, acc, cand, n_c, out, min_support, shrinkage):
 
 
 @njit(cache=True)
-def _accumulate(x, xptr, xidx, xval, yptr, yidx, yval, measure, acc, touched, track):
-    """Co-rating sums of row x with every row sharing a y, into ``acc`` rows (zero before).
+def _accumulate(x, xr, yr, measure, acc, touched, track):
+    """Co-rating sums of row x of ``xr`` (the x-major ratings as (indptr, indices, data);
+    ``yr`` the same y-major) with every row sharing a y, into ``acc`` rows (zero before).
 
     With ``track``, the rows touched (x itself among them) are listed in ``touched`` and
     their number returned; without, the caller scans all of ``acc`` (cheaper for rows
     whose work exceeds the row count: no unpredictable branch in the inner loop).
     """
+    xptr, xidx, xval = xr
+    yptr, yidx, yval = yr
     n_t = 0
     for p in range(xptr[x], xptr[x + 1]):
         y = xidx[p]
@@ -159,17 +181,22 @@ def _accumulate(x, xptr, xidx, xval, yptr, yidx, yval, measure, acc, touched, tr
 
 
 @njit(parallel=True, cache=True)
-def neighbor_block(lo, hi, xptr, xidx, xval, yptr, yidx, yval, measure, min_support, shrinkage,
-                    keep, n_threads):
-    """Top-``keep`` positive-similarity neighbors of rows x in [lo, hi) of the x-major
-    ratings (``xptr/xidx/xval``; ``y*`` the same y-major): the fields of the two Csr,
-    unpacked by :class:`SimilarityRows` (read from the tuples inside a parallel kernel,
-    they cost up to 15 %, as measured on the SGD epoch).
+def neighbor_block(lo, hi, x, y, options, n_threads):
+    """Top-``keep`` positive-similarity neighbors of rows [lo, hi) of the x-major ratings
+    ``x`` (a :class:`Csr`; ``y`` the same y-major) by ``options`` (:class:`TopOptions`).
 
     For each row an accumulator (one row of sums per x, per thread, reset after use)
-    gathers co-rating counts and sums over the y's the row shares with the others.
-    Returns (idx, sim) of shape (hi-lo, keep), best first, and the count per row.
+    gathers co-rating sums over the y's the row shares with the others. Returns (idx, sim)
+    of shape (hi-lo, keep), best first, and the count per row.
+
+    Two rules of Numba's parallel loops shape this kernel: a Csr (its ``shape`` is a
+    nested tuple) cannot enter one, so its arrays go in as a flat triple; and writes to
+    arrays reached through a tuple are silently lost there (numba issue 5872), so the
+    packs are only read: every array the loop writes is allocated in this kernel.
     """
+    measure, min_support, shrinkage, keep = options
+    xa, ya = (x.indptr, x.indices, x.data), (y.indptr, y.indices, y.data)
+    xptr, xidx, yptr = x.indptr, x.indices, y.indptr
     n_x = len(xptr) - 1
     n = hi - lo
     out_idx = np.full((n, keep), -1, np.int32)
@@ -185,18 +212,18 @@ def neighbor_block(lo, hi, xptr, xidx, xval, yptr, yidx, yval, measure, min_supp
         hs = np.empty(keep, np.float64)
         hi_ = np.empty(keep, np.int64)
         for r in range(t, n, n_tasks):         # strided rows: balances skewed row costs
-            x = lo + r
+            row = lo + r
             work = 0
-            for p in range(xptr[x], xptr[x + 1]):
+            for p in range(xptr[row], xptr[row + 1]):
                 work += yptr[xidx[p] + 1] - yptr[xidx[p]]
             track = work < n_x
-            n_t = _accumulate(x, xptr, xidx, xval, yptr, yidx, yval, measure, acc, touched, track)
+            n_t = _accumulate(row, xa, ya, measure, acc, touched, track)
             cand = touched if track else every
             n_c = n_t if track else n_x
             _similarities(measure, acc, cand, n_c, sim, min_support, shrinkage)
             size = 0
             for c in range(n_c):
-                if sim[c] > 0 and cand[c] != x and (
+                if sim[c] > 0 and cand[c] != row and (
                         size < keep or _worse(hs[0], hi_[0], sim[c], cand[c])):
                     size = _heap_offer(hs, hi_, size, sim[c], cand[c])
             for end in range(size - 1, 0, -1):  # heap sort: worst to the back, best first
@@ -221,10 +248,8 @@ class SimilarityRows:
         return max(1, BLOCK_ENTRIES // keep)
 
     def top(self, lo: int, hi: int, min_support: int, shrinkage: float, keep: int):
-        x, y = self.x, self.y
-        return neighbor_block(lo, hi, x.indptr, x.indices, x.data, y.indptr, y.indices, y.data,
-                               self.measure, int(min_support), float(shrinkage), int(keep),
-                               numba.get_num_threads())
+        options = TopOptions(self.measure, int(min_support), float(shrinkage), int(keep))
+        return neighbor_block(lo, hi, self.x, self.y, options, numba.get_num_threads())
 
 
 # -- prediction ---------------------------------------------------------------------------------
@@ -238,15 +263,17 @@ def _mark(y, yptr, yidx, pos, on):
 
 
 @njit(cache=True)
-def _estimate(x, y, pos, nptr, nidx, nsim, yval, k, min_k, damping, rule, mu, bx, by, xmean):
+def _estimate(x, y, pos, lists, yval, est):
     """Prediction for one known (x, y) pair, y marked in ``pos``, from the ``k`` most
-    similar x's that rated y (the fields of :class:`Estimator` and of the neighbor lists,
-    unpacked: it runs inside parallel loops).
+    similar x's that rated y (neighbor ``lists`` as (indptr, indices, similarities),
+    ratings ``yval`` of the y-major matrix, :class:`Estimator` ``est``).
 
     BASELINE: b_xy + sum s*(r - b_x'y) / sum s; MEANS: mean_x + sum s*(r - mean_x') / sum s;
     BASIC: sum s*r / sum s. With fewer than ``min_k`` such neighbors: the baseline
     (BASELINE, BASIC) or the mean of x (MEANS).
     """
+    nptr, nidx, nsim = lists
+    k, min_k, damping, rule, mu, bx, by, xmean = est
     num = 0.0
     den = 0.0
     got = 0
@@ -279,20 +306,19 @@ def predict_pairs(xs, ys, order, group_ptr, n_threads, nb, ratings, est):
     """Predictions for known pairs (xs[p], ys[p]) from the neighbor lists ``nb`` and the
     y-major ``ratings`` by ``est``; ``order`` sorts the pairs by y into groups
     order[group_ptr[g]:group_ptr[g+1]]."""
-    nptr, nidx, nsim = nb.indptr, nb.indices, nb.data   # parallel loops take no tuples
+    lists = (nb.indptr, nb.indices, nb.data)   # a Csr cannot enter a parallel loop
     yptr, yidx, yval = ratings.indptr, ratings.indices, ratings.data
-    k, min_k, damping, rule, mu, bx, by, xmean = est
+    n_x = est.bx.size
     out = np.empty(xs.size, np.float64)
     n_groups = group_ptr.size - 1
     n_tasks = min(n_threads, n_groups)
     for t in prange(n_tasks):
-        pos = np.full(bx.size, -1, np.int64)
+        pos = np.full(n_x, -1, np.int64)
         for g in range(t, n_groups, n_tasks):
             y = ys[order[group_ptr[g]]]
             _mark(y, yptr, yidx, pos, True)
             for p in order[group_ptr[g]:group_ptr[g + 1]]:
-                out[p] = _estimate(xs[p], y, pos, nptr, nidx, nsim, yval, k, min_k, damping,
-                                   rule, mu, bx, by, xmean)
+                out[p] = _estimate(xs[p], y, pos, lists, yval, est)
             _mark(y, yptr, yidx, pos, False)
     return out
 
@@ -300,25 +326,23 @@ def predict_pairs(xs, ys, order, group_ptr, n_threads, nb, ratings, est):
 @njit(parallel=True, cache=True)
 def score_rows(fixed, fixed_is_x, n_other, n_threads, nb, ratings, est):
     """Predictions of every (fixed[r], j) pair, j over the other side: shape (len(fixed), n_other)."""
-    nptr, nidx, nsim = nb.indptr, nb.indices, nb.data   # parallel loops take no tuples
+    lists = (nb.indptr, nb.indices, nb.data)   # a Csr cannot enter a parallel loop
     yptr, yidx, yval = ratings.indptr, ratings.indices, ratings.data
-    k, min_k, damping, rule, mu, bx, by, xmean = est
+    n_x = est.bx.size
     out = np.empty((fixed.size, n_other), np.float64)
     n_outer = n_other if fixed_is_x else fixed.size     # the loop over y's, each marked once
     n_tasks = min(n_threads, n_outer)
     for t in prange(n_tasks):
-        pos = np.full(bx.size, -1, np.int64)
+        pos = np.full(n_x, -1, np.int64)
         for o in range(t, n_outer, n_tasks):
             y = o if fixed_is_x else fixed[o]
             _mark(y, yptr, yidx, pos, True)
             if fixed_is_x:
                 for r in range(fixed.size):
-                    out[r, o] = _estimate(fixed[r], y, pos, nptr, nidx, nsim, yval, k, min_k,
-                                          damping, rule, mu, bx, by, xmean)
+                    out[r, o] = _estimate(fixed[r], y, pos, lists, yval, est)
             else:
                 for j in range(n_other):
-                    out[o, j] = _estimate(j, y, pos, nptr, nidx, nsim, yval, k, min_k, damping,
-                                          rule, mu, bx, by, xmean)
+                    out[o, j] = _estimate(j, y, pos, lists, yval, est)
             _mark(y, yptr, yidx, pos, False)
     return out
 
@@ -326,8 +350,10 @@ def score_rows(fixed, fixed_is_x, n_other, n_threads, nb, ratings, est):
 # -- baselines --------------------------------------------------------------------------------------
 
 @njit(cache=True)
-def sgd_biases(users, items, ratings, n_users, n_items, mu, n_epochs, reg, lr):
-    """User and item biases by SGD over the ratings in the given order (Surprise's update)."""
+def sgd_biases(users, items, ratings, fit, reg, lr):
+    """User and item biases (:class:`BiasFit`) by SGD over the ratings in the given order
+    (Surprise's update)."""
+    n_users, n_items, mu, n_epochs = fit
     bu = np.zeros(n_users)
     bi = np.zeros(n_items)
     for _ in range(n_epochs):
@@ -340,8 +366,10 @@ def sgd_biases(users, items, ratings, n_users, n_items, mu, n_epochs, reg, lr):
 
 
 @njit(cache=True)
-def als_biases(users, items, ratings, n_users, n_items, mu, n_epochs, reg_u, reg_i):
-    """User and item biases by alternating closed-form sweeps (items, then users)."""
+def als_biases(users, items, ratings, fit, reg_u, reg_i):
+    """User and item biases (:class:`BiasFit`) by alternating closed-form sweeps (items,
+    then users)."""
+    n_users, n_items, mu, n_epochs = fit
     count_u = np.zeros(n_users)
     count_i = np.zeros(n_items)
     for p in range(ratings.size):

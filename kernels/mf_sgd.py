@@ -28,10 +28,14 @@ from .protocols import BlockedRatings, Factors, SgdRates
 
 
 @nb.njit(fastmath=True, inline="always")
-def _step(n, user, item, rating, P, Q, bu, bi, mu, lr, keep, lr_b, reg_b):
-    """SGD step on rating ``n``: error before the update, the old p_u in q_i's update,
-    p += lr (err q - reg p) written as p = keep p + (lr err) q with keep = 1 - lr reg
-    (two multiplications per element instead of three). Returns the squared error."""
+def _step(n, ratings, P, Q, bu, bi, c):
+    """SGD step on rating ``n`` of ``ratings`` (:class:`BlockedRatings`), updating the
+    factors; ``c`` = (mu, lr, keep, lr_bias, reg_bias) in float32. Error before the update,
+    the old p_u in q_i's update, p += lr (err q - reg p) written as p = keep p + (lr err) q
+    with keep = 1 - lr reg (two multiplications per element instead of three). Returns the
+    squared error."""
+    user, item, rating, _ = ratings
+    mu, lr, keep, lr_b, reg_b = c
     n = np.uint64(n)  # unsigned indices: no negative-index wraparound code in the hot loop
     u = np.uint64(user[n])
     i = np.uint64(item[n])
@@ -55,13 +59,18 @@ def _step(n, user, item, rating, P, Q, bu, bi, mu, lr, keep, lr_b, reg_b):
 
 
 @nb.njit(parallel=True, fastmath=True, cache=True)
-def _run_rounds(user, item, rating, block_ptr, rounds, P, Q, bu, bi, mu, lr, lr_bias, reg,
-                reg_bias, pair):
-    """:func:`sgd_epoch` with ``pair`` (1 or 2) blocks per thread at a time. Arguments
-    unpacked: taken from the packs inside this parallel kernel, they made it 15 % slower."""
+def _run_rounds(ratings, rounds, P, Q, bu, bi, rates, pair):
+    """:func:`sgd_epoch` with ``pair`` (1 or 2) blocks per thread at a time.
+
+    The factors come flat, not as a :class:`Factors` pack: inside Numba's parallel loops,
+    writes to arrays reached through a tuple are silently lost (numba issue 5872, still
+    seen with Numba 0.68; reads are fine), so every array a parallel loop writes is an
+    argument of its own."""
+    block_ptr = ratings.block_ptr
+    mu, lr, lr_bias, reg, reg_bias = rates
+    c = (np.float32(mu), np.float32(lr), np.float32(1.0 - lr * reg), np.float32(lr_bias),
+         np.float32(reg_bias))
     n_rounds, width = rounds.shape
-    mu32, lr32, lrb32 = np.float32(mu), np.float32(lr), np.float32(lr_bias)
-    keep32, regb32 = np.float32(1.0 - lr * reg), np.float32(reg_bias)
     sse = np.zeros(width, dtype=np.float64)
     total = 0.0
     for t in range(n_rounds):
@@ -83,8 +92,7 @@ def _run_rounds(user, item, rating, block_ptr, rounds, P, Q, bu, bi, mu, lr, lr_
                 odd = k & 1
                 if j >= (b1 - b0 if odd else a1 - a0):
                     continue
-                e2 = _step((b0 if odd else a0) + j, user, item, rating, P, Q, bu, bi, mu32, lr32,
-                           keep32, lrb32, regb32)
+                e2 = _step((b0 if odd else a0) + j, ratings, P, Q, bu, bi, c)
                 if odd:
                     acc_b += e2
                 else:
@@ -114,7 +122,8 @@ def sgd_epoch(ratings: BlockedRatings, rounds, factors: Factors, rates: SgdRates
     width = rounds.shape[1]
     block_item_bytes = factors.Q.nbytes * width / max(len(ratings.block_ptr) - 1, 1)
     pair = 2 if 2 * nb.get_num_threads() <= width and 2 * block_item_bytes <= _l2_bytes() else 1
-    return _run_rounds(*ratings, rounds, *factors, *(float(x) for x in rates), pair)
+    return _run_rounds(BlockedRatings(*ratings), rounds, *factors,
+                       SgdRates(*(float(x) for x in rates)), pair)
 
 
 @lru_cache(maxsize=1)

@@ -92,8 +92,14 @@ def _kernel(simulated: bool):
             return v
 
     @cuda.jit
-    def epoch_kernel(user, item, rating, P, Q, bu, bi, mu, lr, lr_bias, reg, reg_bias,
-                  stride, shift, lanes, sse):
+    def epoch_kernel(ratings, factors, rates, order, sse):
+        """One Hogwild pass: ``ratings`` (user, item, rating), ``factors`` (:class:`Factors`),
+        ``rates`` (:class:`SgdRates`, float32), ``order`` (stride, shift, lanes); adds the
+        squared errors to ``sse[0]``."""
+        user, item, rating = ratings
+        P, Q, bu, bi = factors
+        mu, lr, lr_bias, reg, reg_bias = rates
+        stride, shift, lanes = order
         n = rating.shape[0]
         d = P.shape[1]
         tid = cuda.grid(1)
@@ -147,17 +153,20 @@ def default_groups(lanes: int, n_user_rows: int, n_item_rows: int) -> int:
     return max(1, min(sms * 2048 // lanes, min(n_user_rows, n_item_rows) // 4))
 
 
-def sgd_hogwild(user, item, rating, P, Q, bu, bi, mu, lr, lr_bias, reg, reg_bias,
-                stride: int = 1, shift: int = 0, groups: int | None = None,
-                threads: int = THREADS) -> float:
+def sgd_hogwild(ratings, factors: Factors, rates: SgdRates, stride: int = 1, shift: int = 0,
+                groups: int | None = None, threads: int = THREADS) -> float:
     """One Hogwild SGD pass over all given ratings; returns the sum of squared errors.
 
     All arrays are on the device (CuPy or Numba arrays; NumPy arrays are copied there and
-    back by Numba): user, item (int32), rating (float32); P, Q (rows x d, float32 or
-    float16) and bu, bi (float32) are updated in place. Step k visits rating
-    ``(stride * k + shift) mod n`` (see :func:`epoch_order`). ``groups`` ratings are in
-    flight at once (default :func:`default_groups`); ``groups=1`` is the sequential order.
+    back by Numba): ``ratings`` = (user, item (int32), rating (float32)); ``factors``: P, Q
+    (rows x d, float32 or float16) and bu, bi (float32), updated in place. Step k visits
+    rating ``(stride * k + shift) mod n`` (see :func:`epoch_order`). ``groups`` ratings are
+    in flight at once (default :func:`default_groups`); ``groups=1`` is the sequential order.
+    The packs go to the kernel as they are: Numba-CUDA passes a tuple argument as its
+    flattened fields, so the launch costs what the flat list did.
     """
+    user, item, rating = ratings
+    P, Q = factors.P, factors.Q
     if P.dtype not in FACTOR_DTYPES or Q.dtype != P.dtype:
         raise ValueError("P and Q must both be float32 or both float16")
     n = rating.shape[0]
@@ -171,10 +180,9 @@ def sgd_hogwild(user, item, rating, P, Q, bu, bi, mu, lr, lr_bias, reg, reg_bias
     if threads % lanes:
         raise ValueError("threads per block must be a multiple of the lanes per rating")
     sse = cuda.to_device(np.zeros(1, np.float64))
-    f32 = np.float32
     _kernel(_simulated())[-(-total // threads), threads](
-        user, item, rating, P, Q, bu, bi, f32(mu), f32(lr), f32(lr_bias), f32(reg), f32(reg_bias),
-        np.int64(stride), np.int64(shift), np.int64(lanes), sse)
+        (user, item, rating), Factors(*factors), SgdRates(*(np.float32(x) for x in rates)),
+        (np.int64(stride), np.int64(shift), np.int64(lanes)), sse)
     return float(sse.copy_to_host()[0])
 
 
@@ -203,8 +211,8 @@ def sgd_epoch(ratings: BlockedRatings, rounds, factors: Factors, rates: SgdRates
         lo, hi = int(ptr[run[0]]), int(ptr[run[-1] + 1])
         if hi > lo:
             stride, shift = epoch_order(hi - lo, rng)
-            sse += sgd_hogwild(*(_device(a[lo:hi])[0] for a in (user, item, rating)),
-                               *(dev for dev, _ in state), *rates, stride, shift)
+            sse += sgd_hogwild(tuple(_device(a[lo:hi])[0] for a in (user, item, rating)),
+                               Factors(*(dev for dev, _ in state)), rates, stride, shift)
     for (dev, copied), host in zip(state, factors):
         if copied:
             dev.copy_to_host(host)
@@ -229,7 +237,8 @@ def compile_ptx(cc: tuple[int, int] = (9, 0), d_dtype=np.float32) -> str:
     fac = types.Array(types.float16 if d_dtype == np.float16 else float32, 2, "C")
     vec = types.Array(float32, 1, "C")
     idx = types.Array(int32, 1, "C")
-    sig = (idx, idx, vec, fac, fac, vec, vec, float32, float32, float32, float32, float32,
-           int64, int64, int64, types.Array(float64, 1, "C"))
+    sig = (types.Tuple((idx, idx, vec)), types.NamedTuple((fac, fac, vec, vec), Factors),
+           types.NamedUniTuple(float32, 5, SgdRates), types.UniTuple(int64, 3),
+           types.Array(float64, 1, "C"))
     ptx, _ = cuda.compile_ptx(_kernel(False).py_func, sig, cc=cc)
     return ptx

@@ -4,7 +4,9 @@ A family's implementations (CPU and, where written, GPU) honour one protocol bel
 :func:`hpcrec.kernels.get` finds them. Sparse inputs are :class:`~hpcrec.kernels.csr.Csr`.
 "Who allocates" is said per protocol: results a kernel returns are allocated by it;
 arrays it updates in place belong to the caller. Packs are NamedTuples, so Numba kernels
-take them as one argument each.
+take them as one argument each. Inside a parallel loop (``prange``) a pack may be read
+but not written through: Numba silently loses writes to arrays reached through a tuple
+there (numba issue 5872), so an array a parallel loop writes is an argument of its own.
 """
 from __future__ import annotations
 

@@ -90,7 +90,7 @@ def run_read(p: dict, comm: Comm) -> Outcome:
         kind = p["kind"] or formats.kind_of(p["input"])
         if kind == "transactions":
             data = formats.load_transactions(p["input"], comm)
-            column, rows, n_cols = data.indices, data.n_total, data.n_items
+            column, rows, n_cols = data.rows.indices, data.n_total, data.n_items
         else:
             data = formats.load_ratings(p["input"], comm)
             column, rows, n_cols = data.item, data.n_total, data.n_items

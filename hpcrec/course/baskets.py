@@ -83,7 +83,7 @@ def retail_baskets(data_dir=None, seed: int = 0) -> tuple[Transactions, str]:
 
 def item_supports(tx: Transactions) -> pd.DataFrame:
     """Support of every single item, most frequent first."""
-    counts = np.bincount(tx.indices, minlength=tx.n_items)
+    counts = np.bincount(tx.rows.indices, minlength=tx.n_items)
     frame = pd.DataFrame({"item": tx.labels, "support": counts / tx.n_rows})
     return frame.sort_values(["support", "item"], ascending=[False, True], ignore_index=True)
 

@@ -48,7 +48,7 @@ class Prepared:
 def prepare(tx: Transactions, min_support: float, comm: Comm, control) -> Prepared:
     """Global item counts (one Allreduce), the frequent items in descending support, recoded rows."""
     vec = np.zeros(tx.n_items + 2, np.int64)
-    vec[:tx.n_items] = np.bincount(tx.indices, minlength=tx.n_items)
+    vec[:tx.n_items] = np.bincount(tx.rows.indices, minlength=tx.n_items)
     vec[-2] = tx.n_rows
     vec[-1] = control.stop_requested()
     comm.allreduce(vec)
@@ -59,7 +59,7 @@ def prepare(tx: Transactions, min_support: float, comm: Comm, control) -> Prepar
     order = frequent[np.lexsort((frequent, -counts[frequent]))].astype(np.int64)
     code = np.full(tx.n_items, -1, np.int32)
     code[order] = np.arange(len(order), dtype=np.int32)
-    ptr, idx = recode_rows(tx.indptr, tx.indices, code)
+    ptr, idx = recode_rows(tx.rows.indptr, tx.rows.indices, code)
     control.level(1, tx.n_items, len(order))
     return Prepared(csr(ptr, idx, None, len(order)), n, minc, order, counts[order], tx.labels,
                     bool(vec[-1]))

@@ -20,6 +20,7 @@ import numpy as np
 
 from ..core.comm import Comm, chunk, weighted_bounds
 from ..core.memory import check_memory
+from ..kernels.csr import csr
 from ..progress import progress
 from . import ratings as rmod
 from . import textscan
@@ -96,7 +97,7 @@ def read_fimi(path, comm: Comm) -> Transactions | None:
     indptr = np.zeros(len(lengths) + 1, dtype=np.int64)
     np.cumsum(lengths, out=indptr[1:])
     indptr = kern.sort_unique_rows(indptr, cols)
-    return Transactions(indptr, cols[:indptr[-1]], labels, textscan.shard_of(len(lengths), comm))
+    return Transactions(csr(indptr, cols[:indptr[-1]]), labels, textscan.shard_of(len(lengths), comm))
 
 
 def _fields(head: bytes, sep: bytes, header: bool, n_fields: int | None):
@@ -218,17 +219,17 @@ def redistribute(data, comm: Comm):
 
 
 def _redistribute_rows(tx: Transactions, comm: Comm) -> Transactions:
-    lengths = np.diff(tx.indptr)
+    lengths = np.diff(tx.rows.indptr)
     indptr = np.zeros(tx.n_total + 1, dtype=np.int64)    # global, as read_h5 holds it
     np.cumsum(comm.allgatherv(lengths), out=indptr[1:])
     b = weighted_bounds(indptr, comm.size)
     lo, hi = tx.offset, tx.offset + tx.n_rows
     first, last = np.clip(b[:-1], lo, hi), np.clip(b[1:], lo, hi)
     rows, _ = comm.alltoallv(lengths, last - first)
-    indices, _ = comm.alltoallv(tx.indices, indptr[last] - indptr[first])
+    indices, _ = comm.alltoallv(tx.rows.indices, indptr[last] - indptr[first])
     ptr = np.zeros(len(rows) + 1, dtype=np.int64)
     np.cumsum(rows, out=ptr[1:])
-    return Transactions(ptr, indices, tx.labels,
+    return Transactions(csr(ptr, indices), tx.labels,
                         Shard(int(b[comm.rank]), tx.n_total, comm.rank, comm.size))
 
 
@@ -237,13 +238,13 @@ def gather(data, comm: Comm):
     if comm.size == 1:
         return data
     if isinstance(data, Transactions):
-        lengths = textscan.gather_to_root(np.diff(data.indptr), comm)
-        indices = textscan.gather_to_root(data.indices, comm)
+        lengths = textscan.gather_to_root(np.diff(data.rows.indptr), comm)
+        indices = textscan.gather_to_root(data.rows.indices, comm)
         if not comm.is_root:
             return None
         indptr = np.zeros(len(lengths) + 1, dtype=np.int64)
         np.cumsum(lengths, out=indptr[1:])
-        return Transactions(indptr, indices, data.labels)
+        return Transactions(csr(indptr, indices), data.labels)
     cols = [textscan.gather_to_root(a, comm) for a in (data.user, data.item, data.rating,
                                                        data.timestamp)]
     if not comm.is_root:

@@ -30,6 +30,7 @@ import h5py
 import numpy as np
 
 from ..core.errors import InputError
+from ..kernels.csr import Csr, csr
 from ..progress import progress
 from . import hdf5
 from .atomic import atomic_path
@@ -67,9 +68,8 @@ class QuestPatterns:
         self.corruption = np.clip(rng.normal(0.5, 0.1, n_patterns), 0.0, 1.0)
         self.n_items = n_items
 
-    def transactions(self, n: int, avg_len: float, rng,
-                     long_tail: bool = False) -> tuple[np.ndarray, np.ndarray]:
-        """CSR (indptr, indices) of ``n`` transactions of mean length about ``avg_len``."""
+    def transactions(self, n: int, avg_len: float, rng, long_tail: bool = False) -> Csr:
+        """Rows of ``n`` transactions of mean length about ``avg_len``."""
         kept_per_pattern = float(np.diff(self.ptr) @ self.weights) * (1 - self.corruption @ self.weights)
         mean = max(avg_len / kept_per_pattern, 1e-9)
         if long_tail:  # Zipf(2.2) capped at 2000 has mean ~3.6: rescale to the same mean
@@ -113,8 +113,8 @@ class DenseRecords:
         self.fidelity = rng.beta(4.0, 1.0, n_attributes)  # mean 0.8: strong correlations
         self.n_items = int(self.values.sum())
 
-    def transactions(self, n: int, rng) -> tuple[np.ndarray, np.ndarray]:
-        """CSR (indptr, indices) of ``n`` records, one item per attribute, sorted."""
+    def transactions(self, n: int, rng) -> Csr:
+        """Rows of ``n`` records, one item per attribute, sorted."""
         a = len(self.values)
         cluster = rng.choice(len(self.cluster_weights), n, p=self.cluster_weights)
         u = rng.random((n, a))
@@ -122,7 +122,7 @@ class DenseRecords:
         keep = rng.random((n, a)) < self.fidelity
         value = np.where(keep, self.preferred[cluster], np.minimum(other, self.values - 1))
         indices = (self.offset + value).astype(np.int32).reshape(-1)
-        return np.arange(n + 1, dtype=np.int64) * a, indices
+        return csr(np.arange(n + 1, dtype=np.int64) * a, indices)
 
 
 def transactions(n_transactions: int = 100_000, n_items: int = 1000, avg_len: float = 10.0,
@@ -169,11 +169,11 @@ def _tx_chunk_iter(gen, n, seed, chunk=200_000):
 
 def _in_memory(gen, n, seed) -> Transactions:
     ptrs, idx, offset = [np.zeros(1, np.int64)], [], 0
-    for p, ix in _tx_chunk_iter(gen, n, seed):
-        ptrs.append(p[1:] + offset)
-        idx.append(ix)
-        offset += len(ix)
-    return Transactions(np.concatenate(ptrs), np.concatenate(idx) if idx else np.zeros(0, np.int32),
+    for rows in _tx_chunk_iter(gen, n, seed):
+        ptrs.append(rows.indptr[1:] + offset)
+        idx.append(rows.indices)
+        offset += len(rows.indices)
+    return Transactions(csr(np.concatenate(ptrs), np.concatenate(idx) if idx else np.zeros(0, np.int32)),
                         np.arange(gen.n_items, dtype=np.int64))
 
 
@@ -308,7 +308,8 @@ def _write_chunks(path, gen, n_transactions: int, seed: int) -> Path:
         indices = fh.create_dataset("indices", (0,), np.int32, maxshape=(None,), chunks=(1 << 18,))
         rows = nnz = 0
         with progress(f"generating {path}", total=n_transactions, unit="rows") as bar:
-            for p, ix in _tx_chunk_iter(gen, n_transactions, seed):
+            for chunk in _tx_chunk_iter(gen, n_transactions, seed):
+                p, ix = chunk.indptr, chunk.indices
                 indptr.resize((rows + len(p),))
                 indptr[rows + 1:] = p[1:] + nnz
                 indices.resize((nnz + len(ix),))

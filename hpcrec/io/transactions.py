@@ -1,9 +1,10 @@
 """Transactions in CSR form, and their readers and writers.
 
-A :class:`Transactions` is the only thing that crosses from I/O to itemset mining: one
-row per transaction (this rank's slice of them), column indices into the global item
-``labels``, sorted and duplicate-free within each row (duplicates in the input are
-dropped: a basket either holds an item or not).
+A :class:`Transactions` is the only thing that crosses from I/O to itemset mining: its
+``rows`` are the one CSR type of the kernels (:class:`~hpcrec.kernels.csr.Csr`, a 0/1
+pattern), one row per transaction (this rank's slice of them), column indices into the
+global item ``labels``, sorted and duplicate-free within each row (duplicates in the
+input are dropped: a basket either holds an item or not).
 
 Sources: basket CSV (one transaction per row, empty cells allowed), FIMI ``.dat``
 (space-separated non-negative integer ids), one-hot CSV, a list of transactions, a
@@ -21,6 +22,7 @@ import numpy as np
 
 from ..core.comm import weighted_bounds
 from ..core.errors import InputError
+from ..kernels.csr import Csr, csr
 from . import hdf5
 from .inputs import read_regular_bytes
 from .shard import Shard, Sharded, whole
@@ -30,20 +32,30 @@ KIND = "transactions"
 
 @dataclass
 class Transactions(Sharded):
-    indptr: np.ndarray   # int64, n_rows + 1
-    indices: np.ndarray  # int32 column ids, sorted and unique within a row
+    rows: Csr            # one row per transaction: int32 column ids, sorted and unique; no data
     labels: np.ndarray   # the global item labels (int64 ids or object array of str)
     shard: Shard | None = None   # which part of the data set (None: the whole of it)
 
     def __post_init__(self):
-        self.indptr = np.ascontiguousarray(self.indptr, dtype=np.int64)
-        self.indices = np.ascontiguousarray(self.indices, dtype=np.int32)
+        self.rows = csr(np.ascontiguousarray(self.rows.indptr, dtype=np.int64),
+                        np.ascontiguousarray(self.rows.indices, dtype=np.int32), None,
+                        len(self.labels))
         if self.shard is None:
             self.shard = whole(self.n_rows)
 
     @property
+    def indptr(self) -> np.ndarray:
+        """``rows.indptr`` (read only)."""
+        return self.rows.indptr
+
+    @property
+    def indices(self) -> np.ndarray:
+        """``rows.indices`` (read only)."""
+        return self.rows.indices
+
+    @property
     def n_rows(self) -> int:
-        return len(self.indptr) - 1
+        return self.rows.n_rows
 
     @property
     def n_items(self) -> int:
@@ -51,20 +63,20 @@ class Transactions(Sharded):
 
     @property
     def nnz(self) -> int:
-        return int(self.indptr[-1] - self.indptr[0])
+        return int(self.rows.indptr[-1] - self.rows.indptr[0])
 
     def row(self, i: int) -> np.ndarray:
-        return self.indices[self.indptr[i]:self.indptr[i + 1]]
+        return self.rows.indices[self.rows.indptr[i]:self.rows.indptr[i + 1]]
 
     def part(self, part: int, parts: int) -> "Transactions":
         """Part ``part`` of ``parts`` (contiguous rows balanced by non-zeros) of transactions
         held whole; a part asked for itself is returned as it is, never cut again."""
         if self.shard.check_part(part, parts, "transactions"):
             return self
-        b = weighted_bounds(self.indptr, parts)
+        b = weighted_bounds(self.rows.indptr, parts)
         start, stop = int(b[part]), int(b[part + 1])
-        ptr = self.indptr[start:stop + 1]
-        return Transactions(ptr - ptr[0], self.indices[ptr[0]:ptr[-1]], self.labels,
+        ptr = self.rows.indptr[start:stop + 1]
+        return Transactions(csr(ptr - ptr[0], self.rows.indices[ptr[0]:ptr[-1]]), self.labels,
                             Shard(start, self.n_rows, part, parts))
 
     def to_lists(self, labels: bool = True) -> list[list]:
@@ -81,7 +93,7 @@ class Transactions(Sharded):
         Row pointers start at 0, never decrease and end at len(indices); indices lie in
         0..n_items-1 and are strictly increasing within each row (sorted, no duplicates).
         """
-        p, ix = self.indptr, self.indices
+        p, ix = self.rows.indptr, self.rows.indices
         if len(p) < 1 or p[0] != 0 or np.any(p[1:] < p[:-1]) or p[-1] != len(ix):
             raise InputError(f"{where}: row pointers are not a valid CSR index")
         if len(ix) and (ix.min() < 0 or ix.max() >= self.n_items):
@@ -93,7 +105,7 @@ class Transactions(Sharded):
         return self
 
 
-def _csr(rows: np.ndarray, cols: np.ndarray, n_rows: int) -> tuple[np.ndarray, np.ndarray]:
+def _csr(rows: np.ndarray, cols: np.ndarray, n_rows: int) -> Csr:
     """CSR from (row, col) pairs: rows sorted, columns sorted and de-duplicated per row."""
     order = np.lexsort((cols, rows))
     rows, cols = rows[order], cols[order]
@@ -103,7 +115,7 @@ def _csr(rows: np.ndarray, cols: np.ndarray, n_rows: int) -> tuple[np.ndarray, n
         rows, cols = rows[keep], cols[keep]
     indptr = np.zeros(n_rows + 1, dtype=np.int64)
     np.cumsum(np.bincount(rows, minlength=n_rows), out=indptr[1:])
-    return indptr, cols.astype(np.int32)
+    return csr(indptr, cols.astype(np.int32))
 
 
 def _sorted_labels(items) -> tuple[np.ndarray, dict]:
@@ -136,8 +148,7 @@ def from_lists(transactions) -> Transactions:
     labels, code = _sorted_labels(flat)
     rows = np.repeat(np.arange(len(rows_items), dtype=np.int64), [len(t) for t in rows_items])
     cols = np.fromiter((code[x] for x in flat), dtype=np.int64, count=len(flat))
-    indptr, indices = _csr(rows, cols, len(rows_items))
-    return Transactions(indptr, indices, labels)
+    return Transactions(_csr(rows, cols, len(rows_items)), labels)
 
 
 def from_onehot(df) -> Transactions:
@@ -164,10 +175,9 @@ def from_onehot(df) -> Transactions:
         mat.data = mat.data.astype(bool)
         mat.eliminate_zeros()
         mat.sort_indices()
-        return Transactions(mat.indptr, mat.indices, labels)
+        return Transactions(csr(mat.indptr, mat.indices), labels)
     rows, cols = np.nonzero(vals.astype(bool))
-    indptr, indices = _csr(rows.astype(np.int64), cols.astype(np.int64), df.shape[0])
-    return Transactions(indptr, indices, labels)
+    return Transactions(_csr(rows.astype(np.int64), cols.astype(np.int64), df.shape[0]), labels)
 
 
 def _check_boolean(values: np.ndarray) -> None:
@@ -197,8 +207,8 @@ def read_fimi(path) -> Transactions:
     ids = np.array(tokens, dtype=np.int64) if tokens else np.zeros(0, np.int64)
     labels, cols = np.unique(ids, return_inverse=True)
     rows = np.repeat(np.arange(len(lines), dtype=np.int64), lengths)
-    indptr, indices = _csr(rows, cols.astype(np.int64).reshape(-1), len(lines))
-    return Transactions(indptr, indices, labels.astype(np.int64))
+    return Transactions(_csr(rows, cols.astype(np.int64).reshape(-1), len(lines)),
+                        labels.astype(np.int64))
 
 
 def read_baskets_csv(path, header: bool | None = None) -> Transactions:
@@ -268,7 +278,7 @@ def _read_text(path) -> str:
 
 def write_h5(tx: Transactions, path) -> Path:
     """Write a whole (unpartitioned) transaction set to an hpcrec HDF5 file, atomically."""
-    return hdf5.write_h5(path, KIND, {"indptr": tx.indptr, "indices": tx.indices,
+    return hdf5.write_h5(path, KIND, {"indptr": tx.rows.indptr, "indices": tx.rows.indices,
                                       "item_labels": hdf5.label_data(tx.labels)},
                          attrs={"n_transactions": tx.n_rows, "n_items": tx.n_items},
                          compression=None)
@@ -298,5 +308,5 @@ def read_h5(path, part: int = 0, parts: int = 1) -> Transactions:
         ptr = indptr[lo:hi + 1]
         hdf5.check_read(path, 8 * int(ptr[-1] - ptr[0]))
         indices = indices_ds[int(ptr[0]):int(ptr[-1])]
-    tx = Transactions(ptr - ptr[0], indices, labels, Shard(lo, len(indptr) - 1, part, parts))
+    tx = Transactions(csr(ptr - ptr[0], indices), labels, Shard(lo, len(indptr) - 1, part, parts))
     return tx.validate(str(path))

@@ -49,13 +49,13 @@ def fit(users: np.ndarray, items: np.ndarray, ratings: np.ndarray, n_users: int,
     """(mu, b_u, b_i) from COO ratings in input order; ``options`` from :func:`check_options`."""
     r = ratings.astype(np.float64)
     mu = float(r.mean())
+    problem = kernels.BiasFit(n_users, n_items, mu, options["n_epochs"])
     if options["method"] == "sgd":
         first = np.full(n_users, len(users), dtype=np.int64)
         np.minimum.at(first, users, np.arange(len(users)))
         order = np.argsort(first[users], kind="stable")
-        bu, bi = kernels.sgd_biases(users[order], items[order], r[order], n_users, n_items, mu,
-                                    options["n_epochs"], options["reg"], options["learning_rate"])
+        bu, bi = kernels.sgd_biases(users[order], items[order], r[order], problem, options["reg"],
+                                    options["learning_rate"])
         return mu, bu, bi
-    bu, bi = kernels.als_biases(users, items, r, n_users, n_items, mu, options["n_epochs"],
-                                options["reg_u"], options["reg_i"])
+    bu, bi = kernels.als_biases(users, items, r, problem, options["reg_u"], options["reg_i"])
     return mu, bu, bi

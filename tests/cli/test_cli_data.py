@@ -104,11 +104,11 @@ def test_generate_both_kinds(run_cli, tmp_path):
                          "--rows", "300", "--attributes", "12", "--max-values", "5")
     assert rc == 0, err
     dense = io.load_transactions(tmp_path / "d.h5", serial(), partition=False)
-    assert np.array_equal(np.diff(dense.indptr), np.full(300, 12))  # one value per attribute
+    assert np.array_equal(np.diff(dense.rows.indptr), np.full(300, 12))  # one value per attribute
     rc, _, err = run_cli("generate", "transactions", "--long-tail", "-o", tmp_path / "l.h5",
                          "--rows", "3000", "--items", "400")
     assert rc == 0, err
-    lengths = np.diff(io.load_transactions(tmp_path / "l.h5", serial(), partition=False).indptr)
+    lengths = np.diff(io.load_transactions(tmp_path / "l.h5", serial(), partition=False).rows.indptr)
     assert lengths.max() > 8 * lengths.mean()  # a long tail of long transactions
     rc, _, err = run_cli("generate", "transactions", "--dense", "--max-values", "1", "-o",
                          tmp_path / "x.h5")

@@ -39,7 +39,7 @@ def _transactions(lengths, seed=0) -> Transactions:
 def _check_tx_partition(path, whole):
     c = world()
     mine = io.load_transactions(path, c)
-    parts = c.allgather_obj((mine.offset, mine.n_rows, mine.n_total, mine.indptr, mine.indices))
+    parts = c.allgather_obj((mine.offset, mine.n_rows, mine.n_total, mine.rows.indptr, mine.rows.indices))
     offset = 0
     for row_offset, n_rows, n_total, indptr, _ in parts:   # contiguous, in rank order
         assert row_offset == offset and n_total == whole.n_rows
@@ -48,12 +48,12 @@ def _check_tx_partition(path, whole):
     assert offset == whole.n_rows
     indices = np.concatenate([p[4] for p in parts])
     lengths = np.concatenate([np.diff(p[3]) for p in parts])
-    assert np.array_equal(indices, whole.indices)
-    assert np.array_equal(lengths, np.diff(whole.indptr))
+    assert np.array_equal(indices, whole.rows.indices)
+    assert np.array_equal(lengths, np.diff(whole.rows.indptr))
     assert list(mine.labels) == list(whole.labels)             # every rank has all labels
     # balanced by non-zeros: no rank more than one row above an even share
     loads = [p[3][-1] for p in parts]
-    assert max(loads) <= whole.nnz / c.size + np.diff(whole.indptr).max(initial=0)
+    assert max(loads) <= whole.nnz / c.size + np.diff(whole.rows.indptr).max(initial=0)
     return mine
 
 
@@ -77,8 +77,8 @@ def test_transactions_partition_of_shared_fimi(shared_data, tmp_path):
     _check_tx_partition(path, whole)
     text_part = io.load_transactions(source, world())          # text: parsed, then sliced
     h5_part = io.load_transactions(path, world())
-    assert np.array_equal(text_part.indptr, h5_part.indptr)
-    assert np.array_equal(text_part.indices, h5_part.indices)
+    assert np.array_equal(text_part.rows.indptr, h5_part.rows.indptr)
+    assert np.array_equal(text_part.rows.indices, h5_part.rows.indices)
     assert text_part.offset == h5_part.offset
 
 

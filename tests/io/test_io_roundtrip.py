@@ -18,12 +18,18 @@ from hpcrec.io import ratings as rmod
 from hpcrec.io import transactions as tmod
 from hpcrec.io.ratings import Ratings
 from hpcrec.io.transactions import Transactions
+from hpcrec.kernels.csr import Csr, csr
 
 
 def tx_roundtrip(tx: Transactions, tmp_path) -> Transactions:
     path = io.write_h5(tx, tmp_path / "tx.h5")
     back = io.load_transactions(path, serial(), partition=False)
-    assert np.array_equal(back.indptr, tx.indptr) and np.array_equal(back.indices, tx.indices)
+    for t in (tx, back):   # every reader hands out the kernels' one CSR type
+        assert isinstance(t.rows, Csr) and t.rows.data is None
+        assert t.rows.shape == (t.n_rows, t.n_items)
+        assert t.rows.indptr.dtype == np.int64 and t.rows.indices.dtype == np.int32
+    assert np.array_equal(back.rows.indptr, tx.rows.indptr)
+    assert np.array_equal(back.rows.indices, tx.rows.indices)
     assert list(back.labels) == list(tx.labels)
     assert back.labels.dtype.kind == tx.labels.dtype.kind
     return back
@@ -282,3 +288,17 @@ def test_kind_of_and_wrong_kind(tmp_path, shared_data):
         io.load_ratings(tx_path, serial())
     with pytest.raises(io.formats.InputError, match="holds ratings"):
         io.load_transactions(shared_data / "ml-100k" / "u.data", serial())
+
+
+def test_transactions_hold_one_csr():
+    """``rows`` is a Csr (dtypes and column count set from the labels whatever it was made
+    with); ``indptr``/``indices`` are read-only views of it; a part holds a Csr too."""
+    tx = Transactions(csr(np.array([0, 2, 2, 3]), np.array([0, 2, 1])), np.array([10, 20, 30]))
+    assert tx.rows.shape == (3, 3) and tx.rows.indices.dtype == np.int32
+    assert tx.indptr is tx.rows.indptr and tx.indices is tx.rows.indices
+    with pytest.raises(AttributeError):
+        tx.indptr = np.zeros(4, np.int64)
+    part = tx.part(1, 2)
+    assert isinstance(part.rows, Csr) and part.rows.shape == (part.n_rows, 3)
+    assert [list(part.row(i)) for i in range(part.n_rows)] == \
+        [list(tx.row(part.offset + i)) for i in range(part.n_rows)]

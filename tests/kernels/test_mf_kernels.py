@@ -97,7 +97,8 @@ def test_sgd_two_blocks_per_thread_equal_one_after_the_other():
         state = [gen.normal(0, .1, (n_u, d)).astype(np.float32),
                  gen.normal(0, .1, (n_i, d)).astype(np.float32),
                  np.zeros(n_u, np.float32), np.zeros(n_i, np.float32)]
-        sse = _run_rounds(u, i, r, ptr, rr, *state, 3.0, .05, .05, .02, .01, pair)
+        sse = _run_rounds(BlockedRatings(u, i, r, ptr), rr, *state, SgdRates(3.0, .05, .05, .02, .01),
+                          pair)
         return sse, state
 
     ref_sse, ref = run(1, rounds)

@@ -63,8 +63,8 @@ def train_both(d, epochs, dtype=np.float32, groups=1, n=60):
     sse_gpu, sse_ref = [], []
     for _ in range(epochs):
         stride, shift = K.epoch_order(len(r), rng)
-        sse_gpu.append(K.sgd_hogwild(u, i, r, *gpu, mu, **HYPER, stride=stride, shift=shift,
-                                   groups=groups))
+        sse_gpu.append(K.sgd_hogwild((u, i, r), Factors(*gpu), SgdRates(mu, **HYPER),
+                                     stride=stride, shift=shift, groups=groups))
         sse_ref.append(reference_epoch(u, i, r, *ref, mu, **HYPER, stride=stride, shift=shift))
     return gpu, ref, np.array(sse_gpu), np.array(sse_ref)
 
@@ -115,7 +115,7 @@ def test_hogwild_groups_learn_like_sequential():
 def test_rejects_mixed_factor_dtypes():
     u, i, r, (P, Q, bu, bi) = problem()
     with pytest.raises(ValueError, match="float32 or both float16"):
-        K.sgd_hogwild(u, i, r, P, Q.astype(np.float16), bu, bi, 3.0, **HYPER, stride=1, shift=0)
+        K.sgd_hogwild((u, i, r), Factors(P, Q.astype(np.float16), bu, bi), SgdRates(3.0, **HYPER))
 
 
 @pytest.mark.gpu
@@ -202,15 +202,14 @@ def test_gpu_visiting_order_keeps_ml100k_accuracy(monkeypatch, shared_data):
     if not base.exists():
         pytest.skip(f"{base} not found")
 
-    def strided_sequential(user, item, rating, P, Q, bu, bi, mu, lr, lr_bias, reg, reg_bias,
-                           stride, shift):
+    def strided_sequential(ratings, factors, rates, stride, shift):
+        user, item, rating = ratings
         n = len(rating)
         order = (stride * np.arange(n, dtype=np.int64) + shift) % n
         assert len(np.unique(order)) == n  # a bijection: every rating once per call
         return mf_sgd.sgd_epoch(BlockedRatings(user[order], item[order], rating[order],
                                                np.array([0, n])),
-                                np.zeros((1, 1), np.int64), Factors(P, Q, bu, bi),
-                                SgdRates(mu, lr, lr_bias, reg, reg_bias))
+                                np.zeros((1, 1), np.int64), factors, rates)
 
     kw = dict(factors=64, epochs=25, seed=0)
     cpu = BiasedSGD(**kw).fit(str(base), serial(), test=str(test))
