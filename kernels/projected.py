@@ -220,20 +220,68 @@ def _fill_children(rows, ri, pool, node, scratch, mem, marks, table):
 
 
 @njit(cache=True)
+def _distinct_rows(indptr, indices, hi):
+    """Rows equal in their items below ``hi`` (all their conditional rows for items below
+    hi are equal) merged: per row, its weight (the number of equal rows; 0 for a row after
+    the first of its kind) and key (the sum of the rows' keys). On dense data with few
+    frequent items most transactions repeat, and every conditional database shrinks."""
+    n = len(indptr) - 1
+    weight = np.zeros(n, np.int64)
+    keys = np.empty(n, np.int64)
+    size = 1024
+    while size < 2 * n:
+        size *= 2
+    table = np.full(size, -1, np.int64)
+    hashes = np.empty(n, np.int64)
+    for r in range(n):
+        key = (r + 1) * MIX
+        keys[r] = key ^ (key >> 31)
+        s, e = indptr[r], indptr[r]
+        h = 0
+        while e < indptr[r + 1] and indices[e] < hi:
+            h = (h ^ indices[e]) * MIX
+            e += 1
+        hashes[r] = h
+        slot = (h ^ (h >> 29)) & (size - 1)
+        while table[slot] >= 0:
+            c = table[slot]
+            if hashes[c] == h:
+                u, v = indptr[c], s
+                while v < e and u < indptr[c + 1] and indices[u] == indices[v]:
+                    u += 1
+                    v += 1
+                if v == e and (u == indptr[c + 1] or indices[u] >= hi):
+                    break
+            slot = (slot + 1) & (size - 1)
+        if table[slot] >= 0:
+            c = table[slot]
+            weight[c] += 1
+            keys[c] += keys[r]
+        else:
+            table[slot] = r
+            weight[r] = 1
+    return weight, keys
+
+
+@njit(cache=True)
 def conditional_rows(indptr, indices, owned, lo, hi):
     """The conditional databases of the owned items j in [lo, hi), in one sequential pass.
 
     For every row and every owned item j in it, the row's items before j become one row
-    of j's database. Rows are laid out bucket by bucket (j ascending), so mining one item
-    touches one contiguous region. Returns (rows, items, first): the rows as a row store
-    (:data:`ROW` records: item range, weight 1, a key of the source row r: the rows of
-    different items' databases that come from one transaction share it), rows
-    first[j - lo] .. first[j - lo + 1] - 1 belonging to j.
+    of j's database; equal rows are merged first (:func:`_distinct_rows`). Rows are laid
+    out bucket by bucket (j ascending), so mining one item touches one contiguous region.
+    Returns (rows, items, first): the rows as a row store (:data:`ROW` records: item
+    range, weight, a key of the source rows: the rows of different items' databases that
+    come from one transaction share it), rows first[j - lo] .. first[j - lo + 1] - 1
+    belonging to j.
     """
     k = hi - lo
+    weight, keys = _distinct_rows(indptr, indices, hi)
     n_rows = np.zeros(k + 1, np.int64)
     n_items = np.zeros(k + 1, np.int64)
     for r in range(len(indptr) - 1):
+        if weight[r] == 0:
+            continue
         s = indptr[r]
         for p in range(s, indptr[r + 1]):
             j = indices[p]
@@ -250,9 +298,9 @@ def conditional_rows(indptr, indices, owned, lo, hi):
     rows = np.empty(n_rows[k], ROW)
     items = np.empty(n_items[k], np.int32)
     for r in range(len(indptr) - 1):
+        if weight[r] == 0:
+            continue
         s = indptr[r]
-        key = (r + 1) * MIX
-        key ^= key >> 31
         for p in range(s, indptr[r + 1]):
             j = indices[p]
             if j >= hi:
@@ -265,8 +313,8 @@ def conditional_rows(indptr, indices, owned, lo, hi):
                     items[q + t - s] = indices[t]
                 rows[row].beg = q
                 rows[row].end = q + p - s
-                rows[row].wt = 1
-                rows[row].key = key
+                rows[row].wt = weight[r]
+                rows[row].key = keys[r]
                 fill_row[x] = row + 1
                 fill_item[x] = q + p - s
     return rows, items, n_rows
@@ -424,59 +472,93 @@ def _has_closure(store, key, count, buf, n):
 
 
 @njit(cache=True)
-def _subsumed(store, lpool, lb, le, want, n, m):
-    """Whether a set listed in lpool[lb:le] holds all of sorted want[:n] (by their masks
-    when m <= MASK_ITEMS)."""
+def _mask(want, n):
+    """The 2-word mask of items want[:n] (all below MASK_ITEMS)."""
+    w0 = w1 = 0
+    for t in range(n):
+        if want[t] < 64:
+            w0 |= np.int64(1) << want[t]
+        else:
+            w1 |= np.int64(1) << (want[t] - 64)
+    return w0, w1
+
+
+@njit(cache=True)
+def _covered(store, lpool, span, want, n, m):
+    """FP-Max: whether a set listed in lpool[lb:le] or stored from set ``ent`` on (``span
+    = (lb, le, ent)``) holds all of sorted want[:n]; by masks when m <= MASK_ITEMS. Newest
+    first: a superset is most often one just stored beside the node."""
+    lb, le, ent = span
     if m <= MASK_ITEMS:
+        w0, w1 = _mask(want, n)
         masks = store.aux
-        w0 = w1 = 0
-        for t in range(n):
-            if want[t] < 64:
-                w0 |= np.int64(1) << want[t]
-            else:
-                w1 |= np.int64(1) << (want[t] - 64)
-        for x in range(lb, le):
-            z = lpool[x]
+        for z in range(store.tops[0] - 1, ent - 1, -1):
             if (w0 & ~masks[z, 0]) == 0 and (w1 & ~masks[z, 1]) == 0:
                 return True
+        for x in range(le - 1, lb - 1, -1):
+            if (w0 & ~lpool[x, 0]) == 0 and (w1 & ~lpool[x, 1]) == 0:
+                return True
         return False
-    for x in range(lb, le):
-        if _holds_stored(store, lpool[x], want, n):
+    for z in range(store.tops[0] - 1, ent - 1, -1):
+        if _holds_stored(store, z, want, n):
+            return True
+    for x in range(le - 1, lb - 1, -1):
+        if _holds_stored(store, lpool[x, 0], want, n):
             return True
     return False
 
 
 @njit(cache=True)
-def _holds(store, z, x, m):
-    """Whether stored set z holds item x."""
+def _list(store, lpool, x, z, m):
+    """FP-Max: stored set z as entry x of a list: its mask (m <= MASK_ITEMS) or its id."""
     if m <= MASK_ITEMS:
-        return (store.aux[z, x >> 6] >> (x & 63)) & 1 == 1
-    s = store.meta[z].start
-    return _has(store.items, s, s + store.meta[z].len, x)
+        lpool[x, 0] = store.aux[z, 0]
+        lpool[x, 1] = store.aux[z, 1]
+    else:
+        lpool[x, 0] = z
 
 
 @njit(cache=True)
-def _supersets(store, lpool, frames, depth, item, m):
-    """FP-Max: the list of stored sets that contain X = the frame's node + ``item``, from
-    lpool[le] on (``le``: the end of the frame's own list; room made by the caller): at a
-    root the sets linked from the item, deeper the frame's list and what its subtree
-    stored since, filtered by the item. Returns the list's end."""
-    f = frames[depth]
+def _listed_holds(store, lpool, x, item, m):
+    """FP-Max: whether the set of list entry x holds ``item``."""
+    if m <= MASK_ITEMS:
+        return (lpool[x, item >> 6] >> (item & 63)) & 1 == 1
+    s = store.meta[lpool[x, 0]].start
+    return _has(store.items, s, s + store.meta[lpool[x, 0]].len, item)
+
+
+@njit(cache=True)
+def _root_supersets(store, lpool, item, m):
+    """FP-Max: the stored sets holding ``item`` (the root {item}) as list lpool[:le]
+    (room made by the caller: one entry per stored set); returns le."""
+    le = 0
+    e = store.head[item]
+    while e >= 0:
+        _list(store, lpool, le, store.links[e].set, m)
+        le += 1
+        e = store.links[e].next
+    return le
+
+
+@njit(cache=True)
+def _supersets(store, lpool, f, item, m):
+    """FP-Max: the list of the stored sets that contain X = frame f's node + ``item``, from
+    lpool[f.le] on (room made by the caller): f's list and the sets stored since f's
+    entries (its subtree's: they hold f's node), filtered by the item. Returns its end."""
     le = f.le
-    if depth == 0:
-        e = store.head[item]
-        while e >= 0:
-            lpool[le] = store.links[e].set
-            le += 1
-            e = store.links[e].next
-        return le
     for x in range(f.lb, f.le):
-        if _holds(store, lpool[x], item, m):
-            lpool[le] = lpool[x]
+        if _listed_holds(store, lpool, x, item, m):
+            lpool[le, 0] = lpool[x, 0]
+            lpool[le, 1] = lpool[x, 1]
             le += 1
     for z in range(f.ent, store.tops[0]):
-        if _holds(store, z, item, m):
-            lpool[le] = z
+        if m <= MASK_ITEMS:
+            held = (store.aux[z, item >> 6] >> (item & 63)) & 1 == 1
+        else:
+            s = store.meta[z].start
+            held = _has(store.items, s, s + store.meta[z].len, item)
+        if held:
+            _list(store, lpool, le, z, m)
             le += 1
     return le
 
@@ -575,13 +657,15 @@ def _emit_subsets(store, path, npath, extra, n_extra, top_r, count, comb):
 
 
 @njit(cache=True)
-def _start_root(frames, mem, j, n_rows, n_base, i_base):
-    """The root {j} (its n_rows rows listed in pool[:n_rows] by the caller) as frame 0's
-    only member; the row store's tops at n_base / i_base (above the conditional databases)."""
+def _start_root(frames, mem, j, n_rows, count, tops):
+    """The root {j} (its n_rows rows listed in pool[:n_rows] by the caller, their weight
+    ``count``) as frame 0's only member; the row store's tops (rows, items) above the
+    conditional databases."""
+    n_base, i_base = tops
     mem[0].item = j
     mem[0].beg = 0
     mem[0].end = n_rows
-    mem[0].sup = n_rows
+    mem[0].sup = count
     f = frames[0]
     f.pos, f.mend, f.top, f.plen, f.npath = 0, 1, n_rows, 0, 0
     f.rtop, f.itop, f.low, f.lb, f.le, f.ent = n_base, i_base, -1, 0, 0, 0
@@ -626,7 +710,7 @@ def mine_range(rows_in: Csr, owned, lo, hi, options: MineOptions, store: Store):
     comb = np.empty(m + 1, np.int64)
     buf = np.empty(m + 1, np.int32)
     pool = np.empty(1024, np.int32)
-    lpool = np.empty(1024, np.int64)
+    lpool = np.empty((1024, 2), np.int64)  # FP-Max lists: set masks or ids
     mem = np.empty(64, MEMBER)
     rtable = np.zeros(1024, RSLOT)  # stamp 0 is never in use
     stamp = 0
@@ -637,13 +721,18 @@ def mine_range(rows_in: Csr, owned, lo, hi, options: MineOptions, store: Store):
     n_base, i_base = len(rows), len(ri)
     for j in range(hi - 1, lo - 1, -1):
         r0, r1 = first[j - lo], first[j - lo + 1]
-        if not owned[j] or r1 - r0 < minc:
+        if not owned[j]:
+            continue
+        count = 0
+        for r in range(r0, r1):
+            count += rows[r].wt
+        if count < minc:
             continue
         if r1 - r0 > len(pool):
             pool = _grow(pool, r1 - r0)
         for t in range(r1 - r0):
             pool[t] = r0 + t
-        _start_root(frames, mem, j, r1 - r0, n_base, i_base)
+        _start_root(frames, mem, j, r1 - r0, count, (n_base, i_base))
         depth = 0
         while depth >= 0:
             f = frames[depth]
@@ -661,15 +750,14 @@ def mine_range(rows_in: Csr, owned, lo, hi, options: MineOptions, store: Store):
             absorbed[plen] = False
             plen += 1
             first_child = mtop
-            lb = le = ent = 0
-            if mode == MAXIMAL:  # the stored sets that contain X
-                lb = f.le
-                need = lb + (store.tops[0] if depth == 0 else
-                             f.le - f.lb + store.tops[0] - f.ent)
-                if need > len(lpool):
-                    lpool = _grow(lpool, need)
-                le = _supersets(store, lpool, frames, depth, node.item, m)
-                ent = store.tops[0]
+            # FP-Max: the stored sets that may hold X: a root lists those holding its
+            # item; deeper, the parent's list and what was stored since (X's own list is
+            # made only if X gets children)
+            span = (f.lb, f.le, f.ent)
+            if mode == MAXIMAL and depth == 0:
+                if store.tops[0] > len(lpool):
+                    lpool = _grow_rows(lpool, store.tops[0])
+                span = (0, _root_supersets(store, lpool, node.item, m), store.tops[0])
             n_perfect = n_seen = n_rows = 0
             key = 0
             prune = False
@@ -692,9 +780,10 @@ def mine_range(rows_in: Csr, owned, lo, hi, options: MineOptions, store: Store):
                 plen += 1
             n_child = mtop - first_child
             if mode == MAXIMAL:  # X + P + all children inside a stored set?
-                # the listed sets hold X's path items: check the absorbed ones
+                # the sets of span hold the parent's path items: check X's item and the rest
                 n = _absorbed_and_children(prefix, absorbed, plen, mem, first_child, mtop, buf)
-                prune = _subsumed(store, lpool, lb, le, buf, n, m)
+                buf[n] = node.item  # above the others: buf stays sorted
+                prune = _covered(store, lpool, span, buf, n + 1, m)
             if prune:
                 mtop = first_child
             if mtop > first_child:
@@ -754,6 +843,14 @@ def mine_range(rows_in: Csr, owned, lo, hi, options: MineOptions, store: Store):
                 low = mem[first_child].item
                 for x in range(first_child + 1, mtop):
                     low = min(low, mem[x].item)
+                lb, le, ent = span
+                if mode == MAXIMAL and depth > 0:  # X's list: the parent's, filtered
+                    lb = f.le
+                    need = lb + f.le - f.lb + store.tops[0] - f.ent
+                    if need > len(lpool):
+                        lpool = _grow_rows(lpool, need)
+                    le = _supersets(store, lpool, f, node.item, m)
+                    ent = store.tops[0]
                 depth += 1
                 if depth + 1 >= len(frames):
                     frames = _grow(frames, depth + 2)
