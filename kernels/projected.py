@@ -519,15 +519,6 @@ def _list(store, lpool, x, z, m):
 
 
 @njit(cache=True)
-def _listed_holds(store, lpool, x, item, m):
-    """FP-Max: whether the set of list entry x holds ``item``."""
-    if m <= MASK_ITEMS:
-        return (lpool[x, item >> 6] >> (item & 63)) & 1 == 1
-    s = store.meta[lpool[x, 0]].start
-    return _has(store.items, s, s + store.meta[lpool[x, 0]].len, item)
-
-
-@njit(cache=True)
 def _root_supersets(store, lpool, item, m):
     """FP-Max: the stored sets holding ``item`` (the root {item}) as list lpool[:le]
     (room made by the caller: one entry per stored set); returns le."""
@@ -544,21 +535,41 @@ def _root_supersets(store, lpool, item, m):
 def _supersets(store, lpool, f, item, m):
     """FP-Max: the list of the stored sets that contain X = frame f's node + ``item``, from
     lpool[f.le] on (room made by the caller): f's list and the sets stored since f's
-    entries (its subtree's: they hold f's node), filtered by the item. Returns its end."""
+    entries (its subtree's: they hold f's node), filtered by the item. Returns its end.
+    Only whether some listed set holds a wanted set matters, not which, so masks may be cut
+    and dropped as below."""
     le = f.le
+    if m <= MASK_ITEMS:
+        # masks cut to the items below X's item (the others: X's path, in every set listed);
+        # a mask left empty or inside the one listed before it cannot decide a check alone
+        low0 = (np.int64(1) << item) - 1 if item < 64 else np.int64(-1)
+        low1 = (np.int64(1) << (item - 64)) - 1 if item >= 64 else np.int64(0)
+        for x in range(f.lb, f.le + store.tops[0] - f.ent):
+            if x < f.le:
+                e0, e1 = lpool[x, 0], lpool[x, 1]
+            else:
+                e0, e1 = store.aux[f.ent + x - f.le, 0], store.aux[f.ent + x - f.le, 1]
+            if ((e0 if item < 64 else e1) >> (item & 63)) & 1 == 0:
+                continue
+            e0 &= low0
+            e1 &= low1
+            if e0 == 0 and e1 == 0:
+                continue
+            if le > f.le and (e0 & ~lpool[le - 1, 0]) == 0 and (e1 & ~lpool[le - 1, 1]) == 0:
+                continue
+            lpool[le, 0] = e0
+            lpool[le, 1] = e1
+            le += 1
+        return le
     for x in range(f.lb, f.le):
-        if _listed_holds(store, lpool, x, item, m):
-            lpool[le, 0] = lpool[x, 0]
-            lpool[le, 1] = lpool[x, 1]
+        z = lpool[x, 0]
+        if _has(store.items, store.meta[z].start, store.meta[z].start + store.meta[z].len, item):
+            lpool[le, 0] = z
             le += 1
     for z in range(f.ent, store.tops[0]):
-        if m <= MASK_ITEMS:
-            held = (store.aux[z, item >> 6] >> (item & 63)) & 1 == 1
-        else:
-            s = store.meta[z].start
-            held = _has(store.items, s, s + store.meta[z].len, item)
-        if held:
-            _list(store, lpool, le, z, m)
+        s = store.meta[z].start
+        if _has(store.items, s, s + store.meta[z].len, item):
+            lpool[le, 0] = z
             le += 1
     return le
 
