@@ -532,18 +532,22 @@ def _root_supersets(store, lpool, item, m):
 
 
 @njit(cache=True)
-def _supersets(store, lpool, f, item, m):
+def _supersets(store, lpool, f, item, keep, m):
     """FP-Max: the list of the stored sets that contain X = frame f's node + ``item``, from
     lpool[f.le] on (room made by the caller): f's list and the sets stored since f's
     entries (its subtree's: they hold f's node), filtered by the item. Returns its end.
     Only whether some listed set holds a wanted set matters, not which, so masks may be cut
-    and dropped as below."""
+    and dropped as below. ``keep``: the mask of X's absorbed items and its ancestors' (the
+    checks below X want them)."""
     le = f.le
     if m <= MASK_ITEMS:
-        # masks cut to the items below X's item (the others: X's path, in every set listed);
-        # a mask left empty or inside the one listed before it cannot decide a check alone
+        # masks cut to the items below X's item and the absorbed ones (the others: X's
+        # path, in every set listed); a mask left empty or inside the one listed before it
+        # cannot decide a check alone
         low0 = (np.int64(1) << item) - 1 if item < 64 else np.int64(-1)
         low1 = (np.int64(1) << (item - 64)) - 1 if item >= 64 else np.int64(0)
+        low0 |= keep[0]
+        low1 |= keep[1]
         for x in range(f.lb, f.le + store.tops[0] - f.ent):
             if x < f.le:
                 e0, e1 = lpool[x, 0], lpool[x, 1]
@@ -860,7 +864,9 @@ def mine_range(rows_in: Csr, owned, lo, hi, options: MineOptions, store: Store):
                     need = lb + f.le - f.lb + store.tops[0] - f.ent
                     if need > len(lpool):
                         lpool = _grow_rows(lpool, need)
-                    le = _supersets(store, lpool, f, node.item, m)
+                    n = _split_prefix(prefix, absorbed, plen, path, extra)
+                    keep = _mask(extra, n) if m <= MASK_ITEMS else (0, 0)
+                    le = _supersets(store, lpool, f, node.item, keep, m)
                     ent = store.tops[0]
                 depth += 1
                 if depth + 1 >= len(frames):

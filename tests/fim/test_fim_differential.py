@@ -199,6 +199,7 @@ def pyfim_all(rows, count: int, target: str) -> dict:
 @pytest.mark.parametrize("seed,n,attributes,max_values,min_support", [
     (1, 5, 6, 3, 3 / 5), (2, 10, 8, 3, 3 / 5), (3, 10, 8, 4, 0.3), (4, 400, 20, 3, 0.4),
     (5, 1500, 25, 3, 0.7), (6, 800, 12, 6, 0.1),
+    (1, 300, 12, 6, 0.05),  # perfect extensions above a node's item (FP-Max's cut lists)
 ])
 @pytest.mark.parametrize("algo,target", [("apriori", "s"), ("fpgrowth", "s"), ("fpmax", "m"),
                                          ("fpclose", "c")])
