@@ -589,14 +589,20 @@ def _closure_key(rows, pool, node):
 
 @njit(cache=True)
 def _absorbed_and_children(prefix, absorbed, plen, mem, lo, hi, buf):
-    """FP-Max: buf = X's absorbed items (perfect extensions) and its children's items
-    (members lo..hi-1), sorted; returns their number."""
+    """FP-Max: buf = X's item (the last path item of the prefix), the absorbed items
+    (perfect extensions of X and of its ancestors: they may lie above X's item) and X's
+    children's items (members lo..hi-1), sorted; returns their number."""
     n = 0
+    item = -1
     for t in range(plen):
         if absorbed[t]:
             buf[n] = prefix[t]
             n += 1
-    for x in range(hi - 1, lo - 1, -1):  # ascending items
+        else:
+            item = prefix[t]
+    buf[n] = item
+    n += 1
+    for x in range(hi - 1, lo - 1, -1):
         buf[n] = mem[x].item
         n += 1
     _sort_small(buf, n)
@@ -797,8 +803,7 @@ def mine_range(rows_in: Csr, owned, lo, hi, options: MineOptions, store: Store):
             if mode == MAXIMAL:  # X + P + all children inside a stored set?
                 # the sets of span hold the parent's path items: check X's item and the rest
                 n = _absorbed_and_children(prefix, absorbed, plen, mem, first_child, mtop, buf)
-                buf[n] = node.item  # above the others: buf stays sorted
-                prune = _covered(store, lpool, span, buf, n + 1, m)
+                prune = _covered(store, lpool, span, buf, n, m)
             if prune:
                 mtop = first_child
             if mtop > first_child:

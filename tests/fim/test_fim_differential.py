@@ -309,3 +309,14 @@ def test_repeated_rows_over_many_items_against_apriori():
     maximal, closed = maximal_and_closed(every)
     assert as_counts(mine_itemsets(rows, 0.05, "fpmax", comm=serial())) == maximal
     assert as_counts(mine_itemsets(rows, 0.05, "fpclose", comm=serial())) == closed
+
+
+@pytest.mark.parametrize("algo,target", [("fpmax", "m"), ("fpclose", "c")])
+def test_repeated_rows_with_noise_over_many_items_against_pyfim(algo, target):
+    """Over more than 128 items, long baskets plus noise: perfect extensions of a node's
+    ancestors lie above its item, so FP-Max's wanted set must be sorted in full."""
+    rng = np.random.default_rng(34)
+    rows = [sorted(set(r) | set(rng.integers(0, 150, 3).tolist()))
+            for r in repeated_baskets(34, 300, 150, 30, 0.06)]
+    count = min_count(0.03, len(rows))
+    assert as_counts(mine_itemsets(rows, 0.03, algo, comm=serial())) == pyfim_all(rows, count, target)
