@@ -173,27 +173,33 @@ def knn_cases(base, repeat: int):
 
 def mining_cases(base, repeat: int):
     from hpcrec.core.comm import serial
+    from hpcrec.core.context import RunContext
     from hpcrec.fim.control import Control
     from hpcrec.fim.prepare import prepare
     from hpcrec.io import load_transactions
     from hpcrec.kernels import projected as P
     from hpcrec.kernels.protocols import MineOptions
     old = base("projected")
+    packed = hasattr(old, "Store")
     for data, support in (("retail.dat", 0.0002), ("T10I4D100K.dat", 0.0005)):
         comm = serial()
         prep = prepare(load_transactions(str(DATA / "fim" / data), comm), support, comm,
-                       Control(comm, progress=False))
+                       Control(RunContext.build(comm)))
         rows, m, minc = prep.rows, prep.m, prep.minc
         owned = np.ones(m, np.bool_)
         for mode, label in ((P.FREQUENT, "fpgrowth"), (P.MAXIMAL, "fpmax"), (P.CLOSED, "fpclose")):
+            options = MineOptions(m, minc, 0, 10**9, mode)
+
             def before():
+                if packed:  # a base with issue 13's signature (Csr, options, store)
+                    old.mine_range(rows, owned, 0, m, options, old.empty_store(m))
+                    return
                 items, meta, links, head, tops, table = old.empty_store(m)
                 old.mine_range(rows.indptr, rows.indices, m, owned, 0, m, minc, 0, 10**9, mode,
                                items, meta, links, head, tops, table)
 
             def after():
-                P.mine_range(rows, owned, 0, m, MineOptions(m, minc, 0, 10**9, mode),
-                             P.empty_store(m))
+                P.mine_range(rows, owned, 0, m, options, P.empty_store(m))
             yield ab(f"mine_range {label} ({data}, support {support})", before, after, repeat)
 
 

@@ -21,6 +21,8 @@ transactions per rank.
 """
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 from numba import njit
 
@@ -30,26 +32,28 @@ from .support import vertical
 
 OK, TOO_MANY = 0, 1
 FREQUENT, MAXIMAL, CLOSED = 0, 1, 2  # what the search reports
-
-
-@njit(cache=True)
-def _grow(arr, need):
-    size = max(need, 2 * len(arr))
-    out = np.empty(size, arr.dtype)
-    out[:len(arr)] = arr
-    return out
-
-
 MIX = -7046029254386353131  # 0x9E3779B97F4A7C15 as int64: the golden-ratio multiplier
-# columns of the row store: item range in ri, weight, tid-set key (the sum of the keys of
-# the conditional-database rows merged into it: equal sets of source rows, equal sums)
-BEG, END, WT, KEY = 0, 1, 2, 3
-ITEM, SUP = 2, 3  # columns of a member (a child node) after its tid-list range (BEG, END)
-# columns of the per-item scratch array: support and rows seen by scan 1, member slot, and
-# two lists (items seen by scan 1, perfect extensions) stored down the rows
-CNT, NROW, SLOT, SEEN, PERFECT = 0, 1, 2, 3, 4
-# columns of the result store's meta array: length, count, first item, tid-set key
-LEN, COUNT, START, HASH = 0, 1, 2, 3
+
+
+def _record(*names):
+    return np.dtype([(name, np.int64) for name in names])
+
+
+# Records (NumPy structured dtypes: one cache line per record, one array per kind).
+# A row of the row store: its items ri[beg:end], weight, tid-set key (the sum of the keys
+# of the conditional-database rows merged into it: equal sets of source rows, equal sums).
+ROW = _record("beg", "end", "wt", "key")
+# A member (a child node of the node being expanded): its tid-list pool[beg:end], item, support.
+MEMBER = _record("beg", "end", "item", "sup")
+# Per item, scratch of a node's expansion: support and rows seen by scan 1, member slot;
+# and two lists stored down the records: items seen by scan 1, perfect extensions.
+SCRATCH = _record("cnt", "nrow", "slot", "seen", "perfect")
+# A stored set: length, count, first item in the store's items, tid-set key.
+META = _record("len", "count", "start", "key")
+# FP-Max: an entry of the list of stored sets holding an item (next entry, set).
+LINK = _record("next", "set")
+# A slot of the per-node hash table of reduced rows (merging equal rows).
+RSLOT = _record("stamp", "hash", "row")
 # A search frame: the node whose children are being visited, one per depth of the path.
 FRAME = np.dtype([
     ("pos", np.int64),    # the next child (member) to visit
@@ -65,53 +69,79 @@ FRAME = np.dtype([
     ("ent", np.int64),    # FP-Max: sets stored from here on are not in that list yet
 ])
 
+
+class Node(NamedTuple):
+    """A node X being expanded: its tid-list pool[t0:t1] (rows of the row store), its
+    item (the smallest of X: children take items below it) and support."""
+    t0: int
+    t1: int
+    item: int
+    count: int
+
 # A node is expanded by kernels that return scalars only; arrays grow in the caller.
 # When the expansion returned its arrays every node, Numba's atomic reference counting
-# of them took half the mining time. The fields of a row, a member and an item share one
-# 2-D array each (fewer arrays to pass, one cache line per row).
+# of them took half the mining time.
 
 
 @njit(cache=True)
-def _children(rows, ri, pool, t0, t1, bound, minc, sup, scratch, mem, mtop, top):
-    """Scan 1 of a node X (tid-list pool[t0:t1], ids of rows of the store, support ``sup``):
-    sums the row weights (CNT) and counts the rows (NROW) of each item below ``bound``.
-    The frequent items become children (members from ``mtop``, tid-list room in the pool
-    from ``top``); those in every row (perfect extensions) are listed in PERFECT; others
-    get CNT 0, so the fill scan drops them. X's prefix items are not in its rows: the fill
-    scans of its ancestors dropped them (and a root's rows hold only items below it).
-    ``mem`` must have room for ``bound`` more members. Returns (mtop, top, n_perfect,
-    n_seen, n_rows): the items seen are listed in SEEN, n_rows their rows in all."""
+def _grow(arr, need):
+    """A 1-D array of at least ``need`` entries (doubling), the old ones copied."""
+    out = np.empty(max(need, 2 * len(arr)), arr.dtype)
+    out[:len(arr)] = arr
+    return out
+
+
+@njit(cache=True)
+def _grow_rows(arr, need):
+    """A 2-D array with at least ``need`` rows (doubling), the old rows copied."""
+    out = np.empty((max(need, 2 * arr.shape[0]), arr.shape[1]), arr.dtype)
+    out[:arr.shape[0]] = arr
+    return out
+
+
+@njit(cache=True)
+def _children(rows, ri, pool, node, minc, scratch, mem, tops):
+    """Scan 1 of a node X (:class:`Node`): sums the row weights (cnt) and counts the rows
+    (nrow) of each item below X's item. The frequent items become children (members from
+    ``tops = (mtop, top)``, tid-list room in the pool from ``top``); those in every row
+    (perfect extensions) are listed in ``perfect``; others get cnt 0, so the fill scan
+    drops them. X's prefix items are not in its rows: the fill scans of its ancestors
+    dropped them (and a root's rows hold only items below it). ``mem`` must have room for
+    ``node.item`` more members. Returns (mtop, top, n_perfect, n_seen, n_rows): the items
+    seen are listed in ``seen``, n_rows their rows in all."""
+    mtop, top = tops
+    bound = node.item
     n_seen = 0
     n_rows = 0
-    for p in range(t0, t1):
+    for p in range(node.t0, node.t1):
         r = pool[p]
-        w = rows[r, WT]
-        for q in range(rows[r, BEG], rows[r, END]):
+        w = rows[r].wt
+        for q in range(rows[r].beg, rows[r].end):
             i = ri[q]
             if i >= bound:
                 break
-            if scratch[i, NROW] == 0:
-                scratch[n_seen, SEEN] = i
+            if scratch[i].nrow == 0:
+                scratch[n_seen].seen = i
                 n_seen += 1
-            scratch[i, CNT] += w
-            scratch[i, NROW] += 1
+            scratch[i].cnt += w
+            scratch[i].nrow += 1
             n_rows += 1
     n_perfect = 0
     for x in range(n_seen):
-        i = scratch[x, SEEN]
-        if scratch[i, CNT] < minc:
-            scratch[i, CNT] = 0
-        elif scratch[i, CNT] == sup:
-            scratch[n_perfect, PERFECT] = i
+        i = scratch[x].seen
+        if scratch[i].cnt < minc:
+            scratch[i].cnt = 0
+        elif scratch[i].cnt == node.count:
+            scratch[n_perfect].perfect = i
             n_perfect += 1
-            scratch[i, CNT] = 0
+            scratch[i].cnt = 0
         else:
-            mem[mtop, ITEM] = i
-            mem[mtop, BEG] = top
-            mem[mtop, END] = top
-            mem[mtop, SUP] = scratch[i, CNT]
-            scratch[i, SLOT] = mtop
-            top += scratch[i, NROW]
+            mem[mtop].item = i
+            mem[mtop].beg = top
+            mem[mtop].end = top
+            mem[mtop].sup = scratch[i].cnt
+            scratch[i].slot = mtop
+            top += scratch[i].nrow
             mtop += 1
     return mtop, top, n_perfect, n_seen, n_rows
 
@@ -121,34 +151,37 @@ def _sort_members(mem, lo, hi, scratch):
     """Members lo..hi-1 by item, largest first (FP-Max / FP-Close visit the larger item
     first, so that every superset of a set is found before it); slots follow."""
     for t in range(lo + 1, hi):
-        a, b, c, d = mem[t, 0], mem[t, 1], mem[t, 2], mem[t, 3]
+        b, e, c, s = mem[t].beg, mem[t].end, mem[t].item, mem[t].sup
         u = t
-        while u > lo and mem[u - 1, ITEM] < c:
-            mem[u, 0], mem[u, 1], mem[u, 2], mem[u, 3] = \
-                mem[u - 1, 0], mem[u - 1, 1], mem[u - 1, 2], mem[u - 1, 3]
+        while u > lo and mem[u - 1].item < c:
+            mem[u].beg, mem[u].end = mem[u - 1].beg, mem[u - 1].end
+            mem[u].item, mem[u].sup = mem[u - 1].item, mem[u - 1].sup
             u -= 1
-        mem[u, 0], mem[u, 1], mem[u, 2], mem[u, 3] = a, b, c, d
+        mem[u].beg, mem[u].end, mem[u].item, mem[u].sup = b, e, c, s
     for t in range(lo, hi):
-        scratch[mem[t, ITEM], SLOT] = t
+        scratch[mem[t].item].slot = t
 
 
 @njit(cache=True)
-def _fill_children(rows, ri, pool, t0, t1, bound, scratch, mem, rtop, itop, table, stamp):
-    """Scan 2 (database reduction): each row of X, reduced to the children's items, becomes
-    a row of the store (from ``rtop`` / ``itop``) and joins its items' tid-lists. A reduced
-    row equal to one already written here is merged into it (weights and keys added;
-    found through the hash ``table``, whose slots of this call carry ``stamp``), so deeper
-    nodes scan each distinct row once. Returns (rtop, itop)."""
+def _fill_children(rows, ri, pool, node, scratch, mem, marks, table):
+    """Scan 2 (database reduction): each row of X (:class:`Node`), reduced to the
+    children's items, becomes a row of the store (from ``marks = (rtop, itop, stamp)``)
+    and joins its items' tid-lists. A reduced row equal to one already written here is
+    merged into it (weights and keys added; found through the hash ``table``, whose slots
+    of this call carry ``stamp``), so deeper nodes scan each distinct row once. Returns
+    (rtop, itop)."""
+    rtop, itop, stamp = marks
+    bound = node.item
     mask = len(table) - 1
-    for p in range(t0, t1):
+    for p in range(node.t0, node.t1):
         r = pool[p]
         start = itop
         h = 0
-        for q in range(rows[r, BEG], rows[r, END]):
+        for q in range(rows[r].beg, rows[r].end):
             i = ri[q]
             if i >= bound:
                 break
-            if scratch[i, CNT] > 0:
+            if scratch[i].cnt > 0:
                 ri[itop] = i
                 itop += 1
                 h = (h ^ i) * MIX
@@ -156,34 +189,78 @@ def _fill_children(rows, ri, pool, t0, t1, bound, scratch, mem, rtop, itop, tabl
             continue
         s = (h ^ (h >> 29)) & mask
         twin = -1
-        while table[s, 0] == stamp:
-            c = table[s, 2]
-            if table[s, 1] == h and rows[c, END] - rows[c, BEG] == itop - start:
+        while table[s].stamp == stamp:
+            c = table[s].row
+            if table[s].hash == h and rows[c].end - rows[c].beg == itop - start:
                 u = 0
-                while u < itop - start and ri[rows[c, BEG] + u] == ri[start + u]:
+                while u < itop - start and ri[rows[c].beg + u] == ri[start + u]:
                     u += 1
                 if u == itop - start:
                     twin = c
                     break
             s = (s + 1) & mask
         if twin >= 0:
-            rows[twin, WT] += rows[r, WT]
-            rows[twin, KEY] += rows[r, KEY]
+            rows[twin].wt += rows[r].wt
+            rows[twin].key += rows[r].key
             itop = start
             continue
-        table[s, 0] = stamp
-        table[s, 1] = h
-        table[s, 2] = rtop
-        rows[rtop, BEG] = start
-        rows[rtop, END] = itop
-        rows[rtop, WT] = rows[r, WT]
-        rows[rtop, KEY] = rows[r, KEY]
+        table[s].stamp = stamp
+        table[s].hash = h
+        table[s].row = rtop
+        rows[rtop].beg = start
+        rows[rtop].end = itop
+        rows[rtop].wt = rows[r].wt
+        rows[rtop].key = rows[r].key
         for q in range(start, itop):
-            x = scratch[ri[q], SLOT]
-            pool[mem[x, END]] = rtop
-            mem[x, END] += 1
+            x = scratch[ri[q]].slot
+            pool[mem[x].end] = rtop
+            mem[x].end += 1
         rtop += 1
     return rtop, itop
+
+
+@njit(cache=True)
+def _distinct_rows(indptr, indices, hi):
+    """Rows equal in their items below ``hi`` (all their conditional rows for items below
+    hi are equal) merged: per row, its weight (the number of equal rows; 0 for a row after
+    the first of its kind) and key (the sum of the rows' keys). On dense data with few
+    frequent items most transactions repeat, and every conditional database shrinks."""
+    n = len(indptr) - 1
+    weight = np.zeros(n, np.int64)
+    keys = np.empty(n, np.int64)
+    size = 1024
+    while size < 2 * n:
+        size *= 2
+    table = np.full(size, -1, np.int64)
+    hashes = np.empty(n, np.int64)
+    for r in range(n):
+        key = (r + 1) * MIX
+        keys[r] = key ^ (key >> 31)
+        s, e = indptr[r], indptr[r]
+        h = 0
+        while e < indptr[r + 1] and indices[e] < hi:
+            h = (h ^ indices[e]) * MIX
+            e += 1
+        hashes[r] = h
+        slot = (h ^ (h >> 29)) & (size - 1)
+        while table[slot] >= 0:
+            c = table[slot]
+            if hashes[c] == h:
+                u, v = indptr[c], s
+                while v < e and u < indptr[c + 1] and indices[u] == indices[v]:
+                    u += 1
+                    v += 1
+                if v == e and (u == indptr[c + 1] or indices[u] >= hi):
+                    break
+            slot = (slot + 1) & (size - 1)
+        if table[slot] >= 0:
+            c = table[slot]
+            weight[c] += 1
+            keys[c] += keys[r]
+        else:
+            table[slot] = r
+            weight[r] = 1
+    return weight, keys
 
 
 @njit(cache=True)
@@ -191,16 +268,20 @@ def conditional_rows(indptr, indices, owned, lo, hi):
     """The conditional databases of the owned items j in [lo, hi), in one sequential pass.
 
     For every row and every owned item j in it, the row's items before j become one row
-    of j's database. Rows are laid out bucket by bucket (j ascending), so mining one item
-    touches one contiguous region. Returns (rows, items, first): the rows as a row store
-    (item range, weight 1, a key of the source row r: the rows of different items' databases
-    that come from one transaction share it), rows first[j - lo] .. first[j - lo + 1] - 1
+    of j's database; equal rows are merged first (:func:`_distinct_rows`). Rows are laid
+    out bucket by bucket (j ascending), so mining one item touches one contiguous region.
+    Returns (rows, items, first): the rows as a row store (:data:`ROW` records: item
+    range, weight, a key of the source rows: the rows of different items' databases that
+    come from one transaction share it), rows first[j - lo] .. first[j - lo + 1] - 1
     belonging to j.
     """
     k = hi - lo
+    weight, keys = _distinct_rows(indptr, indices, hi)
     n_rows = np.zeros(k + 1, np.int64)
     n_items = np.zeros(k + 1, np.int64)
     for r in range(len(indptr) - 1):
+        if weight[r] == 0:
+            continue
         s = indptr[r]
         for p in range(s, indptr[r + 1]):
             j = indices[p]
@@ -214,12 +295,12 @@ def conditional_rows(indptr, indices, owned, lo, hi):
         n_items[x + 1] += n_items[x]
     fill_row = n_rows[:k].copy()
     fill_item = n_items[:k].copy()
-    rows = np.empty((n_rows[k], 4), np.int64)
+    rows = np.empty(n_rows[k], ROW)
     items = np.empty(n_items[k], np.int32)
     for r in range(len(indptr) - 1):
+        if weight[r] == 0:
+            continue
         s = indptr[r]
-        key = (r + 1) * MIX
-        key ^= key >> 31
         for p in range(s, indptr[r + 1]):
             j = indices[p]
             if j >= hi:
@@ -230,34 +311,25 @@ def conditional_rows(indptr, indices, owned, lo, hi):
                 q = fill_item[x]
                 for t in range(s, p):
                     items[q + t - s] = indices[t]
-                rows[row, BEG] = q
-                rows[row, END] = q + p - s
-                rows[row, WT] = 1
-                rows[row, KEY] = key
+                rows[row].beg = q
+                rows[row].end = q + p - s
+                rows[row].wt = weight[r]
+                rows[row].key = keys[r]
                 fill_row[x] = row + 1
                 fill_item[x] = q + p - s
     return rows, items, n_rows
 
 
-@njit(cache=True)
-def _grow_rows(arr, need):
-    """A 2-D array with at least ``need`` rows (doubling), the old rows copied."""
-    out = np.empty((max(need, 2 * arr.shape[0]), arr.shape[1]), arr.dtype)
-    out[:arr.shape[0]] = arr
-    return out
-
-
 def empty_store(m: int) -> Store:
     """The result store that :func:`mine_range` fills across calls (a
-    :class:`~hpcrec.kernels.protocols.Store`). Items of a set stored back to back (sorted for FP-Max and
-    FP-Close); meta rows (length, count, first item, tid-set key); for FP-Max, per item
-    the sets holding it as a linked list (``head[item]`` -> links[entry] = (next entry,
-    set)); ``aux``: for FP-Close an open-addressing table (key, set + 1) on the tid-set
-    key, for FP-Max over at most ``MASK_ITEMS`` items each set as a 128-bit mask (two
-    int64 words: O(1) membership and subset tests); tops = (sets, items) stored."""
-    return Store(np.empty(1024, np.int32), np.empty((256, 4), np.int64),
-                 np.empty((1024, 2), np.int64), np.full(m, -1, np.int64), np.zeros(2, np.int64),
-                 np.zeros((1024, 2), np.int64))
+    :class:`~hpcrec.kernels.protocols.Store`). Items of a set stored back to back (sorted
+    for FP-Max and FP-Close); :data:`META` records (length, count, first item, tid-set
+    key); for FP-Max, per item the sets holding it as a linked list (``head[item]`` ->
+    :data:`LINK` entries); ``aux``: for FP-Close an open-addressing table (key, set + 1) on
+    the tid-set key, for FP-Max over at most ``MASK_ITEMS`` items each set as a 128-bit
+    mask (two int64 words: O(1) membership and subset tests); tops = (sets, items) stored."""
+    return Store(np.empty(1024, np.int32), np.empty(256, META), np.empty(1024, LINK),
+                 np.full(m, -1, np.int64), np.zeros(2, np.int64), np.zeros((1024, 2), np.int64))
 
 
 MASK_ITEMS = 128  # FP-Max keeps 2-word masks of its sets up to this many items
@@ -309,56 +381,59 @@ def _table_slot(key, mask):
 
 
 @njit(cache=True)
-def _full(out_items, out_meta, links, table, tops, n, mode):
-    """Whether storing one more set of n items needs larger arrays."""
-    return (tops[0] + 1 > out_meta.shape[0] or tops[1] + n > len(out_items)
-            or (mode == MAXIMAL and (tops[1] + n > links.shape[0]
-                                     or tops[0] + 1 > table.shape[0]))
-            or (mode == CLOSED and 2 * (tops[0] + 1) > table.shape[0]))
+def _full(store, n_sets, n_items, mode):
+    """Whether storing n_sets more sets of n_items items in all needs larger arrays."""
+    meta, table = store.meta, store.aux
+    n_out, n_in = store.tops[0] + n_sets, store.tops[1] + n_items
+    return (n_out > len(meta) or n_in > len(store.items)
+            or (mode == MAXIMAL and (n_in > len(store.links) or n_out > table.shape[0]))
+            or (mode == CLOSED and 2 * n_out > table.shape[0]))
 
 
 @njit(cache=True)
-def _reserve(out_items, out_meta, links, table, tops, n, mode):
-    """The store's arrays grown (doubling) to take one more set of n items; the FP-Close
-    table is rebuilt at twice its size."""
-    n_out, n_items = tops[0], tops[1]
-    if n_out + 1 > out_meta.shape[0]:
-        out_meta = _grow_rows(out_meta, n_out + 1)
-    if n_items + n > len(out_items):
-        out_items = _grow(out_items, n_items + n)
-    if mode == MAXIMAL and n_items + n > links.shape[0]:
-        links = _grow_rows(links, n_items + n)
-    if mode == MAXIMAL and n_out + 1 > table.shape[0]:
-        table = _grow_rows(table, n_out + 1)
-    if mode == CLOSED and 2 * (n_out + 1) > table.shape[0]:
+def _reserve(store, n_sets, n_items, mode):
+    """The store's arrays grown (doubling) to take n_sets more sets of n_items items in
+    all; the FP-Close table is rebuilt at twice its size."""
+    items, meta, links, head, tops, table = store
+    n_out, n_in = tops[0] + n_sets, tops[1] + n_items
+    if n_out > len(meta):
+        meta = _grow(meta, n_out)
+    if n_in > len(items):
+        items = _grow(items, n_in)
+    if mode == MAXIMAL and n_in > len(links):
+        links = _grow(links, n_in)
+    if mode == MAXIMAL and n_out > table.shape[0]:
+        table = _grow_rows(table, n_out)
+    if mode == CLOSED and 2 * n_out > table.shape[0]:
         table = np.zeros((2 * table.shape[0], 2), np.int64)
         mask = table.shape[0] - 1
-        for z in range(n_out):
-            s = _table_slot(out_meta[z, HASH], mask)
+        for z in range(tops[0]):
+            s = _table_slot(meta[z].key, mask)
             while table[s, 1] != 0:
                 s = (s + 1) & mask
-            table[s, 0] = out_meta[z, HASH]
+            table[s, 0] = meta[z].key
             table[s, 1] = z + 1
-    return out_items, out_meta, links, table
+    return Store(items, meta, links, head, tops, table)
 
 
 @njit(cache=True)
-def _store(items, meta, links, head, table, tops, buf, n, count, key, mode):
+def _store(store, buf, n, count, key, mode):
     """Append the set buf[:n] (sorted here) with its count and tid-set key (room made by
     :func:`_reserve`); FP-Max links it from its items, FP-Close enters it in the table."""
+    items, meta, links, head, tops, table = store
     n_out, n_items = tops[0], tops[1]
     for t in range(n):
         items[n_items + t] = buf[t]
     _sort_small(items[n_items:n_items + n], n)
-    meta[n_out, LEN] = n
-    meta[n_out, COUNT] = count
-    meta[n_out, START] = n_items
-    meta[n_out, HASH] = key
+    meta[n_out].len = n
+    meta[n_out].count = count
+    meta[n_out].start = n_items
+    meta[n_out].key = key
     if mode == MAXIMAL:
         table[n_out, 0] = table[n_out, 1] = 0
         for e in range(n_items, n_items + n):
-            links[e, 0] = head[items[e]]
-            links[e, 1] = n_out
+            links[e].next = head[items[e]]
+            links[e].set = n_out
             head[items[e]] = e
             if items[e] < MASK_ITEMS:
                 table[n_out, items[e] >> 6] |= np.int64(1) << (items[e] & 63)
@@ -374,50 +449,247 @@ def _store(items, meta, links, head, table, tops, buf, n, count, key, mode):
 
 
 @njit(cache=True)
-def _has_closure(items, meta, table, key, count, buf, n):
+def _holds_stored(store, z, want, n):
+    """Whether stored set z holds all of sorted want[:n]."""
+    s = store.meta[z].start
+    return _holds_all(store.items, s, s + store.meta[z].len, want, n)
+
+
+@njit(cache=True)
+def _has_closure(store, key, count, buf, n):
     """Whether a stored set with tid-set key ``key`` and this count holds all of buf[:n]
     (sorted): then buf[:n] is not closed (same transactions, more items)."""
+    table = store.aux
     mask = table.shape[0] - 1
     s = _table_slot(key, mask)
     while table[s, 1] != 0:
         if table[s, 0] == key:
             z = table[s, 1] - 1
-            if meta[z, COUNT] == count and _holds_all(items, meta[z, START],
-                                                      meta[z, START] + meta[z, LEN], buf, n):
+            if store.meta[z].count == count and _holds_stored(store, z, buf, n):
                 return True
         s = (s + 1) & mask
     return False
 
 
 @njit(cache=True)
-def _subsumed(items, meta, masks, lpool, lb, le, want, n, m):
-    """Whether a set listed in lpool[lb:le] holds all of sorted want[:n] (by their masks
-    when m <= MASK_ITEMS)."""
+def _mask(want, n):
+    """The 2-word mask of items want[:n] (all below MASK_ITEMS)."""
+    w0 = w1 = 0
+    for t in range(n):
+        if want[t] < 64:
+            w0 |= np.int64(1) << want[t]
+        else:
+            w1 |= np.int64(1) << (want[t] - 64)
+    return w0, w1
+
+
+@njit(cache=True)
+def _covered(store, lpool, span, want, n, m):
+    """FP-Max: whether a set listed in lpool[lb:le] or stored from set ``ent`` on (``span
+    = (lb, le, ent)``) holds all of sorted want[:n]; by masks when m <= MASK_ITEMS. Newest
+    first: a superset is most often one just stored beside the node."""
+    lb, le, ent = span
     if m <= MASK_ITEMS:
-        w0 = w1 = 0
-        for t in range(n):
-            if want[t] < 64:
-                w0 |= np.int64(1) << want[t]
-            else:
-                w1 |= np.int64(1) << (want[t] - 64)
-        for x in range(lb, le):
-            z = lpool[x]
+        w0, w1 = _mask(want, n)
+        masks = store.aux
+        for z in range(store.tops[0] - 1, ent - 1, -1):
             if (w0 & ~masks[z, 0]) == 0 and (w1 & ~masks[z, 1]) == 0:
                 return True
+        for x in range(le - 1, lb - 1, -1):
+            if (w0 & ~lpool[x, 0]) == 0 and (w1 & ~lpool[x, 1]) == 0:
+                return True
         return False
-    for x in range(lb, le):
-        z = lpool[x]
-        if _holds_all(items, meta[z, START], meta[z, START] + meta[z, LEN], want, n):
+    for z in range(store.tops[0] - 1, ent - 1, -1):
+        if _holds_stored(store, z, want, n):
+            return True
+    for x in range(le - 1, lb - 1, -1):
+        if _holds_stored(store, lpool[x, 0], want, n):
             return True
     return False
 
 
 @njit(cache=True)
-def _holds(items, meta, masks, z, x, m):
-    """Whether stored set z holds item x."""
+def _list(store, lpool, x, z, m):
+    """FP-Max: stored set z as entry x of a list: its mask (m <= MASK_ITEMS) or its id."""
     if m <= MASK_ITEMS:
-        return (masks[z, x >> 6] >> (x & 63)) & 1 == 1
-    return _has(items, meta[z, START], meta[z, START] + meta[z, LEN], x)
+        lpool[x, 0] = store.aux[z, 0]
+        lpool[x, 1] = store.aux[z, 1]
+    else:
+        lpool[x, 0] = z
+
+
+@njit(cache=True)
+def _root_supersets(store, lpool, item, m):
+    """FP-Max: the stored sets holding ``item`` (the root {item}) as list lpool[:le]
+    (room made by the caller: one entry per stored set); returns le."""
+    le = 0
+    e = store.head[item]
+    while e >= 0:
+        _list(store, lpool, le, store.links[e].set, m)
+        le += 1
+        e = store.links[e].next
+    return le
+
+
+@njit(cache=True)
+def _supersets(store, lpool, f, item, keep, m):
+    """FP-Max: the list of the stored sets that contain X = frame f's node + ``item``, from
+    lpool[f.le] on (room made by the caller): f's list and the sets stored since f's
+    entries (its subtree's: they hold f's node), filtered by the item. Returns its end.
+    Only whether some listed set holds a wanted set matters, not which, so masks may be cut
+    and dropped as below. ``keep``: the mask of X's absorbed items and its ancestors' (the
+    checks below X want them)."""
+    le = f.le
+    if m <= MASK_ITEMS:
+        # masks cut to the items below X's item and the absorbed ones (the others: X's
+        # path, in every set listed); a mask left empty or inside the one listed before it
+        # cannot decide a check alone
+        low0 = (np.int64(1) << item) - 1 if item < 64 else np.int64(-1)
+        low1 = (np.int64(1) << (item - 64)) - 1 if item >= 64 else np.int64(0)
+        low0 |= keep[0]
+        low1 |= keep[1]
+        for x in range(f.lb, f.le + store.tops[0] - f.ent):
+            if x < f.le:
+                e0, e1 = lpool[x, 0], lpool[x, 1]
+            else:
+                e0, e1 = store.aux[f.ent + x - f.le, 0], store.aux[f.ent + x - f.le, 1]
+            if ((e0 if item < 64 else e1) >> (item & 63)) & 1 == 0:
+                continue
+            e0 &= low0
+            e1 &= low1
+            if e0 == 0 and e1 == 0:
+                continue
+            if le > f.le and (e0 & ~lpool[le - 1, 0]) == 0 and (e1 & ~lpool[le - 1, 1]) == 0:
+                continue
+            lpool[le, 0] = e0
+            lpool[le, 1] = e1
+            le += 1
+        return le
+    for x in range(f.lb, f.le):
+        z = lpool[x, 0]
+        if _has(store.items, store.meta[z].start, store.meta[z].start + store.meta[z].len, item):
+            lpool[le, 0] = z
+            le += 1
+    for z in range(f.ent, store.tops[0]):
+        s = store.meta[z].start
+        if _has(store.items, s, s + store.meta[z].len, item):
+            lpool[le, 0] = z
+            le += 1
+    return le
+
+
+@njit(cache=True)
+def _closure_key(rows, pool, node):
+    """FP-Close: X's tid-set key, the sum of its rows' keys."""
+    key = 0
+    for p in range(node.t0, node.t1):
+        key += rows[pool[p]].key
+    return key
+
+
+@njit(cache=True)
+def _absorbed_and_children(prefix, absorbed, plen, mem, lo, hi, buf):
+    """FP-Max: buf = X's item (the last path item of the prefix), the absorbed items
+    (perfect extensions of X and of its ancestors: they may lie above X's item) and X's
+    children's items (members lo..hi-1), sorted; returns their number."""
+    n = 0
+    item = -1
+    for t in range(plen):
+        if absorbed[t]:
+            buf[n] = prefix[t]
+            n += 1
+        else:
+            item = prefix[t]
+    buf[n] = item
+    n += 1
+    for x in range(hi - 1, lo - 1, -1):
+        buf[n] = mem[x].item
+        n += 1
+    _sort_small(buf, n)
+    return n
+
+
+@njit(cache=True)
+def _full_rows_weight(rows, lo, hi, n_child):
+    """FP-Max look-ahead: the weight of the reduced rows lo..hi-1 that hold all n_child
+    children, i.e. the support of X + P + all children."""
+    w = 0
+    for r in range(lo, hi):
+        if rows[r].end - rows[r].beg == n_child:
+            w += rows[r].wt
+    return w
+
+
+@njit(cache=True)
+def _split_prefix(prefix, absorbed, plen, path, extra):
+    """X's path items to path[:plen - n_extra], its absorbed ones to extra[:n_extra];
+    returns n_extra."""
+    n_extra = 0
+    for t in range(plen):
+        if absorbed[t]:
+            extra[n_extra] = prefix[t]
+            n_extra += 1
+        else:
+            path[t - n_extra] = prefix[t]
+    return n_extra
+
+
+@njit(cache=True)
+def _subset_sizes(n_extra, top_r, npath, limit):
+    """FREQUENT: the number of sets npath + r (r <= top_r subsets of n_extra items) and
+    their items in all; (limit + 1, 0) when there are more than ``limit`` sets."""
+    n_sets = n_items = 0
+    c = 1  # C(n_extra, r)
+    for r in range(top_r + 1):
+        n_sets += c
+        n_items += c * (npath + r)
+        if n_sets > limit:
+            return limit + 1, 0
+        c = c * (n_extra - r) // (r + 1)
+    return n_sets, n_items
+
+
+@njit(cache=True)
+def _emit_subsets(store, path, npath, extra, n_extra, top_r, count, comb):
+    """FREQUENT: store path[:npath] with every subset of at most top_r of extra[:n_extra],
+    each with ``count`` (room made by the caller; items left unsorted)."""
+    items, meta, tops = store.items, store.meta, store.tops
+    for r in range(top_r + 1):
+        for t in range(r):
+            comb[t] = t
+        while True:
+            n_out, n_items = tops[0], tops[1]
+            for t in range(npath):
+                items[n_items + t] = path[t]
+            for t in range(r):
+                items[n_items + npath + t] = extra[comb[t]]
+            meta[n_out].len = npath + r
+            meta[n_out].count = count
+            tops[0] = n_out + 1
+            tops[1] = n_items + npath + r
+            t = r - 1
+            while t >= 0 and comb[t] == n_extra - r + t:
+                t -= 1
+            if t < 0:
+                break
+            comb[t] += 1
+            for u in range(t + 1, r):
+                comb[u] = comb[u - 1] + 1
+
+
+@njit(cache=True)
+def _start_root(frames, mem, j, n_rows, count, tops):
+    """The root {j} (its n_rows rows listed in pool[:n_rows] by the caller, their weight
+    ``count``) as frame 0's only member; the row store's tops (rows, items) above the
+    conditional databases."""
+    n_base, i_base = tops
+    mem[0].item = j
+    mem[0].beg = 0
+    mem[0].end = n_rows
+    mem[0].sup = count
+    f = frames[0]
+    f.pos, f.mend, f.top, f.plen, f.npath = 0, 1, n_rows, 0, 0
+    f.rtop, f.itop, f.low, f.lb, f.le, f.ent = n_base, i_base, -1, 0, 0, 0
 
 
 @njit(cache=True)
@@ -450,10 +722,8 @@ def mine_range(rows_in: Csr, owned, lo, hi, options: MineOptions, store: Store):
     left for the caller to remove. Stops with status TOO_MANY beyond ``limit`` sets.
     Returns (status, the store); FREQUENT leaves the items of a set unsorted.
     """
-    indptr, indices = rows_in.indptr, rows_in.indices
     m, minc, max_len, limit, mode = options
-    out_items, out_meta, links, head, tops, table = store
-    scratch = np.zeros((m, 5), np.int64)
+    scratch = np.zeros(m, SCRATCH)
     prefix = np.empty(m + 1, np.int32)
     absorbed = np.zeros(m + 1, np.bool_)  # prefix[t] is a perfect extension, not a path item
     path = np.empty(m + 1, np.int32)
@@ -461,237 +731,155 @@ def mine_range(rows_in: Csr, owned, lo, hi, options: MineOptions, store: Store):
     comb = np.empty(m + 1, np.int64)
     buf = np.empty(m + 1, np.int32)
     pool = np.empty(1024, np.int32)
-    lpool = np.empty(1024, np.int64)
-    mem = np.empty((64, 4), np.int64)
-    rtable = np.zeros((1024, 3), np.int64)  # stamp, hash, row; stamp 0 is never in use
+    lpool = np.empty((1024, 2), np.int64)  # FP-Max lists: set masks or ids
+    mem = np.empty(64, MEMBER)
+    rtable = np.zeros(1024, RSLOT)  # stamp 0 is never in use
     stamp = 0
     frames = np.empty(64, FRAME)
 
     # the row store starts as the conditional databases; reduced rows go above them
-    rows, ri, first = conditional_rows(indptr, indices, owned, lo, hi)
-    n_base, i_base = rows.shape[0], len(ri)
+    rows, ri, first = conditional_rows(rows_in.indptr, rows_in.indices, owned, lo, hi)
+    n_base, i_base = len(rows), len(ri)
     for j in range(hi - 1, lo - 1, -1):
         r0, r1 = first[j - lo], first[j - lo + 1]
-        if not owned[j] or r1 - r0 < minc:
+        if not owned[j]:
             continue
-        # the root node {j}: a member whose tid-list is all rows of j's database
+        count = 0
+        for r in range(r0, r1):
+            count += rows[r].wt
+        if count < minc:
+            continue
         if r1 - r0 > len(pool):
             pool = _grow(pool, r1 - r0)
         for t in range(r1 - r0):
             pool[t] = r0 + t
-        mem[0, ITEM] = j
-        mem[0, BEG] = 0
-        mem[0, END] = r1 - r0
-        mem[0, SUP] = r1 - r0
+        _start_root(frames, mem, j, r1 - r0, count, (n_base, i_base))
         depth = 0
-        frames[0].pos = 0
-        frames[0].mend = 1
-        frames[0].top = r1 - r0
-        frames[0].plen = 0
-        frames[0].npath = 0
-        frames[0].rtop = n_base
-        frames[0].itop = i_base
-        frames[0].low = -1
-        frames[0].lb = 0
-        frames[0].le = 0
-        frames[0].ent = 0
-        plen = 0
         while depth >= 0:
-            if frames[depth].pos == frames[depth].mend:
+            f = frames[depth]
+            if f.pos == f.mend:
                 depth -= 1
                 continue
-            a = frames[depth].pos
-            frames[depth].pos += 1
+            a = f.pos
+            f.pos += 1
             # what earlier siblings' subtrees allocated lies above the frame's marks
-            mtop = frames[depth].mend
-            top = frames[depth].top
-            rtop = frames[depth].rtop
-            itop = frames[depth].itop
-            plen = frames[depth].plen
-            npath = frames[depth].npath + 1
-            item = mem[a, ITEM]
-            t0, t1, count = mem[a, BEG], mem[a, END], mem[a, SUP]
-            prefix[plen] = item
+            mtop, top, rtop, itop = f.mend, f.top, f.rtop, f.itop
+            plen = f.plen
+            npath = f.npath + 1
+            node = Node(mem[a].beg, mem[a].end, mem[a].item, mem[a].sup)
+            prefix[plen] = node.item
             absorbed[plen] = False
             plen += 1
             first_child = mtop
-            lb = le = ent = 0
-            if mode == MAXIMAL:  # the stored sets that contain X
-                lb = le = frames[depth].le
-                if depth == 0:
-                    e = head[item]
-                    while e >= 0:
-                        if le + 1 > len(lpool):
-                            lpool = _grow(lpool, le + 1)
-                        lpool[le] = links[e, 1]
-                        le += 1
-                        e = links[e, 0]
-                else:
-                    need = le + frames[depth].le - frames[depth].lb + tops[0] - frames[depth].ent
-                    if need > len(lpool):
-                        lpool = _grow(lpool, need)
-                    for x in range(frames[depth].lb, frames[depth].le):
-                        z = lpool[x]
-                        if _holds(out_items, out_meta, table, z, item, m):
-                            lpool[le] = z
-                            le += 1
-                    for z in range(frames[depth].ent, tops[0]):
-                        if _holds(out_items, out_meta, table, z, item, m):
-                            lpool[le] = z
-                            le += 1
-                ent = tops[0]
+            # FP-Max: the stored sets that may hold X: a root lists those holding its
+            # item; deeper, the parent's list and what was stored since (X's own list is
+            # made only if X gets children)
+            span = (f.lb, f.le, f.ent)
+            if mode == MAXIMAL and depth == 0:
+                if store.tops[0] > len(lpool):
+                    lpool = _grow_rows(lpool, store.tops[0])
+                span = (0, _root_supersets(store, lpool, node.item, m), store.tops[0])
             n_perfect = n_seen = n_rows = 0
             key = 0
             prune = False
             if mode == CLOSED:  # X's closure found before it (same rows, more items)?
-                for p in range(t0, t1):
-                    key += rows[pool[p], KEY]
-                for t in range(plen):
-                    buf[t] = prefix[t]
+                key = _closure_key(rows, pool, node)
+                buf[:plen] = prefix[:plen]
                 _sort_small(buf, plen)
-                prune = _has_closure(out_items, out_meta, table, key, count, buf, plen)
+                prune = _has_closure(store, key, node.count, buf, plen)
             # a child's rows hold only its siblings' items: the lowest sibling is a leaf
-            if not prune and npath != max_len and item != frames[depth].low:
-                if mtop + item > mem.shape[0]:
-                    mem = _grow_rows(mem, mtop + item)
+            if not prune and npath != max_len and node.item != f.low:
+                if mtop + node.item > len(mem):
+                    mem = _grow(mem, mtop + node.item)
                 mtop, top, n_perfect, n_seen, n_rows = _children(
-                    rows, ri, pool, t0, t1, item, minc, count, scratch, mem, mtop, top)
+                    rows, ri, pool, node, minc, scratch, mem, (mtop, top))
                 if mode != FREQUENT and mtop - first_child > 1:
                     _sort_members(mem, first_child, mtop, scratch)
             for t in range(n_perfect):
-                prefix[plen] = scratch[t, PERFECT]
+                prefix[plen] = scratch[t].perfect
                 absorbed[plen] = True
                 plen += 1
             n_child = mtop - first_child
             if mode == MAXIMAL:  # X + P + all children inside a stored set?
-                n = 0  # the listed sets hold X's path items: check the absorbed ones
-                for t in range(plen):
-                    if absorbed[t]:
-                        buf[n] = prefix[t]
-                        n += 1
-                for x in range(mtop - 1, first_child - 1, -1):  # ascending items
-                    buf[n] = mem[x, ITEM]
-                    n += 1
-                _sort_small(buf, n)
-                prune = _subsumed(out_items, out_meta, table, lpool, lb, le, buf, n, m)
+                # the sets of span hold the parent's path items: check X's item and the rest
+                n = _absorbed_and_children(prefix, absorbed, plen, mem, first_child, mtop, buf)
+                prune = _covered(store, lpool, span, buf, n, m)
             if prune:
                 mtop = first_child
             if mtop > first_child:
                 if top > len(pool):
                     pool = _grow(pool, top)
-                if rtop + t1 - t0 > rows.shape[0]:
-                    rows = _grow_rows(rows, rtop + t1 - t0)
+                if rtop + node.t1 - node.t0 > len(rows):
+                    rows = _grow(rows, rtop + node.t1 - node.t0)
                 if itop + n_rows > len(ri):
                     ri = _grow(ri, itop + n_rows)
                 stamp += 1
-                if 2 * (t1 - t0) > rtable.shape[0]:
-                    size = rtable.shape[0]
-                    while size < 2 * (t1 - t0):
+                if 2 * (node.t1 - node.t0) > len(rtable):
+                    size = len(rtable)
+                    while size < 2 * (node.t1 - node.t0):
                         size *= 2
-                    rtable = np.zeros((size, 3), np.int64)
+                    rtable = np.zeros(size, RSLOT)
                 r_first = rtop
-                rtop, itop = _fill_children(rows, ri, pool, t0, t1, item, scratch, mem,
-                                            rtop, itop, rtable, stamp)
-                if mode == MAXIMAL and n_child > 1:  # look-ahead: X + P + all children
-                    w = 0
-                    for r in range(r_first, rtop):
-                        if rows[r, END] - rows[r, BEG] == n_child:
-                            w += rows[r, WT]
+                rtop, itop = _fill_children(rows, ri, pool, node, scratch, mem,
+                                            (rtop, itop, stamp), rtable)
+                # look-ahead: X + P + all children frequent? then it is stored instead
+                if mode == MAXIMAL and n_child > 1:
+                    w = _full_rows_weight(rows, r_first, rtop, n_child)
                     if w >= minc:
-                        for t in range(plen):
-                            buf[t] = prefix[t]
+                        buf[:plen] = prefix[:plen]
                         for x in range(first_child, mtop):
-                            buf[plen + x - first_child] = mem[x, ITEM]
-                        if tops[0] + 1 > limit:
-                            return TOO_MANY, Store(out_items, out_meta, links, head, tops, table)
-                        if _full(out_items, out_meta, links, table, tops, plen + n_child, mode):
-                            out_items, out_meta, links, table = _reserve(
-                                out_items, out_meta, links, table, tops, plen + n_child, mode)
-                        _store(out_items, out_meta, links, head, table, tops, buf,
-                               plen + n_child, w, 0, mode)
+                            buf[plen + x - first_child] = mem[x].item
+                        if store.tops[0] + 1 > limit:
+                            return TOO_MANY, store
+                        if _full(store, 1, plen + n_child, mode):
+                            store = _reserve(store, 1, plen + n_child, mode)
+                        _store(store, buf, plen + n_child, w, 0, mode)
                         mtop = first_child
             for x in range(n_seen):
-                scratch[scratch[x, SEEN], CNT] = 0
-                scratch[scratch[x, SEEN], NROW] = 0
+                scratch[scratch[x].seen].cnt = 0
+                scratch[scratch[x].seen].nrow = 0
             childless = mtop == first_child
             if prune:
                 pass
-            elif mode == MAXIMAL:
-                if childless and n_child <= 1:  # (n_child > 1 here: stored by look-ahead)
-                    if tops[0] + 1 > limit:
-                        return TOO_MANY, Store(out_items, out_meta, links, head, tops, table)
-                    for t in range(plen):
-                        buf[t] = prefix[t]
-                    if _full(out_items, out_meta, links, table, tops, plen, mode):
-                        out_items, out_meta, links, table = _reserve(
-                            out_items, out_meta, links, table, tops, plen, mode)
-                    _store(out_items, out_meta, links, head, table, tops, buf, plen, count, 0,
-                           mode)
-            elif mode == CLOSED:
-                for t in range(plen):
-                    buf[t] = prefix[t]
-                if tops[0] + 1 > limit:
-                    return TOO_MANY, Store(out_items, out_meta, links, head, tops, table)
-                if _full(out_items, out_meta, links, table, tops, plen, mode):
-                    out_items, out_meta, links, table = _reserve(
-                        out_items, out_meta, links, table, tops, plen, mode)
-                _store(out_items, out_meta, links, head, table, tops, buf, plen, count, key, mode)
-            else:
-                # X's path items with every subset of its absorbed items (up to max_len)
-                n_extra = 0
-                for t in range(plen):
-                    if absorbed[t]:
-                        extra[n_extra] = prefix[t]
-                        n_extra += 1
-                    else:
-                        path[t - n_extra] = prefix[t]
+            elif mode == MAXIMAL or mode == CLOSED:
+                # FP-Max: a leaf (n_child > 1 here: stored by look-ahead); FP-Close: every node
+                if mode == CLOSED or (childless and n_child <= 1):
+                    if store.tops[0] + 1 > limit:
+                        return TOO_MANY, store
+                    buf[:plen] = prefix[:plen]
+                    if _full(store, 1, plen, mode):
+                        store = _reserve(store, 1, plen, mode)
+                    _store(store, buf, plen, node.count, key, mode)
+            else:  # X's path items with every subset of its absorbed items (up to max_len)
+                n_extra = _split_prefix(prefix, absorbed, plen, path, extra)
                 top_r = n_extra if max_len <= 0 else min(n_extra, max_len - npath)
-                for r in range(top_r + 1):
-                    for t in range(r):
-                        comb[t] = t
-                    while True:
-                        n_out, n_items = tops[0], tops[1]
-                        if n_out + 1 > limit:
-                            return TOO_MANY, Store(out_items, out_meta, links, head, tops, table)
-                        if n_out + 1 > out_meta.shape[0]:
-                            out_meta = _grow_rows(out_meta, n_out + 1)
-                        if n_items + npath + r > len(out_items):
-                            out_items = _grow(out_items, n_items + npath + r)
-                        for t in range(npath):
-                            out_items[n_items + t] = path[t]
-                        for t in range(r):
-                            out_items[n_items + npath + t] = extra[comb[t]]
-                        out_meta[n_out, LEN] = npath + r
-                        out_meta[n_out, COUNT] = count
-                        tops[0] = n_out + 1
-                        tops[1] = n_items + npath + r
-                        t = r - 1
-                        while t >= 0 and comb[t] == n_extra - r + t:
-                            t -= 1
-                        if t < 0:
-                            break
-                        comb[t] += 1
-                        for u in range(t + 1, r):
-                            comb[u] = comb[u - 1] + 1
+                n_sets, n_items = _subset_sizes(n_extra, top_r, npath, limit)
+                if store.tops[0] + n_sets > limit:
+                    return TOO_MANY, store
+                if _full(store, n_sets, n_items, mode):
+                    store = _reserve(store, n_sets, n_items, mode)
+                _emit_subsets(store, path, npath, extra, n_extra, top_r, node.count, comb)
             if not childless:
-                depth += 1
-                if depth + 1 >= frames.shape[0]:
-                    frames = _grow(frames, depth + 2)
-                frames[depth].pos = first_child
-                frames[depth].mend = mtop
-                frames[depth].top = top
-                frames[depth].plen = plen
-                frames[depth].npath = npath
-                frames[depth].rtop = rtop
-                frames[depth].itop = itop
-                frames[depth].lb = lb
-                frames[depth].le = le
-                frames[depth].ent = ent
-                low = mem[first_child, ITEM]
+                low = mem[first_child].item
                 for x in range(first_child + 1, mtop):
-                    low = min(low, mem[x, ITEM])
-                frames[depth].low = low
-    return OK, Store(out_items, out_meta, links, head, tops, table)
+                    low = min(low, mem[x].item)
+                lb, le, ent = span
+                if mode == MAXIMAL and depth > 0:  # X's list: the parent's, filtered
+                    lb = f.le
+                    need = lb + f.le - f.lb + store.tops[0] - f.ent
+                    if need > len(lpool):
+                        lpool = _grow_rows(lpool, need)
+                    n = _split_prefix(prefix, absorbed, plen, path, extra)
+                    keep = _mask(extra, n) if m <= MASK_ITEMS else (0, 0)
+                    le = _supersets(store, lpool, f, node.item, keep, m)
+                    ent = store.tops[0]
+                depth += 1
+                if depth + 1 >= len(frames):
+                    frames = _grow(frames, depth + 2)
+                g = frames[depth]
+                g.pos, g.mend, g.top, g.plen, g.npath = first_child, mtop, top, plen, npath
+                g.rtop, g.itop, g.low, g.lb, g.le, g.ent = rtop, itop, low, lb, le, ent
+    return OK, store
 
 
 @njit(cache=True)

@@ -66,9 +66,10 @@ class MineOptions(NamedTuple):
 
 class Store(NamedTuple):
     """The result store a miner fills across calls (see ``projected.empty_store``): items
-    of the sets back to back, their meta rows (length, count, start, tid-set key), FP-Max's
-    item -> set links and their ``head``, (sets, items) stored in ``tops``, and ``aux`` (the
-    FP-Close table or FP-Max's set masks). Arrays grow, so a call returns the store."""
+    of the sets back to back, their meta records (``projected.META``: fields len, count,
+    start, key - the tid-set key), FP-Max's item -> set links and their ``head``, (sets,
+    items) stored in ``tops``, and ``aux`` (the FP-Close table or FP-Max's set masks).
+    Arrays grow, so a call returns the store."""
     items: np.ndarray
     meta: np.ndarray
     links: np.ndarray

@@ -98,7 +98,7 @@ def _mine_local(prep: Prepared, rows: Csr, items, max_len, mode: int, guard: Gua
                 stopped = True
                 break
     n, n_items = int(store.tops[0]), int(store.tops[1])
-    return (store.items[:n_items], store.meta[:n, P.LEN].copy(), store.meta[:n, P.COUNT].copy(),
+    return (store.items[:n_items], store.meta["len"][:n].copy(), store.meta["count"][:n].copy(),
             stopped)
 
 

@@ -199,6 +199,7 @@ def pyfim_all(rows, count: int, target: str) -> dict:
 @pytest.mark.parametrize("seed,n,attributes,max_values,min_support", [
     (1, 5, 6, 3, 3 / 5), (2, 10, 8, 3, 3 / 5), (3, 10, 8, 4, 0.3), (4, 400, 20, 3, 0.4),
     (5, 1500, 25, 3, 0.7), (6, 800, 12, 6, 0.1),
+    (1, 300, 12, 6, 0.05),  # perfect extensions above a node's item (FP-Max's cut lists)
 ])
 @pytest.mark.parametrize("algo,target", [("apriori", "s"), ("fpgrowth", "s"), ("fpmax", "m"),
                                          ("fpclose", "c")])
@@ -261,3 +262,61 @@ def test_float_boundary_like_mlxtend():
         assert above == as_dict(mlx.apriori(df, min_support=0.1 * 3)) == {frozenset([1]): 1.0}
         at = as_dict(OURS[algo](df, min_support=0.3, comm=serial()))
         assert at == as_dict(mlx.apriori(df, min_support=0.3)) and frozenset([0, 1]) in at
+
+
+def repeated_baskets(seed: int, n: int, n_items: int, n_baskets: int, density: float):
+    """Rows drawn from a few baskets (many equal rows, many equal counts, so rows merge
+    into weighted ones before mining), item 0 in every row."""
+    rng = np.random.default_rng(seed)
+    baskets = [sorted({0} | set(np.flatnonzero(rng.random(n_items) < density).tolist()))
+               for _ in range(n_baskets)]
+    return [baskets[b] for b in rng.integers(0, n_baskets, n)]
+
+
+def maximal_and_closed(every: dict) -> tuple[dict, dict]:
+    """The maximal and closed sets among all frequent sets ``every`` (downward closed: a
+    set with a frequent superset has one with one item more)."""
+    extended, equal = set(), set()
+    for t, c in every.items():
+        for s in (t - {x} for x in t if len(t) > 1):
+            extended.add(s)
+            if every[s] == c:
+                equal.add(s)
+    return ({s: c for s, c in every.items() if s not in extended},
+            {s: c for s, c in every.items() if s not in equal})
+
+
+@pytest.mark.parametrize("seed,min_support", [(31, 0.1), (32, 3 / 8), (33, 0.5)])
+@pytest.mark.parametrize("max_len", [None, 2])
+def test_repeated_rows_against_brute_force(seed, min_support, max_len):
+    """FP-Max / FP-Close prune with stored sets and merge equal rows: duplicates, equal
+    counts, an item in every row and max_len, against brute force."""
+    rows = repeated_baskets(seed, 160, 10, 8, 0.5)
+    need = min_count(min_support, len(rows))
+    every = brute_force([set(r) for r in rows], 10, need, None)
+    maximal, closed = maximal_and_closed(every)
+    for algo, want in (("fpgrowth", every), ("fpmax", maximal), ("fpclose", closed)):
+        got = as_counts(mine_itemsets(rows, min_support, algo, max_len, comm=serial()))
+        assert got == {s: c for s, c in want.items() if max_len is None or len(s) <= max_len}
+
+
+def test_repeated_rows_over_many_items_against_apriori():
+    """Over more than 128 items FP-Max checks stored sets by their items, not by masks:
+    maximal and closed sets equal those derived from apriori's frequent sets."""
+    rows = repeated_baskets(34, 300, 150, 12, 0.06)
+    every = as_counts(mine_itemsets(rows, 0.05, "apriori", comm=serial()))
+    assert len(every) > 1000 and max(map(len, every)) > 5
+    maximal, closed = maximal_and_closed(every)
+    assert as_counts(mine_itemsets(rows, 0.05, "fpmax", comm=serial())) == maximal
+    assert as_counts(mine_itemsets(rows, 0.05, "fpclose", comm=serial())) == closed
+
+
+@pytest.mark.parametrize("algo,target", [("fpmax", "m"), ("fpclose", "c")])
+def test_repeated_rows_with_noise_over_many_items_against_pyfim(algo, target):
+    """Over more than 128 items, long baskets plus noise: perfect extensions of a node's
+    ancestors lie above its item, so FP-Max's wanted set must be sorted in full."""
+    rng = np.random.default_rng(34)
+    rows = [sorted(set(r) | set(rng.integers(0, 150, 3).tolist()))
+            for r in repeated_baskets(34, 300, 150, 30, 0.06)]
+    count = min_count(0.03, len(rows))
+    assert as_counts(mine_itemsets(rows, 0.03, algo, comm=serial())) == pyfim_all(rows, count, target)

@@ -119,3 +119,15 @@ def test_reduce_frequent_equals_the_full_reduction(spread):
     pos, counts, stop = _reduce_frequent(local, 30, comm.rank == comm.size - 1, comm, Timer(comm))
     assert np.array_equal(pos, np.flatnonzero(full >= 30)) and np.array_equal(counts, full[pos])
     assert len(pos) > 0 and stop
+
+
+@pytest.mark.mpi
+@pytest.mark.parametrize("algorithm", ["fpgrowth", "fpmax", "fpclose"])
+def test_repeated_rows_distributed_equals_serial(algorithm):
+    """Rows from a few baskets (merged into weighted rows on each rank), item 0 in all."""
+    rng = np.random.default_rng(5)
+    baskets = [sorted({0} | set(np.flatnonzero(rng.random(30) < 0.4).tolist())) for _ in range(10)]
+    rows = [baskets[b] for b in rng.integers(0, 10, 600)]
+    distributed = mine_itemsets(rows, 0.15, algorithm, comm=world())
+    reference = mine_itemsets(rows, 0.15, algorithm, comm=serial())
+    assert len(reference) > 20 and same(distributed, reference)

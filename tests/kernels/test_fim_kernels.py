@@ -116,7 +116,7 @@ def mine_store(ptr, idx, m, owned, minc, mode, batches, max_len=0):
         assert status == P.OK
     items, meta, tops = store.items, store.meta, store.tops
     n = int(tops[0])
-    lengths, counts = meta[:n, P.LEN], meta[:n, P.COUNT]
+    lengths, counts = meta["len"][:n], meta["count"][:n]
     sets = np.split(items[:int(tops[1])], np.cumsum(lengths)[:-1]) if n else []
     out = {frozenset(s.tolist()): int(c) for s, c in zip(sets, counts)}
     assert len(out) == n  # no set stored twice

@@ -130,7 +130,7 @@ def test_projected_miner_finds_every_frequent_itemset():
                                      proto.MineOptions(5, 8, 0, 10**6, P.FREQUENT), store)
     assert status == P.OK
     n = int(store.tops[0])
-    lengths, counts = store.meta[:n, P.LEN], store.meta[:n, P.COUNT]
+    lengths, counts = store.meta["len"][:n], store.meta["count"][:n]
     sets = np.split(store.items[:int(store.tops[1])], np.cumsum(lengths)[:-1])
     got = {frozenset(s.tolist()): int(c) for s, c in zip(sets, counts)}
     want = {frozenset(c): int(X[:, list(c)].all(1).sum())
