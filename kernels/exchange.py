@@ -28,37 +28,39 @@ def prefix_weights(indptr, indices, m):
 
 
 @njit(cache=True)
-def _last_owned(indptr, indices, owner, lo, hi, r, g_seen, r_mark):
-    """Positions p (descending) in row r of the last item of [lo, hi) of each rank, marked
-    in ``g_seen``; returns how many were found and writes them to ``r_mark``."""
+def _last_owned(indptr, indices, owner, lo, r, end, g_seen, r_mark):
+    """The position of the last item of each rank among the row's items at or above ``lo``
+    before ``end`` (descending, in ``r_mark``; ranks marked in ``g_seen``). Returns (how
+    many, the position where items below ``lo`` begin)."""
     k = 0
     s = indptr[r]
-    for p in range(indptr[r + 1] - 1, s - 1, -1):
-        j = indices[p]
-        if j >= hi:
-            continue
-        if j < lo:
-            break
-        g = owner[j]
+    p = s + end - 1
+    while p >= s and indices[p] >= lo:
+        g = owner[indices[p]]
         if g_seen[g] != r:
             g_seen[g] = r
             r_mark[k] = p
             k += 1
-    return k
+        p -= 1
+    return k, p + 1 - s
 
 
 @njit(cache=True)
-def shard_prefixes(indptr, indices, owner, lo, hi, size, first_id, keyed):
-    """Send buffer and counts per rank of one round (items ``[lo, hi)``, ``owner[j]`` the rank
-    of item j): for each row and each rank owning a round item in it, the row's prefix up to
-    that rank's last such item. ``keyed`` adds the row's global index ``first_id + r``."""
+def shard_prefixes(indptr, indices, ends, owner, lo, size, first_id, keyed):
+    """Send buffer and counts per rank of the round of items ``[lo, hi)`` (``owner[j]`` the
+    rank of item j): for each row and each rank owning a round item in it, the row's prefix
+    up to that rank's last such item. ``ends[r]``: where row r's items at or above ``hi``
+    begin (rows are sorted ascending); set to where those at or above ``lo`` begin, for the
+    next round, so all rounds together scan each item once. ``keyed`` adds the row's global
+    index ``first_id + r``."""
     head = 3 if keyed else 1
     counts = np.zeros(size, np.int64)
     seen = np.full(size, -1, np.int64)
     mark = np.empty(size, np.int64)
     n = len(indptr) - 1
     for r in range(n):
-        for t in range(_last_owned(indptr, indices, owner, lo, hi, r, seen, mark)):
+        k, _ = _last_owned(indptr, indices, owner, lo, r, ends[r], seen, mark)
+        for t in range(k):
             counts[owner[indices[mark[t]]]] += mark[t] - indptr[r] + 1 + head
     fill = np.zeros(size, np.int64)
     for g in range(1, size):
@@ -68,7 +70,8 @@ def shard_prefixes(indptr, indices, owner, lo, hi, size, first_id, keyed):
     for r in range(n):
         s = indptr[r]
         gid = first_id + r
-        for t in range(_last_owned(indptr, indices, owner, lo, hi, r, seen, mark)):
+        k, ends[r] = _last_owned(indptr, indices, owner, lo, r, ends[r], seen, mark)
+        for t in range(k):
             p = mark[t]
             g = owner[indices[p]]
             q = fill[g]

@@ -81,13 +81,14 @@ def plan_rounds(weights: np.ndarray, size: int, per_rank: int) -> list[tuple[int
     return rounds
 
 
-def _exchange(prep: Prepared, comm: Comm, owner, lo: int, hi: int, first_id: int, keyed: bool,
+def _exchange(prep: Prepared, comm: Comm, ends, owner, lo: int, first_id: int, keyed: bool,
               guard: Guard, timer) -> Csr:
-    """This rank's conditional transactions for the items [lo, hi) (``owner``: their ranks).
+    """This rank's conditional transactions for the items [lo, hi) (``owner``: their ranks;
+    ``ends``: where each row's items at or above hi begin, moved on to lo).
     One rank too takes the round's prefixes (no exchange): a batch of groups then scans the
     round's rows, not all rows."""
     with comm.collective_errors(), timer.phase("count"):
-        send, counts = E.shard_prefixes(prep.rows.indptr, prep.rows.indices, owner, lo, hi,
+        send, counts = E.shard_prefixes(prep.rows.indptr, prep.rows.indices, ends, owner, lo,
                                         comm.size, first_id, keyed)
     if comm.size == 1:
         recv = send
@@ -122,11 +123,12 @@ def _mine_local(prep: Prepared, comm: Comm, max_len, mode: int, guard: Guard, ti
     store = miner.empty_store(prep.m)
     options = MineOptions(prep.m, prep.minc, max_len or 0, limit, mode)
     owner = np.zeros(prep.m, np.int64)
+    ends = np.diff(prep.rows.indptr).astype(np.int32)  # rounds move them down the rows
     step, stopped, received, n_owned, n_rounds = 1 << 16, False, 0, 0, 0
     for lo, hi in rounds:
         n_rounds += 1
         owner[lo:hi] = assign_groups(weights[lo:hi], comm.size)
-        rows = _exchange(prep, comm, owner, lo, hi, first_id, keyed, guard, timer)
+        rows = _exchange(prep, comm, ends, owner, lo, first_id, keyed, guard, timer)
         received += rows.indices.nbytes + rows.indptr.nbytes
         owned = np.zeros(prep.m, np.bool_)
         owned[lo:hi] = owner[lo:hi] == comm.rank
