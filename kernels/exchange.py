@@ -117,3 +117,17 @@ def parse_records(buf, keyed, n_ids):
     for x in range(r + 1, len(ptr)):
         ptr[x] = top
     return ptr, idx
+
+
+@njit(cache=True)
+def cut_rows(indptr, indices, ends):
+    """The rows cut to their first ``ends[r]`` items (those later rounds still send): the
+    items already sent for good are dropped, so a rank's rows shrink as the rounds go."""
+    n = len(indptr) - 1
+    ptr = np.zeros(n + 1, np.int64)
+    for r in range(n):
+        ptr[r + 1] = ptr[r] + ends[r]
+    idx = np.empty(ptr[n], indices.dtype)
+    for r in range(n):
+        idx[ptr[r]:ptr[r + 1]] = indices[indptr[r]:indptr[r] + ends[r]]
+    return ptr, idx

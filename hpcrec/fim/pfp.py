@@ -12,7 +12,8 @@ and every rank mines its items alone.
    exactly the conditional transactions of its items of the round. The send and receive
    buffers and the conditional databases built from them are bounded by the round, so a
    rank holds its own rows plus one round's data: memory per rank shrinks with the ranks
-   (docs/fim.md, "Memory model").
+   (docs/fim.md, "Memory model"). A rank's rows lose the items already sent for good
+   (``prep.rows`` is cut whenever that halves it): the rounds consume them.
 4. Each rank mines the itemsets whose least frequent item it owns, groups (items) largest
    first (:func:`hpcrec.kernels.projected.mine_range`), with no further communication in a
    round; a stop request is honoured between batches of groups and agreed on between
@@ -152,6 +153,9 @@ def _mine_local(prep: Prepared, comm: Comm, max_len, mode: int, guard: Guard, ti
                     stopped = True
                     break
         del rows
+        left = int(ends.sum())
+        if left <= len(prep.rows.indices) // 2:   # later rounds need only the rows' heads
+            prep.rows = csr(*E.cut_rows(prep.rows.indptr, prep.rows.indices, ends), None, prep.m)
         if n_rounds < len(rounds):   # every rank goes on to the next round, or none
             stopped = stopped or control.stop_requested()
             if (bool(comm.allreduce_scalar(int(stopped), "max")) if comm.size > 1 else stopped):

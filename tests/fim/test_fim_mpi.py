@@ -184,3 +184,26 @@ def test_many_rounds_equal_one(algorithm, monkeypatch):
     monkeypatch.setattr(pfp, "ROUND_SHARE", 1 << 40)
     assert len(reference) > 20 and same(mine_itemsets(rows, 0.01, algorithm, comm=world()),
                                         reference)
+
+
+@pytest.mark.mpi
+@pytest.mark.parametrize("algorithm", ["fpgrowth", "fpmax", "fpclose"])
+def test_a_stop_on_one_rank_ends_every_rank_after_the_round(algorithm, monkeypatch):
+    """Rank 0 asks to stop before mining (time limit 0); with one item a round every rank
+    ends after the first round: a partial result, the same on every rank, with exact counts."""
+    from hpcrec.core.context import RunContext
+    from hpcrec.fim import pfp
+    comm = world()
+    rows = random_rows(13)
+    full = mine_itemsets(rows, 0.01, algorithm, comm=serial())
+    truth = mine_itemsets(rows, 0.01, "fpgrowth", comm=serial())
+    monkeypatch.setattr(pfp, "MIN_ROUND", 1)
+    monkeypatch.setattr(pfp, "ROUND_SHARE", 1 << 40)
+    context = RunContext.build(comm, time_limit=0.0 if comm.rank == 0 else None)
+    part = mine_itemsets(rows, 0.01, algorithm, context=context)
+    labels = list(part.labels)
+    got = as_dict(part, labels)
+    assert part.partial and 0 < len(got) < len(full)
+    exact = as_dict(truth, list(truth.labels))
+    assert all(exact[s] == c for s, c in got.items())
+    assert comm.allgather_obj(got) == [got] * comm.size

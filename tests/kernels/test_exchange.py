@@ -73,3 +73,11 @@ def test_plan_rounds_cover_every_item_rarest_first():
     assert rounds == [(6, 9), (5, 6), (4, 5), (1, 4), (0, 1)]
     assert plan_rounds(np.zeros(0, np.int64), 2, 3) == []
     assert plan_rounds(np.array([7], np.int64), 3, 100) == [(0, 1)]
+
+
+def test_cut_rows_keeps_the_heads_still_to_send():
+    ptr, idx = random_rows(2, 30, 8, 0.5)
+    ends = np.array([np.searchsorted(idx[ptr[r]:ptr[r + 1]], 4) for r in range(30)], np.int32)
+    cp, ci = E.cut_rows(ptr, idx, ends)
+    assert [ci[cp[r]:cp[r + 1]].tolist() for r in range(30)] == \
+        [[i for i in idx[ptr[r]:ptr[r + 1]] if i < 4] for r in range(30)]
