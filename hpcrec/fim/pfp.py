@@ -22,8 +22,8 @@ and every rank mines its items alone.
    contains (for closed sets: with the same count); after one Allgatherv, those contained
    in a set of another rank are dropped, so the result is the same for every rank count.
    FP-Close names each transaction by its row in the conditional database (its tid-set
-   keys): under MPI its records carry the transaction's global index and the rows keep it
-   as their position in every round.
+   keys): its records carry the transaction's global index and the rows keep it as their
+   position in every round (with one rank too).
 """
 from __future__ import annotations
 
@@ -117,8 +117,8 @@ def _mine_local(prep: Prepared, comm: Comm, max_len, mode: int, guard: Guard, ti
             comm.allreduce(weights)
     per_rank = round_weight(prep, comm.size, guard)
     rounds = plan_rounds(weights, comm.size, per_rank)
-    keyed = mode == P.CLOSED and comm.size > 1
-    first_id = int(comm.allgather_counts(prep.rows.n_rows)[:comm.rank].sum()) if keyed else 0
+    keyed = mode == P.CLOSED   # tid-set keys: a transaction keeps its row in every round
+    first_id = int(comm.allgather_counts(prep.rows.n_rows)[:comm.rank].sum())
     limit = guard.max_items(64)
     miner = kernels.get("projected", "cpu")   # no GPU miner: the engine mines on the CPU
     store = miner.empty_store(prep.m)
