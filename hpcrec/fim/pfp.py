@@ -36,6 +36,7 @@ from ..core.comm import Comm
 from ..core.errors import MemoryBudgetError
 from ..core.memory import Guard
 from ..kernels import exchange as E
+from ..kernels import lattice
 from ..kernels import projected as P
 from ..kernels.csr import Csr, csr
 from ..kernels.protocols import MineOptions
@@ -116,7 +117,8 @@ def _mine_local(prep: Prepared, comm: Comm, max_len, mode: int, guard: Guard, ti
         with timer.phase("communicate"):
             comm.allreduce(weights)
     per_rank = round_weight(prep, comm.size, guard)
-    rounds = plan_rounds(weights, comm.size, per_rank)
+    k = min(lattice.BITS, prep.m) if mode == P.FREQUENT else 0   # groups 0..k-1: lattice
+    rounds = [(lo + k, hi + k) for lo, hi in plan_rounds(weights[k:], comm.size, per_rank)]
     keyed = mode == P.CLOSED   # tid-set keys: a transaction keeps its row in every round
     first_id = int(comm.allgather_counts(prep.rows.n_rows)[:comm.rank].sum())
     limit = guard.max_items(64)
@@ -125,7 +127,7 @@ def _mine_local(prep: Prepared, comm: Comm, max_len, mode: int, guard: Guard, ti
     options = MineOptions(prep.m, prep.minc, max_len or 0, limit, mode)
     owner = np.zeros(prep.m, np.int64)
     ends = np.diff(prep.rows.indptr).astype(np.int32)  # rounds move them down the rows
-    step, stopped, received, n_owned, n_rounds = 1 << 16, False, 0, 0, 0
+    step, stopped, halted, received, n_owned, n_rounds = 1 << 16, False, False, 0, 0, 0
     for lo, hi in rounds:
         n_rounds += 1
         owner[lo:hi] = assign_groups(weights[lo:hi], comm.size)
@@ -158,13 +160,34 @@ def _mine_local(prep: Prepared, comm: Comm, max_len, mode: int, guard: Guard, ti
             prep.rows = csr(*E.cut_rows(prep.rows.indptr, prep.rows.indices, ends), None, prep.m)
         if n_rounds < len(rounds):   # every rank goes on to the next round, or none
             stopped = stopped or control.stop_requested()
-            if (bool(comm.allreduce_scalar(int(stopped), "max")) if comm.size > 1 else stopped):
+            halted = bool(comm.allreduce_scalar(int(stopped), "max")) if comm.size > 1 else stopped
+            if halted:
                 break
     control.note("mined %d of %d rounds here: %d items owned, %.0f MB of conditional "
                  "transactions received", n_rounds, len(rounds), n_owned, received / 1e6)
     n, n_items = int(store.tops[0]), int(store.tops[1])
-    return (store.items[:n_items], store.meta[:n, P.LEN].copy(), store.meta[:n, P.COUNT].copy(),
-            stopped)
+    found = (store.items[:n_items], store.meta[:n, P.LEN].copy(), store.meta[:n, P.COUNT].copy())
+    if k and not halted:
+        found, stopped = _lattice_groups(prep, comm, k, max_len, found, stopped, timer, control)
+    return (*found, stopped)
+
+
+def _lattice_groups(prep: Prepared, comm: Comm, k: int, max_len, found, stopped: bool, timer,
+                    control):
+    """FP-Growth's groups 0..k-1 (the most frequent items, mined last): one Allreduce of the
+    row-mask histogram (:mod:`hpcrec.kernels.lattice`), whose last slot carries the stop
+    requests; rank 0 reports the sets. Returns (found with them, stopped)."""
+    stopped = stopped or control.stop_requested()
+    with comm.collective_errors(), timer.phase("count"):
+        vec = np.append(lattice.mask_histogram(prep.rows.indptr, prep.rows.indices, k),
+                        int(stopped))
+    with timer.phase("communicate"):
+        comm.allreduce(vec)
+    if vec[-1] or comm.rank:
+        return found, stopped
+    with timer.phase("mine"):
+        sets = lattice.frequent_subsets(vec[:-1], k, prep.minc, max_len or 0)
+    return tuple(np.concatenate((a, b.astype(a.dtype))) for a, b in zip(found, sets)), stopped
 
 
 def _without_supersets(flat, lengths, counts, against, m, equal):
