@@ -18,7 +18,11 @@ and every rank mines its items alone.
    first (:func:`hpcrec.kernels.projected.mine_range`), with no further communication in a
    round; a stop request is honoured between batches of groups and agreed on between
    rounds (the result is then flagged partial: it holds the itemsets of the groups completed).
-5. FP-Max / FP-Close: each rank's search stores only sets that no set of its own groups
+5. FP-Growth's groups of the 16 most frequent items (mined last) take no conditional
+   databases, whose rows would be nearly every transaction: their itemsets are subsets of
+   those items, counted from one Allreduce'd histogram of the rows' masks
+   (:mod:`hpcrec.kernels.lattice`); rank 0 reports them.
+6. FP-Max / FP-Close: each rank's search stores only sets that no set of its own groups
    contains (for closed sets: with the same count); after one Allgatherv, those contained
    in a set of another rank are dropped, so the result is the same for every rank count.
    FP-Close names each transaction by its row in the conditional database (its tid-set
