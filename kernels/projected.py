@@ -16,8 +16,8 @@ current path, plus the result store.
 FP-Max prunes with the maximal sets found so far (superset lists per node, look-ahead);
 FP-Close with the closed sets found so far (a table keyed by the node's set of source
 rows). :func:`has_superset` removes, after the ranks exchange their sets, those that
-another rank's set extends. Also here: the PFP sharding of transactions into conditional
-transactions per rank.
+another rank's set extends. The exchange that brings a rank its conditional transactions
+is :mod:`hpcrec.kernels.exchange`.
 """
 from __future__ import annotations
 
@@ -924,72 +924,3 @@ def has_superset(items, ptr, counts, all_items, all_ptr, all_counts, m, equal):
                 out[x] = True
                 break
     return out
-
-
-@njit(cache=True)
-def prefix_weights(indptr, indices, m):
-    """Per item j, the total length of the conditional transactions j would receive."""
-    w = np.zeros(m, np.int64)
-    for r in range(len(indptr) - 1):
-        s = indptr[r]
-        for p in range(s, indptr[r + 1]):
-            w[indices[p]] += p - s + 1
-    return w
-
-
-@njit(cache=True)
-def shard_prefixes(indptr, indices, owner, size):
-    """PFP sharding: for each row and each rank owning one of its items, the row's prefix up
-    to (and including) the last item that rank owns.
-
-    Returns (send buffer, counts per rank): records ``[length, items...]`` grouped by rank.
-    """
-    n = len(indptr) - 1
-    counts = np.zeros(size, np.int64)
-    seen = np.full(size, -1, np.int64)
-    for r in range(n):
-        s = indptr[r]
-        for p in range(indptr[r + 1] - 1, s - 1, -1):
-            g = owner[indices[p]]
-            if seen[g] != r:
-                seen[g] = r
-                counts[g] += p - s + 2
-    offsets = np.zeros(size + 1, np.int64)
-    for g in range(size):
-        offsets[g + 1] = offsets[g] + counts[g]
-    fill = offsets[:size].copy()
-    out = np.empty(offsets[size], np.int32)
-    seen[:] = -1
-    for r in range(n):
-        s = indptr[r]
-        for p in range(indptr[r + 1] - 1, s - 1, -1):
-            g = owner[indices[p]]
-            if seen[g] != r:
-                seen[g] = r
-                q = fill[g]
-                out[q] = p - s + 1
-                for t in range(s, p + 1):
-                    out[q + 1 + t - s] = indices[t]
-                fill[g] = q + p - s + 2
-    return out, counts
-
-
-@njit(cache=True)
-def parse_records(buf):
-    """CSR rows from ``[length, items...]`` records back to back."""
-    n = 0
-    q = 0
-    while q < len(buf):
-        q += buf[q] + 1
-        n += 1
-    ptr = np.zeros(n + 1, np.int64)
-    idx = np.empty(len(buf) - n, np.int32)
-    q = 0
-    r = 0
-    while q < len(buf):
-        length = buf[q]
-        idx[ptr[r]:ptr[r] + length] = buf[q + 1:q + 1 + length]
-        ptr[r + 1] = ptr[r] + length
-        q += length + 1
-        r += 1
-    return ptr, idx

@@ -59,6 +59,7 @@ def mine_itemsets(source, min_support: float, algorithm: str = "fpgrowth", max_l
     guard = ctx.memory.guard(HINT)
     with timer.phase("count"):
         prep = prepare(tx, min_support, comm, control)
+    del tx   # the recoded rows replace them: read data not held while mining (docs/fim.md)
     if prep.n == 0:
         raise InputError("no transactions to mine (the input is empty)")
     if algorithm == "apriori":
@@ -77,6 +78,6 @@ def mine_itemsets(source, min_support: float, algorithm: str = "fpgrowth", max_l
         items, ptr, cnt = canonical(prep.order[flat].astype(np.int32) if len(flat) else flat,
                                     lengths, cnt)
     timer.count("itemsets", len(cnt))
-    return Itemsets(items, ptr, cnt, prep.n, tx.labels, partial, done,
+    return Itemsets(items, ptr, cnt, prep.n, prep.labels, partial, done,
                     {"algorithm": algorithm, "min_support": float(min_support), "max_len": max_len,
                      "ranks": comm.size, "device": device})

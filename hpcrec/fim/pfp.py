@@ -1,17 +1,33 @@
-"""FP-Growth, FP-Max and FP-Close, PFP-style: one exchange, then every rank mines alone.
+"""FP-Growth, FP-Max and FP-Close, PFP-style: the conditional transactions travel in rounds,
+and every rank mines its items alone.
 
 1. Global item counts by Allreduce give the frequency order (:mod:`hpcrec.fim.prepare`).
-2. Items are dealt to ranks (groups) by a greedy balance of the conditional-database
-   sizes, summed with a second Allreduce.
-3. ONE Alltoallv sends each rank, from every transaction, the prefix up to the last
-   item that rank owns: exactly the conditional transactions of its items.
+2. The size of every item's conditional database (its weight) is summed with a second
+   Allreduce. The items are cut into rounds: consecutive ranges, rarest first, each of
+   about ``ranks x per_rank`` weight, ``per_rank`` a fixed share of a rank's items
+   (:func:`round_weight`); inside a round, items are dealt to ranks by a greedy balance of
+   their weights.
+3. Per round, ONE Alltoallv sends each rank, from every transaction holding one of the
+   round's items it owns, the prefix up to the last such item (:mod:`hpcrec.kernels.exchange`):
+   exactly the conditional transactions of its items of the round. The send and receive
+   buffers and the conditional databases built from them are bounded by the round, so a
+   rank holds its own rows plus one round's data: memory per rank shrinks with the ranks
+   (docs/fim.md, "Memory model"). A rank's rows lose the items already sent for good
+   (``prep.rows`` is cut whenever that halves it): the rounds consume them.
 4. Each rank mines the itemsets whose least frequent item it owns, groups (items) largest
-   first (:func:`hpcrec.kernels.projected.mine_range`), with no further communication; a
-   stop request is honoured between batches of groups (the result is then flagged partial:
-   it holds the itemsets of the groups completed).
-5. FP-Max / FP-Close: each rank's search stores only sets that no set of its own groups
+   first (:func:`hpcrec.kernels.projected.mine_range`), with no further communication in a
+   round; a stop request is honoured between batches of groups and agreed on between
+   rounds (the result is then flagged partial: it holds the itemsets of the groups completed).
+5. FP-Growth's groups of the 16 most frequent items (mined last) take no conditional
+   databases, whose rows would be nearly every transaction: their itemsets are subsets of
+   those items, counted from one Allreduce'd histogram of the rows' masks
+   (:mod:`hpcrec.kernels.lattice`); rank 0 reports them.
+6. FP-Max / FP-Close: each rank's search stores only sets that no set of its own groups
    contains (for closed sets: with the same count); after one Allgatherv, those contained
    in a set of another rank are dropped, so the result is the same for every rank count.
+   FP-Close names each transaction by its row in the conditional database (its tid-set
+   keys): its records carry the transaction's global index and the rows keep it as their
+   position in every round (with one rank too).
 """
 from __future__ import annotations
 
@@ -23,13 +39,17 @@ from .. import kernels
 from ..core.comm import Comm
 from ..core.errors import MemoryBudgetError
 from ..core.memory import Guard
+from ..kernels import exchange as E
+from ..kernels import lattice
 from ..kernels import projected as P
 from ..kernels.csr import Csr, csr
 from ..kernels.protocols import MineOptions
 from .prepare import Prepared
 from .result import canonical
 
-CHUNK_ITEMS = 1 << 26  # conditional-database items built at a time (256 MiB)
+CHUNK_ITEMS = 1 << 26  # at most this much conditional-database weight per rank and round
+ROUND_SHARE = 4        # a round brings a rank about 1/ROUND_SHARE of its share of the items
+MIN_ROUND = 1 << 20    # ... but at least this much weight (small data: few rounds)
 
 
 def assign_groups(weights: np.ndarray, size: int) -> np.ndarray:
@@ -45,61 +65,138 @@ def assign_groups(weights: np.ndarray, size: int) -> np.ndarray:
     return owner
 
 
-def _exchange(prep: Prepared, comm: Comm, guard: Guard, timer):
-    """This rank's conditional database (CSR rows) and the items it owns."""
-    if comm.size == 1:  # one group owning every item: the rows themselves
-        return prep.rows, np.arange(prep.m)
-    with timer.phase("count"):
-        weights = P.prefix_weights(prep.rows.indptr, prep.rows.indices, prep.m)
-    with timer.phase("communicate"):
-        comm.allreduce(weights)
-    owner = assign_groups(weights, comm.size)
+def round_weight(prep: Prepared, size: int, guard: Guard) -> int:
+    """Conditional-database weight a rank receives per round: a share of its items, within
+    [MIN_ROUND, CHUNK_ITEMS] and the memory budget (4 bytes an item, 32 a row; the weight
+    counts both)."""
+    share = int(prep.counts.sum()) // size // ROUND_SHARE
+    return max(1, min(CHUNK_ITEMS, guard.max_items(24), max(MIN_ROUND, share)))
+
+
+def plan_rounds(weights: np.ndarray, size: int, per_rank: int) -> list[tuple[int, int]]:
+    """Item ranges [lo, hi), rarest first, each of at most ``size * per_rank`` weight (an
+    item heavier than that is a round of its own)."""
+    rounds, hi, acc = [], len(weights), 0
+    for j in range(len(weights) - 1, -1, -1):
+        if acc and acc + weights[j] > size * per_rank:
+            rounds.append((j + 1, hi))
+            hi, acc = j + 1, 0
+        acc += int(weights[j])
+    if hi > 0:
+        rounds.append((0, hi))
+    return rounds
+
+
+def _exchange(prep: Prepared, comm: Comm, ends, owner, lo: int, first_id: int, keyed: bool,
+              guard: Guard, timer) -> Csr:
+    """This rank's conditional transactions for the items [lo, hi) (``owner``: their ranks;
+    ``ends``: where each row's items at or above hi begin, moved on to lo).
+    One rank too takes the round's prefixes (no exchange): a batch of groups then scans the
+    round's rows, not all rows."""
     with comm.collective_errors(), timer.phase("count"):
-        send, counts = P.shard_prefixes(prep.rows.indptr, prep.rows.indices, owner, comm.size)
-    with timer.phase("communicate"):
-        recv, _ = comm.alltoallv(send, counts)
+        send, counts = E.shard_prefixes(prep.rows.indptr, prep.rows.indices, ends, owner, lo,
+                                        comm.size, first_id, keyed)
+    if comm.size == 1:
+        recv = send
+    else:
+        with timer.phase("communicate"):
+            recv, _ = comm.alltoallv(send, counts)
+    del send
     with comm.collective_errors(), timer.phase("count"):
-        guard.check(3 * recv.nbytes, "the conditional database received by this rank")
-        ptr, idx = P.parse_records(recv)
-    return csr(ptr, idx, None, prep.m), np.flatnonzero(owner == comm.rank)
+        guard.check(3 * recv.nbytes, "the conditional transactions received by this rank")
+        ptr, idx = E.parse_records(recv, keyed, prep.n)
+    return csr(ptr, idx, None, prep.m)
 
 
 MODES = {"fpgrowth": P.FREQUENT, "fpmax": P.MAXIMAL, "fpclose": P.CLOSED}
 BATCH_SECONDS = (0.05, 0.5)  # a call of the kernel between two looks at the stop request
 
 
-def _mine_local(prep: Prepared, rows: Csr, items, max_len, mode: int, guard: Guard, control):
-    """This rank's groups, largest item first, in batches between which a stop request
-    (signal, time limit) is honoured. Returns (flat, lengths, counts, stopped)."""
+def _mine_local(prep: Prepared, comm: Comm, max_len, mode: int, guard: Guard, timer, control):
+    """This rank's groups, round by round, largest item first, in batches between which a
+    stop request (signal, time limit) is honoured. Returns (flat, lengths, counts, stopped)."""
+    with comm.collective_errors(), timer.phase("count"):
+        weights = E.prefix_weights(prep.rows.indptr, prep.rows.indices, prep.m)
+    if comm.size > 1:
+        with timer.phase("communicate"):
+            comm.allreduce(weights)
+    per_rank = round_weight(prep, comm.size, guard)
+    k = min(lattice.BITS, prep.m) if mode == P.FREQUENT else 0   # groups 0..k-1: lattice
+    rounds = [(lo + k, hi + k) for lo, hi in plan_rounds(weights[k:], comm.size, per_rank)]
+    keyed = mode == P.CLOSED   # tid-set keys: a transaction keeps its row in every round
+    first_id = int(comm.allgather_counts(prep.rows.n_rows)[:comm.rank].sum())
     limit = guard.max_items(64)
-    chunk = min(CHUNK_ITEMS, guard.max_items(24))  # conditional rows: 4 bytes an item, 32 a row
-    owned = np.zeros(prep.m, np.bool_)
-    owned[items] = True
-    total = np.concatenate(([0], np.cumsum(P.prefix_weights(rows.indptr, rows.indices, prep.m)
-                                           * owned)))
     miner = kernels.get("projected", "cpu")   # no GPU miner: the engine mines on the CPU
     store = miner.empty_store(prep.m)
     options = MineOptions(prep.m, prep.minc, max_len or 0, limit, mode)
-    step, hi, stopped = 1 << 16, prep.m, False
-    with control.work("mining (conditional items)", int(total[-1]), "items") as bar:
-        while hi > 0:  # the batch sizes adapt to about BATCH_SECONDS; they do not change results
-            lo = min(hi - 1, int(np.searchsorted(total, total[hi] - min(step, chunk))))
-            t0 = time.perf_counter()
-            status, store = miner.mine_range(rows, owned, lo, hi, options, store)
-            if status != P.OK:
-                raise MemoryBudgetError(f"more than {limit} itemsets on one rank at min_support "
-                                        f"{prep.minc}/{prep.n}: {guard.hint}")
-            seconds = time.perf_counter() - t0
-            step = step * 2 if seconds < BATCH_SECONDS[0] else max(1, step // 2) \
-                if seconds > BATCH_SECONDS[1] else step
-            bar.update(int(total[hi] - total[lo]))
-            hi = lo
-            if hi > 0 and control.stop_requested():
-                stopped = True
-                break
+    owner = np.zeros(prep.m, np.int64)
+    ends = np.diff(prep.rows.indptr).astype(np.int32)  # rounds move them down the rows
+    step, stopped, halted, received, n_owned, n_rounds = 1 << 16, False, False, 0, 0, 0
+    work = sum(int(weights[lo:hi].sum()) for lo, hi in rounds)
+    with control.work("mining (conditional items)", work, "items") as bar:
+        for lo, hi in rounds:
+            n_rounds += 1
+            owner[lo:hi] = assign_groups(weights[lo:hi], comm.size)
+            rows = _exchange(prep, comm, ends, owner, lo, first_id, keyed, guard, timer)
+            received += rows.indices.nbytes + rows.indptr.nbytes
+            owned = np.zeros(prep.m, np.bool_)
+            owned[lo:hi] = owner[lo:hi] == comm.rank
+            n_owned += int(np.count_nonzero(owned))
+            total = np.concatenate(([0], np.cumsum(weights * owned)))
+            top = hi
+            with comm.collective_errors(), timer.phase("mine"):
+                while top > lo:  # batch sizes adapt to about BATCH_SECONDS; results do not change
+                    bottom = max(lo, min(top - 1, int(np.searchsorted(
+                        total, total[top] - min(step, per_rank)))))
+                    t0 = time.perf_counter()
+                    status, store = miner.mine_range(rows, owned, bottom, top, options, store)
+                    if status != P.OK:
+                        raise MemoryBudgetError(f"more than {limit} itemsets on one rank at min_support "
+                                                f"{prep.minc}/{prep.n}: {guard.hint}")
+                    seconds = time.perf_counter() - t0
+                    step = step * 2 if seconds < BATCH_SECONDS[0] else max(1, step // 2) \
+                        if seconds > BATCH_SECONDS[1] else step
+                    bar.update(int(total[top] - total[bottom]))
+                    top = bottom
+                    if top > lo and control.stop_requested():
+                        stopped = True
+                        break
+            if not stopped:   # the rest of the round: the other ranks' share of it
+                bar.update(int(weights[lo:hi].sum() - (total[hi] - total[top])))
+            del rows
+            left = int(ends.sum())
+            if left <= len(prep.rows.indices) // 2:   # later rounds need only the rows' heads
+                prep.rows = csr(*E.cut_rows(prep.rows.indptr, prep.rows.indices, ends), None, prep.m)
+            if n_rounds < len(rounds):   # every rank goes on to the next round, or none
+                stopped = stopped or control.stop_requested()
+                halted = bool(comm.allreduce_scalar(int(stopped), "max")) if comm.size > 1 else stopped
+                if halted:
+                    break
+    control.note("mined %d of %d rounds here: %d items owned, %.0f MB of conditional "
+                 "transactions received", n_rounds, len(rounds), n_owned, received / 1e6)
     n, n_items = int(store.tops[0]), int(store.tops[1])
-    return (store.items[:n_items], store.meta["len"][:n].copy(), store.meta["count"][:n].copy(),
-            stopped)
+    found = (store.items[:n_items], store.meta["len"][:n].copy(), store.meta["count"][:n].copy())
+    if k and not halted:
+        found, stopped = _lattice_groups(prep, comm, k, max_len, found, stopped, timer, control)
+    return (*found, stopped)
+
+
+def _lattice_groups(prep: Prepared, comm: Comm, k: int, max_len, found, stopped: bool, timer,
+                    control):
+    """FP-Growth's groups 0..k-1 (the most frequent items, mined last): one Allreduce of the
+    row-mask histogram (:mod:`hpcrec.kernels.lattice`), whose last slot carries the stop
+    requests; rank 0 reports the sets. Returns (found with them, stopped)."""
+    stopped = stopped or control.stop_requested()
+    with comm.collective_errors(), timer.phase("count"):
+        vec = np.append(lattice.mask_histogram(prep.rows.indptr, prep.rows.indices, k),
+                        int(stopped))
+    with timer.phase("communicate"):
+        comm.allreduce(vec)
+    if vec[-1] or comm.rank:
+        return found, stopped
+    with timer.phase("mine"):
+        sets = lattice.frequent_subsets(vec[:-1], k, prep.minc, max_len or 0)
+    return tuple(np.concatenate((a, b.astype(a.dtype))) for a, b in zip(found, sets)), stopped
 
 
 def _without_supersets(flat, lengths, counts, against, m, equal):
@@ -122,12 +219,8 @@ def mine(prep: Prepared, max_len: int | None, comm: Comm, algorithm: str, contro
     after one Allgatherv, so the result does not depend on the number of ranks.
     """
     mode = MODES[algorithm]
-    rows, items = _exchange(prep, comm, guard, timer)
-    control.note("exchanged conditional transactions: %d rows here, %d items owned",
-                 rows.n_rows, len(items))
-    with comm.collective_errors(), timer.phase("mine"):
-        flat, lengths, counts, stopped = _mine_local(
-            prep, rows, items, max_len if mode == P.FREQUENT else None, mode, guard, control)
+    flat, lengths, counts, stopped = _mine_local(
+        prep, comm, max_len if mode == P.FREQUENT else None, mode, guard, timer, control)
     control.note("mined %d itemsets here", len(counts))
     partial = bool(comm.allreduce_scalar(int(stopped), "max")) if comm.size > 1 else stopped
     if mode != P.FREQUENT:

@@ -131,3 +131,91 @@ def test_repeated_rows_distributed_equals_serial(algorithm):
     distributed = mine_itemsets(rows, 0.15, algorithm, comm=world())
     reference = mine_itemsets(rows, 0.15, algorithm, comm=serial())
     assert len(reference) > 20 and same(distributed, reference)
+
+
+def brute_force(rows, minc, algorithm):
+    """Every frequent (maximal, closed) itemset of ``rows`` by enumeration: {set: count}."""
+    from itertools import combinations
+    items = sorted({i for r in rows for i in r})
+    found = {}
+    for k in range(1, len(items) + 1):
+        level = {c: sum(set(c) <= set(r) for r in rows) for c in combinations(items, k)}
+        level = {c: n for c, n in level.items() if n >= minc}
+        if not level:
+            break
+        found.update(level)
+    def extended(s, same):
+        return any(set(s) < set(t) and (not same or found[t] == found[s]) for t in found)
+    if algorithm == "fpmax":
+        return {s: n for s, n in found.items() if not extended(s, False)}
+    if algorithm == "fpclose":
+        return {s: n for s, n in found.items() if not extended(s, True)}
+    return found
+
+
+def as_dict(result, labels):
+    return {tuple(sorted(labels[i] for i in result.items[result.ptr[x]:result.ptr[x + 1]])):
+            int(result.counts[x]) for x in range(len(result.counts))}
+
+
+EDGES = {   # partitioning edge cases: one item; more ranks than frequent items (a rank owns
+    # nothing); an item in every row; fewer rows than ranks (a rank reads nothing)
+    "one item": [[7]] * 5 + [[3]],
+    "rank owns nothing": [[1, 2], [1, 2], [1], [2, 9], [1, 2, 5]],
+    "item in every row": [[0, 1, 2], [0, 2], [0, 1], [0, 3], [0, 1, 3], [0, 2, 3]],
+    "fewer rows than ranks": [[4, 5]],
+}
+
+
+@pytest.mark.mpi
+@pytest.mark.parametrize("case", sorted(EDGES))
+@pytest.mark.parametrize("algorithm", ["fpgrowth", "fpmax", "fpclose"])
+@pytest.mark.parametrize("tiny_rounds", [False, True])
+def test_partitioning_edge_cases(case, algorithm, tiny_rounds, monkeypatch):
+    """Exact on inputs where the item deal degenerates, with the default rounds and with
+    one item a round (every round boundary crossed)."""
+    from hpcrec.fim import pfp
+    if tiny_rounds:
+        monkeypatch.setattr(pfp, "MIN_ROUND", 1)
+        monkeypatch.setattr(pfp, "ROUND_SHARE", 1 << 40)
+    rows = EDGES[case]
+    result = mine_itemsets(rows, 0.3, algorithm, comm=world())
+    labels = [int(x) for x in result.labels]
+    from hpcrec.fim.result import min_count
+    assert as_dict(result, labels) == brute_force(rows, min_count(0.3, len(rows)), algorithm)
+
+
+@pytest.mark.mpi
+@pytest.mark.parametrize("algorithm", ["fpgrowth", "fpmax", "fpclose"])
+def test_many_rounds_equal_one(algorithm, monkeypatch):
+    """A round per item (the memory bound at its tightest) gives the serial result."""
+    from hpcrec.fim import pfp
+    rows = random_rows(11)
+    reference = mine_itemsets(rows, 0.01, algorithm, comm=serial())
+    monkeypatch.setattr(pfp, "MIN_ROUND", 1)
+    monkeypatch.setattr(pfp, "ROUND_SHARE", 1 << 40)
+    assert len(reference) > 20 and same(mine_itemsets(rows, 0.01, algorithm, comm=world()),
+                                        reference)
+
+
+@pytest.mark.mpi
+@pytest.mark.parametrize("algorithm", ["fpgrowth", "fpmax", "fpclose"])
+def test_a_stop_on_one_rank_ends_every_rank_after_the_round(algorithm, monkeypatch):
+    """Rank 0 asks to stop before mining (time limit 0); with one item a round every rank
+    ends after the first round: a partial result, the same on every rank, with exact counts."""
+    from hpcrec.core.context import RunContext
+    from hpcrec.fim import pfp
+    comm = world()
+    rows = random_rows(13)
+    full = mine_itemsets(rows, 0.01, algorithm, comm=serial())
+    truth = mine_itemsets(rows, 0.01, "fpgrowth", comm=serial())
+    monkeypatch.setattr(pfp, "MIN_ROUND", 1)
+    monkeypatch.setattr(pfp, "ROUND_SHARE", 1 << 40)
+    context = RunContext.build(comm, time_limit=0.0 if comm.rank == 0 else None)
+    part = mine_itemsets(rows, 0.01, algorithm, context=context)
+    labels = list(part.labels)
+    got = as_dict(part, labels)
+    assert part.partial and 0 < len(got) < len(full)
+    exact = as_dict(truth, list(truth.labels))
+    assert all(exact[s] == c for s, c in got.items())
+    assert comm.allgather_obj(got) == [got] * comm.size

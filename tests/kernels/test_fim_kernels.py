@@ -65,22 +65,6 @@ def test_bitsets_hold_the_rows():
     assert np.array_equal(unpacked.T.astype(bool), X)
 
 
-def test_pfp_shards_are_the_conditional_transactions():
-    X, ptr, idx = random_csr(6, 50, 8, 0.5)
-    owner = np.array([0, 1, 2, 0, 1, 2, 0, 1])
-    send, counts = P.shard_prefixes(ptr, idx, owner, 3)
-    blocks = np.split(send, np.cumsum(counts)[:-1])
-    for g in range(3):
-        rp, ri = P.parse_records(blocks[g])
-        expected = []
-        for r in range(50):
-            row = idx[ptr[r]:ptr[r + 1]]
-            mine = [p for p, i in enumerate(row) if owner[i] == g]
-            if mine:
-                expected.append(row[:mine[-1] + 1].tolist())
-        assert [ri[rp[k]:rp[k + 1]].tolist() for k in range(len(rp) - 1)] == expected
-
-
 def test_has_superset():
     sets = [(0, 1), (0, 1, 2), (3,), (2, 4), (1, 2)]
     items = np.array([i for s in sets for i in s], np.int32)

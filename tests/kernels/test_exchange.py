@@ -1,0 +1,83 @@
+"""The PFP exchange kernels against their definition: per round and rank, the prefixes of
+the rows up to the rank's last item of the round."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from hpcrec.fim.pfp import plan_rounds
+from hpcrec.kernels import exchange as E
+
+
+def random_rows(seed: int, rows: int, items: int, density: float):
+    rng = np.random.default_rng(seed)
+    X = rng.random((rows, items)) < density
+    X[rng.integers(rows)] = False           # an empty row
+    ptr = np.concatenate(([0], np.cumsum(X.sum(1)))).astype(np.int64)
+    return ptr, np.nonzero(X)[1].astype(np.int32)
+
+
+def expected_prefixes(ptr, idx, owner, lo, hi, g):
+    out = []
+    for r in range(len(ptr) - 1):
+        row = idx[ptr[r]:ptr[r + 1]].tolist()
+        last = [p for p, i in enumerate(row) if lo <= i < hi and owner[i] == g]
+        if last:
+            out.append((r, row[:last[-1] + 1]))
+    return out
+
+
+def test_prefix_weights_are_the_conditional_database_sizes():
+    ptr, idx = random_rows(0, 40, 9, 0.4)
+    w = E.prefix_weights(ptr, idx, 9)
+    for j in range(9):
+        size = sum(p + 1 for r in range(40) for p, i in enumerate(idx[ptr[r]:ptr[r + 1]]) if i == j)
+        assert w[j] == size
+
+
+@pytest.mark.parametrize("keyed", [False, True])
+@pytest.mark.parametrize("rounds", [[(0, 8)], [(6, 8), (3, 6), (0, 3)], [(7, 8), (1, 7), (0, 1)]])
+def test_shards_are_the_conditional_transactions_of_each_round(keyed, rounds):
+    ptr, idx = random_rows(1, 60, 8, 0.5)
+    owner = np.array([0, 1, 2, 0, 1, 2, 2, 1])
+    ends = np.diff(ptr).astype(np.int32)
+    first_id = 7 if keyed else 0
+    for lo, hi in rounds:    # consecutive, descending: ``ends`` carries over
+        send, counts = E.shard_prefixes(ptr, idx, ends, owner, lo, 3, first_id, keyed)
+        assert counts.sum() == len(send)
+        for g, block in enumerate(np.split(send, np.cumsum(counts)[:-1])):
+            expected = expected_prefixes(ptr, idx, owner, lo, hi, g)
+            rp, ri = E.parse_records(block, keyed, first_id + 60)
+            if keyed:   # each row at its global index, the others empty
+                assert len(rp) == first_id + 61 and rp[first_id] == 0
+                got = [(k - first_id, ri[rp[k]:rp[k + 1]].tolist())
+                       for k in range(first_id, first_id + 60) if rp[k + 1] > rp[k]]
+            else:
+                got = [ri[rp[k]:rp[k + 1]].tolist() for k in range(len(rp) - 1)]
+                expected = [row for _, row in expected]
+            assert got == expected
+        assert all(ends[r] == np.searchsorted(idx[ptr[r]:ptr[r + 1]], lo) for r in range(60))
+
+
+def test_global_indices_past_31_bits_take_the_second_word():
+    ptr, idx = np.array([0, 2], np.int64), np.array([0, 1], np.int32)
+    gid = (5 << 31) + 3
+    send, _ = E.shard_prefixes(ptr, idx, np.array([2], np.int32), np.zeros(2, np.int64), 0, 1,
+                               gid, True)
+    assert send.tolist() == [2, 3, 5, 0, 1]
+
+
+def test_plan_rounds_cover_every_item_rarest_first():
+    w = np.array([50, 1, 1, 1, 30, 2, 2, 2, 2], np.int64)
+    rounds = plan_rounds(w, 2, 3)   # at most 6 a round, a heavier item alone
+    assert rounds == [(6, 9), (5, 6), (4, 5), (1, 4), (0, 1)]
+    assert plan_rounds(np.zeros(0, np.int64), 2, 3) == []
+    assert plan_rounds(np.array([7], np.int64), 3, 100) == [(0, 1)]
+
+
+def test_cut_rows_keeps_the_heads_still_to_send():
+    ptr, idx = random_rows(2, 30, 8, 0.5)
+    ends = np.array([np.searchsorted(idx[ptr[r]:ptr[r + 1]], 4) for r in range(30)], np.int32)
+    cp, ci = E.cut_rows(ptr, idx, ends)
+    assert [ci[cp[r]:cp[r + 1]].tolist() for r in range(30)] == \
+        [[i for i in idx[ptr[r]:ptr[r + 1]] if i < 4] for r in range(30)]
