@@ -22,7 +22,7 @@ from ..core.context import RunContext
 from ..core.device import kernel
 from ..kernels import mf_als
 from ..kernels.csr import csr
-from ..kernels.protocols import RowProblem
+from ..kernels.protocols import RowProblem, Side
 from . import partition
 from .base import FactorModel, require
 
@@ -38,6 +38,7 @@ class _AlternatingModel(FactorModel):
     """
 
     dense_systems = True   # sized by FactorModel._check_system_memory (issue 14)
+    dtype = np.float32     # factors and CG vectors (as implicit and Spark); Gram and step scalars float64
     fit_bias = False
     reg_bias = 0.0
     _target = (0.0, 1.0)  # the training error's target is t0 + t1 * value
@@ -72,7 +73,7 @@ class _AlternatingModel(FactorModel):
         comm = ctx.comm
         self._als_half_step = kernel("als", ctx.device)
         n_u, n_i, d = train.n_users, train.n_items, self.factors
-        ctx.memory.check(8 * (n_u + n_i) * (d + 2) + 32 * train.n_total // comm.size,
+        ctx.memory.check(4 * (n_u + n_i) * (d + 2) + 32 * train.n_total // comm.size,
                          f"{self.name} factors (kept whole on every rank)",
                          "use fewer factors or more memory per rank", comm)
         cu = partition.global_counts(train.user, n_u, comm)
@@ -84,10 +85,11 @@ class _AlternatingModel(FactorModel):
             with comm.collective_errors():
                 r_, c_, v_ = self._observed(*partition.to_owners(rows, cols, train.rating, bounds, comm))
             self._sides.append((bounds, lo, hi, csr(partition.row_pointers(r_, lo, hi), c_,
-                                                    v_.astype(np.float64), len(counts))))
-        self.P = np.zeros((n_u, d))
-        self.Q = np.random.default_rng([self.seed, _INIT]).normal(0.0, self.init_std, (n_i, d))
-        self.bu, self.bi = np.zeros(n_u), np.zeros(n_i)
+                                                    v_.astype(self.dtype), len(counts))))
+        self.P = np.zeros((n_u, d), dtype=self.dtype)
+        self.Q = (np.random.default_rng([self.seed, _INIT]).normal(0.0, self.init_std, (n_i, d))
+                  .astype(self.dtype))
+        self.bu, self.bi = np.zeros(n_u, dtype=self.dtype), np.zeros(n_i, dtype=self.dtype)
         self._gram = np.zeros((d, d))
 
     def _half_step(self, side: int, comm: Comm) -> None:
@@ -113,12 +115,12 @@ class _AlternatingModel(FactorModel):
         bounds, lo, hi, rows = self._sides[0]
         offset = self.mu if self.centred else 0.0
         sse = comm.allreduce(np.array([
-            mf_als.sse(rows.indptr, rows.indices, rows.data, self.P, self.bu, lo, self.Q, self.bi,
-                       offset, *self._target), len(rows.data)]))
+            mf_als.sse(rows, Side(self.P, self.bu), lo, Side(self.Q, self.bi), (offset, *self._target)),
+            len(rows.data)]))
         return {"train_rmse": float(np.sqrt(sse[0] / max(sse[1], 1))), "loss_data": float(sse[0])}
 
     def _losses(self, epoch: int) -> dict:
-        norms = float(np.einsum("ij,ij->", self.P, self.P) + np.einsum("ij,ij->", self.Q, self.Q))
+        norms = float(sum(np.einsum("ij,ij->", A, A, dtype=np.float64) for A in (self.P, self.Q)))
         return {"loss_reg": self.reg * norms}
 
 
