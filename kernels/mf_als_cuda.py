@@ -44,6 +44,9 @@ class GpuSolve(NamedTuple):
     cholesky_block: Optional[int] = None
 
 
+ON_GPU = GpuSolve()
+
+
 class BatchSystem(NamedTuple):
     """The stacked systems (g G + Zᵀ diag(W) Z + diag(lam)) x = rhs of a batch of rows:
     Z (rows, longest, D) the gathered vectors (zero padding), W (rows, longest) their
@@ -116,7 +119,7 @@ def row_batches(counts: np.ndarray, width: int, itemsize: int, batch_bytes: int 
 
 
 def als_half_step(rows: Csr, X, x_bias, problem: RowProblem, Y, y_bias,
-                  options: GpuSolve = GpuSolve()) -> None:
+                  options: GpuSolve = ON_GPU) -> None:
     """Solve every row of ``Y`` (and ``y_bias`` when ``fit_bias``) given the other side ``X``.
 
     Arguments as for the CPU kernel; arrays may live on the host or the device; results
