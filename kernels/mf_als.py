@@ -42,6 +42,7 @@ from .protocols import RowProblem, Side
 _CHUNKS = 256  # fixed, independent of the thread count: deterministic and cacheable
 CG_BLOCK = 2048  # CG rows advanced in lockstep: their G products are one matrix product
 GRAM_CHUNK = 4096  # rows per BLAS product of the Gram matrix; the chunks add up in float64
+COL_BLOCK_BYTES = 1 << 21  # a column block of the other side's vectors: stays in L2 while used
 
 
 @nb.njit(fastmath=True, cache=True)
@@ -121,7 +122,12 @@ def als_half_step(rows: Csr, X, x_bias, problem: RowProblem, Y, y_bias) -> None:
 @nb.njit(parallel=True, fastmath=True, cache=True)
 def _sparse_matvec(rows, other, problem, first, residual, V, g_part, out):
     """out[q] = (g G + Σ_J w_j x_j x_jᵀ + Λ) V[q] for the row first + q (g_part = V G,
-    ignored when g = 0); with ``residual``, out[q] = rhs - that, rhs = Σ_J t_j x_j."""
+    ignored when g = 0); with ``residual``, out[q] = rhs - that, rhs = Σ_J t_j x_j.
+
+    The other side's rows are visited in column blocks of about ``COL_BLOCK_BYTES`` (L2
+    sized): all rows of the call take their ratings in block 0, then block 1, ... so a
+    block of X is fetched from memory once and reused from cache by every row that rated
+    it. Each row still adds its ratings in CSR (column) order."""
     indptr, cols, vals = rows.indptr, rows.indices, rows.data
     X, x_bias = other.vectors, other.bias
     coef, reg, reg_bias, weighted = problem.coef, problem.reg, problem.reg_bias, problem.weighted
@@ -129,9 +135,11 @@ def _sparse_matvec(rows, other, problem, first, residual, V, g_part, out):
     n, D = V.shape
     g, a0, a1, b0, b1 = coef[0], coef[1], coef[2], coef[3], coef[4]
     sign = -1.0 if residual else 1.0
-    zero = V.dtype.type(0)  # sums in the vectors' type: float32 factors, float32 SIMD
+    width = max(64, COL_BLOCK_BYTES // (d * X.itemsize))
+    cursor = np.empty(n, dtype=np.int64)
     for q in nb.prange(n):
         lo, hi = indptr[first + q], indptr[first + q + 1]
+        cursor[q] = lo
         scale = max(hi - lo, 1) if weighted else 1
         for k in range(d):
             out[q, k] = sign * reg * scale * V[q, k]
@@ -140,32 +148,50 @@ def _sparse_matvec(rows, other, problem, first, residual, V, g_part, out):
         if g != 0.0:
             for k in range(d):
                 out[q, k] += sign * g * g_part[q, k]
-        t = lo
-        while t < hi:  # four ratings per pass over out[q] (fewer at the end)
-            m = min(4, hi - t)
-            j0, j1, j2, j3 = cols[t], cols[t + min(1, m - 1)], cols[t + min(2, m - 1)], cols[t + m - 1]
-            s0 = s1 = s2 = s3 = zero
-            for k in range(d):
-                v = V[q, k]
-                s0 += X[j0, k] * v
-                s1 += X[j1, k] * v
-                s2 += X[j2, k] * v
-                s3 += X[j3, k] * v
-            if D > d:
-                s0 += V[q, d]
-                s1 += V[q, d]
-                s2 += V[q, d]
-                s3 += V[q, d]
-            # a short last group repeats its last rating: those copies get coefficient 0
-            c0 = _rating_coef(residual, a0, a1, b0, b1, vals[t], x_bias[j0], s0)
-            c1 = _rating_coef(residual, a0, a1, b0, b1, vals[t + 1], x_bias[j1], s1) if m > 1 else zero
-            c2 = _rating_coef(residual, a0, a1, b0, b1, vals[t + 2], x_bias[j2], s2) if m > 2 else zero
-            c3 = _rating_coef(residual, a0, a1, b0, b1, vals[t + 3], x_bias[j3], s3) if m > 3 else zero
-            for k in range(d):
-                out[q, k] += c0 * X[j0, k] + c1 * X[j1, k] + c2 * X[j2, k] + c3 * X[j3, k]
-            if D > d:
-                out[q, d] += c0 + c1 + c2 + c3
-            t += m
+    zero = V.dtype.type(0)  # sums in the vectors' type: float32 factors, float32 SIMD
+    for limit in range(width, X.shape[0] + width, width):
+        for q in nb.prange(n):
+            t, hi = cursor[q], indptr[first + q + 1]
+            end = t
+            while end < hi and cols[end] < limit:
+                end += 1
+            cursor[q] = end
+            while t + 4 <= end:  # four ratings per pass over out[q] ...
+                j0, j1, j2, j3 = cols[t], cols[t + 1], cols[t + 2], cols[t + 3]
+                s0 = s1 = s2 = s3 = zero
+                for k in range(d):
+                    v = V[q, k]
+                    s0 += X[j0, k] * v
+                    s1 += X[j1, k] * v
+                    s2 += X[j2, k] * v
+                    s3 += X[j3, k] * v
+                if D > d:
+                    s0 += V[q, d]
+                    s1 += V[q, d]
+                    s2 += V[q, d]
+                    s3 += V[q, d]
+                c0 = _rating_coef(residual, a0, a1, b0, b1, vals[t], x_bias[j0], s0)
+                c1 = _rating_coef(residual, a0, a1, b0, b1, vals[t + 1], x_bias[j1], s1)
+                c2 = _rating_coef(residual, a0, a1, b0, b1, vals[t + 2], x_bias[j2], s2)
+                c3 = _rating_coef(residual, a0, a1, b0, b1, vals[t + 3], x_bias[j3], s3)
+                for k in range(d):
+                    out[q, k] += c0 * X[j0, k] + c1 * X[j1, k] + c2 * X[j2, k] + c3 * X[j3, k]
+                if D > d:
+                    out[q, d] += c0 + c1 + c2 + c3
+                t += 4
+            while t < end:  # ... the rest of the block one by one
+                j0 = cols[t]
+                s0 = zero
+                for k in range(d):
+                    s0 += X[j0, k] * V[q, k]
+                if D > d:
+                    s0 += V[q, d]
+                c0 = _rating_coef(residual, a0, a1, b0, b1, vals[t], x_bias[j0], s0)
+                for k in range(d):
+                    out[q, k] += c0 * X[j0, k]
+                if D > d:
+                    out[q, d] += c0
+                t += 1
 
 
 @nb.njit(fastmath=True, cache=True, inline="always")

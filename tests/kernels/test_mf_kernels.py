@@ -137,12 +137,15 @@ IMPLICIT = lambda alpha: np.array([1.0, 0.0, alpha, 1.0, alpha])  # noqa: E731
 
 @pytest.mark.parametrize("weighted", [False, True])
 @pytest.mark.parametrize("cg_steps", [0, 4])
-def test_als_half_step_matches_lstsq(weighted, cg_steps):
+@pytest.mark.parametrize("n_cols, density", [(9, 0.5), (300_000, 2e-4)])
+def test_als_half_step_matches_lstsq(weighted, cg_steps, n_cols, density):
     """Explicit ALS with biases: Cholesky exactly, and CG with D = d + 1 steps (exact in
-    exact arithmetic) from a random start, equal numpy's least squares."""
+    exact arithmetic) from a random start, equal numpy's least squares. 300,000 columns
+    of 3 float64s are several of CG's cache-sized column blocks (mf_als.COL_BLOCK_BYTES)."""
+    assert n_cols < 64 or 3 * 8 * n_cols > 3 * mf_als.COL_BLOCK_BYTES
     rng = np.random.default_rng(4)
-    n_rows, n_cols, d, reg, reg_b, mu = 6, 9, 3, 0.3, 0.1, 3.2
-    mask = rng.random((n_rows, n_cols)) < 0.5
+    n_rows, d, reg, reg_b, mu = 6, 3, 0.3, 0.1, 3.2
+    mask = rng.random((n_rows, n_cols)) < density
     mask[0] = False                       # a row without ratings
     rows, cols = np.nonzero(mask)
     vals = rng.integers(1, 6, len(rows)).astype(np.float64)
