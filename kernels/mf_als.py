@@ -40,7 +40,7 @@ from .csr import Csr
 from .protocols import RowProblem, Side
 
 _CHUNKS = 256  # fixed, independent of the thread count: deterministic and cacheable
-CG_BLOCK = 2048  # CG rows advanced in lockstep: their G products are one matrix product
+CG_BLOCK = 8192  # CG rows advanced in lockstep: their G products are one matrix product
 GRAM_CHUNK = 4096  # rows per BLAS product of the Gram matrix; the chunks add up in float64
 COL_BLOCK_BYTES = 1 << 21  # a column block of the other side's vectors: stays in L2 while used
 
