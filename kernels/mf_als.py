@@ -45,6 +45,15 @@ GRAM_CHUNK = 4096  # rows per BLAS product of the Gram matrix; the chunks add up
 COL_BLOCK_BYTES = 1 << 21  # a column block of the other side's vectors: stays in L2 while used
 
 
+def row_weights(counts, n_other: int, d: int, itemsize: int = 4):
+    """Each row's CG cost in units of one rating (for balancing rows over ranks): its
+    ratings plus a fixed part per row, dominated by the visits of every column block
+    (about 25 ratings' worth each, measured on the 20M set: a row of the other side's
+    blocks costs its vectors' reads even for a few ratings) and the d x d product."""
+    blocks = -(-n_other * d * itemsize // max(COL_BLOCK_BYTES, 1))
+    return np.asarray(counts, dtype=np.int64) + (25 * max(blocks, 1) + d // 2)
+
+
 @nb.njit(fastmath=True, cache=True)
 def _cholesky_solve(A, b):
     """Solve A x = b in place of b for symmetric positive definite A (lower triangle used)."""

@@ -2,14 +2,16 @@
 implicit feedback (WALS: Hu-Koren-Volinsky confidence weights, the model of Spark MLlib's
 ``implicitPrefs`` and of ``implicit``).
 
-Distribution: users and items are split into contiguous ranges (balanced by ratings) owned
-by the ranks; each rank receives, by one ``Alltoallv``, *all* ratings of its users and of
+Distribution: users and items are split into contiguous ranges (balanced by solve cost:
+ratings plus a per-row part, :func:`hpcrec.kernels.mf_als.row_weights`) owned by the ranks; each rank receives, by one ``Alltoallv``, *all* ratings of its users and of
 its items, sorted canonically. A half-step solves the owned rows from their complete
 normal equations (in place, warm-starting conjugate gradients from the previous factors)
 and an in-place ``Allgatherv`` gives every rank the new rows, so ALS gives the same factors
 for any number of ranks (the row solves are identical; only WALS's d x d Gram matrix is an
-``Allreduce`` whose summation order depends on the rank count, ~1e-15). Nothing of the size
-of the factors or the ratings is allocated per iteration.
+``Allreduce`` whose summation order depends on the rank count: a last bit in float64, ~1e-6
+in the float32 factors after a few iterations). Factors are float32 (as in implicit and
+Spark); the Gram matrix and the CG step scalars are float64. Nothing of the size of the
+factors or the ratings is allocated per iteration.
 """
 from __future__ import annotations
 
@@ -79,8 +81,11 @@ class _AlternatingModel(FactorModel):
         cu = partition.global_counts(train.user, n_u, comm)
         ci = partition.global_counts(train.item, n_i, comm)
         self._sides = []
-        for rows, cols, counts in ((train.user, train.item, cu), (train.item, train.user, ci)):
-            bounds = partition.balanced_bounds(counts, comm.size)
+        for rows, cols, counts, n_other in ((train.user, train.item, cu, n_i),
+                                            (train.item, train.user, ci, n_u)):
+            # balanced by solve cost (ratings plus a per-row part), not by ratings alone
+            bounds = partition.balanced_bounds(
+                mf_als.row_weights(counts, n_other, d, np.dtype(self.dtype).itemsize), comm.size)
             lo, hi = int(bounds[comm.rank]), int(bounds[comm.rank + 1])
             with comm.collective_errors():
                 r_, c_, v_ = self._observed(*partition.to_owners(rows, cols, train.rating, bounds, comm))

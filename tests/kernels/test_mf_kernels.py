@@ -260,6 +260,16 @@ def test_als_kernels_take_at_most_eight_parameters():
                 assert n <= 8, (name, getattr(node, "name", "lambda"), n)
 
 
+def test_row_weights_add_a_per_row_part_growing_with_the_column_blocks():
+    """Ranks are balanced by these weights: ratings plus one fixed part per row, larger when
+    the other side spans more cache-sized column blocks (see mf_als.COL_BLOCK_BYTES)."""
+    counts = np.array([0, 5, 1000])
+    one_block = mf_als.row_weights(counts, 100, 64) - counts
+    many = mf_als.row_weights(counts, 50 * mf_als.COL_BLOCK_BYTES // 256, 64) - counts
+    assert len(set(one_block)) == 1 and len(set(many)) == 1
+    assert 64 // 2 < one_block[0] < many[0]
+
+
 def test_gram_adds_its_chunks_in_float64(monkeypatch):
     """float32 factors: each chunk's product in float32, the chunks summed in float64, the
     same bits for any chunk-internal thread count; several chunks equal one."""
