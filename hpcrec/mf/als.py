@@ -76,7 +76,8 @@ class _AlternatingModel(FactorModel):
         comm = ctx.comm
         self._als_half_step = kernel("als", ctx.device)
         n_u, n_i, d = train.n_users, train.n_items, self.factors
-        ctx.memory.check(4 * (n_u + n_i) * (d + 2) + 32 * train.n_total // comm.size,
+        cg_scratch = 5 * 4 * min(mf_als.CG_BLOCK, max(n_u, n_i)) * (d + 1)  # x, r, p, Ap, V G
+        ctx.memory.check(4 * (n_u + n_i) * (d + 2) + 32 * train.n_total // comm.size + cg_scratch,
                          f"{self.name} factors (kept whole on every rank)",
                          "use fewer factors or more memory per rank", comm)
         cu = partition.global_counts(train.user, n_u, comm)
