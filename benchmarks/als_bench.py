@@ -17,12 +17,13 @@ hpcrec with its defaults (CG and Cholesky), implicit with its defaults (CG, reg 
 alpha 1, one thread), Spark with its defaults (regParam 0.1, alpha 1, ``local[2]``).
 
 speed: a planted implicit set (user groups with their own popular items, power-law
-activity), one thread each: seconds per iteration of hpcrec (CG; Cholesky where d <= 64)
-and implicit (CG), median over the iterations after the first, and P@10 on one held-out
-positive of 10,000 users.
+activity), one thread each: seconds per iteration of hpcrec (CG; ``--variants``: Cholesky
+where d <= 64, CG with float64 factors) and implicit (CG), median over the iterations
+after the first, and P@10 on one held-out positive of 10,000 users.
 
 ranks: hpcrec's WALS on 1 and 2 MPI ranks on the synthetic set (seconds per iteration,
-fit), and the ranking evaluation of all 10,000 held-out users under MPI in the same job.
+fit, time inside collectives), and the ranking evaluation of all 10,000 held-out users
+under MPI in the same job; ``--pair`` adds two independent 1-rank runs at once.
 
 explicit: ``hpcrec train --model als`` (100 factors, 20 iterations) on 1 and 2 ranks and
 Spark ALS (regParam 0.1, ``local[2]``) on a ratings CSV; wall time, peak memory of the
@@ -169,14 +170,20 @@ def run_hpcrec(spec) -> dict:
     comm = world() if spec.get("mpi") else serial()
     train, test = load_data(spec)
     model = WALS(factors=spec["factors"], epochs=spec["iterations"], **spec.get("params", {}))
+    if spec.get("dtype"):  # the factors' type (a class setting; float64 shows the float32 choice)
+        model.dtype = np.dtype(spec["dtype"]).type
     comm.barrier()
     t0 = time.perf_counter()
     model.fit(train, comm)
     fit = time.perf_counter() - t0
     per_it = float(np.median([h["seconds"] for h in model.history[1:]]))
-    cpu = comm.allreduce_scalar(float(np.median([h["cpu_seconds"] for h in model.history[1:]])))
+    cpu_rank = float(np.median([h["cpu_seconds"] for h in model.history[1:]]))
+    cpu = comm.allreduce_scalar(cpu_rank)
+    cpu_max = comm.allreduce(np.array([cpu_rank]), "max")[0]  # the slowest rank: it waits least
+    comm_s = comm.allreduce(np.array([comm.comm_seconds]), "max")[0]  # inside collectives, fit only
     res = {"ranks": comm.size, "fit_s": fit, "s_per_iteration": per_it,
-           "cpu_s_per_iteration": cpu, **scored(model, test, comm)}
+           "cpu_s_per_iteration": cpu, "cpu_s_per_iteration_max_rank": float(cpu_max),
+           "comm_s_max_rank": float(comm_s), **scored(model, test, comm)}
     return res if comm.is_root else None
 
 
@@ -282,14 +289,17 @@ def quality(args, records):
 
 
 def speed(args, records):
+    variants = args.variants.split(",")
     for d in (int(x) for x in args.factors.split(",")):
-        runs = [("hpcrec WALS (CG, 3 steps)", "hpcrec", {}),
-                ("implicit ALS (CG, 3 steps)", "implicit", {})]
-        if d <= 64:
-            runs.insert(1, ("hpcrec WALS (Cholesky)", "hpcrec", {"solver": "cholesky"}))
-        for name, kind, params in runs:
+        runs = [("hpcrec WALS (CG, 3 steps)", "hpcrec", {}, None),
+                ("implicit ALS (CG, 3 steps)", "implicit", {}, None)]
+        if "float64" in variants:
+            runs.insert(1, ("hpcrec WALS (CG, 3 steps, float64 factors)", "hpcrec", {}, "float64"))
+        if "cholesky" in variants and d <= 64:
+            runs.insert(1, ("hpcrec WALS (Cholesky)", "hpcrec", {"solver": "cholesky"}, None))
+        for name, kind, params, dtype in runs:
             spec = dict(users=args.users, items=args.items, nnz=args.nnz, factors=d,
-                        iterations=args.iterations, params=params)
+                        iterations=args.iterations, params=params, dtype=dtype)
             emit({"mode": "speed", "factors": d, "tool": name, "users": args.users,
                   "items": args.items, "nnz": args.nnz,
                   **measure(worker(kind, **spec), {"NUMBA_NUM_THREADS": "1"})}, records)
@@ -306,19 +316,29 @@ def speed(args, records):
 
 def ranks(args, records):
     """hpcrec's WALS (defaults, CG) on 1 and 2 ranks on the synthetic set, then
-    ``evaluate --k 10`` under MPI inside the same job."""
+    ``evaluate --k 10`` under MPI inside the same job; with ``--pair``, also two
+    independent 1-rank runs at once: what two cores sharing the memory system give
+    without any communication (the ceiling of the 2-rank speed-up on this machine)."""
+    from concurrent.futures import ThreadPoolExecutor
+    spec = dict(users=args.users, items=args.items, nnz=args.nnz, factors=args.factors_one,
+                iterations=args.iterations, mpi=True)
+    cmd = lambda p: ["mpiexec", "-n", str(p), *worker("hpcrec", **spec)]  # noqa: E731
     for _rep in range(args.repeat):
         for p in (1, 2):
-            spec = dict(users=args.users, items=args.items, nnz=args.nnz, factors=args.factors_one,
-                        iterations=args.iterations, mpi=True)
-            cmd = ["mpiexec", "-n", str(p), *worker("hpcrec", **spec)]
             emit({"mode": "ranks", "tool": f"hpcrec WALS, {p} rank(s)", "factors": args.factors_one,
-                  **measure(cmd)}, records)
-    print("\n| ranks | s / iteration | fit s | evaluate --k 10 s | P@10 | peak MB (largest rank) |")
-    print("|---|---|---|---|---|---|")
+                  **measure(cmd(p))}, records)
+        if args.pair:
+            with ThreadPoolExecutor(2) as pool:
+                for r in list(pool.map(measure, [cmd(1), cmd(1)])):
+                    emit({"mode": "ranks", "tool": "hpcrec WALS, 1 rank, two copies at once",
+                          "factors": args.factors_one, **r}, records)
+    print("\n| run | s / iteration | CPU s / iteration (all ranks) | CPU s / iteration (busiest rank) "
+          "| comm s (fit, max over ranks) | fit s | evaluate --k 10 s | P@10 | peak MB (largest rank) |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for r in records:
-        print(f"| {r['ranks']} | {r['s_per_iteration']:.2f} | {r['fit_s']:.1f} | {r['evaluate_s']:.1f} | "
-              f"{r['p_at_10']:.4f} | {r['peak_process_mb']:.0f} |")
+        print(f"| {r['tool']} | {r['s_per_iteration']:.2f} | {r['cpu_s_per_iteration']:.2f} | "
+              f"{r['cpu_s_per_iteration_max_rank']:.2f} | {r['comm_s_max_rank']:.2f} | {r['fit_s']:.1f} | "
+              f"{r['evaluate_s']:.1f} | {r['p_at_10']:.4f} | {r['peak_process_mb']:.0f} |")
 
 
 def explicit(args, records):
@@ -359,6 +379,8 @@ def main() -> None:
     s.add_argument("--nnz", type=int, default=20_000_263)
     s.add_argument("--factors", default="64,256")
     s.add_argument("--iterations", type=int, default=3)
+    s.add_argument("--variants", default="cholesky,float64",
+                   help="extra hpcrec rows: cholesky (d <= 64), float64 (factors in float64)")
     r = sub.add_parser("ranks")
     r.add_argument("--users", type=int, default=138_493)
     r.add_argument("--items", type=int, default=26_744)
@@ -366,6 +388,7 @@ def main() -> None:
     r.add_argument("--factors", dest="factors_one", type=int, default=64)
     r.add_argument("--iterations", type=int, default=3)
     r.add_argument("--repeat", type=int, default=1)
+    r.add_argument("--pair", action="store_true", help="also two 1-rank runs at once")
     e = sub.add_parser("explicit")
     e.add_argument("csv", type=Path, help="ratings CSV (user,item,rating)")
     e.add_argument("--repeat", type=int, default=1)

@@ -172,7 +172,7 @@ def bench_als(dev: Device, ratings, d: int, iterations: int, dtype, blocks, mode
                 gram = X.T.astype(xp.float64) @ X.astype(xp.float64) if implicit else xp.zeros((d, d))
                 G.als_half_step(csr, X, xb,
                                 RowProblem(coef, gram, not implicit, reg, reg, True, cg_steps),
-                                Y, yb, xp=xp, cholesky_block=block)
+                                Y, yb, G.GpuSolve(xp, cholesky_block=block))
         t, _ = dev.timed(iteration)
         pred = mu + bu[su] + bi[si] + (P[su] * Q[si]).sum(axis=1)
         rmse.append(float(xp.sqrt(((pred - sr) ** 2).mean())))

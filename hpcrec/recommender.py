@@ -30,7 +30,7 @@ from .core.errors import InputError, TrainingDiverged
 from .core.timing import Timer
 from .io import hdf5, jsontext, load_ratings
 from .io.ratings import Ratings
-from .kernels import sparse
+from .kernels import sparse, topk
 
 MODEL_KIND = "model"
 # Largest |rating| a model trains on: far beyond any rating scale, far below where float32
@@ -108,7 +108,8 @@ class Recommender(metaclass=_Validated):
 
     @abstractmethod
     def _score_users(self, u: np.ndarray) -> np.ndarray:
-        """Scores of every item for each user index in ``u`` (shape len(u) x n_items)."""
+        """Scores of every item for each user index in ``u`` (shape len(u) x n_items), in a
+        new array (the caller masks it in place)."""
 
     @abstractmethod
     def _similar_index(self, j: int, k: int, measure: str) -> tuple[np.ndarray, np.ndarray]:
@@ -238,16 +239,17 @@ class Recommender(metaclass=_Validated):
         """(item indices, scores) of the top ``k`` of each user index, best first.
 
         Users are scored in blocks (one ``_score_users`` call each, at most ``batch`` users
-        and about 2**24 scores, so memory stays bounded); seen items are masked for a whole
-        block at once."""
+        and about 2**21 scores: memory stays bounded, and a 16 MB block is reused by the
+        allocator rather than faulted in afresh); seen items are masked for a whole block
+        at once; the top k of each row by one pass (:mod:`hpcrec.kernels.topk`)."""
         k = min(k, len(self.item_ids))
         n_items = len(self.item_ids)
-        step = max(1, min(batch, (1 << 24) // max(n_items, 1)))
+        step = max(1, min(batch, (1 << 21) // max(n_items, 1)))
         top = np.empty((len(u), k), dtype=np.int64)
         scores = np.empty((len(u), k), dtype=np.float64)
         for s in range(0, len(u), step):
             ub = u[s:s + step]
-            sc = np.array(self._score_users(ub), dtype=np.float64, copy=True)
+            sc = np.asarray(self._score_users(ub), dtype=np.float64)  # a new array: masked in place
             if exclude_seen:
                 rows, at = _ranges(self.seen_indptr[ub], self.seen_indptr[ub + 1])
                 sc[rows, self.seen_items[at]] = -np.inf
@@ -371,9 +373,7 @@ def _ranges(start: np.ndarray, stop: np.ndarray) -> tuple[np.ndarray, np.ndarray
 
 def top_k(scores: np.ndarray, k: int) -> np.ndarray:
     """Column indices of the ``k`` largest entries of each row, best first (ties: lower index)."""
-    n = scores.shape[1]
-    k = min(k, n)
-    part = np.argpartition(-scores, k - 1, axis=1)[:, :k] if k < n else np.tile(np.arange(n), (len(scores), 1))
-    vals = np.take_along_axis(scores, part, axis=1)
-    order = np.lexsort((part, -vals), axis=1)
-    return np.take_along_axis(part, order, axis=1)
+    k = min(k, scores.shape[1])
+    if k <= 0:
+        return np.empty((len(scores), 0), dtype=np.int64)
+    return topk.top_k_rows(np.ascontiguousarray(scores), k)

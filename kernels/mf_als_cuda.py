@@ -23,6 +23,8 @@ float64 for float64 factors (as the CPU kernel), float32 for float32 ones. With
 """
 from __future__ import annotations
 
+from typing import Any, NamedTuple, Optional
+
 import numpy as np
 
 from . import arrays
@@ -31,6 +33,29 @@ from .csr import Csr
 from .protocols import RowProblem
 
 BATCH_BYTES = 1 << 30
+
+
+class GpuSolve(NamedTuple):
+    """How the GPU half-step runs: ``xp`` the array module (None: CuPy, the GPU; NumPy
+    runs the same code on the CPU), ``batch_bytes`` the memory bound of a batch of rows,
+    ``cholesky_block`` see :func:`spd_solve`."""
+    xp: Any = None
+    batch_bytes: int = BATCH_BYTES
+    cholesky_block: Optional[int] = None
+
+
+ON_GPU = GpuSolve()
+
+
+class BatchSystem(NamedTuple):
+    """The stacked systems (g G + Zᵀ diag(W) Z + diag(lam)) x = rhs of a batch of rows:
+    Z (rows, longest, D) the gathered vectors (zero padding), W (rows, longest) their
+    weights, G the Gram matrix (None when g = 0), lam (rows, D) the ridge."""
+    Z: Any
+    W: Any
+    G: Any
+    g: float
+    lam: Any
 
 
 def spd_solve(xp, A, b, block: int | None = None):
@@ -93,18 +118,16 @@ def row_batches(counts: np.ndarray, width: int, itemsize: int, batch_bytes: int 
         start += g
 
 
-def als_half_step(rows: Csr, X, x_bias, problem: RowProblem, Y, y_bias, xp=None,
-                  batch_bytes: int = BATCH_BYTES, cholesky_block: int | None = None) -> None:
+def als_half_step(rows: Csr, X, x_bias, problem: RowProblem, Y, y_bias,
+                  options: GpuSolve = ON_GPU) -> None:
     """Solve every row of ``Y`` (and ``y_bias`` when ``fit_bias``) given the other side ``X``.
 
-    Arguments as for the CPU kernel; arrays may live on the host or the device. ``xp`` is
-    the array module to compute with (default CuPy, the GPU); results are written into
-    ``Y``/``y_bias`` wherever they live. ``cholesky_block``: see :func:`spd_solve`.
+    Arguments as for the CPU kernel; arrays may live on the host or the device; results
+    are written into ``Y``/``y_bias`` wherever they live. ``options``: :class:`GpuSolve`.
     """
     indptr, cols, vals = rows.indptr, rows.indices, rows.data
     coef, gram, fit_bias, reg, reg_bias, weighted, cg_steps = problem
-    if xp is None:
-        xp = arrays.gpu_array_module()
+    xp = options.xp if options.xp is not None else arrays.gpu_array_module()
     d = X.shape[1]
     D = d + 1 if fit_bias else d
     dtype = np.float64 if X.dtype == np.float64 else np.float32
@@ -130,7 +153,7 @@ def als_half_step(rows: Csr, X, x_bias, problem: RowProblem, Y, y_bias, xp=None,
             theta[:, d] = xp.asarray(y_bias, dtype=dtype)
     diag = xp.arange(D)
     ridge = xp.asarray(np.array([reg] * d + [reg_bias] * (D - d), dtype=dtype))
-    for rows_h, longest in row_batches(counts, D, itemsize, batch_bytes):
+    for rows_h, longest in row_batches(counts, D, itemsize, options.batch_bytes):
         rows = xp.asarray(rows_h)
         n = counts_d[rows]
         mask = xp.arange(longest)[None, :] < n[:, None]
@@ -145,17 +168,18 @@ def als_half_step(rows: Csr, X, x_bias, problem: RowProblem, Y, y_bias, xp=None,
             if G is not None:
                 A[:, :d, :d] += g * G
             A[:, diag, diag] += lam
-            theta[rows] = spd_solve(xp, A, rhs, cholesky_block)
+            theta[rows] = spd_solve(xp, A, rhs, options.cholesky_block)
         else:
-            theta[rows] = _cg(xp, Z, W, G, g, lam, rhs, theta[rows], cg_steps)
+            theta[rows] = _cg(xp, BatchSystem(Z, W, G, g, lam), rhs, theta[rows], cg_steps)
     _store(Y, theta[:, :d])
     if fit_bias:
         _store(y_bias, theta[:, d])
 
 
-def _cg(xp, Z, W, G, g, lam, rhs, x, steps: int):
-    """``steps`` conjugate-gradient steps for the stacked systems (g G + Zᵀ diag(W) Z + Λ) x
-    = rhs, all rows in lockstep, from ``x``; the matrices are never formed."""
+def _cg(xp, system: BatchSystem, rhs, x, steps: int):
+    """``steps`` conjugate-gradient steps for the stacked systems, all rows in lockstep,
+    from ``x``; the matrices are never formed."""
+    Z, W, G, g, lam = system
     d = G.shape[0] if G is not None else None
 
     def matvec(V):

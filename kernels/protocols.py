@@ -140,6 +140,12 @@ class RowProblem(NamedTuple):
     cg_steps: int
 
 
+class Side(NamedTuple):
+    """One side of the factorization: its rows' vectors and biases."""
+    vectors: np.ndarray
+    bias: np.ndarray
+
+
 class AlsHalfStep(Protocol):
     def __call__(self, rows: Csr, X: np.ndarray, x_bias: np.ndarray, problem: RowProblem,
                  Y: np.ndarray, y_bias: np.ndarray) -> None:

@@ -2,14 +2,17 @@
 implicit feedback (WALS: Hu-Koren-Volinsky confidence weights, the model of Spark MLlib's
 ``implicitPrefs`` and of ``implicit``).
 
-Distribution: users and items are split into contiguous ranges (balanced by ratings) owned
-by the ranks; each rank receives, by one ``Alltoallv``, *all* ratings of its users and of
-its items, sorted canonically. A half-step solves the owned rows from their complete
+Distribution: users and items are split into contiguous ranges (balanced by solve cost:
+ratings plus a per-row part, :func:`hpcrec.kernels.mf_als.row_weights`) owned by the
+ranks; each rank receives, by one ``Alltoallv``, *all* ratings of its users and of its
+items, sorted canonically. A half-step solves the owned rows from their complete
 normal equations (in place, warm-starting conjugate gradients from the previous factors)
 and an in-place ``Allgatherv`` gives every rank the new rows, so ALS gives the same factors
 for any number of ranks (the row solves are identical; only WALS's d x d Gram matrix is an
-``Allreduce`` whose summation order depends on the rank count, ~1e-15). Nothing of the size
-of the factors or the ratings is allocated per iteration.
+``Allreduce`` whose summation order depends on the rank count: a last bit in float64, ~1e-6
+in the float32 factors after a few iterations). Factors are float32 (as in implicit and
+Spark); the Gram matrix and the CG step scalars are float64. Nothing of the size of the
+factors or the ratings is allocated per iteration.
 """
 from __future__ import annotations
 
@@ -22,7 +25,7 @@ from ..core.context import RunContext
 from ..core.device import kernel
 from ..kernels import mf_als
 from ..kernels.csr import csr
-from ..kernels.protocols import RowProblem
+from ..kernels.protocols import RowProblem, Side
 from . import partition
 from .base import FactorModel, require
 
@@ -38,6 +41,7 @@ class _AlternatingModel(FactorModel):
     """
 
     dense_systems = True   # sized by FactorModel._check_system_memory (issue 14)
+    dtype = np.float32     # factors and CG vectors (as implicit and Spark); Gram and step scalars float64
     fit_bias = False
     reg_bias = 0.0
     _target = (0.0, 1.0)  # the training error's target is t0 + t1 * value
@@ -72,22 +76,27 @@ class _AlternatingModel(FactorModel):
         comm = ctx.comm
         self._als_half_step = kernel("als", ctx.device)
         n_u, n_i, d = train.n_users, train.n_items, self.factors
-        ctx.memory.check(8 * (n_u + n_i) * (d + 2) + 32 * train.n_total // comm.size,
+        cg_scratch = 5 * 4 * min(mf_als.CG_BLOCK, max(n_u, n_i)) * (d + 1)  # x, r, p, Ap, V G
+        ctx.memory.check(4 * (n_u + n_i) * (d + 2) + 32 * train.n_total // comm.size + cg_scratch,
                          f"{self.name} factors (kept whole on every rank)",
                          "use fewer factors or more memory per rank", comm)
         cu = partition.global_counts(train.user, n_u, comm)
         ci = partition.global_counts(train.item, n_i, comm)
         self._sides = []
-        for rows, cols, counts in ((train.user, train.item, cu), (train.item, train.user, ci)):
-            bounds = partition.balanced_bounds(counts, comm.size)
+        for rows, cols, counts, n_other in ((train.user, train.item, cu, n_i),
+                                            (train.item, train.user, ci, n_u)):
+            # balanced by solve cost (ratings plus a per-row part), not by ratings alone
+            bounds = partition.balanced_bounds(
+                mf_als.row_weights(counts, n_other, d, np.dtype(self.dtype).itemsize), comm.size)
             lo, hi = int(bounds[comm.rank]), int(bounds[comm.rank + 1])
             with comm.collective_errors():
                 r_, c_, v_ = self._observed(*partition.to_owners(rows, cols, train.rating, bounds, comm))
             self._sides.append((bounds, lo, hi, csr(partition.row_pointers(r_, lo, hi), c_,
-                                                    v_.astype(np.float64), len(counts))))
-        self.P = np.zeros((n_u, d))
-        self.Q = np.random.default_rng([self.seed, _INIT]).normal(0.0, self.init_std, (n_i, d))
-        self.bu, self.bi = np.zeros(n_u), np.zeros(n_i)
+                                                    v_.astype(self.dtype), len(counts))))
+        self.P = np.zeros((n_u, d), dtype=self.dtype)
+        self.Q = (np.random.default_rng([self.seed, _INIT]).normal(0.0, self.init_std, (n_i, d))
+                  .astype(self.dtype))
+        self.bu, self.bi = np.zeros(n_u, dtype=self.dtype), np.zeros(n_i, dtype=self.dtype)
         self._gram = np.zeros((d, d))
 
     def _half_step(self, side: int, comm: Comm) -> None:
@@ -113,12 +122,12 @@ class _AlternatingModel(FactorModel):
         bounds, lo, hi, rows = self._sides[0]
         offset = self.mu if self.centred else 0.0
         sse = comm.allreduce(np.array([
-            mf_als.sse(rows.indptr, rows.indices, rows.data, self.P, self.bu, lo, self.Q, self.bi,
-                       offset, *self._target), len(rows.data)]))
+            mf_als.sse(rows, Side(self.P, self.bu), lo, Side(self.Q, self.bi), (offset, *self._target)),
+            len(rows.data)]))
         return {"train_rmse": float(np.sqrt(sse[0] / max(sse[1], 1))), "loss_data": float(sse[0])}
 
     def _losses(self, epoch: int) -> dict:
-        norms = float(np.einsum("ij,ij->", self.P, self.P) + np.einsum("ij,ij->", self.Q, self.Q))
+        norms = float(sum(np.einsum("ij,ij->", A, A, dtype=np.float64) for A in (self.P, self.Q)))
         return {"loss_reg": self.reg * norms}
 
 

@@ -73,8 +73,12 @@ class FactorModel(Recommender):
 
     def _score_users(self, u):
         u = np.asarray(u, dtype=np.int64)
-        s = self.P[u].astype(np.float64) @ self.Q.T.astype(np.float64, copy=False)  # no copy of Q per block
-        return s + self.bu[u, None] + self.bi[None, :] + (self.mu if self.centred else 0.0)
+        s = self.P[u].astype(np.float64) @ self.Q.T.astype(np.float64, copy=False)
+        s += self.bu[u, None]  # in place: no block-sized temporaries
+        s += self.bi[None, :]
+        if self.centred:
+            s += self.mu
+        return s
 
     # -- item vectors ------------------------------------------------------------------------
     def embedding_norms(self) -> np.ndarray:

@@ -3,7 +3,7 @@ family's protocol, and kernels/ imports nothing from hpcrec (checked on the sour
 
 GPU implementations run where CI can run them: Numba-CUDA ones on the simulator
 (``NUMBA_ENABLE_CUDASIM=1``, set by scripts/test.sh), CuPy ones with NumPy as the array
-module (they take ``xp``); the registered objects are also checked by signature.
+module (``xp``, for ALS inside its ``GpuSolve`` options); the registered objects are also checked by signature.
 """
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from hpcrec import kernels
 from hpcrec.core.errors import DeviceError
 from hpcrec.kernels import protocols as proto
 from hpcrec.kernels.csr import Csr, csr
+from hpcrec.kernels.mf_als_cuda import GpuSolve
 
 KERNELS_DIR = Path(kernels.__file__).parent
 GPU_FAMILIES = {"support", "sgd", "als", "knn"}   # those with a GPU implementation today
@@ -170,7 +171,7 @@ def test_als_half_steps_solve_in_place(device):
     impl = kernels.get("als", device)
     same_parameters(impl, proto.AlsHalfStep.__call__)
     if device == "gpu":
-        impl = partial(impl, xp=np)   # the CuPy code, run with NumPy
+        impl = partial(impl, options=GpuSolve(np))   # the CuPy code, run with NumPy
     rng = np.random.default_rng(4)
     mask = rng.random((5, 7)) < 0.5
     rows_, cols = np.nonzero(mask)

@@ -8,7 +8,7 @@ from hpcrec.kernels import mf_als
 from hpcrec.kernels.csr import csr
 from hpcrec.kernels.mf_als import als_half_step
 from hpcrec.kernels.mf_sgd import _run_rounds, sgd_epoch
-from hpcrec.kernels.protocols import BlockedRatings, Factors, RowProblem, SgdRates
+from hpcrec.kernels.protocols import BlockedRatings, Factors, RowProblem, SgdRates, Side
 from hpcrec.mf.course import gram, loss_and_grad
 from hpcrec.mf.partition import sorting_permutation
 
@@ -138,12 +138,15 @@ IMPLICIT = lambda alpha: np.array([1.0, 0.0, alpha, 1.0, alpha])  # noqa: E731
 
 @pytest.mark.parametrize("weighted", [False, True])
 @pytest.mark.parametrize("cg_steps", [0, 4])
-def test_als_half_step_matches_lstsq(weighted, cg_steps):
+@pytest.mark.parametrize("n_cols, density", [(9, 0.5), (300_000, 2e-4)])
+def test_als_half_step_matches_lstsq(weighted, cg_steps, n_cols, density):
     """Explicit ALS with biases: Cholesky exactly, and CG with D = d + 1 steps (exact in
-    exact arithmetic) from a random start, equal numpy's least squares."""
+    exact arithmetic) from a random start, equal numpy's least squares. 300,000 columns
+    of 3 float64s are several of CG's cache-sized column blocks (mf_als.COL_BLOCK_BYTES)."""
+    assert n_cols < 64 or 3 * 8 * n_cols > 3 * mf_als.COL_BLOCK_BYTES
     rng = np.random.default_rng(4)
-    n_rows, n_cols, d, reg, reg_b, mu = 6, 9, 3, 0.3, 0.1, 3.2
-    mask = rng.random((n_rows, n_cols)) < 0.5
+    n_rows, d, reg, reg_b, mu = 6, 3, 0.3, 0.1, 3.2
+    mask = rng.random((n_rows, n_cols)) < density
     mask[0] = False                       # a row without ratings
     rows, cols = np.nonzero(mask)
     vals = rng.integers(1, 6, len(rows)).astype(np.float64)
@@ -238,7 +241,67 @@ def test_gram_and_sse_kernels_equal_numpy():
     Y, yb, xb = rng.normal(0, 1, (10, 5)), rng.normal(0, 1, 10), rng.normal(0, 1, 37)
     ref = (((0.5 + 2 * v) - 1.5 - yb[4 + np.repeat(np.arange(6), np.diff(indptr))] - xb[c]
             - np.einsum("ij,ij->i", Y[4 + np.repeat(np.arange(6), np.diff(indptr))], X[c])) ** 2).sum()
-    assert mf_als.sse(indptr, c, v, Y, yb, 4, X, xb, 1.5, 0.5, 2.0) == pytest.approx(ref, rel=1e-12)
+    got = mf_als.sse(csr(indptr, c, v), Side(Y, yb), 4, Side(X, xb), (1.5, 0.5, 2.0))
+    assert got == pytest.approx(ref, rel=1e-12)
+
+
+def test_als_kernels_take_at_most_eight_parameters():
+    """Parameter packs (Csr, Side, RowProblem, GpuSolve, BatchSystem) keep the ALS kernels'
+    signatures narrow: checked on the source of every function, nested ones included."""
+    import ast
+    from pathlib import Path
+
+    import hpcrec.kernels as package
+    for name in ("mf_als.py", "mf_als_cuda.py"):
+        path = Path(package.__file__).with_name(name)
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, (ast.FunctionDef, ast.Lambda)):
+                a = node.args
+                n = len(a.posonlyargs) + len(a.args) + len(a.kwonlyargs) + bool(a.vararg) + bool(a.kwarg)
+                assert n <= 8, (name, getattr(node, "name", "lambda"), n)
+
+
+def test_row_weights_add_a_per_row_part_growing_with_the_column_blocks():
+    """Ranks are balanced by these weights: ratings plus one fixed part per row, larger when
+    the other side spans more cache-sized column blocks (see mf_als.COL_BLOCK_BYTES)."""
+    counts = np.array([0, 5, 1000])
+    one_block = mf_als.row_weights(counts, 100, 64) - counts
+    many = mf_als.row_weights(counts, 50 * mf_als.COL_BLOCK_BYTES // 256, 64) - counts
+    assert len(set(one_block)) == 1 and len(set(many)) == 1
+    assert 64 // 2 < one_block[0] < many[0]
+
+
+def test_gram_adds_its_chunks_in_float64(monkeypatch):
+    """float32 factors: each chunk's product in float32, the chunks summed in float64, the
+    same bits for any chunk-internal thread count; several chunks equal one."""
+    X = np.random.default_rng(4).normal(0, 1, (1000, 6)).astype(np.float32)
+    one, many = np.empty((6, 6)), np.empty((6, 6))
+    mf_als.gram(X, 10, 990, one)
+    monkeypatch.setattr(mf_als, "GRAM_CHUNK", 97)
+    mf_als.gram(X, 10, 990, many)
+    ref = X[10:990].astype(np.float64).T @ X[10:990].astype(np.float64)
+    for out in (one, many):
+        assert out.dtype == np.float64
+        np.testing.assert_allclose(out, ref, rtol=1e-5, atol=1e-4)
+
+
+@pytest.mark.parametrize("fit_bias", [False, True])
+def test_float32_cg_keeps_float32_and_matches_float64(fit_bias):
+    """float32 factors and values: the CG half-step computes in float32 (results float32)
+    and lands within float32 rounding of the float64 computation."""
+    mask, rows, cols, vals, X = _implicit_problem(seed=9)
+    n_rows, n_cols, d = mask.shape[0], mask.shape[1], X.shape[1]
+    indptr, c, v = _csr(rows, cols, vals, n_rows)
+    coef = IMPLICIT(1.0) if not fit_bias else EXPLICIT(2.0)
+    start = np.random.default_rng(5).normal(0, 0.1, (n_rows, d))
+    out = {}
+    for dtype in (np.float64, np.float32):
+        Y, yb = start.astype(dtype), np.zeros(n_rows, dtype)
+        als_half_step(csr(indptr, c, v.astype(dtype)), X.astype(dtype), np.full(n_cols, 0.1, dtype),
+                      RowProblem(coef, X.T @ X, fit_bias, 0.1, 0.05, True, 3), Y, yb)
+        assert Y.dtype == dtype and yb.dtype == dtype
+        out[dtype] = np.c_[Y, yb]
+    np.testing.assert_allclose(out[np.float32], out[np.float64], rtol=1e-4, atol=1e-5)
 
 
 def _course_setup(seed=6):

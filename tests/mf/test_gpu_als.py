@@ -71,22 +71,23 @@ def test_equals_cpu_kernel_and_dense_reference(fit_bias, weighted, coef):
     cpu = run(mf_als.als_half_step, data, fit_bias, weighted, coef)
     np.testing.assert_allclose(cpu, ref, rtol=1e-9, atol=1e-11)
     for block in (None, 2):
-        gpu = run(G.als_half_step, data, fit_bias, weighted, coef, xp=np, batch_bytes=2000,
-                  cholesky_block=block)
+        gpu = run(G.als_half_step, data, fit_bias, weighted, coef,
+                  options=G.GpuSolve(np, batch_bytes=2000, cholesky_block=block))
         np.testing.assert_allclose(gpu, cpu, rtol=1e-10, atol=1e-12)
     # conjugate gradients: a few steps equal the CPU kernel's; D steps reach the solution
     for steps in (2, X.shape[1] + fit_bias):
         cg_cpu = run(mf_als.als_half_step, data, fit_bias, weighted, coef, steps)
-        cg_gpu = run(G.als_half_step, data, fit_bias, weighted, coef, steps, xp=np, batch_bytes=2000)
+        cg_gpu = run(G.als_half_step, data, fit_bias, weighted, coef, steps,
+                     options=G.GpuSolve(np, batch_bytes=2000))
         np.testing.assert_allclose(cg_gpu, cg_cpu, rtol=1e-8, atol=1e-10)
     np.testing.assert_allclose(cg_gpu, ref, rtol=1e-6, atol=1e-7)
 
 
 def test_float32_factors_within_float32_tolerance():
     data = problem(d=8)
-    f64 = run(G.als_half_step, data, True, True, EXPLICIT, xp=np)
+    f64 = run(G.als_half_step, data, True, True, EXPLICIT, options=G.GpuSolve(np))
     data32 = (*data[:4], data[4].astype(np.float32), data[5])
-    f32 = run(G.als_half_step, data32, True, True, EXPLICIT, dtype=np.float32, xp=np)
+    f32 = run(G.als_half_step, data32, True, True, EXPLICIT, dtype=np.float32, options=G.GpuSolve(np))
     np.testing.assert_allclose(f32, f64, rtol=1e-4, atol=1e-5)
 
 
@@ -124,7 +125,8 @@ def test_cupy_matches_cpu_kernel():
     for fit_bias, weighted, coef in CASES:
         for steps in (0, 3):
             cpu = run(mf_als.als_half_step, data, fit_bias, weighted, coef, steps)
-            gpu = run(G.als_half_step, data, fit_bias, weighted, coef, steps, batch_bytes=1 << 16)
+            gpu = run(G.als_half_step, data, fit_bias, weighted, coef, steps,
+                      options=G.GpuSolve(batch_bytes=1 << 16))
             np.testing.assert_allclose(gpu, cpu, rtol=1e-9, atol=1e-11)
 
 
@@ -136,7 +138,7 @@ def use_gpu_kernel(monkeypatch):
 
     from hpcrec import kernels
     monkeypatch.setitem(kernels.TABLE, ("als", "cpu"),
-                        partial(G.als_half_step, xp=np, batch_bytes=1 << 16))
+                        partial(G.als_half_step, options=G.GpuSolve(np, batch_bytes=1 << 16)))
 
 
 @pytest.fixture(scope="module")
@@ -146,8 +148,10 @@ def planted():
 
 
 def assert_same_model(a, b):
+    """The models keep float32 factors: equal to float32 rounding (sums in another order)."""
     for name in ("P", "Q", "bu", "bi"):
-        np.testing.assert_allclose(getattr(a, name), getattr(b, name), rtol=1e-8, atol=1e-10,
+        assert getattr(a, name).dtype == getattr(b, name).dtype == np.float32
+        np.testing.assert_allclose(getattr(a, name), getattr(b, name), rtol=1e-4, atol=1e-5,
                                    err_msg=name)
 
 

@@ -30,7 +30,7 @@ def planted():
     return splits.random_split(r, 0.2, seed=2)
 
 
-def assert_same_factors(gpu, cpu, rtol=1e-5, atol=1e-6):
+def assert_same_factors(gpu, cpu, rtol=1e-4, atol=1e-5):  # float32 factors (ALS, WALS, SGD)
     for name in ("P", "Q", "bu", "bi"):
         np.testing.assert_allclose(getattr(gpu, name), getattr(cpu, name), rtol=rtol, atol=atol,
                                    err_msg=name)

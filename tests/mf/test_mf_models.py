@@ -84,7 +84,7 @@ def test_similar_items_on_planted_genres():
     r = synthetic.ratings(n_users=400, n_items=120, n_ratings=20_000, rank=6, n_genres=4,
                           noise=0.3, seed=7)
     model = ALS(factors=6, epochs=8, reg=0.05).fit(r, serial())
-    Q = model.Q
+    Q = model.Q.astype(np.float64)  # the factors are float32; scores are computed in float64
     for measure in ("dot", "cosine"):
         ids, scores = model.similar_items(r.item_ids[0], k=5, measure=measure)
         ref = Q @ Q[0]

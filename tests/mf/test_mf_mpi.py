@@ -26,10 +26,13 @@ def test_als_is_rank_count_invariant(data, cls, kw):
     train, test = data
     dist = cls(**kw).fit(train, world(), test=test)
     ref = cls(**kw).fit(train, serial(), test=test)
+    # ALS: the same row solves, the same bits. WALS: the float64 Gram sum's order depends on
+    # the ranks; a last-bit change of it, in float32 factors, grows to ~1e-6 in 3 iterations
+    atol = 1e-6 if cls is ALS else 1e-5
     for key in ("P", "Q", "bu", "bi"):
-        np.testing.assert_allclose(getattr(dist, key), getattr(ref, key), rtol=0, atol=1e-6)
+        np.testing.assert_allclose(getattr(dist, key), getattr(ref, key), rtol=0, atol=atol)
     np.testing.assert_allclose([h["test_rmse"] for h in dist.history],
-                               [h["test_rmse"] for h in ref.history], atol=1e-9)
+                               [h["test_rmse"] for h in ref.history], atol=1e-9 if cls is ALS else 1e-6)
 
 
 def test_course_gd_is_rank_count_invariant(data):
