@@ -241,3 +241,33 @@ def test_the_import_analysis_sees_outside_imports(tmp_path):
     bad = tmp_path / "bad.py"
     bad.write_text("from ..backend import to_host\nimport hpcrec.comm\n")
     assert imported_modules(bad) == [(2, "backend"), (0, "hpcrec.comm")]
+
+
+MAX_PARAMETERS = 8   # more travel as a pack (kernels/protocols.py) or a Csr
+
+
+def wide_functions(path: Path) -> list[str]:
+    """``name (n)`` of every function (nested ones and lambdas included) of a source file
+    with more than MAX_PARAMETERS, ``*args`` and ``**kwargs`` counted as one each."""
+    out = []
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+            a = node.args
+            n = (len(a.posonlyargs) + len(a.args) + len(a.kwonlyargs) + bool(a.vararg)
+                 + bool(a.kwarg))
+            if n > MAX_PARAMETERS:
+                out.append(f"{getattr(node, 'name', 'lambda')} ({n})")
+    return out
+
+
+@pytest.mark.parametrize("path", sorted(KERNELS_DIR.glob("*.py")), ids=lambda p: p.name)
+def test_kernel_signatures_take_packs_not_long_lists(path):
+    assert wide_functions(path) == []
+
+
+def test_the_signature_analysis_counts_every_kind_of_parameter(tmp_path):
+    src = tmp_path / "wide.py"
+    src.write_text("def f(a, b, /, c, d, e, *, f, g, h, i):\n    pass\n"
+                   "def g(a, b, c, d, e, f, g, h):\n    pass\n"
+                   "def h(a, b, c, d, e, f, g, *args, **kw):\n    return lambda *a, **k: 0\n")
+    assert wide_functions(src) == ["f (9)", "h (9)"]

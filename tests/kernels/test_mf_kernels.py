@@ -245,22 +245,6 @@ def test_gram_and_sse_kernels_equal_numpy():
     assert got == pytest.approx(ref, rel=1e-12)
 
 
-def test_als_kernels_take_at_most_eight_parameters():
-    """Parameter packs (Csr, Side, RowProblem, GpuSolve, BatchSystem) keep the ALS kernels'
-    signatures narrow: checked on the source of every function, nested ones included."""
-    import ast
-    from pathlib import Path
-
-    import hpcrec.kernels as package
-    for name in ("mf_als.py", "mf_als_cuda.py"):
-        path = Path(package.__file__).with_name(name)
-        for node in ast.walk(ast.parse(path.read_text(), str(path))):
-            if isinstance(node, (ast.FunctionDef, ast.Lambda)):
-                a = node.args
-                n = len(a.posonlyargs) + len(a.args) + len(a.kwonlyargs) + bool(a.vararg) + bool(a.kwarg)
-                assert n <= 8, (name, getattr(node, "name", "lambda"), n)
-
-
 def test_row_weights_add_a_per_row_part_growing_with_the_column_blocks():
     """Ranks are balanced by these weights: ratings plus one fixed part per row, larger when
     the other side spans more cache-sized column blocks (see mf_als.COL_BLOCK_BYTES)."""
