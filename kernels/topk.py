@@ -21,23 +21,18 @@ def top_k_rows(scores, k):
         row = scores[r]
         best = np.empty(k, dtype=scores.dtype)   # best[0] >= best[1] >= ... (sorted buffer)
         idx = out[r]
-        for c in range(k):                        # the first k, insertion-sorted (stable)
+        for c in range(m):   # the first k enter insertion-sorted (stable); later ones only if strictly better
             v = row[c]
-            p = c
+            if c < k:
+                p = c
+            elif v > best[k - 1]:
+                p = k - 1
+            else:
+                continue
             while p > 0 and best[p - 1] < v:
                 best[p] = best[p - 1]
                 idx[p] = idx[p - 1]
                 p -= 1
             best[p] = v
             idx[p] = c
-        for c in range(k, m):                     # a later column enters only if strictly better
-            v = row[c]
-            if v > best[k - 1]:
-                p = k - 1
-                while p > 0 and best[p - 1] < v:
-                    best[p] = best[p - 1]
-                    idx[p] = idx[p - 1]
-                    p -= 1
-                best[p] = v
-                idx[p] = c
     return out
