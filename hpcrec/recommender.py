@@ -228,7 +228,8 @@ class Recommender(metaclass=_Validated):
         scalar = np.ndim(users) == 0
         u = self.user_index(users)
         if (u < 0).any():
-            raise InputError(f"unknown user id {np.atleast_1d(users)[np.flatnonzero(u < 0)[0]]!r}")
+            unknown = np.atleast_1d(users)[np.flatnonzero(u < 0)[0]].tolist()   # a Python scalar
+            raise InputError(f"unknown user id {unknown!r}")
         if k <= 0:
             raise InputError("k must be positive")
         top, scores = self._top_k_index(u, k, exclude_seen, batch)
@@ -273,7 +274,7 @@ class Recommender(metaclass=_Validated):
             raise InputError(f"k must be a positive integer, got {k!r}")
         j = int(self.item_index([item])[0])
         if j < 0:
-            raise InputError(f"unknown item id {item!r}")
+            raise InputError(f"unknown item id {np.asarray(item).tolist()!r}")
         idx, scores = self._similar_index(j, int(k), measure)
         return self.item_ids[idx], np.asarray(scores, dtype=np.float64)
 

@@ -88,8 +88,7 @@ def build_parser(command: str | None = None, full: bool = False) -> argparse.Arg
         prog="hpcrec", description="HPC-native itemset mining and recommender systems (MPI, CPU/GPU).",
         epilog="Run under MPI with: mpiexec -n N hpcrec ...  or  srun hpcrec ...")
     parser.add_argument("--version", action="version", version=f"hpcrec {__version__}")
-    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
-    parser.add_argument("-q", "--quiet", action="store_true", help="warnings and errors only")
+    _logging_options(parser, default=False)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     wanted = COMMANDS.get(command, (None,))[0]
     for name, (module, help_line) in COMMANDS.items():
@@ -98,7 +97,26 @@ def build_parser(command: str | None = None, full: bool = False) -> argparse.Arg
                 importlib.import_module(f"{__name__}.{module}").register(sub)
         else:
             sub.add_parser(name, help=help_line, add_help=False)
+    _logging_options_below(sub)
     return parser
+
+
+def _logging_options_below(sub) -> None:
+    """-v/-q after every registered (sub-)command too, not on the help-line stand-ins."""
+    for command_parser in sub.choices.values():
+        if command_parser.add_help and "--quiet" not in command_parser._option_string_actions:
+            _logging_options(command_parser, default=argparse.SUPPRESS)
+            for action in command_parser._actions:   # e.g. `bench study`
+                if isinstance(action, argparse._SubParsersAction):
+                    _logging_options_below(action)
+
+
+def _logging_options(parser: argparse.ArgumentParser, default) -> None:
+    """-v/-q, before the command (``default=False``) and after it (SUPPRESS: an option given
+    after the command overrides, one not given leaves the value from before the command)."""
+    parser.add_argument("-v", "--verbose", action="store_true", default=default, help="debug logging")
+    parser.add_argument("-q", "--quiet", action="store_true", default=default,
+                        help="warnings and errors only (no progress, no summary lines)")
 
 
 class _StderrHandler(logging.StreamHandler):

@@ -33,7 +33,6 @@ def register(sub) -> None:
                    help="stop after this many seconds, at the next level boundary (apriori) "
                         "or batch of item groups (the others); the output is flagged partial. "
                         "SIGTERM does the same")
-    p.add_argument("--quiet", dest="mine_quiet", action="store_true", help="no progress lines")
     p.set_defaults(func=cmd_mine)
 
     p = sub.add_parser("rules", help="association rules from an itemset file")
@@ -43,18 +42,11 @@ def register(sub) -> None:
     p.add_argument("--min-threshold", type=float, default=0.8)
     p.add_argument("--num-transactions", type=int,
                    help="transactions mined (default: from the itemset file)")
-    p.add_argument("--quiet", dest="mine_quiet", action="store_true", help="no summary line")
     p.set_defaults(func=cmd_rules)
-
-
-def _quiet(args) -> None:
-    if args.mine_quiet:
-        log.setLevel(logging.WARNING)
 
 
 def cmd_mine(args) -> int:
     comm = world()
-    _quiet(args)
     with comm.collective_errors():
         output_kind(args.output)
     ctx = RunContext.build(comm, args.device, progress=True, time_limit=args.time_limit,
@@ -88,7 +80,6 @@ def _load(args, comm):
 
 def cmd_rules(args) -> int:
     comm = world()
-    _quiet(args)
     timer = Timer(comm)
     with comm.collective_errors(), timer.phase("read"):
         output_kind(args.output)

@@ -1,6 +1,7 @@
 """Start-up of the ``hpcrec`` command (lazy imports) and its progress reports."""
 from __future__ import annotations
 
+import argparse
 import fcntl
 import logging
 import os
@@ -83,6 +84,34 @@ def test_training_progress_in_batch_logs_and_quiet(run_cli, tmp_path):
     assert all("train_rmse" in ln for ln in epochs) and "\r" not in err
     rc, _, err = run_cli("-q", *_train_args(tmp_path))
     assert rc == 0 and err == ""
+    rc, _, err = run_cli(*_train_args(tmp_path), "--quiet")   # after the command, as after `mine`
+    assert rc == 0 and err == ""
+
+
+def _commands(sub, path=()):
+    """(words, parser) of every registered command and sub-command (e.g. `bench study`)."""
+    for name, parser in sub.choices.items():
+        yield (*path, name), parser
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                yield from _commands(action, (*path, name))
+
+
+def test_logging_options_before_and_after_every_command():
+    """-v/-q are accepted after any (sub-)command as well as before it; given after, they
+    override, and not given they keep what was said before the command."""
+    top = cli.build_parser(full=True)
+    sub = next(a for a in top._actions if isinstance(a, argparse._SubParsersAction))
+    commands = list(_commands(sub))
+    assert any(len(words) == 2 for words, _ in commands)
+    for words, parser in commands:
+        assert {"-q", "--quiet", "-v", "--verbose"} <= set(parser._option_string_actions), words
+    ns = top.parse_known_args(["-q", "warmup", "convert"])[0]
+    assert ns.quiet and not ns.verbose
+    ns = top.parse_known_args(["warmup", "convert", "-q", "-v"])[0]
+    assert ns.quiet and ns.verbose
+    ns = top.parse_known_args(["warmup", "convert"])[0]
+    assert not ns.quiet and not ns.verbose
 
 
 def test_training_progress_is_a_bar_on_a_terminal(tmp_path):
