@@ -5,10 +5,24 @@ return the DataFrames of ``mlxtend.frequent_patterns`` 0.25 (``fpclose``: closed
 in the same frame) with exact supports, identical for any number of ranks;
 ``association_rules`` scores rules with mlxtend's metrics. See ``docs/fim.md``.
 """
-from .api import apriori, fpclose, fpgrowth, fpmax
-from .engine import mine_itemsets
-from .result import Itemsets
-from .rules import association_rules
+from __future__ import annotations
 
-__all__ = ["Itemsets", "apriori", "association_rules", "fpclose", "fpgrowth", "fpmax",
-           "mine_itemsets"]
+import importlib
+
+# Loaded on first use, so that `hpcrec mine` (engine, result files) does not import pandas,
+# which only the DataFrame API needs.
+_HOMES = {"apriori": "api", "fpclose": "api", "fpgrowth": "api", "fpmax": "api",
+          "mine_itemsets": "engine", "Itemsets": "result", "association_rules": "rules"}
+
+__all__ = sorted(_HOMES)
+
+
+def __getattr__(name: str):
+    if name not in _HOMES:   # a submodule (fim.engine, ...), or nothing
+        try:
+            return importlib.import_module(f"{__name__}.{name}")
+        except ModuleNotFoundError:
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
+    value = getattr(importlib.import_module(f"{__name__}.{_HOMES[name]}"), name)
+    globals()[name] = value
+    return value

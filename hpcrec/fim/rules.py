@@ -9,13 +9,15 @@ order, so the rules and their order do not depend on the number of ranks.
 from __future__ import annotations
 
 from itertools import combinations
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from ..core.comm import Comm, resolve
 from ..core.errors import InputError
-from .frames import ordered
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 METRICS = ["antecedent support", "consequent support", "support", "confidence", "lift",
            "representativity", "leverage", "conviction", "zhangs_metric", "jaccard",
@@ -137,6 +139,9 @@ def association_rules(df: pd.DataFrame, num_itemsets: int | None = 1, df_orig=No
 
     Columns: ``antecedents``, ``consequents`` (frozensets), then ``return_metrics``.
     """
+    import pandas as pd  # here, not above: `hpcrec rules` (rules_table) runs without pandas
+
+    from .frames import ordered
     if null_values:
         raise InputError("null_values=True is not supported by hpcrec: encode missing items as False")
     if not isinstance(df, pd.DataFrame):
