@@ -75,8 +75,7 @@ def mine_itemsets(source, min_support: float, algorithm: str = "fpgrowth", max_l
         flat, lengths, cnt = (comm.allgatherv(np.ascontiguousarray(a)) for a in local)
         done = 0 if partial else int(lengths.max(initial=0))  # no length is complete
     with timer.phase("mine"):
-        items, ptr, cnt = canonical(prep.order[flat].astype(np.int32) if len(flat) else flat,
-                                    lengths, cnt)
+        items, ptr, cnt = canonical(flat, lengths, cnt, recode=prep.order)
     timer.count("itemsets", len(cnt))
     return Itemsets(items, ptr, cnt, prep.n, prep.labels, partial, done,
                     {"algorithm": algorithm, "min_support": float(min_support), "max_len": max_len,

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..kernels.support import sorted_rows_and_keys
+from ..kernels.support import decode_keys, itemset_keys
 
 
 def min_count(min_support: float, n: int) -> int:
@@ -56,25 +56,36 @@ class Itemsets:
         return self.items[self.ptr[x]:self.ptr[x + 1]]
 
 
-def canonical(items: np.ndarray, lengths: np.ndarray, counts: np.ndarray):
-    """Sort items within each itemset and itemsets by (length, items); returns (items, ptr, counts)."""
+def canonical(items: np.ndarray, lengths: np.ndarray, counts: np.ndarray, recode=None):
+    """Itemsets in canonical order: items ascending within each itemset (after mapping them
+    through ``recode``, if given), itemsets by (length, items). Returns (int32 items, ptr,
+    counts).
+
+    Each itemset becomes int64 sort keys holding its length and all its items
+    (:func:`~hpcrec.kernels.support.itemset_keys`): one sort of single words for the
+    itemsets that fit one, a lexicographic sort of the few longer ones, and the items are
+    decoded from the sorted keys, so the itemsets themselves are never gathered in their
+    new order (on millions of them that costs a cache miss or more each)."""
     lengths = np.asarray(lengths, dtype=np.int64)
-    items = np.asarray(items, dtype=np.int32)
     counts = np.asarray(counts, dtype=np.int64)
-    ptr = np.zeros(len(lengths) + 1, np.int64)
+    items = np.asarray(items)
+    recode = np.zeros(0, np.int64) if recode is None else np.asarray(recode, dtype=np.int64)
+    n = len(lengths)
+    ptr = np.zeros(n + 1, np.int64)
     np.cumsum(lengths, out=ptr[1:])
-    out_items, out_counts, out_len = [], [], []
-    bits = int(items.max(initial=0)).bit_length() or 1
-    for k in np.unique(lengths):
-        sel = np.flatnonzero(lengths == k)
-        rows, keys = sorted_rows_and_keys(items, ptr[sel], int(k), bits)
-        order = np.argsort(keys[0]) if len(keys) == 1 else np.lexsort(keys[::-1])
-        out_items.append(rows[order].reshape(-1))
-        out_counts.append(counts[sel][order])
-        out_len.append(np.full(len(sel), k, np.int64))
-    if not out_len:
-        return np.zeros(0, np.int32), np.zeros(1, np.int64), np.zeros(0, np.int64)
-    lengths = np.concatenate(out_len)
-    ptr = np.zeros(len(lengths) + 1, np.int64)
-    np.cumsum(lengths, out=ptr[1:])
-    return np.concatenate(out_items).astype(np.int32), ptr, np.concatenate(out_counts)
+    longest = int(lengths.max(initial=0))
+    bits = int(recode.max(initial=0) if len(recode) else items.max(initial=0)).bit_length() or 1
+    per = max(1, 63 // bits)
+    head = max(1, (63 - longest.bit_length()) // bits)
+    layout = (bits, head, per, 1 + -(-max(0, longest - head) // per))
+    keys = itemset_keys(items, ptr, recode, layout)
+    if layout[3] == 1:
+        perm = np.argsort(keys[0])                  # itemsets are distinct: keys are unique
+    else:   # lengths decide between the groups; the longer ones need every word
+        one, more = np.flatnonzero(lengths <= head), np.flatnonzero(lengths > head)
+        perm = np.concatenate((one[np.argsort(keys[0, one])],
+                               more[np.lexsort(keys[::-1][:, more])]))
+    out_items = np.empty(int(ptr[-1]), np.int32)
+    out_ptr = np.empty(n + 1, np.int64)
+    decode_keys(keys[:, perm], layout, out_items, out_ptr)
+    return out_items, out_ptr, counts[perm]
