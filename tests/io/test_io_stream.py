@@ -140,3 +140,52 @@ def test_sparse_ids_use_merged_uniques(tmp_path, monkeypatch):
     fast = streamread.read_fimi(path, serial())
     assert fast is not None and fast.labels.dtype == np.int64
     assert_same(fast, transactions.read_fimi(path), FIELDS_T)
+
+
+basket_cell = st.one_of(st.sampled_from(["", " ", "milk", " bread ", "a", "Z", "10", "2", "a b"]),
+                        st.text(alphabet="abcxyz019 \t-_.;", max_size=6))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rows=st.lists(st.lists(basket_cell, max_size=6), min_size=1, max_size=30),
+       header=st.booleans(), eol=st.sampled_from(["\n", "\r\n"]), last=st.booleans())
+def test_baskets_csv_fast_path_equals_serial(tmp_path, small_chunks, rows, header, eol, last):
+    """Blank lines, lines of blanks (empty baskets), empty and padded cells, repeated items,
+    the pandas-index header, CRLF: the compiled path gives the csv-module reader's result."""
+    lines = [",".join(r) for r in rows]
+    if header:
+        lines.insert(0, "0,1,2")
+    path = tmp_path / "b.csv"
+    path.write_text(eol.join(lines) + (eol if last else ""), newline="")
+    try:
+        slow = transactions.read_baskets_csv(path)
+    except Exception:   # noqa: BLE001 - no baskets at all: the serial reader says so
+        assert streamread.read_baskets(path, serial()) is None
+        return
+    fast = streamread.read_baskets(path, serial())
+    if not lines[0] or not slow.n_items:
+        assert fast is None     # a blank first line, or no item: left to the serial reader
+        return
+    assert fast is not None
+    assert_same(fast, slow, FIELDS_T)
+
+
+@pytest.mark.parametrize("text", [
+    '"milk, 2%",bread\n',            # quoted (a cell may hold commas or newlines)
+    "café,bread\n",                   # non-ASCII text
+    "\ufeffmilk,bread\n",             # byte-order mark
+    "milk\rbread\n",                  # lone CR
+    "milk,\x0bbread\n",               # control character (str.strip() would remove it)
+    ",,\n , \n",                      # no item at all
+])
+def test_baskets_outside_the_grammar_the_serial_reader_decides(tmp_path, text):
+    path = tmp_path / "b.csv"
+    path.write_text(text, newline="")
+    assert streamread.read_baskets(path, serial()) is None
+    try:
+        want = transactions.read_baskets_csv(path)
+    except Exception as exc:  # noqa: BLE001 - the same error through the public loader
+        with pytest.raises(type(exc)):
+            formats.load_transactions(path, serial(), format="baskets-csv")
+        return
+    assert_same(formats.load_transactions(path, serial(), format="baskets-csv"), want, FIELDS_T)

@@ -154,15 +154,11 @@ def test_sigterm_during_a_command_leaves_no_temporary_file(tmp_path):
     script = ("import os, signal, sys, time\n"
               "from hpcrec import cli\n"
               "from hpcrec.io import atomic\n"
-              "real = atomic.write_bytes\n"
-              "def slow(path, data):\n"
-              "    with atomic.atomic_path(path) as tmp:\n"
-              "        open(tmp, 'wb').write(b'x')\n"
-              "        os.kill(os.getpid(), signal.SIGTERM)\n"
-              "        time.sleep(5)\n"
-              "atomic.write_bytes = slow\n"
-              "import hpcrec.io.hdf5 as h\n"
-              "h.write_bytes = slow\n"
+              "def slow(tmp, data):\n"            # every atomic write creates its file here
+              "    open(tmp, 'wb').write(b'x')\n"
+              "    os.kill(os.getpid(), signal.SIGTERM)\n"
+              "    time.sleep(5)\n"
+              "atomic._write_new = slow\n"
               "sys.exit(cli.main(sys.argv[1:]))\n")
     src = tmp_path / "in.csv"
     src.write_text(BASKETS)
