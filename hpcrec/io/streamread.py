@@ -24,8 +24,8 @@ from ..core.comm import Comm, chunk, weighted_bounds
 from ..core.memory import check_memory
 from ..kernels.csr import csr
 from ..progress import progress
+from . import arrowcsv, textscan
 from . import ratings as rmod
-from . import textscan
 from .ratings import Ratings
 from .shard import Shard
 from .transactions import Transactions
@@ -33,11 +33,11 @@ from .transactions import Transactions
 # Bytes of memory per byte of a rank's text (FIMI: a 2-byte id stored as 4 bytes, twice
 # while joined; ratings: about 32 bytes per line of 10 or more bytes).
 STREAM_EXPANSION = 4
-# The scratch of one chunk: FIMI's int64 ids (4 bytes per byte); basket CSV's cell spans
-# (8 per byte) and table of fixed-width cells (at most TABLE_EXPANSION per byte).
+# The scratch of one chunk, per byte of it: FIMI's int64 ids (4); basket CSV's cell spans (8),
+# line lengths and table of fixed-width cells (at most TABLE_EXPANSION).
 TABLE_EXPANSION = 4
+SCRATCH_PER_BYTE = 9 + TABLE_EXPANSION
 CSV_FIELD_LIMIT = csv.field_size_limit()   # the serial reader's csv module refuses longer cells
-SCRATCH_BYTES = (9 + TABLE_EXPANSION) * textscan.CHUNK_BYTES
 INT32_MAX = np.iinfo(np.int32).max
 # MovieLens layouts and the generic ratings CSV: separator, header line (None: detect),
 # fields per line (None: 3 or 4, from the first data line), source tag.
@@ -66,7 +66,8 @@ def _scan(path, comm: Comm, start: int, parse) -> tuple[bool, int, int]:
     ok = True
     with comm.collective_errors():
         lo, hi = textscan.byte_range(path, comm.rank, comm.size, start)
-        check_memory((hi - lo) * STREAM_EXPANSION + SCRATCH_BYTES, f"parsing {path}",
+        scratch = SCRATCH_PER_BYTE * min(hi - lo, textscan.CHUNK_BYTES)
+        check_memory((hi - lo) * STREAM_EXPANSION + scratch, f"parsing {path}",
                      "parse it with more ranks (each reads its own part) or on a node with more memory")
         with progress(f"reading {path}", total=hi - lo, unit="B", comm=comm) as bar:
             for block in textscan.chunks(path, lo, hi):
@@ -185,8 +186,8 @@ def read_ratings(path, layout: str, comm: Comm) -> Ratings | None:
     if shape is None:
         return None
     start, n_fields = shape
-    kern = _kernels()
     sep_arr = np.frombuffer(sep, dtype=np.uint8)
+    arrow = arrowcsv.available()
     with comm.collective_errors():       # a counting pass sizes the columns: no joining copies
         rows = sum(int(np.count_nonzero(b == 10)) + 1
                    for b in textscan.chunks(path, *textscan.byte_range(path, comm.rank, comm.size, start)))
@@ -197,10 +198,16 @@ def read_ratings(path, layout: str, comm: Comm) -> Ratings | None:
 
     def parse(block):
         nonlocal done
-        k, bad = kern.delimited_numbers(block, sep_arr, n_fields, user, item, rating, stamp,  # noqa: F821
-                                        done)   # (F821: closure over arrays deleted after the scan)
-        done += k
-        return bad < 0
+        cols = arrowcsv.numbers(block, sep, n_fields) if arrow else None
+        if cols is None:    # the compiled tokenizer (F821: closure over arrays deleted after the scan)
+            k, bad = _kernels().delimited_numbers(block, sep_arr, n_fields, user, item, rating,  # noqa: F821
+                                                  stamp, done)  # noqa: F821
+            done += k
+            return bad < 0
+        for out, col in zip((user, item, rating, stamp), cols):  # noqa: F821
+            out[done:done + len(col)] = col
+        done += len(cols[0])
+        return True
 
     ok, _, _ = _scan(path, comm, start, parse)
     if not ok or comm.allreduce_scalar(done) == 0:

@@ -479,7 +479,8 @@ def test_memory_error_is_one_clean_line(cli_main, tmp_path, monkeypatch):
 
     def exhausted(*args, **kwargs):
         raise MemoryError()
-    monkeypatch.setattr(formats, "load_any", exhausted)
+    for reader in ("load_any", "_read_parts"):    # the serial and the parallel readers
+        monkeypatch.setattr(formats, reader, exhausted)
     src, out = _workspace(tmp_path)
     rc, _, err = cli_main("convert", src, "-o", out / "o.h5")
     assert "out of memory" in _one_error(rc, err) and "HPCREC_MEMORY_LIMIT" in err
