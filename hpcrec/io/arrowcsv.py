@@ -45,6 +45,14 @@ def _in_grammar(block: np.ndarray, sep: int) -> bool:
     return longest <= MAX_RUN
 
 
+def _values(column, dtype) -> np.ndarray:
+    """A null-free numeric column's values, read from its buffers (``to_numpy`` would import
+    pandas, a quarter of a second)."""
+    pieces = [np.frombuffer(c.buffers()[1], dtype=dtype, count=len(c),
+                            offset=c.offset * np.dtype(dtype).itemsize) for c in column.chunks]
+    return pieces[0] if len(pieces) == 1 else np.concatenate(pieces, dtype=dtype)
+
+
 def numbers(block: np.ndarray, sep: bytes, n_fields: int) -> list[np.ndarray] | None:
     """``user, item, rating[, timestamp]`` columns (int64, int64, float64, int64) of the
     lines in ``block``, or None outside the grammar of the module docstring."""
@@ -67,7 +75,7 @@ def numbers(block: np.ndarray, sep: bytes, n_fields: int) -> list[np.ndarray] | 
         return None
     if any(table.column(k).null_count for k in names):
         return None
-    cols = [table.column(k).to_numpy() for k in names]
+    cols = [_values(table.column(k), np.float64 if k == "rating" else np.int64) for k in names]
     if any(len(c) and c.min() < 0 for k, c in zip(names, cols) if k != "rating"):
         return None
     return cols
