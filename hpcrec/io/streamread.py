@@ -1,7 +1,8 @@
 """Parallel streaming readers for FIMI, basket CSV and ratings text (ratings CSV, MovieLens).
 
 Every rank parses only its own line-aligned byte range (:mod:`.textscan`), chunk by chunk,
-with the compiled tokenizers of ``hpcrec.kernels.textparse``; ids become global codes
+with the compiled tokenizers of ``hpcrec.kernels.textparse`` (ratings lines first through
+pyarrow's CSV reader where it is exact, :mod:`.arrowcsv`); ids become global codes
 through one dictionary shared by all ranks (:func:`.textscan.factorize`), so the result
 equals the serial reader's on the whole file. Memory per rank, beyond a fixed chunk
 buffer: ratings are parsed straight into their columns (sized by a counting pass over the
