@@ -4,10 +4,14 @@ Writes (once, into --workdir) a ratings CSV shaped like ML-25M's ``ratings.csv``
 Quest-like FIMI file, then runs, interleaved ``--repeat`` times, each as a fresh process:
 
 * ``pandas``: a plain ``pandas.read_csv`` + ``h5py`` script on the ratings CSV (the peer);
-* ``hpcrec convert`` of the ratings CSV and of the FIMI file on 1 and 2 MPI ranks;
+* ``hpcrec convert`` of the ratings CSV, of the FIMI file and of the same baskets as a
+  basket CSV (items as words) on 1 and 2 MPI ranks;
 * the serial readers that ``convert`` used before (kept as its fall-back) on the same files.
 
-Every child reports its peak RSS (``getrusage``; under MPI the largest rank's). Then the
+Every child reports its peak RSS (``getrusage``; under MPI the largest rank's); the CPU
+seconds (user + system, all ranks) are taken from the waited-for children, so a wall time
+spent waiting for the disk (``convert`` fsyncs its output before the rename; the pandas
+script does not) shows as wall minus CPU. Then the
 HDF5 part: a partitioned read of each converted file by rank 0 of 2 from the page cache
 (MB/s of its slice), item counting (``np.bincount``), and the same read from a
 gzip-compressed copy (the layout before). Last, start-up: ``hpcrec --version``/``--help``
@@ -73,19 +77,30 @@ def make_fimi(path: Path, rows: int, seed: int = 0) -> None:
             fh.write("\n")
 
 
+def make_baskets_csv(dat: Path, path: Path) -> None:
+    """The FIMI file's baskets as a basket CSV of words (``i17,i342,...``)."""
+    with dat.open() as src, path.open("w") as fh:
+        for line in src:
+            fh.write(",".join(f"i{x}" for x in line.split()) + "\n")
+
+
 def run(cmd: list[str], env: dict) -> dict:
+    import resource
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
     wall = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
     if proc.returncode:
         raise SystemExit(f"failed ({proc.returncode}): {' '.join(cmd)}\n{proc.stderr[-2000:]}")
     peaks = [int(ln.split()[1]) for ln in proc.stderr.splitlines() if ln.startswith("PEAK_KB")]
-    return {"seconds": wall, "peak_mb": max(peaks) / 1024 if peaks else None}
+    return {"seconds": wall, "cpu_s": cpu, "peak_mb": max(peaks) / 1024 if peaks else None}
 
 
 def ingest(args, work: Path, env: dict) -> list[dict]:
     py, mpiexec = sys.executable, str(Path(sys.executable).with_name("mpiexec"))
-    csv, dat = work / "ratings.csv", work / "baskets.dat"
+    csv, dat, bcsv = work / "ratings.csv", work / "baskets.dat", work / "baskets.csv"
     cases = {
         "pandas.read_csv + h5py (ratings)": [py, "-c", PANDAS_SCRIPT, str(csv), str(work / "p.h5")],
         "hpcrec convert, 1 rank (ratings)": [py, "-c", HPCREC_CLI, "-q", "convert", str(csv),
@@ -99,6 +114,11 @@ def ingest(args, work: Path, env: dict) -> list[dict]:
         "hpcrec convert, 2 ranks (FIMI)": [mpiexec, "-n", "2", py, "-m", "mpi4py", "-c", HPCREC_CLI,
                                            "-q", "convert", str(dat), "-o", str(work / "f2.h5")],
         "serial reader before (FIMI)": [py, "-c", SERIAL_READER, str(dat), str(work / "fs.h5")],
+        "hpcrec convert, 1 rank (basket CSV)": [py, "-c", HPCREC_CLI, "-q", "convert", str(bcsv),
+                                                "--format", "baskets-csv", "-o", str(work / "b1.h5")],
+        "hpcrec convert, 2 ranks (basket CSV)": [mpiexec, "-n", "2", py, "-m", "mpi4py", "-c", HPCREC_CLI,
+                                                 "-q", "convert", str(bcsv), "--format", "baskets-csv",
+                                                 "-o", str(work / "b2.h5")],
     }
     if args.no_serial:
         cases = {k: v for k, v in cases.items() if "before" not in k}
@@ -108,9 +128,10 @@ def ingest(args, work: Path, env: dict) -> list[dict]:
             results[name].append(run(cmd, env))
     out = []
     for name, runs in results.items():
-        mb = (csv if "ratings" in name else dat).stat().st_size / 1e6
+        mb = (csv if "ratings" in name else bcsv if "basket" in name else dat).stat().st_size / 1e6
         best = min(r["seconds"] for r in runs)
         out.append({"case": name, "input_mb": mb, "best_s": best,
+                    "cpu_s": min(r["cpu_s"] for r in runs),
                     "median_s": float(np.median([r["seconds"] for r in runs])),
                     "mb_per_s": mb / best, "peak_mb": max(r["peak_mb"] or 0 for r in runs)})
     return out
@@ -193,6 +214,9 @@ def main() -> None:
         make_ratings_csv(csv, args.rows)
     if not dat.exists() or sum(1 for _ in dat.open()) != args.transactions:
         make_fimi(dat, args.transactions)
+        make_baskets_csv(dat, work / "baskets.csv")
+    if not (work / "baskets.csv").exists():
+        make_baskets_csv(dat, work / "baskets.csv")
     env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
     env.pop("HPCREC_EXPECT_RANKS", None)
     load = os.getloadavg()
@@ -204,12 +228,13 @@ def main() -> None:
     ing = {r["case"]: r for r in result["ingest"]}
     peer = ing["pandas.read_csv + h5py (ratings)"]
     print(f"load average before {load[0]:.1f}, after {result['load_after'][0]:.1f}\n")
-    print("| case | input MB | best s | median s | MB/s | peak MB (largest rank) | time vs pandas |")
-    print("|---|---|---|---|---|---|---|")
+    print("| case | input MB | best s | median s | CPU s | MB/s | peak MB (largest rank) | time vs pandas |")
+    print("|---|---|---|---|---|---|---|---|")
     for r in result["ingest"]:
         print(f"| {r['case']} | {r['input_mb']:.0f} | {r['best_s']:.2f} | {r['median_s']:.2f} | "
-              f"{r['mb_per_s']:.1f} | {r['peak_mb']:.0f} | {r['best_s'] / peer['best_s']:.2f}x |")
-    for kind in ("ratings", "FIMI"):
+              f"{r['cpu_s']:.2f} | {r['mb_per_s']:.1f} | {r['peak_mb']:.0f} | "
+              f"{r['best_s'] / peer['best_s']:.2f}x |")
+    for kind in ("ratings", "FIMI", "basket CSV"):
         one, two = ing[f"hpcrec convert, 1 rank ({kind})"], ing[f"hpcrec convert, 2 ranks ({kind})"]
         print(f"\n{kind}: 2 ranks vs 1 rank: {one['best_s'] / two['best_s']:.2f}x")
     print("\n| file | layout | slice MB | read s | read MB/s | bincount MB/s |\n|---|---|---|---|---|---|")

@@ -3,7 +3,7 @@
 A comparison sort of n entries by two or three keys (``np.lexsort``) costs seconds at
 10^7 entries; two counting-sort passes cost O(n + n_rows + n_cols) and give the same
 stable order. Only runs of entries with equal (row, col) still need a comparison sort,
-and those are short.
+and those are short. :func:`csr_defect` checks a CSR pattern's invariants in one pass.
 """
 from __future__ import annotations
 
@@ -63,3 +63,27 @@ def sort_ties(order, rows, cols, key):
                     b -= 1
                 order[b + 1] = x
         start = end
+
+
+@njit(cache=True, nogil=True)
+def csr_defect(indptr, indices, n_cols):
+    """What is wrong with a CSR pattern, in one pass: 0 nothing, 1 the row pointers (not
+    from 0, decreasing, or not ending at len(indices)), 2 an index outside 0..n_cols-1,
+    3 indices not strictly increasing within a row (2 wins over 3 wherever they are)."""
+    n = len(indptr) - 1
+    if n < 0 or indptr[0] != 0 or indptr[n] != len(indices):
+        return 1
+    for r in range(n):
+        if indptr[r + 1] < indptr[r]:
+            return 1
+    unordered = False
+    for r in range(n):
+        prev = -1
+        for j in range(indptr[r], indptr[r + 1]):
+            c = indices[j]
+            if c < 0 or c >= n_cols:
+                return 2
+            if c <= prev:
+                unordered = True
+            prev = c
+    return 3 if unordered else 0

@@ -151,3 +151,57 @@ def sort_unique_rows(indptr, cols):
                 w += 1
         out[r + 1] = w
     return out
+
+
+@njit(cache=True, nogil=True)
+def basket_cells(buf, starts, ends, lens):
+    """Split basket CSV lines (comma-separated items) into cells: byte spans, stripped of
+    blanks and tabs, empty ones dropped, and per-line counts ``lens``.
+
+    Blank lines are no rows (a line of blanks is an empty basket), as for ``csv.reader``.
+    The fast grammar is printable ASCII without quotes, LF or CRLF line ends. Returns
+    (cells written, lines written, offset of the first byte outside it or -1).
+    ``starts``/``ends`` need room for (len(buf) + 1) // 2 cells, ``lens`` for the newlines + 1.
+    """
+    n = len(buf)
+    k = 0
+    rows = 0
+    i = 0
+    while i < n:
+        j = i
+        while j < n and buf[j] != 10:
+            j += 1
+        e = j - 1 if j > i and buf[j - 1] == 13 else j
+        if e > i:
+            count = 0
+            s = i
+            for p in range(i, e + 1):
+                if p == e or buf[p] == 44:
+                    a, b = s, p
+                    while a < b and (buf[a] == 32 or buf[a] == 9):
+                        a += 1
+                    while b > a and (buf[b - 1] == 32 or buf[b - 1] == 9):
+                        b -= 1
+                    if b > a:
+                        starts[k] = a
+                        ends[k] = b
+                        k += 1
+                        count += 1
+                    s = p + 1
+                else:
+                    c = buf[p]
+                    if c == 34 or c >= 127 or (c < 32 and c != 9):
+                        return k, rows, p
+            lens[rows] = count
+            rows += 1
+        i = j + 1
+    return k, rows, -1
+
+
+@njit(cache=True, nogil=True)
+def cell_table(buf, starts, ends, out):
+    """Copy cell ``c`` (bytes ``starts[c]:ends[c]`` of ``buf``) into row ``c`` of the
+    zeroed 2-D uint8 ``out`` (one fixed-width byte string per cell)."""
+    for c in range(len(starts)):
+        for p in range(starts[c], ends[c]):
+            out[c, p - starts[c]] = buf[p]

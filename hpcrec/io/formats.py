@@ -232,11 +232,12 @@ def _read_parts(path, fmt: str, layout: str, comm: Comm):
 
 
 def convert(source, output, format: str | None = None, comm: Comm | None = None):  # noqa: A002
-    """Convert a data file to hpcrec HDF5 ``output``: every rank parses its part, rank 0 writes.
+    """Convert a data file to hpcrec HDF5 ``output``: every rank parses its part and writes it.
 
     FIMI and ratings text within the fast grammar are read in parallel (see
-    :mod:`.streamread`) and gathered on rank 0; any other input is read by rank 0 alone.
-    Collective: call it on every rank. Returns the output path on rank 0, None elsewhere.
+    :mod:`.streamread`) and every rank writes its rows into the one file (see
+    :mod:`.h5slices`: nothing is gathered); any other input is read and written by rank 0
+    alone. Collective: call it on every rank. Returns the output path on rank 0, None elsewhere.
     """
     comm = resolve(comm)
     with comm.collective_errors():
@@ -244,21 +245,20 @@ def convert(source, output, format: str | None = None, comm: Comm | None = None)
         fmt = _check_format(format or detect_format(source))
         file, layout = movielens_file(source) if fmt == "movielens" else (Path(source), fmt)
     part = _read_parts(file, fmt, layout, comm)
-    whole = None if part is None else streamread.gather(part, comm)
-    del part
+    if part is not None:
+        return write_h5(part, output, comm)
     with comm.collective_errors():  # written only when every rank got through the read
         if comm.is_root:
-            if whole is None:
-                whole = load_any(source, fmt)
-            return write_h5(whole, output)
+            return write_h5(load_any(source, fmt), output)
     return None
 
 
-def write_h5(data, path) -> Path:
-    """Write transactions or ratings to hpcrec HDF5 (atomically)."""
+def write_h5(data, path, comm: Comm | None = None) -> Path | None:
+    """Write transactions or ratings to hpcrec HDF5 (atomically): the whole data set, or
+    with ``comm`` every rank's part (collective; the path on rank 0, None elsewhere)."""
     if isinstance(data, Transactions):
-        return transactions.write_h5(data, path)
-    return ratings.write_h5(data, path)
+        return transactions.write_h5(data, path, comm)
+    return ratings.write_h5(data, path, comm)
 
 
 DESCRIBE_SLICE_BYTES = 1 << 28  # an HDF5 file is summarised in slices of about this size

@@ -144,6 +144,33 @@ def checksum(values: np.ndarray) -> int:
     return zlib.crc32(data.reshape(-1).view(np.uint8))   # the buffer itself: no copy
 
 
+def crc32_combine(crc1: int, crc2: int, len2: int) -> int:
+    """The CRC-32 of ``a + b`` from ``crc1 = crc32(a)``, ``crc2 = crc32(b)`` and ``len(b)``.
+
+    Appending ``len2`` zero bytes multiplies the register by x**(8 len2) modulo the CRC
+    polynomial, a linear map on 32 bits: it is applied as 32x32 bit matrices, squared once
+    per bit of ``len2`` (so ranks checksum their own slices and the totals are combined).
+    """
+    def times(mat, vec):
+        out, k = 0, 0
+        while vec:
+            if vec & 1:
+                out ^= mat[k]
+            vec, k = vec >> 1, k + 1
+        return out
+
+    step = [0xEDB88320] + [1 << k for k in range(31)]   # one zero bit (reflected polynomial)
+    for _ in range(3):                                   # one zero byte
+        step = [times(step, col) for col in step]
+    while len2:
+        if len2 & 1:
+            crc1 = times(step, crc1)
+        len2 >>= 1
+        if len2:
+            step = [times(step, col) for col in step]
+    return crc1 ^ crc2
+
+
 def _verify(fh, path) -> None:
     """Compare every dataset carrying a checksum with its values (files read whole)."""
     def visit(name, obj):
@@ -239,12 +266,25 @@ def label_data(labels) -> np.ndarray:
 def write_h5(path, kind: str, datasets: dict, attrs: dict | None = None,
              compression: str | None = None) -> Path:
     """Write one hpcrec HDF5 file atomically; ``datasets`` maps names to arrays."""
-    from .. import __version__
     arrays = [np.asarray(d) for d in datasets.values() if d is not None]
     check_memory(2 * sum(a.nbytes + (64 * a.size if a.dtype.kind in "OU" else 0) for a in arrays),
                  f"the HDF5 image of {path}", "write it from a node with more memory")
     buffer = io.BytesIO()   # built in memory: h5py never meets a failing disk write
-    with h5py.File(buffer, "w") as fh:
+    build(buffer, kind, datasets, attrs, compression)
+    return write_bytes(path, buffer.getbuffer())
+
+
+def build(fileobj, kind: str, datasets: dict, attrs: dict | None = None,
+          compression: str | None = None, reserved: dict | None = None) -> dict:
+    """Write an hpcrec HDF5 image into the file object ``fileobj`` (h5py never sees a disk).
+
+    ``reserved`` maps names to (dtype, length, CRC-32) of datasets whose values are written
+    later, by whoever holds them (:mod:`.h5slices`): they are stored contiguous, allocated
+    at once and never filled. Returns their byte offsets in the file.
+    """
+    from .. import __version__
+    offsets = {}
+    with h5py.File(fileobj, "w") as fh:
         fh.attrs["hpcrec_kind"] = kind
         fh.attrs["hpcrec_format_version"] = FORMAT_VERSION
         fh.attrs["created_by"] = f"hpcrec {__version__}"
@@ -259,4 +299,11 @@ def write_h5(path, kind: str, datasets: dict, attrs: dict | None = None,
             ds = fh.create_dataset(name, data=data,
                                    compression=compression if data.size > 4096 else None)
             ds.attrs[CHECKSUM] = np.uint32(checksum(data))
-    return write_bytes(path, buffer.getbuffer())
+        dcpl = h5py.h5p.create(h5py.h5p.DATASET_CREATE)
+        dcpl.set_alloc_time(h5py.h5d.ALLOC_TIME_EARLY)
+        dcpl.set_fill_time(h5py.h5d.FILL_TIME_NEVER)
+        for name, (dtype, length, crc) in (reserved or {}).items():
+            ds = fh.create_dataset(name, shape=(length,), dtype=dtype, dcpl=dcpl)
+            ds.attrs[CHECKSUM] = np.uint32(crc)
+            offsets[name] = ds.id.get_offset() if length else None
+    return offsets

@@ -28,9 +28,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ..core.comm import chunk
+from ..core.comm import chunk, serial
 from ..core.errors import InputError
-from . import hdf5
+from . import h5slices, hdf5
 from .inputs import read_regular_bytes
 from .shard import Shard, Sharded, whole
 
@@ -456,14 +456,17 @@ def _id_column(col: pd.Series, path, line0: int) -> np.ndarray:
 
 # -- HDF5 ------------------------------------------------------------------------------------
 
-def write_h5(r: Ratings, path) -> Path:
-    """Write a whole rating set to an hpcrec HDF5 file, atomically."""
-    return hdf5.write_h5(path, KIND, {
-        "user": r.user, "item": r.item, "rating": r.rating, "timestamp": r.timestamp,
+def write_h5(r: Ratings, path, comm=None) -> Path | None:
+    """Write ratings to an hpcrec HDF5 file, atomically: the whole set, or under ``comm``
+    every rank's part (parts in rank order, as the parallel readers give them)."""
+    comm = comm or serial()
+    n = int(comm.allgather_counts(r.nnz).sum())
+    return h5slices.write(path, KIND, {
         "user_ids": hdf5.label_data(r.user_ids), "item_ids": hdf5.label_data(r.item_ids),
         "item_title": r.item_titles, "item_genres": r.item_genres,
-    }, attrs={"n_ratings": r.nnz, "n_users": r.n_users, "n_items": r.n_items,
-              "source": str(r.meta.get("source", ""))}, compression=None)
+    }, {"user": r.user, "item": r.item, "rating": r.rating, "timestamp": r.timestamp},
+        attrs={"n_ratings": n, "n_users": r.n_users, "n_items": r.n_items,
+               "source": str(r.meta.get("source", ""))}, comm=comm)
 
 
 def read_h5(path, part: int = 0, parts: int = 1) -> Ratings:

@@ -1,7 +1,8 @@
-"""Parallel streaming readers for FIMI and ratings text (ratings CSV, MovieLens 100K/1M/CSV).
+"""Parallel streaming readers for FIMI, basket CSV and ratings text (ratings CSV, MovieLens).
 
 Every rank parses only its own line-aligned byte range (:mod:`.textscan`), chunk by chunk,
-with the compiled tokenizers of ``hpcrec.kernels.textparse``; ids become global codes
+with the compiled tokenizers of ``hpcrec.kernels.textparse`` (ratings lines first through
+pyarrow's CSV reader where it is exact, :mod:`.arrowcsv`); ids become global codes
 through one dictionary shared by all ranks (:func:`.textscan.factorize`), so the result
 equals the serial reader's on the whole file. Memory per rank, beyond a fixed chunk
 buffer: ratings are parsed straight into their columns (sized by a counting pass over the
@@ -16,14 +17,16 @@ semantics and error messages for such files.
 """
 from __future__ import annotations
 
+import csv
+
 import numpy as np
 
 from ..core.comm import Comm, chunk, weighted_bounds
 from ..core.memory import check_memory
 from ..kernels.csr import csr
 from ..progress import progress
+from . import arrowcsv, textscan
 from . import ratings as rmod
-from . import textscan
 from .ratings import Ratings
 from .shard import Shard
 from .transactions import Transactions
@@ -31,7 +34,11 @@ from .transactions import Transactions
 # Bytes of memory per byte of a rank's text (FIMI: a 2-byte id stored as 4 bytes, twice
 # while joined; ratings: about 32 bytes per line of 10 or more bytes).
 STREAM_EXPANSION = 4
-SCRATCH_BYTES = 6 * textscan.CHUNK_BYTES    # the int64 id scratch of one FIMI chunk
+# The scratch of one chunk, per byte of it: FIMI's int64 ids (4); basket CSV's cell spans (8),
+# line lengths and table of fixed-width cells (at most TABLE_EXPANSION).
+TABLE_EXPANSION = 4
+SCRATCH_PER_BYTE = 9 + TABLE_EXPANSION
+CSV_FIELD_LIMIT = csv.field_size_limit()   # the serial reader's csv module refuses longer cells
 INT32_MAX = np.iinfo(np.int32).max
 # MovieLens layouts and the generic ratings CSV: separator, header line (None: detect),
 # fields per line (None: 3 or 4, from the first data line), source tag.
@@ -60,7 +67,8 @@ def _scan(path, comm: Comm, start: int, parse) -> tuple[bool, int, int]:
     ok = True
     with comm.collective_errors():
         lo, hi = textscan.byte_range(path, comm.rank, comm.size, start)
-        check_memory((hi - lo) * STREAM_EXPANSION + SCRATCH_BYTES, f"parsing {path}",
+        scratch = SCRATCH_PER_BYTE * min(hi - lo, textscan.CHUNK_BYTES)
+        check_memory((hi - lo) * STREAM_EXPANSION + scratch, f"parsing {path}",
                      "parse it with more ranks (each reads its own part) or on a node with more memory")
         with progress(f"reading {path}", total=hi - lo, unit="B", comm=comm) as bar:
             for block in textscan.chunks(path, lo, hi):
@@ -91,6 +99,53 @@ def read_fimi(path, comm: Comm) -> Transactions | None:
         return None     # the serial reader says why (bad token, empty file, ...)
     labels, codes = textscan.factorize(ids_parts, comm)
     del ids_parts
+    return _csr_part(labels, codes, len_parts, comm, kern)
+
+
+def read_baskets(path, comm: Comm) -> Transactions | None:
+    """This rank's baskets of a basket CSV (the lines starting in its byte range), or None.
+
+    The fast grammar: printable ASCII without quotes (so no cell spans lines), LF/CRLF,
+    a first line that is not blank; the header ``0,1,...,k-1`` is detected on the first
+    line as the serial reader does. Labels are the cells' texts, as the serial reader's.
+    """
+    head = textscan.head(path)
+    first = head.split(b"\n", 1)
+    if len(first) < 2 and len(head) == 65536 or not first[0].rstrip(b"\r"):
+        return None                       # a first line longer than the head, or blank
+    line = first[0].rstrip(b"\r")
+    header = line.split(b",") == [str(i).encode() for i in range(line.count(b",") + 1)]
+    start = len(first[0]) + 1 if header else 0
+    kern = _kernels()
+    parts, len_parts = [], []
+
+    def parse(block):
+        starts = np.empty((len(block) + 1) // 2, dtype=np.int64)
+        ends = np.empty_like(starts)
+        lens = np.empty(int(np.count_nonzero(block == 10)) + 1, dtype=np.int64)
+        k, rows, bad = kern.basket_cells(block, starts, ends, lens)
+        if bad >= 0:
+            return False
+        width = int((ends[:k] - starts[:k]).max(initial=1))
+        if k * width > TABLE_EXPANSION * len(block) or width > CSV_FIELD_LIMIT:
+            return False      # a few very long cells: the serial reader copes (or refuses)
+        table = np.zeros((k, width), dtype=np.uint8)
+        kern.cell_table(block, starts[:k], ends[:k], table)
+        distinct, inverse = np.unique(table.view(f"S{width}").reshape(-1), return_inverse=True)
+        parts.append((distinct, inverse.reshape(-1)))  # noqa: F821 - closures over lists
+        len_parts.append(lens[:rows].astype(np.int32))  # noqa: F821   (deleted below)
+        return True
+
+    ok, _, _ = _scan(path, comm, start, parse)
+    if not ok or comm.allreduce_scalar(sum(len(inv) for _, inv in parts)) == 0:
+        return None     # the serial reader says why (quotes, non-ASCII text, no items, ...)
+    labels, codes = textscan.factorize_text(parts, comm)
+    del parts
+    return _csr_part(labels, codes, len_parts, comm, kern)
+
+
+def _csr_part(labels, codes, len_parts, comm, kern) -> Transactions:
+    """This rank's transactions from per-chunk item codes and per-line lengths."""
     cols = textscan.concat(codes, np.int32)
     del codes
     lengths = textscan.concat(len_parts, np.int32)
@@ -132,8 +187,8 @@ def read_ratings(path, layout: str, comm: Comm) -> Ratings | None:
     if shape is None:
         return None
     start, n_fields = shape
-    kern = _kernels()
     sep_arr = np.frombuffer(sep, dtype=np.uint8)
+    arrow = arrowcsv.available()
     with comm.collective_errors():       # a counting pass sizes the columns: no joining copies
         rows = sum(int(np.count_nonzero(b == 10)) + 1
                    for b in textscan.chunks(path, *textscan.byte_range(path, comm.rank, comm.size, start)))
@@ -144,10 +199,16 @@ def read_ratings(path, layout: str, comm: Comm) -> Ratings | None:
 
     def parse(block):
         nonlocal done
-        k, bad = kern.delimited_numbers(block, sep_arr, n_fields, user, item, rating, stamp,  # noqa: F821
-                                        done)   # (F821: closure over arrays deleted after the scan)
-        done += k
-        return bad < 0
+        cols = arrowcsv.numbers(block, sep, n_fields) if arrow else None
+        if cols is None:    # the compiled tokenizer (F821: closure over arrays deleted after the scan)
+            k, bad = _kernels().delimited_numbers(block, sep_arr, n_fields, user, item, rating,  # noqa: F821
+                                                  stamp, done)  # noqa: F821
+            done += k
+            return bad < 0
+        for out, col in zip((user, item, rating, stamp), cols):  # noqa: F821
+            out[done:done + len(col)] = col
+        done += len(cols[0])
+        return True
 
     ok, _, _ = _scan(path, comm, start, parse)
     if not ok or comm.allreduce_scalar(done) == 0:
@@ -192,6 +253,8 @@ def read(path, fmt: str, layout: str | None, comm: Comm):
     """This rank's part of a FIMI or ratings text file through the fast path, or None."""
     if fmt == "fimi":
         return read_fimi(path, comm)
+    if fmt == "baskets-csv":
+        return read_baskets(path, comm)
     if fmt != "fimi" and layout in LAYOUTS:
         return read_ratings(path, layout, comm)
     return None
@@ -231,23 +294,3 @@ def _redistribute_rows(tx: Transactions, comm: Comm) -> Transactions:
     np.cumsum(rows, out=ptr[1:])
     return Transactions(csr(ptr, indices), tx.labels,
                         Shard(int(b[comm.rank]), tx.n_total, comm.rank, comm.size))
-
-
-def gather(data, comm: Comm):
-    """The whole data set on rank 0 (None elsewhere) from every rank's part."""
-    if comm.size == 1:
-        return data
-    if isinstance(data, Transactions):
-        lengths = textscan.gather_to_root(np.diff(data.rows.indptr), comm)
-        indices = textscan.gather_to_root(data.rows.indices, comm)
-        if not comm.is_root:
-            return None
-        indptr = np.zeros(len(lengths) + 1, dtype=np.int64)
-        np.cumsum(lengths, out=indptr[1:])
-        return Transactions(csr(indptr, indices), data.labels)
-    cols = [textscan.gather_to_root(a, comm) for a in (data.user, data.item, data.rating,
-                                                       data.timestamp)]
-    if not comm.is_root:
-        return None
-    return Ratings(*cols, data.user_ids, data.item_ids, data.item_titles, data.item_genres,
-                   data.meta)

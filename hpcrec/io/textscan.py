@@ -4,8 +4,8 @@ Decomposition: rank r of p owns the lines whose first byte lies in the byte rang
 ``chunk(size, r, p)`` of the file; its range is moved forward to the next line start,
 so every line belongs to exactly one rank, in file order, with no communication. A rank
 reads its range in chunks of about :data:`CHUNK_BYTES` that end at line ends (a longer
-line is read whole). The global dictionary of ids (:func:`factorize`) and the gathering
-of results on one rank (:func:`gather_to_root`) go through the comm layer. Knows bytes
+line is read whole). The global dictionary of ids (:func:`factorize`) goes through the comm
+layer. Knows bytes
 and arrays, not formats.
 """
 from __future__ import annotations
@@ -120,25 +120,29 @@ def factorize(arrays: list[np.ndarray], comm: Comm) -> tuple[np.ndarray, list[np
     return labels, out
 
 
+def factorize_text(parts: list[tuple[np.ndarray, np.ndarray]], comm: Comm) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Global sorted distinct byte strings, and every part's cells as int32 codes into them.
+
+    A part is (its sorted distinct cells as a fixed-width ``S`` array, each cell's index
+    into them). The same on every rank, and the order of ``np.unique`` over all cells
+    (byte order: code point order for the ASCII text it is given). Labels come back as str.
+    """
+    width = comm.allreduce_scalar(max((u.dtype.itemsize for u, _ in parts), default=1), "max")
+    dtype = np.dtype(f"S{max(width, 1)}")
+    local = np.unique(concat([u.astype(dtype) for u, _ in parts], dtype))
+    everyone = comm.allgatherv(local.view(np.uint8)).view(dtype)
+    labels = np.unique(everyone)
+    codes = [np.searchsorted(labels, u.astype(dtype)).astype(np.int32)[inverse] for u, inverse in parts]
+    text = np.empty(len(labels), dtype=object)
+    text[:] = [b.decode("ascii") for b in labels.tolist()]
+    return text, codes
+
+
 def concat(parts: list[np.ndarray], dtype) -> np.ndarray:
     """One array from a rank's per-chunk pieces (an empty one of ``dtype`` when none)."""
     if not parts:
         return np.zeros(0, dtype=dtype)
     return parts[0] if len(parts) == 1 else np.concatenate(parts)
-
-
-def gather_to_root(arr: np.ndarray, comm: Comm) -> np.ndarray | None:
-    """Every rank's ``arr`` concatenated in rank order on rank 0 (None elsewhere).
-
-    One personalised exchange in which only rank 0 receives; large blocks travel in
-    bounded rounds (see :meth:`Comm.alltoallv`).
-    """
-    if comm.size == 1:
-        return arr
-    counts = np.zeros(comm.size, dtype=np.int64)
-    counts[0] = arr.size
-    got, _ = comm.alltoallv(arr, counts)
-    return got if comm.is_root else None
 
 
 def shard_of(n: int, comm: Comm) -> Shard:

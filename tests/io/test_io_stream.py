@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from hpcrec.core.comm import serial
-from hpcrec.io import formats, ratings, streamread, textscan, transactions
+from hpcrec.io import arrowcsv, formats, ratings, streamread, textscan, transactions
 
 FIELDS_T = ("indptr", "indices", "labels")
 FIELDS_R = ("user", "item", "rating", "timestamp", "user_ids", "item_ids", "item_titles",
@@ -99,8 +99,17 @@ number = st.one_of(st.integers(0, 10 ** 6).map(str),
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(rows=st.lists(st.tuples(st.integers(0, 10 ** 9), st.sampled_from(["1", "02", "3", "17"]),
                                number, st.integers(0, 10 ** 12)), min_size=1, max_size=40),
-       header=st.booleans(), stamps=st.booleans(), eol=st.sampled_from(["\n", "\r\n"]))
-def test_ratings_csv_fast_path_equals_serial(tmp_path, small_chunks, rows, header, stamps, eol):
+       header=st.booleans(), stamps=st.booleans(), eol=st.sampled_from(["\n", "\r\n"]),
+       arrow=st.booleans())
+def test_ratings_csv_fast_path_equals_serial(tmp_path, small_chunks, rows, header, stamps, eol, arrow):
+    """Both parsers of the fast path (pyarrow's where it is exact, else the compiled one)."""
+    with pytest.MonkeyPatch.context() as mp:
+        if not arrow:
+            mp.setattr(arrowcsv, "_pyarrow", lambda: None)
+        _ratings_csv_fast_path_equals_serial(tmp_path, rows, header, stamps, eol)
+
+
+def _ratings_csv_fast_path_equals_serial(tmp_path, rows, header, stamps, eol):
     lines = [",".join([str(u), i, r] + ([str(t)] if stamps else [])) for u, i, r, t in rows]
     if header:
         lines.insert(0, "user,item,rating" + (",timestamp" if stamps else ""))
@@ -140,3 +149,82 @@ def test_sparse_ids_use_merged_uniques(tmp_path, monkeypatch):
     fast = streamread.read_fimi(path, serial())
     assert fast is not None and fast.labels.dtype == np.int64
     assert_same(fast, transactions.read_fimi(path), FIELDS_T)
+
+
+basket_cell = st.one_of(st.sampled_from(["", " ", "milk", " bread ", "a", "Z", "10", "2", "a b"]),
+                        st.text(alphabet="abcxyz019 \t-_.;", max_size=6))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rows=st.lists(st.lists(basket_cell, max_size=6), min_size=1, max_size=30),
+       header=st.booleans(), eol=st.sampled_from(["\n", "\r\n"]), last=st.booleans())
+def test_baskets_csv_fast_path_equals_serial(tmp_path, small_chunks, rows, header, eol, last):
+    """Blank lines, lines of blanks (empty baskets), empty and padded cells, repeated items,
+    the pandas-index header, CRLF: the compiled path gives the csv-module reader's result."""
+    lines = [",".join(r) for r in rows]
+    if header:
+        lines.insert(0, "0,1,2")
+    path = tmp_path / "b.csv"
+    path.write_text(eol.join(lines) + (eol if last else ""), newline="")
+    try:
+        slow = transactions.read_baskets_csv(path)
+    except Exception:   # noqa: BLE001 - no baskets at all: the serial reader says so
+        assert streamread.read_baskets(path, serial()) is None
+        return
+    fast = streamread.read_baskets(path, serial())
+    if not lines[0] or not slow.n_items:
+        assert fast is None     # a blank first line, or no item: left to the serial reader
+        return
+    assert fast is not None
+    assert_same(fast, slow, FIELDS_T)
+
+
+@pytest.mark.parametrize("text", [
+    '"milk, 2%",bread\n',            # quoted (a cell may hold commas or newlines)
+    "café,bread\n",                   # non-ASCII text
+    "\ufeffmilk,bread\n",             # byte-order mark
+    "milk\rbread\n",                  # lone CR
+    "milk,\x0bbread\n",               # control character (str.strip() would remove it)
+    ",,\n , \n",                      # no item at all
+])
+def test_baskets_outside_the_grammar_the_serial_reader_decides(tmp_path, text):
+    path = tmp_path / "b.csv"
+    path.write_text(text, newline="")
+    assert streamread.read_baskets(path, serial()) is None
+    try:
+        want = transactions.read_baskets_csv(path)
+    except Exception as exc:  # noqa: BLE001 - the same error through the public loader
+        with pytest.raises(type(exc)):
+            formats.load_transactions(path, serial(), format="baskets-csv")
+        return
+    assert_same(formats.load_transactions(path, serial(), format="baskets-csv"), want, FIELDS_T)
+
+
+@pytest.mark.parametrize("text", [
+    "1,2,3.0000000000000001\n",      # 16 digits: beyond exact decimal conversion in both parsers
+    "1,2,\n", "-1,2,3\n", "1,-2,3\n",  # empty field, negative ids
+    "1,2,3\r4,5,6\n",                # lone CR
+    "1,2,3,4\n5,6,7\n",              # ragged
+    "1,2,1e3\n", "1,2,nan\n", '"1",2,3\n', "1.5,2,3\n",
+])
+def test_pyarrow_is_used_only_where_it_is_exact(text):
+    block = np.frombuffer(text.encode(), dtype=np.uint8)
+    assert arrowcsv.numbers(block, b",", 3 if text.count(",") == 2 else 4) is None
+
+
+def test_pyarrow_numbers_equal_the_compiled_tokenizer():
+    from hpcrec.kernels import textparse
+    rng = np.random.default_rng(5)
+    n = 3000
+    text = "".join(f"{u},{i},{r},{t}\n" for u, i, r, t in zip(
+        rng.integers(0, 10 ** 14, n), rng.integers(0, 99, n),
+        [f"{x:.{k}f}" for x, k in zip(rng.uniform(-5, 5, n), rng.integers(0, 12, n))],
+        rng.integers(0, 10 ** 12, n)))
+    block = np.frombuffer(text.encode(), dtype=np.uint8)
+    cols = arrowcsv.numbers(block, b",", 4)
+    assert cols is not None
+    out = [np.empty(n, np.int64), np.empty(n, np.int64), np.empty(n, np.float32), np.empty(n, np.int64)]
+    k, bad = textparse.delimited_numbers(block, np.frombuffer(b",", np.uint8), 4, *out, 0)
+    assert (k, bad) == (n, -1)
+    for a, b in zip(cols, out):
+        assert np.array_equal(a.astype(b.dtype), b)

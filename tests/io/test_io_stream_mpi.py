@@ -1,6 +1,7 @@
-"""``convert`` and the text loaders under MPI (2 and 3 ranks): every rank parses its own part,
-and the HDF5 file equals the one of the serial reader, for shared data, generated files and
-the hostile corpus (where the error must be the serial reader's).
+"""``convert`` and the text loaders under MPI (2 and 3 ranks): every rank parses its own part
+and writes its own rows, and the HDF5 file equals the one of the serial reader (byte for
+byte the one of one rank), for shared data, generated files (FIMI, ratings, basket CSV),
+ranks without a line, and the hostile corpus (where the error must be the serial reader's).
 
 Run with ``mpiexec -n 2|3 python -m mpi4py -m pytest --with-mpi -m mpi``.
 """
@@ -12,9 +13,9 @@ import h5py
 import numpy as np
 import pytest
 
-from hpcrec.core.comm import world
+from hpcrec.core.comm import serial, world
 from hpcrec.core.errors import RankFailed
-from hpcrec.io import formats, textscan
+from hpcrec.io import formats, h5slices, textscan, transactions
 
 pytestmark = pytest.mark.mpi
 BAD = Path(__file__).resolve().parents[1] / "safety" / "bad_inputs"
@@ -110,3 +111,70 @@ def test_loaders_partition_like_serial(shared_data):
     assert np.array_equal(np.concatenate([p[1] for p in parts]), np.diff(tx_whole.rows.indptr))
     assert np.array_equal(np.concatenate([p[2] for p in parts]), tx_whole.rows.indices)
     assert tx.n_total == tx_whole.n_rows and np.array_equal(tx.labels, tx_whole.labels)
+
+
+def _baskets_text(rng, n: int) -> str:
+    names = ["milk", " bread ", "a", "Z", "10", "2", "item 7", ""]
+    lines = [",".join(names[j] for j in rng.integers(0, len(names), rng.integers(0, 6)))
+             for _ in range(n)]
+    return "0,1,2\n" + "\r\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_convert_baskets_csv_in_parallel(tmp_path, small_chunks, seed):
+    """Basket CSV takes the parallel compiled path, and its file equals the csv-module reader's."""
+    c = world()
+    folder = _folder(tmp_path)
+    _write_on_root(folder / "b.csv", _baskets_text(np.random.default_rng(seed), 4000))
+    assert c.allgather_obj(formats.streamread.read(folder / "b.csv", "baskets-csv", None, c) is not None) \
+        == [True] * c.size
+    formats.convert(folder / "b.csv", folder / "parallel.h5", None, c)
+    if c.is_root:
+        formats.write_h5(transactions.read_baskets_csv(folder / "b.csv"), folder / "serial.h5")
+        assert _contents(folder / "parallel.h5") == _contents(folder / "serial.h5")
+    c.barrier()
+
+
+@pytest.mark.parametrize("text,name", [
+    ("1 2 3\n" * 4000, "g.dat"),
+    ("user,item,rating,timestamp\n" + "".join(f"{u},{u % 7},{u % 5}.5,{u}\n" for u in range(5000)), "r.csv"),
+    (_baskets_text(np.random.default_rng(9), 3000), "b.csv"),
+])
+def test_same_bytes_for_any_number_of_ranks(tmp_path, small_chunks, text, name):
+    """Every rank writing its own rows gives, byte for byte, the file one rank writes."""
+    c = world()
+    folder = _folder(tmp_path)
+    _write_on_root(folder / name, text)
+    formats.convert(folder / name, folder / "parallel.h5", None, c)
+    if c.is_root:
+        formats.convert(folder / name, folder / "one.h5", None, serial())
+        assert (folder / "parallel.h5").read_bytes() == (folder / "one.h5").read_bytes()
+    c.barrier()
+
+
+@pytest.mark.parametrize("text", [
+    "5 6 7\n",                                       # one line: the other ranks have none
+    "1 " * 30000 + "\n2\n3",                         # one long line holds most ranges' bytes
+    "\n\n\n\n1 2\n",                                 # empty transactions before the only items
+    "user,item,rating\n1,2,3\n",                     # one rating
+])
+def test_ranks_without_lines(tmp_path, text):
+    folder = _folder(tmp_path)
+    name = "few.csv" if text.startswith("user") else "few.dat"
+    _write_on_root(folder / name, text)
+    _check_convert(folder / name, folder)
+
+
+def test_a_failing_rank_writes_nothing(tmp_path, monkeypatch):
+    """A full disk on one rank: every rank reports it, and neither file nor temporary remains."""
+    c = world()
+    folder = _folder(tmp_path)
+    _write_on_root(folder / "g.dat", "1 2 3\n4 5\n" * 2000)
+    if c.rank == c.size - 1:
+        def full(fd, data, offset):
+            raise OSError(28, "No space left on device")
+        monkeypatch.setattr(h5slices, "_pwrite_all", full)
+    with pytest.raises(RankFailed, match=f"rank {c.size - 1}: cannot write .*No space left on device"):
+        formats.convert(folder / "g.dat", folder / "out.h5", None, c)
+    c.barrier()
+    assert sorted(p.name for p in folder.iterdir()) == ["g.dat"]

@@ -154,15 +154,11 @@ def test_sigterm_during_a_command_leaves_no_temporary_file(tmp_path):
     script = ("import os, signal, sys, time\n"
               "from hpcrec import cli\n"
               "from hpcrec.io import atomic\n"
-              "real = atomic.write_bytes\n"
-              "def slow(path, data):\n"
-              "    with atomic.atomic_path(path) as tmp:\n"
-              "        open(tmp, 'wb').write(b'x')\n"
-              "        os.kill(os.getpid(), signal.SIGTERM)\n"
-              "        time.sleep(5)\n"
-              "atomic.write_bytes = slow\n"
-              "import hpcrec.io.hdf5 as h\n"
-              "h.write_bytes = slow\n"
+              "def slow(tmp, data):\n"            # every atomic write creates its file here
+              "    open(tmp, 'wb').write(b'x')\n"
+              "    os.kill(os.getpid(), signal.SIGTERM)\n"
+              "    time.sleep(5)\n"
+              "atomic._write_new = slow\n"
               "sys.exit(cli.main(sys.argv[1:]))\n")
     src = tmp_path / "in.csv"
     src.write_text(BASKETS)
@@ -483,7 +479,8 @@ def test_memory_error_is_one_clean_line(cli_main, tmp_path, monkeypatch):
 
     def exhausted(*args, **kwargs):
         raise MemoryError()
-    monkeypatch.setattr(formats, "load_any", exhausted)
+    for reader in ("load_any", "_read_parts"):    # the serial and the parallel readers
+        monkeypatch.setattr(formats, reader, exhausted)
     src, out = _workspace(tmp_path)
     rc, _, err = cli_main("convert", src, "-o", out / "o.h5")
     assert "out of memory" in _one_error(rc, err) and "HPCREC_MEMORY_LIMIT" in err

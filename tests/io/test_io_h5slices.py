@@ -1,0 +1,70 @@
+"""Writing one HDF5 file from slices (hpcrec.io.h5slices): the checksum algebra, and files
+equal to the in-memory writer's. The MPI runs (every rank writing its rows) are in
+test_io_stream_mpi.py.
+"""
+from __future__ import annotations
+
+import os
+import zlib
+
+import h5py
+import numpy as np
+import pytest
+
+from hpcrec.core.errors import OutputError
+from hpcrec.io import h5slices, hdf5, ratings, transactions
+from hpcrec.io.synthetic import ratings as synthetic_ratings
+
+
+@pytest.mark.parametrize("la,lb", [(0, 0), (0, 5), (5, 0), (1, 1), (100, 37), (3, 1000), (70001, 12345)])
+def test_crc32_combine_equals_crc_of_the_concatenation(la, lb):
+    a, b = os.urandom(la), os.urandom(lb)
+    assert hdf5.crc32_combine(zlib.crc32(a), zlib.crc32(b), lb) == zlib.crc32(a + b)
+
+
+def _contents(path) -> dict:
+    out = {}
+    with h5py.File(path, "r") as fh:
+        out.update({f"@{k}": str(v) for k, v in fh.attrs.items()})
+        for name, ds in fh.items():
+            out[name] = ds.asstr()[()].tolist() if h5py.check_string_dtype(ds.dtype) else ds[()].tolist()
+            out.update({f"{name}@{k}": str(v) for k, v in ds.attrs.items()})
+            out[f"{name}:dtype"] = str(ds.dtype)
+    return out
+
+
+def test_sliced_file_equals_the_in_memory_image(tmp_path):
+    """Same datasets, dtypes, attributes and checksums as hdf5.write_h5, and every checksum
+    matches the values read back."""
+    r = synthetic_ratings(n_users=80, n_items=90, n_ratings=3000)
+    r.item_titles = np.array([f"title {k}" for k in range(r.n_items)], dtype=object)
+    ratings.write_h5(r, tmp_path / "sliced.h5")
+    hdf5.write_h5(tmp_path / "image.h5", ratings.KIND, {
+        "user_ids": hdf5.label_data(r.user_ids), "item_ids": hdf5.label_data(r.item_ids),
+        "item_title": r.item_titles, "item_genres": r.item_genres, "user": r.user, "item": r.item, "rating": r.rating,
+        "timestamp": r.timestamp}, attrs={"n_ratings": r.nnz, "n_users": r.n_users,
+                                          "n_items": r.n_items, "source": r.meta["source"]})
+    assert _contents(tmp_path / "sliced.h5") == _contents(tmp_path / "image.h5")
+    with hdf5.open_checked(tmp_path / "sliced.h5", "ratings") as fh:
+        hdf5._verify(fh, tmp_path / "sliced.h5")     # every dataset's CRC-32 holds
+    back = ratings.read_h5(tmp_path / "sliced.h5")
+    assert np.array_equal(back.user, r.user) and np.array_equal(back.rating, r.rating)
+
+
+def test_empty_transactions_and_holes(tmp_path):
+    tx = transactions.from_lists([[], [], []])
+    transactions.write_h5(tx, tmp_path / "e.h5")
+    back = transactions.read_h5(tmp_path / "e.h5")
+    assert back.n_rows == 3 and back.nnz == 0
+
+
+def test_failed_slice_write_leaves_nothing(tmp_path, monkeypatch):
+    def full(fd, data, offset):
+        raise OSError(28, "No space left on device")
+    monkeypatch.setattr(h5slices, "_pwrite_all", full)
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "t.h5").write_bytes(b"previous")
+    with pytest.raises(OutputError, match="No space left on device"):
+        transactions.write_h5(transactions.from_lists([[1, 2], [3]]), out / "t.h5")
+    assert [p.name for p in out.iterdir()] == ["t.h5"] and (out / "t.h5").read_bytes() == b"previous"
