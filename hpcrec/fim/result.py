@@ -11,8 +11,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..kernels.support import sorted_rows_and_keys
-
 
 def min_count(min_support: float, n: int) -> int:
     """Smallest count c with ``c / n >= min_support`` in floating point, as mlxtend tests it.
@@ -58,6 +56,7 @@ class Itemsets:
 
 def canonical(items: np.ndarray, lengths: np.ndarray, counts: np.ndarray):
     """Sort items within each itemset and itemsets by (length, items); returns (items, ptr, counts)."""
+    from ..kernels.support import sorted_rows_and_keys  # here: min_count needs no Numba
     lengths = np.asarray(lengths, dtype=np.int64)
     items = np.asarray(items, dtype=np.int32)
     counts = np.asarray(counts, dtype=np.int64)
