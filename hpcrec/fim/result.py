@@ -11,8 +11,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..kernels.support import decode_keys, itemset_keys
-
 
 def min_count(min_support: float, n: int) -> int:
     """Smallest count c with ``c / n >= min_support`` in floating point, as mlxtend tests it.
@@ -66,6 +64,7 @@ def canonical(items: np.ndarray, lengths: np.ndarray, counts: np.ndarray, recode
     itemsets that fit one, a lexicographic sort of the few longer ones, and the items are
     decoded from the sorted keys, so the itemsets themselves are never gathered in their
     new order (on millions of them that costs a cache miss or more each)."""
+    from ..kernels.support import decode_keys, itemset_keys  # here: min_count needs no Numba
     lengths = np.asarray(lengths, dtype=np.int64)
     counts = np.asarray(counts, dtype=np.int64)
     items = np.asarray(items)
