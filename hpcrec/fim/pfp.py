@@ -110,6 +110,8 @@ def _exchange(prep: Prepared, comm: Comm, ends, owner, lo: int, first_id: int, k
 
 MODES = {"fpgrowth": P.FREQUENT, "fpmax": P.MAXIMAL, "fpclose": P.CLOSED}
 BATCH_SECONDS = (0.05, 0.5)  # a call of the kernel between two looks at the stop request
+ROUND_BATCHES = 4  # ... but at most about this many calls per round: each call builds its
+                   # conditional databases from a scan of all the round's rows
 
 
 def _mine_local(prep: Prepared, comm: Comm, max_len, mode: int, guard: Guard, timer, control):
@@ -143,11 +145,12 @@ def _mine_local(prep: Prepared, comm: Comm, max_len, mode: int, guard: Guard, ti
             owned[lo:hi] = owner[lo:hi] == comm.rank
             n_owned += int(np.count_nonzero(owned))
             total = np.concatenate(([0], np.cumsum(weights * owned)))
+            floor = (total[hi] - total[lo]) // ROUND_BATCHES + 1   # a call scans all of `rows`
             top = hi
             with comm.collective_errors(), timer.phase("mine"):
                 while top > lo:  # batch sizes adapt to about BATCH_SECONDS; results do not change
                     bottom = max(lo, min(top - 1, int(np.searchsorted(
-                        total, total[top] - min(step, per_rank)))))
+                        total, total[top] - max(floor, min(step, per_rank))))))
                     t0 = time.perf_counter()
                     status, store = miner.mine_range(rows, owned, bottom, top, options, store)
                     if status != P.OK:
