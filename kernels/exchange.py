@@ -132,12 +132,14 @@ def cut_rows(indptr, indices, ends):
         idx[ptr[r]:ptr[r + 1]] = indices[indptr[r]:indptr[r] + ends[r]]
     return ptr, idx
 
+
 @njit(cache=True)
 def split_batches(indptr, indices, batch, lo, nb):
-    """The round's rows cut per batch of groups (``batch[j]``: batch of owned item j, -1 if
-    not owned; ``nb`` batches, item ranges from ``lo`` up, 0 the lowest): for each row and each batch with an
-    owned item in it, the row's prefix up to that batch's last owned item. Rows come batch
-    by batch; returns (indptr, indices, first), batch b's rows first[b]..first[b+1]-1."""
+    """The round's rows cut per batch of groups (``batch[j]``: the batch of owned item j, -1
+    if not owned; ``nb`` batches, item ranges from ``lo`` up, 0 the lowest): for each row and
+    each batch with an owned item in it, the row's prefix up to that batch's last owned
+    item, so a batch's conditional databases are built from its own rows only. Rows come
+    batch by batch; returns (indptr, indices, first), batch b's rows first[b]..first[b+1]-1."""
     n_rows = np.zeros(nb + 1, np.int64)
     n_items = np.zeros(nb + 1, np.int64)
     seen = np.full(nb, -1, np.int64)
