@@ -131,3 +131,48 @@ def cut_rows(indptr, indices, ends):
     for r in range(n):
         idx[ptr[r]:ptr[r + 1]] = indices[indptr[r]:indptr[r] + ends[r]]
     return ptr, idx
+
+
+@njit(cache=True)
+def split_batches(indptr, indices, batch, lo, nb):
+    """The round's rows cut per batch of groups (``batch[j]``: the batch of owned item j, -1
+    if not owned; ``nb`` batches, item ranges from ``lo`` up, 0 the lowest): for each row and
+    each batch with an owned item in it, the row's prefix up to that batch's last owned
+    item, so a batch's conditional databases are built from its own rows only. Rows come
+    batch by batch; returns (indptr, indices, first), batch b's rows first[b]..first[b+1]-1."""
+    n_rows = np.zeros(nb + 1, np.int64)
+    n_items = np.zeros(nb + 1, np.int64)
+    seen = np.full(nb, -1, np.int64)
+    for r in range(len(indptr) - 1):
+        s = indptr[r]
+        p = indptr[r + 1] - 1
+        while p >= s and indices[p] >= lo:
+            b = batch[indices[p]]
+            if b >= 0 and seen[b] != r:
+                seen[b] = r
+                n_rows[b + 1] += 1
+                n_items[b + 1] += p - s + 1
+            p -= 1
+    for b in range(nb):
+        n_rows[b + 1] += n_rows[b]
+        n_items[b + 1] += n_items[b]
+    ptr = np.empty(n_rows[nb] + 1, np.int64)
+    idx = np.empty(n_items[nb], indices.dtype)
+    fill_row = n_rows[:nb].copy()
+    fill_item = n_items[:nb].copy()
+    seen[:] = -1
+    for r in range(len(indptr) - 1):
+        s = indptr[r]
+        p = indptr[r + 1] - 1
+        while p >= s and indices[p] >= lo:
+            b = batch[indices[p]]
+            if b >= 0 and seen[b] != r:
+                seen[b] = r
+                q = fill_item[b]
+                idx[q:q + p - s + 1] = indices[s:p + 1]
+                ptr[fill_row[b]] = q
+                fill_row[b] += 1
+                fill_item[b] = q + p - s + 1
+            p -= 1
+    ptr[n_rows[nb]] = n_items[nb]
+    return ptr, idx, n_rows

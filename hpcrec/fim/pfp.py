@@ -31,8 +31,6 @@ and every rank mines its items alone.
 """
 from __future__ import annotations
 
-import time
-
 import numpy as np
 
 from .. import kernels
@@ -109,7 +107,34 @@ def _exchange(prep: Prepared, comm: Comm, ends, owner, lo: int, first_id: int, k
 
 
 MODES = {"fpgrowth": P.FREQUENT, "fpmax": P.MAXIMAL, "fpclose": P.CLOSED}
-BATCH_SECONDS = (0.05, 0.5)  # a call of the kernel between two looks at the stop request
+ROUND_BATCHES = 8  # miner calls per round, between which a stop request is honoured
+
+
+def plan_batches(total: np.ndarray, lo: int, hi: int) -> np.ndarray:
+    """Cuts c_0 = lo < ... < c_B = hi of the round's items into at most ROUND_BATCHES ranges of
+    about equal owned weight (``total``: the owned weights' running sum)."""
+    aims = total[lo] + (total[hi] - total[lo]) * np.arange(1, ROUND_BATCHES) // ROUND_BATCHES
+    cuts = np.searchsorted(total, aims, side="right")
+    return np.unique(np.clip(np.concatenate(([lo], cuts, [hi])), lo, hi))
+
+
+def _batches(rows: Csr, owned: np.ndarray, cuts: np.ndarray, keyed: bool, m: int):
+    """(lo, hi, rows) of each batch of the round, highest first. The rows are cut per batch
+    (:func:`hpcrec.kernels.exchange.split_batches`), so a miner call scans its batch's
+    conditional transactions only, not the whole round's; keyed rows (FP-Close) keep their
+    positions, and every batch scans them all."""
+    if keyed:
+        for b in range(len(cuts) - 2, -1, -1):
+            yield cuts[b], cuts[b + 1], rows
+        return
+    batch = np.full(m, -1, np.int64)
+    for b in range(len(cuts) - 1):
+        batch[cuts[b]:cuts[b + 1]] = np.where(owned[cuts[b]:cuts[b + 1]], b, -1)
+    ptr, idx, first = E.split_batches(rows.indptr, rows.indices, batch, cuts[0],
+                                      len(cuts) - 1)
+    for b in range(len(cuts) - 2, -1, -1):
+        a, z = first[b], first[b + 1]
+        yield cuts[b], cuts[b + 1], csr(ptr[a:z + 1] - ptr[a], idx[ptr[a]:ptr[z]], None, m)
 
 
 def _mine_local(prep: Prepared, comm: Comm, max_len, mode: int, guard: Guard, timer, control):
@@ -131,7 +156,7 @@ def _mine_local(prep: Prepared, comm: Comm, max_len, mode: int, guard: Guard, ti
     options = MineOptions(prep.m, prep.minc, max_len or 0, limit, mode)
     owner = np.zeros(prep.m, np.int64)
     ends = np.diff(prep.rows.indptr).astype(np.int32)  # rounds move them down the rows
-    step, stopped, halted, received, n_owned, n_rounds = 1 << 16, False, False, 0, 0, 0
+    stopped, halted, received, n_owned, n_rounds = False, False, 0, 0, 0
     work = sum(int(weights[lo:hi].sum()) for lo, hi in rounds)
     with control.work("mining (conditional items)", work, "items") as bar:
         for lo, hi in rounds:
@@ -143,27 +168,21 @@ def _mine_local(prep: Prepared, comm: Comm, max_len, mode: int, guard: Guard, ti
             owned[lo:hi] = owner[lo:hi] == comm.rank
             n_owned += int(np.count_nonzero(owned))
             total = np.concatenate(([0], np.cumsum(weights * owned)))
-            top = hi
             with comm.collective_errors(), timer.phase("mine"):
-                while top > lo:  # batch sizes adapt to about BATCH_SECONDS; results do not change
-                    bottom = max(lo, min(top - 1, int(np.searchsorted(
-                        total, total[top] - min(step, per_rank)))))
-                    t0 = time.perf_counter()
-                    status, store = miner.mine_range(rows, owned, bottom, top, options, store)
+                for bottom, top, part in _batches(rows, owned, plan_batches(total, lo, hi), keyed,
+                                                  prep.m):
+                    status, store = miner.mine_range(part, owned, bottom, top, options, store)
                     if status != P.OK:
                         raise MemoryBudgetError(f"more than {limit} itemsets on one rank at min_support "
                                                 f"{prep.minc}/{prep.n}: {guard.hint}")
-                    seconds = time.perf_counter() - t0
-                    step = step * 2 if seconds < BATCH_SECONDS[0] else max(1, step // 2) \
-                        if seconds > BATCH_SECONDS[1] else step
                     bar.update(int(total[top] - total[bottom]))
                     top = bottom
                     if top > lo and control.stop_requested():
                         stopped = True
                         break
             if not stopped:   # the rest of the round: the other ranks' share of it
-                bar.update(int(weights[lo:hi].sum() - (total[hi] - total[top])))
-            del rows
+                bar.update(int(weights[lo:hi].sum() - (total[hi] - total[lo])))
+            del rows, part
             left = int(ends.sum())
             if left <= len(prep.rows.indices) // 2:   # later rounds need only the rows' heads
                 prep.rows = csr(*E.cut_rows(prep.rows.indptr, prep.rows.indices, ends), None, prep.m)

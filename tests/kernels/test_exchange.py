@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from hpcrec.fim.pfp import plan_rounds
+from hpcrec.fim.pfp import ROUND_BATCHES, plan_batches, plan_rounds
 from hpcrec.kernels import exchange as E
 
 
@@ -81,3 +81,26 @@ def test_cut_rows_keeps_the_heads_still_to_send():
     cp, ci = E.cut_rows(ptr, idx, ends)
     assert [ci[cp[r]:cp[r + 1]].tolist() for r in range(30)] == \
         [[i for i in idx[ptr[r]:ptr[r + 1]] if i < 4] for r in range(30)]
+
+
+def test_split_batches_are_each_batch_s_conditional_transactions():
+    ptr, idx = random_rows(2, 50, 10, 0.5)
+    cuts = np.array([2, 4, 5, 9])          # batches [2, 4), [4, 5), [5, 9); items 3 and 6 not owned
+    batch = np.full(10, -1, np.int64)
+    for b in range(3):
+        batch[cuts[b]:cuts[b + 1]] = b
+    batch[[3, 6]] = -1
+    bp, bi, first = E.split_batches(ptr, idx, batch, 2, 3)
+    for b in range(3):
+        got = [bi[bp[k]:bp[k + 1]].tolist() for k in range(first[b], first[b + 1])]
+        assert got == [row for _, row in expected_prefixes(ptr, idx, batch, 2, 9, b)]
+
+
+def test_plan_batches_cut_the_round_by_owned_weight():
+    total = np.concatenate(([0], np.cumsum([5, 0, 1, 1, 30, 1, 1, 1, 1, 1, 1, 2])))
+    cuts = plan_batches(total, 1, 12)
+    assert cuts[0] == 1 and cuts[-1] == 12 and np.all(np.diff(cuts) > 0)
+    assert len(cuts) - 1 <= ROUND_BATCHES
+    share = (total[12] - total[1]) / ROUND_BATCHES
+    for a, z in zip(cuts[:-1], cuts[1:]):   # a batch past its share only by its top item
+        assert total[z - 1] - total[a] <= share
