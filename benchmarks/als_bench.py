@@ -46,6 +46,7 @@ import argparse
 import json
 import os
 import resource
+import signal
 import subprocess
 import sys
 import tempfile
@@ -76,19 +77,28 @@ def measure(cmd: list[str], env: dict | None = None) -> dict:
     root = psutil.Process(proc.pid)
     peak_total = peak_one = 0
     cpu: dict[int, tuple[float, float]] = {}
-    while proc.poll() is None:
-        rss = []
-        for p in [root, *_children(root)]:
+    tree = [root]
+    try:
+        while proc.poll() is None:
+            rss = []
+            tree = [root, *_children(root)]
+            for p in tree:
+                try:
+                    with p.oneshot():
+                        rss.append(p.memory_info().rss)
+                        t = p.cpu_times()
+                        cpu[p.pid] = (t.user, t.system)
+                except psutil.Error:
+                    pass
+            if rss:
+                peak_total, peak_one = max(peak_total, sum(rss)), max(peak_one, max(rss))
+            time.sleep(0.05)
+    finally:  # stopped (e.g. SIGTERM from `timeout`): take the tree down, Spark's JVM too
+        for p in tree:  # psutil refuses a pid reused since it was sampled
             try:
-                with p.oneshot():
-                    rss.append(p.memory_info().rss)
-                    t = p.cpu_times()
-                    cpu[p.pid] = (t.user, t.system)
+                p.kill()
             except psutil.Error:
                 pass
-        if rss:
-            peak_total, peak_one = max(peak_total, sum(rss)), max(peak_one, max(rss))
-        time.sleep(0.05)
     out, err = proc.communicate()
     wall = time.perf_counter() - t0
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -444,6 +454,7 @@ def load() -> dict:
 
 
 def main() -> None:
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # run measure's clean-up
     if len(sys.argv) == 3 and sys.argv[1] == "_worker":
         spec = json.loads(sys.argv[2])
         result = RUNS[spec["kind"]](spec)

@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import signal
 import subprocess
 import sys
 import tempfile
@@ -135,6 +136,7 @@ def fpgrowth(args, records):
 
 
 def main() -> None:
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # run measure's clean-up
     if len(sys.argv) == 3 and sys.argv[1] == "_worker":
         print(json.dumps(run_spark_fpgrowth(json.loads(sys.argv[2]))), flush=True)
         return
