@@ -7,7 +7,8 @@ tree (Spark's JVM included) is sampled for peak memory.
     python benchmarks/als_bench.py speed --factors 64,256               # ML-20M-sized synthetic
     python benchmarks/als_bench.py speed --users 943 --items 1682 --nnz 44140 --factors 64,256
     python benchmarks/als_bench.py ranks --factors 64                   # 1 vs 2 ranks, 20M
-    python benchmarks/als_bench.py explicit ratings2m.csv               # whole processes
+    python benchmarks/als_bench.py explicit-data ../shared/data/ml-100k /tmp/als2m  # u1 x 25
+    python benchmarks/als_bench.py explicit /tmp/als2m/train.csv --test /tmp/als2m/test.csv
 
 quality: MovieLens 100K folds, training ratings >= 4 as positives (value 1), 64 factors,
 15 iterations; P@10 (hits / 10) and NDCG@10 over the test users with positives (test
@@ -27,7 +28,15 @@ under MPI in the same job; ``--pair`` adds two independent 1-rank runs at once.
 
 explicit: ``hpcrec train --model als`` (100 factors, 20 iterations) on 1 and 2 ranks and
 Spark ALS (regParam 0.1, ``local[2]``) on a ratings CSV; wall time, peak memory of the
-process tree (and of its largest process), user and system CPU of the tree.
+process tree (and of its largest process), user and system CPU of the tree; with
+``--test``, the RMSE of each model on held-out ratings (hpcrec: ``hpcrec evaluate``, a
+separate untimed process; Spark: after the timed fit, in the same process, its time
+reported as ``evaluate_s``). ``--tools`` picks the runs (hpcrec1: one rank with the
+threads it picks, i.e. every core; hpcrec1t1: one rank, one thread; hpcrec2: two ranks of
+one thread; spark), e.g. one hpcrec run and Spark per command, to keep each locked
+measurement short. Spark's driver memory: $SPARK_DRIVER_MEMORY (default 2g). explicit-data writes the set: u1.base
+tiled 25x (2,000,000 ratings) and u1.test 25x as the held-out split, user ids offset by
+943*k.
 
 Prints one JSON line per run and a Markdown table per mode; ``--json FILE`` keeps them.
 """
@@ -37,6 +46,7 @@ import argparse
 import json
 import os
 import resource
+import signal
 import subprocess
 import sys
 import tempfile
@@ -53,7 +63,12 @@ FOLDS = ("u1", "u2", "u3", "u4", "u5")
 
 def measure(cmd: list[str], env: dict | None = None) -> dict:
     """Run ``cmd``; wall seconds, peak RSS of its process tree (sum, and largest process),
-    user/system CPU of the tree, and the last JSON line it printed (its own results)."""
+    user/system CPU of the tree, and the last JSON line it printed (its own results).
+
+    CPU: the larger of the reaped children's rusage and the sum over every process seen in
+    the tree of its last sampled CPU times — a JVM that PySpark starts is never waited for
+    by a process of ours, so rusage alone misses it (and ~50 ms of each process's end is
+    missed by the sampling)."""
     import psutil
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
@@ -61,23 +76,48 @@ def measure(cmd: list[str], env: dict | None = None) -> dict:
                             env={**os.environ, **(env or {})})
     root = psutil.Process(proc.pid)
     peak_total = peak_one = 0
-    while proc.poll() is None:
-        try:
-            rss = [p.memory_info().rss for p in [root, *root.children(recursive=True)]]
-        except psutil.Error:
+    cpu: dict[int, tuple[float, float]] = {}
+    tree = [root]
+    try:
+        while proc.poll() is None:
             rss = []
-        if rss:
-            peak_total, peak_one = max(peak_total, sum(rss)), max(peak_one, max(rss))
-        time.sleep(0.05)
+            tree = [root, *_children(root)]
+            for p in tree:
+                try:
+                    with p.oneshot():
+                        rss.append(p.memory_info().rss)
+                        t = p.cpu_times()
+                        cpu[p.pid] = (t.user, t.system)
+                except psutil.Error:
+                    pass
+            if rss:
+                peak_total, peak_one = max(peak_total, sum(rss)), max(peak_one, max(rss))
+            time.sleep(0.05)
+    finally:  # stopped (e.g. SIGTERM from `timeout`): take the tree down, Spark's JVM too
+        for p in tree:  # psutil refuses a pid reused since it was sampled
+            try:
+                p.kill()
+            except psutil.Error:
+                pass
     out, err = proc.communicate()
     wall = time.perf_counter() - t0
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if proc.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd)} failed ({proc.returncode}): {err[-2000:]}")
     lines = [ln for ln in out.splitlines() if ln.startswith("{")]
+    sampled = np.array(list(cpu.values()) or [(0.0, 0.0)]).sum(axis=0)
     return {**(json.loads(lines[-1]) if lines else {}), "wall_s": wall,
             "peak_tree_mb": peak_total / 2**20, "peak_process_mb": peak_one / 2**20,
-            "user_s": after.ru_utime - before.ru_utime, "sys_s": after.ru_stime - before.ru_stime}
+            "user_s": max(after.ru_utime - before.ru_utime, float(sampled[0])),
+            "sys_s": max(after.ru_stime - before.ru_stime, float(sampled[1]))}
+
+
+def _children(root):
+    import psutil
+    try:
+        return root.children(recursive=True)
+    except psutil.Error:
+        return []
 
 
 def worker(kind: str, **spec) -> list[str]:
@@ -211,10 +251,13 @@ def run_implicit(spec) -> dict:
             **scored_factors(train, test, model.user_factors, model.item_factors)}
 
 
-def spark_session(cores: int = 2):
+def spark_session(cores: int = 2, memory: str | None = None):
+    """A ``local[cores]`` session with a checkpoint directory; the driver (which in local
+    mode runs the executors too) gets ``memory`` (default $SPARK_DRIVER_MEMORY or 2g)."""
     from pyspark.sql import SparkSession
-    spark = (SparkSession.builder.master(f"local[{cores}]").appName("als-bench")
-             .config("spark.driver.memory", "2g").config("spark.ui.enabled", "false")
+    memory = memory or os.environ.get("SPARK_DRIVER_MEMORY", "2g")
+    spark = (SparkSession.builder.master(f"local[{cores}]").appName("hpcrec-bench")
+             .config("spark.driver.memory", memory).config("spark.ui.enabled", "false")
              .getOrCreate())
     spark.sparkContext.setLogLevel("ERROR")
     spark.sparkContext.setCheckpointDir(tempfile.mkdtemp(prefix="spark-ck-"))  # else 20 iterations overflow the stack
@@ -242,16 +285,30 @@ def run_spark_implicit(spec) -> dict:
 
 
 def run_spark_explicit(spec) -> dict:
+    """Spark ALS on a ratings CSV (read included in the process, as hpcrec's); the held-out
+    RMSE after the timed part (cold users/items dropped: Spark predicts NaN for them)."""
+    from pyspark.ml.evaluation import RegressionEvaluator
     from pyspark.ml.recommendation import ALS
     spark = spark_session()
-    df = spark.read.csv(spec["csv"], header=True, inferSchema=True)
+    schema = "user INT, item INT, rating FLOAT"
+    df = spark.read.csv(spec["csv"], header=True, schema=schema)
     t0 = time.perf_counter()
-    model = ALS(rank=100, maxIter=20, regParam=0.1, seed=0, userCol="user", itemCol="item",
-                ratingCol="rating").fit(df)
+    model = ALS(rank=spec.get("factors", 100), maxIter=spec.get("iterations", 20),
+                regParam=spec.get("reg", 0.1), seed=0, userCol="user", itemCol="item",
+                ratingCol="rating", coldStartStrategy="drop").fit(df)
+    model.userFactors.count()
     model.itemFactors.count()
-    fit = time.perf_counter() - t0
+    res = {"fit_s": time.perf_counter() - t0}
+    if spec.get("test"):
+        t0 = time.perf_counter()
+        test = spark.read.csv(spec["test"], header=True, schema=schema)
+        pred = model.transform(test)
+        res["test_rmse"] = RegressionEvaluator(metricName="rmse", labelCol="rating",
+                                               predictionCol="prediction").evaluate(pred)
+        res["test_scored"] = pred.count()
+        res["evaluate_s"] = time.perf_counter() - t0
     spark.stop()
-    return {"fit_s": fit}
+    return res
 
 
 RUNS = {"hpcrec": run_hpcrec, "implicit": run_implicit, "spark": run_spark_implicit,
@@ -341,27 +398,63 @@ def ranks(args, records):
               f"{r['evaluate_s']:.1f} | {r['p_at_10']:.4f} | {r['peak_process_mb']:.0f} |")
 
 
+def explicit_data(args, records):
+    """u1.base tiled ``copies`` times as train.csv, u1.test likewise as test.csv (users of
+    copy k offset by k * n_users), so the training set has 80,000 * copies ratings."""
+    from hpcrec.io import splits
+    train, test = splits.movielens_fold(args.data, "u1")
+    args.out.mkdir(parents=True, exist_ok=True)
+    n = int(max(train.user_ids.max(), test.user_ids.max()))  # 943: copy k's users are k*n + id
+    for name, r in (("train", train), ("test", test)):
+        users, items = r.user_ids[r.user].astype(np.int64), r.item_ids[r.item].astype(np.int64)
+        with open(args.out / f"{name}.csv", "w") as f:
+            f.write("user,item,rating\n")
+            for k in range(args.copies):
+                rows = np.column_stack([users + k * n, items, r.rating.astype(np.int64)])
+                np.savetxt(f, rows, fmt="%d", delimiter=",")
+        emit({"file": str(args.out / f"{name}.csv"), "ratings": r.nnz * args.copies}, records)
+
+
 def explicit(args, records):
     out = Path(tempfile.mkdtemp(prefix="als-bench-"))
-    train = ["hpcrec", "train", str(args.csv), "--model", "als", "--factors", "100",
-             "--epochs", "20", "-o"]
+    train = ["hpcrec", "-q", "train", str(args.csv), "--model", "als", "--factors", str(args.factors),
+             "--epochs", str(args.iterations), "--reg", str(args.reg), "-o"]
+    mpi = ["mpiexec", "-n", "2", sys.executable, "-m", "mpi4py", "-m", "hpcrec"]
+    one = {"NUMBA_NUM_THREADS": "1"}
+    runs = {"hpcrec1": ("hpcrec als, 1 rank", [*train, str(out / "m1.h5")], out / "m1.h5", None),
+            "hpcrec1t1": ("hpcrec als, 1 rank, 1 thread", [*train, str(out / "m1.h5")], out / "m1.h5", one),
+            "hpcrec2": ("hpcrec als, 2 ranks", [*mpi, *train[1:], str(out / "m2.h5")], out / "m2.h5", None),
+            "spark": ("Spark ALS local[2]", worker("spark-explicit", csv=str(args.csv), factors=args.factors,
+                                                   iterations=args.iterations, reg=args.reg,
+                                                   test=str(args.test) if args.test else None), None, None)}
+    tools = [t for t in args.tools.split(",") if not (t == "spark" and args.no_spark)]
     for rep in range(args.repeat):
-        for name, cmd in (
-                ("hpcrec als, 1 rank", [*train, str(out / "m1.h5")]),
-                ("hpcrec als, 2 ranks", ["mpiexec", "-n", "2", sys.executable, "-m", "mpi4py", "-m",
-                                         "hpcrec", *train[1:], str(out / "m2.h5")]),
-                ("Spark ALS local[2]", None if args.no_spark else worker("spark-explicit", csv=str(args.csv)))):
-            if cmd is None:
-                continue
-            emit({"mode": "explicit", "tool": name, "repeat": rep, **measure(cmd)}, records)
-    print("\n| tool | wall s | peak MB (tree) | peak MB (largest process) | user s | sys s |")
-    print("|---|---|---|---|---|---|")
+        for tool in tools:
+            name, cmd, model, env = runs[tool]
+            rec = {"mode": "explicit", "tool": name, "repeat": rep, "factors": args.factors,
+                   "iterations": args.iterations, **load(), **measure(cmd, env)}
+            if model is not None and args.test:  # untimed: the model's held-out RMSE
+                ev = subprocess.run(["hpcrec", "evaluate", str(model), "--test", str(args.test)],
+                                    capture_output=True, text=True, check=True).stdout
+                res = json.loads(ev[ev.index("{"):])
+                rec["test_rmse"] = res["rmse"]
+                rec["test_scored"] = res.get("n_ratings", res.get("n"))
+            emit({**rec, **{"load_end": load()["load_start"]}}, records)
+    print("\n| tool | wall s | peak MB (tree) | peak MB (largest process) | user s | sys s | test RMSE |")
+    print("|---|---|---|---|---|---|---|")
     for r in records:
         print(f"| {r['tool']} | {r['wall_s']:.1f} | {r['peak_tree_mb']:.0f} | "
-              f"{r['peak_process_mb']:.0f} | {r['user_s']:.1f} | {r['sys_s']:.1f} |")
+              f"{r['peak_process_mb']:.0f} | {r['user_s']:.1f} | {r['sys_s']:.1f} | "
+              f"{r.get('test_rmse', float('nan')):.4f} |")
+
+
+def load() -> dict:
+    """The 1-minute load average now (recorded at the start and end of every run)."""
+    return {"load_start": float(Path("/proc/loadavg").read_text().split()[0])}
 
 
 def main() -> None:
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # run measure's clean-up
     if len(sys.argv) == 3 and sys.argv[1] == "_worker":
         spec = json.loads(sys.argv[2])
         result = RUNS[spec["kind"]](spec)
@@ -391,13 +484,23 @@ def main() -> None:
     r.add_argument("--pair", action="store_true", help="also two 1-rank runs at once")
     e = sub.add_parser("explicit")
     e.add_argument("csv", type=Path, help="ratings CSV (user,item,rating)")
+    e.add_argument("--test", type=Path, help="held-out ratings CSV: RMSE of every model")
+    e.add_argument("--tools", default="hpcrec1,hpcrec2,spark", help="runs, in this order")
+    e.add_argument("--factors", type=int, default=100)
+    e.add_argument("--iterations", type=int, default=20)
+    e.add_argument("--reg", type=float, default=0.1, help="hpcrec --reg and Spark regParam")
     e.add_argument("--repeat", type=int, default=1)
-    for p in (q, s, r, e):
+    x = sub.add_parser("explicit-data")
+    x.add_argument("data", type=Path, help="the ml-100k folder")
+    x.add_argument("out", type=Path, help="folder for train.csv and test.csv")
+    x.add_argument("--copies", type=int, default=25)
+    for p in (q, s, r, e, x):
         p.add_argument("--no-spark", action="store_true")
         p.add_argument("--json", type=Path, help="also write all records here")
     args = ap.parse_args()
     records: list[dict] = []
-    {"quality": quality, "speed": speed, "ranks": ranks, "explicit": explicit}[args.mode](args, records)
+    {"quality": quality, "speed": speed, "ranks": ranks, "explicit": explicit,
+     "explicit-data": explicit_data}[args.mode](args, records)
     if args.json:
         args.json.write_text(json.dumps(records, indent=1))
 
