@@ -192,6 +192,10 @@ def _os_error(exc: OSError) -> str:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     args = build_parser(command_of(argv)).parse_args(argv)   # --help, --version: done here
+    # Idle OpenMP threads (Numba's omp layer) sleep instead of spinning between parallel
+    # regions: spinning doubled the CPU of a 2-thread rank for no speed on a shared node
+    # (benchmarks/README.md, issue 20). An explicit setting wins; read when libgomp loads.
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     from ..core.comm import describe_error, world
     from ..core.errors import RankFailed
     try:

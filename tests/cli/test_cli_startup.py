@@ -185,3 +185,14 @@ def test_mining_progress_in_batch_logs(run_cli, tmp_path):
     assert lines and lines[-1].startswith("mining (conditional items): 100% ("), err
     rc, _, err = run_cli("-q", *args, env=env)
     assert rc == 0 and err == ""
+
+
+def test_idle_openmp_threads_sleep_unless_the_user_says_otherwise(cli_main, monkeypatch, tmp_path):
+    """The CLI sets OMP_WAIT_POLICY=PASSIVE before any kernel runs, keeping an explicit value."""
+    (tmp_path / "t.dat").write_text("1 2\n")
+    monkeypatch.delenv("OMP_WAIT_POLICY", raising=False)
+    assert cli_main("info", str(tmp_path / "t.dat"))[0] == 0
+    assert os.environ["OMP_WAIT_POLICY"] == "PASSIVE"
+    monkeypatch.setenv("OMP_WAIT_POLICY", "ACTIVE")
+    assert cli_main("info", str(tmp_path / "t.dat"))[0] == 0
+    assert os.environ["OMP_WAIT_POLICY"] == "ACTIVE"
