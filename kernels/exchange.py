@@ -140,27 +140,25 @@ def split_batches(indptr, indices, batch, lo, nb):
     each batch with an owned item in it, the row's prefix up to that batch's last owned
     item, so a batch's conditional databases are built from its own rows only. Rows come
     batch by batch; returns (indptr, indices, first), batch b's rows first[b]..first[b+1]-1."""
-    n_rows = np.zeros(nb + 1, np.int64)
-    n_items = np.zeros(nb + 1, np.int64)
-    seen = np.full(nb, -1, np.int64)
-    for r in range(len(indptr) - 1):
-        s = indptr[r]
-        p = indptr[r + 1] - 1
-        while p >= s and indices[p] >= lo:
-            b = batch[indices[p]]
-            if b >= 0 and seen[b] != r:
-                seen[b] = r
-                n_rows[b + 1] += 1
-                n_items[b + 1] += p - s + 1
-            p -= 1
+    at = np.zeros((2, nb + 1), np.int64)   # rows, items: counts of batch b at b + 1
+    _batch_prefixes(indptr, indices, batch, lo, False, at, np.empty(0, np.int64),
+                    np.empty(0, indices.dtype))
     for b in range(nb):
-        n_rows[b + 1] += n_rows[b]
-        n_items[b + 1] += n_items[b]
-    ptr = np.empty(n_rows[nb] + 1, np.int64)
-    idx = np.empty(n_items[nb], indices.dtype)
-    fill_row = n_rows[:nb].copy()
-    fill_item = n_items[:nb].copy()
-    seen[:] = -1
+        at[:, b + 1] += at[:, b]
+    ptr = np.empty(at[0, nb] + 1, np.int64)
+    idx = np.empty(at[1, nb], indices.dtype)
+    first = at[0].copy()
+    ptr[at[0, nb]] = at[1, nb]
+    _batch_prefixes(indptr, indices, batch, lo, True, at, ptr, idx)
+    return ptr, idx, first
+
+
+@njit(cache=True)
+def _batch_prefixes(indptr, indices, batch, lo, fill, at, ptr, idx):
+    """Each row's prefix per batch of :func:`split_batches`, counted (``at[:, b + 1]``: rows,
+    items of batch b) or, with ``fill``, written at batch b's next row ``at[0, b]`` and item
+    ``at[1, b]``, which advance: one walk for both passes."""
+    seen = np.full(len(at[0]) - 1, -1, np.int64)
     for r in range(len(indptr) - 1):
         s = indptr[r]
         p = indptr[r + 1] - 1
@@ -168,11 +166,14 @@ def split_batches(indptr, indices, batch, lo, nb):
             b = batch[indices[p]]
             if b >= 0 and seen[b] != r:
                 seen[b] = r
-                q = fill_item[b]
-                idx[q:q + p - s + 1] = indices[s:p + 1]
-                ptr[fill_row[b]] = q
-                fill_row[b] += 1
-                fill_item[b] = q + p - s + 1
+                n = p - s + 1
+                if fill:
+                    q = at[1, b]
+                    idx[q:q + n] = indices[s:p + 1]
+                    ptr[at[0, b]] = q
+                    at[0, b] += 1
+                    at[1, b] = q + n
+                else:
+                    at[0, b + 1] += 1
+                    at[1, b + 1] += n
             p -= 1
-    ptr[n_rows[nb]] = n_items[nb]
-    return ptr, idx, n_rows
