@@ -7,7 +7,7 @@ in the same frame) with exact supports, identical for any number of ranks;
 """
 from __future__ import annotations
 
-import importlib
+from ..core.lazy import lazy_names
 
 # Loaded on first use, so that `hpcrec mine` (engine, result files) does not import pandas,
 # which only the DataFrame API needs.
@@ -15,14 +15,4 @@ _HOMES = {"apriori": "api", "fpclose": "api", "fpgrowth": "api", "fpmax": "api",
           "mine_itemsets": "engine", "Itemsets": "result", "association_rules": "rules"}
 
 __all__ = sorted(_HOMES)
-
-
-def __getattr__(name: str):
-    if name not in _HOMES:   # a submodule (fim.engine, ...), or nothing
-        try:
-            return importlib.import_module(f"{__name__}.{name}")
-        except ModuleNotFoundError:
-            raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
-    value = getattr(importlib.import_module(f"{__name__}.{_HOMES[name]}"), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_names(__name__, _HOMES)

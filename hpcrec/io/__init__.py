@@ -6,7 +6,7 @@ The names below are loaded on first use, so importing one light module of this p
 """
 from __future__ import annotations
 
-import importlib
+from ..core.lazy import lazy_names
 
 _HOMES = {"atomic_open": "atomic", "atomic_path": "atomic", "describe": "formats",
           "detect_format": "formats", "kind_of": "formats", "load_any": "formats",
@@ -15,14 +15,4 @@ _HOMES = {"atomic_open": "atomic", "atomic_path": "atomic", "describe": "formats
           "Transactions": "transactions"}
 
 __all__ = sorted(_HOMES)
-
-
-def __getattr__(name: str):
-    if name not in _HOMES:   # a submodule (io.formats, ...), or nothing
-        try:
-            return importlib.import_module(f"{__name__}.{name}")
-        except ModuleNotFoundError:
-            raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
-    value = getattr(importlib.import_module(f"{__name__}.{_HOMES[name]}"), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_names(__name__, _HOMES)
