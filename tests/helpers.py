@@ -149,3 +149,17 @@ def special_file(kind: str, path):
     else:
         raise ValueError(f"unknown special file kind {kind!r}")
     return path
+
+
+def h5_contents(path) -> dict:
+    """Every attribute, dataset value and dtype of an HDF5 file (flat), to compare two files
+    that must hold the same data whatever their byte layout."""
+    import h5py
+    out = {}
+    with h5py.File(path, "r") as fh:
+        out.update({f"@{k}": str(v) for k, v in fh.attrs.items()})
+        for name, ds in fh.items():
+            out[name] = ds.asstr()[()].tolist() if h5py.check_string_dtype(ds.dtype) else ds[()].tolist()
+            out.update({f"{name}@{k}": str(v) for k, v in ds.attrs.items()})
+            out[f"{name}:dtype"] = str(ds.dtype)
+    return out

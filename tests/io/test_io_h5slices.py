@@ -7,9 +7,9 @@ from __future__ import annotations
 import os
 import zlib
 
-import h5py
 import numpy as np
 import pytest
+from helpers import h5_contents
 
 from hpcrec.core.errors import OutputError
 from hpcrec.io import h5slices, hdf5, ratings, transactions
@@ -20,17 +20,6 @@ from hpcrec.io.synthetic import ratings as synthetic_ratings
 def test_crc32_combine_equals_crc_of_the_concatenation(la, lb):
     a, b = os.urandom(la), os.urandom(lb)
     assert hdf5.crc32_combine(zlib.crc32(a), zlib.crc32(b), lb) == zlib.crc32(a + b)
-
-
-def _contents(path) -> dict:
-    out = {}
-    with h5py.File(path, "r") as fh:
-        out.update({f"@{k}": str(v) for k, v in fh.attrs.items()})
-        for name, ds in fh.items():
-            out[name] = ds.asstr()[()].tolist() if h5py.check_string_dtype(ds.dtype) else ds[()].tolist()
-            out.update({f"{name}@{k}": str(v) for k, v in ds.attrs.items()})
-            out[f"{name}:dtype"] = str(ds.dtype)
-    return out
 
 
 def test_sliced_file_equals_the_in_memory_image(tmp_path):
@@ -44,7 +33,7 @@ def test_sliced_file_equals_the_in_memory_image(tmp_path):
         "item_title": r.item_titles, "item_genres": r.item_genres, "user": r.user, "item": r.item, "rating": r.rating,
         "timestamp": r.timestamp}, attrs={"n_ratings": r.nnz, "n_users": r.n_users,
                                           "n_items": r.n_items, "source": r.meta["source"]})
-    assert _contents(tmp_path / "sliced.h5") == _contents(tmp_path / "image.h5")
+    assert h5_contents(tmp_path / "sliced.h5") == h5_contents(tmp_path / "image.h5")
     with hdf5.open_checked(tmp_path / "sliced.h5", "ratings") as fh:
         hdf5._verify(fh, tmp_path / "sliced.h5")     # every dataset's CRC-32 holds
     back = ratings.read_h5(tmp_path / "sliced.h5")

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import h5py
 import numpy as np
 import pytest
+from helpers import h5_contents
 
 from hpcrec.core.comm import serial, world
 from hpcrec.core.errors import RankFailed
@@ -19,16 +19,6 @@ from hpcrec.io import formats, h5slices, textscan, transactions
 
 pytestmark = pytest.mark.mpi
 BAD = Path(__file__).resolve().parents[1] / "safety" / "bad_inputs"
-
-
-def _contents(path) -> dict:
-    out = {}
-    with h5py.File(path, "r") as fh:
-        out.update({f"@{k}": str(v) for k, v in fh.attrs.items()})
-        for name, ds in fh.items():
-            out[name] = ds.asstr()[()].tolist() if h5py.check_string_dtype(ds.dtype) else ds[()].tolist()
-            out.update({f"{name}@{k}": str(v) for k, v in ds.attrs.items()})
-    return out
 
 
 def _folder(tmp_path) -> Path:
@@ -53,7 +43,7 @@ def _check_convert(source, folder: Path, fmt=None):
     want = c.bcast_obj(want)
     assert error == want
     if error is None and c.is_root:
-        assert _contents(out) == _contents(ref)
+        assert h5_contents(out) == h5_contents(ref)
     c.barrier()
 
 
@@ -131,7 +121,7 @@ def test_convert_baskets_csv_in_parallel(tmp_path, small_chunks, seed):
     formats.convert(folder / "b.csv", folder / "parallel.h5", None, c)
     if c.is_root:
         formats.write_h5(transactions.read_baskets_csv(folder / "b.csv"), folder / "serial.h5")
-        assert _contents(folder / "parallel.h5") == _contents(folder / "serial.h5")
+        assert h5_contents(folder / "parallel.h5") == h5_contents(folder / "serial.h5")
     c.barrier()
 
 
