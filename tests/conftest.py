@@ -25,12 +25,17 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import warnings
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
+# Numba's on-disk cache stays out of the source tree for a plain `pytest` too (scripts/test.sh
+# puts it in the venv); set before any test module imports Numba, inherited by child runs.
+os.environ.setdefault("NUMBA_CACHE_DIR", str(Path(tempfile.gettempdir()) /
+                                             f"hpcrec-test-numba-cache-{os.getuid()}"))
 MPIEXEC = Path(sys.executable).with_name("mpiexec")
 
 _ENV_PREFIXES = ("PMI_", "PMIX_", "HYDRA_", "MPIR_", "MPI_LOCAL", "OMPI_", "HPCREC_")
