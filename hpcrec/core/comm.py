@@ -1,9 +1,9 @@
 """The communicator: ranks, buffer collectives, data decomposition, abort-on-error.
 
 This is the only module that imports mpi4py. Everything else talks to a :class:`Comm`,
-which wraps an MPI communicator or, where mpi4py/MPI is unavailable or disabled with
-``HPCREC_NO_MPI=1``, stands in for a single process, so every API works in a plain
-``python`` session. Numbers travel through the upper-case (buffer) calls on contiguous
+which wraps an MPI communicator or, where mpi4py/MPI is unavailable, disabled with
+``HPCREC_NO_MPI=1`` or not started by a launcher, stands in for a single process, so every
+API works in a plain ``python`` session. Numbers travel through the upper-case (buffer) calls on contiguous
 NumPy arrays; messages beyond 2**30 elements are split, so large counts never fail silently.
 Owns no knowledge of itemsets or ratings.
 """
@@ -292,15 +292,35 @@ def describe_error(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
+# Variables that MPI launchers put into every process they start: MPICH/Intel Hydra and Flux
+# (PMI_*), Open MPI/PRRTE and PMIx-based srun/jsrun (OMPI_*, PMIX_*), MVAPICH (MV2_*), Cray
+# PALS/ALPS, SLURM's srun steps; HPCREC_EXPECT_RANKS is set by hpcrec's own runners.
+_LAUNCHER_VARS = ("PMI_RANK", "PMI_SIZE", "PMI_FD", "PMI_PORT", "PMIX_RANK", "PMIX_NAMESPACE",
+                  "OMPI_COMM_WORLD_SIZE", "MV2_COMM_WORLD_SIZE", "MPI_LOCALNRANKS",
+                  "PALS_RANKID", "ALPS_APP_PE", "SLURM_STEP_ID", "HPCREC_EXPECT_RANKS")
+
+
+def launched_by_mpi() -> bool:
+    """Whether this process should start MPI: a launcher started it, or MPI is already up.
+
+    A plain ``python``/``hpcrec`` process would only get a one-rank singleton, so it skips
+    MPI's start-up (tens of ms, and a PMI server on some MPIs) and runs on the serial
+    stand-in, which behaves as one rank. ``HPCREC_MPI=1`` forces MPI for launchers not
+    listed here.
+    """
+    return ("mpi4py.MPI" in sys.modules or os.environ.get("HPCREC_MPI") == "1"
+            or any(name in os.environ for name in _LAUNCHER_VARS))
+
+
 @lru_cache(maxsize=1)
 def world() -> Comm:
-    """The job's communicator (COMM_WORLD), or a serial stand-in without MPI.
+    """The job's communicator (COMM_WORLD), or a serial stand-in without MPI or launcher.
 
     With ``HPCREC_EXPECT_RANKS`` set (test runners and jobscripts do), a size mismatch
     (e.g. a launcher of one MPI starting mpi4py built against another, which gives
     size-1 singletons) is an error rather than silently wrong results.
     """
-    if os.environ.get("HPCREC_NO_MPI") == "1":
+    if os.environ.get("HPCREC_NO_MPI") == "1" or not launched_by_mpi():
         comm = Comm(None)
     else:
         try:

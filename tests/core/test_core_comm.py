@@ -244,3 +244,37 @@ def test_uncaught_exception_outside_collective_aborts(tmp_path):
     assert rc != 0
     assert "hpcrec: error: rank 1: internal error: ZeroDivisionError: boom on one rank" in err
     assert "Traceback" not in err
+
+
+# -- whether to start MPI at all ---------------------------------------------------------
+
+_PROBE = ("import sys; from hpcrec.core.comm import world; "
+          "print(world().size, 'mpi4py.MPI' in sys.modules)")
+
+
+@pytest.mark.parametrize("env, started", [({}, False), ({"HPCREC_MPI": "1"}, True)])
+def test_plain_process_skips_mpi_startup(env, started):
+    """Without a launcher a process runs on the serial stand-in and never initialises MPI
+    (a singleton would be one rank anyway); ``HPCREC_MPI=1`` forces MPI."""
+    pytest.importorskip("mpi4py")
+    rc, out, err = run_command([sys.executable, "-c", _PROBE], env=env, timeout=60)
+    assert rc == 0, err
+    assert out.split() == ["1", str(started)]
+
+
+def test_launched_process_starts_mpi():
+    """Under a launcher (its PMI variables) every rank starts MPI and sees the world."""
+    rc, out, err = _mpiexec(2, [sys.executable, "-c", _PROBE], timeout=60)
+    assert rc == 0, err
+    assert out.split() == ["2", "True", "2", "True"]
+
+
+def test_launched_by_mpi_reads_launcher_variables(monkeypatch):
+    for name in list(comm_mod._LAUNCHER_VARS) + ["HPCREC_MPI"]:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.delitem(sys.modules, "mpi4py.MPI", raising=False)
+    assert not comm_mod.launched_by_mpi()
+    for name in ("PMI_RANK", "OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "SLURM_STEP_ID"):
+        monkeypatch.setenv(name, "0")
+        assert comm_mod.launched_by_mpi()
+        monkeypatch.delenv(name)
