@@ -10,6 +10,10 @@ from __future__ import annotations
 
 import importlib
 
+from . import numba_startup
+
+numba_startup.install()
+
 FAMILIES = ("support", "projected", "sgd", "als", "knn")
 DEVICES = ("cpu", "gpu")
 
