@@ -248,8 +248,8 @@ def test_uncaught_exception_outside_collective_aborts(tmp_path):
 
 # -- whether to start MPI at all ---------------------------------------------------------
 
-_PROBE = ("import sys; from hpcrec.core.comm import world; "
-          "print(world().size, 'mpi4py.MPI' in sys.modules)")
+_PROBE = ("import os, sys; from hpcrec.core.comm import world; "   # one write per rank: no interleaving
+          "os.write(1, f\"{world().size} {'mpi4py.MPI' in sys.modules}\\n\".encode())")
 
 
 @pytest.mark.parametrize("env, started", [({}, False), ({"HPCREC_MPI": "1"}, True)])
