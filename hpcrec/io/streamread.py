@@ -189,6 +189,7 @@ def read_ratings(path, layout: str, comm: Comm) -> Ratings | None:
     start, n_fields = shape
     sep_arr = np.frombuffer(sep, dtype=np.uint8)
     arrow = arrowcsv.available()
+    threads = comm.local_size == 1        # pyarrow may use every core of the node
     with comm.collective_errors():       # a counting pass sizes the columns: no joining copies
         rows = sum(int(np.count_nonzero(b == 10)) + 1
                    for b in textscan.chunks(path, *textscan.byte_range(path, comm.rank, comm.size, start)))
@@ -198,16 +199,15 @@ def read_ratings(path, layout: str, comm: Comm) -> Ratings | None:
     done = 0
 
     def parse(block):
-        nonlocal done
-        cols = arrowcsv.numbers(block, sep, n_fields) if arrow else None
-        if cols is None:    # the compiled tokenizer (F821: closure over arrays deleted after the scan)
+        nonlocal done      # F821: closures over the columns, deleted after the scan
+        k = arrowcsv.parse_into(block, sep, [user, item, rating, stamp][:n_fields], done,  # noqa: F821
+                                threads) if arrow else None
+        if k is None:      # outside pyarrow's exact grammar: the compiled tokenizer
             k, bad = _kernels().delimited_numbers(block, sep_arr, n_fields, user, item, rating,  # noqa: F821
                                                   stamp, done)  # noqa: F821
-            done += k
-            return bad < 0
-        for out, col in zip((user, item, rating, stamp), cols):  # noqa: F821
-            out[done:done + len(col)] = col
-        done += len(cols[0])
+            if bad >= 0:
+                return False
+        done += k
         return True
 
     ok, _, _ = _scan(path, comm, start, parse)
