@@ -99,7 +99,7 @@ def read_fimi(path, comm: Comm) -> Transactions | None:
         return None     # the serial reader says why (bad token, empty file, ...)
     labels, codes = textscan.factorize(ids_parts, comm)
     del ids_parts
-    return _csr_part(labels, codes, len_parts, comm, kern)
+    return _csr_part(labels, [codes], len_parts, comm, kern)
 
 
 def read_baskets(path, comm: Comm) -> Transactions | None:
@@ -225,7 +225,7 @@ def read_ratings(path, layout: str, comm: Comm) -> Ratings | None:
         if comm.allreduce_scalar(sum(m is None for m in mapped)):
             return None                                    # an id not in u.user / u.item
         (user_ids, user_codes), (item_ids, item_codes) = mapped
-    r = Ratings(user_codes[0], item_codes[0], rating[:done], stamp[:done] if n_fields == 4 else None,
+    r = Ratings(user_codes, item_codes, rating[:done], stamp[:done] if n_fields == 4 else None,
                 user_ids, item_ids, titles, genres, {"source": source})
     r.shard = textscan.shard_of(r.nnz, comm)
     if layout in ("ml1m", "mlcsv"):
@@ -234,7 +234,7 @@ def read_ratings(path, layout: str, comm: Comm) -> Ratings | None:
     return r
 
 
-def _onto(known, ids: np.ndarray, codes: list[np.ndarray]):
+def _onto(known, ids: np.ndarray, codes: np.ndarray):
     """Codes into ``known`` (a side table of ids) instead of ``ids``; None if one is missing."""
     if known is None:
         return ids, codes
@@ -243,9 +243,7 @@ def _onto(known, ids: np.ndarray, codes: list[np.ndarray]):
     pos = np.searchsorted(known, ids)
     if np.any(pos >= len(known)) or np.any(known[np.minimum(pos, len(known) - 1)] != ids):
         return None
-    lookup = pos.astype(np.int32)
-    for c in codes:
-        c[...] = lookup[c]
+    codes[...] = pos.astype(np.int32)[codes]
     return known, codes
 
 

@@ -93,11 +93,13 @@ def head(path, nbytes: int = 65536) -> bytes:
         return fh.read(nbytes)
 
 
-def factorize(arrays: list[np.ndarray], comm: Comm) -> tuple[np.ndarray, list[np.ndarray]]:
-    """Global sorted distinct ids over every rank's ``arrays``, and the arrays as int32 codes.
+def factorize(arrays: list[np.ndarray], comm: Comm) -> tuple[np.ndarray, np.ndarray]:
+    """Global sorted distinct ids over every rank's ``arrays``, and this rank's ids as int32
+    codes: one array, the arrays' codes one after the other.
 
     Identical on every rank (the codes index the global table, as ``np.unique`` over the
-    whole data would give). int32 arrays are recoded in place; others are replaced.
+    whole data would give). One int32 array is recoded in place; otherwise the codes are
+    written straight into one new array (no joining copy).
     Integer ids within a span of max(:data:`DENSE_SPAN`, 2 x the number of values) use a
     dense presence table (one reduction, no sort); others merge local uniques.
     """
@@ -108,8 +110,10 @@ def factorize(arrays: list[np.ndarray], comm: Comm) -> tuple[np.ndarray, list[np
     comm.allreduce(stats, "max")
     total = comm.allreduce_scalar(sum(len(a) for a in arrays))
     lo, hi = -int(stats[0]), int(stats[1])
+    in_place = len(arrays) == 1 and arrays[0].dtype == np.int32
+    codes = arrays[0] if in_place else np.empty(sum(len(a) for a in arrays), dtype=np.int32)
     if hi < lo:
-        return np.zeros(0, np.int64), [a.astype(np.int32) for a in arrays]
+        return np.zeros(0, np.int64), codes
     limit = max(DENSE_SPAN, 2 * total)
     shift = 0 if 0 <= lo and hi < limit else lo     # a table from 0 on: ids index it as they are
     if hi - shift < limit:
@@ -126,20 +130,19 @@ def factorize(arrays: list[np.ndarray], comm: Comm) -> tuple[np.ndarray, list[np
         local = np.unique(np.concatenate(present)) if present else np.zeros(0, np.int64)
         labels = np.unique(comm.allgatherv(local.astype(np.int64)))
         lookup = None
-    out = []
+    row = 0
     for a in arrays:
-        codes = a if a.dtype == np.int32 else np.empty(len(a), dtype=np.int32)
         for s in range(0, len(a), CHUNK_BYTES):
             piece = a[s:s + CHUNK_BYTES]
+            dest = codes[row:row + len(piece)]
             if lookup is None:
-                codes[s:s + len(piece)] = np.searchsorted(labels, piece)
-            elif codes is a:              # in place: take() may not write over its indices
-                codes[s:s + len(piece)] = lookup[piece - shift if shift else piece]
+                dest[...] = np.searchsorted(labels, piece)
+            elif in_place:                # take() may not write over its own indices
+                dest[...] = lookup[piece - shift if shift else piece]
             else:                         # every index is in the table: no bounds to check
-                np.take(lookup, piece - shift if shift else piece, out=codes[s:s + len(piece)],
-                        mode="clip")
-        out.append(codes)
-    return labels, out
+                np.take(lookup, piece - shift if shift else piece, out=dest, mode="clip")
+            row += len(piece)
+    return labels, codes
 
 
 def factorize_text(parts: list[tuple[np.ndarray, np.ndarray]], comm: Comm) -> tuple[np.ndarray, list[np.ndarray]]:

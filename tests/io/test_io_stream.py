@@ -85,6 +85,19 @@ def test_chunks_end_at_line_ends(tmp_path, nbytes):
         assert b.endswith(b"\n") and len(b) - nbytes < b.index(b"\n") + 1  # longer: one long line
 
 
+@settings(max_examples=100, deadline=None)
+@given(rows=st.lists(st.one_of(st.lists(st.integers(0, 9), max_size=8),
+                               st.sets(st.integers(0, 9)).map(sorted)), max_size=12))
+def test_sort_unique_rows(rows):
+    """Rows sorted and deduplicated in place: unordered ones, and ordered ones (only moved)."""
+    from hpcrec.kernels import textparse
+    indptr = np.zeros(len(rows) + 1, dtype=np.int64)
+    np.cumsum([len(r) for r in rows], out=indptr[1:])
+    cols = np.array([x for r in rows for x in r], dtype=np.int32)
+    ptr = textparse.sort_unique_rows(indptr, cols)
+    assert [cols[ptr[i]:ptr[i + 1]].tolist() for i in range(len(rows))] == [sorted(set(r)) for r in rows]
+
+
 fimi_lines = st.lists(st.lists(st.integers(0, 10 ** 6), max_size=6), min_size=1, max_size=30)
 
 
