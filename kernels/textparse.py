@@ -138,16 +138,25 @@ def delimited_numbers(buf, sep, n_fields, user, item, rating, stamp, start):
 def sort_unique_rows(indptr, cols):
     """Sort each CSR row's columns and drop duplicates, compacting in place.
 
-    Returns the new indptr; ``cols[:indptr[-1]]`` holds the result.
+    Returns the new indptr; ``cols[:indptr[-1]]`` holds the result. A row already strictly
+    increasing (FIMI files usually list items in order) is only moved; others are sorted
+    in place (no allocation per row).
     """
     out = np.empty_like(indptr)
     out[0] = 0
     w = 0
     for r in range(len(indptr) - 1):
-        seg = np.sort(cols[indptr[r]:indptr[r + 1]])
-        for j in range(len(seg)):
-            if j == 0 or seg[j] != seg[j - 1]:
-                cols[w] = seg[j]
+        a, b = indptr[r], indptr[r + 1]
+        ordered = True
+        for j in range(a + 1, b):
+            if cols[j] <= cols[j - 1]:
+                ordered = False
+                break
+        if not ordered:
+            cols[a:b].sort()
+        for j in range(a, b):        # w <= j: compacting never overwrites an unread column
+            if j == a or cols[j] != cols[j - 1]:
+                cols[w] = cols[j]
                 w += 1
         out[r + 1] = w
     return out

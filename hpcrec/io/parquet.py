@@ -84,8 +84,8 @@ def read_ratings(path, comm: Comm) -> Ratings:
         bad = ~np.isfinite(rating) | (np.abs(rating) > np.finfo(np.float32).max)
         if bad.any():
             raise InputError(f"{path}: rating {rating[bad][0]} is not a finite float32 number")
-    user_ids, (user,) = textscan.factorize([cols["user"].astype(np.int64)], comm)
-    item_ids, (item,) = textscan.factorize([cols["item"].astype(np.int64)], comm)
+    user_ids, user = textscan.factorize([cols["user"].astype(np.int64)], comm)
+    item_ids, item = textscan.factorize([cols["item"].astype(np.int64)], comm)
     r = Ratings(user, item, rating, cols.get("timestamp"), user_ids, item_ids,
                 meta={"source": "parquet"})
     r.shard = textscan.shard_of(r.nnz, comm)

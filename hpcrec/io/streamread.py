@@ -99,7 +99,7 @@ def read_fimi(path, comm: Comm) -> Transactions | None:
         return None     # the serial reader says why (bad token, empty file, ...)
     labels, codes = textscan.factorize(ids_parts, comm)
     del ids_parts
-    return _csr_part(labels, codes, len_parts, comm, kern)
+    return _csr_part(labels, [codes], len_parts, comm, kern)
 
 
 def read_baskets(path, comm: Comm) -> Transactions | None:
@@ -189,6 +189,7 @@ def read_ratings(path, layout: str, comm: Comm) -> Ratings | None:
     start, n_fields = shape
     sep_arr = np.frombuffer(sep, dtype=np.uint8)
     arrow = arrowcsv.available()
+    threads = comm.local_size == 1        # pyarrow may use every core of the node
     with comm.collective_errors():       # a counting pass sizes the columns: no joining copies
         rows = sum(int(np.count_nonzero(b == 10)) + 1
                    for b in textscan.chunks(path, *textscan.byte_range(path, comm.rank, comm.size, start)))
@@ -198,16 +199,15 @@ def read_ratings(path, layout: str, comm: Comm) -> Ratings | None:
     done = 0
 
     def parse(block):
-        nonlocal done
-        cols = arrowcsv.numbers(block, sep, n_fields) if arrow else None
-        if cols is None:    # the compiled tokenizer (F821: closure over arrays deleted after the scan)
+        nonlocal done      # F821: closures over the columns, deleted after the scan
+        k = arrowcsv.parse_into(block, sep, [user, item, rating, stamp][:n_fields], done,  # noqa: F821
+                                threads) if arrow else None
+        if k is None:      # outside pyarrow's exact grammar: the compiled tokenizer
             k, bad = _kernels().delimited_numbers(block, sep_arr, n_fields, user, item, rating,  # noqa: F821
                                                   stamp, done)  # noqa: F821
-            done += k
-            return bad < 0
-        for out, col in zip((user, item, rating, stamp), cols):  # noqa: F821
-            out[done:done + len(col)] = col
-        done += len(cols[0])
+            if bad >= 0:
+                return False
+        done += k
         return True
 
     ok, _, _ = _scan(path, comm, start, parse)
@@ -225,7 +225,7 @@ def read_ratings(path, layout: str, comm: Comm) -> Ratings | None:
         if comm.allreduce_scalar(sum(m is None for m in mapped)):
             return None                                    # an id not in u.user / u.item
         (user_ids, user_codes), (item_ids, item_codes) = mapped
-    r = Ratings(user_codes[0], item_codes[0], rating[:done], stamp[:done] if n_fields == 4 else None,
+    r = Ratings(user_codes, item_codes, rating[:done], stamp[:done] if n_fields == 4 else None,
                 user_ids, item_ids, titles, genres, {"source": source})
     r.shard = textscan.shard_of(r.nnz, comm)
     if layout in ("ml1m", "mlcsv"):
@@ -234,7 +234,7 @@ def read_ratings(path, layout: str, comm: Comm) -> Ratings | None:
     return r
 
 
-def _onto(known, ids: np.ndarray, codes: list[np.ndarray]):
+def _onto(known, ids: np.ndarray, codes: np.ndarray):
     """Codes into ``known`` (a side table of ids) instead of ``ids``; None if one is missing."""
     if known is None:
         return ids, codes
@@ -243,9 +243,7 @@ def _onto(known, ids: np.ndarray, codes: list[np.ndarray]):
     pos = np.searchsorted(known, ids)
     if np.any(pos >= len(known)) or np.any(known[np.minimum(pos, len(known) - 1)] != ids):
         return None
-    lookup = pos.astype(np.int32)
-    for c in codes:
-        c[...] = lookup[c]
+    codes[...] = pos.astype(np.int32)[codes]
     return known, codes
 
 

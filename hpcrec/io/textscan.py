@@ -48,28 +48,44 @@ def byte_range(path, part: int, parts: int, start: int = 0) -> tuple[int, int]:
 
 
 def chunks(path, lo: int, hi: int, nbytes: int | None = None):
-    """Blocks of bytes (NumPy uint8 views) covering [lo, hi), each ending at a line end.
+    """Blocks of bytes (NumPy uint8 arrays) covering [lo, hi), each ending at a line end.
 
     A block ends just after a newline, except the last one of the file. Each holds at
-    most ``nbytes`` (default :data:`CHUNK_BYTES`) bytes unless one line is longer.
+    most ``nbytes`` (default :data:`CHUNK_BYTES`) bytes unless one line is longer. Bytes
+    are read once, straight into the block (a file that shrinks while read ends early).
     """
     nbytes = nbytes or CHUNK_BYTES
     with open_regular(path) as fh:
         fh.seek(lo)
-        pos, carry = lo, b""
-        while pos < hi or carry:
-            block = carry + fh.read(max(0, min(nbytes, hi - pos)))
-            pos = fh.tell()
-            if pos < hi:
-                cut = block.rfind(b"\n") + 1
+        pos, carry = lo, np.zeros(0, dtype=np.uint8)
+        while pos < hi or len(carry):
+            want = max(0, min(nbytes, hi - pos))
+            buf = np.empty(len(carry) + want, dtype=np.uint8)
+            buf[:len(carry)] = carry
+            got = fh.readinto(memoryview(buf)[len(carry):]) if want else 0
+            pos += got
+            if pos < hi and got == want:
+                cut = _last_newline(buf) + 1
                 if cut == 0:           # a line longer than the block: read on
-                    carry = block
+                    carry = buf
                     continue
-                block, carry = block[:cut], block[cut:]
+                block, carry = buf[:cut], buf[cut:].copy()
             else:
-                carry = b""
-            if block:
-                yield np.frombuffer(block, dtype=np.uint8)
+                block, carry, pos = buf[:len(buf) - want + got], carry[:0], hi
+            if len(block):
+                yield block
+
+
+def _last_newline(buf: np.ndarray) -> int:
+    """Offset of the last LF in ``buf`` (-1 if none), searched from the end in growing windows."""
+    end, step = len(buf), 4096
+    while end > 0:
+        start = max(0, end - step)
+        hits = np.flatnonzero(buf[start:end] == 10)
+        if len(hits):
+            return start + int(hits[-1])
+        end, step = start, 2 * step
+    return -1
 
 
 def head(path, nbytes: int = 65536) -> bytes:
@@ -77,11 +93,13 @@ def head(path, nbytes: int = 65536) -> bytes:
         return fh.read(nbytes)
 
 
-def factorize(arrays: list[np.ndarray], comm: Comm) -> tuple[np.ndarray, list[np.ndarray]]:
-    """Global sorted distinct ids over every rank's ``arrays``, and the arrays as int32 codes.
+def factorize(arrays: list[np.ndarray], comm: Comm) -> tuple[np.ndarray, np.ndarray]:
+    """Global sorted distinct ids over every rank's ``arrays``, and this rank's ids as int32
+    codes: one array, the arrays' codes one after the other.
 
     Identical on every rank (the codes index the global table, as ``np.unique`` over the
-    whole data would give). int32 arrays are recoded in place; others are replaced.
+    whole data would give). One int32 array is recoded in place; otherwise the codes are
+    written straight into one new array (no joining copy).
     Integer ids within a span of max(:data:`DENSE_SPAN`, 2 x the number of values) use a
     dense presence table (one reduction, no sort); others merge local uniques.
     """
@@ -92,32 +110,39 @@ def factorize(arrays: list[np.ndarray], comm: Comm) -> tuple[np.ndarray, list[np
     comm.allreduce(stats, "max")
     total = comm.allreduce_scalar(sum(len(a) for a in arrays))
     lo, hi = -int(stats[0]), int(stats[1])
+    in_place = len(arrays) == 1 and arrays[0].dtype == np.int32
+    codes = arrays[0] if in_place else np.empty(sum(len(a) for a in arrays), dtype=np.int32)
     if hi < lo:
-        return np.zeros(0, np.int64), [a.astype(np.int32) for a in arrays]
-    span = hi - lo + 1
-    if span <= max(DENSE_SPAN, 2 * total):
-        seen = np.zeros(span, dtype=np.uint8)
+        return np.zeros(0, np.int64), codes
+    limit = max(DENSE_SPAN, 2 * total)
+    shift = 0 if 0 <= lo and hi < limit else lo     # a table from 0 on: ids index it as they are
+    if hi - shift < limit:
+        seen = np.zeros(hi - shift + 1, dtype=np.uint8)
         for a in present:
             for s in range(0, len(a), CHUNK_BYTES):
-                seen[a[s:s + CHUNK_BYTES] - lo] = 1
+                piece = a[s:s + CHUNK_BYTES]
+                seen[piece - shift if shift else piece] = 1
         comm.allreduce(seen, "max")
-        labels = np.flatnonzero(seen).astype(np.int64) + lo
+        labels = np.flatnonzero(seen).astype(np.int64) + shift
         lookup = (np.cumsum(seen, dtype=np.int64) - 1).astype(np.int32)
         del seen
-        shift = lo
     else:
         local = np.unique(np.concatenate(present)) if present else np.zeros(0, np.int64)
         labels = np.unique(comm.allgatherv(local.astype(np.int64)))
-        lookup, shift = None, 0
-    out = []
+        lookup = None
+    row = 0
     for a in arrays:
-        codes = a if a.dtype == np.int32 else np.empty(len(a), dtype=np.int32)
         for s in range(0, len(a), CHUNK_BYTES):
             piece = a[s:s + CHUNK_BYTES]
-            codes[s:s + len(piece)] = (lookup[piece - shift] if lookup is not None
-                                       else np.searchsorted(labels, piece))
-        out.append(codes)
-    return labels, out
+            dest = codes[row:row + len(piece)]
+            if lookup is None:
+                dest[...] = np.searchsorted(labels, piece)
+            elif in_place:                # take() may not write over its own indices
+                dest[...] = lookup[piece - shift if shift else piece]
+            else:                         # every index is in the table: no bounds to check
+                np.take(lookup, piece - shift if shift else piece, out=dest, mode="clip")
+            row += len(piece)
+    return labels, codes
 
 
 def factorize_text(parts: list[tuple[np.ndarray, np.ndarray]], comm: Comm) -> tuple[np.ndarray, list[np.ndarray]]:

@@ -281,6 +281,25 @@ def test_ratings_reject_bad_arrays():
         rmod.from_arrays(np.array(["a", None], dtype=object), [1, 2], [1, 2])
 
 
+@pytest.mark.parametrize("user_ids, error", [
+    ([7, 3, 5], None),                  # unsorted but distinct: read as written
+    ([3, 5, 5], "lists an id twice"),   # sorted with a repeat
+    ([5, 3, 5], "lists an id twice"),   # unsorted with a repeat
+    (["b", "a", "b"], "lists an id twice"),
+])
+def test_ratings_h5_id_tables_must_be_distinct(tmp_path, user_ids, error):
+    import h5py
+    path = io.write_h5(rmod.from_arrays([1, 2, 3], [1, 1, 2], [1.0, 2.0, 3.0]), tmp_path / "r.h5")
+    with h5py.File(path, "r+") as fh:
+        del fh["user_ids"]
+        fh["user_ids"] = user_ids if isinstance(user_ids[0], int) else np.array(user_ids, dtype="O")
+    if error is None:
+        assert list(io.load_ratings(path, serial(), partition=False).user_ids) == user_ids
+    else:
+        with pytest.raises(io.formats.InputError, match=error):
+            io.load_ratings(path, serial(), partition=False)
+
+
 def test_kind_of_and_wrong_kind(tmp_path, shared_data):
     tx_path = io.write_h5(io.load_transactions(LISTS, serial()), tmp_path / "t.h5")
     assert formats.kind_of(tx_path) == "transactions"

@@ -6,6 +6,8 @@ grammar. The MPI runs (2 and 3 ranks) are in test_io_stream_mpi.py.
 """
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -67,6 +69,33 @@ def test_byte_ranges_split_at_line_starts(tmp_path, size):
         assert hi in (0, len(data)) or data[hi - 1:hi] == b"\n"
     pieces = [b"".join(bytes(b) for b in textscan.chunks(path, lo, hi, 5)) for lo, hi in ranges]
     assert b"".join(pieces) == data
+
+
+@pytest.mark.parametrize("nbytes", [7, 100, 5000, 20000])
+def test_chunks_end_at_line_ends(tmp_path, nbytes):
+    """Blocks cover the range, end at line ends, and exceed ``nbytes`` only by a long first line
+    (lines of 9000 bytes: the search for the last newline looks back further than 4 KiB)."""
+    rng = np.random.default_rng(3)
+    data = b"".join(b"7" * int(n) + b"\n" for n in rng.choice([0, 3, 40, 9000], 60)) + b"12"
+    path = tmp_path / "x.dat"
+    path.write_bytes(data)
+    blocks = [bytes(b) for b in textscan.chunks(path, 0, len(data), nbytes)]
+    assert b"".join(blocks) == data
+    for b in blocks[:-1]:
+        assert b.endswith(b"\n") and len(b) - nbytes < b.index(b"\n") + 1  # longer: one long line
+
+
+@settings(max_examples=100, deadline=None)
+@given(rows=st.lists(st.one_of(st.lists(st.integers(0, 9), max_size=8),
+                               st.sets(st.integers(0, 9)).map(sorted)), max_size=12))
+def test_sort_unique_rows(rows):
+    """Rows sorted and deduplicated in place: unordered ones, and ordered ones (only moved)."""
+    from hpcrec.kernels import textparse
+    indptr = np.zeros(len(rows) + 1, dtype=np.int64)
+    np.cumsum([len(r) for r in rows], out=indptr[1:])
+    cols = np.array([x for r in rows for x in r], dtype=np.int32)
+    ptr = textparse.sort_unique_rows(indptr, cols)
+    assert [cols[ptr[i]:ptr[i + 1]].tolist() for i in range(len(rows))] == [sorted(set(r)) for r in rows]
 
 
 fimi_lines = st.lists(st.lists(st.integers(0, 10 ** 6), max_size=6), min_size=1, max_size=30)
@@ -209,10 +238,30 @@ def test_baskets_outside_the_grammar_the_serial_reader_decides(tmp_path, text):
 ])
 def test_pyarrow_is_used_only_where_it_is_exact(text):
     block = np.frombuffer(text.encode(), dtype=np.uint8)
-    assert arrowcsv.numbers(block, b",", 3 if text.count(",") == 2 else 4) is None
+    n = text.count("\n") + 1
+    out = [np.zeros(n, np.int64), np.zeros(n, np.int64), np.zeros(n, np.float32), np.zeros(n, np.int64)]
+    assert arrowcsv.parse_into(block, b",", out[:3 if text.count(",") == 2 else 4], 0) is None
 
 
-def test_pyarrow_numbers_equal_the_compiled_tokenizer():
+def _grammar_rule(text: bytes) -> bool:
+    """The grammar of hpcrec.io.arrowcsv, written plainly (the reference of the test below)."""
+    return (set(text) <= set(b"0123456789.-,\r\n") and re.search(rb"\r(?!\n)", text) is None
+            and all(len(run) <= arrowcsv.MAX_RUN for run in re.findall(rb"[0-9.]+", text)))
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=st.lists(st.sampled_from(["1", "23", "4.5", "0000000", ".", "-", ",", "\n", "\r\n",
+                                      "\r", "x", " ", "99999999.9"]), max_size=40).map("".join),
+       window=st.integers(1, 40))
+def test_grammar_check_by_windows_equals_the_rule(text, window):
+    block = np.frombuffer(text.encode(), dtype=np.uint8)
+    assert arrowcsv._in_grammar(block, ord(","), window) == _grammar_rule(text.encode())
+
+
+@pytest.mark.parametrize("threads", [False, True])
+def test_pyarrow_numbers_equal_the_compiled_tokenizer(monkeypatch, threads):
+    """Also across pyarrow's blocks (small ones here: several per parse, in threads or not)."""
+    monkeypatch.setattr(arrowcsv, "BLOCK_BYTES", 4096)
     from hpcrec.kernels import textparse
     rng = np.random.default_rng(5)
     n = 3000
@@ -221,10 +270,11 @@ def test_pyarrow_numbers_equal_the_compiled_tokenizer():
         [f"{x:.{k}f}" for x, k in zip(rng.uniform(-5, 5, n), rng.integers(0, 12, n))],
         rng.integers(0, 10 ** 12, n)))
     block = np.frombuffer(text.encode(), dtype=np.uint8)
-    cols = arrowcsv.numbers(block, b",", 4)
-    assert cols is not None
+    cols = [np.empty(n + 2, np.int64), np.empty(n + 2, np.int64), np.empty(n + 2, np.float32),
+            np.empty(n + 2, np.int64)]
+    assert arrowcsv.parse_into(block, b",", cols, 2, threads=threads) == n
     out = [np.empty(n, np.int64), np.empty(n, np.int64), np.empty(n, np.float32), np.empty(n, np.int64)]
     k, bad = textparse.delimited_numbers(block, np.frombuffer(b",", np.uint8), 4, *out, 0)
     assert (k, bad) == (n, -1)
     for a, b in zip(cols, out):
-        assert np.array_equal(a.astype(b.dtype), b)
+        assert a.dtype == b.dtype and np.array_equal(a[2:], b)
