@@ -1,4 +1,4 @@
-"""Ingestion, HDF5 reads and start-up, side by side, interleaved, whole processes.
+"""Ingestion and HDF5 reads, side by side, interleaved, whole processes.
 
 Writes (once, into --workdir) a ratings CSV shaped like ML-25M's ``ratings.csv`` and a
 Quest-like FIMI file, then runs, interleaved ``--repeat`` times, each as a fresh process:
@@ -14,9 +14,8 @@ spent waiting for the disk (``convert`` fsyncs its output before the rename; the
 script does not) shows as wall minus CPU. Then the
 HDF5 part: a partitioned read of each converted file by rank 0 of 2 from the page cache
 (MB/s of its slice), item counting (``np.bincount``), and the same read from a
-gzip-compressed copy (the layout before). Last, start-up: ``hpcrec --version``/``--help``
-and the commands, cold (empty Numba cache) and warm. Prints a Markdown table and writes
-JSON to --out.
+gzip-compressed copy (the layout before). Prints a Markdown table and writes JSON to
+--out. (Start-up has its own harness: ``benchmarks/startup_bench.py``.)
 
     python benchmarks/ingest_bench.py --rows 2000000 --transactions 1000000 --out results.json
 """
@@ -25,7 +24,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -170,41 +168,13 @@ def reads(work: Path) -> list[dict]:
     return out
 
 
-def startup(work: Path, env: dict, shared: Path | None) -> list[dict]:
-    """Whole-process seconds per command, cold (empty Numba cache) then warm."""
-    py = sys.executable
-    cmds = {"--version": ["--version"], "--help": ["--help"],
-            "convert FIMI (small)": ["-q", "convert", str(work / "small.dat"), "-o", str(work / "s.h5")]}
-    (work / "small.dat").write_text("1 2 3\n2 3\n4\n" * 1000)
-    if shared is not None:
-        cmds["mine retail (fpgrowth, 1 %)"] = ["-q", "mine", str(shared / "fim" / "retail.dat"),
-                                              "--min-support", "0.01", "-o", str(work / "m.csv")]
-        cmds["train u1.base (biased-sgd, 5 epochs)"] = [
-            "-q", "train", str(shared / "ml-100k" / "u1.base"), "--model", "biased-sgd",
-            "--epochs", "5", "-o", str(work / "model.h5")]
-    cold_cache = Path(tempfile.mkdtemp(prefix="numba-cold-"))
-    out = []
-    baseline = min(run([py, "-c", "pass"], env)["seconds"] for _ in range(3))
-    for name, argv in cmds.items():
-        shutil.rmtree(cold_cache, ignore_errors=True)
-        cold = run([py, "-m", "hpcrec", *argv], {**env, "NUMBA_CACHE_DIR": str(cold_cache)})
-        warm = min(run([py, "-m", "hpcrec", *argv], {**env, "NUMBA_CACHE_DIR": str(cold_cache)})["seconds"]
-                   for _ in range(3))
-        out.append({"command": f"hpcrec {name}", "cold_s": cold["seconds"], "warm_s": warm,
-                    "python_startup_s": baseline})
-    shutil.rmtree(cold_cache, ignore_errors=True)
-    return out
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rows", type=int, default=2_000_000, help="ratings in the CSV")
     ap.add_argument("--transactions", type=int, default=1_000_000, help="rows of the FIMI file")
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--workdir", default=os.path.join(tempfile.gettempdir(), "hpcrec-ingest"))
-    ap.add_argument("--shared", default=str(Path(__file__).resolve().parents[1].parent / "shared" / "data"))
     ap.add_argument("--no-serial", action="store_true", help="skip the old serial readers (slow)")
-    ap.add_argument("--no-startup", action="store_true", help="skip the start-up timings")
     ap.add_argument("--out", default="ingest_bench.json")
     args = ap.parse_args()
     work = Path(args.workdir)
@@ -221,8 +191,6 @@ def main() -> None:
     env.pop("HPCREC_EXPECT_RANKS", None)
     load = os.getloadavg()
     result = {"load_before": load, "ingest": ingest(args, work, env), "reads": reads(work)}
-    shared = Path(args.shared) if Path(args.shared).is_dir() else None
-    result["startup"] = [] if args.no_startup else startup(work, env, shared)
     result["load_after"] = os.getloadavg()
     Path(args.out).write_text(json.dumps(result, indent=1))
     ing = {r["case"]: r for r in result["ingest"]}
@@ -241,9 +209,6 @@ def main() -> None:
     for r in result["reads"]:
         print(f"| {r['file']} | {r['layout']} | {r['slice_mb']:.0f} | {r['read_s']:.3f} | "
               f"{r['read_mb_per_s']:.0f} | {r['bincount_mb_per_s']:.0f} |")
-    print("\n| command | cold s | warm s | python -c pass s |\n|---|---|---|---|")
-    for r in result["startup"]:
-        print(f"| {r['command']} | {r['cold_s']:.2f} | {r['warm_s']:.2f} | {r['python_startup_s']:.2f} |")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,107 @@
+"""Start-up of the command line: whole processes cold and warm, and a small job's overhead.
+
+For each command: the whole process with an empty Numba cache (cold: compilation), then
+warm (best and median of ``--repeat`` fresh processes), and its compute time: the same
+command run a second time inside one process, when every import is done and every kernel
+loaded (best of ``--repeat``). Overhead = warm whole process - compute: what a small job
+pays for the interpreter, imports, MPI and the first call of each kernel. ``python -c
+pass`` is the floor of any Python command. Prints a Markdown table and writes JSON to --out.
+
+    python benchmarks/startup_bench.py --out benchmarks/results/startup_bench.json
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+# A second call of the command in the same process: its wall time is the compute time.
+TWICE = """import sys, time
+from hpcrec.cli import main
+main(sys.argv[1:])
+t = time.perf_counter()
+main(sys.argv[1:])
+print("COMPUTE_S", time.perf_counter() - t, file=sys.stderr)
+"""
+
+
+def commands(work: Path, shared: Path) -> dict[str, list[str]]:
+    (work / "small.dat").write_text("1 2 3\n2 3\n4\n" * 1000)
+    return {
+        "--version": ["--version"],
+        "--help": ["--help"],
+        "convert FIMI (3000 lines)": ["-q", "convert", str(work / "small.dat"), "-o", str(work / "s.h5")],
+        "mine retail.dat (fpgrowth, 1 %)": ["-q", "mine", str(shared / "fim" / "retail.dat"),
+                                            "--min-support", "0.01", "-o", str(work / "m.csv")],
+        "train u1.base (biased-sgd, 5 epochs)": ["-q", "train", str(shared / "ml-100k" / "u1.base"),
+                                                 "--model", "biased-sgd", "--epochs", "5",
+                                                 "-o", str(work / "model.h5")],
+    }
+
+
+def timed(cmd: list[str], env: dict) -> tuple[float, str]:
+    t = time.perf_counter()
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    wall = time.perf_counter() - t
+    if proc.returncode:
+        raise SystemExit(f"failed ({proc.returncode}): {' '.join(cmd)}\n{proc.stderr[-2000:]}")
+    return wall, proc.stderr
+
+
+def measure(name: str, argv: list[str], env: dict, repeat: int) -> dict:
+    py = sys.executable
+    cache = Path(tempfile.mkdtemp(prefix="hpcrec-numba-cold-"))
+    env = {**env, "NUMBA_CACHE_DIR": str(cache)}
+    try:
+        cold, _ = timed([py, "-m", "hpcrec", *argv], env)
+        warm = [timed([py, "-m", "hpcrec", *argv], env)[0] for _ in range(repeat)]
+        out = {"command": f"hpcrec {name}", "cold_s": cold, "warm_best_s": min(warm),
+               "warm_median_s": statistics.median(warm)}
+        if not argv[0].startswith("--"):
+            compute = []
+            for _ in range(repeat):
+                _, err = timed([py, "-c", TWICE, *argv], env)
+                compute.append(float(err.split("COMPUTE_S")[-1].split()[0]))
+            out["compute_s"] = min(compute)
+            out["overhead_s"] = out["warm_best_s"] - out["compute_s"]
+        return out
+    finally:
+        shutil.rmtree(cache, ignore_errors=True)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--workdir", default=os.path.join(tempfile.gettempdir(), "hpcrec-startup"))
+    ap.add_argument("--shared", default=str(ROOT.parent / "shared" / "data"))
+    ap.add_argument("--out", default="startup_bench.json")
+    args = ap.parse_args()
+    work = Path(args.workdir)
+    work.mkdir(parents=True, exist_ok=True)
+    env = {k: v for k, v in os.environ.items() if k != "HPCREC_EXPECT_RANKS"}
+    load = os.getloadavg()
+    floor = min(timed([sys.executable, "-c", "pass"], env)[0] for _ in range(args.repeat))
+    rows = [measure(name, argv, env, args.repeat)
+            for name, argv in commands(work, Path(args.shared)).items()]
+    result = {"load_before": load, "load_after": os.getloadavg(), "python_pass_s": floor,
+              "commands": rows}
+    Path(args.out).write_text(json.dumps(result, indent=1))
+    print(f"load average before {load[0]:.1f}, after {result['load_after'][0]:.1f}; "
+          f"python -c pass: {floor:.2f} s\n")
+    print("| command | cold s | warm s (best / median) | compute s | overhead s |\n|---|---|---|---|---|")
+    for r in rows:
+        extra = (f"{r['compute_s']:.2f} | {r['overhead_s']:.2f}" if "compute_s" in r else "- | -")
+        print(f"| {r['command']} | {r['cold_s']:.2f} | {r['warm_best_s']:.2f} / "
+              f"{r['warm_median_s']:.2f} | {extra} |")
+
+
+if __name__ == "__main__":
+    main()
