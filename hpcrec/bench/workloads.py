@@ -238,6 +238,7 @@ def measure(name: str, given: dict, comm: Comm, tags: dict | None = None, warmup
         _note("warmup")
         workload.run(params, comm)
     _note("timed")
+    load_start = os.getloadavg()[0]   # with load_avg_1m at the end: what else ran meanwhile
     comm.barrier()  # every rank starts the clock together
     timer = Timer(comm)
     out = workload.run(params, comm)
@@ -247,4 +248,5 @@ def measure(name: str, given: dict, comm: Comm, tags: dict | None = None, warmup
     if rec is not None:
         rec["result"] = out.result
         rec["warmup"] = warmup
+        rec["load_avg_1m_start"] = load_start
     return rec

@@ -49,6 +49,7 @@ def test_record_fields_serial(tx_file, tmp_path, monkeypatch):
     assert rec["throughput"] == pytest.approx(rows / rec["total_s"])
     assert rec["versions"]["hpcrec"] and rec["versions"]["numpy"] == np.__version__
     assert len(rec["peak_rss_bytes_per_rank"]) == 1 and rec["peak_rss_max_bytes"] > 10 * 2**20
+    assert isinstance(rec["load_avg_1m_start"], float) and rec["load_avg_1m_start"] >= 0   # and at the end
 
     jsonl, csv_path = record.append(rec, tmp_path / "r.jsonl")
     record.append(rec, jsonl)
