@@ -50,6 +50,7 @@ def test_record_fields_serial(tx_file, tmp_path, monkeypatch):
     assert rec["versions"]["hpcrec"] and rec["versions"]["numpy"] == np.__version__
     assert len(rec["peak_rss_bytes_per_rank"]) == 1 and rec["peak_rss_max_bytes"] > 10 * 2**20
     assert isinstance(rec["load_avg_1m_start"], float) and rec["load_avg_1m_start"] >= 0   # and at the end
+    assert 0 < rec["cpu_s_per_rank"][0] < rec["total_s"] + 1   # one thread: at most the wall time
 
     jsonl, csv_path = record.append(rec, tmp_path / "r.jsonl")
     record.append(rec, jsonl)
