@@ -120,6 +120,7 @@ def test_record_under_mpi(tmp_path_factory):
     assert rec["ranks"] == comm.size and rec["nodes"] == 1
     assert (rec["data_rows"], rec["data_nnz"]) == (rows, nnz)
     assert len(rec["peak_rss_bytes_per_rank"]) == comm.size == len(rec["phases_per_rank"])
+    assert len(rec["cpu_s_per_rank"]) == comm.size and min(rec["cpu_s_per_rank"]) > 0
     assert rec["peak_rss_max_bytes"] == max(rec["peak_rss_bytes_per_rank"])
     assert rec["phases"] in rec["phases_per_rank"]                  # the slowest rank's phases
     assert sum(rec["phases"].values()) <= rec["total_s"] * (1 + 1e-9)
