@@ -54,17 +54,19 @@ def threads_per_rank() -> int:
 
 def build(comm: Comm, workload: str, params: dict, data: dict, phases: dict, total_s: float,
           work: float, work_unit: str, comm_bytes: int, comm_calls: int, gpus_per_rank: int = 0,
-          tags: dict | None = None) -> dict | None:
+          tags: dict | None = None, cpu_s: float = 0.0) -> dict | None:
     """Gather this rank's phase times and memory; rank 0 gets the record, others None.
 
     ``phases`` are this rank's seconds per phase and ``total_s`` its wall time for the
     whole measurement (the record keeps the slowest rank's); ``data`` describes the whole data set
     (``name``, ``rows``, ``nnz``); ``work`` is the global amount of work done (transactions
     scanned, rating updates) from which the throughput follows; ``comm_bytes`` and
-    ``comm_calls`` are this rank's collective traffic during the measurement.
+    ``comm_calls`` are this rank's collective traffic during the measurement; ``cpu_s`` its
+    CPU seconds (all its threads; an MPI library that polls while waiting counts that too):
+    ``cpu_s / total_s`` well below the threads per rank means the rank did not get its cores.
     """
     mine = {"phases": {k: float(v) for k, v in phases.items()}, "rss": peak_rss_bytes(),
-            "total": float(total_s),
+            "total": float(total_s), "cpu_s": float(cpu_s),
             "host": socket.gethostname(), "comm_bytes": int(comm_bytes), "comm_calls": int(comm_calls)}
     every = comm.gather_obj(mine)
     if not comm.is_root:
@@ -89,6 +91,7 @@ def build(comm: Comm, workload: str, params: dict, data: dict, phases: dict, tot
         "comm_bytes": sum(r["comm_bytes"] for r in every),
         "comm_bytes_per_rank": [r["comm_bytes"] for r in every],
         "comm_calls": max(r["comm_calls"] for r in every),
+        "cpu_s_per_rank": [r["cpu_s"] for r in every],
         "peak_rss_max_bytes": max(r["rss"] for r in every),
         "peak_rss_bytes_per_rank": [r["rss"] for r in every],
         "host": hosts[0] if len(hosts) == 1 else f"{hosts[0]} (+{len(hosts) - 1})",

@@ -169,6 +169,22 @@ def load(path) -> Study:
                  scalars["repeat"], warmup, scalars["timeout_s"], weak, data_dir, slurm)
 
 
+def select_points(study: Study, ranks: list[int] | None) -> Study:
+    """The study reduced to the points with these rank counts (None: all of them).
+
+    For studies whose points each take many minutes: run them one at a time (e.g. each
+    under a machine-wide lock) into the same records file, then report them together.
+    """
+    if not ranks:
+        return study
+    known = {r for r, _ in study.points}
+    missing = sorted(set(ranks) - known)
+    if missing:
+        raise InputError(f"study {study.name}: no point with {', '.join(map(str, missing))} "
+                         f"rank(s) (its points: {', '.join(str(r) for r in sorted(known))})")
+    return dataclasses.replace(study, points=[p for p in study.points if p[0] in ranks])
+
+
 # -- the commands of one point ---------------------------------------------------------------
 def weak_dir(study: Study, out: Path) -> Path:
     return study.data_dir or out / "data"

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -238,13 +239,17 @@ def measure(name: str, given: dict, comm: Comm, tags: dict | None = None, warmup
         _note("warmup")
         workload.run(params, comm)
     _note("timed")
+    load_start = os.getloadavg()[0]   # with load_avg_1m at the end: what else ran meanwhile
     comm.barrier()  # every rank starts the clock together
     timer = Timer(comm)
+    cpu0 = time.process_time()
     out = workload.run(params, comm)
     took = timer.record()
     rec = record.build(comm, name, params, out.data, out.phases, took["total_s"], out.work,
-                       out.work_unit, took["comm_bytes"], took["comm_calls"], out.gpus_per_rank, tags)
+                       out.work_unit, took["comm_bytes"], took["comm_calls"], out.gpus_per_rank, tags,
+                       time.process_time() - cpu0)
     if rec is not None:
         rec["result"] = out.result
         rec["warmup"] = warmup
+        rec["load_avg_1m_start"] = load_start
     return rec

@@ -51,6 +51,9 @@ def register(sub) -> None:
     st = bsub.add_parser("study", help="run a declarative scaling study locally, or as SLURM jobs")
     st.add_argument("study", help="study description (.toml or .json)")
     st.add_argument("-o", "--out", help="study folder (default: study-NAME beside the study file)")
+    st.add_argument("--ranks", type=int, nargs="+", metavar="P",
+                    help="run only the points with these rank counts (default: every point); "
+                         "records are appended, so points run one at a time report together")
     st.add_argument("--slurm", action="store_true", help="render one SLURM jobscript per point")
     st.add_argument("--submit", action="store_true", help="submit the jobscripts with sbatch (implies --slurm)")
     st.add_argument("--wait", action="store_true", help="with --submit: wait for every job to end")
@@ -117,7 +120,7 @@ def cmd_study(args) -> int:
     _single_process("study")
     if args.wait and not args.submit:
         raise InputError("--wait needs --submit")
-    spec = study.load(args.study)
+    spec = study.select_points(study.load(args.study), args.ranks)
     out = (Path(args.out) if args.out else Path(args.study).parent / f"study-{spec.name}").resolve()
     if args.slurm or args.submit:
         scripts = slurm.render_all(spec, out)

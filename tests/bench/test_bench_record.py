@@ -49,6 +49,8 @@ def test_record_fields_serial(tx_file, tmp_path, monkeypatch):
     assert rec["throughput"] == pytest.approx(rows / rec["total_s"])
     assert rec["versions"]["hpcrec"] and rec["versions"]["numpy"] == np.__version__
     assert len(rec["peak_rss_bytes_per_rank"]) == 1 and rec["peak_rss_max_bytes"] > 10 * 2**20
+    assert isinstance(rec["load_avg_1m_start"], float) and rec["load_avg_1m_start"] >= 0   # and at the end
+    assert 0 < rec["cpu_s_per_rank"][0] < rec["total_s"] + 1   # one thread: at most the wall time
 
     jsonl, csv_path = record.append(rec, tmp_path / "r.jsonl")
     record.append(rec, jsonl)
@@ -118,6 +120,7 @@ def test_record_under_mpi(tmp_path_factory):
     assert rec["ranks"] == comm.size and rec["nodes"] == 1
     assert (rec["data_rows"], rec["data_nnz"]) == (rows, nnz)
     assert len(rec["peak_rss_bytes_per_rank"]) == comm.size == len(rec["phases_per_rank"])
+    assert len(rec["cpu_s_per_rank"]) == comm.size and min(rec["cpu_s_per_rank"]) > 0
     assert rec["peak_rss_max_bytes"] == max(rec["peak_rss_bytes_per_rank"])
     assert rec["phases"] in rec["phases_per_rank"]                  # the slowest rank's phases
     assert sum(rec["phases"].values()) <= rec["total_s"] * (1 + 1e-9)

@@ -162,6 +162,26 @@ def test_local_strong_study_and_report(tmp_path, tx_file, run_cli):
     assert "## rd (strong scaling)" in md and "| 2 | 1 |" in md and "Projection" in md
 
 
+def test_points_one_at_a_time(tmp_path, tx_file, run_cli):
+    """--ranks runs a subset of the points; records of separate runs report as one series."""
+    spec = write_study(tmp_path, strong_toml(tx_file))
+    s = study.load(spec)
+    assert study.select_points(s, [2]).points == [(2, 1)] and study.select_points(s, None) is s
+    with pytest.raises(InputError, match="no point with 3 rank"):
+        study.select_points(s, [1, 3])
+    rc, out, err = run_cli("bench", "study", spec, "--ranks", "4", "-o", tmp_path / "st")
+    assert rc == 2 and "no point with 4 rank(s) (its points: 1, 2)" in err and "Traceback" not in err
+    if not MPIEXEC.exists():
+        pytest.skip(f"no mpiexec next to {sys.executable}")
+    for ranks in ("2", "1"):
+        rc, out, err = run_cli("bench", "study", spec, "--ranks", ranks, "-o", tmp_path / "st", timeout=300)
+        assert rc == 0, err
+        assert [r["ranks"] for r in record.load([tmp_path / "st"])][-1] == int(ranks)
+    rc, out, err = run_cli("bench", "report", tmp_path / "st", "-o", tmp_path / "rep")
+    assert rc == 0, err
+    assert "| 1 | 1 |" in (tmp_path / "rep" / "report.md").read_text()   # one series, p0 = 1
+
+
 def test_local_weak_study(tmp_path, run_cli):
     if not MPIEXEC.exists():
         pytest.skip(f"no mpiexec next to {sys.executable}")
