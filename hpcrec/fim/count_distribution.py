@@ -1,8 +1,8 @@
 """Apriori by Count Distribution: every rank counts every candidate on its own rows.
 
 Per level k, the candidates come from the frequent (k-1)-itemsets by join and prune
-(:mod:`hpcrec.kernels.support`): every rank joins and prunes a share of the rows, balanced
-by their joins, and Allgathervs of the candidates' last items (and their number per
+(:mod:`hpcrec.kernels.candidates`: sorted runs intersected, never every join tried): every
+rank joins and prunes a share of the rows, balanced by their joins, and Allgathervs of the candidates' last items (and their number per
 row) give every rank all candidates.
 Each rank counts them on its slice; the counts are summed with one buffer Allreduce
 (whose last slot carries stop requests). With p ranks, only the candidates counted at
@@ -22,6 +22,7 @@ import numpy as np
 from .. import kernels
 from ..core.comm import Comm, weighted_bounds
 from ..core.memory import Guard
+from ..kernels import candidates as C
 from ..kernels import support as K
 from .prepare import Prepared
 
@@ -58,8 +59,9 @@ def _candidates(frequent: np.ndarray, k: int, dtype, comm: Comm, timer, guard: G
         partners = K.join_partners(frequent)
         work = np.concatenate(([0], np.cumsum(partners + 1)))
         lo, hi = weighted_bounds(work, comm.size)[comm.rank:comm.rank + 2]
-        guard.check(int(work[hi] - work[lo]), f"candidate generation at level {k + 1}")
-        per_row, last = K.prune_joins(frequent, partners, lo, hi)
+        per_row = C.count_candidates(frequent, partners, lo, hi)
+        guard.check(4 * int(per_row.sum()), f"candidate generation at level {k + 1}")
+        last = C.prune_joins(frequent, partners, lo, hi, per_row)
     with timer.phase("communicate"):
         per_row, last = comm.allgatherv(per_row), comm.allgatherv(last)
     with comm.collective_errors(), timer.phase("mine"):
