@@ -36,17 +36,24 @@ def density(prep: Prepared) -> float:
 
 def _reduce_frequent(local: np.ndarray, minc: int, stop: bool, comm: Comm, timer):
     """(positions, global counts) of the candidates counted >= minc over all ranks, and
-    whether some rank asked to stop. Exact for any number of ranks: a frequent candidate
-    is counted >= ceil(minc / size) times on some rank."""
-    pos = None
+    whether some rank asked to stop. ``local`` holds this rank's counts and one spare last
+    slot, which carries the stop request: with one rank the vector is reduced where it
+    is (the level-2 triangle is not copied); with more, ``local`` keeps the local counts.
+    Exact for any number of ranks: a frequent candidate is counted >= ceil(minc / size)
+    times on some rank."""
+    counts, pos = local[:-1], None
     if comm.size > 1:
         with comm.collective_errors(), timer.phase("mine"):
-            often = np.flatnonzero(local >= -(-minc // comm.size))
+            often = np.flatnonzero(counts >= -(-minc // comm.size))
         with timer.phase("communicate"):
-            if comm.allreduce_scalar(len(often)) * (8 + local.itemsize) < local.nbytes:
+            if comm.allreduce_scalar(len(often)) * (8 + local.itemsize) < counts.nbytes:
                 every = np.sort(comm.allgatherv(often), kind="stable")  # merges sorted runs
                 pos = every[np.diff(every, prepend=-1) != 0]
-    vec = np.append(local if pos is None else local[pos], local.dtype.type(stop))
+    if pos is not None:
+        vec = np.append(counts[pos], local.dtype.type(stop))
+    else:
+        vec = local if comm.size == 1 else local.copy()
+        vec[-1] = stop
     with timer.phase("communicate"):
         comm.allreduce(vec)
     hit = np.flatnonzero(vec[:-1] >= minc)
@@ -88,8 +95,8 @@ def mine(prep: Prepared, max_len: int | None, comm: Comm, device: str, control, 
         size = K.n_pairs(m)
         guard.check(size * (2 * dtype().itemsize + (8 if device == "gpu" else 0)),
                     f"the level-2 count vector of {m} frequent items")
-        local = np.zeros(size, dtype)
-        counter.count_pairs(local)
+        local = np.zeros(size + 1, dtype)   # the last slot for _reduce_frequent
+        counter.count_pairs(local[:-1])
     pos, total, stop = _reduce_frequent(local, minc, control.stop_requested(), comm, timer)
     with comm.collective_errors(), timer.phase("mine"):
         frequent = K.decode_pairs(pos, m)
@@ -106,9 +113,9 @@ def mine(prep: Prepared, max_len: int | None, comm: Comm, device: str, control, 
             break
         k += 1
         with comm.collective_errors(), timer.phase("count"):
-            local = counter.count(frequent, left, last)
-        pos, total, stop = _reduce_frequent(local.astype(dtype), minc, control.stop_requested(),
-                                            comm, timer)
+            local = np.zeros(len(left) + 1, dtype)
+            local[:-1] = counter.count(frequent, left, last)
+        pos, total, stop = _reduce_frequent(local, minc, control.stop_requested(), comm, timer)
         keep = np.zeros(len(left), bool)
         keep[pos] = True
         with comm.collective_errors(), timer.phase("mine"):
