@@ -2,8 +2,8 @@
 
 Per level k, the candidates come from the frequent (k-1)-itemsets by join and prune
 (:mod:`hpcrec.kernels.candidates`: sorted runs intersected, never every join tried): every
-rank joins and prunes a share of the rows, balanced by their joins, and Allgathervs of the candidates' last items (and their number per
-row) give every rank all candidates.
+rank joins and prunes a share of the rows, balanced by their joins, and Allgathervs of
+the candidates' last items (and their number per row) give every rank all candidates.
 Each rank counts them on its slice; the counts are summed with one buffer Allreduce
 (whose last slot carries stop requests). With p ranks, only the candidates counted at
 least ceil(minc / p) times on some rank can be frequent, so only their union (one
