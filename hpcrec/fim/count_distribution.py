@@ -5,15 +5,17 @@ Per level k, the candidates come from the frequent (k-1)-itemsets by join and pr
 rank joins and prunes a share of the rows, balanced by their joins, and Allgathervs of
 the candidates' last items (and their number per row) give every rank all candidates.
 Each rank counts them on its slice; the counts are summed with one buffer Allreduce
-(whose last slot carries stop requests). With p ranks, only the candidates counted at
-least ceil(minc / p) times on some rank can be frequent, so only their union (one
-Allgatherv of positions) is reduced when that is smaller than the whole vector.
-Level 2 is all item pairs, counted into a triangular vector. The counter is the
-``support`` kernel of the device (:func:`hpcrec.kernels.get`): on the CPU tid-lists and
-occurrence deliver for sparse data, item bitsets with AND + popcount (prefix
-intersections shared by a parent's candidates) when the frequent items fill at least
-``DENSE`` of the rows' slots (:mod:`hpcrec.kernels.support`); bitset AND + popcount on
-the GPU.
+(whose last slot carries stop requests; one rank reduces nothing). With p ranks, only
+the candidates counted at least ceil(minc / p) times on some rank can be frequent, so
+only their union (one Allgatherv of positions) is reduced when that is smaller than the
+whole vector.
+Level 2 is all item pairs, counted into a triangular vector. On the CPU, sparse data is
+counted with tid-lists, per parent by occurrence deliver or by intersection with the
+candidates' siblings (:mod:`hpcrec.kernels.intersect`); otherwise the counter is the
+``support`` kernel of the device (:func:`hpcrec.kernels.get`): item bitsets with AND +
+popcount (prefix intersections shared by a parent's candidates) when the frequent items
+fill at least ``DENSE`` of the rows' slots (:mod:`hpcrec.kernels.support`); bitset AND +
+popcount on the GPU.
 """
 from __future__ import annotations
 
@@ -24,6 +26,7 @@ from ..core.comm import Comm, weighted_bounds
 from ..core.memory import Guard
 from ..kernels import candidates as C
 from ..kernels import support as K
+from ..kernels.intersect import IntersectingCounter
 from .prepare import Prepared
 
 DENSE = 0.05  # density of the frequent items from which bitsets beat tid-lists on the CPU
@@ -36,24 +39,21 @@ def density(prep: Prepared) -> float:
 
 def _reduce_frequent(local: np.ndarray, minc: int, stop: bool, comm: Comm, timer):
     """(positions, global counts) of the candidates counted >= minc over all ranks, and
-    whether some rank asked to stop. ``local`` holds this rank's counts and one spare last
-    slot, which carries the stop request: with one rank the vector is reduced where it
-    is (the level-2 triangle is not copied); with more, ``local`` keeps the local counts.
-    Exact for any number of ranks: a frequent candidate is counted >= ceil(minc / size)
-    times on some rank."""
-    counts, pos = local[:-1], None
-    if comm.size > 1:
-        with comm.collective_errors(), timer.phase("mine"):
-            often = np.flatnonzero(counts >= -(-minc // comm.size))
-        with timer.phase("communicate"):
-            if comm.allreduce_scalar(len(often)) * (8 + local.itemsize) < counts.nbytes:
-                every = np.sort(comm.allgatherv(often), kind="stable")  # merges sorted runs
-                pos = every[np.diff(every, prepend=-1) != 0]
-    if pos is not None:
-        vec = np.append(counts[pos], local.dtype.type(stop))
-    else:
-        vec = local if comm.size == 1 else local.copy()
-        vec[-1] = stop
+    whether some rank asked to stop. Exact for any number of ranks: a frequent candidate
+    is counted >= ceil(minc / size) times on some rank. One rank reduces nothing (the
+    level-2 triangle is not copied)."""
+    if comm.size == 1:
+        with timer.phase("mine"):
+            hit = np.flatnonzero(local >= minc)
+        return hit, local[hit].astype(np.int64), stop
+    pos = None
+    with comm.collective_errors(), timer.phase("mine"):
+        often = np.flatnonzero(local >= -(-minc // comm.size))
+    with timer.phase("communicate"):
+        if comm.allreduce_scalar(len(often)) * (8 + local.itemsize) < local.nbytes:
+            every = np.sort(comm.allgatherv(often), kind="stable")  # merges sorted runs
+            pos = every[np.diff(every, prepend=-1) != 0]
+    vec = np.append(local if pos is None else local[pos], local.dtype.type(stop))
     with timer.phase("communicate"):
         comm.allreduce(vec)
     hit = np.flatnonzero(vec[:-1] >= minc)
@@ -78,6 +78,15 @@ def _candidates(frequent: np.ndarray, k: int, dtype, comm: Comm, timer, guard: G
     return left, last
 
 
+def _counter(prep: Prepared, device: str, guard: Guard):
+    """The support counter: tid-list intersection for sparse data on the CPU, else the
+    device's ``support`` kernel (bitsets)."""
+    dense = density(prep) >= DENSE
+    if device == "cpu" and not dense:
+        return IntersectingCounter(prep.rows, prep.m, guard.check)
+    return kernels.get("support", device)(prep.rows, prep.m, dense, guard.check)
+
+
 def mine(prep: Prepared, max_len: int | None, comm: Comm, device: str, control, timer,
          guard: Guard) -> tuple[list, list, bool, int]:
     """Levels of frequent itemsets (recoded ids): (itemset arrays, count arrays, partial, levels)."""
@@ -90,13 +99,12 @@ def mine(prep: Prepared, max_len: int | None, comm: Comm, device: str, control, 
         return itemsets, counts, stop and m >= 2 and limit >= 2, 1
     dtype = np.int32 if prep.n < 2**31 - 1 else np.int64
     with comm.collective_errors(), timer.phase("count"):
-        counter = kernels.get("support", device)(prep.rows, m, density(prep) >= DENSE,
-                                                 guard.check)
+        counter = _counter(prep, device, guard)
         size = K.n_pairs(m)
         guard.check(size * (2 * dtype().itemsize + (8 if device == "gpu" else 0)),
                     f"the level-2 count vector of {m} frequent items")
-        local = np.zeros(size + 1, dtype)   # the last slot for _reduce_frequent
-        counter.count_pairs(local[:-1])
+        local = np.zeros(size, dtype)
+        counter.count_pairs(local)
     pos, total, stop = _reduce_frequent(local, minc, control.stop_requested(), comm, timer)
     with comm.collective_errors(), timer.phase("mine"):
         frequent = K.decode_pairs(pos, m)
@@ -113,9 +121,9 @@ def mine(prep: Prepared, max_len: int | None, comm: Comm, device: str, control, 
             break
         k += 1
         with comm.collective_errors(), timer.phase("count"):
-            local = np.zeros(len(left) + 1, dtype)
-            local[:-1] = counter.count(frequent, left, last)
-        pos, total, stop = _reduce_frequent(local, minc, control.stop_requested(), comm, timer)
+            local = counter.count(frequent, left, last)
+        pos, total, stop = _reduce_frequent(local.astype(dtype), minc, control.stop_requested(),
+                                            comm, timer)
         keep = np.zeros(len(left), bool)
         keep[pos] = True
         with comm.collective_errors(), timer.phase("mine"):

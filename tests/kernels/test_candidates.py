@@ -85,7 +85,10 @@ def dense_rows(seed: int, n: int) -> list[list[int]]:
 @pytest.mark.parametrize("make,seed,n", [(sparse_rows, 0, 400), (sparse_rows, 1, 150),
                                          (dense_rows, 2, 60)])
 @pytest.mark.parametrize("max_len", [None, 3])
-def test_apriori_against_brute_force(make, seed, n, max_len):
+@pytest.mark.parametrize("weight", [0, 16, 10**9])   # occurrence deliver, mixed, intersection
+def test_apriori_against_brute_force(monkeypatch, make, seed, n, max_len, weight):
+    from hpcrec.kernels import intersect
+    monkeypatch.setattr(intersect, "WEIGHT", weight)
     rows = make(seed, n)
     every = counted(rows, max_len)
     for count in (2, 3, 7):
@@ -102,3 +105,36 @@ def test_apriori_against_brute_force(make, seed, n, max_len):
 def test_one_item():
     res = mine_itemsets([[3], [3], [4]], 0.5, "apriori", comm=serial())
     assert len(res) == 1 and int(res.counts[0]) == 2
+
+
+@pytest.mark.parametrize("weight", [0, 16, 10**9])   # occurrence deliver, mixed, intersection
+@pytest.mark.parametrize("seed", range(2))
+def test_intersecting_counter_against_dense_counts(monkeypatch, weight, seed):
+    """Counts and tid-lists of levels 2-4 against the dense 0/1 matrix, whichever way each
+    parent is counted; rows with no item and an item in every row included."""
+    from hpcrec.kernels import intersect
+    from hpcrec.kernels.csr import Csr
+    monkeypatch.setattr(intersect, "WEIGHT", weight)
+    rng = np.random.default_rng(seed)
+    X = rng.random((300, 12)) < np.linspace(0.7, 0.05, 12)
+    X[:, 0] = True
+    X[::17] = False
+    ptr = np.concatenate(([0], np.cumsum(X.sum(1)))).astype(np.int64)
+    idx = np.nonzero(X)[1].astype(np.int32)
+    counter = intersect.IntersectingCounter(Csr(ptr, idx, None, (300, 12)), 12, lambda *a: None)
+    pairs = K.decode_pairs(np.arange(K.n_pairs(12)), 12)
+    out = np.zeros(len(pairs), np.int64)
+    counter.count_pairs(out)
+    counter.keep_pairs(pairs, out)
+    F = pairs
+    for _ in range(2):
+        left, last = C.join_prune(F)
+        counts = counter.count(F, left, last)
+        sets = [list(F[a]) + [b] for a, b in zip(left, last)]
+        assert counts.tolist() == [int(X[:, s].all(1).sum()) for s in sets]
+        keep = counts >= 5
+        counter.keep(keep)
+        F = np.column_stack((F[left[keep]], last[keep])).astype(np.int32)
+        for x, s in enumerate(F):
+            assert counter.tids[counter.ptr[x]:counter.ptr[x + 1]].tolist() == \
+                np.flatnonzero(X[:, s].all(1)).tolist()
