@@ -9,8 +9,9 @@ candidates, and again to build the tid-lists. A parent with many candidates (ret
 frequent items) is cheaper by occurrence deliver; one with a few long-tid-list candidates
 by intersection: on the long-tail set (mean 2.8 frequent items a row, a few rows of 250,
 about one candidate a parent) the row scans were 97 % of the mining time.
-:func:`by_intersection` chooses per parent; tid-lists are built the same way, for the
-frequent candidates only (after the reduce, which may need every rank's counts).
+:func:`by_intersection` chooses per parent. An intersection writes the candidate's
+tid-list as it counts (kept if frequent); occurrence deliver builds the frequent
+candidates' lists in a second scan after the reduce (which may need every rank's counts).
 """
 from __future__ import annotations
 
@@ -56,28 +57,25 @@ def _intersect(tids, a0, a1, b0, b1, out, at):
 
 
 @njit(cache=True)
-def count_intersections(ptr, tids, left, sib):
-    """Local count of every candidate: |tid-list(left[c]) & tid-list(sib[c])|."""
-    counts = np.empty(len(left), np.int64)
-    none = np.empty(0, np.int32)
-    for c in range(len(left)):
-        a, b = left[c], sib[c]
-        counts[c] = _intersect(tids, ptr[a], ptr[a + 1], ptr[b], ptr[b + 1], none, 0)
-    return counts
-
-
-@njit(cache=True)
-def intersect_tidlists(ptr, tids, left, sib, counts):
-    """Tid-lists (CSR) of the candidates whose local ``counts`` are known."""
+def intersect_all(ptr, tids, left, sib):
+    """Local counts and tid-lists of candidates ``left[c] + sib[c]``: candidate c's rows are
+    ``buf[start[c]:start[c] + counts[c]]`` (room for the shorter of its two lists)."""
     nc = len(left)
-    out_ptr = np.zeros(nc + 1, np.int64)
-    for c in range(nc):
-        out_ptr[c + 1] = out_ptr[c] + counts[c]
-    out = np.empty(max(out_ptr[nc], 1), np.int32)
+    start = np.zeros(nc + 1, np.int64)
     for c in range(nc):
         a, b = left[c], sib[c]
-        _intersect(tids, ptr[a], ptr[a + 1], ptr[b], ptr[b + 1], out, out_ptr[c])
-    return out_ptr, out[:out_ptr[nc]]
+        start[c + 1] = start[c] + min(ptr[a + 1] - ptr[a], ptr[b + 1] - ptr[b])
+    buf = np.empty(start[nc], np.int32)
+    counts = np.empty(nc, np.int64)
+    for c in range(nc):
+        a, b = left[c], sib[c]
+        counts[c] = _intersect(tids, ptr[a], ptr[a + 1], ptr[b], ptr[b + 1], buf, start[c])
+    return counts, start, buf
+
+
+def room(ptr: np.ndarray, left: np.ndarray, sib: np.ndarray) -> int:
+    """Entries :func:`intersect_all` allocates."""
+    return int(np.minimum(np.diff(ptr)[left], np.diff(ptr)[sib]).sum())
 
 
 @njit(cache=True)
@@ -123,28 +121,27 @@ def by_intersection(ptr, left, sib, weight):
 
 
 @njit(cache=True)
-def merge_tidlists(use, p1, t1, p2, t2):
-    """One CSR of tid-lists in candidate order: candidate c's from (p2, t2) if use[c],
-    else from (p1, t1), each source in order."""
-    nc = len(use)
-    ptr = np.zeros(nc + 1, np.int64)
-    x1, x2 = 0, 0
+def gather_tidlists(mask, use, counts, p1, t1, start, buf):
+    """One CSR of the tid-lists of the candidates in ``mask``, in order: candidate c's from
+    the intersections (``buf`` at ``start[c]``) if use[c], else the next of (p1, t1)."""
+    nc = len(mask)
+    ptr = np.zeros(mask.sum() + 1, np.int64)
+    x = 0
     for c in range(nc):
-        if use[c]:
-            ptr[c + 1] = ptr[c] + p2[x2 + 1] - p2[x2]
-            x2 += 1
-        else:
-            ptr[c + 1] = ptr[c] + p1[x1 + 1] - p1[x1]
-            x1 += 1
-    out = np.empty(ptr[nc], np.int32)
-    x1, x2 = 0, 0
+        if mask[c]:
+            ptr[x + 1] = ptr[x] + counts[c]
+            x += 1
+    out = np.empty(ptr[x], np.int32)
+    x, x1 = 0, 0
     for c in range(nc):
+        if not mask[c]:
+            continue
         if use[c]:
-            out[ptr[c]:ptr[c + 1]] = t2[p2[x2]:p2[x2 + 1]]
-            x2 += 1
+            out[ptr[x]:ptr[x + 1]] = buf[start[c]:start[c] + counts[c]]
         else:
-            out[ptr[c]:ptr[c + 1]] = t1[p1[x1]:p1[x1 + 1]]
+            out[ptr[x]:ptr[x + 1]] = t1[p1[x1]:p1[x1 + 1]]
             x1 += 1
+        x += 1
     return ptr, out
 
 
@@ -159,31 +156,32 @@ class IntersectingCounter(TidListCounter):
     def keep_pairs(self, pairs: np.ndarray, counts: np.ndarray) -> None:
         # level 2 from the items' tid-lists: one pass of occurrence deliver over the rows
         left, last = pairs[:, 0].astype(np.int64), pairs[:, 1].copy()
-        self._pending = (left, last, last, np.zeros(len(pairs), bool), counts)
+        self._pending = (left, last, np.zeros(len(pairs), bool), counts, None, None)
         self.keep(np.ones(len(pairs), bool))
 
     def count(self, parents: np.ndarray, left: np.ndarray, last: np.ndarray) -> np.ndarray:
         sib = sibling_rows(parents, left, last)
         use = by_intersection(self.ptr, left, sib, WEIGHT)
+        self.check(4 * room(self.ptr, left[use], sib[use]),
+                   f"tid-lists of {int(use.sum())} candidates counted by intersection")
         counts = np.empty(len(left), np.int64)
         counts[~use] = count_extensions(self.rows.indptr, self.rows.indices, self.ptr,
                                         self.tids, left[~use], last[~use], self.m)
-        counts[use] = count_intersections(self.ptr, self.tids, left[use], sib[use])
-        self._pending = (left, last, sib, use, counts)
+        counts[use], start, buf = intersect_all(self.ptr, self.tids, left[use], sib[use])
+        at = np.zeros(len(left), np.int64)   # intersection results by candidate
+        at[use] = start[:-1]
+        self._pending = (left, last, use, counts, at, buf)
         return counts
 
     def keep(self, mask: np.ndarray) -> None:
-        left, last, sib, use, counts = self._pending
-        self.check(2 * (4 * int(counts[mask].sum()) + 8 * int(mask.sum())),
+        left, last, use, counts, at, buf = self._pending
+        self.check(4 * int(counts[mask].sum()) + 8 * int(mask.sum()),
                    f"tid-lists of {int(mask.sum())} frequent itemsets")
-        od, it = mask & ~use, mask & use
+        od = mask & ~use
         p1, t1 = extension_tidlists(self.rows.indptr, self.rows.indices, self.ptr, self.tids,
                                     left[od], last[od], counts[od], self.m)
-        p2, t2 = intersect_tidlists(self.ptr, self.tids, left[it], sib[it], counts[it])
-        if not it.any():
+        if buf is None or not (mask & use).any():
             self.ptr, self.tids = p1, t1
-        elif not od.any():
-            self.ptr, self.tids = p2, t2
         else:
-            self.ptr, self.tids = merge_tidlists(use[mask], p1, t1, p2, t2)
+            self.ptr, self.tids = gather_tidlists(mask, use, counts, p1, t1, at, buf)
         self._pending = None
