@@ -58,10 +58,12 @@ def _gallop(F, pos, end, y):
 
 
 @njit(cache=True)
-def _walk(F, partners, lo, hi, per_row, last):
-    """Candidates of rows lo..hi-1: their number per row into ``per_row``, and their last
-    items into ``last`` unless it is empty (then only counted)."""
+def prune_joins(F, partners, lo, hi):
+    """Apriori-gen for rows lo..hi-1 of F (rows are independent, so ranks can split them):
+    (per row, its number of candidates; their last items, rows in order, each ascending)."""
     n, L = F.shape
+    per_row = np.zeros(hi - lo, np.int64)
+    last = np.empty(max(16, hi - lo), np.int32)   # grows by doubling
     col = L - 1
     runs = L  # the partners, then one block per item of the prefix
     start = np.empty(runs, np.int64)
@@ -105,34 +107,21 @@ def _walk(F, partners, lo, hi, per_row, last):
                     ok, exhausted = False, q == end[r]  # exhausted: no later item matches
                     break
             if ok:
-                if len(last):
-                    last[x] = y
+                if x == len(last):
+                    grown = np.empty(2 * len(last), np.int32)
+                    grown[:x] = last
+                    last = grown
+                last[x] = y
                 x += 1
                 found += 1
             elif exhausted:
                 break
         per_row[a - lo] = found
-
-
-def count_candidates(F: np.ndarray, partners: np.ndarray, lo: int, hi: int) -> np.ndarray:
-    """Per row lo..hi-1 of F, its number of candidates after the prune."""
-    per_row = np.zeros(hi - lo, np.int64)
-    _walk(F, partners, lo, hi, per_row, np.empty(0, np.int32))
-    return per_row
-
-
-def prune_joins(F: np.ndarray, partners: np.ndarray, lo: int, hi: int,
-                per_row: np.ndarray) -> np.ndarray:
-    """Last items of the candidates of rows lo..hi-1 (rows in order, each ascending), whose
-    numbers per row ``per_row`` (:func:`count_candidates`) sized the output."""
-    last = np.empty(int(per_row.sum()), np.int32)
-    _walk(F, partners, lo, hi, np.zeros(hi - lo, np.int64), last)
-    return last
+    return per_row, last[:x].copy()
 
 
 def join_prune(F: np.ndarray):
     """Apriori-gen for all of F: (left, last), candidate c being row left[c] of F plus item
     last[c]; candidates come out sorted lexicographically."""
-    partners = join_partners(F)
-    per_row = count_candidates(F, partners, 0, len(F))
-    return np.repeat(np.arange(len(F)), per_row), prune_joins(F, partners, 0, len(F), per_row)
+    per_row, last = prune_joins(F, join_partners(F), 0, len(F))
+    return np.repeat(np.arange(len(F)), per_row), last

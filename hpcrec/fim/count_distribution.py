@@ -66,9 +66,8 @@ def _candidates(frequent: np.ndarray, k: int, dtype, comm: Comm, timer, guard: G
         partners = K.join_partners(frequent)
         work = np.concatenate(([0], np.cumsum(partners + 1)))
         lo, hi = weighted_bounds(work, comm.size)[comm.rank:comm.rank + 2]
-        per_row = C.count_candidates(frequent, partners, lo, hi)
-        guard.check(4 * int(per_row.sum()), f"candidate generation at level {k + 1}")
-        last = C.prune_joins(frequent, partners, lo, hi, per_row)
+        guard.check(int(work[hi] - work[lo]), f"candidate generation at level {k + 1}")
+        per_row, last = C.prune_joins(frequent, partners, lo, hi)
     with timer.phase("communicate"):
         per_row, last = comm.allgatherv(per_row), comm.allgatherv(last)
     with comm.collective_errors(), timer.phase("mine"):
