@@ -1,19 +1,21 @@
 """Apriori by Count Distribution: every rank counts every candidate on its own rows.
 
 Per level k, the candidates come from the frequent (k-1)-itemsets by join and prune
-(:mod:`hpcrec.kernels.support`): every rank joins and prunes a share of the rows, balanced
-by their joins, and Allgathervs of the candidates' last items (and their number per
-row) give every rank all candidates.
+(:mod:`hpcrec.kernels.candidates`: sorted runs intersected, never every join tried): every
+rank joins and prunes a share of the rows, balanced by their joins, and Allgathervs of
+the candidates' last items (and their number per row) give every rank all candidates.
 Each rank counts them on its slice; the counts are summed with one buffer Allreduce
-(whose last slot carries stop requests). With p ranks, only the candidates counted at
-least ceil(minc / p) times on some rank can be frequent, so only their union (one
-Allgatherv of positions) is reduced when that is smaller than the whole vector.
-Level 2 is all item pairs, counted into a triangular vector. The counter is the
-``support`` kernel of the device (:func:`hpcrec.kernels.get`): on the CPU tid-lists and
-occurrence deliver for sparse data, item bitsets with AND + popcount (prefix
-intersections shared by a parent's candidates) when the frequent items fill at least
-``DENSE`` of the rows' slots (:mod:`hpcrec.kernels.support`); bitset AND + popcount on
-the GPU.
+(whose last slot carries stop requests; one rank reduces nothing). With p ranks, only
+the candidates counted at least ceil(minc / p) times on some rank can be frequent, so
+only their union (one Allgatherv of positions) is reduced when that is smaller than the
+whole vector.
+Level 2 is all item pairs, counted into a triangular vector. On the CPU, sparse data is
+counted with tid-lists, per parent by occurrence deliver or by intersection with the
+candidates' siblings (:mod:`hpcrec.kernels.intersect`); otherwise the counter is the
+``support`` kernel of the device (:func:`hpcrec.kernels.get`): item bitsets with AND +
+popcount (prefix intersections shared by a parent's candidates) when the frequent items
+fill at least ``DENSE`` of the rows' slots (:mod:`hpcrec.kernels.support`); bitset AND +
+popcount on the GPU.
 """
 from __future__ import annotations
 
@@ -22,7 +24,9 @@ import numpy as np
 from .. import kernels
 from ..core.comm import Comm, weighted_bounds
 from ..core.memory import Guard
+from ..kernels import candidates as C
 from ..kernels import support as K
+from ..kernels.intersect import IntersectingCounter
 from .prepare import Prepared
 
 DENSE = 0.05  # density of the frequent items from which bitsets beat tid-lists on the CPU
@@ -36,15 +40,19 @@ def density(prep: Prepared) -> float:
 def _reduce_frequent(local: np.ndarray, minc: int, stop: bool, comm: Comm, timer):
     """(positions, global counts) of the candidates counted >= minc over all ranks, and
     whether some rank asked to stop. Exact for any number of ranks: a frequent candidate
-    is counted >= ceil(minc / size) times on some rank."""
+    is counted >= ceil(minc / size) times on some rank. One rank reduces nothing (the
+    level-2 triangle is not copied)."""
+    if comm.size == 1:
+        with timer.phase("mine"):
+            hit = np.flatnonzero(local >= minc)
+        return hit, local[hit].astype(np.int64), stop
     pos = None
-    if comm.size > 1:
-        with comm.collective_errors(), timer.phase("mine"):
-            often = np.flatnonzero(local >= -(-minc // comm.size))
-        with timer.phase("communicate"):
-            if comm.allreduce_scalar(len(often)) * (8 + local.itemsize) < local.nbytes:
-                every = np.sort(comm.allgatherv(often), kind="stable")  # merges sorted runs
-                pos = every[np.diff(every, prepend=-1) != 0]
+    with comm.collective_errors(), timer.phase("mine"):
+        often = np.flatnonzero(local >= -(-minc // comm.size))
+    with timer.phase("communicate"):
+        if comm.allreduce_scalar(len(often)) * (8 + local.itemsize) < local.nbytes:
+            every = np.sort(comm.allgatherv(often), kind="stable")  # merges sorted runs
+            pos = every[np.diff(every, prepend=-1) != 0]
     vec = np.append(local if pos is None else local[pos], local.dtype.type(stop))
     with timer.phase("communicate"):
         comm.allreduce(vec)
@@ -59,7 +67,7 @@ def _candidates(frequent: np.ndarray, k: int, dtype, comm: Comm, timer, guard: G
         work = np.concatenate(([0], np.cumsum(partners + 1)))
         lo, hi = weighted_bounds(work, comm.size)[comm.rank:comm.rank + 2]
         guard.check(int(work[hi] - work[lo]), f"candidate generation at level {k + 1}")
-        per_row, last = K.prune_joins(frequent, partners, lo, hi)
+        per_row, last = C.prune_joins(frequent, partners, lo, hi)
     with timer.phase("communicate"):
         per_row, last = comm.allgatherv(per_row), comm.allgatherv(last)
     with comm.collective_errors(), timer.phase("mine"):
@@ -67,6 +75,15 @@ def _candidates(frequent: np.ndarray, k: int, dtype, comm: Comm, timer, guard: G
         guard.check((12 + 2 * dtype().itemsize) * len(left),
                     f"{len(left)} candidates of level {k + 1}")
     return left, last
+
+
+def _counter(prep: Prepared, device: str, guard: Guard):
+    """The support counter: tid-list intersection for sparse data on the CPU, else the
+    device's ``support`` kernel (bitsets)."""
+    dense = density(prep) >= DENSE
+    if device == "cpu" and not dense:
+        return IntersectingCounter(prep.rows, prep.m, guard.check)
+    return kernels.get("support", device)(prep.rows, prep.m, dense, guard.check)
 
 
 def mine(prep: Prepared, max_len: int | None, comm: Comm, device: str, control, timer,
@@ -81,8 +98,7 @@ def mine(prep: Prepared, max_len: int | None, comm: Comm, device: str, control, 
         return itemsets, counts, stop and m >= 2 and limit >= 2, 1
     dtype = np.int32 if prep.n < 2**31 - 1 else np.int64
     with comm.collective_errors(), timer.phase("count"):
-        counter = kernels.get("support", device)(prep.rows, m, density(prep) >= DENSE,
-                                                 guard.check)
+        counter = _counter(prep, device, guard)
         size = K.n_pairs(m)
         guard.check(size * (2 * dtype().itemsize + (8 if device == "gpu" else 0)),
                     f"the level-2 count vector of {m} frequent items")
