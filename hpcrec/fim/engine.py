@@ -71,8 +71,10 @@ def mine_itemsets(source, min_support: float, algorithm: str = "fpgrowth", max_l
         lengths = np.concatenate([np.full(len(f), f.shape[1], np.int64) for f in levels])
         cnt = np.concatenate(counts)
     else:
-        *local, partial = pfp.mine(prep, max_len, comm, algorithm, control, timer, guard)
-        flat, lengths, cnt = (comm.allgatherv(np.ascontiguousarray(a)) for a in local)
+        flat, lengths, cnt, partial = pfp.mine(prep, max_len, comm, algorithm, control, timer, guard)
+        if comm.size > 1:   # one rank: its arrays are the result (canonical copies them)
+            flat, lengths, cnt = (comm.allgatherv(np.ascontiguousarray(a))
+                                  for a in (flat, lengths, cnt))
         done = 0 if partial else int(lengths.max(initial=0))  # no length is complete
     with timer.phase("mine"):
         items, ptr, cnt = canonical(flat, lengths, cnt, recode=prep.order)
