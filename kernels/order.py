@@ -17,10 +17,12 @@ from __future__ import annotations
 
 import numpy as np
 from numba import njit
+from numba.cpython.unsafe.numbers import trailing_zeros
 
 RADIX = 11      # bits a radix pass sorts (2048 buckets: the histograms stay in L2) ...
 RADIX_SMALL = 8  # ... or, under 2^16 keys, 256 buckets (less to clear per bucket)
 SMALL = 32      # ranges up to this size are sorted by insertion
+MASK_BITS = 8   # items of up to this many bits are sorted through a bit mask of 4 words
 LEAF = 8192     # buckets up to this many records (256 KB of 4-word records) sorted in cache
 
 
@@ -49,15 +51,38 @@ def _sorted_itemset(items, start, k, recode, out):
 
 
 @njit(cache=True)
+def _masked_itemset(items, start, k, recode, mask, out):
+    """As :func:`_sorted_itemset` for item ids below 64 x len(mask): the items' bits set in
+    ``mask`` (zeros; left zeroed), read back in ascending order (k steps, not k^2 / 4)."""
+    for t in range(k):
+        v = np.int64(items[start + t])
+        if len(recode):
+            v = recode[v]
+        mask[v >> 6] |= np.int64(1) << (v & 63)
+    t = 0
+    for w in range(len(mask)):
+        m = mask[w]
+        mask[w] = 0
+        while m != 0:
+            out[t] = (w << 6) + trailing_zeros(m)
+            m &= m - 1
+            t += 1
+
+
+@njit(cache=True)
 def build_records(items, lengths, counts, recode, layout, rec):
     """Row x of ``rec`` (shape (n, words + 1)): the key words of itemset x, whose items
     follow one another in ``items`` as ``lengths`` says, then its count."""
     bits, head, per, n_words = layout
     row = np.empty(max(1, head + per * (n_words - 1)), np.int64)
+    mask = np.zeros(((1 << bits) + 63) >> 6 if bits <= MASK_BITS else 0, np.int64)
     at = 0
     for x in range(len(lengths)):
         k = lengths[x]
-        _sorted_itemset(items, at, k, recode, row)
+        if len(mask):
+            _masked_itemset(items, at, k, recode, mask, row)
+        else:
+            _sorted_itemset(items, at, k, recode, row)
         at += k
         word = np.int64(k) << (head * bits)
         shift = (head - 1) * bits
