@@ -192,9 +192,10 @@ def _row_less(rec, a, b, n_words):
 
 
 @njit(cache=True)
-def _sort_bucket(rec, lo, hi, n_words, key, idx, tmp):
-    """Sort the records rec[lo:hi] (scratch ``key``, ``idx``, ``tmp`` of at least hi - lo
-    entries): by word 0, then each run of equal word 0 by the further words."""
+def _sort_bucket(rec, dst, in_place, lo, hi, n_words, key, idx, tmp):
+    """The records rec[lo:hi] sorted into dst[lo:hi] (``in_place``: ``dst`` is ``rec``; scratch
+    ``key``, ``idx``, ``tmp`` of at least hi - lo entries): by word 0, then each run of
+    equal word 0 by the further words."""
     n = hi - lo
     for i in range(n):
         key[i] = rec[lo + i, 0]
@@ -220,12 +221,18 @@ def _sort_bucket(rec, lo, hi, n_words, key, idx, tmp):
                         key[i] = rec[idx[i], w]
                     sort_pairs(key, idx, a, b)
         a = b
+    if in_place:   # through the scratch rows
+        for i in range(n):
+            for w in range(rec.shape[1]):
+                tmp[i, w] = rec[idx[i], w]
+        src = tmp
+        for i in range(n):
+            idx[i] = i
+    else:
+        src = rec
     for i in range(n):
         for w in range(rec.shape[1]):
-            tmp[i, w] = rec[idx[i], w]
-    for i in range(n):
-        for w in range(rec.shape[1]):
-            rec[lo + i, w] = tmp[i, w]
+            dst[lo + i, w] = src[idx[i], w]
 
 
 @njit(cache=True)
@@ -267,9 +274,7 @@ def sort_records(rec, out, n_words):
             if hi - lo > len(key):   # one long run of equal word 0
                 key, idx = np.empty(hi - lo, np.int64), np.empty(hi - lo, np.int64)
                 tmp = np.empty((hi - lo, rec.shape[1]), np.int64)
-            _sort_bucket(src, lo, hi, n_words, key, idx, tmp)
-            if not where:
-                out[lo:hi] = rec[lo:hi]
+            _sort_bucket(src, out, where == 1, lo, hi, n_words, key, idx, tmp)
             continue
         shift = max(low, top - RADIX)
         bounds = _scatter(src, dst, lo, hi, shift, np.int64(1) << (top - shift))
