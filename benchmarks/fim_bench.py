@@ -302,6 +302,12 @@ def _tools_in(records, data):
     return [t for t in TOOLS if any(r["tool"] == t and r["data"] == data for r in records)]
 
 
+def _load() -> str:
+    """The 1, 5 and 15 minute load averages and the UTC time (Linux), as recorded with a run."""
+    with open("/proc/loadavg") as f:
+        return " ".join(f.read().split()[:3]) + time.strftime(" at %H:%M:%S UTC", time.gmtime())
+
+
 def dataset_path(name: str, data_dir: Path) -> Path:
     """A FIMI file of $HPCREC_DATA/fim, or a generated set written (once) into data_dir."""
     if name not in GENERATED:
@@ -340,11 +346,14 @@ def main() -> None:
     if args.table:
         saved = json.loads(args.table.read_text())
         print(f"machine: {saved['machine']}\ncommand: {saved['command']}")
+        if "load" in saved:
+            print(f"load: {' -> '.join(saved['load'])}")
         print(table(saved["records"]))
         return
     if args.child:
         child(args.child, args.data_file, args.supports, args.budget, args.repeat, args.frame)
         return
+    load = [_load()]
     paths = {name: dataset_path(name, args.data_dir) for name in args.datasets}
     for path in paths.values():
         if not path.exists():
@@ -363,9 +372,10 @@ def main() -> None:
               f"Python {platform.python_version()}"
     args.out.parent.mkdir(parents=True, exist_ok=True)
     command = "python benchmarks/fim_bench.py " + " ".join(sys.argv[1:])
-    args.out.write_text(json.dumps({"machine": machine, "command": command,
+    load.append(_load())
+    args.out.write_text(json.dumps({"machine": machine, "command": command, "load": load,
                                     "records": records}, indent=1))
-    print(f"machine: {machine}\ncommand: {command}")
+    print(f"machine: {machine}\ncommand: {command}\nload: {' -> '.join(load)}")
     print(table(records))
 
 
