@@ -90,8 +90,12 @@ def child(tool: str, path: Path, supports: list[float], budget: float, repeat: i
     name, _, ranks = tool.partition("@")
     family, _, algorithm = name.partition("-")
     comm = world() if family == "hpcrec" else serial()
-    tx = load_transactions(path, comm if family == "hpcrec" else serial())
-    n = tx.n_total
+    if family in ("pyfim", "efficient"):   # plain Python: no Numba runtime in the peer's memory
+        rows = read_plain(plain_rows(path))
+        n = len(rows)
+    else:
+        tx = load_transactions(path, comm)
+        n = tx.n_total
     easy = max(supports)
     if family == "hpcrec":
         from hpcrec.core.context import RunContext
@@ -117,7 +121,6 @@ def child(tool: str, path: Path, supports: list[float], budget: float, repeat: i
             return seconds, len(res), extra
     elif family == "pyfim":
         import fim
-        rows = tx.to_lists()
         target = {"fpmax": "m", "fpclose": "c"}.get(algorithm, "s")
         miner = {"eclat": fim.eclat, "apriori": fim.apriori}.get(algorithm, fim.fpgrowth)
         miner(rows, target=target, supp=-min_count(easy, n), zmin=1)
@@ -144,7 +147,7 @@ def child(tool: str, path: Path, supports: list[float], budget: float, repeat: i
             return time.perf_counter() - t0, len(out), {}
     else:
         from efficient_apriori.itemsets import itemsets_from_transactions
-        rows = [tuple(r) for r in tx.to_lists()]
+        rows = [tuple(r) for r in rows]
 
         def run(s):
             t0 = time.perf_counter()
@@ -308,6 +311,30 @@ def _load() -> str:
         return " ".join(f.read().split()[:3]) + time.strftime(" at %H:%M:%S UTC", time.gmtime())
 
 
+def plain_rows(path: Path) -> Path:
+    """The data set as text, one transaction a line (item ids and spaces), which the
+    peers' children read with plain Python: hpcrec's reader checks the rows with a Numba
+    kernel, and a peer's child holding the Numba runtime (about 130 MB) would flatter
+    hpcrec's peak-memory ratio. FIMI files are that text already; for the others the
+    parent writes it (once) beside the data set."""
+    if path.suffix == ".dat":
+        return path
+    text = path.with_suffix(".rows.txt")
+    if not text.exists():
+        from hpcrec.core.comm import serial
+        from hpcrec.io import load_transactions
+        rows = load_transactions(path, serial()).to_lists()
+        part = text.with_suffix(".part")
+        part.write_text("".join(" ".join(map(str, r)) + "\n" for r in rows))
+        part.replace(text)
+    return text
+
+
+def read_plain(path: Path) -> list[list[int]]:
+    with open(path) as f:
+        return [[int(x) for x in line.split()] for line in f]
+
+
 def dataset_path(name: str, data_dir: Path) -> Path:
     """A FIMI file of $HPCREC_DATA/fim, or a generated set written (once) into data_dir."""
     if name not in GENERATED:
@@ -358,6 +385,8 @@ def main() -> None:
     for path in paths.values():
         if not path.exists():
             sys.exit(f"missing {path} (set HPCREC_DATA)")
+        if any(t.startswith(("pyfim", "efficient")) for t in args.tools):
+            plain_rows(path)
     records = []
     for _ in range(args.rounds):
         for name, path in paths.items():
