@@ -68,16 +68,22 @@ PEERS = {"apriori": ["pyfim-apriori"], "fpgrowth": ["pyfim-fpgrowth", "pyfim-ecl
          "fpmax": ["pyfim-fpmax"], "fpclose": ["pyfim-fpclose"]}
 
 
+def _status_mb(field: str) -> float:
+    with open("/proc/self/status") as status:
+        line = next(x for x in status if x.startswith(field + ":"))
+    return int(line.split()[1]) / 1024.0
+
+
 def peak_mb() -> float:
-    import resource
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+    """This process's peak resident memory (VmHWM; Linux), MB. Not ``ru_maxrss``: Linux
+    carries that over ``exec`` from the forked parent, so every child would report at
+    least the parent's resident memory."""
+    return _status_mb("VmHWM")
 
 
 def resident_mb() -> float:
     """This process's resident memory now (VmRSS; Linux), MB."""
-    with open("/proc/self/status") as status:
-        line = next(x for x in status if x.startswith("VmRSS:"))
-    return int(line.split()[1]) / 1024.0
+    return _status_mb("VmRSS")
 
 
 # -- children: one tool, one data set, the whole ladder ---------------------------------------
