@@ -8,9 +8,11 @@ the easy end down to about 10^6 frequent itemsets or more.
 
 For each round, data set and tool, one child process reads the data into the tool's native
 input (not timed), warms up (Numba kernels load from the cache), then mines down the
-ladder, highest support first, printing one JSON line per run: mining seconds, peak
-resident memory of the process so far (data included; for 2 ranks the larger rank), and
-the number of itemsets. Tools alternate within a round and ``--rounds`` repeats the whole
+ladder, highest support first, printing one JSON line per run: mining seconds (with
+Python's cyclic garbage collector off during the call, see ``_without_gc``), peak
+resident memory of the process so far (VmHWM: data included; for 2 ranks the larger
+rank), and the number of itemsets. The peers' children read the rows as plain text
+(``plain_rows``), so they hold no Numba runtime. Tools alternate within a round and ``--rounds`` repeats the whole
 sequence, so every tool meets the same load; the table keeps each case's best round.
 Runs under 2 s are repeated (best of ``--repeat``). A tool whose run takes longer than
 ``--budget`` seconds is not run at the lower supports of that data set (recorded as
