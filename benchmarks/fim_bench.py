@@ -8,9 +8,11 @@ the easy end down to about 10^6 frequent itemsets or more.
 
 For each round, data set and tool, one child process reads the data into the tool's native
 input (not timed), warms up (Numba kernels load from the cache), then mines down the
-ladder, highest support first, printing one JSON line per run: mining seconds, peak
-resident memory of the process so far (data included; for 2 ranks the larger rank), and
-the number of itemsets. Tools alternate within a round and ``--rounds`` repeats the whole
+ladder, highest support first, printing one JSON line per run: mining seconds (with
+Python's cyclic garbage collector off during the call, see ``_without_gc``), peak
+resident memory of the process so far (VmHWM: data included; for 2 ranks the larger
+rank), and the number of itemsets. The peers' children read the rows as plain text
+(``plain_rows``), so they hold no Numba runtime. Tools alternate within a round and ``--rounds`` repeats the whole
 sequence, so every tool meets the same load; the table keeps each case's best round.
 Runs under 2 s are repeated (best of ``--repeat``). A tool whose run takes longer than
 ``--budget`` seconds is not run at the lower supports of that data set (recorded as
@@ -30,6 +32,7 @@ fewer).
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import platform
@@ -68,16 +71,22 @@ PEERS = {"apriori": ["pyfim-apriori"], "fpgrowth": ["pyfim-fpgrowth", "pyfim-ecl
          "fpmax": ["pyfim-fpmax"], "fpclose": ["pyfim-fpclose"]}
 
 
+def _status_mb(field: str) -> float:
+    with open("/proc/self/status") as status:
+        line = next(x for x in status if x.startswith(field + ":"))
+    return int(line.split()[1]) / 1024.0
+
+
 def peak_mb() -> float:
-    import resource
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+    """This process's peak resident memory (VmHWM; Linux), MB. Not ``ru_maxrss``: Linux
+    carries that over ``exec`` from the forked parent, so every child would report at
+    least the parent's resident memory."""
+    return _status_mb("VmHWM")
 
 
 def resident_mb() -> float:
     """This process's resident memory now (VmRSS; Linux), MB."""
-    with open("/proc/self/status") as status:
-        line = next(x for x in status if x.startswith("VmRSS:"))
-    return int(line.split()[1]) / 1024.0
+    return _status_mb("VmRSS")
 
 
 # -- children: one tool, one data set, the whole ladder ---------------------------------------
@@ -90,8 +99,12 @@ def child(tool: str, path: Path, supports: list[float], budget: float, repeat: i
     name, _, ranks = tool.partition("@")
     family, _, algorithm = name.partition("-")
     comm = world() if family == "hpcrec" else serial()
-    tx = load_transactions(path, comm if family == "hpcrec" else serial())
-    n = tx.n_total
+    if family in ("pyfim", "efficient"):   # plain Python: no Numba runtime in the peer's memory
+        rows = read_plain(plain_rows(path))
+        n = len(rows)
+    else:
+        tx = load_transactions(path, comm)
+        n = tx.n_total
     easy = max(supports)
     if family == "hpcrec":
         from hpcrec.core.context import RunContext
@@ -117,7 +130,6 @@ def child(tool: str, path: Path, supports: list[float], budget: float, repeat: i
             return seconds, len(res), extra
     elif family == "pyfim":
         import fim
-        rows = tx.to_lists()
         target = {"fpmax": "m", "fpclose": "c"}.get(algorithm, "s")
         miner = {"eclat": fim.eclat, "apriori": fim.apriori}.get(algorithm, fim.fpgrowth)
         miner(rows, target=target, supp=-min_count(easy, n), zmin=1)
@@ -144,7 +156,7 @@ def child(tool: str, path: Path, supports: list[float], budget: float, repeat: i
             return time.perf_counter() - t0, len(out), {}
     else:
         from efficient_apriori.itemsets import itemsets_from_transactions
-        rows = [tuple(r) for r in tx.to_lists()]
+        rows = [tuple(r) for r in rows]
 
         def run(s):
             t0 = time.perf_counter()
@@ -160,10 +172,10 @@ def child(tool: str, path: Path, supports: list[float], budget: float, repeat: i
             record = {"support": s, "skipped": f"over {budget:g} s at {skipped_from:g}"}
         else:
             watchdog = _watchdog(tool, path, s, budget, comm.rank == 0)
-            seconds, count, extra = run(s)
+            seconds, count, extra = _without_gc(run, s)
             watchdog.cancel()
             for _ in range(repeat - 1 if seconds < 2.0 else 0):  # short runs: best of `repeat`
-                again = run(s)
+                again = _without_gc(run, s)
                 if again[0] < seconds:
                     seconds, count, extra = again
             peak = comm.allreduce_scalar(peak_mb(), "max") if family == "hpcrec" else peak_mb()
@@ -174,6 +186,19 @@ def child(tool: str, path: Path, supports: list[float], budget: float, repeat: i
         if comm.rank == 0:
             print(json.dumps({"tool": tool, "data": path.name, "ranks": comm.size, **record}),
                   flush=True)
+
+
+def _without_gc(run, support):
+    """``run(support)`` with Python's cyclic garbage collector off. A peer that returns
+    millions of tuples (pyfim) otherwise spends most of its time in the collector, and how
+    much depends on how many objects the child already holds (pyfim fpgrowth on
+    dense-mushroom at 0.07: about 3 s with it off, 11-13 s in a lean child with it on):
+    off, every tool is timed on its own work."""
+    gc.disable()
+    try:
+        return run(support)
+    finally:
+        gc.enable()
 
 
 def _watchdog(tool: str, path: Path, support: float, budget: float, report: bool):
@@ -302,6 +327,36 @@ def _tools_in(records, data):
     return [t for t in TOOLS if any(r["tool"] == t and r["data"] == data for r in records)]
 
 
+def _load() -> str:
+    """The 1, 5 and 15 minute load averages and the UTC time (Linux), as recorded with a run."""
+    with open("/proc/loadavg") as f:
+        return " ".join(f.read().split()[:3]) + time.strftime(" at %H:%M:%S UTC", time.gmtime())
+
+
+def plain_rows(path: Path) -> Path:
+    """The data set as text, one transaction a line (item ids and spaces), which the
+    peers' children read with plain Python: hpcrec's reader checks the rows with a Numba
+    kernel, and a peer's child holding the Numba runtime (about 130 MB) would flatter
+    hpcrec's peak-memory ratio. FIMI files are that text already; for the others the
+    parent writes it (once) beside the data set."""
+    if path.suffix == ".dat":
+        return path
+    text = path.with_suffix(".rows.txt")
+    if not text.exists():
+        from hpcrec.core.comm import serial
+        from hpcrec.io import load_transactions
+        rows = load_transactions(path, serial()).to_lists()
+        part = text.with_suffix(".part")
+        part.write_text("".join(" ".join(map(str, r)) + "\n" for r in rows))
+        part.replace(text)
+    return text
+
+
+def read_plain(path: Path) -> list[list[int]]:
+    with open(path) as f:
+        return [[int(x) for x in line.split()] for line in f]
+
+
 def dataset_path(name: str, data_dir: Path) -> Path:
     """A FIMI file of $HPCREC_DATA/fim, or a generated set written (once) into data_dir."""
     if name not in GENERATED:
@@ -340,15 +395,20 @@ def main() -> None:
     if args.table:
         saved = json.loads(args.table.read_text())
         print(f"machine: {saved['machine']}\ncommand: {saved['command']}")
+        if "load" in saved:
+            print(f"load: {' -> '.join(saved['load'])}")
         print(table(saved["records"]))
         return
     if args.child:
         child(args.child, args.data_file, args.supports, args.budget, args.repeat, args.frame)
         return
+    load = [_load()]
     paths = {name: dataset_path(name, args.data_dir) for name in args.datasets}
     for path in paths.values():
         if not path.exists():
             sys.exit(f"missing {path} (set HPCREC_DATA)")
+        if any(t.startswith(("pyfim", "efficient")) for t in args.tools):
+            plain_rows(path)
     records = []
     for _ in range(args.rounds):
         for name, path in paths.items():
@@ -363,9 +423,10 @@ def main() -> None:
               f"Python {platform.python_version()}"
     args.out.parent.mkdir(parents=True, exist_ok=True)
     command = "python benchmarks/fim_bench.py " + " ".join(sys.argv[1:])
-    args.out.write_text(json.dumps({"machine": machine, "command": command,
+    load.append(_load())
+    args.out.write_text(json.dumps({"machine": machine, "command": command, "load": load,
                                     "records": records}, indent=1))
-    print(f"machine: {machine}\ncommand: {command}")
+    print(f"machine: {machine}\ncommand: {command}\nload: {' -> '.join(load)}")
     print(table(records))
 
 

@@ -376,67 +376,6 @@ def count_bitsets(bits, F, left, last):
     return counts
 
 
-@njit(cache=True)
-def _sorted_itemset(items, start, k, recode, out, at):
-    """``items[start:start + k]``, mapped through ``recode`` unless it is empty, into
-    ``out[at:at + k]`` in ascending order (insertion sort: itemsets are short; an offset,
-    not a slice, so that no array view is made per itemset)."""
-    for t in range(k):
-        v = np.int64(items[start + t])
-        if len(recode):
-            v = recode[v]
-        u = at + t
-        while u > at and out[u - 1] > v:
-            out[u] = out[u - 1]
-            u -= 1
-        out[u] = v
-
-
-@njit(cache=True)
-def itemset_keys(items, ptr, recode, layout):
-    """Sort keys of the itemsets ``items[ptr[x]:ptr[x + 1]]`` (recoded, ascending), one
-    column of int64 words each, so that keys compare as (length, items). ``layout`` =
-    (bits, head, per, words): word 0 holds the length above ``head`` items, every further
-    word ``per`` items, ``bits`` bits an item, left-aligned; unused words are 0."""
-    bits, head, per, n_words = layout
-    n = len(ptr) - 1
-    keys = np.zeros((n_words, n), np.int64)
-    row = np.empty(max(1, head + per * (n_words - 1)), np.int64)
-    for x in range(n):
-        k = ptr[x + 1] - ptr[x]
-        _sorted_itemset(items, ptr[x], k, recode, row, 0)
-        keys[0, x] = np.int64(k) << (head * bits)
-        for t in range(k):
-            w, shift = _slot(t, bits, head, per)
-            keys[w, x] |= row[t] << shift
-    return keys
-
-
-@njit(cache=True)
-def _slot(t, bits, head, per):
-    """(word, shift) of the ``t``-th item of an itemset in :func:`itemset_keys`' layout."""
-    if t < head:
-        return 0, (head - 1 - t) * bits
-    return 1 + (t - head) // per, (per - 1 - (t - head) % per) * bits
-
-
-@njit(cache=True)
-def decode_keys(keys, layout, out_items, out_ptr):
-    """The itemsets whose keys are the columns of ``keys`` (:func:`itemset_keys`' layout),
-    written one after the other: items into ``out_items``, offsets into ``out_ptr``."""
-    bits, head, per, n_words = layout
-    mask = (np.int64(1) << bits) - 1
-    at = 0
-    out_ptr[0] = 0
-    for x in range(keys.shape[1]):
-        k = keys[0, x] >> (head * bits)
-        for t in range(k):
-            w, shift = _slot(t, bits, head, per)
-            out_items[at + t] = (keys[w, x] >> shift) & mask
-        at += k
-        out_ptr[x + 1] = at
-
-
 # -- the CPU counters (protocol SupportCounter) ------------------------------------------------
 
 def counter(rows: Csr, m: int, dense: bool, check: MemoryCheck):

@@ -18,7 +18,7 @@ from ..core.errors import InputError
 from . import count_distribution, pfp
 from .control import Control
 from .prepare import local_transactions, prepare
-from .result import Itemsets, canonical
+from .result import Itemsets, decoded, sorted_records
 
 ALGORITHMS = ("apriori", "fpgrowth", "fpmax", "fpclose")
 HINT = "raise min_support, set max_len, or run on more ranks / nodes"
@@ -70,12 +70,18 @@ def mine_itemsets(source, min_support: float, algorithm: str = "fpgrowth", max_l
         flat = np.concatenate([f.reshape(-1) for f in levels])
         lengths = np.concatenate([np.full(len(f), f.shape[1], np.int64) for f in levels])
         cnt = np.concatenate(counts)
+        del levels, counts
     else:
-        *local, partial = pfp.mine(prep, max_len, comm, algorithm, control, timer, guard)
-        flat, lengths, cnt = (comm.allgatherv(np.ascontiguousarray(a)) for a in local)
+        flat, lengths, cnt, partial = pfp.mine(prep, max_len, comm, algorithm, control, timer, guard)
+        if comm.size > 1:   # one rank: its arrays are the result (the ordering copies them)
+            flat, lengths, cnt = (comm.allgatherv(np.ascontiguousarray(a))
+                                  for a in (flat, lengths, cnt))
         done = 0 if partial else int(lengths.max(initial=0))  # no length is complete
-    with timer.phase("mine"):
-        items, ptr, cnt = canonical(flat, lengths, cnt, recode=prep.order)
+    with timer.phase("mine"):   # the miner's arrays are dropped before the result is written
+        ordered = sorted_records(flat, lengths, cnt, recode=prep.order)
+        del flat, lengths, cnt
+        items, ptr, cnt = decoded(*ordered)
+        del ordered
     timer.count("itemsets", len(cnt))
     return Itemsets(items, ptr, cnt, prep.n, prep.labels, partial, done,
                     {"algorithm": algorithm, "min_support": float(min_support), "max_len": max_len,

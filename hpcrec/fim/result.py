@@ -57,34 +57,40 @@ class Itemsets:
 def canonical(items: np.ndarray, lengths: np.ndarray, counts: np.ndarray, recode=None):
     """Itemsets in canonical order: items ascending within each itemset (after mapping them
     through ``recode``, if given), itemsets by (length, items). Returns (int32 items, ptr,
-    counts).
+    counts). A caller that can drop its arrays before the result is written calls
+    :func:`sorted_records`, drops them, then :func:`decoded`."""
+    return decoded(*sorted_records(items, lengths, counts, recode))
 
-    Each itemset becomes int64 sort keys holding its length and all its items
-    (:func:`~hpcrec.kernels.support.itemset_keys`): one sort of single words for the
-    itemsets that fit one, a lexicographic sort of the few longer ones, and the items are
-    decoded from the sorted keys, so the itemsets themselves are never gathered in their
-    new order (on millions of them that costs a cache miss or more each)."""
-    from ..kernels.support import decode_keys, itemset_keys  # here: min_count needs no Numba
+
+def sorted_records(items: np.ndarray, lengths: np.ndarray, counts: np.ndarray, recode=None):
+    """The itemsets as records in canonical order: (records, layout, number of items).
+
+    Compiled passes (:mod:`hpcrec.kernels.order`): one record per itemset (int64 key
+    words holding its length and items, then its count), scattered into buckets that
+    fit in cache and each bucket sorted there: no step reads the itemsets in a random
+    order. Allocates two arrays of records (8 bytes a key word and a count), one freed
+    on return."""
+    from ..kernels import order  # here: min_count needs no Numba
     lengths = np.asarray(lengths, dtype=np.int64)
     counts = np.asarray(counts, dtype=np.int64)
     items = np.asarray(items)
     recode = np.zeros(0, np.int64) if recode is None else np.asarray(recode, dtype=np.int64)
-    n = len(lengths)
-    ptr = np.zeros(n + 1, np.int64)
-    np.cumsum(lengths, out=ptr[1:])
     longest = int(lengths.max(initial=0))
     bits = int(recode.max(initial=0) if len(recode) else items.max(initial=0)).bit_length() or 1
-    per = max(1, 63 // bits)
-    head = max(1, (63 - longest.bit_length()) // bits)
-    layout = (bits, head, per, 1 + -(-max(0, longest - head) // per))
-    keys = itemset_keys(items, ptr, recode, layout)
-    if layout[3] == 1:
-        perm = np.argsort(keys[0])                  # itemsets are distinct: keys are unique
-    else:   # lengths decide between the groups; the longer ones need every word
-        one, more = np.flatnonzero(lengths <= head), np.flatnonzero(lengths > head)
-        perm = np.concatenate((one[np.argsort(keys[0, one])],
-                               more[np.lexsort(keys[::-1][:, more])]))
-    out_items = np.empty(int(ptr[-1]), np.int32)
+    lay = order.layout(bits, longest)
+    rec = np.empty((len(lengths), lay[3] + 1), np.int64)   # key words, then the count
+    order.build_records(items, lengths, counts, recode, lay, rec)
+    done = np.empty_like(rec)
+    order.sort_records(rec, done, lay[3])
+    return done, lay, int(lengths.sum())
+
+
+def decoded(records: np.ndarray, layout, n_items: int):
+    """(int32 items, ptr, counts) of :func:`sorted_records`' result, in one sequential pass."""
+    from ..kernels import order
+    n = len(records)
+    out_items = np.empty(n_items, np.int32)
     out_ptr = np.empty(n + 1, np.int64)
-    decode_keys(keys[:, perm], layout, out_items, out_ptr)
-    return out_items, out_ptr, counts[perm]
+    out_counts = np.empty(n, np.int64)
+    order.decode(records, layout, out_items, out_ptr, out_counts)
+    return out_items, out_ptr, out_counts

@@ -1,0 +1,309 @@
+"""The canonical order of a mining result (by length, then items ascending), in compiled passes.
+
+Each itemset becomes one record of int64 words followed by its count: word 0 holds its
+length above its first ``head`` items (recoded and sorted, ``bits`` bits an item,
+left-aligned), every further word ``per`` items, so records compare word by word as
+(length, items) (:func:`build_records`). :func:`sort_records` scatters the records by
+the highest differing bits of word 0 (2^RADIX buckets; a bucket still large is scattered
+again by its next bits) until each bucket fits in cache; then each bucket is sorted by
+word 0 (radix passes over its differing bits only) and its runs of equal word 0, which
+only itemsets longer than ``head`` items form, by their further words. :func:`decode` then writes the items,
+offsets and counts in one sequential pass. So no step reads the itemsets in a random
+order (on millions of itemsets a random gather costs a cache and TLB miss each).
+
+Layout ``(bits, head, per, words)``: see :func:`layout`.
+"""
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+from numba.cpython.unsafe.numbers import trailing_zeros
+
+RADIX = 11      # bits a radix pass sorts (2048 buckets: the histograms stay in L2) ...
+RADIX_SMALL = 8  # ... or, under 2^16 keys, 256 buckets (less to clear per bucket)
+SMALL = 32      # ranges up to this size are sorted by insertion
+MASK_BITS = 8   # items of up to this many bits are sorted through a bit mask of 4 words
+LEAF = 8192     # buckets up to this many records (256 KB of 4-word records) sorted in cache
+
+
+def layout(bits: int, longest: int) -> tuple[int, int, int, int]:
+    """(bits, head, per, words) of the keys of itemsets of at most ``longest`` items of
+    ``bits`` bits: word 0 holds the length above ``head`` items, every further word
+    ``per`` items; ``words`` words in all. Every word is non-negative."""
+    per = max(1, 63 // bits)
+    head = max(1, (63 - longest.bit_length()) // bits)
+    return bits, head, per, 1 + -(-max(0, longest - head) // per)
+
+
+@njit(cache=True)
+def _sorted_itemset(items, start, k, recode, out):
+    """``items[start:start + k]``, mapped through ``recode`` unless it is empty, into
+    ``out[:k]`` in ascending order (insertion sort: itemsets are short)."""
+    for t in range(k):
+        v = np.int64(items[start + t])
+        if len(recode):
+            v = recode[v]
+        u = t
+        while u > 0 and out[u - 1] > v:
+            out[u] = out[u - 1]
+            u -= 1
+        out[u] = v
+
+
+@njit(cache=True)
+def _masked_itemset(items, start, k, recode, mask, out):
+    """As :func:`_sorted_itemset` for item ids below 64 x len(mask): the items' bits set in
+    ``mask`` (zeros; left zeroed), read back in ascending order (k steps, not k^2 / 4)."""
+    for t in range(k):
+        v = np.int64(items[start + t])
+        if len(recode):
+            v = recode[v]
+        mask[v >> 6] |= np.int64(1) << (v & 63)
+    t = 0
+    for w in range(len(mask)):
+        m = mask[w]
+        mask[w] = 0
+        while m != 0:
+            out[t] = (w << 6) + trailing_zeros(m)
+            m &= m - 1
+            t += 1
+
+
+@njit(cache=True)
+def build_records(items, lengths, counts, recode, layout, rec):
+    """Row x of ``rec`` (shape (n, words + 1)): the key words of itemset x, whose items
+    follow one another in ``items`` as ``lengths`` says, then its count."""
+    bits, head, per, n_words = layout
+    row = np.empty(max(1, head + per * (n_words - 1)), np.int64)
+    mask = np.zeros(((1 << bits) + 63) >> 6 if bits <= MASK_BITS else 0, np.int64)
+    at = 0
+    for x in range(len(lengths)):
+        k = lengths[x]
+        if len(mask):
+            _masked_itemset(items, at, k, recode, mask, row)
+        else:
+            _sorted_itemset(items, at, k, recode, row)
+        at += k
+        word = np.int64(k) << (head * bits)
+        shift = (head - 1) * bits
+        for t in range(min(k, head)):
+            word |= row[t] << shift
+            shift -= bits
+        rec[x, 0] = word
+        w, word, shift = 1, np.int64(0), (per - 1) * bits
+        for t in range(head, k):
+            word |= row[t] << shift
+            shift -= bits
+            if shift < 0:
+                rec[x, w] = word
+                w, word, shift = w + 1, np.int64(0), (per - 1) * bits
+        for v in range(w, n_words):
+            rec[x, v] = word
+            word = 0
+        rec[x, n_words] = counts[x]
+
+
+@njit(cache=True)
+def _insertion(keys, vals, lo, hi):
+    for i in range(lo + 1, hi):
+        k, v = keys[i], vals[i]
+        j = i
+        while j > lo and keys[j - 1] > k:
+            keys[j] = keys[j - 1]
+            vals[j] = vals[j - 1]
+            j -= 1
+        keys[j] = k
+        vals[j] = v
+
+
+@njit(cache=True)
+def sort_pairs(keys, vals, lo, hi):
+    """Stable sort of the non-negative ``keys[lo:hi]``, ``vals[lo:hi]`` moved alike: LSD
+    radix passes of RADIX (small ranges: RADIX_SMALL) bits over the bits that differ between the keys only (a pass
+    whose digit is the same in every key is skipped); small ranges by insertion."""
+    n = hi - lo
+    if n <= SMALL:
+        _insertion(keys, vals, lo, hi)
+        return
+    low, top = _varying(keys, lo, hi)
+    if top == 0:
+        return
+    radix = RADIX if n >= 1 << 16 else RADIX_SMALL
+    n_digits = (top - low + radix - 1) // radix
+    size = 1 << radix
+    mask = size - 1
+    hist = np.zeros((n_digits, size), np.int64)
+    for i in range(lo, hi):
+        k = keys[i] >> low
+        for d in range(n_digits):
+            hist[d, (k >> (d * radix)) & mask] += 1
+    src_k, src_v = keys[lo:hi], vals[lo:hi]
+    dst_k, dst_v = np.empty(n, keys.dtype), np.empty(n, vals.dtype)
+    moved = False
+    for d in range(n_digits):
+        shift = low + d * radix
+        if hist[d, (src_k[0] >> shift) & mask] == n:
+            continue    # one bucket: this digit is the same in every key
+        total = 0
+        for b in range(size):
+            c = hist[d, b]
+            hist[d, b] = total
+            total += c
+        for i in range(n):
+            b = (src_k[i] >> shift) & mask
+            p = hist[d, b]
+            hist[d, b] = p + 1
+            dst_k[p] = src_k[i]
+            dst_v[p] = src_v[i]
+        src_k, dst_k = dst_k, src_k
+        src_v, dst_v = dst_v, src_v
+        moved = not moved
+    if moved:   # the sorted pairs lie in the scratch arrays
+        keys[lo:hi] = src_k
+        vals[lo:hi] = src_v
+
+
+@njit(cache=True)
+def _varying(keys, lo, hi):
+    """(lowest, one past the highest) bit in which keys[lo:hi] differ; (0, 0) if none."""
+    any_bit, all_bits = np.int64(0), np.int64(-1)
+    for i in range(lo, hi):
+        any_bit |= keys[i]
+        all_bits &= keys[i]
+    vary = any_bit ^ all_bits
+    if vary == 0:
+        return 0, 0
+    low = 0
+    while not (vary >> low) & 1:
+        low += 1
+    top = 64
+    while not (vary >> (top - 1)) & 1:
+        top -= 1
+    return low, top
+
+
+@njit(cache=True)
+def _row_less(rec, a, b, n_words):
+    """Whether record a's words come before record b's."""
+    for w in range(n_words):
+        if rec[a, w] != rec[b, w]:
+            return rec[a, w] < rec[b, w]
+    return False
+
+
+@njit(cache=True)
+def _sort_bucket(rec, dst, in_place, lo, hi, n_words, key, idx, tmp):
+    """The records rec[lo:hi] sorted into dst[lo:hi] (``in_place``: ``dst`` is ``rec``; scratch
+    ``key``, ``idx``, ``tmp`` of at least hi - lo entries): by word 0, then each run of
+    equal word 0 by the further words."""
+    n = hi - lo
+    for i in range(n):
+        key[i] = rec[lo + i, 0]
+        idx[i] = lo + i
+    sort_pairs(key, idx, 0, n)
+    a = 0
+    while a < n:   # runs of equal word 0: itemsets longer than ``head`` items only
+        b = a + 1
+        while b < n and key[b] == key[a]:
+            b += 1
+        if b - a > 1:
+            if b - a <= SMALL:
+                for i in range(a + 1, b):
+                    v = idx[i]
+                    j = i
+                    while j > a and _row_less(rec, v, idx[j - 1], n_words):
+                        idx[j] = idx[j - 1]
+                        j -= 1
+                    idx[j] = v
+            else:   # LSD over the further words, last first: stable sorts of the run
+                for w in range(n_words - 1, 0, -1):
+                    for i in range(a, b):
+                        key[i] = rec[idx[i], w]
+                    sort_pairs(key, idx, a, b)
+        a = b
+    if in_place:   # through the scratch rows
+        for i in range(n):
+            for w in range(rec.shape[1]):
+                tmp[i, w] = rec[idx[i], w]
+        src = tmp
+        for i in range(n):
+            idx[i] = i
+    else:
+        src = rec
+    for i in range(n):
+        for w in range(rec.shape[1]):
+            dst[lo + i, w] = src[idx[i], w]
+
+
+@njit(cache=True)
+def _scatter(src, dst, lo, hi, shift, size):
+    """Records src[lo:hi] into dst[lo:hi], bucketed (stably) by bits shift.. of word 0
+    (``size`` buckets); returns the buckets' bounds."""
+    mask = size - 1
+    start = np.zeros(size + 1, np.int64)
+    for i in range(lo, hi):
+        start[((src[i, 0] >> shift) & mask) + 1] += 1
+    start[0] = lo
+    for b in range(size):
+        start[b + 1] += start[b]
+    fill = start[:size].copy()
+    for i in range(lo, hi):
+        b = (src[i, 0] >> shift) & mask
+        p = fill[b]
+        fill[b] = p + 1
+        for w in range(src.shape[1]):
+            dst[p, w] = src[i, w]
+    return start
+
+
+@njit(cache=True)
+def sort_records(rec, out, n_words):
+    """The records ``rec`` (n, words + 1) in order of their words, into ``out`` (same
+    shape; ``rec`` is scratch): MSD radix scatters by the highest RADIX differing bits of
+    word 0, back and forth between the two arrays, until a bucket holds at most LEAF
+    records (or one word 0); each of those is sorted in cache (:func:`_sort_bucket`)."""
+    stack = [(0, rec.shape[0], 0)]   # (lo, hi, 0: the records lie in rec, 1: in out)
+    key = np.empty(LEAF, np.int64)
+    idx = np.empty(LEAF, np.int64)
+    tmp = np.empty((LEAF, rec.shape[1]), np.int64)
+    while len(stack):
+        lo, hi, where = stack.pop()
+        src, dst = (out, rec) if where else (rec, out)
+        low, top = _varying(src[:, 0], lo, hi)
+        if hi - lo <= LEAF or top == 0:
+            if hi - lo > len(key):   # one long run of equal word 0
+                key, idx = np.empty(hi - lo, np.int64), np.empty(hi - lo, np.int64)
+                tmp = np.empty((hi - lo, rec.shape[1]), np.int64)
+            _sort_bucket(src, out, where == 1, lo, hi, n_words, key, idx, tmp)
+            continue
+        shift = max(low, top - RADIX)
+        bounds = _scatter(src, dst, lo, hi, shift, np.int64(1) << (top - shift))
+        for b in range(len(bounds) - 1):
+            if bounds[b + 1] > bounds[b]:
+                stack.append((bounds[b], bounds[b + 1], 1 - where))
+
+
+@njit(cache=True)
+def decode(rec, layout, out_items, out_ptr, out_counts):
+    """The sorted records written out one after the other: items into ``out_items``,
+    offsets into ``out_ptr``, counts into ``out_counts``."""
+    bits, head, per, n_words = layout
+    mask = (np.int64(1) << bits) - 1
+    at = 0
+    out_ptr[0] = 0
+    for i in range(rec.shape[0]):
+        word = rec[i, 0]
+        k = word >> (head * bits)
+        shift = (head - 1) * bits
+        for t in range(min(k, head)):
+            out_items[at + t] = (word >> shift) & mask
+            shift -= bits
+        w, shift = 1, (per - 1) * bits
+        for t in range(head, k):
+            out_items[at + t] = (rec[i, w] >> shift) & mask
+            shift -= bits
+            if shift < 0:
+                w, shift = w + 1, (per - 1) * bits
+        out_counts[i] = rec[i, n_words]
+        at += k
+        out_ptr[i + 1] = at

@@ -1,0 +1,121 @@
+"""The canonical-order kernels (hpcrec.kernels.order) against Python and NumPy references:
+the stable radix sort of key/value pairs, and the record sort with its bucket scatter, run
+refinement and decoding (through hpcrec.fim.result.canonical)."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from hpcrec.fim.result import canonical
+from hpcrec.kernels import order
+
+
+@pytest.mark.parametrize("n, high", [(0, 1), (1, 1), (20, 4), (500, 3), (5000, 1 << 62),
+                                     (70_000, 1 << 40), (70_000, 7)])
+def test_sort_pairs_is_a_stable_sort(n, high):
+    """Small ranges (insertion), 256- and 2048-bucket passes, many ties, wide keys."""
+    rng = np.random.default_rng(n)
+    keys = rng.integers(0, high, size=n, dtype=np.int64) << int(rng.integers(0, 2))
+    vals = np.arange(n, dtype=np.int64)
+    want = np.argsort(keys, kind="stable")
+    k, v = keys.copy(), vals.copy()
+    order.sort_pairs(k, v, 0, n)
+    assert np.array_equal(v, want) and np.array_equal(k, keys[want])
+
+
+def test_sort_pairs_sorts_only_its_range():
+    rng = np.random.default_rng(3)
+    keys = rng.integers(0, 1000, size=300, dtype=np.int64)
+    vals = np.arange(300, dtype=np.int32)
+    k, v = keys.copy(), vals.copy()
+    order.sort_pairs(k, v, 50, 250)
+    want = 50 + np.argsort(keys[50:250], kind="stable")
+    assert np.array_equal(v[50:250], want)
+    assert np.array_equal(k[:50], keys[:50]) and np.array_equal(k[250:], keys[250:])
+    assert np.array_equal(v[:50], vals[:50]) and np.array_equal(v[250:], vals[250:])
+
+
+def _reference(sets, counts):
+    recs = sorted((len(s), tuple(sorted(s)), c) for s, c in zip(sets, counts))
+    items = np.array([i for _, s, _ in recs for i in s], np.int32)
+    ptr = np.concatenate(([0], np.cumsum([k for k, _, _ in recs]))).astype(np.int64)
+    return items, ptr, np.array([c for _, _, c in recs], np.int64)
+
+
+def _check(sets, counts, recode=None):
+    flat = np.array([i for s in sets for i in s], np.int32)
+    lengths = np.array([len(s) for s in sets], np.int64)
+    mapped = [[recode[i] for i in s] for s in sets] if recode is not None else sets
+    got = canonical(flat, lengths, np.asarray(counts), recode=recode)
+    for g, w in zip(got, _reference(mapped, counts)):
+        assert g.dtype == w.dtype and np.array_equal(g, w)
+
+
+def test_long_runs_of_equal_first_words():
+    """Many long itemsets sharing their length and first ``head`` items: runs of equal
+    word 0 longer than SMALL (radix over the further words) and shorter (insertion), with
+    ties in the second word decided by the third, and buckets above LEAF records."""
+    bits, longest = 7, 19
+    head, per = order.layout(bits, longest)[1:3]
+    rng = np.random.default_rng(5)
+    common = list(range(head))                     # every set starts with the same items
+    seen, sets = set(), []
+    while len(sets) < 3 * order.LEAF:
+        k = int(rng.integers(head + 1, longest + 1))
+        tail = sorted(int(x) for x in rng.choice(np.arange(head, 100), size=k - head,
+                                                 replace=False))
+        if k - head > per and rng.random() < 0.5:  # equal second word, third word differs
+            tail[:per] = list(range(head, head + per))
+            tail = sorted(set(tail))
+            if len(tail) != k - head:
+                continue
+        s = tuple(common + tail)
+        if s not in seen:
+            seen.add(s)
+            sets.append(list(rng.permutation(s)))
+    counts = rng.integers(1, 10**12, size=len(sets))
+    _check(sets, counts)
+    _check(sets, counts, recode=rng.permutation(100).astype(np.int64))
+
+
+@pytest.mark.parametrize("bits", [1, 7, 12, 31])
+def test_lengths_across_the_word_boundaries(bits):
+    """Itemsets of every length around head and head + k * per, items of ``bits`` bits
+    (1 bit: items 0 and 1; 31 bits: one item a word after word 0), all ids at the top."""
+    top = (1 << bits) - 1
+    longest = min(top + 1, 3 * max(1, 63 // bits) + 4)
+    rng = np.random.default_rng(bits)
+    seen, sets = set(), []
+    for _ in range(3000):
+        k = int(rng.integers(1, longest + 1))
+        pool = np.arange(top + 1) if top < 4096 else \
+            np.unique(np.concatenate((rng.integers(0, top, 64), [top, top - 1, 0])))
+        if k > len(pool):
+            continue
+        s = frozenset(int(x) for x in rng.choice(pool, size=k, replace=False))
+        if s not in seen:
+            seen.add(s)
+            sets.append(list(s))
+    _check(sets, rng.integers(1, 100, size=len(sets)))
+
+
+def test_one_itemset_and_nothing():
+    _check([[7, 3, 5]], [4])
+    _check([[0]], [1])
+    items, ptr, counts = canonical(np.zeros(0, np.int32), np.zeros(0, np.int64),
+                                   np.zeros(0, np.int64), recode=np.arange(5))
+    assert len(items) == len(counts) == 0 and ptr.tolist() == [0]
+
+
+def test_skewed_buckets_and_a_run_longer_than_a_bucket():
+    """A bucket above LEAF records that must be scattered again by lower bits (20,000 sets
+    {0, c} beside one far away), and one run of equal word 0 longer than LEAF (sets of one
+    length sharing their first ``head`` items)."""
+    sets = [[c, 0] for c in range(20_000, 0, -1)] + [[60_001, 60_000]]
+    _check(sets, np.arange(len(sets)) % 7 + 1)
+    head = order.layout(7, 12)[1]
+    rng = np.random.default_rng(9)
+    tails = {tuple(sorted(int(x) for x in rng.choice(np.arange(head, 100), 3, replace=False)))
+             for _ in range(3 * order.LEAF)}
+    sets = [list(range(head)) + list(t) for t in tails] + [[99] * 1 + [1]]
+    _check(sets, rng.integers(1, 5, size=len(sets)))
