@@ -364,11 +364,12 @@ def _holds_all(items, s, e, want, n):
 
 
 @njit(cache=True)
-def _sort_small(a, n):
-    for t in range(1, n):
+def _sort_small(a, lo, hi):
+    """Sorts a[lo:hi] in place (insertion sort: the sets are short)."""
+    for t in range(lo + 1, hi):
         v = a[t]
         u = t
-        while u > 0 and a[u - 1] > v:
+        while u > lo and a[u - 1] > v:
             a[u] = a[u - 1]
             u -= 1
         a[u] = v
@@ -424,7 +425,7 @@ def _store(store, buf, n, count, key, mode):
     n_out, n_items = tops[0], tops[1]
     for t in range(n):
         items[n_items + t] = buf[t]
-    _sort_small(items[n_items:n_items + n], n)
+    _sort_small(items, n_items, n_items + n)
     meta[n_out].len = n
     meta[n_out].count = count
     meta[n_out].start = n_items
@@ -605,7 +606,7 @@ def _absorbed_and_children(prefix, absorbed, plen, mem, lo, hi, buf):
     for x in range(hi - 1, lo - 1, -1):
         buf[n] = mem[x].item
         n += 1
-    _sort_small(buf, n)
+    _sort_small(buf, 0, n)
     return n
 
 
@@ -677,6 +678,103 @@ def _emit_subsets(store, path, npath, extra, n_extra, top_r, count, comb):
                 comb[u] = comb[u - 1] + 1
 
 
+class Work(NamedTuple):
+    """The search's working arrays, one set for every depth of the path (frames hold
+    offsets into them). :func:`_search` never replaces one: when one is short it stops
+    with GROW and the lengths it needs, and :func:`mine_range` grows it and resumes."""
+    rows: np.ndarray      # the row store (ROW): conditional databases, then reduced rows
+    ri: np.ndarray        # their items (int32)
+    pool: np.ndarray      # tid-lists: rows of the row store (int32)
+    mem: np.ndarray       # members (MEMBER): the children of the nodes on the path
+    rtable: np.ndarray    # hash table of a node's reduced rows (RSLOT)
+    lpool: np.ndarray     # FP-Max lists: (n, 2) set masks or ids
+    frames: np.ndarray    # FRAME per depth
+    scratch: np.ndarray   # SCRATCH per item
+    prefix: np.ndarray    # the path's items and absorbed items (int32)
+    absorbed: np.ndarray  # prefix[t] is a perfect extension, not a path item
+    path: np.ndarray      # FREQUENT: the path items and absorbed items of a node
+    extra: np.ndarray
+    comb: np.ndarray      # a combination of extra (int64)
+    buf: np.ndarray       # a set being tested or stored (int32)
+
+
+GROW = 2  # a working array or the store is short: grow it (``need``) and search on
+# where a search stands between calls of _search (``state``)
+J, DEPTH, STAMP, PENDING, P_NPATH, P_EXTRA, P_TOPR, P_COUNT = range(8)
+# the lengths a search needs (``need``): working arrays, then more sets / items in the store
+N_ROWS, N_RI, N_POOL, N_MEM, N_RTABLE, N_LPOOL, N_FRAMES, N_SETS, N_ITEMS = range(9)
+
+
+@njit(cache=True)
+def _copy(dst, src, n):
+    for t in range(n):
+        dst[t] = src[t]
+
+
+@njit(cache=True)
+def _room(work, store, f, node, depth, mode, need):
+    """Whether the working arrays and the store have room for expanding ``node``, a child
+    of frame ``f`` at ``depth``; if not, the lengths needed are in ``need``. Bounds: the
+    node's rows hold at most ``node.item`` items each below its item (or their lengths),
+    it has at most ``node.item`` children, perfect extensions and children of a node
+    together at most ``node.item`` items."""
+    rows, pool = work.rows, work.pool
+    n = node.t1 - node.t0
+    items = n * node.item
+    if f.top + items > len(pool) or f.itop + items > len(work.ri):
+        items = 0
+        for p in range(node.t0, node.t1):
+            items += rows[pool[p]].end - rows[pool[p]].beg
+    need[N_POOL] = f.top + items if f.top + items > len(pool) else 0
+    need[N_RI] = f.itop + items if f.itop + items > len(work.ri) else 0
+    need[N_ROWS] = f.rtop + n if f.rtop + n > len(rows) else 0
+    need[N_MEM] = f.mend + node.item if f.mend + node.item > len(work.mem) else 0
+    need[N_RTABLE] = 2 * n if 2 * n > len(work.rtable) else 0
+    need[N_FRAMES] = depth + 2 if depth + 2 > len(work.frames) else 0
+    if mode == MAXIMAL:
+        lists = store.tops[0] if depth == 0 else 2 * f.le - f.lb + store.tops[0] - f.ent
+        need[N_LPOOL] = lists if lists > work.lpool.shape[0] else 0
+    if mode != FREQUENT and _full(store, 1, f.plen + 1 + node.item, mode):
+        need[N_SETS] = 1
+        need[N_ITEMS] = f.plen + 1 + node.item
+    for x in range(len(need)):
+        if need[x] > 0:
+            return False
+    return True
+
+
+@njit(cache=True)
+def _grown(work, need):
+    """``work`` with the arrays ``need`` names grown (doubling; the hash table of reduced
+    rows rebuilt empty at a power of two)."""
+    rows, ri, pool, mem, rtable, lpool, frames = work[:7]
+    if need[N_ROWS]:
+        rows = _grow(rows, need[N_ROWS])
+    if need[N_RI]:
+        ri = _grow(ri, need[N_RI])
+    if need[N_POOL]:
+        pool = _grow(pool, need[N_POOL])
+    if need[N_MEM]:
+        mem = _grow(mem, need[N_MEM])
+    if need[N_RTABLE]:
+        size = len(rtable)
+        while size < need[N_RTABLE]:
+            size *= 2
+        rtable = np.zeros(size, RSLOT)
+    if need[N_LPOOL]:
+        lpool = _grow_rows(lpool, need[N_LPOOL])
+    if need[N_FRAMES]:
+        frames = _grow(frames, need[N_FRAMES])
+    return Work(rows, ri, pool, mem, rtable, lpool, frames, work.scratch, work.prefix,
+                work.absorbed, work.path, work.extra, work.comb, work.buf)
+
+
+@njit(cache=True)
+def _pause(state, j, depth, stamp):
+    state[J], state[DEPTH], state[STAMP] = j, depth, stamp
+    return GROW
+
+
 @njit(cache=True)
 def _start_root(frames, mem, j, n_rows, count, tops):
     """The root {j} (its n_rows rows listed in pool[:n_rows] by the caller, their weight
@@ -690,6 +788,142 @@ def _start_root(frames, mem, j, n_rows, count, tops):
     f = frames[0]
     f.pos, f.mend, f.top, f.plen, f.npath = 0, 1, n_rows, 0, 0
     f.rtop, f.itop, f.low, f.lb, f.le, f.ent = n_base, i_base, -1, 0, 0, 0
+
+
+@njit(cache=True)
+def _search(work, first, bases, owned, lo, options, store, state, need):
+    """The depth-first search of :func:`mine_range` from where ``state`` stands (group j,
+    depth of the path, hash stamp, a pending FREQUENT write), over arrays it never
+    replaces (a loop that reassigns arrays pays Numba's atomic reference counts for each
+    at every join of its branches). Returns OK, TOO_MANY, or GROW with ``need`` set."""
+    m, minc, max_len, limit, mode = options
+    rows, ri, pool, mem, rtable, lpool, frames = work[:7]
+    scratch, prefix, absorbed, path, extra, comb, buf = work[7:]
+    if state[PENDING]:  # the subsets of the last node, once the store had room
+        _emit_subsets(store, path, state[P_NPATH], extra, state[P_EXTRA], state[P_TOPR],
+                      state[P_COUNT], comb)
+        state[PENDING] = 0
+    j, depth, stamp = state[J], state[DEPTH], state[STAMP]
+    while j >= lo:
+        if depth < 0:  # the root of group j
+            r0, r1 = first[j - lo], first[j - lo + 1]
+            count = 0
+            for r in range(r0, r1):
+                count += rows[r].wt
+            if not owned[j] or count < minc:
+                j -= 1
+                continue
+            if r1 - r0 > len(pool):
+                need[N_POOL] = r1 - r0
+                return _pause(state, j, depth, stamp)
+            for t in range(r1 - r0):
+                pool[t] = r0 + t
+            _start_root(frames, mem, j, r1 - r0, count, bases)
+            depth = 0
+        f = frames[depth]
+        if f.pos == f.mend:
+            depth -= 1
+            if depth < 0:
+                j -= 1
+            continue
+        a = f.pos
+        node = Node(mem[a].beg, mem[a].end, mem[a].item, mem[a].sup)
+        if not _room(work, store, f, node, depth, mode, need):
+            return _pause(state, j, depth, stamp)
+        f.pos += 1
+        # what earlier siblings' subtrees allocated lies above the frame's marks
+        mtop, top, rtop, itop = f.mend, f.top, f.rtop, f.itop
+        plen = f.plen
+        npath = f.npath + 1
+        prefix[plen] = node.item
+        absorbed[plen] = False
+        plen += 1
+        first_child = mtop
+        # FP-Max: the stored sets that may hold X: a root lists those holding its
+        # item; deeper, the parent's list and what was stored since (X's own list is
+        # made only if X gets children)
+        span = (f.lb, f.le, f.ent)
+        if mode == MAXIMAL and depth == 0:
+            span = (0, _root_supersets(store, lpool, node.item, m), store.tops[0])
+        n_perfect = n_seen = n_rows = 0
+        key = 0
+        prune = False
+        if mode == CLOSED:  # X's closure found before it (same rows, more items)?
+            key = _closure_key(rows, pool, node)
+            _copy(buf, prefix, plen)
+            _sort_small(buf, 0, plen)
+            prune = _has_closure(store, key, node.count, buf, plen)
+        # a child's rows hold only its siblings' items: the lowest sibling is a leaf
+        if not prune and npath != max_len and node.item != f.low:
+            mtop, top, n_perfect, n_seen, n_rows = _children(
+                rows, ri, pool, node, minc, scratch, mem, (mtop, top))
+            if mode != FREQUENT and mtop - first_child > 1:
+                _sort_members(mem, first_child, mtop, scratch)
+        for t in range(n_perfect):
+            prefix[plen] = scratch[t].perfect
+            absorbed[plen] = True
+            plen += 1
+        n_child = mtop - first_child
+        if mode == MAXIMAL:  # X + P + all children inside a stored set?
+            # the sets of span hold the parent's path items: check X's item and the rest
+            n = _absorbed_and_children(prefix, absorbed, plen, mem, first_child, mtop, buf)
+            prune = _covered(store, lpool, span, buf, n, m)
+        if prune:
+            mtop = first_child
+        if mtop > first_child:
+            stamp += 1
+            r_first = rtop
+            rtop, itop = _fill_children(rows, ri, pool, node, scratch, mem,
+                                        (rtop, itop, stamp), rtable)
+            # look-ahead: X + P + all children frequent? then it is stored instead
+            if mode == MAXIMAL and n_child > 1:
+                w = _full_rows_weight(rows, r_first, rtop, n_child)
+                if w >= minc:
+                    _copy(buf, prefix, plen)
+                    for x in range(first_child, mtop):
+                        buf[plen + x - first_child] = mem[x].item
+                    if store.tops[0] + 1 > limit:
+                        return TOO_MANY
+                    _store(store, buf, plen + n_child, w, 0, mode)
+                    mtop = first_child
+        for x in range(n_seen):
+            scratch[scratch[x].seen].cnt = 0
+            scratch[scratch[x].seen].nrow = 0
+        childless = mtop == first_child
+        # FP-Max: a leaf (n_child > 1 here: stored by look-ahead); FP-Close: every node
+        if not prune and (mode == CLOSED or (mode == MAXIMAL and childless and n_child <= 1)):
+            if store.tops[0] + 1 > limit:
+                return TOO_MANY
+            _copy(buf, prefix, plen)
+            _store(store, buf, plen, node.count, key, mode)
+        if not childless:
+            low = mem[first_child].item
+            for x in range(first_child + 1, mtop):
+                low = min(low, mem[x].item)
+            lb, le, ent = span
+            if mode == MAXIMAL and depth > 0:  # X's list: the parent's, filtered
+                lb = f.le
+                n = _split_prefix(prefix, absorbed, plen, path, extra)
+                keep = _mask(extra, n) if m <= MASK_ITEMS else (0, 0)
+                le = _supersets(store, lpool, f, node.item, keep, m)
+                ent = store.tops[0]
+            depth += 1
+            g = frames[depth]
+            g.pos, g.mend, g.top, g.plen, g.npath = first_child, mtop, top, plen, npath
+            g.rtop, g.itop, g.low, g.lb, g.le, g.ent = rtop, itop, low, lb, le, ent
+        if mode == FREQUENT:  # X's path items with every subset of its absorbed items
+            n_extra = _split_prefix(prefix, absorbed, plen, path, extra)
+            top_r = n_extra if max_len <= 0 else min(n_extra, max_len - npath)
+            n_sets, n_items = _subset_sizes(n_extra, top_r, npath, limit)
+            if store.tops[0] + n_sets > limit:
+                return TOO_MANY
+            if _full(store, n_sets, n_items, mode):  # written on resuming
+                state[PENDING], state[P_NPATH], state[P_EXTRA] = 1, npath, n_extra
+                state[P_TOPR], state[P_COUNT] = top_r, node.count
+                need[N_SETS], need[N_ITEMS] = n_sets, n_items
+                return _pause(state, j, depth, stamp)
+            _emit_subsets(store, path, npath, extra, n_extra, top_r, node.count, comb)
+    return OK
 
 
 @njit(cache=True)
@@ -722,164 +956,26 @@ def mine_range(rows_in: Csr, owned, lo, hi, options: MineOptions, store: Store):
     left for the caller to remove. Stops with status TOO_MANY beyond ``limit`` sets.
     Returns (status, the store); FREQUENT leaves the items of a set unsorted.
     """
-    m, minc, max_len, limit, mode = options
-    scratch = np.zeros(m, SCRATCH)
-    prefix = np.empty(m + 1, np.int32)
-    absorbed = np.zeros(m + 1, np.bool_)  # prefix[t] is a perfect extension, not a path item
-    path = np.empty(m + 1, np.int32)
-    extra = np.empty(m + 1, np.int32)
-    comb = np.empty(m + 1, np.int64)
-    buf = np.empty(m + 1, np.int32)
-    pool = np.empty(1024, np.int32)
-    lpool = np.empty((1024, 2), np.int64)  # FP-Max lists: set masks or ids
-    mem = np.empty(64, MEMBER)
-    rtable = np.zeros(1024, RSLOT)  # stamp 0 is never in use
-    stamp = 0
-    frames = np.empty(64, FRAME)
-
+    m, mode = options.m, options.mode
     # the row store starts as the conditional databases; reduced rows go above them
     rows, ri, first = conditional_rows(rows_in.indptr, rows_in.indices, owned, lo, hi)
-    n_base, i_base = len(rows), len(ri)
-    for j in range(hi - 1, lo - 1, -1):
-        r0, r1 = first[j - lo], first[j - lo + 1]
-        if not owned[j]:
-            continue
-        count = 0
-        for r in range(r0, r1):
-            count += rows[r].wt
-        if count < minc:
-            continue
-        if r1 - r0 > len(pool):
-            pool = _grow(pool, r1 - r0)
-        for t in range(r1 - r0):
-            pool[t] = r0 + t
-        _start_root(frames, mem, j, r1 - r0, count, (n_base, i_base))
-        depth = 0
-        while depth >= 0:
-            f = frames[depth]
-            if f.pos == f.mend:
-                depth -= 1
-                continue
-            a = f.pos
-            f.pos += 1
-            # what earlier siblings' subtrees allocated lies above the frame's marks
-            mtop, top, rtop, itop = f.mend, f.top, f.rtop, f.itop
-            plen = f.plen
-            npath = f.npath + 1
-            node = Node(mem[a].beg, mem[a].end, mem[a].item, mem[a].sup)
-            prefix[plen] = node.item
-            absorbed[plen] = False
-            plen += 1
-            first_child = mtop
-            # FP-Max: the stored sets that may hold X: a root lists those holding its
-            # item; deeper, the parent's list and what was stored since (X's own list is
-            # made only if X gets children)
-            span = (f.lb, f.le, f.ent)
-            if mode == MAXIMAL and depth == 0:
-                if store.tops[0] > len(lpool):
-                    lpool = _grow_rows(lpool, store.tops[0])
-                span = (0, _root_supersets(store, lpool, node.item, m), store.tops[0])
-            n_perfect = n_seen = n_rows = 0
-            key = 0
-            prune = False
-            if mode == CLOSED:  # X's closure found before it (same rows, more items)?
-                key = _closure_key(rows, pool, node)
-                buf[:plen] = prefix[:plen]
-                _sort_small(buf, plen)
-                prune = _has_closure(store, key, node.count, buf, plen)
-            # a child's rows hold only its siblings' items: the lowest sibling is a leaf
-            if not prune and npath != max_len and node.item != f.low:
-                if mtop + node.item > len(mem):
-                    mem = _grow(mem, mtop + node.item)
-                mtop, top, n_perfect, n_seen, n_rows = _children(
-                    rows, ri, pool, node, minc, scratch, mem, (mtop, top))
-                if mode != FREQUENT and mtop - first_child > 1:
-                    _sort_members(mem, first_child, mtop, scratch)
-            for t in range(n_perfect):
-                prefix[plen] = scratch[t].perfect
-                absorbed[plen] = True
-                plen += 1
-            n_child = mtop - first_child
-            if mode == MAXIMAL:  # X + P + all children inside a stored set?
-                # the sets of span hold the parent's path items: check X's item and the rest
-                n = _absorbed_and_children(prefix, absorbed, plen, mem, first_child, mtop, buf)
-                prune = _covered(store, lpool, span, buf, n, m)
-            if prune:
-                mtop = first_child
-            if mtop > first_child:
-                if top > len(pool):
-                    pool = _grow(pool, top)
-                if rtop + node.t1 - node.t0 > len(rows):
-                    rows = _grow(rows, rtop + node.t1 - node.t0)
-                if itop + n_rows > len(ri):
-                    ri = _grow(ri, itop + n_rows)
-                stamp += 1
-                if 2 * (node.t1 - node.t0) > len(rtable):
-                    size = len(rtable)
-                    while size < 2 * (node.t1 - node.t0):
-                        size *= 2
-                    rtable = np.zeros(size, RSLOT)
-                r_first = rtop
-                rtop, itop = _fill_children(rows, ri, pool, node, scratch, mem,
-                                            (rtop, itop, stamp), rtable)
-                # look-ahead: X + P + all children frequent? then it is stored instead
-                if mode == MAXIMAL and n_child > 1:
-                    w = _full_rows_weight(rows, r_first, rtop, n_child)
-                    if w >= minc:
-                        buf[:plen] = prefix[:plen]
-                        for x in range(first_child, mtop):
-                            buf[plen + x - first_child] = mem[x].item
-                        if store.tops[0] + 1 > limit:
-                            return TOO_MANY, store
-                        if _full(store, 1, plen + n_child, mode):
-                            store = _reserve(store, 1, plen + n_child, mode)
-                        _store(store, buf, plen + n_child, w, 0, mode)
-                        mtop = first_child
-            for x in range(n_seen):
-                scratch[scratch[x].seen].cnt = 0
-                scratch[scratch[x].seen].nrow = 0
-            childless = mtop == first_child
-            if prune:
-                pass
-            elif mode == MAXIMAL or mode == CLOSED:
-                # FP-Max: a leaf (n_child > 1 here: stored by look-ahead); FP-Close: every node
-                if mode == CLOSED or (childless and n_child <= 1):
-                    if store.tops[0] + 1 > limit:
-                        return TOO_MANY, store
-                    buf[:plen] = prefix[:plen]
-                    if _full(store, 1, plen, mode):
-                        store = _reserve(store, 1, plen, mode)
-                    _store(store, buf, plen, node.count, key, mode)
-            else:  # X's path items with every subset of its absorbed items (up to max_len)
-                n_extra = _split_prefix(prefix, absorbed, plen, path, extra)
-                top_r = n_extra if max_len <= 0 else min(n_extra, max_len - npath)
-                n_sets, n_items = _subset_sizes(n_extra, top_r, npath, limit)
-                if store.tops[0] + n_sets > limit:
-                    return TOO_MANY, store
-                if _full(store, n_sets, n_items, mode):
-                    store = _reserve(store, n_sets, n_items, mode)
-                _emit_subsets(store, path, npath, extra, n_extra, top_r, node.count, comb)
-            if not childless:
-                low = mem[first_child].item
-                for x in range(first_child + 1, mtop):
-                    low = min(low, mem[x].item)
-                lb, le, ent = span
-                if mode == MAXIMAL and depth > 0:  # X's list: the parent's, filtered
-                    lb = f.le
-                    need = lb + f.le - f.lb + store.tops[0] - f.ent
-                    if need > len(lpool):
-                        lpool = _grow_rows(lpool, need)
-                    n = _split_prefix(prefix, absorbed, plen, path, extra)
-                    keep = _mask(extra, n) if m <= MASK_ITEMS else (0, 0)
-                    le = _supersets(store, lpool, f, node.item, keep, m)
-                    ent = store.tops[0]
-                depth += 1
-                if depth + 1 >= len(frames):
-                    frames = _grow(frames, depth + 2)
-                g = frames[depth]
-                g.pos, g.mend, g.top, g.plen, g.npath = first_child, mtop, top, plen, npath
-                g.rtop, g.itop, g.low, g.lb, g.le, g.ent = rtop, itop, low, lb, le, ent
-    return OK, store
+    bases = (len(rows), len(ri))
+    work = Work(rows, ri, np.empty(1024, np.int32), np.empty(64, MEMBER),
+                np.zeros(1024, RSLOT),  # stamp 0 is never in use
+                np.empty((1024, 2), np.int64), np.empty(64, FRAME), np.zeros(m, SCRATCH),
+                np.empty(m + 1, np.int32), np.zeros(m + 1, np.bool_), np.empty(m + 1, np.int32),
+                np.empty(m + 1, np.int32), np.empty(m + 1, np.int64), np.empty(m + 1, np.int32))
+    state = np.zeros(8, np.int64)
+    state[J], state[DEPTH] = hi - 1, -1
+    need = np.zeros(9, np.int64)
+    while True:
+        need[:] = 0
+        status = _search(work, first, bases, owned, lo, options, store, state, need)
+        if status != GROW:
+            return status, store
+        work = _grown(work, need)
+        if need[N_SETS] > 0:
+            store = _reserve(store, need[N_SETS], need[N_ITEMS], mode)
 
 
 @njit(cache=True)
