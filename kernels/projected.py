@@ -363,7 +363,7 @@ def _holds_all(items, s, e, want, n):
     return True
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _sort_small(a, lo, hi):
     """Sorts a[lo:hi] in place (insertion sort: the sets are short)."""
     for t in range(lo + 1, hi):
@@ -375,20 +375,21 @@ def _sort_small(a, lo, hi):
         a[u] = v
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _table_slot(key, mask):
     h = key * MIX
     return (h ^ (h >> 32)) & mask
 
 
 @njit(cache=True)
-def _full(store, n_sets, n_items, mode):
-    """Whether storing n_sets more sets of n_items items in all needs larger arrays."""
-    meta, table = store.meta, store.aux
-    n_out, n_in = store.tops[0] + n_sets, store.tops[1] + n_items
-    return (n_out > len(meta) or n_in > len(store.items)
-            or (mode == MAXIMAL and (n_in > len(store.links) or n_out > table.shape[0]))
-            or (mode == CLOSED and 2 * n_out > table.shape[0]))
+def _capacity(store, mode):
+    """(sets, items) the store takes without growing."""
+    sets, items = len(store.meta), len(store.items)
+    if mode == MAXIMAL:
+        sets, items = min(sets, store.aux.shape[0]), min(items, len(store.links))
+    elif mode == CLOSED:
+        sets = min(sets, store.aux.shape[0] // 2)
+    return sets, items
 
 
 @njit(cache=True)
@@ -418,10 +419,11 @@ def _reserve(store, n_sets, n_items, mode):
 
 
 @njit(cache=True)
-def _store(store, buf, n, count, key, mode):
-    """Append the set buf[:n] (sorted here) with its count and tid-set key (room made by
-    :func:`_reserve`); FP-Max links it from its items, FP-Close enters it in the table."""
-    items, meta, links, head, tops, table = store
+def _store(items, meta, links, head, tops, aux, buf, n, count, key, mode):
+    """Append the set buf[:n] (sorted here) with its count and tid-set key to the store
+    (its arrays: the hot kernels take arrays, not the Store tuple, whose arrays Numba
+    reference-counts at every branch join; room made by :func:`_reserve`); FP-Max links
+    it from its items, FP-Close enters it in the table."""
     n_out, n_items = tops[0], tops[1]
     for t in range(n):
         items[n_items + t] = buf[t]
@@ -431,48 +433,48 @@ def _store(store, buf, n, count, key, mode):
     meta[n_out].start = n_items
     meta[n_out].key = key
     if mode == MAXIMAL:
-        table[n_out, 0] = table[n_out, 1] = 0
+        aux[n_out, 0] = aux[n_out, 1] = 0
         for e in range(n_items, n_items + n):
-            links[e].next = head[items[e]]
+            i = items[e]
+            links[e].next = head[i]
             links[e].set = n_out
-            head[items[e]] = e
-            if items[e] < MASK_ITEMS:
-                table[n_out, items[e] >> 6] |= np.int64(1) << (items[e] & 63)
+            head[i] = e
+            if i < MASK_ITEMS:
+                aux[n_out, i >> 6] |= np.int64(1) << (i & 63)
     else:
-        mask = table.shape[0] - 1
+        mask = aux.shape[0] - 1
         s = _table_slot(key, mask)
-        while table[s, 1] != 0:
+        while aux[s, 1] != 0:
             s = (s + 1) & mask
-        table[s, 0] = key
-        table[s, 1] = n_out + 1
+        aux[s, 0] = key
+        aux[s, 1] = n_out + 1
     tops[0] = n_out + 1
     tops[1] = n_items + n
 
 
 @njit(cache=True)
-def _holds_stored(store, z, want, n):
+def _holds_stored(items, meta, z, want, n):
     """Whether stored set z holds all of sorted want[:n]."""
-    s = store.meta[z].start
-    return _holds_all(store.items, s, s + store.meta[z].len, want, n)
+    s = meta[z].start
+    return _holds_all(items, s, s + meta[z].len, want, n)
 
 
 @njit(cache=True)
-def _has_closure(store, key, count, buf, n):
+def _has_closure(items, meta, aux, key, count, buf, n):
     """Whether a stored set with tid-set key ``key`` and this count holds all of buf[:n]
     (sorted): then buf[:n] is not closed (same transactions, more items)."""
-    table = store.aux
-    mask = table.shape[0] - 1
+    mask = aux.shape[0] - 1
     s = _table_slot(key, mask)
-    while table[s, 1] != 0:
-        if table[s, 0] == key:
-            z = table[s, 1] - 1
-            if store.meta[z].count == count and _holds_stored(store, z, buf, n):
+    while aux[s, 1] != 0:
+        if aux[s, 0] == key:
+            z = aux[s, 1] - 1
+            if meta[z].count == count and _holds_stored(items, meta, z, buf, n):
                 return True
         s = (s + 1) & mask
     return False
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _mask(want, n):
     """The 2-word mask of items want[:n] (all below MASK_ITEMS)."""
     w0 = w1 = 0
@@ -485,26 +487,31 @@ def _mask(want, n):
 
 
 @njit(cache=True)
-def _covered(store, lpool, span, want, n, m):
-    """FP-Max: whether a set listed in lpool[lb:le] or stored from set ``ent`` on (``span
-    = (lb, le, ent)``) holds all of sorted want[:n]; by masks when m <= MASK_ITEMS. Newest
-    first: a superset is most often one just stored beside the node."""
+def _covered(masks, n_sets, lpool, span, w0, w1):
+    """FP-Max, m <= MASK_ITEMS: whether a set listed in lpool[lb:le] or stored from set
+    ``ent`` on (``span = (lb, le, ent)``; n_sets stored, their ``masks``) holds the set of
+    mask (w0, w1). Newest first: a superset is most often one just stored beside the
+    node. (Calls nothing: Numba reference-counts the arrays of a function that calls
+    another across its branches.)"""
     lb, le, ent = span
-    if m <= MASK_ITEMS:
-        w0, w1 = _mask(want, n)
-        masks = store.aux
-        for z in range(store.tops[0] - 1, ent - 1, -1):
-            if (w0 & ~masks[z, 0]) == 0 and (w1 & ~masks[z, 1]) == 0:
-                return True
-        for x in range(le - 1, lb - 1, -1):
-            if (w0 & ~lpool[x, 0]) == 0 and (w1 & ~lpool[x, 1]) == 0:
-                return True
-        return False
-    for z in range(store.tops[0] - 1, ent - 1, -1):
-        if _holds_stored(store, z, want, n):
+    for z in range(n_sets - 1, ent - 1, -1):
+        if (w0 & ~masks[z, 0]) == 0 and (w1 & ~masks[z, 1]) == 0:
             return True
     for x in range(le - 1, lb - 1, -1):
-        if _holds_stored(store, lpool[x, 0], want, n):
+        if (w0 & ~lpool[x, 0]) == 0 and (w1 & ~lpool[x, 1]) == 0:
+            return True
+    return False
+
+
+@njit(cache=True)
+def _covered_ids(items, meta, n_sets, lpool, span, want, n):
+    """FP-Max, m > MASK_ITEMS: :func:`_covered` by the sets' items (lpool holds set ids)."""
+    lb, le, ent = span
+    for z in range(n_sets - 1, ent - 1, -1):
+        if _holds_stored(items, meta, z, want, n):
+            return True
+    for x in range(le - 1, lb - 1, -1):
+        if _holds_stored(items, meta, lpool[x, 0], want, n):
             return True
     return False
 
@@ -651,10 +658,9 @@ def _subset_sizes(n_extra, top_r, npath, limit):
 
 
 @njit(cache=True)
-def _emit_subsets(store, path, npath, extra, n_extra, top_r, count, comb):
+def _emit_subsets(items, meta, tops, path, npath, extra, n_extra, top_r, count, comb):
     """FREQUENT: store path[:npath] with every subset of at most top_r of extra[:n_extra],
     each with ``count`` (room made by the caller; items left unsorted)."""
-    items, meta, tops = store.items, store.meta, store.tops
     for r in range(top_r + 1):
         for t in range(r):
             comb[t] = t
@@ -712,35 +718,48 @@ def _copy(dst, src, n):
 
 
 @njit(cache=True)
-def _room(work, store, f, node, depth, mode, need):
-    """Whether the working arrays and the store have room for expanding ``node``, a child
-    of frame ``f`` at ``depth``; if not, the lengths needed are in ``need``. Bounds: the
-    node's rows hold at most ``node.item`` items each below its item (or their lengths),
-    it has at most ``node.item`` children, perfect extensions and children of a node
-    together at most ``node.item`` items."""
-    rows, pool = work.rows, work.pool
+def _row_items(rows, pool, node):
+    """The items of the node's rows (all, also those at or above its item)."""
+    items = 0
+    for p in range(node.t0, node.t1):
+        items += rows[pool[p]].end - rows[pool[p]].beg
+    return items
+
+
+@njit(cache=True)
+def _lengths(work, store, mode):
+    """What the arrays take (``need``'s order): the working arrays' lengths, then the
+    store's capacity in sets and items."""
+    sets, items = _capacity(store, mode)
+    return (len(work.rows), len(work.ri), len(work.pool), len(work.mem), len(work.rtable),
+            work.lpool.shape[0], len(work.frames), sets, items)
+
+
+@njit(cache=True)
+def _room(lens, used, f, node, items, depth, mode, need):
+    """Whether the arrays (lengths ``lens``, :func:`_lengths`; ``used``: the sets and
+    items stored) have room for expanding ``node``, a child of frame ``f`` at ``depth``
+    whose rows hold at most ``items`` items below its item; if not, ``need`` says what is
+    short. Bounds: at most ``node.item`` children, and perfect extensions and children
+    together at most ``node.item`` items. (Scalars only: Numba reference-counts array
+    arguments across branches.)"""
     n = node.t1 - node.t0
-    items = n * node.item
-    if f.top + items > len(pool) or f.itop + items > len(work.ri):
-        items = 0
-        for p in range(node.t0, node.t1):
-            items += rows[pool[p]].end - rows[pool[p]].beg
-    need[N_POOL] = f.top + items if f.top + items > len(pool) else 0
-    need[N_RI] = f.itop + items if f.itop + items > len(work.ri) else 0
-    need[N_ROWS] = f.rtop + n if f.rtop + n > len(rows) else 0
-    need[N_MEM] = f.mend + node.item if f.mend + node.item > len(work.mem) else 0
-    need[N_RTABLE] = 2 * n if 2 * n > len(work.rtable) else 0
-    need[N_FRAMES] = depth + 2 if depth + 2 > len(work.frames) else 0
-    if mode == MAXIMAL:
-        lists = store.tops[0] if depth == 0 else 2 * f.le - f.lb + store.tops[0] - f.ent
-        need[N_LPOOL] = lists if lists > work.lpool.shape[0] else 0
-    if mode != FREQUENT and _full(store, 1, f.plen + 1 + node.item, mode):
+    lists = used[0] if depth == 0 else 2 * f.le - f.lb + used[0] - f.ent
+    if mode != MAXIMAL:
+        lists = 0
+    wants = (f.rtop + n, f.itop + items, f.top + items, f.mend + node.item, 2 * n, lists,
+             depth + 2)
+    ok = True
+    for x in range(7):
+        if wants[x] > lens[x]:
+            need[x] = wants[x]
+            ok = False
+    set_items = f.plen + 1 + node.item
+    if mode != FREQUENT and (used[0] + 1 > lens[7] or used[1] + set_items > lens[8]):
         need[N_SETS] = 1
-        need[N_ITEMS] = f.plen + 1 + node.item
-    for x in range(len(need)):
-        if need[x] > 0:
-            return False
-    return True
+        need[N_ITEMS] = set_items
+        ok = False
+    return ok
 
 
 @njit(cache=True)
@@ -799,8 +818,10 @@ def _search(work, first, bases, owned, lo, options, store, state, need):
     m, minc, max_len, limit, mode = options
     rows, ri, pool, mem, rtable, lpool, frames = work[:7]
     scratch, prefix, absorbed, path, extra, comb, buf = work[7:]
+    items, meta, links, head, tops, aux = store
+    lens = _lengths(work, store, mode)
     if state[PENDING]:  # the subsets of the last node, once the store had room
-        _emit_subsets(store, path, state[P_NPATH], extra, state[P_EXTRA], state[P_TOPR],
+        _emit_subsets(items, meta, tops, path, state[P_NPATH], extra, state[P_EXTRA], state[P_TOPR],
                       state[P_COUNT], comb)
         state[PENDING] = 0
     j, depth, stamp = state[J], state[DEPTH], state[STAMP]
@@ -828,7 +849,10 @@ def _search(work, first, bases, owned, lo, options, store, state, need):
             continue
         a = f.pos
         node = Node(mem[a].beg, mem[a].end, mem[a].item, mem[a].sup)
-        if not _room(work, store, f, node, depth, mode, need):
+        bound = (node.t1 - node.t0) * node.item  # items below node.item in its rows
+        if f.top + bound > lens[N_POOL] or f.itop + bound > lens[N_RI]:
+            bound = _row_items(rows, pool, node)
+        if not _room(lens, (tops[0], tops[1]), f, node, bound, depth, mode, need):
             return _pause(state, j, depth, stamp)
         f.pos += 1
         # what earlier siblings' subtrees allocated lies above the frame's marks
@@ -844,7 +868,7 @@ def _search(work, first, bases, owned, lo, options, store, state, need):
         # made only if X gets children)
         span = (f.lb, f.le, f.ent)
         if mode == MAXIMAL and depth == 0:
-            span = (0, _root_supersets(store, lpool, node.item, m), store.tops[0])
+            span = (0, _root_supersets(store, lpool, node.item, m), tops[0])
         n_perfect = n_seen = n_rows = 0
         key = 0
         prune = False
@@ -852,7 +876,7 @@ def _search(work, first, bases, owned, lo, options, store, state, need):
             key = _closure_key(rows, pool, node)
             _copy(buf, prefix, plen)
             _sort_small(buf, 0, plen)
-            prune = _has_closure(store, key, node.count, buf, plen)
+            prune = _has_closure(items, meta, aux, key, node.count, buf, plen)
         # a child's rows hold only its siblings' items: the lowest sibling is a leaf
         if not prune and npath != max_len and node.item != f.low:
             mtop, top, n_perfect, n_seen, n_rows = _children(
@@ -867,7 +891,11 @@ def _search(work, first, bases, owned, lo, options, store, state, need):
         if mode == MAXIMAL:  # X + P + all children inside a stored set?
             # the sets of span hold the parent's path items: check X's item and the rest
             n = _absorbed_and_children(prefix, absorbed, plen, mem, first_child, mtop, buf)
-            prune = _covered(store, lpool, span, buf, n, m)
+            if m <= MASK_ITEMS:
+                w0, w1 = _mask(buf, n)
+                prune = _covered(aux, tops[0], lpool, span, w0, w1)
+            else:
+                prune = _covered_ids(items, meta, tops[0], lpool, span, buf, n)
         if prune:
             mtop = first_child
         if mtop > first_child:
@@ -882,9 +910,9 @@ def _search(work, first, bases, owned, lo, options, store, state, need):
                     _copy(buf, prefix, plen)
                     for x in range(first_child, mtop):
                         buf[plen + x - first_child] = mem[x].item
-                    if store.tops[0] + 1 > limit:
+                    if tops[0] + 1 > limit:
                         return TOO_MANY
-                    _store(store, buf, plen + n_child, w, 0, mode)
+                    _store(items, meta, links, head, tops, aux, buf, plen + n_child, w, 0, mode)
                     mtop = first_child
         for x in range(n_seen):
             scratch[scratch[x].seen].cnt = 0
@@ -892,10 +920,10 @@ def _search(work, first, bases, owned, lo, options, store, state, need):
         childless = mtop == first_child
         # FP-Max: a leaf (n_child > 1 here: stored by look-ahead); FP-Close: every node
         if not prune and (mode == CLOSED or (mode == MAXIMAL and childless and n_child <= 1)):
-            if store.tops[0] + 1 > limit:
+            if tops[0] + 1 > limit:
                 return TOO_MANY
             _copy(buf, prefix, plen)
-            _store(store, buf, plen, node.count, key, mode)
+            _store(items, meta, links, head, tops, aux, buf, plen, node.count, key, mode)
         if not childless:
             low = mem[first_child].item
             for x in range(first_child + 1, mtop):
@@ -906,7 +934,7 @@ def _search(work, first, bases, owned, lo, options, store, state, need):
                 n = _split_prefix(prefix, absorbed, plen, path, extra)
                 keep = _mask(extra, n) if m <= MASK_ITEMS else (0, 0)
                 le = _supersets(store, lpool, f, node.item, keep, m)
-                ent = store.tops[0]
+                ent = tops[0]
             depth += 1
             g = frames[depth]
             g.pos, g.mend, g.top, g.plen, g.npath = first_child, mtop, top, plen, npath
@@ -915,14 +943,15 @@ def _search(work, first, bases, owned, lo, options, store, state, need):
             n_extra = _split_prefix(prefix, absorbed, plen, path, extra)
             top_r = n_extra if max_len <= 0 else min(n_extra, max_len - npath)
             n_sets, n_items = _subset_sizes(n_extra, top_r, npath, limit)
-            if store.tops[0] + n_sets > limit:
+            if tops[0] + n_sets > limit:
                 return TOO_MANY
-            if _full(store, n_sets, n_items, mode):  # written on resuming
+            if tops[0] + n_sets > lens[N_SETS] or tops[1] + n_items > lens[N_ITEMS]:
                 state[PENDING], state[P_NPATH], state[P_EXTRA] = 1, npath, n_extra
                 state[P_TOPR], state[P_COUNT] = top_r, node.count
                 need[N_SETS], need[N_ITEMS] = n_sets, n_items
                 return _pause(state, j, depth, stamp)
-            _emit_subsets(store, path, npath, extra, n_extra, top_r, node.count, comb)
+            _emit_subsets(items, meta, tops, path, npath, extra, n_extra, top_r, node.count,
+                          comb)
     return OK
 
 
