@@ -67,6 +67,10 @@ FRAME = np.dtype([
     ("lb", np.int64),     # FP-Max: the node's list of stored supersets, lpool[lb:le]
     ("le", np.int64),
     ("ent", np.int64),    # FP-Max: sets stored from here on are not in that list yet
+    ("k0", np.int64),     # FP-Max (m <= MASK_ITEMS): mask of the absorbed items of the
+    ("k1", np.int64),     #   node's prefix
+    ("r0", np.int64),     # ... and of the children not visited yet (with the one being
+    ("r1", np.int64),     #   visited): items a child's rows can hold
 ])
 
 
@@ -487,6 +491,18 @@ def _mask(want, n):
 
 
 @njit(cache=True)
+def _mask_members(mem, lo, hi):
+    """The 2-word mask of the items of members lo..hi-1 (all below MASK_ITEMS)."""
+    w0 = w1 = 0
+    for x in range(lo, hi):
+        if mem[x].item < 64:
+            w0 |= np.int64(1) << mem[x].item
+        else:
+            w1 |= np.int64(1) << (mem[x].item - 64)
+    return w0, w1
+
+
+@njit(cache=True)
 def _covered(masks, n_sets, lpool, span, w0, w1):
     """FP-Max, m <= MASK_ITEMS: whether a set listed in lpool[lb:le] or stored from set
     ``ent`` on (``span = (lb, le, ent)``; n_sets stored, their ``masks``) holds the set of
@@ -807,6 +823,7 @@ def _start_root(frames, mem, j, n_rows, count, tops):
     f = frames[0]
     f.pos, f.mend, f.top, f.plen, f.npath = 0, 1, n_rows, 0, 0
     f.rtop, f.itop, f.low, f.lb, f.le, f.ent = n_base, i_base, -1, 0, 0, 0
+    f.k0, f.k1, f.r0, f.r1 = 0, 0, 0, 0
 
 
 @njit(cache=True)
@@ -877,6 +894,15 @@ def _search(work, first, bases, owned, lo, options, store, state, need):
             _copy(buf, prefix, plen)
             _sort_small(buf, 0, plen)
             prune = _has_closure(items, meta, aux, key, node.count, buf, plen)
+        elif mode == MAXIMAL and depth > 0 and m <= MASK_ITEMS:
+            # before the scan: X's absorbed items, X and its unvisited siblings (smaller
+            # items: all that X's rows can hold) inside a listed set? then so is X + P +
+            # all children (FPMax*'s check on a superset of X's tail)
+            prune = _covered(aux, tops[0], lpool, span, f.k0 | f.r0, f.k1 | f.r1)
+            if node.item < 64:
+                f.r0 &= ~(np.int64(1) << node.item)
+            else:
+                f.r1 &= ~(np.int64(1) << (node.item - 64))
         # a child's rows hold only its siblings' items: the lowest sibling is a leaf
         if not prune and npath != max_len and node.item != f.low:
             mtop, top, n_perfect, n_seen, n_rows = _children(
@@ -888,7 +914,7 @@ def _search(work, first, bases, owned, lo, options, store, state, need):
             absorbed[plen] = True
             plen += 1
         n_child = mtop - first_child
-        if mode == MAXIMAL:  # X + P + all children inside a stored set?
+        if mode == MAXIMAL and not prune:  # X + P + all children inside a stored set?
             # the sets of span hold the parent's path items: check X's item and the rest
             n = _absorbed_and_children(prefix, absorbed, plen, mem, first_child, mtop, buf)
             if m <= MASK_ITEMS:
@@ -929,16 +955,20 @@ def _search(work, first, bases, owned, lo, options, store, state, need):
             for x in range(first_child + 1, mtop):
                 low = min(low, mem[x].item)
             lb, le, ent = span
+            keep = (np.int64(0), np.int64(0))
+            if mode == MAXIMAL and m <= MASK_ITEMS:
+                keep = _mask(extra, _split_prefix(prefix, absorbed, plen, path, extra))
             if mode == MAXIMAL and depth > 0:  # X's list: the parent's, filtered
                 lb = f.le
-                n = _split_prefix(prefix, absorbed, plen, path, extra)
-                keep = _mask(extra, n) if m <= MASK_ITEMS else (0, 0)
                 le = _supersets(store, lpool, f, node.item, keep, m)
                 ent = tops[0]
             depth += 1
             g = frames[depth]
             g.pos, g.mend, g.top, g.plen, g.npath = first_child, mtop, top, plen, npath
             g.rtop, g.itop, g.low, g.lb, g.le, g.ent = rtop, itop, low, lb, le, ent
+            g.k0, g.k1 = keep
+            if mode == MAXIMAL and m <= MASK_ITEMS:
+                g.r0, g.r1 = _mask_members(mem, first_child, mtop)
         if mode == FREQUENT:  # X's path items with every subset of its absorbed items
             n_extra = _split_prefix(prefix, absorbed, plen, path, extra)
             top_r = n_extra if max_len <= 0 else min(n_extra, max_len - npath)
