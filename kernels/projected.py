@@ -224,42 +224,58 @@ def _fill_children(rows, ri, pool, node, scratch, mem, marks, table):
 
 
 @njit(cache=True)
-def _distinct_rows(indptr, indices, hi):
+def _distinct_rows(indptr, indices, owned, lo, hi):
     """Rows equal in their items below ``hi`` (all their conditional rows for items below
     hi are equal) merged: per row, its weight (the number of equal rows; 0 for a row after
-    the first of its kind) and key (the sum of the rows' keys). On dense data with few
-    frequent items most transactions repeat, and every conditional database shrinks."""
+    the first of its kind, and for a row without an owned item in [lo, hi): it gives no
+    conditional row) and key (the sum of the rows' keys). On dense data with few frequent
+    items most transactions repeat, and every conditional database shrinks; FP-Close's
+    batches each pass all the round's rows (they keep their keys), most without an item
+    of the batch, which are neither hashed nor entered."""
     n = len(indptr) - 1
     weight = np.zeros(n, np.int64)
     keys = np.empty(n, np.int64)
-    size = 1024
-    while size < 2 * n:
-        size *= 2
-    table = np.full(size, -1, np.int64)
     hashes = np.empty(n, np.int64)
+    ends = np.empty(n, np.int64)
+    n_live = 0
     for r in range(n):
         key = (r + 1) * MIX
         keys[r] = key ^ (key >> 31)
-        s, e = indptr[r], indptr[r]
+        e = indptr[r]
         h = 0
+        live = False
         while e < indptr[r + 1] and indices[e] < hi:
             h = (h ^ indices[e]) * MIX
+            live = live or (indices[e] >= lo and owned[indices[e]])
             e += 1
+        ends[r] = e
         hashes[r] = h
+        if live:
+            weight[r] = -1
+            n_live += 1
+    size = 1024
+    while size < 2 * n_live:
+        size *= 2
+    table = np.full(size, -1, np.int64)
+    for r in range(n):
+        if weight[r] == 0:
+            continue
+        h = hashes[r]
         slot = (h ^ (h >> 29)) & (size - 1)
         while table[slot] >= 0:
             c = table[slot]
-            if hashes[c] == h:
-                u, v = indptr[c], s
-                while v < e and u < indptr[c + 1] and indices[u] == indices[v]:
+            if hashes[c] == h and ends[c] - indptr[c] == ends[r] - indptr[r]:
+                u, v = indptr[c], indptr[r]
+                while v < ends[r] and indices[u] == indices[v]:
                     u += 1
                     v += 1
-                if v == e and (u == indptr[c + 1] or indices[u] >= hi):
+                if v == ends[r]:
                     break
             slot = (slot + 1) & (size - 1)
         if table[slot] >= 0:
             c = table[slot]
             weight[c] += 1
+            weight[r] = 0
             keys[c] += keys[r]
         else:
             table[slot] = r
@@ -280,7 +296,7 @@ def conditional_rows(indptr, indices, owned, lo, hi):
     belonging to j.
     """
     k = hi - lo
-    weight, keys = _distinct_rows(indptr, indices, hi)
+    weight, keys = _distinct_rows(indptr, indices, owned, lo, hi)
     n_rows = np.zeros(k + 1, np.int64)
     n_items = np.zeros(k + 1, np.int64)
     for r in range(len(indptr) - 1):
