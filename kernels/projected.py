@@ -439,11 +439,12 @@ def _reserve(store, n_sets, n_items, mode):
 
 
 @njit(cache=True)
-def _store(items, meta, links, head, tops, aux, buf, n, count, key, mode):
-    """Append the set buf[:n] (sorted here) with its count and tid-set key to the store
-    (its arrays: the hot kernels take arrays, not the Store tuple, whose arrays Numba
-    reference-counts at every branch join; room made by :func:`_reserve`); FP-Max links
-    it from its items, FP-Close enters it in the table."""
+def _store(items, meta, links, head, tops, aux, buf, what):
+    """Append the set buf[:n] (sorted here) with its count and tid-set key (``what = (n,
+    count, key, mode)``) to the store (its arrays: the hot kernels take arrays, not the
+    Store tuple, whose arrays Numba reference-counts at every branch join; room made by
+    :func:`_reserve`); FP-Max links it from its items, FP-Close enters it in the table."""
+    n, count, key, mode = what
     n_out, n_items = tops[0], tops[1]
     for t in range(n):
         items[n_items + t] = buf[t]
@@ -690,9 +691,11 @@ def _subset_sizes(n_extra, top_r, npath, limit):
 
 
 @njit(cache=True)
-def _emit_subsets(items, meta, tops, path, npath, extra, n_extra, top_r, count, comb):
+def _emit_subsets(items, meta, tops, path, extra, comb, what):
     """FREQUENT: store path[:npath] with every subset of at most top_r of extra[:n_extra],
-    each with ``count`` (room made by the caller; items left unsorted)."""
+    each with ``count`` (``what = (npath, n_extra, top_r, count)``; room made by the
+    caller; items left unsorted)."""
+    npath, n_extra, top_r, count = what
     for r in range(top_r + 1):
         for t in range(r):
             comb[t] = t
@@ -843,19 +846,22 @@ def _start_root(frames, mem, j, n_rows, count, tops):
 
 
 @njit(cache=True)
-def _search(work, first, bases, owned, lo, options, store, state, need):
+def _search(work, first, owned, options, store, state, need, marks):
     """The depth-first search of :func:`mine_range` from where ``state`` stands (group j,
-    depth of the path, hash stamp, a pending FREQUENT write), over arrays it never
-    replaces (a loop that reassigns arrays pays Numba's atomic reference counts for each
-    at every join of its branches). Returns OK, TOO_MANY, or GROW with ``need`` set."""
+    depth of the path, hash stamp, a pending FREQUENT write) down to group ``lo``
+    (``marks = (lo, rows, items)``: also the row store's tops above the conditional
+    databases), over arrays it never replaces (a loop that reassigns arrays pays Numba's
+    atomic reference counts for each at every join of its branches). Returns OK,
+    TOO_MANY, or GROW with ``need`` set."""
     m, minc, max_len, limit, mode = options
+    lo, n_base, i_base = marks
     rows, ri, pool, mem, rtable, lpool, frames = work[:7]
     scratch, prefix, absorbed, path, extra, comb, buf = work[7:]
     items, meta, links, head, tops, aux = store
     lens = _lengths(work, store, mode)
     if state[PENDING]:  # the subsets of the last node, once the store had room
-        _emit_subsets(items, meta, tops, path, state[P_NPATH], extra, state[P_EXTRA], state[P_TOPR],
-                      state[P_COUNT], comb)
+        _emit_subsets(items, meta, tops, path, extra, comb,
+                      (state[P_NPATH], state[P_EXTRA], state[P_TOPR], state[P_COUNT]))
         state[PENDING] = 0
     j, depth, stamp = state[J], state[DEPTH], state[STAMP]
     while j >= lo:
@@ -872,7 +878,7 @@ def _search(work, first, bases, owned, lo, options, store, state, need):
                 return _pause(state, j, depth, stamp)
             for t in range(r1 - r0):
                 pool[t] = r0 + t
-            _start_root(frames, mem, j, r1 - r0, count, bases)
+            _start_root(frames, mem, j, r1 - r0, count, (n_base, i_base))
             depth = 0
         f = frames[depth]
         if f.pos == f.mend:
@@ -954,7 +960,7 @@ def _search(work, first, bases, owned, lo, options, store, state, need):
                         buf[plen + x - first_child] = mem[x].item
                     if tops[0] + 1 > limit:
                         return TOO_MANY
-                    _store(items, meta, links, head, tops, aux, buf, plen + n_child, w, 0, mode)
+                    _store(items, meta, links, head, tops, aux, buf, (plen + n_child, w, 0, mode))
                     mtop = first_child
         for x in range(n_seen):
             scratch[scratch[x].seen].cnt = 0
@@ -965,7 +971,7 @@ def _search(work, first, bases, owned, lo, options, store, state, need):
             if tops[0] + 1 > limit:
                 return TOO_MANY
             _copy(buf, prefix, plen)
-            _store(items, meta, links, head, tops, aux, buf, plen, node.count, key, mode)
+            _store(items, meta, links, head, tops, aux, buf, (plen, node.count, key, mode))
         if not childless:
             low = mem[first_child].item
             for x in range(first_child + 1, mtop):
@@ -996,8 +1002,7 @@ def _search(work, first, bases, owned, lo, options, store, state, need):
                 state[P_TOPR], state[P_COUNT] = top_r, node.count
                 need[N_SETS], need[N_ITEMS] = n_sets, n_items
                 return _pause(state, j, depth, stamp)
-            _emit_subsets(items, meta, tops, path, npath, extra, n_extra, top_r, node.count,
-                          comb)
+            _emit_subsets(items, meta, tops, path, extra, comb, (npath, n_extra, top_r, node.count))
     return OK
 
 
@@ -1034,7 +1039,7 @@ def mine_range(rows_in: Csr, owned, lo, hi, options: MineOptions, store: Store):
     m, mode = options.m, options.mode
     # the row store starts as the conditional databases; reduced rows go above them
     rows, ri, first = conditional_rows(rows_in.indptr, rows_in.indices, owned, lo, hi)
-    bases = (len(rows), len(ri))
+    marks = (lo, len(rows), len(ri))
     work = Work(rows, ri, np.empty(1024, np.int32), np.empty(64, MEMBER),
                 np.zeros(1024, RSLOT),  # stamp 0 is never in use
                 np.empty((1024, 2), np.int64), np.empty(64, FRAME), np.zeros(m, SCRATCH),
@@ -1045,7 +1050,7 @@ def mine_range(rows_in: Csr, owned, lo, hi, options: MineOptions, store: Store):
     need = np.zeros(9, np.int64)
     while True:
         need[:] = 0
-        status = _search(work, first, bases, owned, lo, options, store, state, need)
+        status = _search(work, first, owned, options, store, state, need, marks)
         if status != GROW:
             return status, store
         work = _grown(work, need)
