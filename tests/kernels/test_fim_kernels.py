@@ -77,6 +77,22 @@ def test_has_superset():
     assert got == [False, False, False, False, True]
 
 
+@pytest.mark.parametrize("m", [20, 100, 200])  # masks up to MASK_ITEMS, merge walks beyond
+@pytest.mark.parametrize("equal", [False, True])
+def test_has_superset_on_random_sets(m, equal):
+    """Random sets over m items (items above 64 in the masks' second word), few counts."""
+    rng = np.random.default_rng(m)
+    sets = [np.unique(rng.integers(max(0, m - 90), m, rng.integers(1, 8))) for _ in range(300)]
+    sets += [np.sort(rng.choice(t, max(1, len(t) - 2), replace=False)) for t in sets[:150]]
+    counts = rng.integers(1, 4, len(sets)).astype(np.int64)
+    items = np.concatenate(sets).astype(np.int32)
+    ptr = np.concatenate(([0], np.cumsum([len(t) for t in sets]))).astype(np.int64)
+    want = [any(set(t) < set(u) and (not equal or c == d) for u, d in zip(sets, counts))
+            for t, c in zip(sets, counts)]
+    assert any(want) and not all(want)
+    assert P.has_superset(items, ptr, counts, items, ptr, counts, m, equal).tolist() == want
+
+
 @pytest.mark.parametrize("seed", range(3))
 def test_count_bitsets_matches_dense_counts(seed):
     X, ptr, idx = random_csr(seed, 700, 10, 0.5)
@@ -140,6 +156,67 @@ def test_mine_range_on_duplicate_rows_against_brute_force(seed, mode):
     elif mode == P.CLOSED:
         got = {s: c for s, c in got.items() if not any(s < t and c == got[t] for t in got)}
     assert got == truth
+
+
+def brute_force(X, minc, mode, max_len=0):
+    """{itemset: count} of every frequent (maximal, closed) itemset of the rows of X, by
+    testing every item combination against the rows as bit masks."""
+    m = X.shape[1]
+    rows = (X.astype(np.int64) << np.arange(m)).sum(1)
+    combos = np.arange(1, 1 << m)
+    if max_len:
+        combos = combos[np.array([bin(c).count("1") <= max_len for c in combos])]
+    counts = np.array([np.count_nonzero(rows & c == c) for c in combos])
+    frequent = {int(c): int(n) for c, n in zip(combos, counts) if n >= minc}
+    def keep(c, n):  # no frequent proper superset (MAXIMAL), none with the same count (CLOSED)
+        ups = [frequent.get(c | (1 << i)) for i in range(m) if not c >> i & 1]
+        return mode == P.FREQUENT or all(u is None or (mode == P.CLOSED and u != n) for u in ups)
+    return {frozenset(i for i in range(m) if c >> i & 1): n for c, n in frequent.items()
+            if keep(c, n)}
+
+
+@pytest.mark.parametrize("mode", [P.FREQUENT, P.MAXIMAL, P.CLOSED])
+@pytest.mark.parametrize("case", ["dense", "max_len", "one item", "uniform"])
+def test_mine_range_grows_its_arrays_and_resumes(mode, case):
+    """Dense correlated rows (700 x 13, about 70 % filled; item 0 in every row, so it is a
+    perfect extension of every node) at a support of exactly 1/5: the search's working
+    arrays and the store start small and run short mid-search many times; each time the
+    search stops, they grow, and it resumes where it stood (FREQUENT: with the subsets of
+    a node not yet written). Also max_len (FREQUENT bounds the itemsets in the search), a
+    single item, and uniform rows (2000 x 15, half filled, support 1/25: roots with about
+    1000 distinct rows, and more maximal sets than FP-Max's lists take at first)."""
+    rng = np.random.default_rng(5)
+    if case == "one item":
+        X = rng.random((50, 1)) < 0.7
+    elif case == "uniform":
+        X = rng.random((2000, 15)) < 0.5
+    else:
+        baskets = rng.random((20, 13)) < 0.7
+        X = baskets[rng.integers(0, 20, 700)] ^ (rng.random((700, 13)) < 0.05)
+        X[:, 0] = True
+    X = X[:, np.argsort(-X.sum(0), kind="stable")]  # recoded: item 0 the most frequent
+    ptr = np.concatenate(([0], np.cumsum(X.sum(1)))).astype(np.int64)
+    idx = np.nonzero(X)[1].astype(np.int32)
+    m = X.shape[1]
+    minc = len(X) // (25 if case == "uniform" else 5)
+    max_len = 3 if case == "max_len" and mode == P.FREQUENT else 0
+    truth = brute_force(X, minc, mode, max_len)
+    if case == "dense" and mode != P.MAXIMAL:  # more sets than the store takes at first
+        assert len(truth) > len(P.empty_store(m).meta)
+    for batches in ([(0, m)], [(m // 2, m), (0, m // 2)]):
+        assert mine_store(ptr, idx, m, np.arange(m), minc, mode, batches, max_len) == truth
+
+
+@pytest.mark.parametrize("m", [70, 140])
+def test_mine_range_deep_paths(m):
+    """Row i holds every item but i: the maximal sets are the rows (support 1), each found
+    at the end of a path of m - 1 items (the frames grow past their first 64 levels);
+    m = 140 tests FP-Max's lists by set ids (beyond MASK_ITEMS items), m = 70 by masks."""
+    X = ~np.eye(m, dtype=bool)
+    ptr = np.concatenate(([0], np.cumsum(X.sum(1)))).astype(np.int64)
+    idx = np.nonzero(X)[1].astype(np.int32)
+    got = mine_store(ptr, idx, m, np.arange(m), 1, P.MAXIMAL, [(0, m)])
+    assert got == {frozenset(set(range(m)) - {i}): 1 for i in range(m)}
 
 
 def test_extensions_by_items_absent_from_these_rows():
