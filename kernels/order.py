@@ -192,10 +192,11 @@ def _row_less(rec, a, b, n_words):
 
 
 @njit(cache=True)
-def _sort_bucket(rec, dst, in_place, lo, hi, n_words, key, idx, tmp):
-    """The records rec[lo:hi] sorted into dst[lo:hi] (``in_place``: ``dst`` is ``rec``; scratch
-    ``key``, ``idx``, ``tmp`` of at least hi - lo entries): by word 0, then each run of
-    equal word 0 by the further words."""
+def _sort_bucket(rec, dst, in_place, lo, hi, n_words, scratch):
+    """The records rec[lo:hi] sorted into dst[lo:hi] (``in_place``: ``dst`` is ``rec``;
+    ``scratch`` = (key, idx, tmp), each of at least hi - lo entries): by word 0, then each
+    run of equal word 0 by the further words."""
+    key, idx, tmp = scratch
     n = hi - lo
     for i in range(n):
         key[i] = rec[lo + i, 0]
@@ -274,7 +275,7 @@ def sort_records(rec, out, n_words):
             if hi - lo > len(key):   # one long run of equal word 0
                 key, idx = np.empty(hi - lo, np.int64), np.empty(hi - lo, np.int64)
                 tmp = np.empty((hi - lo, rec.shape[1]), np.int64)
-            _sort_bucket(src, out, where == 1, lo, hi, n_words, key, idx, tmp)
+            _sort_bucket(src, out, where == 1, lo, hi, n_words, (key, idx, tmp))
             continue
         shift = max(low, top - RADIX)
         bounds = _scatter(src, dst, lo, hi, shift, np.int64(1) << (top - shift))
