@@ -251,14 +251,17 @@ def run_implicit(spec) -> dict:
             **scored_factors(train, test, model.user_factors, model.item_factors)}
 
 
-def spark_session(cores: int = 2, memory: str | None = None):
+def spark_session(cores: int = 2, memory: str | None = None, conf: dict | None = None):
     """A ``local[cores]`` session with a checkpoint directory; the driver (which in local
-    mode runs the executors too) gets ``memory`` (default $SPARK_DRIVER_MEMORY or 2g)."""
+    mode runs the executors too) gets ``memory`` (default $SPARK_DRIVER_MEMORY or 2g);
+    ``conf``: further Spark settings (set before the JVM starts, so driver options work)."""
     from pyspark.sql import SparkSession
     memory = memory or os.environ.get("SPARK_DRIVER_MEMORY", "2g")
-    spark = (SparkSession.builder.master(f"local[{cores}]").appName("hpcrec-bench")
-             .config("spark.driver.memory", memory).config("spark.ui.enabled", "false")
-             .getOrCreate())
+    builder = (SparkSession.builder.master(f"local[{cores}]").appName("hpcrec-bench")
+               .config("spark.driver.memory", memory).config("spark.ui.enabled", "false"))
+    for key, value in (conf or {}).items():
+        builder = builder.config(key, value)
+    spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("ERROR")
     spark.sparkContext.setCheckpointDir(tempfile.mkdtemp(prefix="spark-ck-"))  # else 20 iterations overflow the stack
     return spark
@@ -311,8 +314,51 @@ def run_spark_explicit(spec) -> dict:
     return res
 
 
+def run_spark_implicit_csv(spec) -> dict:
+    """Spark ALS ``implicitPrefs`` on a ratings CSV: the ratings >= ``threshold`` as value 1
+    (as ``hpcrec train --model wals --threshold``); the factors are written to ``spec["out"]``
+    (after the timed fit) for the ranking evaluation by hpcrec's code in the parent."""
+    from pyspark.ml.recommendation import ALS
+    from pyspark.sql import functions as F
+    spark = spark_session()
+    t0 = time.perf_counter()
+    df = (spark.read.csv(spec["csv"], header=True, schema="user INT, item INT, rating FLOAT")
+          .where(F.col("rating") >= spec["threshold"]).withColumn("rating", F.lit(1.0)))
+    model = ALS(rank=spec["factors"], maxIter=spec["iterations"], regParam=spec["reg"],
+                alpha=spec["alpha"], implicitPrefs=True, seed=0, userCol="user", itemCol="item",
+                ratingCol="rating").fit(df)
+    users, items = model.userFactors.collect(), model.itemFactors.collect()
+    res = {"fit_s": time.perf_counter() - t0}
+    np.savez(spec["out"], user=[r.id for r in users], item=[r.id for r in items],
+             P=np.array([r.features for r in users]), Q=np.array([r.features for r in items]))
+    spark.stop()
+    return res
+
+
+def spark_factors_scored(train_csv, test_csv, factors_npz, threshold, k) -> dict:
+    """Ranking metrics of Spark's factors by :func:`hpcrec.metrics.evaluate`, the code behind
+    ``hpcrec evaluate --k``: an hpcrec WALS shell fitted (0 epochs) on the same training
+    file gives the same ids and seen items; Spark's vectors are placed by raw id (a user or
+    item Spark has no vector for scores 0)."""
+    from hpcrec.core.comm import serial
+    from hpcrec.metrics import evaluate
+    from hpcrec.mf import WALS
+    z = np.load(factors_npz)
+    shell = WALS(factors=z["P"].shape[1], epochs=0, threshold=threshold).fit(str(train_csv), serial())
+    for side, ids, raw, vecs in (("P", shell.user_ids, z["user"], z["P"]),
+                                 ("Q", shell.item_ids, z["item"], z["Q"])):
+        ids = np.asarray(ids).astype(np.int64)
+        order = np.argsort(ids)
+        at = np.minimum(np.searchsorted(ids, raw, sorter=order), len(ids) - 1)
+        known = ids[order[at]] == raw
+        full = np.zeros((len(ids), vecs.shape[1]), dtype=shell.P.dtype)
+        full[order[at[known]]] = vecs[known]
+        setattr(shell, side, full)
+    return evaluate(shell, str(test_csv), k=k, comm=serial(), threshold=threshold)
+
+
 RUNS = {"hpcrec": run_hpcrec, "implicit": run_implicit, "spark": run_spark_implicit,
-        "spark-explicit": run_spark_explicit}
+        "spark-explicit": run_spark_explicit, "spark-implicit-csv": run_spark_implicit_csv}
 
 
 # -- the modes (in the parent) ----------------------------------------------------------------
@@ -448,6 +494,45 @@ def explicit(args, records):
               f"{r.get('test_rmse', float('nan')):.4f} |")
 
 
+def implicit_csv(args, records):
+    """hpcrec's WALS (``hpcrec train --model wals --threshold``) on 1 and 2 ranks beside Spark
+    ALS ``implicitPrefs`` on the same ratings CSV, same factors, iterations, reg and alpha;
+    P/R/NDCG/MAP@k of every model on the held-out file by the same code (untimed)."""
+    out = Path(tempfile.mkdtemp(prefix="als-bench-"))
+    common = ["--factors", str(args.factors), "--epochs", str(args.iterations), "--reg", str(args.reg),
+              "--alpha", str(args.alpha), "--threshold", str(args.threshold)]
+    train = ["hpcrec", "-q", "train", str(args.csv), "--model", "wals", *common, "-o"]
+    mpi = ["mpiexec", "-n", "2", sys.executable, "-m", "mpi4py", "-m", "hpcrec"]
+    runs = {"hpcrec1": ("hpcrec wals, 1 rank", [*train, str(out / "m1.h5")], out / "m1.h5"),
+            "hpcrec2": ("hpcrec wals, 2 ranks", [*mpi, *train[1:], str(out / "m2.h5")], out / "m2.h5"),
+            "spark": ("Spark ALS implicitPrefs local[2]", worker(
+                "spark-implicit-csv", csv=str(args.csv), factors=args.factors, iterations=args.iterations,
+                reg=args.reg, alpha=args.alpha, threshold=args.threshold, out=str(out / "spark.npz")),
+                out / "spark.npz")}
+    for tool in args.tools.split(","):
+        name, cmd, model = runs[tool]
+        rec = {"mode": "implicit-csv", "tool": name, "factors": args.factors, "iterations": args.iterations,
+               "reg": args.reg, "alpha": args.alpha, "threshold": args.threshold, **load(), **measure(cmd)}
+        rec["load_end"] = load()["load_start"]
+        if tool == "spark":  # untimed from here
+            res = spark_factors_scored(args.csv, args.test, model, args.threshold, args.k)
+        else:
+            ev = subprocess.run(["hpcrec", "evaluate", str(model), "--test", str(args.test), "--k",
+                                 str(args.k), "--threshold", str(args.threshold)],
+                                capture_output=True, text=True, check=True).stdout
+            res = json.loads(ev[ev.index("{"):])
+        emit({**rec, **{f"test_{m}": res[m] for m in
+                        ("precision_at_k", "recall_at_k", "ndcg_at_k", "map_at_k", "n_users_ranked")}},
+             records)
+    print(f"\n| tool | wall s | peak MB (tree) | peak MB (largest process) | user s | sys s "
+          f"| P@{args.k} | R@{args.k} | NDCG@{args.k} | users ranked |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for r in records:
+        print(f"| {r['tool']} | {r['wall_s']:.1f} | {r['peak_tree_mb']:.0f} | {r['peak_process_mb']:.0f} | "
+              f"{r['user_s']:.1f} | {r['sys_s']:.1f} | {r['test_precision_at_k']:.4f} | "
+              f"{r['test_recall_at_k']:.4f} | {r['test_ndcg_at_k']:.4f} | {r['test_n_users_ranked']} |")
+
+
 def load() -> dict:
     """The 1-minute load average now (recorded at the start and end of every run)."""
     return {"load_start": float(Path("/proc/loadavg").read_text().split()[0])}
@@ -490,17 +575,27 @@ def main() -> None:
     e.add_argument("--iterations", type=int, default=20)
     e.add_argument("--reg", type=float, default=0.1, help="hpcrec --reg and Spark regParam")
     e.add_argument("--repeat", type=int, default=1)
+    c = sub.add_parser("implicit-csv")
+    c.add_argument("csv", type=Path, help="ratings CSV (user,item,rating)")
+    c.add_argument("--test", type=Path, required=True, help="held-out ratings CSV")
+    c.add_argument("--tools", default="hpcrec1,hpcrec2,spark", help="runs, in this order")
+    c.add_argument("--factors", type=int, default=64)
+    c.add_argument("--iterations", type=int, default=10)
+    c.add_argument("--reg", type=float, default=0.1, help="hpcrec --reg and Spark regParam (both x n_u)")
+    c.add_argument("--alpha", type=float, default=1.0)
+    c.add_argument("--threshold", type=float, default=4.0, help="ratings >= this are the positives")
+    c.add_argument("--k", type=int, default=10)
     x = sub.add_parser("explicit-data")
     x.add_argument("data", type=Path, help="the ml-100k folder")
     x.add_argument("out", type=Path, help="folder for train.csv and test.csv")
     x.add_argument("--copies", type=int, default=25)
-    for p in (q, s, r, e, x):
+    for p in (q, s, r, e, c, x):
         p.add_argument("--no-spark", action="store_true")
         p.add_argument("--json", type=Path, help="also write all records here")
     args = ap.parse_args()
     records: list[dict] = []
     {"quality": quality, "speed": speed, "ranks": ranks, "explicit": explicit,
-     "explicit-data": explicit_data}[args.mode](args, records)
+     "implicit-csv": implicit_csv, "explicit-data": explicit_data}[args.mode](args, records)
     if args.json:
         args.json.write_text(json.dumps(records, indent=1))
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -73,11 +74,14 @@ def run_spark_fpgrowth(spec) -> dict:
     """Spark FPGrowth on a FIMI file; the itemsets written (untimed) for the comparison."""
     from pyspark.ml.fpm import FPGrowth
     from pyspark.sql import functions as F
-    spark = spark_session()
+    spark = spark_session(conf=spec.get("conf"))
     t0 = time.perf_counter()
     df = spark.read.text(spec["fimi"]).select(
         F.array_distinct(F.split(F.trim("value"), " +")).alias("items"))
-    model = FPGrowth(itemsCol="items", minSupport=spec["min_support"]).fit(df)
+    fp = FPGrowth(itemsCol="items", minSupport=spec["min_support"])
+    if spec.get("num_partitions"):
+        fp.setNumPartitions(spec["num_partitions"])
+    model = fp.fit(df)
     n = model.freqItemsets.count()
     res = {"fit_s": time.perf_counter() - t0, "itemsets": n}
     with open(spec["out"], "w") as f:
@@ -112,12 +116,16 @@ def fpgrowth(args, records):
             "spark": ("Spark FPGrowth local[2]",
                       [sys.executable, str(HERE), "_worker", json.dumps(
                           {"fimi": str(args.fimi), "min_support": args.min_support,
+                           "num_partitions": args.num_partitions, "conf": dict(args.spark_conf),
                            "out": str(out / "spark.csv")})], out / "spark.csv")}
     found = {}
     for tool in args.tools.split(","):
         name, cmd, result = runs[tool]
         rec = {"mode": "fpgrowth", "tool": name, "min_support": args.min_support, **load(),
                **measure(cmd)}
+        if tool == "spark":
+            rec.update(num_partitions=args.num_partitions, spark_conf=dict(args.spark_conf),
+                       driver_memory=os.environ.get("SPARK_DRIVER_MEMORY", "2g"))
         found[tool] = itemset_counts(result, hpcrec=tool != "spark")
         rec["itemsets"] = len(found[tool])
         emit({**rec, "load_end": load()["load_start"]}, records)
@@ -150,6 +158,10 @@ def main() -> None:
     f.add_argument("fimi", type=Path)
     f.add_argument("--min-support", type=float, default=0.005)
     f.add_argument("--tools", default="hpcrec1,hpcrec2,spark", help="runs, in this order")
+    f.add_argument("--num-partitions", type=int,
+                   help="Spark FPGrowth numPartitions (default: the input's partitions)")
+    f.add_argument("--spark-conf", action="append", default=[], type=lambda kv: kv.split("=", 1),
+                   metavar="KEY=VALUE", help="a Spark setting (repeatable)")
     for p in (d, f):
         p.add_argument("--json", type=Path, help="also write all records here")
     args = ap.parse_args()
