@@ -38,6 +38,12 @@ measurement short. Spark's driver memory: $SPARK_DRIVER_MEMORY (default 2g). exp
 tiled 25x (2,000,000 ratings) and u1.test 25x as the held-out split, user ids offset by
 943*k.
 
+implicit-csv: ``hpcrec train --model wals --threshold 4`` on 1 and 2 ranks and Spark ALS
+``implicitPrefs`` (the ratings >= 4 as value 1) on a ratings CSV, same factors (64),
+iterations (10), reg (0.1, times the row's count in both) and alpha (1); whole process,
+peak memory and CPU of the tree; P/R/NDCG/MAP@10 of every model on ``--test`` by
+:func:`hpcrec.metrics.evaluate` (untimed; Spark's factors placed by raw id).
+
 Prints one JSON line per run and a Markdown table per mode; ``--json FILE`` keeps them.
 """
 from __future__ import annotations

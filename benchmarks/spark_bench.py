@@ -16,7 +16,12 @@ file (empty transactions left out) and as ratings CSVs (a seeded 10 % held out a
 fpgrowth: ``hpcrec mine --algorithm fpgrowth`` on 1 and 2 ranks and Spark's FPGrowth
 (``local[2]``; the file read as text, each line split and de-duplicated) at the same
 minimum support. Spark's itemsets are counted, then written (untimed) and compared with
-hpcrec's: the number of itemsets, and every itemset's count.
+hpcrec's: the number of itemsets, and every itemset's count. ``--num-partitions`` sets
+FPGrowth's numPartitions (its default, the input's partitions, is 1-3 on these files: one
+core mines almost everything) and ``--spark-conf KEY=VALUE`` any setting, e.g. Kryo
+(``spark.serializer=org.apache.spark.serializer.KryoSerializer``: the group trees cross
+the shuffle) or a GC log (``spark.driver.extraJavaOptions=-Xlog:gc:file=gc.log``).
+Implicit ALS beside Spark on train.csv/test.csv: ``als_bench.py implicit-csv``.
 """
 from __future__ import annotations
 
