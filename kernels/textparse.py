@@ -18,15 +18,16 @@ _POW10 = np.array([10.0 ** k for k in range(NUMBER_DIGITS + 1)])
 
 
 @njit(cache=True, nogil=True)
-def fimi_tokens(buf, ids, lens):
-    """Tokenize FIMI bytes into ``ids`` and per-line token counts ``lens``.
+def fimi_tokens(buf, ids, start, limit, lens):
+    """Tokenize FIMI bytes into ``ids[start:]`` and per-line token counts ``lens``.
 
     ``buf`` holds whole lines (the last may lack its newline at end of file). Returns
-    (ids written, lines written, offset of the first byte outside the fast grammar or -1).
-    ``ids`` needs room for (len(buf) + 1) // 2 values, ``lens`` for the newlines + 1.
+    (end of the ids written, lines written, offset of the first byte outside the fast
+    grammar or -1, or -2 for an id above ``limit``: too large for ``ids``' type).
+    ``ids`` needs room for start + (len(buf) + 1) // 2 values, ``lens`` for the newlines + 1.
     """
     n = len(buf)
-    k = 0
+    k = start
     rows = 0
     ndig = 0
     val = 0
@@ -40,6 +41,8 @@ def fimi_tokens(buf, ids, lens):
                 return k, rows, i
             continue
         if ndig:
+            if val > limit:
+                return k, rows, -2
             ids[k] = val
             k += 1
             linelen += 1
@@ -55,6 +58,8 @@ def fimi_tokens(buf, ids, lens):
         elif c != 32 and c != 9:
             return k, rows, i
     if ndig:
+        if val > limit:
+            return k, rows, -2
         ids[k] = val
         k += 1
         linelen += 1

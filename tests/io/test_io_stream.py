@@ -180,6 +180,33 @@ def test_sparse_ids_use_merged_uniques(tmp_path, monkeypatch):
     assert_same(fast, transactions.read_fimi(path), FIELDS_T)
 
 
+@pytest.mark.parametrize("text", ["2147483647 1\n3\n", "1 2\n" * 60 + "2147483648 7\n",
+                                  "3 999999999999999999\n1\n" + "4 5\n" * 60])
+def test_ids_beyond_int32_are_parsed_again_as_int64(tmp_path, small_chunks, text):
+    """Ids are parsed as int32 first; one beyond its range (in any chunk) means int64 ids."""
+    path = tmp_path / "w.dat"
+    path.write_text(text)
+    fast = streamread.read_fimi(path, serial())
+    assert fast is not None
+    assert_same(fast, transactions.read_fimi(path), FIELDS_T)
+
+
+def test_hdf5_is_recognised_by_its_signature_without_h5py(tmp_path):
+    """At byte 0 or after a user block (as HDF5's own test); text, folders and empty files are not."""
+    import h5py
+
+    from hpcrec.io import hdf5
+    for block in (0, 512, 4096):
+        with h5py.File(tmp_path / f"u{block}.h5", "w", userblock_size=block) as fh:
+            fh["x"] = np.arange(3)
+        assert hdf5.is_hdf5(tmp_path / f"u{block}.h5") and h5py.is_hdf5(tmp_path / f"u{block}.h5")
+    (tmp_path / "t.dat").write_text("1 2\n" * 1000)
+    (tmp_path / "empty.h5").write_bytes(b"")
+    (tmp_path / "late.h5").write_bytes(b"x" * 100 + hdf5.SIGNATURE)   # not at a block boundary
+    for name in ("t.dat", "empty.h5", "late.h5", "."):
+        assert not hdf5.is_hdf5(tmp_path / name)
+
+
 basket_cell = st.one_of(st.sampled_from(["", " ", "milk", " bread ", "a", "Z", "10", "2", "a b"]),
                         st.text(alphabet="abcxyz019 \t-_.;", max_size=6))
 
