@@ -140,18 +140,20 @@ def delimited_numbers(buf, sep, n_fields, user, item, rating, stamp, start):
 
 
 @njit(cache=True, nogil=True)
-def sort_unique_rows(indptr, cols):
-    """Sort each CSR row's columns and drop duplicates, compacting in place.
+def sort_unique_rows(indptr, cols, lookup):
+    """Sort each CSR row's columns and drop duplicates, compacting both in place; with a
+    non-empty ``lookup`` each kept column ``c`` becomes ``lookup[c]`` on the way (an
+    increasing map, e.g. ids to their codes, so the order and the distinct values stay).
 
-    Returns the new indptr; ``cols[:indptr[-1]]`` holds the result. A row already strictly
-    increasing (FIMI files usually list items in order) is only moved; others are sorted
-    in place (no allocation per row).
+    Returns ``indptr`` (rewritten); ``cols[:indptr[-1]]`` holds the result. A row already
+    strictly increasing (FIMI files usually list items in order) is only moved; others are
+    sorted in place (no allocation at all).
     """
-    out = np.empty_like(indptr)
-    out[0] = 0
+    mapped = len(lookup) > 0
     w = 0
+    a = indptr[0]
     for r in range(len(indptr) - 1):
-        a, b = indptr[r], indptr[r + 1]
+        b = indptr[r + 1]
         ordered = True
         for j in range(a + 1, b):
             if cols[j] <= cols[j - 1]:
@@ -159,12 +161,20 @@ def sort_unique_rows(indptr, cols):
                 break
         if not ordered:
             cols[a:b].sort()
-        for j in range(a, b):        # w <= j: compacting never overwrites an unread column
-            if j == a or cols[j] != cols[j - 1]:
-                cols[w] = cols[j]
-                w += 1
-        out[r + 1] = w
-    return out
+        if b > a:                    # w <= j: compacting never overwrites an unread column
+            prev = cols[a]
+            cols[w] = lookup[prev] if mapped else prev
+            w += 1
+            for j in range(a + 1, b):
+                c = cols[j]
+                if c != prev:
+                    cols[w] = lookup[c] if mapped else c
+                    w += 1
+                    prev = c
+        indptr[r + 1] = w
+        a = b
+    indptr[0] = 0
+    return indptr
 
 
 @njit(cache=True, nogil=True)

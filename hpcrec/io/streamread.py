@@ -87,9 +87,10 @@ def read_fimi(path, comm: Comm) -> Transactions | None:
         ok, _, ids, len_parts = _fimi_ids(path, comm, hi - lo, np.int64, kern)
     if not ok or comm.allreduce_scalar(len(ids)) == 0:
         return None     # the serial reader says why (bad token, empty file, ...)
-    labels, codes = textscan.factorize([ids], comm)
-    del ids
-    return _csr_part(labels, [codes], len_parts, comm, kern)
+    labels, lookup, shift = textscan.dictionary([ids], comm)
+    if lookup is None or shift or ids.dtype != np.int32:
+        ids, lookup = textscan.recode([ids], labels, lookup, shift), None
+    return _csr_part(labels, [ids], len_parts, comm, kern, lookup)   # ids coded on the way
 
 
 def _fimi_ids(path, comm: Comm, nbytes: int, dtype, kern):
@@ -153,14 +154,15 @@ def read_baskets(path, comm: Comm) -> Transactions | None:
     return _csr_part(labels, codes, len_parts, comm, kern)
 
 
-def _csr_part(labels, codes, len_parts, comm, kern) -> Transactions:
-    """This rank's transactions from per-chunk item codes and per-line lengths."""
+def _csr_part(labels, codes, len_parts, comm, kern, lookup=None) -> Transactions:
+    """This rank's transactions from per-chunk item codes (or ids, with the ``lookup`` of
+    their codes: :func:`.textscan.dictionary`) and per-line lengths."""
     cols = textscan.concat(codes, np.int32)
     del codes
     lengths = textscan.concat(len_parts, np.int32)
     indptr = np.zeros(len(lengths) + 1, dtype=np.int64)
     np.cumsum(lengths, out=indptr[1:])
-    indptr = kern.sort_unique_rows(indptr, cols)
+    indptr = kern.sort_unique_rows(indptr, cols, np.zeros(0, np.int32) if lookup is None else lookup)
     return Transactions(csr(indptr, cols[:indptr[-1]]), labels, textscan.shard_of(len(lengths), comm))
 
 
