@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -92,7 +93,7 @@ def run(cmd: list[str], env: dict) -> dict:
     cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
     if proc.returncode:
         raise SystemExit(f"failed ({proc.returncode}): {' '.join(cmd)}\n{proc.stderr[-2000:]}")
-    peaks = [int(ln.split()[1]) for ln in proc.stderr.splitlines() if ln.startswith("PEAK_KB")]
+    peaks = [int(kb) for kb in re.findall(r"PEAK_KB (\d+)", proc.stderr)]   # ranks' lines may interleave
     return {"seconds": wall, "cpu_s": cpu, "peak_mb": max(peaks) / 1024 if peaks else None}
 
 

@@ -26,9 +26,19 @@ _LOADER_NAMES = {"refresh", "_guard_against_spurious_io_errors", "_load_overload
 
 
 class _DeferBlasProbe:
-    """A meta-path finder that refuses ``scipy*`` to Numba's BLAS probe and to nobody else."""
+    """A meta-path finder that refuses ``scipy*`` to Numba's BLAS probe and to nobody else,
+    and defers the registry refresh as soon as Numba's cache module is loaded (importing
+    Numba is left to the kernels that use it)."""
+
+    deferred = False
 
     def find_spec(self, name, path=None, target=None):
+        if not self.deferred:   # Numba's cache loader, patched once its module is complete
+            caching = sys.modules.get("numba.core.caching")
+            version = getattr(sys.modules.get("numba"), "__version__", None)
+            if version and hasattr(getattr(caching, "Cache", None), "load_overload"):
+                self.deferred = True
+                defer_registry_refresh(version)
         if name != "scipy" and not name.startswith("scipy."):
             return None
         probed = hasattr(sys.modules.get(_PROBE[0]), "_HAVE_BLAS")
@@ -76,9 +86,8 @@ def defer_registry_refresh(numba_version: str) -> bool:
 
 
 def install() -> None:
-    """Put the finder first on ``sys.meta_path`` (once; it costs one string test per import
-    and leaves at the first SciPy import after Numba's probe) and defer the refresh."""
+    """Put the finder first on ``sys.meta_path`` (once; it costs a few tests per import and
+    leaves at the first SciPy import after Numba's probe). It defers the refresh at the
+    first import after ``numba.core.caching`` (Numba imports many more modules after it)."""
     if not any(isinstance(f, _DeferBlasProbe) for f in sys.meta_path):
         sys.meta_path.insert(0, _DeferBlasProbe())
-    import numba
-    defer_registry_refresh(numba.__version__)
