@@ -84,7 +84,8 @@ def test_cached_load_skips_registry_refresh_and_compiling_still_works(tmp_path):
     assert (rc, out) == (0, "10\n"), err
     rc, out, err = run_command([sys.executable, "-c", _CACHED_CALL], env=env, cwd=tmp_path, timeout=300)
     assert rc == 0, err
-    assert out.splitlines() == ["numba imported by hpcrec.kernels: False", "deferred: True", "sum: 10", "loaded from cache: True",
+    assert out.splitlines() == ["numba imported by hpcrec.kernels: False", "deferred: True",
+                                "sum: 10", "loaded from cache: True",
                                 "registries after cached call: False", "compiled after: 11"]
 
 
