@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -92,7 +93,7 @@ def run(cmd: list[str], env: dict) -> dict:
     cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
     if proc.returncode:
         raise SystemExit(f"failed ({proc.returncode}): {' '.join(cmd)}\n{proc.stderr[-2000:]}")
-    peaks = [int(ln.split()[1]) for ln in proc.stderr.splitlines() if ln.startswith("PEAK_KB")]
+    peaks = [int(kb) for kb in re.findall(r"PEAK_KB (\d+)", proc.stderr)]   # ranks' lines may interleave
     return {"seconds": wall, "cpu_s": cpu, "peak_mb": max(peaks) / 1024 if peaks else None}
 
 
@@ -120,10 +121,22 @@ def ingest(args, work: Path, env: dict) -> list[dict]:
     }
     if args.no_serial:
         cases = {k: v for k, v in cases.items() if "before" not in k}
+    envs = {name: env for name in cases}
+    if args.baseline:     # the same convert runs from another source tree, through PYTHONPATH
+        base_env = {**env, "PYTHONPATH": str(Path(args.baseline).resolve())}
+        for name in [n for n in cases if n.startswith("hpcrec convert")]:
+            base = name.replace("hpcrec convert", "baseline convert")
+            cases[base] = [str(Path(a).with_name("b-" + Path(a).name)) if a.endswith(".h5")
+                           else a for a in cases[name]]
+            envs[base] = base_env
+    if args.cases:
+        cases = {k: v for k, v in cases.items() if any(c in k for c in args.cases)}
     results = {name: [] for name in cases}
+    for name, cmd in cases.items():                    # untimed: page cache, Numba's cache
+        run(cmd, envs[name])
     for _ in range(args.repeat):                       # interleaved
         for name, cmd in cases.items():
-            results[name].append(run(cmd, env))
+            results[name].append(run(cmd, envs[name]))
     out = []
     for name, runs in results.items():
         mb = (csv if "ratings" in name else bcsv if "basket" in name else dat).stat().st_size / 1e6
@@ -175,6 +188,10 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--workdir", default=os.path.join(tempfile.gettempdir(), "hpcrec-ingest"))
     ap.add_argument("--no-serial", action="store_true", help="skip the old serial readers (slow)")
+    ap.add_argument("--baseline", help="source tree of another hpcrec version (e.g. a git archive, "
+                    "with hpcrec/kernels linked to kernels/): its convert runs too, interleaved")
+    ap.add_argument("--cases", nargs="*", help="run only the cases whose name contains one of these")
+    ap.add_argument("--no-reads", action="store_true", help="skip the HDF5 read part")
     ap.add_argument("--out", default="ingest_bench.json")
     args = ap.parse_args()
     work = Path(args.workdir)
@@ -190,11 +207,12 @@ def main() -> None:
     env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
     env.pop("HPCREC_EXPECT_RANKS", None)
     load = os.getloadavg()
-    result = {"load_before": load, "ingest": ingest(args, work, env), "reads": reads(work)}
+    result = {"load_before": load, "ingest": ingest(args, work, env),
+              "reads": [] if args.no_reads else reads(work)}
     result["load_after"] = os.getloadavg()
     Path(args.out).write_text(json.dumps(result, indent=1))
     ing = {r["case"]: r for r in result["ingest"]}
-    peer = ing["pandas.read_csv + h5py (ratings)"]
+    peer = ing.get("pandas.read_csv + h5py (ratings)", {"best_s": float("nan")})
     print(f"load average before {load[0]:.1f}, after {result['load_after'][0]:.1f}\n")
     print("| case | input MB | best s | median s | CPU s | MB/s | peak MB (largest rank) | time vs pandas |")
     print("|---|---|---|---|---|---|---|---|")
@@ -202,9 +220,11 @@ def main() -> None:
         print(f"| {r['case']} | {r['input_mb']:.0f} | {r['best_s']:.2f} | {r['median_s']:.2f} | "
               f"{r['cpu_s']:.2f} | {r['mb_per_s']:.1f} | {r['peak_mb']:.0f} | "
               f"{r['best_s'] / peer['best_s']:.2f}x |")
-    for kind in ("ratings", "FIMI", "basket CSV"):
-        one, two = ing[f"hpcrec convert, 1 rank ({kind})"], ing[f"hpcrec convert, 2 ranks ({kind})"]
-        print(f"\n{kind}: 2 ranks vs 1 rank: {one['best_s'] / two['best_s']:.2f}x")
+    for who in ("hpcrec", "baseline"):
+        for kind in ("ratings", "FIMI", "basket CSV"):
+            one, two = ing.get(f"{who} convert, 1 rank ({kind})"), ing.get(f"{who} convert, 2 ranks ({kind})")
+            if one and two:
+                print(f"\n{who} {kind}: 2 ranks vs 1 rank: {one['best_s'] / two['best_s']:.2f}x")
     print("\n| file | layout | slice MB | read s | read MB/s | bincount MB/s |\n|---|---|---|---|---|---|")
     for r in result["reads"]:
         print(f"| {r['file']} | {r['layout']} | {r['slice_mb']:.0f} | {r['read_s']:.3f} | "

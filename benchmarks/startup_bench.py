@@ -5,7 +5,9 @@ warm (best and median of ``--repeat`` fresh processes), and its compute time: th
 command run a second time inside one process, when every import is done and every kernel
 loaded (best of ``--repeat``). Overhead = warm whole process - compute: what a small job
 pays for the interpreter, imports, MPI and the first call of each kernel. ``python -c
-pass`` is the floor of any Python command. Prints a Markdown table and writes JSON to --out.
+pass`` is the floor of any Python command. With ``--baseline SRC`` another source tree of
+hpcrec (through PYTHONPATH) runs the same commands, interleaved. Prints a Markdown table and
+writes JSON to --out.
 
     python benchmarks/startup_bench.py --out benchmarks/results/startup_bench.json
 """
@@ -56,23 +58,31 @@ def timed(cmd: list[str], env: dict) -> tuple[float, str]:
     return wall, proc.stderr
 
 
-def measure(name: str, argv: list[str], env: dict, repeat: int) -> dict:
+def measure(name: str, argv: list[str], envs: dict[str, dict], repeat: int, cold: bool) -> list[dict]:
+    """One row per variant (``envs``: name -> environment), their fresh processes interleaved."""
     py = sys.executable
     cache = Path(tempfile.mkdtemp(prefix="hpcrec-numba-cold-"))
-    env = {**env, "NUMBA_CACHE_DIR": str(cache)}
+    if cold:     # each variant starts from its own empty cache; else from the caller's
+        envs = {v: {**env, "NUMBA_CACHE_DIR": str(cache / v)} for v, env in envs.items()}
+    rows = {v: {"command": f"hpcrec {name}", "variant": v} for v in envs}
     try:
-        cold, _ = timed([py, "-m", "hpcrec", *argv], env)
-        warm = [timed([py, "-m", "hpcrec", *argv], env)[0] for _ in range(repeat)]
-        out = {"command": f"hpcrec {name}", "cold_s": cold, "warm_best_s": min(warm),
-               "warm_median_s": statistics.median(warm)}
-        if not argv[0].startswith("--"):
-            compute = []
-            for _ in range(repeat):
-                _, err = timed([py, "-c", TWICE, *argv], env)
-                compute.append(float(err.split("COMPUTE_S")[-1].split()[0]))
-            out["compute_s"] = min(compute)
-            out["overhead_s"] = out["warm_best_s"] - out["compute_s"]
-        return out
+        for v, env in envs.items():     # cold: an empty cache (compilation); else untimed warm-up
+            rows[v]["cold_s"] = timed([py, "-m", "hpcrec", *argv], env)[0] if cold else None
+            if not cold:
+                timed([py, "-c", TWICE, *argv], env)
+        warm = {v: [] for v in envs}
+        compute = {v: [] for v in envs}
+        for _ in range(repeat):
+            for v, env in envs.items():
+                warm[v].append(timed([py, "-m", "hpcrec", *argv], env)[0])
+                if not argv[0].startswith("--"):
+                    _, err = timed([py, "-c", TWICE, *argv], env)
+                    compute[v].append(float(err.split("COMPUTE_S")[-1].split()[0]))
+        for v, row in rows.items():
+            row.update(warm_best_s=min(warm[v]), warm_median_s=statistics.median(warm[v]))
+            if compute[v]:
+                row.update(compute_s=min(compute[v]), overhead_s=min(warm[v]) - min(compute[v]))
+        return list(rows.values())
     finally:
         shutil.rmtree(cache, ignore_errors=True)
 
@@ -82,24 +92,32 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--workdir", default=os.path.join(tempfile.gettempdir(), "hpcrec-startup"))
     ap.add_argument("--shared", default=str(ROOT.parent / "shared" / "data"))
+    ap.add_argument("--baseline", help="source tree of another hpcrec version (e.g. a git archive, "
+                    "with hpcrec/kernels linked to kernels/), run through PYTHONPATH, interleaved")
+    ap.add_argument("--no-cold", action="store_true", help="skip the empty-cache (compiling) runs")
     ap.add_argument("--out", default="startup_bench.json")
     args = ap.parse_args()
     work = Path(args.workdir)
     work.mkdir(parents=True, exist_ok=True)
     env = {k: v for k, v in os.environ.items() if k != "HPCREC_EXPECT_RANKS"}
+    envs = {"this tree": env}
+    if args.baseline:
+        envs["baseline"] = {**env, "PYTHONPATH": str(Path(args.baseline).resolve())}
     load = os.getloadavg()
     floor = min(timed([sys.executable, "-c", "pass"], env)[0] for _ in range(args.repeat))
-    rows = [measure(name, argv, env, args.repeat)
-            for name, argv in commands(work, Path(args.shared)).items()]
+    rows = [row for name, argv in commands(work, Path(args.shared)).items()
+            for row in measure(name, argv, envs, args.repeat, not args.no_cold)]
     result = {"load_before": load, "load_after": os.getloadavg(), "python_pass_s": floor,
-              "commands": rows}
+              "baseline": args.baseline, "commands": rows}
     Path(args.out).write_text(json.dumps(result, indent=1))
     print(f"load average before {load[0]:.1f}, after {result['load_after'][0]:.1f}; "
           f"python -c pass: {floor:.2f} s\n")
-    print("| command | cold s | warm s (best / median) | compute s | overhead s |\n|---|---|---|---|---|")
+    print("| command | variant | cold s | warm s (best / median) | compute s | overhead s |\n"
+          "|---|---|---|---|---|---|")
     for r in rows:
+        cold = "-" if r["cold_s"] is None else f"{r['cold_s']:.2f}"
         extra = (f"{r['compute_s']:.2f} | {r['overhead_s']:.2f}" if "compute_s" in r else "- | -")
-        print(f"| {r['command']} | {r['cold_s']:.2f} | {r['warm_best_s']:.2f} / "
+        print(f"| {r['command']} | {r['variant']} | {cold} | {r['warm_best_s']:.2f} / "
               f"{r['warm_median_s']:.2f} | {extra} |")
 
 

@@ -1,23 +1,44 @@
-"""Numba's start without SciPy: defers an import that costs a small job a tenth of a second.
+"""Numba's start, cut to what a job that only runs cached kernels needs.
 
-At the first compiled call Numba imports ``numba.np.arraymath``, whose module body imports
-``scipy.linalg.cython_blas`` (SciPy and its whole linear-algebra package, 0.1-0.4 s) only
-to decide whether ``np.correlate``/``np.convolve`` may use BLAS. hpcrec's kernels call
-neither, so that probe is answered "no BLAS" without importing SciPy. Everything that
-really needs BLAS (``np.dot``, ``np.linalg.*`` in the ALS kernels) asks Numba's
-``ensure_blas``/``ensure_lapack`` when it is compiled, which imports SciPy then as usual.
+Two fixed costs a small job pays for nothing, each removed by a small, guarded change:
+
+* At the first compiled call Numba imports ``numba.np.arraymath``, whose module body imports
+  ``scipy.linalg.cython_blas`` (SciPy and its whole linear-algebra package, 0.1-0.4 s) only
+  to decide whether ``np.correlate``/``np.convolve`` may use BLAS. hpcrec's kernels call
+  neither, so that probe is answered "no BLAS" without importing SciPy. Everything that
+  really needs BLAS (``np.dot``, ``np.linalg.*`` in the ALS kernels) asks Numba's
+  ``ensure_blas``/``ensure_lapack`` when it is compiled, which imports SciPy then as usual.
+* Loading a kernel from the on-disk cache first *refreshes* the target context: it imports
+  and installs every typing and lowering registry (lists, dicts, sets, random, linalg,
+  ...), 0.1-0.3 s, which only compiling uses. Numba's compiler refreshes both contexts
+  itself before typing anything, so a cached load here only initialises the runtime (NRT:
+  the symbols cached code links against) and leaves the registries to the first compile.
+  Applied only to Numba versions whose ``Cache.load_overload`` was read for this
+  (:data:`KNOWN_NUMBA`) and still has the expected shape; any other gets Numba's own path.
 """
 from __future__ import annotations
 
 import sys
 
 _PROBE = ("numba.np.arraymath", "_check_blas")  # (module, function) whose SciPy import is deferred
+KNOWN_NUMBA = ((0, 59), (0, 68))   # oldest and newest minor versions whose cache loader was read
+_LOADER_NAMES = {"refresh", "_guard_against_spurious_io_errors", "_load_overload"}
 
 
 class _DeferBlasProbe:
-    """A meta-path finder that refuses ``scipy*`` to Numba's BLAS probe and to nobody else."""
+    """A meta-path finder that refuses ``scipy*`` to Numba's BLAS probe and to nobody else,
+    and defers the registry refresh as soon as Numba's cache module is loaded (importing
+    Numba is left to the kernels that use it)."""
+
+    deferred = False
 
     def find_spec(self, name, path=None, target=None):
+        if not self.deferred:   # Numba's cache loader, patched once its module is complete
+            caching = sys.modules.get("numba.core.caching")
+            version = getattr(sys.modules.get("numba"), "__version__", None)
+            if version and hasattr(getattr(caching, "Cache", None), "load_overload"):
+                self.deferred = True
+                defer_registry_refresh(version)
         if name != "scipy" and not name.startswith("scipy."):
             return None
         probed = hasattr(sys.modules.get(_PROBE[0]), "_HAVE_BLAS")
@@ -35,8 +56,38 @@ class _DeferBlasProbe:
         return None
 
 
+def _version(text: str) -> tuple[int, int]:
+    major, minor = (text.split(".") + ["0"])[:2]
+    return int(major), int("".join(ch for ch in minor if ch.isdigit()) or 0)
+
+
+def _load_without_refresh(self, sig, target_context):
+    """``Cache.load_overload`` minus the registry refresh (compiling refreshes them itself)."""
+    from numba.core.runtime import rtsys
+    rtsys.initialize(target_context)      # the part of the refresh cached code needs
+    with self._guard_against_spurious_io_errors():
+        return self._load_overload(sig, target_context)
+    # None (a miss) if the `with` block swallowed an I/O error: the caller compiles
+
+
+def defer_registry_refresh(numba_version: str) -> bool:
+    """Make cached loads skip the registry refresh, on a known Numba only; True if done."""
+    from numba.core import caching
+    original = caching.Cache.load_overload
+    if original is _load_without_refresh:
+        return True
+    if not KNOWN_NUMBA[0] <= _version(numba_version) <= KNOWN_NUMBA[1]:
+        return False
+    code = getattr(original, "__code__", None)
+    if code is None or not _LOADER_NAMES <= set(code.co_names):
+        return False                      # not the loader that was read: leave it alone
+    caching.Cache.load_overload = _load_without_refresh
+    return True
+
+
 def install() -> None:
-    """Put the finder first on ``sys.meta_path`` (once); it costs one string test per
-    import and leaves at the first SciPy import after Numba's probe."""
+    """Put the finder first on ``sys.meta_path`` (once; it costs a few tests per import and
+    leaves at the first SciPy import after Numba's probe). It defers the refresh at the
+    first import after ``numba.core.caching`` (Numba imports many more modules after it)."""
     if not any(isinstance(f, _DeferBlasProbe) for f in sys.meta_path):
         sys.meta_path.insert(0, _DeferBlasProbe())

@@ -18,15 +18,16 @@ _POW10 = np.array([10.0 ** k for k in range(NUMBER_DIGITS + 1)])
 
 
 @njit(cache=True, nogil=True)
-def fimi_tokens(buf, ids, lens):
-    """Tokenize FIMI bytes into ``ids`` and per-line token counts ``lens``.
+def fimi_tokens(buf, ids, start, limit, lens):
+    """Tokenize FIMI bytes into ``ids[start:]`` and per-line token counts ``lens``.
 
     ``buf`` holds whole lines (the last may lack its newline at end of file). Returns
-    (ids written, lines written, offset of the first byte outside the fast grammar or -1).
-    ``ids`` needs room for (len(buf) + 1) // 2 values, ``lens`` for the newlines + 1.
+    (end of the ids written, lines written, offset of the first byte outside the fast
+    grammar or -1, or -2 for an id above ``limit``: too large for ``ids``' type).
+    ``ids`` needs room for start + (len(buf) + 1) // 2 values, ``lens`` for the newlines + 1.
     """
     n = len(buf)
-    k = 0
+    k = start
     rows = 0
     ndig = 0
     val = 0
@@ -40,6 +41,8 @@ def fimi_tokens(buf, ids, lens):
                 return k, rows, i
             continue
         if ndig:
+            if val > limit:
+                return k, rows, -2
             ids[k] = val
             k += 1
             linelen += 1
@@ -55,6 +58,8 @@ def fimi_tokens(buf, ids, lens):
         elif c != 32 and c != 9:
             return k, rows, i
     if ndig:
+        if val > limit:
+            return k, rows, -2
         ids[k] = val
         k += 1
         linelen += 1
@@ -135,18 +140,20 @@ def delimited_numbers(buf, sep, n_fields, user, item, rating, stamp, start):
 
 
 @njit(cache=True, nogil=True)
-def sort_unique_rows(indptr, cols):
-    """Sort each CSR row's columns and drop duplicates, compacting in place.
+def sort_unique_rows(indptr, cols, lookup):
+    """Sort each CSR row's columns and drop duplicates, compacting both in place; with a
+    non-empty ``lookup`` each kept column ``c`` becomes ``lookup[c]`` on the way (an
+    increasing map, e.g. ids to their codes, so the order and the distinct values stay).
 
-    Returns the new indptr; ``cols[:indptr[-1]]`` holds the result. A row already strictly
-    increasing (FIMI files usually list items in order) is only moved; others are sorted
-    in place (no allocation per row).
+    Returns ``indptr`` (rewritten); ``cols[:indptr[-1]]`` holds the result. A row already
+    strictly increasing (FIMI files usually list items in order) is only moved; others are
+    sorted in place (no allocation at all).
     """
-    out = np.empty_like(indptr)
-    out[0] = 0
+    mapped = len(lookup) > 0
     w = 0
+    a = indptr[0]
     for r in range(len(indptr) - 1):
-        a, b = indptr[r], indptr[r + 1]
+        b = indptr[r + 1]
         ordered = True
         for j in range(a + 1, b):
             if cols[j] <= cols[j - 1]:
@@ -154,12 +161,20 @@ def sort_unique_rows(indptr, cols):
                 break
         if not ordered:
             cols[a:b].sort()
-        for j in range(a, b):        # w <= j: compacting never overwrites an unread column
-            if j == a or cols[j] != cols[j - 1]:
-                cols[w] = cols[j]
-                w += 1
-        out[r + 1] = w
-    return out
+        if b > a:                    # w <= j: compacting never overwrites an unread column
+            prev = cols[a]
+            cols[w] = lookup[prev] if mapped else prev
+            w += 1
+            for j in range(a + 1, b):
+                c = cols[j]
+                if c != prev:
+                    cols[w] = lookup[c] if mapped else c
+                    w += 1
+                    prev = c
+        indptr[r + 1] = w
+        a = b
+    indptr[0] = 0
+    return indptr
 
 
 @njit(cache=True, nogil=True)

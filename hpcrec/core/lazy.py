@@ -1,9 +1,10 @@
-"""Names of a package loaded on first use (PEP 562), so that importing one light module of
-it (e.g. ``hpcrec.io.atomic``, or the miner for ``hpcrec mine``) does not import its heavy
-ones (pandas, h5py, the parsers)."""
+"""Names of a package, and whole modules, loaded on first use, so that importing one light
+module (e.g. ``hpcrec.io.atomic``, or the miner for ``hpcrec mine``) does not import heavy
+ones (pandas, h5py, the parsers) that the command never touches."""
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import sys
 
 
@@ -21,3 +22,16 @@ def lazy_names(package: str, homes: dict[str, str]):
         setattr(sys.modules[package], name, value)
         return value
     return __getattr__
+
+
+def lazy_module(name: str):
+    """Module ``name``, executed on its first attribute access (``importlib.util.LazyLoader``);
+    the module itself when it is already imported."""
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.find_spec(name)
+    spec.loader = importlib.util.LazyLoader(spec.loader)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module

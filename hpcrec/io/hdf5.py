@@ -24,29 +24,55 @@ import io
 import zlib
 from pathlib import Path
 
-import h5py
 import numpy as np
 
 from ..core.errors import InputError
+from ..core.lazy import lazy_module
 from ..core.memory import check_memory
 from .atomic import write_bytes
 from .inputs import check_regular
 
+h5py = lazy_module("h5py")   # a job that reads and writes only text never loads it
+
 FORMAT_VERSION = 1
-STR = h5py.string_dtype("utf-8")
+SIGNATURE = b"\x89HDF\r\n\x1a\n"   # the superblock's first bytes
 CHECKSUM = "hpcrec_crc32"
 VERIFIED_KINDS = ("model", "checkpoint", "itemsets", "rules")
 MAX_RATIO = 1100        # deflate expands at most ~1032:1
 MAX_OBJECTS = 10_000    # hpcrec files hold a few dozen groups and datasets
-ALLOWED_FILTERS = {h5py.h5z.FILTER_DEFLATE}
+ALLOWED_FILTERS = {1}   # h5py.h5z.FILTER_DEFLATE (HDF5's H5Z_FILTER_DEFLATE), without loading h5py
 # What h5py raises on damaged or crafted files (MemoryError is left to the memory budget).
 H5PY_ERRORS = (OSError, KeyError, TypeError, ValueError, IndexError, RuntimeError,
                NotImplementedError, OverflowError, AttributeError)
 
 
+def string_dtype():
+    """h5py's UTF-8 string dtype (loads h5py)."""
+    return h5py.string_dtype("utf-8")
+
+
+def __getattr__(name: str):
+    """``STR``, h5py's UTF-8 string dtype, made on first use (importing this module does not
+    load h5py)."""
+    if name == "STR":
+        return string_dtype()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 def is_hdf5(path) -> bool:
+    """Whether ``path`` is a regular file holding HDF5's signature where HDF5 looks for it
+    (byte 0, or the end of a user block: 512, 1024, 2048, ...), without loading h5py."""
     path = Path(path)
-    return path.is_file() and path.stat().st_size >= 8 and h5py.is_hdf5(str(path))
+    if not path.is_file():
+        return False
+    size, offset = path.stat().st_size, 0
+    with path.open("rb") as fh:
+        while offset + len(SIGNATURE) <= size:
+            fh.seek(offset)
+            if fh.read(len(SIGNATURE)) == SIGNATURE:
+                return True
+            offset = 2 * offset or 512
+    return False
 
 
 @contextlib.contextmanager
@@ -261,7 +287,7 @@ def label_data(labels) -> np.ndarray:
     arr = np.asarray(labels)
     if arr.dtype.kind in "iu":
         return arr.astype(np.int64)
-    return np.array([str(x) for x in arr], dtype=STR)
+    return np.array([str(x) for x in arr], dtype=string_dtype())
 
 
 def write_h5(path, kind: str, datasets: dict, attrs: dict | None = None,
@@ -296,7 +322,7 @@ def build(fileobj, kind: str, datasets: dict, attrs: dict | None = None,
                 continue
             data = np.asarray(data)
             if data.dtype == object or data.dtype.kind == "U":
-                data = np.array([str(x) for x in data.reshape(-1)], dtype=STR).reshape(data.shape)
+                data = np.array([str(x) for x in data.reshape(-1)], dtype=string_dtype()).reshape(data.shape)
             ds = fh.create_dataset(name, data=data,
                                    compression=compression if data.size > 4096 else None)
             ds.attrs[CHECKSUM] = np.uint32(checksum(data))

@@ -30,6 +30,7 @@ import numpy as np
 
 from ..core.comm import chunk, serial
 from ..core.errors import InputError
+from ..core.lazy import lazy_module
 from . import h5slices, hdf5
 from .inputs import read_regular_bytes
 from .shard import Shard, Sharded, whole
@@ -37,21 +38,7 @@ from .shard import Shard, Sharded, whole
 KIND = "ratings"
 
 
-def _lazy(name: str):
-    """Module ``name``, loaded on first attribute access (the fast text path never needs pandas)."""
-    import importlib.util
-    import sys
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.find_spec(name)
-    spec.loader = importlib.util.LazyLoader(spec.loader)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-pd = _lazy("pandas")
+pd = lazy_module("pandas")   # the fast text path never needs pandas
 
 
 @dataclass

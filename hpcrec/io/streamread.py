@@ -7,7 +7,8 @@ through one dictionary shared by all ranks (:func:`.textscan.factorize`), so the
 equals the serial reader's on the whole file. Memory per rank, beyond a fixed chunk
 buffer: ratings are parsed straight into their columns (sized by a counting pass over the
 rank's bytes), ids as int64 until they are coded (at most 1.6x the output share); FIMI ids
-are kept per chunk and joined once coded (2x the output share while joined).
+are parsed as int32 into one array reserved for the rank's range and coded in place (the
+output share itself: no per-chunk copies, no join).
 
 The fast grammar (plain ASCII numerals, LF/CRLF, no quotes or signs on ids, at most 15
 digits per number) is where the compiled parse is provably identical to the serial readers.
@@ -31,15 +32,14 @@ from .ratings import Ratings
 from .shard import Shard
 from .transactions import Transactions
 
-# Bytes of memory per byte of a rank's text (FIMI: a 2-byte id stored as 4 bytes, twice
-# while joined; ratings: about 32 bytes per line of 10 or more bytes).
+# Bytes of memory per byte of a rank's text (FIMI: a 2-byte id stored as 4 bytes, 8 when
+# ids need int64; ratings: about 32 bytes per line of 10 or more bytes).
 STREAM_EXPANSION = 4
-# The scratch of one chunk, per byte of it: FIMI's int64 ids (4); basket CSV's cell spans (8),
-# line lengths and table of fixed-width cells (at most TABLE_EXPANSION).
+# The scratch of one chunk, per byte of it: basket CSV's cell spans (8), line lengths and
+# table of fixed-width cells (at most TABLE_EXPANSION); FIMI's line lengths need less.
 TABLE_EXPANSION = 4
 SCRATCH_PER_BYTE = 9 + TABLE_EXPANSION
 CSV_FIELD_LIMIT = csv.field_size_limit()   # the serial reader's csv module refuses longer cells
-INT32_MAX = np.iinfo(np.int32).max
 # MovieLens layouts and the generic ratings CSV: separator, header line (None: detect),
 # fields per line (None: 3 or 4, from the first data line), source tag.
 LAYOUTS = {
@@ -53,13 +53,6 @@ LAYOUTS = {
 def _kernels():
     from ..kernels import textparse  # Numba: imported when a text file is parsed
     return textparse
-
-
-def _compact(ids: np.ndarray) -> np.ndarray:
-    """A copy of non-negative ids as int32 when they fit, else int64."""
-    if len(ids) and ids.max() > INT32_MAX:
-        return ids.copy()
-    return ids.astype(np.int32)
 
 
 def _scan(path, comm: Comm, start: int, parse) -> tuple[bool, int, int]:
@@ -80,26 +73,43 @@ def _scan(path, comm: Comm, start: int, parse) -> tuple[bool, int, int]:
 
 
 def read_fimi(path, comm: Comm) -> Transactions | None:
-    """This rank's transactions of a FIMI file (the lines starting in its byte range), or None."""
+    """This rank's transactions of a FIMI file (the lines starting in its byte range), or None.
+
+    Ids are parsed straight into one int32 array sized for the rank's range (its untouched
+    tail costs no memory) and coded in place; a file with an id above the int32 range is
+    parsed again into int64 ids, on every rank.
+    """
     kern = _kernels()
-    ids_parts, len_parts = [], []
+    with comm.collective_errors():
+        lo, hi = textscan.byte_range(path, comm.rank, comm.size)
+    ok, wide, ids, len_parts = _fimi_ids(path, comm, hi - lo, np.int32, kern)
+    if wide:
+        ok, _, ids, len_parts = _fimi_ids(path, comm, hi - lo, np.int64, kern)
+    if not ok or comm.allreduce_scalar(len(ids)) == 0:
+        return None     # the serial reader says why (bad token, empty file, ...)
+    labels, lookup, shift = textscan.dictionary([ids], comm)
+    if lookup is None or shift or ids.dtype != np.int32:
+        ids, lookup = textscan.recode([ids], labels, lookup, shift), None
+    return _csr_part(labels, [ids], len_parts, comm, kern, lookup)   # ids coded on the way
+
+
+def _fimi_ids(path, comm: Comm, nbytes: int, dtype, kern):
+    """(all ranks ok, some rank saw an id too large for ``dtype``, this rank's ids, per-chunk
+    line lengths) of one pass over this rank's FIMI text of ``nbytes`` bytes."""
+    ids = np.empty((nbytes + 1) // 2 + 1, dtype=dtype)
+    limit = int(np.iinfo(dtype).max)
+    len_parts, done, wide = [], 0, False
 
     def parse(block):
-        ids = np.empty((len(block) + 1) // 2, dtype=np.int64)
-        lens = np.empty(int(np.count_nonzero(block == 10)) + 1, dtype=np.int64)
-        k, rows, bad = kern.fimi_tokens(block, ids, lens)
-        if bad >= 0:
-            return False
-        ids_parts.append(_compact(ids[:k]))  # noqa: F821 - a closure over read_fimi's list (deleted later)
-        len_parts.append(lens[:rows].astype(np.int32))
-        return True
+        nonlocal done, wide
+        lens = np.empty(int(np.count_nonzero(block == 10)) + 1, dtype=np.int32)
+        done, rows, bad = kern.fimi_tokens(block, ids, done, limit, lens)
+        wide = bad == -2
+        len_parts.append(lens[:rows])
+        return bad == -1
 
     ok, _, _ = _scan(path, comm, 0, parse)
-    if not ok or comm.allreduce_scalar(sum(len(a) for a in ids_parts)) == 0:
-        return None     # the serial reader says why (bad token, empty file, ...)
-    labels, codes = textscan.factorize(ids_parts, comm)
-    del ids_parts
-    return _csr_part(labels, [codes], len_parts, comm, kern)
+    return ok, comm.allreduce_scalar(int(wide), "max") > 0, ids[:done], len_parts
 
 
 def read_baskets(path, comm: Comm) -> Transactions | None:
@@ -144,14 +154,15 @@ def read_baskets(path, comm: Comm) -> Transactions | None:
     return _csr_part(labels, codes, len_parts, comm, kern)
 
 
-def _csr_part(labels, codes, len_parts, comm, kern) -> Transactions:
-    """This rank's transactions from per-chunk item codes and per-line lengths."""
+def _csr_part(labels, codes, len_parts, comm, kern, lookup=None) -> Transactions:
+    """This rank's transactions from per-chunk item codes (or ids, with the ``lookup`` of
+    their codes: :func:`.textscan.dictionary`) and per-line lengths."""
     cols = textscan.concat(codes, np.int32)
     del codes
     lengths = textscan.concat(len_parts, np.int32)
     indptr = np.zeros(len(lengths) + 1, dtype=np.int64)
     np.cumsum(lengths, out=indptr[1:])
-    indptr = kern.sort_unique_rows(indptr, cols)
+    indptr = kern.sort_unique_rows(indptr, cols, np.zeros(0, np.int32) if lookup is None else lookup)
     return Transactions(csr(indptr, cols[:indptr[-1]]), labels, textscan.shard_of(len(lengths), comm))
 
 

@@ -99,9 +99,18 @@ def factorize(arrays: list[np.ndarray], comm: Comm) -> tuple[np.ndarray, np.ndar
 
     Identical on every rank (the codes index the global table, as ``np.unique`` over the
     whole data would give). One int32 array is recoded in place; otherwise the codes are
-    written straight into one new array (no joining copy).
+    written straight into one new array (no joining copy). See :func:`dictionary`.
+    """
+    labels, lookup, shift = dictionary(arrays, comm)
+    return labels, recode(arrays, labels, lookup, shift)
+
+
+def dictionary(arrays: list[np.ndarray], comm: Comm):
+    """(global sorted distinct ids over every rank's ``arrays``, lookup, shift): the code of
+    id ``x`` is ``lookup[x - shift]`` (int32), or with lookup None its position in the ids.
+
     Integer ids within a span of max(:data:`DENSE_SPAN`, 2 x the number of values) use a
-    dense presence table (one reduction, no sort); others merge local uniques.
+    dense presence table (one reduction, no sort); others merge local uniques. Collective.
     """
     present = [a for a in arrays if len(a)]
     lo = min((int(a.min()) for a in present), default=_INT64_MAX)
@@ -110,26 +119,28 @@ def factorize(arrays: list[np.ndarray], comm: Comm) -> tuple[np.ndarray, np.ndar
     comm.allreduce(stats, "max")
     total = comm.allreduce_scalar(sum(len(a) for a in arrays))
     lo, hi = -int(stats[0]), int(stats[1])
-    in_place = len(arrays) == 1 and arrays[0].dtype == np.int32
-    codes = arrays[0] if in_place else np.empty(sum(len(a) for a in arrays), dtype=np.int32)
     if hi < lo:
-        return np.zeros(0, np.int64), codes
+        return np.zeros(0, np.int64), None, 0
     limit = max(DENSE_SPAN, 2 * total)
     shift = 0 if 0 <= lo and hi < limit else lo     # a table from 0 on: ids index it as they are
-    if hi - shift < limit:
-        seen = np.zeros(hi - shift + 1, dtype=np.uint8)
-        for a in present:
-            for s in range(0, len(a), CHUNK_BYTES):
-                piece = a[s:s + CHUNK_BYTES]
-                seen[piece - shift if shift else piece] = 1
-        comm.allreduce(seen, "max")
-        labels = np.flatnonzero(seen).astype(np.int64) + shift
-        lookup = (np.cumsum(seen, dtype=np.int64) - 1).astype(np.int32)
-        del seen
-    else:
+    if hi - shift >= limit:
         local = np.unique(np.concatenate(present)) if present else np.zeros(0, np.int64)
-        labels = np.unique(comm.allgatherv(local.astype(np.int64)))
-        lookup = None
+        return np.unique(comm.allgatherv(local.astype(np.int64))), None, 0
+    seen = np.zeros(hi - shift + 1, dtype=np.uint8)
+    for a in present:
+        for s in range(0, len(a), CHUNK_BYTES):
+            piece = a[s:s + CHUNK_BYTES]
+            seen[piece - shift if shift else piece] = 1
+    comm.allreduce(seen, "max")
+    labels = np.flatnonzero(seen).astype(np.int64) + shift
+    return labels, (np.cumsum(seen, dtype=np.int64) - 1).astype(np.int32), shift
+
+
+def recode(arrays: list[np.ndarray], labels: np.ndarray, lookup, shift: int) -> np.ndarray:
+    """The codes of :func:`dictionary` for ``arrays``: one int32 array (a single int32 input
+    is recoded in place)."""
+    in_place = len(arrays) == 1 and arrays[0].dtype == np.int32
+    codes = arrays[0] if in_place else np.empty(sum(len(a) for a in arrays), dtype=np.int32)
     row = 0
     for a in arrays:
         for s in range(0, len(a), CHUNK_BYTES):
@@ -142,7 +153,7 @@ def factorize(arrays: list[np.ndarray], comm: Comm) -> tuple[np.ndarray, np.ndar
             else:                         # every index is in the table: no bounds to check
                 np.take(lookup, piece - shift if shift else piece, out=dest, mode="clip")
             row += len(piece)
-    return labels, codes
+    return codes
 
 
 def factorize_text(parts: list[tuple[np.ndarray, np.ndarray]], comm: Comm) -> tuple[np.ndarray, list[np.ndarray]]:

@@ -32,16 +32,17 @@ def test_help_and_version_import_nothing_heavy():
     assert out.stdout.strip() == "[]", out.stdout
 
 
-def test_mining_and_rules_commands_do_not_load_pandas(tmp_path):
-    """pandas (0.3 s of a small job's start) serves only the DataFrame API: `mine` and
-    `rules` read, mine and write without it (a lazy stand-in in sys.modules is not loaded)."""
+def test_mining_and_rules_commands_do_not_load_pandas_or_h5py(tmp_path):
+    """pandas (0.3 s of a small job's start) serves only the DataFrame API, h5py (0.06 s)
+    only HDF5 files: `mine` and `rules` read, mine and write text without either (a lazy
+    stand-in in sys.modules is not loaded)."""
     (tmp_path / "t.dat").write_text("1 2 3\n1 2\n2 3\n")
     code = ("import sys\n"
             "import hpcrec.cli as c\n"
             f"d = {str(tmp_path)!r}\n"
             "assert c.main(['-q', 'mine', d + '/t.dat', '--min-support', '0.5', '-o', d + '/i.csv']) == 0\n"
             "assert c.main(['-q', 'rules', d + '/i.csv', '-o', d + '/r.csv']) == 0\n"
-            "print(sorted(m for m in sys.modules if m.startswith('pandas.')))\n")
+            "print(sorted(m for m in sys.modules if m.startswith(('pandas.', 'h5py.'))))\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          env=child_env(), timeout=600)
     assert out.returncode == 0, out.stderr

@@ -89,13 +89,19 @@ def test_chunks_end_at_line_ends(tmp_path, nbytes):
 @given(rows=st.lists(st.one_of(st.lists(st.integers(0, 9), max_size=8),
                                st.sets(st.integers(0, 9)).map(sorted)), max_size=12))
 def test_sort_unique_rows(rows):
-    """Rows sorted and deduplicated in place: unordered ones, and ordered ones (only moved)."""
+    """Rows sorted and deduplicated in place: unordered ones, and ordered ones (only moved);
+    with a lookup (an increasing map) the kept columns are mapped on the way."""
     from hpcrec.kernels import textparse
-    indptr = np.zeros(len(rows) + 1, dtype=np.int64)
-    np.cumsum([len(r) for r in rows], out=indptr[1:])
-    cols = np.array([x for r in rows for x in r], dtype=np.int32)
-    ptr = textparse.sort_unique_rows(indptr, cols)
-    assert [cols[ptr[i]:ptr[i + 1]].tolist() for i in range(len(rows))] == [sorted(set(r)) for r in rows]
+    lookup = np.array([0, 2, 3, 7, 8, 9, 20, 21, 30, 31], dtype=np.int32)
+    for table in (np.zeros(0, np.int32), lookup):
+        indptr = np.zeros(len(rows) + 1, dtype=np.int64)
+        np.cumsum([len(r) for r in rows], out=indptr[1:])
+        cols = np.array([x for r in rows for x in r], dtype=np.int32)
+        ptr = textparse.sort_unique_rows(indptr, cols, table)
+        want = [sorted(set(r)) for r in rows]
+        if len(table):
+            want = [[int(table[x]) for x in r] for r in want]
+        assert [cols[ptr[i]:ptr[i + 1]].tolist() for i in range(len(rows))] == want
 
 
 fimi_lines = st.lists(st.lists(st.integers(0, 10 ** 6), max_size=6), min_size=1, max_size=30)
@@ -178,6 +184,35 @@ def test_sparse_ids_use_merged_uniques(tmp_path, monkeypatch):
     fast = streamread.read_fimi(path, serial())
     assert fast is not None and fast.labels.dtype == np.int64
     assert_same(fast, transactions.read_fimi(path), FIELDS_T)
+
+
+@pytest.mark.parametrize("text", ["2147483647 1\n3\n", "1 2\n" * 60 + "2147483648 7\n",
+                                  "3 999999999999999999\n1\n" + "4 5\n" * 60,
+                                  "1000000000005 1000000000000\n" * 30 + "1000000000003\n"])
+def test_ids_beyond_int32_are_parsed_again_as_int64(tmp_path, small_chunks, text):
+    """Ids are parsed as int32 first; one beyond its range (in any chunk) means int64 ids
+    (the last file: a dense table of ids from a large first one on)."""
+    path = tmp_path / "w.dat"
+    path.write_text(text)
+    fast = streamread.read_fimi(path, serial())
+    assert fast is not None
+    assert_same(fast, transactions.read_fimi(path), FIELDS_T)
+
+
+def test_hdf5_is_recognised_by_its_signature_without_h5py(tmp_path):
+    """At byte 0 or after a user block (as HDF5's own test); text, folders and empty files are not."""
+    import h5py
+
+    from hpcrec.io import hdf5
+    for block in (0, 512, 4096):
+        with h5py.File(tmp_path / f"u{block}.h5", "w", userblock_size=block) as fh:
+            fh["x"] = np.arange(3)
+        assert hdf5.is_hdf5(tmp_path / f"u{block}.h5") and h5py.is_hdf5(tmp_path / f"u{block}.h5")
+    (tmp_path / "t.dat").write_text("1 2\n" * 1000)
+    (tmp_path / "empty.h5").write_bytes(b"")
+    (tmp_path / "late.h5").write_bytes(b"x" * 100 + hdf5.SIGNATURE)   # not at a block boundary
+    for name in ("t.dat", "empty.h5", "late.h5", "."):
+        assert not hdf5.is_hdf5(tmp_path / name)
 
 
 basket_cell = st.one_of(st.sampled_from(["", " ", "milk", " bread ", "a", "Z", "10", "2", "a b"]),

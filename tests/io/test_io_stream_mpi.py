@@ -64,6 +64,12 @@ def _write_on_root(path: Path, text: str) -> None:
     world().barrier()
 
 
+def test_an_id_beyond_int32_in_one_rank_makes_every_rank_parse_int64(tmp_path, small_chunks):
+    folder = _folder(tmp_path)
+    _write_on_root(folder / "w.dat", "1 2 3\n" * 3000 + "2147483647 2147483648 5\n")
+    _check_convert(folder / "w.dat", folder)
+
+
 @pytest.mark.parametrize("seed", range(4))
 def test_convert_generated(tmp_path, small_chunks, seed):
     folder = _folder(tmp_path)
