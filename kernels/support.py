@@ -114,6 +114,46 @@ def add_pair_counts(indptr, indices, m, out):
 
 
 @njit(cache=True)
+def often_pairs(indptr, indices, ptr, tids, m, at_least):
+    """(positions, counts) of the item pairs a < b in at least ``at_least`` rows, positions
+    ascending (``pair_index``), without the m x m triangle: per item a, one scan of its
+    rows (tid-list ptr/tids) counts the items after it; only pairs counted often enough
+    are written. Costs the rows' pairs, like :func:`add_pair_counts`, and memory m."""
+    mark = np.zeros(m, np.int64)
+    touched = np.empty(m, np.int64)
+    pos = np.empty(16, np.int64)
+    cnt = np.empty(16, np.int64)
+    x = 0
+    for a in range(m):
+        nt = 0
+        for p in range(ptr[a], ptr[a + 1]):
+            r = tids[p]
+            for q in range(indptr[r + 1] - 1, indptr[r] - 1, -1):
+                i = indices[q]
+                if i <= a:
+                    break
+                if mark[i] == 0:
+                    touched[nt] = i
+                    nt += 1
+                mark[i] += 1
+        x0 = x
+        for t in range(nt):
+            i = touched[t]
+            if mark[i] >= at_least:
+                if x == len(pos):
+                    pos = np.concatenate((pos, np.empty(x, np.int64)))
+                    cnt = np.concatenate((cnt, np.empty(x, np.int64)))
+                pos[x] = pair_index(a, i, m)
+                cnt[x] = mark[i]
+                x += 1
+            mark[i] = 0
+        order = np.argsort(pos[x0:x])      # few pairs of one item are written: sort those
+        pos[x0:x] = pos[x0:x][order]
+        cnt[x0:x] = cnt[x0:x][order]
+    return pos[:x].copy(), cnt[:x].copy()
+
+
+@njit(cache=True)
 def decode_pairs(positions, m):
     """(n, 2) int32 item pairs of upper-triangle positions (ascending positions stay sorted)."""
     out = np.empty((len(positions), 2), np.int32)
@@ -398,6 +438,18 @@ class TidListCounter:
     def keep_pairs(self, pairs: np.ndarray, counts: np.ndarray) -> None:
         self._pending = (pairs[:, 0].astype(np.int64), pairs[:, 1].copy(), counts)
         self.keep(np.ones(len(pairs), bool))
+
+    def often_pairs(self, at_least: int) -> tuple[np.ndarray, np.ndarray]:
+        """(positions, local counts) of the pairs in >= ``at_least`` local rows: level 2
+        without the triangle (:func:`often_pairs`)."""
+        return often_pairs(self.rows.indptr, self.rows.indices, self.ptr, self.tids, self.m,
+                           at_least)
+
+    def count_pairs_at(self, positions: np.ndarray) -> np.ndarray:
+        """Local counts of the pairs at the given ascending triangle positions."""
+        pairs = decode_pairs(positions, self.m)
+        return count_extensions(self.rows.indptr, self.rows.indices, self.ptr, self.tids,
+                                pairs[:, 0].astype(np.int64), pairs[:, 1].copy(), self.m)
 
     def count(self, parents: np.ndarray, left: np.ndarray, last: np.ndarray) -> np.ndarray:
         counts = count_extensions(self.rows.indptr, self.rows.indices, self.ptr, self.tids,

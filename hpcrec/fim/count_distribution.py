@@ -60,6 +60,35 @@ def _reduce_frequent(local: np.ndarray, minc: int, stop: bool, comm: Comm, timer
     return (hit if pos is None else pos[hit]), vec[hit].astype(np.int64), bool(vec[-1])
 
 
+def _pairs(counter, prep: Prepared, device: str, dtype, stop: bool, comm: Comm, timer,
+           guard: Guard):
+    """(triangle positions, global counts, local counts) of the frequent pairs, and stop.
+    A tid-list counter writes only the pairs counted >= ceil(minc / p) times on this rank
+    (sparse data: the m x m triangle is mostly zero); with p ranks their union is counted
+    again on every rank and reduced. Other counters fill the triangle."""
+    m, minc = prep.m, prep.minc
+    if not isinstance(counter, K.TidListCounter):
+        with comm.collective_errors(), timer.phase("count"):
+            size = K.n_pairs(m)
+            guard.check(size * (2 * dtype().itemsize + (8 if device == "gpu" else 0)),
+                        f"the level-2 count vector of {m} frequent items")
+            local = np.zeros(size, dtype)
+            counter.count_pairs(local)
+        pos, total, stop = _reduce_frequent(local, minc, stop, comm, timer)
+        return pos, total, local[pos], stop
+    with comm.collective_errors(), timer.phase("count"):
+        pos, local = counter.often_pairs(-(-minc // comm.size))
+    if comm.size > 1:
+        with timer.phase("communicate"):
+            every = np.sort(comm.allgatherv(pos), kind="stable")   # merges sorted runs
+        with comm.collective_errors(), timer.phase("count"):
+            pos = every[np.diff(every, prepend=-1) != 0]
+            guard.check(24 * len(pos), f"{len(pos)} candidate pairs")
+            local = counter.count_pairs_at(pos)
+    hit, total, stop = _reduce_frequent(local, minc, stop, comm, timer)
+    return pos[hit], total, local[hit], stop
+
+
 def _candidates(frequent: np.ndarray, k: int, dtype, comm: Comm, timer, guard: Guard):
     """The candidates (left, last) of level k + 1: this rank joins and prunes a share of rows."""
     with comm.collective_errors(), timer.phase("mine"):
@@ -99,20 +128,16 @@ def mine(prep: Prepared, max_len: int | None, comm: Comm, device: str, control, 
     dtype = np.int32 if prep.n < 2**31 - 1 else np.int64
     with comm.collective_errors(), timer.phase("count"):
         counter = _counter(prep, device, guard)
-        size = K.n_pairs(m)
-        guard.check(size * (2 * dtype().itemsize + (8 if device == "gpu" else 0)),
-                    f"the level-2 count vector of {m} frequent items")
-        local = np.zeros(size, dtype)
-        counter.count_pairs(local)
-    pos, total, stop = _reduce_frequent(local, minc, control.stop_requested(), comm, timer)
+    pos, total, local, stop = _pairs(counter, prep, device, dtype, control.stop_requested(),
+                                     comm, timer, guard)
     with comm.collective_errors(), timer.phase("mine"):
         frequent = K.decode_pairs(pos, m)
-        counter.keep_pairs(frequent, local[pos])
+        counter.keep_pairs(frequent, local)
         guard.hold(frequent.nbytes + total.nbytes)   # results so far count against later levels
     del local
     itemsets.append(frequent)
     counts.append(total)
-    control.level(2, size, len(pos))
+    control.level(2, K.n_pairs(m), len(pos))
     k = 2
     while len(frequent) > 1 and k < limit and not stop:
         left, last = _candidates(frequent, k, dtype, comm, timer, guard)
