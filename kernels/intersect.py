@@ -165,6 +165,26 @@ def select_rows(indptr, indices, rows):
     return out_ptr, out
 
 
+@njit(cache=True)
+def rows_held(tids, n, most):
+    """The distinct rows of ``tids`` ascending, or any most + 1 of them once there are more
+    (the caller then needs only to know that)."""
+    held = np.zeros(n, np.bool_)
+    out = np.empty(min(n, most + 1), np.int64)
+    x = 0
+    for p in range(len(tids)):
+        r = tids[p]
+        if not held[r]:
+            held[r] = True
+            if x == len(out):
+                return out
+            out[x] = r
+            x += 1
+    out = out[:x]
+    out.sort()
+    return out
+
+
 WEIGHT = 16  # a row visit of occurrence deliver (a cache miss) against a galloping step
 BITS_FROM = 8  # switch to bitsets when a mean tid-list fills 1/BITS_FROM of a bitset's words
 
@@ -182,6 +202,7 @@ class IntersectingCounter(TidListCounter):
         left, last = pairs[:, 0].astype(np.int64), pairs[:, 1].copy()
         self._pending = (left, last, np.zeros(len(pairs), bool), counts, None, None)
         self.keep(np.ones(len(pairs), bool))
+        self.next_level()
 
     def count(self, parents: np.ndarray, left: np.ndarray, last: np.ndarray) -> np.ndarray:
         if self.bits is not None:
@@ -209,11 +230,15 @@ class IntersectingCounter(TidListCounter):
         p1, t1 = extension_tidlists(self.rows.indptr, self.rows.indices, self.ptr, self.tids,
                                     left[od], last[od], counts[od], self.m)
         if buf is None or not (mask & use).any():
-            self.ptr, self.tids = p1, t1
+            self._kept.append((p1, t1))
         else:
-            self.ptr, self.tids = gather_tidlists(mask, use, counts, p1, t1, at, buf)
+            self._kept.append(gather_tidlists(mask, use, counts, p1, t1, at, buf))
         self._pending = None
-        self._switch()
+
+    def next_level(self) -> None:
+        if self.bits is None:
+            super().next_level()
+            self._switch()
 
     def _switch(self) -> None:
         """Bitsets instead of tid-lists from now on if the kept sets' mean tid-list fills
@@ -221,11 +246,11 @@ class IntersectingCounter(TidListCounter):
         sets = len(self.ptr) - 1
         if sets == 0:
             return
-        held = np.zeros(len(self.rows.indptr) - 1, bool)
-        held[self.tids] = True
-        rows = np.flatnonzero(held)
+        # the switch pays while the rows holding a set number <= this
+        most = 64 * (BITS_FROM * len(self.tids) // sets + 1)
+        rows = rows_held(self.tids, len(self.rows.indptr) - 1, most)
         words = (len(rows) + 63) // 64
-        if BITS_FROM * len(self.tids) < sets * words:
+        if len(rows) > most or BITS_FROM * len(self.tids) < sets * words:
             return
         sub = select_rows(self.rows.indptr, self.rows.indices, rows)
         self.check(8 * max(1, words) * self.m, f"bitsets of {self.m} items on {len(rows)} rows")

@@ -7,7 +7,9 @@ parent X (its first k-1 items, a frequent itemset) plus one larger item; all can
 one parent are counted by a single scan of X's rows (occurrence deliver), so a level costs
 about the parents' total tid-list length times the row length, never transactions x
 candidates. Tid-lists are then built for the frequent candidates only. Level 2 is counted
-horizontally into the upper triangle of an m x m count array (one pass over the rows).
+horizontally into the upper triangle of an m x m count array (one pass over the rows), or,
+on sparse data where that triangle is mostly zero, per item over its rows with only the
+pairs seen often enough written (:func:`often_pairs`).
 
 On dense data (one-hot records: long rows, items in a large share of them) a parent's
 tid-list is long and every row holds many items, so :func:`count_bitsets` counts instead
@@ -15,7 +17,8 @@ with vertical bitsets: the parent's bitset is built once per group of candidates
 it (from a stack of prefix intersections reused by the next parent with the same prefix),
 compacted to its non-zero words, and each candidate costs one AND + popcount per word.
 
-Candidate generation (join and prune) is here too. :func:`counter` is this family's CPU
+Candidate generation (join and prune) is :mod:`hpcrec.kernels.candidates`; the join
+partners (:func:`join_partners`) are here. :func:`counter` is this family's CPU
 implementation of :class:`~hpcrec.kernels.protocols.SupportCounter`; the GPU counterpart,
 bitsets with AND + popcount, is :mod:`hpcrec.kernels.support_cuda`; :func:`bitsets` builds
 the input of both.
@@ -245,24 +248,6 @@ def extension_tidlists(indptr, indices, ptr, tids, left, last, counts, m):
 
 
 @njit(cache=True)
-def _lower_bound(F, key, width, upper):
-    """First row of F whose first ``width`` items are >= key (> key with ``upper``)."""
-    lo, hi = 0, F.shape[0]
-    while lo < hi:
-        mid = (lo + hi) // 2
-        c = 0
-        for i in range(width):
-            if F[mid, i] != key[i]:
-                c = -1 if F[mid, i] < key[i] else 1
-                break
-        if c < 0 or (upper and c == 0):
-            lo = mid + 1
-        else:
-            hi = mid
-    return lo
-
-
-@njit(cache=True)
 def join_partners(F):
     """Per row a of F (frequent L-itemsets, rows sorted), how many later rows share its first
     L-1 items: a's join partners, rows a+1 .. a+partners[a]. The sum bounds the candidates
@@ -286,69 +271,6 @@ def _compare_prefix(F, x, y, length):
         if F[x, i] != F[y, i]:
             return False
     return True
-
-
-@njit(cache=True)
-def prune_joins(F, partners, lo, hi):
-    """Apriori-gen for rows lo..hi-1 of F: each row a joined with its partners b, kept if
-    every L-subset of F[a] + F[b, -1] other than F[a] and F[b] is in F (prune).
-
-    The subset without item s of a's prefix lies in one block of F (rows starting with
-    prefix-minus-s plus a's last item), and b's last items ascend, so each check is a step
-    of a merge walk through that block. Rows are independent, so ranks can split them.
-    Returns (per row a, its number of candidates; their last items, rows in order).
-    """
-    n, L = F.shape
-    total = 0
-    for a in range(lo, hi):
-        total += partners[a]
-    keep = np.zeros(total, np.bool_)
-    per_row = np.zeros(hi - lo, np.int64)
-    key = np.empty(max(L, 1), np.int32)
-    blk_pos = np.empty(max(L - 1, 1), np.int64)
-    blk_end = np.empty(max(L - 1, 1), np.int64)
-    x = 0
-    for a in range(lo, hi):
-        if partners[a] == 0:
-            continue
-        for skip in range(L - 1):
-            t = 0
-            for i in range(L):
-                if i != skip:
-                    key[t] = F[a, i]
-                    t += 1
-            blk_pos[skip] = _lower_bound(F, key, L - 1, False)
-            blk_end[skip] = _lower_bound(F, key, L - 1, True)
-        for b in range(a + 1, a + 1 + partners[a]):
-            y = F[b, L - 1]
-            ok = True
-            for skip in range(L - 1):
-                pos, stop = blk_pos[skip], blk_end[skip]
-                while pos < stop and F[pos, L - 1] < y:
-                    pos += 1
-                blk_pos[skip] = pos
-                if pos == stop or F[pos, L - 1] != y:
-                    ok = False
-            keep[x] = ok
-            per_row[a - lo] += ok
-            x += 1
-    last = np.empty(per_row.sum(), np.int32)
-    x = 0
-    c = 0
-    for a in range(lo, hi):
-        for b in range(a + 1, a + 1 + partners[a]):
-            if keep[x]:
-                last[c] = F[b, L - 1]
-                c += 1
-            x += 1
-    return per_row, last
-
-
-def join_prune(F):
-    """Apriori-gen for all of F: (left, last), candidate c being row left[c] of F plus item
-    last[c]; candidates come out sorted lexicographically."""
-    per_row, last = prune_joins(F, join_partners(F), 0, len(F))
-    return np.repeat(np.arange(len(F)), per_row), last
 
 
 @njit(cache=True)
@@ -431,6 +353,7 @@ class TidListCounter:
         self.check, self.rows, self.m = check, rows, m
         self.ptr, self.tids = vertical(rows.indptr, rows.indices, m)
         self._pending = None
+        self._kept = []   # tid-lists (CSR) of the next level's sets, block by block
 
     def count_pairs(self, out: np.ndarray) -> None:
         add_pair_counts(self.rows.indptr, self.rows.indices, self.m, out)
@@ -438,6 +361,7 @@ class TidListCounter:
     def keep_pairs(self, pairs: np.ndarray, counts: np.ndarray) -> None:
         self._pending = (pairs[:, 0].astype(np.int64), pairs[:, 1].copy(), counts)
         self.keep(np.ones(len(pairs), bool))
+        self.next_level()
 
     def often_pairs(self, at_least: int) -> tuple[np.ndarray, np.ndarray]:
         """(positions, local counts) of the pairs in >= ``at_least`` local rows: level 2
@@ -461,10 +385,27 @@ class TidListCounter:
         left, last, counts = self._pending
         self.check(4 * int(counts[mask].sum()) + 8 * int(mask.sum()),
                    f"tid-lists of {int(mask.sum())} frequent itemsets")
-        self.ptr, self.tids = extension_tidlists(self.rows.indptr, self.rows.indices, self.ptr,
-                                                 self.tids, left[mask], last[mask],
-                                                 counts[mask], self.m)
+        self._kept.append(extension_tidlists(self.rows.indptr, self.rows.indices, self.ptr,
+                                             self.tids, left[mask], last[mask], counts[mask],
+                                             self.m))
         self._pending = None
+
+    def next_level(self) -> None:
+        """The sets kept since the last call (blocks in order) become the parents."""
+        self.ptr, self.tids = concat_csr(self._kept)
+        self._kept = []
+
+
+def concat_csr(parts: list) -> tuple[np.ndarray, np.ndarray]:
+    """One CSR (ptr, values) of CSR parts, rows in order."""
+    if len(parts) == 1:
+        return parts[0]
+    ptrs = [np.zeros(1, np.int64)]
+    base = 0
+    for ptr, _ in parts:
+        ptrs.append(ptr[1:] + base)
+        base += int(ptr[-1])
+    return np.concatenate(ptrs), np.concatenate([v for _, v in parts] or [np.empty(0, np.int32)])
 
 
 def bitset_bytes(rows: Csr, m: int) -> int:
@@ -490,4 +431,7 @@ class BitsetCpuCounter:
         return count_bitsets(self.bits, parents, left, last)
 
     def keep(self, mask: np.ndarray) -> None:
+        pass
+
+    def next_level(self) -> None:
         pass

@@ -30,6 +30,8 @@ from ..kernels.intersect import IntersectingCounter
 from .prepare import Prepared
 
 DENSE = 0.05  # density of the frequent items from which bitsets beat tid-lists on the CPU
+BLOCK = 1 << 20  # candidates of a level generated and counted at once
+BYTES = 48  # about what a candidate holds while it is counted (left, last, counts, choice)
 
 
 def density(prep: Prepared) -> float:
@@ -89,21 +91,58 @@ def _pairs(counter, prep: Prepared, device: str, dtype, stop: bool, comm: Comm, 
     return pos[hit], total, local[hit], stop
 
 
-def _candidates(frequent: np.ndarray, k: int, dtype, comm: Comm, timer, guard: Guard):
-    """The candidates (left, last) of level k + 1: this rank joins and prunes a share of rows."""
+def _candidates(frequent: np.ndarray, partners: np.ndarray, work: np.ndarray, lo: int, hi: int,
+                k: int, comm: Comm, timer, guard: Guard):
+    """The candidates (left, last) of level k + 1 from rows lo..hi-1 of the frequent
+    k-itemsets: this rank joins and prunes a share of those rows, balanced by their joins."""
+    with comm.collective_errors(), timer.phase("mine"):
+        a, b = lo + weighted_bounds(work[lo:hi + 1] - work[lo], comm.size)[comm.rank:comm.rank + 2]
+        guard.check(int(work[b] - work[a]), f"candidate generation at level {k + 1}")
+        per_row, last = C.prune_joins(frequent, partners, a, b)
+    if comm.size > 1:
+        with timer.phase("communicate"):
+            per_row, last = comm.allgatherv(per_row), comm.allgatherv(last)
+    with comm.collective_errors(), timer.phase("mine"):
+        guard.check(BYTES * len(last), f"{len(last)} candidates of level {k + 1}")
+        left = np.repeat(np.arange(lo, hi), per_row)
+    return left, last
+
+
+def _level(frequent: np.ndarray, counter, k: int, minc: int, dtype, control, comm: Comm, timer,
+           guard: Guard):
+    """Level k + 1, generated and counted in blocks of parents of about BLOCK candidates
+    (the block's join budget follows the last block's candidates per join; the same on
+    every rank, which all see every block's candidates): (frequent sets, their counts,
+    candidates, stop, whether a stop cut the level short)."""
     with comm.collective_errors(), timer.phase("mine"):
         partners = K.join_partners(frequent)
         work = np.concatenate(([0], np.cumsum(partners + 1)))
-        lo, hi = weighted_bounds(work, comm.size)[comm.rank:comm.rank + 2]
-        guard.check(int(work[hi] - work[lo]), f"candidate generation at level {k + 1}")
-        per_row, last = C.prune_joins(frequent, partners, lo, hi)
-    with timer.phase("communicate"):
-        per_row, last = comm.allgatherv(per_row), comm.allgatherv(last)
+    sets, totals = [], []
+    n, lo, budget, seen, stop = len(frequent), 0, BLOCK, 0, False
+    while lo < n and not stop:
+        hi = max(lo + 1, min(n, int(np.searchsorted(work, work[lo] + budget, "right")) - 1))
+        left, last = _candidates(frequent, partners, work, lo, hi, k, comm, timer, guard)
+        budget = min(8 * budget, max(budget // 8, budget * BLOCK // max(1, len(left))))
+        lo = hi
+        if len(left) == 0:
+            continue
+        seen += len(left)
+        with comm.collective_errors(), timer.phase("count"):
+            local = counter.count(frequent, left, last)
+        pos, total, stop = _reduce_frequent(local.astype(dtype, copy=False), minc,
+                                            control.stop_requested(), comm, timer)
+        del local
+        keep = np.zeros(len(left), bool)
+        keep[pos] = True
+        with comm.collective_errors(), timer.phase("mine"):
+            counter.keep(keep)
+            sets.append(np.column_stack((frequent[left[keep]], last[keep])).astype(np.int32))
+            totals.append(total)
     with comm.collective_errors(), timer.phase("mine"):
-        left = np.repeat(np.arange(len(frequent)), per_row)
-        guard.check((12 + 2 * dtype().itemsize) * len(left),
-                    f"{len(left)} candidates of level {k + 1}")
-    return left, last
+        counter.next_level()
+    if not sets:
+        return np.empty((0, k + 1), np.int32), np.empty(0, np.int64), seen, stop, lo < n
+    return np.concatenate(sets), np.concatenate(totals), seen, stop, lo < n
 
 
 def _counter(prep: Prepared, device: str, guard: Guard):
@@ -138,23 +177,15 @@ def mine(prep: Prepared, max_len: int | None, comm: Comm, device: str, control, 
     itemsets.append(frequent)
     counts.append(total)
     control.level(2, K.n_pairs(m), len(pos))
-    k = 2
+    k, cut = 2, False
     while len(frequent) > 1 and k < limit and not stop:
-        left, last = _candidates(frequent, k, dtype, comm, timer, guard)
-        if len(left) == 0:
+        frequent, total, seen, stop, cut = _level(frequent, counter, k, minc, dtype, control,
+                                                  comm, timer, guard)
+        if seen == 0:
             break
         k += 1
-        with comm.collective_errors(), timer.phase("count"):
-            local = counter.count(frequent, left, last)
-        pos, total, stop = _reduce_frequent(local.astype(dtype), minc, control.stop_requested(),
-                                            comm, timer)
-        keep = np.zeros(len(left), bool)
-        keep[pos] = True
-        with comm.collective_errors(), timer.phase("mine"):
-            counter.keep(keep)
-            frequent = np.column_stack((frequent[left[keep]], last[keep])).astype(np.int32)
-            guard.hold(frequent.nbytes + total.nbytes)
+        guard.hold(frequent.nbytes + total.nbytes)
         itemsets.append(frequent)
         counts.append(total)
-        control.level(k, len(left), len(frequent))
-    return itemsets, counts, stop and len(frequent) > 1 and k < limit, k
+        control.level(k, seen, len(frequent))
+    return itemsets, counts, cut or (stop and len(frequent) > 1 and k < limit), k

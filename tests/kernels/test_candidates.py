@@ -93,11 +93,17 @@ def dense_rows(seed: int, n: int) -> list[list[int]]:
 @pytest.mark.parametrize("max_len", [None, 3])
 # occurrence deliver, mixed, intersection (tid-lists throughout); bitsets when the lists are
 # long, at once
-@pytest.mark.parametrize("weight,bits_from", [(0, 0), (16, 0), (10**9, 0), (16, 8), (16, 10**9)])
-def test_apriori_against_brute_force(monkeypatch, make, seed, n, max_len, weight, bits_from):
+# (block 4: a level generated and counted a few candidates at a time)
+@pytest.mark.parametrize("weight,bits_from,block", [(0, 0, 1 << 20), (16, 0, 4), (10**9, 0, 1 << 20),
+                                                    (16, 8, 4), (16, 10**9, 1 << 20),
+                                                    (16, 10**9, 4)])
+def test_apriori_against_brute_force(monkeypatch, make, seed, n, max_len, weight, bits_from,
+                                     block):
+    from hpcrec.fim import count_distribution
     from hpcrec.kernels import intersect
     monkeypatch.setattr(intersect, "WEIGHT", weight)
     monkeypatch.setattr(intersect, "BITS_FROM", bits_from)
+    monkeypatch.setattr(count_distribution, "BLOCK", block)
     rows = make(seed, n)
     every = counted(rows, max_len)
     for count in (2, 3, 7):
@@ -160,11 +166,17 @@ def test_intersecting_counter_against_dense_counts(monkeypatch, weight, bits_fro
         for _ in range(3):
             left, last = join_prune(F)
             sets = [list(F[a]) + [b] for a, b in zip(left, last)]
-            counts = sum(counter.count(F, left, last) for _, _, counter in counters)
+            cut = int(np.searchsorted(left, len(F) // 2))   # two blocks of parents, as mine
+            counts = np.zeros(len(left), np.int64)
+            for block in (slice(0, cut), slice(cut, len(left))):
+                counts[block] = sum(counter.count(F, left[block], last[block])
+                                    for _, _, counter in counters)
+                for _, _, counter in counters:
+                    counter.keep(counts[block] >= 5)
+            for _, _, counter in counters:
+                counter.next_level()
             assert counts.tolist() == [int(X[:, s].all(1).sum()) for s in sets]
             keep = counts >= 5
-            for _, _, counter in counters:
-                counter.keep(keep)
             F = np.column_stack((F[left[keep]], last[keep])).astype(np.int32)
             for lo, hi, counter in counters:
                 if counter.bits is None:
