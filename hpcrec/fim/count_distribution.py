@@ -1,21 +1,27 @@
 """Apriori by Count Distribution: every rank counts every candidate on its own rows.
 
-Per level k, the candidates come from the frequent (k-1)-itemsets by join and prune
-(:mod:`hpcrec.kernels.candidates`: sorted runs intersected, never every join tried): every
-rank joins and prunes a share of the rows, balanced by their joins, and Allgathervs of
-the candidates' last items (and their number per row) give every rank all candidates.
-Each rank counts them on its slice; the counts are summed with one buffer Allreduce
-(whose last slot carries stop requests; one rank reduces nothing). With p ranks, only
-the candidates counted at least ceil(minc / p) times on some rank can be frequent, so
-only their union (one Allgatherv of positions) is reduced when that is smaller than the
-whole vector.
-Level 2 is all item pairs, counted into a triangular vector. On the CPU, sparse data is
-counted with tid-lists, per parent by occurrence deliver or by intersection with the
-candidates' siblings (:mod:`hpcrec.kernels.intersect`); otherwise the counter is the
-``support`` kernel of the device (:func:`hpcrec.kernels.get`): item bitsets with AND +
-popcount (prefix intersections shared by a parent's candidates) when the frequent items
-fill at least ``DENSE`` of the rows' slots (:mod:`hpcrec.kernels.support`); bitset AND +
-popcount on the GPU.
+Level 2: on the CPU's sparse path, each rank counts the pairs of its rows item by item
+(:func:`hpcrec.kernels.support.often_pairs`) and writes only those seen >= ceil(minc / p)
+times; with p ranks the union of those (one Allgatherv) is counted again on every rank
+and reduced - no m x m triangle. Otherwise all pairs are counted into a triangular vector.
+Per level k > 2, the candidates come from the frequent (k-1)-itemsets by join and prune
+(:mod:`hpcrec.kernels.candidates`: sorted runs intersected, never every join tried), in
+blocks of parents of about ``BLOCK`` candidates, so a level's candidate arrays never
+exist at once: per block, every rank joins and prunes a share of the block's rows
+(balanced by their joins), Allgathervs of the candidates' last items (and their number
+per row) give every rank the block's candidates, each rank counts them on its slice, and
+the counts are summed with one buffer Allreduce (whose last slot carries stop requests,
+honoured at the end of the level; one rank reduces nothing). With p ranks, only the
+candidates counted at least ceil(minc / p) times on some rank can be frequent, so only
+their union (one Allgatherv of positions) is reduced when that is smaller than the whole
+vector.
+Counters: on the CPU, sparse data is counted with tid-lists, per parent by occurrence
+deliver or by intersection with the candidates' siblings, and by item bitsets over the
+rows that still hold a frequent set once the tid-lists grow long
+(:mod:`hpcrec.kernels.intersect`); dense data (the frequent items fill at least ``DENSE``
+of the rows' slots) by the device's ``support`` kernel (:func:`hpcrec.kernels.get`):
+item bitsets with AND + popcount (prefix intersections shared by a parent's candidates,
+:mod:`hpcrec.kernels.support`); bitset AND + popcount on the GPU.
 """
 from __future__ import annotations
 
@@ -113,13 +119,14 @@ def _level(frequent: np.ndarray, counter, k: int, minc: int, dtype, control, com
     """Level k + 1, generated and counted in blocks of parents of about BLOCK candidates
     (the block's join budget follows the last block's candidates per join; the same on
     every rank, which all see every block's candidates): (frequent sets, their counts,
-    candidates, stop, whether a stop cut the level short)."""
+    candidates, stop). A stop request travels in every block's reduce and takes effect
+    at the end of the level, so a partial result holds whole levels."""
     with comm.collective_errors(), timer.phase("mine"):
         partners = K.join_partners(frequent)
         work = np.concatenate(([0], np.cumsum(partners + 1)))
     sets, totals = [], []
     n, lo, budget, seen, stop = len(frequent), 0, BLOCK, 0, False
-    while lo < n and not stop:
+    while lo < n:
         hi = max(lo + 1, min(n, int(np.searchsorted(work, work[lo] + budget, "right")) - 1))
         left, last = _candidates(frequent, partners, work, lo, hi, k, comm, timer, guard)
         budget = min(8 * budget, max(budget // 8, budget * BLOCK // max(1, len(left))))
@@ -129,8 +136,9 @@ def _level(frequent: np.ndarray, counter, k: int, minc: int, dtype, control, com
         seen += len(left)
         with comm.collective_errors(), timer.phase("count"):
             local = counter.count(frequent, left, last)
-        pos, total, stop = _reduce_frequent(local.astype(dtype, copy=False), minc,
-                                            control.stop_requested(), comm, timer)
+        pos, total, asked = _reduce_frequent(local.astype(dtype, copy=False), minc,
+                                             control.stop_requested(), comm, timer)
+        stop = stop or asked
         del local
         keep = np.zeros(len(left), bool)
         keep[pos] = True
@@ -141,8 +149,8 @@ def _level(frequent: np.ndarray, counter, k: int, minc: int, dtype, control, com
     with comm.collective_errors(), timer.phase("mine"):
         counter.next_level()
     if not sets:
-        return np.empty((0, k + 1), np.int32), np.empty(0, np.int64), seen, stop, lo < n
-    return np.concatenate(sets), np.concatenate(totals), seen, stop, lo < n
+        return np.empty((0, k + 1), np.int32), np.empty(0, np.int64), seen, stop
+    return np.concatenate(sets), np.concatenate(totals), seen, stop
 
 
 def _counter(prep: Prepared, device: str, guard: Guard):
@@ -177,10 +185,10 @@ def mine(prep: Prepared, max_len: int | None, comm: Comm, device: str, control, 
     itemsets.append(frequent)
     counts.append(total)
     control.level(2, K.n_pairs(m), len(pos))
-    k, cut = 2, False
+    k = 2
     while len(frequent) > 1 and k < limit and not stop:
-        frequent, total, seen, stop, cut = _level(frequent, counter, k, minc, dtype, control,
-                                                  comm, timer, guard)
+        frequent, total, seen, stop = _level(frequent, counter, k, minc, dtype, control,
+                                             comm, timer, guard)
         if seen == 0:
             break
         k += 1
@@ -188,4 +196,4 @@ def mine(prep: Prepared, max_len: int | None, comm: Comm, device: str, control, 
         itemsets.append(frequent)
         counts.append(total)
         control.level(k, seen, len(frequent))
-    return itemsets, counts, cut or (stop and len(frequent) > 1 and k < limit), k
+    return itemsets, counts, stop and len(frequent) > 1 and k < limit, k

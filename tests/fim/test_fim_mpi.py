@@ -242,9 +242,10 @@ def test_apriori_blocks_and_bitsets_distributed_equals_serial(block, bits_from, 
 
 
 @pytest.mark.mpi
-def test_a_stop_on_one_rank_ends_apriori_on_every_rank_after_the_block(monkeypatch):
-    """Rank 0 asks to stop (time limit 0): with blocks of one candidate every rank ends
-    after the same block: a partial result, the same on every rank, with exact counts."""
+def test_a_stop_on_one_rank_ends_apriori_on_every_rank_after_the_level(monkeypatch):
+    """Rank 0 asks to stop (time limit 0): with blocks of one candidate (a reduce each)
+    every rank ends after the same level: a partial result of whole levels, the same on
+    every rank, with exact counts."""
     from hpcrec.core.context import RunContext
     from hpcrec.fim import count_distribution
     comm = world()
@@ -258,3 +259,5 @@ def test_a_stop_on_one_rank_ends_apriori_on_every_rank_after_the_block(monkeypat
     exact = as_dict(full, list(full.labels))
     assert all(exact[s] == c for s, c in got.items())
     assert comm.allgather_obj(got) == [got] * comm.size
+    longest = max(map(len, got))
+    assert {s: c for s, c in exact.items() if len(s) <= longest} == got
