@@ -26,7 +26,16 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from .support import TidListCounter, bitsets, count_bitsets, count_extensions, extension_tidlists
+from .csr import Csr
+from .protocols import MemoryCheck
+from .support import (
+    TidListCounter,
+    bitsets,
+    count_bitsets,
+    count_extensions,
+    count_extensions_keeping,
+    extension_tidlists,
+)
 
 
 @njit(cache=True)
@@ -197,10 +206,17 @@ class IntersectingCounter(TidListCounter):
 
     bits = None   # item bitsets over the rows that still matter, after the switch
 
+    def __init__(self, rows: Csr, m: int, check: MemoryCheck, final: int | None = None):
+        """``final``: the local counts are the global ones (one rank) and a candidate is
+        kept from this count on: occurrence deliver then builds the kept candidates'
+        tid-lists in its counting pass."""
+        super().__init__(rows, m, check)
+        self.final = final
+
     def keep_pairs(self, pairs: np.ndarray, counts: np.ndarray) -> None:
         # level 2 from the items' tid-lists: one pass of occurrence deliver over the rows
         left, last = pairs[:, 0].astype(np.int64), pairs[:, 1].copy()
-        self._pending = (left, last, np.zeros(len(pairs), bool), counts, None, None)
+        self._pending = (left, last, np.zeros(len(pairs), bool), counts, None, None, None)
         self.keep(np.ones(len(pairs), bool))
         self.next_level()
 
@@ -212,23 +228,32 @@ class IntersectingCounter(TidListCounter):
         self.check(4 * room(self.ptr, left[use], sib[use]),
                    f"tid-lists of {int(use.sum())} candidates counted by intersection")
         counts = np.empty(len(left), np.int64)
-        counts[~use] = count_extensions(self.rows.indptr, self.rows.indices, self.ptr,
-                                        self.tids, left[~use], last[~use], self.m)
+        delivered = None   # tid-lists of the delivered candidates counted >= final
+        if self.final is None:
+            counts[~use] = count_extensions(self.rows.indptr, self.rows.indices, self.ptr,
+                                            self.tids, left[~use], last[~use], self.m)
+        else:
+            counts[~use], *delivered = count_extensions_keeping(
+                self.rows.indptr, self.rows.indices, self.ptr, self.tids, left[~use],
+                last[~use], self.m, self.final)
         counts[use], start, buf = intersect_all(self.ptr, self.tids, left[use], sib[use])
         at = np.zeros(len(left), np.int64)   # intersection results by candidate
         at[use] = start[:-1]
-        self._pending = (left, last, use, counts, at, buf)
+        self._pending = (left, last, use, counts, at, buf, delivered)
         return counts
 
     def keep(self, mask: np.ndarray) -> None:
         if self.bits is not None:
             return
-        left, last, use, counts, at, buf = self._pending
+        left, last, use, counts, at, buf, delivered = self._pending
         self.check(4 * int(counts[mask].sum()) + 8 * int(mask.sum()),
                    f"tid-lists of {int(mask.sum())} frequent itemsets")
         od = mask & ~use
-        p1, t1 = extension_tidlists(self.rows.indptr, self.rows.indices, self.ptr, self.tids,
-                                    left[od], last[od], counts[od], self.m)
+        if delivered is not None and np.array_equal(od, ~use & (counts >= self.final)):
+            p1, t1 = delivered
+        else:
+            p1, t1 = extension_tidlists(self.rows.indptr, self.rows.indices, self.ptr,
+                                        self.tids, left[od], last[od], counts[od], self.m)
         if buf is None or not (mask & use).any():
             self._kept.append((p1, t1))
         else:

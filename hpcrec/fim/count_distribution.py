@@ -153,12 +153,13 @@ def _level(frequent: np.ndarray, counter, k: int, minc: int, dtype, control, com
     return np.concatenate(sets), np.concatenate(totals), seen, stop
 
 
-def _counter(prep: Prepared, device: str, guard: Guard):
+def _counter(prep: Prepared, device: str, guard: Guard, final: bool):
     """The support counter: tid-list intersection for sparse data on the CPU, else the
-    device's ``support`` kernel (bitsets)."""
+    device's ``support`` kernel (bitsets). ``final``: one rank, its counts are global."""
     dense = density(prep) >= DENSE
     if device == "cpu" and not dense:
-        return IntersectingCounter(prep.rows, prep.m, guard.check)
+        return IntersectingCounter(prep.rows, prep.m, guard.check,
+                                   prep.minc if final else None)
     return kernels.get("support", device)(prep.rows, prep.m, dense, guard.check)
 
 
@@ -174,7 +175,7 @@ def mine(prep: Prepared, max_len: int | None, comm: Comm, device: str, control, 
         return itemsets, counts, stop and m >= 2 and limit >= 2, 1
     dtype = np.int32 if prep.n < 2**31 - 1 else np.int64
     with comm.collective_errors(), timer.phase("count"):
-        counter = _counter(prep, device, guard)
+        counter = _counter(prep, device, guard, comm.size == 1)
     pos, total, local, stop = _pairs(counter, prep, device, dtype, control.stop_requested(),
                                      comm, timer, guard)
     with comm.collective_errors(), timer.phase("mine"):
