@@ -37,6 +37,7 @@ from .prepare import Prepared
 
 DENSE = 0.05  # density of the frequent items from which bitsets beat tid-lists on the CPU
 BLOCK = 1 << 20  # candidates of a level generated and counted at once
+TRIANGLE = 1 << 20  # item pairs up to which level 2 fills the triangle (it fits in cache)
 BYTES = 48  # about what a candidate holds while it is counted (left, last, counts, choice)
 
 
@@ -72,10 +73,11 @@ def _pairs(counter, prep: Prepared, device: str, dtype, stop: bool, comm: Comm, 
            guard: Guard):
     """(triangle positions, global counts, local counts) of the frequent pairs, and stop.
     A tid-list counter writes only the pairs counted >= ceil(minc / p) times on this rank
-    (sparse data: the m x m triangle is mostly zero); with p ranks their union is counted
-    again on every rank and reduced. Other counters fill the triangle."""
+    (sparse data, more than ``TRIANGLE`` pairs: the m x m triangle is mostly zero and
+    out of cache); with p ranks their union is counted again on every rank and reduced.
+    Otherwise the triangle is filled."""
     m, minc = prep.m, prep.minc
-    if not isinstance(counter, K.TidListCounter):
+    if not isinstance(counter, K.TidListCounter) or K.n_pairs(m) <= TRIANGLE:
         with comm.collective_errors(), timer.phase("count"):
             size = K.n_pairs(m)
             guard.check(size * (2 * dtype().itemsize + (8 if device == "gpu" else 0)),

@@ -225,13 +225,15 @@ def test_a_stop_on_one_rank_ends_every_rank_after_the_round(algorithm, monkeypat
 @pytest.mark.mpi
 @pytest.mark.parametrize("block,bits_from", [(1 << 20, 0), (3, 0), (3, 10**9)])
 def test_apriori_blocks_and_bitsets_distributed_equals_serial(block, bits_from, monkeypatch):
-    """Levels in blocks of a few candidates (a reduce per block), tid-lists or bitsets, and
-    the sparse level 2 (the union of the pairs often on some rank recounted everywhere)."""
+    """Levels in blocks of a few candidates (a reduce per block), tid-lists or bitsets; with
+    the blocks the sparse level 2 (the union of the pairs often on some rank recounted
+    everywhere), else the triangle."""
     from hpcrec.fim import count_distribution
     from hpcrec.kernels import intersect
     rows = random_rows(3)
     reference = mine_itemsets(rows, 0.01, "apriori", comm=serial())
     monkeypatch.setattr(count_distribution, "BLOCK", block)
+    monkeypatch.setattr(count_distribution, "TRIANGLE", 0 if block < 10 else 1 << 20)
     monkeypatch.setattr(intersect, "BITS_FROM", bits_from)
     assert len(reference) > 20 and same(mine_itemsets(rows, 0.01, "apriori", comm=world()),
                                         reference)
