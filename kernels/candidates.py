@@ -15,8 +15,6 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from .support import join_partners
-
 
 @njit(cache=True)
 def _lower_bound(F, key, width, upper):
@@ -118,10 +116,3 @@ def prune_joins(F, partners, lo, hi):
                 break
         per_row[a - lo] = found
     return per_row, last[:x].copy()
-
-
-def join_prune(F: np.ndarray):
-    """Apriori-gen for all of F: (left, last), candidate c being row left[c] of F plus item
-    last[c]; candidates come out sorted lexicographically."""
-    per_row, last = prune_joins(F, join_partners(F), 0, len(F))
-    return np.repeat(np.arange(len(F)), per_row), last

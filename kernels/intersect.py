@@ -12,13 +12,30 @@ about one candidate a parent) the row scans were 97 % of the mining time.
 :func:`by_intersection` chooses per parent. An intersection writes the candidate's
 tid-list as it counts (kept if frequent); occurrence deliver builds the frequent
 candidates' lists in a second scan after the reduce (which may need every rank's counts).
+
+Tid-lists pay per row a set holds; bitsets per row a rank holds. Once the kept sets'
+tid-lists are long against the rows that still matter (long-tail data at its low supports:
+parents of >= 400 rows, pattern rows among 200,000), the counter switches for good to
+item bitsets over only the rows that hold a frequent set of the last level (no later set
+can lie elsewhere), counted as on dense data (:func:`hpcrec.kernels.support.count_bitsets`:
+prefix intersections shared, AND + popcount per non-zero word of the parent); the
+tid-lists are dropped.
 """
 from __future__ import annotations
 
 import numpy as np
 from numba import njit
 
-from .support import TidListCounter, count_extensions, extension_tidlists
+from .csr import Csr
+from .protocols import MemoryCheck
+from .support import (
+    TidListCounter,
+    bitsets,
+    count_bitsets,
+    count_extensions,
+    count_extensions_keeping,
+    extension_tidlists,
+)
 
 
 @njit(cache=True)
@@ -145,43 +162,122 @@ def gather_tidlists(mask, use, counts, p1, t1, start, buf):
     return ptr, out
 
 
+@njit(cache=True)
+def select_rows(indptr, indices, rows):
+    """CSR of the given rows (ascending ids), in their order."""
+    out_ptr = np.zeros(len(rows) + 1, np.int64)
+    for x in range(len(rows)):
+        out_ptr[x + 1] = out_ptr[x] + indptr[rows[x] + 1] - indptr[rows[x]]
+    out = np.empty(out_ptr[-1], indices.dtype)
+    for x in range(len(rows)):
+        out[out_ptr[x]:out_ptr[x + 1]] = indices[indptr[rows[x]]:indptr[rows[x] + 1]]
+    return out_ptr, out
+
+
+@njit(cache=True)
+def rows_held(tids, n, most):
+    """The distinct rows of ``tids`` ascending, or any most + 1 of them once there are more
+    (the caller then needs only to know that)."""
+    held = np.zeros(n, np.bool_)
+    out = np.empty(min(n, most + 1), np.int64)
+    x = 0
+    for p in range(len(tids)):
+        r = tids[p]
+        if not held[r]:
+            held[r] = True
+            if x == len(out):
+                return out
+            out[x] = r
+            x += 1
+    out = out[:x]
+    out.sort()
+    return out
+
+
 WEIGHT = 16  # a row visit of occurrence deliver (a cache miss) against a galloping step
+BITS_FROM = 8  # switch to bitsets when a mean tid-list fills 1/BITS_FROM of a bitset's words
 
 
 class IntersectingCounter(TidListCounter):
     """Tid-lists as :class:`~hpcrec.kernels.support.TidListCounter`; each parent's
     candidates are counted and extended by occurrence deliver or by intersection with
-    their siblings, whichever reads less (:func:`by_intersection`)."""
+    their siblings, whichever reads less (:func:`by_intersection`); item bitsets of the
+    remaining rows once the tid-lists are long (:meth:`_switch`)."""
+
+    bits = None   # item bitsets over the rows that still matter, after the switch
+
+    def __init__(self, rows: Csr, m: int, check: MemoryCheck, final: int | None = None):
+        """``final``: the local counts are the global ones (one rank) and a candidate is
+        kept from this count on: occurrence deliver then builds the kept candidates'
+        tid-lists in its counting pass."""
+        super().__init__(rows, m, check)
+        self.final = final
 
     def keep_pairs(self, pairs: np.ndarray, counts: np.ndarray) -> None:
         # level 2 from the items' tid-lists: one pass of occurrence deliver over the rows
         left, last = pairs[:, 0].astype(np.int64), pairs[:, 1].copy()
-        self._pending = (left, last, np.zeros(len(pairs), bool), counts, None, None)
+        self._pending = (left, last, np.zeros(len(pairs), bool), counts, None, None, None)
         self.keep(np.ones(len(pairs), bool))
+        self.next_level()
 
     def count(self, parents: np.ndarray, left: np.ndarray, last: np.ndarray) -> np.ndarray:
+        if self.bits is not None:
+            return count_bitsets(self.bits, parents, left, last)
         sib = sibling_rows(parents, left, last)
         use = by_intersection(self.ptr, left, sib, WEIGHT)
         self.check(4 * room(self.ptr, left[use], sib[use]),
                    f"tid-lists of {int(use.sum())} candidates counted by intersection")
         counts = np.empty(len(left), np.int64)
-        counts[~use] = count_extensions(self.rows.indptr, self.rows.indices, self.ptr,
-                                        self.tids, left[~use], last[~use], self.m)
+        delivered = None   # tid-lists of the delivered candidates counted >= final
+        if self.final is None:
+            counts[~use] = count_extensions(self.rows.indptr, self.rows.indices, self.ptr,
+                                            self.tids, left[~use], last[~use], self.m)
+        else:
+            counts[~use], *delivered = count_extensions_keeping(
+                self.rows.indptr, self.rows.indices, self.ptr, self.tids, left[~use],
+                last[~use], self.m, self.final)
         counts[use], start, buf = intersect_all(self.ptr, self.tids, left[use], sib[use])
         at = np.zeros(len(left), np.int64)   # intersection results by candidate
         at[use] = start[:-1]
-        self._pending = (left, last, use, counts, at, buf)
+        self._pending = (left, last, use, counts, at, buf, delivered)
         return counts
 
     def keep(self, mask: np.ndarray) -> None:
-        left, last, use, counts, at, buf = self._pending
+        if self.bits is not None:
+            return
+        left, last, use, counts, at, buf, delivered = self._pending
         self.check(4 * int(counts[mask].sum()) + 8 * int(mask.sum()),
                    f"tid-lists of {int(mask.sum())} frequent itemsets")
         od = mask & ~use
-        p1, t1 = extension_tidlists(self.rows.indptr, self.rows.indices, self.ptr, self.tids,
-                                    left[od], last[od], counts[od], self.m)
-        if buf is None or not (mask & use).any():
-            self.ptr, self.tids = p1, t1
+        if delivered is not None and np.array_equal(od, ~use & (counts >= self.final)):
+            p1, t1 = delivered
         else:
-            self.ptr, self.tids = gather_tidlists(mask, use, counts, p1, t1, at, buf)
+            p1, t1 = extension_tidlists(self.rows.indptr, self.rows.indices, self.ptr,
+                                        self.tids, left[od], last[od], counts[od], self.m)
+        if buf is None or not (mask & use).any():
+            self._kept.append((p1, t1))
+        else:
+            self._kept.append(gather_tidlists(mask, use, counts, p1, t1, at, buf))
         self._pending = None
+
+    def next_level(self) -> None:
+        if self.bits is None:
+            super().next_level()
+            self._switch()
+
+    def _switch(self) -> None:
+        """Bitsets instead of tid-lists from now on if the kept sets' mean tid-list fills
+        at least 1/BITS_FROM of the words of a bitset over the rows holding one of them."""
+        sets = len(self.ptr) - 1
+        if sets == 0:
+            return
+        # the switch pays while the rows holding a set number <= this
+        most = 64 * (BITS_FROM * len(self.tids) // sets + 1)
+        rows = rows_held(self.tids, len(self.rows.indptr) - 1, most)
+        words = (len(rows) + 63) // 64
+        if len(rows) > most or BITS_FROM * len(self.tids) < sets * words:
+            return
+        sub = select_rows(self.rows.indptr, self.rows.indices, rows)
+        self.check(8 * max(1, words) * self.m, f"bitsets of {self.m} items on {len(rows)} rows")
+        self.bits = bitsets(sub[0], sub[1], self.m)
+        self.ptr = self.tids = None

@@ -27,7 +27,8 @@ class SupportCounter(Protocol):
     """Local support counts of candidate itemsets on one rank's rows (items ``0..m-1``).
 
     Level 2 first (:meth:`count_pairs`, then :meth:`keep_pairs` with the frequent pairs),
-    then per level :meth:`count` and :meth:`keep` with the frequent candidates' mask.
+    then per level, block by block of parents, :meth:`count` and :meth:`keep` with the
+    frequent candidates' mask, and :meth:`next_level` when the level is done.
     """
 
     def count_pairs(self, out: np.ndarray) -> None:
@@ -42,7 +43,11 @@ class SupportCounter(Protocol):
         grouped by ``left``; ``parents`` are the last level's frequent itemsets, sorted."""
 
     def keep(self, mask: np.ndarray) -> None:
-        """Which candidates of the last :meth:`count` are frequent (the next parents)."""
+        """Which candidates of the last :meth:`count` are frequent (the next parents, after
+        those of the level's earlier blocks)."""
+
+    def next_level(self) -> None:
+        """The level is done: the sets kept since the last call become the parents."""
 
 
 class SupportCounterFactory(Protocol):

@@ -7,7 +7,9 @@ parent X (its first k-1 items, a frequent itemset) plus one larger item; all can
 one parent are counted by a single scan of X's rows (occurrence deliver), so a level costs
 about the parents' total tid-list length times the row length, never transactions x
 candidates. Tid-lists are then built for the frequent candidates only. Level 2 is counted
-horizontally into the upper triangle of an m x m count array (one pass over the rows).
+horizontally into the upper triangle of an m x m count array (one pass over the rows), or,
+on sparse data where that triangle is mostly zero, per item over its rows with only the
+pairs seen often enough written (:func:`often_pairs`).
 
 On dense data (one-hot records: long rows, items in a large share of them) a parent's
 tid-list is long and every row holds many items, so :func:`count_bitsets` counts instead
@@ -15,7 +17,8 @@ with vertical bitsets: the parent's bitset is built once per group of candidates
 it (from a stack of prefix intersections reused by the next parent with the same prefix),
 compacted to its non-zero words, and each candidate costs one AND + popcount per word.
 
-Candidate generation (join and prune) is here too. :func:`counter` is this family's CPU
+Candidate generation (join and prune) is :mod:`hpcrec.kernels.candidates`; the join
+partners (:func:`join_partners`) are here. :func:`counter` is this family's CPU
 implementation of :class:`~hpcrec.kernels.protocols.SupportCounter`; the GPU counterpart,
 bitsets with AND + popcount, is :mod:`hpcrec.kernels.support_cuda`; :func:`bitsets` builds
 the input of both.
@@ -114,6 +117,46 @@ def add_pair_counts(indptr, indices, m, out):
 
 
 @njit(cache=True)
+def often_pairs(indptr, indices, ptr, tids, m, at_least):
+    """(positions, counts) of the item pairs a < b in at least ``at_least`` rows, positions
+    ascending (``pair_index``), without the m x m triangle: per item a, one scan of its
+    rows (tid-list ptr/tids) counts the items after it; only pairs counted often enough
+    are written. Costs the rows' pairs, like :func:`add_pair_counts`, and memory m."""
+    mark = np.zeros(m, np.int64)
+    touched = np.empty(m, np.int64)
+    pos = np.empty(16, np.int64)
+    cnt = np.empty(16, np.int64)
+    x = 0
+    for a in range(m):
+        nt = 0
+        for p in range(ptr[a], ptr[a + 1]):
+            r = tids[p]
+            for q in range(indptr[r + 1] - 1, indptr[r] - 1, -1):
+                i = indices[q]
+                if i <= a:
+                    break
+                if mark[i] == 0:
+                    touched[nt] = i
+                    nt += 1
+                mark[i] += 1
+        x0 = x
+        for t in range(nt):
+            i = touched[t]
+            if mark[i] >= at_least:
+                if x == len(pos):
+                    pos = np.concatenate((pos, np.empty(x, np.int64)))
+                    cnt = np.concatenate((cnt, np.empty(x, np.int64)))
+                pos[x] = pair_index(a, i, m)
+                cnt[x] = mark[i]
+                x += 1
+            mark[i] = 0
+        order = np.argsort(pos[x0:x])      # few pairs of one item are written: sort those
+        pos[x0:x] = pos[x0:x][order]
+        cnt[x0:x] = cnt[x0:x][order]
+    return pos[:x].copy(), cnt[:x].copy()
+
+
+@njit(cache=True)
 def decode_pairs(positions, m):
     """(n, 2) int32 item pairs of upper-triangle positions (ascending positions stay sorted)."""
     out = np.empty((len(positions), 2), np.int32)
@@ -167,6 +210,60 @@ def count_extensions(indptr, indices, ptr, tids, left, last, m):
 
 
 @njit(cache=True)
+def count_extensions_keeping(indptr, indices, ptr, tids, left, last, m, minc):
+    """:func:`count_extensions`, and the tid-lists (CSR, in candidate order) of the
+    candidates counted >= ``minc``, each parent's built right after its count, while its
+    rows are still in cache (when the local counts are final: one rank)."""
+    nc = len(left)
+    counts = np.zeros(nc, np.int64)
+    mark = np.zeros(m, np.int64)
+    slot = np.full(m, -1, np.int64)
+    out_ptr = np.zeros(nc + 1, np.int64)
+    out = np.empty(16, np.int32)
+    kept = 0
+    g = 0
+    while g < nc:
+        x = left[g]
+        h = g
+        while h < nc and left[h] == x:
+            h += 1
+        lo = last[g]
+        for p in range(ptr[x], ptr[x + 1]):
+            r = tids[p]
+            for q in range(indptr[r + 1] - 1, indptr[r] - 1, -1):
+                i = indices[q]
+                if i < lo:
+                    break
+                mark[i] += 1
+        first = kept
+        for c in range(g, h):
+            counts[c] = mark[last[c]]
+            if counts[c] >= minc:
+                slot[last[c]] = kept
+                out_ptr[kept + 1] = out_ptr[kept] + counts[c]
+                kept += 1
+        if kept > first and out_ptr[kept] > len(out):
+            grown = np.empty(max(2 * len(out), out_ptr[kept]), np.int32)
+            grown[:out_ptr[first]] = out[:out_ptr[first]]
+            out = grown
+        fill = out_ptr[first:kept].copy()
+        for p in range(ptr[x], ptr[x + 1]):
+            r = tids[p]
+            for q in range(indptr[r + 1] - 1, indptr[r] - 1, -1):
+                i = indices[q]
+                if i < lo:
+                    break
+                mark[i] = 0
+                if kept > first and slot[i] >= 0:
+                    out[fill[slot[i] - first]] = r
+                    fill[slot[i] - first] += 1
+        for c in range(g, h):
+            slot[last[c]] = -1
+        g = h
+    return counts, out_ptr[:kept + 1].copy(), out[:out_ptr[kept]].copy()
+
+
+@njit(cache=True)
 def extension_tidlists(indptr, indices, ptr, tids, left, last, counts, m):
     """Tid-lists (CSR) of candidates ``left[c] + {last[c]}`` whose local ``counts`` are known.
 
@@ -205,24 +302,6 @@ def extension_tidlists(indptr, indices, ptr, tids, left, last, counts, m):
 
 
 @njit(cache=True)
-def _lower_bound(F, key, width, upper):
-    """First row of F whose first ``width`` items are >= key (> key with ``upper``)."""
-    lo, hi = 0, F.shape[0]
-    while lo < hi:
-        mid = (lo + hi) // 2
-        c = 0
-        for i in range(width):
-            if F[mid, i] != key[i]:
-                c = -1 if F[mid, i] < key[i] else 1
-                break
-        if c < 0 or (upper and c == 0):
-            lo = mid + 1
-        else:
-            hi = mid
-    return lo
-
-
-@njit(cache=True)
 def join_partners(F):
     """Per row a of F (frequent L-itemsets, rows sorted), how many later rows share its first
     L-1 items: a's join partners, rows a+1 .. a+partners[a]. The sum bounds the candidates
@@ -246,69 +325,6 @@ def _compare_prefix(F, x, y, length):
         if F[x, i] != F[y, i]:
             return False
     return True
-
-
-@njit(cache=True)
-def prune_joins(F, partners, lo, hi):
-    """Apriori-gen for rows lo..hi-1 of F: each row a joined with its partners b, kept if
-    every L-subset of F[a] + F[b, -1] other than F[a] and F[b] is in F (prune).
-
-    The subset without item s of a's prefix lies in one block of F (rows starting with
-    prefix-minus-s plus a's last item), and b's last items ascend, so each check is a step
-    of a merge walk through that block. Rows are independent, so ranks can split them.
-    Returns (per row a, its number of candidates; their last items, rows in order).
-    """
-    n, L = F.shape
-    total = 0
-    for a in range(lo, hi):
-        total += partners[a]
-    keep = np.zeros(total, np.bool_)
-    per_row = np.zeros(hi - lo, np.int64)
-    key = np.empty(max(L, 1), np.int32)
-    blk_pos = np.empty(max(L - 1, 1), np.int64)
-    blk_end = np.empty(max(L - 1, 1), np.int64)
-    x = 0
-    for a in range(lo, hi):
-        if partners[a] == 0:
-            continue
-        for skip in range(L - 1):
-            t = 0
-            for i in range(L):
-                if i != skip:
-                    key[t] = F[a, i]
-                    t += 1
-            blk_pos[skip] = _lower_bound(F, key, L - 1, False)
-            blk_end[skip] = _lower_bound(F, key, L - 1, True)
-        for b in range(a + 1, a + 1 + partners[a]):
-            y = F[b, L - 1]
-            ok = True
-            for skip in range(L - 1):
-                pos, stop = blk_pos[skip], blk_end[skip]
-                while pos < stop and F[pos, L - 1] < y:
-                    pos += 1
-                blk_pos[skip] = pos
-                if pos == stop or F[pos, L - 1] != y:
-                    ok = False
-            keep[x] = ok
-            per_row[a - lo] += ok
-            x += 1
-    last = np.empty(per_row.sum(), np.int32)
-    x = 0
-    c = 0
-    for a in range(lo, hi):
-        for b in range(a + 1, a + 1 + partners[a]):
-            if keep[x]:
-                last[c] = F[b, L - 1]
-                c += 1
-            x += 1
-    return per_row, last
-
-
-def join_prune(F):
-    """Apriori-gen for all of F: (left, last), candidate c being row left[c] of F plus item
-    last[c]; candidates come out sorted lexicographically."""
-    per_row, last = prune_joins(F, join_partners(F), 0, len(F))
-    return np.repeat(np.arange(len(F)), per_row), last
 
 
 @njit(cache=True)
@@ -391,6 +407,7 @@ class TidListCounter:
         self.check, self.rows, self.m = check, rows, m
         self.ptr, self.tids = vertical(rows.indptr, rows.indices, m)
         self._pending = None
+        self._kept = []   # tid-lists (CSR) of the next level's sets, block by block
 
     def count_pairs(self, out: np.ndarray) -> None:
         add_pair_counts(self.rows.indptr, self.rows.indices, self.m, out)
@@ -398,6 +415,19 @@ class TidListCounter:
     def keep_pairs(self, pairs: np.ndarray, counts: np.ndarray) -> None:
         self._pending = (pairs[:, 0].astype(np.int64), pairs[:, 1].copy(), counts)
         self.keep(np.ones(len(pairs), bool))
+        self.next_level()
+
+    def often_pairs(self, at_least: int) -> tuple[np.ndarray, np.ndarray]:
+        """(positions, local counts) of the pairs in >= ``at_least`` local rows: level 2
+        without the triangle (:func:`often_pairs`)."""
+        return often_pairs(self.rows.indptr, self.rows.indices, self.ptr, self.tids, self.m,
+                           at_least)
+
+    def count_pairs_at(self, positions: np.ndarray) -> np.ndarray:
+        """Local counts of the pairs at the given ascending triangle positions."""
+        pairs = decode_pairs(positions, self.m)
+        return count_extensions(self.rows.indptr, self.rows.indices, self.ptr, self.tids,
+                                pairs[:, 0].astype(np.int64), pairs[:, 1].copy(), self.m)
 
     def count(self, parents: np.ndarray, left: np.ndarray, last: np.ndarray) -> np.ndarray:
         counts = count_extensions(self.rows.indptr, self.rows.indices, self.ptr, self.tids,
@@ -409,10 +439,27 @@ class TidListCounter:
         left, last, counts = self._pending
         self.check(4 * int(counts[mask].sum()) + 8 * int(mask.sum()),
                    f"tid-lists of {int(mask.sum())} frequent itemsets")
-        self.ptr, self.tids = extension_tidlists(self.rows.indptr, self.rows.indices, self.ptr,
-                                                 self.tids, left[mask], last[mask],
-                                                 counts[mask], self.m)
+        self._kept.append(extension_tidlists(self.rows.indptr, self.rows.indices, self.ptr,
+                                             self.tids, left[mask], last[mask], counts[mask],
+                                             self.m))
         self._pending = None
+
+    def next_level(self) -> None:
+        """The sets kept since the last call (blocks in order) become the parents."""
+        self.ptr, self.tids = concat_csr(self._kept)
+        self._kept = []
+
+
+def concat_csr(parts: list) -> tuple[np.ndarray, np.ndarray]:
+    """One CSR (ptr, values) of CSR parts, rows in order."""
+    if len(parts) == 1:
+        return parts[0]
+    ptrs = [np.zeros(1, np.int64)]
+    base = 0
+    for ptr, _ in parts:
+        ptrs.append(ptr[1:] + base)
+        base += int(ptr[-1])
+    return np.concatenate(ptrs), np.concatenate([v for _, v in parts] or [np.empty(0, np.int32)])
 
 
 def bitset_bytes(rows: Csr, m: int) -> int:
@@ -438,4 +485,7 @@ class BitsetCpuCounter:
         return count_bitsets(self.bits, parents, left, last)
 
     def keep(self, mask: np.ndarray) -> None:
+        pass
+
+    def next_level(self) -> None:
         pass

@@ -148,3 +148,6 @@ class BitsetCounter:
 
     def keep(self, mask: np.ndarray) -> None:
         pass
+
+    def next_level(self) -> None:
+        pass

@@ -1,21 +1,27 @@
 """Apriori by Count Distribution: every rank counts every candidate on its own rows.
 
-Per level k, the candidates come from the frequent (k-1)-itemsets by join and prune
-(:mod:`hpcrec.kernels.candidates`: sorted runs intersected, never every join tried): every
-rank joins and prunes a share of the rows, balanced by their joins, and Allgathervs of
-the candidates' last items (and their number per row) give every rank all candidates.
-Each rank counts them on its slice; the counts are summed with one buffer Allreduce
-(whose last slot carries stop requests; one rank reduces nothing). With p ranks, only
-the candidates counted at least ceil(minc / p) times on some rank can be frequent, so
-only their union (one Allgatherv of positions) is reduced when that is smaller than the
-whole vector.
-Level 2 is all item pairs, counted into a triangular vector. On the CPU, sparse data is
-counted with tid-lists, per parent by occurrence deliver or by intersection with the
-candidates' siblings (:mod:`hpcrec.kernels.intersect`); otherwise the counter is the
-``support`` kernel of the device (:func:`hpcrec.kernels.get`): item bitsets with AND +
-popcount (prefix intersections shared by a parent's candidates) when the frequent items
-fill at least ``DENSE`` of the rows' slots (:mod:`hpcrec.kernels.support`); bitset AND +
-popcount on the GPU.
+Level 2: on the CPU's sparse path, each rank counts the pairs of its rows item by item
+(:func:`hpcrec.kernels.support.often_pairs`) and writes only those seen >= ceil(minc / p)
+times; with p ranks the union of those (one Allgatherv) is counted again on every rank
+and reduced - no m x m triangle. Otherwise all pairs are counted into a triangular vector.
+Per level k > 2, the candidates come from the frequent (k-1)-itemsets by join and prune
+(:mod:`hpcrec.kernels.candidates`: sorted runs intersected, never every join tried), in
+blocks of parents of about ``BLOCK`` candidates, so a level's candidate arrays never
+exist at once: per block, every rank joins and prunes a share of the block's rows
+(balanced by their joins), Allgathervs of the candidates' last items (and their number
+per row) give every rank the block's candidates, each rank counts them on its slice, and
+the counts are summed with one buffer Allreduce (whose last slot carries stop requests,
+honoured at the end of the level; one rank reduces nothing). With p ranks, only the
+candidates counted at least ceil(minc / p) times on some rank can be frequent, so only
+their union (one Allgatherv of positions) is reduced when that is smaller than the whole
+vector.
+Counters: on the CPU, sparse data is counted with tid-lists, per parent by occurrence
+deliver or by intersection with the candidates' siblings, and by item bitsets over the
+rows that still hold a frequent set once the tid-lists grow long
+(:mod:`hpcrec.kernels.intersect`); dense data (the frequent items fill at least ``DENSE``
+of the rows' slots) by the device's ``support`` kernel (:func:`hpcrec.kernels.get`):
+item bitsets with AND + popcount (prefix intersections shared by a parent's candidates,
+:mod:`hpcrec.kernels.support`); bitset AND + popcount on the GPU.
 """
 from __future__ import annotations
 
@@ -30,6 +36,9 @@ from ..kernels.intersect import IntersectingCounter
 from .prepare import Prepared
 
 DENSE = 0.05  # density of the frequent items from which bitsets beat tid-lists on the CPU
+BLOCK = 1 << 20  # candidates of a level generated and counted at once
+TRIANGLE = 1 << 20  # item pairs up to which level 2 fills the triangle (it fits in cache)
+BYTES = 48  # about what a candidate holds while it is counted (left, last, counts, choice)
 
 
 def density(prep: Prepared) -> float:
@@ -60,29 +69,99 @@ def _reduce_frequent(local: np.ndarray, minc: int, stop: bool, comm: Comm, timer
     return (hit if pos is None else pos[hit]), vec[hit].astype(np.int64), bool(vec[-1])
 
 
-def _candidates(frequent: np.ndarray, k: int, dtype, comm: Comm, timer, guard: Guard):
-    """The candidates (left, last) of level k + 1: this rank joins and prunes a share of rows."""
+def _pairs(counter, prep: Prepared, device: str, dtype, stop: bool, comm: Comm, timer,
+           guard: Guard):
+    """(triangle positions, global counts, local counts) of the frequent pairs, and stop.
+    A tid-list counter writes only the pairs counted >= ceil(minc / p) times on this rank
+    (sparse data, more than ``TRIANGLE`` pairs: the m x m triangle is mostly zero and
+    out of cache); with p ranks their union is counted again on every rank and reduced.
+    Otherwise the triangle is filled."""
+    m, minc = prep.m, prep.minc
+    if not isinstance(counter, K.TidListCounter) or K.n_pairs(m) <= TRIANGLE:
+        with comm.collective_errors(), timer.phase("count"):
+            size = K.n_pairs(m)
+            guard.check(size * (2 * dtype().itemsize + (8 if device == "gpu" else 0)),
+                        f"the level-2 count vector of {m} frequent items")
+            local = np.zeros(size, dtype)
+            counter.count_pairs(local)
+        pos, total, stop = _reduce_frequent(local, minc, stop, comm, timer)
+        return pos, total, local[pos], stop
+    with comm.collective_errors(), timer.phase("count"):
+        pos, local = counter.often_pairs(-(-minc // comm.size))
+    if comm.size > 1:
+        with timer.phase("communicate"):
+            every = np.sort(comm.allgatherv(pos), kind="stable")   # merges sorted runs
+        with comm.collective_errors(), timer.phase("count"):
+            pos = every[np.diff(every, prepend=-1) != 0]
+            guard.check(24 * len(pos), f"{len(pos)} candidate pairs")
+            local = counter.count_pairs_at(pos)
+    hit, total, stop = _reduce_frequent(local, minc, stop, comm, timer)
+    return pos[hit], total, local[hit], stop
+
+
+def _candidates(frequent: np.ndarray, partners: np.ndarray, work: np.ndarray, lo: int, hi: int,
+                k: int, comm: Comm, timer, guard: Guard):
+    """The candidates (left, last) of level k + 1 from rows lo..hi-1 of the frequent
+    k-itemsets: this rank joins and prunes a share of those rows, balanced by their joins."""
     with comm.collective_errors(), timer.phase("mine"):
-        partners = K.join_partners(frequent)
-        work = np.concatenate(([0], np.cumsum(partners + 1)))
-        lo, hi = weighted_bounds(work, comm.size)[comm.rank:comm.rank + 2]
-        guard.check(int(work[hi] - work[lo]), f"candidate generation at level {k + 1}")
-        per_row, last = C.prune_joins(frequent, partners, lo, hi)
-    with timer.phase("communicate"):
-        per_row, last = comm.allgatherv(per_row), comm.allgatherv(last)
+        a, b = lo + weighted_bounds(work[lo:hi + 1] - work[lo], comm.size)[comm.rank:comm.rank + 2]
+        guard.check(int(work[b] - work[a]), f"candidate generation at level {k + 1}")
+        per_row, last = C.prune_joins(frequent, partners, a, b)
+    if comm.size > 1:
+        with timer.phase("communicate"):
+            per_row, last = comm.allgatherv(per_row), comm.allgatherv(last)
     with comm.collective_errors(), timer.phase("mine"):
-        left = np.repeat(np.arange(len(frequent)), per_row)
-        guard.check((12 + 2 * dtype().itemsize) * len(left),
-                    f"{len(left)} candidates of level {k + 1}")
+        guard.check(BYTES * len(last), f"{len(last)} candidates of level {k + 1}")
+        left = np.repeat(np.arange(lo, hi), per_row)
     return left, last
 
 
-def _counter(prep: Prepared, device: str, guard: Guard):
+def _level(frequent: np.ndarray, counter, k: int, minc: int, dtype, control, comm: Comm, timer,
+           guard: Guard):
+    """Level k + 1, generated and counted in blocks of parents of about BLOCK candidates
+    (the block's join budget follows the last block's candidates per join; the same on
+    every rank, which all see every block's candidates): (frequent sets, their counts,
+    candidates, stop). A stop request travels in every block's reduce and takes effect
+    at the end of the level, so a partial result holds whole levels."""
+    with comm.collective_errors(), timer.phase("mine"):
+        partners = K.join_partners(frequent)
+        work = np.concatenate(([0], np.cumsum(partners + 1)))
+    sets, totals = [], []
+    n, lo, budget, seen, stop = len(frequent), 0, BLOCK, 0, False
+    while lo < n:
+        hi = max(lo + 1, min(n, int(np.searchsorted(work, work[lo] + budget, "right")) - 1))
+        left, last = _candidates(frequent, partners, work, lo, hi, k, comm, timer, guard)
+        budget = min(8 * budget, max(budget // 8, budget * BLOCK // max(1, len(left))))
+        lo = hi
+        if len(left) == 0:
+            continue
+        seen += len(left)
+        with comm.collective_errors(), timer.phase("count"):
+            local = counter.count(frequent, left, last)
+        pos, total, asked = _reduce_frequent(local.astype(dtype, copy=False), minc,
+                                             control.stop_requested(), comm, timer)
+        stop = stop or asked
+        del local
+        keep = np.zeros(len(left), bool)
+        keep[pos] = True
+        with comm.collective_errors(), timer.phase("mine"):
+            counter.keep(keep)
+            sets.append(np.column_stack((frequent[left[keep]], last[keep])).astype(np.int32))
+            totals.append(total)
+    with comm.collective_errors(), timer.phase("mine"):
+        counter.next_level()
+    if not sets:
+        return np.empty((0, k + 1), np.int32), np.empty(0, np.int64), seen, stop
+    return np.concatenate(sets), np.concatenate(totals), seen, stop
+
+
+def _counter(prep: Prepared, device: str, guard: Guard, final: bool):
     """The support counter: tid-list intersection for sparse data on the CPU, else the
-    device's ``support`` kernel (bitsets)."""
+    device's ``support`` kernel (bitsets). ``final``: one rank, its counts are global."""
     dense = density(prep) >= DENSE
     if device == "cpu" and not dense:
-        return IntersectingCounter(prep.rows, prep.m, guard.check)
+        return IntersectingCounter(prep.rows, prep.m, guard.check,
+                                   prep.minc if final else None)
     return kernels.get("support", device)(prep.rows, prep.m, dense, guard.check)
 
 
@@ -98,38 +177,26 @@ def mine(prep: Prepared, max_len: int | None, comm: Comm, device: str, control, 
         return itemsets, counts, stop and m >= 2 and limit >= 2, 1
     dtype = np.int32 if prep.n < 2**31 - 1 else np.int64
     with comm.collective_errors(), timer.phase("count"):
-        counter = _counter(prep, device, guard)
-        size = K.n_pairs(m)
-        guard.check(size * (2 * dtype().itemsize + (8 if device == "gpu" else 0)),
-                    f"the level-2 count vector of {m} frequent items")
-        local = np.zeros(size, dtype)
-        counter.count_pairs(local)
-    pos, total, stop = _reduce_frequent(local, minc, control.stop_requested(), comm, timer)
+        counter = _counter(prep, device, guard, comm.size == 1)
+    pos, total, local, stop = _pairs(counter, prep, device, dtype, control.stop_requested(),
+                                     comm, timer, guard)
     with comm.collective_errors(), timer.phase("mine"):
         frequent = K.decode_pairs(pos, m)
-        counter.keep_pairs(frequent, local[pos])
+        counter.keep_pairs(frequent, local)
         guard.hold(frequent.nbytes + total.nbytes)   # results so far count against later levels
     del local
     itemsets.append(frequent)
     counts.append(total)
-    control.level(2, size, len(pos))
+    control.level(2, K.n_pairs(m), len(pos))
     k = 2
     while len(frequent) > 1 and k < limit and not stop:
-        left, last = _candidates(frequent, k, dtype, comm, timer, guard)
-        if len(left) == 0:
+        frequent, total, seen, stop = _level(frequent, counter, k, minc, dtype, control,
+                                             comm, timer, guard)
+        if seen == 0:
             break
         k += 1
-        with comm.collective_errors(), timer.phase("count"):
-            local = counter.count(frequent, left, last)
-        pos, total, stop = _reduce_frequent(local.astype(dtype), minc, control.stop_requested(),
-                                            comm, timer)
-        keep = np.zeros(len(left), bool)
-        keep[pos] = True
-        with comm.collective_errors(), timer.phase("mine"):
-            counter.keep(keep)
-            frequent = np.column_stack((frequent[left[keep]], last[keep])).astype(np.int32)
-            guard.hold(frequent.nbytes + total.nbytes)
+        guard.hold(frequent.nbytes + total.nbytes)
         itemsets.append(frequent)
         counts.append(total)
-        control.level(k, len(left), len(frequent))
+        control.level(k, seen, len(frequent))
     return itemsets, counts, stop and len(frequent) > 1 and k < limit, k

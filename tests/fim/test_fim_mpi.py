@@ -7,6 +7,7 @@ import pytest
 
 from hpcrec.core.comm import serial, world
 from hpcrec.fim import association_rules, mine_itemsets
+from hpcrec.fim.result import min_count
 from hpcrec.io import load_transactions
 
 
@@ -219,3 +220,46 @@ def test_a_stop_on_one_rank_ends_every_rank_after_the_round(algorithm, monkeypat
     exact = as_dict(truth, list(truth.labels))
     assert all(exact[s] == c for s, c in got.items())
     assert comm.allgather_obj(got) == [got] * comm.size
+
+
+@pytest.mark.mpi
+@pytest.mark.parametrize("block,bits_from", [(1 << 20, 0), (3, 0), (3, 10**9)])
+def test_apriori_blocks_and_bitsets_distributed_equals_serial(block, bits_from, monkeypatch):
+    """Levels in blocks of a few candidates (a reduce per block), tid-lists or bitsets; with
+    the blocks the sparse level 2 (the union of the pairs often on some rank recounted
+    everywhere), else the triangle."""
+    from hpcrec.fim import count_distribution
+    from hpcrec.kernels import intersect
+    rows = random_rows(3)
+    reference = mine_itemsets(rows, 0.01, "apriori", comm=serial())
+    monkeypatch.setattr(count_distribution, "BLOCK", block)
+    monkeypatch.setattr(count_distribution, "TRIANGLE", 0 if block < 10 else 1 << 20)
+    monkeypatch.setattr(intersect, "BITS_FROM", bits_from)
+    assert len(reference) > 20 and same(mine_itemsets(rows, 0.01, "apriori", comm=world()),
+                                        reference)
+    for case, edge in sorted(EDGES.items()):
+        result = mine_itemsets(edge, 0.3, "apriori", comm=world())
+        assert as_dict(result, [int(x) for x in result.labels]) == \
+            brute_force(edge, min_count(0.3, len(edge)), "apriori"), case
+
+
+@pytest.mark.mpi
+def test_a_stop_on_one_rank_ends_apriori_on_every_rank_after_the_level(monkeypatch):
+    """Rank 0 asks to stop (time limit 0): with blocks of one candidate (a reduce each)
+    every rank ends after the same level: a partial result of whole levels, the same on
+    every rank, with exact counts."""
+    from hpcrec.core.context import RunContext
+    from hpcrec.fim import count_distribution
+    comm = world()
+    rows = random_rows(13)
+    full = mine_itemsets(rows, 0.01, "apriori", comm=serial())
+    monkeypatch.setattr(count_distribution, "BLOCK", 1)
+    context = RunContext.build(comm, time_limit=0.0 if comm.rank == 0 else None)
+    part = mine_itemsets(rows, 0.01, "apriori", context=context)
+    got = as_dict(part, list(part.labels))
+    assert part.partial and 0 < len(got) < len(full)
+    exact = as_dict(full, list(full.labels))
+    assert all(exact[s] == c for s, c in got.items())
+    assert comm.allgather_obj(got) == [got] * comm.size
+    longest = max(map(len, got))
+    assert {s: c for s, c in exact.items() if len(s) <= longest} == got

@@ -24,6 +24,12 @@ def apriori_gen(chosen: list[tuple]) -> list[tuple]:
                   if all(s in frequent for s in itertools.combinations(c, L)))
 
 
+def join_prune(F: np.ndarray):
+    """Apriori-gen for all of F as (left, last): candidate c is row left[c] plus last[c]."""
+    per_row, last = C.prune_joins(F, K.join_partners(F), 0, len(F))
+    return np.repeat(np.arange(len(F)), per_row), last
+
+
 def families(seed: int):
     """Sorted itemset families: half of all L-sets (dense), and sparse ones where a few
     frequent items join thousands of partners while the other runs are short."""
@@ -44,7 +50,7 @@ def families(seed: int):
 def test_join_prune_is_apriori_gen(seed):
     for chosen in families(seed):
         F = np.array(chosen, dtype=np.int32)
-        left, last = C.join_prune(F)
+        left, last = join_prune(F)
         got = [tuple(F[a]) + (int(b),) for a, b in zip(left, last)]
         assert got == apriori_gen(chosen)
         partners = K.join_partners(F)  # rows split into shares (as ranks do) give the same
@@ -85,10 +91,20 @@ def dense_rows(seed: int, n: int) -> list[list[int]]:
 @pytest.mark.parametrize("make,seed,n", [(sparse_rows, 0, 400), (sparse_rows, 1, 150),
                                          (dense_rows, 2, 60)])
 @pytest.mark.parametrize("max_len", [None, 3])
-@pytest.mark.parametrize("weight", [0, 16, 10**9])   # occurrence deliver, mixed, intersection
-def test_apriori_against_brute_force(monkeypatch, make, seed, n, max_len, weight):
+# occurrence deliver, mixed, intersection (tid-lists throughout); bitsets when the lists are
+# long, at once
+# (block 4: a level generated and counted a few candidates at a time)
+@pytest.mark.parametrize("weight,bits_from,block", [(0, 0, 1 << 20), (16, 0, 4), (10**9, 0, 1 << 20),
+                                                    (16, 8, 4), (16, 10**9, 1 << 20),
+                                                    (16, 10**9, 4)])
+def test_apriori_against_brute_force(monkeypatch, make, seed, n, max_len, weight, bits_from,
+                                     block):
+    from hpcrec.fim import count_distribution
     from hpcrec.kernels import intersect
     monkeypatch.setattr(intersect, "WEIGHT", weight)
+    monkeypatch.setattr(intersect, "BITS_FROM", bits_from)
+    monkeypatch.setattr(count_distribution, "BLOCK", block)
+    monkeypatch.setattr(count_distribution, "TRIANGLE", 0 if block < 10 else 1 << 20)
     rows = make(seed, n)
     every = counted(rows, max_len)
     for count in (2, 3, 7):
@@ -107,34 +123,86 @@ def test_one_item():
     assert len(res) == 1 and int(res.counts[0]) == 2
 
 
-@pytest.mark.parametrize("weight", [0, 16, 10**9])   # occurrence deliver, mixed, intersection
-@pytest.mark.parametrize("seed", range(2))
-def test_intersecting_counter_against_dense_counts(monkeypatch, weight, seed):
-    """Counts and tid-lists of levels 2-4 against the dense 0/1 matrix, whichever way each
-    parent is counted; rows with no item and an item in every row included."""
-    from hpcrec.kernels import intersect
-    from hpcrec.kernels.csr import Csr
-    monkeypatch.setattr(intersect, "WEIGHT", weight)
+def dense_matrix(seed: int, n: int = 300, m: int = 12):
+    """0/1 rows with falling item frequencies, item 0 in every row, every 17th row empty."""
     rng = np.random.default_rng(seed)
-    X = rng.random((300, 12)) < np.linspace(0.7, 0.05, 12)
+    X = rng.random((n, m)) < np.linspace(0.7, 0.05, m)
     X[:, 0] = True
     X[::17] = False
+    return X
+
+
+def rows_of(X):
+    from hpcrec.kernels.csr import Csr
     ptr = np.concatenate(([0], np.cumsum(X.sum(1)))).astype(np.int64)
-    idx = np.nonzero(X)[1].astype(np.int32)
-    counter = intersect.IntersectingCounter(Csr(ptr, idx, None, (300, 12)), 12, lambda *a: None)
-    pairs = K.decode_pairs(np.arange(K.n_pairs(12)), 12)
-    out = np.zeros(len(pairs), np.int64)
-    counter.count_pairs(out)
-    counter.keep_pairs(pairs, out)
-    F = pairs
-    for _ in range(2):
-        left, last = C.join_prune(F)
-        counts = counter.count(F, left, last)
-        sets = [list(F[a]) + [b] for a, b in zip(left, last)]
-        assert counts.tolist() == [int(X[:, s].all(1).sum()) for s in sets]
-        keep = counts >= 5
-        counter.keep(keep)
-        F = np.column_stack((F[left[keep]], last[keep])).astype(np.int32)
-        for x, s in enumerate(F):
-            assert counter.tids[counter.ptr[x]:counter.ptr[x + 1]].tolist() == \
-                np.flatnonzero(X[:, s].all(1)).tolist()
+    return Csr(ptr, np.nonzero(X)[1].astype(np.int32), None, X.shape)
+
+
+@pytest.mark.parametrize("weight,bits_from", [(0, 0), (16, 0), (10**9, 0), (16, 10**9)])
+@pytest.mark.parametrize("seed", range(2))
+def test_intersecting_counter_against_dense_counts(monkeypatch, weight, bits_from, seed):
+    """Counts of levels 2-5 against the dense 0/1 matrix, whichever way each parent is
+    counted (and the tid-lists while they are kept), on the whole rows and on row shares
+    as ranks split them (share counts add up); rows with no item and an item in every row
+    included. bits_from 10**9: bitsets from level 3 on."""
+    from hpcrec.kernels import intersect
+    monkeypatch.setattr(intersect, "WEIGHT", weight)
+    monkeypatch.setattr(intersect, "BITS_FROM", bits_from)
+    X = dense_matrix(seed)
+    m = X.shape[1]
+    pairs = K.decode_pairs(np.arange(K.n_pairs(m)), m)
+    for cuts in ((0, 300), (0, 140, 300), (0, 0, 97, 300)):
+        counters = []
+        total = np.zeros(len(pairs), np.int64)
+        for lo, hi in zip(cuts, cuts[1:]):
+            final = 5 if len(cuts) == 2 else None   # one rank: tid-lists built while counting
+            counter = intersect.IntersectingCounter(rows_of(X[lo:hi]), m, lambda *a: None, final)
+            out = np.zeros(len(pairs), np.int64)
+            counter.count_pairs(out)
+            counter.keep_pairs(pairs, out)
+            assert (counter.bits is not None) == (bits_from > 0 or hi == lo)  # no rows: no words
+            total += out
+            counters.append((lo, hi, counter))
+        assert total.tolist() == [int(X[:, list(p)].all(1).sum()) for p in pairs]
+        F = pairs
+        for _ in range(3):
+            left, last = join_prune(F)
+            sets = [list(F[a]) + [b] for a, b in zip(left, last)]
+            cut = int(np.searchsorted(left, len(F) // 2))   # two blocks of parents, as mine
+            counts = np.zeros(len(left), np.int64)
+            for block in (slice(0, cut), slice(cut, len(left))):
+                counts[block] = sum(counter.count(F, left[block], last[block])
+                                    for _, _, counter in counters)
+                for _, _, counter in counters:
+                    counter.keep(counts[block] >= 5)
+            for _, _, counter in counters:
+                counter.next_level()
+            assert counts.tolist() == [int(X[:, s].all(1).sum()) for s in sets]
+            keep = counts >= 5
+            F = np.column_stack((F[left[keep]], last[keep])).astype(np.int32)
+            for lo, hi, counter in counters:
+                if counter.bits is None:
+                    for x, s in enumerate(F):
+                        assert counter.tids[counter.ptr[x]:counter.ptr[x + 1]].tolist() == \
+                            np.flatnonzero(X[lo:hi, s].all(1)).tolist()
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_sparse_pair_count_against_dense_counts(seed):
+    """Level 2 without the triangle: the pairs seen >= t times (t = 1, exact fractions of
+    the rows, more than any pair) and the counts of given pairs, on rows and row shares."""
+    from hpcrec.kernels.support import TidListCounter
+    X = dense_matrix(seed, 200, 9 + seed)
+    m = X.shape[1]
+    truth = np.array([int(X[:, list(p)].all(1).sum())
+                      for p in K.decode_pairs(np.arange(K.n_pairs(m)), m)])
+    for lo, hi in ((0, 200), (0, 70), (70, 200), (5, 5)):
+        part = np.array([int(X[lo:hi, list(p)].all(1).sum())
+                         for p in K.decode_pairs(np.arange(K.n_pairs(m)), m)])
+        counter = TidListCounter(rows_of(X[lo:hi]), m, lambda *a: None)
+        for t in (1, 2, 40, 70, 201):
+            pos, cnt = counter.often_pairs(t)
+            assert pos.tolist() == np.flatnonzero(part >= t).tolist()
+            assert cnt.tolist() == part[pos].tolist()
+        every = np.flatnonzero(truth >= 30)
+        assert counter.count_pairs_at(every).tolist() == part[every].tolist()

@@ -19,27 +19,6 @@ def random_csr(seed: int, rows: int, items: int, density: float):
     return X, ptr, np.nonzero(X)[1].astype(np.int32)
 
 
-@pytest.mark.parametrize("seed", range(4))
-def test_join_prune_is_apriori_gen(seed):
-    rng = np.random.default_rng(seed)
-    for L in (2, 3, 4):
-        universe = list(itertools.combinations(range(9), L))
-        chosen = sorted(universe[i] for i in rng.choice(len(universe), len(universe) // 2, replace=False))
-        F = np.array(chosen, dtype=np.int32)
-        left, last = K.join_prune(F)
-        got = [tuple(F[a]) + (int(b),) for a, b in zip(left, last)]
-        frequent = set(chosen)
-        expected = sorted(c for c in itertools.combinations(range(9), L + 1)
-                          if all(s in frequent for s in itertools.combinations(c, L)))
-        assert got == expected
-        assert K.join_partners(F).sum() >= len(got)
-        partners = K.join_partners(F)  # rows split into shares (as ranks do) give the same
-        shares = [K.prune_joins(F, partners, lo, hi) for lo, hi in ((0, 3), (3, 3), (3, len(F)))]
-        per_row = np.concatenate([s[0] for s in shares])
-        assert np.array_equal(per_row, np.bincount(left, minlength=len(F)))
-        assert np.array_equal(np.concatenate([s[1] for s in shares]), last)
-
-
 @pytest.mark.parametrize("seed", range(3))
 def test_pairs_and_extensions_match_dense_counts(seed):
     X, ptr, idx = random_csr(seed, 300, 9, 0.4)

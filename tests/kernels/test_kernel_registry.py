@@ -117,6 +117,7 @@ def test_support_counters_count_exactly(device, dense, monkeypatch):
     assert counts.dtype == np.int64
     assert counts.tolist() == [int(X[:, [*pairs[a], b]].all(1).sum()) for a, b in zip(left, last)]
     counter.keep(counts >= 10)
+    counter.next_level()
 
 
 def test_projected_miner_finds_every_frequent_itemset():
