@@ -87,18 +87,12 @@ class Node(NamedTuple):
 # of them took half the mining time.
 
 
-@njit(cache=True)
 def _grow(arr, need):
-    """A 1-D array of at least ``need`` entries (doubling), the old ones copied."""
-    out = np.empty(max(need, 2 * len(arr)), arr.dtype)
-    out[:len(arr)] = arr
-    return out
-
-
-@njit(cache=True)
-def _grow_rows(arr, need):
-    """A 2-D array with at least ``need`` rows (doubling), the old rows copied."""
-    out = np.empty((max(need, 2 * arr.shape[0]), arr.shape[1]), arr.dtype)
+    """``arr`` with at least ``need`` rows (doubling), the old ones copied. Allocated by
+    NumPy, not inside a kernel: NumPy asks Linux for transparent huge pages on large
+    arrays (madvise), Numba's allocator does not, and a store of millions of sets grown
+    inside a kernel paid a page fault every 4 KB (benchmarks/README.md, session 5)."""
+    out = np.empty((max(need, 2 * arr.shape[0]),) + arr.shape[1:], arr.dtype)
     out[:arr.shape[0]] = arr
     return out
 
@@ -283,7 +277,6 @@ def _distinct_rows(indptr, indices, owned, lo, hi):
     return weight, keys
 
 
-@njit(cache=True)
 def conditional_rows(indptr, indices, owned, lo, hi):
     """The conditional databases of the owned items j in [lo, hi), in one sequential pass.
 
@@ -293,8 +286,19 @@ def conditional_rows(indptr, indices, owned, lo, hi):
     Returns (rows, items, first): the rows as a row store (:data:`ROW` records: item
     range, weight, a key of the source rows: the rows of different items' databases that
     come from one transaction share it), rows first[j - lo] .. first[j - lo + 1] - 1
-    belonging to j.
+    belonging to j. (The two arrays are allocated by NumPy, see :func:`_grow`.)
     """
+    weight, keys, n_rows, n_items = _bucket_sizes(indptr, indices, owned, lo, hi)
+    rows = np.empty(n_rows[-1], ROW)
+    items = np.empty(n_items[-1], np.int32)
+    _fill_buckets(indptr, indices, owned, (lo, hi), (weight, keys, n_rows, n_items), rows, items)
+    return rows, items, n_rows
+
+
+@njit(cache=True)
+def _bucket_sizes(indptr, indices, owned, lo, hi):
+    """:func:`conditional_rows`' first pass: (weight, keys) of :func:`_distinct_rows` and
+    the running sums of the rows and items of each owned item's bucket (k + 1 each)."""
     k = hi - lo
     weight, keys = _distinct_rows(indptr, indices, owned, lo, hi)
     n_rows = np.zeros(k + 1, np.int64)
@@ -313,10 +317,17 @@ def conditional_rows(indptr, indices, owned, lo, hi):
     for x in range(k):
         n_rows[x + 1] += n_rows[x]
         n_items[x + 1] += n_items[x]
-    fill_row = n_rows[:k].copy()
-    fill_item = n_items[:k].copy()
-    rows = np.empty(n_rows[k], ROW)
-    items = np.empty(n_items[k], np.int32)
+    return weight, keys, n_rows, n_items
+
+
+@njit(cache=True)
+def _fill_buckets(indptr, indices, owned, span, sizes, rows, items):
+    """:func:`conditional_rows`' second pass: the buckets written into ``rows`` and
+    ``items`` (``span = (lo, hi)``, ``sizes`` from :func:`_bucket_sizes`)."""
+    lo, hi = span
+    weight, keys, n_rows, n_items = sizes
+    fill_row = n_rows[:hi - lo].copy()
+    fill_item = n_items[:hi - lo].copy()
     for r in range(len(indptr) - 1):
         if weight[r] == 0:
             continue
@@ -337,7 +348,6 @@ def conditional_rows(indptr, indices, owned, lo, hi):
                 rows[row].key = keys[r]
                 fill_row[x] = row + 1
                 fill_item[x] = q + p - s
-    return rows, items, n_rows
 
 
 def empty_store(m: int) -> Store:
@@ -412,10 +422,9 @@ def _capacity(store, mode):
     return sets, items
 
 
-@njit(cache=True)
 def _reserve(store, n_sets, n_items, mode):
-    """The store's arrays grown (doubling) to take n_sets more sets of n_items items in
-    all; the FP-Close table is rebuilt at twice its size."""
+    """The store's arrays grown (doubling, :func:`_grow`) to take n_sets more sets of
+    n_items items in all; the FP-Close table is rebuilt at twice its size."""
     items, meta, links, head, tops, table = store
     n_out, n_in = tops[0] + n_sets, tops[1] + n_items
     if n_out > len(meta):
@@ -425,17 +434,23 @@ def _reserve(store, n_sets, n_items, mode):
     if mode == MAXIMAL and n_in > len(links):
         links = _grow(links, n_in)
     if mode == MAXIMAL and n_out > table.shape[0]:
-        table = _grow_rows(table, n_out)
+        table = _grow(table, n_out)
     if mode == CLOSED and 2 * n_out > table.shape[0]:
         table = np.zeros((2 * table.shape[0], 2), np.int64)
-        mask = table.shape[0] - 1
-        for z in range(tops[0]):
-            s = _table_slot(meta[z].key, mask)
-            while table[s, 1] != 0:
-                s = (s + 1) & mask
-            table[s, 0] = meta[z].key
-            table[s, 1] = z + 1
+        _rehash(table, meta, tops[0])
     return Store(items, meta, links, head, tops, table)
+
+
+@njit(cache=True)
+def _rehash(table, meta, n_sets):
+    """FP-Close: the (empty) ``table`` filled with the keys of the n_sets stored sets."""
+    mask = table.shape[0] - 1
+    for z in range(n_sets):
+        s = _table_slot(meta[z].key, mask)
+        while table[s, 1] != 0:
+            s = (s + 1) & mask
+        table[s, 0] = meta[z].key
+        table[s, 1] = z + 1
 
 
 @njit(cache=True)
@@ -797,30 +812,21 @@ def _room(lens, used, f, node, items, depth, mode, need):
     return ok
 
 
-@njit(cache=True)
 def _grown(work, need):
     """``work`` with the arrays ``need`` names grown (doubling; the hash table of reduced
     rows rebuilt empty at a power of two)."""
     rows, ri, pool, mem, rtable, lpool, frames = work[:7]
-    if need[N_ROWS]:
-        rows = _grow(rows, need[N_ROWS])
-    if need[N_RI]:
-        ri = _grow(ri, need[N_RI])
-    if need[N_POOL]:
-        pool = _grow(pool, need[N_POOL])
-    if need[N_MEM]:
-        mem = _grow(mem, need[N_MEM])
     if need[N_RTABLE]:
         size = len(rtable)
         while size < need[N_RTABLE]:
             size *= 2
         rtable = np.zeros(size, RSLOT)
-    if need[N_LPOOL]:
-        lpool = _grow_rows(lpool, need[N_LPOOL])
-    if need[N_FRAMES]:
-        frames = _grow(frames, need[N_FRAMES])
-    return Work(rows, ri, pool, mem, rtable, lpool, frames, work.scratch, work.prefix,
-                work.absorbed, work.path, work.extra, work.comb, work.buf)
+    rows, ri, pool, mem, lpool, frames = (
+        _grow(a, need[x]) if need[x] else a
+        for a, x in ((rows, N_ROWS), (ri, N_RI), (pool, N_POOL), (mem, N_MEM),
+                     (lpool, N_LPOOL), (frames, N_FRAMES)))
+    return work._replace(rows=rows, ri=ri, pool=pool, mem=mem, rtable=rtable, lpool=lpool,
+                         frames=frames)
 
 
 @njit(cache=True)
@@ -1006,7 +1012,6 @@ def _search(work, first, owned, options, store, state, need, marks):
     return OK
 
 
-@njit(cache=True)
 def mine_range(rows_in: Csr, owned, lo, hi, options: MineOptions, store: Store):
     """Search the owned items j in [lo, hi) of the conditional transactions ``rows_in``,
     largest first, adding to the result ``store`` (:func:`empty_store`; pass the returned
@@ -1034,10 +1039,12 @@ def mine_range(rows_in: Csr, owned, lo, hi, options: MineOptions, store: Store):
 
     The sets that another rank's groups can extend (a larger item owned elsewhere) are
     left for the caller to remove. Stops with status TOO_MANY beyond ``limit`` sets.
-    Returns (status, the store); FREQUENT leaves the items of a set unsorted.
+    Returns (status, the store); FREQUENT leaves the items of a set unsorted. (A Python
+    loop over the compiled search: arrays grow here, in NumPy, see :func:`_grow`.)
     """
     m, mode = options.m, options.mode
     # the row store starts as the conditional databases; reduced rows go above them
+    lo, hi = int(lo), int(hi)
     rows, ri, first = conditional_rows(rows_in.indptr, rows_in.indices, owned, lo, hi)
     marks = (lo, len(rows), len(ri))
     work = Work(rows, ri, np.empty(1024, np.int32), np.empty(64, MEMBER),
@@ -1052,7 +1059,7 @@ def mine_range(rows_in: Csr, owned, lo, hi, options: MineOptions, store: Store):
         need[:] = 0
         status = _search(work, first, owned, options, store, state, need, marks)
         if status != GROW:
-            return status, store
+            return int(status), store
         work = _grown(work, need)
         if need[N_SETS] > 0:
             store = _reserve(store, need[N_SETS], need[N_ITEMS], mode)
