@@ -33,6 +33,7 @@ from .support import vertical
 OK, TOO_MANY = 0, 1
 FREQUENT, MAXIMAL, CLOSED = 0, 1, 2  # what the search reports
 MIX = -7046029254386353131  # 0x9E3779B97F4A7C15 as int64: the golden-ratio multiplier
+START_SMALL = False  # tests: the store and working arrays start at a few entries, to grow mid-search
 
 
 def _record(*names):
@@ -283,16 +284,19 @@ def conditional_rows(indptr, indices, owned, lo, hi):
     For every row and every owned item j in it, the row's items before j become one row
     of j's database; equal rows are merged first (:func:`_distinct_rows`). Rows are laid
     out bucket by bucket (j ascending), so mining one item touches one contiguous region.
-    Returns (rows, items, first): the rows as a row store (:data:`ROW` records: item
-    range, weight, a key of the source rows: the rows of different items' databases that
-    come from one transaction share it), rows first[j - lo] .. first[j - lo + 1] - 1
-    belonging to j. (The two arrays are allocated by NumPy, see :func:`_grow`.)
+    Returns (rows, items, first, n_items): the rows as a row store (:data:`ROW` records:
+    item range, weight, a key of the source rows: the rows of different items' databases
+    that come from one transaction share it), rows first[j - lo] .. first[j - lo + 1] - 1
+    belonging to j, n_items items in all. Both arrays have room above the databases for
+    the reduced rows of two levels of the largest one (the search's row store; allocated
+    by NumPy, see :func:`_grow`).
     """
     weight, keys, n_rows, n_items = _bucket_sizes(indptr, indices, owned, lo, hi)
-    rows = np.empty(n_rows[-1], ROW)
-    items = np.empty(n_items[-1], np.int32)
+    room = 0 if START_SMALL else 2
+    rows = np.empty(n_rows[-1] + room * int(np.diff(n_rows).max(initial=0) + 512), ROW)
+    items = np.empty(n_items[-1] + room * int(np.diff(n_items).max(initial=0) + 512), np.int32)
     _fill_buckets(indptr, indices, owned, (lo, hi), (weight, keys, n_rows, n_items), rows, items)
-    return rows, items, n_rows
+    return rows, items, n_rows, int(n_items[-1])
 
 
 @njit(cache=True)
@@ -357,9 +361,12 @@ def empty_store(m: int) -> Store:
     key); for FP-Max, per item the sets holding it as a linked list (``head[item]`` ->
     :data:`LINK` entries); ``aux``: for FP-Close an open-addressing table (key, set + 1) on
     the tid-set key, for FP-Max over at most ``MASK_ITEMS`` items each set as a 128-bit
-    mask (two int64 words: O(1) membership and subset tests); tops = (sets, items) stored."""
-    return Store(np.empty(1024, np.int32), np.empty(256, META), np.empty(1024, LINK),
-                 np.full(m, -1, np.int64), np.zeros(2, np.int64), np.zeros((1024, 2), np.int64))
+    mask (two int64 words: O(1) membership and subset tests); tops = (sets, items) stored;
+    the search's per-item scratch (zero between calls: allocated once, not per call)."""
+    sets = 1 if START_SMALL else 1 << 14   # untouched room costs address space only
+    return Store(np.empty(4 * sets, np.int32), np.empty(sets, META), np.empty(4 * sets, LINK),
+                 np.full(m, -1, np.int64), np.zeros(2, np.int64), np.zeros((2 * sets, 2), np.int64),
+                 np.zeros(m, SCRATCH))
 
 
 MASK_ITEMS = 128  # FP-Max keeps 2-word masks of its sets up to this many items
@@ -425,7 +432,7 @@ def _capacity(store, mode):
 def _reserve(store, n_sets, n_items, mode):
     """The store's arrays grown (doubling, :func:`_grow`) to take n_sets more sets of
     n_items items in all; the FP-Close table is rebuilt at twice its size."""
-    items, meta, links, head, tops, table = store
+    items, meta, links, head, tops, table, scratch = store
     n_out, n_in = tops[0] + n_sets, tops[1] + n_items
     if n_out > len(meta):
         meta = _grow(meta, n_out)
@@ -438,7 +445,7 @@ def _reserve(store, n_sets, n_items, mode):
     if mode == CLOSED and 2 * n_out > table.shape[0]:
         table = np.zeros((2 * table.shape[0], 2), np.int64)
         _rehash(table, meta, tops[0])
-    return Store(items, meta, links, head, tops, table)
+    return Store(items, meta, links, head, tops, table, scratch)
 
 
 @njit(cache=True)
@@ -863,7 +870,7 @@ def _search(work, first, owned, options, store, state, need, marks):
     lo, n_base, i_base = marks
     rows, ri, pool, mem, rtable, lpool, frames = work[:7]
     scratch, prefix, absorbed, path, extra, comb, buf = work[7:]
-    items, meta, links, head, tops, aux = store
+    items, meta, links, head, tops, aux = store[:6]
     lens = _lengths(work, store, mode)
     if state[PENDING]:  # the subsets of the last node, once the store had room
         _emit_subsets(items, meta, tops, path, extra, comb,
@@ -1012,6 +1019,28 @@ def _search(work, first, owned, options, store, state, need, marks):
     return OK
 
 
+def _first_work(db, m, n_sets, scratch):
+    """The working arrays for the databases ``db`` (:func:`conditional_rows`) over m items:
+    sized for the largest database's root (its tid-list, its children's lists, the hash
+    table of its reduced rows) and FP-Max's lists for the ``n_sets`` sets stored, so that
+    most calls never stop to grow (each stop is a call from Python); ``scratch``: the
+    store's."""
+    rows, ri, first, n_items = db
+    most = int(np.diff(first).max(initial=0))
+    table = 1024
+    while table < 2 * most:
+        table *= 2
+    sizes = (most + len(ri) - n_items, 2 * m + 64, table, 2 * n_sets + 1024, 64)
+    if START_SMALL:
+        sizes = (1, 1, 2, 1, 2)
+    pool, mem, table, lists, frames = sizes
+    return Work(rows, ri, np.empty(pool, np.int32), np.empty(mem, MEMBER),
+                np.zeros(table, RSLOT),  # stamp 0 is never in use
+                np.empty((lists, 2), np.int64), np.empty(frames, FRAME), scratch,
+                np.empty(m + 1, np.int32), np.zeros(m + 1, np.bool_), np.empty(m + 1, np.int32),
+                np.empty(m + 1, np.int32), np.empty(m + 1, np.int64), np.empty(m + 1, np.int32))
+
+
 def mine_range(rows_in: Csr, owned, lo, hi, options: MineOptions, store: Store):
     """Search the owned items j in [lo, hi) of the conditional transactions ``rows_in``,
     largest first, adding to the result ``store`` (:func:`empty_store`; pass the returned
@@ -1045,13 +1074,10 @@ def mine_range(rows_in: Csr, owned, lo, hi, options: MineOptions, store: Store):
     m, mode = options.m, options.mode
     # the row store starts as the conditional databases; reduced rows go above them
     lo, hi = int(lo), int(hi)
-    rows, ri, first = conditional_rows(rows_in.indptr, rows_in.indices, owned, lo, hi)
-    marks = (lo, len(rows), len(ri))
-    work = Work(rows, ri, np.empty(1024, np.int32), np.empty(64, MEMBER),
-                np.zeros(1024, RSLOT),  # stamp 0 is never in use
-                np.empty((1024, 2), np.int64), np.empty(64, FRAME), np.zeros(m, SCRATCH),
-                np.empty(m + 1, np.int32), np.zeros(m + 1, np.bool_), np.empty(m + 1, np.int32),
-                np.empty(m + 1, np.int32), np.empty(m + 1, np.int64), np.empty(m + 1, np.int32))
+    rows, ri, first, n_items = conditional_rows(rows_in.indptr, rows_in.indices, owned, lo, hi)
+    marks = (lo, int(first[-1]), n_items)
+    work = _first_work((rows, ri, first, n_items), m, int(store.tops[0]) if mode == MAXIMAL else 0,
+                       store.scratch)
     state = np.zeros(8, np.int64)
     state[J], state[DEPTH] = hi - 1, -1
     need = np.zeros(9, np.int64)
