@@ -293,12 +293,13 @@ def _find(records, tool, data, support):
 
 
 def ratios(records: list[dict], data: str) -> list[str]:
-    """hpcrec one rank / the faster pyfim peer (time, peak memory; then the MB each child's
-    peak lies above its resident memory before the first timed run), and 1 -> 2 ranks speedup."""
+    """hpcrec one rank / the faster pyfim peer (time; CPU time against the peer with the
+    least; peak memory; then the MB each child's peak lies above its resident memory before
+    the first timed run), and 1 -> 2 ranks speedup."""
     algos = [a for a in PEERS if _find_any(records, f"hpcrec-{a}", data)]
     if not algos:
         return []
-    lines = [f"\n**{data}** — hpcrec / pyfim time (peak memory; MB above start, hpcrec / pyfim) "
+    lines = [f"\n**{data}** — hpcrec / pyfim time, CPU time (peak memory; MB above start, hpcrec / pyfim) "
              "ratio, 1 rank; speedup 1 -> 2 ranks\n",
              "| min_support | " + " | ".join(algos) + " |", "|---" * (1 + len(algos)) + "|"]
     for s in sorted({r["support"] for r in records if r["data"] == data}, reverse=True):
@@ -313,7 +314,12 @@ def ratios(records: list[dict], data: str) -> list[str]:
             cell = "no pyfim result"
             if peers:
                 peer = min(peers, key=lambda p: p["seconds"])
-                cell = f"{ours['seconds'] / peer['seconds']:.2f}x ({ours['peak_mb'] / peer['peak_mb']:.2f}"
+                cell = f"{ours['seconds'] / peer['seconds']:.2f}x"
+                if ours.get("cpu_seconds") and peer.get("cpu_seconds"):
+                    cpu_peer = min((p for p in peers if p.get("cpu_seconds")),
+                                   key=lambda p: p["cpu_seconds"])
+                    cell += f", CPU {ours['cpu_seconds'] / cpu_peer['cpu_seconds']:.2f}x"
+                cell += f" ({ours['peak_mb'] / peer['peak_mb']:.2f}"
                 if "base_mb" in ours and "base_mb" in peer:  # peak above the child's start
                     rise = [max(0.0, r["peak_mb"] - r["base_mb"]) for r in (ours, peer)]
                     cell += f"; +{rise[0]:.0f} / +{rise[1]:.0f} MB"
