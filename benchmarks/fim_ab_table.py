@@ -24,8 +24,8 @@ def main(paths: list[str]) -> None:
             if "seconds" in r and (key not in best or r["seconds"] < best[key]["seconds"]):
                 best[key] = r
     print("| data | support | algorithm | itemsets | base s | this s | this / base (CPU) "
-          "| pyfim s | this / pyfim (CPU) | peak MB base / this / pyfim |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
+          "| pyfim s | this / pyfim (CPU) | peak MB base / this / pyfim | peak this / pyfim |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for (data, tool, s, variant), r in sorted(best.items(), key=lambda kv: (kv[0][0], kv[0][1], -kv[0][2])):
         if variant != "after":
             continue
@@ -45,8 +45,9 @@ def main(paths: list[str]) -> None:
                       f"{r['seconds'] / p['seconds']:.2f}x ({r['cpu_seconds'] / pc['cpu_seconds']:.2f}x)"]
         else:
             cells += ["-", "-"]
-        cells.append(" / ".join(f"{x['peak_mb']:.0f}" if x else "-"
-                                for x in (b, r, min(peers, key=lambda x: x["seconds"]) if peers else None)))
+        peer = min(peers, key=lambda x: x["seconds"]) if peers else None
+        cells.append(" / ".join(f"{x['peak_mb']:.0f}" if x else "-" for x in (b, r, peer)))
+        cells.append(f"{r['peak_mb'] / peer['peak_mb']:.2f}" if peer else "-")
         print("| " + " | ".join(cells) + " |")
     if loads:
         print(f"\nfirst: {loads[0]}; last: {loads[-1]}")
