@@ -1,32 +1,50 @@
 #!/bin/bash
-# Before/after on the same machine in one run: child runs of fim_bench.py for a base commit
-# (a `git archive` of it on PYTHONPATH) and this tree, interleaved round by round, so load
-# changes hit both alike; pyfim runs in the same rounds. Prints one JSON line per run and
-# the load before each round. Compare the best (or median) per variant and tool.
-#   benchmarks/fim_before_after.sh BASE_COMMIT [ROUNDS] [SUPPORT]
-# TOOLS (hpcrec tools, default below) and PYFIM (pyfim tools, default fpgrowth and eclat).
+# Before/after on the same machine in one run: child runs of this tree's fim_bench.py with
+# the hpcrec of a base commit (a `git archive` of it, imported instead of the installed
+# tree) and with this tree, interleaved tool by tool, so load changes hit both alike;
+# pyfim runs in the same rounds (variant "peer"). Prints one JSON line per run (wall and
+# CPU seconds, peak memory) and the load before each tool; summarize with
+# benchmarks/fim_ab_table.py.
+#   benchmarks/fim_before_after.sh BASE_COMMIT [ROUNDS] [SUPPORTS]
+# FILES: data files (names in $HPCREC_DATA/fim, or paths; default retail.dat and
+# T10I4D100K.dat), SUPPORTS: e.g. "0.1 0.07" (default 0.0001), TOOLS (hpcrec tools),
+# PYFIM (pyfim tools, default fpgrowth and eclat).
 set -euo pipefail
-base=${1:?base commit}; rounds=${2:-3}; support=${3:-0.0001}
+base=${1:?base commit}; rounds=${2:-3}; supports=${3:-0.0001}
 root=$(cd "$(dirname "$0")/.." && pwd)
-py="$root/.venv/bin/python"
+py=${PYTHON:-python}
 data="${HPCREC_DATA:-$root/../shared/data}/fim"
 old=$(mktemp -d)
 trap 'rm -rf "$old"' EXIT
 git -C "$root" archive "$base" hpcrec kernels | tar -x -C "$old"
 mv "$old/kernels" "$old/hpcrec/kernels"
+# an editable install's import hook would win over PYTHONPATH: drop it in the base's runs
+mkdir "$old/site" "$old/cwd"
+cat > "$old/site/sitecustomize.py" <<'EOF'
+import sys
+sys.meta_path[:] = [f for f in sys.meta_path if "editable" not in repr(f).lower()]
+EOF
 run() {  # variant tool file
-    local cmd=("$py" "$root/benchmarks/fim_bench.py" --child "$2" --data-file "$data/$3"
-               --supports "$support" --repeat 3 --budget 60)
-    if [[ $2 == *@* ]]; then cmd=("$root/.venv/bin/mpiexec" -n "${2#*@}" "$py" -m mpi4py "${cmd[@]:1}"); fi
-    if [[ $1 == before ]]; then PYTHONPATH="$old" "${cmd[@]}"; else "${cmd[@]}"; fi \
-        2>/dev/null | sed "s/^{/{\"variant\": \"$1\", /"
+    local file=$3
+    [[ -e $file ]] || file="$data/$3"
+    # shellcheck disable=SC2086  # the supports are separate arguments
+    local cmd=("$py" "$root/benchmarks/fim_bench.py" --child "$2" --data-file "$file"
+               --supports $supports --repeat 3 --budget 60)
+    if [[ $2 == *@* ]]; then cmd=(mpiexec -n "${2#*@}" "$py" -m mpi4py "${cmd[@]:1}"); fi
+    # from an empty folder (python -m puts the current one on the path)
+    if [[ $1 == before ]]; then
+        (cd "$old/cwd" && NUMBA_CACHE_DIR="$old/numba-cache" PYTHONPATH="$old/site:$old" "${cmd[@]}")
+    else
+        (cd "$old/cwd" && "${cmd[@]}")
+    fi 2>/dev/null | sed "s/^{/{\"variant\": \"$1\", /"
 }
 for r in $(seq "$rounds"); do
-    echo "# round $r: $(uptime)"
-    for f in retail.dat T10I4D100K.dat; do
+    for f in ${FILES:-retail.dat T10I4D100K.dat}; do
         for t in ${TOOLS:-hpcrec-fpgrowth hpcrec-apriori hpcrec-apriori@2}; do
+            echo "# round $r $t $f: load $(cut -d' ' -f1-3 /proc/loadavg) at $(date -u +%H:%M:%S)"
             run before "$t" "$f"; run after "$t" "$f"
         done
-        for t in ${PYFIM-pyfim-fpgrowth pyfim-eclat}; do run now "$t" "$f"; done
+        for t in ${PYFIM-pyfim-fpgrowth pyfim-eclat}; do run peer "$t" "$f"; done
     done
 done
+echo "# end: load $(cut -d' ' -f1-3 /proc/loadavg) at $(date -u +%H:%M:%S)"

@@ -9,7 +9,9 @@ the easy end down to about 10^6 frequent itemsets or more.
 For each round, data set and tool, one child process reads the data into the tool's native
 input (not timed), warms up (Numba kernels load from the cache), then mines down the
 ladder, highest support first, printing one JSON line per run: mining seconds (with
-Python's cyclic garbage collector off during the call, see ``_without_gc``), peak
+Python's cyclic garbage collector off during the call, see ``_without_gc``), the CPU
+seconds of this process during it (``cpu_seconds``, the least of the repeats: on a shared
+machine it moves less with the load than the wall time; rank 0's for 2 ranks), peak
 resident memory of the process so far (VmHWM: data included; for 2 ranks the larger
 rank), and the number of itemsets. The peers' children read the rows as plain text
 (``plain_rows``), so they hold no Numba runtime. Tools alternate within a round and ``--rounds`` repeats the whole
@@ -117,17 +119,17 @@ def child(tool: str, path: Path, supports: list[float], budget: float, repeat: i
             ctx = RunContext.build(comm)
             timer = ctx.timer
             comm.barrier()
-            t0 = time.perf_counter()
+            t0 = _clock()
             res = mine_itemsets(tx, s, algorithm, context=ctx)
             comm.barrier()
-            seconds = time.perf_counter() - t0
+            seconds, cpu = _since(t0)
             extra = {"phases": {k: round(v, 4) for k, v in timer.phases.items()}}
             if frame:  # the mlxtend-style DataFrame of frozensets, timed apart
                 from hpcrec.fim.frames import itemsets_frame
                 t1 = time.perf_counter()
                 itemsets_frame(res)
                 extra["frame_s"] = time.perf_counter() - t1
-            return seconds, len(res), extra
+            return seconds, cpu, len(res), extra
     elif family == "pyfim":
         import fim
         target = {"fpmax": "m", "fpclose": "c"}.get(algorithm, "s")
@@ -135,9 +137,9 @@ def child(tool: str, path: Path, supports: list[float], budget: float, repeat: i
         miner(rows, target=target, supp=-min_count(easy, n), zmin=1)
 
         def run(s):
-            t0 = time.perf_counter()
+            t0 = _clock()
             out = miner(rows, target=target, supp=-min_count(s, n), zmin=1, report="a")
-            return time.perf_counter() - t0, len(out), {}
+            return *_since(t0), len(out), {}
     elif family == "mlxtend":
         import numpy as np
         import pandas as pd
@@ -148,20 +150,20 @@ def child(tool: str, path: Path, supports: list[float], budget: float, repeat: i
         df = pd.DataFrame.sparse.from_spmatrix(mat, columns=[str(x) for x in tx.labels])
 
         def run(s):
-            t0 = time.perf_counter()
+            t0 = _clock()
             if algorithm == "apriori":
                 out = apriori(df, min_support=s, low_memory=True)
             else:
                 out = fpgrowth(df, min_support=s)
-            return time.perf_counter() - t0, len(out), {}
+            return *_since(t0), len(out), {}
     else:
         from efficient_apriori.itemsets import itemsets_from_transactions
         rows = [tuple(r) for r in rows]
 
         def run(s):
-            t0 = time.perf_counter()
+            t0 = _clock()
             found, _ = itemsets_from_transactions(rows, s, max_length=1000)
-            return time.perf_counter() - t0, sum(len(v) for v in found.values()), {}
+            return *_since(t0), sum(len(v) for v in found.values()), {}
 
     # before any timed run: data loaded, kernels warm (hpcrec: the Numba runtime); the
     # table compares what each tool's runs add to this as well as the peaks themselves
@@ -172,20 +174,32 @@ def child(tool: str, path: Path, supports: list[float], budget: float, repeat: i
             record = {"support": s, "skipped": f"over {budget:g} s at {skipped_from:g}"}
         else:
             watchdog = _watchdog(tool, path, s, budget, comm.rank == 0)
-            seconds, count, extra = _without_gc(run, s)
+            seconds, cpu, count, extra = _without_gc(run, s)
             watchdog.cancel()
             for _ in range(repeat - 1 if seconds < 2.0 else 0):  # short runs: best of `repeat`
                 again = _without_gc(run, s)
+                cpu = min(cpu, again[1])
                 if again[0] < seconds:
-                    seconds, count, extra = again
+                    seconds, _, count, extra = again
             peak = comm.allreduce_scalar(peak_mb(), "max") if family == "hpcrec" else peak_mb()
-            record = {"support": s, "seconds": round(seconds, 4), "itemsets": count,
+            record = {"support": s, "seconds": round(seconds, 4), "cpu_seconds": round(cpu, 4),
+                      "itemsets": count,
                       "peak_mb": round(peak, 1), "base_mb": round(base, 1), **extra}
             if seconds > budget:
                 skipped_from = s
         if comm.rank == 0:
             print(json.dumps({"tool": tool, "data": path.name, "ranks": comm.size, **record}),
                   flush=True)
+
+
+def _clock() -> tuple[float, float]:
+    return time.perf_counter(), time.process_time()
+
+
+def _since(start: tuple[float, float]) -> tuple[float, float]:
+    """(wall, CPU) seconds since ``start`` (:func:`_clock`): taken before the run's result
+    is freed (pyfim's 6.6 M tuples at dense-mushroom 0.07: about 0.5 s CPU to free)."""
+    return time.perf_counter() - start[0], time.process_time() - start[1]
 
 
 def _without_gc(run, support):
@@ -286,12 +300,13 @@ def _find(records, tool, data, support):
 
 
 def ratios(records: list[dict], data: str) -> list[str]:
-    """hpcrec one rank / the faster pyfim peer (time, peak memory; then the MB each child's
-    peak lies above its resident memory before the first timed run), and 1 -> 2 ranks speedup."""
+    """hpcrec one rank / the faster pyfim peer (time; CPU time against the peer with the
+    least; peak memory; then the MB each child's peak lies above its resident memory before
+    the first timed run), and 1 -> 2 ranks speedup."""
     algos = [a for a in PEERS if _find_any(records, f"hpcrec-{a}", data)]
     if not algos:
         return []
-    lines = [f"\n**{data}** — hpcrec / pyfim time (peak memory; MB above start, hpcrec / pyfim) "
+    lines = [f"\n**{data}** — hpcrec / pyfim time, CPU time (peak memory; MB above start, hpcrec / pyfim) "
              "ratio, 1 rank; speedup 1 -> 2 ranks\n",
              "| min_support | " + " | ".join(algos) + " |", "|---" * (1 + len(algos)) + "|"]
     for s in sorted({r["support"] for r in records if r["data"] == data}, reverse=True):
@@ -306,7 +321,12 @@ def ratios(records: list[dict], data: str) -> list[str]:
             cell = "no pyfim result"
             if peers:
                 peer = min(peers, key=lambda p: p["seconds"])
-                cell = f"{ours['seconds'] / peer['seconds']:.2f}x ({ours['peak_mb'] / peer['peak_mb']:.2f}"
+                cell = f"{ours['seconds'] / peer['seconds']:.2f}x"
+                if ours.get("cpu_seconds") and peer.get("cpu_seconds"):
+                    cpu_peer = min((p for p in peers if p.get("cpu_seconds")),
+                                   key=lambda p: p["cpu_seconds"])
+                    cell += f", CPU {ours['cpu_seconds'] / cpu_peer['cpu_seconds']:.2f}x"
+                cell += f" ({ours['peak_mb'] / peer['peak_mb']:.2f}"
                 if "base_mb" in ours and "base_mb" in peer:  # peak above the child's start
                     rise = [max(0.0, r["peak_mb"] - r["base_mb"]) for r in (ours, peer)]
                     cell += f"; +{rise[0]:.0f} / +{rise[1]:.0f} MB"

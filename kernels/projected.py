@@ -33,6 +33,7 @@ from .support import vertical
 OK, TOO_MANY = 0, 1
 FREQUENT, MAXIMAL, CLOSED = 0, 1, 2  # what the search reports
 MIX = -7046029254386353131  # 0x9E3779B97F4A7C15 as int64: the golden-ratio multiplier
+START_SMALL = False  # tests: the store and working arrays start at a few entries, to grow mid-search
 
 
 def _record(*names):
@@ -87,18 +88,12 @@ class Node(NamedTuple):
 # of them took half the mining time.
 
 
-@njit(cache=True)
 def _grow(arr, need):
-    """A 1-D array of at least ``need`` entries (doubling), the old ones copied."""
-    out = np.empty(max(need, 2 * len(arr)), arr.dtype)
-    out[:len(arr)] = arr
-    return out
-
-
-@njit(cache=True)
-def _grow_rows(arr, need):
-    """A 2-D array with at least ``need`` rows (doubling), the old rows copied."""
-    out = np.empty((max(need, 2 * arr.shape[0]), arr.shape[1]), arr.dtype)
+    """``arr`` with at least ``need`` rows (doubling), the old ones copied. Allocated by
+    NumPy, not inside a kernel: NumPy asks Linux for transparent huge pages on large
+    arrays (madvise), Numba's allocator does not, and a store of millions of sets grown
+    inside a kernel paid a page fault every 4 KB (benchmarks/README.md, session 5)."""
+    out = np.empty((max(need, 2 * arr.shape[0]),) + arr.shape[1:], arr.dtype)
     out[:arr.shape[0]] = arr
     return out
 
@@ -283,18 +278,31 @@ def _distinct_rows(indptr, indices, owned, lo, hi):
     return weight, keys
 
 
-@njit(cache=True)
 def conditional_rows(indptr, indices, owned, lo, hi):
     """The conditional databases of the owned items j in [lo, hi), in one sequential pass.
 
     For every row and every owned item j in it, the row's items before j become one row
     of j's database; equal rows are merged first (:func:`_distinct_rows`). Rows are laid
     out bucket by bucket (j ascending), so mining one item touches one contiguous region.
-    Returns (rows, items, first): the rows as a row store (:data:`ROW` records: item
-    range, weight, a key of the source rows: the rows of different items' databases that
-    come from one transaction share it), rows first[j - lo] .. first[j - lo + 1] - 1
-    belonging to j.
+    Returns (rows, items, first, n_items): the rows as a row store (:data:`ROW` records:
+    item range, weight, a key of the source rows: the rows of different items' databases
+    that come from one transaction share it), rows first[j - lo] .. first[j - lo + 1] - 1
+    belonging to j, n_items items in all. Both arrays have room above the databases for
+    the reduced rows of two levels of the largest one (the search's row store; allocated
+    by NumPy, see :func:`_grow`).
     """
+    weight, keys, n_rows, n_items = _bucket_sizes(indptr, indices, owned, lo, hi)
+    room = 0 if START_SMALL else 2
+    rows = np.empty(n_rows[-1] + room * int(np.diff(n_rows).max(initial=0) + 512), ROW)
+    items = np.empty(n_items[-1] + room * int(np.diff(n_items).max(initial=0) + 512), np.int32)
+    _fill_buckets(indptr, indices, owned, (lo, hi), (weight, keys, n_rows, n_items), rows, items)
+    return rows, items, n_rows, int(n_items[-1])
+
+
+@njit(cache=True)
+def _bucket_sizes(indptr, indices, owned, lo, hi):
+    """:func:`conditional_rows`' first pass: (weight, keys) of :func:`_distinct_rows` and
+    the running sums of the rows and items of each owned item's bucket (k + 1 each)."""
     k = hi - lo
     weight, keys = _distinct_rows(indptr, indices, owned, lo, hi)
     n_rows = np.zeros(k + 1, np.int64)
@@ -313,10 +321,17 @@ def conditional_rows(indptr, indices, owned, lo, hi):
     for x in range(k):
         n_rows[x + 1] += n_rows[x]
         n_items[x + 1] += n_items[x]
-    fill_row = n_rows[:k].copy()
-    fill_item = n_items[:k].copy()
-    rows = np.empty(n_rows[k], ROW)
-    items = np.empty(n_items[k], np.int32)
+    return weight, keys, n_rows, n_items
+
+
+@njit(cache=True)
+def _fill_buckets(indptr, indices, owned, span, sizes, rows, items):
+    """:func:`conditional_rows`' second pass: the buckets written into ``rows`` and
+    ``items`` (``span = (lo, hi)``, ``sizes`` from :func:`_bucket_sizes`)."""
+    lo, hi = span
+    weight, keys, n_rows, n_items = sizes
+    fill_row = n_rows[:hi - lo].copy()
+    fill_item = n_items[:hi - lo].copy()
     for r in range(len(indptr) - 1):
         if weight[r] == 0:
             continue
@@ -337,7 +352,6 @@ def conditional_rows(indptr, indices, owned, lo, hi):
                 rows[row].key = keys[r]
                 fill_row[x] = row + 1
                 fill_item[x] = q + p - s
-    return rows, items, n_rows
 
 
 def empty_store(m: int) -> Store:
@@ -347,9 +361,12 @@ def empty_store(m: int) -> Store:
     key); for FP-Max, per item the sets holding it as a linked list (``head[item]`` ->
     :data:`LINK` entries); ``aux``: for FP-Close an open-addressing table (key, set + 1) on
     the tid-set key, for FP-Max over at most ``MASK_ITEMS`` items each set as a 128-bit
-    mask (two int64 words: O(1) membership and subset tests); tops = (sets, items) stored."""
-    return Store(np.empty(1024, np.int32), np.empty(256, META), np.empty(1024, LINK),
-                 np.full(m, -1, np.int64), np.zeros(2, np.int64), np.zeros((1024, 2), np.int64))
+    mask (two int64 words: O(1) membership and subset tests); tops = (sets, items) stored;
+    the search's per-item scratch (zero between calls: allocated once, not per call)."""
+    sets = 1 if START_SMALL else 1 << 14   # untouched room costs address space only
+    return Store(np.empty(4 * sets, np.int32), np.empty(sets, META), np.empty(4 * sets, LINK),
+                 np.full(m, -1, np.int64), np.zeros(2, np.int64), np.zeros((2 * sets, 2), np.int64),
+                 np.zeros(m, SCRATCH))
 
 
 MASK_ITEMS = 128  # FP-Max keeps 2-word masks of its sets up to this many items
@@ -412,11 +429,10 @@ def _capacity(store, mode):
     return sets, items
 
 
-@njit(cache=True)
 def _reserve(store, n_sets, n_items, mode):
-    """The store's arrays grown (doubling) to take n_sets more sets of n_items items in
-    all; the FP-Close table is rebuilt at twice its size."""
-    items, meta, links, head, tops, table = store
+    """The store's arrays grown (doubling, :func:`_grow`) to take n_sets more sets of
+    n_items items in all; the FP-Close table is rebuilt at twice its size."""
+    items, meta, links, head, tops, table, scratch = store
     n_out, n_in = tops[0] + n_sets, tops[1] + n_items
     if n_out > len(meta):
         meta = _grow(meta, n_out)
@@ -425,17 +441,23 @@ def _reserve(store, n_sets, n_items, mode):
     if mode == MAXIMAL and n_in > len(links):
         links = _grow(links, n_in)
     if mode == MAXIMAL and n_out > table.shape[0]:
-        table = _grow_rows(table, n_out)
+        table = _grow(table, n_out)
     if mode == CLOSED and 2 * n_out > table.shape[0]:
         table = np.zeros((2 * table.shape[0], 2), np.int64)
-        mask = table.shape[0] - 1
-        for z in range(tops[0]):
-            s = _table_slot(meta[z].key, mask)
-            while table[s, 1] != 0:
-                s = (s + 1) & mask
-            table[s, 0] = meta[z].key
-            table[s, 1] = z + 1
-    return Store(items, meta, links, head, tops, table)
+        _rehash(table, meta, tops[0])
+    return Store(items, meta, links, head, tops, table, scratch)
+
+
+@njit(cache=True)
+def _rehash(table, meta, n_sets):
+    """FP-Close: the (empty) ``table`` filled with the keys of the n_sets stored sets."""
+    mask = table.shape[0] - 1
+    for z in range(n_sets):
+        s = _table_slot(meta[z].key, mask)
+        while table[s, 1] != 0:
+            s = (s + 1) & mask
+        table[s, 0] = meta[z].key
+        table[s, 1] = z + 1
 
 
 @njit(cache=True)
@@ -797,30 +819,21 @@ def _room(lens, used, f, node, items, depth, mode, need):
     return ok
 
 
-@njit(cache=True)
 def _grown(work, need):
     """``work`` with the arrays ``need`` names grown (doubling; the hash table of reduced
     rows rebuilt empty at a power of two)."""
     rows, ri, pool, mem, rtable, lpool, frames = work[:7]
-    if need[N_ROWS]:
-        rows = _grow(rows, need[N_ROWS])
-    if need[N_RI]:
-        ri = _grow(ri, need[N_RI])
-    if need[N_POOL]:
-        pool = _grow(pool, need[N_POOL])
-    if need[N_MEM]:
-        mem = _grow(mem, need[N_MEM])
     if need[N_RTABLE]:
         size = len(rtable)
         while size < need[N_RTABLE]:
             size *= 2
         rtable = np.zeros(size, RSLOT)
-    if need[N_LPOOL]:
-        lpool = _grow_rows(lpool, need[N_LPOOL])
-    if need[N_FRAMES]:
-        frames = _grow(frames, need[N_FRAMES])
-    return Work(rows, ri, pool, mem, rtable, lpool, frames, work.scratch, work.prefix,
-                work.absorbed, work.path, work.extra, work.comb, work.buf)
+    rows, ri, pool, mem, lpool, frames = (
+        _grow(a, need[x]) if need[x] else a
+        for a, x in ((rows, N_ROWS), (ri, N_RI), (pool, N_POOL), (mem, N_MEM),
+                     (lpool, N_LPOOL), (frames, N_FRAMES)))
+    return work._replace(rows=rows, ri=ri, pool=pool, mem=mem, rtable=rtable, lpool=lpool,
+                         frames=frames)
 
 
 @njit(cache=True)
@@ -857,7 +870,7 @@ def _search(work, first, owned, options, store, state, need, marks):
     lo, n_base, i_base = marks
     rows, ri, pool, mem, rtable, lpool, frames = work[:7]
     scratch, prefix, absorbed, path, extra, comb, buf = work[7:]
-    items, meta, links, head, tops, aux = store
+    items, meta, links, head, tops, aux = store[:6]
     lens = _lengths(work, store, mode)
     if state[PENDING]:  # the subsets of the last node, once the store had room
         _emit_subsets(items, meta, tops, path, extra, comb,
@@ -1006,7 +1019,28 @@ def _search(work, first, owned, options, store, state, need, marks):
     return OK
 
 
-@njit(cache=True)
+def _first_work(db, m, n_sets, scratch):
+    """The working arrays for the databases ``db`` (:func:`conditional_rows`) over m items:
+    sized for the largest database's root (its tid-list, its children's lists, the hash
+    table of its reduced rows) and FP-Max's lists for the ``n_sets`` sets stored, so that
+    most calls never stop to grow (each stop is a call from Python); ``scratch``: the
+    store's."""
+    rows, ri, first, n_items = db
+    most = int(np.diff(first).max(initial=0))
+    table = 1024
+    while table < 2 * most:
+        table *= 2
+    sizes = (most + len(ri) - n_items, 2 * m + 64, table, 2 * n_sets + 1024, 64)
+    if START_SMALL:
+        sizes = (1, 1, 2, 1, 2)
+    pool, mem, table, lists, frames = sizes
+    return Work(rows, ri, np.empty(pool, np.int32), np.empty(mem, MEMBER),
+                np.zeros(table, RSLOT),  # stamp 0 is never in use
+                np.empty((lists, 2), np.int64), np.empty(frames, FRAME), scratch,
+                np.empty(m + 1, np.int32), np.zeros(m + 1, np.bool_), np.empty(m + 1, np.int32),
+                np.empty(m + 1, np.int32), np.empty(m + 1, np.int64), np.empty(m + 1, np.int32))
+
+
 def mine_range(rows_in: Csr, owned, lo, hi, options: MineOptions, store: Store):
     """Search the owned items j in [lo, hi) of the conditional transactions ``rows_in``,
     largest first, adding to the result ``store`` (:func:`empty_store`; pass the returned
@@ -1034,17 +1068,16 @@ def mine_range(rows_in: Csr, owned, lo, hi, options: MineOptions, store: Store):
 
     The sets that another rank's groups can extend (a larger item owned elsewhere) are
     left for the caller to remove. Stops with status TOO_MANY beyond ``limit`` sets.
-    Returns (status, the store); FREQUENT leaves the items of a set unsorted.
+    Returns (status, the store); FREQUENT leaves the items of a set unsorted. (A Python
+    loop over the compiled search: arrays grow here, in NumPy, see :func:`_grow`.)
     """
     m, mode = options.m, options.mode
     # the row store starts as the conditional databases; reduced rows go above them
-    rows, ri, first = conditional_rows(rows_in.indptr, rows_in.indices, owned, lo, hi)
-    marks = (lo, len(rows), len(ri))
-    work = Work(rows, ri, np.empty(1024, np.int32), np.empty(64, MEMBER),
-                np.zeros(1024, RSLOT),  # stamp 0 is never in use
-                np.empty((1024, 2), np.int64), np.empty(64, FRAME), np.zeros(m, SCRATCH),
-                np.empty(m + 1, np.int32), np.zeros(m + 1, np.bool_), np.empty(m + 1, np.int32),
-                np.empty(m + 1, np.int32), np.empty(m + 1, np.int64), np.empty(m + 1, np.int32))
+    lo, hi = int(lo), int(hi)
+    rows, ri, first, n_items = conditional_rows(rows_in.indptr, rows_in.indices, owned, lo, hi)
+    marks = (lo, int(first[-1]), n_items)
+    work = _first_work((rows, ri, first, n_items), m, int(store.tops[0]) if mode == MAXIMAL else 0,
+                       store.scratch)
     state = np.zeros(8, np.int64)
     state[J], state[DEPTH] = hi - 1, -1
     need = np.zeros(9, np.int64)
@@ -1052,7 +1085,7 @@ def mine_range(rows_in: Csr, owned, lo, hi, options: MineOptions, store: Store):
         need[:] = 0
         status = _search(work, first, owned, options, store, state, need, marks)
         if status != GROW:
-            return status, store
+            return int(status), store
         work = _grown(work, need)
         if need[N_SETS] > 0:
             store = _reserve(store, need[N_SETS], need[N_ITEMS], mode)

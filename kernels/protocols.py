@@ -73,14 +73,16 @@ class Store(NamedTuple):
     """The result store a miner fills across calls (see ``projected.empty_store``): items
     of the sets back to back, their meta records (``projected.META``: fields len, count,
     start, key - the tid-set key), FP-Max's item -> set links and their ``head``, (sets,
-    items) stored in ``tops``, and ``aux`` (the FP-Close table or FP-Max's set masks).
-    Arrays grow, so a call returns the store."""
+    items) stored in ``tops``, ``aux`` (the FP-Close table or FP-Max's set masks), and the
+    search's per-item ``scratch`` (kept between calls). Arrays grow, so a call returns the
+    store."""
     items: np.ndarray
     meta: np.ndarray
     links: np.ndarray
     head: np.ndarray
     tops: np.ndarray
     aux: np.ndarray
+    scratch: np.ndarray
 
 
 @runtime_checkable

@@ -156,14 +156,22 @@ def brute_force(X, minc, mode, max_len=0):
 
 @pytest.mark.parametrize("mode", [P.FREQUENT, P.MAXIMAL, P.CLOSED])
 @pytest.mark.parametrize("case", ["dense", "max_len", "one item", "uniform"])
-def test_mine_range_grows_its_arrays_and_resumes(mode, case):
+def test_mine_range_grows_its_arrays_and_resumes(mode, case, monkeypatch):
     """Dense correlated rows (700 x 13, about 70 % filled; item 0 in every row, so it is a
     perfect extension of every node) at a support of exactly 1/5: the search's working
-    arrays and the store start small and run short mid-search many times; each time the
-    search stops, they grow, and it resumes where it stood (FREQUENT: with the subsets of
-    a node not yet written). Also max_len (FREQUENT bounds the itemsets in the search), a
-    single item, and uniform rows (2000 x 15, half filled, support 1/25: roots with about
-    1000 distinct rows, and more maximal sets than FP-Max's lists take at first)."""
+    arrays and the store start at a few entries (``START_SMALL``) and run short mid-search
+    many times; each time the search stops, they grow, and it resumes where it stood
+    (FREQUENT: with the subsets of a node not yet written). Also max_len (FREQUENT bounds
+    the itemsets in the search), a single item, and uniform rows (2000 x 15, half filled,
+    support 1/25: roots with about 1000 distinct rows, and more maximal sets than FP-Max's
+    lists take at first). The same rows are mined with the arrays sized as usual, too."""
+    grown = set()
+    grow = P._grow
+
+    def counted(arr, need):
+        grown.add((arr.dtype, arr.ndim))
+        return grow(arr, need)
+    monkeypatch.setattr(P, "_grow", counted)
     rng = np.random.default_rng(5)
     if case == "one item":
         X = rng.random((50, 1)) < 0.7
@@ -180,10 +188,16 @@ def test_mine_range_grows_its_arrays_and_resumes(mode, case):
     minc = len(X) // (25 if case == "uniform" else 5)
     max_len = 3 if case == "max_len" and mode == P.FREQUENT else 0
     truth = brute_force(X, minc, mode, max_len)
-    if case == "dense" and mode != P.MAXIMAL:  # more sets than the store takes at first
-        assert len(truth) > len(P.empty_store(m).meta)
     for batches in ([(0, m)], [(m // 2, m), (0, m // 2)]):
         assert mine_store(ptr, idx, m, np.arange(m), minc, mode, batches, max_len) == truth
+    assert not grown or case == "uniform"   # sized as usual: room from the start
+    monkeypatch.setattr(P, "START_SMALL", True)
+    for batches in ([(0, m)], [(m // 2, m), (0, m // 2)]):
+        assert mine_store(ptr, idx, m, np.arange(m), minc, mode, batches, max_len) == truth
+    if case != "one item":   # the store, rows, row items, tid-lists, members, frames
+        kinds = {P.META, P.ROW, np.dtype(np.int32), P.MEMBER, P.FRAME}
+        assert kinds <= {dtype for dtype, _ in grown}
+        assert (mode == P.MAXIMAL) == ((np.dtype(np.int64), 2) in grown)   # FP-Max's lists
 
 
 @pytest.mark.parametrize("m", [70, 140])

@@ -1,0 +1,60 @@
+"""Table of fim_before_after.sh records: per data set, algorithm and support, the fastest run
+of each variant (base commit, this tree, the faster pyfim peer) over the rounds, with wall
+ratios, CPU ratios (of the least CPU time of each, rounds apart) and peak memory.
+
+    python benchmarks/fim_ab_table.py RECORDS.jsonl [...]
+"""
+from __future__ import annotations
+
+import json
+import sys
+
+from fim_bench import PEERS
+
+
+def main(paths: list[str]) -> None:
+    best, cpu, loads = {}, {}, []   # the fastest run; the least CPU time (rounds apart)
+    for path in paths:
+        for line in open(path):
+            if line.startswith("#"):
+                loads.append(line.strip("# \n"))
+                continue
+            r = json.loads(line)
+            key = (r["data"], r["tool"], r["support"], r["variant"])
+            if "seconds" not in r:
+                continue
+            cpu[key] = min(cpu.get(key, r["cpu_seconds"]), r["cpu_seconds"])
+            if key not in best or r["seconds"] < best[key]["seconds"]:
+                best[key] = r
+    print("| data | support | algorithm | itemsets | base s | this s | this / base (CPU) "
+          "| pyfim s | this / pyfim (CPU) | peak MB base / this / pyfim | peak this / pyfim |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    for (data, tool, s, variant), r in sorted(best.items(), key=lambda kv: (kv[0][0], kv[0][1], -kv[0][2])):
+        if variant != "after":
+            continue
+        algo = tool.split("@")[0].split("-")[1]
+        b = best.get((data, tool, s, "before"))
+        peers = [best[k] for k in ((data, p, s, "peer") for p in PEERS.get(algo, [])) if k in best]
+        if b is not None and b["itemsets"] != r["itemsets"]:
+            sys.exit(f"{data} {tool} {s}: base and this tree disagree ({b['itemsets']} / {r['itemsets']})")
+        cells = [data, f"{s:g}", tool.removeprefix("hpcrec-"), f"{r['itemsets']:,}",
+                 f"{b['seconds']:.3f}" if b else "-", f"{r['seconds']:.3f}",
+                 f"{r['seconds'] / b['seconds']:.2f} ({cpu[data, tool, s, 'after'] / cpu[data, tool, s, 'before']:.2f})"
+                 if b else "-"]
+        if peers:
+            p = min(peers, key=lambda x: x["seconds"])
+            peer_cpu = min(cpu[data, x["tool"], s, "peer"] for x in peers)
+            cells += [f"{p['seconds']:.3f} ({p['tool'].removeprefix('pyfim-')})",
+                      f"{r['seconds'] / p['seconds']:.2f}x ({cpu[data, tool, s, 'after'] / peer_cpu:.2f}x)"]
+        else:
+            cells += ["-", "-"]
+        peer = min(peers, key=lambda x: x["seconds"]) if peers else None
+        cells.append(" / ".join(f"{x['peak_mb']:.0f}" if x else "-" for x in (b, r, peer)))
+        cells.append(f"{r['peak_mb'] / peer['peak_mb']:.2f}" if peer else "-")
+        print("| " + " | ".join(cells) + " |")
+    if loads:
+        print(f"\nfirst: {loads[0]}; last: {loads[-1]}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
