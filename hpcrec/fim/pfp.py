@@ -262,6 +262,9 @@ def mine(prep: Prepared, max_len: int | None, comm: Comm, algorithm: str, contro
                 every = tuple(comm.allgatherv(np.ascontiguousarray(a))
                               for a in (flat, lengths, counts, keys))
             with comm.collective_errors(), timer.phase("mine"):
+                # the others' sets again, FP-Max's tree (36 bytes a node, at most one an item)
+                guard.check(3 * sum(a.nbytes for a in every) + 36 * len(every[0]),
+                            "the cross-rank superset filter")
                 keep = ~_extended(flat, lengths, counts, keys, _others(every, sizes, comm.rank),
                                   prep.m, mode == P.CLOSED)
                 flat, lengths, counts = flat[np.repeat(keep, lengths)], lengths[keep], counts[keep]
