@@ -15,9 +15,9 @@ current path, plus the result store.
 
 FP-Max prunes with the maximal sets found so far (superset lists per node, look-ahead);
 FP-Close with the closed sets found so far (a table keyed by the node's set of source
-rows). :func:`has_superset` removes, after the ranks exchange their sets, those that
-another rank's set extends. The exchange that brings a rank its conditional transactions
-is :mod:`hpcrec.kernels.exchange`.
+rows). The filter that removes, after the ranks exchange their sets, those that another
+rank's set extends is :mod:`hpcrec.kernels.superset`; the exchange that brings a rank its
+conditional transactions is :mod:`hpcrec.kernels.exchange`.
 """
 from __future__ import annotations
 
@@ -28,7 +28,6 @@ from numba import njit
 
 from .csr import Csr
 from .protocols import MineOptions, Store
-from .support import vertical
 
 OK, TOO_MANY = 0, 1
 FREQUENT, MAXIMAL, CLOSED = 0, 1, 2  # what the search reports
@@ -1089,72 +1088,3 @@ def mine_range(rows_in: Csr, owned, lo, hi, options: MineOptions, store: Store):
         work = _grown(work, need)
         if need[N_SETS] > 0:
             store = _reserve(store, need[N_SETS], need[N_ITEMS], mode)
-
-
-@njit(cache=True)
-def _set_masks(ptr, items, m):
-    """The 2-word masks of the itemsets (items, ptr); none (0 rows) when m > MASK_ITEMS."""
-    n = len(ptr) - 1 if m <= MASK_ITEMS else 0
-    out = np.zeros((n, 2), np.int64)
-    for z in range(n):
-        for p in range(ptr[z], ptr[z + 1]):
-            out[z, items[p] >> 6] |= np.int64(1) << (items[p] & 63)
-    return out
-
-
-@njit(cache=True)
-def _holds_set(all_items, all_ptr, masks, z, want, wmask):
-    """Whether itemset z of (all_items, all_ptr) holds all of sorted ``want`` (mask
-    ``wmask``): by the masks when there are (two ANDs, not a merge walk)."""
-    if len(masks):
-        return (wmask[0] & ~masks[z, 0]) == 0 and (wmask[1] & ~masks[z, 1]) == 0
-    return _holds_all(all_items, all_ptr[z], all_ptr[z + 1], want, len(want))
-
-
-@njit(cache=True)
-def has_superset(items, ptr, counts, all_items, all_ptr, all_counts, m, equal):
-    """For each itemset of (items, ptr), whether some itemset of (all_items, all_ptr) is a
-    proper superset (with ``equal``: one with the same count, i.e. the same transactions).
-    All itemsets sorted ascending within, over items 0..m-1. The sets tried are those
-    holding the itemset's item with the fewest holders, or with ``equal`` those with the
-    same count when they are fewer (on dense data every item is in most sets); over at
-    most MASK_ITEMS items each is tested by its mask (dense FP-Close on 2 ranks tests
-    hundreds of same-count sets per set)."""
-    n_all = len(all_ptr) - 1
-    lengths = np.empty(n_all, np.int64)
-    for z in range(n_all):
-        lengths[z] = all_ptr[z + 1] - all_ptr[z]
-    masks = _set_masks(all_ptr, all_items, m)
-    own = _set_masks(ptr, items, m)
-    iptr, holders = vertical(all_ptr, all_items, m)  # which itemsets of ``all`` hold each item
-    by_count = np.argsort(all_counts, kind="mergesort")
-    sorted_counts = all_counts[by_count]
-    n = len(ptr) - 1
-    out = np.zeros(n, np.bool_)
-    for x in range(n):
-        s, e = ptr[x], ptr[x + 1]
-        k = e - s
-        want = items[s:e]
-        wmask = (own[x, 0], own[x, 1]) if len(own) else (np.int64(0), np.int64(0))
-        rare = items[s]  # the item with the fewest holders
-        for p in range(s + 1, e):
-            if iptr[items[p] + 1] - iptr[items[p]] < iptr[rare + 1] - iptr[rare]:
-                rare = items[p]
-        if equal:
-            lo = np.searchsorted(sorted_counts, counts[x])
-            hi = np.searchsorted(sorted_counts, counts[x], side="right")
-            if hi - lo < iptr[rare + 1] - iptr[rare]:
-                for q in range(lo, hi):
-                    z = by_count[q]
-                    if lengths[z] > k and _holds_set(all_items, all_ptr, masks, z, want, wmask):
-                        out[x] = True
-                        break
-                continue
-        for h in range(iptr[rare], iptr[rare + 1]):
-            z = holders[h]
-            if lengths[z] <= k or (equal and all_counts[z] != counts[x]):
-                continue
-            if _holds_set(all_items, all_ptr, masks, z, want, wmask):
-                out[x] = True
-                break
-    return out

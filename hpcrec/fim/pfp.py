@@ -40,10 +40,10 @@ from ..core.memory import Guard
 from ..kernels import exchange as E
 from ..kernels import lattice
 from ..kernels import projected as P
+from ..kernels import superset as S
 from ..kernels.csr import Csr, csr
 from ..kernels.protocols import MineOptions
 from .prepare import Prepared
-from .result import canonical
 
 CHUNK_ITEMS = 1 << 26  # at most this much conditional-database weight per rank and round
 ROUND_SHARE = 4        # a round brings a rank about 1/ROUND_SHARE of its share of the items
@@ -139,7 +139,8 @@ def _batches(rows: Csr, owned: np.ndarray, cuts: np.ndarray, keyed: bool, m: int
 
 def _mine_local(prep: Prepared, comm: Comm, max_len, mode: int, guard: Guard, timer, control):
     """This rank's groups, round by round, largest item first, in batches between which a
-    stop request (signal, time limit) is honoured. Returns (flat, lengths, counts, stopped)."""
+    stop request (signal, time limit) is honoured. Returns (flat, lengths, counts, tid-set
+    keys (FP-Close; FP-Growth's lattice sets have none), stopped)."""
     with comm.collective_errors(), timer.phase("count"):
         weights = E.prefix_weights(prep.rows.indptr, prep.rows.indices, prep.m)
     if comm.size > 1:
@@ -195,9 +196,10 @@ def _mine_local(prep: Prepared, comm: Comm, max_len, mode: int, guard: Guard, ti
                  "transactions received", n_rounds, len(rounds), n_owned, received / 1e6)
     n, n_items = int(store.tops[0]), int(store.tops[1])
     found = (store.items[:n_items], store.meta["len"][:n].copy(), store.meta["count"][:n].copy())
+    keys = store.meta["key"][:n].copy()   # FP-Close: the sets' tid-set keys
     if k and not halted:
         found, stopped = _lattice_groups(prep, comm, k, max_len, found, stopped, timer, control)
-    return (*found, stopped)
+    return (*found, keys, stopped)
 
 
 def _lattice_groups(prep: Prepared, comm: Comm, k: int, max_len, found, stopped: bool, timer,
@@ -218,14 +220,25 @@ def _lattice_groups(prep: Prepared, comm: Comm, k: int, max_len, found, stopped:
     return tuple(np.concatenate((a, b.astype(a.dtype))) for a, b in zip(found, sets)), stopped
 
 
-def _without_supersets(flat, lengths, counts, against, m, equal):
-    """Drop the itemsets contained in another itemset of ``against`` (flat, lengths,
-    counts); with ``equal``, only in one with the same count."""
-    items, ptr, counts = canonical(flat, lengths, counts)
-    lens = np.diff(ptr)
-    a_items, a_ptr, a_counts = canonical(*against)
-    keep = ~P.has_superset(items, ptr, counts, a_items, a_ptr, a_counts, m, equal)
-    return items[np.repeat(keep, lens)], lens[keep], counts[keep]
+def _others(every, sizes, rank: int):
+    """The gathered sets (flat, lengths, counts, keys; ``sizes``: sets per rank) without
+    this rank's own."""
+    flat, lengths, counts, keys = every
+    a, b = int(sizes[:rank].sum()), int(sizes[:rank + 1].sum())
+    ia, ib = int(lengths[:a].sum()), int(lengths[:b].sum())
+    return (np.concatenate((flat[:ia], flat[ib:])), np.concatenate((lengths[:a], lengths[b:])),
+            np.concatenate((counts[:a], counts[b:])), np.concatenate((keys[:a], keys[b:])))
+
+
+def _extended(flat, lengths, counts, keys, others, m: int, closed: bool) -> np.ndarray:
+    """Which of this rank's sets a set of another rank extends (:mod:`hpcrec.kernels.superset`):
+    FP-Max any proper superset, FP-Close one with the same count."""
+    ptr = np.concatenate(([0], np.cumsum(lengths)))
+    o_flat, o_lengths, o_counts, o_keys = others
+    o_ptr = np.concatenate(([0], np.cumsum(o_lengths)))
+    if closed:
+        return S.same_closure(flat, ptr, counts, keys, o_flat, o_ptr, o_counts, o_keys)
+    return S.extended(flat, ptr, o_flat, o_ptr, m)
 
 
 def mine(prep: Prepared, max_len: int | None, comm: Comm, algorithm: str, control, timer,
@@ -238,18 +251,23 @@ def mine(prep: Prepared, max_len: int | None, comm: Comm, algorithm: str, contro
     after one Allgatherv, so the result does not depend on the number of ranks.
     """
     mode = MODES[algorithm]
-    flat, lengths, counts, stopped = _mine_local(
+    flat, lengths, counts, keys, stopped = _mine_local(
         prep, comm, max_len if mode == P.FREQUENT else None, mode, guard, timer, control)
     control.note("mined %d itemsets here", len(counts))
     partial = bool(comm.allreduce_scalar(int(stopped), "max")) if comm.size > 1 else stopped
     if mode != P.FREQUENT:
         if comm.size > 1:
             with timer.phase("communicate"):
+                sizes = comm.allgather_counts(len(lengths))
                 every = tuple(comm.allgatherv(np.ascontiguousarray(a))
-                              for a in (flat, lengths, counts))
+                              for a in (flat, lengths, counts, keys))
             with comm.collective_errors(), timer.phase("mine"):
-                flat, lengths, counts = _without_supersets(flat, lengths, counts, every, prep.m,
-                                                           mode == P.CLOSED)
+                # the others' sets again, FP-Max's tree (36 bytes a node, at most one an item)
+                guard.check(3 * sum(a.nbytes for a in every) + 36 * len(every[0]),
+                            "the cross-rank superset filter")
+                keep = ~_extended(flat, lengths, counts, keys, _others(every, sizes, comm.rank),
+                                  prep.m, mode == P.CLOSED)
+                flat, lengths, counts = flat[np.repeat(keep, lengths)], lengths[keep], counts[keep]
         if max_len is not None:
             short = lengths <= max_len
             flat, lengths, counts = flat[np.repeat(short, lengths)], lengths[short], counts[short]

@@ -91,6 +91,16 @@ def test_unicode_and_separator_labels_round_trip(tmp_path):
         assert meta["n_transactions"] == 4
 
 
+@pytest.mark.parametrize("n_labels", [6, 9])   # every label used / some unused
+def test_used_labels_is_unique_with_inverse(n_labels):
+    from hpcrec.io.results import used_labels
+    items = np.random.default_rng(n_labels).integers(0, 6, 500)
+    used, index = used_labels(items, n_labels)
+    want, inverse = np.unique(items, return_inverse=True)
+    assert used.tolist() == want.tolist() and index.tolist() == inverse.tolist()
+    assert index.dtype == np.int32
+
+
 def test_csv_without_sidecar_recovers_n(tmp_path):
     res = mine_itemsets([["a", "b"], ["a"], ["b", "c"]] * 37, 0.1, "apriori", comm=serial())
     from hpcrec.io.results import meta_path, write_itemsets

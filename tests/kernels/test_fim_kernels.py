@@ -44,34 +44,6 @@ def test_bitsets_hold_the_rows():
     assert np.array_equal(unpacked.T.astype(bool), X)
 
 
-def test_has_superset():
-    sets = [(0, 1), (0, 1, 2), (3,), (2, 4), (1, 2)]
-    items = np.array([i for s in sets for i in s], np.int32)
-    ptr = np.concatenate(([0], np.cumsum([len(s) for s in sets]))).astype(np.int64)
-    counts = np.array([5, 4, 3, 2, 4], np.int64)
-    got = P.has_superset(items, ptr, counts, items, ptr, counts, 5, False).tolist()
-    assert got == [True, False, False, False, True]
-    # with equal counts only: (1, 2) is inside (0, 1, 2) with the same count, (0, 1) is not
-    got = P.has_superset(items, ptr, counts, items, ptr, counts, 5, True).tolist()
-    assert got == [False, False, False, False, True]
-
-
-@pytest.mark.parametrize("m", [20, 100, 200])  # masks up to MASK_ITEMS, merge walks beyond
-@pytest.mark.parametrize("equal", [False, True])
-def test_has_superset_on_random_sets(m, equal):
-    """Random sets over m items (items above 64 in the masks' second word), few counts."""
-    rng = np.random.default_rng(m)
-    sets = [np.unique(rng.integers(max(0, m - 90), m, rng.integers(1, 8))) for _ in range(300)]
-    sets += [np.sort(rng.choice(t, max(1, len(t) - 2), replace=False)) for t in sets[:150]]
-    counts = rng.integers(1, 4, len(sets)).astype(np.int64)
-    items = np.concatenate(sets).astype(np.int32)
-    ptr = np.concatenate(([0], np.cumsum([len(t) for t in sets]))).astype(np.int64)
-    want = [any(set(t) < set(u) and (not equal or c == d) for u, d in zip(sets, counts))
-            for t, c in zip(sets, counts)]
-    assert any(want) and not all(want)
-    assert P.has_superset(items, ptr, counts, items, ptr, counts, m, equal).tolist() == want
-
-
 @pytest.mark.parametrize("seed", range(3))
 def test_count_bitsets_matches_dense_counts(seed):
     X, ptr, idx = random_csr(seed, 700, 10, 0.5)

@@ -1,0 +1,214 @@
+"""The cross-rank filter of FP-Max and FP-Close (Numba): which of a rank's sets another set extends.
+
+A rank's FP-Max / FP-Close search stores only sets that no set of its own groups extends;
+a set of another rank's group (a rarer item) can still contain one (docs/fim.md,
+"Distributed schemes"). After the ranks exchange their sets, each rank tests its own
+against the others' with one of two tests that stay linear on dense data, where nearly
+every set holds every frequent item and trying all holders of an item is quadratic:
+
+- :func:`extended` (maximal sets): a prefix tree of the other sets, items in descending
+  order (FPMax's MFI-tree), every node with a 128-bit mask (item ``i`` -> bit ``i % 128``)
+  of the items of the sets through it. A query walks only the branches whose item is
+  larger than its next unmatched item (a smaller one rules the branch out, as the items
+  below it are smaller still) and whose mask holds all its unmatched items. Where the
+  query's rarest item has fewer holders than the tree has first-level branches to try
+  (sparse data), those holders are tested directly instead.
+- :func:`same_closure` (closed sets): a proper superset with the same count has the same
+  transactions, so the same tid-set key (the miner's sum of per-transaction hashes): one
+  hash join on (key, count), every match verified by containment (a key collision cannot
+  give a wrong answer).
+"""
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from .support import vertical
+
+MIX = -7046029254386353131  # 0x9E3779B97F4A7C15 as int64: the golden-ratio multiplier
+
+
+@njit(cache=True)
+def _contains(items, s, e, want, ws, we):
+    """Whether the sorted items[s:e] hold all of the sorted want[ws:we]."""
+    p = s
+    for q in range(ws, we):
+        while p < e and items[p] < want[q]:
+            p += 1
+        if p == e or items[p] != want[q]:
+            return False
+        p += 1
+    return True
+
+
+@njit(cache=True)
+def _bit(item):
+    """(word, bit) of an item in a 128-bit mask."""
+    b = item & 127
+    return b >> 6, np.int64(1) << (b & 63)
+
+
+@njit(cache=True)
+def _tree(items, ptr, m):
+    """The prefix tree of the sets (items, ptr), items descending along a path: per node its
+    item, first child, next sibling (siblings descending) and mask. Node 0 is the root."""
+    cap = len(items) + 1
+    item = np.full(cap, -1, np.int32)
+    child = np.full(cap, -1, np.int64)
+    sibling = np.full(cap, -1, np.int64)
+    mask = np.zeros((cap, 2), np.int64)
+    top = np.full(m, -1, np.int64)   # the root's child of each item
+    n = 1
+    for z in range(len(ptr) - 1):
+        s, e = ptr[z], ptr[z + 1]
+        if e == s:
+            continue
+        w0, w1 = np.int64(0), np.int64(0)
+        for p in range(s, e):
+            w, b = _bit(items[p])
+            if w == 0:
+                w0 |= b
+            else:
+                w1 |= b
+        it = items[e - 1]
+        if top[it] < 0:
+            top[it] = n
+            item[n] = it
+            n += 1
+        node = top[it]
+        mask[node, 0] |= w0
+        mask[node, 1] |= w1
+        for p in range(e - 2, s - 1, -1):
+            it = items[p]
+            prev, c = -1, child[node]
+            while c >= 0 and item[c] > it:
+                prev, c = c, sibling[c]
+            if c < 0 or item[c] != it:
+                item[n], sibling[n] = it, c
+                if prev < 0:
+                    child[node] = n
+                else:
+                    sibling[prev] = n
+                c = n
+                n += 1
+            node = c
+            mask[node, 0] |= w0
+            mask[node, 1] |= w1
+    prev = -1
+    for it in range(m):   # the root's children, descending: linked from the lowest up
+        if top[it] >= 0:
+            sibling[top[it]] = prev
+            prev = top[it]
+    child[0] = prev
+    return item, child, sibling, mask, top
+
+
+@njit(cache=True)
+def _in_tree(tree, want, s, e, rest, frames):
+    """Whether a set of the tree is a proper superset of the sorted want[s:e] (``rest[j]``:
+    the mask of want[s:s + j + 1], the items still to match when want[s + j] is next;
+    ``frames``: scratch of at least e - s + 1 rows)."""
+    item, child, sibling, mask, _ = tree
+    frames[0, 0], frames[0, 1], frames[0, 2] = child[0], e - s - 1, 0   # cursor, next, extra
+    depth = 0
+    while depth >= 0:
+        c = frames[depth, 0]
+        if c < 0:
+            depth -= 1
+            continue
+        frames[depth, 0] = sibling[c]
+        j, extra = frames[depth, 1], frames[depth, 2]
+        x = want[s + j]
+        if item[c] < x:   # siblings descend: none of the rest holds x either
+            frames[depth, 0] = -1
+            continue
+        if (rest[j, 0] & ~mask[c, 0]) != 0 or (rest[j, 1] & ~mask[c, 1]) != 0:
+            continue
+        if item[c] == x:
+            if j == 0:
+                if extra or child[c] >= 0:   # a longer set goes through c
+                    return True
+                continue
+            j -= 1
+        else:
+            extra = 1
+        if child[c] >= 0:
+            depth += 1
+            frames[depth, 0], frames[depth, 1], frames[depth, 2] = child[c], j, extra
+    return False
+
+
+@njit(cache=True)
+def extended(items, ptr, other_items, other_ptr, m):
+    """For each set of (items, ptr), whether a set of (other_items, other_ptr) is a proper
+    superset of it. Items 0..m-1, sorted ascending within each set."""
+    tree = _tree(other_items, other_ptr, m)
+    top = tree[4]
+    first = np.zeros(m + 1, np.int64)   # first[i]: the root's children of items >= i
+    for i in range(m - 1, -1, -1):
+        first[i] = first[i + 1] + (top[i] >= 0)
+    hptr, holders = vertical(other_ptr, other_items, m)
+    longest = 1   # of both: a path of the tree is as deep as its longest set
+    for x in range(len(ptr) - 1):
+        longest = max(longest, ptr[x + 1] - ptr[x])
+    for z in range(len(other_ptr) - 1):
+        longest = max(longest, other_ptr[z + 1] - other_ptr[z])
+    rest = np.zeros((longest, 2), np.int64)
+    frames = np.empty((longest + 1, 3), np.int64)
+    out = np.zeros(len(ptr) - 1, np.bool_)
+    for x in range(len(ptr) - 1):
+        s, e = ptr[x], ptr[x + 1]
+        if e == s:
+            continue
+        rare = items[s]
+        for p in range(s, e):
+            w, b = _bit(items[p])
+            rest[p - s, 0] = rest[p - s - 1, 0] if p > s else 0
+            rest[p - s, 1] = rest[p - s - 1, 1] if p > s else 0
+            rest[p - s, w] |= b
+            if hptr[items[p] + 1] - hptr[items[p]] < hptr[rare + 1] - hptr[rare]:
+                rare = items[p]
+        if hptr[rare + 1] - hptr[rare] <= first[items[e - 1]]:   # few holders: test them
+            for h in range(hptr[rare], hptr[rare + 1]):
+                z = holders[h]
+                if other_ptr[z + 1] - other_ptr[z] > e - s and \
+                        _contains(other_items, other_ptr[z], other_ptr[z + 1], items, s, e):
+                    out[x] = True
+                    break
+        else:
+            out[x] = _in_tree(tree, items, s, e, rest, frames)
+    return out
+
+
+@njit(cache=True)
+def _slot(key, count, size):
+    h = (key ^ (count * MIX)) * MIX
+    return (h ^ (h >> 29)) & (size - 1)
+
+
+@njit(cache=True)
+def same_closure(items, ptr, counts, keys, other_items, other_ptr, other_counts, other_keys):
+    """For each set of (items, ptr) with its count and tid-set key, whether a set of the
+    others with the same count is a proper superset of it (then it has the same
+    transactions, so the same key: only sets with equal (key, count) are tested)."""
+    n = len(other_ptr) - 1
+    size = 1024
+    while size < 2 * n:
+        size *= 2
+    head = np.full(size, -1, np.int64)
+    nxt = np.empty(n, np.int64)
+    for z in range(n):
+        s = _slot(other_keys[z], other_counts[z], size)
+        nxt[z], head[s] = head[s], z
+    out = np.zeros(len(ptr) - 1, np.bool_)
+    for x in range(len(ptr) - 1):
+        s, e = ptr[x], ptr[x + 1]
+        z = head[_slot(keys[x], counts[x], size)]
+        while z >= 0:
+            if other_keys[z] == keys[x] and other_counts[z] == counts[x] and \
+                    other_ptr[z + 1] - other_ptr[z] > e - s and \
+                    _contains(other_items, other_ptr[z], other_ptr[z + 1], items, s, e):
+                out[x] = True
+                break
+            z = nxt[z]
+    return out

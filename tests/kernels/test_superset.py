@@ -1,0 +1,81 @@
+"""The cross-rank superset filter (hpcrec.kernels.superset) against brute force."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from hpcrec.kernels import superset as S
+
+
+def flat(sets):
+    items = np.concatenate([np.asarray(t, np.int32) for t in sets]).astype(np.int32)
+    ptr = np.concatenate(([0], np.cumsum([len(t) for t in sets]))).astype(np.int64)
+    return items, ptr
+
+
+def random_sets(rng, m, n, density):
+    """n non-empty random sets over m items, about ``density`` of them each, plus subsets of
+    some (shared prefixes and chains in the tree)."""
+    sets = [np.flatnonzero(rng.random(m) < density) for _ in range(n)]
+    sets = [t if len(t) else np.array([rng.integers(m)]) for t in sets]
+    sets += [np.sort(rng.choice(t, max(1, len(t) - rng.integers(1, 4)), replace=False))
+             for t in sets[: n // 2]]
+    return sets
+
+
+def brute(sets, others, counts=None, other_counts=None):
+    return [any(set(t) < set(u) and (counts is None or c == d)
+                for u, d in zip(others, other_counts if counts is not None else others))
+            for t, c in zip(sets, counts if counts is not None else sets)]
+
+
+def test_extended_small():
+    mine = [(0, 1), (0, 1, 2), (3,), (2, 4), (1, 2)]
+    others = [(0, 1, 2), (3,), (1, 2, 4)]
+    got = S.extended(*flat(mine), *flat(others), 5).tolist()
+    # (0, 1, 2) and (3,) equal a set of the others: not a proper superset
+    assert got == [True, False, False, True, True]
+
+
+# m = 200: items share mask bits (i % 128); density 0.5: the tree, 0.02: the holders
+@pytest.mark.parametrize("m", [20, 100, 200])
+@pytest.mark.parametrize("density", [0.5, 0.15, 0.02])
+def test_extended_on_random_sets(m, density):
+    rng = np.random.default_rng(m + int(100 * density))
+    mine = random_sets(rng, m, 300, density)
+    others = random_sets(rng, m, 300, density)
+    others += [t for t in mine[:40]]              # equal sets: not proper supersets
+    mine += [np.sort(rng.choice(t, max(1, len(t) - 1), replace=False)) for t in others[:60]]
+    want = brute(mine, others)
+    assert any(want) and not all(want)
+    assert S.extended(*flat(mine), *flat(others), m).tolist() == want
+
+
+def tidset_sets(rng, rows, m, density, n):
+    """Random sets over a random dense database, with their counts and tid-set keys (sum of
+    a random 64-bit word per transaction, as the miner's keys)."""
+    X = rng.random((rows, m)) < density
+    word = rng.integers(-2**63, 2**63 - 1, rows, dtype=np.int64)
+    sets = random_sets(rng, m, n, 0.3)
+    tids = [np.flatnonzero(X[:, t].all(1)) for t in sets]
+    counts = np.array([len(t) for t in tids], np.int64)
+    keys = np.array([int(word[t].sum()) for t in tids], np.int64)   # wraps as int64
+    return sets, counts, keys
+
+
+@pytest.mark.parametrize("m", [12, 150])
+@pytest.mark.parametrize("colliding", [False, True])
+def test_same_closure_on_random_sets(m, colliding):
+    """Against brute force (a proper superset with the same count); with ``colliding`` every
+    key is the same, so only the containment test decides."""
+    rng = np.random.default_rng(m)
+    sets, counts, keys = tidset_sets(rng, 60, m, 0.7, 400)
+    if colliding:
+        keys[:] = 7
+    mine, others = sets[::2], sets[1::2] + sets[:40:2]
+    c_mine, c_others = counts[::2], np.concatenate((counts[1::2], counts[:40:2]))
+    k_mine, k_others = keys[::2], np.concatenate((keys[1::2], keys[:40:2]))
+    want = brute(mine, others, c_mine, c_others)
+    assert any(want) and not all(want)
+    got = S.same_closure(*flat(mine), c_mine, k_mine, *flat(others), c_others, k_others)
+    assert got.tolist() == want
