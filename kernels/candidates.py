@@ -35,20 +35,20 @@ def _lower_bound(F, key, width, upper):
 
 
 @njit(cache=True)
-def _gallop(F, pos, end, y):
-    """First row p in [pos, end) with last item F[p, -1] >= y (end if none)."""
-    col = F.shape[1] - 1
-    if pos >= end or F[pos, col] >= y:
+def gallop(values, pos, end, y):
+    """First p in [pos, end) with values[p] >= y (end if none), ``values`` ascending there:
+    steps doubling from pos, then a binary search, so a near target costs a few reads."""
+    if pos >= end or values[pos] >= y:
         return pos
-    lo, step = pos, 1          # F[lo, col] < y throughout
-    while lo + step < end and F[lo + step, col] < y:
+    lo, step = pos, 1          # values[lo] < y throughout
+    while lo + step < end and values[lo + step] < y:
         lo += step
         step *= 2
     hi = min(lo + step, end)
     lo += 1
     while lo < hi:
         mid = (lo + hi) // 2
-        if F[mid, col] < y:
+        if values[mid] < y:
             lo = mid + 1
         else:
             hi = mid
@@ -63,6 +63,7 @@ def prune_joins(F, partners, lo, hi):
     per_row = np.zeros(hi - lo, np.int64)
     last = np.empty(max(16, hi - lo), np.int32)   # grows by doubling
     col = L - 1
+    lasts = F[:, col]   # ascending within each run the gallops enter
     runs = L  # the partners, then one block per item of the prefix
     start = np.empty(runs, np.int64)
     end = np.empty(runs, np.int64)
@@ -83,7 +84,7 @@ def prune_joins(F, partners, lo, hi):
             s = _lower_bound(F, key, L - 1, False)
             e = _lower_bound(F, key, L - 1, True)
             # the block's rows are (P - s) + {b, ...}: only last items above b can match
-            s = _gallop(F, s, e, F[a, col] + 1)
+            s = gallop(lasts, s, e, F[a, col] + 1)
             start[skip + 1], end[skip + 1] = s, e
             if s == e:
                 empty = True
@@ -99,7 +100,7 @@ def prune_joins(F, partners, lo, hi):
             for r in range(runs):
                 if r == shortest:
                     continue
-                q = _gallop(F, start[r], end[r], y)
+                q = gallop(lasts, start[r], end[r], y)
                 start[r] = q
                 if q == end[r] or F[q, col] != y:
                     ok, exhausted = False, q == end[r]  # exhausted: no later item matches

@@ -26,6 +26,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from .candidates import gallop
 from .csr import Csr
 from .protocols import MemoryCheck
 from .support import (
@@ -49,20 +50,7 @@ def _intersect(tids, a0, a1, b0, b1, out, at):
     write = len(out) > 0
     for p in range(a0, a1):
         t = tids[p]
-        if q < b1 and tids[q] < t:
-            lo, step = q, 1          # tids[lo] < t throughout
-            while lo + step < b1 and tids[lo + step] < t:
-                lo += step
-                step *= 2
-            hi = min(lo + step, b1)
-            lo += 1
-            while lo < hi:
-                mid = (lo + hi) // 2
-                if tids[mid] < t:
-                    lo = mid + 1
-                else:
-                    hi = mid
-            q = lo
+        q = gallop(tids, q, b1, t)
         if q == b1:
             break
         if tids[q] == t:
