@@ -151,7 +151,7 @@ def write(path, kind: str, small: dict, pieces: dict, attrs: dict, comm: Comm | 
             if comm.is_root:
                 tmp = stack.enter_context(atomic_path(path))
                 image = SparseImage()
-                offsets = hdf5.build(image, kind, small, attrs, None, reserved)
+                offsets = hdf5.build(image, kind, small, attrs, reserved)
                 try:
                     _write_image(tmp, image)
                 except OSError as exc:

@@ -51,14 +51,6 @@ def string_dtype():
     return h5py.string_dtype("utf-8")
 
 
-def __getattr__(name: str):
-    """``STR``, h5py's UTF-8 string dtype, made on first use (importing this module does not
-    load h5py)."""
-    if name == "STR":
-        return string_dtype()
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
 def is_hdf5(path) -> bool:
     """Whether ``path`` is a regular file holding HDF5's signature where HDF5 looks for it
     (byte 0, or the end of a user block: 512, 1024, 2048, ...), without loading h5py."""
@@ -290,19 +282,20 @@ def label_data(labels) -> np.ndarray:
     return np.array([str(x) for x in arr], dtype=string_dtype())
 
 
-def write_h5(path, kind: str, datasets: dict, attrs: dict | None = None,
-             compression: str | None = None) -> Path:
-    """Write one hpcrec HDF5 file atomically; ``datasets`` maps names to arrays."""
+def write_h5(path, kind: str, datasets: dict, attrs: dict | None = None) -> Path:
+    """Write one hpcrec HDF5 file atomically; ``datasets`` maps names to arrays, stored
+    contiguous and uncompressed: partitioned reads run at page-cache speed and the serial
+    write waits for no deflate (docs/fim.md, "HDF5 layout")."""
     arrays = [np.asarray(d) for d in datasets.values() if d is not None]
     check_memory(2 * sum(a.nbytes + (64 * a.size if a.dtype.kind in "OU" else 0) for a in arrays),
                  f"the HDF5 image of {path}", "write it from a node with more memory")
     buffer = io.BytesIO()   # built in memory: h5py never meets a failing disk write
-    build(buffer, kind, datasets, attrs, compression)
+    build(buffer, kind, datasets, attrs)
     return write_bytes(path, buffer.getbuffer())
 
 
 def build(fileobj, kind: str, datasets: dict, attrs: dict | None = None,
-          compression: str | None = None, reserved: dict | None = None) -> dict:
+          reserved: dict | None = None) -> dict:
     """Write an hpcrec HDF5 image into the file object ``fileobj`` (h5py never sees a disk).
 
     ``reserved`` maps names to (dtype, length, CRC-32) of datasets whose values are written
@@ -323,8 +316,7 @@ def build(fileobj, kind: str, datasets: dict, attrs: dict | None = None,
             data = np.asarray(data)
             if data.dtype == object or data.dtype.kind == "U":
                 data = np.array([str(x) for x in data.reshape(-1)], dtype=string_dtype()).reshape(data.shape)
-            ds = fh.create_dataset(name, data=data,
-                                   compression=compression if data.size > 4096 else None)
+            ds = fh.create_dataset(name, data=data)
             ds.attrs[CHECKSUM] = np.uint32(checksum(data))
         dcpl = h5py.h5p.create(h5py.h5p.DATASET_CREATE)
         dcpl.set_alloc_time(h5py.h5d.ALLOC_TIME_EARLY)

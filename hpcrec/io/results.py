@@ -203,7 +203,7 @@ def write_rules(path, ants: list, cons: list, values: dict, meta: dict) -> Path:
     if kind == "hdf5":
         data = {}
         for name, lists in (("antecedents", ants), ("consequents", cons)):
-            data[f"{name}_items"] = np.array([x for lst in lists for x in lst], dtype=hdf5.STR)
+            data[f"{name}_items"] = np.array([x for lst in lists for x in lst], dtype=hdf5.string_dtype())
             data[f"{name}_ptr"] = np.concatenate(([0], np.cumsum([len(x) for x in lists]))).astype(np.int64)
         for name, column in values.items():
             data[f"metric/{name}"] = np.asarray(column, dtype=float)

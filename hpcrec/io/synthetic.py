@@ -344,8 +344,8 @@ def write_ratings_h5(path, n_users: int, n_items: int, n_ratings: int, seed: int
         titles, genres = model.item_meta()
         fh.create_dataset("user_ids", data=np.arange(1, n_users + 1, dtype=np.int64))
         fh.create_dataset("item_ids", data=np.arange(1, n_items + 1, dtype=np.int64))
-        fh.create_dataset("item_title", data=np.array(titles, dtype=hdf5.STR))
-        fh.create_dataset("item_genres", data=np.array(genres, dtype=hdf5.STR))
+        fh.create_dataset("item_title", data=np.array(titles, dtype=hdf5.string_dtype()))
+        fh.create_dataset("item_genres", data=np.array(genres, dtype=hdf5.string_dtype()))
         fh.attrs.update({"n_ratings": n, "n_users": n_users, "n_items": n_items,
                          "source": f"synthetic(seed={seed})"})
     return path
