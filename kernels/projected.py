@@ -387,9 +387,9 @@ def _has(items, s, e, x):
 
 
 @njit(cache=True)
-def _holds_all(items, s, e, want, n):
-    """Whether sorted items[s:e] hold all of sorted want[:n] (merge walk)."""
-    t = 0
+def holds_all(items, s, e, want, t, n):
+    """Whether sorted items[s:e] hold all of sorted want[t:n] (merge walk; also the
+    cross-rank filter's test, :mod:`.superset`)."""
     while t < n:
         if s == e or items[s] > want[t]:
             return False
@@ -498,7 +498,7 @@ def _store(items, meta, links, head, tops, aux, buf, what):
 def _holds_stored(items, meta, z, want, n):
     """Whether stored set z holds all of sorted want[:n]."""
     s = meta[z].start
-    return _holds_all(items, s, s + meta[z].len, want, n)
+    return holds_all(items, s, s + meta[z].len, want, 0, n)
 
 
 @njit(cache=True)

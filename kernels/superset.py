@@ -23,22 +23,10 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from .projected import holds_all
 from .support import vertical
 
 MIX = -7046029254386353131  # 0x9E3779B97F4A7C15 as int64: the golden-ratio multiplier
-
-
-@njit(cache=True)
-def _contains(items, s, e, want, ws, we):
-    """Whether the sorted items[s:e] hold all of the sorted want[ws:we]."""
-    p = s
-    for q in range(ws, we):
-        while p < e and items[p] < want[q]:
-            p += 1
-        if p == e or items[p] != want[q]:
-            return False
-        p += 1
-    return True
 
 
 @njit(cache=True)
@@ -172,7 +160,7 @@ def extended(items, ptr, other_items, other_ptr, m):
             for h in range(hptr[rare], hptr[rare + 1]):
                 z = holders[h]
                 if other_ptr[z + 1] - other_ptr[z] > e - s and \
-                        _contains(other_items, other_ptr[z], other_ptr[z + 1], items, s, e):
+                        holds_all(other_items, other_ptr[z], other_ptr[z + 1], items, s, e):
                     out[x] = True
                     break
         else:
@@ -207,7 +195,7 @@ def same_closure(items, ptr, counts, keys, other_items, other_ptr, other_counts,
         while z >= 0:
             if other_keys[z] == keys[x] and other_counts[z] == counts[x] and \
                     other_ptr[z + 1] - other_ptr[z] > e - s and \
-                    _contains(other_items, other_ptr[z], other_ptr[z + 1], items, s, e):
+                    holds_all(other_items, other_ptr[z], other_ptr[z + 1], items, s, e):
                 out[x] = True
                 break
             z = nxt[z]
