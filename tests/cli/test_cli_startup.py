@@ -197,3 +197,28 @@ def test_idle_openmp_threads_sleep_unless_the_user_says_otherwise(cli_main, monk
     monkeypatch.setenv("OMP_WAIT_POLICY", "ACTIVE")
     assert cli_main("info", str(tmp_path / "t.dat"))[0] == 0
     assert os.environ["OMP_WAIT_POLICY"] == "ACTIVE"
+
+
+def test_the_process_entry_keeps_start_up_objects_out_of_the_gc(tmp_path):
+    """`hpcrec` as a process (main(process=True), what run() calls): the objects of the
+    imports are frozen out of the cyclic GC, which is on again for the command; a plain
+    main() call (the API, tests) leaves the GC alone. The command's output is the same."""
+    (tmp_path / "t.dat").write_text("1 2 3\n1 2\n2 3\n")
+    code = ("import gc, sys\n"
+            "import hpcrec.cli as c\n"
+            f"d = {str(tmp_path)!r}\n"
+            "argv = ['-q', 'mine', d + '/t.dat', '--min-support', '0.5', '-o', d + '/{}.csv']\n"
+            "assert c.main([a.format('plain') for a in argv]) == 0\n"
+            "print(gc.isenabled(), gc.get_freeze_count())\n"
+            "assert c.main([a.format('process') for a in argv], process=True) == 0\n"
+            "print(gc.isenabled(), gc.get_freeze_count() > 10000)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         env=child_env(), timeout=600)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split("\n")[:2] == ["True 0", "True True"], out.stdout
+    assert (tmp_path / "plain.csv").read_bytes() == (tmp_path / "process.csv").read_bytes()
+    rc = subprocess.run([sys.executable, "-m", "hpcrec", "-q", "mine", str(tmp_path / "t.dat"),
+                         "--min-support", "0.5", "-o", str(tmp_path / "run.csv")],
+                        env=child_env(), timeout=600).returncode
+    assert rc == 0
+    assert (tmp_path / "run.csv").read_bytes() == (tmp_path / "plain.csv").read_bytes()
