@@ -256,7 +256,7 @@ def main(argv: list[str] | None = None, *, process: bool = False) -> int:
 def _settle() -> None:
     """Move every object made so far (the modules imported: Numba's alone are ~70,000
     objects) to the GC's permanent generation and turn the GC back on, so collections
-    during the run and at exit no longer walk them (0.1-0.15 s of a small job's process,
+    during the run and at exit no longer walk them (0.08-0.14 s of a small job's process,
     benchmarks/README.md). They live until exit anyway; their cycles are not collected."""
     gc.freeze()
     gc.enable()
