@@ -5,13 +5,14 @@ warm (best and median of ``--repeat`` fresh processes), and its compute time: th
 command run a second time inside one process, when every import is done and every kernel
 loaded (best of ``--repeat``). Overhead = warm whole process - compute: what a small job
 pays for the interpreter, imports, MPI and the first call of each kernel. Peak MB: the
-warm process's peak resident memory (``ru_maxrss`` of that child; the runtime before any
-data dominates it for these small jobs). ``python -c pass`` is the floor of any Python
-command. Children run with bytecode caching on (PYTHONDONTWRITEBYTECODE dropped), as an
-installed package does: without it every hpcrec module is compiled from source at every
-start (0.3-0.6 s more). With ``--baseline SRC`` another source tree of hpcrec (through
-PYTHONPATH, which wins over an editable install's finder) runs the same commands,
-interleaved. Prints a Markdown table and writes JSON to --out.
+warm process's peak resident memory (``ru_maxrss`` of that child; under ``mpiexec`` the
+largest of its processes; the runtime before any data dominates it for these small jobs).
+``python -c pass`` is the floor of any Python command. Children run with bytecode caching
+on (PYTHONDONTWRITEBYTECODE dropped), as an installed package does: without it every
+hpcrec module is compiled from source at every start (~0.3 s CPU more). With ``--baseline
+SRC`` another source tree of hpcrec (through PYTHONPATH, which wins over an editable
+install's finder) runs the same commands, interleaved. ``--mpi N`` adds ``mine`` under
+``mpiexec -n N``. Prints a Markdown table and writes JSON to --out.
 
     python benchmarks/startup_bench.py --out benchmarks/results/startup_bench.json
 """
@@ -73,28 +74,31 @@ def timed(cmd: list[str], env: dict) -> tuple[float, str, float]:
     return wall, text, usage.ru_maxrss / 1024
 
 
-def measure(name: str, argv: list[str], envs: dict[str, dict], repeat: int, cold: bool) -> list[dict]:
-    """One row per variant (``envs``: name -> environment), their fresh processes interleaved."""
-    py = sys.executable
+def measure(name: str, argv: list[str], envs: dict[str, dict], repeat: int, cold: bool,
+            launch: tuple[str, ...] = ()) -> list[dict]:
+    """One row per variant (``envs``: name -> environment), their fresh processes interleaved;
+    ``launch``: an MPI launcher's words (``mpiexec -n 2``), then ``python -m mpi4py``."""
+    py = [*launch, sys.executable, "-m", "mpi4py"] if launch else [sys.executable]
     cache = Path(tempfile.mkdtemp(prefix="hpcrec-numba-cold-"))
     if cold:     # each variant starts from its own empty cache; else from the caller's
         envs = {v: {**env, "NUMBA_CACHE_DIR": str(cache / v)} for v, env in envs.items()}
-    rows = {v: {"command": f"hpcrec {name}", "variant": v} for v in envs}
+    prefix = f"mpiexec -n {launch[2]} " if launch else ""
+    rows = {v: {"command": f"{prefix}hpcrec {name}", "variant": v} for v in envs}
     try:
         for v, env in envs.items():     # cold: an empty cache (compilation); else untimed warm-up
-            rows[v]["cold_s"] = timed([py, "-m", "hpcrec", *argv], env)[0] if cold else None
+            rows[v]["cold_s"] = timed([*py, "-m", "hpcrec", *argv], env)[0] if cold else None
             if not cold:
-                timed([py, "-c", TWICE, *argv], env)
+                timed([*py, "-c", TWICE, *argv], env)
         warm = {v: [] for v in envs}
         peak = {v: [] for v in envs}
         compute = {v: [] for v in envs}
         for _ in range(repeat):
             for v, env in envs.items():
-                wall, _, mb = timed([py, "-m", "hpcrec", *argv], env)
+                wall, _, mb = timed([*py, "-m", "hpcrec", *argv], env)
                 warm[v].append(wall)
                 peak[v].append(mb)
                 if not argv[0].startswith("--"):
-                    _, err, _ = timed([py, "-c", TWICE, *argv], env)
+                    _, err, _ = timed([*py, "-c", TWICE, *argv], env)
                     compute[v].append(float(err.split("COMPUTE_S")[-1].split()[0]))
         for v, row in rows.items():
             row.update(warm_best_s=min(warm[v]), warm_median_s=statistics.median(warm[v]),
@@ -114,6 +118,8 @@ def main() -> None:
     ap.add_argument("--baseline", help="source tree of another hpcrec version (e.g. a git archive, "
                     "with hpcrec/kernels linked to kernels/), run through PYTHONPATH, interleaved")
     ap.add_argument("--no-cold", action="store_true", help="skip the empty-cache (compiling) runs")
+    ap.add_argument("--mpi", type=int, default=2, metavar="N",
+                    help="also run `mine` under mpiexec -n N (0: not); warm only")
     ap.add_argument("--out", default="startup_bench.json")
     args = ap.parse_args()
     work = Path(args.workdir)
@@ -125,8 +131,14 @@ def main() -> None:
         envs["baseline"] = {**env, "PYTHONPATH": str(Path(args.baseline).resolve())}
     load = os.getloadavg()
     floor = min(timed([sys.executable, "-c", "pass"], env)[0] for _ in range(args.repeat))
-    rows = [row for name, argv in commands(work, Path(args.shared)).items()
+    todo = commands(work, Path(args.shared))
+    rows = [row for name, argv in todo.items()
             for row in measure(name, argv, envs, args.repeat, not args.no_cold)]
+    if args.mpi:    # MPI's start-up: the launcher, MPI_Init on every rank
+        mpiexec = str(Path(sys.executable).with_name("mpiexec"))
+        name = next(n for n in todo if n.startswith("mine"))
+        rows += measure(name, todo[name], envs, args.repeat, False,
+                        (mpiexec, "-n", str(args.mpi)))
     result = {"load_before": load, "load_after": os.getloadavg(), "python_pass_s": floor,
               "baseline": args.baseline, "commands": rows}
     Path(args.out).write_text(json.dumps(result, indent=1))
