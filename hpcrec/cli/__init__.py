@@ -255,9 +255,10 @@ def main(argv: list[str] | None = None, *, process: bool = False) -> int:
 
 def _settle() -> None:
     """Move every object made so far (the modules imported: ~55,000 for `mine`, of the
-    ~71,000 its process ends with) to the GC's permanent generation and turn the GC back on, so collections
-    during the run and at exit no longer walk them (0.07-0.19 s of a small job's process,
-    benchmarks/README.md). They live until exit anyway; their cycles are not collected."""
+    ~71,000 its process ends with) to the GC's permanent generation and turn the GC back
+    on, so collections during the run and at exit no longer walk them (0.07-0.19 s of a
+    small job's process, benchmarks/README.md). They live until exit anyway; their cycles
+    are not collected."""
     gc.freeze()
     gc.enable()
 
