@@ -6,7 +6,10 @@ peak VmHWM; MB): the interpreter, NumPy, h5py (hpcrec reads the generated sets f
 HDF5), Numba, hpcrec's miner modules, the data read, the kernels loaded (a tiny mine, as
 fim_bench does before timing), one mine at the given support. The pyfim child: the
 interpreter, pyfim, the rows read as Python lists, the same mine. Then hpcrec's largest
-mappings (``/proc/self/smaps``). Prints a Markdown table; writes JSON to --out.
+mappings (``/proc/self/smaps``). Pss (``smaps_rollup``) charges each shared page to its
+sharers: with ``--ranks 2`` the hpcrec child runs as two processes under ``mpiexec`` (each
+its own serial run, not in step; the first to finish reports), which share the libraries'
+clean pages. Prints a Markdown table; writes JSON to --out.
 
     python benchmarks/footprint.py --data dense-chess --support 0.8 --out footprint.json
 """
@@ -21,12 +24,14 @@ from pathlib import Path
 
 from fim_bench import dataset_path, plain_rows, read_plain
 
-FIELDS = ("VmRSS", "RssFile", "RssAnon", "VmHWM")
+FIELDS = ("VmRSS", "RssFile", "RssAnon", "VmHWM", "Pss")
 
 
 def status() -> dict[str, float]:
-    with open("/proc/self/status") as f:
-        rows = dict(line.split(":", 1) for line in f)
+    rows = {}
+    for name in ("status", "smaps_rollup"):
+        with open(f"/proc/self/{name}") as f:
+            rows.update(line.split(":", 1) for line in f if line.rstrip().endswith("kB"))
     return {k: round(int(rows[k].split()[0]) / 1024, 1) for k in FIELDS}
 
 
@@ -78,6 +83,7 @@ def main() -> None:
     ap.add_argument("--support", type=float, default=0.8)
     ap.add_argument("--workdir", default="/tmp/hpcrec-footprint")
     ap.add_argument("--out", default="footprint.json")
+    ap.add_argument("--ranks", type=int, default=1, help="hpcrec child processes (mpiexec -n)")
     ap.add_argument("--child", help=argparse.SUPPRESS)
     ap.add_argument("--count", type=int, help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -87,14 +93,16 @@ def main() -> None:
     from hpcrec.fim.result import min_count  # pyfim's threshold, as fim_bench's
     with open(plain_rows(path)) as rows:               # (the text is written once, here)
         count = min_count(args.support, sum(1 for _ in rows))
-    runs = [json.loads(subprocess.run([sys.executable, __file__, "--child", tool, "--data", args.data,
+    mpiexec = [str(Path(sys.executable).with_name("mpiexec")), "-n", str(args.ranks)]
+    runs = [json.loads(subprocess.run([*(mpiexec if tool == "hpcrec" and args.ranks > 1 else []),
+                                       sys.executable, __file__, "--child", tool, "--data", args.data,
                                        "--support", str(args.support), "--count", str(count),
                                        "--workdir", args.workdir],
-                                      capture_output=True, text=True, check=True).stdout)
+                                      capture_output=True, text=True, check=True).stdout.splitlines()[0])
             for tool in ("hpcrec", "pyfim")]
     Path(args.out).write_text(json.dumps(runs, indent=1))
-    print(f"| {args.data} | step | " + " | ".join(f"{f} MB" for f in FIELDS) + " |\n|---|---|"
-          + "---|" * len(FIELDS))
+    print(f"| {args.data} ({args.ranks} hpcrec process(es)) | step | "
+          + " | ".join(f"{f} MB" for f in FIELDS) + " |\n|---|---|" + "---|" * len(FIELDS))
     for run in runs:
         for step, values in run["steps"]:
             print(f"| {run['tool']} | {step} | " + " | ".join(f"{values[f]:.0f}" for f in FIELDS) + " |")
