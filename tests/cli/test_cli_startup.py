@@ -32,21 +32,35 @@ def test_help_and_version_import_nothing_heavy():
     assert out.stdout.strip() == "[]", out.stdout
 
 
-def test_mining_and_rules_commands_do_not_load_pandas_or_h5py(tmp_path):
-    """pandas (0.3 s of a small job's start) serves only the DataFrame API, h5py (0.06 s)
-    only HDF5 files: `mine` and `rules` read, mine and write text without either (a lazy
-    stand-in in sys.modules is not loaded)."""
+# What no command loads without a launcher (mpi4py), a plot or a DataFrame, beyond the
+# `import scipy` Numba itself makes (its version check): loaded means a submodule is in
+# sys.modules (a lazy stand-in of the package is not loaded).
+NEVER = ("pandas.", "matplotlib.", "mpi4py.", "sklearn.", "scipy.sparse", "scipy.linalg")
+COMMAND_NEEDS = (   # (argv with {d} the folder, modules it must not load), run in this order
+    ("mine {d}/t.dat --min-support 0.5 -o {d}/i.csv", NEVER + ("h5py.", "pyarrow.")),
+    ("rules {d}/i.csv -o {d}/r.csv", NEVER + ("h5py.", "pyarrow.")),
+    ("convert {d}/t.dat -o {d}/t.h5", NEVER + ("pyarrow.",)),
+    ("info {d}/t.h5", NEVER + ("pyarrow.",)),
+    ("train {d}/r3.csv --model biased-sgd --epochs 2 -o {d}/m.h5", NEVER),
+)
+
+
+def test_each_command_loads_only_what_it_needs(tmp_path):
+    """pandas (0.15-0.3 s and ~50 MB of a small job) serves only the DataFrame API, h5py only
+    HDF5 files, pyarrow only text ratings; mpi4py only a launched job. One process runs
+    the commands in turn, each checked for what it must not have loaded so far."""
     (tmp_path / "t.dat").write_text("1 2 3\n1 2\n2 3\n")
+    (tmp_path / "r3.csv").write_text("user,item,rating\n1,2,3.5\n2,2,4\n1,3,5\n3,1,2\n")
     code = ("import sys\n"
             "import hpcrec.cli as c\n"
-            f"d = {str(tmp_path)!r}\n"
-            "assert c.main(['-q', 'mine', d + '/t.dat', '--min-support', '0.5', '-o', d + '/i.csv']) == 0\n"
-            "assert c.main(['-q', 'rules', d + '/i.csv', '-o', d + '/r.csv']) == 0\n"
-            "print(sorted(m for m in sys.modules if m.startswith(('pandas.', 'h5py.'))))\n")
+            f"for argv, never in {COMMAND_NEEDS!r}:\n"
+            f"    assert c.main(['-q', *argv.format(d={str(tmp_path)!r}).split()]) == 0, argv\n"
+            "    print('loaded by', argv.split()[0], sorted(m for m in sys.modules if m.startswith(never)))\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          env=child_env(), timeout=600)
     assert out.returncode == 0, out.stderr
-    assert out.stdout.strip() == "[]", out.stdout
+    loaded = [ln for ln in out.stdout.splitlines() if ln.startswith("loaded by ")]   # not `info`'s
+    assert loaded == [f"loaded by {argv.split()[0]} []" for argv, _ in COMMAND_NEEDS], out.stdout
     assert (tmp_path / "r.csv").read_text().startswith("antecedents,consequents,")
 
 
@@ -197,3 +211,28 @@ def test_idle_openmp_threads_sleep_unless_the_user_says_otherwise(cli_main, monk
     monkeypatch.setenv("OMP_WAIT_POLICY", "ACTIVE")
     assert cli_main("info", str(tmp_path / "t.dat"))[0] == 0
     assert os.environ["OMP_WAIT_POLICY"] == "ACTIVE"
+
+
+def test_the_process_entry_keeps_start_up_objects_out_of_the_gc(tmp_path):
+    """`hpcrec` as a process (main(process=True), what run() calls): the objects of the
+    imports are frozen out of the cyclic GC, which is on again for the command; a plain
+    main() call (the API, tests) leaves the GC alone. The command's output is the same."""
+    (tmp_path / "t.dat").write_text("1 2 3\n1 2\n2 3\n")
+    code = ("import gc, sys\n"
+            "import hpcrec.cli as c\n"
+            f"d = {str(tmp_path)!r}\n"
+            "argv = ['-q', 'mine', d + '/t.dat', '--min-support', '0.5', '-o', d + '/{}.csv']\n"
+            "assert c.main([a.format('plain') for a in argv]) == 0\n"
+            "print(gc.isenabled(), gc.get_freeze_count())\n"
+            "assert c.main([a.format('process') for a in argv], process=True) == 0\n"
+            "print(gc.isenabled(), gc.get_freeze_count() > 10000)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         env=child_env(), timeout=600)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split("\n")[:2] == ["True 0", "True True"], out.stdout
+    assert (tmp_path / "plain.csv").read_bytes() == (tmp_path / "process.csv").read_bytes()
+    rc = subprocess.run([sys.executable, "-m", "hpcrec", "-q", "mine", str(tmp_path / "t.dat"),
+                         "--min-support", "0.5", "-o", str(tmp_path / "run.csv")],
+                        env=child_env(), timeout=600).returncode
+    assert rc == 0
+    assert (tmp_path / "run.csv").read_bytes() == (tmp_path / "plain.csv").read_bytes()
