@@ -17,7 +17,6 @@ from ..kernels.csr import Csr, csr
 from ..kernels.support import recode_rows
 from .result import min_count
 
-
 COUNT_CHUNK = 1 << 22   # items counted per bincount call: a 32 MB copy, not one of all rows
 
 
