@@ -19,7 +19,8 @@ parents of >= 400 rows, pattern rows among 200,000), the counter switches for go
 item bitsets over only the rows that hold a frequent set of the last level (no later set
 can lie elsewhere), counted as on dense data (:func:`hpcrec.kernels.support.count_bitsets`:
 prefix intersections shared, AND + popcount per non-zero word of the parent); the
-tid-lists are dropped.
+tid-lists are dropped. When the tid-lists would pass their memory budget instead, they
+are dropped for the rows streamed in chunks (:class:`~hpcrec.kernels.support.StreamingCounter`).
 """
 from __future__ import annotations
 

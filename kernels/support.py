@@ -19,7 +19,9 @@ compacted to its non-zero words, and each candidate costs one AND + popcount per
 
 Candidate generation (join and prune) is :mod:`hpcrec.kernels.candidates`; the join
 partners (:func:`join_partners`) are here. :func:`counter` is this family's CPU
-implementation of :class:`~hpcrec.kernels.protocols.SupportCounter`; the GPU counterpart,
+implementation of :class:`~hpcrec.kernels.protocols.SupportCounter` and
+:class:`StreamingCounter` the one of bounded memory (rows streamed in chunks of bitsets,
+nothing kept per itemset); the GPU counterpart,
 bitsets with AND + popcount, is :mod:`hpcrec.kernels.support_cuda`; :func:`bitsets` builds
 the input of both.
 """

@@ -22,6 +22,10 @@ rows that still hold a frequent set once the tid-lists grow long
 of the rows' slots) by the device's ``support`` kernel (:func:`hpcrec.kernels.get`):
 item bitsets with AND + popcount (prefix intersections shared by a parent's candidates,
 :mod:`hpcrec.kernels.support`); bitset AND + popcount on the GPU.
+Memory: a rank's tid-lists may take :func:`list_budget` (its recoded rows' bytes or
+``FLOOR``); beyond, it streams its rows in chunks of item bitsets
+(:class:`hpcrec.kernels.support.StreamingCounter`), so a rank peaks at about twice its
+rows (docs/fim.md, "Memory model").
 """
 from __future__ import annotations
 
