@@ -19,7 +19,8 @@ parents of >= 400 rows, pattern rows among 200,000), the counter switches for go
 item bitsets over only the rows that hold a frequent set of the last level (no later set
 can lie elsewhere), counted as on dense data (:func:`hpcrec.kernels.support.count_bitsets`:
 prefix intersections shared, AND + popcount per non-zero word of the parent); the
-tid-lists are dropped.
+tid-lists are dropped. When the tid-lists would pass their memory budget instead, they
+are dropped for the rows streamed in chunks (:class:`~hpcrec.kernels.support.StreamingCounter`).
 """
 from __future__ import annotations
 
@@ -30,6 +31,7 @@ from .candidates import gallop
 from .csr import Csr
 from .protocols import MemoryCheck
 from .support import (
+    StreamingCounter,
     TidListCounter,
     bitsets,
     count_bitsets,
@@ -192,14 +194,31 @@ class IntersectingCounter(TidListCounter):
     their siblings, whichever reads less (:func:`by_intersection`); item bitsets of the
     remaining rows once the tid-lists are long (:meth:`_switch`)."""
 
-    bits = None   # item bitsets over the rows that still matter, after the switch
+    bits = None     # item bitsets over the rows that still matter, after the switch
+    stream = None   # the StreamingCounter, once the tid-lists would exceed ``budget``
 
-    def __init__(self, rows: Csr, m: int, check: MemoryCheck, final: int | None = None):
+    def __init__(self, rows: Csr, m: int, check: MemoryCheck, final: int | None = None,
+                 budget: int | None = None):
         """``final``: the local counts are the global ones (one rank) and a candidate is
         kept from this count on: occurrence deliver then builds the kept candidates'
-        tid-lists in its counting pass."""
+        tid-lists in its counting pass. ``budget``: bytes the tid-lists (the parents',
+        the next level's and the intersections') may take; a count or keep that would
+        need more drops them for good and streams the rows instead (:meth:`_stream`)."""
         super().__init__(rows, m, check)
-        self.final = final
+        self.final, self.budget = final, budget
+
+    def _held(self) -> int:
+        """Bytes of the tid-lists held: the parents' and the next level's so far."""
+        return sum(p.nbytes + t.nbytes for p, t in [(self.ptr, self.tids), *self._kept])
+
+    def _over(self, more: int) -> bool:
+        """Whether ``more`` bytes of tid-lists would exceed the budget: then stream."""
+        if self.budget is None or self._held() + more <= self.budget:
+            return False
+        self.stream = StreamingCounter(self.rows, self.m, self.check)
+        self.ptr = self.tids = self._pending = None
+        self._kept = []
+        return True
 
     def keep_pairs(self, pairs: np.ndarray, counts: np.ndarray) -> None:
         # level 2 from the items' tid-lists: one pass of occurrence deliver over the rows
@@ -211,10 +230,14 @@ class IntersectingCounter(TidListCounter):
     def count(self, parents: np.ndarray, left: np.ndarray, last: np.ndarray) -> np.ndarray:
         if self.bits is not None:
             return count_bitsets(self.bits, parents, left, last)
+        if self.stream is not None:
+            return self.stream.count(parents, left, last)
         sib = sibling_rows(parents, left, last)
         use = by_intersection(self.ptr, left, sib, WEIGHT)
-        self.check(4 * room(self.ptr, left[use], sib[use]),
-                   f"tid-lists of {int(use.sum())} candidates counted by intersection")
+        need = 4 * room(self.ptr, left[use], sib[use])
+        if self._over(need):
+            return self.stream.count(parents, left, last)
+        self.check(need, f"tid-lists of {int(use.sum())} candidates counted by intersection")
         counts = np.empty(len(left), np.int64)
         delivered = None   # tid-lists of the delivered candidates counted >= final
         if self.final is None:
@@ -231,11 +254,14 @@ class IntersectingCounter(TidListCounter):
         return counts
 
     def keep(self, mask: np.ndarray) -> None:
-        if self.bits is not None:
+        if self.bits is not None or self.stream is not None:
             return
         left, last, use, counts, at, buf, delivered = self._pending
-        self.check(4 * int(counts[mask].sum()) + 8 * int(mask.sum()),
-                   f"tid-lists of {int(mask.sum())} frequent itemsets")
+        need = 4 * int(counts[mask].sum()) + 8 * int(mask.sum())
+        if self._over(need + (0 if buf is None else buf.nbytes)
+                      + (0 if delivered is None else sum(a.nbytes for a in delivered))):
+            return
+        self.check(need, f"tid-lists of {int(mask.sum())} frequent itemsets")
         od = mask & ~use
         if delivered is not None and np.array_equal(od, ~use & (counts >= self.final)):
             p1, t1 = delivered
@@ -249,7 +275,7 @@ class IntersectingCounter(TidListCounter):
         self._pending = None
 
     def next_level(self) -> None:
-        if self.bits is None:
+        if self.bits is None and self.stream is None:
             super().next_level()
             self._switch()
 

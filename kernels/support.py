@@ -19,7 +19,9 @@ compacted to its non-zero words, and each candidate costs one AND + popcount per
 
 Candidate generation (join and prune) is :mod:`hpcrec.kernels.candidates`; the join
 partners (:func:`join_partners`) are here. :func:`counter` is this family's CPU
-implementation of :class:`~hpcrec.kernels.protocols.SupportCounter`; the GPU counterpart,
+implementation of :class:`~hpcrec.kernels.protocols.SupportCounter` and
+:class:`StreamingCounter` the one of bounded memory (rows streamed in chunks of bitsets,
+nothing kept per itemset); the GPU counterpart,
 bitsets with AND + popcount, is :mod:`hpcrec.kernels.support_cuda`; :func:`bitsets` builds
 the input of both.
 """
@@ -331,14 +333,21 @@ def _compare_prefix(F, x, y, length):
 def bitsets(indptr, indices, m):
     """Vertical bitsets: ``out[i, w]`` bit ``r % 64`` of word ``r // 64`` set if row r holds item i."""
     n = len(indptr) - 1
-    words = (n + 63) // 64
-    out = np.zeros((m, max(words, 1)), np.uint64)
-    for r in range(n):
-        w = r // 64
-        bit = np.uint64(1) << np.uint64(r % 64)
+    out = np.empty((m, max((n + 63) // 64, 1)), np.uint64)
+    fill_bitsets(indptr, indices, 0, n, out)
+    return out
+
+
+@njit(cache=True)
+def fill_bitsets(indptr, indices, lo, hi, out):
+    """:func:`bitsets` of rows lo..hi-1 into ``out`` (row lo at bit 0 of word 0; words past
+    the rows are zero), so a chunk's buffer is reused by the next chunk."""
+    out[:] = 0
+    for r in range(lo, hi):
+        w = (r - lo) // 64
+        bit = np.uint64(1) << np.uint64((r - lo) % 64)
         for p in range(indptr[r], indptr[r + 1]):
             out[indices[p], w] |= bit
-    return out
 
 
 @njit(cache=True)
@@ -393,6 +402,8 @@ def count_bitsets(bits, F, left, last):
 
 
 # -- the CPU counters (protocol SupportCounter) ------------------------------------------------
+
+CHUNK_BYTES = 32 << 20   # the item bitsets of one row chunk of :class:`StreamingCounter`
 
 def counter(rows: Csr, m: int, dense: bool, check: MemoryCheck):
     """The CPU :class:`~hpcrec.kernels.protocols.SupportCounter`: item bitsets on ``dense``
@@ -483,6 +494,46 @@ class BitsetCpuCounter:
 
     def count(self, parents: np.ndarray, left: np.ndarray, last: np.ndarray) -> np.ndarray:
         return count_bitsets(self.bits, parents, left, last)
+
+    def keep(self, mask: np.ndarray) -> None:
+        pass
+
+    def next_level(self) -> None:
+        pass
+
+
+def chunk_rows(m: int) -> int:
+    """Rows of one chunk whose bitsets of ``m`` items take about ``CHUNK_BYTES`` (>= 64)."""
+    return 64 * max(1, CHUNK_BYTES // (8 * max(1, m)))
+
+
+class StreamingCounter:
+    """Bounded memory, whatever the number of rows and levels: nothing per itemset is kept.
+    Level 2 in one pass over the rows (the pair triangle); every later :meth:`count`
+    streams the rows in chunks of :func:`chunk_rows`, each as item bitsets in one reused
+    buffer of ``CHUNK_BYTES``, and adds the candidates' AND + popcount counts
+    (:func:`count_bitsets`). Costs a pass over the rows per block of candidates, where
+    tid-lists cost memory per row a frequent set holds."""
+
+    def __init__(self, rows: Csr, m: int, check: MemoryCheck):
+        self.rows, self.m = rows, m
+        self.step = min(chunk_rows(m), 64 * max(1, (rows.n_rows + 63) // 64))
+        check(self.step // 8 * m, f"bitsets of {m} items on a chunk of {self.step} rows")
+        self.buf = np.empty((m, self.step // 64), np.uint64)
+
+    def count_pairs(self, out: np.ndarray) -> None:
+        add_pair_counts(self.rows.indptr, self.rows.indices, self.m, out)
+
+    def keep_pairs(self, pairs: np.ndarray, counts: np.ndarray) -> None:
+        pass
+
+    def count(self, parents: np.ndarray, left: np.ndarray, last: np.ndarray) -> np.ndarray:
+        counts = np.zeros(len(left), np.int64)
+        for lo in range(0, self.rows.n_rows, self.step):
+            fill_bitsets(self.rows.indptr, self.rows.indices, lo,
+                         min(lo + self.step, self.rows.n_rows), self.buf)
+            counts += count_bitsets(self.buf, parents, left, last)
+        return counts
 
     def keep(self, mask: np.ndarray) -> None:
         pass

@@ -3,7 +3,7 @@
 # ranks with mpiexec), write one report with the projections.
 #   bash benchmarks/scaling/run.sh                  the small studies in this folder (~2 min)
 #   bash benchmarks/scaling/run.sh real             the studies at real size in real/ (100M
-#        and 50M transactions, 100M ratings: ~9 GB of data, up to ~12 GB of memory on one
+#        transactions, 100M ratings: ~6.5 GB of data, up to ~12 GB of memory on one
 #        rank, about an hour); not run by default for that reason
 #   bash benchmarks/scaling/run.sh STUDY.toml ...   the studies named
 # Uses the venv of scripts/env.sh ($HPCREC_VENV, default .venv). HPCREC_BENCH_DATA (default
@@ -27,7 +27,7 @@ d="$HPCREC_BENCH_DATA"
 studies=("$@")
 if [ "${studies[*]:-}" = real ]; then
     # Netflix shape: 480,189 users x 17,770 items; both generated chunk by chunk
-    for n in 100m:100000000 50m:50000000; do
+    for n in 100m:100000000; do
         [ -f "$d/quest-t10i4-${n%%:*}.h5" ] || hpcrec generate transactions --rows "${n#*:}" \
             --items 1000 --avg-len 10 --pattern-len 4 --seed 0 -o "$d/quest-t10i4-${n%%:*}.h5"
     done

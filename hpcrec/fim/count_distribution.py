@@ -22,6 +22,10 @@ rows that still hold a frequent set once the tid-lists grow long
 of the rows' slots) by the device's ``support`` kernel (:func:`hpcrec.kernels.get`):
 item bitsets with AND + popcount (prefix intersections shared by a parent's candidates,
 :mod:`hpcrec.kernels.support`); bitset AND + popcount on the GPU.
+Memory: a rank's tid-lists may take :func:`list_budget` (its recoded rows' bytes or
+``FLOOR``); beyond, it streams its rows in chunks of item bitsets
+(:class:`hpcrec.kernels.support.StreamingCounter`), so a rank peaks at about twice its
+rows (docs/fim.md, "Memory model").
 """
 from __future__ import annotations
 
@@ -39,6 +43,8 @@ DENSE = 0.05  # density of the frequent items from which bitsets beat tid-lists 
 BLOCK = 1 << 20  # candidates of a level generated and counted at once
 TRIANGLE = 1 << 20  # item pairs up to which level 2 fills the triangle (it fits in cache)
 BYTES = 48  # about what a candidate holds while it is counted (left, last, counts, choice)
+LISTS = 1.0  # tid-lists may take this many times the bytes of the rank's recoded rows,
+FLOOR = 256 << 20  # or this many bytes where that is more (small data: lists stay fastest)
 
 
 def density(prep: Prepared) -> float:
@@ -155,14 +161,31 @@ def _level(frequent: np.ndarray, counter, k: int, minc: int, dtype, control, com
     return np.concatenate(sets), np.concatenate(totals), seen, stop
 
 
-def _counter(prep: Prepared, device: str, guard: Guard, final: bool):
-    """The support counter: tid-list intersection for sparse data on the CPU, else the
-    device's ``support`` kernel (bitsets). ``final``: one rank, its counts are global."""
+def list_budget(prep: Prepared, guard: Guard) -> int:
+    """Bytes this rank's tid-lists may take: ``LISTS`` times its recoded rows or ``FLOOR``,
+    and at most half of what is left of its memory budget (the memory model above)."""
+    rows = prep.rows.indptr.nbytes + prep.rows.indices.nbytes
+    return int(min(max(LISTS * rows, FLOOR), (guard.budget - guard.held) / 2))
+
+
+def _streams(prep: Prepared, device: str, guard: Guard) -> bool:
+    """Whether this rank's item tid-lists alone would exceed its :func:`list_budget`."""
+    if device != "cpu" or density(prep) >= DENSE:
+        return False
+    return 4 * len(prep.rows.indices) + 8 * (prep.m + 1) > list_budget(prep, guard)
+
+
+def _counter(prep: Prepared, device: str, guard: Guard, final: bool, stream: bool):
+    """The support counter: tid-list intersection for sparse data on the CPU (row chunks
+    streamed instead when ``stream``), else the device's ``support`` kernel (bitsets).
+    ``final``: one rank, its counts are global."""
     dense = density(prep) >= DENSE
-    if device == "cpu" and not dense:
-        return IntersectingCounter(prep.rows, prep.m, guard.check,
-                                   prep.minc if final else None)
-    return kernels.get("support", device)(prep.rows, prep.m, dense, guard.check)
+    if device != "cpu" or dense:
+        return kernels.get("support", device)(prep.rows, prep.m, dense, guard.check)
+    if stream:
+        return K.StreamingCounter(prep.rows, prep.m, guard.check)
+    return IntersectingCounter(prep.rows, prep.m, guard.check, prep.minc if final else None,
+                               list_budget(prep, guard))
 
 
 def mine(prep: Prepared, max_len: int | None, comm: Comm, device: str, control, timer,
@@ -177,7 +200,10 @@ def mine(prep: Prepared, max_len: int | None, comm: Comm, device: str, control, 
         return itemsets, counts, stop and m >= 2 and limit >= 2, 1
     dtype = np.int32 if prep.n < 2**31 - 1 else np.int64
     with comm.collective_errors(), timer.phase("count"):
-        counter = _counter(prep, device, guard, comm.size == 1)
+        stream = _streams(prep, device, guard)
+    stream = comm.allreduce_scalar(int(stream)) > 0   # one level-2 path on every rank
+    with comm.collective_errors(), timer.phase("count"):
+        counter = _counter(prep, device, guard, comm.size == 1, stream)
     pos, total, local, stop = _pairs(counter, prep, device, dtype, control.stop_requested(),
                                      comm, timer, guard)
     with comm.collective_errors(), timer.phase("mine"):

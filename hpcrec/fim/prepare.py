@@ -17,6 +17,8 @@ from ..kernels.csr import Csr, csr
 from ..kernels.support import recode_rows
 from .result import min_count
 
+COUNT_CHUNK = 1 << 22   # items counted per bincount call: a 32 MB copy, not one of all rows
+
 
 def local_transactions(source, comm: Comm) -> Transactions:
     """This rank's part of ``source``, which every rank passes alike.
@@ -48,7 +50,8 @@ class Prepared:
 def prepare(tx: Transactions, min_support: float, comm: Comm, control) -> Prepared:
     """Global item counts (one Allreduce), the frequent items in descending support, recoded rows."""
     vec = np.zeros(tx.n_items + 2, np.int64)
-    vec[:tx.n_items] = np.bincount(tx.rows.indices, minlength=tx.n_items)
+    for s in range(0, len(tx.rows.indices), COUNT_CHUNK):   # bincount copies to int64
+        vec[:tx.n_items] += np.bincount(tx.rows.indices[s:s + COUNT_CHUNK], minlength=tx.n_items)
     vec[-2] = tx.n_rows
     vec[-1] = control.stop_requested()
     comm.allreduce(vec)

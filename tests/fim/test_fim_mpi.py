@@ -44,6 +44,33 @@ def test_dense_distributed_equals_serial(algorithm):
 
 
 @pytest.mark.mpi
+@pytest.mark.parametrize("lists, switch", [(0.0, False), (0.9, True), (1.5, True)])
+def test_apriori_within_a_tidlist_budget(lists, switch, monkeypatch):
+    """Tid-lists over budget: rows streamed in chunks from the start (every rank: the
+    level-2 path is collective), or from the count / keep that would pass it (each rank on
+    its own); the same itemsets as without a budget, on any number of ranks."""
+    from hpcrec.fim import count_distribution as cd
+    from hpcrec.kernels import intersect
+    from hpcrec.kernels import support as K
+    rng = np.random.default_rng(4)   # sparse (density 0.03): the tid-list counter's data
+    rows = [sorted(set((rng.zipf(1.5, size=rng.integers(1, 14)) % 300).tolist()))
+            for _ in range(2000)]
+    reference = mine_itemsets(rows, 0.003, "apriori", comm=serial())
+    streams, switched = [], []
+    made, over = K.StreamingCounter.__init__, intersect.IntersectingCounter._over
+    monkeypatch.setattr(K.StreamingCounter, "__init__",
+                        lambda self, *a: streams.append(1) or made(self, *a))
+    monkeypatch.setattr(intersect.IntersectingCounter, "_over",
+                        lambda self, more: switched.append(over(self, more)) or switched[-1])
+    monkeypatch.setattr(cd, "FLOOR", 0)
+    monkeypatch.setattr(cd, "LISTS", lists)
+    monkeypatch.setattr(K, "CHUNK_BYTES", 8 * 153 * 2)   # chunks of 128 rows (153 items)
+    got = mine_itemsets(rows, 0.003, "apriori", comm=world())
+    assert len(reference) > 100 and same(got, reference)
+    assert streams and any(switched) == switch
+
+
+@pytest.mark.mpi
 def test_algorithms_agree_under_mpi():
     rows = random_rows(5)
     a = mine_itemsets(rows, 0.005, "apriori", comm=world())

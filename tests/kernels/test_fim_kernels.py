@@ -56,6 +56,25 @@ def test_count_bitsets_matches_dense_counts(seed):
     assert counts.tolist() == expected
 
 
+@pytest.mark.parametrize("rows", [64, 700, 1000])
+def test_streaming_counter_sums_its_chunks(rows, monkeypatch):
+    """Chunks of 128 rows (a partial last one; one chunk at 64 rows): the same counts as
+    item bitsets over all rows, level 2 from the triangle."""
+    monkeypatch.setattr(K, "CHUNK_BYTES", 16 * 10)   # 128 rows of 10 items
+    X, ptr, idx = random_csr(7, rows, 10, 0.5)
+    counter = K.StreamingCounter(csr(ptr, idx), 10, lambda nbytes, what: None)
+    assert counter.step == (64 if rows == 64 else 128)
+    out = np.zeros(K.n_pairs(10), np.int64)
+    counter.count_pairs(out)
+    pairs = K.decode_pairs(np.arange(K.n_pairs(10)), 10)
+    assert out.tolist() == [int((X[:, a] & X[:, b]).sum()) for a, b in pairs]
+    F = np.array(list(itertools.combinations(range(8), 3)), np.int32)
+    left = np.repeat(np.arange(len(F)), 2)
+    last = np.tile(np.array([8, 9], np.int32), len(F))
+    assert np.array_equal(counter.count(F, left, last),
+                          K.count_bitsets(K.bitsets(ptr, idx, 10), F, left, last))
+
+
 def mine_store(ptr, idx, m, owned, minc, mode, batches, max_len=0):
     """Run the resumable kernel over descending item ranges; {itemset: count}."""
     mask = np.zeros(m, np.bool_)
