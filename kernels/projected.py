@@ -447,6 +447,30 @@ def _reserve(store, n_sets, n_items, mode):
     return Store(items, meta, links, head, tops, table, scratch)
 
 
+def add_sets(store: Store, flat, lengths, counts) -> Store:
+    """FREQUENT: the sets (``flat`` items back to back, their lengths and counts) appended
+    to the store, grown as the search grows it (:func:`_reserve`). The lattice's sets go in
+    here, so the result is one array of items and one of META records, copied out once, not
+    concatenated with them afterwards (a copy of every set, benchmarks/README.md, session 6)."""
+    store = _reserve(store, len(lengths), len(flat), FREQUENT)
+    _append(store.items, store.meta, store.tops, flat, lengths, counts)
+    return store
+
+
+@njit(cache=True)
+def _append(items, meta, tops, flat, lengths, counts):
+    n_out, n_in = tops[0], tops[1]
+    items[n_in:n_in + len(flat)] = flat
+    for z in range(len(lengths)):
+        meta[n_out + z].len = lengths[z]
+        meta[n_out + z].count = counts[z]
+        meta[n_out + z].start = n_in
+        meta[n_out + z].key = 0
+        n_in += lengths[z]
+    tops[0] = n_out + len(lengths)
+    tops[1] = n_in
+
+
 @njit(cache=True)
 def _rehash(table, meta, n_sets):
     """FP-Close: the (empty) ``table`` filled with the keys of the n_sets stored sets."""

@@ -95,6 +95,11 @@ class ProjectedMiner(Protocol):
         """Search the owned items in [lo, hi) of the conditional transactions ``rows``,
         largest first, adding to ``store``; returns (status OK or TOO_MANY, the store)."""
 
+    def add_sets(self, store: Store, flat: np.ndarray, lengths: np.ndarray,
+                 counts: np.ndarray) -> Store:
+        """FREQUENT: sets found elsewhere (flat items, lengths, counts) appended to
+        ``store``; returns the store (grown)."""
+
 
 # -- matrix factorization by SGD --------------------------------------------------------------
 

@@ -194,19 +194,20 @@ def _mine_local(prep: Prepared, comm: Comm, max_len, mode: int, guard: Guard, ti
                     break
     control.note("mined %d of %d rounds here: %d items owned, %.0f MB of conditional "
                  "transactions received", n_rounds, len(rounds), n_owned, received / 1e6)
+    if k and not halted:
+        store, stopped = _lattice_groups(prep, comm, k, max_len, miner, store, stopped, timer,
+                                         control)
     n, n_items = int(store.tops[0]), int(store.tops[1])
     found = (store.items[:n_items], store.meta["len"][:n].copy(), store.meta["count"][:n].copy())
     keys = store.meta["key"][:n].copy()   # FP-Close: the sets' tid-set keys
-    if k and not halted:
-        found, stopped = _lattice_groups(prep, comm, k, max_len, found, stopped, timer, control)
     return (*found, keys, stopped)
 
 
-def _lattice_groups(prep: Prepared, comm: Comm, k: int, max_len, found, stopped: bool, timer,
-                    control):
+def _lattice_groups(prep: Prepared, comm: Comm, k: int, max_len, miner, store, stopped: bool,
+                    timer, control):
     """FP-Growth's groups 0..k-1 (the most frequent items, mined last): one Allreduce of the
     row-mask histogram (:mod:`hpcrec.kernels.lattice`), whose last slot carries the stop
-    requests; rank 0 reports the sets. Returns (found with them, stopped)."""
+    requests; rank 0 adds the sets to the miner's store. Returns (the store, stopped)."""
     stopped = stopped or control.stop_requested()
     with comm.collective_errors(), timer.phase("count"):
         vec = np.append(lattice.mask_histogram(prep.rows.indptr, prep.rows.indices, k),
@@ -214,10 +215,11 @@ def _lattice_groups(prep: Prepared, comm: Comm, k: int, max_len, found, stopped:
     with timer.phase("communicate"):
         comm.allreduce(vec)
     if vec[-1] or comm.rank:
-        return found, stopped
+        return store, stopped
     with timer.phase("mine"):
-        sets = lattice.frequent_subsets(vec[:-1], k, prep.minc, max_len or 0)
-    return tuple(np.concatenate((a, b.astype(a.dtype))) for a, b in zip(found, sets)), stopped
+        store = miner.add_sets(store, *lattice.frequent_subsets(vec[:-1], k, prep.minc,
+                                                                max_len or 0))
+    return store, stopped
 
 
 def _others(every, sizes, rank: int):

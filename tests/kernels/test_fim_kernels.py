@@ -191,6 +191,41 @@ def test_mine_range_grows_its_arrays_and_resumes(mode, case, monkeypatch):
         assert (mode == P.MAXIMAL) == ((np.dtype(np.int64), 2) in grown)   # FP-Max's lists
 
 
+@pytest.mark.parametrize("small", [False, True])
+def test_add_sets_appends_after_the_search_and_grows_the_store(small, monkeypatch):
+    """FP-Growth's lattice sets go into the miner's store after its search: both the
+    searched sets and the added ones come out, once each, with their counts; with
+    ``START_SMALL`` the store is full and must grow (items and META) to take them."""
+    monkeypatch.setattr(P, "START_SMALL", small)
+    rng = np.random.default_rng(11)
+    X = rng.random((300, 9)) < 0.5
+    X = X[:, np.argsort(-X.sum(0), kind="stable")]
+    ptr = np.concatenate(([0], np.cumsum(X.sum(1)))).astype(np.int64)
+    idx = np.nonzero(X)[1].astype(np.int32)
+    m, minc = X.shape[1], 30
+    store = P.empty_store(m)
+    options = MineOptions(m, minc, 0, 10**6, P.FREQUENT)
+    owned = np.zeros(m, np.bool_)
+    owned[4:] = True   # items 0..3 are left to the "lattice": added as found elsewhere
+    status, store = P.mine_range(csr(ptr, idx), owned, 4, m, options, store)
+    assert status == P.OK
+    searched = int(store.tops[0])
+    truth = brute_force(X, minc, P.FREQUENT, 0)
+    rest = sorted((sorted(s), c) for s, c in truth.items() if max(s) < 4)
+    flat = np.array([i for s, _ in rest for i in s], np.int32)
+    lengths = np.array([len(s) for s, _ in rest], np.int64)
+    counts = np.array([c for _, c in rest], np.int64)
+    before = (len(store.items), len(store.meta))
+    store = P.add_sets(store, flat, lengths, counts)
+    assert int(store.tops[0]) == searched + len(rest) and int(store.tops[1]) == int(
+        store.meta["len"][:int(store.tops[0])].sum())
+    assert (len(store.items), len(store.meta)) != before or not small
+    n = int(store.tops[0])
+    sets = np.split(store.items[:int(store.tops[1])], np.cumsum(store.meta["len"][:n])[:-1])
+    got = {frozenset(s.tolist()): int(c) for s, c in zip(sets, store.meta["count"][:n])}
+    assert len(got) == n and got == truth
+
+
 @pytest.mark.parametrize("m", [70, 140])
 def test_mine_range_deep_paths(m):
     """Row i holds every item but i: the maximal sets are the rows (support 1), each found
