@@ -65,6 +65,25 @@ def sort_ties(order, rows, cols, key):
         start = end
 
 
+@njit(inline="always")
+def _mix(x):
+    """SplitMix64's finalizer: a bijection of uint64 that scatters every input bit."""
+    x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return x ^ (x >> np.uint64(31))
+
+
+@njit(cache=True)
+def entry_keys(base, rows, cols, bits):
+    """A pseudo-random uint64 per entry from ``base`` and the entry's (row, col, value
+    bits) alone: a seeded shuffle that does not depend on the entries' order or place."""
+    out = np.empty(rows.size, np.uint64)
+    for n in range(rows.size):
+        x = _mix(base ^ ((np.uint64(rows[n]) << np.uint64(32)) | np.uint64(cols[n])))
+        out[n] = _mix(x ^ np.uint64(bits[n]))
+    return out
+
+
 @njit(cache=True, nogil=True)
 def csr_defect(indptr, indices, n_cols):
     """What is wrong with a CSR pattern, in one pass: 0 nothing, 1 the row pointers (not

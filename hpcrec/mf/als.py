@@ -20,13 +20,13 @@ from abc import abstractmethod
 
 import numpy as np
 
+from ..core import partition
 from ..core.comm import Comm
 from ..core.context import RunContext
 from ..core.device import kernel
 from ..kernels import mf_als
 from ..kernels.csr import csr
 from ..kernels.protocols import RowProblem, Side
-from . import partition
 from .base import FactorModel, require
 
 _INIT = 1

@@ -19,15 +19,16 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..core import partition
 from ..core.comm import Comm
 from ..core.context import RunContext
 from ..core.device import array_module, kernel
 from ..kernels.protocols import BlockedRatings, Factors, SgdRates
-from . import partition
 from .base import FactorModel, require
 
 _INIT, _ORDER, _EPOCH = 1, 2, 3  # seed-sequence tags of the random streams
 _LINE = 64  # bytes in a cache line
+_INIT_ROWS = 1 << 16  # factor rows per seeded initial-value stream
 
 
 def _line_aligned(a):
@@ -39,6 +40,21 @@ def _line_aligned(a):
     start = -buf.ctypes.data % _LINE
     out = buf[start:start + a.nbytes].view(a.dtype).reshape(a.shape)
     out[...] = a
+    return out
+
+
+def _normal_rows(seed: int, tag: int, lo: int, hi: int, d: int, std: float) -> np.ndarray:
+    """Rows ``lo:hi`` of an N(0, std) float32 matrix of width ``d`` whose rows are drawn in
+    chunks of ``_INIT_ROWS``, each chunk from its own seeded stream: a rank draws only the
+    chunks its rows touch, and every rank count gets the same matrix."""
+    first, last = lo // _INIT_ROWS, -(-hi // _INIT_ROWS)
+    out = np.empty((hi - lo, d), dtype=np.float32)
+    for c in range(first, last):
+        a, b = max(lo, c * _INIT_ROWS), min(hi, (c + 1) * _INIT_ROWS)
+        rng = np.random.default_rng([seed, _INIT, tag, c])
+        chunk = rng.standard_normal((b - c * _INIT_ROWS, d), dtype=np.float32)
+        out[a - lo:b - lo] = chunk[a - c * _INIT_ROWS:]
+    out *= np.float32(std)
     return out
 
 
@@ -82,9 +98,9 @@ class BiasedSGD(FactorModel):
         ci = partition.global_counts(train.item, n_i, comm)
         self._ub = partition.balanced_bounds(cu, p)
         self._ib = partition.balanced_bounds(ci, p)
-        u, i, r = partition.to_owners(train.user, train.item, train.rating, self._ub, comm)
+        u, i, r = partition.send_to_owners(self._ub, comm, train.user, train.item, train.rating)
         lo, hi = self._ub[comm.rank], self._ub[comm.rank + 1]
-        self._comm, self._own, self._p_stale = comm, slice(lo, hi), False
+        self._comm, self._own = comm, slice(lo, hi)
         # Block of each local rating: (item super-block c, user sub-block a, item sub-block b),
         # block id c * g * g + a * g + b, from a table per item and per local user.
         ub_local = partition.balanced_bounds(cu, g, lo, hi)
@@ -94,16 +110,22 @@ class BiasedSGD(FactorModel):
         item_part = (cb // g) * g * g + cb % g
         user_part = np.repeat(np.arange(g, dtype=np.int64) * g, np.diff(ub_local))
         block = item_part[i] + user_part[u - lo]
-        key = np.random.default_rng([self.seed, _ORDER, comm.rank]).random(len(r))
-        # user by user inside a block, items shuffled: np.lexsort((key, u, block))
+        # User by user inside a block, items in a seeded random order that depends on the
+        # rating alone (a hash of user, item and value), not on where it came from: one
+        # counting sort, the same order for any reading of the input.
+        key = partition.entry_keys(self.seed, _ORDER, u, i, r)
         self._ptr, order = partition.sorting_permutation(block, u - lo, key, p * g * g)
         # The kernel's ratings: on a GPU they stay on the device for the whole training.
         self._ratings = tuple(self._xp.asarray(a[order]) for a in (u, i, r))
-        rng = np.random.default_rng([self.seed, _INIT])
-        self.P = rng.normal(0.0, self.init_std, (n_u, d)).astype(np.float32)
-        self.Q = rng.normal(0.0, self.init_std, (n_i, d)).astype(np.float32)
+        # Each rank draws its own user rows only (the others are gathered when the whole
+        # model is needed: _complete); rows come in seeded chunks, so any rank count draws
+        # the same model.
+        self.P = np.zeros((n_u, d), dtype=np.float32)
+        self.P[lo:hi] = _normal_rows(self.seed, 0, lo, hi, d, self.init_std)
+        self.Q = _normal_rows(self.seed, 1, 0, n_i, d, self.init_std)
         self.bu = np.zeros(n_u, dtype=np.float32)
         self.bi = np.zeros(n_i, dtype=np.float32)
+        self._p_stale = p > 1
 
     def _epoch(self, epoch: int, comm: Comm) -> dict:
         p, g, rank = comm.size, self.blocks, comm.rank

@@ -4,13 +4,13 @@ import numpy as np
 import pytest
 
 from hpcrec.core.comm import serial
+from hpcrec.core.partition import sorting_permutation
 from hpcrec.kernels import mf_als
 from hpcrec.kernels.csr import csr
 from hpcrec.kernels.mf_als import als_half_step
 from hpcrec.kernels.mf_sgd import _run_rounds, sgd_epoch
 from hpcrec.kernels.protocols import BlockedRatings, Factors, RowProblem, SgdRates, Side
 from hpcrec.mf.course import gram, loss_and_grad
-from hpcrec.mf.partition import sorting_permutation
 
 
 def _fd_grad(f, x, eps=1e-6):

@@ -119,6 +119,34 @@ def test_same_seed_same_model_and_thread_count_invariance(data):
     assert not np.array_equal(a.Q, c.Q)
 
 
+def test_sgd_model_does_not_depend_on_the_order_of_the_ratings(data):
+    """The order inside a block is a seeded hash of each rating, not of its position: the
+    same ratings in another order train the same model, bit for bit."""
+    from hpcrec.io.ratings import Ratings
+    train, _ = data
+    perm = np.random.default_rng(0).permutation(len(train.rating))
+    shuffled = Ratings(train.user[perm], train.item[perm], train.rating[perm],
+                       train.timestamp[perm],
+                       train.user_ids, train.item_ids)
+    a = FAST["biased-sgd"](seed=5).fit(train, serial())
+    b = FAST["biased-sgd"](seed=5).fit(shuffled, serial())
+    for key in ("P", "Q", "bu", "bi"):
+        np.testing.assert_array_equal(getattr(a, key), getattr(b, key))
+    np.testing.assert_array_equal(a.seen_indptr, b.seen_indptr)
+    np.testing.assert_array_equal(a.seen_items, b.seen_items)
+
+
+def test_initial_rows_are_the_same_for_any_slice():
+    """A rank draws only its own rows of P; any slice equals the rows of the whole draw."""
+    from hpcrec.mf.sgd import _INIT_ROWS, _normal_rows
+    n, d = 2 * _INIT_ROWS + 123, 3
+    whole = _normal_rows(7, 0, 0, n, d, 0.1)
+    assert whole.dtype == np.float32 and abs(whole.std() - 0.1) < 0.005
+    for lo, hi in ((0, 1), (5, _INIT_ROWS + 9), (_INIT_ROWS, 2 * _INIT_ROWS), (n - 200, n), (17, 17)):
+        np.testing.assert_array_equal(_normal_rows(7, 0, lo, hi, d, 0.1), whole[lo:hi])
+    assert not np.array_equal(_normal_rows(7, 1, 0, 50, d, 0.1), whole[:50])
+
+
 @pytest.mark.parametrize("name", ["biased-sgd", "als", "course-gd"])
 def test_resume_is_bit_identical(data, name, tmp_path):
     train, test = data

@@ -57,6 +57,19 @@ def test_sgd_distributed_is_deterministic_and_consistent(data):
     assert abs(a.history[-1]["test_rmse"] - ref.history[-1]["test_rmse"]) < 0.02
 
 
+def test_seen_items_are_rank_count_invariant(data):
+    """Each rank sorts one user range of the seen-items CSR; the gathered CSR is the
+    serial one (items in order within each user), on every rank."""
+    train, _ = data
+    a = BiasedSGD(factors=4, epochs=1, seed=3).fit(train, world())
+    order = np.lexsort((train.item, train.user))
+    np.testing.assert_array_equal(a.seen_items, train.item[order])
+    np.testing.assert_array_equal(a.seen_indptr, np.concatenate(
+        ([0], np.cumsum(np.bincount(train.user, minlength=len(train.user_ids))))))
+    gathered = world().allgather_obj(a.seen_items.tobytes() + a.seen_indptr.tobytes())
+    assert all(g == gathered[0] for g in gathered)
+
+
 def test_sgd_accuracy_at_p_ranks_matches_one_rank(shared_data):
     """The issue's bar: ml-100k u1, test RMSE at p ranks within 0.005 of one rank."""
     train, test = splits.movielens_fold(shared_data / "ml-100k", "u1")
