@@ -298,16 +298,56 @@ def read_ml100k(path) -> Ratings:
 
 
 def ml100k_tables(path: Path):
-    """(user ids, item ids, titles, genres) from ``u.user`` / ``u.item`` beside ``path`` (None if absent)."""
+    """(user ids, item ids, titles, genres) from ``u.user`` / ``u.item`` beside ``path`` (None if absent).
+
+    Read without pandas (latin-1 text split on ``|``): these small side tables are on the
+    path of every ``train`` from an ml-100k folder, where importing pandas would cost more
+    than reading them.
+    """
     folder = path.parent
     item_ids = titles = genres = user_ids = None
     if (folder / "u.item").exists():
         item_ids, titles, genres = _ml100k_items(folder)
     if (folder / "u.user").exists():
-        users = _read_table(folder / "u.user", "|", ["user", "age", "gender", "occupation", "zip"],
-                            encoding="latin-1", required=1)
-        user_ids = np.sort(_numeric(users, "user", folder / "u.user", True, 1).astype(np.int64))
+        rows = _pipe_rows(folder / "u.user", "users", 1)
+        user_ids = np.sort(np.array([_int_cell(f[0], folder / "u.user", n, "user") for n, f in rows],
+                                    dtype=np.int64))
     return user_ids, item_ids, titles, genres
+
+
+def _pipe_rows(path: Path, what: str, min_fields: int) -> list[tuple[int, list[str]]]:
+    """(line number, fields) of each non-blank line of a ``|``-separated latin-1 file.
+
+    Rows may be shorter than the first (missing trailing fields), not wider; fewer than
+    ``min_fields`` fields, binary data or an empty file is an :class:`InputError`.
+    """
+    data = read_regular_bytes(path, what)
+    if b"\x00" in data:
+        raise InputError(f"{path}: binary data, not a text file")
+    rows = [(n, line.split("|")) for n, line in enumerate(data.decode("latin-1").splitlines(), 1)
+            if line.strip()]
+    if not rows:
+        raise InputError(f"{path}: empty file")
+    width = len(rows[0][1])
+    for n, fields in rows:
+        if len(fields) > width:
+            raise InputError(f"{path}: line {n}: {len(fields)} fields, more than the first "
+                             f"line's {width} separated by '|'")
+        if len(fields) < min_fields:
+            raise InputError(f"{path}: line {n}: {len(fields)} field(s), expected at least "
+                             f"{min_fields} separated by '|'")
+    return rows
+
+
+def _int_cell(cell: str, path: Path, line: int, col: str) -> int:
+    """An exact integer id cell (``"7"``, ``" 7 "`` or ``"7.0"`` as pandas' to_numeric reads it)."""
+    try:
+        num = float(cell)
+    except ValueError:
+        num = float("nan")
+    if not np.isfinite(num) or num != round(num) or abs(num) >= 2.0 ** 53:
+        raise InputError(f"{path}: line {line}: {col} {cell!r} is not an integer")
+    return int(num)
 
 
 def _ml100k_items(folder: Path):
@@ -315,24 +355,17 @@ def _ml100k_items(folder: Path):
     if (folder / "u.genre").exists():
         text = read_regular_bytes(folder / "u.genre", "genres").decode("latin-1")
         genre_names = [ln.split("|")[0] for ln in text.splitlines() if ln.strip()]
-    try:
-        items = pd.read_csv(io.BytesIO(read_regular_bytes(folder / "u.item", "movies")), sep="|", header=None,
-                            dtype=str, encoding="latin-1",
-                            keep_default_na=False, index_col=False)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise InputError(f"{folder / 'u.item'}: malformed ({_last_line(exc)})") from None
-    if items.shape[1] < 2:
-        raise InputError(f"{folder / 'u.item'}: expected 'id|title|...' lines")
-    ids = pd.to_numeric(items[0], errors="coerce").to_numpy()
-    if np.isnan(ids).any() or np.any(ids != np.round(ids)):
-        raise InputError(f"{folder / 'u.item'}: non-integer item id")
-    flags = items.iloc[:, 5:].to_numpy() == "1"
-    if genre_names is None or len(genre_names) != flags.shape[1]:
-        genre_names = [f"genre{k}" for k in range(flags.shape[1])]
-    genres = np.array(["|".join(genre_names[k] for k in np.flatnonzero(row)) for row in flags],
-                      dtype=object)
-    order = np.argsort(ids)
-    return ids.astype(np.int64)[order], items[1].to_numpy(dtype=object)[order], genres[order]
+    path = folder / "u.item"
+    rows = _pipe_rows(path, "movies", 2)
+    n_flags = max(len(rows[0][1]) - 5, 0)
+    if genre_names is None or len(genre_names) != n_flags:
+        genre_names = [f"genre{k}" for k in range(n_flags)]
+    ids = np.array([_int_cell(f[0], path, n, "item id") for n, f in rows], dtype=np.int64)
+    titles = np.array([f[1] for _, f in rows], dtype=object)
+    genres = np.array(["|".join(g for g, flag in zip(genre_names, f[5:]) if flag == "1")
+                       for _, f in rows], dtype=object)
+    order = np.argsort(ids, kind="stable")
+    return ids[order], titles[order], genres[order]
 
 
 def read_ml1m(path) -> Ratings:

@@ -6,6 +6,8 @@ stated in the shared data READMEs, and hand-written expectations for tiny files.
 from __future__ import annotations
 
 import csv
+import subprocess
+import sys
 
 import numpy as np
 import pandas as pd
@@ -202,6 +204,52 @@ def test_movielens_100k_fold_keeps_full_id_tables(shared_data, tmp_path):
     back = rt_roundtrip(io.load_ratings(folder / "u1.test", serial()), tmp_path)
     assert triples(back) == want and back.nnz == 20000
     assert (back.n_users, back.n_items) == (943, 1682)          # from u.user / u.item
+
+
+def _ml100k_tables_pandas(folder):
+    """The side tables as the earlier pandas-based reader gave them (the reference)."""
+    items = pd.read_csv(folder / "u.item", sep="|", header=None, dtype=str, encoding="latin-1",
+                        keep_default_na=False, index_col=False)
+    genre_names = [g.split("|")[0] for g in (folder / "u.genre").read_text("latin-1").splitlines()
+                   if g.strip()]
+    flags = items.iloc[:, 5:].to_numpy() == "1"
+    genres = ["|".join(genre_names[k] for k in np.flatnonzero(row)) for row in flags]
+    order = np.argsort(items[0].astype(np.int64).to_numpy(), kind="stable")
+    users = pd.read_csv(folder / "u.user", sep="|", header=None, dtype=str, encoding="latin-1")
+    return (np.sort(users[0].astype(np.int64).to_numpy()), items[0].astype(np.int64).to_numpy()[order],
+            items[1].to_numpy(dtype=object)[order], np.array(genres, dtype=object)[order])
+
+
+def test_ml100k_side_tables_match_pandas_without_importing_it(shared_data):
+    folder = shared_data / "ml-100k"
+    got = rmod.ml100k_tables(folder / "u.data")
+    for g, w in zip(got, _ml100k_tables_pandas(folder)):
+        assert g.dtype == w.dtype and g.tolist() == w.tolist()
+    code = ("import sys; from pathlib import Path; from hpcrec.io import ratings; "
+            f"ratings.ml100k_tables(Path({str(folder / 'u.data')!r})); "
+            "print('pandas.core.frame' in sys.modules)")  # pandas itself is a lazy stub
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+def test_ml100k_side_tables_hostile(tmp_path):
+    (tmp_path / "u.genre").write_text("unknown|0\nAction|1\n")
+    item = tmp_path / "u.item"
+    item.write_bytes("2|Bête (1995)|01-Jan-1995||url|0|1\r\n\r\n1|Toy|x||u|1|0\n3|Short\n"
+                     .encode("latin-1"))
+    (tmp_path / "u.user").write_text("5|24|M|x|1\n\n4|53|F|y|2\n")
+    users, ids, titles, genres = rmod.ml100k_tables(tmp_path / "u.data")
+    assert users.tolist() == [4, 5] and ids.tolist() == [1, 2, 3]
+    assert titles.tolist() == ["Toy", "Bête (1995)", "Short"]
+    assert genres.tolist() == ["unknown", "Action", ""]
+    for text, message in [("1|A|d||u|0|1|1\n2|B|d||u|0|1|1|1\n", "line 2: 9 fields, more than"),
+                          ("1|A\nx|B\n", "line 2: item id 'x' is not an integer"),
+                          ("1|A\n2.5|B\n", "line 2: item id '2.5' is not an integer"),
+                          ("1|A\n2\n", "line 2: 1 field"), ("\n\n", "empty file"),
+                          ("1|A\x00\n", "binary data")]:
+        item.write_bytes(text.encode("latin-1"))
+        with pytest.raises(io.formats.InputError, match=message):
+            rmod.ml100k_tables(tmp_path / "u.data")
 
 
 def test_ml1m_format(tmp_path):
