@@ -163,3 +163,13 @@ def h5_contents(path) -> dict:
             out.update({f"{name}@{k}": str(v) for k, v in ds.attrs.items()})
             out[f"{name}:dtype"] = str(ds.dtype)
     return out
+
+
+def shuffled_itemsets(rng, n: int):
+    """n distinct itemsets over 40 items (lengths 1-9, shuffled) with counts."""
+    sets = list({tuple(sorted(rng.choice(40, size=rng.integers(1, 10), replace=False).tolist()))
+                 for _ in range(n)})
+    rng.shuffle(sets)
+    flat = np.array([i for s in sets for i in s], np.int64)
+    lengths = np.array([len(s) for s in sets], np.int64)
+    return flat, lengths, rng.integers(1, 1000, size=len(sets)).astype(np.int64)

@@ -55,7 +55,8 @@ def cmd_mine(args) -> int:
     with timer.phase("read"):
         source = args.input if args.format is None else _load(args, comm)
     with ctx:
-        res = mine_itemsets(source, args.min_support, args.algorithm, args.max_len, context=ctx)
+        res = mine_itemsets(source, args.min_support, args.algorithm, args.max_len, context=ctx,
+                            result_on="root")   # rank 0 writes the file
     with comm.collective_errors(), timer.phase("write"):
         if comm.is_root:
             write_itemsets(args.output, res)

@@ -5,7 +5,10 @@ every later run loads them from the cache (``NUMBA_CACHE_DIR``, else ``__pycache
 beside the package). Batch jobs that start on fresh nodes or images can run this once,
 e.g. at the end of an install script, so no production job pays for compilation. It runs
 tiny jobs of each command in a temporary folder: the kernels and type signatures they
-compile are the ones real runs of the same commands use. Under MPI one rank per node works.
+compile are the ones real runs of the same commands use. One rank per node runs them on
+its own (the one-rank paths); launched on two or more ranks (``mpiexec -n 2 hpcrec
+warmup``), all ranks then run ``mine`` and ``train`` together, which compiles the kernels
+only distributed runs use (the exchange of PFP, the merge of sorted shares, ...).
 """
 from __future__ import annotations
 
@@ -25,27 +28,29 @@ def register(sub) -> None:
     p.set_defaults(func=cmd_warmup)
 
 
-def _convert(folder: Path) -> None:
-    from ..core.comm import serial
+def _convert(folder: Path, comm) -> None:
+    """The readers' kernels (one rank: ``convert`` runs no other kernels)."""
     from ..io import formats
     (folder / "t.dat").write_text("1 2 3\n2 3\n\n4 1\n")
     (folder / "r.csv").write_text("user,item,rating,timestamp\n1,2,3.5,10\n2,2,4,11\n")
-    formats.load_transactions(folder / "t.dat", serial(), format="fimi")
-    formats.load_ratings(folder / "r.csv", serial(), format="ratings-csv")
+    formats.load_transactions(folder / "t.dat", comm, format="fimi")
+    formats.load_ratings(folder / "r.csv", comm, format="ratings-csv")
 
 
-def _mine(folder: Path) -> None:
-    from ..core.comm import serial
+def _mine(folder: Path, comm) -> None:
     from ..fim import mine_itemsets
     from ..fim.engine import ALGORITHMS
+    from ..io.results import write_itemsets
     from ..io.synthetic import transactions
     tx = transactions(200, seed=0, n_items=30, avg_len=5.0)
     for algorithm in ALGORITHMS:
-        mine_itemsets(tx, 0.05, algorithm, comm=serial())
+        res = mine_itemsets(tx, 0.05, algorithm, comm=comm,
+                            result_on="root" if comm.size > 1 else "all")
+    if comm.is_root:
+        write_itemsets(folder / "i.h5", res)   # the HDF5 result's relabelling
 
 
-def _train(folder: Path) -> None:
-    from ..core.comm import serial
+def _train(folder: Path, comm) -> None:
     from ..io.synthetic import ratings
     from ..mf import FactorModel
     from ..recommender import models
@@ -54,26 +59,36 @@ def _train(folder: Path) -> None:
         model = cls()
         if isinstance(model, FactorModel):
             model.epochs = 1
-        model.fit(data, serial())
+        model.fit(data, comm)
 
 
 def cmd_warmup(args) -> int:
-    from ..core.comm import world
+    from ..core.comm import serial, world
     from ..core.errors import InputError
     comm = world()
     unknown = sorted(set(args.targets) - set(TARGETS))
     if unknown:
         raise InputError(f"warmup: unknown command {unknown[0]!r}: choose from {', '.join(TARGETS)}")
+    targets = args.targets or TARGETS
     with comm.collective_errors():
         if comm.local_rank == 0:
-            with tempfile.TemporaryDirectory(prefix="hpcrec-warmup-") as tmp:
-                for target in args.targets or TARGETS:
-                    t0 = time.perf_counter()
-                    logging.disable(logging.INFO)          # the tiny jobs' own reports
-                    try:
-                        globals()[f"_{target}"](Path(tmp))
-                    finally:
-                        logging.disable(logging.NOTSET)
-                    if comm.is_root:
-                        log.info("%s: kernels ready (%.1f s)", target, time.perf_counter() - t0)
+            _run(targets, serial(), comm.is_root, "")
+    if comm.size > 1:   # the distributed paths, with every rank
+        with comm.collective_errors():
+            _run([t for t in targets if t != "convert"], comm, comm.is_root, f" on {comm.size} ranks")
     return 0
+
+
+def _run(targets, comm, report: bool, where: str) -> None:
+    """The tiny jobs of ``targets`` on ``comm``, each rank in a temporary folder of its own;
+    ``report``: log a line per target."""
+    with tempfile.TemporaryDirectory(prefix="hpcrec-warmup-") as tmp:
+        for target in targets:
+            t0 = time.perf_counter()
+            logging.disable(logging.INFO)          # the tiny jobs' own reports
+            try:
+                globals()[f"_{target}"](Path(tmp), comm)
+            finally:
+                logging.disable(logging.NOTSET)
+            if report:
+                log.info("%s: kernels ready%s (%.1f s)", target, where, time.perf_counter() - t0)

@@ -1,8 +1,9 @@
 """One entry point for all four algorithms: input slice in, the global result out.
 
 Validates arguments with mlxtend's messages, reads this rank's transactions, runs the
-chosen distributed miner, maps recoded items back to column indices and gathers the
-itemsets on every rank in canonical order.
+chosen distributed miner, maps recoded items back to column indices and assembles the
+itemsets in canonical order on every rank (the Python API) or on rank 0 alone (the CLI,
+which writes them there).
 """
 from __future__ import annotations
 
@@ -35,16 +36,52 @@ def check_arguments(min_support, max_len) -> None:
         raise InputError(f"`max_len` must be a positive integer or None. Got {max_len!r}.")
 
 
+def merged_records(flat, lengths, counts, recode, comm: Comm, result_on: str):
+    """The canonical records (:func:`~hpcrec.fim.result.sorted_records`' triple) of every
+    rank's share of the itemsets, on every rank (``result_on="all"``) or on rank 0 only
+    (``"root"``; ``None`` elsewhere). Each rank sorts its own share (one layout for all:
+    the longest itemset of any rank), the sorted shares are gathered and merged
+    (:mod:`hpcrec.kernels.merge`): the sort runs in parallel and only the linear merge
+    runs on the receiving ranks. Shares hold distinct itemsets, so the merge equals a sort
+    of the whole."""
+    from ..kernels import merge, order
+    lengths = np.asarray(lengths, dtype=np.int64)
+    longest = int(comm.allreduce_scalar(int(lengths.max(initial=0)), "max"))
+    n_items = int(comm.allreduce_scalar(int(lengths.sum()), "sum"))
+    recode = np.asarray(recode, dtype=np.int64)   # empty: the items are not recoded
+    flat = np.asarray(flat)
+    top = int(recode.max()) if len(recode) else \
+        int(comm.allreduce_scalar(int(flat.max(initial=0)), "max"))
+    lay = order.layout(top.bit_length() or 1, longest)
+    rec = np.empty((len(lengths), lay[3] + 1), np.int64)
+    order.build_records(flat, lengths, np.asarray(counts, dtype=np.int64), recode,
+                        lay, rec)
+    mine = np.empty_like(rec)
+    order.sort_records(rec, mine, lay[3])
+    del rec
+    runs = np.concatenate(([0], np.cumsum(comm.allgather_counts(len(mine)))))
+    whole = comm.gatherv(mine.reshape(-1)) if result_on == "root" else \
+        comm.allgatherv(mine.reshape(-1))
+    del mine
+    if whole is None:
+        return None
+    return merge.merge_runs(whole.reshape(-1, lay[3] + 1), runs, lay[3]), lay, n_items
+
+
 def mine_itemsets(source, min_support: float, algorithm: str = "fpgrowth", max_len=None,
                   comm: Comm | None = None, device: str = "cpu", *, progress: bool = False,
-                  context: RunContext | None = None) -> Itemsets:
+                  context: RunContext | None = None, result_on: str = "all") -> Itemsets:
     """Frequent (for fpmax maximal, for fpclose closed) itemsets of ``source`` on all ranks
     of ``comm``, with progress lines on rank 0 if ``progress``. A caller that built a run
     ``context`` passes it instead of ``comm``, ``device`` and ``progress``; its stop request
     (signal, time limit) ends apriori after a level, the others after a batch of groups;
-    the result is then flagged ``partial``."""
+    the result is then flagged ``partial``. ``result_on="root"`` (what ``hpcrec mine``
+    asks for: rank 0 writes the file) assembles the itemsets on rank 0 only; the other
+    ranks get the result's metadata with no itemsets (length 0)."""
     comm = context.comm if context is not None else resolve(comm)
     with comm.collective_errors():
+        if result_on not in ("all", "root"):
+            raise InputError(f"result_on must be 'all' or 'root', got {result_on!r}")
         check_arguments(min_support, max_len)
         min_support = float(min_support)  # compared as float64, as mlxtend does
         if algorithm not in ALGORITHMS:
@@ -73,14 +110,16 @@ def mine_itemsets(source, min_support: float, algorithm: str = "fpgrowth", max_l
         del levels, counts
     else:
         flat, lengths, cnt, partial = pfp.mine(prep, max_len, comm, algorithm, control, timer, guard)
-        if comm.size > 1:   # one rank: its arrays are the result (the ordering copies them)
-            flat, lengths, cnt = (comm.allgatherv(np.ascontiguousarray(a))
-                                  for a in (flat, lengths, cnt))
-        done = 0 if partial else int(lengths.max(initial=0))  # no length is complete
+        done = 0 if partial else int(comm.allreduce_scalar(int(lengths.max(initial=0)), "max"))
     with timer.phase("mine"):   # the miner's arrays are dropped before the result is written
-        ordered = sorted_records(flat, lengths, cnt, recode=prep.order)
+        if comm.size == 1 or algorithm == "apriori":   # apriori's levels are global already
+            ordered = sorted_records(flat, lengths, cnt, recode=prep.order) \
+                if result_on == "all" or comm.is_root else None
+        else:
+            ordered = merged_records(flat, lengths, cnt, prep.order, comm, result_on)
         del flat, lengths, cnt
-        items, ptr, cnt = decoded(*ordered)
+        items, ptr, cnt = decoded(*ordered) if ordered is not None else \
+            (np.zeros(0, np.int32), np.zeros(1, np.int64), np.zeros(0, np.int64))
         del ordered
     timer.count("itemsets", len(cnt))
     return Itemsets(items, ptr, cnt, prep.n, prep.labels, partial, done,

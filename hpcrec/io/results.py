@@ -146,15 +146,20 @@ def _write_csv(tmp: Path, res: Itemsets) -> str:
 
 def used_labels(items: np.ndarray, n_labels: int) -> tuple[np.ndarray, np.ndarray]:
     """The labels the itemsets use (ascending) and the items renumbered into them (int32):
-    ``np.unique(items, return_inverse=True)`` by a count per label, linear instead of a
-    sort of every item (40 M items: 0.1-0.16 s against 6 s; benchmarks/README.md, "2 ranks
-    on dense data")."""
-    used = np.flatnonzero(np.bincount(items, minlength=n_labels))
+    ``np.unique(items, return_inverse=True)`` in two compiled linear passes
+    (:mod:`hpcrec.kernels.relabel`; a sort of every item took 6 s on 40 M items,
+    ``np.bincount`` and a gather 4.7 s on 64 M: benchmarks/README.md, "2 ranks on dense
+    data")."""
+    from ..kernels import relabel
+    items = np.ascontiguousarray(items)
+    used = np.flatnonzero(relabel.used(items, n_labels))
     if len(used) == n_labels:
         return used, items.astype(np.int32, copy=False)
     index = np.zeros(n_labels, np.int32)
     index[used] = np.arange(len(used), dtype=np.int32)
-    return used, index[items]
+    out = np.empty(len(items), np.int32)
+    relabel.renumber(items, index, out)
+    return used, out
 
 
 def write_itemsets(path, res: Itemsets) -> Path:

@@ -131,6 +131,23 @@ def test_mpi_allgatherv_uneven():
     ref = np.concatenate([np.full(r, r, dtype=np.int32) for r in range(c.size)])
     out = c.allgatherv(mine)
     assert out.dtype == np.int32 and np.array_equal(out, ref)
+    got = c.gatherv(mine, root=c.size - 1)                   # only the root receives
+    assert (np.array_equal(got, ref) and got.dtype == np.int32) if c.rank == c.size - 1 \
+        else got is None
+
+
+@pytest.mark.mpi
+def test_mpi_quiet_barrier_waits_for_the_slowest():
+    """A rank that arrives early sleeps until the last one arrives (no rank leaves early)."""
+    import time
+    c = world()
+    c.barrier()
+    if c.rank == 0:
+        time.sleep(0.3)
+    t0 = time.perf_counter()
+    c.quiet_barrier()
+    waited = time.perf_counter() - t0
+    assert waited >= 0.2 if c.rank != 0 else waited < 0.3
 
 
 def _alltoallv_case(c, dtype=np.int64):
@@ -174,6 +191,8 @@ def test_mpi_large_message_splitting(monkeypatch):
     mine = np.full(3 * c.rank + 2, c.rank, dtype=np.int16)
     ref = np.concatenate([np.full(3 * r + 2, r, dtype=np.int16) for r in range(c.size)])
     assert np.array_equal(c.allgatherv(mine), ref)
+    got = c.gatherv(mine)
+    assert np.array_equal(got, ref) if c.is_root else got is None
     send, counts, ref = _alltoallv_case(c, np.int32)
     recv, _ = c.alltoallv(send, counts)                      # several rounds of Alltoallv
     assert np.array_equal(recv, ref)

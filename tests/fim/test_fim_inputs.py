@@ -92,9 +92,10 @@ def test_unicode_and_separator_labels_round_trip(tmp_path):
 
 
 @pytest.mark.parametrize("n_labels", [6, 9])   # every label used / some unused
-def test_used_labels_is_unique_with_inverse(n_labels):
+@pytest.mark.parametrize("n, dtype", [(500, np.int64), (500, np.int32), (0, np.int32)])
+def test_used_labels_is_unique_with_inverse(n_labels, n, dtype):
     from hpcrec.io.results import used_labels
-    items = np.random.default_rng(n_labels).integers(0, 6, 500)
+    items = np.random.default_rng(n_labels).integers(0, 6, n).astype(dtype)
     used, index = used_labels(items, n_labels)
     want, inverse = np.unique(items, return_inverse=True)
     assert used.tolist() == want.tolist() and index.tolist() == inverse.tolist()

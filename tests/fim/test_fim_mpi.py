@@ -290,3 +290,34 @@ def test_a_stop_on_one_rank_ends_apriori_on_every_rank_after_the_level(monkeypat
     assert comm.allgather_obj(got) == [got] * comm.size
     longest = max(map(len, got))
     assert {s: c for s, c in exact.items() if len(s) <= longest} == got
+
+
+@pytest.mark.mpi
+@pytest.mark.parametrize("split", ["even", "all-on-last", "one-empty", "all-empty"])
+@pytest.mark.parametrize("result_on", ["all", "root"])
+def test_sorted_shares_merged_equal_the_whole_sorted(split, result_on):
+    """merged_records: each rank sorts its share, the shares are gathered (on every rank or
+    on rank 0 alone) and merged; equal to one rank's sort of the whole, for uneven shares,
+    empty shares, one rank holding everything and nothing at all."""
+    from helpers import shuffled_itemsets
+
+    from hpcrec.fim.engine import merged_records
+    from hpcrec.fim.result import sorted_records
+    c = world()
+    rng = np.random.default_rng(5)
+    flat, lengths, counts = shuffled_itemsets(rng, 0 if split == "all-empty" else 700)
+    recode = rng.permutation(40).astype(np.int64)
+    ptr = np.concatenate(([0], np.cumsum(lengths)))
+    n, p = len(lengths), c.size
+    cut = {"even": [n * r // p for r in range(p + 1)],
+           "all-on-last": [0] * p + [n],
+           "one-empty": [0, 0] + [n * r // p for r in range(2, p + 1)] if p > 2 else [0, 0, n],
+           "all-empty": [0] * (p + 1)}[split]
+    a, b = cut[c.rank], cut[c.rank + 1]
+    got = merged_records(flat[ptr[a]:ptr[b]], lengths[a:b], counts[a:b], recode, c, result_on)
+    if result_on == "root" and not c.is_root:
+        assert got is None
+        return
+    want = sorted_records(flat, lengths, counts, recode=recode)
+    assert got[1] == want[1] and got[2] == want[2] and np.array_equal(got[0], want[0])
+

@@ -1,0 +1,44 @@
+"""The merge of sorted record runs (hpcrec.kernels.merge) against a stable sort of the whole,
+and the distributed ordering built on it (hpcrec.fim.engine.merged_records) on one rank
+against hpcrec.fim.result.sorted_records (on several ranks: tests/fim/test_fim_mpi.py)."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from helpers import shuffled_itemsets
+
+from hpcrec.core.comm import serial
+from hpcrec.fim.engine import merged_records
+from hpcrec.fim.result import sorted_records
+from hpcrec.kernels import merge
+
+
+def _runs(rng, sizes, n_words, high):
+    runs = []
+    for n in sizes:
+        rec = rng.integers(0, high, size=(n, n_words + 1), dtype=np.int64)
+        runs.append(rec[np.lexsort(rec[:, n_words - 1::-1].T)] if n else rec)  # by key words
+    return runs
+
+
+@pytest.mark.parametrize("sizes", [[0], [5], [0, 0, 0], [7, 0], [0, 9], [0, 40, 0],
+                                   [13, 1, 27], [100, 100, 3, 50, 0, 8, 1000]])
+@pytest.mark.parametrize("n_words, high", [(1, 1 << 40), (2, 3), (3, 2)])
+def test_merge_equals_a_stable_sort(sizes, n_words, high):
+    """Empty runs, one run holding everything, odd run counts, and many equal keys (high 2-3:
+    ties across runs keep the run order, as a stable sort of the concatenation does)."""
+    rng = np.random.default_rng(len(sizes) * 31 + n_words)
+    runs = _runs(rng, sizes, n_words, high)
+    whole = np.concatenate(runs) if runs else np.zeros((0, n_words + 1), np.int64)
+    bounds = np.concatenate(([0], np.cumsum(sizes))).astype(np.int64)
+    want = whole[np.lexsort(whole[:, n_words - 1::-1].T)]   # lexsort is stable
+    got = merge.merge_runs(whole.copy(), bounds, n_words)
+    assert np.array_equal(got, want)
+
+
+def test_merged_records_on_one_rank():
+    rng = np.random.default_rng(9)
+    flat, lengths, counts = shuffled_itemsets(rng, 300)
+    got = merged_records(flat, lengths, counts, np.zeros(0, np.int64), serial(), "all")
+    want = sorted_records(flat, lengths, counts)
+    assert got[1] == want[1] and np.array_equal(got[0], want[0])
