@@ -1,15 +1,15 @@
 #!/bin/bash
 # Whole-process `hpcrec train` (biased SGD, 64 factors, one thread per rank) on 1 and 2
-# ranks, two code trees interleaved, two rounds: OLD and NEW are virtual environments
+# ranks, two code trees interleaved, ROUNDS rounds (default 2): OLD and NEW are virtual environments
 # (each an install of one tree, with its own Numba cache under it).
 #   OLD=/path/venv-main NEW=/path/venv-branch bash benchmarks/mf_ranks.sh RATINGS.h5 [EPOCHS]
 # Prints the load, then per run the `trained ...` line (train, write, comm seconds) and
 # /usr/bin/time's wall, user, sys and peak KB (of mpiexec's tree: the largest rank).
 set -u
-DATA=$1; EP=${2:-5}
+DATA=$(realpath "$1"); EP=${2:-5}
 export NUMBA_NUM_THREADS=1 OMP_NUM_THREADS=1
-OUT=$(mktemp -d)
-for round in 1 2; do
+OUT=$(mktemp -d); cd "$OUT"   # not a source tree: `python -m hpcrec` would import it from the cwd
+for round in $(seq 1 "${ROUNDS:-2}"); do
   for tree in OLD NEW; do
     V=${!tree}
     for P in 1 2; do
