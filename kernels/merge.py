@@ -11,20 +11,14 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-
-@njit(cache=True)
-def _less(a, i, b, j, n_words):
-    for w in range(n_words):
-        if a[i, w] != b[j, w]:
-            return a[i, w] < b[j, w]
-    return False
+from .order import row_less
 
 
 @njit(cache=True)
 def _merge_two(src, lo, mid, hi, dst, n_words):
     i, j, at = lo, mid, lo
     while i < mid and j < hi:
-        if _less(src, j, src, i, n_words):   # strictly smaller: ties take the left run
+        if row_less(src, j, i, n_words):   # strictly smaller: ties take the left run
             dst[at] = src[j]
             j += 1
         else:

@@ -183,8 +183,9 @@ def _varying(keys, lo, hi):
 
 
 @njit(cache=True)
-def _row_less(rec, a, b, n_words):
-    """Whether record a's words come before record b's."""
+def row_less(rec, a, b, n_words):
+    """Whether record a's words come before record b's (also the merge's test,
+    :mod:`.merge`)."""
     for w in range(n_words):
         if rec[a, w] != rec[b, w]:
             return rec[a, w] < rec[b, w]
@@ -212,7 +213,7 @@ def _sort_bucket(rec, dst, in_place, lo, hi, n_words, scratch):
                 for i in range(a + 1, b):
                     v = idx[i]
                     j = i
-                    while j > a and _row_less(rec, v, idx[j - 1], n_words):
+                    while j > a and row_less(rec, v, idx[j - 1], n_words):
                         idx[j] = idx[j - 1]
                         j -= 1
                     idx[j] = v
