@@ -20,6 +20,10 @@ import numpy as np
 from .errors import HpcrecError, RankFailed
 
 _MAX_MSG = 1 << 30  # elements per buffer call: far below the 2**31 int-count limit of MPI < 4
+# Seconds an aborting rank waits after flushing: launchers (MPICH's hydra, srun) forward a
+# rank's output through pipes and stop reading once Abort has them kill the job, so the
+# error line written just before could be lost (seen once, under load, as an empty stderr).
+ABORT_GRACE_S = 0.3
 
 
 def chunk(n: int, rank: int, size: int) -> tuple[int, int]:
@@ -323,6 +327,7 @@ class Comm:
         sys.stdout.flush()
         sys.stderr.flush()
         if self._c is not None and self.size > 1:
+            time.sleep(ABORT_GRACE_S)
             self._c.Abort(code)
         os._exit(code)
 
