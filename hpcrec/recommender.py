@@ -31,7 +31,7 @@ from .core.errors import InputError, TrainingDiverged
 from .core.timing import Timer
 from .io import hdf5, jsontext, load_ratings
 from .io.ratings import Ratings
-from .kernels import sparse, topk
+from .kernels import topk
 
 MODEL_KIND = "model"
 # Largest |rating| a model trains on: far beyond any rating scale, far below where float32
@@ -84,6 +84,7 @@ class Recommender(metaclass=_Validated):
         self.user_ids = self.item_ids = None
         self.item_titles = self.item_genres = None
         self.seen_indptr = self.seen_items = None
+        self._by_user: partition.Owned | None = None   # during fit: see _set_seen
         self.history: list[dict] = []
         self.fit_stats: dict = {}
 
@@ -167,24 +168,24 @@ class Recommender(metaclass=_Validated):
         self.item_titles, self.item_genres = train.item_titles, train.item_genres
         self._set_seen(train, comm)
         self.history = []
-        with Timer(comm).phase("fit") as span:
-            stats = self._fit(train, context, test_r, callback)
+        try:
+            with Timer(comm).phase("fit") as span:
+                stats = self._fit(train, context, test_r, callback)
+        finally:
+            self._by_user = None
         self.fit_stats = {"ranks": comm.size, "seconds": span.seconds, **stats}
         return self
 
     def _set_seen(self, shard: Ratings, comm: Comm) -> None:
         """Every rank keeps the global user -> seen items CSR (for exclude_seen), items in
-        order within a user. Each rank sorts the ratings of one user range (balanced by
-        count) and the ranges are gathered: the sort divides over the ranks; the CSR, 4
-        bytes per rating, is on every rank."""
-        n_u, n_i = len(self.user_ids), len(self.item_ids)
-        counts = partition.global_counts(shard.user, n_u, comm)
-        bounds = partition.balanced_bounds(counts, comm.size)
-        users, items = partition.send_to_owners(bounds, comm, shard.user, shard.item)
-        lo, hi = bounds[comm.rank], bounds[comm.rank + 1]
-        order = sparse.csr_permutation(users - lo, items, hi - lo, n_i)[1]
-        self.seen_items = comm.allgatherv(items[order].astype(np.int32))
-        self.seen_indptr = np.concatenate(([0], np.cumsum(counts)))
+        order within a user: the ratings go to the owners of user ranges (balanced by
+        count), each sorts its range and the ranges are gathered. The sorted ratings stay in
+        ``_by_user`` for the model's own set-up (taken by it, else dropped after fit): the
+        exchange and the sort divide over the ranks; the CSR, 4 bytes per rating, is on
+        every rank."""
+        self._by_user = partition.by_rows(shard.user, shard.item, shard.rating, len(self.user_ids), comm)
+        self.seen_items = comm.allgatherv(self._by_user.cols.astype(np.int32, copy=False))
+        self.seen_indptr = np.concatenate(([0], np.cumsum(self._by_user.counts)))
 
     def map_test(self, test: Ratings) -> tuple[np.ndarray, np.ndarray]:
         """Model indices (or -1) of a rating set's users and items, via raw ids."""

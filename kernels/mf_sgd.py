@@ -105,6 +105,29 @@ def _run_rounds(ratings, rounds, P, Q, bu, bi, rates, pair):
     return total
 
 
+@nb.njit(cache=True)
+def block_layout(user, item, rating, lo, user_block, item_block, n_blocks):
+    """(block_ptr, user, item, rating): the ratings of users ``lo..`` grouped by block
+    ``item_block[item] + user_block[user - lo]`` (ints in 0..n_blocks-1), stably (the
+    input's order inside a block), by one counting pass and one scatter."""
+    n = user.size
+    block = np.empty(n, np.int32)
+    ptr = np.zeros(n_blocks + 1, np.int64)
+    for p in range(n):
+        b = item_block[item[p]] + user_block[user[p] - lo]
+        block[p] = b
+        ptr[b + 1] += 1
+    for b in range(n_blocks):
+        ptr[b + 1] += ptr[b]
+    fill = ptr[:-1].copy()
+    out_user, out_item, out_rating = np.empty_like(user), np.empty_like(item), np.empty_like(rating)
+    for p in range(n):
+        at = fill[block[p]]
+        fill[block[p]] += 1
+        out_user[at], out_item[at], out_rating[at] = user[p], item[p], rating[p]
+    return ptr, out_user, out_item, out_rating
+
+
 def sgd_epoch(ratings: BlockedRatings, rounds, factors: Factors, rates: SgdRates) -> float:
     """One pass over the blocks listed in ``rounds``; returns the sum of squared errors
     (protocol :class:`~hpcrec.kernels.protocols.SgdEpoch`).

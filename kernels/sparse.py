@@ -2,35 +2,46 @@
 
 A comparison sort of n entries by two or three keys (``np.lexsort``) costs seconds at
 10^7 entries; two counting-sort passes cost O(n + n_rows + n_cols) and give the same
-stable order. Only runs of entries with equal (row, col) still need a comparison sort,
-and those are short. :func:`csr_defect` checks a CSR pattern's invariants in one pass.
+stable order. Sorting by (row, col, value) is one counting pass by row, then each row's
+packed keys sorted in cache.
+:func:`csr_defect` checks a CSR pattern's invariants in one pass.
 """
 from __future__ import annotations
 
 import numpy as np
 from numba import njit
 
-_SHORT_RUN = 16  # runs up to this length are insertion-sorted
+
+@njit
+def _bucket_pointers(keys, n):
+    """Start of each key's bucket (length ``n + 1``) for keys in 0..n-1."""
+    ptr = np.zeros(n + 1, np.int64)
+    for k in keys:
+        ptr[k + 1] += 1
+    for k in range(n):
+        ptr[k + 1] += ptr[k]
+    return ptr
+
+
+@njit(cache=True)
+def bucket_permutation(keys, n):
+    """(ptr, order): bucket pointers and the stable permutation sorting ``keys`` (ints in
+    0..n-1), by one counting-sort pass: O(len(keys) + n)."""
+    ptr = _bucket_pointers(keys, n)
+    fill = ptr[:-1].copy()
+    order = np.empty(keys.size, np.int64)
+    for p in range(keys.size):
+        order[fill[keys[p]]] = p
+        fill[keys[p]] += 1
+    return ptr, order
 
 
 @njit(cache=True)
 def csr_permutation(rows, cols, n_rows, n_cols):
     """(ptr, order): row pointers and the permutation sorting COO entries by (row, col),
     stable, by two counting-sort passes (columns, then rows): O(nnz + n_rows + n_cols)."""
-    by_col = np.empty(rows.size, np.int64)
-    nxt = np.zeros(n_cols + 1, np.int64)
-    for c in cols:
-        nxt[c + 1] += 1
-    for c in range(n_cols):
-        nxt[c + 1] += nxt[c]
-    for p in range(cols.size):
-        by_col[nxt[cols[p]]] = p
-        nxt[cols[p]] += 1
-    ptr = np.zeros(n_rows + 1, np.int64)
-    for r in rows:
-        ptr[r + 1] += 1
-    for r in range(n_rows):
-        ptr[r + 1] += ptr[r]
+    by_col = bucket_permutation(cols, n_cols)[1]
+    ptr = _bucket_pointers(rows, n_rows)
     fill = ptr[:-1].copy()
     order = np.empty(rows.size, np.int64)
     for p in by_col:
@@ -39,49 +50,41 @@ def csr_permutation(rows, cols, n_rows, n_cols):
     return ptr, order
 
 
-@njit(cache=True)
-def sort_ties(order, rows, cols, key):
-    """Sort, in place and stably, every run of ``order`` whose entries share (row, col) by
-    ``key``: turns the (row, col) order of :func:`csr_permutation` into the order of
-    ``np.lexsort((key, cols, rows))``."""
-    n = order.size
-    start = 0
-    while start < n:
-        end = start + 1
-        while (end < n and rows[order[end]] == rows[order[start]]
-               and cols[order[end]] == cols[order[start]]):
-            end += 1
-        if end - start > _SHORT_RUN:
-            run = order[start:end].copy()
-            order[start:end] = run[np.argsort(key[run], kind="mergesort")]
-        else:
-            for a in range(start + 1, end):  # insertion sort: stable, fast on short runs
-                x = order[a]
-                b = a - 1
-                while b >= start and key[order[b]] > key[x]:
-                    order[b + 1] = order[b]
-                    b -= 1
-                order[b + 1] = x
-        start = end
+@njit
+def _float_order(bits):
+    """uint32 bits of a float32 -> a uint32 whose unsigned order is the float's order."""
+    return ~bits if bits >> np.uint32(31) else bits | np.uint32(0x80000000)
 
 
-@njit(inline="always")
-def _mix(x):
-    """SplitMix64's finalizer: a bijection of uint64 that scatters every input bit."""
-    x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-    x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-    return x ^ (x >> np.uint64(31))
+@njit
+def _float_bits(key):
+    """Inverse of :func:`_float_order`."""
+    return key & np.uint32(0x7FFFFFFF) if key >> np.uint32(31) else ~key
 
 
 @njit(cache=True)
-def entry_keys(base, rows, cols, bits):
-    """A pseudo-random uint64 per entry from ``base`` and the entry's (row, col, value
-    bits) alone: a seeded shuffle that does not depend on the entries' order or place."""
-    out = np.empty(rows.size, np.uint64)
-    for n in range(rows.size):
-        x = _mix(base ^ ((np.uint64(rows[n]) << np.uint64(32)) | np.uint64(cols[n])))
-        out[n] = _mix(x ^ np.uint64(bits[n]))
-    return out
+def sorted_by_row(rows, cols, bits, n_rows):
+    """(ptr, cols, bits) of COO entries (rows in 0..n_rows-1, cols >= 0 below 2^32, float32
+    values as uint32 ``bits``) sorted by (row, col, value): one counting pass by row, then
+    each row's packed (col, value) keys sorted where they sit (a row is short: in cache).
+    -0.0 sorts before 0.0, so equal entries are the only ties: the order does not depend on
+    the input's."""
+    ptr = _bucket_pointers(rows, n_rows)
+    fill = ptr[:-1].copy()
+    keys = np.empty(rows.size, np.uint64)
+    for p in range(rows.size):
+        k = (np.uint64(cols[p]) << np.uint64(32)) | np.uint64(_float_order(bits[p]))
+        keys[fill[rows[p]]] = k
+        fill[rows[p]] += 1
+    out_cols = np.empty(rows.size, cols.dtype)
+    out_bits = np.empty(rows.size, np.uint32)
+    for r in range(n_rows):
+        row = keys[ptr[r]:ptr[r + 1]]
+        row.sort()
+        for j in range(row.size):
+            out_cols[ptr[r] + j] = row[j] >> np.uint64(32)
+            out_bits[ptr[r] + j] = _float_bits(np.uint32(row[j] & np.uint64(0xFFFFFFFF)))
+    return ptr, out_cols, out_bits
 
 
 @njit(cache=True, nogil=True)

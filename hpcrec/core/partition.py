@@ -4,9 +4,12 @@ Rows (users or items) are split into contiguous index ranges balanced by their n
 ratings; :func:`send_to_owners` sends every rating to the rank owning its row with one
 ``Alltoallv`` per array; :func:`to_owners` also sorts it canonically, so a rank's data —
 and anything computed from it row by row — is the same whatever the number of ranks that
-read the input.
+read the input, and whatever their order; :func:`by_rows` does both for rows balanced by
+their ratings and keeps the counts and bounds it used.
 """
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -40,33 +43,40 @@ def send_to_owners(bounds: np.ndarray, comm: Comm, rows: np.ndarray, *more: np.n
                  for a in (rows, *more))
 
 
+def _sorted_on_owner(rows, cols, vals, bounds, comm: Comm):
+    """(local row pointers, rows, cols, vals): :func:`send_to_owners`, then sorted by (row,
+    col, val) — one counting pass by row, each row sorted in cache (float32 values)."""
+    rows, cols, vals = send_to_owners(bounds, comm, rows, cols, vals)
+    lo, hi = int(bounds[comm.rank]), int(bounds[comm.rank + 1])
+    bits = np.ascontiguousarray(vals, dtype=np.float32).view(np.uint32)
+    ptr, cols, bits = sparse.sorted_by_row(rows - lo, cols, bits, hi - lo)
+    rows = np.repeat(np.arange(lo, hi, dtype=rows.dtype), np.diff(ptr))
+    return ptr, rows, cols, bits.view(np.float32)
+
+
 def to_owners(rows: np.ndarray, cols: np.ndarray, vals: np.ndarray, bounds: np.ndarray,
               comm: Comm) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """:func:`send_to_owners`, sorted by row, col, val (the same data on any rank count)."""
-    rows, cols, vals = send_to_owners(bounds, comm, rows, cols, vals)
-    order = sorting_permutation(rows - bounds[comm.rank], cols, vals,
-                                int(bounds[comm.rank + 1] - bounds[comm.rank]))[1]
-    return rows[order], cols[order], vals[order]
+    return _sorted_on_owner(rows, cols, vals, bounds, comm)[1:]
 
 
-def sorting_permutation(rows: np.ndarray, cols: np.ndarray, key: np.ndarray, n_rows: int
-                        ) -> tuple[np.ndarray, np.ndarray]:
-    """(row pointers, ``np.lexsort((key, cols, rows))``) for rows in ``0:n_rows`` and
-    non-negative cols, in linear time (counting sort; equal (row, col) runs by key)."""
-    n_cols = int(cols.max()) + 1 if len(cols) else 0
-    ptr, order = sparse.csr_permutation(rows, cols, n_rows, n_cols)
-    sparse.sort_ties(order, rows, cols, key)
-    return ptr, order
+@dataclass
+class Owned:
+    """Ratings on the rank that owns their row, sorted by (row, col, val): rows split into
+    ``bounds`` balanced by their global ``counts``; ``ptr`` points into this rank's rows."""
+    counts: np.ndarray
+    bounds: np.ndarray
+    ptr: np.ndarray
+    rows: np.ndarray
+    cols: np.ndarray
+    vals: np.ndarray
 
 
-def entry_keys(seed: int, tag: int, rows: np.ndarray, cols: np.ndarray, vals: np.ndarray
-               ) -> np.ndarray:
-    """A seeded random uint64 key per (row, col, val) that depends on the entry alone (not
-    on its position or rank): sorting by it shuffles the same way for any reading of the
-    input; equal keys mean equal entries (but for 2^-64 chance collisions)."""
-    base = np.random.default_rng([seed, tag]).integers(1 << 64, dtype=np.uint64)
-    bits = np.ascontiguousarray(vals, dtype=np.float32).view(np.uint32)
-    return sparse.entry_keys(base, rows, cols, bits)
+def by_rows(rows: np.ndarray, cols: np.ndarray, vals: np.ndarray, n_rows: int, comm: Comm) -> Owned:
+    """Every rating on the owner of its row, rows balanced by ratings over the ranks."""
+    counts = global_counts(rows, n_rows, comm)
+    bounds = balanced_bounds(counts, comm.size)
+    return Owned(counts, bounds, *_sorted_on_owner(rows, cols, vals, bounds, comm))
 
 
 def row_pointers(rows: np.ndarray, lo: int, hi: int) -> np.ndarray:

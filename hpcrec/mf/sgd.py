@@ -23,10 +23,11 @@ from ..core import partition
 from ..core.comm import Comm
 from ..core.context import RunContext
 from ..core.device import array_module, kernel
+from ..kernels import mf_sgd
 from ..kernels.protocols import BlockedRatings, Factors, SgdRates
 from .base import FactorModel, require
 
-_INIT, _ORDER, _EPOCH = 1, 2, 3  # seed-sequence tags of the random streams
+_INIT, _EPOCH = 1, 3  # seed-sequence tags of the random streams
 _LINE = 64  # bytes in a cache line
 _INIT_ROWS = 1 << 16  # factor rows per seeded initial-value stream
 
@@ -94,11 +95,14 @@ class BiasedSGD(FactorModel):
         n_u, n_i, d, p, g = train.n_users, train.n_items, self.factors, comm.size, self.blocks
         ctx.memory.check(4 * (n_u + n_i) * (d + 1) + 32 * train.n_total // p, "biased SGD factors",
                          "use fewer factors or more nodes", comm)
-        cu = partition.global_counts(train.user, n_u, comm)
+        owned, self._by_user = self._by_user, None   # taken from fit: freed with this frame
+        if owned is None:
+            owned = partition.by_rows(train.user, train.item, train.rating, n_u, comm)
         ci = partition.global_counts(train.item, n_i, comm)
-        self._ub = partition.balanced_bounds(cu, p)
+        self._ub, cu = owned.bounds, owned.counts
         self._ib = partition.balanced_bounds(ci, p)
-        u, i, r = partition.send_to_owners(self._ub, comm, train.user, train.item, train.rating)
+        u, i, r = owned.rows, owned.cols, owned.vals   # this rank's users, sorted by (u, i, r)
+        del owned
         lo, hi = self._ub[comm.rank], self._ub[comm.rank + 1]
         self._comm, self._own = comm, slice(lo, hi)
         # Block of each local rating: (item super-block c, user sub-block a, item sub-block b),
@@ -107,16 +111,15 @@ class BiasedSGD(FactorModel):
         ib_sub = np.concatenate([partition.balanced_bounds(ci, g, self._ib[c], self._ib[c + 1])[:-1]
                                  for c in range(p)] + [[n_i]])
         cb = np.repeat(np.arange(p * g, dtype=np.int64), np.diff(ib_sub))  # c * g + b per item
-        item_part = (cb // g) * g * g + cb % g
-        user_part = np.repeat(np.arange(g, dtype=np.int64) * g, np.diff(ub_local))
-        block = item_part[i] + user_part[u - lo]
-        # User by user inside a block, items in a seeded random order that depends on the
-        # rating alone (a hash of user, item and value), not on where it came from: one
-        # counting sort, the same order for any reading of the input.
-        key = partition.entry_keys(self.seed, _ORDER, u, i, r)
-        self._ptr, order = partition.sorting_permutation(block, u - lo, key, p * g * g)
+        item_block = ((cb // g) * g * g + cb % g).astype(np.int32)
+        user_block = np.repeat(np.arange(g, dtype=np.int32) * g, np.diff(ub_local))
+        # Grouped by block stably, so the (user, item, rating) order stays inside a block:
+        # user by user, a user's items in index order (the same for any reading of the input
+        # and any rank count; ascending items also read Q in address order).
+        ptr, u, i, r = mf_sgd.block_layout(u, i, r, lo, user_block, item_block, p * g * g)
         # The kernel's ratings: on a GPU they stay on the device for the whole training.
-        self._ratings = tuple(self._xp.asarray(a[order]) for a in (u, i, r))
+        self._ptr, self._ratings = ptr, tuple(self._xp.asarray(a) for a in (u, i, r))
+        del u, i, r
         # Each rank draws its own user rows only (the others are gathered when the whole
         # model is needed: _complete); rows come in seeded chunks, so any rank count draws
         # the same model.

@@ -4,8 +4,7 @@ import numpy as np
 import pytest
 
 from hpcrec.core.comm import serial
-from hpcrec.core.partition import sorting_permutation
-from hpcrec.kernels import mf_als
+from hpcrec.kernels import mf_als, sparse
 from hpcrec.kernels.csr import csr
 from hpcrec.kernels.mf_als import als_half_step
 from hpcrec.kernels.mf_sgd import _run_rounds, sgd_epoch
@@ -111,19 +110,31 @@ def test_sgd_two_blocks_per_thread_equal_one_after_the_other():
     assert sse == ref_sse  # same per-block sums added in the same order
 
 
-def test_sorting_permutation_is_lexsort():
-    """Counting sort by (row, col) plus sorted ties equals np.lexsort((key, col, row)),
-    also with repeated (row, col) pairs, long tie runs, equal keys and empty input."""
+def test_counting_sorts_equal_lexsort():
+    """csr_permutation sorts by (row, col) as np.lexsort, sorted_by_row by (row, col,
+    value) (-0.0 before 0.0, negative values, repeated entries, long rows, empty input);
+    bucket_permutation is the stable sort by one key."""
     rng = np.random.default_rng(8)
     for trial in range(60):
         n = int(rng.integers(0, 400))
         n_rows, n_cols = int(rng.integers(1, 6)), int(rng.integers(1, 6))
         rows = rng.integers(0, n_rows, n).astype(np.int32)
-        cols = rng.integers(0, n_cols, n).astype(np.int64)
-        key = rng.random(n) if trial % 2 else rng.integers(0, 3, n).astype(np.float32)
-        ptr, order = sorting_permutation(rows, cols, key, n_rows)
-        np.testing.assert_array_equal(order, np.lexsort((key, cols, rows)))
+        cols = rng.integers(0, n_cols, n).astype(np.int32 if trial % 3 else np.int64)
+        vals = (rng.normal(size=n) if trial % 2 else rng.integers(-2, 3, n)).astype(np.float32)
+        vals[rng.random(n) < 0.1] = -0.0
+        ptr, order = sparse.csr_permutation(rows, cols, n_rows, n_cols)
+        np.testing.assert_array_equal(order, np.lexsort((cols, rows)))
         np.testing.assert_array_equal(ptr, np.searchsorted(rows[order], np.arange(n_rows + 1)))
+        sptr, c, bits = sparse.sorted_by_row(rows, cols, vals.view(np.uint32), n_rows)
+        positive_zero = (vals == 0) & ~np.signbit(vals)       # after -0.0
+        want = np.lexsort((positive_zero, vals, cols, rows))
+        np.testing.assert_array_equal(sptr, ptr)
+        assert c.dtype == cols.dtype
+        np.testing.assert_array_equal(c, cols[want])
+        np.testing.assert_array_equal(bits, vals[want].view(np.uint32))   # -0.0 and 0.0 too
+        bptr, border = sparse.bucket_permutation(cols, n_cols)
+        np.testing.assert_array_equal(border, np.argsort(cols, kind="stable"))
+        np.testing.assert_array_equal(bptr, np.searchsorted(cols[border], np.arange(n_cols + 1)))
 
 
 def _csr(rows, cols, vals, n):
