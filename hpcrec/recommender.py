@@ -73,6 +73,7 @@ class Recommender(metaclass=_Validated):
     _registry: ClassVar[dict[str, type]] = {}
     device: str = "cpu"        # where training computes: 'cpu', 'gpu' or 'auto' (a parameter of most models)
     stop_signals: tuple = ()   # signals that ask training to stop between epochs (hpcrec.core.stop)
+    takes_by_user: ClassVar[bool] = False   # whether the set-up takes _set_seen's sorted ratings
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -178,14 +179,24 @@ class Recommender(metaclass=_Validated):
 
     def _set_seen(self, shard: Ratings, comm: Comm) -> None:
         """Every rank keeps the global user -> seen items CSR (for exclude_seen), items in
-        order within a user: the ratings go to the owners of user ranges (balanced by
-        count), each sorts its range and the ranges are gathered. The sorted ratings stay in
-        ``_by_user`` for the model's own set-up (taken by it, else dropped after fit): the
+        order within a user: the ratings go to the owners of user ranges
+        (:meth:`_user_bounds`), each sorts its range and the ranges are gathered: the
         exchange and the sort divide over the ranks; the CSR, 4 bytes per rating, is on
-        every rank."""
-        self._by_user = partition.by_rows(shard.user, shard.item, shard.rating, len(self.user_ids), comm)
-        self.seen_items = comm.allgatherv(self._by_user.cols.astype(np.int32, copy=False))
-        self.seen_indptr = np.concatenate(([0], np.cumsum(self._by_user.counts)))
+        every rank. A model that
+        ``takes_by_user`` finds the sorted ratings in ``_by_user`` for its own set-up (and
+        drops them there); others do not hold them while they train."""
+        counts = partition.global_counts(shard.user, len(self.user_ids), comm)
+        bounds = self._user_bounds(counts, len(self.item_ids), comm)
+        owned = partition.by_rows(shard.user, shard.item, shard.rating, counts, bounds, comm)
+        self.seen_items = comm.allgatherv(owned.cols.astype(np.int32, copy=False))
+        self.seen_indptr = np.concatenate(([0], np.cumsum(owned.counts)))
+        self._by_user = owned if self.takes_by_user else None
+
+    def _user_bounds(self, counts: np.ndarray, n_items: int, comm: Comm) -> np.ndarray:
+        """The user ranges of the ranks (``comm.size + 1`` bounds) for the ratings' exchange
+        in :meth:`_set_seen`: balanced by ratings; a model that takes ``_by_user`` may
+        balance by its own cost."""
+        return partition.balanced_bounds(counts, comm.size)
 
     def map_test(self, test: Ratings) -> tuple[np.ndarray, np.ndarray]:
         """Model indices (or -1) of a rating set's users and items, via raw ids."""

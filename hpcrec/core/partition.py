@@ -4,8 +4,8 @@ Rows (users or items) are split into contiguous index ranges balanced by their n
 ratings; :func:`send_to_owners` sends every rating to the rank owning its row with one
 ``Alltoallv`` per array; :func:`to_owners` also sorts it canonically, so a rank's data —
 and anything computed from it row by row — is the same whatever the number of ranks that
-read the input, and whatever their order; :func:`by_rows` does both for rows balanced by
-their ratings and keeps the counts and bounds it used.
+read the input, and whatever their order; :func:`by_rows` does the same and keeps the row
+pointers, counts and bounds with the data.
 """
 from __future__ import annotations
 
@@ -63,7 +63,8 @@ def to_owners(rows: np.ndarray, cols: np.ndarray, vals: np.ndarray, bounds: np.n
 @dataclass
 class Owned:
     """Ratings on the rank that owns their row, sorted by (row, col, val): rows split into
-    ``bounds`` balanced by their global ``counts``; ``ptr`` points into this rank's rows."""
+    contiguous ``bounds`` over the ranks; ``counts`` are the global ratings per row and
+    ``ptr`` points into this rank's rows."""
     counts: np.ndarray
     bounds: np.ndarray
     ptr: np.ndarray
@@ -72,10 +73,10 @@ class Owned:
     vals: np.ndarray
 
 
-def by_rows(rows: np.ndarray, cols: np.ndarray, vals: np.ndarray, n_rows: int, comm: Comm) -> Owned:
-    """Every rating on the owner of its row, rows balanced by ratings over the ranks."""
-    counts = global_counts(rows, n_rows, comm)
-    bounds = balanced_bounds(counts, comm.size)
+def by_rows(rows: np.ndarray, cols: np.ndarray, vals: np.ndarray, counts: np.ndarray,
+            bounds: np.ndarray, comm: Comm) -> Owned:
+    """Every rating on the owner of its row (``bounds``), sorted: :func:`to_owners` that
+    keeps the row pointers, counts and bounds."""
     return Owned(counts, bounds, *_sorted_on_owner(rows, cols, vals, bounds, comm))
 
 

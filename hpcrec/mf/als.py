@@ -41,6 +41,7 @@ class _AlternatingModel(FactorModel):
     """
 
     dense_systems = True   # sized by FactorModel._check_system_memory (issue 14)
+    takes_by_user = True   # the user side's ratings, on their owners and sorted, from fit
     dtype = np.float32     # factors and CG vectors (as implicit and Spark); Gram and step scalars float64
     fit_bias = False
     reg_bias = 0.0
@@ -68,6 +69,11 @@ class _AlternatingModel(FactorModel):
     def _coef(self) -> np.ndarray:
         """(g, a0, a1, b0, b1) of the row problem (see :mod:`hpcrec.kernels.mf_als`)."""
 
+    def _user_bounds(self, counts, n_items, comm):
+        """Rows balanced by solve cost (ratings plus a per-row part), not by ratings alone."""
+        return partition.balanced_bounds(
+            mf_als.row_weights(counts, n_items, self.factors, np.dtype(self.dtype).itemsize), comm.size)
+
     def _observed(self, rows, cols, vals):
         """The ratings a side trains on (after the exchange; the implicit model filters)."""
         return rows, cols, vals
@@ -80,19 +86,23 @@ class _AlternatingModel(FactorModel):
         ctx.memory.check(4 * (n_u + n_i) * (d + 2) + 32 * train.n_total // comm.size + cg_scratch,
                          f"{self.name} factors (kept whole on every rank)",
                          "use fewer factors or more memory per rank", comm)
-        cu = partition.global_counts(train.user, n_u, comm)
+        owned, self._by_user = self._by_user, None   # the user side, from fit's _set_seen
+        if owned is None:
+            cu = partition.global_counts(train.user, n_u, comm)
+            owned = partition.by_rows(train.user, train.item, train.rating, cu,
+                                      self._user_bounds(cu, n_i, comm), comm)
         ci = partition.global_counts(train.item, n_i, comm)
+        item_bounds = self._user_bounds(ci, n_u, comm)    # the item side, balanced the same way
+        with comm.collective_errors():
+            by_item = partition.to_owners(train.item, train.user, train.rating, item_bounds, comm)
         self._sides = []
-        for rows, cols, counts, n_other in ((train.user, train.item, cu, n_i),
-                                            (train.item, train.user, ci, n_u)):
-            # balanced by solve cost (ratings plus a per-row part), not by ratings alone
-            bounds = partition.balanced_bounds(
-                mf_als.row_weights(counts, n_other, d, np.dtype(self.dtype).itemsize), comm.size)
+        for bounds, (rows, cols, vals), n_cols in ((owned.bounds, (owned.rows, owned.cols, owned.vals), n_i),
+                                                   (item_bounds, by_item, n_u)):
             lo, hi = int(bounds[comm.rank]), int(bounds[comm.rank + 1])
-            with comm.collective_errors():
-                r_, c_, v_ = self._observed(*partition.to_owners(rows, cols, train.rating, bounds, comm))
+            r_, c_, v_ = self._observed(rows, cols, vals)
             self._sides.append((bounds, lo, hi, csr(partition.row_pointers(r_, lo, hi), c_,
-                                                    v_.astype(self.dtype), len(counts))))
+                                                    v_.astype(self.dtype), n_cols)))
+        del owned, by_item
         self.P = np.zeros((n_u, d), dtype=self.dtype)
         self.Q = (np.random.default_rng([self.seed, _INIT]).normal(0.0, self.init_std, (n_i, d))
                   .astype(self.dtype))
@@ -194,6 +204,11 @@ class WALS(_AlternatingModel):
 
     def _coef(self) -> np.ndarray:
         return np.array([1.0, 0.0, self.alpha, 1.0, self.alpha])
+
+    def _user_bounds(self, counts, n_items, comm):
+        """Rows balanced by solve cost (ratings plus a per-row part), not by ratings alone."""
+        return partition.balanced_bounds(
+            mf_als.row_weights(counts, n_items, self.factors, np.dtype(self.dtype).itemsize), comm.size)
 
     def _observed(self, rows, cols, vals):
         if self.threshold is not None:

@@ -63,6 +63,7 @@ class BiasedSGD(FactorModel):
     """Biased MF by SGD (defaults tuned on MovieLens 100K, see benchmarks/README.md)."""
 
     name = "biased-sgd"
+    takes_by_user = True   # its users' ratings, already on their owners and sorted
 
     def __init__(self, factors: int = 128, epochs: int = 50, lr: float = 0.02, reg: float = 0.08,
                  lr_bias: float | None = None, reg_bias: float | None = 0.02,
@@ -95,9 +96,11 @@ class BiasedSGD(FactorModel):
         n_u, n_i, d, p, g = train.n_users, train.n_items, self.factors, comm.size, self.blocks
         ctx.memory.check(4 * (n_u + n_i) * (d + 1) + 32 * train.n_total // p, "biased SGD factors",
                          "use fewer factors or more nodes", comm)
-        owned, self._by_user = self._by_user, None   # taken from fit: freed with this frame
+        owned, self._by_user = self._by_user, None   # from fit's _set_seen: freed with this frame
         if owned is None:
-            owned = partition.by_rows(train.user, train.item, train.rating, n_u, comm)
+            cu = partition.global_counts(train.user, n_u, comm)
+            owned = partition.by_rows(train.user, train.item, train.rating, cu,
+                                      self._user_bounds(cu, n_i, comm), comm)
         ci = partition.global_counts(train.item, n_i, comm)
         self._ub, cu = owned.bounds, owned.counts
         self._ib = partition.balanced_bounds(ci, p)
