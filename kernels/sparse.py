@@ -24,6 +24,18 @@ def _bucket_pointers(keys, n):
 
 
 @njit(cache=True)
+def index_counts(keys, n):
+    """Occurrences of each of 0..n-1 in ``keys`` (int64): ``np.bincount`` without its int64
+    copy of the input; a key outside 0..n-1 raises ValueError."""
+    out = np.zeros(n, np.int64)
+    for k in keys:
+        if k < 0 or k >= n:
+            raise ValueError("index out of range")
+        out[k] += 1
+    return out
+
+
+@njit(cache=True)
 def bucket_permutation(keys, n):
     """(ptr, order): bucket pointers and the stable permutation sorting ``keys`` (ints in
     0..n-1), by one counting-sort pass: O(len(keys) + n)."""

@@ -19,7 +19,7 @@ from .comm import Comm, weighted_bounds
 
 def global_counts(index: np.ndarray, n: int, comm: Comm) -> np.ndarray:
     """Ratings per row over all ranks (int64, length ``n``)."""
-    return comm.allreduce(np.bincount(index, minlength=n).astype(np.int64))
+    return comm.allreduce(sparse.index_counts(index, n))
 
 
 def balanced_bounds(counts: np.ndarray, parts: int, lo: int = 0, hi: int | None = None) -> np.ndarray:
@@ -36,11 +36,9 @@ def send_to_owners(bounds: np.ndarray, comm: Comm, rows: np.ndarray, *more: np.n
     there. One rank: the arrays as they are, not copied."""
     if comm.size == 1:
         return (rows, *more)
-    owner = np.searchsorted(bounds, rows, side="right") - 1
-    order = np.argsort(owner.astype(np.min_scalar_type(comm.size)), kind="stable")
-    counts = np.bincount(owner, minlength=comm.size)
-    return tuple(comm.alltoallv(np.ascontiguousarray(a[order]), counts)[0]
-                 for a in (rows, *more))
+    owner_of_row = np.repeat(np.arange(comm.size, dtype=np.int32), np.diff(bounds))
+    ptr, order = sparse.bucket_permutation(owner_of_row[rows], comm.size)   # stable
+    return tuple(comm.alltoallv(a[order], np.diff(ptr))[0] for a in (rows, *more))
 
 
 def _sorted_on_owner(rows, cols, vals, bounds, comm: Comm):
