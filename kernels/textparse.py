@@ -142,8 +142,8 @@ def delimited_numbers(buf, sep, n_fields, user, item, rating, stamp, start):
 @njit(cache=True, nogil=True)
 def sort_unique_rows(indptr, cols, lookup):
     """Sort each CSR row's columns and drop duplicates, compacting both in place; with a
-    non-empty ``lookup`` each kept column ``c`` becomes ``lookup[c]`` on the way (an
-    increasing map, e.g. ids to their codes, so the order and the distinct values stay).
+    non-empty ``lookup`` every column ``c`` is first replaced by ``lookup[c]`` (e.g. a
+    rank's local label numbers by their global codes, or ids by their codes).
 
     Returns ``indptr`` (rewritten); ``cols[:indptr[-1]]`` holds the result. A row already
     strictly increasing (FIMI files usually list items in order) is only moved; others are
@@ -155,20 +155,21 @@ def sort_unique_rows(indptr, cols, lookup):
     for r in range(len(indptr) - 1):
         b = indptr[r + 1]
         ordered = True
-        for j in range(a + 1, b):
-            if cols[j] <= cols[j - 1]:
+        for j in range(a, b):
+            if mapped:
+                cols[j] = lookup[cols[j]]
+            if j > a and cols[j] <= cols[j - 1]:
                 ordered = False
-                break
         if not ordered:
             cols[a:b].sort()
         if b > a:                    # w <= j: compacting never overwrites an unread column
             prev = cols[a]
-            cols[w] = lookup[prev] if mapped else prev
+            cols[w] = prev
             w += 1
             for j in range(a + 1, b):
                 c = cols[j]
                 if c != prev:
-                    cols[w] = lookup[c] if mapped else c
+                    cols[w] = c
                     w += 1
                     prev = c
         indptr[r + 1] = w
@@ -178,48 +179,109 @@ def sort_unique_rows(indptr, cols, lookup):
 
 
 @njit(cache=True, nogil=True)
-def basket_cells(buf, starts, ends, lens):
-    """Split basket CSV lines (comma-separated items) into cells: byte spans, stripped of
-    blanks and tabs, empty ones dropped, and per-line counts ``lens``.
+def _hash(buf, a, b):
+    """A 64-bit hash of the bytes ``buf[a:b]`` (multiplicative, then mixed)."""
+    h = np.int64(-3750763034362895579)
+    for p in range(a, b):
+        h = (h ^ buf[p]) * np.int64(1099511628211)
+    h ^= h >> 29
+    h *= np.int64(-4658895280553007687)
+    return h ^ (h >> 32)
 
-    Blank lines are no rows (a line of blanks is an empty basket), as for ``csv.reader``.
-    The fast grammar is printable ASCII without quotes, LF or CRLF line ends. Returns
-    (cells written, lines written, offset of the first byte outside it or -1).
-    ``starts``/``ends`` need room for (len(buf) + 1) // 2 cells, ``lens`` for the newlines + 1.
+
+@njit(cache=True, nogil=True)
+def basket_labels(buf, ids, start, lens, field_limit, slots, keys, arena, used):
+    """Tokenize basket CSV lines (comma-separated items) into per-rank label numbers.
+
+    Each cell, stripped of blanks and tabs (empty ones dropped), becomes the number of its
+    text in this rank's dictionary (a hash table: ``slots`` of key numbers, -1 empty, a
+    power-of-two size; key ``x`` is ``arena[keys[x, 0]:keys[x, 1]]`` with hash ``keys[x,
+    2]``), written to ``ids[start:]``; ``lens`` gets the cells per line. ``used`` holds
+    (keys, arena bytes) in use and is updated. Blank lines are no rows (a line of blanks
+    is an empty basket), as for ``csv.reader``. The fast grammar is printable ASCII
+    without quotes, LF or CRLF line ends, fields of at most ``field_limit`` bytes.
+
+    Returns (end of the ids written, lines written, status, resume offset): status -1
+    done; a byte offset outside the grammar; -3 when the table or arena may not hold the
+    next line: grow them (:func:`rehash`) and call again from the resume offset (a line
+    start) with ``start`` and ``lens`` advanced by what was written.
     """
     n = len(buf)
-    k = 0
+    mask = len(slots) - 1
+    k = start
     rows = 0
     i = 0
     while i < n:
         j = i
         while j < n and buf[j] != 10:
             j += 1
+        cells = (j - i) // 2 + 1
+        if (used[0] + cells > len(slots) // 2 or used[0] + cells > len(keys)
+                or used[1] + j - i > len(arena)):
+            return k, rows, -3, i
         e = j - 1 if j > i and buf[j - 1] == 13 else j
         if e > i:
             count = 0
             s = i
             for p in range(i, e + 1):
                 if p == e or buf[p] == 44:
+                    if p - s > field_limit:
+                        return k, rows, s, i
                     a, b = s, p
                     while a < b and (buf[a] == 32 or buf[a] == 9):
                         a += 1
                     while b > a and (buf[b - 1] == 32 or buf[b - 1] == 9):
                         b -= 1
                     if b > a:
-                        starts[k] = a
-                        ends[k] = b
+                        h = _hash(buf, a, b)
+                        q = h & mask
+                        while True:
+                            x = slots[q]
+                            if x < 0:                      # a new label
+                                x = used[0]
+                                o = used[1]
+                                for t in range(a, b):
+                                    arena[o + t - a] = buf[t]
+                                keys[x, 0] = o
+                                keys[x, 1] = o + b - a
+                                keys[x, 2] = h
+                                slots[q] = x
+                                used[0] = x + 1
+                                used[1] = o + b - a
+                                break
+                            if keys[x, 2] == h and keys[x, 1] - keys[x, 0] == b - a:
+                                o = keys[x, 0]
+                                same = True
+                                for t in range(b - a):
+                                    if arena[o + t] != buf[a + t]:
+                                        same = False
+                                        break
+                                if same:
+                                    break
+                            q = (q + 1) & mask
+                        ids[k] = x
                         k += 1
                         count += 1
                     s = p + 1
                 else:
                     c = buf[p]
                     if c == 34 or c >= 127 or (c < 32 and c != 9):
-                        return k, rows, p
+                        return k, rows, p, i
             lens[rows] = count
             rows += 1
         i = j + 1
-    return k, rows, -1
+    return k, rows, -1, n
+
+
+@njit(cache=True, nogil=True)
+def rehash(slots, keys, n_keys):
+    """Fill the empty (-1) power-of-two table ``slots`` with keys 0..n_keys-1 by their hashes."""
+    mask = len(slots) - 1
+    for x in range(n_keys):
+        q = keys[x, 2] & mask
+        while slots[q] >= 0:
+            q = (q + 1) & mask
+        slots[q] = x
 
 
 @njit(cache=True, nogil=True)

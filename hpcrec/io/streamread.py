@@ -32,13 +32,10 @@ from .ratings import Ratings
 from .shard import Shard
 from .transactions import Transactions
 
-# Bytes of memory per byte of a rank's text (FIMI: a 2-byte id stored as 4 bytes, 8 when
-# ids need int64; ratings: about 32 bytes per line of 10 or more bytes).
+# Bytes of memory per byte of a rank's text (FIMI, basket CSV: a 2-byte id or cell stored
+# as 4 bytes, 8 when ids need int64; ratings: about 32 bytes per line of 10 or more bytes).
 STREAM_EXPANSION = 4
-# The scratch of one chunk, per byte of it: basket CSV's cell spans (8), line lengths and
-# table of fixed-width cells (at most TABLE_EXPANSION); FIMI's line lengths need less.
-TABLE_EXPANSION = 4
-SCRATCH_PER_BYTE = 9 + TABLE_EXPANSION
+SCRATCH_PER_BYTE = 5   # per byte of a chunk: itself and its line lengths (an int32 per newline)
 CSV_FIELD_LIMIT = csv.field_size_limit()   # the serial reader's csv module refuses longer cells
 # MovieLens layouts and the generic ratings CSV: separator, header line (None: detect),
 # fields per line (None: 3 or 4, from the first data line), source tag.
@@ -118,6 +115,10 @@ def read_baskets(path, comm: Comm) -> Transactions | None:
     The fast grammar: printable ASCII without quotes (so no cell spans lines), LF/CRLF,
     a first line that is not blank; the header ``0,1,...,k-1`` is detected on the first
     line as the serial reader does. Labels are the cells' texts, as the serial reader's.
+    Each cell is numbered while it is tokenized, by a hash table of this rank's distinct
+    labels (compiled; their bytes kept once), straight into one int32 array reserved for
+    the rank's range; the ranks then merge their distinct labels (:func:`.textscan.
+    text_dictionary`) and the numbers become global codes while the rows are sorted.
     """
     head = textscan.head(path)
     first = head.split(b"\n", 1)
@@ -127,31 +128,31 @@ def read_baskets(path, comm: Comm) -> Transactions | None:
     header = line.split(b",") == [str(i).encode() for i in range(line.count(b",") + 1)]
     start = len(first[0]) + 1 if header else 0
     kern = _kernels()
-    parts, len_parts = [], []
+    with comm.collective_errors():
+        lo, hi = textscan.byte_range(path, comm.rank, comm.size, start)
+    ids = np.empty((hi - lo + 1) // 2 + 1, dtype=np.int32)
+    table = textscan.LabelTable()
+    len_parts, done = [], 0
 
     def parse(block):
-        starts = np.empty((len(block) + 1) // 2, dtype=np.int64)
-        ends = np.empty_like(starts)
-        lens = np.empty(int(np.count_nonzero(block == 10)) + 1, dtype=np.int64)
-        k, rows, bad = kern.basket_cells(block, starts, ends, lens)
-        if bad >= 0:
-            return False
-        width = int((ends[:k] - starts[:k]).max(initial=1))
-        if k * width > TABLE_EXPANSION * len(block) or width > CSV_FIELD_LIMIT:
-            return False      # a few very long cells: the serial reader copes (or refuses)
-        table = np.zeros((k, width), dtype=np.uint8)
-        kern.cell_table(block, starts[:k], ends[:k], table)
-        distinct, inverse = np.unique(table.view(f"S{width}").reshape(-1), return_inverse=True)
-        parts.append((distinct, inverse.reshape(-1)))  # noqa: F821 - closures over lists
-        len_parts.append(lens[:rows].astype(np.int32))  # noqa: F821   (deleted below)
-        return True
+        nonlocal done
+        lens = np.empty(int(np.count_nonzero(block == 10)) + 1, dtype=np.int32)
+        at, rows = 0, 0
+        while True:
+            done, got, status, off = kern.basket_labels(block[at:], ids, done, lens[rows:],
+                                                        CSV_FIELD_LIMIT, *table.state())
+            rows, at = rows + got, at + off
+            if status != -3:
+                break
+            table.grow()
+        len_parts.append(lens[:rows])
+        return status == -1
 
     ok, _, _ = _scan(path, comm, start, parse)
-    if not ok or comm.allreduce_scalar(sum(len(inv) for _, inv in parts)) == 0:
+    if not ok or comm.allreduce_scalar(done) == 0:
         return None     # the serial reader says why (quotes, non-ASCII text, no items, ...)
-    labels, codes = textscan.factorize_text(parts, comm)
-    del parts
-    return _csr_part(labels, codes, len_parts, comm, kern)
+    labels, lookup = textscan.text_dictionary(table.distinct(kern), comm)
+    return _csr_part(labels, [ids[:done]], len_parts, comm, kern, lookup)
 
 
 def _csr_part(labels, codes, len_parts, comm, kern, lookup=None) -> Transactions:

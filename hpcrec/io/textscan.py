@@ -19,6 +19,7 @@ from .inputs import open_regular
 from .shard import Shard
 
 CHUNK_BYTES = 8 << 20
+LABEL_SLOTS = 1 << 16  # a rank's table of distinct text labels starts with this many slots
 DENSE_SPAN = 1 << 20   # integer ids spanning up to max(this, 2 * values) use a dense table
 _INT64_MAX = np.iinfo(np.int64).max
 
@@ -156,22 +157,57 @@ def recode(arrays: list[np.ndarray], labels: np.ndarray, lookup, shift: int) -> 
     return codes
 
 
-def factorize_text(parts: list[tuple[np.ndarray, np.ndarray]], comm: Comm) -> tuple[np.ndarray, list[np.ndarray]]:
-    """Global sorted distinct byte strings, and every part's cells as int32 codes into them.
+class LabelTable:
+    """A rank's dictionary of distinct byte-string labels, as the compiled tokenizer keeps it
+    (``kernels.textparse.basket_labels``): a power-of-two hash table of label numbers, each
+    label's (start, end, hash) and its bytes in one arena; grown by doubling."""
 
-    A part is (its sorted distinct cells as a fixed-width ``S`` array, each cell's index
-    into them). The same on every rank, and the order of ``np.unique`` over all cells
-    (byte order: code point order for the ASCII text it is given). Labels come back as str.
+    def __init__(self, slots: int | None = None):
+        slots = slots or LABEL_SLOTS
+        self.slots = np.full(slots, -1, dtype=np.int64)
+        self.keys = np.zeros((slots // 2, 3), dtype=np.int64)
+        self.arena = np.zeros(slots * 16, dtype=np.uint8)
+        self.used = np.zeros(2, dtype=np.int64)      # labels, arena bytes
+
+    def state(self):
+        return self.slots, self.keys, self.arena, self.used
+
+    def grow(self) -> None:
+        """Double every part (the kernel asks when the next line might not fit)."""
+        from ..kernels.textparse import rehash
+        n, size = int(self.used[0]), 2 * len(self.slots)
+        keys = np.zeros((size // 2, 3), dtype=np.int64)
+        keys[:n] = self.keys[:n]
+        arena = np.zeros(2 * len(self.arena), dtype=np.uint8)
+        arena[:self.used[1]] = self.arena[:self.used[1]]
+        self.slots, self.keys, self.arena = np.full(size, -1, dtype=np.int64), keys, arena
+        rehash(self.slots, self.keys, n)
+
+    def distinct(self, kern) -> np.ndarray:
+        """The labels in number order, as a fixed-width ``S`` array."""
+        n = int(self.used[0])
+        spans = self.keys[:n]
+        width = max(1, int((spans[:, 1] - spans[:, 0]).max(initial=1)))
+        table = np.zeros((n, width), dtype=np.uint8)
+        kern.cell_table(self.arena, spans[:, 0], spans[:, 1], table)
+        return table.view(f"S{width}").reshape(-1)
+
+
+def text_dictionary(local: np.ndarray, comm: Comm) -> tuple[np.ndarray, np.ndarray]:
+    """Global sorted distinct byte strings over every rank's ``local`` ones (an ``S`` array),
+    and the int32 code of each of ``local``'s entries in them.
+
+    The same on every rank, and the order of ``np.unique`` over all cells (byte order:
+    code point order for the ASCII text it is given). Labels come back as str.
     """
-    width = comm.allreduce_scalar(max((u.dtype.itemsize for u, _ in parts), default=1), "max")
-    dtype = np.dtype(f"S{max(width, 1)}")
-    local = np.unique(concat([u.astype(dtype) for u, _ in parts], dtype))
-    everyone = comm.allgatherv(local.view(np.uint8)).view(dtype)
-    labels = np.unique(everyone)
-    codes = [np.searchsorted(labels, u.astype(dtype)).astype(np.int32)[inverse] for u, inverse in parts]
+    width = comm.allreduce_scalar(max(local.dtype.itemsize, 1), "max")
+    dtype = np.dtype(f"S{width}")
+    mine = np.unique(local.astype(dtype))
+    labels = np.unique(comm.allgatherv(mine.view(np.uint8)).view(dtype))
+    lookup = np.searchsorted(labels, local.astype(dtype)).astype(np.int32)
     text = np.empty(len(labels), dtype=object)
     text[:] = [b.decode("ascii") for b in labels.tolist()]
-    return text, codes
+    return text, lookup
 
 
 def concat(parts: list[np.ndarray], dtype) -> np.ndarray:

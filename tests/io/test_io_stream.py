@@ -32,7 +32,10 @@ def assert_same(a, b, fields):
 
 @pytest.fixture
 def small_chunks(monkeypatch):
+    """Chunks of 97 bytes, and a table of text labels that starts with 2 slots (so that it
+    grows, and the tokenizer resumes, many times in a small file)."""
     monkeypatch.setattr(textscan, "CHUNK_BYTES", 97)
+    monkeypatch.setattr(textscan, "LABEL_SLOTS", 2)
 
 
 @pytest.mark.parametrize("name", ["retail.dat", "T10I4D100K.dat"])
@@ -250,6 +253,7 @@ def test_baskets_csv_fast_path_equals_serial(tmp_path, small_chunks, rows, heade
     "milk\rbread\n",                  # lone CR
     "milk,\x0bbread\n",               # control character (str.strip() would remove it)
     ",,\n , \n",                      # no item at all
+    "x" * 140_000 + ",bread\n",       # a cell beyond the csv module's field limit
 ])
 def test_baskets_outside_the_grammar_the_serial_reader_decides(tmp_path, text):
     path = tmp_path / "b.csv"
