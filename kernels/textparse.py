@@ -18,14 +18,18 @@ _POW10 = np.array([10.0 ** k for k in range(NUMBER_DIGITS + 1)])
 
 
 @njit(cache=True, nogil=True)
-def fimi_tokens(buf, ids, start, limit, lens):
+def fimi_tokens(buf, ids, start, limit, lens, seen):
     """Tokenize FIMI bytes into ``ids[start:]`` and per-line token counts ``lens``.
 
-    ``buf`` holds whole lines (the last may lack its newline at end of file). Returns
-    (end of the ids written, lines written, offset of the first byte outside the fast
-    grammar or -1, or -2 for an id above ``limit``: too large for ``ids``' type).
+    ``buf`` holds whole lines (the last may lack its newline at end of file). Every id
+    below ``len(seen)`` is marked there (``seen[id] = 1``: the dictionary of ids needs no
+    pass of its own). Returns (end of the ids written, lines written, offset of the first
+    byte outside the fast grammar or -1, or -2 for an id above ``limit``: too large for
+    ``ids``' type; the largest id written so far or -1).
     ``ids`` needs room for start + (len(buf) + 1) // 2 values, ``lens`` for the newlines + 1.
     """
+    span = len(seen)
+    top = -1
     n = len(buf)
     k = start
     rows = 0
@@ -38,12 +42,16 @@ def fimi_tokens(buf, ids, start, limit, lens):
             val = val * 10 + (c - 48)
             ndig += 1
             if ndig > FIMI_DIGITS:
-                return k, rows, i
+                return k, rows, i, top
             continue
         if ndig:
             if val > limit:
-                return k, rows, -2
+                return k, rows, -2, top
             ids[k] = val
+            if val < span:
+                seen[val] = 1
+            if val > top:
+                top = val
             k += 1
             linelen += 1
             ndig = 0
@@ -54,19 +62,23 @@ def fimi_tokens(buf, ids, start, limit, lens):
             linelen = 0
         elif c == 13:
             if i + 1 >= n or buf[i + 1] != 10:
-                return k, rows, i
+                return k, rows, i, top
         elif c != 32 and c != 9:
-            return k, rows, i
+            return k, rows, i, top
     if ndig:
         if val > limit:
-            return k, rows, -2
+            return k, rows, -2, top
         ids[k] = val
+        if val < span:
+            seen[val] = 1
+        if val > top:
+            top = val
         k += 1
         linelen += 1
     if n and buf[n - 1] != 10:
         lens[rows] = linelen
         rows += 1
-    return k, rows, -1
+    return k, rows, -1, top
 
 
 @njit(cache=True, nogil=True)

@@ -74,17 +74,19 @@ def read_fimi(path, comm: Comm) -> Transactions | None:
 
     Ids are parsed straight into one int32 array sized for the rank's range (its untouched
     tail costs no memory) and coded in place; a file with an id above the int32 range is
-    parsed again into int64 ids, on every rank.
+    parsed again into int64 ids, on every rank. The tokenizer marks the ids it meets in a
+    presence table (ids below :data:`.textscan.DENSE_SPAN`), so the dictionary of ids
+    needs no pass over them when every id fits it.
     """
     kern = _kernels()
     with comm.collective_errors():
         lo, hi = textscan.byte_range(path, comm.rank, comm.size)
-    ok, wide, ids, len_parts = _fimi_ids(path, comm, hi - lo, np.int32, kern)
+    ok, wide, ids, len_parts, marks = _fimi_ids(path, comm, hi - lo, np.int32, kern)
     if wide:
-        ok, _, ids, len_parts = _fimi_ids(path, comm, hi - lo, np.int64, kern)
+        ok, _, ids, len_parts, marks = _fimi_ids(path, comm, hi - lo, np.int64, kern)
     if not ok or comm.allreduce_scalar(len(ids)) == 0:
         return None     # the serial reader says why (bad token, empty file, ...)
-    labels, lookup, shift = textscan.dictionary([ids], comm)
+    labels, lookup, shift = textscan.dictionary([ids], comm, marks)
     if lookup is None or shift or ids.dtype != np.int32:
         ids, lookup = textscan.recode([ids], labels, lookup, shift), None
     return _csr_part(labels, [ids], len_parts, comm, kern, lookup)   # ids coded on the way
@@ -92,21 +94,23 @@ def read_fimi(path, comm: Comm) -> Transactions | None:
 
 def _fimi_ids(path, comm: Comm, nbytes: int, dtype, kern):
     """(all ranks ok, some rank saw an id too large for ``dtype``, this rank's ids, per-chunk
-    line lengths) of one pass over this rank's FIMI text of ``nbytes`` bytes."""
+    line lengths, (presence table, largest id)) of one pass over this rank's FIMI text of
+    ``nbytes`` bytes."""
     ids = np.empty((nbytes + 1) // 2 + 1, dtype=dtype)
+    seen = np.zeros(textscan.DENSE_SPAN, dtype=np.uint8)
     limit = int(np.iinfo(dtype).max)
-    len_parts, done, wide = [], 0, False
+    len_parts, done, wide, top = [], 0, False, -1
 
     def parse(block):
-        nonlocal done, wide
+        nonlocal done, wide, top
         lens = np.empty(int(np.count_nonzero(block == 10)) + 1, dtype=np.int32)
-        done, rows, bad = kern.fimi_tokens(block, ids, done, limit, lens)
-        wide = bad == -2
+        done, rows, bad, most = kern.fimi_tokens(block, ids, done, limit, lens, seen)
+        wide, top = bad == -2, max(top, most)
         len_parts.append(lens[:rows])
         return bad == -1
 
     ok, _, _ = _scan(path, comm, 0, parse)
-    return ok, comm.allreduce_scalar(int(wide), "max") > 0, ids[:done], len_parts
+    return ok, comm.allreduce_scalar(int(wide), "max") > 0, ids[:done], len_parts, (seen, top)
 
 
 def read_baskets(path, comm: Comm) -> Transactions | None:

@@ -106,13 +106,21 @@ def factorize(arrays: list[np.ndarray], comm: Comm) -> tuple[np.ndarray, np.ndar
     return labels, recode(arrays, labels, lookup, shift)
 
 
-def dictionary(arrays: list[np.ndarray], comm: Comm):
+def dictionary(arrays: list[np.ndarray], comm: Comm, marks=None):
     """(global sorted distinct ids over every rank's ``arrays``, lookup, shift): the code of
     id ``x`` is ``lookup[x - shift]`` (int32), or with lookup None its position in the ids.
 
     Integer ids within a span of max(:data:`DENSE_SPAN`, 2 x the number of values) use a
-    dense presence table (one reduction, no sort); others merge local uniques. Collective.
+    dense presence table (one reduction, no sort); others merge local uniques. ``marks``,
+    made while parsing: (a uint8 table with 1 at each id below its length met here, the
+    largest id here or -1); when every rank's ids fit it, it is that table (no pass over
+    the ids). Collective.
     """
+    if marks is not None:
+        seen, top = marks
+        if comm.allreduce_scalar(top, "max") < len(seen):
+            comm.allreduce(seen, "max")
+            return _dense(seen, 0)
     present = [a for a in arrays if len(a)]
     lo = min((int(a.min()) for a in present), default=_INT64_MAX)
     hi = max((int(a.max()) for a in present), default=-1)
@@ -133,6 +141,11 @@ def dictionary(arrays: list[np.ndarray], comm: Comm):
             piece = a[s:s + CHUNK_BYTES]
             seen[piece - shift if shift else piece] = 1
     comm.allreduce(seen, "max")
+    return _dense(seen, shift)
+
+
+def _dense(seen: np.ndarray, shift: int):
+    """(ids, lookup, shift) of a global presence table of ids ``shift + k``."""
     labels = np.flatnonzero(seen).astype(np.int64) + shift
     return labels, (np.cumsum(seen, dtype=np.int64) - 1).astype(np.int32), shift
 

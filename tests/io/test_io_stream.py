@@ -112,8 +112,11 @@ fimi_lines = st.lists(st.lists(st.integers(0, 10 ** 6), max_size=6), min_size=1,
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(rows=fimi_lines, sep=st.sampled_from([" ", "\t", "  "]), eol=st.sampled_from(["\n", "\r\n"]),
-       last=st.booleans())
-def test_fimi_fast_path_equals_serial(tmp_path, small_chunks, rows, sep, eol, last):
+       last=st.booleans(), span=st.sampled_from([1 << 20, 64]))
+def test_fimi_fast_path_equals_serial(tmp_path, monkeypatch, small_chunks, rows, sep, eol, last, span):
+    """With the ids' presence table made by the tokenizer, and (a span of 64: most ids above
+    it) with the dictionary's own pass over the ids."""
+    monkeypatch.setattr(textscan, "DENSE_SPAN", span)
     text = eol.join(sep.join(map(str, r)) for r in rows) + (eol if last else "")
     path = tmp_path / "g.dat"
     path.write_text(text, newline="")
