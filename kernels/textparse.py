@@ -172,7 +172,15 @@ def sort_unique_rows(indptr, cols, lookup):
                 cols[j] = lookup[cols[j]]
             if j > a and cols[j] <= cols[j - 1]:
                 ordered = False
-        if not ordered:
+        if not ordered and b - a <= 24:     # short rows: insertion sort, no call
+            for j in range(a + 1, b):
+                c = cols[j]
+                t = j - 1
+                while t >= a and cols[t] > c:
+                    cols[t + 1] = cols[t]
+                    t -= 1
+                cols[t + 1] = c
+        elif not ordered:
             cols[a:b].sort()
         if b > a:                    # w <= j: compacting never overwrites an unread column
             prev = cols[a]
@@ -191,14 +199,36 @@ def sort_unique_rows(indptr, cols, lookup):
 
 
 @njit(cache=True, nogil=True)
-def _hash(buf, a, b):
-    """A 64-bit hash of the bytes ``buf[a:b]`` (multiplicative, then mixed)."""
-    h = np.int64(-3750763034362895579)
-    for p in range(a, b):
-        h = (h ^ buf[p]) * np.int64(1099511628211)
-    h ^= h >> 29
-    h *= np.int64(-4658895280553007687)
-    return h ^ (h >> 32)
+def _label(buf, a, b, h, slots, keys, arena, used):
+    """The number of the label ``buf[a:b]`` (hash ``h``), added if new; -1 when the table
+    would pass half full or the arena is too small (nothing added then)."""
+    mask = len(slots) - 1
+    q = h & mask
+    while True:
+        x = slots[q]
+        if x < 0:
+            x = used[0]
+            o = used[1]
+            if 2 * (x + 1) > len(slots) or x >= len(keys) or o + b - a > len(arena):
+                return -1
+            arena[o:o + b - a] = buf[a:b]
+            keys[x, 0] = o
+            keys[x, 1] = o + b - a
+            keys[x, 2] = h
+            slots[q] = x
+            used[0] = x + 1
+            used[1] = o + b - a
+            return x
+        if keys[x, 2] == h and keys[x, 1] - keys[x, 0] == b - a:
+            o = keys[x, 0]
+            same = True
+            for t in range(b - a):
+                if arena[o + t] != buf[a + t]:
+                    same = False
+                    break
+            if same:
+                return x
+        q = (q + 1) & mask
 
 
 @njit(cache=True, nogil=True)
@@ -211,77 +241,73 @@ def basket_labels(buf, ids, start, lens, field_limit, slots, keys, arena, used):
     2]``), written to ``ids[start:]``; ``lens`` gets the cells per line. ``used`` holds
     (keys, arena bytes) in use and is updated. Blank lines are no rows (a line of blanks
     is an empty basket), as for ``csv.reader``. The fast grammar is printable ASCII
-    without quotes, LF or CRLF line ends, fields of at most ``field_limit`` bytes.
+    without quotes, LF or CRLF line ends, fields of at most ``field_limit`` bytes. One pass
+    over the bytes: each cell's hash is made while it is read.
 
     Returns (end of the ids written, lines written, status, resume offset): status -1
-    done; a byte offset outside the grammar; -3 when the table or arena may not hold the
-    next line: grow them (:func:`rehash`) and call again from the resume offset (a line
+    done; a byte offset outside the grammar; -3 when the table or arena cannot take a new
+    label: grow them (:func:`rehash`) and call again from the resume offset (the line's
     start) with ``start`` and ``lens`` advanced by what was written.
     """
     n = len(buf)
-    mask = len(slots) - 1
     k = start
     rows = 0
-    i = 0
-    while i < n:
-        j = i
-        while j < n and buf[j] != 10:
-            j += 1
-        cells = (j - i) // 2 + 1
-        if (used[0] + cells > len(slots) // 2 or used[0] + cells > len(keys)
-                or used[1] + j - i > len(arena)):
-            return k, rows, -3, i
-        e = j - 1 if j > i and buf[j - 1] == 13 else j
-        if e > i:
-            count = 0
-            s = i
-            for p in range(i, e + 1):
-                if p == e or buf[p] == 44:
-                    if p - s > field_limit:
-                        return k, rows, s, i
-                    a, b = s, p
-                    while a < b and (buf[a] == 32 or buf[a] == 9):
-                        a += 1
-                    while b > a and (buf[b - 1] == 32 or buf[b - 1] == 9):
-                        b -= 1
-                    if b > a:
-                        h = _hash(buf, a, b)
-                        q = h & mask
-                        while True:
-                            x = slots[q]
-                            if x < 0:                      # a new label
-                                x = used[0]
-                                o = used[1]
-                                for t in range(a, b):
-                                    arena[o + t - a] = buf[t]
-                                keys[x, 0] = o
-                                keys[x, 1] = o + b - a
-                                keys[x, 2] = h
-                                slots[q] = x
-                                used[0] = x + 1
-                                used[1] = o + b - a
-                                break
-                            if keys[x, 2] == h and keys[x, 1] - keys[x, 0] == b - a:
-                                o = keys[x, 0]
-                                same = True
-                                for t in range(b - a):
-                                    if arena[o + t] != buf[a + t]:
-                                        same = False
-                                        break
-                                if same:
-                                    break
-                            q = (q + 1) & mask
-                        ids[k] = x
-                        k += 1
-                        count += 1
-                    s = p + 1
-                else:
-                    c = buf[p]
-                    if c == 34 or c >= 127 or (c < 32 and c != 9):
-                        return k, rows, p, i
-            lens[rows] = count
-            rows += 1
-        i = j + 1
+    line = 0          # where this line starts
+    k0 = k            # ids written before it
+    content = False   # a byte other than the final CR seen on this line
+    count = 0
+    field = 0         # where this field starts
+    a = -1            # first byte of the cell (-1: only blanks so far), one past its last
+    b = 0
+    h = np.int64(-3750763034362895579)
+    hb = h            # the hash of buf[a:b]
+    for i in range(n + 1):
+        c = buf[i] if i < n else 10
+        if c == 44 or c == 10:
+            if i - field > field_limit:
+                return k, rows, field, line
+            if a >= 0:
+                hb ^= hb >> 29
+                hb *= np.int64(-4658895280553007687)
+                hb ^= hb >> 32
+                x = _label(buf, a, b, hb, slots, keys, arena, used)
+                if x < 0:
+                    return k0, rows, -3, line
+                ids[k] = x
+                k += 1
+                count += 1
+            field = i + 1
+            a = -1
+            h = np.int64(-3750763034362895579)
+            if c == 10:
+                if content:
+                    lens[rows] = count
+                    rows += 1
+                if i == n:
+                    break
+                count = 0
+                content = False
+                line = i + 1
+                k0 = k
+            else:
+                content = True
+        elif c == 13:
+            if i + 1 < n and buf[i + 1] == 10:
+                continue
+            return k0, rows, i, line
+        else:
+            content = True
+            if c == 32 or c == 9:
+                if a >= 0:
+                    h = (h ^ c) * np.int64(1099511628211)
+                continue
+            if c == 34 or c >= 127 or c < 32:
+                return k0, rows, i, line
+            if a < 0:
+                a = i
+            h = (h ^ c) * np.int64(1099511628211)
+            hb = h
+            b = i + 1
     return k, rows, -1, n
 
 

@@ -90,20 +90,22 @@ def test_chunks_end_at_line_ends(tmp_path, nbytes):
 
 @settings(max_examples=100, deadline=None)
 @given(rows=st.lists(st.one_of(st.lists(st.integers(0, 9), max_size=8),
-                               st.sets(st.integers(0, 9)).map(sorted)), max_size=12))
-def test_sort_unique_rows(rows):
-    """Rows sorted and deduplicated in place: unordered ones, and ordered ones (only moved);
-    with a lookup (an increasing map) the kept columns are mapped on the way."""
+                               st.lists(st.integers(0, 9), min_size=20, max_size=40),
+                               st.sets(st.integers(0, 9)).map(sorted)), max_size=12),
+       increasing=st.booleans())
+def test_sort_unique_rows(rows, increasing):
+    """Rows sorted and deduplicated in place: unordered ones (short: insertion sort; long:
+    a sort call), and ordered ones (only moved); with a lookup every column is mapped
+    first (an increasing map, as for FIMI ids, or any map, as for a rank's label numbers)."""
     from hpcrec.kernels import textparse
-    lookup = np.array([0, 2, 3, 7, 8, 9, 20, 21, 30, 31], dtype=np.int32)
+    lookup = np.array([0, 2, 3, 7, 8, 9, 20, 21, 30, 31] if increasing else
+                      [5, 1, 9, 0, 7, 2, 8, 3, 6, 4], dtype=np.int32)
     for table in (np.zeros(0, np.int32), lookup):
         indptr = np.zeros(len(rows) + 1, dtype=np.int64)
         np.cumsum([len(r) for r in rows], out=indptr[1:])
         cols = np.array([x for r in rows for x in r], dtype=np.int32)
         ptr = textparse.sort_unique_rows(indptr, cols, table)
-        want = [sorted(set(r)) for r in rows]
-        if len(table):
-            want = [[int(table[x]) for x in r] for r in want]
+        want = [sorted({int(table[x]) if len(table) else x for x in r}) for r in rows]
         assert [cols[ptr[i]:ptr[i + 1]].tolist() for i in range(len(rows))] == want
 
 
