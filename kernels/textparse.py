@@ -18,67 +18,58 @@ _POW10 = np.array([10.0 ** k for k in range(NUMBER_DIGITS + 1)])
 
 
 @njit(cache=True, nogil=True)
-def fimi_tokens(buf, ids, start, limit, lens, seen):
-    """Tokenize FIMI bytes into ``ids[start:]`` and per-line token counts ``lens``.
+def fimi_tokens(buf, ids, ptr, row, limit, seen):
+    """Tokenize FIMI bytes: ids into ``ids[ptr[row]:]``, each line's end into ``ptr[row +
+    1]``, ``ptr[row + 2]``, ... (CSR row pointers, straight from the text).
 
     ``buf`` holds whole lines (the last may lack its newline at end of file). Every id
     below ``len(seen)`` is marked there (``seen[id] = 1``: the dictionary of ids needs no
-    pass of its own). Returns (end of the ids written, lines written, offset of the first
-    byte outside the fast grammar or -1, or -2 for an id above ``limit``: too large for
-    ``ids``' type; the largest id written so far or -1).
-    ``ids`` needs room for start + (len(buf) + 1) // 2 values, ``lens`` for the newlines + 1.
+    pass of its own). Returns (rows done, status, the largest id written or -1, resume
+    offset): status -1 done; the offset of the first byte outside the fast grammar; -2
+    for an id above ``limit`` (too large for ``ids``' type); -3 when ``ptr`` is full:
+    grow it and call again from the resume offset (a line start) with the rows done.
+    ``ids`` needs room for ptr[row] + (len(buf) + 1) // 2 values.
     """
     span = len(seen)
     top = -1
     n = len(buf)
-    k = start
-    rows = 0
+    k = ptr[row]
+    line = 0
     ndig = 0
     val = 0
-    linelen = 0
-    for i in range(n):
-        c = buf[i]
+    for i in range(n + 1):
+        c = buf[i] if i < n else 10
         if 48 <= c <= 57:
             val = val * 10 + (c - 48)
             ndig += 1
             if ndig > FIMI_DIGITS:
-                return k, rows, i, top
+                return row, i, top, line
             continue
         if ndig:
             if val > limit:
-                return k, rows, -2, top
+                return row, -2, top, line
             ids[k] = val
             if val < span:
                 seen[val] = 1
             if val > top:
                 top = val
             k += 1
-            linelen += 1
             ndig = 0
             val = 0
         if c == 10:
-            lens[rows] = linelen
-            rows += 1
-            linelen = 0
+            if i == n and (n == 0 or buf[n - 1] == 10):
+                break                           # no last line without its newline
+            if row + 1 >= len(ptr):
+                return row, -3, top, line
+            row += 1
+            ptr[row] = k
+            line = i + 1
         elif c == 13:
             if i + 1 >= n or buf[i + 1] != 10:
-                return k, rows, i, top
+                return row, i, top, line
         elif c != 32 and c != 9:
-            return k, rows, i, top
-    if ndig:
-        if val > limit:
-            return k, rows, -2, top
-        ids[k] = val
-        if val < span:
-            seen[val] = 1
-        if val > top:
-            top = val
-        k += 1
-        linelen += 1
-    if n and buf[n - 1] != 10:
-        lens[rows] = linelen
-        rows += 1
-    return k, rows, -1, top
+            return row, i, top, line
+    return row, -1, top, n
 
 
 @njit(cache=True, nogil=True)
@@ -232,30 +223,28 @@ def _label(buf, a, b, h, slots, keys, arena, used):
 
 
 @njit(cache=True, nogil=True)
-def basket_labels(buf, ids, start, lens, field_limit, slots, keys, arena, used):
+def basket_labels(buf, ids, ptr, row, field_limit, slots, keys, arena, used):
     """Tokenize basket CSV lines (comma-separated items) into per-rank label numbers.
 
     Each cell, stripped of blanks and tabs (empty ones dropped), becomes the number of its
     text in this rank's dictionary (a hash table: ``slots`` of key numbers, -1 empty, a
     power-of-two size; key ``x`` is ``arena[keys[x, 0]:keys[x, 1]]`` with hash ``keys[x,
-    2]``), written to ``ids[start:]``; ``lens`` gets the cells per line. ``used`` holds
+    2]``), written to ``ids[ptr[row]:]``; each line's end goes to ``ptr[row + 1]``, ...
+    (CSR row pointers, straight from the text). ``used`` holds
     (keys, arena bytes) in use and is updated. Blank lines are no rows (a line of blanks
     is an empty basket), as for ``csv.reader``. The fast grammar is printable ASCII
     without quotes, LF or CRLF line ends, fields of at most ``field_limit`` bytes. One pass
     over the bytes: each cell's hash is made while it is read.
 
-    Returns (end of the ids written, lines written, status, resume offset): status -1
-    done; a byte offset outside the grammar; -3 when the table or arena cannot take a new
-    label: grow them (:func:`rehash`) and call again from the resume offset (the line's
-    start) with ``start`` and ``lens`` advanced by what was written.
+    Returns (rows done, status, resume offset): status -1 done; a byte offset outside the
+    grammar; -3 when ``ptr``, the table or the arena cannot take the next row or label:
+    grow them (:func:`rehash`) and call again from the resume offset (the line's start)
+    with the rows done.
     """
     n = len(buf)
-    k = start
-    rows = 0
+    k = ptr[row]
     line = 0          # where this line starts
-    k0 = k            # ids written before it
     content = False   # a byte other than the final CR seen on this line
-    count = 0
     field = 0         # where this field starts
     a = -1            # first byte of the cell (-1: only blanks so far), one past its last
     b = 0
@@ -265,36 +254,35 @@ def basket_labels(buf, ids, start, lens, field_limit, slots, keys, arena, used):
         c = buf[i] if i < n else 10
         if c == 44 or c == 10:
             if i - field > field_limit:
-                return k, rows, field, line
+                return row, field, line
             if a >= 0:
                 hb ^= hb >> 29
                 hb *= np.int64(-4658895280553007687)
                 hb ^= hb >> 32
                 x = _label(buf, a, b, hb, slots, keys, arena, used)
                 if x < 0:
-                    return k0, rows, -3, line
+                    return row, -3, line
                 ids[k] = x
                 k += 1
-                count += 1
             field = i + 1
             a = -1
             h = np.int64(-3750763034362895579)
             if c == 10:
                 if content:
-                    lens[rows] = count
-                    rows += 1
+                    if row + 1 >= len(ptr):
+                        return row, -3, line
+                    row += 1
+                    ptr[row] = k
                 if i == n:
                     break
-                count = 0
                 content = False
                 line = i + 1
-                k0 = k
             else:
                 content = True
         elif c == 13:
             if i + 1 < n and buf[i + 1] == 10:
                 continue
-            return k0, rows, i, line
+            return row, i, line
         else:
             content = True
             if c == 32 or c == 9:
@@ -302,13 +290,13 @@ def basket_labels(buf, ids, start, lens, field_limit, slots, keys, arena, used):
                     h = (h ^ c) * np.int64(1099511628211)
                 continue
             if c == 34 or c >= 127 or c < 32:
-                return k0, rows, i, line
+                return row, i, line
             if a < 0:
                 a = i
             h = (h ^ c) * np.int64(1099511628211)
             hb = h
             b = i + 1
-    return k, rows, -1, n
+    return row, -1, n
 
 
 @njit(cache=True, nogil=True)

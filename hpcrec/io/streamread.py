@@ -35,7 +35,7 @@ from .transactions import Transactions
 # Bytes of memory per byte of a rank's text (FIMI, basket CSV: a 2-byte id or cell stored
 # as 4 bytes, 8 when ids need int64; ratings: about 32 bytes per line of 10 or more bytes).
 STREAM_EXPANSION = 4
-SCRATCH_PER_BYTE = 5   # per byte of a chunk: itself and its line lengths (an int32 per newline)
+SCRATCH_PER_BYTE = 1   # per byte of a chunk: the chunk itself (rows go straight to row pointers)
 CSV_FIELD_LIMIT = csv.field_size_limit()   # the serial reader's csv module refuses longer cells
 # MovieLens layouts and the generic ratings CSV: separator, header line (None: detect),
 # fields per line (None: 3 or 4, from the first data line), source tag.
@@ -81,36 +81,42 @@ def read_fimi(path, comm: Comm) -> Transactions | None:
     kern = _kernels()
     with comm.collective_errors():
         lo, hi = textscan.byte_range(path, comm.rank, comm.size)
-    ok, wide, ids, len_parts, marks = _fimi_ids(path, comm, hi - lo, np.int32, kern)
+    ok, wide, ids, rows, marks = _fimi_ids(path, comm, hi - lo, np.int32, kern)
     if wide:
-        ok, _, ids, len_parts, marks = _fimi_ids(path, comm, hi - lo, np.int64, kern)
+        ok, _, ids, rows, marks = _fimi_ids(path, comm, hi - lo, np.int64, kern)
     if not ok or comm.allreduce_scalar(len(ids)) == 0:
         return None     # the serial reader says why (bad token, empty file, ...)
     labels, lookup, shift = textscan.dictionary([ids], comm, marks)
     if lookup is None or shift or ids.dtype != np.int32:
         ids, lookup = textscan.recode([ids], labels, lookup, shift), None
-    return _csr_part(labels, [ids], len_parts, comm, kern, lookup)   # ids coded on the way
+    return _csr_part(labels, ids, rows, comm, kern, lookup)   # ids coded on the way
 
 
 def _fimi_ids(path, comm: Comm, nbytes: int, dtype, kern):
-    """(all ranks ok, some rank saw an id too large for ``dtype``, this rank's ids, per-chunk
-    line lengths, (presence table, largest id)) of one pass over this rank's FIMI text of
-    ``nbytes`` bytes."""
+    """(all ranks ok, some rank saw an id too large for ``dtype``, this rank's ids, its
+    :class:`.textscan.RowPointers`, (presence table, largest id)) of one pass over this
+    rank's FIMI text of ``nbytes`` bytes."""
     ids = np.empty((nbytes + 1) // 2 + 1, dtype=dtype)
+    rows = textscan.RowPointers(nbytes)
     seen = np.zeros(textscan.DENSE_SPAN, dtype=np.uint8)
     limit = int(np.iinfo(dtype).max)
-    len_parts, done, wide, top = [], 0, False, -1
+    wide, top = False, -1
 
     def parse(block):
-        nonlocal done, wide, top
-        lens = np.empty(int(np.count_nonzero(block == 10)) + 1, dtype=np.int32)
-        done, rows, bad, most = kern.fimi_tokens(block, ids, done, limit, lens, seen)
-        wide, top = bad == -2, max(top, most)
-        len_parts.append(lens[:rows])
-        return bad == -1
+        nonlocal wide, top
+        at = 0
+        while True:
+            rows.n, status, most, off = kern.fimi_tokens(block[at:], ids, rows.ptr, rows.n, limit, seen)
+            top = max(top, most)
+            if status != -3:
+                break
+            at += off
+            rows.grow()
+        wide = status == -2
+        return status == -1
 
     ok, _, _ = _scan(path, comm, 0, parse)
-    return ok, comm.allreduce_scalar(int(wide), "max") > 0, ids[:done], len_parts, (seen, top)
+    return ok, comm.allreduce_scalar(int(wide), "max") > 0, ids[:rows.nnz], rows, (seen, top)
 
 
 def read_baskets(path, comm: Comm) -> Transactions | None:
@@ -135,40 +141,35 @@ def read_baskets(path, comm: Comm) -> Transactions | None:
     with comm.collective_errors():
         lo, hi = textscan.byte_range(path, comm.rank, comm.size, start)
     ids = np.empty((hi - lo + 1) // 2 + 1, dtype=np.int32)
-    table = textscan.LabelTable()
-    len_parts, done = [], 0
+    rows, table = textscan.RowPointers(hi - lo), textscan.LabelTable()
 
     def parse(block):
-        nonlocal done
-        lens = np.empty(int(np.count_nonzero(block == 10)) + 1, dtype=np.int32)
-        at, rows = 0, 0
+        at = 0
         while True:
-            done, got, status, off = kern.basket_labels(block[at:], ids, done, lens[rows:],
-                                                        CSV_FIELD_LIMIT, *table.state())
-            rows, at = rows + got, at + off
+            rows.n, status, off = kern.basket_labels(block[at:], ids, rows.ptr, rows.n,
+                                                     CSV_FIELD_LIMIT, *table.state())
             if status != -3:
                 break
-            table.grow()
-        len_parts.append(lens[:rows])
+            at += off
+            if rows.n + 1 >= len(rows.ptr):
+                rows.grow()
+            else:
+                table.grow()
         return status == -1
 
     ok, _, _ = _scan(path, comm, start, parse)
-    if not ok or comm.allreduce_scalar(done) == 0:
+    if not ok or comm.allreduce_scalar(rows.nnz) == 0:
         return None     # the serial reader says why (quotes, non-ASCII text, no items, ...)
     labels, lookup = textscan.text_dictionary(table.distinct(kern), comm)
-    return _csr_part(labels, [ids[:done]], len_parts, comm, kern, lookup)
+    return _csr_part(labels, ids[:rows.nnz], rows, comm, kern, lookup)
 
 
-def _csr_part(labels, codes, len_parts, comm, kern, lookup=None) -> Transactions:
-    """This rank's transactions from per-chunk item codes (or ids, with the ``lookup`` of
-    their codes: :func:`.textscan.dictionary`) and per-line lengths."""
-    cols = textscan.concat(codes, np.int32)
-    del codes
-    lengths = textscan.concat(len_parts, np.int32)
-    indptr = np.zeros(len(lengths) + 1, dtype=np.int64)
-    np.cumsum(lengths, out=indptr[1:])
-    indptr = kern.sort_unique_rows(indptr, cols, np.zeros(0, np.int32) if lookup is None else lookup)
-    return Transactions(csr(indptr, cols[:indptr[-1]]), labels, textscan.shard_of(len(lengths), comm))
+def _csr_part(labels, cols, rows, comm, kern, lookup=None) -> Transactions:
+    """This rank's transactions from its item codes (or ids or label numbers, with the
+    ``lookup`` of their codes) and :class:`.textscan.RowPointers`: rows sorted and
+    deduplicated in place."""
+    indptr = kern.sort_unique_rows(rows.indptr, cols, np.zeros(0, np.int32) if lookup is None else lookup)
+    return Transactions(csr(indptr, cols[:indptr[-1]]), labels, textscan.shard_of(rows.n, comm))
 
 
 def _fields(head: bytes, sep: bytes, header: bool, n_fields: int | None):

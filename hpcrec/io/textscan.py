@@ -19,6 +19,7 @@ from .inputs import open_regular
 from .shard import Shard
 
 CHUNK_BYTES = 8 << 20
+ROW_BYTES = 16         # row pointers are first reserved for one row per this many bytes
 LABEL_SLOTS = 1 << 16  # a rank's table of distinct text labels starts with this many slots
 DENSE_SPAN = 1 << 20   # integer ids spanning up to max(this, 2 * values) use a dense table
 _INT64_MAX = np.iinfo(np.int64).max
@@ -170,6 +171,30 @@ def recode(arrays: list[np.ndarray], labels: np.ndarray, lookup, shift: int) -> 
     return codes
 
 
+class RowPointers:
+    """CSR row pointers that a tokenizer writes straight from the text (``ptr[n]``: the
+    end of row n - 1), reserved for one row per :data:`ROW_BYTES` bytes of the rank's
+    range (untouched pages cost no memory) and doubled when the tokenizer finds them full."""
+
+    def __init__(self, nbytes: int):
+        self.ptr = np.empty(nbytes // ROW_BYTES + 2, dtype=np.int64)
+        self.ptr[0] = 0
+        self.n = 0
+
+    def grow(self) -> None:
+        ptr = np.empty(2 * len(self.ptr), dtype=np.int64)
+        ptr[:self.n + 1] = self.ptr[:self.n + 1]
+        self.ptr = ptr
+
+    @property
+    def indptr(self) -> np.ndarray:
+        return self.ptr[:self.n + 1]
+
+    @property
+    def nnz(self) -> int:
+        return int(self.ptr[self.n])
+
+
 class LabelTable:
     """A rank's dictionary of distinct byte-string labels, as the compiled tokenizer keeps it
     (``kernels.textparse.basket_labels``): a power-of-two hash table of label numbers, each
@@ -221,13 +246,6 @@ def text_dictionary(local: np.ndarray, comm: Comm) -> tuple[np.ndarray, np.ndarr
     text = np.empty(len(labels), dtype=object)
     text[:] = [b.decode("ascii") for b in labels.tolist()]
     return text, lookup
-
-
-def concat(parts: list[np.ndarray], dtype) -> np.ndarray:
-    """One array from a rank's per-chunk pieces (an empty one of ``dtype`` when none)."""
-    if not parts:
-        return np.zeros(0, dtype=dtype)
-    return parts[0] if len(parts) == 1 else np.concatenate(parts)
 
 
 def shard_of(n: int, comm: Comm) -> Shard:

@@ -32,9 +32,10 @@ def assert_same(a, b, fields):
 
 @pytest.fixture
 def small_chunks(monkeypatch):
-    """Chunks of 97 bytes, and a table of text labels that starts with 2 slots (so that it
-    grows, and the tokenizer resumes, many times in a small file)."""
+    """Chunks of 97 bytes, row pointers reserved for 2 rows and a table of text labels that
+    starts with 2 slots (so that they grow, and the tokenizers resume, many times)."""
     monkeypatch.setattr(textscan, "CHUNK_BYTES", 97)
+    monkeypatch.setattr(textscan, "ROW_BYTES", 1 << 40)
     monkeypatch.setattr(textscan, "LABEL_SLOTS", 2)
 
 
