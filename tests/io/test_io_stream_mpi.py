@@ -51,7 +51,8 @@ def _check_convert(source, folder: Path, fmt=None):
 def small_chunks(monkeypatch):
     monkeypatch.setattr(textscan, "CHUNK_BYTES", 4096)
     monkeypatch.setattr(textscan, "LABEL_SLOTS", 4)    # the label tables grow on every rank,
-    monkeypatch.setattr(textscan, "ROW_BYTES", 1 << 40)   # and the row pointers
+    monkeypatch.setattr(textscan, "ROW_BYTES", 1 << 40)   # and the row pointers;
+    monkeypatch.setattr(h5slices, "WRITE_BYTES", 256)     # slices written in many blocks
 
 
 @pytest.mark.parametrize("name", ["fim/retail.dat", "fim/T10I4D100K.dat", "ml-100k/u.data",
