@@ -54,28 +54,35 @@ def chunks(path, lo: int, hi: int, nbytes: int | None = None):
 
     A block ends just after a newline, except the last one of the file. Each holds at
     most ``nbytes`` (default :data:`CHUNK_BYTES`) bytes unless one line is longer. Bytes
-    are read once, straight into the block (a file that shrinks while read ends early).
+    are read once, into one buffer reused for every block (fresh pages cost as much as
+    parsing them): a block is valid until the next one is asked for. A file that shrinks
+    while read ends early.
     """
     nbytes = nbytes or CHUNK_BYTES
     with open_regular(path) as fh:
         fh.seek(lo)
-        pos, carry = lo, np.zeros(0, dtype=np.uint8)
-        while pos < hi or len(carry):
+        buf = np.empty(0, dtype=np.uint8)
+        pos, kept = lo, 0          # kept: the start of a line, at the buffer's start
+        while pos < hi or kept:
             want = max(0, min(nbytes, hi - pos))
-            buf = np.empty(len(carry) + want, dtype=np.uint8)
-            buf[:len(carry)] = carry
-            got = fh.readinto(memoryview(buf)[len(carry):]) if want else 0
-            pos += got
+            if kept + want > len(buf):
+                grown = np.empty(max(kept + want, 2 * len(buf)), dtype=np.uint8)
+                grown[:kept] = buf[:kept]
+                buf = grown
+            got = fh.readinto(memoryview(buf)[kept:kept + want]) if want else 0
+            pos, end = pos + got, kept + got
             if pos < hi and got == want:
-                cut = _last_newline(buf) + 1
+                cut = _last_newline(buf[:end]) + 1
                 if cut == 0:           # a line longer than the block: read on
-                    carry = buf
+                    kept = end
                     continue
-                block, carry = buf[:cut], buf[cut:].copy()
+                yield buf[:cut]
+                kept = end - cut
+                buf[:kept] = buf[cut:end]       # NumPy copies overlapping ranges safely
             else:
-                block, carry, pos = buf[:len(buf) - want + got], carry[:0], hi
-            if len(block):
-                yield block
+                pos, kept = hi, 0
+                if end:
+                    yield buf[:end]
 
 
 def _last_newline(buf: np.ndarray) -> int:
