@@ -7,8 +7,10 @@ through one dictionary shared by all ranks (:func:`.textscan.factorize`), so the
 equals the serial reader's on the whole file. Memory per rank, beyond a fixed chunk
 buffer: ratings are parsed straight into their columns (sized by a counting pass over the
 rank's bytes), ids as int64 until they are coded (at most 1.6x the output share); FIMI ids
-are parsed as int32 into one array reserved for the rank's range and coded in place (the
-output share itself: no per-chunk copies, no join).
+and basket CSV label numbers (from a compiled hash table of the rank's distinct labels)
+are parsed as int32 into one array reserved for the rank's range and coded in place, the
+row pointers written by the tokenizer (the output share itself: no per-chunk copies, no
+join); basket CSV adds its table of distinct labels.
 
 The fast grammar (plain ASCII numerals, LF/CRLF, no quotes or signs on ids, at most 15
 digits per number) is where the compiled parse is provably identical to the serial readers.
@@ -35,7 +37,9 @@ from .transactions import Transactions
 # Bytes of memory per byte of a rank's text (FIMI, basket CSV: a 2-byte id or cell stored
 # as 4 bytes, 8 when ids need int64; ratings: about 32 bytes per line of 10 or more bytes).
 STREAM_EXPANSION = 4
-SCRATCH_PER_BYTE = 1   # per byte of a chunk: the chunk itself (rows go straight to row pointers)
+# Scratch per byte of a chunk: the chunk, and for ratings pyarrow's table of it (FIMI and
+# basket CSV need only the chunk: their rows go straight to the row pointers).
+SCRATCH_PER_BYTE = 8
 CSV_FIELD_LIMIT = csv.field_size_limit()   # the serial reader's csv module refuses longer cells
 # MovieLens layouts and the generic ratings CSV: separator, header line (None: detect),
 # fields per line (None: 3 or 4, from the first data line), source tag.
