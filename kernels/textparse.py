@@ -13,6 +13,7 @@ import numpy as np
 from numba import njit
 
 FIMI_DIGITS = 18     # item ids below 10**18, as the serial FIMI reader accepts
+SHORT_LABEL = 8      # 131**8 < 2**63: a label of up to 8 bytes is its base-131 number
 NUMBER_DIGITS = 15   # below 2**53: exact in float64, and m / 10**k correctly rounded
 _POW10 = np.array([10.0 ** k for k in range(NUMBER_DIGITS + 1)])
 
@@ -190,11 +191,13 @@ def sort_unique_rows(indptr, cols, lookup):
 
 
 @njit(cache=True, nogil=True)
-def _label(buf, a, b, h, slots, keys, arena, used):
-    """The number of the label ``buf[a:b]`` (hash ``h``), added if new; -1 when the table
-    would pass half full or the arena is too small (nothing added then)."""
+def _label(buf, a, b, h, value, slots, keys, arena, used):
+    """The number of the label ``buf[a:b]`` (hash ``h``; ``value``: its base-131 number,
+    exact for labels of at most 8 bytes), added if new; -1 when the table would pass half
+    full or the arena is too small (nothing added then)."""
     mask = len(slots) - 1
     q = h & mask
+    short = b - a <= SHORT_LABEL
     while True:
         x = slots[q]
         if x < 0:
@@ -206,11 +209,15 @@ def _label(buf, a, b, h, slots, keys, arena, used):
             keys[x, 0] = o
             keys[x, 1] = o + b - a
             keys[x, 2] = h
+            keys[x, 3] = value if short else -1
             slots[q] = x
             used[0] = x + 1
             used[1] = o + b - a
             return x
-        if keys[x, 2] == h and keys[x, 1] - keys[x, 0] == b - a:
+        if short:
+            if keys[x, 3] == value:           # the label itself: no byte compare
+                return x
+        elif keys[x, 2] == h and keys[x, 1] - keys[x, 0] == b - a:
             o = keys[x, 0]
             same = True
             for t in range(b - a):
@@ -229,12 +236,13 @@ def basket_labels(buf, ids, ptr, row, field_limit, slots, keys, arena, used):
     Each cell, stripped of blanks and tabs (empty ones dropped), becomes the number of its
     text in this rank's dictionary (a hash table: ``slots`` of key numbers, -1 empty, a
     power-of-two size; key ``x`` is ``arena[keys[x, 0]:keys[x, 1]]`` with hash ``keys[x,
-    2]``), written to ``ids[ptr[row]:]``; each line's end goes to ``ptr[row + 1]``, ...
-    (CSR row pointers, straight from the text). ``used`` holds
-    (keys, arena bytes) in use and is updated. Blank lines are no rows (a line of blanks
-    is an empty basket), as for ``csv.reader``. The fast grammar is printable ASCII
-    without quotes, LF or CRLF line ends, fields of at most ``field_limit`` bytes. One pass
-    over the bytes: each cell's hash is made while it is read.
+    2]`` and, up to 8 bytes, its base-131 number ``keys[x, 3]``: printable bytes are
+    digits below 131, so that number is the label), written to ``ids[ptr[row]:]``; each
+    line's end goes to ``ptr[row + 1]``, ... (CSR row pointers, straight from the text).
+    ``used`` holds (keys, arena bytes) in use and is updated. Blank lines are no rows (a
+    line of blanks is an empty basket), as for ``csv.reader``. The fast grammar is
+    printable ASCII without quotes, LF or CRLF line ends, fields of at most
+    ``field_limit`` bytes. One pass over the bytes: each cell's number is made as it is read.
 
     Returns (rows done, status, resume offset): status -1 done; a byte offset outside the
     grammar; -3 when ``ptr``, the table or the arena cannot take the next row or label:
@@ -248,25 +256,24 @@ def basket_labels(buf, ids, ptr, row, field_limit, slots, keys, arena, used):
     field = 0         # where this field starts
     a = -1            # first byte of the cell (-1: only blanks so far), one past its last
     b = 0
-    h = np.int64(-3750763034362895579)
-    hb = h            # the hash of buf[a:b]
+    v = np.int64(0)   # base-131 number of the bytes since a (wraps beyond 8 bytes)
+    vb = v            # ... of buf[a:b]
     for i in range(n + 1):
         c = buf[i] if i < n else 10
         if c == 44 or c == 10:
             if i - field > field_limit:
                 return row, field, line
             if a >= 0:
-                hb ^= hb >> 29
-                hb *= np.int64(-4658895280553007687)
-                hb ^= hb >> 32
-                x = _label(buf, a, b, hb, slots, keys, arena, used)
+                h = vb * np.int64(-7046029254386353131)
+                h ^= h >> 31
+                x = _label(buf, a, b, h, vb, slots, keys, arena, used)
                 if x < 0:
                     return row, -3, line
                 ids[k] = x
                 k += 1
             field = i + 1
             a = -1
-            h = np.int64(-3750763034362895579)
+            v = np.int64(0)
             if c == 10:
                 if content:
                     if row + 1 >= len(ptr):
@@ -277,8 +284,6 @@ def basket_labels(buf, ids, ptr, row, field_limit, slots, keys, arena, used):
                     break
                 content = False
                 line = i + 1
-            else:
-                content = True
         elif c == 13:
             if i + 1 < n and buf[i + 1] == 10:
                 continue
@@ -287,14 +292,14 @@ def basket_labels(buf, ids, ptr, row, field_limit, slots, keys, arena, used):
             content = True
             if c == 32 or c == 9:
                 if a >= 0:
-                    h = (h ^ c) * np.int64(1099511628211)
+                    v = v * np.int64(131) + c
                 continue
             if c == 34 or c >= 127 or c < 32:
                 return row, i, line
             if a < 0:
                 a = i
-            h = (h ^ c) * np.int64(1099511628211)
-            hb = h
+            v = v * np.int64(131) + c
+            vb = v
             b = i + 1
     return row, -1, n
 

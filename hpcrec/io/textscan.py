@@ -205,12 +205,12 @@ class RowPointers:
 class LabelTable:
     """A rank's dictionary of distinct byte-string labels, as the compiled tokenizer keeps it
     (``kernels.textparse.basket_labels``): a power-of-two hash table of label numbers, each
-    label's (start, end, hash) and its bytes in one arena; grown by doubling."""
+    label's (start, end, hash, value) and its bytes in one arena; grown by doubling."""
 
     def __init__(self, slots: int | None = None):
         slots = slots or LABEL_SLOTS
         self.slots = np.full(slots, -1, dtype=np.int64)
-        self.keys = np.zeros((slots // 2, 3), dtype=np.int64)
+        self.keys = np.zeros((slots // 2, 4), dtype=np.int64)
         self.arena = np.zeros(slots * 16, dtype=np.uint8)
         self.used = np.zeros(2, dtype=np.int64)      # labels, arena bytes
 
@@ -221,7 +221,7 @@ class LabelTable:
         """Double every part (the kernel asks when the next line might not fit)."""
         from ..kernels.textparse import rehash
         n, size = int(self.used[0]), 2 * len(self.slots)
-        keys = np.zeros((size // 2, 3), dtype=np.int64)
+        keys = np.zeros((size // 2, 4), dtype=np.int64)
         keys[:n] = self.keys[:n]
         arena = np.zeros(2 * len(self.arena), dtype=np.uint8)
         arena[:self.used[1]] = self.arena[:self.used[1]]

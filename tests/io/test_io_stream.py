@@ -224,7 +224,8 @@ def test_hdf5_is_recognised_by_its_signature_without_h5py(tmp_path):
         assert not hdf5.is_hdf5(tmp_path / name)
 
 
-basket_cell = st.one_of(st.sampled_from(["", " ", "milk", " bread ", "a", "Z", "10", "2", "a b"]),
+basket_cell = st.one_of(st.sampled_from(["", " ", "milk", " bread ", "a", "Z", "10", "2", "a b",
+                                         "abcdefgh", "abcdefghi", "~~~~~~~~", "item number 12345"]),
                         st.text(alphabet="abcxyz019 \t-_.;", max_size=6))
 
 
