@@ -284,6 +284,8 @@ def basket_labels(buf, ids, ptr, row, field_limit, slots, keys, arena, used):
                     break
                 content = False
                 line = i + 1
+            else:
+                content = True                    # "," alone is an empty basket
         elif c == 13:
             if i + 1 < n and buf[i + 1] == 10:
                 continue

@@ -253,6 +253,16 @@ def test_baskets_csv_fast_path_equals_serial(tmp_path, small_chunks, rows, heade
     assert_same(fast, slow, FIELDS_T)
 
 
+@pytest.mark.parametrize("text", ["milk\n,\nbread\n", "milk\r\n,,\r\n \r\n\r\nbread", "a\n \t, ,\n\n"])
+def test_baskets_of_empty_cells_are_empty_baskets(tmp_path, text):
+    """A line of commas or blanks is an empty basket, a blank line none (as csv.reader)."""
+    path = tmp_path / "e.csv"
+    path.write_text(text, newline="")
+    fast = streamread.read_baskets(path, serial())
+    assert fast is not None
+    assert_same(fast, transactions.read_baskets_csv(path), FIELDS_T)
+
+
 @pytest.mark.parametrize("text", [
     '"milk, 2%",bread\n',            # quoted (a cell may hold commas or newlines)
     "café,bread\n",                   # non-ASCII text
