@@ -83,11 +83,13 @@ def make_baskets_csv(dat: Path, path: Path) -> None:
             fh.write(",".join(f"i{x}" for x in line.split()) + "\n")
 
 
-def run(cmd: list[str], env: dict) -> dict:
+def run(cmd: list[str], env: dict, cwd: Path) -> dict:
+    """One child from the scratch folder ``cwd`` (``python -c`` puts the current folder
+    first on sys.path: from a source tree it would import that tree, not PYTHONPATH's)."""
     import resource
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=cwd)
     wall = time.perf_counter() - t0
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
@@ -133,10 +135,10 @@ def ingest(args, work: Path, env: dict) -> list[dict]:
         cases = {k: v for k, v in cases.items() if any(c in k for c in args.cases)}
     results = {name: [] for name in cases}
     for name, cmd in cases.items():                    # untimed: page cache, Numba's cache
-        run(cmd, envs[name])
+        run(cmd, envs[name], work)
     for _ in range(args.repeat):                       # interleaved
         for name, cmd in cases.items():
-            results[name].append(run(cmd, envs[name]))
+            results[name].append(run(cmd, envs[name], work))
     out = []
     for name, runs in results.items():
         mb = (csv if "ratings" in name else bcsv if "basket" in name else dat).stat().st_size / 1e6
@@ -194,7 +196,7 @@ def main() -> None:
     ap.add_argument("--no-reads", action="store_true", help="skip the HDF5 read part")
     ap.add_argument("--out", default="ingest_bench.json")
     args = ap.parse_args()
-    work = Path(args.workdir)
+    work = Path(args.workdir).resolve()
     work.mkdir(parents=True, exist_ok=True)
     csv, dat = work / "ratings.csv", work / "baskets.dat"
     if not csv.exists() or sum(1 for _ in csv.open()) != args.rows + 1:
@@ -205,7 +207,8 @@ def main() -> None:
     if not (work / "baskets.csv").exists():
         make_baskets_csv(dat, work / "baskets.csv")
     env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
-    env.pop("HPCREC_EXPECT_RANKS", None)
+    for name in ("HPCREC_EXPECT_RANKS", "PYTHONDONTWRITEBYTECODE"):   # bytecode cached, as installed
+        env.pop(name, None)
     load = os.getloadavg()
     result = {"load_before": load, "ingest": ingest(args, work, env),
               "reads": [] if args.no_reads else reads(work)}

@@ -13,60 +13,64 @@ import numpy as np
 from numba import njit
 
 FIMI_DIGITS = 18     # item ids below 10**18, as the serial FIMI reader accepts
+SHORT_LABEL = 8      # 131**8 < 2**63: a label of up to 8 bytes is its base-131 number
 NUMBER_DIGITS = 15   # below 2**53: exact in float64, and m / 10**k correctly rounded
 _POW10 = np.array([10.0 ** k for k in range(NUMBER_DIGITS + 1)])
 
 
 @njit(cache=True, nogil=True)
-def fimi_tokens(buf, ids, start, limit, lens):
-    """Tokenize FIMI bytes into ``ids[start:]`` and per-line token counts ``lens``.
+def fimi_tokens(buf, ids, ptr, row, limit, seen):
+    """Tokenize FIMI bytes: ids into ``ids[ptr[row]:]``, each line's end into ``ptr[row +
+    1]``, ``ptr[row + 2]``, ... (CSR row pointers, straight from the text).
 
-    ``buf`` holds whole lines (the last may lack its newline at end of file). Returns
-    (end of the ids written, lines written, offset of the first byte outside the fast
-    grammar or -1, or -2 for an id above ``limit``: too large for ``ids``' type).
-    ``ids`` needs room for start + (len(buf) + 1) // 2 values, ``lens`` for the newlines + 1.
+    ``buf`` holds whole lines (the last may lack its newline at end of file). Every id
+    below ``len(seen)`` is marked there (``seen[id] = 1``: the dictionary of ids needs no
+    pass of its own). Returns (rows done, status, the largest id written or -1, resume
+    offset): status -1 done; the offset of the first byte outside the fast grammar; -2
+    for an id above ``limit`` (too large for ``ids``' type); -3 when ``ptr`` is full:
+    grow it and call again from the resume offset (a line start) with the rows done.
+    ``ids`` needs room for ptr[row] + (len(buf) + 1) // 2 values.
     """
+    span = len(seen)
+    top = -1
     n = len(buf)
-    k = start
-    rows = 0
+    k = ptr[row]
+    line = 0
     ndig = 0
     val = 0
-    linelen = 0
-    for i in range(n):
-        c = buf[i]
+    for i in range(n + 1):
+        c = buf[i] if i < n else 10
         if 48 <= c <= 57:
             val = val * 10 + (c - 48)
             ndig += 1
             if ndig > FIMI_DIGITS:
-                return k, rows, i
+                return row, i, top, line
             continue
         if ndig:
             if val > limit:
-                return k, rows, -2
+                return row, -2, top, line
             ids[k] = val
+            if val < span:
+                seen[val] = 1
+            if val > top:
+                top = val
             k += 1
-            linelen += 1
             ndig = 0
             val = 0
         if c == 10:
-            lens[rows] = linelen
-            rows += 1
-            linelen = 0
+            if i == n and (n == 0 or buf[n - 1] == 10):
+                break                           # no last line without its newline
+            if row + 1 >= len(ptr):
+                return row, -3, top, line
+            row += 1
+            ptr[row] = k
+            line = i + 1
         elif c == 13:
             if i + 1 >= n or buf[i + 1] != 10:
-                return k, rows, i
+                return row, i, top, line
         elif c != 32 and c != 9:
-            return k, rows, i
-    if ndig:
-        if val > limit:
-            return k, rows, -2
-        ids[k] = val
-        k += 1
-        linelen += 1
-    if n and buf[n - 1] != 10:
-        lens[rows] = linelen
-        rows += 1
-    return k, rows, -1
+            return row, i, top, line
+    return row, -1, top, n
 
 
 @njit(cache=True, nogil=True)
@@ -142,8 +146,8 @@ def delimited_numbers(buf, sep, n_fields, user, item, rating, stamp, start):
 @njit(cache=True, nogil=True)
 def sort_unique_rows(indptr, cols, lookup):
     """Sort each CSR row's columns and drop duplicates, compacting both in place; with a
-    non-empty ``lookup`` each kept column ``c`` becomes ``lookup[c]`` on the way (an
-    increasing map, e.g. ids to their codes, so the order and the distinct values stay).
+    non-empty ``lookup`` every column ``c`` is first replaced by ``lookup[c]`` (e.g. a
+    rank's local label numbers by their global codes, or ids by their codes).
 
     Returns ``indptr`` (rewritten); ``cols[:indptr[-1]]`` holds the result. A row already
     strictly increasing (FIMI files usually list items in order) is only moved; others are
@@ -155,20 +159,29 @@ def sort_unique_rows(indptr, cols, lookup):
     for r in range(len(indptr) - 1):
         b = indptr[r + 1]
         ordered = True
-        for j in range(a + 1, b):
-            if cols[j] <= cols[j - 1]:
+        for j in range(a, b):
+            if mapped:
+                cols[j] = lookup[cols[j]]
+            if j > a and cols[j] <= cols[j - 1]:
                 ordered = False
-                break
-        if not ordered:
+        if not ordered and b - a <= 24:     # short rows: insertion sort, no call
+            for j in range(a + 1, b):
+                c = cols[j]
+                t = j - 1
+                while t >= a and cols[t] > c:
+                    cols[t + 1] = cols[t]
+                    t -= 1
+                cols[t + 1] = c
+        elif not ordered:
             cols[a:b].sort()
         if b > a:                    # w <= j: compacting never overwrites an unread column
             prev = cols[a]
-            cols[w] = lookup[prev] if mapped else prev
+            cols[w] = prev
             w += 1
             for j in range(a + 1, b):
                 c = cols[j]
                 if c != prev:
-                    cols[w] = lookup[c] if mapped else c
+                    cols[w] = c
                     w += 1
                     prev = c
         indptr[r + 1] = w
@@ -178,48 +191,130 @@ def sort_unique_rows(indptr, cols, lookup):
 
 
 @njit(cache=True, nogil=True)
-def basket_cells(buf, starts, ends, lens):
-    """Split basket CSV lines (comma-separated items) into cells: byte spans, stripped of
-    blanks and tabs, empty ones dropped, and per-line counts ``lens``.
+def _label(buf, a, b, h, value, slots, keys, arena, used):
+    """The number of the label ``buf[a:b]`` (hash ``h``; ``value``: its base-131 number,
+    exact for labels of at most 8 bytes), added if new; -1 when the table would pass half
+    full or the arena is too small (nothing added then)."""
+    mask = len(slots) - 1
+    q = h & mask
+    short = b - a <= SHORT_LABEL
+    while True:
+        x = slots[q]
+        if x < 0:
+            x = used[0]
+            o = used[1]
+            if 2 * (x + 1) > len(slots) or x >= len(keys) or o + b - a > len(arena):
+                return -1
+            arena[o:o + b - a] = buf[a:b]
+            keys[x, 0] = o
+            keys[x, 1] = o + b - a
+            keys[x, 2] = h
+            keys[x, 3] = value if short else -1
+            slots[q] = x
+            used[0] = x + 1
+            used[1] = o + b - a
+            return x
+        if short:
+            if keys[x, 3] == value:           # the label itself: no byte compare
+                return x
+        elif keys[x, 2] == h and keys[x, 1] - keys[x, 0] == b - a:
+            o = keys[x, 0]
+            same = True
+            for t in range(b - a):
+                if arena[o + t] != buf[a + t]:
+                    same = False
+                    break
+            if same:
+                return x
+        q = (q + 1) & mask
 
-    Blank lines are no rows (a line of blanks is an empty basket), as for ``csv.reader``.
-    The fast grammar is printable ASCII without quotes, LF or CRLF line ends. Returns
-    (cells written, lines written, offset of the first byte outside it or -1).
-    ``starts``/``ends`` need room for (len(buf) + 1) // 2 cells, ``lens`` for the newlines + 1.
+
+@njit(cache=True, nogil=True)
+def basket_labels(buf, ids, ptr, row, field_limit, slots, keys, arena, used):
+    """Tokenize basket CSV lines (comma-separated items) into per-rank label numbers.
+
+    Each cell, stripped of blanks and tabs (empty ones dropped), becomes the number of its
+    text in this rank's dictionary (a hash table: ``slots`` of key numbers, -1 empty, a
+    power-of-two size; key ``x`` is ``arena[keys[x, 0]:keys[x, 1]]`` with hash ``keys[x,
+    2]`` and, up to 8 bytes, its base-131 number ``keys[x, 3]``: printable bytes are
+    digits below 131, so that number is the label), written to ``ids[ptr[row]:]``; each
+    line's end goes to ``ptr[row + 1]``, ... (CSR row pointers, straight from the text).
+    ``used`` holds (keys, arena bytes) in use and is updated. Blank lines are no rows (a
+    line of blanks is an empty basket), as for ``csv.reader``. The fast grammar is
+    printable ASCII without quotes, LF or CRLF line ends, fields of at most
+    ``field_limit`` bytes. One pass over the bytes: each cell's number is made as it is read.
+
+    Returns (rows done, status, resume offset): status -1 done; a byte offset outside the
+    grammar; -3 when ``ptr``, the table or the arena cannot take the next row or label:
+    grow them (:func:`rehash`) and call again from the resume offset (the line's start)
+    with the rows done.
     """
     n = len(buf)
-    k = 0
-    rows = 0
-    i = 0
-    while i < n:
-        j = i
-        while j < n and buf[j] != 10:
-            j += 1
-        e = j - 1 if j > i and buf[j - 1] == 13 else j
-        if e > i:
-            count = 0
-            s = i
-            for p in range(i, e + 1):
-                if p == e or buf[p] == 44:
-                    a, b = s, p
-                    while a < b and (buf[a] == 32 or buf[a] == 9):
-                        a += 1
-                    while b > a and (buf[b - 1] == 32 or buf[b - 1] == 9):
-                        b -= 1
-                    if b > a:
-                        starts[k] = a
-                        ends[k] = b
-                        k += 1
-                        count += 1
-                    s = p + 1
-                else:
-                    c = buf[p]
-                    if c == 34 or c >= 127 or (c < 32 and c != 9):
-                        return k, rows, p
-            lens[rows] = count
-            rows += 1
-        i = j + 1
-    return k, rows, -1
+    k = ptr[row]
+    line = 0          # where this line starts
+    content = False   # a byte other than the final CR seen on this line
+    field = 0         # where this field starts
+    a = -1            # first byte of the cell (-1: only blanks so far), one past its last
+    b = 0
+    v = np.int64(0)   # base-131 number of the bytes since a (wraps beyond 8 bytes)
+    vb = v            # ... of buf[a:b]
+    for i in range(n + 1):
+        c = buf[i] if i < n else 10
+        if c == 44 or c == 10:
+            if i - field > field_limit:
+                return row, field, line
+            if a >= 0:
+                h = vb * np.int64(-7046029254386353131)
+                h ^= h >> 31
+                x = _label(buf, a, b, h, vb, slots, keys, arena, used)
+                if x < 0:
+                    return row, -3, line
+                ids[k] = x
+                k += 1
+            field = i + 1
+            a = -1
+            v = np.int64(0)
+            if c == 10:
+                if content:
+                    if row + 1 >= len(ptr):
+                        return row, -3, line
+                    row += 1
+                    ptr[row] = k
+                if i == n:
+                    break
+                content = False
+                line = i + 1
+            else:
+                content = True                    # "," alone is an empty basket
+        elif c == 13:
+            if i + 1 < n and buf[i + 1] == 10:
+                continue
+            return row, i, line
+        else:
+            content = True
+            if c == 32 or c == 9:
+                if a >= 0:
+                    v = v * np.int64(131) + c
+                continue
+            if c == 34 or c >= 127 or c < 32:
+                return row, i, line
+            if a < 0:
+                a = i
+            v = v * np.int64(131) + c
+            vb = v
+            b = i + 1
+    return row, -1, n
+
+
+@njit(cache=True, nogil=True)
+def rehash(slots, keys, n_keys):
+    """Fill the empty (-1) power-of-two table ``slots`` with keys 0..n_keys-1 by their hashes."""
+    mask = len(slots) - 1
+    for x in range(n_keys):
+        q = keys[x, 2] & mask
+        while slots[q] >= 0:
+            q = (q + 1) & mask
+        slots[q] = x
 
 
 @njit(cache=True, nogil=True)

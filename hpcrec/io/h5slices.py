@@ -106,9 +106,17 @@ def _pwrite_all(fd: int, data: memoryview, offset: int) -> None:
         data, offset = data[n:], offset + n
 
 
-def _little(piece: np.ndarray, dtype: np.dtype) -> memoryview:
-    arr = np.ascontiguousarray(piece, dtype=dtype.newbyteorder("<"))
-    return memoryview(arr.reshape(-1).view(np.uint8))
+def _blocks(piece: np.ndarray, dtype: np.dtype, add: int):
+    """The little-endian bytes of ``piece + add`` as ``dtype``, in blocks of at most
+    :data:`WRITE_BYTES` (views of the piece itself when no conversion is needed)."""
+    piece = piece.reshape(-1)
+    le = dtype.newbyteorder("<")
+    step = max(1, WRITE_BYTES // le.itemsize)
+    for s in range(0, len(piece), step):
+        part = piece[s:s + step]
+        if add:
+            part = (part + add).astype(le, copy=False)
+        yield memoryview(np.ascontiguousarray(part, dtype=le).view(np.uint8))
 
 
 def _write_image(tmp: Path, image: SparseImage) -> None:
@@ -125,17 +133,29 @@ def _write_image(tmp: Path, image: SparseImage) -> None:
         os.close(fd)
 
 
-def write(path, kind: str, small: dict, pieces: dict, attrs: dict, comm: Comm | None = None):
+def _stats(piece: np.ndarray, dtype: np.dtype, add: int) -> tuple[int, int]:
+    """(bytes, CRC-32) of a piece as written."""
+    n = crc = 0
+    for block in _blocks(piece, dtype, add):
+        n, crc = n + len(block), zlib.crc32(block, crc)
+    return n, crc
+
+
+def write(path, kind: str, small: dict, pieces: dict, attrs: dict, comm: Comm | None = None,
+          add: dict | None = None):
     """Write ``path`` from every rank: ``small`` datasets (rank 0's values) and the datasets
-    of ``pieces``, each the concatenation in rank order of every rank's piece.
+    of ``pieces``, each the concatenation in rank order of every rank's piece. ``add``:
+    a number added to every value of a piece as it is written (e.g. a rank's CSR row
+    pointers continuing the previous ranks': no shifted copy is made, only blocks).
 
     Collective. Returns the path on rank 0, None elsewhere.
     """
     comm = comm or serial()
+    add = add or {}
     dtypes = comm.bcast_obj({k: np.asarray(v).dtype.str for k, v in pieces.items()}
                             if comm.is_root else None)
-    local = {k: _little(pieces[k], np.dtype(dt)) for k, dt in dtypes.items()}
-    stats = comm.allgather_obj({k: (len(v), zlib.crc32(v)) for k, v in local.items()})
+    stats = comm.allgather_obj({k: _stats(pieces[k], np.dtype(dt), add.get(k, 0))
+                                for k, dt in dtypes.items()})
     reserved, starts = {}, {}
     for name, dt in dtypes.items():
         crc, total = 0, 0
@@ -161,9 +181,13 @@ def write(path, kind: str, small: dict, pieces: dict, attrs: dict, comm: Comm | 
             try:
                 fd = os.open(tmp, os.O_WRONLY)
                 try:
-                    for name, data in local.items():
-                        if len(data):
-                            _pwrite_all(fd, data, offsets[name] + starts[name])
+                    for name, dt in dtypes.items():
+                        if not np.asarray(pieces[name]).size:
+                            continue              # nothing to write (an empty dataset has no offset)
+                        at = offsets[name] + starts[name]
+                        for block in _blocks(pieces[name], np.dtype(dt), add.get(name, 0)):
+                            _pwrite_all(fd, block, at)
+                            at += len(block)
                     os.fsync(fd)
                 finally:
                     os.close(fd)

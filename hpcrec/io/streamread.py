@@ -7,8 +7,10 @@ through one dictionary shared by all ranks (:func:`.textscan.factorize`), so the
 equals the serial reader's on the whole file. Memory per rank, beyond a fixed chunk
 buffer: ratings are parsed straight into their columns (sized by a counting pass over the
 rank's bytes), ids as int64 until they are coded (at most 1.6x the output share); FIMI ids
-are parsed as int32 into one array reserved for the rank's range and coded in place (the
-output share itself: no per-chunk copies, no join).
+and basket CSV label numbers (from a compiled hash table of the rank's distinct labels)
+are parsed as int32 into one array reserved for the rank's range and coded in place, the
+row pointers written by the tokenizer (the output share itself: no per-chunk copies, no
+join); basket CSV adds its table of distinct labels.
 
 The fast grammar (plain ASCII numerals, LF/CRLF, no quotes or signs on ids, at most 15
 digits per number) is where the compiled parse is provably identical to the serial readers.
@@ -32,13 +34,12 @@ from .ratings import Ratings
 from .shard import Shard
 from .transactions import Transactions
 
-# Bytes of memory per byte of a rank's text (FIMI: a 2-byte id stored as 4 bytes, 8 when
-# ids need int64; ratings: about 32 bytes per line of 10 or more bytes).
+# Bytes of memory per byte of a rank's text (FIMI, basket CSV: a 2-byte id or cell stored
+# as 4 bytes, 8 when ids need int64; ratings: about 32 bytes per line of 10 or more bytes).
 STREAM_EXPANSION = 4
-# The scratch of one chunk, per byte of it: basket CSV's cell spans (8), line lengths and
-# table of fixed-width cells (at most TABLE_EXPANSION); FIMI's line lengths need less.
-TABLE_EXPANSION = 4
-SCRATCH_PER_BYTE = 9 + TABLE_EXPANSION
+# Scratch per byte of a chunk: the chunk, and for ratings pyarrow's table of it (FIMI and
+# basket CSV need only the chunk: their rows go straight to the row pointers).
+SCRATCH_PER_BYTE = 8
 CSV_FIELD_LIMIT = csv.field_size_limit()   # the serial reader's csv module refuses longer cells
 # MovieLens layouts and the generic ratings CSV: separator, header line (None: detect),
 # fields per line (None: 3 or 4, from the first data line), source tag.
@@ -77,39 +78,49 @@ def read_fimi(path, comm: Comm) -> Transactions | None:
 
     Ids are parsed straight into one int32 array sized for the rank's range (its untouched
     tail costs no memory) and coded in place; a file with an id above the int32 range is
-    parsed again into int64 ids, on every rank.
+    parsed again into int64 ids, on every rank. The tokenizer marks the ids it meets in a
+    presence table (ids below :data:`.textscan.DENSE_SPAN`), so the dictionary of ids
+    needs no pass over them when every id fits it.
     """
     kern = _kernels()
     with comm.collective_errors():
         lo, hi = textscan.byte_range(path, comm.rank, comm.size)
-    ok, wide, ids, len_parts = _fimi_ids(path, comm, hi - lo, np.int32, kern)
+    ok, wide, ids, rows, marks = _fimi_ids(path, comm, hi - lo, np.int32, kern)
     if wide:
-        ok, _, ids, len_parts = _fimi_ids(path, comm, hi - lo, np.int64, kern)
+        ok, _, ids, rows, marks = _fimi_ids(path, comm, hi - lo, np.int64, kern)
     if not ok or comm.allreduce_scalar(len(ids)) == 0:
         return None     # the serial reader says why (bad token, empty file, ...)
-    labels, lookup, shift = textscan.dictionary([ids], comm)
+    labels, lookup, shift = textscan.dictionary([ids], comm, marks)
     if lookup is None or shift or ids.dtype != np.int32:
         ids, lookup = textscan.recode([ids], labels, lookup, shift), None
-    return _csr_part(labels, [ids], len_parts, comm, kern, lookup)   # ids coded on the way
+    return _csr_part(labels, ids, rows, comm, kern, lookup)   # ids coded on the way
 
 
 def _fimi_ids(path, comm: Comm, nbytes: int, dtype, kern):
-    """(all ranks ok, some rank saw an id too large for ``dtype``, this rank's ids, per-chunk
-    line lengths) of one pass over this rank's FIMI text of ``nbytes`` bytes."""
+    """(all ranks ok, some rank saw an id too large for ``dtype``, this rank's ids, its
+    :class:`.textscan.RowPointers`, (presence table, largest id)) of one pass over this
+    rank's FIMI text of ``nbytes`` bytes."""
     ids = np.empty((nbytes + 1) // 2 + 1, dtype=dtype)
+    rows = textscan.RowPointers(nbytes)
+    seen = np.zeros(textscan.DENSE_SPAN, dtype=np.uint8)
     limit = int(np.iinfo(dtype).max)
-    len_parts, done, wide = [], 0, False
+    wide, top = False, -1
 
     def parse(block):
-        nonlocal done, wide
-        lens = np.empty(int(np.count_nonzero(block == 10)) + 1, dtype=np.int32)
-        done, rows, bad = kern.fimi_tokens(block, ids, done, limit, lens)
-        wide = bad == -2
-        len_parts.append(lens[:rows])
-        return bad == -1
+        nonlocal wide, top
+        at = 0
+        while True:
+            rows.n, status, most, off = kern.fimi_tokens(block[at:], ids, rows.ptr, rows.n, limit, seen)
+            top = max(top, most)
+            if status != -3:
+                break
+            at += off
+            rows.grow()
+        wide = status == -2
+        return status == -1
 
     ok, _, _ = _scan(path, comm, 0, parse)
-    return ok, comm.allreduce_scalar(int(wide), "max") > 0, ids[:done], len_parts
+    return ok, comm.allreduce_scalar(int(wide), "max") > 0, ids[:rows.nnz], rows, (seen, top)
 
 
 def read_baskets(path, comm: Comm) -> Transactions | None:
@@ -118,6 +129,10 @@ def read_baskets(path, comm: Comm) -> Transactions | None:
     The fast grammar: printable ASCII without quotes (so no cell spans lines), LF/CRLF,
     a first line that is not blank; the header ``0,1,...,k-1`` is detected on the first
     line as the serial reader does. Labels are the cells' texts, as the serial reader's.
+    Each cell is numbered while it is tokenized, by a hash table of this rank's distinct
+    labels (compiled; their bytes kept once), straight into one int32 array reserved for
+    the rank's range; the ranks then merge their distinct labels (:func:`.textscan.
+    text_dictionary`) and the numbers become global codes while the rows are sorted.
     """
     head = textscan.head(path)
     first = head.split(b"\n", 1)
@@ -127,43 +142,38 @@ def read_baskets(path, comm: Comm) -> Transactions | None:
     header = line.split(b",") == [str(i).encode() for i in range(line.count(b",") + 1)]
     start = len(first[0]) + 1 if header else 0
     kern = _kernels()
-    parts, len_parts = [], []
+    with comm.collective_errors():
+        lo, hi = textscan.byte_range(path, comm.rank, comm.size, start)
+    ids = np.empty((hi - lo + 1) // 2 + 1, dtype=np.int32)
+    rows, table = textscan.RowPointers(hi - lo), textscan.LabelTable()
 
     def parse(block):
-        starts = np.empty((len(block) + 1) // 2, dtype=np.int64)
-        ends = np.empty_like(starts)
-        lens = np.empty(int(np.count_nonzero(block == 10)) + 1, dtype=np.int64)
-        k, rows, bad = kern.basket_cells(block, starts, ends, lens)
-        if bad >= 0:
-            return False
-        width = int((ends[:k] - starts[:k]).max(initial=1))
-        if k * width > TABLE_EXPANSION * len(block) or width > CSV_FIELD_LIMIT:
-            return False      # a few very long cells: the serial reader copes (or refuses)
-        table = np.zeros((k, width), dtype=np.uint8)
-        kern.cell_table(block, starts[:k], ends[:k], table)
-        distinct, inverse = np.unique(table.view(f"S{width}").reshape(-1), return_inverse=True)
-        parts.append((distinct, inverse.reshape(-1)))  # noqa: F821 - closures over lists
-        len_parts.append(lens[:rows].astype(np.int32))  # noqa: F821   (deleted below)
-        return True
+        at = 0
+        while True:
+            rows.n, status, off = kern.basket_labels(block[at:], ids, rows.ptr, rows.n,
+                                                     CSV_FIELD_LIMIT, *table.state())
+            if status != -3:
+                break
+            at += off
+            if rows.n + 1 >= len(rows.ptr):
+                rows.grow()
+            else:
+                table.grow()
+        return status == -1
 
     ok, _, _ = _scan(path, comm, start, parse)
-    if not ok or comm.allreduce_scalar(sum(len(inv) for _, inv in parts)) == 0:
+    if not ok or comm.allreduce_scalar(rows.nnz) == 0:
         return None     # the serial reader says why (quotes, non-ASCII text, no items, ...)
-    labels, codes = textscan.factorize_text(parts, comm)
-    del parts
-    return _csr_part(labels, codes, len_parts, comm, kern)
+    labels, lookup = textscan.text_dictionary(table.distinct(kern), comm)
+    return _csr_part(labels, ids[:rows.nnz], rows, comm, kern, lookup)
 
 
-def _csr_part(labels, codes, len_parts, comm, kern, lookup=None) -> Transactions:
-    """This rank's transactions from per-chunk item codes (or ids, with the ``lookup`` of
-    their codes: :func:`.textscan.dictionary`) and per-line lengths."""
-    cols = textscan.concat(codes, np.int32)
-    del codes
-    lengths = textscan.concat(len_parts, np.int32)
-    indptr = np.zeros(len(lengths) + 1, dtype=np.int64)
-    np.cumsum(lengths, out=indptr[1:])
-    indptr = kern.sort_unique_rows(indptr, cols, np.zeros(0, np.int32) if lookup is None else lookup)
-    return Transactions(csr(indptr, cols[:indptr[-1]]), labels, textscan.shard_of(len(lengths), comm))
+def _csr_part(labels, cols, rows, comm, kern, lookup=None) -> Transactions:
+    """This rank's transactions from its item codes (or ids or label numbers, with the
+    ``lookup`` of their codes) and :class:`.textscan.RowPointers`: rows sorted and
+    deduplicated in place."""
+    indptr = kern.sort_unique_rows(rows.indptr, cols, np.zeros(0, np.int32) if lookup is None else lookup)
+    return Transactions(csr(indptr, cols[:indptr[-1]]), labels, textscan.shard_of(rows.n, comm))
 
 
 def _fields(head: bytes, sep: bytes, header: bool, n_fields: int | None):

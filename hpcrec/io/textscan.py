@@ -19,6 +19,8 @@ from .inputs import open_regular
 from .shard import Shard
 
 CHUNK_BYTES = 8 << 20
+ROW_BYTES = 16         # row pointers are first reserved for one row per this many bytes
+LABEL_SLOTS = 1 << 16  # a rank's table of distinct text labels starts with this many slots
 DENSE_SPAN = 1 << 20   # integer ids spanning up to max(this, 2 * values) use a dense table
 _INT64_MAX = np.iinfo(np.int64).max
 
@@ -52,28 +54,35 @@ def chunks(path, lo: int, hi: int, nbytes: int | None = None):
 
     A block ends just after a newline, except the last one of the file. Each holds at
     most ``nbytes`` (default :data:`CHUNK_BYTES`) bytes unless one line is longer. Bytes
-    are read once, straight into the block (a file that shrinks while read ends early).
+    are read once, into one buffer reused for every block (fresh pages cost as much as
+    parsing them): a block is valid until the next one is asked for. A file that shrinks
+    while read ends early.
     """
     nbytes = nbytes or CHUNK_BYTES
     with open_regular(path) as fh:
         fh.seek(lo)
-        pos, carry = lo, np.zeros(0, dtype=np.uint8)
-        while pos < hi or len(carry):
+        buf = np.empty(0, dtype=np.uint8)
+        pos, kept = lo, 0          # kept: the start of a line, at the buffer's start
+        while pos < hi or kept:
             want = max(0, min(nbytes, hi - pos))
-            buf = np.empty(len(carry) + want, dtype=np.uint8)
-            buf[:len(carry)] = carry
-            got = fh.readinto(memoryview(buf)[len(carry):]) if want else 0
-            pos += got
+            if kept + want > len(buf):
+                grown = np.empty(max(kept + want, 2 * len(buf)), dtype=np.uint8)
+                grown[:kept] = buf[:kept]
+                buf = grown
+            got = fh.readinto(memoryview(buf)[kept:kept + want]) if want else 0
+            pos, end = pos + got, kept + got
             if pos < hi and got == want:
-                cut = _last_newline(buf) + 1
+                cut = _last_newline(buf[:end]) + 1
                 if cut == 0:           # a line longer than the block: read on
-                    carry = buf
+                    kept = end
                     continue
-                block, carry = buf[:cut], buf[cut:].copy()
+                yield buf[:cut]
+                kept = end - cut
+                buf[:kept] = buf[cut:end]       # NumPy copies overlapping ranges safely
             else:
-                block, carry, pos = buf[:len(buf) - want + got], carry[:0], hi
-            if len(block):
-                yield block
+                pos, kept = hi, 0
+                if end:
+                    yield buf[:end]
 
 
 def _last_newline(buf: np.ndarray) -> int:
@@ -105,13 +114,21 @@ def factorize(arrays: list[np.ndarray], comm: Comm) -> tuple[np.ndarray, np.ndar
     return labels, recode(arrays, labels, lookup, shift)
 
 
-def dictionary(arrays: list[np.ndarray], comm: Comm):
+def dictionary(arrays: list[np.ndarray], comm: Comm, marks=None):
     """(global sorted distinct ids over every rank's ``arrays``, lookup, shift): the code of
     id ``x`` is ``lookup[x - shift]`` (int32), or with lookup None its position in the ids.
 
     Integer ids within a span of max(:data:`DENSE_SPAN`, 2 x the number of values) use a
-    dense presence table (one reduction, no sort); others merge local uniques. Collective.
+    dense presence table (one reduction, no sort); others merge local uniques. ``marks``,
+    made while parsing: (a uint8 table with 1 at each id below its length met here, the
+    largest id here or -1); when every rank's ids fit it, it is that table (no pass over
+    the ids). Collective.
     """
+    if marks is not None:
+        seen, top = marks
+        if comm.allreduce_scalar(top, "max") < len(seen):
+            comm.allreduce(seen, "max")
+            return _dense(seen, 0)
     present = [a for a in arrays if len(a)]
     lo = min((int(a.min()) for a in present), default=_INT64_MAX)
     hi = max((int(a.max()) for a in present), default=-1)
@@ -132,6 +149,11 @@ def dictionary(arrays: list[np.ndarray], comm: Comm):
             piece = a[s:s + CHUNK_BYTES]
             seen[piece - shift if shift else piece] = 1
     comm.allreduce(seen, "max")
+    return _dense(seen, shift)
+
+
+def _dense(seen: np.ndarray, shift: int):
+    """(ids, lookup, shift) of a global presence table of ids ``shift + k``."""
     labels = np.flatnonzero(seen).astype(np.int64) + shift
     return labels, (np.cumsum(seen, dtype=np.int64) - 1).astype(np.int32), shift
 
@@ -156,29 +178,81 @@ def recode(arrays: list[np.ndarray], labels: np.ndarray, lookup, shift: int) -> 
     return codes
 
 
-def factorize_text(parts: list[tuple[np.ndarray, np.ndarray]], comm: Comm) -> tuple[np.ndarray, list[np.ndarray]]:
-    """Global sorted distinct byte strings, and every part's cells as int32 codes into them.
+class RowPointers:
+    """CSR row pointers that a tokenizer writes straight from the text (``ptr[n]``: the
+    end of row n - 1), reserved for one row per :data:`ROW_BYTES` bytes of the rank's
+    range (untouched pages cost no memory) and doubled when the tokenizer finds them full."""
 
-    A part is (its sorted distinct cells as a fixed-width ``S`` array, each cell's index
-    into them). The same on every rank, and the order of ``np.unique`` over all cells
-    (byte order: code point order for the ASCII text it is given). Labels come back as str.
+    def __init__(self, nbytes: int):
+        self.ptr = np.empty(nbytes // ROW_BYTES + 2, dtype=np.int64)
+        self.ptr[0] = 0
+        self.n = 0
+
+    def grow(self) -> None:
+        ptr = np.empty(2 * len(self.ptr), dtype=np.int64)
+        ptr[:self.n + 1] = self.ptr[:self.n + 1]
+        self.ptr = ptr
+
+    @property
+    def indptr(self) -> np.ndarray:
+        return self.ptr[:self.n + 1]
+
+    @property
+    def nnz(self) -> int:
+        return int(self.ptr[self.n])
+
+
+class LabelTable:
+    """A rank's dictionary of distinct byte-string labels, as the compiled tokenizer keeps it
+    (``kernels.textparse.basket_labels``): a power-of-two hash table of label numbers, each
+    label's (start, end, hash, value) and its bytes in one arena; grown by doubling."""
+
+    def __init__(self, slots: int | None = None):
+        slots = slots or LABEL_SLOTS
+        self.slots = np.full(slots, -1, dtype=np.int64)
+        self.keys = np.zeros((slots // 2, 4), dtype=np.int64)
+        self.arena = np.zeros(slots * 16, dtype=np.uint8)
+        self.used = np.zeros(2, dtype=np.int64)      # labels, arena bytes
+
+    def state(self):
+        return self.slots, self.keys, self.arena, self.used
+
+    def grow(self) -> None:
+        """Double every part (the kernel asks when the next line might not fit)."""
+        from ..kernels.textparse import rehash
+        n, size = int(self.used[0]), 2 * len(self.slots)
+        keys = np.zeros((size // 2, 4), dtype=np.int64)
+        keys[:n] = self.keys[:n]
+        arena = np.zeros(2 * len(self.arena), dtype=np.uint8)
+        arena[:self.used[1]] = self.arena[:self.used[1]]
+        self.slots, self.keys, self.arena = np.full(size, -1, dtype=np.int64), keys, arena
+        rehash(self.slots, self.keys, n)
+
+    def distinct(self, kern) -> np.ndarray:
+        """The labels in number order, as a fixed-width ``S`` array."""
+        n = int(self.used[0])
+        spans = self.keys[:n]
+        width = max(1, int((spans[:, 1] - spans[:, 0]).max(initial=1)))
+        table = np.zeros((n, width), dtype=np.uint8)
+        kern.cell_table(self.arena, spans[:, 0], spans[:, 1], table)
+        return table.view(f"S{width}").reshape(-1)
+
+
+def text_dictionary(local: np.ndarray, comm: Comm) -> tuple[np.ndarray, np.ndarray]:
+    """Global sorted distinct byte strings over every rank's ``local`` ones (an ``S`` array),
+    and the int32 code of each of ``local``'s entries in them.
+
+    The same on every rank, and the order of ``np.unique`` over all cells (byte order:
+    code point order for the ASCII text it is given). Labels come back as str.
     """
-    width = comm.allreduce_scalar(max((u.dtype.itemsize for u, _ in parts), default=1), "max")
-    dtype = np.dtype(f"S{max(width, 1)}")
-    local = np.unique(concat([u.astype(dtype) for u, _ in parts], dtype))
-    everyone = comm.allgatherv(local.view(np.uint8)).view(dtype)
-    labels = np.unique(everyone)
-    codes = [np.searchsorted(labels, u.astype(dtype)).astype(np.int32)[inverse] for u, inverse in parts]
+    width = comm.allreduce_scalar(max(local.dtype.itemsize, 1), "max")
+    dtype = np.dtype(f"S{width}")
+    mine = np.unique(local.astype(dtype))
+    labels = np.unique(comm.allgatherv(mine.view(np.uint8)).view(dtype))
+    lookup = np.searchsorted(labels, local.astype(dtype)).astype(np.int32)
     text = np.empty(len(labels), dtype=object)
     text[:] = [b.decode("ascii") for b in labels.tolist()]
-    return text, codes
-
-
-def concat(parts: list[np.ndarray], dtype) -> np.ndarray:
-    """One array from a rank's per-chunk pieces (an empty one of ``dtype`` when none)."""
-    if not parts:
-        return np.zeros(0, dtype=dtype)
-    return parts[0] if len(parts) == 1 else np.concatenate(parts)
+    return text, lookup
 
 
 def shard_of(n: int, comm: Comm) -> Shard:

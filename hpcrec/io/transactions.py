@@ -283,10 +283,9 @@ def write_h5(tx: Transactions, path, comm=None) -> Path | None:
     before = int(comm.allgather_counts(tx.nnz)[:comm.rank].sum())
     ptr = tx.indptr[0 if comm.rank == 0 else 1:]    # rank r > 0 continues r - 1's last
     return h5slices.write(path, KIND, {"item_labels": hdf5.label_data(tx.labels)},
-                          {"indptr": ptr - tx.indptr[0] + before,
-                           "indices": tx.indices[tx.indptr[0]:tx.indptr[-1]]},
+                          {"indptr": ptr, "indices": tx.indices[tx.indptr[0]:tx.indptr[-1]]},
                           attrs={"n_transactions": int(rows.sum()), "n_items": tx.n_items},
-                          comm=comm)
+                          comm=comm, add={"indptr": before - int(tx.indptr[0])})
 
 
 def read_h5(path, part: int = 0, parts: int = 1) -> Transactions:

@@ -32,7 +32,11 @@ def assert_same(a, b, fields):
 
 @pytest.fixture
 def small_chunks(monkeypatch):
+    """Chunks of 97 bytes, row pointers reserved for 2 rows and a table of text labels that
+    starts with 2 slots (so that they grow, and the tokenizers resume, many times)."""
     monkeypatch.setattr(textscan, "CHUNK_BYTES", 97)
+    monkeypatch.setattr(textscan, "ROW_BYTES", 1 << 40)
+    monkeypatch.setattr(textscan, "LABEL_SLOTS", 2)
 
 
 @pytest.mark.parametrize("name", ["retail.dat", "T10I4D100K.dat"])
@@ -87,20 +91,22 @@ def test_chunks_end_at_line_ends(tmp_path, nbytes):
 
 @settings(max_examples=100, deadline=None)
 @given(rows=st.lists(st.one_of(st.lists(st.integers(0, 9), max_size=8),
-                               st.sets(st.integers(0, 9)).map(sorted)), max_size=12))
-def test_sort_unique_rows(rows):
-    """Rows sorted and deduplicated in place: unordered ones, and ordered ones (only moved);
-    with a lookup (an increasing map) the kept columns are mapped on the way."""
+                               st.lists(st.integers(0, 9), min_size=20, max_size=40),
+                               st.sets(st.integers(0, 9)).map(sorted)), max_size=12),
+       increasing=st.booleans())
+def test_sort_unique_rows(rows, increasing):
+    """Rows sorted and deduplicated in place: unordered ones (short: insertion sort; long:
+    a sort call), and ordered ones (only moved); with a lookup every column is mapped
+    first (an increasing map, as for FIMI ids, or any map, as for a rank's label numbers)."""
     from hpcrec.kernels import textparse
-    lookup = np.array([0, 2, 3, 7, 8, 9, 20, 21, 30, 31], dtype=np.int32)
+    lookup = np.array([0, 2, 3, 7, 8, 9, 20, 21, 30, 31] if increasing else
+                      [5, 1, 9, 0, 7, 2, 8, 3, 6, 4], dtype=np.int32)
     for table in (np.zeros(0, np.int32), lookup):
         indptr = np.zeros(len(rows) + 1, dtype=np.int64)
         np.cumsum([len(r) for r in rows], out=indptr[1:])
         cols = np.array([x for r in rows for x in r], dtype=np.int32)
         ptr = textparse.sort_unique_rows(indptr, cols, table)
-        want = [sorted(set(r)) for r in rows]
-        if len(table):
-            want = [[int(table[x]) for x in r] for r in want]
+        want = [sorted({int(table[x]) if len(table) else x for x in r}) for r in rows]
         assert [cols[ptr[i]:ptr[i + 1]].tolist() for i in range(len(rows))] == want
 
 
@@ -109,8 +115,11 @@ fimi_lines = st.lists(st.lists(st.integers(0, 10 ** 6), max_size=6), min_size=1,
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(rows=fimi_lines, sep=st.sampled_from([" ", "\t", "  "]), eol=st.sampled_from(["\n", "\r\n"]),
-       last=st.booleans())
-def test_fimi_fast_path_equals_serial(tmp_path, small_chunks, rows, sep, eol, last):
+       last=st.booleans(), span=st.sampled_from([1 << 20, 64]))
+def test_fimi_fast_path_equals_serial(tmp_path, monkeypatch, small_chunks, rows, sep, eol, last, span):
+    """With the ids' presence table made by the tokenizer, and (a span of 64: most ids above
+    it) with the dictionary's own pass over the ids."""
+    monkeypatch.setattr(textscan, "DENSE_SPAN", span)
     text = eol.join(sep.join(map(str, r)) for r in rows) + (eol if last else "")
     path = tmp_path / "g.dat"
     path.write_text(text, newline="")
@@ -215,7 +224,8 @@ def test_hdf5_is_recognised_by_its_signature_without_h5py(tmp_path):
         assert not hdf5.is_hdf5(tmp_path / name)
 
 
-basket_cell = st.one_of(st.sampled_from(["", " ", "milk", " bread ", "a", "Z", "10", "2", "a b"]),
+basket_cell = st.one_of(st.sampled_from(["", " ", "milk", " bread ", "a", "Z", "10", "2", "a b",
+                                         "abcdefgh", "abcdefghi", "~~~~~~~~", "item number 12345"]),
                         st.text(alphabet="abcxyz019 \t-_.;", max_size=6))
 
 
@@ -243,6 +253,16 @@ def test_baskets_csv_fast_path_equals_serial(tmp_path, small_chunks, rows, heade
     assert_same(fast, slow, FIELDS_T)
 
 
+@pytest.mark.parametrize("text", ["milk\n,\nbread\n", "milk\r\n,,\r\n \r\n\r\nbread", "a\n \t, ,\n\n"])
+def test_baskets_of_empty_cells_are_empty_baskets(tmp_path, text):
+    """A line of commas or blanks is an empty basket, a blank line none (as csv.reader)."""
+    path = tmp_path / "e.csv"
+    path.write_text(text, newline="")
+    fast = streamread.read_baskets(path, serial())
+    assert fast is not None
+    assert_same(fast, transactions.read_baskets_csv(path), FIELDS_T)
+
+
 @pytest.mark.parametrize("text", [
     '"milk, 2%",bread\n',            # quoted (a cell may hold commas or newlines)
     "café,bread\n",                   # non-ASCII text
@@ -250,6 +270,7 @@ def test_baskets_csv_fast_path_equals_serial(tmp_path, small_chunks, rows, heade
     "milk\rbread\n",                  # lone CR
     "milk,\x0bbread\n",               # control character (str.strip() would remove it)
     ",,\n , \n",                      # no item at all
+    "x" * 140_000 + ",bread\n",       # a cell beyond the csv module's field limit
 ])
 def test_baskets_outside_the_grammar_the_serial_reader_decides(tmp_path, text):
     path = tmp_path / "b.csv"

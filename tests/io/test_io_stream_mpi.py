@@ -50,6 +50,9 @@ def _check_convert(source, folder: Path, fmt=None):
 @pytest.fixture
 def small_chunks(monkeypatch):
     monkeypatch.setattr(textscan, "CHUNK_BYTES", 4096)
+    monkeypatch.setattr(textscan, "LABEL_SLOTS", 4)    # the label tables grow on every rank,
+    monkeypatch.setattr(textscan, "ROW_BYTES", 1 << 40)   # and the row pointers;
+    monkeypatch.setattr(h5slices, "WRITE_BYTES", 256)     # slices written in many blocks
 
 
 @pytest.mark.parametrize("name", ["fim/retail.dat", "fim/T10I4D100K.dat", "ml-100k/u.data",
@@ -123,6 +126,22 @@ def test_convert_baskets_csv_in_parallel(tmp_path, small_chunks, seed):
     folder = _folder(tmp_path)
     _write_on_root(folder / "b.csv", _baskets_text(np.random.default_rng(seed), 4000))
     assert c.allgather_obj(formats.streamread.read(folder / "b.csv", "baskets-csv", None, c) is not None) \
+        == [True] * c.size
+    formats.convert(folder / "b.csv", folder / "parallel.h5", None, c)
+    if c.is_root:
+        formats.write_h5(transactions.read_baskets_csv(folder / "b.csv"), folder / "serial.h5")
+        assert h5_contents(folder / "parallel.h5") == h5_contents(folder / "serial.h5")
+    c.barrier()
+
+
+@pytest.mark.parametrize("tail", ["café,milk\n", '"milk, 2%",bread\n', "milk\rbread\n"])
+def test_baskets_outside_the_grammar_on_one_rank_only(tmp_path, small_chunks, tail):
+    """Non-ASCII labels, quotes or a lone CR in the last rank's lines only: no rank takes
+    the compiled path, and the file is the serial reader's (labels as they are)."""
+    c = world()
+    folder = _folder(tmp_path)
+    _write_on_root(folder / "b.csv", _baskets_text(np.random.default_rng(4), 3000) + tail)
+    assert c.allgather_obj(formats.streamread.read(folder / "b.csv", "baskets-csv", None, c) is None) \
         == [True] * c.size
     formats.convert(folder / "b.csv", folder / "parallel.h5", None, c)
     if c.is_root:
