@@ -7,8 +7,9 @@ through one dictionary shared by all ranks (:func:`.textscan.factorize`), so the
 equals the serial reader's on the whole file. Memory per rank, beyond a fixed chunk
 buffer: ratings are parsed straight into columns reserved for the most lines the rank's
 bytes can hold (:func:`max_rows`; pages never written cost no memory), ids as int64
-until they are coded (at most 1.6x the output share); FIMI ids are parsed as int32 into one array reserved for the rank's range and coded in place (the
-output share itself: no per-chunk copies, no join).
+until they are coded (at most 1.6x the output share); FIMI ids are parsed as int32 into
+one array reserved for the rank's range and coded in place (the output share itself: no
+per-chunk copies, no join).
 
 The fast grammar (plain ASCII numerals, LF/CRLF, no quotes or signs on ids, at most 15
 digits per number) is where the compiled parse is provably identical to the serial readers.
