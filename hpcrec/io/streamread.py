@@ -5,12 +5,13 @@ with the compiled tokenizers of ``hpcrec.kernels.textparse`` (ratings lines firs
 pyarrow's CSV reader where it is exact, :mod:`.arrowcsv`); ids become global codes
 through one dictionary shared by all ranks (:func:`.textscan.factorize`), so the result
 equals the serial reader's on the whole file. Memory per rank, beyond a fixed chunk
-buffer: ratings are parsed straight into their columns (sized by a counting pass over the
-rank's bytes), ids as int64 until they are coded (at most 1.6x the output share); FIMI ids
-and basket CSV label numbers (from a compiled hash table of the rank's distinct labels)
-are parsed as int32 into one array reserved for the rank's range and coded in place, the
-row pointers written by the tokenizer (the output share itself: no per-chunk copies, no
-join); basket CSV adds its table of distinct labels.
+buffer: ratings are parsed straight into columns reserved for the most lines the rank's
+bytes can hold (:func:`max_rows`; pages never written cost no memory), ids as int64
+until they are coded (at most 1.6x the output share); FIMI ids and basket CSV label
+numbers (from a compiled hash table of the rank's distinct labels) are parsed as int32
+into one array reserved for the rank's range and coded in place, the row pointers written
+by the tokenizer (the output share itself: no per-chunk copies, no join); basket CSV adds
+its table of distinct labels.
 
 The fast grammar (plain ASCII numerals, LF/CRLF, no quotes or signs on ids, at most 15
 digits per number) is where the compiled parse is provably identical to the serial readers.
@@ -198,6 +199,12 @@ def _fields(head: bytes, sep: bytes, header: bool, n_fields: int | None):
     return start, n
 
 
+def max_rows(nbytes: int, n_fields: int) -> int:
+    """The most ratings lines ``nbytes`` bytes can hold: a line of ``n_fields`` fields is at
+    least ``2 * n_fields - 1`` bytes plus its LF (the last one may lack it)."""
+    return (nbytes + 1) // (2 * n_fields) + 1
+
+
 def read_ratings(path, layout: str, comm: Comm) -> Ratings | None:
     """This rank's ratings (the lines starting in its byte range) of a ratings text file, or None."""
     sep, header, n_fields, source = LAYOUTS[layout]
@@ -211,9 +218,9 @@ def read_ratings(path, layout: str, comm: Comm) -> Ratings | None:
     sep_arr = np.frombuffer(sep, dtype=np.uint8)
     arrow = arrowcsv.available()
     threads = comm.local_size == 1        # pyarrow may use every core of the node
-    with comm.collective_errors():       # a counting pass sizes the columns: no joining copies
-        rows = sum(int(np.count_nonzero(b == 10)) + 1
-                   for b in textscan.chunks(path, *textscan.byte_range(path, comm.rank, comm.size, start)))
+    with comm.collective_errors():
+        lo, hi = textscan.byte_range(path, comm.rank, comm.size, start)
+    rows = max_rows(hi - lo, n_fields)   # no counting pass: the untouched tail costs no memory
     user, item = np.empty(rows, np.int64), np.empty(rows, np.int64)
     rating = np.empty(rows, np.float32)
     stamp = np.empty(rows if n_fields == 4 else 0, np.int64)

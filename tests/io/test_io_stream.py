@@ -165,6 +165,25 @@ def _ratings_csv_fast_path_equals_serial(tmp_path, rows, header, stamps, eol):
     assert_same(fast, slow, FIELDS_R)
 
 
+@pytest.mark.parametrize("arrow", [True, False])
+@pytest.mark.parametrize("text", ["1,2,3\n" * 50, "1,2,3,4\n" * 40 + "5,6,7,8", "\n1,2,3\r\n" * 30,
+                                  "9,9,5\n" + "\n" * 20 + "1,2,3\n" * 30])
+def test_ratings_columns_hold_the_densest_lines(tmp_path, small_chunks, text, arrow, monkeypatch):
+    """The columns are reserved for the most lines the bytes can hold (no counting pass):
+    files of the shortest lines, the last without its LF, with blank lines, fill them."""
+    if not arrow:
+        monkeypatch.setattr(arrowcsv, "_pyarrow", lambda: None)
+    path = tmp_path / "d.csv"
+    path.write_bytes(text.encode())
+    n_fields = text.strip().split("\n")[0].count(",") + 1
+    lines = sum(1 for ln in text.split("\n") if ln.strip())
+    bound = streamread.max_rows(len(text), n_fields)
+    assert lines <= bound and (bound <= lines + 1 or "\n\n" in text)   # tight without blank lines
+    fast = streamread.read_ratings(path, "ratings-csv", serial())
+    assert fast is not None and fast.nnz == lines
+    assert_same(fast, ratings.read_ratings_csv(path), FIELDS_R)
+
+
 @pytest.mark.parametrize("text", [
     "u1,i1,4\nu2,i1,3\n",          # text ids: the serial reader keeps them as text
     "1,2,3e0\n",                    # exponent
