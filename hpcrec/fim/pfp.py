@@ -140,7 +140,7 @@ def _batches(rows: Csr, owned: np.ndarray, cuts: np.ndarray, keyed: bool, m: int
 def _mine_local(prep: Prepared, comm: Comm, max_len, mode: int, guard: Guard, timer, control):
     """This rank's groups, round by round, largest item first, in batches between which a
     stop request (signal, time limit) is honoured. Returns (flat, lengths, counts, tid-set
-    keys (FP-Close; FP-Growth's lattice sets have none), stopped)."""
+    keys (FP-Max and FP-Close on several ranks, else None), stopped)."""
     with comm.collective_errors(), timer.phase("count"):
         weights = E.prefix_weights(prep.rows.indptr, prep.rows.indices, prep.m)
     if comm.size > 1:
@@ -198,9 +198,11 @@ def _mine_local(prep: Prepared, comm: Comm, max_len, mode: int, guard: Guard, ti
         store, stopped = _lattice_groups(prep, comm, k, max_len, miner, store, stopped, timer,
                                          control)
     n, n_items = int(store.tops[0]), int(store.tops[1])
-    found = (store.items[:n_items], store.meta["len"][:n].copy(), store.meta["count"][:n].copy())
-    keys = store.meta["key"][:n].copy()   # FP-Close: the sets' tid-set keys
-    return (*found, keys, stopped)
+    meta = store.meta[:n]
+    # the tid-set keys only for the cross-rank filter of FP-Max / FP-Close (not a copy of
+    # every set's key for FP-Growth or one rank)
+    keys = meta["key"].copy() if mode != P.FREQUENT and comm.size > 1 else None
+    return store.items[:n_items], meta["len"].copy(), meta["count"].copy(), keys, stopped
 
 
 def _lattice_groups(prep: Prepared, comm: Comm, k: int, max_len, miner, store, stopped: bool,
