@@ -78,18 +78,20 @@ def merged_records(flat, lengths, counts, recode, comm: Comm, result_on: str):
     return merge.merge_runs(whole.reshape(-1, lay[3] + 1), runs, lay[3]), lay, n_items
 
 
-SAMPLES = 64   # records each rank offers per rank for choosing the block boundaries
+SAMPLES = 64   # records offered, on average, per rank and block (the sample sort)
 
 
 def block_cuts(rec: np.ndarray, n_words: int, comm: Comm) -> np.ndarray:
     """Where this rank's sorted records ``rec`` split into the ranks' blocks: ``size + 1``
     positions, ``rec[cuts[r]:cuts[r + 1]]`` going to rank r, so that rank r's block
     precedes rank r + 1's in the canonical order (a sample sort's splitters: every rank
-    offers ``SAMPLES * size`` evenly spaced records, the boundaries are the sorted offers'
-    quantiles; blocks then hold about equal numbers of itemsets). Keys are distinct over
+    offers evenly spaced records, ``SAMPLES * size`` per rank in all, in proportion to its
+    share; the boundaries are the sorted offers' quantiles; blocks then hold about equal
+    numbers of itemsets). Keys are distinct over
     all ranks, so each record goes to exactly one block."""
     width = rec.shape[1]
-    take = min(len(rec), SAMPLES * comm.size)
+    total = int(comm.allreduce_scalar(len(rec)))
+    take = min(len(rec), -(-SAMPLES * comm.size * comm.size * len(rec) // max(total, 1)))
     at = (np.arange(take, dtype=np.int64) * len(rec)) // max(take, 1)
     offered = comm.allgatherv(np.ascontiguousarray(rec[at]).reshape(-1)).reshape(-1, width)
     keys = sorted(tuple(row[:n_words]) for row in offered.tolist())
