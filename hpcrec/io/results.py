@@ -176,12 +176,20 @@ def write_itemsets(path, res: Itemsets, comm: Comm | None = None) -> Path | None
     ``mine_itemsets(..., result_on="blocks")``), and each rank writes its block's items,
     offsets, supports and counts at their byte offsets (:func:`write_itemsets_h5`). CSV
     and Parquet are written by rank 0 from its ``res``, which must then hold them all
-    (``result_on="root"``). Returns the path on rank 0, None elsewhere."""
+    (``result_on="root"``); a failure there is raised on every rank. Returns the path on
+    rank 0, None elsewhere."""
     kind = output_kind(path)
     if kind == "hdf5":
         return write_itemsets_h5(path, res, comm or serial())
-    if comm is not None and not comm.is_root:
-        return None
+    if comm is None:
+        return _write_table(path, res, kind)
+    with comm.collective_errors():
+        out = _write_table(path, res, kind) if comm.is_root else None
+    return out
+
+
+def _write_table(path, res: Itemsets, kind: str) -> Path:
+    """The CSV (with its sidecar) or Parquet file of ``res``, from one rank."""
     meta = itemset_meta(res)
     support = res.support
     if kind == "parquet":
