@@ -48,18 +48,19 @@ def register(sub) -> None:
 def cmd_mine(args) -> int:
     comm = world()
     with comm.collective_errors():
-        output_kind(args.output)
+        kind = output_kind(args.output)
     ctx = RunContext.build(comm, args.device, progress=True, time_limit=args.time_limit,
                            stop_signals=(signal.SIGTERM, signal.SIGINT))
     timer = ctx.timer
     with timer.phase("read"):
         source = args.input if args.format is None else _load(args, comm)
     with ctx:
+        # HDF5: each rank writes its block of the file; CSV and Parquet: rank 0 writes all
         res = mine_itemsets(source, args.min_support, args.algorithm, args.max_len, context=ctx,
-                            result_on="root")   # rank 0 writes the file
-    with comm.collective_errors(), timer.phase("write"):
-        if comm.is_root:
-            write_itemsets(args.output, res)
+                            result_on="blocks" if kind == "hdf5" else "root")
+    with timer.phase("write"):
+        write_itemsets(args.output, res, comm)   # collective; raises on every rank together
+    total = comm.allreduce_scalar(len(res)) if kind == "hdf5" else len(res)
     phases = ", ".join(f"{k} {timer.phases.get(k, 0.0):.3f}s"
                        for k in ("read", "count", "communicate", "mine", "write"))
     if comm.is_root:
@@ -69,7 +70,7 @@ def cmd_mine(args) -> int:
         elif res.partial:
             log.warning("stopped early: only the item groups mined so far are in %s, flagged "
                         "partial", args.output)
-        log.info("mine: %d rank(s), %s, %d itemsets, %s", comm.size, args.algorithm, len(res), phases)
+        log.info("mine: %d rank(s), %s, %d itemsets, %s", comm.size, args.algorithm, total, phases)
     return 0
 
 

@@ -2,8 +2,9 @@
 
 Validates arguments with mlxtend's messages, reads this rank's transactions, runs the
 chosen distributed miner, maps recoded items back to column indices and assembles the
-itemsets in canonical order on every rank (the Python API) or on rank 0 alone (the CLI,
-which writes them there).
+itemsets in canonical order on every rank (the Python API), on rank 0 alone (the CLI
+writing CSV or Parquet there) or as one block of that order per rank (the CLI writing
+HDF5, each rank its block).
 """
 from __future__ import annotations
 
@@ -38,8 +39,10 @@ def check_arguments(min_support, max_len) -> None:
 
 def merged_records(flat, lengths, counts, recode, comm: Comm, result_on: str):
     """The canonical records (:func:`~hpcrec.fim.result.sorted_records`' triple) of every
-    rank's share of the itemsets, on every rank (``result_on="all"``) or on rank 0 only
-    (``"root"``; ``None`` elsewhere). Each rank sorts its own share (one layout for all:
+    rank's share of the itemsets, on every rank (``result_on="all"``), on rank 0 only
+    (``"root"``; ``None`` elsewhere), or as one block of the canonical order per rank
+    (``"blocks"``: rank 0's block first; :func:`block_cuts`, one all-to-all exchange).
+    Each rank sorts its own share (one layout for all:
     the longest itemset of any rank), the sorted shares are gathered and merged
     (:mod:`hpcrec.kernels.merge`): the sort runs in parallel and only the linear merge
     runs on the receiving ranks. Shares hold distinct itemsets, so the merge equals a sort
@@ -59,6 +62,13 @@ def merged_records(flat, lengths, counts, recode, comm: Comm, result_on: str):
     mine = np.empty_like(rec)
     order.sort_records(rec, mine, lay[3])
     del rec
+    if result_on == "blocks":
+        cuts = block_cuts(mine, lay[3], comm)
+        got, sizes = comm.alltoallv(mine.reshape(-1), np.diff(cuts) * (lay[3] + 1))
+        del mine
+        runs = np.concatenate(([0], np.cumsum(sizes // (lay[3] + 1))))
+        block = merge.merge_runs(got.reshape(-1, lay[3] + 1), runs, lay[3])
+        return block, lay, int((block[:, 0] >> (lay[0] * lay[1])).sum())
     runs = np.concatenate(([0], np.cumsum(comm.allgather_counts(len(mine)))))
     whole = comm.gatherv(mine.reshape(-1)) if result_on == "root" else \
         comm.allgatherv(mine.reshape(-1))
@@ -66,6 +76,40 @@ def merged_records(flat, lengths, counts, recode, comm: Comm, result_on: str):
     if whole is None:
         return None
     return merge.merge_runs(whole.reshape(-1, lay[3] + 1), runs, lay[3]), lay, n_items
+
+
+SAMPLES = 64   # records offered, on average, per rank and block (the sample sort)
+
+
+def block_cuts(rec: np.ndarray, n_words: int, comm: Comm) -> np.ndarray:
+    """Where this rank's sorted records ``rec`` split into the ranks' blocks: ``size + 1``
+    positions, ``rec[cuts[r]:cuts[r + 1]]`` going to rank r, so that rank r's block
+    precedes rank r + 1's in the canonical order (a sample sort's splitters: every rank
+    offers evenly spaced records, ``SAMPLES * size`` per rank in all, in proportion to its
+    share; the boundaries are the sorted offers' quantiles; blocks then hold about equal
+    numbers of itemsets). Keys are distinct over
+    all ranks, so each record goes to exactly one block."""
+    width = rec.shape[1]
+    total = int(comm.allreduce_scalar(len(rec)))
+    take = min(len(rec), -(-SAMPLES * comm.size * comm.size * len(rec) // max(total, 1)))
+    at = (np.arange(take, dtype=np.int64) * len(rec)) // max(take, 1)
+    offered = comm.allgatherv(np.ascontiguousarray(rec[at]).reshape(-1)).reshape(-1, width)
+    keys = sorted(tuple(row[:n_words]) for row in offered.tolist())
+    splitters = [keys[(len(keys) * r) // comm.size] for r in range(1, comm.size)] \
+        if keys else []
+
+    def lower_bound(key) -> int:   # first record not below key (binary search)
+        lo, hi = 0, len(rec)
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if tuple(rec[mid, :n_words].tolist()) < key:
+                lo = mid + 1
+            else:
+                hi = mid
+        return lo
+
+    inner = [lower_bound(k) for k in splitters] if splitters else [0] * (comm.size - 1)
+    return np.array([0, *inner, len(rec)], dtype=np.int64)
 
 
 def mine_itemsets(source, min_support: float, algorithm: str = "fpgrowth", max_len=None,
@@ -77,11 +121,14 @@ def mine_itemsets(source, min_support: float, algorithm: str = "fpgrowth", max_l
     (signal, time limit) ends apriori after a level, the others after a batch of groups;
     the result is then flagged ``partial``. ``result_on="root"`` (what ``hpcrec mine``
     asks for: rank 0 writes the file) assembles the itemsets on rank 0 only; the other
-    ranks get the result's metadata with no itemsets (length 0)."""
+    ranks get the result's metadata with no itemsets (length 0). ``result_on="blocks"``
+    (``hpcrec mine`` to HDF5: every rank writes its part of the file) leaves on each rank
+    a block of the canonical order, the blocks in rank order making up the whole (on one
+    rank, and for apriori, rank 0 holds the whole)."""
     comm = context.comm if context is not None else resolve(comm)
     with comm.collective_errors():
-        if result_on not in ("all", "root"):
-            raise InputError(f"result_on must be 'all' or 'root', got {result_on!r}")
+        if result_on not in ("all", "root", "blocks"):
+            raise InputError(f"result_on must be 'all', 'root' or 'blocks', got {result_on!r}")
         check_arguments(min_support, max_len)
         min_support = float(min_support)  # compared as float64, as mlxtend does
         if algorithm not in ALGORITHMS:

@@ -14,11 +14,12 @@ disagrees (two runs, e.g. after a kill between the renames). When the sidecar is
 missing, the number of transactions is recovered exactly as ``round(count / support)``. Parquet keeps the
 itemsets as lists of strings and the metadata under the schema key ``hpcrec``; HDF5
 (kind ``itemsets`` / ``rules``) keeps them as root attributes; the datasets are stored
-uncompressed: gzip ran at 19-26 MB/s on one core, 5.7 s of the 6.4 s that writing 1.8 M
+uncompressed and, for itemsets, written by all ranks at once, each its block
+(:func:`write_itemsets_h5`): gzip ran at 19-26 MB/s on one core, 5.7 s of the 6.4 s that writing 1.8 M
 itemsets took, against 0.7 s for a 6.5x larger file (benchmarks/README.md, "2 ranks on
 dense data"); ``h5repack -f GZIP=1`` compresses a file that is to be kept. Rules files have
 ``antecedents``, ``consequents`` and the metric columns. Writers are atomic; callers
-write on rank 0 only.
+write on rank 0 only, except the collective HDF5 itemset writer.
 """
 from __future__ import annotations
 
@@ -31,9 +32,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ..core.comm import Comm, serial
 from ..core.errors import InputError
 from ..core.memory import check_memory
-from . import hdf5, jsontext
+from . import h5slices, hdf5, jsontext
 from .atomic import atomic_path, write_bytes
 from .inputs import check_regular, read_regular_bytes
 
@@ -144,15 +146,19 @@ def _write_csv(tmp: Path, res: Itemsets) -> str:
     return digest.hexdigest()
 
 
-def used_labels(items: np.ndarray, n_labels: int) -> tuple[np.ndarray, np.ndarray]:
+def used_labels(items: np.ndarray, n_labels: int,
+                comm: Comm | None = None) -> tuple[np.ndarray, np.ndarray]:
     """The labels the itemsets use (ascending) and the items renumbered into them (int32):
     ``np.unique(items, return_inverse=True)`` in two compiled linear passes
     (:mod:`hpcrec.kernels.relabel`; a sort of every item took 6 s on 40 M items,
     ``np.bincount`` and a gather 4.7 s on 64 M: benchmarks/README.md, "2 ranks on dense
-    data")."""
+    data"). With ``comm`` (collective), the labels used by any rank's ``items``."""
     from ..kernels import relabel
     items = np.ascontiguousarray(items)
-    used = np.flatnonzero(relabel.used(items, n_labels))
+    flags = relabel.used(items, n_labels)
+    if comm is not None:
+        flags = comm.allreduce(flags.view(np.uint8), "max")
+    used = np.flatnonzero(flags)
     if len(used) == n_labels:
         return used, items.astype(np.int32, copy=False)
     index = np.zeros(n_labels, np.int32)
@@ -162,19 +168,30 @@ def used_labels(items: np.ndarray, n_labels: int) -> tuple[np.ndarray, np.ndarra
     return used, out
 
 
-def write_itemsets(path, res: Itemsets) -> Path:
-    """Write mined itemsets (rows in the result's canonical order) atomically."""
+def write_itemsets(path, res: Itemsets, comm: Comm | None = None) -> Path | None:
+    """Write mined itemsets (rows in the result's canonical order) atomically.
+
+    With ``comm`` (collective: every rank calls it), an HDF5 file is written by all ranks
+    at once: ``res`` on each rank is its block of the canonical order (rank 0's first;
+    ``mine_itemsets(..., result_on="blocks")``), and each rank writes its block's items,
+    offsets, supports and counts at their byte offsets (:func:`write_itemsets_h5`). CSV
+    and Parquet are written by rank 0 from its ``res``, which must then hold them all
+    (``result_on="root"``); a failure there is raised on every rank. Returns the path on
+    rank 0, None elsewhere."""
     kind = output_kind(path)
+    if kind == "hdf5":
+        return write_itemsets_h5(path, res, comm or serial())
+    if comm is None:
+        return _write_table(path, res, kind)
+    with comm.collective_errors():
+        out = _write_table(path, res, kind) if comm.is_root else None
+    return out
+
+
+def _write_table(path, res: Itemsets, kind: str) -> Path:
+    """The CSV (with its sidecar) or Parquet file of ``res``, from one rank."""
     meta = itemset_meta(res)
     support = res.support
-    if kind == "hdf5":
-        used, items = used_labels(res.items, len(res.labels))
-        hdf5.write_h5(path, "itemsets",
-                      {"labels": hdf5.label_data(np.asarray(res.labels)[used]) if len(used) else
-                       np.zeros(0, np.int64), "items": items, "ptr": res.ptr,
-                       "support": support, "count": res.counts},
-                      attrs={k: jsontext.dumps(v) for k, v in meta.items()})
-        return Path(path)
     if kind == "parquet":
         check_memory(LIST_BYTES_PER_ITEM * len(res.items) + LIST_BYTES_PER_SET * len(res),
                      f"the Parquet table of {len(res)} itemsets",
@@ -189,6 +206,24 @@ def write_itemsets(path, res: Itemsets) -> Path:
         with atomic_path(meta_path(path)) as meta_tmp:
             meta_tmp.write_bytes(jsontext.dumps(meta, indent=1, sort_keys=True).encode())
     return Path(path)
+
+
+def write_itemsets_h5(path, res: Itemsets, comm: Comm) -> Path | None:
+    """The HDF5 itemset file from every rank's block (collective; see
+    :func:`write_itemsets`). Nothing is gathered: the ranks combine the flags of the labels
+    their blocks use (:func:`used_labels`, one reduction), renumber their own items, and
+    :func:`hpcrec.io.h5slices.write` writes the file (rank 0 the metadata and labels, each
+    rank its pieces with ``pwrite``; CRC-32s combined; one rename; a failure on any rank is
+    one error on all and no file). The bytes do not depend on the number of ranks."""
+    used, items = used_labels(res.items, len(res.labels), comm)
+    sizes = comm.allgather_counts(len(res.items))
+    ptr = res.ptr[:-1] + int(sizes[:comm.rank].sum())
+    if comm.rank == comm.size - 1:   # the last offset, once
+        ptr = np.append(ptr, int(sizes.sum()))
+    labels = hdf5.label_data(np.asarray(res.labels)[used]) if len(used) else np.zeros(0, np.int64)
+    return h5slices.write(path, "itemsets", {"labels": labels},
+                          {"items": items, "ptr": ptr, "support": res.support, "count": res.counts},
+                          {k: jsontext.dumps(v) for k, v in itemset_meta(res).items()}, comm)
 
 
 def _write_parquet(path, columns: dict, meta: dict) -> None:

@@ -9,6 +9,7 @@ from hpcrec.core.comm import serial, world
 from hpcrec.fim import association_rules, mine_itemsets
 from hpcrec.fim.result import min_count
 from hpcrec.io import load_transactions
+from hpcrec.io.results import read_itemsets
 
 
 def random_rows(seed: int, n: int = 997):
@@ -106,18 +107,20 @@ def test_cli_output_identical_for_1_2_3_ranks(tmp_path, run_cli, mpirun, shared_
     rc, _, err = run_cli("generate", "transactions", "--dense", "--rows", "2000", "--attributes",
                          "20", "--max-values", "4", "--clusters", "4", "--seed", "2", "-o", dense)
     assert rc == 0, err
-    for data, support, algorithm in ((src, "0.003", "apriori"), (src, "0.003", "fpgrowth"),
-                                     (src, "0.003", "fpmax"), (dense, "0.4", "fpmax"),
-                                     (dense, "0.4", "fpclose")):
+    for data, support, algorithm, suffix in (
+            (src, "0.003", "apriori", "csv"), (src, "0.003", "fpgrowth", "csv"),
+            (src, "0.003", "fpmax", "csv"), (dense, "0.4", "fpmax", "h5"),
+            (dense, "0.4", "fpclose", "h5")):   # HDF5: every rank writes its block
         files = []
         for n in (1, 2, 3):
-            out = tmp_path / f"{algorithm}-{data.stem}-{n}.csv"
+            out = tmp_path / f"{algorithm}-{data.stem}-{n}.{suffix}"
             args = ("mine", data, "--min-support", support, "--algorithm", algorithm, "--quiet",
                     "-o", out)
             rc, _, err = run_cli(*args) if n == 1 else mpirun(n, *args)
             assert rc == 0, err
             files.append(out.read_bytes())
-        assert files[0] == files[1] == files[2] and files[0].count(b"\n") > 100
+        assert files[0] == files[1] == files[2]
+        assert len(read_itemsets(out)[0]) > 100
     rules = []
     for n in (1, 2, 3):
         out = tmp_path / f"rules-{n}.csv"
@@ -294,11 +297,12 @@ def test_a_stop_on_one_rank_ends_apriori_on_every_rank_after_the_level(monkeypat
 
 @pytest.mark.mpi
 @pytest.mark.parametrize("split", ["even", "all-on-last", "one-empty", "all-empty"])
-@pytest.mark.parametrize("result_on", ["all", "root"])
+@pytest.mark.parametrize("result_on", ["all", "root", "blocks"])
 def test_sorted_shares_merged_equal_the_whole_sorted(split, result_on):
     """merged_records: each rank sorts its share, the shares are gathered (on every rank or
-    on rank 0 alone) and merged; equal to one rank's sort of the whole, for uneven shares,
-    empty shares, one rank holding everything and nothing at all."""
+    on rank 0 alone) and merged, or exchanged into one block of the order per rank; equal
+    to one rank's sort of the whole (the blocks in rank order), for uneven shares, empty
+    shares, one rank holding everything and nothing at all."""
     from helpers import shuffled_itemsets
 
     from hpcrec.fim.engine import merged_records
@@ -319,5 +323,76 @@ def test_sorted_shares_merged_equal_the_whole_sorted(split, result_on):
         assert got is None
         return
     want = sorted_records(flat, lengths, counts, recode=recode)
+    if result_on == "blocks":
+        blocks = c.allgather_obj((got[0], got[2]))
+        assert sum(n for _, n in blocks) == want[2]
+        if split != "all-empty":   # the splitters balance the blocks whatever the shares
+            assert max(len(b) for b, _ in blocks) <= 2 * n // p
+        got = (np.concatenate([b for b, _ in blocks]), got[1], want[2])
     assert got[1] == want[1] and got[2] == want[2] and np.array_equal(got[0], want[0])
+
+
+def _block(res, a: int, b: int):
+    """Itemsets a..b-1 of ``res`` as a result of their own (one rank's block)."""
+    from hpcrec.fim.result import Itemsets
+    lo, hi = res.ptr[a], res.ptr[b]
+    return Itemsets(res.items[lo:hi], res.ptr[a:b + 1] - lo, res.counts[a:b], res.n_transactions,
+                    res.labels, res.partial, res.levels, res.info)
+
+
+@pytest.mark.mpi
+@pytest.mark.parametrize("split", ["even", "all-on-first", "all-on-last", "empty-middle", "none"])
+def test_hdf5_blocks_written_by_every_rank_equal_the_serial_file(tmp_path, split):
+    """write_itemsets(..., comm): each rank writes its block of the canonical order; the
+    file is byte for byte the one a single rank writes, for empty blocks, one rank holding
+    everything, and no itemsets at all (then no labels are used)."""
+    from helpers import shared_tmp
+
+    from hpcrec.io.results import read_itemsets, write_itemsets
+    c = world()
+    folder = shared_tmp(c, tmp_path)
+    res = mine_itemsets(random_rows(21), 0.9 if split == "none" else 0.01, "fpgrowth", comm=serial())
+    n, p = len(res), c.size
+    cut = {"even": [n * r // p for r in range(p + 1)], "all-on-first": [0] + [n] * p,
+           "all-on-last": [0] * p + [n], "none": [0] * (p + 1),
+           "empty-middle": [0] + [n // 2] * (p - 1) + [n]}[split]
+    assert (n == 0) == (split == "none")
+    write_itemsets(folder / "blocks.h5", _block(res, cut[c.rank], cut[c.rank + 1]), c)
+    if c.is_root:
+        write_itemsets(folder / "one.h5", res)
+        assert (folder / "blocks.h5").read_bytes() == (folder / "one.h5").read_bytes()
+        sets, support, meta = read_itemsets(folder / "blocks.h5")
+        labels = list(res.labels)
+        assert sets == [tuple(str(labels[i]) for i in res.itemset(x)) for x in range(n)]
+        assert np.array_equal(support, res.support) and meta["n_transactions"] == len(random_rows(21))
+    c.barrier()
+
+
+@pytest.mark.mpi
+def test_failed_block_write_on_one_rank_leaves_no_file_and_no_hang(tmp_path, monkeypatch):
+    """A full disk on the last rank, in the middle of the collective write (after rank 0
+    wrote the metadata into the temporary file): every rank raises the one error, no file
+    (neither the output nor a temporary one) is left, an older file stays as it was."""
+    from helpers import shared_tmp
+
+    from hpcrec.core.errors import HpcrecError
+    from hpcrec.io import h5slices
+    from hpcrec.io.results import write_itemsets
+    c = world()
+    folder = shared_tmp(c, tmp_path) / "out"
+    if c.is_root:
+        folder.mkdir()
+        (folder / "i.h5").write_bytes(b"previous")
+    c.barrier()
+    res = mine_itemsets(random_rows(22), 0.01, "fpgrowth", comm=serial())
+    if c.rank == c.size - 1:
+        def full(fd, data, offset):
+            raise OSError(28, "No space left on device")
+        monkeypatch.setattr(h5slices, "_pwrite_all", full)
+    n, p = len(res), c.size
+    with pytest.raises(HpcrecError, match="No space left on device"):
+        write_itemsets(folder / "i.h5", _block(res, n * c.rank // p, n * (c.rank + 1) // p), c)
+    c.barrier()
+    assert sorted(x.name for x in folder.iterdir()) == ["i.h5"]
+    assert (folder / "i.h5").read_bytes() == b"previous"
 
