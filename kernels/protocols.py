@@ -101,6 +101,18 @@ class ProjectedMiner(Protocol):
         ``store``; returns the store (grown)."""
 
 
+# -- text parsing -----------------------------------------------------------------------------
+
+class LabelArrays(NamedTuple):
+    """A rank's hash table of distinct byte-string labels (``textparse.basket_labels``):
+    ``slots`` of label numbers (-1 empty, a power-of-two size), each label's (start, end,
+    hash, value) in ``keys``, its bytes in ``arena``; ``used`` = (labels, arena bytes)."""
+    slots: np.ndarray
+    keys: np.ndarray
+    arena: np.ndarray
+    used: np.ndarray
+
+
 # -- matrix factorization by SGD --------------------------------------------------------------
 
 class BlockedRatings(NamedTuple):

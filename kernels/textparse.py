@@ -191,10 +191,11 @@ def sort_unique_rows(indptr, cols, lookup):
 
 
 @njit(cache=True, nogil=True)
-def _label(buf, a, b, h, value, slots, keys, arena, used):
+def _label(buf, a, b, h, value, table):
     """The number of the label ``buf[a:b]`` (hash ``h``; ``value``: its base-131 number,
-    exact for labels of at most 8 bytes), added if new; -1 when the table would pass half
-    full or the arena is too small (nothing added then)."""
+    exact for labels of at most 8 bytes), added to ``table`` (:class:`LabelArrays`) if new;
+    -1 when the table would pass half full or the arena is too small (nothing added then)."""
+    slots, keys, arena, used = table
     mask = len(slots) - 1
     q = h & mask
     short = b - a <= SHORT_LABEL
@@ -230,12 +231,12 @@ def _label(buf, a, b, h, value, slots, keys, arena, used):
 
 
 @njit(cache=True, nogil=True)
-def basket_labels(buf, ids, ptr, row, field_limit, slots, keys, arena, used):
+def basket_labels(buf, ids, ptr, row, field_limit, table):
     """Tokenize basket CSV lines (comma-separated items) into per-rank label numbers.
 
     Each cell, stripped of blanks and tabs (empty ones dropped), becomes the number of its
-    text in this rank's dictionary (a hash table: ``slots`` of key numbers, -1 empty, a
-    power-of-two size; key ``x`` is ``arena[keys[x, 0]:keys[x, 1]]`` with hash ``keys[x,
+    text in this rank's dictionary (``table``, a :class:`LabelArrays`: ``slots`` of key
+    numbers, -1 empty, a power-of-two size; key ``x`` is ``arena[keys[x, 0]:keys[x, 1]]`` with hash ``keys[x,
     2]`` and, up to 8 bytes, its base-131 number ``keys[x, 3]``: printable bytes are
     digits below 131, so that number is the label), written to ``ids[ptr[row]:]``; each
     line's end goes to ``ptr[row + 1]``, ... (CSR row pointers, straight from the text).
@@ -266,7 +267,7 @@ def basket_labels(buf, ids, ptr, row, field_limit, slots, keys, arena, used):
             if a >= 0:
                 h = vb * np.int64(-7046029254386353131)
                 h ^= h >> 31
-                x = _label(buf, a, b, h, vb, slots, keys, arena, used)
+                x = _label(buf, a, b, h, vb, table)
                 if x < 0:
                     return row, -3, line
                 ids[k] = x

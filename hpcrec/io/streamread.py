@@ -152,7 +152,7 @@ def read_baskets(path, comm: Comm) -> Transactions | None:
         at = 0
         while True:
             rows.n, status, off = kern.basket_labels(block[at:], ids, rows.ptr, rows.n,
-                                                     CSV_FIELD_LIMIT, *table.state())
+                                                     CSV_FIELD_LIMIT, table.state())
             if status != -3:
                 break
             at += off

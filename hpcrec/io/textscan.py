@@ -215,7 +215,8 @@ class LabelTable:
         self.used = np.zeros(2, dtype=np.int64)      # labels, arena bytes
 
     def state(self):
-        return self.slots, self.keys, self.arena, self.used
+        from ..kernels.protocols import LabelArrays
+        return LabelArrays(self.slots, self.keys, self.arena, self.used)
 
     def grow(self) -> None:
         """Double every part (the kernel asks when the next line might not fit)."""

@@ -318,7 +318,7 @@ def read_h5(path, part: int = 0, parts: int = 1) -> Transactions:
     Under MPI every rank opens the file read-only and reads only its own rows: the split
     points are searched in the row pointers on disk (:func:`_split_rows`), then the rank
     reads its slice of ``indptr`` and of ``indices``. Each rank checks its slice; the
-    slices cover every pair of neighbouring row pointers, so a broken index is found on
+    slices cover every pair of neighboring row pointers, so a broken index is found on
     some rank (a collective caller brings the others down with it).
     """
     if not 0 <= part < parts:
