@@ -391,7 +391,6 @@ def _longest_in(records, form):
 
 
 MASK_ITEMS = 128  # FP-Max keeps 2-word masks of its sets up to this many items
-NO_LIMIT = 1 << 62  # FREQUENT's capacity in items (its records hold no item array)
 
 
 @njit(cache=True)
@@ -444,8 +443,8 @@ def _table_slot(key, mask):
 def _capacity(store, mode):
     """(sets, items) the store takes without growing."""
     sets, items = len(store.meta), len(store.items)
-    if mode == FREQUENT:   # records only; tops[1] counts their items
-        sets, items = len(store.records), NO_LIMIT
+    if mode == FREQUENT:   # records only (no item array; tops[1] counts their items)
+        sets, items = len(store.records), 0
     elif mode == MAXIMAL:
         sets, items = min(sets, store.aux.shape[0]), min(items, len(store.links))
     elif mode == CLOSED:
@@ -1132,8 +1131,8 @@ def mine_range(rows_in: Csr, owned, lo, hi, options: MineOptions, store: Store):
 
     The sets that another rank's groups can extend (a larger item owned elsewhere) are
     left for the caller to remove. Stops with status TOO_MANY beyond ``limit`` sets.
-    Returns (status, the store); FREQUENT writes canonical records (:func:`empty_store`). (A Python
-    loop over the compiled search: arrays grow here, in NumPy, see :func:`_grow`.)
+    Returns (status, the store); FREQUENT writes canonical records (:func:`empty_store`).
+    (A Python loop over the compiled search: arrays grow here, in NumPy, see :func:`_grow`.)
     """
     m, mode = options.m, options.mode
     # the row store starts as the conditional databases; reduced rows go above them
