@@ -932,10 +932,9 @@ def _search(work, first, owned, options, store, state, need, marks):
     rows, ri, pool, mem, rtable, lpool, frames = work[:7]
     scratch, prefix, absorbed, path, extra, comb, buf = work[7:]
     items, meta, links, head, tops, aux = store[:6]
-    records, recode, form = store[7:]
     lens = _lengths(work, store, mode)
     if state[PENDING]:  # the subsets of the last node, once the store had room
-        _emit_subsets(records, tops, form, recode, (path, extra, comb, buf),
+        _emit_subsets(store.records, tops, store.form, store.recode, (path, extra, comb, buf),
                       (state[P_NPATH], state[P_EXTRA], state[P_TOPR], state[P_COUNT]))
         state[PENDING] = 0
     j, depth, stamp = state[J], state[DEPTH], state[STAMP]
@@ -1072,13 +1071,16 @@ def _search(work, first, owned, options, store, state, need, marks):
             n_sets, n_items = _subset_sizes(n_extra, top_r, npath, limit)
             if tops[0] + n_sets > limit:
                 return TOO_MANY
-            if tops[0] + n_sets > lens[N_SETS] or npath + top_r > _longest_in(records, form):
+            # (FREQUENT's arrays read here, not held through the loop: Numba counts the
+            # references of every array variable at its branch joins)
+            longest = _longest_in(store.records, store.form)
+            if tops[0] + n_sets > lens[N_SETS] or npath + top_r > longest:
                 state[PENDING], state[P_NPATH], state[P_EXTRA] = 1, npath, n_extra
                 state[P_TOPR], state[P_COUNT] = top_r, node.count
                 need[N_SETS], need[N_ITEMS], need[N_LONGEST] = n_sets, n_items, npath + top_r
                 return _pause(state, j, depth, stamp)
-            _emit_subsets(records, tops, form, recode, (path, extra, comb, buf),
-                          (npath, n_extra, top_r, node.count))
+            _emit_subsets(store.records, tops, store.form, store.recode,
+                          (path, extra, comb, buf), (npath, n_extra, top_r, node.count))
     return OK
 
 
