@@ -26,13 +26,32 @@ MASK_BITS = 8   # items of up to this many bits are sorted through a bit mask of
 LEAF = 8192     # buckets up to this many records (256 KB of 4-word records) sorted in cache
 
 
-def layout(bits: int, longest: int) -> tuple[int, int, int, int]:
+def layout(bits: int, longest: int, bound: int = 0) -> tuple[int, int, int, int]:
     """(bits, head, per, words) of the keys of itemsets of at most ``longest`` items of
     ``bits`` bits: word 0 holds the length above ``head`` items, every further word
-    ``per`` items; ``words`` words in all. Every word is non-negative."""
+    ``per`` items; ``words`` words in all. Every word is non-negative. ``bound`` (if
+    larger than ``longest``): the length field holds lengths up to it, so records of
+    itemsets up to ``bound`` items differ from these in their number of words only
+    (:func:`widened`)."""
     per = max(1, 63 // bits)
-    head = max(1, (63 - longest.bit_length()) // bits)
-    return bits, head, per, 1 + -(-max(0, longest - head) // per)
+    head = max(1, (63 - max(longest, bound).bit_length()) // bits)
+    return bits, head, per, key_words(head, per, longest)
+
+
+def key_words(head: int, per: int, longest: int) -> int:
+    """Key words of a record of ``longest`` items (:func:`layout`)."""
+    return 1 + -(-max(0, longest - head) // per)
+
+
+def widened(rec: np.ndarray, words: int) -> np.ndarray:
+    """Records ``rec`` (key words, then the count) with ``words`` key words: the words
+    added are zero, as :func:`pack` leaves those past an itemset's items."""
+    if rec.shape[1] == words + 1:
+        return rec
+    out = np.zeros((len(rec), words + 1), np.int64)
+    out[:, :rec.shape[1] - 1] = rec[:, :-1]
+    out[:, -1] = rec[:, -1]
+    return out
 
 
 @njit(cache=True)
@@ -70,6 +89,29 @@ def _masked_itemset(items, start, k, recode, mask, out):
 
 
 @njit(cache=True)
+def pack(row, k, form, rec, x):
+    """The key words of the itemset row[:k] (recoded, ascending) into rec[x, :-1]
+    (``form = (bits, head, per)``; words past its items zero)."""
+    bits, head, per = form
+    word = np.int64(k) << (head * bits)
+    shift = (head - 1) * bits
+    for t in range(min(k, head)):
+        word |= np.int64(row[t]) << shift
+        shift -= bits
+    rec[x, 0] = word
+    w, word, shift = 1, np.int64(0), (per - 1) * bits
+    for t in range(head, k):
+        word |= np.int64(row[t]) << shift
+        shift -= bits
+        if shift < 0:
+            rec[x, w] = word
+            w, word, shift = w + 1, np.int64(0), (per - 1) * bits
+    for v in range(w, rec.shape[1] - 1):
+        rec[x, v] = word
+        word = 0
+
+
+@njit(cache=True)
 def build_records(items, lengths, counts, recode, layout, rec):
     """Row x of ``rec`` (shape (n, words + 1)): the key words of itemset x, whose items
     follow one another in ``items`` as ``lengths`` says, then its count."""
@@ -84,22 +126,7 @@ def build_records(items, lengths, counts, recode, layout, rec):
         else:
             _sorted_itemset(items, at, k, recode, row)
         at += k
-        word = np.int64(k) << (head * bits)
-        shift = (head - 1) * bits
-        for t in range(min(k, head)):
-            word |= row[t] << shift
-            shift -= bits
-        rec[x, 0] = word
-        w, word, shift = 1, np.int64(0), (per - 1) * bits
-        for t in range(head, k):
-            word |= row[t] << shift
-            shift -= bits
-            if shift < 0:
-                rec[x, w] = word
-                w, word, shift = w + 1, np.int64(0), (per - 1) * bits
-        for v in range(w, n_words):
-            rec[x, v] = word
-            word = 0
+        pack(row, k, (bits, head, per), rec, x)
         rec[x, n_words] = counts[x]
 
 

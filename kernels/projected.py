@@ -26,6 +26,7 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit
 
+from . import order
 from .csr import Csr
 from .protocols import MineOptions, Store
 
@@ -353,19 +354,40 @@ def _fill_buckets(indptr, indices, owned, span, sizes, rows, items):
                 fill_item[x] = q + p - s
 
 
-def empty_store(m: int) -> Store:
+def empty_store(m: int, recode=None, bound: int = 0) -> Store:
     """The result store that :func:`mine_range` fills across calls (a
-    :class:`~hpcrec.kernels.protocols.Store`). Items of a set stored back to back (sorted
-    for FP-Max and FP-Close); :data:`META` records (length, count, first item, tid-set
+    :class:`~hpcrec.kernels.protocols.Store`). FP-Max and FP-Close: items of a set stored
+    back to back, sorted; :data:`META` records (length, count, first item, tid-set
     key); for FP-Max, per item the sets holding it as a linked list (``head[item]`` ->
     :data:`LINK` entries); ``aux``: for FP-Close an open-addressing table (key, set + 1) on
     the tid-set key, for FP-Max over at most ``MASK_ITEMS`` items each set as a 128-bit
     mask (two int64 words: O(1) membership and subset tests); tops = (sets, items) stored;
-    the search's per-item scratch (zero between calls: allocated once, not per call)."""
+    the search's per-item scratch (zero between calls: allocated once, not per call).
+    FREQUENT: each set as its canonical record (:mod:`.order`; items mapped through
+    ``recode``, none if it is None; the length field holds up to ``bound`` items, default
+    m), written by the search itself, so no items, meta records or second pass to build
+    the records (benchmarks/README.md, session 8). The records start with the fewest key
+    words and widen when a longer set comes (:func:`_reserve`)."""
     sets = 1 if START_SMALL else 1 << 14   # untouched room costs address space only
+    recode = np.arange(m, dtype=np.int64) if recode is None else np.asarray(recode, np.int64)
+    bits, head, per, words = order.layout(int(recode.max(initial=0)).bit_length() or 1, 1,
+                                          max(bound, m))
     return Store(np.empty(4 * sets, np.int32), np.empty(sets, META), np.empty(4 * sets, LINK),
                  np.full(m, -1, np.int64), np.zeros(2, np.int64), np.zeros((2 * sets, 2), np.int64),
-                 np.zeros(m, SCRATCH))
+                 np.zeros(m, SCRATCH), np.empty((sets, words + 1), np.int64), recode,
+                 np.array([bits, head, per], np.int64))
+
+
+def record_layout(store: Store) -> tuple[int, int, int, int]:
+    """FREQUENT: the (bits, head, per, words) layout of the store's records."""
+    bits, head, per = (int(v) for v in store.form)
+    return bits, head, per, store.records.shape[1] - 1
+
+
+@njit(cache=True, inline="always")
+def _longest_in(records, form):
+    """FREQUENT: the most items a record of ``records`` holds."""
+    return form[1] + form[2] * (records.shape[1] - 2)
 
 
 MASK_ITEMS = 128  # FP-Max keeps 2-word masks of its sets up to this many items
@@ -421,18 +443,28 @@ def _table_slot(key, mask):
 def _capacity(store, mode):
     """(sets, items) the store takes without growing."""
     sets, items = len(store.meta), len(store.items)
-    if mode == MAXIMAL:
+    if mode == FREQUENT:   # records only (no item array; tops[1] counts their items)
+        sets, items = len(store.records), 0
+    elif mode == MAXIMAL:
         sets, items = min(sets, store.aux.shape[0]), min(items, len(store.links))
     elif mode == CLOSED:
         sets = min(sets, store.aux.shape[0] // 2)
     return sets, items
 
 
-def _reserve(store, n_sets, n_items, mode):
+def _reserve(store, n_sets, n_items, mode, longest=0):
     """The store's arrays grown (doubling, :func:`_grow`) to take n_sets more sets of
-    n_items items in all; the FP-Close table is rebuilt at twice its size."""
-    items, meta, links, head, tops, table, scratch = store
+    n_items items in all, FREQUENT's records widened to sets of ``longest`` items; the
+    FP-Close table is rebuilt at twice its size."""
+    items, meta, links, head, tops, table, scratch, records, recode, form = store
     n_out, n_in = tops[0] + n_sets, tops[1] + n_items
+    if mode == FREQUENT:
+        if longest > _longest_in(records, form):
+            records = order.widened(records, order.key_words(int(form[1]), int(form[2]),
+                                                             int(longest)))
+        if n_out > len(records):
+            records = _grow(records, n_out)
+        return store._replace(records=records)
     if n_out > len(meta):
         meta = _grow(meta, n_out)
     if n_in > len(items):
@@ -444,31 +476,22 @@ def _reserve(store, n_sets, n_items, mode):
     if mode == CLOSED and 2 * n_out > table.shape[0]:
         table = np.zeros((2 * table.shape[0], 2), np.int64)
         _rehash(table, meta, tops[0])
-    return Store(items, meta, links, head, tops, table, scratch)
+    return store._replace(items=items, meta=meta, links=links, aux=table)
 
 
 def add_sets(store: Store, flat, lengths, counts) -> Store:
     """FREQUENT: the sets (``flat`` items back to back, their lengths and counts) appended
-    to the store, grown as the search grows it (:func:`_reserve`). The lattice's sets go in
-    here, so the result is one array of items and one of META records, copied out once, not
-    concatenated with them afterwards (a copy of every set, benchmarks/README.md, session 6)."""
-    store = _reserve(store, len(lengths), len(flat), FREQUENT)
-    _append(store.items, store.meta, store.tops, flat, lengths, counts)
+    to the store's records, grown as the search grows them (:func:`_reserve`). The
+    lattice's sets go in here, so the result is one array of records, not concatenated
+    with them afterwards (a copy of every set, benchmarks/README.md, session 6)."""
+    lengths = np.asarray(lengths, np.int64)
+    store = _reserve(store, len(lengths), len(flat), FREQUENT, int(lengths.max(initial=0)))
+    n = int(store.tops[0])
+    order.build_records(flat, lengths, np.asarray(counts, np.int64), store.recode,
+                        record_layout(store), store.records[n:n + len(lengths)])
+    store.tops[0] += len(lengths)
+    store.tops[1] += int(lengths.sum())
     return store
-
-
-@njit(cache=True)
-def _append(items, meta, tops, flat, lengths, counts):
-    n_out, n_in = tops[0], tops[1]
-    items[n_in:n_in + len(flat)] = flat
-    for z in range(len(lengths)):
-        meta[n_out + z].len = lengths[z]
-        meta[n_out + z].count = counts[z]
-        meta[n_out + z].start = n_in
-        meta[n_out + z].key = 0
-        n_in += lengths[z]
-    tops[0] = n_out + len(lengths)
-    tops[1] = n_in
 
 
 @njit(cache=True)
@@ -736,24 +759,38 @@ def _subset_sizes(n_extra, top_r, npath, limit):
 
 
 @njit(cache=True)
-def _emit_subsets(items, meta, tops, path, extra, comb, what):
+def _emit_subsets(records, tops, form, recode, lists, what):
     """FREQUENT: store path[:npath] with every subset of at most top_r of extra[:n_extra],
-    each with ``count`` (``what = (npath, n_extra, top_r, count)``; room made by the
-    caller; items left unsorted)."""
+    each with ``count`` (``lists = (path, extra, comb, buf)``, ``what = (npath, n_extra,
+    top_r, count)``; room made by the caller), as canonical records (:mod:`.order`): the
+    path's and the extra items are mapped through ``recode`` and sorted once, and each
+    set's items are a merge of the two."""
+    path, extra, comb, buf = lists
     npath, n_extra, top_r, count = what
+    for t in range(npath):
+        path[t] = recode[path[t]]
+    for t in range(n_extra):
+        extra[t] = recode[extra[t]]
+    _sort_small(path, 0, npath)
+    _sort_small(extra, 0, n_extra)
+    last = records.shape[1] - 1
     for r in range(top_r + 1):
         for t in range(r):
             comb[t] = t
         while True:
-            n_out, n_items = tops[0], tops[1]
-            for t in range(npath):
-                items[n_items + t] = path[t]
-            for t in range(r):
-                items[n_items + npath + t] = extra[comb[t]]
-            meta[n_out].len = npath + r
-            meta[n_out].count = count
+            a = b = 0
+            while a < npath or b < r:   # merge path[:npath] and extra[comb[:r]]
+                if b == r or (a < npath and path[a] < extra[comb[b]]):
+                    buf[a + b] = path[a]
+                    a += 1
+                else:
+                    buf[a + b] = extra[comb[b]]
+                    b += 1
+            n_out = tops[0]
+            order.pack(buf, npath + r, (form[0], form[1], form[2]), records, n_out)
+            records[n_out, last] = count
             tops[0] = n_out + 1
-            tops[1] = n_items + npath + r
+            tops[1] += npath + r
             t = r - 1
             while t >= 0 and comb[t] == n_extra - r + t:
                 t -= 1
@@ -788,7 +825,8 @@ GROW = 2  # a working array or the store is short: grow it (``need``) and search
 # where a search stands between calls of _search (``state``)
 J, DEPTH, STAMP, PENDING, P_NPATH, P_EXTRA, P_TOPR, P_COUNT = range(8)
 # the lengths a search needs (``need``): working arrays, then more sets / items in the store
-N_ROWS, N_RI, N_POOL, N_MEM, N_RTABLE, N_LPOOL, N_FRAMES, N_SETS, N_ITEMS = range(9)
+# (FREQUENT: and the longest set to be written)
+N_ROWS, N_RI, N_POOL, N_MEM, N_RTABLE, N_LPOOL, N_FRAMES, N_SETS, N_ITEMS, N_LONGEST = range(10)
 
 
 @njit(cache=True)
@@ -896,7 +934,7 @@ def _search(work, first, owned, options, store, state, need, marks):
     items, meta, links, head, tops, aux = store[:6]
     lens = _lengths(work, store, mode)
     if state[PENDING]:  # the subsets of the last node, once the store had room
-        _emit_subsets(items, meta, tops, path, extra, comb,
+        _emit_subsets(store.records, tops, store.form, store.recode, (path, extra, comb, buf),
                       (state[P_NPATH], state[P_EXTRA], state[P_TOPR], state[P_COUNT]))
         state[PENDING] = 0
     j, depth, stamp = state[J], state[DEPTH], state[STAMP]
@@ -1033,12 +1071,16 @@ def _search(work, first, owned, options, store, state, need, marks):
             n_sets, n_items = _subset_sizes(n_extra, top_r, npath, limit)
             if tops[0] + n_sets > limit:
                 return TOO_MANY
-            if tops[0] + n_sets > lens[N_SETS] or tops[1] + n_items > lens[N_ITEMS]:
+            # (FREQUENT's arrays read here, not held through the loop: Numba counts the
+            # references of every array variable at its branch joins)
+            longest = _longest_in(store.records, store.form)
+            if tops[0] + n_sets > lens[N_SETS] or npath + top_r > longest:
                 state[PENDING], state[P_NPATH], state[P_EXTRA] = 1, npath, n_extra
                 state[P_TOPR], state[P_COUNT] = top_r, node.count
-                need[N_SETS], need[N_ITEMS] = n_sets, n_items
+                need[N_SETS], need[N_ITEMS], need[N_LONGEST] = n_sets, n_items, npath + top_r
                 return _pause(state, j, depth, stamp)
-            _emit_subsets(items, meta, tops, path, extra, comb, (npath, n_extra, top_r, node.count))
+            _emit_subsets(store.records, tops, store.form, store.recode,
+                          (path, extra, comb, buf), (npath, n_extra, top_r, node.count))
     return OK
 
 
@@ -1091,8 +1133,8 @@ def mine_range(rows_in: Csr, owned, lo, hi, options: MineOptions, store: Store):
 
     The sets that another rank's groups can extend (a larger item owned elsewhere) are
     left for the caller to remove. Stops with status TOO_MANY beyond ``limit`` sets.
-    Returns (status, the store); FREQUENT leaves the items of a set unsorted. (A Python
-    loop over the compiled search: arrays grow here, in NumPy, see :func:`_grow`.)
+    Returns (status, the store); FREQUENT writes canonical records (:func:`empty_store`).
+    (A Python loop over the compiled search: arrays grow here, in NumPy, see :func:`_grow`.)
     """
     m, mode = options.m, options.mode
     # the row store starts as the conditional databases; reduced rows go above them
@@ -1103,7 +1145,7 @@ def mine_range(rows_in: Csr, owned, lo, hi, options: MineOptions, store: Store):
                        store.scratch)
     state = np.zeros(8, np.int64)
     state[J], state[DEPTH] = hi - 1, -1
-    need = np.zeros(9, np.int64)
+    need = np.zeros(10, np.int64)
     while True:
         need[:] = 0
         status = _search(work, first, owned, options, store, state, need, marks)
@@ -1111,4 +1153,4 @@ def mine_range(rows_in: Csr, owned, lo, hi, options: MineOptions, store: Store):
             return int(status), store
         work = _grown(work, need)
         if need[N_SETS] > 0:
-            store = _reserve(store, need[N_SETS], need[N_ITEMS], mode)
+            store = _reserve(store, need[N_SETS], need[N_ITEMS], mode, need[N_LONGEST])

@@ -74,8 +74,11 @@ class Store(NamedTuple):
     of the sets back to back, their meta records (``projected.META``: fields len, count,
     start, key - the tid-set key), FP-Max's item -> set links and their ``head``, (sets,
     items) stored in ``tops``, ``aux`` (the FP-Close table or FP-Max's set masks), and the
-    search's per-item ``scratch`` (kept between calls). Arrays grow, so a call returns the
-    store."""
+    search's per-item ``scratch`` (kept between calls). FREQUENT stores no items or meta
+    records: each set is one canonical record (``records``: key words, then the count,
+    :mod:`hpcrec.kernels.order`) of its items mapped through ``recode``, in the record
+    ``form`` (bits, head, per); tops[1] counts its items. Arrays grow, so a call returns
+    the store."""
     items: np.ndarray
     meta: np.ndarray
     links: np.ndarray
@@ -83,17 +86,24 @@ class Store(NamedTuple):
     tops: np.ndarray
     aux: np.ndarray
     scratch: np.ndarray
+    records: np.ndarray
+    recode: np.ndarray
+    form: np.ndarray
 
 
 @runtime_checkable
 class ProjectedMiner(Protocol):
-    def empty_store(self, m: int) -> Store:
-        """A store for sets over ``m`` items (allocated here)."""
+    def empty_store(self, m: int, recode: np.ndarray | None = None, bound: int = 0) -> Store:
+        """A store for sets over ``m`` items (allocated here); FREQUENT's records map the
+        items through ``recode`` (default: none) and hold lengths up to ``bound``."""
 
     def mine_range(self, rows: Csr, owned: np.ndarray, lo: int, hi: int, options: MineOptions,
                    store: Store) -> tuple[int, Store]:
         """Search the owned items in [lo, hi) of the conditional transactions ``rows``,
         largest first, adding to ``store``; returns (status OK or TOO_MANY, the store)."""
+
+    def record_layout(self, store: Store) -> tuple[int, int, int, int]:
+        """FREQUENT: the (bits, head, per, words) layout of the store's records."""
 
     def add_sets(self, store: Store, flat: np.ndarray, lengths: np.ndarray,
                  counts: np.ndarray) -> Store:

@@ -20,7 +20,7 @@ from ..core.errors import InputError
 from . import count_distribution, pfp
 from .control import Control
 from .prepare import local_transactions, prepare
-from .result import Itemsets, decoded, sorted_records
+from .result import Itemsets, Records, decoded, records, sorted_records
 
 ALGORITHMS = ("apriori", "fpgrowth", "fpmax", "fpclose")
 HINT = "raise min_support, set max_len, or run on more ranks / nodes"
@@ -37,45 +37,36 @@ def check_arguments(min_support, max_len) -> None:
         raise InputError(f"`max_len` must be a positive integer or None. Got {max_len!r}.")
 
 
-def merged_records(flat, lengths, counts, recode, comm: Comm, result_on: str):
-    """The canonical records (:func:`~hpcrec.fim.result.sorted_records`' triple) of every
-    rank's share of the itemsets, on every rank (``result_on="all"``), on rank 0 only
+def merged_records(recs: Records, comm: Comm, result_on: str):
+    """The canonical :class:`~hpcrec.fim.result.Records` of every rank's share ``recs`` of
+    the itemsets (records of one layout on every rank but their number of key words:
+    the most of any rank is taken), on every rank (``result_on="all"``), on rank 0 only
     (``"root"``; ``None`` elsewhere), or as one block of the canonical order per rank
     (``"blocks"``: rank 0's block first; :func:`block_cuts`, one all-to-all exchange).
-    Each rank sorts its own share (one layout for all:
-    the longest itemset of any rank), the sorted shares are gathered and merged
+    Each rank sorts its own share, the sorted shares are gathered and merged
     (:mod:`hpcrec.kernels.merge`): the sort runs in parallel and only the linear merge
     runs on the receiving ranks. Shares hold distinct itemsets, so the merge equals a sort
     of the whole."""
     from ..kernels import merge, order
-    lengths = np.asarray(lengths, dtype=np.int64)
-    longest = int(comm.allreduce_scalar(int(lengths.max(initial=0)), "max"))
-    n_items = int(comm.allreduce_scalar(int(lengths.sum()), "sum"))
-    recode = np.asarray(recode, dtype=np.int64)   # empty: the items are not recoded
-    flat = np.asarray(flat)
-    top = int(recode.max()) if len(recode) else \
-        int(comm.allreduce_scalar(int(flat.max(initial=0)), "max"))
-    lay = order.layout(top.bit_length() or 1, longest)
-    rec = np.empty((len(lengths), lay[3] + 1), np.int64)
-    order.build_records(flat, lengths, np.asarray(counts, dtype=np.int64), recode,
-                        lay, rec)
-    mine = np.empty_like(rec)
-    order.sort_records(rec, mine, lay[3])
-    del rec
+    words = int(comm.allreduce_scalar(recs.layout[3], "max"))
+    n_items = int(comm.allreduce_scalar(recs.n_items, "sum"))
+    lay = (*recs.layout[:3], words)
+    mine = sorted_records(Records(order.widened(recs.rec, words), lay, recs.n_items)).rec
+    del recs
     if result_on == "blocks":
-        cuts = block_cuts(mine, lay[3], comm)
-        got, sizes = comm.alltoallv(mine.reshape(-1), np.diff(cuts) * (lay[3] + 1))
+        cuts = block_cuts(mine, words, comm)
+        got, sizes = comm.alltoallv(mine.reshape(-1), np.diff(cuts) * (words + 1))
         del mine
-        runs = np.concatenate(([0], np.cumsum(sizes // (lay[3] + 1))))
-        block = merge.merge_runs(got.reshape(-1, lay[3] + 1), runs, lay[3])
-        return block, lay, int((block[:, 0] >> (lay[0] * lay[1])).sum())
+        runs = np.concatenate(([0], np.cumsum(sizes // (words + 1))))
+        block = merge.merge_runs(got.reshape(-1, words + 1), runs, words)
+        return Records(block, lay, int((block[:, 0] >> (lay[0] * lay[1])).sum()))
     runs = np.concatenate(([0], np.cumsum(comm.allgather_counts(len(mine)))))
     whole = comm.gatherv(mine.reshape(-1)) if result_on == "root" else \
         comm.allgatherv(mine.reshape(-1))
     del mine
     if whole is None:
         return None
-    return merge.merge_runs(whole.reshape(-1, lay[3] + 1), runs, lay[3]), lay, n_items
+    return Records(merge.merge_runs(whole.reshape(-1, words + 1), runs, words), lay, n_items)
 
 
 SAMPLES = 64   # records offered, on average, per rank and block (the sample sort)
@@ -155,17 +146,20 @@ def mine_itemsets(source, min_support: float, algorithm: str = "fpgrowth", max_l
         lengths = np.concatenate([np.full(len(f), f.shape[1], np.int64) for f in levels])
         cnt = np.concatenate(counts)
         del levels, counts
-    else:
-        flat, lengths, cnt, partial = pfp.mine(prep, max_len, comm, algorithm, control, timer, guard)
-        done = 0 if partial else int(comm.allreduce_scalar(int(lengths.max(initial=0)), "max"))
-    with timer.phase("mine"):   # the miner's arrays are dropped before the result is written
-        if comm.size == 1 or algorithm == "apriori":   # apriori's levels are global already
-            ordered = sorted_records(flat, lengths, cnt, recode=prep.order) \
+        with timer.phase("mine"):   # the levels are global: every rank holds them all
+            recs = records(flat, lengths, cnt, recode=prep.order) \
                 if result_on == "all" or comm.is_root else None
-        else:
-            ordered = merged_records(flat, lengths, cnt, prep.order, comm, result_on)
         del flat, lengths, cnt
-        items, ptr, cnt = decoded(*ordered) if ordered is not None else \
+    else:
+        recs, partial = pfp.mine(prep, max_len, comm, algorithm, control, timer, guard)
+        done = 0 if partial else int(comm.allreduce_scalar(recs.longest, "max"))
+    with timer.phase("mine"):   # the miner's arrays are dropped before the result is written
+        if comm.size == 1 or algorithm == "apriori":
+            ordered = sorted_records(recs) if recs is not None else None
+        else:
+            ordered = merged_records(recs, comm, result_on)
+        del recs
+        items, ptr, cnt = decoded(ordered) if ordered is not None else \
             (np.zeros(0, np.int32), np.zeros(1, np.int64), np.zeros(0, np.int64))
         del ordered
     timer.count("itemsets", len(cnt))

@@ -44,6 +44,7 @@ from ..kernels import superset as S
 from ..kernels.csr import Csr, csr
 from ..kernels.protocols import MineOptions
 from .prepare import Prepared
+from .result import Records, records
 
 CHUNK_ITEMS = 1 << 26  # at most this much conditional-database weight per rank and round
 ROUND_SHARE = 4        # a round brings a rank about 1/ROUND_SHARE of its share of the items
@@ -139,8 +140,10 @@ def _batches(rows: Csr, owned: np.ndarray, cuts: np.ndarray, keyed: bool, m: int
 
 def _mine_local(prep: Prepared, comm: Comm, max_len, mode: int, guard: Guard, timer, control):
     """This rank's groups, round by round, largest item first, in batches between which a
-    stop request (signal, time limit) is honoured. Returns (flat, lengths, counts, tid-set
-    keys (FP-Max and FP-Close on several ranks, else None), stopped)."""
+    stop request (signal, time limit) is honoured. Returns (the sets, tid-set keys (FP-Max
+    and FP-Close on several ranks, else None), stopped): FP-Growth's sets as
+    :class:`~hpcrec.fim.result.Records` (its search writes them), the others' as (flat,
+    lengths, counts)."""
     with comm.collective_errors(), timer.phase("count"):
         weights = E.prefix_weights(prep.rows.indptr, prep.rows.indices, prep.m)
     if comm.size > 1:
@@ -153,7 +156,8 @@ def _mine_local(prep: Prepared, comm: Comm, max_len, mode: int, guard: Guard, ti
     first_id = int(comm.allgather_counts(prep.rows.n_rows)[:comm.rank].sum())
     limit = guard.max_items(64)
     miner = kernels.get("projected", "cpu")   # no GPU miner: the engine mines on the CPU
-    store = miner.empty_store(prep.m)
+    # FP-Growth's records: lengths up to m (every rank alike: their records are merged)
+    store = miner.empty_store(prep.m, prep.order)
     options = MineOptions(prep.m, prep.minc, max_len or 0, limit, mode)
     owner = np.zeros(prep.m, np.int64)
     ends = np.diff(prep.rows.indptr).astype(np.int32)  # rounds move them down the rows
@@ -198,11 +202,13 @@ def _mine_local(prep: Prepared, comm: Comm, max_len, mode: int, guard: Guard, ti
         store, stopped = _lattice_groups(prep, comm, k, max_len, miner, store, stopped, timer,
                                          control)
     n, n_items = int(store.tops[0]), int(store.tops[1])
+    if mode == P.FREQUENT:
+        return Records(store.records[:n], miner.record_layout(store), n_items), None, stopped
     meta = store.meta[:n]
     # the tid-set keys only for the cross-rank filter of FP-Max / FP-Close (not a copy of
-    # every set's key for FP-Growth or one rank)
-    keys = meta["key"].copy() if mode != P.FREQUENT and comm.size > 1 else None
-    return store.items[:n_items], meta["len"].copy(), meta["count"].copy(), keys, stopped
+    # every set's key for one rank)
+    keys = meta["key"].copy() if comm.size > 1 else None
+    return (store.items[:n_items], meta["len"].copy(), meta["count"].copy()), keys, stopped
 
 
 def _lattice_groups(prep: Prepared, comm: Comm, k: int, max_len, miner, store, stopped: bool,
@@ -247,7 +253,9 @@ def _extended(flat, lengths, counts, keys, others, m: int, closed: bool) -> np.n
 
 def mine(prep: Prepared, max_len: int | None, comm: Comm, algorithm: str, control, timer,
          guard: Guard):
-    """This rank's share of the result: (flat recoded items, lengths, counts, partial).
+    """This rank's share of the result: (:class:`~hpcrec.fim.result.Records`, partial),
+    the records of one layout on every rank but their number of key words (the length
+    field holds up to m items).
 
     FP-Max and FP-Close mine every length (maximal / closed among all frequent itemsets,
     then those up to max_len, as mlxtend's fpmax); a set found on one rank that a set of
@@ -255,24 +263,28 @@ def mine(prep: Prepared, max_len: int | None, comm: Comm, algorithm: str, contro
     after one Allgatherv, so the result does not depend on the number of ranks.
     """
     mode = MODES[algorithm]
-    flat, lengths, counts, keys, stopped = _mine_local(
+    sets, keys, stopped = _mine_local(
         prep, comm, max_len if mode == P.FREQUENT else None, mode, guard, timer, control)
-    control.note("mined %d itemsets here", len(counts))
     partial = bool(comm.allreduce_scalar(int(stopped), "max")) if comm.size > 1 else stopped
-    if mode != P.FREQUENT:
-        if comm.size > 1:
-            with timer.phase("communicate"):
-                sizes = comm.allgather_counts(len(lengths))
-                every = tuple(comm.allgatherv(np.ascontiguousarray(a))
-                              for a in (flat, lengths, counts, keys))
-            with comm.collective_errors(), timer.phase("mine"):
-                # the others' sets again, FP-Max's tree (36 bytes a node, at most one an item)
-                guard.check(3 * sum(a.nbytes for a in every) + 36 * len(every[0]),
-                            "the cross-rank superset filter")
-                keep = ~_extended(flat, lengths, counts, keys, _others(every, sizes, comm.rank),
-                                  prep.m, mode == P.CLOSED)
-                flat, lengths, counts = flat[np.repeat(keep, lengths)], lengths[keep], counts[keep]
-        if max_len is not None:
-            short = lengths <= max_len
-            flat, lengths, counts = flat[np.repeat(short, lengths)], lengths[short], counts[short]
-    return flat, lengths, counts, partial
+    if mode == P.FREQUENT:
+        control.note("mined %d itemsets here", len(sets.rec))
+        return sets, partial
+    flat, lengths, counts = sets
+    control.note("mined %d itemsets here", len(counts))
+    if comm.size > 1:
+        with timer.phase("communicate"):
+            sizes = comm.allgather_counts(len(lengths))
+            every = tuple(comm.allgatherv(np.ascontiguousarray(a))
+                          for a in (flat, lengths, counts, keys))
+        with comm.collective_errors(), timer.phase("mine"):
+            # the others' sets again, FP-Max's tree (36 bytes a node, at most one an item)
+            guard.check(3 * sum(a.nbytes for a in every) + 36 * len(every[0]),
+                        "the cross-rank superset filter")
+            keep = ~_extended(flat, lengths, counts, keys, _others(every, sizes, comm.rank),
+                              prep.m, mode == P.CLOSED)
+            flat, lengths, counts = flat[np.repeat(keep, lengths)], lengths[keep], counts[keep]
+    if max_len is not None:
+        short = lengths <= max_len
+        flat, lengths, counts = flat[np.repeat(short, lengths)], lengths[short], counts[short]
+    with comm.collective_errors(), timer.phase("mine"):
+        return records(flat, lengths, counts, prep.order, prep.m), partial

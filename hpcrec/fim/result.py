@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 
@@ -54,43 +55,62 @@ class Itemsets:
         return self.items[self.ptr[x]:self.ptr[x + 1]]
 
 
+class Records(NamedTuple):
+    """Itemsets as canonical records (:mod:`hpcrec.kernels.order`): ``rec`` (n, words + 1)
+    int64, each row an itemset's key words (length, then items) and its count; their
+    ``layout`` (bits, head, per, words); ``n_items``: the items of all itemsets."""
+    rec: np.ndarray
+    layout: tuple
+    n_items: int
+
+    @property
+    def longest(self) -> int:
+        """The most items of an itemset here (0 if none)."""
+        bits, head = self.layout[:2]
+        return int((self.rec[:, 0] >> (bits * head)).max(initial=0))
+
+
 def canonical(items: np.ndarray, lengths: np.ndarray, counts: np.ndarray, recode=None):
     """Itemsets in canonical order: items ascending within each itemset (after mapping them
     through ``recode``, if given), itemsets by (length, items). Returns (int32 items, ptr,
     counts). A caller that can drop its arrays before the result is written calls
-    :func:`sorted_records`, drops them, then :func:`decoded`."""
-    return decoded(*sorted_records(items, lengths, counts, recode))
+    :func:`records` and :func:`sorted_records`, drops them, then :func:`decoded`."""
+    return decoded(sorted_records(records(items, lengths, counts, recode)))
 
 
-def sorted_records(items: np.ndarray, lengths: np.ndarray, counts: np.ndarray, recode=None):
-    """The itemsets as records in canonical order: (records, layout, number of items).
-
-    Compiled passes (:mod:`hpcrec.kernels.order`): one record per itemset (int64 key
-    words holding its length and items, then its count), scattered into buckets that
-    fit in cache and each bucket sorted there: no step reads the itemsets in a random
-    order. Allocates two arrays of records (8 bytes a key word and a count), one freed
-    on return."""
+def records(items: np.ndarray, lengths: np.ndarray, counts: np.ndarray, recode=None,
+            bound: int = 0) -> Records:
+    """The itemsets (items back to back, as ``lengths`` says, mapped through ``recode`` if
+    given) as :class:`Records` in their given order, one pass (``bound``: see
+    :func:`hpcrec.kernels.order.layout`; ranks whose records are merged agree on it)."""
     from ..kernels import order  # here: min_count needs no Numba
     lengths = np.asarray(lengths, dtype=np.int64)
-    counts = np.asarray(counts, dtype=np.int64)
     items = np.asarray(items)
     recode = np.zeros(0, np.int64) if recode is None else np.asarray(recode, dtype=np.int64)
-    longest = int(lengths.max(initial=0))
     bits = int(recode.max(initial=0) if len(recode) else items.max(initial=0)).bit_length() or 1
-    lay = order.layout(bits, longest)
+    lay = order.layout(bits, int(lengths.max(initial=0)), bound)
     rec = np.empty((len(lengths), lay[3] + 1), np.int64)   # key words, then the count
-    order.build_records(items, lengths, counts, recode, lay, rec)
-    done = np.empty_like(rec)
-    order.sort_records(rec, done, lay[3])
-    return done, lay, int(lengths.sum())
+    order.build_records(items, lengths, np.asarray(counts, dtype=np.int64), recode, lay, rec)
+    return Records(rec, lay, int(lengths.sum()))
 
 
-def decoded(records: np.ndarray, layout, n_items: int):
-    """(int32 items, ptr, counts) of :func:`sorted_records`' result, in one sequential pass."""
+def sorted_records(recs: Records) -> Records:
+    """The records in canonical order: scattered into buckets that fit in cache and each
+    bucket sorted there (:func:`hpcrec.kernels.order.sort_records`), so no step reads the
+    itemsets in a random order. ``recs.rec`` is the sort's scratch (its order is lost);
+    allocates one more array of records."""
     from ..kernels import order
-    n = len(records)
-    out_items = np.empty(n_items, np.int32)
+    done = np.empty_like(recs.rec)
+    order.sort_records(recs.rec, done, recs.layout[3])
+    return recs._replace(rec=done)
+
+
+def decoded(recs: Records):
+    """(int32 items, ptr, counts) of sorted :class:`Records`, in one sequential pass."""
+    from ..kernels import order
+    n = len(recs.rec)
+    out_items = np.empty(recs.n_items, np.int32)
     out_ptr = np.empty(n + 1, np.int64)
     out_counts = np.empty(n, np.int64)
-    order.decode(records, layout, out_items, out_ptr, out_counts)
+    order.decode(recs.rec, recs.layout, out_items, out_ptr, out_counts)
     return out_items, out_ptr, out_counts

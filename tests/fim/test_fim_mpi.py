@@ -302,15 +302,16 @@ def test_sorted_shares_merged_equal_the_whole_sorted(split, result_on):
     """merged_records: each rank sorts its share, the shares are gathered (on every rank or
     on rank 0 alone) and merged, or exchanged into one block of the order per rank; equal
     to one rank's sort of the whole (the blocks in rank order), for uneven shares, empty
-    shares, one rank holding everything and nothing at all."""
+    shares, one rank holding everything and nothing at all. Items of 21 bits (three a key
+    word past the first two): a share of shorter sets has fewer key words, widened."""
     from helpers import shuffled_itemsets
 
     from hpcrec.fim.engine import merged_records
-    from hpcrec.fim.result import sorted_records
+    from hpcrec.fim.result import records, sorted_records
     c = world()
     rng = np.random.default_rng(5)
     flat, lengths, counts = shuffled_itemsets(rng, 0 if split == "all-empty" else 700)
-    recode = rng.permutation(40).astype(np.int64)
+    recode = (1 << 20) + rng.permutation(40).astype(np.int64)
     ptr = np.concatenate(([0], np.cumsum(lengths)))
     n, p = len(lengths), c.size
     cut = {"even": [n * r // p for r in range(p + 1)],
@@ -318,18 +319,20 @@ def test_sorted_shares_merged_equal_the_whole_sorted(split, result_on):
            "one-empty": [0, 0] + [n * r // p for r in range(2, p + 1)] if p > 2 else [0, 0, n],
            "all-empty": [0] * (p + 1)}[split]
     a, b = cut[c.rank], cut[c.rank + 1]
-    got = merged_records(flat[ptr[a]:ptr[b]], lengths[a:b], counts[a:b], recode, c, result_on)
+    got = merged_records(records(flat[ptr[a]:ptr[b]], lengths[a:b], counts[a:b], recode, 40),
+                         c, result_on)
     if result_on == "root" and not c.is_root:
         assert got is None
         return
-    want = sorted_records(flat, lengths, counts, recode=recode)
+    want = sorted_records(records(flat, lengths, counts, recode, 40))
     if result_on == "blocks":
-        blocks = c.allgather_obj((got[0], got[2]))
-        assert sum(n for _, n in blocks) == want[2]
+        blocks = c.allgather_obj((got.rec, got.n_items))
+        assert sum(n for _, n in blocks) == want.n_items
         if split != "all-empty":   # the splitters balance the blocks whatever the shares
             assert max(len(b) for b, _ in blocks) <= 2 * n // p
-        got = (np.concatenate([b for b, _ in blocks]), got[1], want[2])
-    assert got[1] == want[1] and got[2] == want[2] and np.array_equal(got[0], want[0])
+        got = got._replace(rec=np.concatenate([b for b, _ in blocks]), n_items=want.n_items)
+    assert got.layout == want.layout and got.n_items == want.n_items
+    assert np.array_equal(got.rec, want.rec)
 
 
 def _block(res, a: int, b: int):

@@ -6,6 +6,7 @@ import itertools
 import numpy as np
 import pytest
 
+from hpcrec.kernels import order
 from hpcrec.kernels import projected as P
 from hpcrec.kernels import support as K
 from hpcrec.kernels.csr import csr
@@ -75,22 +76,35 @@ def test_streaming_counter_sums_its_chunks(rows, monkeypatch):
                           K.count_bitsets(K.bitsets(ptr, idx, 10), F, left, last))
 
 
-def mine_store(ptr, idx, m, owned, minc, mode, batches, max_len=0):
+def stored_sets(store, mode):
+    """{itemset: count} of a store (FREQUENT: its records decoded, items mapped back
+    through the store's recode)."""
+    n = int(store.tops[0])
+    if mode == P.FREQUENT:
+        items = np.empty(int(store.tops[1]), np.int64)
+        ptr, counts = np.empty(n + 1, np.int64), np.empty(n, np.int64)
+        order.decode(store.records[:n], P.record_layout(store), items, ptr, counts)
+        back = {int(v): i for i, v in enumerate(store.recode)}
+        sets = [[back[v] for v in items[ptr[x]:ptr[x + 1]].tolist()] for x in range(n)]
+    else:
+        lengths, counts = store.meta["len"][:n], store.meta["count"][:n]
+        sets = np.split(store.items[:int(store.tops[1])], np.cumsum(lengths)[:-1]) if n else []
+        sets = [s.tolist() for s in sets]
+    out = {frozenset(s): int(c) for s, c in zip(sets, counts)}
+    assert len(out) == n  # no set stored twice
+    return out
+
+
+def mine_store(ptr, idx, m, owned, minc, mode, batches, max_len=0, recode=None):
     """Run the resumable kernel over descending item ranges; {itemset: count}."""
     mask = np.zeros(m, np.bool_)
     mask[owned] = True
-    store = P.empty_store(m)
+    store = P.empty_store(m, recode)
     options = MineOptions(m, minc, max_len, 10**6, mode)
     for lo, hi in batches:
         status, store = P.mine_range(csr(ptr, idx), mask, lo, hi, options, store)
         assert status == P.OK
-    items, meta, tops = store.items, store.meta, store.tops
-    n = int(tops[0])
-    lengths, counts = meta["len"][:n], meta["count"][:n]
-    sets = np.split(items[:int(tops[1])], np.cumsum(lengths)[:-1]) if n else []
-    out = {frozenset(s.tolist()): int(c) for s, c in zip(sets, counts)}
-    assert len(out) == n  # no set stored twice
-    return out
+    return stored_sets(store, mode)
 
 
 @pytest.mark.parametrize("seed", range(3))
@@ -155,7 +169,9 @@ def test_mine_range_grows_its_arrays_and_resumes(mode, case, monkeypatch):
     (FREQUENT: with the subsets of a node not yet written). Also max_len (FREQUENT bounds
     the itemsets in the search), a single item, and uniform rows (2000 x 15, half filled,
     support 1/25: roots with about 1000 distinct rows, and more maximal sets than FP-Max's
-    lists take at first). The same rows are mined with the arrays sized as usual, too."""
+    lists take at first). The same rows are mined with the arrays sized as usual, too.
+    FREQUENT's items are recoded to ids of 31 bits (two items a key word past the first), so
+    its records widen as longer sets come."""
     grown = set()
     grow = P._grow
 
@@ -179,23 +195,36 @@ def test_mine_range_grows_its_arrays_and_resumes(mode, case, monkeypatch):
     minc = len(X) // (25 if case == "uniform" else 5)
     max_len = 3 if case == "max_len" and mode == P.FREQUENT else 0
     truth = brute_force(X, minc, mode, max_len)
+    recode = (np.int64(1) << 30) + rng.permutation(m) if mode == P.FREQUENT else None
     for batches in ([(0, m)], [(m // 2, m), (0, m // 2)]):
         assert mine_store(ptr, idx, m, np.arange(m), minc, mode, batches, max_len) == truth
     assert not grown or case == "uniform"   # sized as usual: room from the start
+    widened = []
+    monkeypatch.setattr(order, "widened", lambda rec, words: widened.append(words) or
+                        order_widened(rec, words))
+    for batches in ([(0, m)], [(m // 2, m), (0, m // 2)]):
+        assert mine_store(ptr, idx, m, np.arange(m), minc, mode, batches, max_len,
+                          recode) == truth
+    assert (mode == P.FREQUENT and case != "one item") == bool(widened)
     monkeypatch.setattr(P, "START_SMALL", True)
     for batches in ([(0, m)], [(m // 2, m), (0, m // 2)]):
         assert mine_store(ptr, idx, m, np.arange(m), minc, mode, batches, max_len) == truth
     if case != "one item":   # the store, rows, row items, tid-lists, members, frames
-        kinds = {P.META, P.ROW, np.dtype(np.int32), P.MEMBER, P.FRAME}
+        kinds = {P.ROW, np.dtype(np.int32), P.MEMBER, P.FRAME}
         assert kinds <= {dtype for dtype, _ in grown}
-        assert (mode == P.MAXIMAL) == ((np.dtype(np.int64), 2) in grown)   # FP-Max's lists
+        assert (mode != P.FREQUENT) == (P.META in {dtype for dtype, _ in grown})
+        # FP-Max's lists, FP-Growth's records
+        assert (mode != P.CLOSED) == ((np.dtype(np.int64), 2) in grown)
+
+
+order_widened = order.widened
 
 
 @pytest.mark.parametrize("small", [False, True])
 def test_add_sets_appends_after_the_search_and_grows_the_store(small, monkeypatch):
     """FP-Growth's lattice sets go into the miner's store after its search: both the
     searched sets and the added ones come out, once each, with their counts; with
-    ``START_SMALL`` the store is full and must grow (items and META) to take them."""
+    ``START_SMALL`` the store is full and must grow (its records) to take them."""
     monkeypatch.setattr(P, "START_SMALL", small)
     rng = np.random.default_rng(11)
     X = rng.random((300, 9)) < 0.5
@@ -215,15 +244,11 @@ def test_add_sets_appends_after_the_search_and_grows_the_store(small, monkeypatc
     flat = np.array([i for s, _ in rest for i in s], np.int32)
     lengths = np.array([len(s) for s, _ in rest], np.int64)
     counts = np.array([c for _, c in rest], np.int64)
-    before = (len(store.items), len(store.meta))
+    before = store.records.shape
     store = P.add_sets(store, flat, lengths, counts)
-    assert int(store.tops[0]) == searched + len(rest) and int(store.tops[1]) == int(
-        store.meta["len"][:int(store.tops[0])].sum())
-    assert (len(store.items), len(store.meta)) != before or not small
-    n = int(store.tops[0])
-    sets = np.split(store.items[:int(store.tops[1])], np.cumsum(store.meta["len"][:n])[:-1])
-    got = {frozenset(s.tolist()): int(c) for s, c in zip(sets, store.meta["count"][:n])}
-    assert len(got) == n and got == truth
+    assert int(store.tops[0]) == searched + len(rest)
+    assert store.records.shape != before or not small
+    assert stored_sets(store, P.FREQUENT) == truth
 
 
 @pytest.mark.parametrize("m", [70, 140])

@@ -121,6 +121,7 @@ def test_support_counters_count_exactly(device, dense, monkeypatch):
 
 
 def test_projected_miner_finds_every_frequent_itemset():
+    from hpcrec.kernels import order
     from hpcrec.kernels import projected as P
     X, rows = tiny_rows(2, n=50, m=5)
     miner = kernels.get("projected", "cpu")
@@ -131,10 +132,11 @@ def test_projected_miner_finds_every_frequent_itemset():
     status, store = miner.mine_range(rows, np.ones(5, np.bool_), 0, 5,
                                      proto.MineOptions(5, 8, 0, 10**6, P.FREQUENT), store)
     assert status == P.OK
-    n = int(store.tops[0])
-    lengths, counts = store.meta["len"][:n], store.meta["count"][:n]
-    sets = np.split(store.items[:int(store.tops[1])], np.cumsum(lengths)[:-1])
-    got = {frozenset(s.tolist()): int(c) for s, c in zip(sets, counts)}
+    n = int(store.tops[0])   # FREQUENT stores canonical records (identity recode)
+    items, ptr, counts = np.empty(int(store.tops[1]), np.int32), np.empty(n + 1, np.int64), \
+        np.empty(n, np.int64)
+    order.decode(store.records[:n], miner.record_layout(store), items, ptr, counts)
+    got = {frozenset(items[ptr[x]:ptr[x + 1]].tolist()): int(counts[x]) for x in range(n)}
     want = {frozenset(c): int(X[:, list(c)].all(1).sum())
             for k in range(1, 6) for c in itertools.combinations(range(5), k)}
     assert got == {s: c for s, c in want.items() if c >= 8}

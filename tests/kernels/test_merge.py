@@ -9,7 +9,7 @@ from helpers import shuffled_itemsets
 
 from hpcrec.core.comm import serial
 from hpcrec.fim.engine import merged_records
-from hpcrec.fim.result import sorted_records
+from hpcrec.fim.result import records, sorted_records
 from hpcrec.kernels import merge
 
 
@@ -39,6 +39,7 @@ def test_merge_equals_a_stable_sort(sizes, n_words, high):
 def test_merged_records_on_one_rank():
     rng = np.random.default_rng(9)
     flat, lengths, counts = shuffled_itemsets(rng, 300)
-    got = merged_records(flat, lengths, counts, np.zeros(0, np.int64), serial(), "all")
-    want = sorted_records(flat, lengths, counts)
-    assert got[1] == want[1] and np.array_equal(got[0], want[0])
+    got = merged_records(records(flat, lengths, counts), serial(), "all")
+    want = sorted_records(records(flat, lengths, counts))
+    assert got.layout == want.layout and got.n_items == want.n_items
+    assert np.array_equal(got.rec, want.rec)
