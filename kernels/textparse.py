@@ -74,63 +74,95 @@ def fimi_tokens(buf, ids, ptr, row, limit, seen):
 
 
 @njit(cache=True, nogil=True)
+def _numeral(buf, i, n, decimal):
+    """(value, end, digits after the dot) of the numeral at ``i``: ``digits`` (``decimal``:
+    ``-?digits[.digits]``, at least one digit); end is the offset after it, or -1 when
+    there is none or it has more than NUMBER_DIGITS digits. A decimal's sign is the
+    caller's to apply (``buf[i] == '-'``)."""
+    neg = decimal and i < n and buf[i] == 45               # '-'
+    j = i + 1 if neg else i
+    m = 0
+    ndig = 0
+    frac = -1
+    while j < n:
+        c = buf[j]
+        if 48 <= c <= 57:
+            m = m * 10 + (c - 48)
+            ndig += 1
+        elif c == 46 and decimal and frac < 0:             # '.'
+            frac = ndig
+        else:
+            break
+        j += 1
+    if ndig == 0 or ndig > NUMBER_DIGITS:
+        return 0, -1, 0
+    return m, j, ndig - frac if frac >= 0 else 0
+
+
+@njit(cache=True, nogil=True)
+def _after(buf, j, n, sep):
+    """The offset after the separator ``sep`` at ``j``, or -1 when it is not there."""
+    for s in range(len(sep)):
+        if j >= n or buf[j] != sep[s]:
+            return -1
+        j += 1
+    return j
+
+
+@njit(cache=True, nogil=True)
 def delimited_numbers(buf, sep, n_fields, user, item, rating, stamp, start):
     """Parse ``user SEP item SEP rating [SEP timestamp]`` lines (blank lines skipped).
 
     Fields 0, 1 and 3 are unsigned integer numerals (into ``user``, ``item``, ``stamp``),
     field 2 a decimal ``-?digits[.digits]`` (into ``rating``: float64 division, then the
     float32 store), each of at most NUMBER_DIGITS digits. Rows go to ``start``, ``start +
-    1``, ...; ``sep`` is one or two bytes. Returns (rows written, offset of the first byte
-    outside the grammar or -1).
+    1``, ...; ``sep`` is one or two bytes. Returns (rows written, status): -1 done, -2 an
+    id too large for ``user``'s or ``item``'s type (e.g. int32: parse again into wider
+    columns), else the offset of the first byte outside the grammar.
     """
     n = len(buf)
-    nsep = len(sep)
     row = start
     i = 0
     while i < n:
-        if buf[i] == 10:                                   # blank line
+        c = buf[i]
+        if c == 10:                                        # blank line
             i += 1
             continue
-        if buf[i] == 13 and i + 1 < n and buf[i + 1] == 10:
+        if c == 13 and i + 1 < n and buf[i + 1] == 10:
             i += 2
             continue
-        for f in range(n_fields):
-            if f:
-                for s in range(nsep):
-                    if i >= n or buf[i] != sep[s]:
-                        return row - start, min(i, n - 1)
-                    i += 1
-            neg = False
-            if f == 2 and i < n and buf[i] == 45:          # '-'
-                neg = True
-                i += 1
-            m = 0
-            ndig = 0
-            frac = 0
-            dot = False
-            while i < n:
-                c = buf[i]
-                if 48 <= c <= 57:
-                    m = m * 10 + (c - 48)
-                    ndig += 1
-                    if dot:
-                        frac += 1
-                elif c == 46 and f == 2 and not dot:       # '.'
-                    dot = True
-                else:
-                    break
-                i += 1
-            if ndig == 0 or ndig > NUMBER_DIGITS:
+        u, j, _ = _numeral(buf, i, n, False)
+        if j >= 0:
+            j = _after(buf, j, n, sep)
+        if j < 0:
+            return row - start, min(i, n - 1)
+        user[row] = u
+        if user[row] != u:
+            return row - start, -2
+        i = j
+        v, j, _ = _numeral(buf, i, n, False)
+        if j >= 0:
+            j = _after(buf, j, n, sep)
+        if j < 0:
+            return row - start, min(i, n - 1)
+        item[row] = v
+        if item[row] != v:
+            return row - start, -2
+        i = j
+        m, j, frac = _numeral(buf, i, n, True)
+        if j < 0:
+            return row - start, min(i, n - 1)
+        v = m / _POW10[frac]
+        rating[row] = -v if buf[i] == 45 else v
+        i = j
+        if n_fields == 4:
+            j = _after(buf, i, n, sep)
+            if j >= 0:
+                t, j, _ = _numeral(buf, j, n, False)
+            if j < 0:
                 return row - start, min(i, n - 1)
-            if f == 0:
-                user[row] = m
-            elif f == 1:
-                item[row] = m
-            elif f == 2:
-                v = m / _POW10[frac]
-                rating[row] = -v if neg else v
-            else:
-                stamp[row] = m
+            stamp[row] = t
+            i = j
         if i < n and buf[i] == 13:
             i += 1
             if i >= n or buf[i] != 10:

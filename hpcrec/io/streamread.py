@@ -1,17 +1,16 @@
 """Parallel streaming readers for FIMI, basket CSV and ratings text (ratings CSV, MovieLens).
 
 Every rank parses only its own line-aligned byte range (:mod:`.textscan`), chunk by chunk,
-with the compiled tokenizers of ``hpcrec.kernels.textparse`` (ratings lines first through
-pyarrow's CSV reader where it is exact, :mod:`.arrowcsv`); ids become global codes
+with the compiled tokenizers of ``hpcrec.kernels.textparse``; ids become global codes
 through one dictionary shared by all ranks (:func:`.textscan.factorize`), so the result
 equals the serial reader's on the whole file. Memory per rank, beyond a fixed chunk
-buffer: ratings are parsed straight into columns reserved for the most lines the rank's
-bytes can hold (:func:`max_rows`; pages never written cost no memory), ids as int64
-until they are coded (at most 1.6x the output share); FIMI ids and basket CSV label
-numbers (from a compiled hash table of the rank's distinct labels) are parsed as int32
-into one array reserved for the rank's range and coded in place, the row pointers written
-by the tokenizer (the output share itself: no per-chunk copies, no join); basket CSV adds
-its table of distinct labels.
+buffer, is its output share: ratings are parsed straight into columns reserved for the
+most lines the rank's bytes can hold (:func:`max_rows`; pages never written cost no
+memory), ids as int32 and coded in place (a file with an id beyond int32 is parsed again
+into int64 ids, on every rank); FIMI ids and basket CSV label numbers (from a compiled
+hash table of the rank's distinct labels) are parsed as int32 into one array reserved for
+the rank's range and coded in place, the row pointers written by the tokenizer (no
+per-chunk copies, no join); basket CSV adds its table of distinct labels.
 
 The fast grammar (plain ASCII numerals, LF/CRLF, no quotes or signs on ids, at most 15
 digits per number) is where the compiled parse is provably identical to the serial readers.
@@ -29,18 +28,19 @@ from ..core.comm import Comm, chunk, weighted_bounds
 from ..core.memory import check_memory
 from ..kernels.csr import csr
 from ..progress import progress
-from . import arrowcsv, textscan
 from . import ratings as rmod
+from . import textscan
 from .ratings import Ratings
 from .shard import Shard
 from .transactions import Transactions
 
 # Bytes of memory per byte of a rank's text (FIMI, basket CSV: a 2-byte id or cell stored
-# as 4 bytes, 8 when ids need int64; ratings: about 32 bytes per line of 10 or more bytes).
+# as 4 bytes, 8 when ids need int64; ratings: 20 bytes per line of at least 8 bytes, 28
+# when ids need int64).
 STREAM_EXPANSION = 4
-# Scratch per byte of a chunk: the chunk, and for ratings pyarrow's table of it (FIMI and
-# basket CSV need only the chunk: their rows go straight to the row pointers).
-SCRATCH_PER_BYTE = 8
+# Scratch per byte of a chunk: the chunk's buffer (which doubles for a longer line); every
+# tokenizer writes straight into its outputs.
+SCRATCH_PER_BYTE = 2
 CSV_FIELD_LIMIT = csv.field_size_limit()   # the serial reader's csv module refuses longer cells
 # MovieLens layouts and the generic ratings CSV: separator, header line (None: detect),
 # fields per line (None: 3 or 4, from the first data line), source tag.
@@ -215,35 +215,15 @@ def read_ratings(path, layout: str, comm: Comm) -> Ratings | None:
     if shape is None:
         return None
     start, n_fields = shape
-    sep_arr = np.frombuffer(sep, dtype=np.uint8)
-    arrow = arrowcsv.available()
-    threads = comm.local_size == 1        # pyarrow may use every core of the node
-    with comm.collective_errors():
-        lo, hi = textscan.byte_range(path, comm.rank, comm.size, start)
-    rows = max_rows(hi - lo, n_fields)   # no counting pass: the untouched tail costs no memory
-    user, item = np.empty(rows, np.int64), np.empty(rows, np.int64)
-    rating = np.empty(rows, np.float32)
-    stamp = np.empty(rows if n_fields == 4 else 0, np.int64)
-    done = 0
-
-    def parse(block):
-        nonlocal done      # F821: closures over the columns, deleted after the scan
-        k = arrowcsv.parse_into(block, sep, [user, item, rating, stamp][:n_fields], done,  # noqa: F821
-                                threads) if arrow else None
-        if k is None:      # outside pyarrow's exact grammar: the compiled tokenizer
-            k, bad = _kernels().delimited_numbers(block, sep_arr, n_fields, user, item, rating,  # noqa: F821
-                                                  stamp, done)  # noqa: F821
-            if bad >= 0:
-                return False
-        done += k
-        return True
-
-    ok, _, _ = _scan(path, comm, start, parse)
-    if not ok or comm.allreduce_scalar(done) == 0:
+    cols = _ratings_columns(path, comm, start, sep, n_fields, np.int32)
+    if cols == "wide":
+        cols = _ratings_columns(path, comm, start, sep, n_fields, np.int64)
+    if cols is None:
         return None
-    user_ids, user_codes = textscan.factorize([user[:done]], comm)
+    user, item, rating, stamp = cols
+    user_ids, user_codes = textscan.factorize([user], comm)   # int32 ids: coded in place
     del user
-    item_ids, item_codes = textscan.factorize([item[:done]], comm)
+    item_ids, item_codes = textscan.factorize([item], comm)
     del item
     titles = genres = None
     if layout == "ml100k":
@@ -253,13 +233,40 @@ def read_ratings(path, layout: str, comm: Comm) -> Ratings | None:
         if comm.allreduce_scalar(sum(m is None for m in mapped)):
             return None                                    # an id not in u.user / u.item
         (user_ids, user_codes), (item_ids, item_codes) = mapped
-    r = Ratings(user_codes, item_codes, rating[:done], stamp[:done] if n_fields == 4 else None,
+    r = Ratings(user_codes, item_codes, rating, stamp if n_fields == 4 else None,
                 user_ids, item_ids, titles, genres, {"source": source})
     r.shard = textscan.shard_of(r.nnz, comm)
     if layout in ("ml1m", "mlcsv"):
         with comm.collective_errors():
             rmod.attach_movies(r, path)
     return r
+
+
+def _ratings_columns(path, comm: Comm, start: int, sep: bytes, n_fields: int, id_type):
+    """This rank's (user, item, rating, timestamp) columns of one pass of the compiled
+    tokenizer over its lines, ids as ``id_type``; None when some rank met a line outside
+    the fast grammar, "wide" when some rank met an id too large for ``id_type``."""
+    with comm.collective_errors():
+        lo, hi = textscan.byte_range(path, comm.rank, comm.size, start)
+    rows = max_rows(hi - lo, n_fields)   # no counting pass: the untouched tail costs no memory
+    cols = (np.empty(rows, id_type), np.empty(rows, id_type), np.empty(rows, np.float32),
+            np.empty(rows if n_fields == 4 else 0, np.int64))
+    sep, kern = np.frombuffer(sep, dtype=np.uint8), _kernels()
+    done, wide = 0, False
+
+    def parse(block):
+        nonlocal done, wide
+        k, status = kern.delimited_numbers(block, sep, n_fields, *cols, done)
+        done += k
+        wide = status == -2
+        return status == -1
+
+    ok, _, _ = _scan(path, comm, start, parse)
+    if comm.allreduce_scalar(int(wide), "max"):
+        return "wide"
+    if not ok or comm.allreduce_scalar(done) == 0:
+        return None
+    return tuple(c[:done] for c in cols)
 
 
 def _onto(known, ids: np.ndarray, codes: np.ndarray):
