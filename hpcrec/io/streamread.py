@@ -220,11 +220,10 @@ def read_ratings(path, layout: str, comm: Comm) -> Ratings | None:
         cols = _ratings_columns(path, comm, start, sep, n_fields, np.int64)
     if cols is None:
         return None
-    user, item, rating, stamp = cols
-    user_ids, user_codes = textscan.factorize([user], comm)   # int32 ids: coded in place
-    del user
-    item_ids, item_codes = textscan.factorize([item], comm)
-    del item
+    ids, rating, stamp, marks = cols
+    user_ids, user_codes = textscan.factorize([ids[0]], comm, marks[0])  # int32: coded in place
+    item_ids, item_codes = textscan.factorize([ids[1]], comm, marks[1])
+    del ids, cols
     titles = genres = None
     if layout == "ml100k":
         with comm.collective_errors():
@@ -243,21 +242,24 @@ def read_ratings(path, layout: str, comm: Comm) -> Ratings | None:
 
 
 def _ratings_columns(path, comm: Comm, start: int, sep: bytes, n_fields: int, id_type):
-    """This rank's (user, item, rating, timestamp) columns of one pass of the compiled
-    tokenizer over its lines, ids as ``id_type``; None when some rank met a line outside
-    the fast grammar, "wide" when some rank met an id too large for ``id_type``."""
+    """This rank's ((user, item) ids, rating, timestamp, (user marks, item marks)) of one
+    pass of the compiled tokenizer over its lines, ids as ``id_type``, marks as
+    :func:`.textscan.dictionary` takes them; None when some rank met a line outside the
+    fast grammar, "wide" when some rank met an id too large for ``id_type``."""
     with comm.collective_errors():
         lo, hi = textscan.byte_range(path, comm.rank, comm.size, start)
     rows = max_rows(hi - lo, n_fields)   # no counting pass: the untouched tail costs no memory
-    cols = (np.empty(rows, id_type), np.empty(rows, id_type), np.empty(rows, np.float32),
-            np.empty(rows if n_fields == 4 else 0, np.int64))
+    ids, rating = np.empty((2, rows), id_type), np.empty(rows, np.float32)
+    stamp = np.empty(rows if n_fields == 4 else 0, np.int64)
+    seen = np.zeros((2, textscan.DENSE_SPAN), dtype=np.uint8)
     sep, kern = np.frombuffer(sep, dtype=np.uint8), _kernels()
-    done, wide = 0, False
+    done, wide, tops = 0, False, [-1, -1]
 
     def parse(block):
         nonlocal done, wide
-        k, status = kern.delimited_numbers(block, sep, n_fields, *cols, done)
+        k, status, *most = kern.delimited_numbers(block, sep, n_fields, ids, rating, stamp, done, seen)
         done += k
+        tops[:] = map(max, tops, most)
         wide = status == -2
         return status == -1
 
@@ -266,7 +268,7 @@ def _ratings_columns(path, comm: Comm, start: int, sep: bytes, n_fields: int, id
         return "wide"
     if not ok or comm.allreduce_scalar(done) == 0:
         return None
-    return tuple(c[:done] for c in cols)
+    return ids[:, :done], rating[:done], stamp[:done], ((seen[0], tops[0]), (seen[1], tops[1]))
 
 
 def _onto(known, ids: np.ndarray, codes: np.ndarray):

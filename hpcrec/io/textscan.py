@@ -102,15 +102,16 @@ def head(path, nbytes: int = 65536) -> bytes:
         return fh.read(nbytes)
 
 
-def factorize(arrays: list[np.ndarray], comm: Comm) -> tuple[np.ndarray, np.ndarray]:
+def factorize(arrays: list[np.ndarray], comm: Comm, marks=None) -> tuple[np.ndarray, np.ndarray]:
     """Global sorted distinct ids over every rank's ``arrays``, and this rank's ids as int32
     codes: one array, the arrays' codes one after the other.
 
     Identical on every rank (the codes index the global table, as ``np.unique`` over the
     whole data would give). One int32 array is recoded in place; otherwise the codes are
-    written straight into one new array (no joining copy). See :func:`dictionary`.
+    written straight into one new array (no joining copy). See :func:`dictionary` (and
+    its ``marks``).
     """
-    labels, lookup, shift = dictionary(arrays, comm)
+    labels, lookup, shift = dictionary(arrays, comm, marks)
     return labels, recode(arrays, labels, lookup, shift)
 
 
