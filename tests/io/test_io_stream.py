@@ -217,6 +217,26 @@ def test_ids_beyond_int32_are_parsed_again_as_int64(tmp_path, small_chunks, text
     assert_same(fast, transactions.read_fimi(path), FIELDS_T)
 
 
+@pytest.mark.parametrize("digits", range(1, 17))
+def test_numerals_of_every_length_equal_the_serial_reader(tmp_path, digits):
+    """Ids, timestamps and ratings of 1..16 digits (16: outside the grammar), with the
+    dot at every place, at every offset of the tokenizer's 8-byte reads."""
+    rng = np.random.default_rng(digits)
+    num = lambda: "".join(map(str, rng.integers(0, 10, digits)))   # noqa: E731
+    lines = []
+    for pad in range(8):
+        dot = pad % (digits + 1)
+        rating = num()
+        lines.append(f"{'1' * (pad + 1)},{num()},{rating[:dot]}.{rating[dot:]},{num()}")
+        lines.append(f"{num()},{pad},-{rating},{num()}")
+    path = tmp_path / "n.csv"
+    path.write_text("\n".join(lines))           # the last line without its LF
+    fast = streamread.read_ratings(path, "ratings-csv", serial())
+    assert (fast is None) == (digits > 15)
+    if fast is not None:
+        assert_same(fast, ratings.read_ratings_csv(path), FIELDS_R)
+
+
 @pytest.mark.parametrize("text", ["2147483647,1,3\n1,2,3\n", "1,2,3\n" * 60 + "7,2147483648,4\n",
                                   "1,2,3,4\n" * 40 + "999999999999999,1,2,3\n" + "2,2,2,2\n" * 30])
 def test_ratings_ids_beyond_int32_are_parsed_again_as_int64(tmp_path, small_chunks, text):
