@@ -248,27 +248,76 @@ def _ratings_columns(path, comm: Comm, start: int, sep: bytes, n_fields: int, id
     fast grammar, "wide" when some rank met an id too large for ``id_type``."""
     with comm.collective_errors():
         lo, hi = textscan.byte_range(path, comm.rank, comm.size, start)
-    rows = max_rows(hi - lo, n_fields)   # no counting pass: the untouched tail costs no memory
-    ids, rating = np.empty((2, rows), id_type), np.empty(rows, np.float32)
-    stamp = np.empty(rows if n_fields == 4 else 0, np.int64)
-    seen = np.zeros((2, textscan.DENSE_SPAN), dtype=np.uint8)
-    sep, kern = np.frombuffer(sep, dtype=np.uint8), _kernels()
-    done, wide, tops = 0, False, [-1, -1]
-
-    def parse(block):
-        nonlocal done, wide
-        k, status, *most = kern.delimited_numbers(block, sep, n_fields, ids, rating, stamp, done, seen)
-        done += k
-        tops[:] = map(max, tops, most)
-        wide = status == -2
-        return status == -1
-
-    ok, _, _ = _scan(path, comm, start, parse)
-    if comm.allreduce_scalar(int(wide), "max"):
+    from ..core.device import share_cores
+    cols = _Columns(max_rows(hi - lo, n_fields), n_fields, id_type, sep, share_cores(comm))
+    try:
+        ok, _, _ = _scan(path, comm, start, cols.parse)
+    finally:
+        cols.close()
+    if comm.allreduce_scalar(int(cols.wide), "max"):
         return "wide"
-    if not ok or comm.allreduce_scalar(done) == 0:
+    if not ok or comm.allreduce_scalar(cols.done) == 0:
         return None
-    return ids[:, :done], rating[:done], stamp[:done], ((seen[0], tops[0]), (seen[1], tops[1]))
+    n, seen, tops = cols.done, cols.seen, cols.tops
+    return cols.ids[:, :n], cols.rating[:n], cols.stamp[:n], ((seen[0], tops[0]), (seen[1], tops[1]))
+
+
+class _Columns:
+    """A rank's ratings columns, reserved for ``rows`` lines (no counting pass: the untouched
+    tail costs no memory) and filled chunk by chunk by the compiled tokenizer, which marks
+    the ids it meets in ``seen``. With ``threads`` > 1 (a rank with cores of its own, see
+    :func:`hpcrec.core.device.share_cores`) a chunk is cut at line ends into that many
+    pieces parsed at once (the kernel releases the GIL): the first straight into the
+    columns, the others into scratch columns of one piece each, then copied after it."""
+
+    def __init__(self, rows: int, n_fields: int, id_type, sep: bytes, threads: int):
+        self.ids, self.rating = np.empty((2, rows), id_type), np.empty(rows, np.float32)
+        self.stamp = np.empty(rows if n_fields == 4 else 0, np.int64)
+        self.seen = np.zeros((2, textscan.DENSE_SPAN), dtype=np.uint8)
+        self.n_fields, self.sep, self.kern = n_fields, np.frombuffer(sep, dtype=np.uint8), _kernels()
+        self.done, self.wide, self.tops = 0, False, [-1, -1]
+        self.threads, self.scratch, self.pool = threads, [], None
+        if threads > 1:
+            from concurrent.futures import ThreadPoolExecutor
+            self.pool = ThreadPoolExecutor(threads - 1)
+
+    def _tokenize(self, piece, cols, start):
+        return self.kern.delimited_numbers(piece, self.sep, self.n_fields, *cols, start, self.seen)
+
+    def _scratch(self, k: int, nbytes: int):
+        """Scratch columns number ``k`` for a piece of ``nbytes`` bytes (kept, grown as needed)."""
+        rows = max_rows(nbytes, self.n_fields)
+        if k == len(self.scratch) or len(self.scratch[k][1]) < rows:
+            cols = (np.empty((2, rows), self.ids.dtype), np.empty(rows, np.float32),
+                    np.empty(rows if self.n_fields == 4 else 0, np.int64))
+            self.scratch[k:k + 1] = [cols]
+        return self.scratch[k]
+
+    def parse(self, block) -> bool:
+        """Parse one chunk; False (and ``wide`` set if that was why) when it is not all ok."""
+        first, *rest = textscan.split_lines(block, self.threads)
+        jobs = [self.pool.submit(self._tokenize, piece, self._scratch(k, len(piece)), 0)
+                for k, piece in enumerate(rest)]
+        results = [self._tokenize(first, (self.ids, self.rating, self.stamp), self.done)]
+        results += [job.result() for job in jobs]
+        for k, (rows, status, *most) in enumerate(results):
+            self.tops[:] = map(max, self.tops, most)
+            if status != -1:
+                self.wide = status == -2
+                return False
+            if k:
+                ids, rating, stamp = self.scratch[k - 1]
+                end = self.done + rows
+                self.ids[:, self.done:end] = ids[:, :rows]
+                self.rating[self.done:end] = rating[:rows]
+                if self.n_fields == 4:
+                    self.stamp[self.done:end] = stamp[:rows]
+            self.done += rows
+        return True
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown()
 
 
 def _onto(known, ids: np.ndarray, codes: np.ndarray):

@@ -85,6 +85,18 @@ def chunks(path, lo: int, hi: int, nbytes: int | None = None):
                     yield buf[:end]
 
 
+def split_lines(block: np.ndarray, parts: int) -> list[np.ndarray]:
+    """``block`` (whole lines) cut at line ends into at most ``parts`` non-empty pieces of
+    about equal size (a piece of one long line may take the place of several)."""
+    cuts = [0]
+    for k in range(1, parts):
+        cut = _last_newline(block[:len(block) * k // parts]) + 1
+        if cut > cuts[-1]:
+            cuts.append(cut)
+    cuts.append(len(block))
+    return [block[a:b] for a, b in zip(cuts[:-1], cuts[1:]) if b > a] or [block]
+
+
 def _last_newline(buf: np.ndarray) -> int:
     """Offset of the last LF in ``buf`` (-1 if none), searched from the end in growing windows."""
     end, step = len(buf), 4096

@@ -217,6 +217,38 @@ def test_ids_beyond_int32_are_parsed_again_as_int64(tmp_path, small_chunks, text
     assert_same(fast, transactions.read_fimi(path), FIELDS_T)
 
 
+@pytest.mark.parametrize("threads", [1, 2, 3, 5])
+@pytest.mark.parametrize("kind", ["plain", "crlf", "wide", "bad"])
+def test_ratings_parsed_by_threads_equal_the_serial_reader(tmp_path, small_chunks, monkeypatch,
+                                                           threads, kind):
+    """A rank with cores of its own cuts every chunk into pieces parsed at once: the same
+    columns (ids beyond int32 in a later piece, a bad line in one, the last without LF).
+    The values differ from run to run (a fresh column may hold the last run's values)."""
+    from hpcrec.core import device
+    monkeypatch.setattr(device, "share_cores", lambda comm=None: threads)
+    monkeypatch.setattr(textscan, "CHUNK_BYTES", 200)
+    ks = range(100 * threads, 100 * threads + 40)
+    text = {"plain": "".join(f"{k},{k % 7},{k / 8},{k * 99}\n" for k in ks),
+            "crlf": "".join(f"\n{k % 5},{k},{k % 9}.5\r\n" for k in ks) + "4,5,6",
+            "wide": "".join(f"{k},2,{k}\n" for k in ks) + "7,2147483648,4\n" + "1,2,3\n" * 30,
+            "bad": "".join(f"{k},2,{k}\n" for k in ks) + "1,2,x\n" + "1,2,3\n" * 30}[kind]
+    path = tmp_path / "t.csv"
+    path.write_bytes(text.encode())
+    fast = streamread.read_ratings(path, "ratings-csv", serial())
+    assert (fast is None) == (kind == "bad")
+    if fast is not None:
+        assert_same(fast, ratings.read_ratings_csv(path), FIELDS_R)
+
+
+@pytest.mark.parametrize("lines", [1, 2, 7])
+@pytest.mark.parametrize("parts", [1, 2, 3, 9])
+def test_split_lines_cuts_at_line_ends(lines, parts):
+    block = np.frombuffer(b"".join(b"%d,x\n" % (10 ** k) for k in range(lines)), np.uint8)
+    pieces = textscan.split_lines(block, parts)
+    assert b"".join(p.tobytes() for p in pieces) == block.tobytes()
+    assert 1 <= len(pieces) <= min(parts, lines) and all(p[-1] == 10 for p in pieces)
+
+
 @pytest.mark.parametrize("digits", range(1, 17))
 def test_numerals_of_every_length_equal_the_serial_reader(tmp_path, digits):
     """Ids, timestamps and ratings of 1..16 digits (16: outside the grammar), with the
