@@ -100,28 +100,74 @@ def read_fimi(path, comm: Comm) -> Transactions | None:
 def _fimi_ids(path, comm: Comm, nbytes: int, dtype, kern):
     """(all ranks ok, some rank saw an id too large for ``dtype``, this rank's ids, its
     :class:`.textscan.RowPointers`, (presence table, largest id)) of one pass over this
-    rank's FIMI text of ``nbytes`` bytes."""
+    rank's FIMI text of ``nbytes`` bytes (in pieces at once, see :class:`_Threads`)."""
     ids = np.empty((nbytes + 1) // 2 + 1, dtype=dtype)
     rows = textscan.RowPointers(nbytes)
     seen = np.zeros(textscan.DENSE_SPAN, dtype=np.uint8)
     limit = int(np.iinfo(dtype).max)
+    scratch = {}         # piece k > 0 of a chunk: (ids, RowPointers), appended after piece k - 1
     wide, top = False, -1
+
+    def tokens(piece, k):
+        """(status, largest id) of piece ``k``: into the rank's arrays, or scratch k."""
+        out, ptrs = ids, rows
+        if k:
+            if k not in scratch or len(scratch[k][0]) < (len(piece) + 1) // 2 + 1:
+                scratch[k] = np.empty((len(piece) + 1) // 2 + 1, dtype), textscan.RowPointers(len(piece))
+            out, ptrs = scratch[k]
+            ptrs.n = 0
+        at, most = 0, -1
+        while True:
+            ptrs.n, status, high, off = kern.fimi_tokens(piece[at:], out, ptrs.ptr, ptrs.n, limit, seen)
+            most = max(most, high)
+            if status != -3:
+                return status, most
+            at += off
+            ptrs.grow()
 
     def parse(block):
         nonlocal wide, top
-        at = 0
-        while True:
-            rows.n, status, most, off = kern.fimi_tokens(block[at:], ids, rows.ptr, rows.n, limit, seen)
+        for k, (status, most) in enumerate(threads.map(block, tokens)):
             top = max(top, most)
-            if status != -3:
-                break
-            at += off
-            rows.grow()
-        wide = status == -2
-        return status == -1
+            if status != -1:
+                wide = status == -2
+                return False
+            if k:
+                out, ptrs = scratch[k]
+                ids[rows.nnz:rows.nnz + ptrs.nnz] = out[:ptrs.nnz]
+                rows.extend(ptrs)
+        return True
 
-    ok, _, _ = _scan(path, comm, 0, parse)
+    with _Threads(comm) as threads:
+        ok, _, _ = _scan(path, comm, 0, parse)
     return ok, comm.allreduce_scalar(int(wide), "max") > 0, ids[:rows.nnz], rows, (seen, top)
+
+
+class _Threads:
+    """A chunk's pieces parsed at once: a rank with cores of its own (as many threads as
+    :func:`hpcrec.core.device.share_cores` gives it) cuts each chunk at line ends into
+    that many pieces, parses the first in this thread and the others in a pool (the
+    tokenizers release the GIL); the caller appends each piece's rows after the last."""
+
+    def __init__(self, comm: Comm):
+        from ..core.device import share_cores
+        self.n, self.pool = share_cores(comm), None
+        if self.n > 1:
+            from concurrent.futures import ThreadPoolExecutor
+            self.pool = ThreadPoolExecutor(self.n - 1)
+
+    def map(self, block, parse_piece) -> list:
+        """``parse_piece(piece, k)`` of every piece ``k`` of ``block``, in order."""
+        first, *rest = textscan.split_lines(block, self.n)
+        jobs = [self.pool.submit(parse_piece, piece, k) for k, piece in enumerate(rest, 1)]
+        return [parse_piece(first, 0)] + [job.result() for job in jobs]
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.pool is not None:
+            self.pool.shutdown()
 
 
 def read_baskets(path, comm: Comm) -> Transactions | None:
@@ -248,12 +294,9 @@ def _ratings_columns(path, comm: Comm, start: int, sep: bytes, n_fields: int, id
     fast grammar, "wide" when some rank met an id too large for ``id_type``."""
     with comm.collective_errors():
         lo, hi = textscan.byte_range(path, comm.rank, comm.size, start)
-    from ..core.device import share_cores
-    cols = _Columns(max_rows(hi - lo, n_fields), n_fields, id_type, sep, share_cores(comm))
-    try:
-        ok, _, _ = _scan(path, comm, start, cols.parse)
-    finally:
-        cols.close()
+    cols = _Columns(max_rows(hi - lo, n_fields), n_fields, id_type, sep)
+    with _Threads(comm) as threads:
+        ok, _, _ = _scan(path, comm, start, lambda block: cols.parse(block, threads))
     if comm.allreduce_scalar(int(cols.wide), "max"):
         return "wide"
     if not ok or comm.allreduce_scalar(cols.done) == 0:
@@ -265,59 +308,43 @@ def _ratings_columns(path, comm: Comm, start: int, sep: bytes, n_fields: int, id
 class _Columns:
     """A rank's ratings columns, reserved for ``rows`` lines (no counting pass: the untouched
     tail costs no memory) and filled chunk by chunk by the compiled tokenizer, which marks
-    the ids it meets in ``seen``. With ``threads`` > 1 (a rank with cores of its own, see
-    :func:`hpcrec.core.device.share_cores`) a chunk is cut at line ends into that many
-    pieces parsed at once (the kernel releases the GIL): the first straight into the
-    columns, the others into scratch columns of one piece each, then copied after it."""
+    the ids it meets in ``seen``: the first piece of a chunk (see :class:`_Threads`)
+    straight into the columns, the others into scratch columns, copied after it."""
 
-    def __init__(self, rows: int, n_fields: int, id_type, sep: bytes, threads: int):
+    def __init__(self, rows: int, n_fields: int, id_type, sep: bytes):
         self.ids, self.rating = np.empty((2, rows), id_type), np.empty(rows, np.float32)
         self.stamp = np.empty(rows if n_fields == 4 else 0, np.int64)
         self.seen = np.zeros((2, textscan.DENSE_SPAN), dtype=np.uint8)
         self.n_fields, self.sep, self.kern = n_fields, np.frombuffer(sep, dtype=np.uint8), _kernels()
         self.done, self.wide, self.tops = 0, False, [-1, -1]
-        self.threads, self.scratch, self.pool = threads, [], None
-        if threads > 1:
-            from concurrent.futures import ThreadPoolExecutor
-            self.pool = ThreadPoolExecutor(threads - 1)
+        self.scratch = {}
 
-    def _tokenize(self, piece, cols, start):
+    def _piece(self, piece, k):
+        """The tokenizer's result for piece ``k``: into the columns, or scratch k."""
+        cols, start = (self.ids, self.rating, self.stamp), self.done
+        if k:
+            rows = max_rows(len(piece), self.n_fields)
+            if k not in self.scratch or len(self.scratch[k][1]) < rows:
+                self.scratch[k] = (np.empty((2, rows), self.ids.dtype), np.empty(rows, np.float32),
+                                   np.empty(rows if self.n_fields == 4 else 0, np.int64))
+            cols, start = self.scratch[k], 0
         return self.kern.delimited_numbers(piece, self.sep, self.n_fields, *cols, start, self.seen)
 
-    def _scratch(self, k: int, nbytes: int):
-        """Scratch columns number ``k`` for a piece of ``nbytes`` bytes (kept, grown as needed)."""
-        rows = max_rows(nbytes, self.n_fields)
-        if k == len(self.scratch) or len(self.scratch[k][1]) < rows:
-            cols = (np.empty((2, rows), self.ids.dtype), np.empty(rows, np.float32),
-                    np.empty(rows if self.n_fields == 4 else 0, np.int64))
-            self.scratch[k:k + 1] = [cols]
-        return self.scratch[k]
-
-    def parse(self, block) -> bool:
+    def parse(self, block, threads) -> bool:
         """Parse one chunk; False (and ``wide`` set if that was why) when it is not all ok."""
-        first, *rest = textscan.split_lines(block, self.threads)
-        jobs = [self.pool.submit(self._tokenize, piece, self._scratch(k, len(piece)), 0)
-                for k, piece in enumerate(rest)]
-        results = [self._tokenize(first, (self.ids, self.rating, self.stamp), self.done)]
-        results += [job.result() for job in jobs]
-        for k, (rows, status, *most) in enumerate(results):
+        for k, (rows, status, *most) in enumerate(threads.map(block, self._piece)):
             self.tops[:] = map(max, self.tops, most)
             if status != -1:
                 self.wide = status == -2
                 return False
             if k:
-                ids, rating, stamp = self.scratch[k - 1]
+                ids, rating, stamp = self.scratch[k]
                 end = self.done + rows
                 self.ids[:, self.done:end] = ids[:, :rows]
                 self.rating[self.done:end] = rating[:rows]
-                if self.n_fields == 4:
-                    self.stamp[self.done:end] = stamp[:rows]
+                self.stamp[self.done:end] = stamp[:rows]
             self.done += rows
         return True
-
-    def close(self) -> None:
-        if self.pool is not None:
-            self.pool.shutdown()
 
 
 def _onto(known, ids: np.ndarray, codes: np.ndarray):

@@ -206,6 +206,13 @@ class RowPointers:
         ptr[:self.n + 1] = self.ptr[:self.n + 1]
         self.ptr = ptr
 
+    def extend(self, other: "RowPointers") -> None:
+        """Append ``other``'s rows (their entries follow this one's ``nnz`` entries)."""
+        while self.n + other.n + 1 >= len(self.ptr):
+            self.grow()
+        self.ptr[self.n + 1:self.n + other.n + 1] = other.ptr[1:other.n + 1] + self.nnz
+        self.n += other.n
+
     @property
     def indptr(self) -> np.ndarray:
         return self.ptr[:self.n + 1]

@@ -240,6 +240,27 @@ def test_ratings_parsed_by_threads_equal_the_serial_reader(tmp_path, small_chunk
         assert_same(fast, ratings.read_ratings_csv(path), FIELDS_R)
 
 
+@pytest.mark.parametrize("threads", [1, 2, 3, 5])
+@pytest.mark.parametrize("kind", ["plain", "wide", "bad"])
+def test_fimi_parsed_by_threads_equals_the_serial_reader(tmp_path, small_chunks, monkeypatch,
+                                                         threads, kind):
+    """FIMI pieces parsed at once, their rows appended in order (row pointers of 2 rows
+    that grow in every piece, empty lines, an id beyond int32 or a bad byte in a later
+    piece, the last line without LF); values differ from run to run."""
+    from hpcrec.core import device
+    monkeypatch.setattr(device, "share_cores", lambda comm=None: threads)
+    monkeypatch.setattr(textscan, "CHUNK_BYTES", 300)
+    ks = range(100 * threads, 100 * threads + 60)
+    text = "".join(f"{k} {k % 13}\t{k // 3}\n" + ("\n" if k % 7 == 0 else "") for k in ks)
+    text += {"plain": "5 6", "wide": "1 2147483648\n1 2\n" * 20, "bad": "1 x\n1 2\n" * 20}[kind]
+    path = tmp_path / "t.dat"
+    path.write_bytes(text.encode())
+    fast = streamread.read_fimi(path, serial())
+    assert (fast is None) == (kind == "bad")
+    if fast is not None:
+        assert_same(fast, transactions.read_fimi(path), FIELDS_T)
+
+
 @pytest.mark.parametrize("lines", [1, 2, 7])
 @pytest.mark.parametrize("parts", [1, 2, 3, 9])
 def test_split_lines_cuts_at_line_ends(lines, parts):
