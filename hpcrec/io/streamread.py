@@ -38,9 +38,9 @@ from .transactions import Transactions
 # as 4 bytes, 8 when ids need int64; ratings: 20 bytes per line of at least 8 bytes, 28
 # when ids need int64).
 STREAM_EXPANSION = 4
-# Scratch per byte of a chunk: the chunk's buffer (which doubles for a longer line); every
-# tokenizer writes straight into its outputs.
-SCRATCH_PER_BYTE = 2
+# Scratch per byte of a chunk: its buffer (which doubles for a longer line) and the outputs
+# of the pieces parsed in other threads (see _Threads: up to 2.5 bytes per byte of text).
+SCRATCH_PER_BYTE = 5
 CSV_FIELD_LIMIT = csv.field_size_limit()   # the serial reader's csv module refuses longer cells
 # MovieLens layouts and the generic ratings CSV: separator, header line (None: detect),
 # fields per line (None: 3 or 4, from the first data line), source tag.
