@@ -127,7 +127,7 @@ def _fimi_ids(path, comm: Comm, nbytes: int, dtype, kern):
 
     def parse(block):
         nonlocal wide, top
-        for k, (status, most) in enumerate(threads.map(block, tokens)):
+        for k, (status, most) in enumerate(threads.map(threads.split(block), tokens)):
             top = max(top, most)
             if status != -1:
                 wide = status == -2
@@ -147,7 +147,7 @@ class _Threads:
     """A chunk's pieces parsed at once: a rank with cores of its own (as many threads as
     :func:`hpcrec.core.device.share_cores` gives it) cuts each chunk at line ends into
     that many pieces, parses the first in this thread and the others in a pool (the
-    tokenizers release the GIL); the caller appends each piece's rows after the last."""
+    tokenizers release the GIL); each piece's rows follow the last's."""
 
     def __init__(self, comm: Comm):
         from ..core.device import share_cores
@@ -156,9 +156,12 @@ class _Threads:
             from concurrent.futures import ThreadPoolExecutor
             self.pool = ThreadPoolExecutor(self.n - 1)
 
-    def map(self, block, parse_piece) -> list:
-        """``parse_piece(piece, k)`` of every piece ``k`` of ``block``, in order."""
-        first, *rest = textscan.split_lines(block, self.n)
+    def split(self, block) -> list:
+        return textscan.split_lines(block, self.n)
+
+    def map(self, pieces, parse_piece) -> list:
+        """``parse_piece(piece, k)`` of every piece ``k``, in order (the first in this thread)."""
+        first, *rest = pieces
         jobs = [self.pool.submit(parse_piece, piece, k) for k, piece in enumerate(rest, 1)]
         return [parse_piece(first, 0)] + [job.result() for job in jobs]
 
@@ -308,8 +311,9 @@ def _ratings_columns(path, comm: Comm, start: int, sep: bytes, n_fields: int, id
 class _Columns:
     """A rank's ratings columns, reserved for ``rows`` lines (no counting pass: the untouched
     tail costs no memory) and filled chunk by chunk by the compiled tokenizer, which marks
-    the ids it meets in ``seen``: the first piece of a chunk (see :class:`_Threads`)
-    straight into the columns, the others into scratch columns, copied after it."""
+    the ids it meets in ``seen``. The pieces of a chunk (see :class:`_Threads`) write
+    straight into the columns, each from the row its predecessors' line ends put it at
+    (exact unless a line is blank: then the rows move down after the chunk)."""
 
     def __init__(self, rows: int, n_fields: int, id_type, sep: bytes):
         self.ids, self.rating = np.empty((2, rows), id_type), np.empty(rows, np.float32)
@@ -317,32 +321,30 @@ class _Columns:
         self.seen = np.zeros((2, textscan.DENSE_SPAN), dtype=np.uint8)
         self.n_fields, self.sep, self.kern = n_fields, np.frombuffer(sep, dtype=np.uint8), _kernels()
         self.done, self.wide, self.tops = 0, False, [-1, -1]
-        self.scratch = {}
+        self.starts = [0]
 
     def _piece(self, piece, k):
-        """The tokenizer's result for piece ``k``: into the columns, or scratch k."""
-        cols, start = (self.ids, self.rating, self.stamp), self.done
-        if k:
-            rows = max_rows(len(piece), self.n_fields)
-            if k not in self.scratch or len(self.scratch[k][1]) < rows:
-                self.scratch[k] = (np.empty((2, rows), self.ids.dtype), np.empty(rows, np.float32),
-                                   np.empty(rows if self.n_fields == 4 else 0, np.int64))
-            cols, start = self.scratch[k], 0
-        return self.kern.delimited_numbers(piece, self.sep, self.n_fields, *cols, start, self.seen)
+        return self.kern.delimited_numbers(piece, self.sep, self.n_fields, self.ids, self.rating,
+                                           self.stamp, self.starts[k], self.seen)
 
     def parse(self, block, threads) -> bool:
         """Parse one chunk; False (and ``wide`` set if that was why) when it is not all ok."""
-        for k, (rows, status, *most) in enumerate(threads.map(block, self._piece)):
+        pieces = threads.split(block)
+        self.starts = [self.done]
+        for piece in pieces[:-1]:
+            self.starts.append(self.starts[-1] + int(np.count_nonzero(piece == 10)))
+        if self.starts[-1] + max_rows(len(pieces[-1]), self.n_fields) > len(self.rating):
+            pieces, self.starts = [block], [self.done]   # blank lines: more ends than rows
+        for start, (rows, status, *most) in zip(self.starts, threads.map(pieces, self._piece)):
             self.tops[:] = map(max, self.tops, most)
             if status != -1:
                 self.wide = status == -2
                 return False
-            if k:
-                ids, rating, stamp = self.scratch[k]
+            if start > self.done:                        # after blank lines: close the gap
                 end = self.done + rows
-                self.ids[:, self.done:end] = ids[:, :rows]
-                self.rating[self.done:end] = rating[:rows]
-                self.stamp[self.done:end] = stamp[:rows]
+                self.ids[:, self.done:end] = self.ids[:, start:start + rows]
+                self.rating[self.done:end] = self.rating[start:start + rows]
+                self.stamp[self.done:end] = self.stamp[start:start + rows]
             self.done += rows
         return True
 

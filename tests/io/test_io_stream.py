@@ -218,12 +218,13 @@ def test_ids_beyond_int32_are_parsed_again_as_int64(tmp_path, small_chunks, text
 
 
 @pytest.mark.parametrize("threads", [1, 2, 3, 5])
-@pytest.mark.parametrize("kind", ["plain", "crlf", "wide", "bad"])
+@pytest.mark.parametrize("kind", ["plain", "crlf", "wide", "bad", "blank"])
 def test_ratings_parsed_by_threads_equal_the_serial_reader(tmp_path, small_chunks, monkeypatch,
                                                            threads, kind):
     """A rank with cores of its own cuts every chunk into pieces parsed at once: the same
-    columns (ids beyond int32 in a later piece, a bad line in one, the last without LF).
-    The values differ from run to run (a fresh column may hold the last run's values)."""
+    columns (ids beyond int32 in a later piece, a bad line in one, the last without LF,
+    blank lines: rows moved down, or more line ends than the columns hold rows). The
+    values differ from run to run (a fresh column may hold the last run's values)."""
     from hpcrec.core import device
     monkeypatch.setattr(device, "share_cores", lambda comm=None: threads)
     monkeypatch.setattr(textscan, "CHUNK_BYTES", 200)
@@ -231,7 +232,9 @@ def test_ratings_parsed_by_threads_equal_the_serial_reader(tmp_path, small_chunk
     text = {"plain": "".join(f"{k},{k % 7},{k / 8},{k * 99}\n" for k in ks),
             "crlf": "".join(f"\n{k % 5},{k},{k % 9}.5\r\n" for k in ks) + "4,5,6",
             "wide": "".join(f"{k},2,{k}\n" for k in ks) + "7,2147483648,4\n" + "1,2,3\n" * 30,
-            "bad": "".join(f"{k},2,{k}\n" for k in ks) + "1,2,x\n" + "1,2,3\n" * 30}[kind]
+            "bad": "".join(f"{k},2,{k}\n" for k in ks) + "1,2,x\n" + "1,2,3\n" * 30,
+            "blank": "".join(f"{k % 10},2,{k % 7}\n" + "\n" * (k % 3) for k in ks) + "\n" * 400
+            + "".join(f"{k % 10},1,{k % 9}\n" for k in ks)}[kind]
     path = tmp_path / "t.csv"
     path.write_bytes(text.encode())
     fast = streamread.read_ratings(path, "ratings-csv", serial())
