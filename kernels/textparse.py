@@ -20,8 +20,7 @@ _POW10 = np.array([10.0 ** k for k in range(NUMBER_DIGITS + 1)])
 _POW10_INT = np.array([10 ** k for k in range(NUMBER_DIGITS + 1)], dtype=np.int64)
 _ZEROS = np.uint64(0x3030303030303030)       # SWAR constants of _digits8: '0' in every byte,
 _ABOVE_9 = np.uint64(0x7676767676767676)     # what lifts a byte above 9 to the high bit,
-_HIGH_BITS = np.uint64(0x8080808080808080)   # the high bit of every byte,
-_BYTE_INDEX = np.uint64(0x0001020304050607)  # and k in the top byte after a shift by k bytes
+_HIGH_BITS = np.uint64(0x8080808080808080)   # and the high bit of every byte
 
 
 @njit(cache=True, nogil=True)
