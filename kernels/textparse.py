@@ -11,11 +11,16 @@ from __future__ import annotations
 
 import numpy as np
 from numba import njit
+from numba.cpython.unsafe.numbers import trailing_zeros
 
 FIMI_DIGITS = 18     # item ids below 10**18, as the serial FIMI reader accepts
 SHORT_LABEL = 8      # 131**8 < 2**63: a label of up to 8 bytes is its base-131 number
 NUMBER_DIGITS = 15   # below 2**53: exact in float64, and m / 10**k correctly rounded
 _POW10 = np.array([10.0 ** k for k in range(NUMBER_DIGITS + 1)])
+_POW10_INT = np.array([10 ** k for k in range(NUMBER_DIGITS + 1)], dtype=np.int64)
+_ZEROS = np.uint64(0x3030303030303030)       # SWAR constants of _digits8: '0' in every byte,
+_ABOVE_9 = np.uint64(0x7676767676767676)     # what lifts a byte above 9 to the high bit,
+_HIGH_BITS = np.uint64(0x8080808080808080)   # and the high bit of every byte
 
 
 @njit(cache=True, nogil=True)
@@ -73,74 +78,152 @@ def fimi_tokens(buf, ids, ptr, row, limit, seen):
     return row, -1, top, n
 
 
+@njit(inline="always")
+def _digits8(buf, i):
+    """(how many of the 8 bytes at ``i`` are ASCII digits before the first other byte,
+    their value), all 8 bytes at once (SWAR: one 64-bit load, no branch per byte)."""
+    p = np.uint64(i)
+    w = np.uint64(0)
+    for k in range(8):
+        w |= np.uint64(buf[p + np.uint64(k)]) << np.uint64(8 * k)
+    x = w - _ZEROS                                   # each byte minus '0'
+    bad = (x | (x + _ABOVE_9)) & _HIGH_BITS          # the high bit of every non-digit byte
+    n = np.int64(trailing_zeros(bad) >> 3) if bad else 8
+    if n == 0:
+        return 0, 0
+    d = x << np.uint64(8 * (8 - n))                  # the digits, led by zeros
+    d = d * np.uint64(10) + (d >> np.uint64(8))      # pairs, then fours, then all eight
+    d = ((d & np.uint64(0x00FF00FF00FF00FF)) * np.uint64(6553601)) >> np.uint64(16)
+    d = ((d & np.uint64(0x0000FFFF0000FFFF)) * np.uint64(42949672960001)) >> np.uint64(32)
+    return n, np.int64(d)
+
+
+@njit(inline="always")
+def _digits(buf, i, n):
+    """(end, value) of the run of ASCII digits at ``i``; a run of more than NUMBER_DIGITS
+    digits ends early (its value is then meaningless: the caller refuses it)."""
+    j = i
+    m = 0
+    while j + 8 <= n:
+        k, v = _digits8(buf, j)
+        m = m * _POW10_INT[k] + v
+        j += k
+        if k < 8 or j - i > NUMBER_DIGITS:
+            return j, m
+    while j < n and 48 <= buf[j] <= 57 and j - i <= NUMBER_DIGITS:
+        m = m * 10 + (buf[j] - 48)
+        j += 1
+    return j, m
+
+
+@njit(inline="always")
+def _numeral(buf, i, n):
+    """(value, end) of the unsigned numeral at ``i``; end -1 when there is none or it has
+    more than NUMBER_DIGITS digits."""
+    j, m = _digits(buf, i, n)
+    if j == i or j - i > NUMBER_DIGITS:
+        return 0, -1
+    return m, j
+
+
+@njit(inline="always")
+def _after(buf, j, n, sep):
+    """The offset after the separator ``sep`` at ``j``, or -1 when it is not there (or j is)."""
+    if j < 0:
+        return -1
+    for s in range(len(sep)):
+        if j >= n or buf[j] != sep[s]:
+            return -1
+        j += 1
+    return j
+
+
+@njit(inline="always")
+def _decimal(buf, i, n):
+    """(value, end) of the decimal ``-?digits[.digits]`` at ``i`` (at least one digit, at
+    most NUMBER_DIGITS): float64 division ``m / 10**k``, correctly rounded; end -1 when
+    there is none."""
+    neg = i < n and buf[i] == 45                     # '-'
+    j, m = _digits(buf, i + neg, n)
+    digits, frac = j - i - neg, 0
+    if j < n and buf[j] == 46:                       # '.'
+        k, f = _digits(buf, j + 1, n)
+        frac = k - j - 1
+        if digits + frac <= NUMBER_DIGITS:
+            m = m * _POW10_INT[frac] + f
+        digits, j = digits + frac, k
+    if digits == 0 or digits > NUMBER_DIGITS:
+        return 0.0, -1
+    v = m / _POW10[frac]
+    return -v if neg else v, j
+
+
 @njit(cache=True, nogil=True)
-def delimited_numbers(buf, sep, n_fields, user, item, rating, stamp, start):
+def delimited_numbers(buf, sep, n_fields, ids, rating, stamp, start, seen):
     """Parse ``user SEP item SEP rating [SEP timestamp]`` lines (blank lines skipped).
 
-    Fields 0, 1 and 3 are unsigned integer numerals (into ``user``, ``item``, ``stamp``),
-    field 2 a decimal ``-?digits[.digits]`` (into ``rating``: float64 division, then the
-    float32 store), each of at most NUMBER_DIGITS digits. Rows go to ``start``, ``start +
-    1``, ...; ``sep`` is one or two bytes. Returns (rows written, offset of the first byte
-    outside the grammar or -1).
+    Fields 0, 1 and 3 are unsigned integer numerals (into ``ids[0]``, ``ids[1]``,
+    ``stamp``), field 2 a decimal ``-?digits[.digits]`` (into ``rating``: float64
+    division, then the float32 store), each of at most NUMBER_DIGITS digits. Rows go to
+    ``start``, ``start + 1``, ...; ``sep`` is one or two bytes. Every user (item) id below
+    ``seen.shape[1]`` is marked in ``seen[0]`` (``seen[1]``): the dictionary of ids needs
+    no pass of its own. Returns (rows written, status, largest user id, largest item id):
+    status -1 done, -2 an id too large for ``ids``' type (e.g. int32: parse again into
+    int64), else the offset of the first byte outside the grammar.
     """
     n = len(buf)
-    nsep = len(sep)
+    span = seen.shape[1]
+    top_user = top_item = -1
     row = start
     i = 0
     while i < n:
-        if buf[i] == 10:                                   # blank line
+        c = buf[i]
+        if c == 10:                                        # blank line
             i += 1
             continue
-        if buf[i] == 13 and i + 1 < n and buf[i + 1] == 10:
+        if c == 13 and i + 1 < n and buf[i + 1] == 10:
             i += 2
             continue
-        for f in range(n_fields):
-            if f:
-                for s in range(nsep):
-                    if i >= n or buf[i] != sep[s]:
-                        return row - start, min(i, n - 1)
-                    i += 1
-            neg = False
-            if f == 2 and i < n and buf[i] == 45:          # '-'
-                neg = True
-                i += 1
-            m = 0
-            ndig = 0
-            frac = 0
-            dot = False
-            while i < n:
-                c = buf[i]
-                if 48 <= c <= 57:
-                    m = m * 10 + (c - 48)
-                    ndig += 1
-                    if dot:
-                        frac += 1
-                elif c == 46 and f == 2 and not dot:       # '.'
-                    dot = True
-                else:
-                    break
-                i += 1
-            if ndig == 0 or ndig > NUMBER_DIGITS:
-                return row - start, min(i, n - 1)
-            if f == 0:
-                user[row] = m
-            elif f == 1:
-                item[row] = m
-            elif f == 2:
-                v = m / _POW10[frac]
-                rating[row] = -v if neg else v
-            else:
-                stamp[row] = m
+        u, j = _numeral(buf, i, n)
+        j = _after(buf, j, n, sep)
+        if j < 0:
+            return row - start, min(i, n - 1), top_user, top_item
+        v, k = _numeral(buf, j, n)
+        k = _after(buf, k, n, sep)
+        if k < 0:
+            return row - start, min(j, n - 1), top_user, top_item
+        ids[0, row] = u
+        ids[1, row] = v
+        if ids[0, row] != u or ids[1, row] != v:
+            return row - start, -2, top_user, top_item
+        if u < span:
+            seen[0, u] = 1
+        if v < span:
+            seen[1, v] = 1
+        top_user = max(top_user, u)
+        top_item = max(top_item, v)
+        r, i = _decimal(buf, k, n)
+        if i < 0:
+            return row - start, min(k, n - 1), top_user, top_item
+        rating[row] = r
+        if n_fields == 4:
+            j = _after(buf, i, n, sep)
+            if j < 0:
+                return row - start, min(i, n - 1), top_user, top_item
+            t, i = _numeral(buf, j, n)
+            if i < 0:
+                return row - start, min(j, n - 1), top_user, top_item
+            stamp[row] = t
         if i < n and buf[i] == 13:
             i += 1
             if i >= n or buf[i] != 10:
-                return row - start, i - 1
+                return row - start, i - 1, top_user, top_item
         if i < n:
             if buf[i] != 10:
-                return row - start, i
+                return row - start, i, top_user, top_item
             i += 1
         row += 1
-    return row - start, -1
+    return row - start, -1, top_user, top_item
 
 
 @njit(cache=True, nogil=True)

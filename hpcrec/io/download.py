@@ -9,14 +9,10 @@ refused download leaves nothing behind.
 from __future__ import annotations
 
 import hashlib
-import http.client
 import io
 import os
 import shutil
 import tempfile
-import urllib.error
-import urllib.request
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -105,6 +101,11 @@ def verify_folder(folder, name: str = "movielens-100k") -> Path:
 
 def fetch(url: str, timeout: float = 60.0, limit: int = MAX_ARCHIVE_BYTES) -> bytes:
     """The bytes at ``url``; any network failure is one :class:`InputError` line."""
+    # Imported here, not at the top: every command imports this module (for its list of
+    # data sets), and these cost ~25 ms of each start.
+    import http.client
+    import urllib.error
+    import urllib.request
     try:
         with urllib.request.urlopen(url, timeout=timeout) as resp:
             blob = resp.read(limit + 1)
@@ -143,6 +144,7 @@ def download(name: str, directory, timeout: float = 60.0) -> Path:
     url = BASE_URL + ds.archive
     blob = fetch(url, timeout)
     verify_archive(blob, ds, url)
+    import zipfile
     try:
         zf = zipfile.ZipFile(io.BytesIO(blob))
     except zipfile.BadZipFile:

@@ -1,17 +1,16 @@
 """Parallel streaming readers for FIMI, basket CSV and ratings text (ratings CSV, MovieLens).
 
 Every rank parses only its own line-aligned byte range (:mod:`.textscan`), chunk by chunk,
-with the compiled tokenizers of ``hpcrec.kernels.textparse`` (ratings lines first through
-pyarrow's CSV reader where it is exact, :mod:`.arrowcsv`); ids become global codes
+with the compiled tokenizers of ``hpcrec.kernels.textparse``; ids become global codes
 through one dictionary shared by all ranks (:func:`.textscan.factorize`), so the result
 equals the serial reader's on the whole file. Memory per rank, beyond a fixed chunk
-buffer: ratings are parsed straight into columns reserved for the most lines the rank's
-bytes can hold (:func:`max_rows`; pages never written cost no memory), ids as int64
-until they are coded (at most 1.6x the output share); FIMI ids and basket CSV label
-numbers (from a compiled hash table of the rank's distinct labels) are parsed as int32
-into one array reserved for the rank's range and coded in place, the row pointers written
-by the tokenizer (the output share itself: no per-chunk copies, no join); basket CSV adds
-its table of distinct labels.
+buffer, is its output share: ratings are parsed straight into columns reserved for the
+most lines the rank's bytes can hold (:func:`max_rows`; pages never written cost no
+memory), ids as int32 and coded in place (a file with an id beyond int32 is parsed again
+into int64 ids, on every rank); FIMI ids and basket CSV label numbers (from a compiled
+hash table of the rank's distinct labels) are parsed as int32 into one array reserved for
+the rank's range and coded in place, the row pointers written by the tokenizer (no
+per-chunk copies, no join); basket CSV adds its table of distinct labels.
 
 The fast grammar (plain ASCII numerals, LF/CRLF, no quotes or signs on ids, at most 15
 digits per number) is where the compiled parse is provably identical to the serial readers.
@@ -29,18 +28,19 @@ from ..core.comm import Comm, chunk, weighted_bounds
 from ..core.memory import check_memory
 from ..kernels.csr import csr
 from ..progress import progress
-from . import arrowcsv, textscan
 from . import ratings as rmod
+from . import textscan
 from .ratings import Ratings
 from .shard import Shard
 from .transactions import Transactions
 
 # Bytes of memory per byte of a rank's text (FIMI, basket CSV: a 2-byte id or cell stored
-# as 4 bytes, 8 when ids need int64; ratings: about 32 bytes per line of 10 or more bytes).
+# as 4 bytes, 8 when ids need int64; ratings: 20 bytes per line of at least 8 bytes, 28
+# when ids need int64).
 STREAM_EXPANSION = 4
-# Scratch per byte of a chunk: the chunk, and for ratings pyarrow's table of it (FIMI and
-# basket CSV need only the chunk: their rows go straight to the row pointers).
-SCRATCH_PER_BYTE = 8
+# Scratch per byte of a chunk: its buffer (which doubles for a longer line) and the outputs
+# of the pieces parsed in other threads (see _Threads: up to 2.5 bytes per byte of text).
+SCRATCH_PER_BYTE = 5
 CSV_FIELD_LIMIT = csv.field_size_limit()   # the serial reader's csv module refuses longer cells
 # MovieLens layouts and the generic ratings CSV: separator, header line (None: detect),
 # fields per line (None: 3 or 4, from the first data line), source tag.
@@ -100,28 +100,77 @@ def read_fimi(path, comm: Comm) -> Transactions | None:
 def _fimi_ids(path, comm: Comm, nbytes: int, dtype, kern):
     """(all ranks ok, some rank saw an id too large for ``dtype``, this rank's ids, its
     :class:`.textscan.RowPointers`, (presence table, largest id)) of one pass over this
-    rank's FIMI text of ``nbytes`` bytes."""
+    rank's FIMI text of ``nbytes`` bytes (in pieces at once, see :class:`_Threads`)."""
     ids = np.empty((nbytes + 1) // 2 + 1, dtype=dtype)
     rows = textscan.RowPointers(nbytes)
     seen = np.zeros(textscan.DENSE_SPAN, dtype=np.uint8)
     limit = int(np.iinfo(dtype).max)
+    scratch = {}         # piece k > 0 of a chunk: (ids, RowPointers), appended after piece k - 1
     wide, top = False, -1
+
+    def tokens(piece, k):
+        """(status, largest id) of piece ``k``: into the rank's arrays, or scratch k."""
+        out, ptrs = ids, rows
+        if k:
+            if k not in scratch or len(scratch[k][0]) < (len(piece) + 1) // 2 + 1:
+                scratch[k] = np.empty((len(piece) + 1) // 2 + 1, dtype), textscan.RowPointers(len(piece))
+            out, ptrs = scratch[k]
+            ptrs.n = 0
+        at, most = 0, -1
+        while True:
+            ptrs.n, status, high, off = kern.fimi_tokens(piece[at:], out, ptrs.ptr, ptrs.n, limit, seen)
+            most = max(most, high)
+            if status != -3:
+                return status, most
+            at += off
+            ptrs.grow()
 
     def parse(block):
         nonlocal wide, top
-        at = 0
-        while True:
-            rows.n, status, most, off = kern.fimi_tokens(block[at:], ids, rows.ptr, rows.n, limit, seen)
+        for k, (status, most) in enumerate(threads.map(threads.split(block), tokens)):
             top = max(top, most)
-            if status != -3:
-                break
-            at += off
-            rows.grow()
-        wide = status == -2
-        return status == -1
+            if status != -1:
+                wide = status == -2
+                return False
+            if k:
+                out, ptrs = scratch[k]
+                ids[rows.nnz:rows.nnz + ptrs.nnz] = out[:ptrs.nnz]
+                rows.extend(ptrs)
+        return True
 
-    ok, _, _ = _scan(path, comm, 0, parse)
+    with _Threads(comm) as threads:
+        ok, _, _ = _scan(path, comm, 0, parse)
     return ok, comm.allreduce_scalar(int(wide), "max") > 0, ids[:rows.nnz], rows, (seen, top)
+
+
+class _Threads:
+    """A chunk's pieces parsed at once: a rank with cores of its own (as many threads as
+    :func:`hpcrec.core.device.share_cores` gives it) cuts each chunk at line ends into
+    that many pieces, parses the first in this thread and the others in a pool (the
+    tokenizers release the GIL); each piece's rows follow the last's."""
+
+    def __init__(self, comm: Comm):
+        from ..core.device import share_cores
+        self.n, self.pool = share_cores(comm), None
+        if self.n > 1:
+            from concurrent.futures import ThreadPoolExecutor
+            self.pool = ThreadPoolExecutor(self.n - 1)
+
+    def split(self, block) -> list:
+        return textscan.split_lines(block, self.n)
+
+    def map(self, pieces, parse_piece) -> list:
+        """``parse_piece(piece, k)`` of every piece ``k``, in order (the first in this thread)."""
+        first, *rest = pieces
+        jobs = [self.pool.submit(parse_piece, piece, k) for k, piece in enumerate(rest, 1)]
+        return [parse_piece(first, 0)] + [job.result() for job in jobs]
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.pool is not None:
+            self.pool.shutdown()
 
 
 def read_baskets(path, comm: Comm) -> Transactions | None:
@@ -215,36 +264,15 @@ def read_ratings(path, layout: str, comm: Comm) -> Ratings | None:
     if shape is None:
         return None
     start, n_fields = shape
-    sep_arr = np.frombuffer(sep, dtype=np.uint8)
-    arrow = arrowcsv.available()
-    threads = comm.local_size == 1        # pyarrow may use every core of the node
-    with comm.collective_errors():
-        lo, hi = textscan.byte_range(path, comm.rank, comm.size, start)
-    rows = max_rows(hi - lo, n_fields)   # no counting pass: the untouched tail costs no memory
-    user, item = np.empty(rows, np.int64), np.empty(rows, np.int64)
-    rating = np.empty(rows, np.float32)
-    stamp = np.empty(rows if n_fields == 4 else 0, np.int64)
-    done = 0
-
-    def parse(block):
-        nonlocal done      # F821: closures over the columns, deleted after the scan
-        k = arrowcsv.parse_into(block, sep, [user, item, rating, stamp][:n_fields], done,  # noqa: F821
-                                threads) if arrow else None
-        if k is None:      # outside pyarrow's exact grammar: the compiled tokenizer
-            k, bad = _kernels().delimited_numbers(block, sep_arr, n_fields, user, item, rating,  # noqa: F821
-                                                  stamp, done)  # noqa: F821
-            if bad >= 0:
-                return False
-        done += k
-        return True
-
-    ok, _, _ = _scan(path, comm, start, parse)
-    if not ok or comm.allreduce_scalar(done) == 0:
+    cols = _ratings_columns(path, comm, start, sep, n_fields, np.int32)
+    if cols == "wide":
+        cols = _ratings_columns(path, comm, start, sep, n_fields, np.int64)
+    if cols is None:
         return None
-    user_ids, user_codes = textscan.factorize([user[:done]], comm)
-    del user
-    item_ids, item_codes = textscan.factorize([item[:done]], comm)
-    del item
+    ids, rating, stamp, marks = cols
+    user_ids, user_codes = textscan.factorize([ids[0]], comm, marks[0])  # int32: coded in place
+    item_ids, item_codes = textscan.factorize([ids[1]], comm, marks[1])
+    del ids, cols
     titles = genres = None
     if layout == "ml100k":
         with comm.collective_errors():
@@ -253,13 +281,72 @@ def read_ratings(path, layout: str, comm: Comm) -> Ratings | None:
         if comm.allreduce_scalar(sum(m is None for m in mapped)):
             return None                                    # an id not in u.user / u.item
         (user_ids, user_codes), (item_ids, item_codes) = mapped
-    r = Ratings(user_codes, item_codes, rating[:done], stamp[:done] if n_fields == 4 else None,
+    r = Ratings(user_codes, item_codes, rating, stamp if n_fields == 4 else None,
                 user_ids, item_ids, titles, genres, {"source": source})
     r.shard = textscan.shard_of(r.nnz, comm)
     if layout in ("ml1m", "mlcsv"):
         with comm.collective_errors():
             rmod.attach_movies(r, path)
     return r
+
+
+def _ratings_columns(path, comm: Comm, start: int, sep: bytes, n_fields: int, id_type):
+    """This rank's ((user, item) ids, rating, timestamp, (user marks, item marks)) of one
+    pass of the compiled tokenizer over its lines, ids as ``id_type``, marks as
+    :func:`.textscan.dictionary` takes them; None when some rank met a line outside the
+    fast grammar, "wide" when some rank met an id too large for ``id_type``."""
+    with comm.collective_errors():
+        lo, hi = textscan.byte_range(path, comm.rank, comm.size, start)
+    cols = _Columns(max_rows(hi - lo, n_fields), n_fields, id_type, sep)
+    with _Threads(comm) as threads:
+        ok, _, _ = _scan(path, comm, start, lambda block: cols.parse(block, threads))
+    if comm.allreduce_scalar(int(cols.wide), "max"):
+        return "wide"
+    if not ok or comm.allreduce_scalar(cols.done) == 0:
+        return None
+    n, seen, tops = cols.done, cols.seen, cols.tops
+    return cols.ids[:, :n], cols.rating[:n], cols.stamp[:n], ((seen[0], tops[0]), (seen[1], tops[1]))
+
+
+class _Columns:
+    """A rank's ratings columns, reserved for ``rows`` lines (no counting pass: the untouched
+    tail costs no memory) and filled chunk by chunk by the compiled tokenizer, which marks
+    the ids it meets in ``seen``. The pieces of a chunk (see :class:`_Threads`) write
+    straight into the columns, each from the row its predecessors' line ends put it at
+    (exact unless a line is blank: then the rows move down after the chunk)."""
+
+    def __init__(self, rows: int, n_fields: int, id_type, sep: bytes):
+        self.ids, self.rating = np.empty((2, rows), id_type), np.empty(rows, np.float32)
+        self.stamp = np.empty(rows if n_fields == 4 else 0, np.int64)
+        self.seen = np.zeros((2, textscan.DENSE_SPAN), dtype=np.uint8)
+        self.n_fields, self.sep, self.kern = n_fields, np.frombuffer(sep, dtype=np.uint8), _kernels()
+        self.done, self.wide, self.tops = 0, False, [-1, -1]
+        self.starts = [0]
+
+    def _piece(self, piece, k):
+        return self.kern.delimited_numbers(piece, self.sep, self.n_fields, self.ids, self.rating,
+                                           self.stamp, self.starts[k], self.seen)
+
+    def parse(self, block, threads) -> bool:
+        """Parse one chunk; False (and ``wide`` set if that was why) when it is not all ok."""
+        pieces = threads.split(block)
+        self.starts = [self.done]
+        for piece in pieces[:-1]:
+            self.starts.append(self.starts[-1] + int(np.count_nonzero(piece == 10)))
+        if self.starts[-1] + max_rows(len(pieces[-1]), self.n_fields) > len(self.rating):
+            pieces, self.starts = [block], [self.done]   # blank lines: more ends than rows
+        for start, (rows, status, *most) in zip(self.starts, threads.map(pieces, self._piece)):
+            self.tops[:] = map(max, self.tops, most)
+            if status != -1:
+                self.wide = status == -2
+                return False
+            if start > self.done:                        # after blank lines: close the gap
+                end = self.done + rows
+                self.ids[:, self.done:end] = self.ids[:, start:start + rows]
+                self.rating[self.done:end] = self.rating[start:start + rows]
+                self.stamp[self.done:end] = self.stamp[start:start + rows]
+            self.done += rows
+        return True
 
 
 def _onto(known, ids: np.ndarray, codes: np.ndarray):

@@ -85,6 +85,18 @@ def chunks(path, lo: int, hi: int, nbytes: int | None = None):
                     yield buf[:end]
 
 
+def split_lines(block: np.ndarray, parts: int) -> list[np.ndarray]:
+    """``block`` (whole lines) cut at line ends into at most ``parts`` non-empty pieces of
+    about equal size (a piece of one long line may take the place of several)."""
+    cuts = [0]
+    for k in range(1, parts):
+        cut = _last_newline(block[:len(block) * k // parts]) + 1
+        if cut > cuts[-1]:
+            cuts.append(cut)
+    cuts.append(len(block))
+    return [block[a:b] for a, b in zip(cuts[:-1], cuts[1:]) if b > a] or [block]
+
+
 def _last_newline(buf: np.ndarray) -> int:
     """Offset of the last LF in ``buf`` (-1 if none), searched from the end in growing windows."""
     end, step = len(buf), 4096
@@ -102,15 +114,16 @@ def head(path, nbytes: int = 65536) -> bytes:
         return fh.read(nbytes)
 
 
-def factorize(arrays: list[np.ndarray], comm: Comm) -> tuple[np.ndarray, np.ndarray]:
+def factorize(arrays: list[np.ndarray], comm: Comm, marks=None) -> tuple[np.ndarray, np.ndarray]:
     """Global sorted distinct ids over every rank's ``arrays``, and this rank's ids as int32
     codes: one array, the arrays' codes one after the other.
 
     Identical on every rank (the codes index the global table, as ``np.unique`` over the
     whole data would give). One int32 array is recoded in place; otherwise the codes are
-    written straight into one new array (no joining copy). See :func:`dictionary`.
+    written straight into one new array (no joining copy). See :func:`dictionary` (and
+    its ``marks``).
     """
-    labels, lookup, shift = dictionary(arrays, comm)
+    labels, lookup, shift = dictionary(arrays, comm, marks)
     return labels, recode(arrays, labels, lookup, shift)
 
 
@@ -192,6 +205,13 @@ class RowPointers:
         ptr = np.empty(2 * len(self.ptr), dtype=np.int64)
         ptr[:self.n + 1] = self.ptr[:self.n + 1]
         self.ptr = ptr
+
+    def extend(self, other: "RowPointers") -> None:
+        """Append ``other``'s rows (their entries follow this one's ``nnz`` entries)."""
+        while self.n + other.n + 1 >= len(self.ptr):
+            self.grow()
+        self.ptr[self.n + 1:self.n + other.n + 1] = other.ptr[1:other.n + 1] + self.nnz
+        self.n += other.n
 
     @property
     def indptr(self) -> np.ndarray:

@@ -6,15 +6,13 @@ grammar. The MPI runs (2 and 3 ranks) are in test_io_stream_mpi.py.
 """
 from __future__ import annotations
 
-import re
-
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from hpcrec.core.comm import serial
-from hpcrec.io import arrowcsv, formats, ratings, streamread, textscan, transactions
+from hpcrec.io import formats, ratings, streamread, textscan, transactions
 
 FIELDS_T = ("indptr", "indices", "labels")
 FIELDS_R = ("user", "item", "rating", "timestamp", "user_ids", "item_ids", "item_titles",
@@ -143,17 +141,8 @@ number = st.one_of(st.integers(0, 10 ** 6).map(str),
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(rows=st.lists(st.tuples(st.integers(0, 10 ** 9), st.sampled_from(["1", "02", "3", "17"]),
                                number, st.integers(0, 10 ** 12)), min_size=1, max_size=40),
-       header=st.booleans(), stamps=st.booleans(), eol=st.sampled_from(["\n", "\r\n"]),
-       arrow=st.booleans())
-def test_ratings_csv_fast_path_equals_serial(tmp_path, small_chunks, rows, header, stamps, eol, arrow):
-    """Both parsers of the fast path (pyarrow's where it is exact, else the compiled one)."""
-    with pytest.MonkeyPatch.context() as mp:
-        if not arrow:
-            mp.setattr(arrowcsv, "_pyarrow", lambda: None)
-        _ratings_csv_fast_path_equals_serial(tmp_path, rows, header, stamps, eol)
-
-
-def _ratings_csv_fast_path_equals_serial(tmp_path, rows, header, stamps, eol):
+       header=st.booleans(), stamps=st.booleans(), eol=st.sampled_from(["\n", "\r\n"]))
+def test_ratings_csv_fast_path_equals_serial(tmp_path, small_chunks, rows, header, stamps, eol):
     lines = [",".join([str(u), i, r] + ([str(t)] if stamps else [])) for u, i, r, t in rows]
     if header:
         lines.insert(0, "user,item,rating" + (",timestamp" if stamps else ""))
@@ -165,14 +154,11 @@ def _ratings_csv_fast_path_equals_serial(tmp_path, rows, header, stamps, eol):
     assert_same(fast, slow, FIELDS_R)
 
 
-@pytest.mark.parametrize("arrow", [True, False])
 @pytest.mark.parametrize("text", ["1,2,3\n" * 50, "1,2,3,4\n" * 40 + "5,6,7,8", "\n1,2,3\r\n" * 30,
                                   "9,9,5\n" + "\n" * 20 + "1,2,3\n" * 30])
-def test_ratings_columns_hold_the_densest_lines(tmp_path, small_chunks, text, arrow, monkeypatch):
+def test_ratings_columns_hold_the_densest_lines(tmp_path, small_chunks, text):
     """The columns are reserved for the most lines the bytes can hold (no counting pass):
     files of the shortest lines, the last without its LF, with blank lines, fill them."""
-    if not arrow:
-        monkeypatch.setattr(arrowcsv, "_pyarrow", lambda: None)
     path = tmp_path / "d.csv"
     path.write_bytes(text.encode())
     n_fields = text.strip().split("\n")[0].count(",") + 1
@@ -191,6 +177,10 @@ def test_ratings_columns_hold_the_densest_lines(tmp_path, small_chunks, text, ar
     "+1,2,3\n",                     # signed id
     '"1",2,3\n',                    # quoted
     "1,2,nan\n",                    # not a number
+    "1,2,3.0000000000000001\n",      # 16 digits: beyond exact decimal conversion
+    "1,2,\n", "-1,2,3\n", "1,-2,3\n",  # empty field, negative ids
+    "1,2,3\r4,5,6\n",                # lone CR
+    "1,2,3,4\n5,6,7\n", "1.5,2,3\n", "1,2,3,-4\n",
 ])
 def test_outside_the_grammar_the_serial_reader_decides(tmp_path, text):
     path = tmp_path / "r.csv"
@@ -225,6 +215,94 @@ def test_ids_beyond_int32_are_parsed_again_as_int64(tmp_path, small_chunks, text
     fast = streamread.read_fimi(path, serial())
     assert fast is not None
     assert_same(fast, transactions.read_fimi(path), FIELDS_T)
+
+
+@pytest.mark.parametrize("threads", [1, 2, 3, 5])
+@pytest.mark.parametrize("kind", ["plain", "crlf", "wide", "bad", "blank"])
+def test_ratings_parsed_by_threads_equal_the_serial_reader(tmp_path, small_chunks, monkeypatch,
+                                                           threads, kind):
+    """A rank with cores of its own cuts every chunk into pieces parsed at once: the same
+    columns (ids beyond int32 in a later piece, a bad line in one, the last without LF,
+    blank lines: rows moved down, or more line ends than the columns hold rows). The
+    values differ from run to run (a fresh column may hold the last run's values)."""
+    from hpcrec.core import device
+    monkeypatch.setattr(device, "share_cores", lambda comm=None: threads)
+    monkeypatch.setattr(textscan, "CHUNK_BYTES", 200)
+    ks = range(100 * threads, 100 * threads + 40)
+    text = {"plain": "".join(f"{k},{k % 7},{k / 8},{k * 99}\n" for k in ks),
+            "crlf": "".join(f"\n{k % 5},{k},{k % 9}.5\r\n" for k in ks) + "4,5,6",
+            "wide": "".join(f"{k},2,{k}\n" for k in ks) + "7,2147483648,4\n" + "1,2,3\n" * 30,
+            "bad": "".join(f"{k},2,{k}\n" for k in ks) + "1,2,x\n" + "1,2,3\n" * 30,
+            "blank": "".join(f"{k % 10},2,{k % 7}\n" + "\n" * (k % 3) for k in ks) + "\n" * 400
+            + "".join(f"{k % 10},1,{k % 9}\n" for k in ks)}[kind]
+    path = tmp_path / "t.csv"
+    path.write_bytes(text.encode())
+    fast = streamread.read_ratings(path, "ratings-csv", serial())
+    assert (fast is None) == (kind == "bad")
+    if fast is not None:
+        assert_same(fast, ratings.read_ratings_csv(path), FIELDS_R)
+
+
+@pytest.mark.parametrize("threads", [1, 2, 3, 5])
+@pytest.mark.parametrize("kind", ["plain", "wide", "bad"])
+def test_fimi_parsed_by_threads_equals_the_serial_reader(tmp_path, small_chunks, monkeypatch,
+                                                         threads, kind):
+    """FIMI pieces parsed at once, their rows appended in order (row pointers of 2 rows
+    that grow in every piece, empty lines, an id beyond int32 or a bad byte in a later
+    piece, the last line without LF); values differ from run to run."""
+    from hpcrec.core import device
+    monkeypatch.setattr(device, "share_cores", lambda comm=None: threads)
+    monkeypatch.setattr(textscan, "CHUNK_BYTES", 300)
+    ks = range(100 * threads, 100 * threads + 60)
+    text = "".join(f"{k} {k % 13}\t{k // 3}\n" + ("\n" if k % 7 == 0 else "") for k in ks)
+    text += {"plain": "5 6", "wide": "1 2147483648\n1 2\n" * 20, "bad": "1 x\n1 2\n" * 20}[kind]
+    path = tmp_path / "t.dat"
+    path.write_bytes(text.encode())
+    fast = streamread.read_fimi(path, serial())
+    assert (fast is None) == (kind == "bad")
+    if fast is not None:
+        assert_same(fast, transactions.read_fimi(path), FIELDS_T)
+
+
+@pytest.mark.parametrize("lines", [1, 2, 7])
+@pytest.mark.parametrize("parts", [1, 2, 3, 9])
+def test_split_lines_cuts_at_line_ends(lines, parts):
+    block = np.frombuffer(b"".join(b"%d,x\n" % (10 ** k) for k in range(lines)), np.uint8)
+    pieces = textscan.split_lines(block, parts)
+    assert b"".join(p.tobytes() for p in pieces) == block.tobytes()
+    assert 1 <= len(pieces) <= min(parts, lines) and all(p[-1] == 10 for p in pieces)
+
+
+@pytest.mark.parametrize("digits", range(1, 17))
+def test_numerals_of_every_length_equal_the_serial_reader(tmp_path, digits):
+    """Ids, timestamps and ratings of 1..16 digits (16: outside the grammar), with the
+    dot at every place, at every offset of the tokenizer's 8-byte reads."""
+    rng = np.random.default_rng(digits)
+    num = lambda: "".join(map(str, rng.integers(0, 10, digits)))   # noqa: E731
+    lines = []
+    for pad in range(8):
+        dot = pad % (digits + 1)
+        rating = num()
+        lines.append(f"{'1' * (pad + 1)},{num()},{rating[:dot]}.{rating[dot:]},{num()}")
+        lines.append(f"{num()},{pad},-{rating},{num()}")
+    path = tmp_path / "n.csv"
+    path.write_text("\n".join(lines))           # the last line without its LF
+    fast = streamread.read_ratings(path, "ratings-csv", serial())
+    assert (fast is None) == (digits > 15)
+    if fast is not None:
+        assert_same(fast, ratings.read_ratings_csv(path), FIELDS_R)
+
+
+@pytest.mark.parametrize("text", ["2147483647,1,3\n1,2,3\n", "1,2,3\n" * 60 + "7,2147483648,4\n",
+                                  "1,2,3,4\n" * 40 + "999999999999999,1,2,3\n" + "2,2,2,2\n" * 30])
+def test_ratings_ids_beyond_int32_are_parsed_again_as_int64(tmp_path, small_chunks, text):
+    """Ratings ids are parsed as int32 first; one beyond its range (a user or an item, in
+    any chunk) means every rank parses again into int64 ids."""
+    path = tmp_path / "w.csv"
+    path.write_text(text)
+    fast = streamread.read_ratings(path, "ratings-csv", serial())
+    assert fast is not None
+    assert_same(fast, ratings.read_ratings_csv(path), FIELDS_R)
 
 
 def test_hdf5_is_recognised_by_its_signature_without_h5py(tmp_path):
@@ -302,54 +380,3 @@ def test_baskets_outside_the_grammar_the_serial_reader_decides(tmp_path, text):
             formats.load_transactions(path, serial(), format="baskets-csv")
         return
     assert_same(formats.load_transactions(path, serial(), format="baskets-csv"), want, FIELDS_T)
-
-
-@pytest.mark.parametrize("text", [
-    "1,2,3.0000000000000001\n",      # 16 digits: beyond exact decimal conversion in both parsers
-    "1,2,\n", "-1,2,3\n", "1,-2,3\n",  # empty field, negative ids
-    "1,2,3\r4,5,6\n",                # lone CR
-    "1,2,3,4\n5,6,7\n",              # ragged
-    "1,2,1e3\n", "1,2,nan\n", '"1",2,3\n', "1.5,2,3\n",
-])
-def test_pyarrow_is_used_only_where_it_is_exact(text):
-    block = np.frombuffer(text.encode(), dtype=np.uint8)
-    n = text.count("\n") + 1
-    out = [np.zeros(n, np.int64), np.zeros(n, np.int64), np.zeros(n, np.float32), np.zeros(n, np.int64)]
-    assert arrowcsv.parse_into(block, b",", out[:3 if text.count(",") == 2 else 4], 0) is None
-
-
-def _grammar_rule(text: bytes) -> bool:
-    """The grammar of hpcrec.io.arrowcsv, written plainly (the reference of the test below)."""
-    return (set(text) <= set(b"0123456789.-,\r\n") and re.search(rb"\r(?!\n)", text) is None
-            and all(len(run) <= arrowcsv.MAX_RUN for run in re.findall(rb"[0-9.]+", text)))
-
-
-@settings(max_examples=300, deadline=None)
-@given(text=st.lists(st.sampled_from(["1", "23", "4.5", "0000000", ".", "-", ",", "\n", "\r\n",
-                                      "\r", "x", " ", "99999999.9"]), max_size=40).map("".join),
-       window=st.integers(1, 40))
-def test_grammar_check_by_windows_equals_the_rule(text, window):
-    block = np.frombuffer(text.encode(), dtype=np.uint8)
-    assert arrowcsv._in_grammar(block, ord(","), window) == _grammar_rule(text.encode())
-
-
-@pytest.mark.parametrize("threads", [False, True])
-def test_pyarrow_numbers_equal_the_compiled_tokenizer(monkeypatch, threads):
-    """Also across pyarrow's blocks (small ones here: several per parse, in threads or not)."""
-    monkeypatch.setattr(arrowcsv, "BLOCK_BYTES", 4096)
-    from hpcrec.kernels import textparse
-    rng = np.random.default_rng(5)
-    n = 3000
-    text = "".join(f"{u},{i},{r},{t}\n" for u, i, r, t in zip(
-        rng.integers(0, 10 ** 14, n), rng.integers(0, 99, n),
-        [f"{x:.{k}f}" for x, k in zip(rng.uniform(-5, 5, n), rng.integers(0, 12, n))],
-        rng.integers(0, 10 ** 12, n)))
-    block = np.frombuffer(text.encode(), dtype=np.uint8)
-    cols = [np.empty(n + 2, np.int64), np.empty(n + 2, np.int64), np.empty(n + 2, np.float32),
-            np.empty(n + 2, np.int64)]
-    assert arrowcsv.parse_into(block, b",", cols, 2, threads=threads) == n
-    out = [np.empty(n, np.int64), np.empty(n, np.int64), np.empty(n, np.float32), np.empty(n, np.int64)]
-    k, bad = textparse.delimited_numbers(block, np.frombuffer(b",", np.uint8), 4, *out, 0)
-    assert (k, bad) == (n, -1)
-    for a, b in zip(cols, out):
-        assert a.dtype == b.dtype and np.array_equal(a[2:], b)
