@@ -25,6 +25,7 @@ from typing import NamedTuple
 
 import numpy as np
 from numba import njit
+from numba.cpython.unsafe.numbers import trailing_zeros
 
 from . import order
 from .csr import Csr
@@ -758,36 +759,66 @@ def _subset_sizes(n_extra, top_r, npath, limit):
     return n_sets, n_items
 
 
+@njit(cache=True, inline="always")
+def _with_bit(q, v):
+    """The 4-word bit mask q with item v (below 256) added."""
+    b = np.int64(1) << (v & 63)
+    w = v >> 6
+    return (q[0] | b if w == 0 else q[0], q[1] | b if w == 1 else q[1],
+            q[2] | b if w == 2 else q[2], q[3] | b if w == 3 else q[3])
+
+
 @njit(cache=True)
 def _emit_subsets(records, tops, form, recode, path, extra, comb, what):
     """FREQUENT: store path[:npath] with every subset of at most top_r of extra[:n_extra],
     each with ``count`` (``what = (npath, n_extra, top_r, count)``; room made by the
-    caller), as canonical records (:mod:`.order`, ``form = (bits, head, per)``): the
-    path's and the extra items are mapped through ``recode`` and sorted once, and each
-    set's items, a merge of the two, are packed into its key words as they come (the
-    packing of :func:`.order.pack`, no buffer in between). (Calls nothing and takes no
-    tuple of arrays: Numba reference-counts the arrays of a function that does, once per
-    node of the search.)"""
+    caller), as canonical records (:mod:`.order`, ``form = (bits, head, per)``): the items
+    are mapped through ``recode``, and each set's items are packed into its key words in
+    ascending order as they come (the packing of :func:`.order.pack`, no buffer): read
+    from a bit mask of the set when the items are below 2^MASK_BITS (the dense data sets:
+    no sort), else merged from the path and the extra items, each sorted once. (Calls
+    nothing and takes no tuple of arrays: Numba reference-counts the arrays of a function
+    that does, once per node of the search.)"""
     npath, n_extra, top_r, count = what
     bits, head, per = form
+    masked = bits <= order.MASK_BITS
+    p = (np.int64(0), np.int64(0), np.int64(0), np.int64(0))
     for t in range(npath):
         path[t] = recode[path[t]]
     for t in range(n_extra):
         extra[t] = recode[extra[t]]
-    _sort_small(path, 0, npath)
-    _sort_small(extra, 0, n_extra)
+    if masked:
+        for t in range(npath):
+            p = _with_bit(p, path[t])
+    else:
+        _sort_small(path, 0, npath)
+        _sort_small(extra, 0, n_extra)
     last = records.shape[1] - 1
     for r in range(top_r + 1):
         for t in range(r):
             comb[t] = t
         while True:
             n_out = tops[0]
+            q = p
+            if masked:
+                for t in range(r):
+                    q = _with_bit(q, extra[comb[t]])
+            # q's words from the x-th on, shifted down; no index into the tuple (a run-time
+            # index could raise) and a bound on x (a loop that might not end): either
+            # makes Numba count the arrays' references, once per call
+            x = 0
+            m0, m1, m2, m3 = q
             word = np.int64(npath + r) << (head * bits)
             shift = (head - 1) * bits
-            w = 0
-            a = b = 0
-            while a < npath or b < r:   # merge path[:npath] and extra[comb[:r]]
-                if b == r or (a < npath and path[a] < extra[comb[b]]):
+            w = a = b = 0
+            for _ in range(npath + r):   # the set's items, ascending
+                if masked:
+                    while m0 == 0 and x < 3:
+                        m0, m1, m2, m3 = m1, m2, m3, np.int64(0)
+                        x += 1
+                    v = (x << 6) + trailing_zeros(m0)
+                    m0 &= m0 - 1
+                elif b == r or (a < npath and path[a] < extra[comb[b]]):
                     v = path[a]
                     a += 1
                 else:
