@@ -25,6 +25,7 @@ from typing import NamedTuple
 
 import numpy as np
 from numba import njit
+from numba.cpython.unsafe.numbers import trailing_zeros
 
 from . import order
 from .csr import Csr
@@ -758,36 +759,79 @@ def _subset_sizes(n_extra, top_r, npath, limit):
     return n_sets, n_items
 
 
+@njit(cache=True, inline="always")
+def _with_bit(q, v):
+    """The 4-word bit mask q with item v (below 256) added."""
+    b = np.int64(1) << (v & 63)
+    w = v >> 6
+    return (q[0] | b if w == 0 else q[0], q[1] | b if w == 1 else q[1],
+            q[2] | b if w == 2 else q[2], q[3] | b if w == 3 else q[3])
+
+
 @njit(cache=True)
-def _emit_subsets(records, tops, form, recode, lists, what):
+def _emit_subsets(records, tops, form, recode, path, extra, comb, what):
     """FREQUENT: store path[:npath] with every subset of at most top_r of extra[:n_extra],
-    each with ``count`` (``lists = (path, extra, comb, buf)``, ``what = (npath, n_extra,
-    top_r, count)``; room made by the caller), as canonical records (:mod:`.order`): the
-    path's and the extra items are mapped through ``recode`` and sorted once, and each
-    set's items are a merge of the two."""
-    path, extra, comb, buf = lists
+    each with ``count`` (``what = (npath, n_extra, top_r, count)``; room made by the
+    caller), as canonical records (:mod:`.order`, ``form = (bits, head, per)``): the items
+    are mapped through ``recode``, and each set's items are packed into its key words in
+    ascending order as they come (the packing of :func:`.order.pack`, no buffer): read
+    from a bit mask of the set when the items are below 2^MASK_BITS (the dense data sets:
+    no sort), else merged from the path and the extra items, each sorted once. (Calls
+    nothing and takes no tuple of arrays: Numba reference-counts the arrays of a function
+    that does, once per node of the search.)"""
     npath, n_extra, top_r, count = what
+    bits, head, per = form
+    masked = bits <= order.MASK_BITS
+    p = (np.int64(0), np.int64(0), np.int64(0), np.int64(0))
     for t in range(npath):
         path[t] = recode[path[t]]
     for t in range(n_extra):
         extra[t] = recode[extra[t]]
-    _sort_small(path, 0, npath)
-    _sort_small(extra, 0, n_extra)
+    if masked:
+        for t in range(npath):
+            p = _with_bit(p, path[t])
+    else:
+        _sort_small(path, 0, npath)
+        _sort_small(extra, 0, n_extra)
     last = records.shape[1] - 1
     for r in range(top_r + 1):
         for t in range(r):
             comb[t] = t
         while True:
-            a = b = 0
-            while a < npath or b < r:   # merge path[:npath] and extra[comb[:r]]
-                if b == r or (a < npath and path[a] < extra[comb[b]]):
-                    buf[a + b] = path[a]
+            n_out = tops[0]
+            q = p
+            if masked:
+                for t in range(r):
+                    q = _with_bit(q, extra[comb[t]])
+            # q's words from the x-th on, shifted down; no index into the tuple (a run-time
+            # index could raise) and a bound on x (a loop that might not end): either
+            # makes Numba count the arrays' references, once per call
+            x = 0
+            m0, m1, m2, m3 = q
+            word = np.int64(npath + r) << (head * bits)
+            shift = (head - 1) * bits
+            w = a = b = 0
+            for _ in range(npath + r):   # the set's items, ascending
+                if masked:
+                    while m0 == 0 and x < 3:
+                        m0, m1, m2, m3 = m1, m2, m3, np.int64(0)
+                        x += 1
+                    v = (x << 6) + trailing_zeros(m0)
+                    m0 &= m0 - 1
+                elif b == r or (a < npath and path[a] < extra[comb[b]]):
+                    v = path[a]
                     a += 1
                 else:
-                    buf[a + b] = extra[comb[b]]
+                    v = extra[comb[b]]
                     b += 1
-            n_out = tops[0]
-            order.pack(buf, npath + r, (form[0], form[1], form[2]), records, n_out)
+                word |= np.int64(v) << shift
+                shift -= bits
+                if shift < 0:   # a word full: the head's after ``head`` items
+                    records[n_out, w] = word
+                    w, word, shift = w + 1, np.int64(0), (per - 1) * bits
+            for u in range(w, last):
+                records[n_out, u] = word
+                word = 0
             records[n_out, last] = count
             tops[0] = n_out + 1
             tops[1] += npath + r
@@ -853,31 +897,29 @@ def _lengths(work, store, mode):
             work.lpool.shape[0], len(work.frames), sets, items)
 
 
+@njit(cache=True, inline="always")
+def _over(want, have):
+    return want if want > have else 0
+
+
 @njit(cache=True)
-def _room(lens, used, f, node, items, depth, mode, need):
-    """Whether the arrays (lengths ``lens``, :func:`_lengths`; ``used``: the sets and
-    items stored) have room for expanding ``node``, a child of frame ``f`` at ``depth``
-    whose rows hold at most ``items`` items below its item; if not, ``need`` says what is
-    short. Bounds: at most ``node.item`` children, and perfect extensions and children
-    together at most ``node.item`` items. (Scalars only: Numba reference-counts array
-    arguments across branches.)"""
+def _shortfall(lens, used, f, node, items, depth, mode):
+    """What the arrays (lengths ``lens``, :func:`_lengths`; ``used``: the sets and items
+    stored) lack for expanding ``node``, a child of frame ``f`` at ``depth`` whose rows
+    hold at most ``items`` items below its item: ``need``'s first 9 entries, 0 where
+    there is room. Bounds: at most ``node.item`` children, and perfect extensions and
+    children together at most ``node.item`` items. (Scalars in and out: Numba
+    reference-counts an array argument across branches, which here was once a node.)"""
     n = node.t1 - node.t0
     lists = used[0] if depth == 0 else 2 * f.le - f.lb + used[0] - f.ent
     if mode != MAXIMAL:
         lists = 0
-    wants = (f.rtop + n, f.itop + items, f.top + items, f.mend + node.item, 2 * n, lists,
-             depth + 2)
-    ok = True
-    for x in range(7):
-        if wants[x] > lens[x]:
-            need[x] = wants[x]
-            ok = False
     set_items = f.plen + 1 + node.item
-    if mode != FREQUENT and (used[0] + 1 > lens[7] or used[1] + set_items > lens[8]):
-        need[N_SETS] = 1
-        need[N_ITEMS] = set_items
-        ok = False
-    return ok
+    sets = mode != FREQUENT and (used[0] + 1 > lens[7] or used[1] + set_items > lens[8])
+    return (_over(f.rtop + n, lens[0]), _over(f.itop + items, lens[1]),
+            _over(f.top + items, lens[2]), _over(f.mend + node.item, lens[3]),
+            _over(2 * n, lens[4]), _over(lists, lens[5]), _over(depth + 2, lens[6]),
+            np.int64(1 if sets else 0), np.int64(set_items if sets else 0))
 
 
 def _grown(work, need):
@@ -932,9 +974,12 @@ def _search(work, first, owned, options, store, state, need, marks):
     rows, ri, pool, mem, rtable, lpool, frames = work[:7]
     scratch, prefix, absorbed, path, extra, comb, buf = work[7:]
     items, meta, links, head, tops, aux = store[:6]
+    records, recode = store.records, store.recode   # FREQUENT's
+    form = (store.form[0], store.form[1], store.form[2])
+    longest = _longest_in(records, form)
     lens = _lengths(work, store, mode)
     if state[PENDING]:  # the subsets of the last node, once the store had room
-        _emit_subsets(store.records, tops, store.form, store.recode, (path, extra, comb, buf),
+        _emit_subsets(records, tops, form, recode, path, extra, comb,
                       (state[P_NPATH], state[P_EXTRA], state[P_TOPR], state[P_COUNT]))
         state[PENDING] = 0
     j, depth, stamp = state[J], state[DEPTH], state[STAMP]
@@ -965,7 +1010,10 @@ def _search(work, first, owned, options, store, state, need, marks):
         bound = (node.t1 - node.t0) * node.item  # items below node.item in its rows
         if f.top + bound > lens[N_POOL] or f.itop + bound > lens[N_RI]:
             bound = _row_items(rows, pool, node)
-        if not _room(lens, (tops[0], tops[1]), f, node, bound, depth, mode, need):
+        short = _shortfall(lens, (tops[0], tops[1]), f, node, bound, depth, mode)
+        if max(short) > 0:
+            for x in range(len(short)):
+                need[x] = short[x]
             return _pause(state, j, depth, stamp)
         f.pos += 1
         # what earlier siblings' subtrees allocated lies above the frame's marks
@@ -1071,16 +1119,13 @@ def _search(work, first, owned, options, store, state, need, marks):
             n_sets, n_items = _subset_sizes(n_extra, top_r, npath, limit)
             if tops[0] + n_sets > limit:
                 return TOO_MANY
-            # (FREQUENT's arrays read here, not held through the loop: Numba counts the
-            # references of every array variable at its branch joins)
-            longest = _longest_in(store.records, store.form)
             if tops[0] + n_sets > lens[N_SETS] or npath + top_r > longest:
                 state[PENDING], state[P_NPATH], state[P_EXTRA] = 1, npath, n_extra
                 state[P_TOPR], state[P_COUNT] = top_r, node.count
                 need[N_SETS], need[N_ITEMS], need[N_LONGEST] = n_sets, n_items, npath + top_r
                 return _pause(state, j, depth, stamp)
-            _emit_subsets(store.records, tops, store.form, store.recode,
-                          (path, extra, comb, buf), (npath, n_extra, top_r, node.count))
+            _emit_subsets(records, tops, form, recode, path, extra, comb,
+                          (npath, n_extra, top_r, node.count))
     return OK
 
 

@@ -171,7 +171,8 @@ def test_mine_range_grows_its_arrays_and_resumes(mode, case, monkeypatch):
     support 1/25: roots with about 1000 distinct rows, and more maximal sets than FP-Max's
     lists take at first). The same rows are mined with the arrays sized as usual, too.
     FREQUENT's items are recoded to ids of 31 bits (two items a key word past the first), so
-    its records widen as longer sets come."""
+    its records widen as longer sets come, and to ids spread over 0..255 (8 bits: its sets
+    are packed from bit masks, all four words of them in use)."""
     grown = set()
     grow = P._grow
 
@@ -206,6 +207,12 @@ def test_mine_range_grows_its_arrays_and_resumes(mode, case, monkeypatch):
         assert mine_store(ptr, idx, m, np.arange(m), minc, mode, batches, max_len,
                           recode) == truth
     assert (mode == P.FREQUENT and case != "one item") == bool(widened)
+    if mode == P.FREQUENT:
+        spread = np.linspace(0, 255, m).astype(np.int64)[rng.permutation(m)]
+        assert P.empty_store(m, spread).form[0] == (1 if m == 1 else 8)
+        for batches in ([(0, m)], [(m // 2, m), (0, m // 2)]):
+            assert mine_store(ptr, idx, m, np.arange(m), minc, mode, batches, max_len,
+                              spread) == truth
     monkeypatch.setattr(P, "START_SMALL", True)
     for batches in ([(0, m)], [(m // 2, m), (0, m // 2)]):
         assert mine_store(ptr, idx, m, np.arange(m), minc, mode, batches, max_len) == truth
