@@ -15,9 +15,10 @@ and every rank mines its items alone.
    (docs/fim.md, "Memory model"). A rank's rows lose the items already sent for good
    (``prep.rows`` is cut whenever that halves it): the rounds consume them.
 4. Each rank mines the itemsets whose least frequent item it owns, groups (items) largest
-   first (:func:`hpcrec.kernels.projected.mine_range`), with no further communication in a
-   round; a stop request is honoured between batches of groups and agreed on between
-   rounds (the result is then flagged partial: it holds the itemsets of the groups completed).
+   first (:func:`hpcrec.kernels.projected.mine_range`), in batches cut straight from the
+   records received (:func:`plan_batches`), with no further communication in a round;
+   a stop request is honoured between batches of groups and agreed on between rounds
+   (the result is then flagged partial: it holds the itemsets of the groups completed).
 5. FP-Growth's groups of the 16 most frequent items (mined last) take no conditional
    databases, whose rows would be nearly every transaction: their itemsets are subsets of
    those items, counted from one Allreduce'd histogram of the rows' masks
@@ -107,13 +108,15 @@ ROUND_BATCHES = 8        # miner calls per round at least, between which a stop 
 BATCH_WEIGHT = 1 << 21   # and more calls where a batch would exceed this owned weight
 
 
-def plan_batches(total: np.ndarray, lo: int, hi: int) -> np.ndarray:
+def plan_batches(total: np.ndarray, lo: int, hi: int, keyed: bool = False) -> np.ndarray:
     """Cuts c_0 = lo < ... < c_B = hi of the round's items into ranges of about equal owned
     weight (``total``: the owned weights' running sum): ROUND_BATCHES, or as many more as
     keep a batch near BATCH_WEIGHT, whose rows and conditional databases then stay in a
-    core's share of the cache (mining a batch of 5M weight was 1.5x slower per item than
-    batches of 1.4M at 20M transactions; benchmarks/README.md)."""
-    nb = max(ROUND_BATCHES, -(-int(total[hi] - total[lo]) // BATCH_WEIGHT))
+    core's share of the cache (larger batches mined slower per item; benchmarks/README.md,
+    "Distributed FP-Growth at 100M"). Keyed rows (FP-Close) are not cut per batch, every
+    batch scans them all: ROUND_BATCHES only."""
+    nb = ROUND_BATCHES if keyed else \
+        max(ROUND_BATCHES, -(-int(total[hi] - total[lo]) // BATCH_WEIGHT))
     aims = total[lo] + (total[hi] - total[lo]) * np.arange(1, nb) // nb
     cuts = np.searchsorted(total, aims, side="right")
     return np.unique(np.clip(np.concatenate(([lo], cuts, [hi])), lo, hi))
@@ -177,8 +180,8 @@ def _mine_local(prep: Prepared, comm: Comm, max_len, mode: int, guard: Guard, ti
             n_owned += int(np.count_nonzero(owned))
             total = np.concatenate(([0], np.cumsum(weights * owned)))
             with comm.collective_errors(), timer.phase("mine"):
-                for bottom, top, part in _batches(recv, owned, plan_batches(total, lo, hi), keyed,
-                                                  prep, guard):
+                cuts = plan_batches(total, lo, hi, keyed)
+                for bottom, top, part in _batches(recv, owned, cuts, keyed, prep, guard):
                     status, store = miner.mine_range(part, owned, bottom, top, options, store)
                     if status != P.OK:
                         raise MemoryBudgetError(f"more than {limit} itemsets on one rank at min_support "

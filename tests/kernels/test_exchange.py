@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from hpcrec.fim import pfp
 from hpcrec.fim.pfp import ROUND_BATCHES, plan_batches, plan_rounds
 from hpcrec.kernels import exchange as E
 
@@ -117,3 +118,13 @@ def test_plan_batches_cut_the_round_by_owned_weight():
     share = (total[12] - total[1]) / ROUND_BATCHES
     for a, z in zip(cuts[:-1], cuts[1:]):   # a batch past its share only by its top item
         assert total[z - 1] - total[a] <= share
+
+
+def test_plan_batches_keep_a_batch_near_the_batch_weight(monkeypatch):
+    monkeypatch.setattr(pfp, "BATCH_WEIGHT", 4)
+    total = np.arange(41)                  # 40 owned items of weight 1
+    cuts = plan_batches(total, 0, 40)
+    assert len(cuts) - 1 == 10   # each past its share of 4 only by its top item
+    assert all(total[z - 1] - total[a] <= 4 for a, z in zip(cuts[:-1], cuts[1:]))
+    keyed = plan_batches(total, 0, 40, keyed=True)   # FP-Close: every batch scans all rows
+    assert len(keyed) - 1 == ROUND_BATCHES
