@@ -86,34 +86,32 @@ def shard_prefixes(indptr, indices, ends, owner, lo, size, first_id, keyed):
 
 
 @njit(cache=True)
-def parse_records(buf, keyed, n_ids):
-    """CSR rows from the records of :func:`shard_prefixes`. Keyed records (global indices
-    ascending, as ranks send their rows in order and receive by rank) land at their index:
-    ``n_ids`` rows, the others empty, so a row's position names its transaction in every
-    round."""
-    head = 3 if keyed else 1
+def parse_records(buf, n_ids):
+    """CSR rows from the keyed records of :func:`shard_prefixes` (FP-Close), each at its
+    global index (indices ascend, as ranks send their rows in order and receive by rank):
+    ``n_ids`` rows, those not received empty, so a row's position names its transaction in
+    every round. Unkeyed records need no parsing: :func:`split_batches` reads them."""
     n = 0
     q = 0
     while q < len(buf):
-        q += buf[q] + head
+        q += buf[q] + 3
         n += 1
-    ptr = np.zeros((n_ids if keyed else n) + 1, np.int64)
-    idx = np.empty(len(buf) - head * n, np.int32)
+    ptr = np.zeros(n_ids + 1, np.int64)
+    idx = np.empty(len(buf) - 3 * n, np.int32)
     q = 0
     r = 0
     top = 0
     while q < len(buf):
         length = buf[q]
-        if keyed:
-            gid = np.int64(buf[q + 1]) + np.int64(buf[q + 2]) * _HALF
-            while r < gid:   # rows not received: empty
-                r += 1
-                ptr[r] = top
-        idx[top:top + length] = buf[q + head:q + head + length]
+        gid = np.int64(buf[q + 1]) + np.int64(buf[q + 2]) * _HALF
+        while r < gid:   # rows not received: empty
+            r += 1
+            ptr[r] = top
+        idx[top:top + length] = buf[q + 3:q + 3 + length]
         top += length
         r += 1
         ptr[r] = top
-        q += length + head
+        q += length + 3
     for x in range(r + 1, len(ptr)):
         ptr[x] = top
     return ptr, idx
@@ -134,46 +132,51 @@ def cut_rows(indptr, indices, ends):
 
 
 @njit(cache=True)
-def split_batches(indptr, indices, batch, lo, nb):
-    """The round's rows cut per batch of groups (``batch[j]``: the batch of owned item j, -1
-    if not owned; ``nb`` batches, item ranges from ``lo`` up, 0 the lowest): for each row and
-    each batch with an owned item in it, the row's prefix up to that batch's last owned
-    item, so a batch's conditional databases are built from its own rows only. Rows come
-    batch by batch; returns (indptr, indices, first), batch b's rows first[b]..first[b+1]-1."""
+def split_batches(buf, batch, lo, nb):
+    """The round's rows, records of :func:`shard_prefixes` (unkeyed) as received, cut per
+    batch of groups (``batch[j]``: the batch of owned item j, -1 if not owned; ``nb``
+    batches, item ranges from ``lo`` up, 0 the lowest): for each row and each batch with an
+    owned item in it, the row's prefix up to that batch's last owned item, so a batch's
+    conditional databases are built from its own rows only. Read from the records
+    themselves: no parsed copy of the round. Rows come batch by batch; returns (indptr,
+    indices, first), batch b's rows first[b]..first[b+1]-1."""
     at = np.zeros((2, nb + 1), np.int64)   # rows, items: counts of batch b at b + 1
-    _batch_prefixes(indptr, indices, batch, lo, False, at, np.empty(0, np.int64),
-                    np.empty(0, indices.dtype))
+    _batch_prefixes(buf, batch, lo, False, at, np.empty(0, np.int64), np.empty(0, buf.dtype))
     for b in range(nb):
         at[:, b + 1] += at[:, b]
     ptr = np.empty(at[0, nb] + 1, np.int64)
-    idx = np.empty(at[1, nb], indices.dtype)
+    idx = np.empty(at[1, nb], buf.dtype)
     first = at[0].copy()
     ptr[at[0, nb]] = at[1, nb]
-    _batch_prefixes(indptr, indices, batch, lo, True, at, ptr, idx)
+    _batch_prefixes(buf, batch, lo, True, at, ptr, idx)
     return ptr, idx, first
 
 
 @njit(cache=True)
-def _batch_prefixes(indptr, indices, batch, lo, fill, at, ptr, idx):
-    """Each row's prefix per batch of :func:`split_batches`, counted (``at[:, b + 1]``: rows,
-    items of batch b) or, with ``fill``, written at batch b's next row ``at[0, b]`` and item
-    ``at[1, b]``, which advance: one walk for both passes."""
+def _batch_prefixes(buf, batch, lo, fill, at, ptr, idx):
+    """Each record's prefix per batch of :func:`split_batches`, counted (``at[:, b + 1]``:
+    rows, items of batch b) or, with ``fill``, written at batch b's next row ``at[0, b]``
+    and item ``at[1, b]``, which advance: one walk for both passes."""
     seen = np.full(len(at[0]) - 1, -1, np.int64)
-    for r in range(len(indptr) - 1):
-        s = indptr[r]
-        p = indptr[r + 1] - 1
-        while p >= s and indices[p] >= lo:
-            b = batch[indices[p]]
-            if b >= 0 and seen[b] != r:
-                seen[b] = r
+    q = 0
+    row = 0
+    while q < len(buf):
+        s = q + 1
+        p = s + buf[q] - 1
+        q = p + 1
+        while p >= s and buf[p] >= lo:
+            b = batch[buf[p]]
+            if b >= 0 and seen[b] != row:
+                seen[b] = row
                 n = p - s + 1
                 if fill:
-                    q = at[1, b]
-                    idx[q:q + n] = indices[s:p + 1]
-                    ptr[at[0, b]] = q
+                    z = at[1, b]
+                    idx[z:z + n] = buf[s:p + 1]
+                    ptr[at[0, b]] = z
                     at[0, b] += 1
-                    at[1, b] = q + n
+                    at[1, b] = z + n
                 else:
                     at[0, b + 1] += 1
                     at[1, b + 1] += n
             p -= 1
+        row += 1

@@ -15,9 +15,10 @@ and every rank mines its items alone.
    (docs/fim.md, "Memory model"). A rank's rows lose the items already sent for good
    (``prep.rows`` is cut whenever that halves it): the rounds consume them.
 4. Each rank mines the itemsets whose least frequent item it owns, groups (items) largest
-   first (:func:`hpcrec.kernels.projected.mine_range`), with no further communication in a
-   round; a stop request is honoured between batches of groups and agreed on between
-   rounds (the result is then flagged partial: it holds the itemsets of the groups completed).
+   first (:func:`hpcrec.kernels.projected.mine_range`), in batches cut straight from the
+   records received (:func:`plan_batches`), with no further communication in a round;
+   a stop request is honoured between batches of groups and agreed on between rounds
+   (the result is then flagged partial: it holds the itemsets of the groups completed).
 5. FP-Growth's groups of the 16 most frequent items (mined last) take no conditional
    databases, whose rows would be nearly every transaction: their itemsets are subsets of
    those items, counted from one Allreduce'd histogram of the rows' masks
@@ -41,7 +42,7 @@ from ..kernels import exchange as E
 from ..kernels import lattice
 from ..kernels import projected as P
 from ..kernels import superset as S
-from ..kernels.csr import Csr, csr
+from ..kernels.csr import csr
 from ..kernels.protocols import MineOptions
 from .prepare import Prepared
 from .result import Records, records
@@ -87,55 +88,60 @@ def plan_rounds(weights: np.ndarray, size: int, per_rank: int) -> list[tuple[int
 
 
 def _exchange(prep: Prepared, comm: Comm, ends, owner, lo: int, first_id: int, keyed: bool,
-              guard: Guard, timer) -> Csr:
-    """This rank's conditional transactions for the items [lo, hi) (``owner``: their ranks;
-    ``ends``: where each row's items at or above hi begin, moved on to lo).
-    One rank too takes the round's prefixes (no exchange): a batch of groups then scans the
-    round's rows, not all rows."""
+              timer) -> np.ndarray:
+    """This rank's conditional transactions for the items [lo, hi), as the records received
+    (``owner``: their ranks; ``ends``: where each row's items at or above hi begin, moved
+    on to lo). One rank too takes the round's prefixes (no exchange): a batch of groups
+    then scans the round's rows, not all rows."""
     with comm.collective_errors(), timer.phase("count"):
         send, counts = E.shard_prefixes(prep.rows.indptr, prep.rows.indices, ends, owner, lo,
                                         comm.size, first_id, keyed)
     if comm.size == 1:
-        recv = send
-    else:
-        with timer.phase("communicate"):
-            recv, _ = comm.alltoallv(send, counts)
-    del send
-    with comm.collective_errors(), timer.phase("count"):
-        guard.check(3 * recv.nbytes, "the conditional transactions received by this rank")
-        ptr, idx = E.parse_records(recv, keyed, prep.n)
-    return csr(ptr, idx, None, prep.m)
+        return send
+    with timer.phase("communicate"):
+        recv, _ = comm.alltoallv(send, counts)
+    return recv
 
 
 MODES = {"fpgrowth": P.FREQUENT, "fpmax": P.MAXIMAL, "fpclose": P.CLOSED}
-ROUND_BATCHES = 8  # miner calls per round, between which a stop request is honoured
+ROUND_BATCHES = 8        # miner calls per round at least, between which a stop request is honoured
+BATCH_WEIGHT = 1 << 21   # and more calls where a batch would exceed this owned weight
 
 
-def plan_batches(total: np.ndarray, lo: int, hi: int) -> np.ndarray:
-    """Cuts c_0 = lo < ... < c_B = hi of the round's items into at most ROUND_BATCHES ranges of
-    about equal owned weight (``total``: the owned weights' running sum)."""
-    aims = total[lo] + (total[hi] - total[lo]) * np.arange(1, ROUND_BATCHES) // ROUND_BATCHES
+def plan_batches(total: np.ndarray, lo: int, hi: int, keyed: bool = False) -> np.ndarray:
+    """Cuts c_0 = lo < ... < c_B = hi of the round's items into ranges of about equal owned
+    weight (``total``: the owned weights' running sum): ROUND_BATCHES, or as many more as
+    keep a batch near BATCH_WEIGHT, whose rows and conditional databases then stay in a
+    core's share of the cache (larger batches mined slower per item; benchmarks/README.md,
+    "Distributed FP-Growth at 100M"). Keyed rows (FP-Close) are not cut per batch, every
+    batch scans them all: ROUND_BATCHES only."""
+    nb = ROUND_BATCHES if keyed else \
+        max(ROUND_BATCHES, -(-int(total[hi] - total[lo]) // BATCH_WEIGHT))
+    aims = total[lo] + (total[hi] - total[lo]) * np.arange(1, nb) // nb
     cuts = np.searchsorted(total, aims, side="right")
     return np.unique(np.clip(np.concatenate(([lo], cuts, [hi])), lo, hi))
 
 
-def _batches(rows: Csr, owned: np.ndarray, cuts: np.ndarray, keyed: bool, m: int):
-    """(lo, hi, rows) of each batch of the round, highest first. The rows are cut per batch
+def _batches(recv: np.ndarray, owned: np.ndarray, cuts: np.ndarray, keyed: bool, prep: Prepared,
+             guard: Guard):
+    """(lo, hi, rows) of each batch of the round, highest first, from the records received
+    ``recv``. The rows are cut per batch straight from the records
     (:func:`hpcrec.kernels.exchange.split_batches`), so a miner call scans its batch's
-    conditional transactions only, not the whole round's; keyed rows (FP-Close) keep their
-    positions, and every batch scans them all."""
+    conditional transactions only, not the whole round's; keyed rows (FP-Close) are parsed
+    to their positions, and every batch scans them all."""
+    guard.check(3 * recv.nbytes, "the conditional transactions received by this rank")
     if keyed:
+        rows = csr(*E.parse_records(recv, prep.n), None, prep.m)
         for b in range(len(cuts) - 2, -1, -1):
             yield cuts[b], cuts[b + 1], rows
         return
-    batch = np.full(m, -1, np.int64)
+    batch = np.full(prep.m, -1, np.int64)
     for b in range(len(cuts) - 1):
         batch[cuts[b]:cuts[b + 1]] = np.where(owned[cuts[b]:cuts[b + 1]], b, -1)
-    ptr, idx, first = E.split_batches(rows.indptr, rows.indices, batch, cuts[0],
-                                      len(cuts) - 1)
+    ptr, idx, first = E.split_batches(recv, batch, cuts[0], len(cuts) - 1)
     for b in range(len(cuts) - 2, -1, -1):
         a, z = first[b], first[b + 1]
-        yield cuts[b], cuts[b + 1], csr(ptr[a:z + 1] - ptr[a], idx[ptr[a]:ptr[z]], None, m)
+        yield cuts[b], cuts[b + 1], csr(ptr[a:z + 1] - ptr[a], idx[ptr[a]:ptr[z]], None, prep.m)
 
 
 def _mine_local(prep: Prepared, comm: Comm, max_len, mode: int, guard: Guard, timer, control):
@@ -167,15 +173,15 @@ def _mine_local(prep: Prepared, comm: Comm, max_len, mode: int, guard: Guard, ti
         for lo, hi in rounds:
             n_rounds += 1
             owner[lo:hi] = assign_groups(weights[lo:hi], comm.size)
-            rows = _exchange(prep, comm, ends, owner, lo, first_id, keyed, guard, timer)
-            received += rows.indices.nbytes + rows.indptr.nbytes
+            recv = _exchange(prep, comm, ends, owner, lo, first_id, keyed, timer)
+            received += recv.nbytes
             owned = np.zeros(prep.m, np.bool_)
             owned[lo:hi] = owner[lo:hi] == comm.rank
             n_owned += int(np.count_nonzero(owned))
             total = np.concatenate(([0], np.cumsum(weights * owned)))
             with comm.collective_errors(), timer.phase("mine"):
-                for bottom, top, part in _batches(rows, owned, plan_batches(total, lo, hi), keyed,
-                                                  prep.m):
+                cuts = plan_batches(total, lo, hi, keyed)
+                for bottom, top, part in _batches(recv, owned, cuts, keyed, prep, guard):
                     status, store = miner.mine_range(part, owned, bottom, top, options, store)
                     if status != P.OK:
                         raise MemoryBudgetError(f"more than {limit} itemsets on one rank at min_support "
@@ -187,7 +193,7 @@ def _mine_local(prep: Prepared, comm: Comm, max_len, mode: int, guard: Guard, ti
                         break
             if not stopped:   # the rest of the round: the other ranks' share of it
                 bar.update(int(weights[lo:hi].sum() - (total[hi] - total[lo])))
-            del rows, part
+            del recv, part
             left = int(ends.sum())
             if left <= len(prep.rows.indices) // 2:   # later rounds need only the rows' heads
                 prep.rows = csr(*E.cut_rows(prep.rows.indptr, prep.rows.indices, ends), None, prep.m)

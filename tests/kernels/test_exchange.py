@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from hpcrec.fim import pfp
 from hpcrec.fim.pfp import ROUND_BATCHES, plan_batches, plan_rounds
 from hpcrec.kernels import exchange as E
 
@@ -35,6 +36,17 @@ def test_prefix_weights_are_the_conditional_database_sizes():
         assert w[j] == size
 
 
+def decoded(block, keyed):
+    """(global index or None, items) of each record of ``block``, by the record format."""
+    head, q, out = 3 if keyed else 1, 0, []
+    while q < len(block):
+        n = int(block[q])
+        gid = int(block[q + 1]) + (int(block[q + 2]) << 31) if keyed else None
+        out.append((gid, block[q + head:q + head + n].tolist()))
+        q += n + head
+    return out
+
+
 @pytest.mark.parametrize("keyed", [False, True])
 @pytest.mark.parametrize("rounds", [[(0, 8)], [(6, 8), (3, 6), (0, 3)], [(7, 8), (1, 7), (0, 1)]])
 def test_shards_are_the_conditional_transactions_of_each_round(keyed, rounds):
@@ -46,16 +58,15 @@ def test_shards_are_the_conditional_transactions_of_each_round(keyed, rounds):
         send, counts = E.shard_prefixes(ptr, idx, ends, owner, lo, 3, first_id, keyed)
         assert counts.sum() == len(send)
         for g, block in enumerate(np.split(send, np.cumsum(counts)[:-1])):
-            expected = expected_prefixes(ptr, idx, owner, lo, hi, g)
-            rp, ri = E.parse_records(block, keyed, first_id + 60)
-            if keyed:   # each row at its global index, the others empty
+            expected = [(first_id + r if keyed else None, row)
+                        for r, row in expected_prefixes(ptr, idx, owner, lo, hi, g)]
+            assert decoded(block, keyed) == expected
+            if keyed:   # parsed: each row at its global index, the others empty
+                rp, ri = E.parse_records(block, first_id + 60)
                 assert len(rp) == first_id + 61 and rp[first_id] == 0
-                got = [(k - first_id, ri[rp[k]:rp[k + 1]].tolist())
+                got = [(k, ri[rp[k]:rp[k + 1]].tolist())
                        for k in range(first_id, first_id + 60) if rp[k + 1] > rp[k]]
-            else:
-                got = [ri[rp[k]:rp[k + 1]].tolist() for k in range(len(rp) - 1)]
-                expected = [row for _, row in expected]
-            assert got == expected
+                assert got == expected
         assert all(ends[r] == np.searchsorted(idx[ptr[r]:ptr[r + 1]], lo) for r in range(60))
 
 
@@ -90,7 +101,10 @@ def test_split_batches_are_each_batch_s_conditional_transactions():
     for b in range(3):
         batch[cuts[b]:cuts[b + 1]] = b
     batch[[3, 6]] = -1
-    bp, bi, first = E.split_batches(ptr, idx, batch, 2, 3)
+    # the records of every row (one rank owning all), as shard_prefixes sends them
+    recv, _ = E.shard_prefixes(ptr, idx, np.diff(ptr).astype(np.int32), np.zeros(10, np.int64),
+                               0, 1, 0, False)
+    bp, bi, first = E.split_batches(recv, batch, 2, 3)
     for b in range(3):
         got = [bi[bp[k]:bp[k + 1]].tolist() for k in range(first[b], first[b + 1])]
         assert got == [row for _, row in expected_prefixes(ptr, idx, batch, 2, 9, b)]
@@ -104,3 +118,13 @@ def test_plan_batches_cut_the_round_by_owned_weight():
     share = (total[12] - total[1]) / ROUND_BATCHES
     for a, z in zip(cuts[:-1], cuts[1:]):   # a batch past its share only by its top item
         assert total[z - 1] - total[a] <= share
+
+
+def test_plan_batches_keep_a_batch_near_the_batch_weight(monkeypatch):
+    monkeypatch.setattr(pfp, "BATCH_WEIGHT", 4)
+    total = np.arange(41)                  # 40 owned items of weight 1
+    cuts = plan_batches(total, 0, 40)
+    assert len(cuts) - 1 == 10   # each past its share of 4 only by its top item
+    assert all(total[z - 1] - total[a] <= 4 for a, z in zip(cuts[:-1], cuts[1:]))
+    keyed = plan_batches(total, 0, 40, keyed=True)   # FP-Close: every batch scans all rows
+    assert len(keyed) - 1 == ROUND_BATCHES
