@@ -93,9 +93,9 @@ class Store(NamedTuple):
 
 @runtime_checkable
 class ProjectedMiner(Protocol):
-    def empty_store(self, m: int, recode: np.ndarray | None = None, bound: int = 0) -> Store:
+    def empty_store(self, m: int, recode: np.ndarray | None = None) -> Store:
         """A store for sets over ``m`` items (allocated here); FREQUENT's records map the
-        items through ``recode`` (default: none) and hold lengths up to ``bound``."""
+        items through ``recode`` (default: none) and hold lengths up to ``m``."""
 
     def mine_range(self, rows: Csr, owned: np.ndarray, lo: int, hi: int, options: MineOptions,
                    store: Store) -> tuple[int, Store]:
