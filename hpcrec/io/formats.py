@@ -6,11 +6,15 @@ object (list, DataFrame, arrays); ``format=`` names the format of a path. Withou
 ``detect_format`` infers it from the name and, for ``.dat`` and ``.csv``, the content — by
 a fixed rule, never a silent guess: a ``.csv`` whose first line is a header of distinct
 names (not all 0/1) and whose next lines (up to :data:`SNIFF_LINES`) all have as many cells,
-each 0/1/True/False, is one-hot; ``user,item,rating`` headers are ratings; any other
-``.csv`` is baskets.
+each 0/1/True/False, is one-hot; a header whose third name is a rating (``user,item,rating``,
+``userId,movieId,rating``, ``user_id,item_id,score`` ...) is ratings; two or more rows
+without a header that all read as ``user,item,rating[,timestamp]`` numbers are ratings to a
+caller that wants ratings, baskets to one that wants transactions, and refused (give
+``--format``) where nothing says which; any other ``.csv`` is baskets.
 """
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import numpy as np
@@ -35,10 +39,15 @@ RATING_FORMATS = {
 FORMATS = (*TRANSACTION_FORMATS, *RATING_FORMATS, "hdf5")
 SNIFF_LINES = 1000
 BOOLEAN_CELLS = {"0", "1", "true", "false"}
+RATING_NAMES = {"rating", "ratings", "score", "stars"}  # a ratings header's third name
 
 
-def detect_format(path) -> str:
-    """The format of ``path`` from its name (and, for ``.dat``, its first line)."""
+def detect_format(path, kind: str | None = None) -> str:
+    """The format of ``path`` from its name and, for ``.dat`` and ``.csv``, its content.
+
+    ``kind`` (``"ratings"`` or ``"transactions"``) is what the caller will read, if it knows:
+    it settles a headerless numeric CSV that could be either (module docstring).
+    """
     p = Path(path)
     name = p.name.lower()
     if not p.exists():
@@ -60,12 +69,11 @@ def detect_format(path) -> str:
     if name.endswith(".parquet"):
         return "ratings-parquet"
     if name.endswith(".csv"):
-        first = _first_line(p).decode("utf-8", "replace").strip().lower()
-        cells = [c.strip() for c in first.split(",")]
-        if cells[:3] in (["user", "item", "rating"], ["userid", "itemid", "rating"],
-                         ["userid", "movieid", "rating"]):
+        first = _first_line(p).decode("utf-8-sig", "replace").strip().lower()
+        cells = [c.strip().strip('"') for c in first.split(",")]
+        if len(cells) >= 3 and cells[2] in RATING_NAMES and not any(map(_is_number, cells[:2])):
             return "ratings-csv"
-        return _csv_kind(p)
+        return _csv_kind(p, kind)
     raise InputError(f"{p}: cannot tell the format from the name; give --format "
                      f"({', '.join(FORMATS)})")
 
@@ -80,9 +88,24 @@ def _first_line(path: Path) -> bytes:
     return _head(path, 65536).split(b"\n", 1)[0]
 
 
-def _csv_kind(path: Path) -> str:
-    """``onehot-csv`` or ``baskets-csv`` by the rule of the module docstring; a file that is
-    neither clearly (0/1 rows under a header of duplicate, empty or 0/1 names) is refused."""
+def _is_number(cell: str) -> bool:
+    try:
+        return math.isfinite(float(cell))
+    except ValueError:
+        return False
+
+
+def _looks_like_ratings(rows: list[list[str]]) -> bool:
+    """Whether two or more rows all read as ``user,item,rating[,timestamp]`` numbers (one
+    width, 3 or 4); one line is too little to tell a header of numbered items from a rating."""
+    width = len(rows[0])
+    return len(rows) >= 2 and width in (3, 4) and all(
+        len(r) == width and all(_is_number(c.strip()) for c in r) for r in rows)
+
+
+def _csv_kind(path: Path, kind: str | None = None) -> str:
+    """``onehot-csv``, ``baskets-csv`` or ``ratings-csv`` by the rule of the module docstring;
+    a file that is none of them clearly is refused with the choices to give as ``--format``."""
     import csv
     import io as pyio
     text = _head(path, 1 << 20).decode("utf-8-sig", "replace")
@@ -95,7 +118,13 @@ def _csv_kind(path: Path) -> str:
         return "baskets-csv"   # its reader reports the malformed line
     if len(rows) < 2 or not all(len(r) == len(rows[0]) and all(
             c.strip().lower() in BOOLEAN_CELLS for c in r) for r in rows[1:]):
-        return "baskets-csv"
+        if not (rows and _looks_like_ratings(rows)):
+            return "baskets-csv"
+        if kind is None:
+            raise InputError(f"{path}: every row reads as user,item,rating[,timestamp] numbers "
+                             "with no header: ratings or baskets of numbered items? give "
+                             "--format ratings-csv or --format baskets-csv")
+        return "ratings-csv" if kind == "ratings" else "baskets-csv"
     header = [c.strip() for c in rows[0]]
     if len(set(header)) == len(header) and "" not in header \
             and not all(c.lower() in BOOLEAN_CELLS for c in header):
@@ -162,7 +191,7 @@ def load_transactions(source, comm: Comm | None = None, format: str | None = Non
     if isinstance(source, Transactions):
         whole = source
     elif isinstance(source, (str, Path)):
-        fmt = _check_format(format or detect_format(source))
+        fmt = _check_format(format or detect_format(source, "transactions"))
         if fmt == "hdf5":
             return transactions.read_h5(source, *_part(comm, partition))
         if fmt not in TRANSACTION_FORMATS:
@@ -192,7 +221,7 @@ def load_ratings(source, comm: Comm | None = None, format: str | None = None,  #
     if isinstance(source, Ratings):
         whole = source
     elif isinstance(source, (str, Path)):
-        fmt = _check_format(format or detect_format(source))
+        fmt = _check_format(format or detect_format(source, "ratings"))
         if fmt == "hdf5":
             return ratings.read_h5(source, *_part(comm, partition))
         if fmt in TRANSACTION_FORMATS:
