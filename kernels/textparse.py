@@ -227,6 +227,14 @@ def delimited_numbers(buf, sep, n_fields, ids, rating, stamp, start, seen):
 
 
 @njit(cache=True, nogil=True)
+def recode_in_place(values, lookup, shift):
+    """``values[i] = lookup[values[i] - shift]`` for every ``i``: ids become their codes in
+    one pass, with no temporary array (every id is in the table)."""
+    for i in range(len(values)):
+        values[i] = lookup[values[i] - shift]
+
+
+@njit(cache=True, nogil=True)
 def sort_unique_rows(indptr, cols, lookup):
     """Sort each CSR row's columns and drop duplicates, compacting both in place; with a
     non-empty ``lookup`` every column ``c`` is first replaced by ``lookup[c]`` (e.g. a
