@@ -26,7 +26,9 @@ _HIGH_BITS = np.uint64(0x8080808080808080)   # and the high bit of every byte
 @njit(cache=True, nogil=True)
 def fimi_tokens(buf, ids, ptr, row, limit, seen):
     """Tokenize FIMI bytes: ids into ``ids[ptr[row]:]``, each line's end into ``ptr[row +
-    1]``, ``ptr[row + 2]``, ... (CSR row pointers, straight from the text).
+    1]``, ``ptr[row + 2]``, ... (CSR row pointers, straight from the text); each line's ids
+    sorted and deduplicated as it ends (while they are in the CPU's cache; only a line
+    that is not strictly increasing is touched).
 
     ``buf`` holds whole lines (the last may lack its newline at end of file). Every id
     below ``len(seen)`` is marked there (``seen[id] = 1``: the dictionary of ids needs no
@@ -43,6 +45,7 @@ def fimi_tokens(buf, ids, ptr, row, limit, seen):
     line = 0
     ndig = 0
     val = 0
+    ordered = True
     for i in range(n + 1):
         c = buf[i] if i < n else 10
         if 48 <= c <= 57:
@@ -54,6 +57,8 @@ def fimi_tokens(buf, ids, ptr, row, limit, seen):
         if ndig:
             if val > limit:
                 return row, -2, top, line
+            if k > ptr[row] and val <= ids[k - 1]:
+                ordered = False
             ids[k] = val
             if val < span:
                 seen[val] = 1
@@ -67,6 +72,10 @@ def fimi_tokens(buf, ids, ptr, row, limit, seen):
                 break                           # no last line without its newline
             if row + 1 >= len(ptr):
                 return row, -3, top, line
+            if not ordered:
+                _sort_row(ids, ptr[row], k)
+                k = _unique_row(ids, ptr[row], k, ptr[row])
+                ordered = True
             row += 1
             ptr[row] = k
             line = i + 1
@@ -226,15 +235,54 @@ def delimited_numbers(buf, sep, n_fields, ids, rating, stamp, start, seen):
     return row - start, -1, top_user, top_item
 
 
+@njit(inline="always")
+def _sort_row(cols, a, b):
+    """Sort ``cols[a:b]`` in place (short rows: insertion sort, no call)."""
+    if b - a <= 24:
+        for j in range(a + 1, b):
+            c = cols[j]
+            t = j - 1
+            while t >= a and cols[t] > c:
+                cols[t + 1] = cols[t]
+                t -= 1
+            cols[t + 1] = c
+    else:
+        cols[a:b].sort()
+
+
+@njit(inline="always")
+def _unique_row(cols, a, b, w):
+    """Copy the distinct values of the sorted ``cols[a:b]`` to ``cols[w:]`` (``w <= a``);
+    the end of the copy."""
+    if b > a:
+        prev = cols[a]
+        cols[w] = prev
+        w += 1
+        for j in range(a + 1, b):
+            c = cols[j]
+            if c != prev:
+                cols[w] = c
+                w += 1
+                prev = c
+    return w
+
+
+@njit(cache=True, nogil=True)
+def recode_in_place(values, lookup, shift):
+    """``values[i] = lookup[values[i] - shift]`` for every ``i``: ids become their codes in
+    one pass, with no temporary array (every id is in the table)."""
+    for i in range(len(values)):
+        values[i] = lookup[values[i] - shift]
+
+
 @njit(cache=True, nogil=True)
 def sort_unique_rows(indptr, cols, lookup):
     """Sort each CSR row's columns and drop duplicates, compacting both in place; with a
     non-empty ``lookup`` every column ``c`` is first replaced by ``lookup[c]`` (e.g. a
-    rank's local label numbers by their global codes, or ids by their codes).
+    rank's local label numbers by their global codes: basket CSV).
 
     Returns ``indptr`` (rewritten); ``cols[:indptr[-1]]`` holds the result. A row already
-    strictly increasing (FIMI files usually list items in order) is only moved; others are
-    sorted in place (no allocation at all).
+    strictly increasing is only moved; others are sorted in place (no allocation at all).
     """
     mapped = len(lookup) > 0
     w = 0
@@ -247,26 +295,9 @@ def sort_unique_rows(indptr, cols, lookup):
                 cols[j] = lookup[cols[j]]
             if j > a and cols[j] <= cols[j - 1]:
                 ordered = False
-        if not ordered and b - a <= 24:     # short rows: insertion sort, no call
-            for j in range(a + 1, b):
-                c = cols[j]
-                t = j - 1
-                while t >= a and cols[t] > c:
-                    cols[t + 1] = cols[t]
-                    t -= 1
-                cols[t + 1] = c
-        elif not ordered:
-            cols[a:b].sort()
-        if b > a:                    # w <= j: compacting never overwrites an unread column
-            prev = cols[a]
-            cols[w] = prev
-            w += 1
-            for j in range(a + 1, b):
-                c = cols[j]
-                if c != prev:
-                    cols[w] = c
-                    w += 1
-                    prev = c
+        if not ordered:
+            _sort_row(cols, a, b)
+        w = _unique_row(cols, a, b, w)    # w <= a: compacting never overwrites an unread column
         indptr[r + 1] = w
         a = b
     indptr[0] = 0

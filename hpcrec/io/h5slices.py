@@ -6,15 +6,19 @@ exchange only their pieces' lengths and CRC-32s; rank 0 builds the file's metada
 memory (:class:`SparseImage`: h5py's file object, holding only the bytes h5py writes,
 while the large datasets are reserved, contiguous, and left unwritten) and writes it to
 the temporary file; then every rank writes its pieces at their byte offsets with plain
-``pwrite`` calls. The issue-14 rules hold (:mod:`.atomic`): the file appears under its
-name only after every rank wrote and synced, by one rename on rank 0; a full disk or any
-failure on any rank is one clean error on all ranks, and the temporary file is removed.
+``pwrite`` calls (their whole blocks around the page cache, see :func:`_direct`),
+checksumming each block as it goes (one pass over the data), and rank 0 writes the
+metadata again with the combined CRC-32s. The issue-14 rules hold (:mod:`.atomic`): the
+file appears under its name only after every rank wrote and synced, by one rename on
+rank 0; a full disk or any failure on any rank is one clean error on all ranks, and the
+temporary file is removed.
 Serial writes (one rank, whole data) take the same path, so no file image of the data
 is ever built in memory.
 """
 from __future__ import annotations
 
 import contextlib
+import errno
 import io
 import os
 import zlib
@@ -26,7 +30,8 @@ from ..core.comm import Comm, serial
 from . import atomic, hdf5
 from .atomic import atomic_path, write_error
 
-WRITE_BYTES = 1 << 26   # bytes per write call
+WRITE_BYTES = 1 << 23   # bytes per write call
+ALIGN = 4096            # offsets and lengths of writes around the page cache (device blocks)
 
 
 class SparseImage(io.RawIOBase):
@@ -133,12 +138,96 @@ def _write_image(tmp: Path, image: SparseImage) -> None:
         os.close(fd)
 
 
-def _stats(piece: np.ndarray, dtype: np.dtype, add: int) -> tuple[int, int]:
-    """(bytes, CRC-32) of a piece as written."""
-    n = crc = 0
+def _write_piece(fd: int, direct: int | None, piece: np.ndarray, dtype: np.dtype, add: int,
+                 at: int, pool) -> int:
+    """Write a piece at byte ``at`` (around the page cache where it can, see :func:`_direct`)
+    and return its CRC-32, computed on the way (while ``pool``, if any, writes the block
+    before: both release the GIL)."""
+    piece = piece.reshape(-1)
+    if direct is not None and not add and piece.dtype == dtype:
+        data = memoryview(np.ascontiguousarray(piece).view(np.uint8))
+        try:
+            return _direct(fd, direct, data, at, pool)
+        except OSError as exc:
+            if exc.errno != errno.EINVAL:    # EINVAL: alignment the device refuses; write it as below
+                raise
+    crc = 0
     for block in _blocks(piece, dtype, add):
-        n, crc = n + len(block), zlib.crc32(block, crc)
-    return n, crc
+        job = pool.submit(_pwrite_all, fd, block, at) if pool else None
+        crc = zlib.crc32(block, crc)
+        if job is None:
+            _pwrite_all(fd, block, at)
+        else:
+            job.result()
+        at += len(block)
+    return crc
+
+
+def _direct(fd: int, direct: int, data: memoryview, at: int, pool) -> int:
+    """Write ``data`` at ``at``: its whole :data:`ALIGN` blocks with ``direct`` (an
+    ``O_DIRECT`` descriptor), through two reused aligned buffers (one checksummed while
+    the other is written), its unaligned head and tail with ``fd``. The CRC-32 of ``data``.
+
+    Every rank fsyncs its output before the rename, so its bytes wait for the device
+    anyway; written around the page cache they are copied once, into a buffer that stays
+    in the CPU's cache, instead of into fresh page-cache pages (slow to allocate on some
+    virtual machines; 16u in benchmarks/README.md)."""
+    head = min(len(data), -at % ALIGN)
+    end = head + (len(data) - head) // ALIGN * ALIGN
+    step = max(ALIGN, WRITE_BYTES - WRITE_BYTES % ALIGN)
+    crc = zlib.crc32(data[:head])
+    _pwrite_all(fd, data[:head], at)
+    bufs, job = [], None
+    for k, s in enumerate(range(head, end, step)):
+        if len(bufs) < 2:
+            raw = np.empty(min(step, end - head) + ALIGN, dtype=np.uint8)
+            bufs.append(raw[-raw.ctypes.data % ALIGN:][:min(step, end - head)])
+        buf = bufs[k % 2][:min(step, end - s)]
+        buf[:] = np.frombuffer(data[s:s + len(buf)], dtype=np.uint8)
+        crc = zlib.crc32(buf, crc)
+        if job is not None:
+            job.result()
+        job = pool.submit(_pwrite_all, direct, memoryview(buf), at + s) if pool else None
+        if job is None:
+            _pwrite_all(direct, memoryview(buf), at + s)
+    if job is not None:
+        job.result()
+    _pwrite_all(fd, data[end:], at + end)
+    return zlib.crc32(data[end:], crc)
+
+
+def _open_direct(path) -> int | None:
+    """A descriptor of ``path`` that writes around the page cache (``O_DIRECT``), or None
+    where the system or file system has none."""
+    flag = getattr(os, "O_DIRECT", 0)
+    if not flag:
+        return None
+    try:
+        return os.open(path, os.O_WRONLY | flag)
+    except OSError:
+        return None     # EINVAL: not on this file system; any other failure recurs on open()
+
+
+def _image(tmp, kind: str, small: dict, attrs: dict, reserved: dict, path, first: bool) -> dict:
+    """Build the metadata image and write it into ``tmp`` (creating it when ``first``); the
+    reserved datasets' offsets. The CRC-32s are known only after the data is written, so
+    the image is built twice: first with zeros (same layout: a CRC is a fixed-size
+    attribute), then with the real ones over the first."""
+    image = SparseImage()
+    offsets = hdf5.build(image, kind, small, attrs, reserved)
+    try:
+        if first:
+            _write_image(tmp, image)
+        else:
+            fd = os.open(tmp, os.O_WRONLY)
+            try:
+                for offset, data in image.runs():
+                    _pwrite_all(fd, memoryview(data), offset)
+            finally:
+                os.close(fd)
+    except OSError as exc:
+        raise write_error(path, exc) from None
+    return offsets
 
 
 def write(path, kind: str, small: dict, pieces: dict, attrs: dict, comm: Comm | None = None,
@@ -148,52 +237,55 @@ def write(path, kind: str, small: dict, pieces: dict, attrs: dict, comm: Comm | 
     a number added to every value of a piece as it is written (e.g. a rank's CSR row
     pointers continuing the previous ranks': no shifted copy is made, only blocks).
 
-    Collective. Returns the path on rank 0, None elsewhere.
+    One pass over each piece: its bytes are written and checksummed together (a rank with
+    a core to spare writes one block while it checksums it); rank 0 then writes the
+    metadata with the combined CRC-32s. Collective. Returns the path on rank 0, None elsewhere.
     """
+    from ..core.device import share_cores
     comm = comm or serial()
     add = add or {}
-    dtypes = comm.bcast_obj({k: np.asarray(v).dtype.str for k, v in pieces.items()}
-                            if comm.is_root else None)
-    stats = comm.allgather_obj({k: _stats(pieces[k], np.dtype(dt), add.get(k, 0))
-                                for k, dt in dtypes.items()})
-    reserved, starts = {}, {}
-    for name, dt in dtypes.items():
-        crc, total = 0, 0
-        for r, rank_stats in enumerate(stats):
-            n, c = rank_stats[name]
-            if r == comm.rank:
-                starts[name] = total
-            crc, total = hdf5.crc32_combine(crc, c, n), total + n
-        reserved[name] = (np.dtype(dt).newbyteorder("<"), total // np.dtype(dt).itemsize, crc)
+    dtypes = {k: np.dtype(dt).newbyteorder("<") for k, dt in comm.bcast_obj(
+        {k: np.asarray(v).dtype.str for k, v in pieces.items()} if comm.is_root else None).items()}
+    sizes = comm.allgather_obj({k: np.asarray(pieces[k]).size * dt.itemsize for k, dt in dtypes.items()})
+    starts = {k: sum(s[k] for s in sizes[:comm.rank]) for k in dtypes}
+    reserved = {k: (dt, sum(s[k] for s in sizes) // dt.itemsize, 0) for k, dt in dtypes.items()}
     with contextlib.ExitStack() as stack:
         with comm.collective_errors():
             tmp = offsets = None
             if comm.is_root:
                 tmp = stack.enter_context(atomic_path(path))
-                image = SparseImage()
-                offsets = hdf5.build(image, kind, small, attrs, reserved)
-                try:
-                    _write_image(tmp, image)
-                except OSError as exc:
-                    raise write_error(path, exc) from None
+                offsets = _image(tmp, kind, small, attrs, reserved, path, first=True)
         tmp, offsets = comm.bcast_obj((str(tmp), offsets) if comm.is_root else None)
+        crcs = {}
         with comm.collective_errors():
+            pool = None
+            if share_cores(comm) > 1:
+                from concurrent.futures import ThreadPoolExecutor
+                pool = stack.enter_context(ThreadPoolExecutor(1))
             try:
                 fd = os.open(tmp, os.O_WRONLY)
+                direct = _open_direct(tmp)
                 try:
                     for name, dt in dtypes.items():
-                        if not np.asarray(pieces[name]).size:
-                            continue              # nothing to write (an empty dataset has no offset)
-                        at = offsets[name] + starts[name]
-                        for block in _blocks(pieces[name], np.dtype(dt), add.get(name, 0)):
-                            _pwrite_all(fd, block, at)
-                            at += len(block)
+                        if sizes[comm.rank][name]:    # an empty dataset has no offset
+                            crcs[name] = _write_piece(fd, direct, np.asarray(pieces[name]), dt,
+                                                      add.get(name, 0), offsets[name] + starts[name], pool)
                     os.fsync(fd)
                 finally:
                     os.close(fd)
+                    if direct is not None:
+                        os.close(direct)
             except OSError as exc:
                 raise write_error(path, exc) from None
+        crcs = comm.allgather_obj(crcs)
         with comm.collective_errors():
             if comm.is_root:
+                for name, (dt, length, _) in reserved.items():
+                    crc = 0
+                    for rank_sizes, rank_crcs in zip(sizes, crcs):
+                        crc = hdf5.crc32_combine(crc, rank_crcs.get(name, 0), rank_sizes[name])
+                    reserved[name] = (dt, length, crc)
+                if _image(Path(tmp), kind, small, attrs, reserved, path, first=False) != offsets:
+                    raise RuntimeError("HDF5 layout changed between two builds of one image")
                 stack.close()     # fsync, then the rename: the file appears whole
     return Path(path) if comm.is_root else None

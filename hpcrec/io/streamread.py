@@ -78,10 +78,11 @@ def read_fimi(path, comm: Comm) -> Transactions | None:
     """This rank's transactions of a FIMI file (the lines starting in its byte range), or None.
 
     Ids are parsed straight into one int32 array sized for the rank's range (its untouched
-    tail costs no memory) and coded in place; a file with an id above the int32 range is
-    parsed again into int64 ids, on every rank. The tokenizer marks the ids it meets in a
-    presence table (ids below :data:`.textscan.DENSE_SPAN`), so the dictionary of ids
-    needs no pass over them when every id fits it.
+    tail costs no memory), each line sorted and deduplicated by the tokenizer as it ends,
+    and coded in place (codes keep the ids' order, so the rows stay sorted); a file with an
+    id above the int32 range is parsed again into int64 ids, on every rank. The tokenizer
+    marks the ids it meets in a presence table (ids below :data:`.textscan.DENSE_SPAN`), so
+    the dictionary of ids needs no pass over them when every id fits it.
     """
     kern = _kernels()
     with comm.collective_errors():
@@ -91,10 +92,8 @@ def read_fimi(path, comm: Comm) -> Transactions | None:
         ok, _, ids, rows, marks = _fimi_ids(path, comm, hi - lo, np.int64, kern)
     if not ok or comm.allreduce_scalar(len(ids)) == 0:
         return None     # the serial reader says why (bad token, empty file, ...)
-    labels, lookup, shift = textscan.dictionary([ids], comm, marks)
-    if lookup is None or shift or ids.dtype != np.int32:
-        ids, lookup = textscan.recode([ids], labels, lookup, shift), None
-    return _csr_part(labels, ids, rows, comm, kern, lookup)   # ids coded on the way
+    labels, codes = textscan.factorize([ids], comm, marks)   # in place for int32 ids
+    return Transactions(csr(rows.indptr, codes), labels, textscan.shard_of(rows.n, comm))
 
 
 def _fimi_ids(path, comm: Comm, nbytes: int, dtype, kern):
@@ -218,11 +217,10 @@ def read_baskets(path, comm: Comm) -> Transactions | None:
     return _csr_part(labels, ids[:rows.nnz], rows, comm, kern, lookup)
 
 
-def _csr_part(labels, cols, rows, comm, kern, lookup=None) -> Transactions:
-    """This rank's transactions from its item codes (or ids or label numbers, with the
-    ``lookup`` of their codes) and :class:`.textscan.RowPointers`: rows sorted and
-    deduplicated in place."""
-    indptr = kern.sort_unique_rows(rows.indptr, cols, np.zeros(0, np.int32) if lookup is None else lookup)
+def _csr_part(labels, cols, rows, comm, kern, lookup) -> Transactions:
+    """This rank's transactions from its label numbers, the ``lookup`` of their codes
+    and :class:`.textscan.RowPointers`: rows sorted and deduplicated in place."""
+    indptr = kern.sort_unique_rows(rows.indptr, cols, lookup)
     return Transactions(csr(indptr, cols[:indptr[-1]]), labels, textscan.shard_of(rows.n, comm))
 
 

@@ -173,8 +173,12 @@ def _dense(seen: np.ndarray, shift: int):
 
 def recode(arrays: list[np.ndarray], labels: np.ndarray, lookup, shift: int) -> np.ndarray:
     """The codes of :func:`dictionary` for ``arrays``: one int32 array (a single int32 input
-    is recoded in place)."""
+    is recoded in place, by a compiled loop when the codes come from a table)."""
     in_place = len(arrays) == 1 and arrays[0].dtype == np.int32
+    if in_place and lookup is not None:
+        from ..kernels.textparse import recode_in_place
+        recode_in_place(arrays[0], lookup, shift)
+        return arrays[0]
     codes = arrays[0] if in_place else np.empty(sum(len(a) for a in arrays), dtype=np.int32)
     row = 0
     for a in arrays:
@@ -183,8 +187,6 @@ def recode(arrays: list[np.ndarray], labels: np.ndarray, lookup, shift: int) -> 
             dest = codes[row:row + len(piece)]
             if lookup is None:
                 dest[...] = np.searchsorted(labels, piece)
-            elif in_place:                # take() may not write over its own indices
-                dest[...] = lookup[piece - shift if shift else piece]
             else:                         # every index is in the table: no bounds to check
                 np.take(lookup, piece - shift if shift else piece, out=dest, mode="clip")
             row += len(piece)

@@ -4,6 +4,7 @@ test_io_stream_mpi.py.
 """
 from __future__ import annotations
 
+import errno
 import os
 import zlib
 
@@ -57,3 +58,26 @@ def test_failed_slice_write_leaves_nothing(tmp_path, monkeypatch):
     with pytest.raises(OutputError, match="No space left on device"):
         transactions.write_h5(transactions.from_lists([[1, 2], [3]]), out / "t.h5")
     assert [p.name for p in out.iterdir()] == ["t.h5"] and (out / "t.h5").read_bytes() == b"previous"
+
+
+@pytest.mark.parametrize("block", [4096, 3 * 4096, 1 << 23])
+def test_writes_around_the_page_cache_equal_plain_ones(tmp_path, monkeypatch, block):
+    """Whole blocks written with O_DIRECT (heads and tails through the page cache), the
+    same without it, and with a device that refuses the alignment (EINVAL): one file."""
+    r = synthetic_ratings(n_users=300, n_items=200, n_ratings=20000, seed=3)
+    monkeypatch.setattr(h5slices, "WRITE_BYTES", block)
+    ratings.write_h5(r, tmp_path / "direct.h5")
+    with monkeypatch.context() as m:
+        m.setattr(h5slices, "_open_direct", lambda path: None)
+        ratings.write_h5(r, tmp_path / "plain.h5")
+    written = []
+
+    def refused(fd, direct, data, at, pool):
+        written.append(at)
+        raise OSError(errno.EINVAL, "Invalid argument")
+    with monkeypatch.context() as m:
+        m.setattr(h5slices, "_direct", refused)
+        ratings.write_h5(r, tmp_path / "refused.h5")
+    assert (tmp_path / "direct.h5").read_bytes() == (tmp_path / "plain.h5").read_bytes()
+    assert (tmp_path / "refused.h5").read_bytes() == (tmp_path / "plain.h5").read_bytes()
+    assert len(written) == 4 or h5slices._open_direct(tmp_path / "plain.h5") is None

@@ -380,3 +380,20 @@ def test_baskets_outside_the_grammar_the_serial_reader_decides(tmp_path, text):
             formats.load_transactions(path, serial(), format="baskets-csv")
         return
     assert_same(formats.load_transactions(path, serial(), format="baskets-csv"), want, FIELDS_T)
+
+
+@pytest.mark.parametrize("shift", [0, 5])
+def test_recode_in_place_and_into_a_new_array(shift):
+    """One int32 array is recoded in place (compiled loop); int64 ids or several arrays go
+    into one new array; codes are the table's either way."""
+    rng = np.random.default_rng(7)
+    ids = rng.integers(shift, shift + 50, 1000)
+    labels = np.unique(ids)
+    lookup = np.full(50, -1, np.int32)
+    lookup[labels - shift] = np.arange(len(labels), dtype=np.int32)
+    want = np.searchsorted(labels, ids).astype(np.int32)
+    own = ids.astype(np.int32)
+    assert textscan.recode([own], labels, lookup, shift) is own and np.array_equal(own, want)
+    both = textscan.recode([ids[:300], ids[300:]], labels, lookup, shift)
+    assert both.dtype == np.int32 and np.array_equal(both, want)
+    assert np.array_equal(textscan.recode([ids], labels, None, 0), want)
