@@ -73,19 +73,23 @@ def by_rows(rows: np.ndarray, cols: np.ndarray, vals: np.ndarray, counts: np.nda
     return Owned(counts, bounds, *_sorted_on_owner(rows, cols, vals, bounds, comm))
 
 
-def transposed(owned: Owned, bounds: np.ndarray, comm: Comm) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(local pointers over columns ``bounds[rank]:bounds[rank + 1]``, rows, vals): the
-    ratings of ``owned`` on the owner of their column, sorted by (col, row, val), as
-    :func:`by_rows` from the columns' side would give them, without sorting: each rank
-    groups its ratings by column (one stable counting pass keeps each column's (row, val)
-    order), so an owner's part is one contiguous block; the blocks travel with their
-    per-column counts (not a column per rating), and the owner joins each column's pieces
-    in source order: the sources' row ranges increase with their rank."""
-    ptr, rows, vals = sparse.grouped_by_row(owned.cols, 0, owned.rows, owned.vals, int(bounds[-1]))
+def transposed(owned: Owned, n_cols: int, split, comm: Comm
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(column bounds, local pointers over columns ``bounds[rank]:bounds[rank + 1]``, rows,
+    vals): the ratings of ``owned`` on the owner of their column, sorted by (col, row,
+    val), as :func:`by_rows` from the columns' side would give them, without sorting;
+    ``split(counts)`` makes the bounds from the global ratings per column. Each rank groups
+    its ratings by column (one stable counting pass keeps each column's (row, val) order;
+    its pointers give the counts), so an owner's part is one contiguous block; the blocks
+    travel with their per-column counts (not a column per rating), and the owner joins
+    each column's pieces in source order: the sources' row ranges increase with rank."""
+    ptr, rows, vals = sparse.grouped_by_row(owned.cols, 0, owned.rows, owned.vals, n_cols)
+    counts = np.diff(ptr)
+    bounds = split(comm.allreduce(counts.copy()))
     if comm.size == 1:
-        return ptr, rows, vals
+        return bounds, ptr, rows, vals
     lo, hi = int(bounds[comm.rank]), int(bounds[comm.rank + 1])
-    counts = comm.alltoallv(np.diff(ptr), np.diff(bounds))[0].reshape(comm.size, hi - lo)
+    counts = comm.alltoallv(counts, np.diff(bounds))[0].reshape(comm.size, hi - lo)
     block = np.diff(ptr[bounds])
     rows, vals = (comm.alltoallv(a, block)[0] for a in (rows, vals))
-    return sparse.merged_by_row(counts, rows, vals)
+    return bounds, *sparse.merged_by_row(counts, rows, vals)

@@ -92,10 +92,9 @@ class _AlternatingModel(FactorModel):
             cu = partition.global_counts(train.user, n_u, comm)
             owned = partition.by_rows(train.user, train.item, train.rating, cu,
                                       self._user_bounds(cu, n_i, comm), comm)
-        ci = partition.global_counts(train.item, n_i, comm)
-        item_bounds = self._user_bounds(ci, n_u, comm)    # the item side, balanced the same way
-        with comm.collective_errors():
-            by_item = partition.transposed(owned, item_bounds, comm)
+        with comm.collective_errors():   # the item side, balanced the same way
+            item_bounds, *by_item = partition.transposed(
+                owned, n_i, lambda counts: self._user_bounds(counts, n_u, comm), comm)
         self._sides = []
         for bounds, (ptr, cols, vals), n_cols in ((owned.bounds, (owned.ptr, owned.cols, owned.vals), n_i),
                                                   (item_bounds, by_item, n_u)):

@@ -50,10 +50,12 @@ def test_transposed_equals_sorting_by_column():
     rows[:100], cols[:100] = rows[100:200], cols[100:200]         # repeated pairs
     row_counts = partition.global_counts(rows, n_rows, comm)
     col_counts = partition.global_counts(cols, n_cols, comm)
-    col_bounds = partition.balanced_bounds(col_counts, comm.size)
     owned = partition.by_rows(rows, cols, vals, row_counts,
                               partition.balanced_bounds(row_counts, comm.size), comm)
-    ptr, t_rows, t_vals = partition.transposed(owned, col_bounds, comm)
+    seen = []
+    col_bounds, ptr, t_rows, t_vals = partition.transposed(
+        owned, n_cols, lambda c: seen.append(c) or partition.balanced_bounds(c, comm.size), comm)
+    np.testing.assert_array_equal(seen[0], col_counts)
     ref = partition.by_rows(cols, rows, vals, col_counts, col_bounds, comm)
     np.testing.assert_array_equal(ptr, ref.ptr)
     np.testing.assert_array_equal(t_rows, ref.cols)
