@@ -102,31 +102,30 @@ def sorted_by_row(rows, cols, bits, n_rows):
 
 
 @njit(cache=True)
-def grouped_by_row(rows, lo, cols, vals, n_rows):
-    """(ptr, cols, vals) of COO entries grouped by row (``rows - lo`` in 0..n_rows-1) by
-    one stable counting pass: a row's entries keep their input order (no sort, no
-    permutation array)."""
+def grouped_by_row(rows, lo, cols, vals, n_rows, out_cols, out_vals):
+    """Row pointers of COO entries grouped by row (``rows - lo`` in 0..n_rows-1) by one
+    stable counting pass into ``out_cols``/``out_vals`` (the caller's arrays, as long as
+    the input): a row's entries keep their input order (no sort, no permutation array)."""
     ptr = np.zeros(n_rows + 1, np.int64)
     for r in rows:
         ptr[r - lo + 1] += 1
     for r in range(n_rows):
         ptr[r + 1] += ptr[r]
     fill = ptr[:-1].copy()
-    out_cols = np.empty(rows.size, cols.dtype)
-    out_vals = np.empty(rows.size, vals.dtype)
     for p in range(rows.size):
         r = rows[p] - lo
         out_cols[fill[r]] = cols[p]
         out_vals[fill[r]] = vals[p]
         fill[r] += 1
-    return ptr, out_cols, out_vals
+    return ptr
 
 
 @njit(cache=True)
-def merged_by_row(counts, cols, vals):
-    """(ptr, cols, vals): CSR pieces from several sources merged by row. ``counts[s, r]``
-    entries of row r came from source s; the input holds source 0's entries by row, then
-    source 1's...; a row's entries keep the source order (contiguous copies, no scatter)."""
+def merged_by_row(counts, cols, vals, out_cols, out_vals):
+    """Row pointers of CSR pieces from several sources merged by row into ``out_cols``/
+    ``out_vals``. ``counts[s, r]`` entries of row r came from source s; the input holds
+    source 0's entries by row, then source 1's...; a row's entries keep the source order
+    (contiguous copies, no scatter)."""
     n_src, n_rows = counts.shape
     ptr = np.zeros(n_rows + 1, np.int64)
     for s in range(n_src):
@@ -135,8 +134,6 @@ def merged_by_row(counts, cols, vals):
     for r in range(n_rows):
         ptr[r + 1] += ptr[r]
     fill = ptr[:-1].copy()
-    out_cols = np.empty(cols.size, cols.dtype)
-    out_vals = np.empty(cols.size, vals.dtype)
     at = 0
     for s in range(n_src):
         for r in range(n_rows):
@@ -145,7 +142,7 @@ def merged_by_row(counts, cols, vals):
             out_vals[fill[r]:fill[r] + c] = vals[at:at + c]
             fill[r] += c
             at += c
-    return ptr, out_cols, out_vals
+    return ptr
 
 
 @njit(cache=True, nogil=True)

@@ -82,8 +82,11 @@ def transposed(owned: Owned, n_cols: int, split, comm: Comm
     its ratings by column (one stable counting pass keeps each column's (row, val) order;
     its pointers give the counts), so an owner's part is one contiguous block; the blocks
     travel with their per-column counts (not a column per rating), and the owner joins
-    each column's pieces in source order: the sources' row ranges increase with rank."""
-    ptr, rows, vals = sparse.grouped_by_row(owned.cols, 0, owned.rows, owned.vals, n_cols)
+    each column's pieces in source order: the sources' row ranges increase with rank.
+    The results are in NumPy's memory, not Numba's: a half-step read them 3-8 % faster
+    (the 20M set's item side)."""
+    rows, vals = np.empty_like(owned.rows), np.empty_like(owned.vals)
+    ptr = sparse.grouped_by_row(owned.cols, 0, owned.rows, owned.vals, n_cols, rows, vals)
     counts = np.diff(ptr)
     bounds = split(comm.allreduce(counts.copy()))
     if comm.size == 1:
@@ -92,4 +95,5 @@ def transposed(owned: Owned, n_cols: int, split, comm: Comm
     counts = comm.alltoallv(counts, np.diff(bounds))[0].reshape(comm.size, hi - lo)
     block = np.diff(ptr[bounds])
     rows, vals = (comm.alltoallv(a, block)[0] for a in (rows, vals))
-    return bounds, *sparse.merged_by_row(counts, rows, vals)
+    out_rows, out_vals = np.empty_like(rows), np.empty_like(vals)
+    return bounds, sparse.merged_by_row(counts, rows, vals, out_rows, out_vals), out_rows, out_vals
