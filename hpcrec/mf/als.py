@@ -4,8 +4,9 @@ implicit feedback (WALS: Hu-Koren-Volinsky confidence weights, the model of Spar
 
 Distribution: users and items are split into contiguous ranges (balanced by solve cost:
 ratings plus a per-row part, :func:`hpcrec.kernels.mf_als.row_weights`) owned by the
-ranks; each rank receives, by one ``Alltoallv``, *all* ratings of its users and of its
-items, sorted canonically. A half-step solves the owned rows from their complete
+ranks; each rank receives *all* ratings of its users (sorted canonically, by ``fit``'s
+exchange) and of its items (from the users' owners, already in order:
+:func:`hpcrec.core.partition.transposed`). A half-step solves the owned rows from their complete
 normal equations (in place, warm-starting conjugate gradients from the previous factors)
 and an in-place ``Allgatherv`` gives every rank the new rows, so ALS gives the same factors
 for any number of ranks (the row solves are identical; only WALS's d x d Gram matrix is an
