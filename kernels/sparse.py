@@ -4,6 +4,8 @@ A comparison sort of n entries by two or three keys (``np.lexsort``) costs secon
 10^7 entries; two counting-sort passes cost O(n + n_rows + n_cols) and give the same
 stable order. Sorting by (row, col, value) is one counting pass by row, then each row's
 packed keys sorted in cache.
+:func:`grouped_by_row` groups entries by row keeping their order (input already in order
+within each row); :func:`merged_by_row` joins such groups from several sources.
 :func:`csr_defect` checks a CSR pattern's invariants in one pass.
 """
 from __future__ import annotations
@@ -97,6 +99,50 @@ def sorted_by_row(rows, cols, bits, n_rows):
             out_cols[ptr[r] + j] = row[j] >> np.uint64(32)
             out_bits[ptr[r] + j] = _float_bits(np.uint32(row[j] & np.uint64(0xFFFFFFFF)))
     return ptr, out_cols, out_bits
+
+
+@njit(cache=True)
+def grouped_by_row(rows, lo, cols, vals, n_rows, out_cols, out_vals):
+    """Row pointers of COO entries grouped by row (``rows - lo`` in 0..n_rows-1) by one
+    stable counting pass into ``out_cols``/``out_vals`` (the caller's arrays, as long as
+    the input): a row's entries keep their input order (no sort, no permutation array)."""
+    ptr = np.zeros(n_rows + 1, np.int64)
+    for r in rows:
+        ptr[r - lo + 1] += 1
+    for r in range(n_rows):
+        ptr[r + 1] += ptr[r]
+    fill = ptr[:-1].copy()
+    for p in range(rows.size):
+        r = rows[p] - lo
+        out_cols[fill[r]] = cols[p]
+        out_vals[fill[r]] = vals[p]
+        fill[r] += 1
+    return ptr
+
+
+@njit(cache=True)
+def merged_by_row(counts, cols, vals, out_cols, out_vals):
+    """Row pointers of CSR pieces from several sources merged by row into ``out_cols``/
+    ``out_vals``. ``counts[s, r]`` entries of row r came from source s; the input holds
+    source 0's entries by row, then source 1's...; a row's entries keep the source order
+    (contiguous copies, no scatter)."""
+    n_src, n_rows = counts.shape
+    ptr = np.zeros(n_rows + 1, np.int64)
+    for s in range(n_src):
+        for r in range(n_rows):
+            ptr[r + 1] += counts[s, r]
+    for r in range(n_rows):
+        ptr[r + 1] += ptr[r]
+    fill = ptr[:-1].copy()
+    at = 0
+    for s in range(n_src):
+        for r in range(n_rows):
+            c = counts[s, r]
+            out_cols[fill[r]:fill[r] + c] = cols[at:at + c]
+            out_vals[fill[r]:fill[r] + c] = vals[at:at + c]
+            fill[r] += c
+            at += c
+    return ptr
 
 
 @njit(cache=True, nogil=True)

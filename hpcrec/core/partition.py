@@ -2,10 +2,11 @@
 
 Rows (users or items) are split into contiguous index ranges balanced by their number of
 ratings; :func:`send_to_owners` sends every rating to the rank owning its row with one
-``Alltoallv`` per array; :func:`to_owners` also sorts it canonically, so a rank's data —
+``Alltoallv`` per array; :func:`by_rows` also sorts it canonically, so a rank's data —
 and anything computed from it row by row — is the same whatever the number of ranks that
-read the input, and whatever their order; :func:`by_rows` does the same and keeps the row
-pointers, counts and bounds with the data.
+read the input, and whatever their order, and keeps the row pointers, counts and bounds
+with the data; :func:`transposed` moves such data to the
+owners of its columns, sorted, without sorting again.
 """
 from __future__ import annotations
 
@@ -52,12 +53,6 @@ def _sorted_on_owner(rows, cols, vals, bounds, comm: Comm):
     return ptr, rows, cols, bits.view(np.float32)
 
 
-def to_owners(rows: np.ndarray, cols: np.ndarray, vals: np.ndarray, bounds: np.ndarray,
-              comm: Comm) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """:func:`send_to_owners`, sorted by row, col, val (the same data on any rank count)."""
-    return _sorted_on_owner(rows, cols, vals, bounds, comm)[1:]
-
-
 @dataclass
 class Owned:
     """Ratings on the rank that owns their row, sorted by (row, col, val): rows split into
@@ -73,11 +68,32 @@ class Owned:
 
 def by_rows(rows: np.ndarray, cols: np.ndarray, vals: np.ndarray, counts: np.ndarray,
             bounds: np.ndarray, comm: Comm) -> Owned:
-    """Every rating on the owner of its row (``bounds``), sorted: :func:`to_owners` that
-    keeps the row pointers, counts and bounds."""
+    """Every rating on the owner of its row (``bounds``), sorted by (row, col, val), with
+    the row pointers, counts and bounds."""
     return Owned(counts, bounds, *_sorted_on_owner(rows, cols, vals, bounds, comm))
 
 
-def row_pointers(rows: np.ndarray, lo: int, hi: int) -> np.ndarray:
-    """indptr over rows ``lo:hi`` of row-sorted ``rows``."""
-    return np.searchsorted(rows, np.arange(lo, hi + 1)).astype(np.int64)
+def transposed(owned: Owned, n_cols: int, split, comm: Comm
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(column bounds, local pointers over columns ``bounds[rank]:bounds[rank + 1]``, rows,
+    vals): the ratings of ``owned`` on the owner of their column, sorted by (col, row,
+    val), as :func:`by_rows` from the columns' side would give them, without sorting;
+    ``split(counts)`` makes the bounds from the global ratings per column. Each rank groups
+    its ratings by column (one stable counting pass keeps each column's (row, val) order;
+    its pointers give the counts), so an owner's part is one contiguous block; the blocks
+    travel with their per-column counts (not a column per rating), and the owner joins
+    each column's pieces in source order: the sources' row ranges increase with rank.
+    The results are in NumPy's memory, not Numba's: a half-step read them 3-8 % faster
+    (the 20M set's item side)."""
+    rows, vals = np.empty_like(owned.rows), np.empty_like(owned.vals)
+    ptr = sparse.grouped_by_row(owned.cols, 0, owned.rows, owned.vals, n_cols, rows, vals)
+    counts = np.diff(ptr)
+    bounds = split(comm.allreduce(counts.copy()))
+    if comm.size == 1:
+        return bounds, ptr, rows, vals
+    lo, hi = int(bounds[comm.rank]), int(bounds[comm.rank + 1])
+    counts = comm.alltoallv(counts, np.diff(bounds))[0].reshape(comm.size, hi - lo)
+    block = np.diff(ptr[bounds])
+    rows, vals = (comm.alltoallv(a, block)[0] for a in (rows, vals))
+    out_rows, out_vals = np.empty_like(rows), np.empty_like(vals)
+    return bounds, sparse.merged_by_row(counts, rows, vals, out_rows, out_vals), out_rows, out_vals

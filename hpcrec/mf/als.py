@@ -4,8 +4,9 @@ implicit feedback (WALS: Hu-Koren-Volinsky confidence weights, the model of Spar
 
 Distribution: users and items are split into contiguous ranges (balanced by solve cost:
 ratings plus a per-row part, :func:`hpcrec.kernels.mf_als.row_weights`) owned by the
-ranks; each rank receives, by one ``Alltoallv``, *all* ratings of its users and of its
-items, sorted canonically. A half-step solves the owned rows from their complete
+ranks; each rank receives *all* ratings of its users (sorted canonically, by ``fit``'s
+exchange) and of its items (from the users' owners, already in order:
+:func:`hpcrec.core.partition.transposed`). A half-step solves the owned rows from their complete
 normal equations (in place, warm-starting conjugate gradients from the previous factors)
 and an in-place ``Allgatherv`` gives every rank the new rows, so ALS gives the same factors
 for any number of ranks (the row solves are identical; only WALS's d x d Gram matrix is an
@@ -74,9 +75,10 @@ class _AlternatingModel(FactorModel):
         return partition.balanced_bounds(
             mf_als.row_weights(counts, n_items, self.factors, np.dtype(self.dtype).itemsize), comm.size)
 
-    def _observed(self, rows, cols, vals):
-        """The ratings a side trains on (after the exchange; the implicit model filters)."""
-        return rows, cols, vals
+    def _observed(self, ptr, cols, vals):
+        """The ratings a side trains on, (row pointers, cols, vals) (after the exchange;
+        the implicit model filters)."""
+        return ptr, cols, vals
 
     def _prepare(self, train, ctx: RunContext) -> None:
         comm = ctx.comm
@@ -91,17 +93,15 @@ class _AlternatingModel(FactorModel):
             cu = partition.global_counts(train.user, n_u, comm)
             owned = partition.by_rows(train.user, train.item, train.rating, cu,
                                       self._user_bounds(cu, n_i, comm), comm)
-        ci = partition.global_counts(train.item, n_i, comm)
-        item_bounds = self._user_bounds(ci, n_u, comm)    # the item side, balanced the same way
-        with comm.collective_errors():
-            by_item = partition.to_owners(train.item, train.user, train.rating, item_bounds, comm)
+        with comm.collective_errors():   # the item side, balanced the same way
+            item_bounds, *by_item = partition.transposed(
+                owned, n_i, lambda counts: self._user_bounds(counts, n_u, comm), comm)
         self._sides = []
-        for bounds, (rows, cols, vals), n_cols in ((owned.bounds, (owned.rows, owned.cols, owned.vals), n_i),
-                                                   (item_bounds, by_item, n_u)):
-            lo, hi = int(bounds[comm.rank]), int(bounds[comm.rank + 1])
-            r_, c_, v_ = self._observed(rows, cols, vals)
-            self._sides.append((bounds, lo, hi, csr(partition.row_pointers(r_, lo, hi), c_,
-                                                    v_.astype(self.dtype), n_cols)))
+        for bounds, (ptr, cols, vals), n_cols in ((owned.bounds, (owned.ptr, owned.cols, owned.vals), n_i),
+                                                  (item_bounds, by_item, n_u)):
+            ptr, cols, vals = self._observed(ptr, cols, vals)
+            self._sides.append((bounds, int(bounds[comm.rank]), int(bounds[comm.rank + 1]),
+                                csr(ptr, cols, vals.astype(self.dtype, copy=False), n_cols)))
         del owned, by_item
         self.P = np.zeros((n_u, d), dtype=self.dtype)
         self.Q = (np.random.default_rng([self.seed, _INIT]).normal(0.0, self.init_std, (n_i, d))
@@ -205,15 +205,11 @@ class WALS(_AlternatingModel):
     def _coef(self) -> np.ndarray:
         return np.array([1.0, 0.0, self.alpha, 1.0, self.alpha])
 
-    def _user_bounds(self, counts, n_items, comm):
-        """Rows balanced by solve cost (ratings plus a per-row part), not by ratings alone."""
-        return partition.balanced_bounds(
-            mf_als.row_weights(counts, n_items, self.factors, np.dtype(self.dtype).itemsize), comm.size)
-
-    def _observed(self, rows, cols, vals):
+    def _observed(self, ptr, cols, vals):
         if self.threshold is not None:
             keep = vals >= self.threshold
-            return rows[keep], cols[keep], np.ones(int(keep.sum()), dtype=vals.dtype)
+            kept_before = np.concatenate(([0], np.cumsum(keep, dtype=np.int64)))
+            return kept_before[ptr], cols[keep], np.ones(int(keep.sum()), dtype=vals.dtype)
         require(bool(np.all(vals > 0)), "implicit feedback values must be > 0 (confidence 1 + alpha * value); "
                 "pass --threshold to turn ratings into positives")
-        return rows, cols, vals
+        return ptr, cols, vals

@@ -113,7 +113,8 @@ def test_sgd_two_blocks_per_thread_equal_one_after_the_other():
 def test_counting_sorts_equal_lexsort():
     """csr_permutation sorts by (row, col) as np.lexsort, sorted_by_row by (row, col,
     value) (-0.0 before 0.0, negative values, repeated entries, long rows, empty input);
-    bucket_permutation is the stable sort by one key."""
+    bucket_permutation is the stable sort by one key, grouped_by_row the same order
+    applied to the entries, and merged_by_row joins such groups of consecutive pieces."""
     rng = np.random.default_rng(8)
     for trial in range(60):
         n = int(rng.integers(0, 400))
@@ -135,6 +136,21 @@ def test_counting_sorts_equal_lexsort():
         bptr, border = sparse.bucket_permutation(cols, n_cols)
         np.testing.assert_array_equal(border, np.argsort(cols, kind="stable"))
         np.testing.assert_array_equal(bptr, np.searchsorted(cols[border], np.arange(n_cols + 1)))
+        g_rows, g_vals = np.empty_like(rows), np.empty_like(vals)
+        gptr = sparse.grouped_by_row(cols + 3, 3, rows, vals, n_cols, g_rows, g_vals)   # by column
+        np.testing.assert_array_equal(gptr, bptr)
+        np.testing.assert_array_equal(g_rows, rows[border])
+        np.testing.assert_array_equal(g_vals.view(np.uint32), vals[border].view(np.uint32))
+        cut = int(rng.integers(0, n + 1))   # the same entries grouped in two sources, then joined
+        parts = [(np.empty_like(rows[a:z]), np.empty_like(vals[a:z])) for a, z in ((0, cut), (cut, n))]
+        ptrs = [sparse.grouped_by_row(cols[a:z], 0, rows[a:z], vals[a:z], n_cols, *part)
+                for (a, z), part in zip(((0, cut), (cut, n)), parts)]
+        m_rows, m_vals = np.empty_like(rows), np.empty_like(vals)
+        mptr = sparse.merged_by_row(np.array([np.diff(p) for p in ptrs]),
+                                    *(np.concatenate([p[k] for p in parts]) for k in (0, 1)), m_rows, m_vals)
+        np.testing.assert_array_equal(mptr, bptr)
+        np.testing.assert_array_equal(m_rows, g_rows)
+        np.testing.assert_array_equal(m_vals.view(np.uint32), g_vals.view(np.uint32))
 
 
 def _csr(rows, cols, vals, n):

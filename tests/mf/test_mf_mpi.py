@@ -3,6 +3,7 @@ serial fit of the whole data computed on every rank."""
 import numpy as np
 import pytest
 
+from hpcrec.core import partition
 from hpcrec.core.comm import serial, world
 from hpcrec.io import splits, synthetic
 from hpcrec.metrics import evaluate
@@ -28,11 +29,37 @@ def test_als_is_rank_count_invariant(data, cls, kw):
     ref = cls(**kw).fit(train, serial(), test=test)
     # ALS: the same row solves, the same bits. WALS: the float64 Gram sum's order depends on
     # the ranks; a last-bit change of it, in float32 factors, grows to ~1e-6 in 3 iterations
-    atol = 1e-6 if cls is ALS else 1e-5
     for key in ("P", "Q", "bu", "bi"):
-        np.testing.assert_allclose(getattr(dist, key), getattr(ref, key), rtol=0, atol=atol)
+        if cls is ALS:
+            np.testing.assert_array_equal(getattr(dist, key), getattr(ref, key))
+        else:
+            np.testing.assert_allclose(getattr(dist, key), getattr(ref, key), rtol=0, atol=1e-5)
     np.testing.assert_allclose([h["test_rmse"] for h in dist.history],
                                [h["test_rmse"] for h in ref.history], atol=1e-9 if cls is ALS else 1e-6)
+
+
+def test_transposed_equals_sorting_by_column():
+    """partition.transposed of the rows' sorted data equals by_rows from the columns' side
+    (repeated (row, col) pairs with different values, -0.0 and 0.0, empty ranges)."""
+    comm = world()
+    rng = np.random.default_rng([5, comm.rank])
+    n_rows, n_cols, n = 40, 30, 600
+    rows = rng.integers(0, n_rows, n).astype(np.int32)
+    cols = rng.integers(0, n_cols - 5, n).astype(np.int32)       # the last columns empty
+    vals = rng.choice(np.array([-0.0, 0.0, 1.0, 2.5, -1.0], dtype=np.float32), n)
+    rows[:100], cols[:100] = rows[100:200], cols[100:200]         # repeated pairs
+    row_counts = partition.global_counts(rows, n_rows, comm)
+    col_counts = partition.global_counts(cols, n_cols, comm)
+    owned = partition.by_rows(rows, cols, vals, row_counts,
+                              partition.balanced_bounds(row_counts, comm.size), comm)
+    seen = []
+    col_bounds, ptr, t_rows, t_vals = partition.transposed(
+        owned, n_cols, lambda c: seen.append(c) or partition.balanced_bounds(c, comm.size), comm)
+    np.testing.assert_array_equal(seen[0], col_counts)
+    ref = partition.by_rows(cols, rows, vals, col_counts, col_bounds, comm)
+    np.testing.assert_array_equal(ptr, ref.ptr)
+    np.testing.assert_array_equal(t_rows, ref.cols)
+    np.testing.assert_array_equal(t_vals.view(np.uint32), ref.vals.view(np.uint32))
 
 
 def test_course_gd_is_rank_count_invariant(data):
