@@ -221,62 +221,72 @@ def _fill_children(rows, ri, pool, node, scratch, mem, marks, table):
 
 @njit(cache=True)
 def _distinct_rows(indptr, indices, owned, lo, hi):
-    """Rows equal in their items below ``hi`` (all their conditional rows for items below
-    hi are equal) merged: per row, its weight (the number of equal rows; 0 for a row after
-    the first of its kind, and for a row without an owned item in [lo, hi): it gives no
-    conditional row) and key (the sum of the rows' keys). On dense data with few frequent
-    items most transactions repeat, and every conditional database shrinks; FP-Close's
-    batches each pass all the round's rows (they keep their keys), most without an item
-    of the batch, which are neither hashed nor entered."""
+    """The rows with an owned item in [lo, hi) (the others give no conditional row), those
+    equal in their items below ``hi`` merged (all their conditional rows for items below
+    hi are equal): per distinct row, in row order, (row, end of its items below hi,
+    weight: the number of equal rows, key: the sum of the rows' keys). On dense data with
+    few frequent items most transactions repeat, and every conditional database shrinks.
+    A row's items in [lo, hi) are found by binary search and only live rows are hashed:
+    FP-Close's batches each pass all the round's rows (they keep their keys), most
+    without an item of the batch (a full scan of each was most of a small run)."""
     n = len(indptr) - 1
-    weight = np.zeros(n, np.int64)
-    keys = np.empty(n, np.int64)
+    live = np.empty((n, 4), np.int64)
     hashes = np.empty(n, np.int64)
-    ends = np.empty(n, np.int64)
     n_live = 0
     for r in range(n):
-        key = (r + 1) * MIX
-        keys[r] = key ^ (key >> 31)
-        e = indptr[r]
+        s, e = indptr[r], indptr[r + 1]
+        a, w = s, e - s   # the row's first item >= lo lies in [a, a + w]
+        while w > 1:      # (binary search without a branch to mispredict)
+            half = w >> 1
+            a = a + half if indices[a + half - 1] < lo else a
+            w -= half
+        if w == 1 and indices[a] < lo:
+            a += 1
+        alive = False
+        while a < e and indices[a] < hi:
+            alive = alive or owned[indices[a]]
+            a += 1
+        if not alive:
+            continue
         h = 0
-        live = False
-        while e < indptr[r + 1] and indices[e] < hi:
-            h = (h ^ indices[e]) * MIX
-            live = live or (indices[e] >= lo and owned[indices[e]])
-            e += 1
-        ends[r] = e
-        hashes[r] = h
-        if live:
-            weight[r] = -1
-            n_live += 1
+        for p in range(s, a):
+            h = (h ^ indices[p]) * MIX
+        key = (r + 1) * MIX
+        live[n_live, 0], live[n_live, 1], live[n_live, 2] = r, a, 1
+        live[n_live, 3] = key ^ (key >> 31)
+        hashes[n_live] = h
+        n_live += 1
     size = 1024
     while size < 2 * n_live:
         size *= 2
     table = np.full(size, -1, np.int64)
-    for r in range(n):
-        if weight[r] == 0:
-            continue
-        h = hashes[r]
+    n_out = 0   # distinct rows, compacted in place (n_out <= x)
+    for x in range(n_live):
+        h = hashes[x]
+        s, e = indptr[live[x, 0]], live[x, 1]
         slot = (h ^ (h >> 29)) & (size - 1)
         while table[slot] >= 0:
             c = table[slot]
-            if hashes[c] == h and ends[c] - indptr[c] == ends[r] - indptr[r]:
-                u, v = indptr[c], indptr[r]
-                while v < ends[r] and indices[u] == indices[v]:
+            u = indptr[live[c, 0]]
+            if hashes[c] == h and live[c, 1] - u == e - s:
+                v = s
+                while v < e and indices[u] == indices[v]:
                     u += 1
                     v += 1
-                if v == ends[r]:
+                if v == e:
                     break
             slot = (slot + 1) & (size - 1)
         if table[slot] >= 0:
             c = table[slot]
-            weight[c] += 1
-            weight[r] = 0
-            keys[c] += keys[r]
+            live[c, 2] += 1
+            live[c, 3] += live[x, 3]
         else:
-            table[slot] = r
-            weight[r] = 1
-    return weight, keys
+            table[slot] = n_out
+            hashes[n_out] = h
+            for t in range(4):
+                live[n_out, t] = live[x, t]
+            n_out += 1
+    return live[:n_out]
 
 
 def conditional_rows(indptr, indices, owned, lo, hi):
@@ -292,37 +302,34 @@ def conditional_rows(indptr, indices, owned, lo, hi):
     the reduced rows of two levels of the largest one (the search's row store; allocated
     by NumPy, see :func:`_grow`).
     """
-    weight, keys, n_rows, n_items = _bucket_sizes(indptr, indices, owned, lo, hi)
+    live, n_rows, n_items = _bucket_sizes(indptr, indices, owned, lo, hi)
     room = 0 if START_SMALL else 2
     rows = np.empty(n_rows[-1] + room * int(np.diff(n_rows).max(initial=0) + 512), ROW)
     items = np.empty(n_items[-1] + room * int(np.diff(n_items).max(initial=0) + 512), np.int32)
-    _fill_buckets(indptr, indices, owned, (lo, hi), (weight, keys, n_rows, n_items), rows, items)
+    _fill_buckets(indptr, indices, owned, (lo, hi), (live, n_rows, n_items), rows, items)
     return rows, items, n_rows, int(n_items[-1])
 
 
 @njit(cache=True)
 def _bucket_sizes(indptr, indices, owned, lo, hi):
-    """:func:`conditional_rows`' first pass: (weight, keys) of :func:`_distinct_rows` and
-    the running sums of the rows and items of each owned item's bucket (k + 1 each)."""
+    """:func:`conditional_rows`' first pass: the distinct live rows of
+    :func:`_distinct_rows` and the running sums of the rows and items of each owned
+    item's bucket (k + 1 each)."""
     k = hi - lo
-    weight, keys = _distinct_rows(indptr, indices, owned, lo, hi)
+    live = _distinct_rows(indptr, indices, owned, lo, hi)
     n_rows = np.zeros(k + 1, np.int64)
     n_items = np.zeros(k + 1, np.int64)
-    for r in range(len(indptr) - 1):
-        if weight[r] == 0:
-            continue
-        s = indptr[r]
-        for p in range(s, indptr[r + 1]):
+    for x in range(len(live)):
+        s = indptr[live[x, 0]]
+        for p in range(s, live[x, 1]):
             j = indices[p]
-            if j >= hi:
-                break
             if j >= lo and owned[j]:
                 n_rows[j - lo + 1] += 1
                 n_items[j - lo + 1] += p - s
     for x in range(k):
         n_rows[x + 1] += n_rows[x]
         n_items[x + 1] += n_items[x]
-    return weight, keys, n_rows, n_items
+    return live, n_rows, n_items
 
 
 @njit(cache=True)
@@ -330,29 +337,25 @@ def _fill_buckets(indptr, indices, owned, span, sizes, rows, items):
     """:func:`conditional_rows`' second pass: the buckets written into ``rows`` and
     ``items`` (``span = (lo, hi)``, ``sizes`` from :func:`_bucket_sizes`)."""
     lo, hi = span
-    weight, keys, n_rows, n_items = sizes
+    live, n_rows, n_items = sizes
     fill_row = n_rows[:hi - lo].copy()
     fill_item = n_items[:hi - lo].copy()
-    for r in range(len(indptr) - 1):
-        if weight[r] == 0:
-            continue
-        s = indptr[r]
-        for p in range(s, indptr[r + 1]):
+    for x in range(len(live)):
+        s = indptr[live[x, 0]]
+        for p in range(s, live[x, 1]):
             j = indices[p]
-            if j >= hi:
-                break
             if j >= lo and owned[j]:
-                x = j - lo
-                row = fill_row[x]
-                q = fill_item[x]
+                x_j = j - lo
+                row = fill_row[x_j]
+                q = fill_item[x_j]
                 for t in range(s, p):
                     items[q + t - s] = indices[t]
                 rows[row].beg = q
                 rows[row].end = q + p - s
-                rows[row].wt = weight[r]
-                rows[row].key = keys[r]
-                fill_row[x] = row + 1
-                fill_item[x] = q + p - s
+                rows[row].wt = live[x, 2]
+                rows[row].key = live[x, 3]
+                fill_row[x_j] = row + 1
+                fill_item[x_j] = q + p - s
 
 
 def empty_store(m: int, recode=None) -> Store:
