@@ -477,8 +477,9 @@ def _reserve(store, n_sets, n_items, mode, longest=0):
     if mode == MAXIMAL and n_out > table.shape[0]:
         table = _grow(table, n_out)
     if mode == CLOSED and 2 * n_out > table.shape[0]:
-        table = np.zeros((2 * table.shape[0], 2), np.int64)
-        _rehash(table, meta, tops[0])
+        bigger = np.zeros((2 * table.shape[0], 2), np.int64)
+        _rehash(bigger, table)
+        table = bigger
     return store._replace(items=items, meta=meta, links=links, aux=table)
 
 
@@ -498,15 +499,22 @@ def add_sets(store: Store, flat, lengths, counts) -> Store:
 
 
 @njit(cache=True)
-def _rehash(table, meta, n_sets):
-    """FP-Close: the (empty) ``table`` filled with the keys of the n_sets stored sets."""
+def _rehash(table, old):
+    """FP-Close: the (empty) ``table``, twice the size of ``old``, filled with old's
+    entries. Taken in old's slot order, an entry's slot in the new table is its old one or
+    that plus old's size (linear probing, slots from the hash's low bits): two streams of
+    writes, not a cache miss per set."""
     mask = table.shape[0] - 1
-    for z in range(n_sets):
-        s = _table_slot(meta[z].key, mask)
-        while table[s, 1] != 0:
+    for t in range(old.shape[0]):
+        if old[t, 1] == 0:
+            continue
+        s = _table_slot(old[t, 0], mask)
+        for _ in range(mask + 1):
+            if table[s, 1] == 0:
+                break
             s = (s + 1) & mask
-        table[s, 0] = meta[z].key
-        table[s, 1] = z + 1
+        table[s, 0] = old[t, 0]
+        table[s, 1] = old[t, 1]
 
 
 @njit(cache=True)
@@ -514,9 +522,13 @@ def _store(items, meta, links, head, tops, aux, buf, what):
     """Append the set buf[:n] (sorted here) with its count and tid-set key (``what = (n,
     count, key, mode)``) to the store (its arrays: the hot kernels take arrays, not the
     Store tuple, whose arrays Numba reference-counts at every branch join; room made by
-    :func:`_reserve`); FP-Max links it from its items, FP-Close enters it in the table."""
+    :func:`_reserve`); FP-Max links it from its items, FP-Close enters it in the table.
+    The tops are written first and ``aux`` once per branch: written after the branches
+    join, they made Numba count both arrays' references, 4 atomic operations a set."""
     n, count, key, mode = what
     n_out, n_items = tops[0], tops[1]
+    tops[0] = n_out + 1
+    tops[1] = n_items + n
     for t in range(n):
         items[n_items + t] = buf[t]
     _sort_small(items, n_items, n_items + n)
@@ -525,14 +537,18 @@ def _store(items, meta, links, head, tops, aux, buf, what):
     meta[n_out].start = n_items
     meta[n_out].key = key
     if mode == MAXIMAL:
-        aux[n_out, 0] = aux[n_out, 1] = 0
+        w0 = w1 = np.int64(0)
         for e in range(n_items, n_items + n):
             i = items[e]
             links[e].next = head[i]
             links[e].set = n_out
             head[i] = e
-            if i < MASK_ITEMS:
-                aux[n_out, i >> 6] |= np.int64(1) << (i & 63)
+            if i < 64:
+                w0 |= np.int64(1) << i
+            elif i < MASK_ITEMS:
+                w1 |= np.int64(1) << (i - 64)
+        aux[n_out, 0] = w0
+        aux[n_out, 1] = w1
     else:
         mask = aux.shape[0] - 1
         s = _table_slot(key, mask)
@@ -540,8 +556,6 @@ def _store(items, meta, links, head, tops, aux, buf, what):
             s = (s + 1) & mask
         aux[s, 0] = key
         aux[s, 1] = n_out + 1
-    tops[0] = n_out + 1
-    tops[1] = n_items + n
 
 
 @njit(cache=True)
@@ -552,15 +566,22 @@ def _holds_stored(items, meta, z, want, n):
 
 
 @njit(cache=True)
-def _has_closure(items, meta, aux, key, count, buf, n):
-    """Whether a stored set with tid-set key ``key`` and this count holds all of buf[:n]
-    (sorted): then buf[:n] is not closed (same transactions, more items)."""
+def _has_closure(items, meta, aux, key, count, want, n):
+    """Whether a stored set with tid-set key ``key`` and this count holds all of want[:n]
+    (in any order: each item is looked up, so no sort per node): then want[:n] is not
+    closed (same transactions, more items)."""
     mask = aux.shape[0] - 1
     s = _table_slot(key, mask)
-    while aux[s, 1] != 0:
-        if aux[s, 0] == key:
+    for _ in range(mask + 1):
+        if aux[s, 1] == 0:
+            return False
+        if aux[s, 0] == key and meta[aux[s, 1] - 1].count == count:
             z = aux[s, 1] - 1
-            if meta[z].count == count and _holds_stored(items, meta, z, buf, n):
+            b = meta[z].start
+            t = 0
+            while t < n and _has(items, b, b + meta[z].len, want[t]):
+                t += 1
+            if t == n:
                 return True
         s = (s + 1) & mask
     return False
@@ -1037,9 +1058,7 @@ def _search(work, first, owned, options, store, state, need, marks):
         prune = False
         if mode == CLOSED:  # X's closure found before it (same rows, more items)?
             key = _closure_key(rows, pool, node)
-            _copy(buf, prefix, plen)
-            _sort_small(buf, 0, plen)
-            prune = _has_closure(items, meta, aux, key, node.count, buf, plen)
+            prune = _has_closure(items, meta, aux, key, node.count, prefix, plen)
         elif mode == MAXIMAL and depth > 0 and m <= MASK_ITEMS:
             # before the scan: X's absorbed items, X and its unvisited siblings (smaller
             # items: all that X's rows can hold) inside a listed set? then so is X + P +
