@@ -226,31 +226,26 @@ def _distinct_rows(indptr, indices, owned, lo, hi):
     hi are equal): per distinct row, in row order, (row, end of its items below hi,
     weight: the number of equal rows, key: the sum of the rows' keys). On dense data with
     few frequent items most transactions repeat, and every conditional database shrinks.
-    A row's items in [lo, hi) are found by binary search and only live rows are hashed:
     FP-Close's batches each pass all the round's rows (they keep their keys), most
-    without an item of the batch (a full scan of each was most of a small run)."""
+    without an item of the batch: a row whose last item lies below the batch is skipped
+    unscanned, and only the live rows are entered and walked by the bucket passes."""
     n = len(indptr) - 1
     live = np.empty((n, 4), np.int64)
     hashes = np.empty(n, np.int64)
     n_live = 0
     for r in range(n):
         s, e = indptr[r], indptr[r + 1]
-        a, w = s, e - s   # the row's first item >= lo lies in [a, a + w]
-        while w > 1:      # (binary search without a branch to mispredict)
-            half = w >> 1
-            a = a + half if indices[a + half - 1] < lo else a
-            w -= half
-        if w == 1 and indices[a] < lo:
-            a += 1
+        if e == s or indices[e - 1] < lo:   # no item of the batch or above: no scan
+            continue
+        h = 0
         alive = False
+        a = s
         while a < e and indices[a] < hi:
-            alive = alive or owned[indices[a]]
+            h = (h ^ indices[a]) * MIX
+            alive = alive or (indices[a] >= lo and owned[indices[a]])
             a += 1
         if not alive:
             continue
-        h = 0
-        for p in range(s, a):
-            h = (h ^ indices[p]) * MIX
         key = (r + 1) * MIX
         live[n_live, 0], live[n_live, 1], live[n_live, 2] = r, a, 1
         live[n_live, 3] = key ^ (key >> 31)
