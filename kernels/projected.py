@@ -221,62 +221,67 @@ def _fill_children(rows, ri, pool, node, scratch, mem, marks, table):
 
 @njit(cache=True)
 def _distinct_rows(indptr, indices, owned, lo, hi):
-    """Rows equal in their items below ``hi`` (all their conditional rows for items below
-    hi are equal) merged: per row, its weight (the number of equal rows; 0 for a row after
-    the first of its kind, and for a row without an owned item in [lo, hi): it gives no
-    conditional row) and key (the sum of the rows' keys). On dense data with few frequent
-    items most transactions repeat, and every conditional database shrinks; FP-Close's
-    batches each pass all the round's rows (they keep their keys), most without an item
-    of the batch, which are neither hashed nor entered."""
+    """The rows with an owned item in [lo, hi) (the others give no conditional row), those
+    equal in their items below ``hi`` merged (all their conditional rows for items below
+    hi are equal): per distinct row, in row order, (row, end of its items below hi,
+    weight: the number of equal rows, key: the sum of the rows' keys). On dense data with
+    few frequent items most transactions repeat, and every conditional database shrinks.
+    FP-Close's batches each pass all the round's rows (they keep their keys), most
+    without an item of the batch: a row whose last item lies below the batch is skipped
+    unscanned, and only the live rows are entered and walked by the bucket passes."""
     n = len(indptr) - 1
-    weight = np.zeros(n, np.int64)
-    keys = np.empty(n, np.int64)
+    live = np.empty((n, 4), np.int64)
     hashes = np.empty(n, np.int64)
-    ends = np.empty(n, np.int64)
     n_live = 0
     for r in range(n):
-        key = (r + 1) * MIX
-        keys[r] = key ^ (key >> 31)
-        e = indptr[r]
+        s, e = indptr[r], indptr[r + 1]
+        if e == s or indices[e - 1] < lo:   # no item of the batch or above: no scan
+            continue
         h = 0
-        live = False
-        while e < indptr[r + 1] and indices[e] < hi:
-            h = (h ^ indices[e]) * MIX
-            live = live or (indices[e] >= lo and owned[indices[e]])
-            e += 1
-        ends[r] = e
-        hashes[r] = h
-        if live:
-            weight[r] = -1
-            n_live += 1
+        alive = False
+        a = s
+        while a < e and indices[a] < hi:
+            h = (h ^ indices[a]) * MIX
+            alive = alive or (indices[a] >= lo and owned[indices[a]])
+            a += 1
+        if not alive:
+            continue
+        key = (r + 1) * MIX
+        live[n_live, 0], live[n_live, 1], live[n_live, 2] = r, a, 1
+        live[n_live, 3] = key ^ (key >> 31)
+        hashes[n_live] = h
+        n_live += 1
     size = 1024
     while size < 2 * n_live:
         size *= 2
     table = np.full(size, -1, np.int64)
-    for r in range(n):
-        if weight[r] == 0:
-            continue
-        h = hashes[r]
+    n_out = 0   # distinct rows, compacted in place (n_out <= x)
+    for x in range(n_live):
+        h = hashes[x]
+        s, e = indptr[live[x, 0]], live[x, 1]
         slot = (h ^ (h >> 29)) & (size - 1)
         while table[slot] >= 0:
             c = table[slot]
-            if hashes[c] == h and ends[c] - indptr[c] == ends[r] - indptr[r]:
-                u, v = indptr[c], indptr[r]
-                while v < ends[r] and indices[u] == indices[v]:
+            u = indptr[live[c, 0]]
+            if hashes[c] == h and live[c, 1] - u == e - s:
+                v = s
+                while v < e and indices[u] == indices[v]:
                     u += 1
                     v += 1
-                if v == ends[r]:
+                if v == e:
                     break
             slot = (slot + 1) & (size - 1)
         if table[slot] >= 0:
             c = table[slot]
-            weight[c] += 1
-            weight[r] = 0
-            keys[c] += keys[r]
+            live[c, 2] += 1
+            live[c, 3] += live[x, 3]
         else:
-            table[slot] = r
-            weight[r] = 1
-    return weight, keys
+            table[slot] = n_out
+            hashes[n_out] = h
+            for t in range(4):
+                live[n_out, t] = live[x, t]
+            n_out += 1
+    return live[:n_out]
 
 
 def conditional_rows(indptr, indices, owned, lo, hi):
@@ -292,37 +297,34 @@ def conditional_rows(indptr, indices, owned, lo, hi):
     the reduced rows of two levels of the largest one (the search's row store; allocated
     by NumPy, see :func:`_grow`).
     """
-    weight, keys, n_rows, n_items = _bucket_sizes(indptr, indices, owned, lo, hi)
+    live, n_rows, n_items = _bucket_sizes(indptr, indices, owned, lo, hi)
     room = 0 if START_SMALL else 2
     rows = np.empty(n_rows[-1] + room * int(np.diff(n_rows).max(initial=0) + 512), ROW)
     items = np.empty(n_items[-1] + room * int(np.diff(n_items).max(initial=0) + 512), np.int32)
-    _fill_buckets(indptr, indices, owned, (lo, hi), (weight, keys, n_rows, n_items), rows, items)
+    _fill_buckets(indptr, indices, owned, (lo, hi), (live, n_rows, n_items), rows, items)
     return rows, items, n_rows, int(n_items[-1])
 
 
 @njit(cache=True)
 def _bucket_sizes(indptr, indices, owned, lo, hi):
-    """:func:`conditional_rows`' first pass: (weight, keys) of :func:`_distinct_rows` and
-    the running sums of the rows and items of each owned item's bucket (k + 1 each)."""
+    """:func:`conditional_rows`' first pass: the distinct live rows of
+    :func:`_distinct_rows` and the running sums of the rows and items of each owned
+    item's bucket (k + 1 each)."""
     k = hi - lo
-    weight, keys = _distinct_rows(indptr, indices, owned, lo, hi)
+    live = _distinct_rows(indptr, indices, owned, lo, hi)
     n_rows = np.zeros(k + 1, np.int64)
     n_items = np.zeros(k + 1, np.int64)
-    for r in range(len(indptr) - 1):
-        if weight[r] == 0:
-            continue
-        s = indptr[r]
-        for p in range(s, indptr[r + 1]):
+    for x in range(len(live)):
+        s = indptr[live[x, 0]]
+        for p in range(s, live[x, 1]):
             j = indices[p]
-            if j >= hi:
-                break
             if j >= lo and owned[j]:
                 n_rows[j - lo + 1] += 1
                 n_items[j - lo + 1] += p - s
     for x in range(k):
         n_rows[x + 1] += n_rows[x]
         n_items[x + 1] += n_items[x]
-    return weight, keys, n_rows, n_items
+    return live, n_rows, n_items
 
 
 @njit(cache=True)
@@ -330,29 +332,25 @@ def _fill_buckets(indptr, indices, owned, span, sizes, rows, items):
     """:func:`conditional_rows`' second pass: the buckets written into ``rows`` and
     ``items`` (``span = (lo, hi)``, ``sizes`` from :func:`_bucket_sizes`)."""
     lo, hi = span
-    weight, keys, n_rows, n_items = sizes
+    live, n_rows, n_items = sizes
     fill_row = n_rows[:hi - lo].copy()
     fill_item = n_items[:hi - lo].copy()
-    for r in range(len(indptr) - 1):
-        if weight[r] == 0:
-            continue
-        s = indptr[r]
-        for p in range(s, indptr[r + 1]):
+    for x in range(len(live)):
+        s = indptr[live[x, 0]]
+        for p in range(s, live[x, 1]):
             j = indices[p]
-            if j >= hi:
-                break
             if j >= lo and owned[j]:
-                x = j - lo
-                row = fill_row[x]
-                q = fill_item[x]
+                x_j = j - lo
+                row = fill_row[x_j]
+                q = fill_item[x_j]
                 for t in range(s, p):
                     items[q + t - s] = indices[t]
                 rows[row].beg = q
                 rows[row].end = q + p - s
-                rows[row].wt = weight[r]
-                rows[row].key = keys[r]
-                fill_row[x] = row + 1
-                fill_item[x] = q + p - s
+                rows[row].wt = live[x, 2]
+                rows[row].key = live[x, 3]
+                fill_row[x_j] = row + 1
+                fill_item[x_j] = q + p - s
 
 
 def empty_store(m: int, recode=None) -> Store:
@@ -474,8 +472,9 @@ def _reserve(store, n_sets, n_items, mode, longest=0):
     if mode == MAXIMAL and n_out > table.shape[0]:
         table = _grow(table, n_out)
     if mode == CLOSED and 2 * n_out > table.shape[0]:
-        table = np.zeros((2 * table.shape[0], 2), np.int64)
-        _rehash(table, meta, tops[0])
+        bigger = np.zeros((2 * table.shape[0], 2), np.int64)
+        _rehash(bigger, table)
+        table = bigger
     return store._replace(items=items, meta=meta, links=links, aux=table)
 
 
@@ -495,15 +494,22 @@ def add_sets(store: Store, flat, lengths, counts) -> Store:
 
 
 @njit(cache=True)
-def _rehash(table, meta, n_sets):
-    """FP-Close: the (empty) ``table`` filled with the keys of the n_sets stored sets."""
+def _rehash(table, old):
+    """FP-Close: the (empty) ``table``, twice the size of ``old``, filled with old's
+    entries. Taken in old's slot order, an entry's slot in the new table is its old one or
+    that plus old's size (linear probing, slots from the hash's low bits): two streams of
+    writes, not a cache miss per set."""
     mask = table.shape[0] - 1
-    for z in range(n_sets):
-        s = _table_slot(meta[z].key, mask)
-        while table[s, 1] != 0:
+    for t in range(old.shape[0]):
+        if old[t, 1] == 0:
+            continue
+        s = _table_slot(old[t, 0], mask)
+        for _ in range(mask + 1):
+            if table[s, 1] == 0:
+                break
             s = (s + 1) & mask
-        table[s, 0] = meta[z].key
-        table[s, 1] = z + 1
+        table[s, 0] = old[t, 0]
+        table[s, 1] = old[t, 1]
 
 
 @njit(cache=True)
@@ -511,9 +517,13 @@ def _store(items, meta, links, head, tops, aux, buf, what):
     """Append the set buf[:n] (sorted here) with its count and tid-set key (``what = (n,
     count, key, mode)``) to the store (its arrays: the hot kernels take arrays, not the
     Store tuple, whose arrays Numba reference-counts at every branch join; room made by
-    :func:`_reserve`); FP-Max links it from its items, FP-Close enters it in the table."""
+    :func:`_reserve`); FP-Max links it from its items, FP-Close enters it in the table.
+    The tops are written first and ``aux`` once per branch: written after the branches
+    join, they made Numba count both arrays' references, 4 atomic operations a set."""
     n, count, key, mode = what
     n_out, n_items = tops[0], tops[1]
+    tops[0] = n_out + 1
+    tops[1] = n_items + n
     for t in range(n):
         items[n_items + t] = buf[t]
     _sort_small(items, n_items, n_items + n)
@@ -522,14 +532,18 @@ def _store(items, meta, links, head, tops, aux, buf, what):
     meta[n_out].start = n_items
     meta[n_out].key = key
     if mode == MAXIMAL:
-        aux[n_out, 0] = aux[n_out, 1] = 0
+        w0 = w1 = np.int64(0)
         for e in range(n_items, n_items + n):
             i = items[e]
             links[e].next = head[i]
             links[e].set = n_out
             head[i] = e
-            if i < MASK_ITEMS:
-                aux[n_out, i >> 6] |= np.int64(1) << (i & 63)
+            if i < 64:
+                w0 |= np.int64(1) << i
+            elif i < MASK_ITEMS:
+                w1 |= np.int64(1) << (i - 64)
+        aux[n_out, 0] = w0
+        aux[n_out, 1] = w1
     else:
         mask = aux.shape[0] - 1
         s = _table_slot(key, mask)
@@ -537,8 +551,6 @@ def _store(items, meta, links, head, tops, aux, buf, what):
             s = (s + 1) & mask
         aux[s, 0] = key
         aux[s, 1] = n_out + 1
-    tops[0] = n_out + 1
-    tops[1] = n_items + n
 
 
 @njit(cache=True)
@@ -549,15 +561,22 @@ def _holds_stored(items, meta, z, want, n):
 
 
 @njit(cache=True)
-def _has_closure(items, meta, aux, key, count, buf, n):
-    """Whether a stored set with tid-set key ``key`` and this count holds all of buf[:n]
-    (sorted): then buf[:n] is not closed (same transactions, more items)."""
+def _has_closure(items, meta, aux, key, count, want, n):
+    """Whether a stored set with tid-set key ``key`` and this count holds all of want[:n]
+    (in any order: each item is looked up, so no sort per node): then want[:n] is not
+    closed (same transactions, more items)."""
     mask = aux.shape[0] - 1
     s = _table_slot(key, mask)
-    while aux[s, 1] != 0:
-        if aux[s, 0] == key:
+    for _ in range(mask + 1):
+        if aux[s, 1] == 0:
+            return False
+        if aux[s, 0] == key and meta[aux[s, 1] - 1].count == count:
             z = aux[s, 1] - 1
-            if meta[z].count == count and _holds_stored(items, meta, z, buf, n):
+            b = meta[z].start
+            t = 0
+            while t < n and _has(items, b, b + meta[z].len, want[t]):
+                t += 1
+            if t == n:
                 return True
         s = (s + 1) & mask
     return False
@@ -1034,9 +1053,7 @@ def _search(work, first, owned, options, store, state, need, marks):
         prune = False
         if mode == CLOSED:  # X's closure found before it (same rows, more items)?
             key = _closure_key(rows, pool, node)
-            _copy(buf, prefix, plen)
-            _sort_small(buf, 0, plen)
-            prune = _has_closure(items, meta, aux, key, node.count, buf, plen)
+            prune = _has_closure(items, meta, aux, key, node.count, prefix, plen)
         elif mode == MAXIMAL and depth > 0 and m <= MASK_ITEMS:
             # before the scan: X's absorbed items, X and its unvisited siblings (smaller
             # items: all that X's rows can hold) inside a listed set? then so is X + P +
