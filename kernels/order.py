@@ -23,7 +23,7 @@ RADIX = 11      # bits a radix pass sorts (2048 buckets: the histograms stay in 
 RADIX_SMALL = 8  # ... or, under 2^16 keys, 256 buckets (less to clear per bucket)
 SMALL = 32      # ranges up to this size are sorted by insertion
 MASK_BITS = 8   # items of up to this many bits are sorted through a bit mask of 4 words
-LEAF = 8192     # buckets up to this many records (256 KB of 4-word records) sorted in cache
+LEAF = 32768    # buckets up to this many records (1 MB of 4-word records: a core's L2) sorted in cache
 
 
 def layout(bits: int, longest: int, bound: int = 0) -> tuple[int, int, int, int]:
