@@ -17,13 +17,13 @@ from __future__ import annotations
 
 import numpy as np
 from numba import njit
-from numba.cpython.unsafe.numbers import trailing_zeros
+from numba.cpython.unsafe.numbers import leading_zeros, trailing_zeros
 
 RADIX = 11      # bits a radix pass sorts (2048 buckets: the histograms stay in L2) ...
 RADIX_SMALL = 8  # ... or, under 2^16 keys, 256 buckets (less to clear per bucket)
 SMALL = 32      # ranges up to this size are sorted by insertion
 MASK_BITS = 8   # items of up to this many bits are sorted through a bit mask of 4 words
-LEAF = 8192     # buckets up to this many records (256 KB of 4-word records) sorted in cache
+LEAF = 32768    # buckets up to this many records (1 MB of 4-word records: a core's L2) sorted in cache
 
 
 def layout(bits: int, longest: int, bound: int = 0) -> tuple[int, int, int, int]:
@@ -197,16 +197,15 @@ def _varying(keys, lo, hi):
     for i in range(lo, hi):
         any_bit |= keys[i]
         all_bits &= keys[i]
-    vary = any_bit ^ all_bits
+    return _span(any_bit ^ all_bits)
+
+
+@njit(cache=True, inline="always")
+def _span(vary):
+    """(lowest, one past the highest) bit set in ``vary`` (non-negative); (0, 0) if none."""
     if vary == 0:
         return 0, 0
-    low = 0
-    while not (vary >> low) & 1:
-        low += 1
-    top = 64
-    while not (vary >> (top - 1)) & 1:
-        top -= 1
-    return low, top
+    return trailing_zeros(vary), 64 - leading_zeros(vary)
 
 
 @njit(cache=True)
@@ -267,7 +266,8 @@ def _sort_bucket(rec, dst, in_place, lo, hi, n_words, scratch):
 @njit(cache=True)
 def _scatter(src, dst, lo, hi, shift, size):
     """Records src[lo:hi] into dst[lo:hi], bucketed (stably) by bits shift.. of word 0
-    (``size`` buckets); returns the buckets' bounds."""
+    (``size`` buckets); returns the buckets' bounds (size + 1) and, per bucket, the bits
+    in which its words 0 differ (gathered while moving them: no pass to find them)."""
     mask = size - 1
     start = np.zeros(size + 1, np.int64)
     for i in range(lo, hi):
@@ -276,13 +276,18 @@ def _scatter(src, dst, lo, hi, shift, size):
     for b in range(size):
         start[b + 1] += start[b]
     fill = start[:size].copy()
+    any_bit = np.zeros(size, np.int64)
+    all_bits = np.full(size, -1, np.int64)
     for i in range(lo, hi):
-        b = (src[i, 0] >> shift) & mask
+        word = src[i, 0]
+        b = (word >> shift) & mask
         p = fill[b]
         fill[b] = p + 1
+        any_bit[b] |= word
+        all_bits[b] &= word
         for w in range(src.shape[1]):
             dst[p, w] = src[i, w]
-    return start
+    return start, any_bit ^ all_bits
 
 
 @njit(cache=True)
@@ -290,15 +295,16 @@ def sort_records(rec, out, n_words):
     """The records ``rec`` (n, words + 1) in order of their words, into ``out`` (same
     shape; ``rec`` is scratch): MSD radix scatters by the highest RADIX differing bits of
     word 0, back and forth between the two arrays, until a bucket holds at most LEAF
-    records (or one word 0); each of those is sorted in cache (:func:`_sort_bucket`)."""
-    stack = [(0, rec.shape[0], 0)]   # (lo, hi, 0: the records lie in rec, 1: in out)
+    records (or one word 0); each of those is sorted in cache (:func:`_sort_bucket`).
+    A bucket's differing bits come from the scatter that made it."""
+    low, top = _varying(rec[:, 0], 0, rec.shape[0])
+    stack = [(0, rec.shape[0], 0, low, top)]   # (lo, hi, 0: in rec / 1: in out, bits)
     key = np.empty(LEAF, np.int64)
     idx = np.empty(LEAF, np.int64)
     tmp = np.empty((LEAF, rec.shape[1]), np.int64)
     while len(stack):
-        lo, hi, where = stack.pop()
+        lo, hi, where, low, top = stack.pop()
         src, dst = (out, rec) if where else (rec, out)
-        low, top = _varying(src[:, 0], lo, hi)
         if hi - lo <= LEAF or top == 0:
             if hi - lo > len(key):   # one long run of equal word 0
                 key, idx = np.empty(hi - lo, np.int64), np.empty(hi - lo, np.int64)
@@ -306,10 +312,11 @@ def sort_records(rec, out, n_words):
             _sort_bucket(src, out, where == 1, lo, hi, n_words, (key, idx, tmp))
             continue
         shift = max(low, top - RADIX)
-        bounds = _scatter(src, dst, lo, hi, shift, np.int64(1) << (top - shift))
+        bounds, vary = _scatter(src, dst, lo, hi, shift, np.int64(1) << (top - shift))
         for b in range(len(bounds) - 1):
             if bounds[b + 1] > bounds[b]:
-                stack.append((bounds[b], bounds[b + 1], 1 - where))
+                low, top = _span(vary[b])
+                stack.append((bounds[b], bounds[b + 1], 1 - where, low, top))
 
 
 @njit(cache=True)

@@ -108,10 +108,11 @@ def test_one_itemset_and_nothing():
 
 
 def test_skewed_buckets_and_a_run_longer_than_a_bucket():
-    """A bucket above LEAF records that must be scattered again by lower bits (20,000 sets
-    {0, c} beside one far away), and one run of equal word 0 longer than LEAF (sets of one
-    length sharing their first ``head`` items)."""
-    sets = [[c, 0] for c in range(20_000, 0, -1)] + [[60_001, 60_000]]
+    """A bucket above LEAF records that must be scattered again by lower bits (2.5 LEAF
+    sets {0, c} beside one far away), and one run of equal word 0 longer than LEAF (sets of
+    one length sharing their first ``head`` items)."""
+    n = 5 * order.LEAF // 2
+    sets = [[c, 0] for c in range(n, 0, -1)] + [[3 * n + 1, 3 * n]]
     _check(sets, np.arange(len(sets)) % 7 + 1)
     head = order.layout(7, 12)[1]
     rng = np.random.default_rng(9)
