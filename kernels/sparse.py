@@ -102,18 +102,14 @@ def sorted_by_row(rows, cols, bits, n_rows):
 
 
 @njit(cache=True)
-def grouped_by_row(rows, lo, cols, vals, n_rows, out_cols, out_vals):
-    """Row pointers of COO entries grouped by row (``rows - lo`` in 0..n_rows-1) by one
-    stable counting pass into ``out_cols``/``out_vals`` (the caller's arrays, as long as
-    the input): a row's entries keep their input order (no sort, no permutation array)."""
-    ptr = np.zeros(n_rows + 1, np.int64)
-    for r in rows:
-        ptr[r - lo + 1] += 1
-    for r in range(n_rows):
-        ptr[r + 1] += ptr[r]
+def grouped_by_row(rows, cols, vals, n_rows, out_cols, out_vals):
+    """Row pointers of COO entries grouped by row (rows in 0..n_rows-1) by one stable
+    counting pass into ``out_cols``/``out_vals`` (the caller's arrays, as long as the
+    input): a row's entries keep their input order (no sort, no permutation array)."""
+    ptr = _bucket_pointers(rows, n_rows)
     fill = ptr[:-1].copy()
     for p in range(rows.size):
-        r = rows[p] - lo
+        r = rows[p]
         out_cols[fill[r]] = cols[p]
         out_vals[fill[r]] = vals[p]
         fill[r] += 1

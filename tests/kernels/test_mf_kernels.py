@@ -137,13 +137,13 @@ def test_counting_sorts_equal_lexsort():
         np.testing.assert_array_equal(border, np.argsort(cols, kind="stable"))
         np.testing.assert_array_equal(bptr, np.searchsorted(cols[border], np.arange(n_cols + 1)))
         g_rows, g_vals = np.empty_like(rows), np.empty_like(vals)
-        gptr = sparse.grouped_by_row(cols + 3, 3, rows, vals, n_cols, g_rows, g_vals)   # by column
+        gptr = sparse.grouped_by_row(cols, rows, vals, n_cols, g_rows, g_vals)   # by column
         np.testing.assert_array_equal(gptr, bptr)
         np.testing.assert_array_equal(g_rows, rows[border])
         np.testing.assert_array_equal(g_vals.view(np.uint32), vals[border].view(np.uint32))
         cut = int(rng.integers(0, n + 1))   # the same entries grouped in two sources, then joined
         parts = [(np.empty_like(rows[a:z]), np.empty_like(vals[a:z])) for a, z in ((0, cut), (cut, n))]
-        ptrs = [sparse.grouped_by_row(cols[a:z], 0, rows[a:z], vals[a:z], n_cols, *part)
+        ptrs = [sparse.grouped_by_row(cols[a:z], rows[a:z], vals[a:z], n_cols, *part)
                 for (a, z), part in zip(((0, cut), (cut, n)), parts)]
         m_rows, m_vals = np.empty_like(rows), np.empty_like(vals)
         mptr = sparse.merged_by_row(np.array([np.diff(p) for p in ptrs]),
