@@ -86,6 +86,18 @@ def shard_prefixes(indptr, indices, ends, owner, lo, size, first_id, keyed):
 
 
 @njit(cache=True)
+def skip_round(indptr, indices, ends, lo):
+    """``ends`` moved on to ``lo`` as :func:`shard_prefixes` moves them, for a round whose
+    rows are mined where they lie (one rank) instead of sent."""
+    for r in range(len(indptr) - 1):
+        s = indptr[r]
+        e = ends[r]
+        while e > 0 and indices[s + e - 1] >= lo:
+            e -= 1
+        ends[r] = e
+
+
+@njit(cache=True)
 def parse_records(buf, n_ids):
     """CSR rows from the keyed records of :func:`shard_prefixes` (FP-Close), each at its
     global index (indices ascend, as ranks send their rows in order and receive by rank):

@@ -289,68 +289,70 @@ def conditional_rows(indptr, indices, owned, lo, hi):
 
     For every row and every owned item j in it, the row's items before j become one row
     of j's database; equal rows are merged first (:func:`_distinct_rows`). Rows are laid
-    out bucket by bucket (j ascending), so mining one item touches one contiguous region.
-    Returns (rows, items, first, n_items): the rows as a row store (:data:`ROW` records:
-    item range, weight, a key of the source rows: the rows of different items' databases
-    that come from one transaction share it), rows first[j - lo] .. first[j - lo + 1] - 1
-    belonging to j, n_items items in all. Both arrays have room above the databases for
-    the reduced rows of two levels of the largest one (the search's row store; allocated
-    by NumPy, see :func:`_grow`).
+    out bucket by bucket (j ascending), so mining one item walks one contiguous region of
+    rows. A conditional row is a prefix of its source row: the items are those of the
+    distinct rows, copied once, and every database's rows point into them (no copy of a
+    prefix per item: the items of all databases would be about a row's length times
+    more). Returns (rows, items, first, n_items): the rows as a row store (:data:`ROW`
+    records: item range, weight, a key of the source rows: the rows of different items'
+    databases that come from one transaction share it), rows first[j - lo] ..
+    first[j - lo + 1] - 1 belonging to j, n_items items in all. Both arrays have room
+    above the databases for the reduced rows of two levels of the largest one (the
+    search's row store; allocated by NumPy, see :func:`_grow`).
     """
-    live, n_rows, n_items = _bucket_sizes(indptr, indices, owned, lo, hi)
+    live, n_rows, most, n_src = _bucket_sizes(indptr, indices, owned, lo, hi)
     room = 0 if START_SMALL else 2
     rows = np.empty(n_rows[-1] + room * int(np.diff(n_rows).max(initial=0) + 512), ROW)
-    items = np.empty(n_items[-1] + room * int(np.diff(n_items).max(initial=0) + 512), np.int32)
-    _fill_buckets(indptr, indices, owned, (lo, hi), (live, n_rows, n_items), rows, items)
-    return rows, items, n_rows, int(n_items[-1])
+    items = np.empty(n_src + room * (most + 512), np.int32)
+    _fill_buckets(indptr, indices, owned, (lo, hi), (live, n_rows), rows, items)
+    return rows, items, n_rows, n_src
 
 
 @njit(cache=True)
 def _bucket_sizes(indptr, indices, owned, lo, hi):
     """:func:`conditional_rows`' first pass: the distinct live rows of
-    :func:`_distinct_rows` and the running sums of the rows and items of each owned
-    item's bucket (k + 1 each)."""
+    :func:`_distinct_rows`, the running sums of the rows of each owned item's bucket
+    (k + 1), the most items of a bucket and the live rows' items in all."""
     k = hi - lo
     live = _distinct_rows(indptr, indices, owned, lo, hi)
     n_rows = np.zeros(k + 1, np.int64)
-    n_items = np.zeros(k + 1, np.int64)
+    n_items = np.zeros(k, np.int64)
+    n_src = 0
     for x in range(len(live)):
         s = indptr[live[x, 0]]
         for p in range(s, live[x, 1]):
             j = indices[p]
             if j >= lo and owned[j]:
                 n_rows[j - lo + 1] += 1
-                n_items[j - lo + 1] += p - s
+                n_items[j - lo] += p - s
+        n_src += live[x, 1] - s
     for x in range(k):
         n_rows[x + 1] += n_rows[x]
-        n_items[x + 1] += n_items[x]
-    return live, n_rows, n_items
+    return live, n_rows, n_items.max() if k else 0, n_src
 
 
 @njit(cache=True)
 def _fill_buckets(indptr, indices, owned, span, sizes, rows, items):
-    """:func:`conditional_rows`' second pass: the buckets written into ``rows`` and
-    ``items`` (``span = (lo, hi)``, ``sizes`` from :func:`_bucket_sizes`)."""
+    """:func:`conditional_rows`' second pass: the live rows' items copied into ``items``,
+    and each bucket's rows, prefixes of them, written into ``rows`` (``span = (lo, hi)``,
+    ``sizes`` from :func:`_bucket_sizes`)."""
     lo, hi = span
-    live, n_rows, n_items = sizes
-    fill_row = n_rows[:hi - lo].copy()
-    fill_item = n_items[:hi - lo].copy()
+    live, n_rows = sizes
+    fill = n_rows[:hi - lo].copy()
+    q = 0
     for x in range(len(live)):
         s = indptr[live[x, 0]]
         for p in range(s, live[x, 1]):
             j = indices[p]
+            items[q + p - s] = j
             if j >= lo and owned[j]:
-                x_j = j - lo
-                row = fill_row[x_j]
-                q = fill_item[x_j]
-                for t in range(s, p):
-                    items[q + t - s] = indices[t]
+                row = fill[j - lo]
                 rows[row].beg = q
                 rows[row].end = q + p - s
                 rows[row].wt = live[x, 2]
                 rows[row].key = live[x, 3]
-                fill_row[x_j] = row + 1
-                fill_item[x_j] = q + p - s
+                fill[j - lo] = row + 1
+        q += live[x, 1] - s
 
 
 def empty_store(m: int, recode=None) -> Store:
@@ -1195,23 +1197,40 @@ def mine_range(rows_in: Csr, owned, lo, hi, options: MineOptions, store: Store):
     The sets that another rank's groups can extend (a larger item owned elsewhere) are
     left for the caller to remove. Stops with status TOO_MANY beyond ``limit`` sets.
     Returns (status, the store); FREQUENT writes canonical records (:func:`empty_store`).
-    (A Python loop over the compiled search: arrays grow here, in NumPy, see :func:`_grow`.)
     """
+    return next(mine_ranges(rows_in, owned, (lo, hi), options, store))
+
+
+def mine_ranges(rows_in: Csr, owned, cuts, options: MineOptions, store: Store):
+    """:func:`mine_range` over the groups [cuts[0], cuts[-1]) from ONE build of their
+    conditional databases, yielding (status, the store) after each range [cuts[b],
+    cuts[b + 1]), highest first: a caller stops between ranges by leaving the loop, and
+    ranges cost no rebuild of their databases (no scan of the rows per range); stops
+    after a status other than OK. (A Python loop over the compiled search: arrays grow
+    here, in NumPy, see :func:`_grow`.)"""
     m, mode = options.m, options.mode
     # the row store starts as the conditional databases; reduced rows go above them
-    lo, hi = int(lo), int(hi)
+    lo, hi = int(cuts[0]), int(cuts[-1])
     rows, ri, first, n_items = conditional_rows(rows_in.indptr, rows_in.indices, owned, lo, hi)
-    marks = (lo, int(first[-1]), n_items)
     work = _first_work((rows, ri, first, n_items), m, int(store.tops[0]) if mode == MAXIMAL else 0,
                        store.scratch)
     state = np.zeros(8, np.int64)
     state[J], state[DEPTH] = hi - 1, -1
     need = np.zeros(10, np.int64)
-    while True:
-        need[:] = 0
-        status = _search(work, first, owned, options, store, state, need, marks)
-        if status != GROW:
-            return int(status), store
-        work = _grown(work, need)
-        if need[N_SETS] > 0:
-            store = _reserve(store, need[N_SETS], need[N_ITEMS], mode, need[N_LONGEST])
+    for b in range(len(cuts) - 2, -1, -1):
+        bottom = int(cuts[b])
+        if b < len(cuts) - 2:   # the search keeps no stamp between calls: start the table anew
+            state[J], state[DEPTH], state[STAMP] = int(cuts[b + 1]) - 1, -1, 0
+            work.rtable["stamp"] = 0
+        marks = (bottom, int(first[-1]), n_items)
+        while True:
+            need[:] = 0
+            status = _search(work, first[bottom - lo:], owned, options, store, state, need, marks)
+            if status != GROW:
+                break
+            work = _grown(work, need)
+            if need[N_SETS] > 0:
+                store = _reserve(store, need[N_SETS], need[N_ITEMS], mode, need[N_LONGEST])
+        yield int(status), store
+        if status != OK:
+            return

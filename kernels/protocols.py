@@ -10,7 +10,7 @@ there (numba issue 5872), so an array a parallel loop writes is an argument of i
 """
 from __future__ import annotations
 
-from typing import Callable, NamedTuple, Protocol, runtime_checkable
+from typing import Callable, Iterator, NamedTuple, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -101,6 +101,12 @@ class ProjectedMiner(Protocol):
                    store: Store) -> tuple[int, Store]:
         """Search the owned items in [lo, hi) of the conditional transactions ``rows``,
         largest first, adding to ``store``; returns (status OK or TOO_MANY, the store)."""
+
+    def mine_ranges(self, rows: Csr, owned: np.ndarray, cuts: np.ndarray, options: MineOptions,
+                    store: Store) -> Iterator[tuple[int, Store]]:
+        """:meth:`mine_range` over [cuts[0], cuts[-1]) from one build of the conditional
+        databases, yielding (status, the store) after each range [cuts[b], cuts[b + 1]),
+        highest first; a caller stops between ranges by leaving the loop."""
 
     def record_layout(self, store: Store) -> tuple[int, int, int, int]:
         """FREQUENT: the (bits, head, per, words) layout of the store's records."""

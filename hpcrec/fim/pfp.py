@@ -15,10 +15,13 @@ and every rank mines its items alone.
    (docs/fim.md, "Memory model"). A rank's rows lose the items already sent for good
    (``prep.rows`` is cut whenever that halves it): the rounds consume them.
 4. Each rank mines the itemsets whose least frequent item it owns, groups (items) largest
-   first (:func:`hpcrec.kernels.projected.mine_range`), in batches cut straight from the
-   records received (:func:`plan_batches`), with no further communication in a round;
-   a stop request is honoured between batches of groups and agreed on between rounds
-   (the result is then flagged partial: it holds the itemsets of the groups completed).
+   first (:func:`hpcrec.kernels.projected.mine_ranges`), with no further communication in
+   a round; a stop request is honoured between batches of groups (:func:`plan_batches`)
+   and agreed on between rounds (the result is then flagged partial: it holds the
+   itemsets of the groups completed). Neighbouring batches share one build of their
+   conditional databases up to a weight (:func:`plan_builds`), from rows cut per build
+   straight from the records received; one rank mines a round of one build from its
+   rows where they lie (no copy: small data are one build a round).
 5. FP-Growth's groups of the 16 most frequent items (mined last) take no conditional
    databases, whose rows would be nearly every transaction: their itemsets are subsets of
    those items, counted from one Allreduce'd histogram of the rows' masks
@@ -104,17 +107,18 @@ def _exchange(prep: Prepared, comm: Comm, ends, owner, lo: int, first_id: int, k
 
 
 MODES = {"fpgrowth": P.FREQUENT, "fpmax": P.MAXIMAL, "fpclose": P.CLOSED}
-ROUND_BATCHES = 8        # miner calls per round at least, between which a stop request is honoured
-BATCH_WEIGHT = 1 << 21   # and more calls where a batch would exceed this owned weight
+ROUND_BATCHES = 8        # batches per round at least, between which a stop request is honoured
+BATCH_WEIGHT = 1 << 21   # and more where a batch would exceed this owned weight (a build: at most)
 
 
 def plan_batches(total: np.ndarray, lo: int, hi: int, keyed: bool = False) -> np.ndarray:
-    """Cuts c_0 = lo < ... < c_B = hi of the round's items into ranges of about equal owned
-    weight (``total``: the owned weights' running sum): ROUND_BATCHES, or as many more as
-    keep a batch near BATCH_WEIGHT, whose rows and conditional databases then stay in a
-    core's share of the cache (larger batches mined slower per item; benchmarks/README.md,
-    "Distributed FP-Growth at 100M"). Keyed rows (FP-Close) are not cut per batch, every
-    batch scans them all: ROUND_BATCHES only."""
+    """Cuts c_0 = lo < ... < c_B = hi of the round's items into batches of about equal
+    owned weight (``total``: the owned weights' running sum), between which a stop
+    request is honoured: ROUND_BATCHES, or as many more as keep a batch near
+    BATCH_WEIGHT, so that :func:`plan_builds` can keep a build's rows and conditional
+    databases in a core's share of the cache (larger builds mined slower per item;
+    benchmarks/README.md, "Distributed FP-Growth at 100M"). Keyed rows (FP-Close) are not
+    cut per build, every build scans them all: ROUND_BATCHES only."""
     nb = ROUND_BATCHES if keyed else \
         max(ROUND_BATCHES, -(-int(total[hi] - total[lo]) // BATCH_WEIGHT))
     aims = total[lo] + (total[hi] - total[lo]) * np.arange(1, nb) // nb
@@ -122,26 +126,47 @@ def plan_batches(total: np.ndarray, lo: int, hi: int, keyed: bool = False) -> np
     return np.unique(np.clip(np.concatenate(([lo], cuts, [hi])), lo, hi))
 
 
-def _batches(recv: np.ndarray, owned: np.ndarray, cuts: np.ndarray, keyed: bool, prep: Prepared,
-             guard: Guard):
-    """(lo, hi, rows) of each batch of the round, highest first, from the records received
-    ``recv``. The rows are cut per batch straight from the records
-    (:func:`hpcrec.kernels.exchange.split_batches`), so a miner call scans its batch's
-    conditional transactions only, not the whole round's; keyed rows (FP-Close) are parsed
-    to their positions, and every batch scans them all."""
+def plan_builds(total: np.ndarray, cuts: np.ndarray, keyed: bool = False) -> np.ndarray:
+    """Which batches of :func:`plan_batches` (``cuts``) share one build of their conditional
+    databases: positions in ``cuts`` of each build's bottom, and the top. Consecutive
+    batches join while their owned weight stays within BATCH_WEIGHT (keyed rows, which
+    every build scans in full: or an eighth of the round, at most ROUND_BATCHES builds),
+    so a small round is one build, one scan of its rows, however many batches stop
+    requests wait on; a large one keeps builds near BATCH_WEIGHT (the cache, and the
+    databases a build holds at once)."""
+    cap = BATCH_WEIGHT
+    if keyed:
+        cap = max(cap, int(total[cuts[-1]] - total[cuts[0]]) // ROUND_BATCHES)
+    at = [0]
+    for b in range(1, len(cuts) - 1):
+        if total[cuts[b + 1]] - total[cuts[at[-1]]] > cap:
+            at.append(b)
+    at.append(len(cuts) - 1)
+    return np.array(at, np.int64)
+
+
+def _builds(recv: np.ndarray, owned: np.ndarray, cuts: np.ndarray, at: np.ndarray, keyed: bool,
+            prep: Prepared, guard: Guard):
+    """(batch cuts, rows) of each build of the round (:func:`plan_builds`: ``at``), highest
+    first, from the records received ``recv``. The rows are cut per build straight from
+    the records (:func:`hpcrec.kernels.exchange.split_batches`), so a build scans its own
+    conditional transactions only, not the whole round's; keyed rows (FP-Close) are
+    parsed to their positions, and every build scans them all."""
     guard.check(3 * recv.nbytes, "the conditional transactions received by this rank")
+    spans = [cuts[at[k]:at[k + 1] + 1] for k in range(len(at) - 2, -1, -1)]
     if keyed:
         rows = csr(*E.parse_records(recv, prep.n), None, prep.m)
-        for b in range(len(cuts) - 2, -1, -1):
-            yield cuts[b], cuts[b + 1], rows
+        for span in spans:
+            yield span, rows
         return
+    bounds = cuts[at]
     batch = np.full(prep.m, -1, np.int64)
-    for b in range(len(cuts) - 1):
-        batch[cuts[b]:cuts[b + 1]] = np.where(owned[cuts[b]:cuts[b + 1]], b, -1)
-    ptr, idx, first = E.split_batches(recv, batch, cuts[0], len(cuts) - 1)
-    for b in range(len(cuts) - 2, -1, -1):
-        a, z = first[b], first[b + 1]
-        yield cuts[b], cuts[b + 1], csr(ptr[a:z + 1] - ptr[a], idx[ptr[a]:ptr[z]], None, prep.m)
+    for k in range(len(bounds) - 1):
+        batch[bounds[k]:bounds[k + 1]] = np.where(owned[bounds[k]:bounds[k + 1]], k, -1)
+    ptr, idx, first = E.split_batches(recv, batch, bounds[0], len(bounds) - 1)
+    for k, span in zip(range(len(bounds) - 2, -1, -1), spans):
+        a, z = first[k], first[k + 1]
+        yield span, csr(ptr[a:z + 1] - ptr[a], idx[ptr[a]:ptr[z]], None, prep.m)
 
 
 def _mine_local(prep: Prepared, comm: Comm, max_len, mode: int, guard: Guard, timer, control):
@@ -173,27 +198,40 @@ def _mine_local(prep: Prepared, comm: Comm, max_len, mode: int, guard: Guard, ti
         for lo, hi in rounds:
             n_rounds += 1
             owner[lo:hi] = assign_groups(weights[lo:hi], comm.size)
-            recv = _exchange(prep, comm, ends, owner, lo, first_id, keyed, timer)
-            received += recv.nbytes
             owned = np.zeros(prep.m, np.bool_)
             owned[lo:hi] = owner[lo:hi] == comm.rank
             n_owned += int(np.count_nonzero(owned))
             total = np.concatenate(([0], np.cumsum(weights * owned)))
+            cuts = plan_batches(total, lo, hi, keyed)
+            at = plan_builds(total, cuts, keyed)
+            if comm.size == 1 and len(at) == 2:
+                # one rank, one build: the rows hold the round's conditional transactions
+                # (keyed: at their positions) where they lie; none copied, split or parsed
+                with timer.phase("count"):
+                    E.skip_round(prep.rows.indptr, prep.rows.indices, ends, lo)
+                builds = iter([(cuts, prep.rows)])
+            else:
+                recv = _exchange(prep, comm, ends, owner, lo, first_id, keyed, timer)
+                received += recv.nbytes
+                builds = _builds(recv, owned, cuts, at, keyed, prep, guard)
+                del recv
             with comm.collective_errors(), timer.phase("mine"):
-                cuts = plan_batches(total, lo, hi, keyed)
-                for bottom, top, part in _batches(recv, owned, cuts, keyed, prep, guard):
-                    status, store = miner.mine_range(part, owned, bottom, top, options, store)
-                    if status != P.OK:
-                        raise MemoryBudgetError(f"more than {limit} itemsets on one rank at min_support "
-                                                f"{prep.minc}/{prep.n}: {guard.hint}")
-                    bar.update(int(total[top] - total[bottom]))
-                    top = bottom
-                    if top > lo and control.stop_requested():
-                        stopped = True
+                for span, part in builds:
+                    mined = miner.mine_ranges(part, owned, span, options, store)
+                    for bottom, top in zip(span[-2::-1], span[:0:-1]):   # highest first
+                        status, store = next(mined)
+                        if status != P.OK:
+                            raise MemoryBudgetError(f"more than {limit} itemsets on one rank at "
+                                                    f"min_support {prep.minc}/{prep.n}: {guard.hint}")
+                        bar.update(int(total[top] - total[bottom]))
+                        if bottom > lo and control.stop_requested():
+                            stopped = True
+                            break
+                    if stopped:
                         break
             if not stopped:   # the rest of the round: the other ranks' share of it
                 bar.update(int(weights[lo:hi].sum() - (total[hi] - total[lo])))
-            del recv, part
+            del builds, part, mined
             left = int(ends.sum())
             if left <= len(prep.rows.indices) // 2:   # later rounds need only the rows' heads
                 prep.rows = csr(*E.cut_rows(prep.rows.indptr, prep.rows.indices, ends), None, prep.m)

@@ -244,6 +244,32 @@ def test_stop_request_gives_the_groups_done(algo):
         assert got == {s: c for s, c in every.items() if max(rank[i] for i in s) >= rarest}
 
 
+@pytest.mark.parametrize("algo,target", [("fpgrowth", "s"), ("fpmax", "m"), ("fpclose", "c")])
+@pytest.mark.parametrize("batch_weight,min_round", [(1, None), (1, 1), (2600, 5000)])
+def test_one_rank_builds_sent_or_in_place(algo, target, batch_weight, min_round, monkeypatch):
+    """One rank mines a round of one build from its rows where they lie, a round of
+    several builds from its prefixes cut per build (as several ranks do): builds of one
+    batch each (every round sent), one item a round (every round in place), and rounds of
+    either kind in one run; exact each time (pyfim's sets)."""
+    from hpcrec.fim import pfp
+    sent, in_place = [], []
+    exchange, skip = pfp._exchange, pfp.E.skip_round
+    monkeypatch.setattr(pfp, "_exchange", lambda *a: sent.append(a[4]) or exchange(*a))
+    monkeypatch.setattr(pfp.E, "skip_round", lambda *a: in_place.append(a[3]) or skip(*a))
+    monkeypatch.setattr(pfp, "BATCH_WEIGHT", batch_weight)
+    if min_round:
+        monkeypatch.setattr(pfp, "MIN_ROUND", min_round)
+        monkeypatch.setattr(pfp, "ROUND_SHARE", 1 << 40)
+    # 27 frequent items, 11,186 sets; an item's weight 400-2750: rounds of 5000 hold one
+    # item (in place) or two (each a build of its own: sent)
+    rows = dense_rows(9, 400, 18, 3)
+    res = mine_itemsets(rows, 0.3, algo, comm=serial())
+    assert as_counts(res) == pyfim_all(rows, min_count(0.3, len(rows)), target)
+    assert len(set(sent)) == len(sent) and len(set(in_place)) == len(in_place)
+    assert (len(sent) > 0) == (batch_weight == 1 and not min_round or min_round == 5000)
+    assert (len(in_place) > 0) == bool(min_round)
+
+
 def test_min_count_matches_float_division():
     for n in range(1, 400):
         for c in range(1, n + 1):

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from hpcrec.fim import pfp
-from hpcrec.fim.pfp import ROUND_BATCHES, plan_batches, plan_rounds
+from hpcrec.fim.pfp import ROUND_BATCHES, plan_batches, plan_builds, plan_rounds
 from hpcrec.kernels import exchange as E
 
 
@@ -128,3 +128,30 @@ def test_plan_batches_keep_a_batch_near_the_batch_weight(monkeypatch):
     assert all(total[z - 1] - total[a] <= 4 for a, z in zip(cuts[:-1], cuts[1:]))
     keyed = plan_batches(total, 0, 40, keyed=True)   # FP-Close: every batch scans all rows
     assert len(keyed) - 1 == ROUND_BATCHES
+
+
+def test_plan_builds_join_batches_up_to_the_batch_weight(monkeypatch):
+    monkeypatch.setattr(pfp, "BATCH_WEIGHT", 10)
+    total = np.arange(41)                  # 40 owned items of weight 1
+    cuts = plan_batches(total, 0, 40)      # 8 batches of 5
+    at = plan_builds(total, cuts)
+    assert at[0] == 0 and at[-1] == len(cuts) - 1 and np.all(np.diff(at) > 0)
+    for a, b in zip(at[:-1], at[1:]):   # within the weight, or one batch; none could take the next
+        assert total[cuts[b]] - total[cuts[a]] <= 10 or b == a + 1
+        assert b == len(cuts) - 1 or total[cuts[b + 1]] - total[cuts[a]] > 10
+    assert 2 < len(at) - 1 < len(cuts) - 1
+    assert plan_builds(total, plan_batches(total, 0, 8)).tolist() == [0, len(plan_batches(total, 0, 8)) - 1]
+    keyed = plan_batches(total, 0, 40, keyed=True)
+    monkeypatch.setattr(pfp, "BATCH_WEIGHT", 1)   # keyed: at most ROUND_BATCHES builds
+    assert len(plan_builds(total, keyed, keyed=True)) - 1 == ROUND_BATCHES
+    monkeypatch.setattr(pfp, "BATCH_WEIGHT", 1 << 21)   # a small round: one build
+    assert plan_builds(total, keyed, keyed=True).tolist() == [0, len(keyed) - 1]
+
+
+def test_skip_round_moves_the_ends_as_shard_prefixes_does():
+    ptr, idx = random_rows(3, 50, 9, 0.5)
+    sent, skipped = np.diff(ptr).astype(np.int32), np.diff(ptr).astype(np.int32)
+    for lo in (7, 4, 0):
+        E.shard_prefixes(ptr, idx, sent, np.zeros(9, np.int64), lo, 1, 0, False)
+        E.skip_round(ptr, idx, skipped, lo)
+        assert np.array_equal(sent, skipped)

@@ -142,6 +142,35 @@ def test_mine_range_on_duplicate_rows_against_brute_force(seed, mode):
     assert got == truth
 
 
+@pytest.mark.parametrize("mode", [P.FREQUENT, P.MAXIMAL, P.CLOSED])
+@pytest.mark.parametrize("small", [False, True])
+def test_mine_ranges_from_one_build_equal_a_build_per_range(mode, small, monkeypatch):
+    """mine_ranges searches its ranges from one build of their conditional databases (the
+    reduced-row table started anew per range; with START_SMALL its arrays grow inside
+    ranges too): after each range the store holds the sets of mine_range over the ranges
+    one by one, and the whole is exact."""
+    monkeypatch.setattr(P, "START_SMALL", small)
+    rng = np.random.default_rng(8)
+    baskets = rng.random((10, 11)) < 0.6
+    X = baskets[rng.integers(0, 10, 500)] ^ (rng.random((500, 11)) < 0.05)
+    X = X[:, np.argsort(-X.sum(0), kind="stable")]
+    ptr = np.concatenate(([0], np.cumsum(X.sum(1)))).astype(np.int64)
+    rows = csr(ptr, np.nonzero(X)[1].astype(np.int32))
+    m, minc = X.shape[1], 50
+    owned = np.ones(m, np.bool_)
+    options = MineOptions(m, minc, 0, 10**6, mode)
+    cuts = np.array([0, 3, 4, 8, 11])
+    one, apart = P.empty_store(m), P.empty_store(m)
+    ranges = P.mine_ranges(rows, owned, cuts, options, one)
+    for b in range(len(cuts) - 2, -1, -1):
+        status, one = next(ranges)
+        again, apart = P.mine_range(rows, owned, cuts[b], cuts[b + 1], options, apart)
+        assert status == again == P.OK
+        assert stored_sets(one, mode) == stored_sets(apart, mode)
+    assert next(ranges, None) is None
+    assert stored_sets(one, mode) == brute_force(X, minc, mode)
+
+
 def brute_force(X, minc, mode, max_len=0):
     """{itemset: count} of every frequent (maximal, closed) itemset of the rows of X, by
     testing every item combination against the rows as bit masks."""
