@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import numpy as np
 from numba import njit, types
+from numba.cpython.unsafe.numbers import trailing_zeros
 from numba.extending import intrinsic
 
 from .csr import Csr
@@ -48,19 +49,40 @@ def popcount(typingctx, x):
 
 @njit(cache=True)
 def recode_rows(indptr, indices, code):
-    """Rows keeping only items with ``code[item] >= 0``, replaced by their codes, sorted."""
+    """Rows keeping only items with ``code[item] >= 0``, replaced by their codes, sorted.
+    A row's items are distinct (:meth:`hpcrec.io.Transactions.validate`), so a row with at
+    least one kept item per 64 codes (dense data) is sorted through a bit per code, read
+    back word by word; shorter ones by insertion (a sort call past 32 items)."""
     n = len(indptr) - 1
     out_ptr = np.zeros(n + 1, np.int64)
+    top = -1
     for r in range(n):
         c = 0
         for p in range(indptr[r], indptr[r + 1]):
-            if code[indices[p]] >= 0:
+            k = code[indices[p]]
+            if k >= 0:
                 c += 1
+                top = max(top, k)
         out_ptr[r + 1] = out_ptr[r] + c
     out = np.empty(out_ptr[n], np.int32)
+    words = (top >> 6) + 1
+    bits = np.zeros(words, np.int64)
     for r in range(n):
         s = out_ptr[r]
         q = s
+        if out_ptr[r + 1] - s >= words:
+            for p in range(indptr[r], indptr[r + 1]):
+                k = code[indices[p]]
+                if k >= 0:
+                    bits[k >> 6] |= np.int64(1) << (k & 63)
+            for w in range(words):
+                x = bits[w]
+                bits[w] = 0
+                while x != 0:
+                    out[q] = (w << 6) + trailing_zeros(x)
+                    q += 1
+                    x &= x - 1
+            continue
         for p in range(indptr[r], indptr[r + 1]):
             k = code[indices[p]]
             if k >= 0:

@@ -321,3 +321,11 @@ def test_recode_rows_sorts_short_and_long_rows():
     for x, row in enumerate(rows):
         kept = code[row][code[row] >= 0]
         assert out[out_ptr[x]:out_ptr[x + 1]].tolist() == sorted(kept.tolist())
+    # dense rows (a kept item per 64 codes or more: sorted through bits), codes at the
+    # words' edges (63: the sign bit) included
+    code = np.arange(130, dtype=np.int32)[::-1].copy()
+    rows = [np.array(r) for r in ([0, 1, 2], [2, 66, 67, 129], list(range(130)), [0, 1, 65, 66])]
+    ptr = np.concatenate(([0], np.cumsum([len(r) for r in rows]))).astype(np.int64)
+    out_ptr, out = K.recode_rows(ptr, np.concatenate(rows).astype(np.int32), code)
+    for x, row in enumerate(rows):
+        assert out[out_ptr[x]:out_ptr[x + 1]].tolist() == sorted(code[row].tolist())
