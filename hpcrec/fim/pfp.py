@@ -18,7 +18,7 @@ and every rank mines its items alone.
    first (:func:`hpcrec.kernels.projected.mine_ranges`), with no further communication in
    a round; a stop request is honoured between batches of groups (:func:`plan_batches`)
    and agreed on between rounds (the result is then flagged partial: it holds the
-   itemsets of the groups completed). Neighbouring batches share one build of their
+   itemsets of the groups completed). Adjacent batches share one build of their
    conditional databases up to a weight (:func:`plan_builds`), from rows cut per build
    straight from the records received; one rank mines a round of one build from its
    rows where they lie (no copy: small data are one build a round).
