@@ -16,7 +16,9 @@ every set holds every frequent item and trying all holders of an item is quadrat
 - :func:`same_closure` (closed sets): a proper superset with the same count has the same
   transactions, so the same tid-set key (the miner's sum of per-transaction hashes): one
   hash join on (key, count), every match verified by containment (a key collision cannot
-  give a wrong answer).
+  give a wrong answer). The ranks first meet on (key, count) alone (:func:`owners`, each
+  pair at one rank, :func:`closure_roles` there), so only the sets that share a pair with
+  a longer or shorter set of another rank are gathered and tested.
 """
 from __future__ import annotations
 
@@ -199,4 +201,71 @@ def same_closure(items, ptr, counts, keys, other_items, other_ptr, other_counts,
                 out[x] = True
                 break
             z = nxt[z]
+    return out
+
+
+@njit(cache=True)
+def _mixed(key, count):
+    h = (key ^ (count * MIX)) * MIX
+    return h ^ (h >> 29)
+
+
+@njit(cache=True)
+def owners(keys, counts, size):
+    """The rank that meets each set's (key, count) pair: from high bits of its hash (the
+    owner's table of :func:`closure_roles` takes the low bits)."""
+    out = np.empty(len(keys), np.int64)
+    for x in range(len(keys)):
+        out[x] = ((_mixed(keys[x], counts[x]) >> 32) & 0x7FFFFFFF) % size
+    return out
+
+
+@njit(cache=True)
+def closure_roles(keys, counts, lengths, sources):
+    """For sets (key, count, length, source rank) met at one rank: bit 0 set where a longer
+    set of another source has the same (key, count) (it may be a proper superset with the
+    same count: a candidate to drop), bit 1 where a shorter one has (it may be such a
+    superset of that one). A set with neither bit is decided: no set of another rank is a
+    proper superset of it with the same count."""
+    n = len(keys)
+    size = 1024
+    while size < 2 * n:
+        size *= 2
+    slot = np.full(size, -1, np.int64)   # group of a slot
+    first = np.empty(n, np.int64)        # a group's first set: its key and count
+    member = np.empty(n, np.int64)       # the group of each set
+    # per group: the longest length and its source, the longest of the other sources;
+    # the shortest likewise
+    ext = np.empty((n, 6), np.int32)
+    g = 0
+    for x in range(n):
+        s = _mixed(keys[x], counts[x]) & (size - 1)
+        while slot[s] >= 0 and (keys[first[slot[s]]] != keys[x] or counts[first[slot[s]]] != counts[x]):
+            s = (s + 1) & (size - 1)
+        ln, src = lengths[x], sources[x]
+        if slot[s] < 0:
+            slot[s], first[g] = g, x
+            ext[g, 0], ext[g, 1], ext[g, 2] = ln, src, -1
+            ext[g, 3], ext[g, 4], ext[g, 5] = ln, src, np.iinfo(np.int32).max
+            g += 1
+        t = slot[s]
+        member[x] = t
+        if src == ext[t, 1]:
+            ext[t, 0] = max(ext[t, 0], ln)
+        elif ln > ext[t, 0]:   # the longest so far is now the longest of another source
+            ext[t, 2], ext[t, 0], ext[t, 1] = ext[t, 0], ln, src
+        else:
+            ext[t, 2] = max(ext[t, 2], ln)
+        if src == ext[t, 4]:
+            ext[t, 3] = min(ext[t, 3], ln)
+        elif ln < ext[t, 3]:
+            ext[t, 5], ext[t, 3], ext[t, 4] = ext[t, 3], ln, src
+        else:
+            ext[t, 5] = min(ext[t, 5], ln)
+    out = np.zeros(n, np.int8)
+    for x in range(n):
+        t, ln, src = member[x], lengths[x], sources[x]
+        longer = ext[t, 2] if src == ext[t, 1] else ext[t, 0]
+        shorter = ext[t, 5] if src == ext[t, 4] else ext[t, 3]
+        out[x] = (1 if longer > ln else 0) | (2 if shorter < ln else 0)
     return out

@@ -79,3 +79,30 @@ def test_same_closure_on_random_sets(m, colliding):
     assert any(want) and not all(want)
     got = S.same_closure(*flat(mine), c_mine, k_mine, *flat(others), c_others, k_others)
     assert got.tolist() == want
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_closure_roles_against_brute_force(seed):
+    """Bit 0: a longer set of another source shares (key, count); bit 1: a shorter one.
+    Few keys, counts and sources, so pairs meet often and sources repeat in a pair."""
+    rng = np.random.default_rng(seed)
+    n = 400
+    keys = rng.integers(-40, 40, n) * (2**58 + 1)   # wraps: large and negative keys
+    counts, lengths, sources = rng.integers(1, 3, n), rng.integers(1, 6, n), rng.integers(0, 3, n)
+    got = S.closure_roles(keys, counts, lengths, sources)
+    for x in range(n):
+        other = (keys == keys[x]) & (counts == counts[x]) & (sources != sources[x])
+        want = int((lengths[other] > lengths[x]).any()) | 2 * int((lengths[other] < lengths[x]).any())
+        assert got[x] == want
+    assert set(got.tolist()) == {0, 1, 2, 3}
+
+
+def test_owners_spread_pairs_over_ranks():
+    rng = np.random.default_rng(0)
+    keys = rng.integers(-2**63, 2**63 - 1, 30000, dtype=np.int64)
+    counts = rng.integers(1, 50, 30000)
+    for size in (1, 2, 3):
+        got = S.owners(keys, counts, size)
+        assert got.min() >= 0 and got.max() < size
+        assert np.bincount(got, minlength=size).min() > 30000 / size * 0.9
+        assert np.array_equal(got, S.owners(keys.copy(), counts.copy(), size))   # a pure function
