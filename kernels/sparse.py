@@ -2,8 +2,8 @@
 
 A comparison sort of n entries by two or three keys (``np.lexsort``) costs seconds at
 10^7 entries; two counting-sort passes cost O(n + n_rows + n_cols) and give the same
-stable order. Sorting by (row, col, value) is one counting pass by row, then each row's
-packed keys sorted in cache.
+stable order. Sorting by (row, col, value) is one counting pass by row
+(:func:`grouped_by_row`), then each row's packed keys sorted in cache (:func:`sort_rows`).
 :func:`grouped_by_row` groups entries by row keeping their order (input already in order
 within each row); :func:`merged_by_row` joins such groups from several sources.
 :func:`csr_defect` checks a CSR pattern's invariants in one pass.
@@ -77,28 +77,24 @@ def _float_bits(key):
 
 
 @njit(cache=True)
-def sorted_by_row(rows, cols, bits, n_rows):
-    """(ptr, cols, bits) of COO entries (rows in 0..n_rows-1, cols >= 0 below 2^32, float32
-    values as uint32 ``bits``) sorted by (row, col, value): one counting pass by row, then
-    each row's packed (col, value) keys sorted where they sit (a row is short: in cache).
-    -0.0 sorts before 0.0, so equal entries are the only ties: the order does not depend on
-    the input's."""
-    ptr = _bucket_pointers(rows, n_rows)
-    fill = ptr[:-1].copy()
-    keys = np.empty(rows.size, np.uint64)
-    for p in range(rows.size):
-        k = (np.uint64(cols[p]) << np.uint64(32)) | np.uint64(_float_order(bits[p]))
-        keys[fill[rows[p]]] = k
-        fill[rows[p]] += 1
-    out_cols = np.empty(rows.size, cols.dtype)
-    out_bits = np.empty(rows.size, np.uint32)
-    for r in range(n_rows):
-        row = keys[ptr[r]:ptr[r + 1]]
+def sort_rows(ptr, cols, bits):
+    """Sorts each row's entries (``ptr``; cols >= 0 below 2^32, float32 values as uint32
+    ``bits``) in place by (col, value): a row's packed (col, value) keys sorted in a scratch
+    array (a row is short: in cache). -0.0 sorts before 0.0, so equal entries are the only
+    ties: the order does not depend on the input's."""
+    longest = 0
+    for r in range(ptr.size - 1):
+        longest = max(longest, ptr[r + 1] - ptr[r])
+    keys = np.empty(longest, np.uint64)
+    for r in range(ptr.size - 1):
+        a, n = ptr[r], ptr[r + 1] - ptr[r]
+        for j in range(n):
+            keys[j] = (np.uint64(cols[a + j]) << np.uint64(32)) | np.uint64(_float_order(bits[a + j]))
+        row = keys[:n]
         row.sort()
-        for j in range(row.size):
-            out_cols[ptr[r] + j] = row[j] >> np.uint64(32)
-            out_bits[ptr[r] + j] = _float_bits(np.uint32(row[j] & np.uint64(0xFFFFFFFF)))
-    return ptr, out_cols, out_bits
+        for j in range(n):
+            cols[a + j] = row[j] >> np.uint64(32)
+            bits[a + j] = _float_bits(np.uint32(row[j] & np.uint64(0xFFFFFFFF)))
 
 
 @njit(cache=True)

@@ -111,8 +111,8 @@ def test_sgd_two_blocks_per_thread_equal_one_after_the_other():
 
 
 def test_counting_sorts_equal_lexsort():
-    """csr_permutation sorts by (row, col) as np.lexsort, sorted_by_row by (row, col,
-    value) (-0.0 before 0.0, negative values, repeated entries, long rows, empty input);
+    """csr_permutation sorts by (row, col) as np.lexsort, grouped_by_row then sort_rows by
+    (row, col, value) (-0.0 before 0.0, negative values, repeated entries, long rows, empty input);
     bucket_permutation is the stable sort by one key, grouped_by_row the same order
     applied to the entries, and merged_by_row joins such groups of consecutive pieces."""
     rng = np.random.default_rng(8)
@@ -126,7 +126,9 @@ def test_counting_sorts_equal_lexsort():
         ptr, order = sparse.csr_permutation(rows, cols, n_rows, n_cols)
         np.testing.assert_array_equal(order, np.lexsort((cols, rows)))
         np.testing.assert_array_equal(ptr, np.searchsorted(rows[order], np.arange(n_rows + 1)))
-        sptr, c, bits = sparse.sorted_by_row(rows, cols, vals.view(np.uint32), n_rows)
+        c, bits = np.empty_like(cols), np.empty(n, np.uint32)
+        sptr = sparse.grouped_by_row(rows, cols, vals.view(np.uint32), n_rows, c, bits)
+        sparse.sort_rows(sptr, c, bits)
         positive_zero = (vals == 0) & ~np.signbit(vals)       # after -0.0
         want = np.lexsort((positive_zero, vals, cols, rows))
         np.testing.assert_array_equal(sptr, ptr)
