@@ -141,8 +141,8 @@ def _write_image(tmp: Path, image: SparseImage) -> None:
 def _write_piece(fd: int, direct: int | None, piece: np.ndarray, dtype: np.dtype, add: int,
                  at: int, pool) -> int:
     """Write a piece at byte ``at`` (around the page cache where it can, see :func:`_direct`)
-    and return its CRC-32, computed on the way (while ``pool``, if any, writes the block
-    before: both release the GIL)."""
+    and return its CRC-32, computed on the way (while ``pool``'s thread writes the block:
+    both release the GIL)."""
     piece = piece.reshape(-1)
     if direct is not None and not add and piece.dtype == dtype:
         data = memoryview(np.ascontiguousarray(piece).view(np.uint8))
@@ -153,20 +153,18 @@ def _write_piece(fd: int, direct: int | None, piece: np.ndarray, dtype: np.dtype
                 raise
     crc = 0
     for block in _blocks(piece, dtype, add):
-        job = pool.submit(_pwrite_all, fd, block, at) if pool else None
+        job = pool.submit(_pwrite_all, fd, block, at)
         crc = zlib.crc32(block, crc)
-        if job is None:
-            _pwrite_all(fd, block, at)
-        else:
-            job.result()
+        job.result()
         at += len(block)
     return crc
 
 
 def _direct(fd: int, direct: int, data: memoryview, at: int, pool) -> int:
     """Write ``data`` at ``at``: its whole :data:`ALIGN` blocks with ``direct`` (an
-    ``O_DIRECT`` descriptor), through two reused aligned buffers (one checksummed while
-    the other is written), its unaligned head and tail with ``fd``. The CRC-32 of ``data``.
+    ``O_DIRECT`` descriptor), through two reused aligned buffers (one filled and
+    checksummed while ``pool``'s thread writes the other), its unaligned head and tail
+    with ``fd``. The CRC-32 of ``data``.
 
     Every rank fsyncs its output before the rename, so its bytes wait for the device
     anyway; written around the page cache they are copied once, into a buffer that stays
@@ -187,9 +185,7 @@ def _direct(fd: int, direct: int, data: memoryview, at: int, pool) -> int:
         crc = zlib.crc32(buf, crc)
         if job is not None:
             job.result()
-        job = pool.submit(_pwrite_all, direct, memoryview(buf), at + s) if pool else None
-        if job is None:
-            _pwrite_all(direct, memoryview(buf), at + s)
+        job = pool.submit(_pwrite_all, direct, memoryview(buf), at + s)
     if job is not None:
         job.result()
     _pwrite_all(fd, data[end:], at + end)
@@ -237,11 +233,13 @@ def write(path, kind: str, small: dict, pieces: dict, attrs: dict, comm: Comm | 
     a number added to every value of a piece as it is written (e.g. a rank's CSR row
     pointers continuing the previous ranks': no shifted copy is made, only blocks).
 
-    One pass over each piece: its bytes are written and checksummed together (a rank with
-    a core to spare writes one block while it checksums it); rank 0 then writes the
-    metadata with the combined CRC-32s. Collective. Returns the path on rank 0, None elsewhere.
+    One pass over each piece: its bytes are written and checksummed together (a writer
+    thread writes one block while this one checksums the next: around the page cache the
+    writer only waits for the device, so even a rank of one core overlaps the two); rank 0
+    then writes the metadata with the combined CRC-32s. Collective. Returns the path on
+    rank 0, None elsewhere.
     """
-    from ..core.device import share_cores
+    from concurrent.futures import ThreadPoolExecutor
     comm = comm or serial()
     add = add or {}
     dtypes = {k: np.dtype(dt).newbyteorder("<") for k, dt in comm.bcast_obj(
@@ -258,10 +256,7 @@ def write(path, kind: str, small: dict, pieces: dict, attrs: dict, comm: Comm | 
         tmp, offsets = comm.bcast_obj((str(tmp), offsets) if comm.is_root else None)
         crcs = {}
         with comm.collective_errors():
-            pool = None
-            if share_cores(comm) > 1:
-                from concurrent.futures import ThreadPoolExecutor
-                pool = stack.enter_context(ThreadPoolExecutor(1))
+            pool = stack.enter_context(ThreadPoolExecutor(1))
             try:
                 fd = os.open(tmp, os.O_WRONLY)
                 direct = _open_direct(tmp)
