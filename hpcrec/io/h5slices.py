@@ -140,60 +140,72 @@ def _write_image(tmp: Path, image: SparseImage) -> None:
 
 def _write_piece(fd: int, direct: int | None, piece: np.ndarray, dtype: np.dtype, add: int,
                  at: int, pool) -> int:
-    """Write a piece at byte ``at`` (around the page cache where it can, see :func:`_direct`)
-    and return its CRC-32, computed on the way (while ``pool``, if any, writes the block
-    before: both release the GIL)."""
+    """Write the bytes of ``piece + add`` at byte ``at`` (around the page cache where it can,
+    see :func:`_direct`) and return their CRC-32, computed on the way (while ``pool``'s
+    thread writes the block: both release the GIL)."""
     piece = piece.reshape(-1)
-    if direct is not None and not add and piece.dtype == dtype:
-        data = memoryview(np.ascontiguousarray(piece).view(np.uint8))
+    if direct is not None and piece.dtype == dtype:
         try:
-            return _direct(fd, direct, data, at, pool)
+            return _direct(fd, direct, np.ascontiguousarray(piece), add, at, pool)
         except OSError as exc:
             if exc.errno != errno.EINVAL:    # EINVAL: alignment the device refuses; write it as below
                 raise
     crc = 0
     for block in _blocks(piece, dtype, add):
-        job = pool.submit(_pwrite_all, fd, block, at) if pool else None
+        job = pool.submit(_pwrite_all, fd, block, at)
         crc = zlib.crc32(block, crc)
-        if job is None:
-            _pwrite_all(fd, block, at)
-        else:
-            job.result()
+        job.result()
         at += len(block)
     return crc
 
 
-def _direct(fd: int, direct: int, data: memoryview, at: int, pool) -> int:
-    """Write ``data`` at ``at``: its whole :data:`ALIGN` blocks with ``direct`` (an
-    ``O_DIRECT`` descriptor), through two reused aligned buffers (one checksummed while
-    the other is written), its unaligned head and tail with ``fd``. The CRC-32 of ``data``.
+def _direct(fd: int, direct: int, piece: np.ndarray, add: int, at: int, pool) -> int:
+    """Write the bytes of ``piece + add`` at ``at``: their whole :data:`ALIGN` blocks with
+    ``direct`` (an ``O_DIRECT`` descriptor), through two reused aligned buffers (one filled,
+    ``add`` applied on the way, and checksummed while ``pool``'s thread writes the other),
+    the unaligned head and tail with ``fd``. Their CRC-32.
 
     Every rank fsyncs its output before the rename, so its bytes wait for the device
     anyway; written around the page cache they are copied once, into a buffer that stays
     in the CPU's cache, instead of into fresh page-cache pages (slow to allocate on some
-    virtual machines; 16u in benchmarks/README.md)."""
-    head = min(len(data), -at % ALIGN)
-    end = head + (len(data) - head) // ALIGN * ALIGN
+    virtual machines; 16u in benchmarks/README.md). A rank's row pointers continuing the
+    previous ranks' (``add``) take this path too, so no rank writes through the page cache."""
+    nbytes = piece.nbytes
+    head = min(nbytes, -at % ALIGN)
+    end = head + (nbytes - head) // ALIGN * ALIGN
     step = max(ALIGN, WRITE_BYTES - WRITE_BYTES % ALIGN)
-    crc = zlib.crc32(data[:head])
-    _pwrite_all(fd, data[:head], at)
+    scratch = np.empty(step // piece.itemsize + 2, piece.dtype) if add else None
+    first = _shifted(piece, add, 0, head, np.empty(head, np.uint8), scratch)
+    crc = zlib.crc32(first)
+    _pwrite_all(fd, memoryview(first), at)
     bufs, job = [], None
     for k, s in enumerate(range(head, end, step)):
         if len(bufs) < 2:
             raw = np.empty(min(step, end - head) + ALIGN, dtype=np.uint8)
             bufs.append(raw[-raw.ctypes.data % ALIGN:][:min(step, end - head)])
-        buf = bufs[k % 2][:min(step, end - s)]
-        buf[:] = np.frombuffer(data[s:s + len(buf)], dtype=np.uint8)
+        buf = _shifted(piece, add, s, s + min(step, end - s), bufs[k % 2][:min(step, end - s)], scratch)
         crc = zlib.crc32(buf, crc)
         if job is not None:
             job.result()
-        job = pool.submit(_pwrite_all, direct, memoryview(buf), at + s) if pool else None
-        if job is None:
-            _pwrite_all(direct, memoryview(buf), at + s)
+        job = pool.submit(_pwrite_all, direct, memoryview(buf), at + s)
     if job is not None:
         job.result()
-    _pwrite_all(fd, data[end:], at + end)
-    return zlib.crc32(data[end:], crc)
+    last = _shifted(piece, add, end, nbytes, np.empty(nbytes - end, np.uint8), scratch)
+    _pwrite_all(fd, memoryview(last), at + end)
+    return zlib.crc32(last, crc)
+
+
+def _shifted(piece: np.ndarray, add: int, lo: int, hi: int, out: np.ndarray, scratch) -> np.ndarray:
+    """``out`` (uint8, ``hi - lo`` long) filled with bytes [lo, hi) of ``piece + add``;
+    ``scratch`` holds the items they span when ``add`` is not 0."""
+    if not add:
+        out[:] = piece.view(np.uint8)[lo:hi]
+        return out
+    size = piece.itemsize
+    a, b = lo // size, -(-hi // size)
+    items = np.add(piece[a:b], add, out=scratch[:b - a])
+    out[:] = items.view(np.uint8)[lo - a * size:hi - a * size]
+    return out
 
 
 def _open_direct(path) -> int | None:
@@ -237,11 +249,13 @@ def write(path, kind: str, small: dict, pieces: dict, attrs: dict, comm: Comm | 
     a number added to every value of a piece as it is written (e.g. a rank's CSR row
     pointers continuing the previous ranks': no shifted copy is made, only blocks).
 
-    One pass over each piece: its bytes are written and checksummed together (a rank with
-    a core to spare writes one block while it checksums it); rank 0 then writes the
-    metadata with the combined CRC-32s. Collective. Returns the path on rank 0, None elsewhere.
+    One pass over each piece: its bytes are written and checksummed together (a writer
+    thread writes one block while this one checksums the next: around the page cache the
+    writer only waits for the device, so even a rank of one core overlaps the two); rank 0
+    then writes the metadata with the combined CRC-32s. Collective. Returns the path on
+    rank 0, None elsewhere.
     """
-    from ..core.device import share_cores
+    from concurrent.futures import ThreadPoolExecutor
     comm = comm or serial()
     add = add or {}
     dtypes = {k: np.dtype(dt).newbyteorder("<") for k, dt in comm.bcast_obj(
@@ -258,10 +272,7 @@ def write(path, kind: str, small: dict, pieces: dict, attrs: dict, comm: Comm | 
         tmp, offsets = comm.bcast_obj((str(tmp), offsets) if comm.is_root else None)
         crcs = {}
         with comm.collective_errors():
-            pool = None
-            if share_cores(comm) > 1:
-                from concurrent.futures import ThreadPoolExecutor
-                pool = stack.enter_context(ThreadPoolExecutor(1))
+            pool = stack.enter_context(ThreadPoolExecutor(1))
             try:
                 fd = os.open(tmp, os.O_WRONLY)
                 direct = _open_direct(tmp)

@@ -72,7 +72,7 @@ def test_writes_around_the_page_cache_equal_plain_ones(tmp_path, monkeypatch, bl
         ratings.write_h5(r, tmp_path / "plain.h5")
     written = []
 
-    def refused(fd, direct, data, at, pool):
+    def refused(fd, direct, piece, add, at, pool):
         written.append(at)
         raise OSError(errno.EINVAL, "Invalid argument")
     with monkeypatch.context() as m:
@@ -81,3 +81,29 @@ def test_writes_around_the_page_cache_equal_plain_ones(tmp_path, monkeypatch, bl
     assert (tmp_path / "direct.h5").read_bytes() == (tmp_path / "plain.h5").read_bytes()
     assert (tmp_path / "refused.h5").read_bytes() == (tmp_path / "plain.h5").read_bytes()
     assert len(written) == 4 or h5slices._open_direct(tmp_path / "plain.h5") is None
+
+
+@pytest.mark.parametrize("at", [0, 3, 4096 - 8, 4096 + 5])
+@pytest.mark.parametrize("block", [4096, 3 * 4096, 1 << 23])
+def test_pieces_with_an_offset_added_around_the_page_cache(tmp_path, monkeypatch, at, block):
+    """A piece written with a number added (a rank's row pointers after the previous ranks'):
+    the same bytes and CRC-32 around the page cache as through it, at aligned and unaligned
+    offsets, with whole blocks, partial ones and items cut by a block's edge."""
+    from concurrent.futures import ThreadPoolExecutor
+    monkeypatch.setattr(h5slices, "WRITE_BYTES", block)
+    piece = np.cumsum(np.random.default_rng(at).integers(0, 9, 5000)).astype(np.int64)
+    dtype = np.dtype("<i8")
+    expected = (piece + 123456789).astype(dtype).tobytes()
+    for name, direct in (("direct", True), ("plain", False)):
+        path = tmp_path / name
+        path.write_bytes(b"")
+        fd = os.open(path, os.O_WRONLY)
+        dfd = h5slices._open_direct(path) if direct else None
+        try:
+            with ThreadPoolExecutor(1) as pool:
+                crc = h5slices._write_piece(fd, dfd, piece, dtype, 123456789, at, pool)
+        finally:
+            os.close(fd)
+            if dfd is not None:
+                os.close(dfd)
+        assert path.read_bytes()[at:] == expected and crc == zlib.crc32(expected)
