@@ -881,6 +881,9 @@ class Work(NamedTuple):
     extra: np.ndarray
     comb: np.ndarray      # a combination of extra (int64)
     buf: np.ndarray       # a set being tested or stored (int32)
+    lat: np.ndarray       # FREQUENT, small nodes: bit columns (LAT: rows bits, item, support)
+    lvl: np.ndarray       # ... their levels (row 0: levels in use; LEVEL per level)
+    wts: np.ndarray       # ... the node's row weights, by bit (int64)
 
 
 GROW = 2  # a working array or the store is short: grow it (``need``) and search on
@@ -979,6 +982,116 @@ def _start_root(frames, mem, j, n_rows, count, tops):
     f.k0, f.k1, f.r0, f.r1 = 0, 0, 0, 0
 
 
+# FREQUENT below a node of at most WORD rows: its subtree is searched over bit columns,
+# with no fill scan, reduced rows or frames (:func:`_bit_columns`, :func:`_bit_search`)
+WORD = 64
+# a candidate item of a set: the set's rows holding it (bits of a word), item, support
+BITCOL = _record("rows", "item", "sup")
+# a level of that search: the candidates lat[beg:end] of a set, the next one to visit,
+# the set's prefix length (path and absorbed items) and path items
+LEVEL = _record("beg", "end", "pos", "plen", "npath")
+
+
+@njit(cache=True)
+def _bit_columns(rows, ri, pool, node, scratch, mem, loc, marks):
+    """FREQUENT, instead of the fill scan of a node X (:class:`Node`) of at most WORD
+    rows and children: X's k-th row is bit k, its weight wts[k]; each child (members
+    ``lo..hi-1``, ``marks = (lo, hi, plen, npath)``: also X's prefix length and path
+    items) gets the word of X's rows holding it in ``lat``, the first level of
+    :func:`_bit_search` (``loc = (lat, lvl, wts)``; lvl[0].pos counts the levels in use)."""
+    lat, lvl, wts = loc
+    lo, hi, plen, npath = marks
+    for x in range(lo, hi):
+        lat[x - lo].rows = 0
+        lat[x - lo].item = mem[x].item
+        lat[x - lo].sup = mem[x].sup
+    bound = node.item
+    for k in range(node.t1 - node.t0):
+        r = pool[node.t0 + k]
+        wts[k] = rows[r].wt
+        bit = np.int64(1) << k
+        for q in range(rows[r].beg, rows[r].end):
+            i = ri[q]
+            if i >= bound:
+                break
+            if scratch[i].cnt > 0:
+                lat[scratch[i].slot - lo].rows |= bit
+    lvl[0].pos = 1
+    v = lvl[1]
+    v.beg, v.end, v.pos, v.plen, v.npath = 0, hi - lo, 0, plen, npath
+
+
+@njit(cache=True)
+def _bit_search(loc, prefix, absorbed, out, form, fit, state, need):
+    """FREQUENT: the subtree of a node from its bit columns (:func:`_bit_columns`), from
+    where ``lvl`` stands, depth first: a candidate c of a set S (lat[pos] of S's level)
+    makes S + {c}, whose candidates are S's candidates before c that S + {c}'s rows hold
+    (the AND of the words; support: the weights of its bits) with at least ``minc``;
+    those held by all its rows are absorbed instead (perfect extensions). Each set is
+    written with every subset of its absorbed items, as :func:`_search` writes a node
+    (``out = (records, tops, recode, path, extra, comb)``, ``form`` the records' layout,
+    ``fit = (sets the store holds, longest set it holds, minc, max_len, limit)``).
+    Returns OK, TOO_MANY, or GROW with the set's write pending in ``state`` and
+    ``need`` (the store is short): the next call writes it and goes on."""
+    lat, lvl, wts = loc
+    records, tops, recode, path, extra, comb = out
+    n_cap, longest, minc, max_len, limit = fit
+    d = lvl[0].pos
+    while d > 0:
+        v = lvl[d]
+        c = v.pos
+        if c == v.end:
+            d -= 1
+            continue
+        v.pos = c + 1
+        word = lat[c].rows
+        plen = v.plen
+        prefix[plen] = lat[c].item
+        absorbed[plen] = False
+        plen += 1
+        npath = v.npath + 1
+        top = v.end
+        if npath != max_len:
+            for u in range(v.beg, c):
+                t = lat[u].rows & word
+                if t == word:
+                    prefix[plen] = lat[u].item
+                    absorbed[plen] = True
+                    plen += 1
+                    continue
+                sup = 0
+                b = t
+                while b != 0:
+                    sup += wts[trailing_zeros(b)]
+                    b &= b - 1
+                if sup >= minc:
+                    lat[top].rows = t
+                    lat[top].item = lat[u].item
+                    lat[top].sup = sup
+                    top += 1
+        if top > v.end:
+            d += 1
+            g = lvl[d]
+            g.beg, g.end, g.pos, g.plen, g.npath = v.end, top, v.end, plen, npath
+        n_extra = _split_prefix(prefix, absorbed, plen, path, extra)
+        top_r = n_extra if max_len <= 0 else min(n_extra, max_len - npath)
+        n_sets, n_items = _subset_sizes(n_extra, top_r, npath, limit)
+        count = lat[c].sup
+        if tops[0] + n_sets > limit:
+            lvl[0].pos = d
+            return TOO_MANY
+        if tops[0] + n_sets > n_cap or npath + top_r > longest:
+            lvl[0].pos = d
+            state[PENDING], state[P_NPATH], state[P_EXTRA] = 1, npath, n_extra
+            state[P_TOPR], state[P_COUNT] = top_r, count
+            need[N_SETS], need[N_ITEMS], need[N_LONGEST] = n_sets, n_items, npath + top_r
+            return GROW
+        _emit_subsets(records, tops, form, recode, path, extra, comb,
+                      (npath, n_extra, top_r, count))
+    lvl[0].pos = 0
+    return OK
+
+
 @njit(cache=True)
 def _search(work, first, owned, options, store, state, need, marks):
     """The depth-first search of :func:`mine_range` from where ``state`` stands (group j,
@@ -990,16 +1103,24 @@ def _search(work, first, owned, options, store, state, need, marks):
     m, minc, max_len, limit, mode = options
     lo, n_base, i_base = marks
     rows, ri, pool, mem, rtable, lpool, frames = work[:7]
-    scratch, prefix, absorbed, path, extra, comb, buf = work[7:]
+    scratch, prefix, absorbed, path, extra, comb, buf = work[7:14]
+    loc = work[14:]
+    lvl = loc[1]
     items, meta, links, head, tops, aux = store[:6]
     records, recode = store.records, store.recode   # FREQUENT's
     form = (store.form[0], store.form[1], store.form[2])
     longest = _longest_in(records, form)
     lens = _lengths(work, store, mode)
-    if state[PENDING]:  # the subsets of the last node, once the store had room
+    out = (records, tops, recode, path, extra, comb)
+    fit = (lens[N_SETS], longest, minc, max_len, limit)
+    if state[PENDING]:  # the subsets of the last set, once the store had room
         _emit_subsets(records, tops, form, recode, path, extra, comb,
                       (state[P_NPATH], state[P_EXTRA], state[P_TOPR], state[P_COUNT]))
         state[PENDING] = 0
+    if lvl[0].pos > 0:  # the bit search below the last node goes on
+        status = _bit_search(loc, prefix, absorbed, out, form, fit, state, need)
+        if status != OK:
+            return status
     j, depth, stamp = state[J], state[DEPTH], state[STAMP]
     while j >= lo:
         if depth < 0:  # the root of group j
@@ -1084,6 +1205,10 @@ def _search(work, first, owned, options, store, state, need, marks):
                 prune = _covered_ids(items, meta, tops[0], lpool, span, buf, n)
         if prune:
             mtop = first_child
+        if mode == FREQUENT and mtop > first_child and node.t1 - node.t0 <= WORD \
+                and n_child <= WORD:
+            _bit_columns(rows, ri, pool, node, scratch, mem, loc, (first_child, mtop, plen, npath))
+            mtop = first_child
         if mtop > first_child:
             stamp += 1
             r_first = rtop
@@ -1142,6 +1267,12 @@ def _search(work, first, owned, options, store, state, need, marks):
                 return _pause(state, j, depth, stamp)
             _emit_subsets(records, tops, form, recode, path, extra, comb,
                           (npath, n_extra, top_r, node.count))
+            if lvl[0].pos > 0:
+                status = _bit_search(loc, prefix, absorbed, out, form, fit, state, need)
+                if status == GROW:
+                    return _pause(state, j, depth, stamp)
+                if status != OK:
+                    return status
     return OK
 
 
@@ -1164,7 +1295,9 @@ def _first_work(db, m, n_sets, scratch):
                 np.zeros(table, RSLOT),  # stamp 0 is never in use
                 np.empty((lists, 2), np.int64), np.empty(frames, FRAME), scratch,
                 np.empty(m + 1, np.int32), np.zeros(m + 1, np.bool_), np.empty(m + 1, np.int32),
-                np.empty(m + 1, np.int32), np.empty(m + 1, np.int64), np.empty(m + 1, np.int32))
+                np.empty(m + 1, np.int32), np.empty(m + 1, np.int64), np.empty(m + 1, np.int32),
+                np.empty(WORD * (WORD + 1) // 2, BITCOL), np.zeros(WORD + 2, LEVEL),
+                np.empty(WORD, np.int64))
 
 
 def mine_range(rows_in: Csr, owned, lo, hi, options: MineOptions, store: Store):
