@@ -791,26 +791,36 @@ def _emit_subsets(records, tops, form, recode, path, extra, comb, what):
     """FREQUENT: store path[:npath] with every subset of at most top_r of extra[:n_extra],
     each with ``count`` (``what = (npath, n_extra, top_r, count)``; room made by the
     caller), as canonical records (:mod:`.order`, ``form = (bits, head, per)``): the items
-    are mapped through ``recode``, and each set's items are packed into its key words in
-    ascending order as they come (the packing of :func:`.order.pack`, no buffer): read
-    from a bit mask of the set when the items are below 2^MASK_BITS (the dense data sets:
-    no sort), else merged from the path and the extra items, each sorted once. (Calls
-    nothing and takes no tuple of arrays: Numba reference-counts the arrays of a function
-    that does, once per node of the search.)"""
-    npath, n_extra, top_r, count = what
-    bits, head, per = form
-    masked = bits <= order.MASK_BITS
+    are mapped through ``recode``, then written by :func:`_write_subsets` from a bit mask
+    of the path when the items are below 2^MASK_BITS (the dense data sets: no sort), else
+    with the path and the extra items each sorted once. (Calls nothing and takes no tuple
+    of arrays: Numba reference-counts the arrays of a function that does, once per node
+    of the search.)"""
+    npath, n_extra = what[0], what[1]
     p = (np.int64(0), np.int64(0), np.int64(0), np.int64(0))
     for t in range(npath):
         path[t] = recode[path[t]]
     for t in range(n_extra):
         extra[t] = recode[extra[t]]
-    if masked:
+    if form[0] <= order.MASK_BITS:
         for t in range(npath):
             p = _with_bit(p, path[t])
     else:
         _sort_small(path, 0, npath)
         _sort_small(extra, 0, n_extra)
+    _write_subsets(records, tops, form, p, path, extra, comb, what)
+
+
+@njit(cache=True, inline="always")
+def _write_subsets(records, tops, form, p, path, extra, comb, what):
+    """The records of :func:`_emit_subsets` (items recoded): each set's items are packed
+    into its key words in ascending order as they come (the packing of
+    :func:`.order.pack`, no buffer): read from the bit mask ``p`` of the path with the
+    extra items' bits when the items are below 2^MASK_BITS, else merged from the sorted
+    path and extra items."""
+    npath, n_extra, top_r, count = what
+    bits, head, per = form
+    masked = bits <= order.MASK_BITS
     last = records.shape[1] - 1
     for r in range(top_r + 1):
         for t in range(r):
@@ -988,19 +998,35 @@ WORD = 64
 # a candidate item of a set: the set's rows holding it (bits of a word), item, support
 BITCOL = _record("rows", "item", "sup")
 # a level of that search: the candidates lat[beg:end] of a set, the next one to visit,
-# the set's prefix length (path and absorbed items) and path items
-LEVEL = _record("beg", "end", "pos", "plen", "npath")
+# the set's prefix length (path and absorbed items), path items, absorbed items and (items
+# below 2^MASK_BITS) the bit mask of its path items, recoded
+LEVEL = _record("beg", "end", "pos", "plen", "npath", "nextra", "q0", "q1", "q2", "q3")
+
+
+@njit(cache=True)
+def _prefix_mask(prefix, absorbed, plen, recode):
+    """The number of absorbed items of prefix[:plen] and the bit mask of its path items,
+    recoded (meaningful where the recoded items are below 2^MASK_BITS)."""
+    q = (np.int64(0), np.int64(0), np.int64(0), np.int64(0))
+    n_extra = 0
+    for t in range(plen):
+        if absorbed[t]:
+            n_extra += 1
+        else:
+            q = _with_bit(q, recode[prefix[t]])
+    return n_extra, q
 
 
 @njit(cache=True)
 def _bit_columns(rows, ri, pool, node, scratch, mem, loc, marks):
     """FREQUENT, instead of the fill scan of a node X (:class:`Node`) of at most WORD
     rows and children: X's k-th row is bit k, its weight wts[k]; each child (members
-    ``lo..hi-1``, ``marks = (lo, hi, plen, npath)``: also X's prefix length and path
-    items) gets the word of X's rows holding it in ``lat``, the first level of
+    ``lo..hi-1``, ``marks = (lo, hi, plen, npath, (n_extra, q))``: also X's prefix length,
+    path items and :func:`_prefix_mask`) gets the word of X's rows holding it in ``lat``, the first level of
     :func:`_bit_search` (``loc = (lat, lvl, wts)``; lvl[0].pos counts the levels in use)."""
     lat, lvl, wts = loc
-    lo, hi, plen, npath = marks
+    lo, hi, plen, npath = marks[0], marks[1], marks[2], marks[3]
+    n_extra, mask = marks[4]
     for x in range(lo, hi):
         lat[x - lo].rows = 0
         lat[x - lo].item = mem[x].item
@@ -1018,7 +1044,8 @@ def _bit_columns(rows, ri, pool, node, scratch, mem, loc, marks):
                 lat[scratch[i].slot - lo].rows |= bit
     lvl[0].pos = 1
     v = lvl[1]
-    v.beg, v.end, v.pos, v.plen, v.npath = 0, hi - lo, 0, plen, npath
+    v.beg, v.end, v.pos, v.plen, v.npath, v.nextra = 0, hi - lo, 0, plen, npath, n_extra
+    v.q0, v.q1, v.q2, v.q3 = mask
 
 
 @njit(cache=True)
@@ -1031,11 +1058,14 @@ def _bit_search(loc, prefix, absorbed, out, form, fit, state, need):
     written with every subset of its absorbed items, as :func:`_search` writes a node
     (``out = (records, tops, recode, path, extra, comb)``, ``form`` the records' layout,
     ``fit = (sets the store holds, longest set it holds, minc, max_len, limit)``).
+    Where the items are below 2^MASK_BITS, a set's path comes as the bit mask of its
+    level with the set's item added (no split of the prefix when nothing is absorbed).
     Returns OK, TOO_MANY, or GROW with the set's write pending in ``state`` and
     ``need`` (the store is short): the next call writes it and goes on."""
     lat, lvl, wts = loc
     records, tops, recode, path, extra, comb = out
     n_cap, longest, minc, max_len, limit = fit
+    masked = form[0] <= order.MASK_BITS
     d = lvl[0].pos
     while d > 0:
         v = lvl[d]
@@ -1050,6 +1080,10 @@ def _bit_search(loc, prefix, absorbed, out, form, fit, state, need):
         absorbed[plen] = False
         plen += 1
         npath = v.npath + 1
+        n_extra = v.nextra
+        q = (v.q0, v.q1, v.q2, v.q3)
+        if masked:
+            q = _with_bit(q, recode[lat[c].item])
         top = v.end
         if npath != max_len:
             for u in range(v.beg, c):
@@ -1058,6 +1092,7 @@ def _bit_search(loc, prefix, absorbed, out, form, fit, state, need):
                     prefix[plen] = lat[u].item
                     absorbed[plen] = True
                     plen += 1
+                    n_extra += 1
                     continue
                 sup = 0
                 b = t
@@ -1072,8 +1107,8 @@ def _bit_search(loc, prefix, absorbed, out, form, fit, state, need):
         if top > v.end:
             d += 1
             g = lvl[d]
-            g.beg, g.end, g.pos, g.plen, g.npath = v.end, top, v.end, plen, npath
-        n_extra = _split_prefix(prefix, absorbed, plen, path, extra)
+            g.beg, g.end, g.pos, g.plen, g.npath, g.nextra = v.end, top, v.end, plen, npath, n_extra
+            g.q0, g.q1, g.q2, g.q3 = q
         top_r = n_extra if max_len <= 0 else min(n_extra, max_len - npath)
         n_sets, n_items = _subset_sizes(n_extra, top_r, npath, limit)
         count = lat[c].sup
@@ -1082,12 +1117,21 @@ def _bit_search(loc, prefix, absorbed, out, form, fit, state, need):
             return TOO_MANY
         if tops[0] + n_sets > n_cap or npath + top_r > longest:
             lvl[0].pos = d
+            _split_prefix(prefix, absorbed, plen, path, extra)
             state[PENDING], state[P_NPATH], state[P_EXTRA] = 1, npath, n_extra
             state[P_TOPR], state[P_COUNT] = top_r, count
             need[N_SETS], need[N_ITEMS], need[N_LONGEST] = n_sets, n_items, npath + top_r
             return GROW
-        _emit_subsets(records, tops, form, recode, path, extra, comb,
-                      (npath, n_extra, top_r, count))
+        if not masked:
+            _split_prefix(prefix, absorbed, plen, path, extra)
+            _emit_subsets(records, tops, form, recode, path, extra, comb,
+                          (npath, n_extra, top_r, count))
+            continue
+        if n_extra > 0:
+            _split_prefix(prefix, absorbed, plen, path, extra)
+            for t in range(n_extra):
+                extra[t] = recode[extra[t]]
+        _write_subsets(records, tops, form, q, path, extra, comb, (npath, n_extra, top_r, count))
     lvl[0].pos = 0
     return OK
 
@@ -1207,7 +1251,8 @@ def _search(work, first, owned, options, store, state, need, marks):
             mtop = first_child
         if mode == FREQUENT and mtop > first_child and node.t1 - node.t0 <= WORD \
                 and n_child <= WORD:
-            _bit_columns(rows, ri, pool, node, scratch, mem, loc, (first_child, mtop, plen, npath))
+            _bit_columns(rows, ri, pool, node, scratch, mem, loc, (
+                first_child, mtop, plen, npath, _prefix_mask(prefix, absorbed, plen, recode)))
             mtop = first_child
         if mtop > first_child:
             stamp += 1
