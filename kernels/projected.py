@@ -793,26 +793,36 @@ def _emit_subsets(records, tops, form, recode, path, extra, comb, what):
     """FREQUENT: store path[:npath] with every subset of at most top_r of extra[:n_extra],
     each with ``count`` (``what = (npath, n_extra, top_r, count)``; room made by the
     caller), as canonical records (:mod:`.order`, ``form = (bits, head, per)``): the items
-    are mapped through ``recode``, and each set's items are packed into its key words in
-    ascending order as they come (the packing of :func:`.order.pack`, no buffer): read
-    from a bit mask of the set when the items are below 2^MASK_BITS (the dense data sets:
-    no sort), else merged from the path and the extra items, each sorted once. (Calls
-    nothing and takes no tuple of arrays: Numba reference-counts the arrays of a function
-    that does, once per node of the search.)"""
-    npath, n_extra, top_r, count = what
-    bits, head, per = form
-    masked = bits <= order.MASK_BITS
+    are mapped through ``recode``, then written by :func:`_write_subsets` from a bit mask
+    of the path when the items are below 2^MASK_BITS (the dense data sets: no sort), else
+    with the path and the extra items each sorted once. (Calls nothing and takes no tuple
+    of arrays: Numba reference-counts the arrays of a function that does, once per node
+    of the search.)"""
+    npath, n_extra = what[0], what[1]
     p = (np.int64(0), np.int64(0), np.int64(0), np.int64(0))
     for t in range(npath):
         path[t] = recode[path[t]]
     for t in range(n_extra):
         extra[t] = recode[extra[t]]
-    if masked:
+    if form[0] <= order.MASK_BITS:
         for t in range(npath):
             p = _with_bit(p, path[t])
     else:
         _sort_small(path, 0, npath)
         _sort_small(extra, 0, n_extra)
+    _write_subsets(records, tops, form, p, path, extra, comb, what)
+
+
+@njit(cache=True, inline="always")
+def _write_subsets(records, tops, form, p, path, extra, comb, what):
+    """The records of :func:`_emit_subsets` (items recoded): each set's items are packed
+    into its key words in ascending order as they come (the packing of
+    :func:`.order.pack`, no buffer): read from the bit mask ``p`` of the path with the
+    extra items' bits when the items are below 2^MASK_BITS, else merged from the sorted
+    path and extra items."""
+    npath, n_extra, top_r, count = what
+    bits, head, per = form
+    masked = bits <= order.MASK_BITS
     last = records.shape[1] - 1
     for r in range(top_r + 1):
         for t in range(r):
@@ -883,6 +893,9 @@ class Work(NamedTuple):
     extra: np.ndarray
     comb: np.ndarray      # a combination of extra (int64)
     buf: np.ndarray       # a set being tested or stored (int32)
+    lat: np.ndarray       # FREQUENT, small nodes: bit columns (LAT: rows bits, item, support)
+    lvl: np.ndarray       # ... their levels (row 0: levels in use; LEVEL per level)
+    wts: np.ndarray       # ... the node's row weights, by bit (int64)
 
 
 GROW = 2  # a working array or the store is short: grow it (``need``) and search on
@@ -981,6 +994,150 @@ def _start_root(frames, mem, j, n_rows, count, tops):
     f.k0, f.k1, f.r0, f.r1 = 0, 0, 0, 0
 
 
+# FREQUENT below a node of at most WORD rows: its subtree is searched over bit columns,
+# with no fill scan, reduced rows or frames (:func:`_bit_columns`, :func:`_bit_search`)
+WORD = 64
+# a candidate item of a set: the set's rows holding it (bits of a word), item, support
+BITCOL = _record("rows", "item", "sup")
+# a level of that search: the candidates lat[beg:end] of a set, the next one to visit,
+# the set's prefix length (path and absorbed items), path items, absorbed items and (items
+# below 2^MASK_BITS) the bit mask of its path items, recoded
+LEVEL = _record("beg", "end", "pos", "plen", "npath", "nextra", "q0", "q1", "q2", "q3")
+
+
+@njit(cache=True)
+def _prefix_mask(prefix, absorbed, plen, recode):
+    """The number of absorbed items of prefix[:plen] and the bit mask of its path items,
+    recoded (meaningful where the recoded items are below 2^MASK_BITS)."""
+    q = (np.int64(0), np.int64(0), np.int64(0), np.int64(0))
+    n_extra = 0
+    for t in range(plen):
+        if absorbed[t]:
+            n_extra += 1
+        else:
+            q = _with_bit(q, recode[prefix[t]])
+    return n_extra, q
+
+
+@njit(cache=True)
+def _bit_columns(rows, ri, pool, node, scratch, mem, loc, marks):
+    """FREQUENT, instead of the fill scan of a node X (:class:`Node`) of at most WORD
+    rows and children: X's k-th row is bit k, its weight wts[k]; each child (members
+    ``lo..hi-1``, ``marks = (lo, hi, plen, npath, (n_extra, q))``: also X's prefix length,
+    path items and :func:`_prefix_mask`) gets the word of X's rows holding it in ``lat``, the first level of
+    :func:`_bit_search` (``loc = (lat, lvl, wts)``; lvl[0].pos counts the levels in use)."""
+    lat, lvl, wts = loc
+    lo, hi, plen, npath = marks[0], marks[1], marks[2], marks[3]
+    n_extra, mask = marks[4]
+    for x in range(lo, hi):
+        lat[x - lo].rows = 0
+        lat[x - lo].item = mem[x].item
+        lat[x - lo].sup = mem[x].sup
+    bound = node.item
+    for k in range(node.t1 - node.t0):
+        r = pool[node.t0 + k]
+        wts[k] = rows[r].wt
+        bit = np.int64(1) << k
+        for q in range(rows[r].beg, rows[r].end):
+            i = ri[q]
+            if i >= bound:
+                break
+            if scratch[i].cnt > 0:
+                lat[scratch[i].slot - lo].rows |= bit
+    lvl[0].pos = 1
+    v = lvl[1]
+    v.beg, v.end, v.pos, v.plen, v.npath, v.nextra = 0, hi - lo, 0, plen, npath, n_extra
+    v.q0, v.q1, v.q2, v.q3 = mask
+
+
+@njit(cache=True)
+def _bit_search(loc, prefix, absorbed, out, form, fit, state, need):
+    """FREQUENT: the subtree of a node from its bit columns (:func:`_bit_columns`), from
+    where ``lvl`` stands, depth first: a candidate c of a set S (lat[pos] of S's level)
+    makes S + {c}, whose candidates are S's candidates before c that S + {c}'s rows hold
+    (the AND of the words; support: the weights of its bits) with at least ``minc``;
+    those held by all its rows are absorbed instead (perfect extensions). Each set is
+    written with every subset of its absorbed items, as :func:`_search` writes a node
+    (``out = (records, tops, recode, path, extra, comb)``, ``form`` the records' layout,
+    ``fit = (sets the store holds, longest set it holds, minc, max_len, limit)``).
+    Where the items are below 2^MASK_BITS, a set's path comes as the bit mask of its
+    level with the set's item added (no split of the prefix when nothing is absorbed).
+    Returns OK, TOO_MANY, or GROW with the set's write pending in ``state`` and
+    ``need`` (the store is short): the next call writes it and goes on."""
+    lat, lvl, wts = loc
+    records, tops, recode, path, extra, comb = out
+    n_cap, longest, minc, max_len, limit = fit
+    masked = form[0] <= order.MASK_BITS
+    d = lvl[0].pos
+    while d > 0:
+        v = lvl[d]
+        c = v.pos
+        if c == v.end:
+            d -= 1
+            continue
+        v.pos = c + 1
+        word = lat[c].rows
+        plen = v.plen
+        prefix[plen] = lat[c].item
+        absorbed[plen] = False
+        plen += 1
+        npath = v.npath + 1
+        n_extra = v.nextra
+        q = (v.q0, v.q1, v.q2, v.q3)
+        if masked:
+            q = _with_bit(q, recode[lat[c].item])
+        top = v.end
+        if npath != max_len:
+            for u in range(v.beg, c):
+                t = lat[u].rows & word
+                if t == word:
+                    prefix[plen] = lat[u].item
+                    absorbed[plen] = True
+                    plen += 1
+                    n_extra += 1
+                    continue
+                sup = 0
+                b = t
+                while b != 0:
+                    sup += wts[trailing_zeros(b)]
+                    b &= b - 1
+                if sup >= minc:
+                    lat[top].rows = t
+                    lat[top].item = lat[u].item
+                    lat[top].sup = sup
+                    top += 1
+        if top > v.end:
+            d += 1
+            g = lvl[d]
+            g.beg, g.end, g.pos, g.plen, g.npath, g.nextra = v.end, top, v.end, plen, npath, n_extra
+            g.q0, g.q1, g.q2, g.q3 = q
+        top_r = n_extra if max_len <= 0 else min(n_extra, max_len - npath)
+        n_sets, n_items = _subset_sizes(n_extra, top_r, npath, limit)
+        count = lat[c].sup
+        if tops[0] + n_sets > limit:
+            lvl[0].pos = d
+            return TOO_MANY
+        if tops[0] + n_sets > n_cap or npath + top_r > longest:
+            lvl[0].pos = d
+            _split_prefix(prefix, absorbed, plen, path, extra)
+            state[PENDING], state[P_NPATH], state[P_EXTRA] = 1, npath, n_extra
+            state[P_TOPR], state[P_COUNT] = top_r, count
+            need[N_SETS], need[N_ITEMS], need[N_LONGEST] = n_sets, n_items, npath + top_r
+            return GROW
+        if not masked:
+            _split_prefix(prefix, absorbed, plen, path, extra)
+            _emit_subsets(records, tops, form, recode, path, extra, comb,
+                          (npath, n_extra, top_r, count))
+            continue
+        if n_extra > 0:
+            _split_prefix(prefix, absorbed, plen, path, extra)
+            for t in range(n_extra):
+                extra[t] = recode[extra[t]]
+        _write_subsets(records, tops, form, q, path, extra, comb, (npath, n_extra, top_r, count))
+    lvl[0].pos = 0
+    return OK
+
+
 @njit(cache=True)
 def _search(work, first, owned, options, store, state, need, marks):
     """The depth-first search of :func:`mine_range` from where ``state`` stands (group j,
@@ -992,16 +1149,24 @@ def _search(work, first, owned, options, store, state, need, marks):
     m, minc, max_len, limit, mode = options
     lo, n_base, i_base = marks
     rows, ri, pool, mem, rtable, lpool, frames = work[:7]
-    scratch, prefix, absorbed, path, extra, comb, buf = work[7:]
+    scratch, prefix, absorbed, path, extra, comb, buf = work[7:14]
+    loc = work[14:]
+    lvl = loc[1]
     items, meta, links, head, tops, aux = store[:6]
     records, recode = store.records, store.recode   # FREQUENT's
     form = (store.form[0], store.form[1], store.form[2])
     longest = _longest_in(records, form)
     lens = _lengths(work, store, mode)
-    if state[PENDING]:  # the subsets of the last node, once the store had room
+    out = (records, tops, recode, path, extra, comb)
+    fit = (lens[N_SETS], longest, minc, max_len, limit)
+    if state[PENDING]:  # the subsets of the last set, once the store had room
         _emit_subsets(records, tops, form, recode, path, extra, comb,
                       (state[P_NPATH], state[P_EXTRA], state[P_TOPR], state[P_COUNT]))
         state[PENDING] = 0
+    if lvl[0].pos > 0:  # the bit search below the last node goes on
+        status = _bit_search(loc, prefix, absorbed, out, form, fit, state, need)
+        if status != OK:
+            return status
     j, depth, stamp = state[J], state[DEPTH], state[STAMP]
     while j >= lo:
         if depth < 0:  # the root of group j
@@ -1086,6 +1251,11 @@ def _search(work, first, owned, options, store, state, need, marks):
                 prune = _covered_ids(items, meta, tops[0], lpool, span, buf, n)
         if prune:
             mtop = first_child
+        if mode == FREQUENT and mtop > first_child and node.t1 - node.t0 <= WORD \
+                and n_child <= WORD:
+            _bit_columns(rows, ri, pool, node, scratch, mem, loc, (
+                first_child, mtop, plen, npath, _prefix_mask(prefix, absorbed, plen, recode)))
+            mtop = first_child
         if mtop > first_child:
             stamp += 1
             r_first = rtop
@@ -1144,6 +1314,12 @@ def _search(work, first, owned, options, store, state, need, marks):
                 return _pause(state, j, depth, stamp)
             _emit_subsets(records, tops, form, recode, path, extra, comb,
                           (npath, n_extra, top_r, node.count))
+            if lvl[0].pos > 0:
+                status = _bit_search(loc, prefix, absorbed, out, form, fit, state, need)
+                if status == GROW:
+                    return _pause(state, j, depth, stamp)
+                if status != OK:
+                    return status
     return OK
 
 
@@ -1166,7 +1342,9 @@ def _first_work(db, m, n_sets, scratch):
                 np.zeros(table, RSLOT),  # stamp 0 is never in use
                 np.empty((lists, 2), np.int64), np.empty(frames, FRAME), scratch,
                 np.empty(m + 1, np.int32), np.zeros(m + 1, np.bool_), np.empty(m + 1, np.int32),
-                np.empty(m + 1, np.int32), np.empty(m + 1, np.int64), np.empty(m + 1, np.int32))
+                np.empty(m + 1, np.int32), np.empty(m + 1, np.int64), np.empty(m + 1, np.int32),
+                np.empty(WORD * (WORD + 1) // 2, BITCOL), np.zeros(WORD + 2, LEVEL),
+                np.empty(WORD, np.int64))
 
 
 def mine_range(rows_in: Csr, owned, lo, hi, options: MineOptions, store: Store):

@@ -253,6 +253,38 @@ def test_mine_range_grows_its_arrays_and_resumes(mode, case, monkeypatch):
         assert (mode != P.CLOSED) == ((np.dtype(np.int64), 2) in grown)
 
 
+
+@pytest.mark.parametrize("held", [64, 65, "weighted"])
+def test_small_nodes_search_their_subtrees_by_bits(held, monkeypatch):
+    """FP-Growth below a node of at most ``WORD`` rows searches by bit columns (a row a
+    bit): the least frequent item is in ``held`` distinct rows (64: its root uses every bit
+    of the word; 65: its root takes the fill scan, its children the bits), or in 40
+    patterns repeated over 128 rows (merged rows of weights 1-8); a low support makes
+    the bit search run 8-10 levels deep. With ``START_SMALL`` the store runs short inside
+    it, and it resumes there."""
+    rng = np.random.default_rng(3)
+    m = 13
+    if held == "weighted":
+        X = (rng.random((40, m)) < 0.7)[rng.integers(0, 40, 128)]
+    else:
+        X = np.unique(rng.random((4 * held, m - 1)) < 0.7, axis=0)[:held]
+        assert len(X) == held
+        X = np.hstack([X, np.ones((held, 1), np.bool_)])
+    X[:, -1] = True
+    X = np.vstack([X, rng.random((300, m)) < 0.75])
+    X[len(X) - 300:, -1] = False
+    X = X[:, np.argsort(-X.sum(0), kind="stable")]  # recoded: item 0 the most frequent
+    assert X[:, -1].sum() == (128 if held == "weighted" else held)
+    ptr = np.concatenate(([0], np.cumsum(X.sum(1)))).astype(np.int64)
+    idx = np.nonzero(X)[1].astype(np.int32)
+    truth = brute_force(X, 4, P.FREQUENT)
+    assert max(map(len, truth)) >= 9
+    for small in (False, True):
+        monkeypatch.setattr(P, "START_SMALL", small)
+        for batches in ([(0, m)], [(m - 1, m), (0, m - 1)]):
+            assert mine_store(ptr, idx, m, np.arange(m), 4, P.FREQUENT, batches) == truth
+
+
 order_widened = order.widened
 
 
