@@ -171,9 +171,14 @@ def extended(items, ptr, other_items, other_ptr, m):
 
 
 @njit(cache=True)
-def _slot(key, count, size):
+def _mixed(key, count):
     h = (key ^ (count * MIX)) * MIX
-    return (h ^ (h >> 29)) & (size - 1)
+    return h ^ (h >> 29)
+
+
+@njit(cache=True)
+def _slot(key, count, size):
+    return _mixed(key, count) & (size - 1)
 
 
 @njit(cache=True)
@@ -205,12 +210,6 @@ def same_closure(items, ptr, counts, keys, other_items, other_ptr, other_counts,
 
 
 @njit(cache=True)
-def _mixed(key, count):
-    h = (key ^ (count * MIX)) * MIX
-    return h ^ (h >> 29)
-
-
-@njit(cache=True)
 def owners(keys, counts, size):
     """The rank that meets each set's (key, count) pair: from high bits of its hash (the
     owner's table of :func:`closure_roles` takes the low bits)."""
@@ -239,7 +238,7 @@ def closure_roles(keys, counts, lengths, sources):
     ext = np.empty((n, 6), np.int32)
     g = 0
     for x in range(n):
-        s = _mixed(keys[x], counts[x]) & (size - 1)
+        s = _slot(keys[x], counts[x], size)
         while slot[s] >= 0 and (keys[first[slot[s]]] != keys[x] or counts[first[slot[s]]] != counts[x]):
             s = (s + 1) & (size - 1)
         ln, src = lengths[x], sources[x]
