@@ -258,9 +258,11 @@ class Slices:
                 tmp = offsets = None
                 if comm.is_root:
                     tmp = self.stack.enter_context(atomic_path(path))
-                    offsets = hdf5.build(SparseImage(), kind, {}, {}, self.reserved)
-                    try:
+                    image = SparseImage()
+                    offsets = hdf5.build(image, kind, {}, {}, self.reserved)
+                    try:       # sized to hold the pieces: none of their writes extends it
                         atomic._write_new(tmp, b"")     # O_EXCL, mode 0644
+                        os.truncate(tmp, image.size)
                     except OSError as exc:
                         raise write_error(path, exc) from None
             tmp, self.offsets = comm.bcast_obj((str(tmp), offsets) if comm.is_root else None)
@@ -289,9 +291,14 @@ class Slices:
         """Wait for every rank's pieces, write the metadata (``small`` datasets and
         ``attrs``, rank 0's) with the combined CRC-32s, then rename the file into place.
         Collective. Returns the path on rank 0, None elsewhere."""
+        from concurrent.futures import wait
         comm = self.comm
         try:
             with comm.collective_errors():
+                wait(self.jobs.values())     # all of them, before their files close
+                missing = [k for k in self.dtypes if self.sizes[comm.rank][k] and k not in self.jobs]
+                if missing:
+                    raise RuntimeError(f"pieces never written: {', '.join(missing)}")
                 try:
                     crcs = {name: job.result() for name, job in self.jobs.items()}
                     os.fsync(self.fd)

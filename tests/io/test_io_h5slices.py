@@ -72,6 +72,11 @@ def test_an_output_left_unclosed_leaves_nothing(tmp_path):
         with h5slices.Slices(tmp_path / "t.h5", "ratings", {"timestamp": (np.int64, len(values))}) as out:
             out.put("timestamp", values)
             raise ValueError("gave up")
+    with pytest.raises(RuntimeError, match="pieces never written: rating"):
+        with h5slices.Slices(tmp_path / "t.h5", "ratings", {"timestamp": (np.int64, len(values)),
+                                                            "rating": (np.float32, 3)}) as out:
+            out.put("timestamp", values)
+            out.close({}, {})
     assert [p.name for p in tmp_path.iterdir()] == ["t.h5"] and (tmp_path / "t.h5").read_bytes() == b"previous"
 
 
