@@ -83,6 +83,18 @@ def make_baskets_csv(dat: Path, path: Path) -> None:
             fh.write(",".join(f"i{x}" for x in line.split()) + "\n")
 
 
+def make_inputs(work: Path, rows: int, transactions: int) -> None:
+    """The three input files in ``work``, (re)made unless they have the asked-for lines."""
+    csv, dat = work / "ratings.csv", work / "baskets.dat"
+    if not csv.exists() or sum(1 for _ in csv.open()) != rows + 1:
+        make_ratings_csv(csv, rows)
+    if not dat.exists() or sum(1 for _ in dat.open()) != transactions:
+        make_fimi(dat, transactions)
+        make_baskets_csv(dat, work / "baskets.csv")
+    if not (work / "baskets.csv").exists():
+        make_baskets_csv(dat, work / "baskets.csv")
+
+
 def run(cmd: list[str], env: dict, cwd: Path) -> dict:
     """One child from the scratch folder ``cwd`` (``python -c`` puts the current folder
     first on sys.path: from a source tree it would import that tree, not PYTHONPATH's)."""
@@ -194,18 +206,14 @@ def main() -> None:
                     "with hpcrec/kernels linked to kernels/): its convert runs too, interleaved")
     ap.add_argument("--cases", nargs="*", help="run only the cases whose name contains one of these")
     ap.add_argument("--no-reads", action="store_true", help="skip the HDF5 read part")
+    ap.add_argument("--reuse", action="store_true", help="take the workdir's input files as they "
+                    "are (no line counts: files made by hand, e.g. the 40M files concatenated)")
     ap.add_argument("--out", default="ingest_bench.json")
     args = ap.parse_args()
     work = Path(args.workdir).resolve()
     work.mkdir(parents=True, exist_ok=True)
-    csv, dat = work / "ratings.csv", work / "baskets.dat"
-    if not csv.exists() or sum(1 for _ in csv.open()) != args.rows + 1:
-        make_ratings_csv(csv, args.rows)
-    if not dat.exists() or sum(1 for _ in dat.open()) != args.transactions:
-        make_fimi(dat, args.transactions)
-        make_baskets_csv(dat, work / "baskets.csv")
-    if not (work / "baskets.csv").exists():
-        make_baskets_csv(dat, work / "baskets.csv")
+    if not args.reuse:
+        make_inputs(work, args.rows, args.transactions)
     env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
     for name in ("HPCREC_EXPECT_RANKS", "PYTHONDONTWRITEBYTECODE"):   # bytecode cached, as installed
         env.pop(name, None)

@@ -252,12 +252,13 @@ def load_any(path, format: str | None = None):  # noqa: A002
     return load_ratings(path, format=format, partition=False)
 
 
-def _read_parts(path, fmt: str, layout: str, comm: Comm):
-    """This rank's part of a file read in parallel (Parquet, or text in the fast grammar), else None."""
+def _read_parts(path, fmt: str, layout: str, comm: Comm, out=None):
+    """This rank's part of a file read in parallel (Parquet, or text in the fast grammar),
+    else None (``out``: see :func:`.streamread.read_ratings`)."""
     if fmt == "ratings-parquet":
         from . import parquet
         return parquet.read_ratings(path, comm)
-    return streamread.read(path, fmt, layout, comm)
+    return streamread.read(path, fmt, layout, comm, out)
 
 
 def convert(source, output, format: str | None = None, comm: Comm | None = None):  # noqa: A002
@@ -265,7 +266,8 @@ def convert(source, output, format: str | None = None, comm: Comm | None = None)
 
     FIMI and ratings text within the fast grammar are read in parallel (see
     :mod:`.streamread`) and every rank writes its rows into the one file (see
-    :mod:`.h5slices`: nothing is gathered); any other input is read and written by rank 0
+    :mod:`.h5slices`: nothing is gathered; the value columns of ratings go to disk while the
+    ids are coded); any other input is read and written by rank 0
     alone. Collective: call it on every rank. Returns the output path on rank 0, None elsewhere.
     """
     comm = resolve(comm)
@@ -273,7 +275,10 @@ def convert(source, output, format: str | None = None, comm: Comm | None = None)
         fault_point("read", comm)
         fmt = _check_format(format or detect_format(source))
         file, layout = movielens_file(source) if fmt == "movielens" else (Path(source), fmt)
-    part = _read_parts(file, fmt, layout, comm)
+    with ratings.H5Output(output, comm) as out:   # ratings: values written while ids are coded
+        part = _read_parts(file, fmt, layout, comm, out)
+        if isinstance(part, Ratings):
+            return ratings.write_h5(part, output, comm, out)
     if part is not None:
         return write_h5(part, output, comm)
     with comm.collective_errors():  # written only when every rank got through the read

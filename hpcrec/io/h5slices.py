@@ -2,13 +2,15 @@
 
 The large arrays of a data file (ratings columns, CSR ``indptr``/``indices``) are the
 concatenation, in rank order, of every rank's piece. Nothing is gathered: the ranks
-exchange only their pieces' lengths and CRC-32s; rank 0 builds the file's metadata in
-memory (:class:`SparseImage`: h5py's file object, holding only the bytes h5py writes,
-while the large datasets are reserved, contiguous, and left unwritten) and writes it to
-the temporary file; then every rank writes its pieces at their byte offsets with plain
-``pwrite`` calls (their whole blocks around the page cache, see :func:`_direct`),
-checksumming each block as it goes (one pass over the data), and rank 0 writes the
-metadata again with the combined CRC-32s. The issue-14 rules hold (:mod:`.atomic`): the
+exchange only their pieces' lengths and CRC-32s. The large datasets come first in the
+file, so their byte offsets follow from the lengths alone (rank 0 finds them in a
+metadata image built in memory, :class:`SparseImage`: h5py's file object, holding only
+the bytes h5py writes, while the large datasets are reserved, contiguous, and left
+unwritten); every rank writes its pieces at their offsets with plain ``pwrite`` calls
+(their whole blocks around the page cache, see :func:`_direct`), checksumming each block
+as it goes (one pass over the data), possibly while it still computes other pieces
+(:class:`Slices`); then rank 0 builds the image with the small datasets, attributes and
+combined CRC-32s and writes it. The issue-14 rules hold (:mod:`.atomic`): the
 file appears under its name only after every rank wrote and synced, by one rename on
 rank 0; a full disk or any failure on any rank is one clean error on all ranks, and the
 temporary file is removed.
@@ -27,6 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from ..core.comm import Comm, serial
+from ..core.errors import OutputError
 from . import atomic, hdf5
 from .atomic import atomic_path, write_error
 
@@ -124,20 +127,6 @@ def _blocks(piece: np.ndarray, dtype: np.dtype, add: int):
         yield memoryview(np.ascontiguousarray(part, dtype=le).view(np.uint8))
 
 
-def _write_image(tmp: Path, image: SparseImage) -> None:
-    """The metadata runs into a new file ``tmp``, extended to the image's size (holes sparse)."""
-    runs = image.runs()
-    first = runs[0][1] if runs and runs[0][0] == 0 else b""
-    atomic._write_new(tmp, first)     # creates it: O_EXCL, mode 0644
-    fd = os.open(tmp, os.O_WRONLY)
-    try:
-        for offset, data in runs[1 if first else 0:]:
-            _pwrite_all(fd, memoryview(data), offset)
-        os.ftruncate(fd, image.size)
-    finally:
-        os.close(fd)
-
-
 def _write_piece(fd: int, direct: int | None, piece: np.ndarray, dtype: np.dtype, add: int,
                  at: int, pool) -> int:
     """Write the bytes of ``piece + add`` at byte ``at`` (around the page cache where it can,
@@ -220,26 +209,144 @@ def _open_direct(path) -> int | None:
         return None     # EINVAL: not on this file system; any other failure recurs on open()
 
 
-def _image(tmp, kind: str, small: dict, attrs: dict, reserved: dict, path, first: bool) -> dict:
-    """Build the metadata image and write it into ``tmp`` (creating it when ``first``); the
-    reserved datasets' offsets. The CRC-32s are known only after the data is written, so
-    the image is built twice: first with zeros (same layout: a CRC is a fixed-size
-    attribute), then with the real ones over the first."""
+def _image(tmp, kind: str, small: dict, attrs: dict, reserved: dict, path) -> dict:
+    """Build the metadata image and write it into ``tmp`` (the ranks' pieces are already
+    there), extended to the image's size; the reserved datasets' offsets."""
     image = SparseImage()
     offsets = hdf5.build(image, kind, small, attrs, reserved)
     try:
-        if first:
-            _write_image(tmp, image)
-        else:
-            fd = os.open(tmp, os.O_WRONLY)
-            try:
-                for offset, data in image.runs():
-                    _pwrite_all(fd, memoryview(data), offset)
-            finally:
-                os.close(fd)
+        fd = os.open(tmp, os.O_WRONLY)
+        try:
+            for offset, data in image.runs():
+                _pwrite_all(fd, memoryview(data), offset)
+            os.ftruncate(fd, image.size)
+        finally:
+            os.close(fd)
     except OSError as exc:
         raise write_error(path, exc) from None
     return offsets
+
+
+class Slices:
+    """One hpcrec HDF5 file being written by every rank, each its own pieces (collective:
+    opening and :meth:`close`).
+
+    Opened from the large datasets' dtypes (rank 0's) and this rank's piece lengths alone:
+    those datasets come first in the file (:func:`.hdf5.build`), so their offsets follow
+    from the lengths, before the small datasets and attributes are known. :meth:`put`
+    writes a piece in the background (copied, checksummed and written by two threads, see
+    :func:`_write_piece`), so a caller can go on computing what the other pieces need (a
+    reader: the dictionary of ids) while the disk takes the first ones. A failure (an
+    exception out of the ``with`` block, or leaving it without :meth:`close`) removes the
+    temporary file; nothing appears at ``path``.
+    """
+
+    def __init__(self, path, kind: str, shapes: dict, comm: Comm | None = None):
+        from concurrent.futures import ThreadPoolExecutor
+        self.path, self.kind, self.comm = path, kind, comm or serial()
+        comm = self.comm
+        self.dtypes = {k: np.dtype(dt).newbyteorder("<") for k, dt in comm.bcast_obj(
+            {k: np.dtype(dt).str for k, (dt, _) in shapes.items()} if comm.is_root else None).items()}
+        self.sizes = comm.allgather_obj({k: int(shapes[k][1]) * dt.itemsize for k, dt in self.dtypes.items()})
+        self.starts = {k: sum(s[k] for s in self.sizes[:comm.rank]) for k in self.dtypes}
+        self.reserved = {k: (dt, sum(s[k] for s in self.sizes) // dt.itemsize, 0)
+                         for k, dt in self.dtypes.items()}
+        self.jobs, self.fd, self.direct, self.closed = {}, None, None, False
+        self.stack = contextlib.ExitStack()
+        try:
+            with comm.collective_errors():
+                tmp = offsets = None
+                if comm.is_root:
+                    tmp = self.stack.enter_context(atomic_path(path))
+                    image = SparseImage()
+                    offsets = hdf5.build(image, kind, {}, {}, self.reserved)
+                    try:       # sized to hold the pieces: none of their writes extends it
+                        atomic._write_new(tmp, b"")     # O_EXCL, mode 0644
+                        os.truncate(tmp, image.size)
+                    except OSError as exc:
+                        raise write_error(path, exc) from None
+            tmp, self.offsets = comm.bcast_obj((str(tmp), offsets) if comm.is_root else None)
+            self.tmp = Path(tmp)
+            with comm.collective_errors():
+                self.pool = self.stack.enter_context(ThreadPoolExecutor(1))      # copies, checksums
+                self.writer = self.stack.enter_context(ThreadPoolExecutor(1))    # writes
+                try:
+                    self.fd = os.open(self.tmp, os.O_WRONLY)
+                except OSError as exc:
+                    raise write_error(path, exc) from None
+                self.direct = _open_direct(self.tmp)
+        except BaseException:
+            self._abort()
+            raise
+
+    def put(self, name: str, piece, add: int = 0) -> None:
+        """Write this rank's piece of dataset ``name`` (plus ``add`` on every value) in the
+        background; ``piece`` must stay unchanged until :meth:`close`."""
+        if self.sizes[self.comm.rank][name]:     # an empty dataset has no offset
+            self.jobs[name] = self.pool.submit(
+                _write_piece, self.fd, self.direct, np.asarray(piece), self.dtypes[name], add,
+                self.offsets[name] + self.starts[name], self.writer)
+
+    def close(self, small: dict, attrs: dict):
+        """Wait for every rank's pieces, write the metadata (``small`` datasets and
+        ``attrs``, rank 0's) with the combined CRC-32s, then rename the file into place.
+        Collective. Returns the path on rank 0, None elsewhere."""
+        from concurrent.futures import wait
+        comm = self.comm
+        try:
+            with comm.collective_errors():
+                wait(self.jobs.values())     # all of them, before their files close
+                missing = [k for k in self.dtypes if self.sizes[comm.rank][k] and k not in self.jobs]
+                if missing:
+                    raise RuntimeError(f"pieces never written: {', '.join(missing)}")
+                try:
+                    crcs = {name: job.result() for name, job in self.jobs.items()}
+                    os.fsync(self.fd)
+                except OSError as exc:
+                    raise write_error(self.path, exc) from None
+                finally:
+                    self._close_files()
+            crcs = comm.allgather_obj(crcs)
+            with comm.collective_errors():
+                if comm.is_root:
+                    reserved = {}
+                    for name, (dt, length, _) in self.reserved.items():
+                        crc = 0
+                        for rank_sizes, rank_crcs in zip(self.sizes, crcs):
+                            crc = hdf5.crc32_combine(crc, rank_crcs.get(name, 0), rank_sizes[name])
+                        reserved[name] = (dt, length, crc)
+                    if _image(self.tmp, self.kind, small, attrs, reserved, self.path) != self.offsets:
+                        raise RuntimeError("HDF5 layout changed between two builds of one image")
+                self.stack.close()     # the threads end; rank 0: fsync, then the rename
+            self.closed = True
+        except BaseException:
+            self._abort()
+            raise
+        return Path(self.path) if comm.is_root else None
+
+    def _close_files(self) -> None:
+        for fd in (self.fd, self.direct):
+            if fd is not None:
+                os.close(fd)
+        self.fd = self.direct = None
+
+    def _abort(self) -> None:
+        """Stop the writers and remove the temporary file (no rename); idempotent."""
+        self.closed = True
+        for job in self.jobs.values():
+            job.cancel()
+        stopped = OutputError(f"{self.path}: not written")
+        try:
+            self.stack.__exit__(OutputError, stopped, None)   # the threads end, then atomic_path removes it
+        finally:
+            self._close_files()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if not self.closed:
+            self._abort()
 
 
 def write(path, kind: str, small: dict, pieces: dict, attrs: dict, comm: Comm | None = None,
@@ -250,53 +357,13 @@ def write(path, kind: str, small: dict, pieces: dict, attrs: dict, comm: Comm | 
     pointers continuing the previous ranks': no shifted copy is made, only blocks).
 
     One pass over each piece: its bytes are written and checksummed together (a writer
-    thread writes one block while this one checksums the next: around the page cache the
+    thread writes one block while another checksums the next: around the page cache the
     writer only waits for the device, so even a rank of one core overlaps the two); rank 0
-    then writes the metadata with the combined CRC-32s. Collective. Returns the path on
-    rank 0, None elsewhere.
+    then writes the metadata with the combined CRC-32s (:class:`Slices`). Collective.
+    Returns the path on rank 0, None elsewhere.
     """
-    from concurrent.futures import ThreadPoolExecutor
-    comm = comm or serial()
-    add = add or {}
-    dtypes = {k: np.dtype(dt).newbyteorder("<") for k, dt in comm.bcast_obj(
-        {k: np.asarray(v).dtype.str for k, v in pieces.items()} if comm.is_root else None).items()}
-    sizes = comm.allgather_obj({k: np.asarray(pieces[k]).size * dt.itemsize for k, dt in dtypes.items()})
-    starts = {k: sum(s[k] for s in sizes[:comm.rank]) for k in dtypes}
-    reserved = {k: (dt, sum(s[k] for s in sizes) // dt.itemsize, 0) for k, dt in dtypes.items()}
-    with contextlib.ExitStack() as stack:
-        with comm.collective_errors():
-            tmp = offsets = None
-            if comm.is_root:
-                tmp = stack.enter_context(atomic_path(path))
-                offsets = _image(tmp, kind, small, attrs, reserved, path, first=True)
-        tmp, offsets = comm.bcast_obj((str(tmp), offsets) if comm.is_root else None)
-        crcs = {}
-        with comm.collective_errors():
-            pool = stack.enter_context(ThreadPoolExecutor(1))
-            try:
-                fd = os.open(tmp, os.O_WRONLY)
-                direct = _open_direct(tmp)
-                try:
-                    for name, dt in dtypes.items():
-                        if sizes[comm.rank][name]:    # an empty dataset has no offset
-                            crcs[name] = _write_piece(fd, direct, np.asarray(pieces[name]), dt,
-                                                      add.get(name, 0), offsets[name] + starts[name], pool)
-                    os.fsync(fd)
-                finally:
-                    os.close(fd)
-                    if direct is not None:
-                        os.close(direct)
-            except OSError as exc:
-                raise write_error(path, exc) from None
-        crcs = comm.allgather_obj(crcs)
-        with comm.collective_errors():
-            if comm.is_root:
-                for name, (dt, length, _) in reserved.items():
-                    crc = 0
-                    for rank_sizes, rank_crcs in zip(sizes, crcs):
-                        crc = hdf5.crc32_combine(crc, rank_crcs.get(name, 0), rank_sizes[name])
-                    reserved[name] = (dt, length, crc)
-                if _image(Path(tmp), kind, small, attrs, reserved, path, first=False) != offsets:
-                    raise RuntimeError("HDF5 layout changed between two builds of one image")
-                stack.close()     # fsync, then the rename: the file appears whole
-    return Path(path) if comm.is_root else None
+    shapes = {k: (np.asarray(v).dtype, np.asarray(v).size) for k, v in pieces.items()}
+    with Slices(path, kind, shapes, comm) as out:
+        for name, piece in pieces.items():
+            out.put(name, piece, (add or {}).get(name, 0))
+        return out.close(small, attrs)

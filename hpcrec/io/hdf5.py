@@ -300,7 +300,9 @@ def build(fileobj, kind: str, datasets: dict, attrs: dict | None = None,
 
     ``reserved`` maps names to (dtype, length, CRC-32) of datasets whose values are written
     later, by whoever holds them (:mod:`.h5slices`): they are stored contiguous, allocated
-    at once and never filled. Returns their byte offsets in the file.
+    at once and never filled, and they come first in the file, right after the kind's
+    attributes: their byte offsets (returned) follow from their dtypes and lengths alone,
+    whatever ``datasets`` and ``attrs`` hold (a CRC-32 is a fixed-size attribute).
     """
     from .. import __version__
     offsets = {}
@@ -308,6 +310,13 @@ def build(fileobj, kind: str, datasets: dict, attrs: dict | None = None,
         fh.attrs["hpcrec_kind"] = kind
         fh.attrs["hpcrec_format_version"] = FORMAT_VERSION
         fh.attrs["created_by"] = f"hpcrec {__version__}"
+        dcpl = h5py.h5p.create(h5py.h5p.DATASET_CREATE)
+        dcpl.set_alloc_time(h5py.h5d.ALLOC_TIME_EARLY)
+        dcpl.set_fill_time(h5py.h5d.FILL_TIME_NEVER)
+        for name, (dtype, length, crc) in (reserved or {}).items():
+            ds = fh.create_dataset(name, shape=(length,), dtype=dtype, dcpl=dcpl)
+            ds.attrs[CHECKSUM] = np.uint32(crc)
+            offsets[name] = ds.id.get_offset() if length else None
         for key, value in (attrs or {}).items():
             fh.attrs[key] = value
         for name, data in datasets.items():
@@ -318,11 +327,4 @@ def build(fileobj, kind: str, datasets: dict, attrs: dict | None = None,
                 data = np.array([str(x) for x in data.reshape(-1)], dtype=string_dtype()).reshape(data.shape)
             ds = fh.create_dataset(name, data=data)
             ds.attrs[CHECKSUM] = np.uint32(checksum(data))
-        dcpl = h5py.h5p.create(h5py.h5p.DATASET_CREATE)
-        dcpl.set_alloc_time(h5py.h5d.ALLOC_TIME_EARLY)
-        dcpl.set_fill_time(h5py.h5d.FILL_TIME_NEVER)
-        for name, (dtype, length, crc) in (reserved or {}).items():
-            ds = fh.create_dataset(name, shape=(length,), dtype=dtype, dcpl=dcpl)
-            ds.attrs[CHECKSUM] = np.uint32(crc)
-            offsets[name] = ds.id.get_offset() if length else None
     return offsets

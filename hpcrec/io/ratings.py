@@ -476,17 +476,49 @@ def _id_column(col: pd.Series, path, line0: int) -> np.ndarray:
 
 # -- HDF5 ------------------------------------------------------------------------------------
 
-def write_h5(r: Ratings, path, comm=None) -> Path | None:
+class H5Output:
+    """A ratings HDF5 file opened by :meth:`values` as soon as a reader has parsed its rows:
+    the value columns go to disk in the background while the ids are still being coded
+    (:class:`.h5slices.Slices`); :func:`write_h5` with ``out`` then adds the ids and
+    closes it. Left without that (the reader gave up, or an error): nothing is written."""
+
+    def __init__(self, path, comm):
+        self.path, self.comm, self.file = path, comm, None
+
+    def values(self, rating: np.ndarray, timestamp: np.ndarray) -> None:
+        """Open the file for this rank's ``len(rating)`` rows and write these two columns
+        (unchanged until :func:`write_h5`). Collective."""
+        n = len(rating)
+        self.file = h5slices.Slices(self.path, KIND, {
+            "user": (np.int32, n), "item": (np.int32, n), "rating": (np.float32, n),
+            "timestamp": (np.int64, n)}, self.comm)
+        self.file.put("rating", rating)
+        self.file.put("timestamp", timestamp)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.file is not None:
+            self.file.__exit__(*exc)
+
+
+def write_h5(r: Ratings, path, comm=None, out: H5Output | None = None) -> Path | None:
     """Write ratings to an hpcrec HDF5 file, atomically: the whole set, or under ``comm``
-    every rank's part (parts in rank order, as the parallel readers give them)."""
+    every rank's part (parts in rank order, as the parallel readers give them); with
+    ``out`` (opened for ``path`` by a reader) only the ids are left to write."""
     comm = comm or serial()
     n = int(comm.allgather_counts(r.nnz).sum())
-    return h5slices.write(path, KIND, {
-        "user_ids": hdf5.label_data(r.user_ids), "item_ids": hdf5.label_data(r.item_ids),
-        "item_title": r.item_titles, "item_genres": r.item_genres,
-    }, {"user": r.user, "item": r.item, "rating": r.rating, "timestamp": r.timestamp},
-        attrs={"n_ratings": n, "n_users": r.n_users, "n_items": r.n_items,
-               "source": str(r.meta.get("source", ""))}, comm=comm)
+    small = {"user_ids": hdf5.label_data(r.user_ids), "item_ids": hdf5.label_data(r.item_ids),
+             "item_title": r.item_titles, "item_genres": r.item_genres}
+    attrs = {"n_ratings": n, "n_users": r.n_users, "n_items": r.n_items,
+             "source": str(r.meta.get("source", ""))}
+    if out is not None and out.file is not None:
+        out.file.put("user", r.user)
+        out.file.put("item", r.item)
+        return out.file.close(small, attrs)
+    return h5slices.write(path, KIND, small, {"user": r.user, "item": r.item, "rating": r.rating,
+                                              "timestamp": r.timestamp}, attrs=attrs, comm=comm)
 
 
 def read_h5(path, part: int = 0, parts: int = 1) -> Ratings:

@@ -252,8 +252,10 @@ def max_rows(nbytes: int, n_fields: int) -> int:
     return (nbytes + 1) // (2 * n_fields) + 1
 
 
-def read_ratings(path, layout: str, comm: Comm) -> Ratings | None:
-    """This rank's ratings (the lines starting in its byte range) of a ratings text file, or None."""
+def read_ratings(path, layout: str, comm: Comm, out: rmod.H5Output | None = None) -> Ratings | None:
+    """This rank's ratings (the lines starting in its byte range) of a ratings text file, or
+    None. With ``out``, the rating and timestamp columns are handed to it (its file opened
+    and written in the background) once parsed, before the ids are coded."""
     sep, header, n_fields, source = LAYOUTS[layout]
     head = textscan.head(path)
     if header is None:
@@ -268,6 +270,10 @@ def read_ratings(path, layout: str, comm: Comm) -> Ratings | None:
     if cols is None:
         return None
     ids, rating, stamp, marks = cols
+    if n_fields != 4:
+        stamp = np.zeros(len(rating), dtype=np.int64)    # as Ratings stores an absent column
+    if out is not None:
+        out.values(rating, stamp)
     user_ids, user_codes = textscan.factorize([ids[0]], comm, marks[0])  # int32: coded in place
     item_ids, item_codes = textscan.factorize([ids[1]], comm, marks[1])
     del ids, cols
@@ -279,7 +285,7 @@ def read_ratings(path, layout: str, comm: Comm) -> Ratings | None:
         if comm.allreduce_scalar(sum(m is None for m in mapped)):
             return None                                    # an id not in u.user / u.item
         (user_ids, user_codes), (item_ids, item_codes) = mapped
-    r = Ratings(user_codes, item_codes, rating, stamp if n_fields == 4 else None,
+    r = Ratings(user_codes, item_codes, rating, stamp,
                 user_ids, item_ids, titles, genres, {"source": source})
     r.shard = textscan.shard_of(r.nnz, comm)
     if layout in ("ml1m", "mlcsv"):
@@ -360,14 +366,15 @@ def _onto(known, ids: np.ndarray, codes: np.ndarray):
     return known, codes
 
 
-def read(path, fmt: str, layout: str | None, comm: Comm):
-    """This rank's part of a FIMI or ratings text file through the fast path, or None."""
+def read(path, fmt: str, layout: str | None, comm: Comm, out: rmod.H5Output | None = None):
+    """This rank's part of a FIMI or ratings text file through the fast path, or None
+    (``out``: see :func:`read_ratings`)."""
     if fmt == "fimi":
         return read_fimi(path, comm)
     if fmt == "baskets-csv":
         return read_baskets(path, comm)
     if fmt != "fimi" and layout in LAYOUTS:
-        return read_ratings(path, layout, comm)
+        return read_ratings(path, layout, comm, out)
     return None
 
 

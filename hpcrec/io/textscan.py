@@ -139,7 +139,9 @@ def dictionary(arrays: list[np.ndarray], comm: Comm, marks=None):
     """
     if marks is not None:
         seen, top = marks
-        if comm.allreduce_scalar(top, "max") < len(seen):
+        top = comm.allreduce_scalar(top, "max")
+        if top < len(seen):
+            seen = seen[:top + 1]        # no id above: the rest of the table is zeros
             comm.allreduce(seen, "max")
             return _dense(seen, 0)
     present = [a for a in arrays if len(a)]
@@ -168,7 +170,9 @@ def dictionary(arrays: list[np.ndarray], comm: Comm, marks=None):
 def _dense(seen: np.ndarray, shift: int):
     """(ids, lookup, shift) of a global presence table of ids ``shift + k``."""
     labels = np.flatnonzero(seen).astype(np.int64) + shift
-    return labels, (np.cumsum(seen, dtype=np.int64) - 1).astype(np.int32), shift
+    lookup = np.cumsum(seen, dtype=np.int32)
+    lookup -= 1
+    return labels, lookup, shift
 
 
 def recode(arrays: list[np.ndarray], labels: np.ndarray, lookup, shift: int) -> np.ndarray:

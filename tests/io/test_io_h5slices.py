@@ -8,6 +8,7 @@ import errno
 import os
 import zlib
 
+import h5py
 import numpy as np
 import pytest
 from helpers import h5_contents
@@ -37,8 +38,46 @@ def test_sliced_file_equals_the_in_memory_image(tmp_path):
     assert h5_contents(tmp_path / "sliced.h5") == h5_contents(tmp_path / "image.h5")
     with hdf5.open_checked(tmp_path / "sliced.h5", "ratings") as fh:
         hdf5._verify(fh, tmp_path / "sliced.h5")     # every dataset's CRC-32 holds
-    back = ratings.read_h5(tmp_path / "sliced.h5")
-    assert np.array_equal(back.user, r.user) and np.array_equal(back.rating, r.rating)
+    for name in ("sliced.h5", "image.h5"):      # image.h5: small datasets first, as files before 16y
+        back = ratings.read_h5(tmp_path / name)
+        assert np.array_equal(back.user, r.user) and np.array_equal(back.rating, r.rating)
+        assert np.array_equal(back.item_ids, r.item_ids) and back.item_titles.tolist() == r.item_titles.tolist()
+
+
+def test_large_datasets_come_first_their_offsets_from_their_lengths_alone(tmp_path):
+    """The reserved datasets' offsets do not depend on the small datasets or the attributes
+    (a rank writes its pieces before the dictionary of ids is known), and they lie before
+    the small datasets in the file."""
+    reserved = {"user": (np.dtype("<i4"), 1000, 0), "rating": (np.dtype("<f4"), 1000, 0)}
+    bare = hdf5.build(h5slices.SparseImage(), "ratings", {}, {}, reserved)
+    crcs = {k: (dt, n, 12345) for k, (dt, n, _) in reserved.items()}
+    full = hdf5.build(h5slices.SparseImage(), "ratings", {
+        "user_ids": np.arange(50_000), "item_title": np.array(["t" * 300] * 100, dtype=object)},
+        {"n_users": 50_000, "source": "s" * 1000}, crcs)
+    assert bare == full and bare["user"] < bare["rating"]
+    r = synthetic_ratings(n_users=80, n_items=90, n_ratings=3000)
+    ratings.write_h5(r, tmp_path / "r.h5")
+    with h5py.File(tmp_path / "r.h5", "r") as fh:
+        assert fh["timestamp"].id.get_offset() < fh["user_ids"].id.get_offset()
+
+
+def test_an_output_left_unclosed_leaves_nothing(tmp_path):
+    """Leaving a Slices block without close (a reader that gave up after writing its first
+    pieces), or with an error, removes the temporary file and keeps the previous output."""
+    (tmp_path / "t.h5").write_bytes(b"previous")
+    values = np.arange(100_000, dtype=np.int64)
+    with h5slices.Slices(tmp_path / "t.h5", "ratings", {"timestamp": (np.int64, len(values))}) as out:
+        out.put("timestamp", values)
+    with pytest.raises(ValueError, match="gave up"):
+        with h5slices.Slices(tmp_path / "t.h5", "ratings", {"timestamp": (np.int64, len(values))}) as out:
+            out.put("timestamp", values)
+            raise ValueError("gave up")
+    with pytest.raises(RuntimeError, match="pieces never written: rating"):
+        with h5slices.Slices(tmp_path / "t.h5", "ratings", {"timestamp": (np.int64, len(values)),
+                                                            "rating": (np.float32, 3)}) as out:
+            out.put("timestamp", values)
+            out.close({}, {})
+    assert [p.name for p in tmp_path.iterdir()] == ["t.h5"] and (tmp_path / "t.h5").read_bytes() == b"previous"
 
 
 def test_empty_transactions_and_holes(tmp_path):

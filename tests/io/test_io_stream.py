@@ -397,3 +397,20 @@ def test_recode_in_place_and_into_a_new_array(shift):
     both = textscan.recode([ids[:300], ids[300:]], labels, lookup, shift)
     assert both.dtype == np.int32 and np.array_equal(both, want)
     assert np.array_equal(textscan.recode([ids], labels, None, 0), want)
+
+
+def test_ratings_written_early_then_given_up_leave_only_the_serial_outcome(tmp_path):
+    """An ml-100k folder whose u.user lacks a user: the fast reader opened the output and
+    wrote the value columns, then gave up (the serial reader decides); its temporary file
+    is gone and the serial reader's error stands, the previous output kept."""
+    (tmp_path / "u.data").write_text("1\t10\t5\t100\n2\t10\t3\t101\n3\t20\t4\t102\n")
+    (tmp_path / "u.user").write_text("1|24|M|x|1\n2|53|F|y|2\n")
+    (tmp_path / "o.h5").write_bytes(b"previous")
+    with pytest.raises(formats.InputError, match="id 3 is not in the id table"):
+        formats.convert(tmp_path, tmp_path / "o.h5")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["o.h5", "u.data", "u.user"]
+    (tmp_path / "u.user").write_text("1|24|M|x|1\n2|53|F|y|2\n3|30|F|z|3\n")
+    formats.convert(tmp_path, tmp_path / "o.h5")
+    back = ratings.read_h5(tmp_path / "o.h5")
+    assert back.rating.tolist() == [5, 3, 4] and back.timestamp.tolist() == [100, 101, 102]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["o.h5", "u.data", "u.user"]
