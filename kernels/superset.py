@@ -220,6 +220,28 @@ def owners(keys, counts, size):
 
 
 @njit(cache=True)
+def by_owner(keys, counts, lengths, size):
+    """The sets' (key, count, length) rows grouped by the rank that meets their pair
+    (:func:`owners`; a counting sort, stable): the rows, how many go to each rank, and each
+    set's row (the answers come back in that order)."""
+    owner = owners(keys, counts, size)
+    per = np.zeros(size, np.int64)
+    for x in range(len(owner)):
+        per[owner[x]] += 1
+    start = np.zeros(size, np.int64)
+    for r in range(1, size):
+        start[r] = start[r - 1] + per[r - 1]
+    rows = np.empty((len(owner), 3), np.int64)
+    at = np.empty(len(owner), np.int64)
+    for x in range(len(owner)):
+        z = start[owner[x]]
+        start[owner[x]] = z + 1
+        rows[z, 0], rows[z, 1], rows[z, 2] = keys[x], counts[x], lengths[x]
+        at[x] = z
+    return rows, per, at
+
+
+@njit(cache=True)
 def closure_roles(keys, counts, lengths, sources):
     """For sets (key, count, length, source rank) met at one rank: bit 0 set where a longer
     set of another source has the same (key, count) (it may be a proper superset with the

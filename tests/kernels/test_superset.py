@@ -106,3 +106,18 @@ def test_owners_spread_pairs_over_ranks():
         assert got.min() >= 0 and got.max() < size
         assert np.bincount(got, minlength=size).min() > 30000 / size * 0.9
         assert np.array_equal(got, S.owners(keys.copy(), counts.copy(), size))   # a pure function
+
+
+def test_by_owner_groups_rows_stably():
+    """The rows grouped by owner as a stable sort by owner would, with each set's row."""
+    rng = np.random.default_rng(1)
+    keys = rng.integers(-2**63, 2**63 - 1, 5000, dtype=np.int64)
+    counts = rng.integers(1, 50, 5000)
+    lengths = rng.integers(1, 9, 5000)
+    for size in (1, 2, 3):
+        rows, per, at = S.by_owner(keys, counts, lengths, size)
+        owner = S.owners(keys, counts, size)
+        order = np.argsort(owner, kind="stable")
+        assert np.array_equal(per, np.bincount(owner, minlength=size))
+        assert np.array_equal(rows, np.stack((keys, counts, lengths), axis=1)[order])
+        assert np.array_equal(at[order], np.arange(5000))
