@@ -4,9 +4,9 @@ and every rank mines its items alone.
 1. Global item counts by Allreduce give the frequency order (:mod:`hpcrec.fim.prepare`).
 2. The size of every item's conditional database (its weight) is summed with a second
    Allreduce. The items are cut into rounds: consecutive ranges, rarest first, each of
-   about ``ranks x per_rank`` weight, ``per_rank`` a fixed share of a rank's items
-   (:func:`round_weight`); inside a round, items are dealt to ranks by a greedy balance of
-   their weights.
+   about ``ranks x per_rank`` weight, ``per_rank`` a fixed share of a rank's items, on
+   several ranks at least a few groups' weight each (:func:`round_weight`); inside a
+   round, items are dealt to ranks by a greedy balance of their weights.
 3. Per round, ONE Alltoallv sends each rank, from every transaction holding one of the
    round's items it owns, the prefix up to the last such item (:mod:`hpcrec.kernels.exchange`):
    exactly the conditional transactions of its items of the round. The send and receive
@@ -53,6 +53,7 @@ from .result import Records, records
 CHUNK_ITEMS = 1 << 26  # at most this much conditional-database weight per rank and round
 ROUND_SHARE = 4        # a round brings a rank about 1/ROUND_SHARE of its share of the items
 MIN_ROUND = 1 << 20    # ... but at least this much weight (small data: few rounds)
+ROUND_GROUPS = 8       # and on several ranks about this many groups a rank (their balance)
 
 
 def assign_groups(weights: np.ndarray, size: int) -> np.ndarray:
@@ -68,11 +69,18 @@ def assign_groups(weights: np.ndarray, size: int) -> np.ndarray:
     return owner
 
 
-def round_weight(prep: Prepared, size: int, guard: Guard) -> int:
-    """Conditional-database weight a rank receives per round: a share of its items, within
-    [MIN_ROUND, CHUNK_ITEMS] and the memory budget (4 bytes an item, 32 a row; the weight
-    counts both)."""
+def round_weight(prep: Prepared, weights: np.ndarray, size: int, guard: Guard) -> int:
+    """Conditional-database weight a rank receives per round: a share of its items, on
+    several ranks at least ROUND_GROUPS groups' mean weight (``weights``: those of the
+    rounds' items), within [MIN_ROUND, CHUNK_ITEMS] and the memory budget (4 bytes an
+    item, 32 a row; the weight counts both). The ranks meet after every round, so a
+    round's time is that of its slowest rank: a round of one group (dense data: every
+    item's weight near the MIN_ROUND) kept all other ranks waiting, and the cost of a
+    group, which its weight predicts badly on dense data (0.005 to 2.7 s at equal
+    weights), only evens out over several groups a rank."""
     share = int(prep.counts.sum()) // size // ROUND_SHARE
+    if size > 1 and len(weights):
+        share = max(share, ROUND_GROUPS * int(weights.sum()) // len(weights))
     return max(1, min(CHUNK_ITEMS, guard.max_items(24), max(MIN_ROUND, share)))
 
 
@@ -180,8 +188,8 @@ def _mine_local(prep: Prepared, comm: Comm, max_len, mode: int, guard: Guard, ti
     if comm.size > 1:
         with timer.phase("communicate"):
             comm.allreduce(weights)
-    per_rank = round_weight(prep, comm.size, guard)
     k = min(lattice.BITS, prep.m) if mode == P.FREQUENT else 0   # groups 0..k-1: lattice
+    per_rank = round_weight(prep, weights[k:], comm.size, guard)
     rounds = [(lo + k, hi + k) for lo, hi in plan_rounds(weights[k:], comm.size, per_rank)]
     keyed = mode == P.CLOSED   # tid-set keys: a transaction keeps its row in every round
     first_id = int(comm.allgather_counts(prep.rows.n_rows)[:comm.rank].sum())
@@ -285,26 +293,24 @@ def _others(every, sizes, rank: int):
 
 
 def _closure_roles(keys, counts, lengths, comm: Comm, timer) -> np.ndarray:
-    """FP-Close's sets meet on (key, count) first: each pair at one rank
-    (:func:`~hpcrec.kernels.superset.owners`), which sends back per set whether another
-    rank has a longer (bit 0) or shorter (bit 1) set with that pair
+    """FP-Close's sets meet on (key, count) first: each pair at one rank (the rows grouped
+    by it in one linear pass, :func:`~hpcrec.kernels.superset.by_owner`), which sends
+    back per set whether another rank has a longer (bit 0) or shorter (bit 1) set with
+    that pair
     (:func:`~hpcrec.kernels.superset.closure_roles`). Only those sets need the gather and
     the containment test: 24 bytes a set cross the network instead of every set to
     every rank."""
-    owner = S.owners(keys, counts, comm.size)
-    order = np.argsort(owner, kind="stable")
-    send = np.stack((keys[order], counts[order], lengths[order]), axis=1)
+    send, per, at = S.by_owner(keys, counts, lengths, comm.size)
     with timer.phase("communicate"):
-        got, n_got = comm.alltoallv(send, 3 * np.bincount(owner, minlength=comm.size))
+        got, n_got = comm.alltoallv(send.reshape(-1), 3 * per)
+    del send
     got, n_got = got.reshape(-1, 3), n_got // 3
     with comm.collective_errors(), timer.phase("mine"):
         flags = S.closure_roles(got[:, 0], got[:, 1], got[:, 2],
                                 np.repeat(np.arange(comm.size), n_got))
     with timer.phase("communicate"):
         back, _ = comm.alltoallv(flags, n_got)
-    role = np.empty_like(back)
-    role[order] = back
-    return role
+    return back[at]
 
 
 def _extended(flat, lengths, counts, keys, others, m: int, closed: bool) -> np.ndarray:

@@ -209,6 +209,7 @@ def test_partitioning_edge_cases(case, algorithm, tiny_rounds, monkeypatch):
     if tiny_rounds:
         monkeypatch.setattr(pfp, "MIN_ROUND", 1)
         monkeypatch.setattr(pfp, "ROUND_SHARE", 1 << 40)
+        monkeypatch.setattr(pfp, "ROUND_GROUPS", 0)
     rows = EDGES[case]
     result = mine_itemsets(rows, 0.3, algorithm, comm=world())
     labels = [int(x) for x in result.labels]
@@ -225,6 +226,7 @@ def test_many_rounds_equal_one(algorithm, monkeypatch):
     reference = mine_itemsets(rows, 0.01, algorithm, comm=serial())
     monkeypatch.setattr(pfp, "MIN_ROUND", 1)
     monkeypatch.setattr(pfp, "ROUND_SHARE", 1 << 40)
+    monkeypatch.setattr(pfp, "ROUND_GROUPS", 0)
     assert len(reference) > 20 and same(mine_itemsets(rows, 0.01, algorithm, comm=world()),
                                         reference)
 
@@ -242,6 +244,7 @@ def test_a_stop_on_one_rank_ends_every_rank_after_the_round(algorithm, monkeypat
     truth = mine_itemsets(rows, 0.01, "fpgrowth", comm=serial())
     monkeypatch.setattr(pfp, "MIN_ROUND", 1)
     monkeypatch.setattr(pfp, "ROUND_SHARE", 1 << 40)
+    monkeypatch.setattr(pfp, "ROUND_GROUPS", 0)
     context = RunContext.build(comm, time_limit=0.0 if comm.rank == 0 else None)
     part = mine_itemsets(rows, 0.01, algorithm, context=context)
     labels = list(part.labels)

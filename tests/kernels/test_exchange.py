@@ -155,3 +155,21 @@ def test_skip_round_moves_the_ends_as_shard_prefixes_does():
         E.shard_prefixes(ptr, idx, sent, np.zeros(9, np.int64), lo, 1, 0, False)
         E.skip_round(ptr, idx, skipped, lo)
         assert np.array_equal(sent, skipped)
+
+
+def test_rounds_on_several_ranks_hold_several_groups_a_rank():
+    """Items of equal weight near the floor (dense data): one rank keeps its rounds, several
+    ranks get at least ROUND_GROUPS groups each a round (a round of one group idled the
+    others), within the memory budget."""
+    from types import SimpleNamespace
+
+    from hpcrec.core.memory import Guard
+    w = np.full(64, pfp.MIN_ROUND, np.int64)
+    prep = SimpleNamespace(counts=np.full(64, 1000, np.int64))
+    roomy = Guard(budget=1 << 40)
+    assert {hi - lo for lo, hi in plan_rounds(w, 1, pfp.round_weight(prep, w, 1, roomy))} == {1}
+    for size in (2, 3):
+        rounds = plan_rounds(w, size, pfp.round_weight(prep, w, size, roomy))
+        assert min(hi - lo for lo, hi in rounds[:-1]) == size * pfp.ROUND_GROUPS
+    tight = Guard(budget=24 * pfp.MIN_ROUND)   # the budget still bounds a round
+    assert pfp.round_weight(prep, w, 2, tight) == pfp.MIN_ROUND

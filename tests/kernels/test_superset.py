@@ -84,10 +84,14 @@ def test_same_closure_on_random_sets(m, colliding):
 @pytest.mark.parametrize("seed", range(4))
 def test_closure_roles_against_brute_force(seed):
     """Bit 0: a longer set of another source shares (key, count); bit 1: a shorter one.
-    Few keys, counts and sources, so pairs meet often and sources repeat in a pair."""
+    Few keys, counts and sources, so pairs meet often and sources repeat in a pair; half
+    the sets (odd seeds) with a key of their own, which the bitmap decides alone."""
     rng = np.random.default_rng(seed)
     n = 400
     keys = rng.integers(-40, 40, n) * (2**58 + 1)   # wraps: large and negative keys
+    if seed % 2:
+        keys = np.where(rng.random(n) < 0.5, keys, rng.integers(-2**62, 2**62, n))
+        assert 0 < len(S._shared(keys, np.ones(n, np.int64))) < n
     counts, lengths, sources = rng.integers(1, 3, n), rng.integers(1, 6, n), rng.integers(0, 3, n)
     got = S.closure_roles(keys, counts, lengths, sources)
     for x in range(n):
@@ -106,3 +110,18 @@ def test_owners_spread_pairs_over_ranks():
         assert got.min() >= 0 and got.max() < size
         assert np.bincount(got, minlength=size).min() > 30000 / size * 0.9
         assert np.array_equal(got, S.owners(keys.copy(), counts.copy(), size))   # a pure function
+
+
+def test_by_owner_groups_rows_stably():
+    """The rows grouped by owner as a stable sort by owner would, with each set's row."""
+    rng = np.random.default_rng(1)
+    keys = rng.integers(-2**63, 2**63 - 1, 5000, dtype=np.int64)
+    counts = rng.integers(1, 50, 5000)
+    lengths = rng.integers(1, 9, 5000)
+    for size in (1, 2, 3):
+        rows, per, at = S.by_owner(keys, counts, lengths, size)
+        owner = S.owners(keys, counts, size)
+        order = np.argsort(owner, kind="stable")
+        assert np.array_equal(per, np.bincount(owner, minlength=size))
+        assert np.array_equal(rows, np.stack((keys, counts, lengths), axis=1)[order])
+        assert np.array_equal(at[order], np.arange(5000))
