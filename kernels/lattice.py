@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 from numba import njit
+from numba.cpython.unsafe.numbers import trailing_zeros
 
 BITS = 16   # items counted this way: 2^16 masks, an Allreduce of 512 KiB
 
@@ -31,35 +32,48 @@ def mask_histogram(indptr, indices, k):
 @njit(cache=True)
 def frequent_subsets(hist, k, minc, max_len):
     """(flat items, lengths, counts) of the non-empty subsets of ``0..k-1`` with at least
-    ``minc`` rows and at most ``max_len`` items (<= 0: any), from the histogram of masks."""
+    ``minc`` rows and at most ``max_len`` items (<= 0: any), from the histogram of masks.
+    The transform adds blocks of 2^b masks to the blocks beside them (a loop the compiler
+    vectorizes, not a test of bit b per mask), and a set's items are its mask's bits,
+    taken lowest first (its length: as many steps, only for the frequent masks)."""
     f = hist.copy()
+    full = 1 << k
     for b in range(k):
-        bit = 1 << b
-        for mask in range(1 << k):
-            if not mask & bit:
-                f[mask] += f[mask | bit]
+        half = 1 << b
+        for base in range(0, full, 2 * half):
+            for mask in range(base, base + half):
+                f[mask] += f[mask + half]
     n, total = 0, 0
-    for mask in range(1, 1 << k):
-        size = 0
-        for b in range(k):
-            size += (mask >> b) & 1
-        if f[mask] >= minc and (max_len <= 0 or size <= max_len):
-            n += 1
-            total += size
+    for mask in range(1, full):
+        if f[mask] >= minc:
+            size = _size(mask)
+            if max_len <= 0 or size <= max_len:
+                n += 1
+                total += size
     flat = np.empty(total, np.int32)
     lengths = np.empty(n, np.int64)
     counts = np.empty(n, np.int64)
     x, q = 0, 0
-    for mask in range(1, 1 << k):
-        size = 0
-        for b in range(k):
-            size += (mask >> b) & 1
-        if f[mask] >= minc and (max_len <= 0 or size <= max_len):
-            for b in range(k):
-                if (mask >> b) & 1:
-                    flat[q] = b
+    for mask in range(1, full):
+        if f[mask] >= minc:
+            size = _size(mask)
+            if max_len <= 0 or size <= max_len:
+                bits = np.int64(mask)
+                while bits != 0:
+                    flat[q] = trailing_zeros(bits)
                     q += 1
-            lengths[x] = size
-            counts[x] = f[mask]
-            x += 1
+                    bits &= bits - 1
+                lengths[x] = size
+                counts[x] = f[mask]
+                x += 1
     return flat, lengths, counts
+
+
+@njit(cache=True, inline="always")
+def _size(mask):
+    """The number of bits set in ``mask``."""
+    size = 0
+    while mask != 0:
+        mask &= mask - 1
+        size += 1
+    return size

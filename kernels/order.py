@@ -69,23 +69,39 @@ def _sorted_itemset(items, start, k, recode, out):
         out[u] = v
 
 
-@njit(cache=True)
-def _masked_itemset(items, start, k, recode, mask, out):
-    """As :func:`_sorted_itemset` for item ids below 64 x len(mask): the items' bits set in
-    ``mask`` (zeros; left zeroed), read back in ascending order (k steps, not k^2 / 4)."""
-    for t in range(k):
-        v = np.int64(items[start + t])
-        if len(recode):
-            v = recode[v]
-        mask[v >> 6] |= np.int64(1) << (v & 63)
-    t = 0
-    for w in range(len(mask)):
-        m = mask[w]
-        mask[w] = 0
-        while m != 0:
-            out[t] = (w << 6) + trailing_zeros(m)
-            m &= m - 1
-            t += 1
+@njit(cache=True, inline="always")
+def with_bit(q, v):
+    """The 4-word bit mask q with item v (below 2^MASK_BITS) added (also the search's,
+    :mod:`.projected`)."""
+    b = np.int64(1) << (v & 63)
+    w = v >> 6
+    return (q[0] | b if w == 0 else q[0], q[1] | b if w == 1 else q[1],
+            q[2] | b if w == 2 else q[2], q[3] | b if w == 3 else q[3])
+
+
+@njit(cache=True, inline="always")
+def _pack_mask(q, k, form, rec, x):
+    """The key words of the itemset of k items whose bits are set in the 4-word mask q
+    into rec[x, :-1], as :func:`pack` packs them (read lowest bit first: ascending)."""
+    bits, head, per = form
+    m0, m1, m2, m3 = q
+    s = 0
+    word = np.int64(k) << (head * bits)
+    shift = (head - 1) * bits
+    w = 0
+    for _ in range(k):
+        while m0 == 0 and s < 3:
+            m0, m1, m2, m3 = m1, m2, m3, np.int64(0)
+            s += 1
+        word |= np.int64((s << 6) + trailing_zeros(m0)) << shift
+        m0 &= m0 - 1
+        shift -= bits
+        if shift < 0:   # a word full: the head's after ``head`` items
+            rec[x, w] = word
+            w, word, shift = w + 1, np.int64(0), (per - 1) * bits
+    for u in range(w, rec.shape[1] - 1):
+        rec[x, u] = word
+        word = 0
 
 
 @njit(cache=True)
@@ -114,19 +130,24 @@ def pack(row, k, form, rec, x):
 @njit(cache=True)
 def build_records(items, lengths, counts, recode, layout, rec):
     """Row x of ``rec`` (shape (n, words + 1)): the key words of itemset x, whose items
-    follow one another in ``items`` as ``lengths`` says, then its count."""
+    follow one another in ``items`` as ``lengths`` says, then its count. Items of up to
+    MASK_BITS bits (the dense data sets) are packed from a 4-word bit mask kept in
+    registers (no buffer, no sort)."""
     bits, head, per, n_words = layout
     row = np.empty(max(1, head + per * (n_words - 1)), np.int64)
-    mask = np.zeros(((1 << bits) + 63) >> 6 if bits <= MASK_BITS else 0, np.int64)
+    mapped = len(recode) > 0
     at = 0
     for x in range(len(lengths)):
         k = lengths[x]
-        if len(mask):
-            _masked_itemset(items, at, k, recode, mask, row)
+        if bits <= MASK_BITS:   # the items' bits, read back in ascending order: no sort
+            q = (np.int64(0), np.int64(0), np.int64(0), np.int64(0))
+            for t in range(at, at + k):
+                q = with_bit(q, recode[items[t]] if mapped else np.int64(items[t]))
+            _pack_mask(q, k, (bits, head, per), rec, x)
         else:
             _sorted_itemset(items, at, k, recode, row)
+            pack(row, k, (bits, head, per), rec, x)
         at += k
-        pack(row, k, (bits, head, per), rec, x)
         rec[x, n_words] = counts[x]
 
 

@@ -89,12 +89,12 @@ class Node(NamedTuple):
 # of them took half the mining time.
 
 
-def _grow(arr, need):
-    """``arr`` with at least ``need`` rows (doubling), the old ones copied. Allocated by
-    NumPy, not inside a kernel: NumPy asks Linux for transparent huge pages on large
-    arrays (madvise), Numba's allocator does not, and a store of millions of sets grown
-    inside a kernel paid a page fault every 4 KB (benchmarks/README.md, session 5)."""
-    out = np.empty((max(need, 2 * arr.shape[0]),) + arr.shape[1:], arr.dtype)
+def _grow(arr, need, factor=2):
+    """``arr`` with at least ``need`` rows (``factor`` times as many), the old ones copied.
+    Allocated by NumPy, not inside a kernel: NumPy asks Linux for transparent huge pages
+    on large arrays (madvise), Numba's allocator does not, and a store of millions of sets
+    grown inside a kernel paid a page fault every 4 KB (benchmarks/README.md, session 5)."""
+    out = np.empty((max(need, factor * arr.shape[0]),) + arr.shape[1:], arr.dtype)
     out[:arr.shape[0]] = arr
     return out
 
@@ -391,6 +391,9 @@ def _longest_in(records, form):
 
 
 MASK_ITEMS = 128  # FP-Max keeps 2-word masks of its sets up to this many items
+# the store's arrays grow by this factor: the copies of a store grown to n sets come to
+# n / 3 rows, not n (the room not yet used is address space only: written in order)
+STORE_GROWTH = 4
 
 
 @njit(cache=True)
@@ -453,9 +456,10 @@ def _capacity(store, mode):
 
 
 def _reserve(store, n_sets, n_items, mode, longest=0):
-    """The store's arrays grown (doubling, :func:`_grow`) to take n_sets more sets of
-    n_items items in all, FREQUENT's records widened to sets of ``longest`` items; the
-    FP-Close table is rebuilt at twice its size."""
+    """The store's arrays grown (by STORE_GROWTH, :func:`_grow`) to take n_sets more sets
+    of n_items items in all, FREQUENT's records widened to sets of ``longest`` items; the
+    FP-Close table is rebuilt at twice its size (its slots are written at random: room
+    beyond that would be touched, and cost, whatever the sets)."""
     items, meta, links, head, tops, table, scratch, records, recode, form = store
     n_out, n_in = tops[0] + n_sets, tops[1] + n_items
     if mode == FREQUENT:
@@ -463,16 +467,16 @@ def _reserve(store, n_sets, n_items, mode, longest=0):
             records = order.widened(records, order.key_words(int(form[1]), int(form[2]),
                                                              int(longest)))
         if n_out > len(records):
-            records = _grow(records, n_out)
+            records = _grow(records, n_out, STORE_GROWTH)
         return store._replace(records=records)
     if n_out > len(meta):
-        meta = _grow(meta, n_out)
+        meta = _grow(meta, n_out, STORE_GROWTH)
     if n_in > len(items):
-        items = _grow(items, n_in)
+        items = _grow(items, n_in, STORE_GROWTH)
     if mode == MAXIMAL and n_in > len(links):
-        links = _grow(links, n_in)
+        links = _grow(links, n_in, STORE_GROWTH)
     if mode == MAXIMAL and n_out > table.shape[0]:
-        table = _grow(table, n_out)
+        table = _grow(table, n_out, STORE_GROWTH)
     if mode == CLOSED and 2 * n_out > table.shape[0]:
         bigger = np.zeros((2 * table.shape[0], 2), np.int64)
         _rehash(bigger, table)
@@ -779,15 +783,6 @@ def _subset_sizes(n_extra, top_r, npath, limit):
     return n_sets, n_items
 
 
-@njit(cache=True, inline="always")
-def _with_bit(q, v):
-    """The 4-word bit mask q with item v (below 256) added."""
-    b = np.int64(1) << (v & 63)
-    w = v >> 6
-    return (q[0] | b if w == 0 else q[0], q[1] | b if w == 1 else q[1],
-            q[2] | b if w == 2 else q[2], q[3] | b if w == 3 else q[3])
-
-
 @njit(cache=True)
 def _emit_subsets(records, tops, form, recode, path, extra, comb, what):
     """FREQUENT: store path[:npath] with every subset of at most top_r of extra[:n_extra],
@@ -806,7 +801,7 @@ def _emit_subsets(records, tops, form, recode, path, extra, comb, what):
         extra[t] = recode[extra[t]]
     if form[0] <= order.MASK_BITS:
         for t in range(npath):
-            p = _with_bit(p, path[t])
+            p = order.with_bit(p, path[t])
     else:
         _sort_small(path, 0, npath)
         _sort_small(extra, 0, n_extra)
@@ -832,7 +827,7 @@ def _write_subsets(records, tops, form, p, path, extra, comb, what):
             q = p
             if masked:
                 for t in range(r):
-                    q = _with_bit(q, extra[comb[t]])
+                    q = order.with_bit(q, extra[comb[t]])
             # q's words from the x-th on, shifted down; no index into the tuple (a run-time
             # index could raise) and a bound on x (a loop that might not end): either
             # makes Numba count the arrays' references, once per call
@@ -1015,7 +1010,7 @@ def _prefix_mask(prefix, absorbed, plen, recode):
         if absorbed[t]:
             n_extra += 1
         else:
-            q = _with_bit(q, recode[prefix[t]])
+            q = order.with_bit(q, recode[prefix[t]])
     return n_extra, q
 
 
@@ -1085,7 +1080,7 @@ def _bit_search(loc, prefix, absorbed, out, form, fit, state, need):
         n_extra = v.nextra
         q = (v.q0, v.q1, v.q2, v.q3)
         if masked:
-            q = _with_bit(q, recode[lat[c].item])
+            q = order.with_bit(q, recode[lat[c].item])
         top = v.end
         if npath != max_len:
             for u in range(v.beg, c):

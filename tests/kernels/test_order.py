@@ -78,10 +78,11 @@ def test_long_runs_of_equal_first_words():
     _check(sets, counts, recode=rng.permutation(100).astype(np.int64))
 
 
-@pytest.mark.parametrize("bits", [1, 7, 12, 31])
+@pytest.mark.parametrize("bits", [1, 7, 8, 12, 31])
 def test_lengths_across_the_word_boundaries(bits):
     """Itemsets of every length around head and head + k * per, items of ``bits`` bits
-    (1 bit: items 0 and 1; 31 bits: one item a word after word 0), all ids at the top."""
+    (1 bit: items 0 and 1; 8 bits: the last word of the 4-word masks of MASK_BITS; 31
+    bits: one item a word after word 0), all ids at the top."""
     top = (1 << bits) - 1
     longest = min(top + 1, 3 * max(1, 63 // bits) + 4)
     rng = np.random.default_rng(bits)
