@@ -12,6 +12,8 @@ import numpy as np
 from numba import njit
 from numba.cpython.unsafe.numbers import trailing_zeros
 
+from .support import popcount
+
 BITS = 16   # items counted this way: 2^16 masks, an Allreduce of 512 KiB
 
 
@@ -46,7 +48,7 @@ def frequent_subsets(hist, k, minc, max_len):
     n, total = 0, 0
     for mask in range(1, full):
         if f[mask] >= minc:
-            size = _size(mask)
+            size = np.int64(popcount(np.uint64(mask)))
             if max_len <= 0 or size <= max_len:
                 n += 1
                 total += size
@@ -56,7 +58,7 @@ def frequent_subsets(hist, k, minc, max_len):
     x, q = 0, 0
     for mask in range(1, full):
         if f[mask] >= minc:
-            size = _size(mask)
+            size = np.int64(popcount(np.uint64(mask)))
             if max_len <= 0 or size <= max_len:
                 bits = np.int64(mask)
                 while bits != 0:
@@ -67,13 +69,3 @@ def frequent_subsets(hist, k, minc, max_len):
                 counts[x] = f[mask]
                 x += 1
     return flat, lengths, counts
-
-
-@njit(cache=True, inline="always")
-def _size(mask):
-    """The number of bits set in ``mask``."""
-    size = 0
-    while mask != 0:
-        mask &= mask - 1
-        size += 1
-    return size

@@ -80,9 +80,10 @@ def with_bit(q, v):
 
 
 @njit(cache=True, inline="always")
-def _pack_mask(q, k, form, rec, x):
+def pack_mask(q, k, form, rec, x):
     """The key words of the itemset of k items whose bits are set in the 4-word mask q
-    into rec[x, :-1], as :func:`pack` packs them (read lowest bit first: ascending)."""
+    into rec[x, :-1], as :func:`pack` packs them (read lowest bit first: ascending; also
+    the search's, :mod:`.projected`)."""
     bits, head, per = form
     m0, m1, m2, m3 = q
     s = 0
@@ -143,7 +144,7 @@ def build_records(items, lengths, counts, recode, layout, rec):
             q = (np.int64(0), np.int64(0), np.int64(0), np.int64(0))
             for t in range(at, at + k):
                 q = with_bit(q, recode[items[t]] if mapped else np.int64(items[t]))
-            _pack_mask(q, k, (bits, head, per), rec, x)
+            pack_mask(q, k, (bits, head, per), rec, x)
         else:
             _sorted_itemset(items, at, k, recode, row)
             pack(row, k, (bits, head, per), rec, x)

@@ -813,8 +813,8 @@ def _write_subsets(records, tops, form, p, path, extra, comb, what):
     """The records of :func:`_emit_subsets` (items recoded): each set's items are packed
     into its key words in ascending order as they come (the packing of
     :func:`.order.pack`, no buffer): read from the bit mask ``p`` of the path with the
-    extra items' bits when the items are below 2^MASK_BITS, else merged from the sorted
-    path and extra items."""
+    extra items' bits when the items are below 2^MASK_BITS (:func:`.order.pack_mask`),
+    else merged from the sorted path and extra items."""
     npath, n_extra, top_r, count = what
     bits, head, per = form
     masked = bits <= order.MASK_BITS
@@ -824,39 +824,30 @@ def _write_subsets(records, tops, form, p, path, extra, comb, what):
             comb[t] = t
         while True:
             n_out = tops[0]
-            q = p
             if masked:
+                q = p
                 for t in range(r):
                     q = order.with_bit(q, extra[comb[t]])
-            # q's words from the x-th on, shifted down; no index into the tuple (a run-time
-            # index could raise) and a bound on x (a loop that might not end): either
-            # makes Numba count the arrays' references, once per call
-            x = 0
-            m0, m1, m2, m3 = q
-            word = np.int64(npath + r) << (head * bits)
-            shift = (head - 1) * bits
-            w = a = b = 0
-            for _ in range(npath + r):   # the set's items, ascending
-                if masked:
-                    while m0 == 0 and x < 3:
-                        m0, m1, m2, m3 = m1, m2, m3, np.int64(0)
-                        x += 1
-                    v = (x << 6) + trailing_zeros(m0)
-                    m0 &= m0 - 1
-                elif b == r or (a < npath and path[a] < extra[comb[b]]):
-                    v = path[a]
-                    a += 1
-                else:
-                    v = extra[comb[b]]
-                    b += 1
-                word |= np.int64(v) << shift
-                shift -= bits
-                if shift < 0:   # a word full: the head's after ``head`` items
-                    records[n_out, w] = word
-                    w, word, shift = w + 1, np.int64(0), (per - 1) * bits
-            for u in range(w, last):
-                records[n_out, u] = word
-                word = 0
+                order.pack_mask(q, npath + r, form, records, n_out)
+            else:   # the path and the chosen extra items merged, ascending
+                word = np.int64(npath + r) << (head * bits)
+                shift = (head - 1) * bits
+                w = a = b = 0
+                for _ in range(npath + r):
+                    if b == r or (a < npath and path[a] < extra[comb[b]]):
+                        v = path[a]
+                        a += 1
+                    else:
+                        v = extra[comb[b]]
+                        b += 1
+                    word |= np.int64(v) << shift
+                    shift -= bits
+                    if shift < 0:   # a word full: the head's after ``head`` items
+                        records[n_out, w] = word
+                        w, word, shift = w + 1, np.int64(0), (per - 1) * bits
+                for u in range(w, last):
+                    records[n_out, u] = word
+                    word = 0
             records[n_out, last] = count
             tops[0] = n_out + 1
             tops[1] += npath + r
