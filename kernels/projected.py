@@ -24,8 +24,11 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import numpy as np
-from numba import njit
+from llvmlite import ir
+from numba import njit, types
+from numba.core import cgutils
 from numba.cpython.unsafe.numbers import trailing_zeros
+from numba.extending import intrinsic
 
 from . import order
 from .csr import Csr
@@ -89,6 +92,27 @@ class Node(NamedTuple):
 # of them took half the mining time.
 
 
+@intrinsic
+def prefetch(typingctx, arr, at):
+    """Asks the CPU to load arr[at]'s cache line (LLVM's prefetch: read, kept in all
+    levels; no fault on any address). A conditional database's rows point into the
+    items of all its source rows, scattered over megabytes: reading them in row order
+    waited on memory at every row (sparse data, benchmarks/README.md, session 13)."""
+    def codegen(context, builder, signature, args):
+        ty = signature.args[0]
+        ptr = cgutils.get_item_pointer(context, builder, ty, context.make_array(ty)(
+            context, builder, args[0]), [args[1]], wraparound=False)
+        i32 = ir.IntType(32)
+        fn = cgutils.get_or_insert_function(builder.module, ir.FunctionType(
+            ir.VoidType(), [ptr.type, i32, i32, i32]), "llvm.prefetch.p0")
+        builder.call(fn, [ptr, ir.Constant(i32, 0), ir.Constant(i32, 3), ir.Constant(i32, 1)])
+        return context.get_dummy_value()
+    return types.none(arr, at), codegen
+
+
+AHEAD = 8   # rows prefetched ahead by the scans of a node's rows
+
+
 def _grow(arr, need, factor=2):
     """``arr`` with at least ``need`` rows (``factor`` times as many), the old ones copied.
     Allocated by NumPy, not inside a kernel: NumPy asks Linux for transparent huge pages
@@ -115,6 +139,8 @@ def _children(rows, ri, pool, node, minc, scratch, mem, tops):
     n_rows = 0
     for p in range(node.t0, node.t1):
         r = pool[p]
+        if p + AHEAD < node.t1:
+            prefetch(ri, rows[pool[p + AHEAD]].beg)
         w = rows[r].wt
         for q in range(rows[r].beg, rows[r].end):
             i = ri[q]
@@ -144,6 +170,22 @@ def _children(rows, ri, pool, node, minc, scratch, mem, tops):
             top += scratch[i].nrow
             mtop += 1
     return mtop, top, n_perfect, n_seen, n_rows
+
+
+@njit(cache=True)
+def _may_branch(rows, ri, pool, node, minc):
+    """Whether X's rows (:class:`Node`) holding an item below X's item weigh at least
+    ``minc``. If not, X has no frequent child and no perfect extension (either lies in
+    rows of that weight): its scans are skipped (sparse data: most nodes below the roots
+    are such leaves). A row's first item tells (rows are sorted); stops at ``minc``."""
+    w = 0
+    for p in range(node.t0, node.t1):
+        r = pool[p]
+        if rows[r].end > rows[r].beg and ri[rows[r].beg] < node.item:
+            w += rows[r].wt
+            if w >= minc:
+                return True
+    return False
 
 
 @njit(cache=True)
@@ -257,6 +299,9 @@ def _distinct_rows(indptr, indices, owned, lo, hi):
     table = np.full(size, -1, np.int64)
     n_out = 0   # distinct rows, compacted in place (n_out <= x)
     for x in range(n_live):
+        if x + AHEAD < n_live:   # the slot probed AHEAD rows on (random in a large table)
+            g = hashes[x + AHEAD]
+            prefetch(table, (g ^ (g >> 29)) & (size - 1))
         h = hashes[x]
         s, e = indptr[live[x, 0]], live[x, 1]
         slot = (h ^ (h >> 29)) & (size - 1)
@@ -1217,7 +1262,8 @@ def _search(work, first, owned, options, store, state, need, marks):
             else:
                 f.r1 &= ~(np.int64(1) << (node.item - 64))
         # a child's rows hold only its siblings' items: the lowest sibling is a leaf
-        if not prune and npath != max_len and node.item != f.low:
+        if not prune and npath != max_len and node.item != f.low \
+                and _may_branch(rows, ri, pool, node, minc):
             mtop, top, n_perfect, n_seen, n_rows = _children(
                 rows, ri, pool, node, minc, scratch, mem, (mtop, top))
             if mode != FREQUENT and mtop - first_child > 1:

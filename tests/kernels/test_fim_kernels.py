@@ -285,6 +285,29 @@ def test_small_nodes_search_their_subtrees_by_bits(held, monkeypatch):
             assert mine_store(ptr, idx, m, np.arange(m), 4, P.FREQUENT, batches) == truth
 
 
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("mode", [P.FREQUENT, P.MAXIMAL, P.CLOSED])
+def test_sparse_rows_with_leaves_at_the_support(seed, mode):
+    """Sparse rows (14 items, about 2 a row, 30 patterns repeated: merged rows of
+    weights above 1) at a support of 3 to 5: most nodes are leaves, whose scan is skipped
+    when their rows holding a smaller item weigh less than the support, and many nodes
+    have such rows of exactly the support (a child or perfect extension of exactly that
+    count, which the check must not skip); rows whose only item is the root's are empty
+    in its conditional database. Every split of the groups gives the exact result."""
+    rng = np.random.default_rng(seed)
+    m = 14
+    patterns = rng.random((30, m)) < 0.15
+    X = patterns[rng.integers(0, 30, 120)] | (rng.random((120, m)) < 0.02)
+    X = X[:, np.argsort(-X.sum(0), kind="stable")]  # recoded: item 0 the most frequent
+    ptr = np.concatenate(([0], np.cumsum(X.sum(1)))).astype(np.int64)
+    idx = np.nonzero(X)[1].astype(np.int32)
+    for minc in (3, 4, 5):
+        truth = brute_force(X, minc, mode)
+        assert max(map(len, truth)) >= 3
+        for batches in ([(0, m)], [(7, m), (0, 7)]):
+            assert mine_store(ptr, idx, m, np.arange(m), minc, mode, batches) == truth
+
+
 order_widened = order.widened
 
 
