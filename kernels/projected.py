@@ -177,8 +177,12 @@ def _may_branch(rows, ri, pool, node, minc):
     """Whether X's rows (:class:`Node`) holding an item below X's item weigh at least
     ``minc``. If not, X has no frequent child and no perfect extension (either lies in
     rows of that weight): its scans are skipped (sparse data: most nodes below the roots
-    are such leaves). A row's first item tells (rows are sorted); stops at ``minc``."""
+    are such leaves, of few rows). A row's first item tells (rows are sorted); stops at
+    ``minc``. A node of more than WORD rows is taken to branch, unread: on dense data
+    (nodes of many light rows, seldom leaves) the check read up to every row."""
     w = 0
+    if node.t1 - node.t0 > WORD:
+        return True
     for p in range(node.t0, node.t1):
         r = pool[p]
         if rows[r].end > rows[r].beg and ri[rows[r].beg] < node.item:
