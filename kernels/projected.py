@@ -24,8 +24,11 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import numpy as np
-from numba import njit
+from llvmlite import ir
+from numba import njit, types
+from numba.core import cgutils
 from numba.cpython.unsafe.numbers import trailing_zeros
+from numba.extending import intrinsic
 
 from . import order
 from .csr import Csr
@@ -89,6 +92,27 @@ class Node(NamedTuple):
 # of them took half the mining time.
 
 
+@intrinsic
+def prefetch(typingctx, arr, at):
+    """Asks the CPU to load arr[at]'s cache line (LLVM's prefetch: read, kept in all
+    levels; no fault on any address). A conditional database's rows point into the
+    items of all its source rows, scattered over megabytes: reading them in row order
+    waited on memory at every row (sparse data, benchmarks/README.md, session 13)."""
+    def codegen(context, builder, signature, args):
+        ty = signature.args[0]
+        ptr = cgutils.get_item_pointer(context, builder, ty, context.make_array(ty)(
+            context, builder, args[0]), [args[1]], wraparound=False)
+        i32 = ir.IntType(32)
+        fn = cgutils.get_or_insert_function(builder.module, ir.FunctionType(
+            ir.VoidType(), [ptr.type, i32, i32, i32]), "llvm.prefetch.p0")
+        builder.call(fn, [ptr, ir.Constant(i32, 0), ir.Constant(i32, 3), ir.Constant(i32, 1)])
+        return context.get_dummy_value()
+    return types.none(arr, at), codegen
+
+
+AHEAD = 8   # rows prefetched ahead by the scans of a node's rows
+
+
 def _grow(arr, need, factor=2):
     """``arr`` with at least ``need`` rows (``factor`` times as many), the old ones copied.
     Allocated by NumPy, not inside a kernel: NumPy asks Linux for transparent huge pages
@@ -115,6 +139,8 @@ def _children(rows, ri, pool, node, minc, scratch, mem, tops):
     n_rows = 0
     for p in range(node.t0, node.t1):
         r = pool[p]
+        if p + AHEAD < node.t1:
+            prefetch(ri, rows[pool[p + AHEAD]].beg)
         w = rows[r].wt
         for q in range(rows[r].beg, rows[r].end):
             i = ri[q]
@@ -144,6 +170,26 @@ def _children(rows, ri, pool, node, minc, scratch, mem, tops):
             top += scratch[i].nrow
             mtop += 1
     return mtop, top, n_perfect, n_seen, n_rows
+
+
+@njit(cache=True)
+def _may_branch(rows, ri, pool, node, minc):
+    """Whether X's rows (:class:`Node`) holding an item below X's item weigh at least
+    ``minc``. If not, X has no frequent child and no perfect extension (either lies in
+    rows of that weight): its scans are skipped (sparse data: most nodes below the roots
+    are such leaves, of few rows). A row's first item tells (rows are sorted); stops at
+    ``minc``. A node of more than WORD rows is taken to branch, unread: on dense data
+    (nodes of many light rows, seldom leaves) the check read up to every row."""
+    w = 0
+    if node.t1 - node.t0 > WORD:
+        return True
+    for p in range(node.t0, node.t1):
+        r = pool[p]
+        if rows[r].end > rows[r].beg and ri[rows[r].beg] < node.item:
+            w += rows[r].wt
+            if w >= minc:
+                return True
+    return False
 
 
 @njit(cache=True)
@@ -257,6 +303,9 @@ def _distinct_rows(indptr, indices, owned, lo, hi):
     table = np.full(size, -1, np.int64)
     n_out = 0   # distinct rows, compacted in place (n_out <= x)
     for x in range(n_live):
+        if x + AHEAD < n_live:   # the slot probed AHEAD rows on (random in a large table)
+            g = hashes[x + AHEAD]
+            prefetch(table, (g ^ (g >> 29)) & (size - 1))
         h = hashes[x]
         s, e = indptr[live[x, 0]], live[x, 1]
         slot = (h ^ (h >> 29)) & (size - 1)
@@ -361,8 +410,9 @@ def empty_store(m: int, recode=None) -> Store:
     back to back, sorted; :data:`META` records (length, count, first item, tid-set
     key); for FP-Max, per item the sets holding it as a linked list (``head[item]`` ->
     :data:`LINK` entries); ``aux``: for FP-Close an open-addressing table (key, set + 1) on
-    the tid-set key, for FP-Max over at most ``MASK_ITEMS`` items each set as a 128-bit
-    mask (two int64 words: O(1) membership and subset tests); tops = (sets, items) stored;
+    the tid-set key, for FP-Max each set as a 128-bit mask (two int64 words: over at most
+    ``MASK_ITEMS`` items O(1) membership and subset tests, over more a signature that
+    rules most sets out, :func:`_mask`); tops = (sets, items) stored;
     the search's per-item scratch (zero between calls: allocated once, not per call).
     FREQUENT: each set as its canonical record (:mod:`.order`; items mapped through
     ``recode``, none if it is None; the length field holds up to m items, as on every
@@ -546,8 +596,8 @@ def _store(items, meta, links, head, tops, aux, buf, what):
             head[i] = e
             if i < 64:
                 w0 |= np.int64(1) << i
-            elif i < MASK_ITEMS:
-                w1 |= np.int64(1) << (i - 64)
+            else:   # from MASK_ITEMS on folded (a signature, :func:`_mask`)
+                w1 |= np.int64(1) << ((i - 64) & 63)
         aux[n_out, 0] = w0
         aux[n_out, 1] = w1
     else:
@@ -590,13 +640,15 @@ def _has_closure(items, meta, aux, key, count, want, n):
 
 @njit(cache=True, inline="always")
 def _mask(want, n):
-    """The 2-word mask of items want[:n] (all below MASK_ITEMS)."""
+    """The 2-word mask of items want[:n]; items from MASK_ITEMS on are folded into word
+    1 (bit item % 64): then a signature, which a set holding want[:n] covers (FP-Max's
+    quick test of a stored set's items, :func:`_covered_ids`)."""
     w0 = w1 = 0
     for t in range(n):
         if want[t] < 64:
             w0 |= np.int64(1) << want[t]
         else:
-            w1 |= np.int64(1) << (want[t] - 64)
+            w1 |= np.int64(1) << ((want[t] - 64) & 63)
     return w0, w1
 
 
@@ -630,14 +682,21 @@ def _covered(masks, n_sets, lpool, span, w0, w1):
 
 
 @njit(cache=True)
-def _covered_ids(items, meta, n_sets, lpool, span, want, n):
-    """FP-Max, m > MASK_ITEMS: :func:`_covered` by the sets' items (lpool holds set ids)."""
+def _covered_ids(items, meta, sigs, n_sets, lpool, span, want, n):
+    """FP-Max, m > MASK_ITEMS: :func:`_covered` by the sets' items (lpool holds set ids),
+    each set's items walked only if its signature (``sigs``, the store's aux) covers
+    want's (sparse data: most listed sets miss an item, and the walks over them took a
+    fifth of the search)."""
     lb, le, ent = span
+    s0, s1 = _mask(want, n)
     for z in range(n_sets - 1, ent - 1, -1):
-        if _holds_stored(items, meta, z, want, n):
+        if (s0 & ~sigs[z, 0]) == 0 and (s1 & ~sigs[z, 1]) == 0 \
+                and _holds_stored(items, meta, z, want, n):
             return True
     for x in range(le - 1, lb - 1, -1):
-        if _holds_stored(items, meta, lpool[x, 0], want, n):
+        z = lpool[x, 0]
+        if (s0 & ~sigs[z, 0]) == 0 and (s1 & ~sigs[z, 1]) == 0 \
+                and _holds_stored(items, meta, z, want, n):
             return True
     return False
 
@@ -699,14 +758,17 @@ def _supersets(store, lpool, f, item, keep, m):
             lpool[le, 1] = e1
             le += 1
         return le
+    # sets whose signature lacks the item's bit are not searched for it
+    w, b = (0, item) if item < 64 else (1, (item - 64) & 63)
     for x in range(f.lb, f.le):
         z = lpool[x, 0]
-        if _has(store.items, store.meta[z].start, store.meta[z].start + store.meta[z].len, item):
+        if (store.aux[z, w] >> b) & 1 and _has(store.items, store.meta[z].start,
+                                               store.meta[z].start + store.meta[z].len, item):
             lpool[le, 0] = z
             le += 1
     for z in range(f.ent, store.tops[0]):
         s = store.meta[z].start
-        if _has(store.items, s, s + store.meta[z].len, item):
+        if (store.aux[z, w] >> b) & 1 and _has(store.items, s, s + store.meta[z].len, item):
             lpool[le, 0] = z
             le += 1
     return le
@@ -1217,7 +1279,8 @@ def _search(work, first, owned, options, store, state, need, marks):
             else:
                 f.r1 &= ~(np.int64(1) << (node.item - 64))
         # a child's rows hold only its siblings' items: the lowest sibling is a leaf
-        if not prune and npath != max_len and node.item != f.low:
+        if not prune and npath != max_len and node.item != f.low \
+                and _may_branch(rows, ri, pool, node, minc):
             mtop, top, n_perfect, n_seen, n_rows = _children(
                 rows, ri, pool, node, minc, scratch, mem, (mtop, top))
             if mode != FREQUENT and mtop - first_child > 1:
@@ -1234,7 +1297,7 @@ def _search(work, first, owned, options, store, state, need, marks):
                 w0, w1 = _mask(buf, n)
                 prune = _covered(aux, tops[0], lpool, span, w0, w1)
             else:
-                prune = _covered_ids(items, meta, tops[0], lpool, span, buf, n)
+                prune = _covered_ids(items, meta, aux, tops[0], lpool, span, buf, n)
         if prune:
             mtop = first_child
         if mode == FREQUENT and mtop > first_child and node.t1 - node.t0 <= WORD \

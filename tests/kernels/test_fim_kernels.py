@@ -285,6 +285,78 @@ def test_small_nodes_search_their_subtrees_by_bits(held, monkeypatch):
             assert mine_store(ptr, idx, m, np.arange(m), 4, P.FREQUENT, batches) == truth
 
 
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("mode", [P.FREQUENT, P.MAXIMAL, P.CLOSED])
+def test_sparse_rows_with_leaves_at_the_support(seed, mode):
+    """Sparse rows (14 items, about 2 a row, 30 patterns repeated: merged rows of
+    weights above 1) at a support of 3 to 5: most nodes are leaves, whose scan is skipped
+    when their rows holding a smaller item weigh less than the support, and many nodes
+    have such rows of exactly the support (a child or perfect extension of exactly that
+    count, which the check must not skip); rows whose only item is the root's are empty
+    in its conditional database. Every split of the groups gives the exact result."""
+    rng = np.random.default_rng(seed)
+    m = 14
+    patterns = rng.random((30, m)) < 0.15
+    X = patterns[rng.integers(0, 30, 120)] | (rng.random((120, m)) < 0.02)
+    X = X[:, np.argsort(-X.sum(0), kind="stable")]  # recoded: item 0 the most frequent
+    ptr = np.concatenate(([0], np.cumsum(X.sum(1)))).astype(np.int64)
+    idx = np.nonzero(X)[1].astype(np.int32)
+    for minc in (3, 4, 5):
+        truth = brute_force(X, minc, mode)
+        assert max(map(len, truth)) >= 3
+        for batches in ([(0, m)], [(7, m), (0, 7)]):
+            assert mine_store(ptr, idx, m, np.arange(m), minc, mode, batches) == truth
+
+
+def frequent_by_tidsets(rows, minc):
+    """{itemset: count} of every frequent itemset of ``rows`` (lists of items), depth
+    first over tid-sets in plain Python (for more items than :func:`brute_force` takes)."""
+    tids = {}
+    for r, row in enumerate(rows):
+        for i in row:
+            tids.setdefault(i, set()).add(r)
+    items = sorted(i for i in tids if len(tids[i]) >= minc)
+    out = {}
+
+    def grow(prefix, ts, rest):
+        for k, i in enumerate(rest):
+            t = ts & tids[i] if prefix else tids[i]
+            if len(t) >= minc:
+                out[prefix | {i}] = len(t)
+                grow(prefix | {i}, t, rest[k + 1:])
+    grow(frozenset(), set(), items)
+    return out
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_fpmax_over_many_items_by_signatures(seed):
+    """FP-Max over more than MASK_ITEMS items keeps each stored set's 128-bit signature
+    (items from MASK_ITEMS on folded: item i and i + 64 share a bit) and walks a listed
+    set's items only where the signature covers the wanted ones: 220 items, sparse rows
+    from patterns that share items 64 apart, at supports 2 and 3, give exactly the
+    maximal sets (from every frequent set, found by tid-sets in plain Python)."""
+    rng = np.random.default_rng(seed)
+    m = 220
+    patterns = [rng.choice(m - 64, 4, replace=False) for _ in range(60)]
+    patterns = [np.unique(np.concatenate([p, p[:2] + 64])) for p in patterns]
+    rows = [np.unique(np.concatenate([patterns[k][rng.random(len(patterns[k])) < 0.8],
+                                      rng.integers(0, m, 2)]))
+            for k in rng.integers(0, 60, 400)]
+    count = np.bincount(np.concatenate(rows), minlength=m)
+    code = np.empty(m, np.int64)
+    code[np.argsort(-count, kind="stable")] = np.arange(m)   # recoded: by frequency
+    rows = [np.sort(code[r]) for r in rows]
+    ptr = np.concatenate(([0], np.cumsum([len(r) for r in rows]))).astype(np.int64)
+    idx = np.concatenate(rows).astype(np.int32)
+    for minc in (2, 3):
+        frequent = frequent_by_tidsets([r.tolist() for r in rows], minc)
+        assert max(frequent_items := {i for s in frequent for i in s}) >= 192
+        maximal = {s: c for s, c in frequent.items()
+                   if not any(s | {i} in frequent for i in frequent_items - s)}
+        for batches in ([(0, m)], [(100, m), (0, 100)]):
+            assert mine_store(ptr, idx, m, np.arange(m), minc, P.MAXIMAL, batches) == maximal
+
+
 order_widened = order.widened
 
 
