@@ -129,13 +129,13 @@ def _blocks(piece: np.ndarray, dtype: np.dtype, add: int):
 
 def _write_piece(fd: int, direct: int | None, piece: np.ndarray, dtype: np.dtype, add: int,
                  at: int, pool) -> int:
-    """Write the bytes of ``piece + add`` at byte ``at`` (around the page cache where it can,
-    see :func:`_direct`) and return their CRC-32, computed on the way (while ``pool``'s
-    thread writes the block: both release the GIL)."""
+    """Write the bytes of ``piece + add`` as ``dtype`` at byte ``at`` (around the page cache
+    where it can, see :func:`_direct`) and return their CRC-32, computed on the way (while
+    ``pool``'s thread writes the block: both release the GIL)."""
     piece = piece.reshape(-1)
-    if direct is not None and piece.dtype == dtype:
+    if direct is not None and (piece.dtype == dtype or piece.dtype.kind in "iu" and dtype.kind in "iu"):
         try:
-            return _direct(fd, direct, np.ascontiguousarray(piece), add, at, pool)
+            return _direct(fd, direct, np.ascontiguousarray(piece), dtype, add, at, pool)
         except OSError as exc:
             if exc.errno != errno.EINVAL:    # EINVAL: alignment the device refuses; write it as below
                 raise
@@ -148,22 +148,25 @@ def _write_piece(fd: int, direct: int | None, piece: np.ndarray, dtype: np.dtype
     return crc
 
 
-def _direct(fd: int, direct: int, piece: np.ndarray, add: int, at: int, pool) -> int:
-    """Write the bytes of ``piece + add`` at ``at``: their whole :data:`ALIGN` blocks with
-    ``direct`` (an ``O_DIRECT`` descriptor), through two reused aligned buffers (one filled,
-    ``add`` applied on the way, and checksummed while ``pool``'s thread writes the other),
-    the unaligned head and tail with ``fd``. Their CRC-32.
+def _direct(fd: int, direct: int, piece: np.ndarray, dtype: np.dtype, add: int, at: int,
+            pool) -> int:
+    """Write the bytes of ``piece + add`` as ``dtype`` at ``at``: their whole :data:`ALIGN`
+    blocks with ``direct`` (an ``O_DIRECT`` descriptor), through two reused aligned buffers
+    (one filled, ``add`` applied and the values narrowed or widened to ``dtype`` on the way,
+    and checksummed while ``pool``'s thread writes the other), the unaligned head and tail
+    with ``fd``. Their CRC-32.
 
     Every rank fsyncs its output before the rename, so its bytes wait for the device
     anyway; written around the page cache they are copied once, into a buffer that stays
     in the CPU's cache, instead of into fresh page-cache pages (slow to allocate on some
     virtual machines; 16u in benchmarks/README.md). A rank's row pointers continuing the
     previous ranks' (``add``) take this path too, so no rank writes through the page cache."""
-    nbytes = piece.nbytes
+    same = piece.dtype == dtype
+    nbytes = piece.size * dtype.itemsize
     head = min(nbytes, -at % ALIGN)
     end = head + (nbytes - head) // ALIGN * ALIGN
     step = max(ALIGN, WRITE_BYTES - WRITE_BYTES % ALIGN)
-    scratch = np.empty(step // piece.itemsize + 2, piece.dtype) if add else None
+    scratch = None if same and not add else np.empty(step // dtype.itemsize + 2, dtype)
     first = _shifted(piece, add, 0, head, np.empty(head, np.uint8), scratch)
     crc = zlib.crc32(first)
     _pwrite_all(fd, memoryview(first), at)
@@ -185,14 +188,19 @@ def _direct(fd: int, direct: int, piece: np.ndarray, add: int, at: int, pool) ->
 
 
 def _shifted(piece: np.ndarray, add: int, lo: int, hi: int, out: np.ndarray, scratch) -> np.ndarray:
-    """``out`` (uint8, ``hi - lo`` long) filled with bytes [lo, hi) of ``piece + add``;
-    ``scratch`` holds the items they span when ``add`` is not 0."""
-    if not add:
+    """``out`` (uint8, ``hi - lo`` long) filled with bytes [lo, hi) of ``piece + add`` cast
+    to ``scratch``'s dtype; ``scratch`` (None: the piece's bytes as they are, no ``add``)
+    holds the items they span."""
+    if scratch is None:
         out[:] = piece.view(np.uint8)[lo:hi]
         return out
-    size = piece.itemsize
+    size = scratch.itemsize
     a, b = lo // size, -(-hi // size)
-    items = np.add(piece[a:b], add, out=scratch[:b - a])
+    items = scratch[:b - a]
+    if add:
+        np.add(piece[a:b], add, out=items, casting="unsafe")
+    else:
+        items[:] = piece[a:b]
     out[:] = items.view(np.uint8)[lo - a * size:hi - a * size]
     return out
 
@@ -350,11 +358,13 @@ class Slices:
 
 
 def write(path, kind: str, small: dict, pieces: dict, attrs: dict, comm: Comm | None = None,
-          add: dict | None = None):
+          add: dict | None = None, dtypes: dict | None = None):
     """Write ``path`` from every rank: ``small`` datasets (rank 0's values) and the datasets
     of ``pieces``, each the concatenation in rank order of every rank's piece. ``add``:
     a number added to every value of a piece as it is written (e.g. a rank's CSR row
-    pointers continuing the previous ranks': no shifted copy is made, only blocks).
+    pointers continuing the previous ranks': no shifted copy is made, only blocks);
+    ``dtypes``: the stored dtype of a piece whose values are cast as they are written
+    (e.g. int32 item codes stored as uint16: again only blocks are converted).
 
     One pass over each piece: its bytes are written and checksummed together (a writer
     thread writes one block while another checksums the next: around the page cache the
@@ -362,7 +372,8 @@ def write(path, kind: str, small: dict, pieces: dict, attrs: dict, comm: Comm | 
     then writes the metadata with the combined CRC-32s (:class:`Slices`). Collective.
     Returns the path on rank 0, None elsewhere.
     """
-    shapes = {k: (np.asarray(v).dtype, np.asarray(v).size) for k, v in pieces.items()}
+    shapes = {k: ((dtypes or {}).get(k, np.asarray(v).dtype), np.asarray(v).size)
+              for k, v in pieces.items()}
     with Slices(path, kind, shapes, comm) as out:
         for name, piece in pieces.items():
             out.put(name, piece, (add or {}).get(name, 0))
