@@ -161,13 +161,12 @@ def _direct(fd: int, direct: int, piece: np.ndarray, dtype: np.dtype, add: int, 
     in the CPU's cache, instead of into fresh page-cache pages (slow to allocate on some
     virtual machines; 16u in benchmarks/README.md). A rank's row pointers continuing the
     previous ranks' (``add``) take this path too, so no rank writes through the page cache."""
-    same = piece.dtype == dtype
     nbytes = piece.size * dtype.itemsize
     head = min(nbytes, -at % ALIGN)
     end = head + (nbytes - head) // ALIGN * ALIGN
     step = max(ALIGN, WRITE_BYTES - WRITE_BYTES % ALIGN)
-    scratch = None if same and not add else np.empty(step // dtype.itemsize + 2, dtype)
-    first = _shifted(piece, add, 0, head, np.empty(head, np.uint8), scratch)
+    scratch = []         # items cut by a block's edge: cast here first (made when first needed)
+    first = _shifted(piece, dtype, add, 0, head, np.empty(head, np.uint8), scratch)
     crc = zlib.crc32(first)
     _pwrite_all(fd, memoryview(first), at)
     bufs, job = [], None
@@ -175,33 +174,39 @@ def _direct(fd: int, direct: int, piece: np.ndarray, dtype: np.dtype, add: int, 
         if len(bufs) < 2:
             raw = np.empty(min(step, end - head) + ALIGN, dtype=np.uint8)
             bufs.append(raw[-raw.ctypes.data % ALIGN:][:min(step, end - head)])
-        buf = _shifted(piece, add, s, s + min(step, end - s), bufs[k % 2][:min(step, end - s)], scratch)
+        buf = _shifted(piece, dtype, add, s, s + min(step, end - s), bufs[k % 2][:min(step, end - s)], scratch)
         crc = zlib.crc32(buf, crc)
         if job is not None:
             job.result()
         job = pool.submit(_pwrite_all, direct, memoryview(buf), at + s)
     if job is not None:
         job.result()
-    last = _shifted(piece, add, end, nbytes, np.empty(nbytes - end, np.uint8), scratch)
+    last = _shifted(piece, dtype, add, end, nbytes, np.empty(nbytes - end, np.uint8), scratch)
     _pwrite_all(fd, memoryview(last), at + end)
     return zlib.crc32(last, crc)
 
 
-def _shifted(piece: np.ndarray, add: int, lo: int, hi: int, out: np.ndarray, scratch) -> np.ndarray:
-    """``out`` (uint8, ``hi - lo`` long) filled with bytes [lo, hi) of ``piece + add`` cast
-    to ``scratch``'s dtype; ``scratch`` (None: the piece's bytes as they are, no ``add``)
-    holds the items they span."""
-    if scratch is None:
+def _shifted(piece: np.ndarray, dtype: np.dtype, add: int, lo: int, hi: int, out: np.ndarray,
+             scratch: list) -> np.ndarray:
+    """``out`` (uint8, ``hi - lo`` long) filled with bytes [lo, hi) of ``piece + add`` as
+    ``dtype``: the piece's own bytes when nothing changes, else its items cast (and ``add``
+    applied) straight into ``out``, or, when [lo, hi) cuts an item, into ``scratch[0]``
+    (made or grown here) and copied from there."""
+    if piece.dtype == dtype and not add:
         out[:] = piece.view(np.uint8)[lo:hi]
         return out
-    size = scratch.itemsize
+    size = dtype.itemsize
     a, b = lo // size, -(-hi // size)
-    items = scratch[:b - a]
+    whole = lo % size == 0 and hi % size == 0
+    if not whole and (not scratch or len(scratch[0]) < b - a):
+        scratch[:] = [np.empty(b - a, dtype)]
+    items = out.view(dtype) if whole else scratch[0][:b - a]
     if add:
         np.add(piece[a:b], add, out=items, casting="unsafe")
     else:
         items[:] = piece[a:b]
-    out[:] = items.view(np.uint8)[lo - a * size:hi - a * size]
+    if not whole:
+        out[:] = items.view(np.uint8)[lo - a * size:hi - a * size]
     return out
 
 
