@@ -170,6 +170,8 @@ def reads(work: Path) -> list[dict]:
     out = []
     for name, read in (("f1.h5", transactions.read_h5), ("r1.h5", ratings.read_h5)):
         src = work / name
+        if not src.exists():                            # its format's convert was not run
+            continue
         gz = work / f"gz-{name}"
         with h5py.File(src, "r") as a, h5py.File(gz, "w") as b:
             for k, v in a.attrs.items():

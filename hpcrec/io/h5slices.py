@@ -129,13 +129,13 @@ def _blocks(piece: np.ndarray, dtype: np.dtype, add: int):
 
 def _write_piece(fd: int, direct: int | None, piece: np.ndarray, dtype: np.dtype, add: int,
                  at: int, pool) -> int:
-    """Write the bytes of ``piece + add`` at byte ``at`` (around the page cache where it can,
-    see :func:`_direct`) and return their CRC-32, computed on the way (while ``pool``'s
-    thread writes the block: both release the GIL)."""
+    """Write the bytes of ``piece + add`` as ``dtype`` at byte ``at`` (around the page cache
+    where it can, see :func:`_direct`) and return their CRC-32, computed on the way (while
+    ``pool``'s thread writes the block: both release the GIL)."""
     piece = piece.reshape(-1)
-    if direct is not None and piece.dtype == dtype:
+    if direct is not None and (piece.dtype == dtype or piece.dtype.kind in "iu" and dtype.kind in "iu"):
         try:
-            return _direct(fd, direct, np.ascontiguousarray(piece), add, at, pool)
+            return _direct(fd, direct, np.ascontiguousarray(piece), dtype, add, at, pool)
         except OSError as exc:
             if exc.errno != errno.EINVAL:    # EINVAL: alignment the device refuses; write it as below
                 raise
@@ -148,23 +148,25 @@ def _write_piece(fd: int, direct: int | None, piece: np.ndarray, dtype: np.dtype
     return crc
 
 
-def _direct(fd: int, direct: int, piece: np.ndarray, add: int, at: int, pool) -> int:
-    """Write the bytes of ``piece + add`` at ``at``: their whole :data:`ALIGN` blocks with
-    ``direct`` (an ``O_DIRECT`` descriptor), through two reused aligned buffers (one filled,
-    ``add`` applied on the way, and checksummed while ``pool``'s thread writes the other),
-    the unaligned head and tail with ``fd``. Their CRC-32.
+def _direct(fd: int, direct: int, piece: np.ndarray, dtype: np.dtype, add: int, at: int,
+            pool) -> int:
+    """Write the bytes of ``piece + add`` as ``dtype`` at ``at``: their whole :data:`ALIGN`
+    blocks with ``direct`` (an ``O_DIRECT`` descriptor), through two reused aligned buffers
+    (one filled, ``add`` applied and the values narrowed or widened to ``dtype`` on the way,
+    and checksummed while ``pool``'s thread writes the other), the unaligned head and tail
+    with ``fd``. Their CRC-32.
 
     Every rank fsyncs its output before the rename, so its bytes wait for the device
     anyway; written around the page cache they are copied once, into a buffer that stays
     in the CPU's cache, instead of into fresh page-cache pages (slow to allocate on some
     virtual machines; 16u in benchmarks/README.md). A rank's row pointers continuing the
     previous ranks' (``add``) take this path too, so no rank writes through the page cache."""
-    nbytes = piece.nbytes
+    nbytes = piece.size * dtype.itemsize
     head = min(nbytes, -at % ALIGN)
     end = head + (nbytes - head) // ALIGN * ALIGN
     step = max(ALIGN, WRITE_BYTES - WRITE_BYTES % ALIGN)
-    scratch = np.empty(step // piece.itemsize + 2, piece.dtype) if add else None
-    first = _shifted(piece, add, 0, head, np.empty(head, np.uint8), scratch)
+    scratch = []         # items cut by a block's edge: cast here first (made when first needed)
+    first = _shifted(piece, dtype, add, 0, head, np.empty(head, np.uint8), scratch)
     crc = zlib.crc32(first)
     _pwrite_all(fd, memoryview(first), at)
     bufs, job = [], None
@@ -172,28 +174,39 @@ def _direct(fd: int, direct: int, piece: np.ndarray, add: int, at: int, pool) ->
         if len(bufs) < 2:
             raw = np.empty(min(step, end - head) + ALIGN, dtype=np.uint8)
             bufs.append(raw[-raw.ctypes.data % ALIGN:][:min(step, end - head)])
-        buf = _shifted(piece, add, s, s + min(step, end - s), bufs[k % 2][:min(step, end - s)], scratch)
+        buf = _shifted(piece, dtype, add, s, s + min(step, end - s), bufs[k % 2][:min(step, end - s)], scratch)
         crc = zlib.crc32(buf, crc)
         if job is not None:
             job.result()
         job = pool.submit(_pwrite_all, direct, memoryview(buf), at + s)
     if job is not None:
         job.result()
-    last = _shifted(piece, add, end, nbytes, np.empty(nbytes - end, np.uint8), scratch)
+    last = _shifted(piece, dtype, add, end, nbytes, np.empty(nbytes - end, np.uint8), scratch)
     _pwrite_all(fd, memoryview(last), at + end)
     return zlib.crc32(last, crc)
 
 
-def _shifted(piece: np.ndarray, add: int, lo: int, hi: int, out: np.ndarray, scratch) -> np.ndarray:
-    """``out`` (uint8, ``hi - lo`` long) filled with bytes [lo, hi) of ``piece + add``;
-    ``scratch`` holds the items they span when ``add`` is not 0."""
-    if not add:
+def _shifted(piece: np.ndarray, dtype: np.dtype, add: int, lo: int, hi: int, out: np.ndarray,
+             scratch: list) -> np.ndarray:
+    """``out`` (uint8, ``hi - lo`` long) filled with bytes [lo, hi) of ``piece + add`` as
+    ``dtype``: the piece's own bytes when nothing changes, else its items cast (and ``add``
+    applied) straight into ``out``, or, when [lo, hi) cuts an item, into ``scratch[0]``
+    (made or grown here) and copied from there."""
+    if piece.dtype == dtype and not add:
         out[:] = piece.view(np.uint8)[lo:hi]
         return out
-    size = piece.itemsize
+    size = dtype.itemsize
     a, b = lo // size, -(-hi // size)
-    items = np.add(piece[a:b], add, out=scratch[:b - a])
-    out[:] = items.view(np.uint8)[lo - a * size:hi - a * size]
+    whole = lo % size == 0 and hi % size == 0
+    if not whole and (not scratch or len(scratch[0]) < b - a):
+        scratch[:] = [np.empty(b - a, dtype)]
+    items = out.view(dtype) if whole else scratch[0][:b - a]
+    if add:
+        np.add(piece[a:b], add, out=items, casting="unsafe")
+    else:
+        items[:] = piece[a:b]
+    if not whole:
+        out[:] = items.view(np.uint8)[lo - a * size:hi - a * size]
     return out
 
 
@@ -350,11 +363,13 @@ class Slices:
 
 
 def write(path, kind: str, small: dict, pieces: dict, attrs: dict, comm: Comm | None = None,
-          add: dict | None = None):
+          add: dict | None = None, dtypes: dict | None = None):
     """Write ``path`` from every rank: ``small`` datasets (rank 0's values) and the datasets
     of ``pieces``, each the concatenation in rank order of every rank's piece. ``add``:
     a number added to every value of a piece as it is written (e.g. a rank's CSR row
-    pointers continuing the previous ranks': no shifted copy is made, only blocks).
+    pointers continuing the previous ranks': no shifted copy is made, only blocks);
+    ``dtypes``: the stored dtype of a piece whose values are cast as they are written
+    (e.g. int32 item codes stored as uint16: again only blocks are converted).
 
     One pass over each piece: its bytes are written and checksummed together (a writer
     thread writes one block while another checksums the next: around the page cache the
@@ -362,7 +377,8 @@ def write(path, kind: str, small: dict, pieces: dict, attrs: dict, comm: Comm | 
     then writes the metadata with the combined CRC-32s (:class:`Slices`). Collective.
     Returns the path on rank 0, None elsewhere.
     """
-    shapes = {k: (np.asarray(v).dtype, np.asarray(v).size) for k, v in pieces.items()}
+    shapes = {k: ((dtypes or {}).get(k, np.asarray(v).dtype), np.asarray(v).size)
+              for k, v in pieces.items()}
     with Slices(path, kind, shapes, comm) as out:
         for name, piece in pieces.items():
             out.put(name, piece, (add or {}).get(name, 0))

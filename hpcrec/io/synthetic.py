@@ -35,7 +35,7 @@ from ..progress import progress
 from . import hdf5
 from .atomic import atomic_path
 from .ratings import Ratings
-from .transactions import Transactions, _csr
+from .transactions import Transactions, _csr, item_dtype
 
 GENRES = ("Action", "Comedy", "Drama", "Romance", "Thriller", "Sci-Fi", "Animation",
           "Children's", "Horror", "Documentary", "War", "Western", "Musical", "Mystery",
@@ -305,7 +305,8 @@ def _write_chunks(path, gen, n_transactions: int, seed: int) -> Path:
     with atomic_path(path) as tmp, h5py.File(tmp, "w") as fh:
         _header(fh, "transactions", seed)
         indptr = fh.create_dataset("indptr", (1,), np.int64, maxshape=(None,), chunks=(1 << 16,))
-        indices = fh.create_dataset("indices", (0,), np.int32, maxshape=(None,), chunks=(1 << 18,))
+        indices = fh.create_dataset("indices", (0,), item_dtype(n_items), maxshape=(None,),
+                                    chunks=(1 << 18,))
         rows = nnz = 0
         with progress(f"generating {path}", total=n_transactions, unit="rows") as bar:
             for chunk in _tx_chunk_iter(gen, n_transactions, seed):

@@ -29,6 +29,7 @@ from .shard import Shard, Sharded, whole
 
 SEARCH_SPAN = 1 << 16   # row pointers read at once where the split search ends (an HDF5 chunk)
 KIND = "transactions"
+NARROW_ITEMS = 1 << 16  # at most this many items: the stored item codes are uint16
 
 
 @dataclass
@@ -276,9 +277,16 @@ def _read_text(path) -> str:
 
 # -- HDF5 ------------------------------------------------------------------------------------
 
+def item_dtype(n_items: int) -> np.dtype:
+    """The dtype of stored item codes: uint16 when every code (0..n_items-1) fits it, which
+    halves the file's largest dataset and what every partitioned read moves; else int32."""
+    return np.dtype(np.uint16 if n_items <= NARROW_ITEMS else np.int32)
+
+
 def write_h5(tx: Transactions, path, comm=None) -> Path | None:
     """Write transactions to an hpcrec HDF5 file, atomically: the whole set, or under
-    ``comm`` every rank's part (parts in rank order, as the parallel readers give them)."""
+    ``comm`` every rank's part (parts in rank order, as the parallel readers give them).
+    Item codes are stored as :func:`item_dtype` (narrowed block by block as written)."""
     comm = comm or serial()
     rows = comm.allgather_counts(tx.n_rows)
     before = int(comm.allgather_counts(tx.nnz)[:comm.rank].sum())
@@ -286,7 +294,8 @@ def write_h5(tx: Transactions, path, comm=None) -> Path | None:
     return h5slices.write(path, KIND, {"item_labels": hdf5.label_data(tx.labels)},
                           {"indptr": ptr, "indices": tx.indices[tx.indptr[0]:tx.indptr[-1]]},
                           attrs={"n_transactions": int(rows.sum()), "n_items": tx.n_items},
-                          comm=comm, add={"indptr": before - int(tx.indptr[0])})
+                          comm=comm, add={"indptr": before - int(tx.indptr[0])},
+                          dtypes={"indices": item_dtype(tx.n_items)})
 
 
 def _split_rows(indptr_ds, n: int, parts: int) -> np.ndarray:
@@ -342,6 +351,19 @@ def read_h5(path, part: int = 0, parts: int = 1) -> Transactions:
         if not 0 <= ptr[0] <= ptr[-1] <= total:
             raise InputError(f"{path}: row pointers are not a valid CSR index")
         hdf5.check_read(path, 8 * int(ptr[-1] - ptr[0]))
-        indices = indices_ds[int(ptr[0]):int(ptr[-1])]
+        indices = _read_items(indices_ds, int(ptr[0]), int(ptr[-1]))
     tx = Transactions(csr(ptr - ptr[0], indices), labels, Shard(lo, n, part, parts))
     return tx.validate(str(path))
+
+
+def _read_items(ds, lo: int, hi: int) -> np.ndarray:
+    """Item codes ``lo:hi`` of the dataset ``ds``: codes stored narrower than int32 (uint16,
+    see :func:`item_dtype`) are widened by HDF5 while it reads them, straight into the int32
+    array the rows keep (through its small conversion buffer: no second full-size array);
+    wider ones are read as they are stored (the rows convert them, as for every file before)."""
+    if ds.dtype.itemsize >= 4:
+        return ds[lo:hi]
+    out = np.empty(hi - lo, dtype=np.int32)
+    if hi > lo:
+        ds.read_direct(out, np.s_[lo:hi])
+    return out

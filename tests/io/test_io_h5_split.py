@@ -9,7 +9,9 @@ import pytest
 from hpcrec import io
 from hpcrec.core.comm import serial, weighted_bounds
 from hpcrec.core.errors import InputError
+from hpcrec.io import hdf5
 from hpcrec.io import transactions as T
+from hpcrec.kernels.csr import csr
 
 
 @pytest.mark.parametrize("n", [0, 1, 7, 3000, 200_000])
@@ -59,3 +61,46 @@ def test_a_falling_pointer_is_found_by_some_part(tmp_path, where):
                 assert "row pointers are not a valid CSR index" in str(exc)
                 failed += 1
         assert failed >= 1, parts
+
+
+def _random_rows(n_items: int, n_rows: int, seed: int) -> T.Transactions:
+    """``n_rows`` random sorted rows over ``n_items`` items (the first and last among them)."""
+    rng = np.random.default_rng(seed)
+    rows = [np.unique(rng.integers(0, n_items, rng.integers(0, 8))) for _ in range(n_rows)]
+    rows += [np.array([0, n_items - 1])]
+    indptr = np.concatenate(([0], np.cumsum([len(r) for r in rows]))).astype(np.int64)
+    return T.Transactions(csr(indptr, np.concatenate(rows).astype(np.int32)), np.arange(n_items) * 3)
+
+
+@pytest.mark.parametrize("n_items,stored", [(5, "uint16"), (1 << 16, "uint16"), ((1 << 16) + 1, "int32")])
+def test_item_codes_are_stored_as_narrow_as_the_items_allow(tmp_path, n_items, stored):
+    """Up to 65,536 items the codes are stored as uint16 (65,535 included), beyond as int32;
+    either reads back, whole and in parts, as the int32 codes that were written."""
+    tx = _random_rows(n_items, 500, n_items)
+    T.write_h5(tx, tmp_path / "t.h5")
+    with h5py.File(tmp_path / "t.h5", "r") as fh:
+        assert fh["indices"].dtype == np.dtype(stored)
+    for parts in (1, 2, 3):
+        for r in range(parts):
+            got, want = T.read_h5(tmp_path / "t.h5", r, parts), tx.part(r, parts)
+            assert got.rows.indices.dtype == np.int32 and got.rows.indices.flags.c_contiguous
+            assert np.array_equal(got.rows.indices, want.rows.indices)
+            assert np.array_equal(got.rows.indptr, want.rows.indptr)
+
+
+def test_files_with_int32_item_codes_read_as_before(tmp_path):
+    """A file written before the narrow codes (int32 ``indices``; small datasets first, the
+    layout before 16y) reads, whole and in parts, exactly as the same rows written now."""
+    tx = _random_rows(300, 2000, 1)
+    T.write_h5(tx, tmp_path / "new.h5")
+    hdf5.write_h5(tmp_path / "old.h5", T.KIND, {
+        "item_labels": hdf5.label_data(tx.labels), "indptr": tx.indptr, "indices": tx.indices},
+        attrs={"n_transactions": tx.n_rows, "n_items": tx.n_items})
+    with h5py.File(tmp_path / "old.h5", "r") as old, h5py.File(tmp_path / "new.h5", "r") as new:
+        assert old["indices"].dtype == np.int32 and new["indices"].dtype == np.uint16
+    for parts in (1, 2, 5):
+        for r in range(parts):
+            a, b = T.read_h5(tmp_path / "old.h5", r, parts), T.read_h5(tmp_path / "new.h5", r, parts)
+            assert a.rows.indices.dtype == b.rows.indices.dtype == np.int32
+            assert np.array_equal(a.rows.indices, b.rows.indices) and np.array_equal(a.rows.indptr, b.rows.indptr)
+            assert a.shard == b.shard and np.array_equal(a.labels, b.labels)

@@ -111,7 +111,7 @@ def test_writes_around_the_page_cache_equal_plain_ones(tmp_path, monkeypatch, bl
         ratings.write_h5(r, tmp_path / "plain.h5")
     written = []
 
-    def refused(fd, direct, piece, add, at, pool):
+    def refused(fd, direct, piece, dtype, add, at, pool):
         written.append(at)
         raise OSError(errno.EINVAL, "Invalid argument")
     with monkeypatch.context() as m:
@@ -124,15 +124,18 @@ def test_writes_around_the_page_cache_equal_plain_ones(tmp_path, monkeypatch, bl
 
 @pytest.mark.parametrize("at", [0, 3, 4096 - 8, 4096 + 5])
 @pytest.mark.parametrize("block", [4096, 3 * 4096, 1 << 23])
-def test_pieces_with_an_offset_added_around_the_page_cache(tmp_path, monkeypatch, at, block):
-    """A piece written with a number added (a rank's row pointers after the previous ranks'):
-    the same bytes and CRC-32 around the page cache as through it, at aligned and unaligned
-    offsets, with whole blocks, partial ones and items cut by a block's edge."""
+@pytest.mark.parametrize("kind,stored,add", [(np.int64, "<i8", 123456789), (np.int32, "<u2", 0),
+                                             (np.int32, "<i8", 7)])
+def test_pieces_with_an_offset_added_around_the_page_cache(tmp_path, monkeypatch, at, block, kind, stored, add):
+    """A piece written with a number added (a rank's row pointers after the previous ranks')
+    or cast to another stored dtype (int32 item codes stored as uint16): the same bytes and
+    CRC-32 around the page cache as through it, at aligned and unaligned offsets, with whole
+    blocks, partial ones and items cut by a block's edge."""
     from concurrent.futures import ThreadPoolExecutor
     monkeypatch.setattr(h5slices, "WRITE_BYTES", block)
-    piece = np.cumsum(np.random.default_rng(at).integers(0, 9, 5000)).astype(np.int64)
-    dtype = np.dtype("<i8")
-    expected = (piece + 123456789).astype(dtype).tobytes()
+    piece = np.cumsum(np.random.default_rng(at).integers(0, 9, 5000)).astype(kind)
+    dtype = np.dtype(stored)
+    expected = (piece.astype(np.int64) + add).astype(dtype).tobytes()
     for name, direct in (("direct", True), ("plain", False)):
         path = tmp_path / name
         path.write_bytes(b"")
@@ -140,7 +143,7 @@ def test_pieces_with_an_offset_added_around_the_page_cache(tmp_path, monkeypatch
         dfd = h5slices._open_direct(path) if direct else None
         try:
             with ThreadPoolExecutor(1) as pool:
-                crc = h5slices._write_piece(fd, dfd, piece, dtype, 123456789, at, pool)
+                crc = h5slices._write_piece(fd, dfd, piece, dtype, add, at, pool)
         finally:
             os.close(fd)
             if dfd is not None:
