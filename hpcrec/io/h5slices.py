@@ -122,9 +122,22 @@ def _blocks(piece: np.ndarray, dtype: np.dtype, add: int):
     step = max(1, WRITE_BYTES // le.itemsize)
     for s in range(0, len(piece), step):
         part = piece[s:s + step]
-        if add:
-            part = (part + add).astype(le, copy=False)
-        yield memoryview(np.ascontiguousarray(part, dtype=le).view(np.uint8))
+        if add or part.dtype != le:
+            part = _cast(part, add, np.empty(len(part), le))
+        yield memoryview(np.ascontiguousarray(part).view(np.uint8))
+
+
+def _cast(items: np.ndarray, add: int, out: np.ndarray) -> np.ndarray:
+    """``out`` = ``items + add`` in ``out``'s dtype. A value that dtype cannot hold (an item
+    code past 65,535 stored as uint16) raises instead of wrapping round to a valid-looking
+    code: checked per block, while the block is in the CPU's cache."""
+    if out.dtype.kind in "iu" and items.dtype.kind in "iu" and len(items) \
+            and not np.can_cast(items.dtype, out.dtype):
+        info = np.iinfo(out.dtype)
+        if items.min() + add < info.min or items.max() + add > info.max:
+            raise ValueError(f"values outside {out.dtype}'s range {info.min}..{info.max}")
+    np.add(items, add, out=out, casting="unsafe")
+    return out
 
 
 def _write_piece(fd: int, direct: int | None, piece: np.ndarray, dtype: np.dtype, add: int,
@@ -201,10 +214,7 @@ def _shifted(piece: np.ndarray, dtype: np.dtype, add: int, lo: int, hi: int, out
     if not whole and (not scratch or len(scratch[0]) < b - a):
         scratch[:] = [np.empty(b - a, dtype)]
     items = out.view(dtype) if whole else scratch[0][:b - a]
-    if add:
-        np.add(piece[a:b], add, out=items, casting="unsafe")
-    else:
-        items[:] = piece[a:b]
+    _cast(piece[a:b], add, items)
     if not whole:
         out[:] = items.view(np.uint8)[lo - a * size:hi - a * size]
     return out

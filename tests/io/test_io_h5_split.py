@@ -104,3 +104,19 @@ def test_files_with_int32_item_codes_read_as_before(tmp_path):
             assert a.rows.indices.dtype == b.rows.indices.dtype == np.int32
             assert np.array_equal(a.rows.indices, b.rows.indices) and np.array_equal(a.rows.indptr, b.rows.indptr)
             assert a.shard == b.shard and np.array_equal(a.labels, b.labels)
+
+
+@pytest.mark.parametrize("direct", [True, False])
+@pytest.mark.parametrize("where", [0, -1])
+def test_a_code_past_the_narrow_type_is_refused_not_wrapped(tmp_path, monkeypatch, direct, where):
+    """An unchecked Transactions whose code does not fit uint16 (70,000 among 10 items)
+    must not be stored wrapped round to a valid-looking code (70,000 % 65,536): the write
+    fails and leaves no file, with O_DIRECT and through the page cache alike."""
+    from hpcrec.io import h5slices
+    if not direct:
+        monkeypatch.setattr(h5slices, "_open_direct", lambda path: None)
+    tx = _random_rows(10, 3000, 2)
+    tx.rows.indices[where] = 70_000
+    with pytest.raises(ValueError, match="range"):
+        T.write_h5(tx, tmp_path / "t.h5")
+    assert list(tmp_path.iterdir()) == []
