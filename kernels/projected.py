@@ -102,10 +102,13 @@ def prefetch(typingctx, arr, at):
         ty = signature.args[0]
         ptr = cgutils.get_item_pointer(context, builder, ty, context.make_array(ty)(
             context, builder, args[0]), [args[1]], wraparound=False)
-        i32 = ir.IntType(32)
-        fn = cgutils.get_or_insert_function(builder.module, ir.FunctionType(
-            ir.VoidType(), [ptr.type, i32, i32, i32]), "llvm.prefetch.p0")
-        builder.call(fn, [ptr, ir.Constant(i32, 0), ir.Constant(i32, 3), ir.Constant(i32, 1)])
+        # declared on i8*: named llvm.prefetch.p0i8, which LLVM with opaque pointers
+        # remangles to .p0, so LLVMs with typed pointers (older llvmlite) take it too
+        i8p, i32 = ir.IntType(8).as_pointer(), ir.IntType(32)
+        fn = builder.module.declare_intrinsic(
+            "llvm.prefetch", [i8p], ir.FunctionType(ir.VoidType(), [i8p, i32, i32, i32]))
+        builder.call(fn, [builder.bitcast(ptr, i8p), ir.Constant(i32, 0), ir.Constant(i32, 3),
+                          ir.Constant(i32, 1)])
         return context.get_dummy_value()
     return types.none(arr, at), codegen
 
