@@ -1,0 +1,64 @@
+"""Groups dealt on demand: FP-Max's and FP-Close's groups of a round go to whichever rank
+is free, not by a deal planned from their weights.
+
+On dense data a group's cost is not its weight (0.004 to 2.7 s at equal weights,
+benchmarks/README.md "2 ranks on dense data"), so a planned deal left one rank idle while
+another mined. Here every rank holds the whole round's conditional transactions and walks
+its groups largest item first; at each group it reads what the others took (their
+notices, :class:`~hpcrec.core.comm.Notices`) and takes the group unless one of them has,
+telling them so. A rank's groups are then still in descending order, as its search needs.
+Two ranks may take the same group at nearly the same moment: both mine it, and after the
+round the copy of the lowest of them is kept (:meth:`Claims.close`). The dropped copy's
+sets pruned nothing the kept copy does not also hold: any set they pruned on that rank is
+contained in a set of the kept copy, or of a set containing that one, so the cross-rank
+filter finds it (docs/fim.md, "Distributed schemes").
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..core.comm import Comm
+
+TAG = 715   # the notices' tag (no other point-to-point message uses it)
+
+
+class Claims:
+    """Which of the round's groups ``[lo, hi)`` this rank mines, decided group by group
+    (:meth:`take`, largest item first). The first ``size`` groups go one to each rank
+    (rank r the r-th largest) without notices."""
+
+    def __init__(self, comm: Comm, lo: int, hi: int):
+        self.comm, self.lo, self.hi = comm, lo, hi
+        self.taken = np.zeros(hi - lo, np.bool_)   # by place: 0 is item hi - 1
+        self.taken[:comm.size] = True
+        self.mine: list[int] = []   # places taken here
+        self.sent = 0
+        self.notices = comm.notices(TAG)
+
+    def take(self, j: int) -> bool:
+        """Whether this rank mines group j (called for j descending)."""
+        self.taken[self.notices.arrived()] = True
+        at = self.hi - 1 - j
+        first = at < self.comm.size   # the first groups: one a rank, no notice
+        if (at != self.comm.rank) if first else self.taken[at]:
+            return False
+        self.mine.append(at)
+        if not first:
+            self.taken[at] = True
+            self.notices.send(at)
+            self.sent += 1
+        return True
+
+    def close(self) -> np.ndarray:
+        """Collective, after the round: the groups this rank mined that a lower rank mined
+        too (their sets are to be dropped here)."""
+        comm = self.comm
+        self.notices.close(comm.allgather_counts(self.sent))
+        mine = np.array(self.mine, np.int64)
+        every = comm.allgatherv(mine)
+        sizes = comm.allgather_counts(len(mine))
+        ends = np.cumsum(sizes)
+        first = np.full(self.hi - self.lo, comm.size, np.int64)   # lowest rank per place
+        for r in range(comm.size - 1, -1, -1):
+            first[every[ends[r] - sizes[r]:ends[r]]] = r
+        return self.hi - 1 - mine[first[mine] != comm.rank]
