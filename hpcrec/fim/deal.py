@@ -24,14 +24,16 @@ TAG = 715   # the notices' tag (no other point-to-point message uses it)
 
 class Claims:
     """Which of the round's groups ``[lo, hi)`` this rank mines, decided group by group
-    (:meth:`take`, largest item first). The first ``size`` groups go one to each rank
-    (rank r the r-th largest) without notices."""
+    (:meth:`take`, largest item first). Rank r leaves the first r groups no rank has taken
+    to the lower ranks (rank 0 takes every group it reaches untaken), so ranks that reach
+    a group together take different ones: without it two ranks that once took the same
+    group finish it together and collide on every group after it."""
 
     def __init__(self, comm: Comm, lo: int, hi: int):
         self.comm, self.lo, self.hi = comm, lo, hi
         self.taken = np.zeros(hi - lo, np.bool_)   # by place: 0 is item hi - 1
-        self.taken[:comm.size] = True
-        self.mine: list[int] = []   # places taken here
+        self.front = 0                             # no place below it is untaken
+        self.mine: list[int] = []                  # places taken here
         self.sent = 0
         self.notices = comm.notices(TAG)
 
@@ -39,14 +41,15 @@ class Claims:
         """Whether this rank mines group j (called for j descending)."""
         self.taken[self.notices.arrived()] = True
         at = self.hi - 1 - j
-        first = at < self.comm.size   # the first groups: one a rank, no notice
-        if (at != self.comm.rank) if first else self.taken[at]:
+        while self.front < at and self.taken[self.front]:
+            self.front += 1
+        left = at - self.front - int(np.count_nonzero(self.taken[self.front:at]))
+        if self.taken[at] or left < min(self.comm.rank, len(self.taken) - 1 - at):
             return False
+        self.taken[at] = True
         self.mine.append(at)
-        if not first:
-            self.taken[at] = True
-            self.notices.send(at)
-            self.sent += 1
+        self.notices.send(at)
+        self.sent += 1
         return True
 
     def close(self) -> np.ndarray:
