@@ -269,6 +269,11 @@ class Comm:
                 pos += rc[j]
         return recv, recvcounts
 
+    # -- point to point -----------------------------------------------------------
+    def notices(self, tag: int) -> "Notices":
+        """A channel of small integers to every other rank (:class:`Notices`, one ``tag``)."""
+        return Notices(self, tag)
+
     # -- small Python objects (metadata only: pickled) --------------------------
     def bcast_obj(self, obj, root: int = 0):
         return obj if self.size == 1 else self._c.bcast(obj, root=root)
@@ -330,6 +335,62 @@ class Comm:
             time.sleep(ABORT_GRACE_S)
             self._c.Abort(code)
         os._exit(code)
+
+
+class Notices:
+    """Integers a rank tells every other rank without waiting for them (nonblocking sends
+    of 8 bytes, delivered eagerly) and reads once they have arrived: how ranks that deal
+    work among themselves on demand tell each other what they took. :meth:`close` (on
+    every rank, given how many each rank sent) receives what is still in flight, so no
+    message outlives the channel."""
+
+    def __init__(self, comm: Comm, tag: int):
+        self._comm, self._tag = comm, tag
+        self._sends: list = []                         # (buffer, requests) kept until close
+        self._got = np.zeros(comm.size, np.int64)      # received from each rank
+
+    def send(self, value: int) -> None:
+        """Tell every other rank ``value``."""
+        c = self._comm
+        if c.size == 1:
+            return
+        buf = np.array([value], np.int64)
+        self._sends.append((buf, [c.mpi.Isend(buf, dest=q, tag=self._tag)
+                                  for q in range(c.size) if q != c.rank]))
+
+    def arrived(self) -> list[int]:
+        """What the other ranks told this one since the last call (per sender in order)."""
+        c = self._comm
+        if c.size == 1:
+            return []
+        from mpi4py import MPI
+        out, status, buf = [], MPI.Status(), np.empty(1, np.int64)
+        # MPICH's first Iprobe only moves arrived messages in (seen: false 0.2 s after
+        # the send), so "none" is believed only from two in a row
+        while c.mpi.Iprobe(source=MPI.ANY_SOURCE, tag=self._tag, status=status) or \
+                c.mpi.Iprobe(source=MPI.ANY_SOURCE, tag=self._tag, status=status):
+            src = status.Get_source()
+            c.mpi.Recv(buf, source=src, tag=self._tag)
+            self._got[src] += 1
+            out.append(int(buf[0]))
+        return out
+
+    def close(self, sent: np.ndarray) -> list[int]:
+        """Receive the rest (``sent[q]``: values rank q sent in all) and finish this rank's
+        sends; returns the values received here."""
+        c = self._comm
+        if c.size == 1:
+            return []
+        from mpi4py import MPI
+        out, buf = [], np.empty(1, np.int64)
+        for q in range(c.size):
+            while q != c.rank and self._got[q] < sent[q]:
+                c.mpi.Recv(buf, source=q, tag=self._tag)
+                self._got[q] += 1
+                out.append(int(buf[0]))
+        MPI.Request.Waitall([r for _, reqs in self._sends for r in reqs])
+        self._sends = []
+        return out
 
 
 def describe_error(exc: BaseException) -> str:

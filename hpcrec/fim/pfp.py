@@ -47,6 +47,7 @@ from ..kernels import projected as P
 from ..kernels import superset as S
 from ..kernels.csr import csr
 from ..kernels.protocols import MineOptions
+from .deal import Claims
 from .prepare import Prepared
 from .result import Records, records
 
@@ -54,6 +55,8 @@ CHUNK_ITEMS = 1 << 26  # at most this much conditional-database weight per rank 
 ROUND_SHARE = 4        # a round brings a rank about 1/ROUND_SHARE of its share of the items
 MIN_ROUND = 1 << 20    # ... but at least this much weight (small data: few rounds)
 ROUND_GROUPS = 8       # and on several ranks about this many groups a rank (their balance)
+SHARED_ROUNDS = 4      # FP-Close on several ranks: a shared round holds this many
+                       # ranks' rounds (within CHUNK_ITEMS and the budget: every rank holds it)
 
 
 def assign_groups(weights: np.ndarray, size: int) -> np.ndarray:
@@ -84,6 +87,12 @@ def round_weight(prep: Prepared, weights: np.ndarray, size: int, guard: Guard) -
     return max(1, min(CHUNK_ITEMS, guard.max_items(24), max(MIN_ROUND, share)))
 
 
+def shared_weight(per_rank: int, size: int, guard: Guard) -> int:
+    """Weight of a round that every rank receives whole (:mod:`hpcrec.fim.deal`): what
+    SHARED_ROUNDS rounds of ``per_rank`` bring all ranks, within what one rank may hold."""
+    return max(1, min(CHUNK_ITEMS, guard.max_items(24), SHARED_ROUNDS * size * per_rank))
+
+
 def plan_rounds(weights: np.ndarray, size: int, per_rank: int) -> list[tuple[int, int]]:
     """Item ranges [lo, hi), rarest first, each of at most ``size * per_rank`` weight (an
     item heavier than that is a round of its own)."""
@@ -112,6 +121,40 @@ def _exchange(prep: Prepared, comm: Comm, ends, owner, lo: int, first_id: int, k
     with timer.phase("communicate"):
         recv, _ = comm.alltoallv(send, counts)
     return recv
+
+
+def _shared_round(prep: Prepared, comm: Comm, ends, lo: int, hi: int, first_id: int,
+                  keyed: bool, timer, guard: Guard, control, mine):
+    """One round of groups dealt on demand (:mod:`hpcrec.fim.deal`): every rank gets the
+    round's conditional transactions of all ranks (one Allgatherv), builds the databases of
+    all its groups once, and mines those it takes, largest first; ``mine(part, owned,
+    cuts)`` is the miner's generator over one build. Returns (the groups this rank mined
+    whose copy is dropped, the groups it mined, bytes received, stopped)."""
+    with comm.collective_errors(), timer.phase("count"):
+        send, _ = E.shard_prefixes(prep.rows.indptr, prep.rows.indices, ends,
+                                   np.zeros(prep.m, np.int64), lo, 1, first_id, keyed)
+    with timer.phase("communicate"):
+        recv = comm.allgatherv(send)
+    del send
+    owned = np.zeros(prep.m, np.bool_)
+    owned[lo:hi] = True   # every group's database is built; the search skips those not taken
+    cuts = np.arange(lo, hi + 1)
+    claims, took, stopped = Claims(comm, lo, hi), [], False
+    with comm.collective_errors(), timer.phase("mine"):
+        (span, part), = _builds(recv, owned, cuts, np.array([0, hi - lo]), keyed, prep, guard)
+        mined = mine(part, owned, np.append(span, hi))   # an empty batch first: the build
+        next(mined)
+        for j in range(hi - 1, lo - 1, -1):
+            owned[j] = claims.take(j)
+            next(mined)
+            if owned[j]:
+                took.append(j)
+            if j > lo and control.stop_requested():
+                stopped = True
+                break
+    received = recv.nbytes
+    del recv, part, mined
+    return claims.close(), took, received, stopped
 
 
 MODES = {"fpgrowth": P.FREQUENT, "fpmax": P.MAXIMAL, "fpclose": P.CLOSED}
@@ -190,7 +233,11 @@ def _mine_local(prep: Prepared, comm: Comm, max_len, mode: int, guard: Guard, ti
             comm.allreduce(weights)
     k = min(lattice.BITS, prep.m) if mode == P.FREQUENT else 0   # groups 0..k-1: lattice
     per_rank = round_weight(prep, weights[k:], comm.size, guard)
-    rounds = [(lo + k, hi + k) for lo, hi in plan_rounds(weights[k:], comm.size, per_rank)]
+    # FP-Close on several ranks: groups dealt on demand (.deal); FP-Max measured slower so
+    shared = comm.size > 1 and mode == P.CLOSED   # (benchmarks/README.md, session 13)
+    rounds = plan_rounds(weights[k:], 1, shared_weight(per_rank, comm.size, guard)) if shared \
+        else plan_rounds(weights[k:], comm.size, per_rank)
+    rounds = [(lo + k, hi + k) for lo, hi in rounds]
     keyed = mode == P.CLOSED   # tid-set keys: a transaction keeps its row in every round
     first_id = int(comm.allgather_counts(prep.rows.n_rows)[:comm.rank].sum())
     limit = guard.max_items(64)
@@ -198,48 +245,65 @@ def _mine_local(prep: Prepared, comm: Comm, max_len, mode: int, guard: Guard, ti
     # FP-Growth's records: lengths up to m (every rank alike: their records are merged)
     store = miner.empty_store(prep.m, prep.order)
     options = MineOptions(prep.m, prep.minc, max_len or 0, limit, mode)
+
+    def searched(part, owned, cuts):
+        """The miner over one build's batches (``cuts``), highest first: one step a batch."""
+        nonlocal store
+        for status, grown in miner.mine_ranges(part, owned, cuts, options, store):
+            store = grown
+            if status != P.OK:
+                raise MemoryBudgetError(f"more than {limit} itemsets on one rank at "
+                                        f"min_support {prep.minc}/{prep.n}: {guard.hint}")
+            yield
+
     owner = np.zeros(prep.m, np.int64)
+    dropped = np.zeros(prep.m, np.bool_)   # groups mined here whose copy another rank keeps
     ends = np.diff(prep.rows.indptr).astype(np.int32)  # rounds move them down the rows
     stopped, halted, received, n_owned, n_rounds = False, False, 0, 0, 0
     work = sum(int(weights[lo:hi].sum()) for lo, hi in rounds)
     with control.work("mining (conditional items)", work, "items") as bar:
         for lo, hi in rounds:
             n_rounds += 1
-            owner[lo:hi] = assign_groups(weights[lo:hi], comm.size)
-            owned = np.zeros(prep.m, np.bool_)
-            owned[lo:hi] = owner[lo:hi] == comm.rank
-            n_owned += int(np.count_nonzero(owned))
-            total = np.concatenate(([0], np.cumsum(weights * owned)))
-            cuts = plan_batches(total, lo, hi, keyed)
-            at = plan_builds(total, cuts, keyed)
-            if comm.size == 1 and len(at) == 2:
-                # one rank, one build: the rows hold the round's conditional transactions
-                # (keyed: at their positions) where they lie; none copied, split or parsed
-                with timer.phase("count"):
-                    E.skip_round(prep.rows.indptr, prep.rows.indices, ends, lo)
-                builds = iter([(cuts, prep.rows)])
+            if shared:
+                drop, took, got, stopped = _shared_round(prep, comm, ends, lo, hi, first_id,
+                                                         keyed, timer, guard, control, searched)
+                dropped[drop] = True
+                received += got
+                n_owned += len(took) - len(drop)
+                bar.update(int(weights[lo:hi].sum()))
             else:
-                recv = _exchange(prep, comm, ends, owner, lo, first_id, keyed, timer)
-                received += recv.nbytes
-                builds = _builds(recv, owned, cuts, at, keyed, prep, guard)
-                del recv
-            with comm.collective_errors(), timer.phase("mine"):
-                for span, part in builds:
-                    mined = miner.mine_ranges(part, owned, span, options, store)
-                    for bottom, top in zip(span[-2::-1], span[:0:-1]):   # highest first
-                        status, store = next(mined)
-                        if status != P.OK:
-                            raise MemoryBudgetError(f"more than {limit} itemsets on one rank at "
-                                                    f"min_support {prep.minc}/{prep.n}: {guard.hint}")
-                        bar.update(int(total[top] - total[bottom]))
-                        if bottom > lo and control.stop_requested():
-                            stopped = True
+                owner[lo:hi] = assign_groups(weights[lo:hi], comm.size)
+                owned = np.zeros(prep.m, np.bool_)
+                owned[lo:hi] = owner[lo:hi] == comm.rank
+                n_owned += int(np.count_nonzero(owned))
+                total = np.concatenate(([0], np.cumsum(weights * owned)))
+                cuts = plan_batches(total, lo, hi, keyed)
+                at = plan_builds(total, cuts, keyed)
+                if comm.size == 1 and len(at) == 2:
+                    # one rank, one build: the rows hold the round's conditional transactions
+                    # (keyed: at their positions) where they lie; none copied, split or parsed
+                    with timer.phase("count"):
+                        E.skip_round(prep.rows.indptr, prep.rows.indices, ends, lo)
+                    builds = iter([(cuts, prep.rows)])
+                else:
+                    recv = _exchange(prep, comm, ends, owner, lo, first_id, keyed, timer)
+                    received += recv.nbytes
+                    builds = _builds(recv, owned, cuts, at, keyed, prep, guard)
+                    del recv
+                with comm.collective_errors(), timer.phase("mine"):
+                    for span, part in builds:
+                        steps = searched(part, owned, span)
+                        for bottom, top in zip(span[-2::-1], span[:0:-1]):   # highest first
+                            next(steps)
+                            bar.update(int(total[top] - total[bottom]))
+                            if bottom > lo and control.stop_requested():
+                                stopped = True
+                                break
+                        if stopped:
                             break
-                    if stopped:
-                        break
-            if not stopped:   # the rest of the round: the other ranks' share of it
-                bar.update(int(weights[lo:hi].sum() - (total[hi] - total[lo])))
-            del builds, part, mined
+                if not stopped:   # the rest of the round: the other ranks' share of it
+                    bar.update(int(weights[lo:hi].sum() - (total[hi] - total[lo])))
+                del builds, part, steps
             left = int(ends.sum())
             if left <= len(prep.rows.indices) // 2:   # later rounds need only the rows' heads
                 prep.rows = csr(*E.cut_rows(prep.rows.indptr, prep.rows.indices, ends), None, prep.m)
@@ -260,7 +324,12 @@ def _mine_local(prep: Prepared, comm: Comm, max_len, mode: int, guard: Guard, ti
     # the tid-set keys only for the cross-rank filter of FP-Max / FP-Close (not a copy of
     # every set's key for one rank)
     keys = meta["key"].copy() if comm.size > 1 else None
-    return (store.items[:n_items], meta["len"].copy(), meta["count"].copy()), keys, stopped
+    flat, lengths, counts = store.items[:n_items], meta["len"].copy(), meta["count"].copy()
+    if dropped.any():   # a set's group is its largest item, its last
+        keep = ~dropped[flat[np.cumsum(lengths) - 1]]
+        flat, lengths, counts, keys = flat[np.repeat(keep, lengths)], lengths[keep], \
+            counts[keep], keys[keep]
+    return (flat, lengths, counts), keys, stopped
 
 
 def _lattice_groups(prep: Prepared, comm: Comm, k: int, max_len, miner, store, stopped: bool,

@@ -210,6 +210,7 @@ def test_partitioning_edge_cases(case, algorithm, tiny_rounds, monkeypatch):
         monkeypatch.setattr(pfp, "MIN_ROUND", 1)
         monkeypatch.setattr(pfp, "ROUND_SHARE", 1 << 40)
         monkeypatch.setattr(pfp, "ROUND_GROUPS", 0)
+        monkeypatch.setattr(pfp, "SHARED_ROUNDS", 0)
     rows = EDGES[case]
     result = mine_itemsets(rows, 0.3, algorithm, comm=world())
     labels = [int(x) for x in result.labels]
@@ -227,6 +228,7 @@ def test_many_rounds_equal_one(algorithm, monkeypatch):
     monkeypatch.setattr(pfp, "MIN_ROUND", 1)
     monkeypatch.setattr(pfp, "ROUND_SHARE", 1 << 40)
     monkeypatch.setattr(pfp, "ROUND_GROUPS", 0)
+    monkeypatch.setattr(pfp, "SHARED_ROUNDS", 0)
     assert len(reference) > 20 and same(mine_itemsets(rows, 0.01, algorithm, comm=world()),
                                         reference)
 
@@ -245,6 +247,7 @@ def test_a_stop_on_one_rank_ends_every_rank_after_the_round(algorithm, monkeypat
     monkeypatch.setattr(pfp, "MIN_ROUND", 1)
     monkeypatch.setattr(pfp, "ROUND_SHARE", 1 << 40)
     monkeypatch.setattr(pfp, "ROUND_GROUPS", 0)
+    monkeypatch.setattr(pfp, "SHARED_ROUNDS", 0)
     context = RunContext.build(comm, time_limit=0.0 if comm.rank == 0 else None)
     part = mine_itemsets(rows, 0.01, algorithm, context=context)
     labels = list(part.labels)
@@ -402,3 +405,36 @@ def test_failed_block_write_on_one_rank_leaves_no_file_and_no_hang(tmp_path, mon
     assert sorted(x.name for x in folder.iterdir()) == ["i.h5"]
     assert (folder / "i.h5").read_bytes() == b"previous"
 
+
+
+OVERLAPS = {   # which groups a rank takes (every group by one rank at least)
+    "every rank every group": lambda j, rank, size: True,
+    "shares and evens": lambda j, rank, size: j % size == rank or j % 2 == 0,
+}
+
+
+@pytest.mark.mpi
+@pytest.mark.parametrize("overlap", sorted(OVERLAPS))
+@pytest.mark.parametrize("dense", [False, True])
+def test_groups_mined_twice_keep_one_copy(overlap, dense, monkeypatch):
+    """Groups dealt on demand may be taken by two ranks at once: each such group's sets are
+    kept from the lowest of them, and the result is the serial one (for any pattern of
+    overlaps, so also for any timing of the ranks)."""
+    from hpcrec.fim import deal, pfp
+    from hpcrec.io import synthetic
+    rows = synthetic.dense_transactions(1201, 20, 4, 4, seed=8).to_lists() if dense \
+        else random_rows(17)
+    support = 0.3 if dense else 0.01
+    rule = OVERLAPS[overlap]
+
+    def take(self, j):
+        mine = rule(j, self.comm.rank, self.comm.size)
+        if mine:
+            self.mine.append(self.hi - 1 - j)
+        return mine
+
+    monkeypatch.setattr(deal.Claims, "take", take)
+    monkeypatch.setattr(pfp, "SHARED_ROUNDS", 1)   # several rounds
+    reference = mine_itemsets(rows, support, "fpclose", comm=serial())
+    got = mine_itemsets(rows, support, "fpclose", comm=world())
+    assert len(reference) > 20 and same(got, reference)
