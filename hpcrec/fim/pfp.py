@@ -57,6 +57,7 @@ MIN_ROUND = 1 << 20    # ... but at least this much weight (small data: few roun
 ROUND_GROUPS = 8       # and on several ranks about this many groups a rank (their balance)
 SHARED_ROUNDS = 4      # FP-Close on several ranks: a shared round holds this many
                        # ranks' rounds (within CHUNK_ITEMS and the budget: every rank holds it)
+CLAIM_UNITS = 64       # ... whose groups ranks claim in about this many units a rank
 
 
 def assign_groups(weights: np.ndarray, size: int) -> np.ndarray:
@@ -123,13 +124,28 @@ def _exchange(prep: Prepared, comm: Comm, ends, owner, lo: int, first_id: int, k
     return recv
 
 
-def _shared_round(prep: Prepared, comm: Comm, ends, lo: int, hi: int, first_id: int,
-                  keyed: bool, timer, guard: Guard, control, mine):
+def claim_cuts(weights: np.ndarray, lo: int, size: int) -> np.ndarray:
+    """Cuts lo = c_0 < ... < c_U = lo + len(weights) of a shared round's groups (``weights``
+    in item order) into the units ranks claim (:mod:`hpcrec.fim.deal`): from the largest
+    item down, a unit ends where the weight above it passes a multiple of 1/(CLAIM_UNITS *
+    size) of the round's, so a heavy group stands about alone and light ones are claimed
+    together. A claim costs a notice and a call of the miner: once per group, sparse data's
+    thousands of light groups cost more than their mining (retail.dat, session 13)."""
+    rev = weights[::-1].astype(np.int64)
+    step = max(1, int(rev.sum()) // (CLAIM_UNITS * size))
+    starts = np.flatnonzero(np.diff((np.cumsum(rev) - rev) // step)) + 1   # from the top
+    hi = lo + len(weights)
+    return np.concatenate(([lo], (hi - starts)[::-1], [hi]))
+
+
+def _shared_round(prep: Prepared, comm: Comm, ends, lo: int, hi: int, weights: np.ndarray,
+                  first_id: int, keyed: bool, timer, guard: Guard, control, mine):
     """One round of groups dealt on demand (:mod:`hpcrec.fim.deal`): every rank gets the
     round's conditional transactions of all ranks (one Allgatherv), builds the databases of
-    all its groups once, and mines those it takes, largest first; ``mine(part, owned,
-    cuts)`` is the miner's generator over one build. Returns (the groups this rank mined
-    whose copy is dropped, the groups it mined, bytes received, stopped)."""
+    all its groups once, and mines the units of groups (:func:`claim_cuts`) it takes,
+    largest first; ``mine(part, owned, cuts)`` is the miner's generator over one build.
+    Returns (the groups this rank mined whose copy is dropped, how many groups it mined,
+    bytes received, stopped)."""
     with comm.collective_errors(), timer.phase("count"):
         send, _ = E.shard_prefixes(prep.rows.indptr, prep.rows.indices, ends,
                                    np.zeros(prep.m, np.int64), lo, 1, first_id, keyed)
@@ -138,23 +154,25 @@ def _shared_round(prep: Prepared, comm: Comm, ends, lo: int, hi: int, first_id: 
     del send
     owned = np.zeros(prep.m, np.bool_)
     owned[lo:hi] = True   # every group's database is built; the search skips those not taken
-    cuts = np.arange(lo, hi + 1)
-    claims, took, stopped = Claims(comm, lo, hi), [], False
+    cuts = claim_cuts(weights[lo:hi], lo, comm.size)
+    n_units = len(cuts) - 1
+    claims, took, stopped = Claims(comm, 0, n_units), 0, False
     with comm.collective_errors(), timer.phase("mine"):
-        (span, part), = _builds(recv, owned, cuts, np.array([0, hi - lo]), keyed, prep, guard)
+        (span, part), = _builds(recv, owned, cuts, np.array([0, n_units]), keyed, prep, guard)
         mined = mine(part, owned, np.append(span, hi))   # an empty batch first: the build
         next(mined)
-        for j in range(hi - 1, lo - 1, -1):
-            owned[j] = claims.take(j)
+        for u in range(n_units - 1, -1, -1):
+            a, z = cuts[u], cuts[u + 1]
+            owned[a:z] = claims.take(u)
             next(mined)
-            if owned[j]:
-                took.append(j)
-            if j > lo and control.stop_requested():
+            took += int(z - a) if owned[a] else 0
+            if u > 0 and control.stop_requested():
                 stopped = True
                 break
     received = recv.nbytes
     del recv, part, mined
-    return claims.close(), took, received, stopped
+    drop = [np.arange(cuts[u], cuts[u + 1]) for u in claims.close()]
+    return np.concatenate(drop or [np.zeros(0, np.int64)]), took, received, stopped
 
 
 MODES = {"fpgrowth": P.FREQUENT, "fpmax": P.MAXIMAL, "fpclose": P.CLOSED}
@@ -265,11 +283,12 @@ def _mine_local(prep: Prepared, comm: Comm, max_len, mode: int, guard: Guard, ti
         for lo, hi in rounds:
             n_rounds += 1
             if shared:
-                drop, took, got, stopped = _shared_round(prep, comm, ends, lo, hi, first_id,
-                                                         keyed, timer, guard, control, searched)
+                drop, took, got, stopped = _shared_round(prep, comm, ends, lo, hi, weights,
+                                                         first_id, keyed, timer, guard, control,
+                                                         searched)
                 dropped[drop] = True
                 received += got
-                n_owned += len(took) - len(drop)
+                n_owned += took - len(drop)
                 bar.update(int(weights[lo:hi].sum()))
             else:
                 owner[lo:hi] = assign_groups(weights[lo:hi], comm.size)

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from hpcrec.fim import pfp
-from hpcrec.fim.pfp import ROUND_BATCHES, plan_batches, plan_builds, plan_rounds
+from hpcrec.fim.pfp import CLAIM_UNITS, ROUND_BATCHES, claim_cuts, plan_batches, plan_builds, plan_rounds
 from hpcrec.kernels import exchange as E
 
 
@@ -173,3 +173,20 @@ def test_rounds_on_several_ranks_hold_several_groups_a_rank():
         assert min(hi - lo for lo, hi in rounds[:-1]) == size * pfp.ROUND_GROUPS
     tight = Guard(budget=24 * pfp.MIN_ROUND)   # the budget still bounds a round
     assert pfp.round_weight(prep, w, 2, tight) == pfp.MIN_ROUND
+
+
+@pytest.mark.parametrize("size", [1, 2, 3])
+def test_claim_cuts_put_light_groups_together_and_heavy_ones_apart(size):
+    """FP-Close's shared rounds are claimed in units: about CLAIM_UNITS a rank however many
+    groups (thousands of light ones on sparse data), every heavy group the bottom of its own
+    unit (the next one down is claimed apart from it), the units covering the round."""
+    rng = np.random.default_rng(size)
+    w = rng.integers(1, 5, 20_000)
+    heavy = rng.choice(len(w), 40, replace=False)
+    w[heavy] = w.sum()         # each above 1/(CLAIM_UNITS * size) of the round
+    lo = 7
+    cuts = claim_cuts(w, lo, size)
+    assert cuts[0] == lo and cuts[-1] == lo + len(w) and np.all(np.diff(cuts) > 0)
+    assert len(cuts) - 1 <= CLAIM_UNITS * size + 2
+    assert set((heavy + lo).tolist()) <= set(cuts.tolist())
+    assert claim_cuts(np.full(5, 100), 0, size).tolist() == [0, 1, 2, 3, 4, 5]   # all heavy: one each
