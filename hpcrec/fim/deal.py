@@ -5,12 +5,13 @@ dealt on demand, benchmarks/README.md, session 13).
 On dense data a group's cost is not its weight (0.004 to 2.7 s at equal weights,
 benchmarks/README.md "2 ranks on dense data"), so a planned deal left one rank idle while
 another mined. Here every rank holds the whole round's conditional transactions and walks
-its groups largest item first; at each group it reads what the others took (their
-notices, :class:`~hpcrec.core.comm.Notices`) and takes the group unless one of them has,
-telling them so. A rank's groups are then still in descending order, as its search needs.
-Two ranks may take the same group at nearly the same moment: both mine it, and after the
-round the copy of the lowest of them is kept (:meth:`Claims.close`). The dropped copy's
-sets pruned nothing the kept copy does not also hold: any set they pruned on that rank is
+its groups largest item first, in units (a heavy group alone, light ones together); at
+each unit it reads what the others took (their notices,
+:class:`~hpcrec.core.comm.Notices`) and takes the unit unless one of them has, telling
+them so. A rank's groups are then still in descending order, as its search needs. Two
+ranks may take the same unit at nearly the same moment: both mine it, and after the round
+the copy of the lowest of them is kept (:meth:`Claims.close`). The dropped copy's sets
+pruned nothing the kept copy does not also hold: any set they pruned on that rank is
 contained in a set of the kept copy, or of a set containing that one, so the cross-rank
 filter finds it (docs/fim.md, "Distributed schemes").
 """
@@ -24,11 +25,12 @@ TAG = 715   # the notices' tag (no other point-to-point message uses it)
 
 
 class Claims:
-    """Which of the round's groups ``[lo, hi)`` this rank mines, decided group by group
-    (:meth:`take`, largest item first). Rank r leaves the first r groups no rank has taken
-    to the lower ranks (rank 0 takes every group it reaches untaken), so ranks that reach
-    a group together take different ones: without it two ranks that once took the same
-    group finish it together and collide on every group after it."""
+    """Which of the round's units ``[lo, hi)`` this rank mines (a unit: a group, or a range
+    of light groups, :func:`hpcrec.fim.pfp.claim_cuts`), decided unit by unit (:meth:`take`,
+    largest items first). Rank r leaves the first r units no rank has taken to the lower
+    ranks (rank 0 takes every unit it reaches untaken), so ranks that reach a unit together
+    take different ones: without it two ranks that once took the same unit finish it
+    together and collide on every unit after it."""
 
     def __init__(self, comm: Comm, lo: int, hi: int):
         self.comm, self.lo, self.hi = comm, lo, hi
@@ -39,7 +41,7 @@ class Claims:
         self.notices = comm.notices(TAG)
 
     def take(self, j: int) -> bool:
-        """Whether this rank mines group j (called for j descending)."""
+        """Whether this rank mines unit j (called for j descending)."""
         self.taken[self.notices.arrived()] = True
         at = self.hi - 1 - j
         while self.front < at and self.taken[self.front]:
@@ -54,7 +56,7 @@ class Claims:
         return True
 
     def close(self) -> np.ndarray:
-        """Collective, after the round: the groups this rank mined that a lower rank mined
+        """Collective, after the round: the units this rank mined that a lower rank mined
         too (their sets are to be dropped here)."""
         comm = self.comm
         self.notices.close(comm.allgather_counts(self.sent))
