@@ -270,9 +270,9 @@ class Comm:
         return recv, recvcounts
 
     # -- point to point -----------------------------------------------------------
-    def notices(self, tag: int) -> "Notices":
-        """A channel of small integers to every other rank (:class:`Notices`, one ``tag``)."""
-        return Notices(self, tag)
+    def notices(self) -> "Notices":
+        """A channel of small integers to every other rank (:class:`Notices`). Collective."""
+        return Notices(self)
 
     # -- small Python objects (metadata only: pickled) --------------------------
     def bcast_obj(self, obj, root: int = 0):
@@ -342,10 +342,15 @@ class Notices:
     of 8 bytes, delivered eagerly) and reads once they have arrived: how ranks that deal
     work among themselves on demand tell each other what they took. :meth:`close` (on
     every rank, given how many each rank sent) receives what is still in flight, so no
-    message outlives the channel."""
+    message outlives the channel. The messages travel on a duplicate of the communicator
+    (made here, collectively; freed by :meth:`close`), so none is confused with a message
+    of the caller's that happens to use the same tag."""
 
-    def __init__(self, comm: Comm, tag: int):
-        self._comm, self._tag = comm, tag
+    TAG = 0   # any: the duplicate carries no other message
+
+    def __init__(self, comm: Comm):
+        self._comm = comm
+        self._c = comm.mpi.Dup() if comm.size > 1 else None
         self._sends: list = []                         # (buffer, requests) kept until close
         self._got = np.zeros(comm.size, np.int64)      # received from each rank
 
@@ -355,7 +360,7 @@ class Notices:
         if c.size == 1:
             return
         buf = np.array([value], np.int64)
-        self._sends.append((buf, [c.mpi.Isend(buf, dest=q, tag=self._tag)
+        self._sends.append((buf, [self._c.Isend(buf, dest=q, tag=self.TAG)
                                   for q in range(c.size) if q != c.rank]))
 
     def arrived(self) -> list[int]:
@@ -367,10 +372,10 @@ class Notices:
         out, status, buf = [], MPI.Status(), np.empty(1, np.int64)
         # MPICH's first Iprobe only moves arrived messages in (seen: false 0.2 s after
         # the send), so "none" is believed only from two in a row
-        while c.mpi.Iprobe(source=MPI.ANY_SOURCE, tag=self._tag, status=status) or \
-                c.mpi.Iprobe(source=MPI.ANY_SOURCE, tag=self._tag, status=status):
+        while self._c.Iprobe(source=MPI.ANY_SOURCE, tag=self.TAG, status=status) or \
+                self._c.Iprobe(source=MPI.ANY_SOURCE, tag=self.TAG, status=status):
             src = status.Get_source()
-            c.mpi.Recv(buf, source=src, tag=self._tag)
+            self._c.Recv(buf, source=src, tag=self.TAG)
             self._got[src] += 1
             out.append(int(buf[0]))
         return out
@@ -385,11 +390,13 @@ class Notices:
         out, buf = [], np.empty(1, np.int64)
         for q in range(c.size):
             while q != c.rank and self._got[q] < sent[q]:
-                c.mpi.Recv(buf, source=q, tag=self._tag)
+                self._c.Recv(buf, source=q, tag=self.TAG)
                 self._got[q] += 1
                 out.append(int(buf[0]))
         MPI.Request.Waitall([r for _, reqs in self._sends for r in reqs])
         self._sends = []
+        self._c.Free()
+        self._c = None
         return out
 
 

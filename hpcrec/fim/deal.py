@@ -21,8 +21,6 @@ import numpy as np
 
 from ..core.comm import Comm
 
-TAG = 715   # the notices' tag (no other point-to-point message uses it)
-
 
 class Claims:
     """Which of the round's units ``[lo, hi)`` this rank mines (a unit: a group, or a range
@@ -38,7 +36,7 @@ class Claims:
         self.front = 0                             # no place below it is untaken
         self.mine: list[int] = []                  # places taken here
         self.sent = 0
-        self.notices = comm.notices(TAG)
+        self.notices = comm.notices()
 
     def take(self, j: int) -> bool:
         """Whether this rank mines unit j (called for j descending)."""

@@ -438,3 +438,25 @@ def test_groups_mined_twice_keep_one_copy(overlap, dense, monkeypatch):
     reference = mine_itemsets(rows, support, "fpclose", comm=serial())
     got = mine_itemsets(rows, support, "fpclose", comm=world())
     assert len(reference) > 20 and same(got, reference)
+
+
+@pytest.mark.mpi
+def test_the_callers_own_messages_are_not_taken_for_notices(monkeypatch):
+    """FP-Close's claims travel on a duplicate of the communicator: messages of the caller's
+    in flight on the job's communicator, with any tag, are neither read as claims (a unit
+    believed taken would be mined by no rank) nor consumed."""
+    from hpcrec.core.comm import Notices
+    from hpcrec.fim import pfp
+    comm = world()
+    if comm.size < 2:
+        pytest.skip("needs 2 ranks")
+    rows = random_rows(17)
+    reference = mine_itemsets(rows, 0.01, "fpclose", comm=serial())
+    monkeypatch.setattr(pfp, "SHARED_ROUNDS", 1)   # several rounds
+    peer = (comm.rank + 1) % comm.size
+    sends = [comm.mpi.isend(("mine", t), dest=peer, tag=t) for t in (Notices.TAG, 715)]
+    got = mine_itemsets(rows, 0.01, "fpclose", comm=world())
+    left = [comm.mpi.recv(source=(comm.rank - 1) % comm.size, tag=t) for t in (Notices.TAG, 715)]
+    for s in sends:
+        s.wait()
+    assert left == [("mine", Notices.TAG), ("mine", 715)] and same(got, reference)
