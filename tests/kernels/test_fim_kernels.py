@@ -20,6 +20,14 @@ def random_csr(seed: int, rows: int, items: int, density: float):
     return X, ptr, np.nonzero(X)[1].astype(np.int32)
 
 
+def by_frequency(X: np.ndarray):
+    """X with its columns recoded (item 0 the most frequent, as the miner's input), and its
+    CSR row pointers and items."""
+    X = X[:, np.argsort(-X.sum(0), kind="stable")]
+    ptr = np.concatenate(([0], np.cumsum(X.sum(1)))).astype(np.int64)
+    return X, ptr, np.nonzero(X)[1].astype(np.int32)
+
+
 @pytest.mark.parametrize("seed", range(3))
 def test_pairs_and_extensions_match_dense_counts(seed):
     X, ptr, idx = random_csr(seed, 300, 9, 0.4)
@@ -116,9 +124,7 @@ def test_mine_range_on_duplicate_rows_against_brute_force(seed, mode):
     m = 9
     baskets = rng.random((12, m)) < 0.5
     X = baskets[rng.integers(0, 12, 400)] | (rng.random((400, m)) < 0.03)
-    X = X[:, np.argsort(-X.sum(0), kind="stable")]  # recoded: item 0 the most frequent
-    ptr = np.concatenate(([0], np.cumsum(X.sum(1)))).astype(np.int64)
-    idx = np.nonzero(X)[1].astype(np.int32)
+    X, ptr, idx = by_frequency(X)
     minc = 25
     truth = {}
     for k in range(1, m + 1):
@@ -153,9 +159,8 @@ def test_mine_ranges_from_one_build_equal_a_build_per_range(mode, small, monkeyp
     rng = np.random.default_rng(8)
     baskets = rng.random((10, 11)) < 0.6
     X = baskets[rng.integers(0, 10, 500)] ^ (rng.random((500, 11)) < 0.05)
-    X = X[:, np.argsort(-X.sum(0), kind="stable")]
-    ptr = np.concatenate(([0], np.cumsum(X.sum(1)))).astype(np.int64)
-    rows = csr(ptr, np.nonzero(X)[1].astype(np.int32))
+    X, ptr, idx = by_frequency(X)
+    rows = csr(ptr, idx)
     m, minc = X.shape[1], 50
     owned = np.ones(m, np.bool_)
     options = MineOptions(m, minc, 0, 10**6, mode)
@@ -218,9 +223,7 @@ def test_mine_range_grows_its_arrays_and_resumes(mode, case, monkeypatch):
         baskets = rng.random((20, 13)) < 0.7
         X = baskets[rng.integers(0, 20, 700)] ^ (rng.random((700, 13)) < 0.05)
         X[:, 0] = True
-    X = X[:, np.argsort(-X.sum(0), kind="stable")]  # recoded: item 0 the most frequent
-    ptr = np.concatenate(([0], np.cumsum(X.sum(1)))).astype(np.int64)
-    idx = np.nonzero(X)[1].astype(np.int32)
+    X, ptr, idx = by_frequency(X)
     m = X.shape[1]
     minc = len(X) // (25 if case == "uniform" else 5)
     max_len = 3 if case == "max_len" and mode == P.FREQUENT else 0
@@ -273,10 +276,8 @@ def test_small_nodes_search_their_subtrees_by_bits(held, monkeypatch):
     X[:, -1] = True
     X = np.vstack([X, rng.random((300, m)) < 0.75])
     X[len(X) - 300:, -1] = False
-    X = X[:, np.argsort(-X.sum(0), kind="stable")]  # recoded: item 0 the most frequent
+    X, ptr, idx = by_frequency(X)
     assert X[:, -1].sum() == (128 if held == "weighted" else held)
-    ptr = np.concatenate(([0], np.cumsum(X.sum(1)))).astype(np.int64)
-    idx = np.nonzero(X)[1].astype(np.int32)
     truth = brute_force(X, 4, P.FREQUENT)
     assert max(map(len, truth)) >= 9
     for small in (False, True):
@@ -298,9 +299,7 @@ def test_sparse_rows_with_leaves_at_the_support(seed, mode):
     m = 14
     patterns = rng.random((30, m)) < 0.15
     X = patterns[rng.integers(0, 30, 120)] | (rng.random((120, m)) < 0.02)
-    X = X[:, np.argsort(-X.sum(0), kind="stable")]  # recoded: item 0 the most frequent
-    ptr = np.concatenate(([0], np.cumsum(X.sum(1)))).astype(np.int64)
-    idx = np.nonzero(X)[1].astype(np.int32)
+    X, ptr, idx = by_frequency(X)
     for minc in (3, 4, 5):
         truth = brute_force(X, minc, mode)
         assert max(map(len, truth)) >= 3
@@ -368,9 +367,7 @@ def test_add_sets_appends_after_the_search_and_grows_the_store(small, monkeypatc
     monkeypatch.setattr(P, "START_SMALL", small)
     rng = np.random.default_rng(11)
     X = rng.random((300, 9)) < 0.5
-    X = X[:, np.argsort(-X.sum(0), kind="stable")]
-    ptr = np.concatenate(([0], np.cumsum(X.sum(1)))).astype(np.int64)
-    idx = np.nonzero(X)[1].astype(np.int32)
+    X, ptr, idx = by_frequency(X)
     m, minc = X.shape[1], 30
     store = P.empty_store(m)
     options = MineOptions(m, minc, 0, 10**6, P.FREQUENT)
