@@ -55,9 +55,10 @@ CHUNK_ITEMS = 1 << 26  # at most this much conditional-database weight per rank 
 ROUND_SHARE = 4        # a round brings a rank about 1/ROUND_SHARE of its share of the items
 MIN_ROUND = 1 << 20    # ... but at least this much weight (small data: few rounds)
 ROUND_GROUPS = 8       # and on several ranks about this many groups a rank (their balance)
-SHARED_ROUNDS = 4      # FP-Close on several ranks: a shared round holds this many
+SHARED_ROUNDS = 4      # groups dealt on demand (ON_DEMAND): a shared round holds this many
                        # ranks' rounds (within CHUNK_ITEMS and the budget: every rank holds it)
 CLAIM_UNITS = 64       # ... whose groups ranks claim in about this many units a rank
+ON_DEMAND = {P.MAXIMAL, P.CLOSED}  # modes whose groups are dealt on demand (.deal)
 
 
 def assign_groups(weights: np.ndarray, size: int) -> np.ndarray:
@@ -251,8 +252,7 @@ def _mine_local(prep: Prepared, comm: Comm, max_len, mode: int, guard: Guard, ti
             comm.allreduce(weights)
     k = min(lattice.BITS, prep.m) if mode == P.FREQUENT else 0   # groups 0..k-1: lattice
     per_rank = round_weight(prep, weights[k:], comm.size, guard)
-    # FP-Close on several ranks: groups dealt on demand (.deal); FP-Max measured slower so
-    shared = comm.size > 1 and mode == P.CLOSED   # (benchmarks/README.md, session 13)
+    shared = comm.size > 1 and mode in ON_DEMAND
     rounds = plan_rounds(weights[k:], 1, shared_weight(per_rank, comm.size, guard)) if shared \
         else plan_rounds(weights[k:], comm.size, per_rank)
     rounds = [(lo + k, hi + k) for lo, hi in rounds]
