@@ -444,8 +444,9 @@ def mine(prep: Prepared, max_len: int | None, comm: Comm, algorithm: str, contro
             sizes = comm.allgather_counts(len(sub[1]))
             every = tuple(comm.allgatherv(np.ascontiguousarray(a)) for a in sub)
         with comm.collective_errors(), timer.phase("mine"):
-            # the others' sets again, FP-Max's tree (36 bytes a node, at most one an item)
-            guard.check(3 * sum(a.nbytes for a in every) + 36 * len(every[0]),
+            # the others' sets again; FP-Max's holder lists (16 bytes an item) and one tree
+            # at a time (37 bytes a node, at most one an item)
+            guard.check(3 * sum(a.nbytes for a in every) + 53 * len(every[0]),
                         "the cross-rank superset filter")
             keep = np.ones(len(counts), np.bool_)
             keep[np.flatnonzero(test)] = ~_extended(*sub, _others(every, sizes, comm.rank),
