@@ -6,7 +6,9 @@ and every rank mines its items alone.
    Allreduce. The items are cut into rounds: consecutive ranges, rarest first, each of
    about ``ranks x per_rank`` weight, ``per_rank`` a fixed share of a rank's items, on
    several ranks at least a few groups' weight each (:func:`round_weight`); inside a
-   round, items are dealt to ranks by a greedy balance of their weights.
+   round, items are dealt to ranks by a greedy balance of their weights (FP-Growth;
+   FP-Max and FP-Close on several ranks deal them on demand instead, :data:`ON_DEMAND`,
+   :mod:`hpcrec.fim.deal`: every rank then receives the round whole).
 3. Per round, ONE Alltoallv sends each rank, from every transaction holding one of the
    round's items it owns, the prefix up to the last such item (:mod:`hpcrec.kernels.exchange`):
    exactly the conditional transactions of its items of the round. The send and receive
