@@ -6,13 +6,14 @@ a set of another rank's group (a rarer item) can still contain one (docs/fim.md,
 against the others' with one of two tests that stay linear on dense data, where nearly
 every set holds every frequent item and trying all holders of an item is quadratic:
 
-- :func:`extended` (maximal sets): a prefix tree of the other sets, items in descending
-  order (FPMax's MFI-tree), every node with a 128-bit mask (item ``i`` -> bit ``i % 128``)
-  of the items of the sets through it. A query walks only the branches whose item is
-  larger than its next unmatched item (a smaller one rules the branch out, as the items
-  below it are smaller still) and whose mask holds all its unmatched items. Where the
-  query's rarest item has fewer holders than the tree has first-level branches to try
-  (sparse data), those holders are tested directly instead.
+- :func:`extended` (maximal sets): per largest item g of the sets tested, a prefix tree
+  of the other sets holding g, cut to their items up to g (a superset holds g, and its
+  items above g match nothing), items in descending order (FPMax's MFI-tree), every node
+  with a 128-bit mask (item ``i`` -> bit ``i % 128``) of the items of the sets through
+  it. A query walks only the branches whose item is larger than its next unmatched item
+  (a smaller one rules the branch out, as the items below it are smaller still) and
+  whose mask holds all its unmatched items. Where the holders of the queries' rarest
+  items are fewer than the tree's items (sparse data), those holders are tested directly.
 - :func:`same_closure` (closed sets): a proper superset with the same count has the same
   transactions, so the same tid-set key (the miner's sum of per-transaction hashes): one
   hash join on (key, count), every match verified by containment (a key collision cannot
@@ -26,7 +27,6 @@ import numpy as np
 from numba import njit
 
 from .projected import holds_all
-from .support import vertical
 
 MIX = -7046029254386353131  # 0x9E3779B97F4A7C15 as int64: the golden-ratio multiplier
 
@@ -39,20 +39,41 @@ def _bit(item):
 
 
 @njit(cache=True)
-def _tree(items, ptr, m):
-    """The prefix tree of the sets (items, ptr), items descending along a path: per node its
-    item, first child, next sibling (siblings descending) and mask. Node 0 is the root."""
-    cap = len(items) + 1
+def _holders(items, ptr, m):
+    """Per item i, the sets of (items, ptr) holding it, ascending: their ids
+    ``ids[hptr[i]:hptr[i + 1]]`` and where i lies in each (``at``, positions in items)."""
+    hptr = np.zeros(m + 1, np.int64)
+    for p in range(len(items)):
+        hptr[items[p] + 1] += 1
+    for i in range(m):
+        hptr[i + 1] += hptr[i]
+    fill = hptr[:m].copy()
+    ids = np.empty(hptr[m], np.int64)
+    at = np.empty(hptr[m], np.int64)
+    for z in range(len(ptr) - 1):
+        for p in range(ptr[z], ptr[z + 1]):
+            i = items[p]
+            ids[fill[i]], at[fill[i]] = z, p
+            fill[i] += 1
+    return hptr, ids, at
+
+
+@njit(cache=True)
+def _tree(items, ptr, ids, at, size, m):
+    """The prefix tree of the sets ``ids`` of (items, ptr), each cut to its items up to
+    position ``at`` (``size``: their items in all), items descending along a path: per
+    node its item, first child, next sibling (siblings descending), mask, and whether a
+    set cut short (a longer set) ends there. Node 0 is the root."""
+    cap = size + 1
     item = np.full(cap, -1, np.int32)
     child = np.full(cap, -1, np.int64)
     sibling = np.full(cap, -1, np.int64)
     mask = np.zeros((cap, 2), np.int64)
+    cut = np.zeros(cap, np.bool_)
     top = np.full(m, -1, np.int64)   # the root's child of each item
     n = 1
-    for z in range(len(ptr) - 1):
-        s, e = ptr[z], ptr[z + 1]
-        if e == s:
-            continue
+    for k in range(len(ids)):
+        s, e = ptr[ids[k]], at[k] + 1
         w0, w1 = np.int64(0), np.int64(0)
         for p in range(s, e):
             w, b = _bit(items[p])
@@ -84,13 +105,15 @@ def _tree(items, ptr, m):
             node = c
             mask[node, 0] |= w0
             mask[node, 1] |= w1
+        if e < ptr[ids[k] + 1]:
+            cut[node] = True
     prev = -1
     for it in range(m):   # the root's children, descending: linked from the lowest up
         if top[it] >= 0:
             sibling[top[it]] = prev
             prev = top[it]
     child[0] = prev
-    return item, child, sibling, mask, top
+    return item, child, sibling, mask, cut
 
 
 @njit(cache=True)
@@ -98,7 +121,7 @@ def _in_tree(tree, want, s, e, rest, frames):
     """Whether a set of the tree is a proper superset of the sorted want[s:e] (``rest[j]``:
     the mask of want[s:s + j + 1], the items still to match when want[s + j] is next;
     ``frames``: scratch of at least e - s + 1 rows)."""
-    item, child, sibling, mask, _ = tree
+    item, child, sibling, mask, cut = tree
     frames[0, 0], frames[0, 1], frames[0, 2] = child[0], e - s - 1, 0   # cursor, next, extra
     depth = 0
     while depth >= 0:
@@ -116,7 +139,7 @@ def _in_tree(tree, want, s, e, rest, frames):
             continue
         if item[c] == x:
             if j == 0:
-                if extra or child[c] >= 0:   # a longer set goes through c
+                if extra or child[c] >= 0 or cut[c]:   # a longer set goes through c
                     return True
                 continue
             j -= 1
@@ -131,41 +154,71 @@ def _in_tree(tree, want, s, e, rest, frames):
 @njit(cache=True)
 def extended(items, ptr, other_items, other_ptr, m):
     """For each set of (items, ptr), whether a set of (other_items, other_ptr) is a proper
-    superset of it. Items 0..m-1, sorted ascending within each set."""
-    tree = _tree(other_items, other_ptr, m)
-    top = tree[4]
-    first = np.zeros(m + 1, np.int64)   # first[i]: the root's children of items >= i
-    for i in range(m - 1, -1, -1):
-        first[i] = first[i + 1] + (top[i] >= 0)
-    hptr, holders = vertical(other_ptr, other_items, m)
-    longest = 1   # of both: a path of the tree is as deep as its longest set
-    for x in range(len(ptr) - 1):
+    superset of it. Items 0..m-1, sorted ascending within each set.
+
+    The sets are taken by their largest item g: a superset holds g, and only its items up
+    to g can match, so the others holding g, cut there, make one tree for them all (the
+    items above g, which a tree of the whole sets branches on first, are left out). Where
+    the holders of each set's rarest item are fewer than that tree's items, they are
+    tested directly instead (sparse data)."""
+    hptr, ids, at = _holders(other_items, other_ptr, m)
+    n = len(ptr) - 1
+    gptr = np.zeros(m + 1, np.int64)   # the sets by their largest item
+    for x in range(n):
+        if ptr[x + 1] > ptr[x]:
+            gptr[items[ptr[x + 1] - 1] + 1] += 1
+    for i in range(m):
+        gptr[i + 1] += gptr[i]
+    fill = gptr[:m].copy()
+    by_top = np.empty(gptr[m], np.int64)
+    for x in range(n):
+        if ptr[x + 1] > ptr[x]:
+            g = items[ptr[x + 1] - 1]
+            by_top[fill[g]] = x
+            fill[g] += 1
+    longest = 1
+    for x in range(n):
         longest = max(longest, ptr[x + 1] - ptr[x])
-    for z in range(len(other_ptr) - 1):
-        longest = max(longest, other_ptr[z + 1] - other_ptr[z])
     rest = np.zeros((longest, 2), np.int64)
     frames = np.empty((longest + 1, 3), np.int64)
-    out = np.zeros(len(ptr) - 1, np.bool_)
-    for x in range(len(ptr) - 1):
-        s, e = ptr[x], ptr[x + 1]
-        if e == s:
+    rare = np.empty(n, np.int64)
+    out = np.zeros(n, np.bool_)
+    for g in range(m):
+        if gptr[g + 1] == gptr[g] or hptr[g + 1] == hptr[g]:
             continue
-        rare = items[s]
-        for p in range(s, e):
-            w, b = _bit(items[p])
-            rest[p - s, 0] = rest[p - s - 1, 0] if p > s else 0
-            rest[p - s, 1] = rest[p - s - 1, 1] if p > s else 0
-            rest[p - s, w] |= b
-            if hptr[items[p] + 1] - hptr[items[p]] < hptr[rare + 1] - hptr[rare]:
-                rare = items[p]
-        if hptr[rare + 1] - hptr[rare] <= first[items[e - 1]]:   # few holders: test them
-            for h in range(hptr[rare], hptr[rare + 1]):
-                z = holders[h]
-                if other_ptr[z + 1] - other_ptr[z] > e - s and \
-                        holds_all(other_items, other_ptr[z], other_ptr[z + 1], items, s, e):
-                    out[x] = True
-                    break
-        else:
+        size = 0
+        for h in range(hptr[g], hptr[g + 1]):
+            size += at[h] - other_ptr[ids[h]] + 1
+        direct = 0
+        for q in range(gptr[g], gptr[g + 1]):
+            x = by_top[q]
+            r = g
+            for p in range(ptr[x], ptr[x + 1]):
+                if hptr[items[p] + 1] - hptr[items[p]] < hptr[r + 1] - hptr[r]:
+                    r = items[p]
+            rare[x] = r
+            direct += hptr[r + 1] - hptr[r]
+        if direct <= size:   # few holders: test them
+            for q in range(gptr[g], gptr[g + 1]):
+                x = by_top[q]
+                s, e = ptr[x], ptr[x + 1]
+                for h in range(hptr[rare[x]], hptr[rare[x] + 1]):
+                    z = ids[h]
+                    if other_ptr[z + 1] - other_ptr[z] > e - s and \
+                            holds_all(other_items, other_ptr[z], other_ptr[z + 1], items, s, e):
+                        out[x] = True
+                        break
+            continue
+        tree = _tree(other_items, other_ptr, ids[hptr[g]:hptr[g + 1]], at[hptr[g]:hptr[g + 1]],
+                     size, m)
+        for q in range(gptr[g], gptr[g + 1]):
+            x = by_top[q]
+            s, e = ptr[x], ptr[x + 1]
+            for p in range(s, e):
+                w, b = _bit(items[p])
+                rest[p - s, 0] = rest[p - s - 1, 0] if p > s else 0
+                rest[p - s, 1] = rest[p - s - 1, 1] if p > s else 0
+                rest[p - s, w] |= b
             out[x] = _in_tree(tree, items, s, e, rest, frames)
     return out
 

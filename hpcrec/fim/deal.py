@@ -1,6 +1,6 @@
-"""Groups dealt on demand: FP-Close's groups of a round go to whichever rank is free, not
-by a deal planned from their weights (FP-Max keeps the planned deal: it measured slower
-dealt on demand, benchmarks/README.md, session 13).
+"""Groups dealt on demand: FP-Max's and FP-Close's groups of a round go to whichever rank
+is free, not by a deal planned from their weights (FP-Max since session 14: claimed by
+units it measured faster so, benchmarks/README.md).
 
 On dense data a group's cost is not its weight (0.004 to 2.7 s at equal weights,
 benchmarks/README.md "2 ranks on dense data"), so a planned deal left one rank idle while

@@ -6,7 +6,9 @@ and every rank mines its items alone.
    Allreduce. The items are cut into rounds: consecutive ranges, rarest first, each of
    about ``ranks x per_rank`` weight, ``per_rank`` a fixed share of a rank's items, on
    several ranks at least a few groups' weight each (:func:`round_weight`); inside a
-   round, items are dealt to ranks by a greedy balance of their weights.
+   round, items are dealt to ranks by a greedy balance of their weights (FP-Growth;
+   FP-Max and FP-Close on several ranks deal them on demand instead, :data:`ON_DEMAND`,
+   :mod:`hpcrec.fim.deal`: every rank then receives the round whole).
 3. Per round, ONE Alltoallv sends each rank, from every transaction holding one of the
    round's items it owns, the prefix up to the last such item (:mod:`hpcrec.kernels.exchange`):
    exactly the conditional transactions of its items of the round. The send and receive
@@ -55,9 +57,10 @@ CHUNK_ITEMS = 1 << 26  # at most this much conditional-database weight per rank 
 ROUND_SHARE = 4        # a round brings a rank about 1/ROUND_SHARE of its share of the items
 MIN_ROUND = 1 << 20    # ... but at least this much weight (small data: few rounds)
 ROUND_GROUPS = 8       # and on several ranks about this many groups a rank (their balance)
-SHARED_ROUNDS = 4      # FP-Close on several ranks: a shared round holds this many
+SHARED_ROUNDS = 4      # groups dealt on demand (ON_DEMAND): a shared round holds this many
                        # ranks' rounds (within CHUNK_ITEMS and the budget: every rank holds it)
 CLAIM_UNITS = 64       # ... whose groups ranks claim in about this many units a rank
+ON_DEMAND = {P.MAXIMAL, P.CLOSED}  # modes whose groups are dealt on demand (.deal)
 
 
 def assign_groups(weights: np.ndarray, size: int) -> np.ndarray:
@@ -251,8 +254,7 @@ def _mine_local(prep: Prepared, comm: Comm, max_len, mode: int, guard: Guard, ti
             comm.allreduce(weights)
     k = min(lattice.BITS, prep.m) if mode == P.FREQUENT else 0   # groups 0..k-1: lattice
     per_rank = round_weight(prep, weights[k:], comm.size, guard)
-    # FP-Close on several ranks: groups dealt on demand (.deal); FP-Max measured slower so
-    shared = comm.size > 1 and mode == P.CLOSED   # (benchmarks/README.md, session 13)
+    shared = comm.size > 1 and mode in ON_DEMAND
     rounds = plan_rounds(weights[k:], 1, shared_weight(per_rank, comm.size, guard)) if shared \
         else plan_rounds(weights[k:], comm.size, per_rank)
     rounds = [(lo + k, hi + k) for lo, hi in rounds]
@@ -444,8 +446,9 @@ def mine(prep: Prepared, max_len: int | None, comm: Comm, algorithm: str, contro
             sizes = comm.allgather_counts(len(sub[1]))
             every = tuple(comm.allgatherv(np.ascontiguousarray(a)) for a in sub)
         with comm.collective_errors(), timer.phase("mine"):
-            # the others' sets again, FP-Max's tree (36 bytes a node, at most one an item)
-            guard.check(3 * sum(a.nbytes for a in every) + 36 * len(every[0]),
+            # the others' sets again; FP-Max's holder lists (16 bytes an item) and one tree
+            # at a time (37 bytes a node, at most one an item)
+            guard.check(3 * sum(a.nbytes for a in every) + 53 * len(every[0]),
                         "the cross-rank superset filter")
             keep = np.ones(len(counts), np.bool_)
             keep[np.flatnonzero(test)] = ~_extended(*sub, _others(every, sizes, comm.rank),

@@ -414,9 +414,10 @@ OVERLAPS = {   # which groups a rank takes (every group by one rank at least)
 
 
 @pytest.mark.mpi
+@pytest.mark.parametrize("algorithm", ["fpmax", "fpclose"])
 @pytest.mark.parametrize("overlap", sorted(OVERLAPS))
 @pytest.mark.parametrize("dense", [False, True])
-def test_groups_mined_twice_keep_one_copy(overlap, dense, monkeypatch):
+def test_groups_mined_twice_keep_one_copy(overlap, dense, algorithm, monkeypatch):
     """Groups dealt on demand may be taken by two ranks at once: each such group's sets are
     kept from the lowest of them, and the result is the serial one (for any pattern of
     overlaps, so also for any timing of the ranks)."""
@@ -426,8 +427,10 @@ def test_groups_mined_twice_keep_one_copy(overlap, dense, monkeypatch):
         else random_rows(17)
     support = 0.3 if dense else 0.01
     rule = OVERLAPS[overlap]
+    calls = []
 
     def take(self, j):
+        calls.append(j)
         mine = rule(j, self.comm.rank, self.comm.size)
         if mine:
             self.mine.append(self.hi - 1 - j)
@@ -435,8 +438,9 @@ def test_groups_mined_twice_keep_one_copy(overlap, dense, monkeypatch):
 
     monkeypatch.setattr(deal.Claims, "take", take)
     monkeypatch.setattr(pfp, "SHARED_ROUNDS", 1)   # several rounds
-    reference = mine_itemsets(rows, support, "fpclose", comm=serial())
-    got = mine_itemsets(rows, support, "fpclose", comm=world())
+    reference = mine_itemsets(rows, support, algorithm, comm=serial())
+    got = mine_itemsets(rows, support, algorithm, comm=world())
+    assert calls, "the groups were not dealt on demand"
     assert len(reference) > 20 and same(got, reference)
 
 
