@@ -33,6 +33,7 @@ from numba.extending import intrinsic
 from . import order
 from .csr import Csr
 from .protocols import MineOptions, Store
+from .support import popcount
 
 OK, TOO_MANY = 0, 1
 FREQUENT, MAXIMAL, CLOSED = 0, 1, 2  # what the search reports
@@ -947,6 +948,11 @@ class Work(NamedTuple):
     lat: np.ndarray       # FREQUENT, small nodes: bit columns (LAT: rows bits, item, support)
     lvl: np.ndarray       # ... their levels (row 0: levels in use; LEVEL per level)
     wts: np.ndarray       # ... the node's row weights, by bit (int64)
+    wlat: np.ndarray      # FREQUENT, nodes of WORD + 1 .. WIDE rows: candidates (WIDECOL)
+    wlvl: np.ndarray      # ... their levels (row 0: levels in use, planes; WLEVEL per level)
+    wcols: np.ndarray     # ... their bit columns, a candidate's words a row (int64)
+    wnz: np.ndarray       # ... per level, the words that hold its set's rows (int32)
+    planes: np.ndarray    # ... the node's row weights as bit planes (plane, word; int64)
 
 
 GROW = 2  # a working array or the store is short: grow it (``need``) and search on
@@ -1189,6 +1195,177 @@ def _bit_search(loc, prefix, absorbed, out, form, fit, state, need):
     return OK
 
 
+# FREQUENT below a node of WORD + 1 to WIDE rows of weights below 2^PLANES (and at most
+# WORD children): its subtree is searched over bit columns of several words, beside the
+# one-word search above and apart from it (that loop is sensitive to its shape: widened
+# in place it lost 10-25 % on the one-word nodes of chess and connect, benchmarks/README.md,
+# session 13). Supports are popcounts of the AND with the weights' bit planes. Heavier
+# nodes (connect's) take the fill scan, which merges their rows.
+WIDE_WORDS = 16
+WIDE = WORD * WIDE_WORDS
+PLANES = 4
+# a candidate item of a set (its rows: its row of ``wcols``), its support
+WIDECOL = _record("item", "sup")
+# a level: LEVEL's fields and the number of words (``wnz``) holding its set's rows
+WLEVEL = _record(*LEVEL.names, "nw")
+
+
+@njit(cache=True)
+def _wide_columns(rows, ri, pool, node, scratch, mem, wide, marks):
+    """:func:`_bit_columns` for a node X of WORD + 1 to WIDE rows: X's k-th row is bit
+    k % WORD of word k // WORD, and of ``planes[b]`` where bit b of its weight is set;
+    each child gets a row of ``wcols`` and a candidate of ``wlat``, the first level of
+    :func:`_wide_search` (``wide = (wlat, wlvl, wcols, wnz, planes)``; wlvl[0]: levels in
+    use (pos) and planes (nw)). Returns False, with nothing written, where a weight has
+    more than PLANES bits (or X more rows than WIDE)."""
+    wlat, wlvl, wcols, wnz, planes = wide
+    lo, hi, plen, npath = marks[0], marks[1], marks[2], marks[3]
+    n_extra, mask = marks[4]
+    n = node.t1 - node.t0
+    n_words = (n + WORD - 1) // WORD
+    heavy = 0
+    for k in range(n):
+        heavy |= rows[pool[node.t0 + k]].wt
+    n_planes = 0
+    while heavy >> n_planes:
+        n_planes += 1
+    if n_planes > PLANES or n_words > WIDE_WORDS:
+        return False
+    for x in range(lo, hi):
+        wlat[x - lo].item = mem[x].item
+        wlat[x - lo].sup = mem[x].sup
+        for w in range(n_words):
+            wcols[x - lo, w] = 0
+    for w in range(n_words):
+        wnz[1, w] = w
+        for b in range(n_planes):
+            planes[b, w] = 0
+    bound = node.item
+    for k in range(n):
+        r = pool[node.t0 + k]
+        wt = rows[r].wt
+        w = k // WORD
+        bit = np.int64(1) << (k % WORD)
+        for b in range(n_planes):
+            if (wt >> b) & 1:
+                planes[b, w] |= bit
+        for q in range(rows[r].beg, rows[r].end):
+            i = ri[q]
+            if i >= bound:
+                break
+            if scratch[i].cnt > 0:
+                wcols[scratch[i].slot - lo, w] |= bit
+    wlvl[0].pos, wlvl[0].nw = 1, n_planes
+    v = wlvl[1]
+    v.beg, v.end, v.pos, v.plen, v.npath, v.nextra = 0, hi - lo, 0, plen, npath, n_extra
+    v.q0, v.q1, v.q2, v.q3 = mask
+    v.nw = n_words
+    return True
+
+
+@njit(cache=True)
+def _wide_search(wide, prefix, absorbed, out, form, fit, state, need):
+    """:func:`_bit_search` over the columns of :func:`_wide_columns`: S + {c}'s
+    candidates are the AND of S's candidates' columns with c's, over the words where c's
+    column holds rows (S + {c}'s words, listed in ``wnz`` for its level: a deeper set's
+    rows lie in fewer words; the other words of a column are never read); a support is
+    the popcount of each word with each weight plane, times the plane's value."""
+    wlat, wlvl, wcols, wnz, planes = wide
+    records, tops, recode, path, extra, comb = out
+    n_cap, longest, minc, max_len, limit = fit
+    masked = form[0] <= order.MASK_BITS
+    d, n_planes = wlvl[0].pos, wlvl[0].nw
+    while d > 0:
+        v = wlvl[d]
+        c = v.pos
+        if c == v.end:
+            d -= 1
+            continue
+        v.pos = c + 1
+        plen = v.plen
+        prefix[plen] = wlat[c].item
+        absorbed[plen] = False
+        plen += 1
+        npath = v.npath + 1
+        n_extra = v.nextra
+        q = (v.q0, v.q1, v.q2, v.q3)
+        if masked:
+            q = order.with_bit(q, recode[wlat[c].item])
+        top = v.end
+        nw = 0
+        if npath != max_len:
+            for t in range(v.nw):
+                w = wnz[d, t]
+                if wcols[c, w] != 0:
+                    wnz[d + 1, nw] = w
+                    nw += 1
+            for u in range(v.beg, c):
+                diff = 0   # the AND, written where u's candidate goes if kept
+                sup = np.uint64(0)
+                for t in range(nw):
+                    w = wnz[d + 1, t]
+                    a = wcols[c, w]
+                    x = wcols[u, w] & a
+                    wcols[top, w] = x
+                    diff |= x ^ a
+                    for b in range(n_planes):
+                        sup += popcount(np.uint64(x & planes[b, w])) << np.uint64(b)
+                if diff == 0:
+                    prefix[plen] = wlat[u].item
+                    absorbed[plen] = True
+                    plen += 1
+                    n_extra += 1
+                    continue
+                if np.int64(sup) >= minc:
+                    wlat[top].item = wlat[u].item
+                    wlat[top].sup = np.int64(sup)
+                    top += 1
+        if top > v.end:
+            d += 1
+            g = wlvl[d]
+            g.beg, g.end, g.pos, g.plen, g.npath, g.nextra = v.end, top, v.end, plen, npath, n_extra
+            g.q0, g.q1, g.q2, g.q3 = q
+            g.nw = nw
+        status = _write_set(prefix, absorbed, out, form, fit, state, need,
+                            (plen, npath, n_extra, wlat[c].sup, q))
+        if status != OK:
+            wlvl[0].pos = d
+            return status
+    wlvl[0].pos = 0
+    return OK
+
+
+@njit(cache=True, inline="always")
+def _write_set(prefix, absorbed, out, form, fit, state, need, what):
+    """The records of a set of the bit search (``what = (plen, npath, n_extra, count,
+    q)``: its prefix, path items, absorbed items, support and path mask) with every subset
+    of its absorbed items; OK, TOO_MANY, or GROW with the write pending in ``state``."""
+    records, tops, recode, path, extra, comb = out
+    n_cap, longest, minc, max_len, limit = fit
+    plen, npath, n_extra, count, q = what
+    top_r = n_extra if max_len <= 0 else min(n_extra, max_len - npath)
+    n_sets, n_items = _subset_sizes(n_extra, top_r, npath, limit)
+    if tops[0] + n_sets > limit:
+        return TOO_MANY
+    if tops[0] + n_sets > n_cap or npath + top_r > longest:
+        _split_prefix(prefix, absorbed, plen, path, extra)
+        state[PENDING], state[P_NPATH], state[P_EXTRA] = 1, npath, n_extra
+        state[P_TOPR], state[P_COUNT] = top_r, count
+        need[N_SETS], need[N_ITEMS], need[N_LONGEST] = n_sets, n_items, npath + top_r
+        return GROW
+    if form[0] > order.MASK_BITS:
+        _split_prefix(prefix, absorbed, plen, path, extra)
+        _emit_subsets(records, tops, form, recode, path, extra, comb,
+                      (npath, n_extra, top_r, count))
+        return OK
+    if n_extra > 0:
+        _split_prefix(prefix, absorbed, plen, path, extra)
+        for t in range(n_extra):
+            extra[t] = recode[extra[t]]
+    _write_subsets(records, tops, form, q, path, extra, comb, (npath, n_extra, top_r, count))
+    return OK
+
+
 @njit(cache=True)
 def _search(work, first, owned, options, store, state, need, marks):
     """The depth-first search of :func:`mine_range` from where ``state`` stands (group j,
@@ -1201,8 +1378,10 @@ def _search(work, first, owned, options, store, state, need, marks):
     lo, n_base, i_base = marks
     rows, ri, pool, mem, rtable, lpool, frames = work[:7]
     scratch, prefix, absorbed, path, extra, comb, buf = work[7:14]
-    loc = work[14:]
+    loc = work[14:17]
     lvl = loc[1]
+    wide = work[17:]
+    wlvl = wide[1]
     items, meta, links, head, tops, aux = store[:6]
     records, recode = store.records, store.recode   # FREQUENT's
     form = (store.form[0], store.form[1], store.form[2])
@@ -1216,6 +1395,10 @@ def _search(work, first, owned, options, store, state, need, marks):
         state[PENDING] = 0
     if lvl[0].pos > 0:  # the bit search below the last node goes on
         status = _bit_search(loc, prefix, absorbed, out, form, fit, state, need)
+        if status != OK:
+            return status
+    elif wlvl[0].pos > 0:
+        status = _wide_search(wide, prefix, absorbed, out, form, fit, state, need)
         if status != OK:
             return status
     j, depth, stamp = state[J], state[DEPTH], state[STAMP]
@@ -1303,11 +1486,14 @@ def _search(work, first, owned, options, store, state, need, marks):
                 prune = _covered_ids(items, meta, aux, tops[0], lpool, span, buf, n)
         if prune:
             mtop = first_child
-        if mode == FREQUENT and mtop > first_child and node.t1 - node.t0 <= WORD \
-                and n_child <= WORD:
-            _bit_columns(rows, ri, pool, node, scratch, mem, loc, (
-                first_child, mtop, plen, npath, _prefix_mask(prefix, absorbed, plen, recode)))
-            mtop = first_child
+        if mode == FREQUENT and mtop > first_child and n_child <= WORD:
+            bits = (first_child, mtop, plen, npath, _prefix_mask(prefix, absorbed, plen, recode))
+            if node.t1 - node.t0 <= WORD:
+                _bit_columns(rows, ri, pool, node, scratch, mem, loc, bits)
+                mtop = first_child
+            elif node.t1 - node.t0 <= WIDE and _wide_columns(
+                    rows, ri, pool, node, scratch, mem, wide, bits):
+                mtop = first_child
         if mtop > first_child:
             stamp += 1
             r_first = rtop
@@ -1366,12 +1552,15 @@ def _search(work, first, owned, options, store, state, need, marks):
                 return _pause(state, j, depth, stamp)
             _emit_subsets(records, tops, form, recode, path, extra, comb,
                           (npath, n_extra, top_r, node.count))
+            status = OK
             if lvl[0].pos > 0:
                 status = _bit_search(loc, prefix, absorbed, out, form, fit, state, need)
-                if status == GROW:
-                    return _pause(state, j, depth, stamp)
-                if status != OK:
-                    return status
+            elif wlvl[0].pos > 0:
+                status = _wide_search(wide, prefix, absorbed, out, form, fit, state, need)
+            if status == GROW:
+                return _pause(state, j, depth, stamp)
+            if status != OK:
+                return status
     return OK
 
 
@@ -1396,7 +1585,9 @@ def _first_work(db, m, n_sets, scratch):
                 np.empty(m + 1, np.int32), np.zeros(m + 1, np.bool_), np.empty(m + 1, np.int32),
                 np.empty(m + 1, np.int32), np.empty(m + 1, np.int64), np.empty(m + 1, np.int32),
                 np.empty(WORD * (WORD + 1) // 2, BITCOL), np.zeros(WORD + 2, LEVEL),
-                np.empty(WORD, np.int64))
+                np.empty(WORD, np.int64), np.empty(WORD * (WORD + 1) // 2, WIDECOL),
+                np.zeros(WORD + 2, WLEVEL), np.empty((WORD * (WORD + 1) // 2, WIDE_WORDS), np.int64),
+                np.empty((WORD + 2, WIDE_WORDS), np.int32), np.empty((PLANES, WIDE_WORDS), np.int64))
 
 
 def mine_range(rows_in: Csr, owned, lo, hi, options: MineOptions, store: Store):

@@ -201,8 +201,9 @@ def test_mine_range_grows_its_arrays_and_resumes(mode, case, monkeypatch):
     arrays and the store start at a few entries (``START_SMALL``) and run short mid-search
     many times; each time the search stops, they grow, and it resumes where it stood
     (FREQUENT: with the subsets of a node not yet written). Also max_len (FREQUENT bounds
-    the itemsets in the search), a single item, and uniform rows (2000 x 15, half filled,
-    support 1/25: roots with about 1000 distinct rows, and more maximal sets than FP-Max's
+    the itemsets in the search), a single item, and uniform rows (3000 x 15, half filled,
+    support 1/25: roots with up to about 1400 distinct rows, past ``WIDE``, so that
+    FP-Growth's largest roots take the fill scan, and more maximal sets than FP-Max's
     lists take at first). The same rows are mined with the arrays sized as usual, too.
     FREQUENT's items are recoded to ids of 31 bits (two items a key word past the first), so
     its records widen as longer sets come, and to ids spread over 0..255 (8 bits: its sets
@@ -218,7 +219,7 @@ def test_mine_range_grows_its_arrays_and_resumes(mode, case, monkeypatch):
     if case == "one item":
         X = rng.random((50, 1)) < 0.7
     elif case == "uniform":
-        X = rng.random((2000, 15)) < 0.5
+        X = rng.random((3000, 15)) < 0.5
     else:
         baskets = rng.random((20, 13)) < 0.7
         X = baskets[rng.integers(0, 20, 700)] ^ (rng.random((700, 13)) < 0.05)
