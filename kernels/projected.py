@@ -953,6 +953,7 @@ class Work(NamedTuple):
     wcols: np.ndarray     # ... their bit columns, a candidate's words a row (int64)
     wnz: np.ndarray       # ... per level, the words that hold its set's rows (int32)
     planes: np.ndarray    # ... the node's row weights as bit planes (plane, word; int64)
+    wwts: np.ndarray      # ... and by row (int64)
 
 
 GROW = 2  # a working array or the store is short: grow it (``need``) and search on
@@ -1215,10 +1216,10 @@ def _wide_columns(rows, ri, pool, node, scratch, mem, wide, marks):
     """:func:`_bit_columns` for a node X of WORD + 1 to WIDE rows: X's k-th row is bit
     k % WORD of word k // WORD, and of ``planes[b]`` where bit b of its weight is set;
     each child gets a row of ``wcols`` and a candidate of ``wlat``, the first level of
-    :func:`_wide_search` (``wide = (wlat, wlvl, wcols, wnz, planes)``; wlvl[0]: levels in
+    :func:`_wide_search` (``wide = (wlat, wlvl, wcols, wnz, planes, wwts)``; wlvl[0]: levels in
     use (pos) and planes (nw)). Returns False, with nothing written, where a weight has
     more than PLANES bits (or X more rows than WIDE)."""
-    wlat, wlvl, wcols, wnz, planes = wide
+    wlat, wlvl, wcols, wnz, planes, wwts = wide
     lo, hi, plen, npath = marks[0], marks[1], marks[2], marks[3]
     n_extra, mask = marks[4]
     n = node.t1 - node.t0
@@ -1244,6 +1245,7 @@ def _wide_columns(rows, ri, pool, node, scratch, mem, wide, marks):
     for k in range(n):
         r = pool[node.t0 + k]
         wt = rows[r].wt
+        wwts[k] = wt
         w = k // WORD
         bit = np.int64(1) << (k % WORD)
         for b in range(n_planes):
@@ -1264,13 +1266,49 @@ def _wide_columns(rows, ri, pool, node, scratch, mem, wide, marks):
 
 
 @njit(cache=True)
-def _wide_search(wide, prefix, absorbed, out, form, fit, state, need):
+def _narrowed(wide, loc, c, s_rows, cands, level):
+    """S + {c} of the wide search, held by at most WORD rows (the bits of c's column in
+    its words wnz[d, :nw], ``s_rows = (d, nw)``), as the first level of the one-word
+    search (:func:`_bit_search`, ``loc``): its k-th row becomes bit k, its weight wts[k],
+    and each of its candidates (wlat[beg:end], ``cands``) the word of its rows among
+    them; ``level = (plen, npath, n_extra, q)`` as in LEVEL."""
+    wlat, wcols, wnz, wwts = wide[0], wide[2], wide[3], wide[5]
+    lat, lvl, wts = loc
+    d, nw = s_rows
+    beg, end = cands
+    for x in range(beg, end):
+        lat[x - beg].rows = 0
+        lat[x - beg].item = wlat[x].item
+        lat[x - beg].sup = wlat[x].sup
+    k = 0
+    for t in range(nw):
+        w = wnz[d, t]
+        b = wcols[c, w]
+        while b != 0:
+            z = trailing_zeros(b)
+            wts[k] = wwts[w * WORD + z]
+            bit = np.int64(1) << k
+            for x in range(beg, end):
+                if (wcols[x, w] >> z) & 1:
+                    lat[x - beg].rows |= bit
+            k += 1
+            b &= b - 1
+    plen, npath, n_extra, q = level
+    lvl[0].pos = 1
+    v = lvl[1]
+    v.beg, v.end, v.pos, v.plen, v.npath, v.nextra = 0, end - beg, 0, plen, npath, n_extra
+    v.q0, v.q1, v.q2, v.q3 = q
+
+
+@njit(cache=True)
+def _wide_search(wide, loc, prefix, absorbed, out, form, fit, state, need):
     """:func:`_bit_search` over the columns of :func:`_wide_columns`: S + {c}'s
     candidates are the AND of S's candidates' columns with c's, over the words where c's
     column holds rows (S + {c}'s words, listed in ``wnz`` for its level: a deeper set's
     rows lie in fewer words; the other words of a column are never read); a support is
-    the popcount of each word with each weight plane, times the plane's value."""
-    wlat, wlvl, wcols, wnz, planes = wide
+    the popcount of each word with each weight plane, times the plane's value. A set of
+    at most WORD rows is searched on by the one-word search (``loc``, :func:`_narrowed`)."""
+    wlat, wlvl, wcols, wnz, planes, wwts = wide
     records, tops, recode, path, extra, comb = out
     n_cap, longest, minc, max_len, limit = fit
     masked = form[0] <= order.MASK_BITS
@@ -1292,13 +1330,14 @@ def _wide_search(wide, prefix, absorbed, out, form, fit, state, need):
         if masked:
             q = order.with_bit(q, recode[wlat[c].item])
         top = v.end
-        nw = 0
+        nw = n_rows = 0
         if npath != max_len:
             for t in range(v.nw):
                 w = wnz[d, t]
                 if wcols[c, w] != 0:
                     wnz[d + 1, nw] = w
                     nw += 1
+                    n_rows += popcount(np.uint64(wcols[c, w]))
             for u in range(v.beg, c):
                 diff = 0   # the AND, written where u's candidate goes if kept
                 sup = np.uint64(0)
@@ -1320,7 +1359,9 @@ def _wide_search(wide, prefix, absorbed, out, form, fit, state, need):
                     wlat[top].item = wlat[u].item
                     wlat[top].sup = np.int64(sup)
                     top += 1
-        if top > v.end:
+        if top > v.end and n_rows <= WORD:
+            _narrowed(wide, loc, c, (d + 1, nw), (v.end, top), (plen, npath, n_extra, q))
+        elif top > v.end:
             d += 1
             g = wlvl[d]
             g.beg, g.end, g.pos, g.plen, g.npath, g.nextra = v.end, top, v.end, plen, npath, n_extra
@@ -1328,6 +1369,8 @@ def _wide_search(wide, prefix, absorbed, out, form, fit, state, need):
             g.nw = nw
         status = _write_set(prefix, absorbed, out, form, fit, state, need,
                             (plen, npath, n_extra, wlat[c].sup, q))
+        if status == OK and loc[1][0].pos > 0:
+            status = _bit_search(loc, prefix, absorbed, out, form, fit, state, need)
         if status != OK:
             wlvl[0].pos = d
             return status
@@ -1397,8 +1440,8 @@ def _search(work, first, owned, options, store, state, need, marks):
         status = _bit_search(loc, prefix, absorbed, out, form, fit, state, need)
         if status != OK:
             return status
-    elif wlvl[0].pos > 0:
-        status = _wide_search(wide, prefix, absorbed, out, form, fit, state, need)
+    if wlvl[0].pos > 0:   # (after the one-word search it handed a set to)
+        status = _wide_search(wide, loc, prefix, absorbed, out, form, fit, state, need)
         if status != OK:
             return status
     j, depth, stamp = state[J], state[DEPTH], state[STAMP]
@@ -1556,7 +1599,7 @@ def _search(work, first, owned, options, store, state, need, marks):
             if lvl[0].pos > 0:
                 status = _bit_search(loc, prefix, absorbed, out, form, fit, state, need)
             elif wlvl[0].pos > 0:
-                status = _wide_search(wide, prefix, absorbed, out, form, fit, state, need)
+                status = _wide_search(wide, loc, prefix, absorbed, out, form, fit, state, need)
             if status == GROW:
                 return _pause(state, j, depth, stamp)
             if status != OK:
@@ -1587,7 +1630,8 @@ def _first_work(db, m, n_sets, scratch):
                 np.empty(WORD * (WORD + 1) // 2, BITCOL), np.zeros(WORD + 2, LEVEL),
                 np.empty(WORD, np.int64), np.empty(WORD * (WORD + 1) // 2, WIDECOL),
                 np.zeros(WORD + 2, WLEVEL), np.empty((WORD * (WORD + 1) // 2, WIDE_WORDS), np.int64),
-                np.empty((WORD + 2, WIDE_WORDS), np.int32), np.empty((PLANES, WIDE_WORDS), np.int64))
+                np.empty((WORD + 2, WIDE_WORDS), np.int32), np.empty((PLANES, WIDE_WORDS), np.int64),
+                np.empty(WIDE, np.int64))
 
 
 def mine_range(rows_in: Csr, owned, lo, hi, options: MineOptions, store: Store):
