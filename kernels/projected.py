@@ -1196,15 +1196,19 @@ def _bit_search(loc, prefix, absorbed, out, form, fit, state, need):
     return OK
 
 
-# FREQUENT below a node of WORD + 1 to WIDE rows of weights below 2^PLANES (and at most
-# WORD children): its subtree is searched over bit columns of several words, beside the
-# one-word search above and apart from it (that loop is sensitive to its shape: widened
-# in place it lost 10-25 % on the one-word nodes of chess and connect, benchmarks/README.md,
-# session 13). Supports are popcounts of the AND with the weights' bit planes. Heavier
-# nodes (connect's) take the fill scan, which merges their rows.
+# FREQUENT below a node of WORD + 1 to WIDE rows (and at most WORD children), of weights
+# below 2^PLANES, whose children hold at most FULL % of its rows on average: its subtree is
+# searched over bit columns of several words, beside the one-word search above and apart
+# from it (that loop is sensitive to its shape: widened in place it lost 10-25 % on the
+# one-word nodes of chess and connect, benchmarks/README.md, session 13); a set of at most
+# WORD rows goes on in the one-word search. Supports are popcounts of the AND with the
+# weights' bit planes. The other nodes take the fill scan, which merges their rows: where
+# the children hold nearly all rows (chess 0.45: 91-99 %) the reduced rows merge so much
+# that the bit columns lost 1.5x (session 14); heavy rows (connect) likewise.
 WIDE_WORDS = 16
 WIDE = WORD * WIDE_WORDS
-PLANES = 4
+PLANES = 12
+FULL = 80
 # a candidate item of a set (its rows: its row of ``wcols``), its support
 WIDECOL = _record("item", "sup")
 # a level: LEVEL's fields and the number of words (``wnz``) holding its set's rows
@@ -1218,7 +1222,8 @@ def _wide_columns(rows, ri, pool, node, scratch, mem, wide, marks):
     each child gets a row of ``wcols`` and a candidate of ``wlat``, the first level of
     :func:`_wide_search` (``wide = (wlat, wlvl, wcols, wnz, planes, wwts)``; wlvl[0]: levels in
     use (pos) and planes (nw)). Returns False, with nothing written, where a weight has
-    more than PLANES bits (or X more rows than WIDE)."""
+    more than PLANES bits, the children hold more than FULL % of X's rows on average (or
+    X has more rows than WIDE)."""
     wlat, wlvl, wcols, wnz, planes, wwts = wide
     lo, hi, plen, npath = marks[0], marks[1], marks[2], marks[3]
     n_extra, mask = marks[4]
@@ -1230,7 +1235,10 @@ def _wide_columns(rows, ri, pool, node, scratch, mem, wide, marks):
     n_planes = 0
     while heavy >> n_planes:
         n_planes += 1
-    if n_planes > PLANES or n_words > WIDE_WORDS:
+    held = 0   # the children's rows, all together
+    for x in range(lo, hi):
+        held += scratch[mem[x].item].nrow
+    if n_planes > PLANES or n_words > WIDE_WORDS or 100 * held > FULL * n * (hi - lo):
         return False
     for x in range(lo, hi):
         wlat[x - lo].item = mem[x].item
