@@ -1309,13 +1309,15 @@ def _narrowed(wide, loc, c, s_rows, cands, level):
 
 
 @njit(cache=True)
-def _wide_search(wide, loc, prefix, absorbed, out, form, fit, state, need):
+def _wide_search(searches, prefix, absorbed, out, form, fit, state, need):
     """:func:`_bit_search` over the columns of :func:`_wide_columns`: S + {c}'s
     candidates are the AND of S's candidates' columns with c's, over the words where c's
     column holds rows (S + {c}'s words, listed in ``wnz`` for its level: a deeper set's
     rows lie in fewer words; the other words of a column are never read); a support is
     the popcount of each word with each weight plane, times the plane's value. A set of
-    at most WORD rows is searched on by the one-word search (``loc``, :func:`_narrowed`)."""
+    at most WORD rows is searched on by the one-word search (``searches = (wide, loc)``:
+    the arrays of both, :func:`_narrowed`)."""
+    wide, loc = searches
     wlat, wlvl, wcols, wnz, planes, wwts = wide
     records, tops, recode, path, extra, comb = out
     n_cap, longest, minc, max_len, limit = fit
@@ -1449,7 +1451,7 @@ def _search(work, first, owned, options, store, state, need, marks):
         if status != OK:
             return status
     if wlvl[0].pos > 0:   # (after the one-word search it handed a set to)
-        status = _wide_search(wide, loc, prefix, absorbed, out, form, fit, state, need)
+        status = _wide_search((wide, loc), prefix, absorbed, out, form, fit, state, need)
         if status != OK:
             return status
     j, depth, stamp = state[J], state[DEPTH], state[STAMP]
@@ -1607,7 +1609,7 @@ def _search(work, first, owned, options, store, state, need, marks):
             if lvl[0].pos > 0:
                 status = _bit_search(loc, prefix, absorbed, out, form, fit, state, need)
             elif wlvl[0].pos > 0:
-                status = _wide_search(wide, loc, prefix, absorbed, out, form, fit, state, need)
+                status = _wide_search((wide, loc), prefix, absorbed, out, form, fit, state, need)
             if status == GROW:
                 return _pause(state, j, depth, stamp)
             if status != OK:
