@@ -8,6 +8,9 @@ steps overlap (a piece's write runs in the background), so they do not add up to
 
     NUMBA_NUM_THREADS=1 python benchmarks/ingest_phases.py -q convert in.dat -o out.h5
     NUMBA_NUM_THREADS=1 mpiexec -n 2 python -m mpi4py benchmarks/ingest_phases.py -q convert in.dat -o out.h5
+
+The command runs through ``hpcrec.cli.run`` (the console script's entry); ``PHASES_CHILD_MAIN=1``:
+through ``cli.main`` alone, as before session 14.
 """
 import time
 
@@ -62,7 +65,7 @@ def _wrap(owner, name: str, label: str | None = None, generator: bool = False) -
     setattr(owner, name, timed_steps if generator else timed)
 
 
-from hpcrec.cli import main  # noqa: E402
+from hpcrec.cli import main, run  # noqa: E402
 from hpcrec.core import comm  # noqa: E402
 from hpcrec.io import formats, h5slices, streamread, textscan, transactions  # noqa: E402
 from hpcrec.kernels import textparse  # noqa: E402
@@ -96,4 +99,6 @@ def _report() -> None:
 
 
 atexit.register(_report)
-sys.exit(main(sys.argv[1:]))
+if os.environ.get("PHASES_CHILD_MAIN") == "1":   # cli.main alone, as before session 14
+    sys.exit(main(sys.argv[1:]))
+run()     # the console script's entry, as `hpcrec convert` runs

@@ -948,6 +948,7 @@ class Work(NamedTuple):
     lat: np.ndarray       # FREQUENT, small nodes: bit columns (LAT: rows bits, item, support)
     lvl: np.ndarray       # ... their levels (row 0: levels in use; LEVEL per level)
     wts: np.ndarray       # ... the node's row weights, by bit (int64)
+    keys: np.ndarray      # FP-Close, small nodes: the rows' tid-set keys, by bit (int64)
     wlat: np.ndarray      # FREQUENT, nodes of WORD + 1 .. WIDE rows: candidates (WIDECOL)
     wlvl: np.ndarray      # ... their levels (row 0: levels in use, planes; WLEVEL per level)
     wcols: np.ndarray     # ... their bit columns, a candidate's words a row (int64)
@@ -1420,6 +1421,85 @@ def _write_set(prefix, absorbed, out, form, fit, state, need, what):
 
 
 @njit(cache=True)
+def _row_keys(rows, pool, node, keys):
+    """FP-Close: keys[k] = the tid-set key of X's k-th row (:class:`Node`; bit k of
+    :func:`_bit_columns`)."""
+    for k in range(node.t1 - node.t0):
+        keys[k] = rows[pool[node.t0 + k]].key
+
+
+@njit(cache=True)
+def _closed_bit_search(loc, keys, prefix, found, fit, need):
+    """FP-Close: the subtree of a node of at most WORD rows from its bit columns
+    (:func:`_bit_columns`, members sorted largest item first), from where ``lvl`` stands,
+    in :func:`_search`'s order: a candidate c of a set S (lat[pos] of S's level) makes S +
+    {c}, its rows the word lat[c].rows. If a stored set has S + {c}'s tid-set key (the sum
+    of its rows' ``keys``), count and items, it is S + {c}'s closure and the subtree is
+    pruned; else S + {c}'s candidates are S's candidates after c (smaller items) that its
+    rows hold with at least ``minc`` (the AND of the words), those in all its rows
+    absorbed, and S + {c} with them is stored (``found``: the store's items, meta, links,
+    head, tops, aux; ``fit = (sets, items the store takes, minc, limit)``). No fill scan,
+    reduced rows or frames: connect and mushroom's FP-Close nodes are nearly all of at
+    most 64 distinct rows. Returns OK, TOO_MANY, or GROW with ``need`` set (the store is
+    short): the next call starts that candidate anew."""
+    lat, lvl, wts = loc
+    items, meta, links, head, tops, aux = found
+    n_cap, i_cap, minc, limit = fit
+    d = lvl[0].pos
+    while d > 0:
+        v = lvl[d]
+        c = v.pos
+        if c == v.end:
+            d -= 1
+            continue
+        plen = v.plen
+        most = plen + v.end - c   # S, c and every candidate after c
+        if tops[0] + 1 > limit:
+            lvl[0].pos = d
+            return TOO_MANY
+        if tops[0] + 1 > n_cap or tops[1] + most > i_cap:
+            lvl[0].pos = d
+            need[N_SETS], need[N_ITEMS] = 1, most
+            return GROW
+        v.pos = c + 1
+        word = lat[c].rows
+        count = lat[c].sup
+        prefix[plen] = lat[c].item
+        plen += 1
+        key = 0
+        b = word
+        while b != 0:
+            key += keys[trailing_zeros(b)]
+            b &= b - 1
+        if _has_closure(items, meta, aux, key, count, prefix, plen):
+            continue
+        top = v.end
+        for u in range(c + 1, v.end):
+            t = lat[u].rows & word
+            if t == word:
+                prefix[plen] = lat[u].item
+                plen += 1
+                continue
+            sup = 0
+            b = t
+            while b != 0:
+                sup += wts[trailing_zeros(b)]
+                b &= b - 1
+            if sup >= minc:
+                lat[top].rows = t
+                lat[top].item = lat[u].item
+                lat[top].sup = sup
+                top += 1
+        _store(items, meta, links, head, tops, aux, prefix, (plen, count, key, CLOSED))
+        if top > v.end:
+            d += 1
+            g = lvl[d]
+            g.beg, g.end, g.pos, g.plen = v.end, top, v.end, plen
+    lvl[0].pos = 0
+    return OK
+
+
+@njit(cache=True)
 def _search(work, first, owned, options, store, state, need, marks):
     """The depth-first search of :func:`mine_range` from where ``state`` stands (group j,
     depth of the path, hash stamp, a pending FREQUENT write) down to group ``lo``
@@ -1432,8 +1512,8 @@ def _search(work, first, owned, options, store, state, need, marks):
     rows, ri, pool, mem, rtable, lpool, frames = work[:7]
     scratch, prefix, absorbed, path, extra, comb, buf = work[7:14]
     loc = work[14:17]
-    lvl = loc[1]
-    wide = work[17:]
+    lvl, keys = loc[1], work.keys
+    wide = work[18:]
     wlvl = wide[1]
     items, meta, links, head, tops, aux = store[:6]
     records, recode = store.records, store.recode   # FREQUENT's
@@ -1442,12 +1522,20 @@ def _search(work, first, owned, options, store, state, need, marks):
     lens = _lengths(work, store, mode)
     out = (records, tops, recode, path, extra, comb)
     fit = (lens[N_SETS], longest, minc, max_len, limit)
+    found = (items, meta, links, head, tops, aux)
+    c_fit = (lens[N_SETS], lens[N_ITEMS], minc, limit)
+    # FP-Close over bit columns below nodes of at most WORD rows (every length only: a
+    # node at max_len is stored without its perfect extensions)
+    closed_bits = mode == CLOSED and max_len <= 0
     if state[PENDING]:  # the subsets of the last set, once the store had room
         _emit_subsets(records, tops, form, recode, path, extra, comb,
                       (state[P_NPATH], state[P_EXTRA], state[P_TOPR], state[P_COUNT]))
         state[PENDING] = 0
     if lvl[0].pos > 0:  # the bit search below the last node goes on
-        status = _bit_search(loc, prefix, absorbed, out, form, fit, state, need)
+        if mode == CLOSED:
+            status = _closed_bit_search(loc, keys, prefix, found, c_fit, need)
+        else:
+            status = _bit_search(loc, prefix, absorbed, out, form, fit, state, need)
         if status != OK:
             return status
     if wlvl[0].pos > 0:   # (after the one-word search it handed a set to)
@@ -1547,6 +1635,11 @@ def _search(work, first, owned, options, store, state, need, marks):
             elif node.t1 - node.t0 <= WIDE and _wide_columns(
                     rows, ri, pool, node, scratch, mem, wide, bits):
                 mtop = first_child
+        if closed_bits and mtop > first_child and node.t1 - node.t0 <= WORD and n_child <= WORD:
+            _bit_columns(rows, ri, pool, node, scratch, mem, loc, (
+                first_child, mtop, plen, npath, (np.int64(0), (np.int64(0), np.int64(0), np.int64(0), np.int64(0)))))
+            _row_keys(rows, pool, node, keys)
+            mtop = first_child
         if mtop > first_child:
             stamp += 1
             r_first = rtop
@@ -1573,6 +1666,12 @@ def _search(work, first, owned, options, store, state, need, marks):
                 return TOO_MANY
             _copy(buf, prefix, plen)
             _store(items, meta, links, head, tops, aux, buf, (plen, node.count, key, mode))
+        if mode == CLOSED and lvl[0].pos > 0:   # X's subtree by its bit columns
+            status = _closed_bit_search(loc, keys, prefix, found, c_fit, need)
+            if status == GROW:
+                return _pause(state, j, depth, stamp)
+            if status != OK:
+                return status
         if not childless:
             low = mem[first_child].item
             for x in range(first_child + 1, mtop):
@@ -1638,8 +1737,9 @@ def _first_work(db, m, n_sets, scratch):
                 np.empty(m + 1, np.int32), np.zeros(m + 1, np.bool_), np.empty(m + 1, np.int32),
                 np.empty(m + 1, np.int32), np.empty(m + 1, np.int64), np.empty(m + 1, np.int32),
                 np.empty(WORD * (WORD + 1) // 2, BITCOL), np.zeros(WORD + 2, LEVEL),
-                np.empty(WORD, np.int64), np.empty(WORD * (WORD + 1) // 2, WIDECOL),
-                np.zeros(WORD + 2, WLEVEL), np.empty((WORD * (WORD + 1) // 2, WIDE_WORDS), np.int64),
+                np.empty(WORD, np.int64), np.empty(WORD, np.int64),
+                np.empty(WORD * (WORD + 1) // 2, WIDECOL), np.zeros(WORD + 2, WLEVEL),
+                np.empty((WORD * (WORD + 1) // 2, WIDE_WORDS), np.int64),
                 np.empty((WORD + 2, WIDE_WORDS), np.int32), np.empty((PLANES, WIDE_WORDS), np.int64),
                 np.empty(WIDE, np.int64))
 

@@ -30,6 +30,7 @@ from .shard import Shard, Sharded, whole
 SEARCH_SPAN = 1 << 16   # row pointers read at once where the split search ends (an HDF5 chunk)
 KIND = "transactions"
 NARROW_ITEMS = 1 << 16  # at most this many items: the stored item codes are uint16
+NARROW_POINTERS = (1 << 32) - 1  # at most this many items in all: the stored row pointers are uint32
 
 
 @dataclass
@@ -283,19 +284,28 @@ def item_dtype(n_items: int) -> np.dtype:
     return np.dtype(np.uint16 if n_items <= NARROW_ITEMS else np.int32)
 
 
+def pointer_dtype(nnz: int) -> np.dtype:
+    """The dtype of stored row pointers: uint32 when every pointer (0..nnz) fits it, which
+    halves them (a FIMI file of ~10 items a row, uint16 codes: 429 -> 365 MB at 16M rows,
+    bytes every writer writes and every rename frees); else int64."""
+    return np.dtype(np.uint32 if nnz <= NARROW_POINTERS else np.int64)
+
+
 def write_h5(tx: Transactions, path, comm=None) -> Path | None:
     """Write transactions to an hpcrec HDF5 file, atomically: the whole set, or under
     ``comm`` every rank's part (parts in rank order, as the parallel readers give them).
-    Item codes are stored as :func:`item_dtype` (narrowed block by block as written)."""
+    Item codes are stored as :func:`item_dtype`, row pointers as :func:`pointer_dtype`
+    (narrowed block by block as written)."""
     comm = comm or serial()
     rows = comm.allgather_counts(tx.n_rows)
-    before = int(comm.allgather_counts(tx.nnz)[:comm.rank].sum())
+    nnz = comm.allgather_counts(tx.nnz)
+    before = int(nnz[:comm.rank].sum())
     ptr = tx.indptr[0 if comm.rank == 0 else 1:]    # rank r > 0 continues r - 1's last
     return h5slices.write(path, KIND, {"item_labels": hdf5.label_data(tx.labels)},
                           {"indptr": ptr, "indices": tx.indices[tx.indptr[0]:tx.indptr[-1]]},
                           attrs={"n_transactions": int(rows.sum()), "n_items": tx.n_items},
                           comm=comm, add={"indptr": before - int(tx.indptr[0])},
-                          dtypes={"indices": item_dtype(tx.n_items)})
+                          dtypes={"indices": item_dtype(tx.n_items), "indptr": pointer_dtype(int(nnz.sum()))})
 
 
 def _split_rows(indptr_ds, n: int, parts: int) -> np.ndarray:
@@ -347,23 +357,25 @@ def read_h5(path, part: int = 0, parts: int = 1) -> Transactions:
         b = _split_rows(indptr_ds, n, parts)
         lo, hi = int(b[part]), int(b[part + 1])
         hdf5.check_read(path, 8 * (hi - lo + 1))
-        ptr = indptr_ds[lo:hi + 1].astype(np.int64, copy=False)
+        ptr = _read_widened(indptr_ds, lo, hi + 1, np.int64).astype(np.int64, copy=False)
         if not 0 <= ptr[0] <= ptr[-1] <= total:
             raise InputError(f"{path}: row pointers are not a valid CSR index")
         hdf5.check_read(path, 8 * int(ptr[-1] - ptr[0]))
-        indices = _read_items(indices_ds, int(ptr[0]), int(ptr[-1]))
+        indices = _read_widened(indices_ds, int(ptr[0]), int(ptr[-1]), np.int32)
     tx = Transactions(csr(ptr - ptr[0], indices), labels, Shard(lo, n, part, parts))
     return tx.validate(str(path))
 
 
-def _read_items(ds, lo: int, hi: int) -> np.ndarray:
-    """Item codes ``lo:hi`` of the dataset ``ds``: codes stored narrower than int32 (uint16,
-    see :func:`item_dtype`) are widened by HDF5 while it reads them, straight into the int32
-    array the rows keep (through its small conversion buffer: no second full-size array);
-    wider ones are read as they are stored (the rows convert them, as for every file before)."""
-    if ds.dtype.itemsize >= 4:
+def _read_widened(ds, lo: int, hi: int, dtype) -> np.ndarray:
+    """Values ``lo:hi`` of the integer dataset ``ds`` as ``dtype`` (int32 item codes, int64
+    row pointers): values stored narrower (uint16 codes, uint32 pointers: see
+    :func:`item_dtype`, :func:`pointer_dtype`) are widened by HDF5 while it reads them,
+    straight into the array the rows keep (through its small conversion buffer: no second
+    full-size array); others are read as they are stored (the rows convert them, as for
+    every file before)."""
+    if ds.dtype.itemsize >= np.dtype(dtype).itemsize:
         return ds[lo:hi]
-    out = np.empty(hi - lo, dtype=np.int32)
+    out = np.empty(hi - lo, dtype=dtype)
     if hi > lo:
         ds.read_direct(out, np.s_[lo:hi])
     return out

@@ -14,14 +14,15 @@ from hpcrec.io import transactions as T
 from hpcrec.kernels.csr import csr
 
 
+@pytest.mark.parametrize("stored", [np.int64, np.uint32])
 @pytest.mark.parametrize("n", [0, 1, 7, 3000, 200_000])
-def test_split_rows_equals_weighted_bounds(tmp_path, monkeypatch, n):
+def test_split_rows_equals_weighted_bounds(tmp_path, monkeypatch, n, stored):
     monkeypatch.setattr(T, "SEARCH_SPAN", 16)   # many bisection steps even on small files
     rng = np.random.default_rng(n)
     lengths = rng.integers(0, 20, n) * (rng.random(n) < 0.7)
     indptr = np.concatenate(([0], np.cumsum(lengths))).astype(np.int64)
     with h5py.File(tmp_path / "p.h5", "w") as fh:
-        fh.create_dataset("indptr", data=indptr, chunks=(min(4096, len(indptr)),))
+        fh.create_dataset("indptr", data=indptr.astype(stored), chunks=(min(4096, len(indptr)),))
         for parts in (1, 2, 3, 5, 64):
             assert np.array_equal(T._split_rows(fh["indptr"], n, parts),
                                   weighted_bounds(indptr, parts))
@@ -89,8 +90,9 @@ def test_item_codes_are_stored_as_narrow_as_the_items_allow(tmp_path, n_items, s
 
 
 def test_files_with_int32_item_codes_read_as_before(tmp_path):
-    """A file written before the narrow codes (int32 ``indices``; small datasets first, the
-    layout before 16y) reads, whole and in parts, exactly as the same rows written now."""
+    """A file written before the narrow codes and pointers (int32 ``indices``, int64
+    ``indptr``; small datasets first, the layout before 16y) reads, whole and in parts,
+    exactly as the same rows written now."""
     tx = _random_rows(300, 2000, 1)
     T.write_h5(tx, tmp_path / "new.h5")
     hdf5.write_h5(tmp_path / "old.h5", T.KIND, {
@@ -98,12 +100,43 @@ def test_files_with_int32_item_codes_read_as_before(tmp_path):
         attrs={"n_transactions": tx.n_rows, "n_items": tx.n_items})
     with h5py.File(tmp_path / "old.h5", "r") as old, h5py.File(tmp_path / "new.h5", "r") as new:
         assert old["indices"].dtype == np.int32 and new["indices"].dtype == np.uint16
+        assert old["indptr"].dtype == np.int64 and new["indptr"].dtype == np.uint32
     for parts in (1, 2, 5):
         for r in range(parts):
             a, b = T.read_h5(tmp_path / "old.h5", r, parts), T.read_h5(tmp_path / "new.h5", r, parts)
             assert a.rows.indices.dtype == b.rows.indices.dtype == np.int32
             assert np.array_equal(a.rows.indices, b.rows.indices) and np.array_equal(a.rows.indptr, b.rows.indptr)
             assert a.shard == b.shard and np.array_equal(a.labels, b.labels)
+
+
+@pytest.mark.parametrize("limit,stored", [(None, "uint32"), (0, "uint32"), (-1, "int64")])
+def test_row_pointers_are_stored_as_narrow_as_the_total_allows(tmp_path, monkeypatch, limit, stored):
+    """Row pointers are stored as uint32 while the total item count fits it (the limit,
+    uint32's largest value, moved here to the file's total plus ``limit``), else int64;
+    either reads back, whole and in parts, as the int64 pointers that were written."""
+    tx = _random_rows(40, 700, 3)
+    if limit is not None:
+        monkeypatch.setattr(T, "NARROW_POINTERS", tx.nnz + limit)
+        assert T.pointer_dtype(tx.nnz) == np.dtype(stored)
+    T.write_h5(tx, tmp_path / "t.h5")
+    with h5py.File(tmp_path / "t.h5", "r") as fh:
+        assert fh["indptr"].dtype == np.dtype(stored)
+    for parts in (1, 2, 3):
+        for r in range(parts):
+            got, want = T.read_h5(tmp_path / "t.h5", r, parts), tx.part(r, parts)
+            assert got.rows.indptr.dtype == np.int64 and got.rows.indptr.flags.c_contiguous
+            assert np.array_equal(got.rows.indptr, want.rows.indptr)
+            assert np.array_equal(got.rows.indices, want.rows.indices) and got.shard == want.shard
+
+
+def test_a_pointer_past_the_narrow_type_is_refused_not_wrapped(tmp_path):
+    """An unchecked Transactions whose inner row pointer exceeds uint32 (its total fits)
+    must not be stored wrapped round: the write fails and leaves no file."""
+    tx = _random_rows(10, 3000, 4)
+    tx.rows.indptr[1500] = (1 << 32) + int(tx.rows.indptr[1500])
+    with pytest.raises(ValueError, match="range"):
+        T.write_h5(tx, tmp_path / "t.h5")
+    assert list(tmp_path.iterdir()) == []
 
 
 @pytest.mark.parametrize("direct", [True, False])

@@ -258,14 +258,15 @@ def test_mine_range_grows_its_arrays_and_resumes(mode, case, monkeypatch):
 
 
 
+@pytest.mark.parametrize("mode", [P.FREQUENT, P.CLOSED])
 @pytest.mark.parametrize("held", [64, 65, "weighted"])
-def test_small_nodes_search_their_subtrees_by_bits(held, monkeypatch):
-    """FP-Growth below a node of at most ``WORD`` rows searches by bit columns (a row a
-    bit): the least frequent item is in ``held`` distinct rows (64: its root uses every bit
-    of the word; 65: its root takes the fill scan, its children the bits), or in 40
-    patterns repeated over 128 rows (merged rows of weights 1-8); a low support makes
-    the bit search run 8-10 levels deep. With ``START_SMALL`` the store runs short inside
-    it, and it resumes there."""
+def test_small_nodes_search_their_subtrees_by_bits(held, mode, monkeypatch):
+    """FP-Growth and FP-Close below a node of at most ``WORD`` rows search by bit columns
+    (a row a bit): the least frequent item is in ``held`` distinct rows (64: its root uses
+    every bit of the word; 65: its root takes the fill scan, its children the bits), or
+    in 40 patterns repeated over 128 rows (merged rows of weights 1-8); a low support
+    makes the bit search run 8-10 levels deep. With ``START_SMALL`` the store runs short
+    inside it, and it resumes there."""
     rng = np.random.default_rng(3)
     m = 13
     if held == "weighted":
@@ -279,12 +280,32 @@ def test_small_nodes_search_their_subtrees_by_bits(held, monkeypatch):
     X[len(X) - 300:, -1] = False
     X, ptr, idx = by_frequency(X)
     assert X[:, -1].sum() == (128 if held == "weighted" else held)
-    truth = brute_force(X, 4, P.FREQUENT)
+    truth = brute_force(X, 4, mode)
     assert max(map(len, truth)) >= 9
     for small in (False, True):
         monkeypatch.setattr(P, "START_SMALL", small)
         for batches in ([(0, m)], [(m - 1, m), (0, m - 1)]):
-            assert mine_store(ptr, idx, m, np.arange(m), 4, P.FREQUENT, batches) == truth
+            assert mine_store(ptr, idx, m, np.arange(m), 4, mode, batches) == truth
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_fpclose_by_bits_stops_at_its_limit(seed):
+    """FP-Close's bit search (nodes of at most ``WORD`` rows: here every node) stores no
+    set past ``limit``: at each limit below the number of closed sets it stops with
+    TOO_MANY, holding exactly ``limit`` of them; at that number it ends OK with all."""
+    rng = np.random.default_rng(seed)
+    X = (rng.random((12, 10)) < 0.6)[rng.integers(0, 12, 60)] | (rng.random((60, 10)) < 0.1)
+    X, ptr, idx = by_frequency(X)
+    m = X.shape[1]
+    truth = brute_force(X, 3, P.CLOSED)
+    owned = np.ones(m, np.bool_)
+    for limit in range(1, len(truth) + 1):
+        store = P.empty_store(m)
+        status, store = P.mine_range(csr(ptr, idx), owned, 0, m,
+                                     MineOptions(m, 3, 0, limit, P.CLOSED), store)
+        assert status == (P.OK if limit == len(truth) else P.TOO_MANY)
+        got = stored_sets(store, P.CLOSED)
+        assert len(got) == limit and got.items() <= truth.items()
 
 
 @pytest.mark.parametrize("heavy", [0, 2100, 4100])
