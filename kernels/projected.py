@@ -33,6 +33,7 @@ from numba.extending import intrinsic
 from . import order
 from .csr import Csr
 from .protocols import MineOptions, Store
+from .support import popcount
 
 OK, TOO_MANY = 0, 1
 FREQUENT, MAXIMAL, CLOSED = 0, 1, 2  # what the search reports
@@ -948,6 +949,12 @@ class Work(NamedTuple):
     lvl: np.ndarray       # ... their levels (row 0: levels in use; LEVEL per level)
     wts: np.ndarray       # ... the node's row weights, by bit (int64)
     keys: np.ndarray      # FP-Close, small nodes: the rows' tid-set keys, by bit (int64)
+    wlat: np.ndarray      # FREQUENT, nodes of WORD + 1 .. WIDE rows: candidates (WIDECOL)
+    wlvl: np.ndarray      # ... their levels (row 0: levels in use, planes; WLEVEL per level)
+    wcols: np.ndarray     # ... their bit columns, a candidate's words a row (int64)
+    wnz: np.ndarray       # ... per level, the words that hold its set's rows (int32)
+    planes: np.ndarray    # ... the node's row weights as bit planes (plane, word; int64)
+    wwts: np.ndarray      # ... and by row (int64)
 
 
 GROW = 2  # a working array or the store is short: grow it (``need``) and search on
@@ -1190,6 +1197,229 @@ def _bit_search(loc, prefix, absorbed, out, form, fit, state, need):
     return OK
 
 
+# FREQUENT below a node of WORD + 1 to WIDE rows (and at most WORD children), of weights
+# below 2^PLANES, whose children hold at most FULL % of its rows on average: its subtree is
+# searched over bit columns of several words, beside the one-word search above and apart
+# from it (that loop is sensitive to its shape: widened in place it lost 10-25 % on the
+# one-word nodes of chess and connect, benchmarks/README.md, session 13); a set of at most
+# WORD rows goes on in the one-word search. Supports are popcounts of the AND with the
+# weights' bit planes. The other nodes take the fill scan, which merges their rows: where
+# the children hold nearly all rows (chess 0.45: 91-99 %) the reduced rows merge so much
+# that the bit columns lost 1.5x (session 14); heavy rows (connect) likewise.
+WIDE_WORDS = 16
+WIDE = WORD * WIDE_WORDS
+PLANES = 12
+FULL = 80
+# a candidate item of a set (its rows: its row of ``wcols``), its support
+WIDECOL = _record("item", "sup")
+# a level: LEVEL's fields and the number of words (``wnz``) holding its set's rows
+WLEVEL = _record(*LEVEL.names, "nw")
+
+
+@njit(cache=True)
+def _wide_columns(rows, ri, pool, node, scratch, mem, wide, marks):
+    """:func:`_bit_columns` for a node X of WORD + 1 to WIDE rows: X's k-th row is bit
+    k % WORD of word k // WORD, and of ``planes[b]`` where bit b of its weight is set;
+    each child gets a row of ``wcols`` and a candidate of ``wlat``, the first level of
+    :func:`_wide_search` (``wide = (wlat, wlvl, wcols, wnz, planes, wwts)``; wlvl[0]: levels in
+    use (pos) and planes (nw)). Returns False, with nothing written, where a weight has
+    more than PLANES bits, the children hold more than FULL % of X's rows on average (or
+    X has more rows than WIDE)."""
+    wlat, wlvl, wcols, wnz, planes, wwts = wide
+    lo, hi, plen, npath = marks[0], marks[1], marks[2], marks[3]
+    n_extra, mask = marks[4]
+    n = node.t1 - node.t0
+    n_words = (n + WORD - 1) // WORD
+    heavy = 0
+    for k in range(n):
+        heavy |= rows[pool[node.t0 + k]].wt
+    n_planes = 0
+    while heavy >> n_planes:
+        n_planes += 1
+    held = 0   # the children's rows, all together
+    for x in range(lo, hi):
+        held += scratch[mem[x].item].nrow
+    if n_planes > PLANES or n_words > WIDE_WORDS or 100 * held > FULL * n * (hi - lo):
+        return False
+    for x in range(lo, hi):
+        wlat[x - lo].item = mem[x].item
+        wlat[x - lo].sup = mem[x].sup
+        for w in range(n_words):
+            wcols[x - lo, w] = 0
+    for w in range(n_words):
+        wnz[1, w] = w
+        for b in range(n_planes):
+            planes[b, w] = 0
+    bound = node.item
+    for k in range(n):
+        r = pool[node.t0 + k]
+        wt = rows[r].wt
+        wwts[k] = wt
+        w = k // WORD
+        bit = np.int64(1) << (k % WORD)
+        for b in range(n_planes):
+            if (wt >> b) & 1:
+                planes[b, w] |= bit
+        for q in range(rows[r].beg, rows[r].end):
+            i = ri[q]
+            if i >= bound:
+                break
+            if scratch[i].cnt > 0:
+                wcols[scratch[i].slot - lo, w] |= bit
+    wlvl[0].pos, wlvl[0].nw = 1, n_planes
+    v = wlvl[1]
+    v.beg, v.end, v.pos, v.plen, v.npath, v.nextra = 0, hi - lo, 0, plen, npath, n_extra
+    v.q0, v.q1, v.q2, v.q3 = mask
+    v.nw = n_words
+    return True
+
+
+@njit(cache=True)
+def _narrowed(wide, loc, c, s_rows, cands, level):
+    """S + {c} of the wide search, held by at most WORD rows (the bits of c's column in
+    its words wnz[d, :nw], ``s_rows = (d, nw)``), as the first level of the one-word
+    search (:func:`_bit_search`, ``loc``): its k-th row becomes bit k, its weight wts[k],
+    and each of its candidates (wlat[beg:end], ``cands``) the word of its rows among
+    them; ``level = (plen, npath, n_extra, q)`` as in LEVEL."""
+    wlat, wcols, wnz, wwts = wide[0], wide[2], wide[3], wide[5]
+    lat, lvl, wts = loc
+    d, nw = s_rows
+    beg, end = cands
+    for x in range(beg, end):
+        lat[x - beg].rows = 0
+        lat[x - beg].item = wlat[x].item
+        lat[x - beg].sup = wlat[x].sup
+    k = 0
+    for t in range(nw):
+        w = wnz[d, t]
+        b = wcols[c, w]
+        while b != 0:
+            z = trailing_zeros(b)
+            wts[k] = wwts[w * WORD + z]
+            bit = np.int64(1) << k
+            for x in range(beg, end):
+                if (wcols[x, w] >> z) & 1:
+                    lat[x - beg].rows |= bit
+            k += 1
+            b &= b - 1
+    plen, npath, n_extra, q = level
+    lvl[0].pos = 1
+    v = lvl[1]
+    v.beg, v.end, v.pos, v.plen, v.npath, v.nextra = 0, end - beg, 0, plen, npath, n_extra
+    v.q0, v.q1, v.q2, v.q3 = q
+
+
+@njit(cache=True)
+def _wide_search(searches, prefix, absorbed, out, form, fit, state, need):
+    """:func:`_bit_search` over the columns of :func:`_wide_columns`: S + {c}'s
+    candidates are the AND of S's candidates' columns with c's, over the words where c's
+    column holds rows (S + {c}'s words, listed in ``wnz`` for its level: a deeper set's
+    rows lie in fewer words; the other words of a column are never read); a support is
+    the popcount of each word with each weight plane, times the plane's value. A set of
+    at most WORD rows is searched on by the one-word search (``searches = (wide, loc)``:
+    the arrays of both, :func:`_narrowed`)."""
+    wide, loc = searches
+    wlat, wlvl, wcols, wnz, planes, wwts = wide
+    records, tops, recode, path, extra, comb = out
+    n_cap, longest, minc, max_len, limit = fit
+    masked = form[0] <= order.MASK_BITS
+    d, n_planes = wlvl[0].pos, wlvl[0].nw
+    while d > 0:
+        v = wlvl[d]
+        c = v.pos
+        if c == v.end:
+            d -= 1
+            continue
+        v.pos = c + 1
+        plen = v.plen
+        prefix[plen] = wlat[c].item
+        absorbed[plen] = False
+        plen += 1
+        npath = v.npath + 1
+        n_extra = v.nextra
+        q = (v.q0, v.q1, v.q2, v.q3)
+        if masked:
+            q = order.with_bit(q, recode[wlat[c].item])
+        top = v.end
+        nw = n_rows = 0
+        if npath != max_len:
+            for t in range(v.nw):
+                w = wnz[d, t]
+                if wcols[c, w] != 0:
+                    wnz[d + 1, nw] = w
+                    nw += 1
+                    n_rows += popcount(np.uint64(wcols[c, w]))
+            for u in range(v.beg, c):
+                diff = 0   # the AND, written where u's candidate goes if kept
+                sup = np.uint64(0)
+                for t in range(nw):
+                    w = wnz[d + 1, t]
+                    a = wcols[c, w]
+                    x = wcols[u, w] & a
+                    wcols[top, w] = x
+                    diff |= x ^ a
+                    for b in range(n_planes):
+                        sup += popcount(np.uint64(x & planes[b, w])) << np.uint64(b)
+                if diff == 0:
+                    prefix[plen] = wlat[u].item
+                    absorbed[plen] = True
+                    plen += 1
+                    n_extra += 1
+                    continue
+                if np.int64(sup) >= minc:
+                    wlat[top].item = wlat[u].item
+                    wlat[top].sup = np.int64(sup)
+                    top += 1
+        if top > v.end and n_rows <= WORD:
+            _narrowed(wide, loc, c, (d + 1, nw), (v.end, top), (plen, npath, n_extra, q))
+        elif top > v.end:
+            d += 1
+            g = wlvl[d]
+            g.beg, g.end, g.pos, g.plen, g.npath, g.nextra = v.end, top, v.end, plen, npath, n_extra
+            g.q0, g.q1, g.q2, g.q3 = q
+            g.nw = nw
+        status = _write_set(prefix, absorbed, out, form, fit, state, need,
+                            (plen, npath, n_extra, wlat[c].sup, q))
+        if status == OK and loc[1][0].pos > 0:
+            status = _bit_search(loc, prefix, absorbed, out, form, fit, state, need)
+        if status != OK:
+            wlvl[0].pos = d
+            return status
+    wlvl[0].pos = 0
+    return OK
+
+
+@njit(cache=True, inline="always")
+def _write_set(prefix, absorbed, out, form, fit, state, need, what):
+    """The records of a set of the bit search (``what = (plen, npath, n_extra, count,
+    q)``: its prefix, path items, absorbed items, support and path mask) with every subset
+    of its absorbed items; OK, TOO_MANY, or GROW with the write pending in ``state``."""
+    records, tops, recode, path, extra, comb = out
+    n_cap, longest, minc, max_len, limit = fit
+    plen, npath, n_extra, count, q = what
+    top_r = n_extra if max_len <= 0 else min(n_extra, max_len - npath)
+    n_sets, n_items = _subset_sizes(n_extra, top_r, npath, limit)
+    if tops[0] + n_sets > limit:
+        return TOO_MANY
+    if tops[0] + n_sets > n_cap or npath + top_r > longest:
+        _split_prefix(prefix, absorbed, plen, path, extra)
+        state[PENDING], state[P_NPATH], state[P_EXTRA] = 1, npath, n_extra
+        state[P_TOPR], state[P_COUNT] = top_r, count
+        need[N_SETS], need[N_ITEMS], need[N_LONGEST] = n_sets, n_items, npath + top_r
+        return GROW
+    if form[0] > order.MASK_BITS:
+        _split_prefix(prefix, absorbed, plen, path, extra)
+        _emit_subsets(records, tops, form, recode, path, extra, comb,
+                      (npath, n_extra, top_r, count))
+        return OK
+    if n_extra > 0:
+        _split_prefix(prefix, absorbed, plen, path, extra)
+        for t in range(n_extra):
+            extra[t] = recode[extra[t]]
+    _write_subsets(records, tops, form, q, path, extra, comb, (npath, n_extra, top_r, count))
+    return OK
+
+
 @njit(cache=True)
 def _row_keys(rows, pool, node, keys):
     """FP-Close: keys[k] = the tid-set key of X's k-th row (:class:`Node`; bit k of
@@ -1283,6 +1513,8 @@ def _search(work, first, owned, options, store, state, need, marks):
     scratch, prefix, absorbed, path, extra, comb, buf = work[7:14]
     loc = work[14:17]
     lvl, keys = loc[1], work.keys
+    wide = work[18:]
+    wlvl = wide[1]
     items, meta, links, head, tops, aux = store[:6]
     records, recode = store.records, store.recode   # FREQUENT's
     form = (store.form[0], store.form[1], store.form[2])
@@ -1304,6 +1536,10 @@ def _search(work, first, owned, options, store, state, need, marks):
             status = _closed_bit_search(loc, keys, prefix, found, c_fit, need)
         else:
             status = _bit_search(loc, prefix, absorbed, out, form, fit, state, need)
+        if status != OK:
+            return status
+    if wlvl[0].pos > 0:   # (after the one-word search it handed a set to)
+        status = _wide_search((wide, loc), prefix, absorbed, out, form, fit, state, need)
         if status != OK:
             return status
     j, depth, stamp = state[J], state[DEPTH], state[STAMP]
@@ -1391,11 +1627,14 @@ def _search(work, first, owned, options, store, state, need, marks):
                 prune = _covered_ids(items, meta, aux, tops[0], lpool, span, buf, n)
         if prune:
             mtop = first_child
-        if mode == FREQUENT and mtop > first_child and node.t1 - node.t0 <= WORD \
-                and n_child <= WORD:
-            _bit_columns(rows, ri, pool, node, scratch, mem, loc, (
-                first_child, mtop, plen, npath, _prefix_mask(prefix, absorbed, plen, recode)))
-            mtop = first_child
+        if mode == FREQUENT and mtop > first_child and n_child <= WORD:
+            bits = (first_child, mtop, plen, npath, _prefix_mask(prefix, absorbed, plen, recode))
+            if node.t1 - node.t0 <= WORD:
+                _bit_columns(rows, ri, pool, node, scratch, mem, loc, bits)
+                mtop = first_child
+            elif node.t1 - node.t0 <= WIDE and _wide_columns(
+                    rows, ri, pool, node, scratch, mem, wide, bits):
+                mtop = first_child
         if closed_bits and mtop > first_child and node.t1 - node.t0 <= WORD and n_child <= WORD:
             _bit_columns(rows, ri, pool, node, scratch, mem, loc, (
                 first_child, mtop, plen, npath, (np.int64(0), (np.int64(0), np.int64(0), np.int64(0), np.int64(0)))))
@@ -1465,12 +1704,15 @@ def _search(work, first, owned, options, store, state, need, marks):
                 return _pause(state, j, depth, stamp)
             _emit_subsets(records, tops, form, recode, path, extra, comb,
                           (npath, n_extra, top_r, node.count))
+            status = OK
             if lvl[0].pos > 0:
                 status = _bit_search(loc, prefix, absorbed, out, form, fit, state, need)
-                if status == GROW:
-                    return _pause(state, j, depth, stamp)
-                if status != OK:
-                    return status
+            elif wlvl[0].pos > 0:
+                status = _wide_search((wide, loc), prefix, absorbed, out, form, fit, state, need)
+            if status == GROW:
+                return _pause(state, j, depth, stamp)
+            if status != OK:
+                return status
     return OK
 
 
@@ -1495,7 +1737,11 @@ def _first_work(db, m, n_sets, scratch):
                 np.empty(m + 1, np.int32), np.zeros(m + 1, np.bool_), np.empty(m + 1, np.int32),
                 np.empty(m + 1, np.int32), np.empty(m + 1, np.int64), np.empty(m + 1, np.int32),
                 np.empty(WORD * (WORD + 1) // 2, BITCOL), np.zeros(WORD + 2, LEVEL),
-                np.empty(WORD, np.int64), np.empty(WORD, np.int64))
+                np.empty(WORD, np.int64), np.empty(WORD, np.int64),
+                np.empty(WORD * (WORD + 1) // 2, WIDECOL), np.zeros(WORD + 2, WLEVEL),
+                np.empty((WORD * (WORD + 1) // 2, WIDE_WORDS), np.int64),
+                np.empty((WORD + 2, WIDE_WORDS), np.int32), np.empty((PLANES, WIDE_WORDS), np.int64),
+                np.empty(WIDE, np.int64))
 
 
 def mine_range(rows_in: Csr, owned, lo, hi, options: MineOptions, store: Store):

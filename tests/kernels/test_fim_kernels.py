@@ -201,8 +201,9 @@ def test_mine_range_grows_its_arrays_and_resumes(mode, case, monkeypatch):
     arrays and the store start at a few entries (``START_SMALL``) and run short mid-search
     many times; each time the search stops, they grow, and it resumes where it stood
     (FREQUENT: with the subsets of a node not yet written). Also max_len (FREQUENT bounds
-    the itemsets in the search), a single item, and uniform rows (2000 x 15, half filled,
-    support 1/25: roots with about 1000 distinct rows, and more maximal sets than FP-Max's
+    the itemsets in the search), a single item, and uniform rows (3000 x 15, half filled,
+    support 1/25: roots with up to about 1400 distinct rows, past ``WIDE``, so that
+    FP-Growth's largest roots take the fill scan, and more maximal sets than FP-Max's
     lists take at first). The same rows are mined with the arrays sized as usual, too.
     FREQUENT's items are recoded to ids of 31 bits (two items a key word past the first), so
     its records widen as longer sets come, and to ids spread over 0..255 (8 bits: its sets
@@ -218,7 +219,7 @@ def test_mine_range_grows_its_arrays_and_resumes(mode, case, monkeypatch):
     if case == "one item":
         X = rng.random((50, 1)) < 0.7
     elif case == "uniform":
-        X = rng.random((2000, 15)) < 0.5
+        X = rng.random((3000, 15)) < 0.5
     else:
         baskets = rng.random((20, 13)) < 0.7
         X = baskets[rng.integers(0, 20, 700)] ^ (rng.random((700, 13)) < 0.05)
@@ -305,6 +306,42 @@ def test_fpclose_by_bits_stops_at_its_limit(seed):
         assert status == (P.OK if limit == len(truth) else P.TOO_MANY)
         got = stored_sets(store, P.CLOSED)
         assert len(got) == limit and got.items() <= truth.items()
+
+
+@pytest.mark.parametrize("heavy", [0, 2100, 4100])
+@pytest.mark.parametrize("held", [64, 65, 128, 1024, 1025])
+def test_nodes_of_many_rows_search_by_bit_columns_of_several_words(held, heavy, monkeypatch):
+    """FP-Growth below a node of WORD + 1 to ``WIDE`` rows searches by bit columns of
+    several words (supports from bit planes of the row weights): the last item is in
+    ``held`` distinct rows (64: one word; 65: a second word of one row; 1024: every bit of
+    the 16 words; 1025: its root takes the fill scan, its children the words), about half
+    filled, of weights 1-3 and one row of weight ``heavy`` (2100: 12 planes, the most
+    the wide search takes; 4100: 13, the fill scan until a node lacks that row). Items
+    0..2 are in every held row but one, far from the first word (no perfect extension,
+    unless a word is missed); sets of at most 64 rows go on in the one-word search. With
+    ``START_SMALL`` the store runs short inside the search, and it resumes there."""
+    rng = np.random.default_rng(11)
+    m = 13
+    X = np.unique(rng.random((3 * held, m - 1)) < 0.5, axis=0)
+    X = X[rng.permutation(len(X))[:held]]
+    assert len(X) == held
+    X[:, :3] = True
+    for i in range(3):
+        X[held - 1 - 37 * i, i] = False
+    X = np.hstack([X, np.ones((held, 1), np.bool_)])
+    weights = rng.integers(1, 4, held)
+    weights[held // 2] = max(heavy, weights[held // 2])
+    X = np.vstack([np.repeat(X, weights, axis=0), rng.random((300, m)) < 0.75])
+    X[len(X) - 300:, -1] = False
+    ptr = np.concatenate(([0], np.cumsum(X.sum(1)))).astype(np.int64)
+    idx = np.nonzero(X)[1].astype(np.int32)
+    minc = held // 3
+    truth = brute_force(X, minc, P.FREQUENT)
+    assert max(map(len, truth)) >= 6
+    for small in (False, True):
+        monkeypatch.setattr(P, "START_SMALL", small)
+        for batches in ([(0, m)], [(m - 1, m), (0, m - 1)]):
+            assert mine_store(ptr, idx, m, np.arange(m), minc, P.FREQUENT, batches) == truth
 
 
 @pytest.mark.parametrize("seed", range(4))
