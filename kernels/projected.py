@@ -1393,7 +1393,9 @@ def _wide_search(searches, prefix, absorbed, out, form, fit, state, need):
 def _write_set(prefix, absorbed, out, form, fit, state, need, what):
     """The records of a set of the bit search (``what = (plen, npath, n_extra, count,
     q)``: its prefix, path items, absorbed items, support and path mask) with every subset
-    of its absorbed items; OK, TOO_MANY, or GROW with the write pending in ``state``."""
+    of its absorbed items; OK, TOO_MANY, or GROW with the write pending in ``state``.
+    :func:`_bit_search` keeps the same steps written out: calling this there made the
+    one-word search 1.07-1.28x slower on chess and connect (benchmarks/README.md, session 14)."""
     records, tops, recode, path, extra, comb = out
     n_cap, longest, minc, max_len, limit = fit
     plen, npath, n_extra, count, q = what
