@@ -1443,7 +1443,8 @@ def _closed_bit_search(loc, keys, prefix, found, fit, need):
     head, tops, aux; ``fit = (sets, items the store takes, minc, limit)``). No fill scan,
     reduced rows or frames: connect and mushroom's FP-Close nodes are nearly all of at
     most 64 distinct rows. Returns OK, TOO_MANY, or GROW with ``need`` set (the store is
-    short): the next call starts that candidate anew."""
+    short): the next call starts that candidate anew. The AND over the candidates is
+    :func:`_bit_search`'s, written out as there (see :func:`_write_set` for why)."""
     lat, lvl, wts = loc
     items, meta, links, head, tops, aux = found
     n_cap, i_cap, minc, limit = fit

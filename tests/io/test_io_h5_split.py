@@ -73,6 +73,18 @@ def _random_rows(n_items: int, n_rows: int, seed: int) -> T.Transactions:
     return T.Transactions(csr(indptr, np.concatenate(rows).astype(np.int32)), np.arange(n_items) * 3)
 
 
+def _reads_back_as_written(path, tx: T.Transactions) -> None:
+    """The file reads back, whole and in 2 and 3 parts, as ``tx``'s parts: int32 codes
+    and int64 pointers (contiguous, however narrow they are stored), the same rows and shard."""
+    for parts in (1, 2, 3):
+        for r in range(parts):
+            got, want = T.read_h5(path, r, parts), tx.part(r, parts)
+            assert got.rows.indices.dtype == np.int32 and got.rows.indices.flags.c_contiguous
+            assert got.rows.indptr.dtype == np.int64 and got.rows.indptr.flags.c_contiguous
+            assert np.array_equal(got.rows.indices, want.rows.indices)
+            assert np.array_equal(got.rows.indptr, want.rows.indptr) and got.shard == want.shard
+
+
 @pytest.mark.parametrize("n_items,stored", [(5, "uint16"), (1 << 16, "uint16"), ((1 << 16) + 1, "int32")])
 def test_item_codes_are_stored_as_narrow_as_the_items_allow(tmp_path, n_items, stored):
     """Up to 65,536 items the codes are stored as uint16 (65,535 included), beyond as int32;
@@ -81,12 +93,7 @@ def test_item_codes_are_stored_as_narrow_as_the_items_allow(tmp_path, n_items, s
     T.write_h5(tx, tmp_path / "t.h5")
     with h5py.File(tmp_path / "t.h5", "r") as fh:
         assert fh["indices"].dtype == np.dtype(stored)
-    for parts in (1, 2, 3):
-        for r in range(parts):
-            got, want = T.read_h5(tmp_path / "t.h5", r, parts), tx.part(r, parts)
-            assert got.rows.indices.dtype == np.int32 and got.rows.indices.flags.c_contiguous
-            assert np.array_equal(got.rows.indices, want.rows.indices)
-            assert np.array_equal(got.rows.indptr, want.rows.indptr)
+    _reads_back_as_written(tmp_path / "t.h5", tx)
 
 
 def test_files_with_int32_item_codes_read_as_before(tmp_path):
@@ -121,12 +128,7 @@ def test_row_pointers_are_stored_as_narrow_as_the_total_allows(tmp_path, monkeyp
     T.write_h5(tx, tmp_path / "t.h5")
     with h5py.File(tmp_path / "t.h5", "r") as fh:
         assert fh["indptr"].dtype == np.dtype(stored)
-    for parts in (1, 2, 3):
-        for r in range(parts):
-            got, want = T.read_h5(tmp_path / "t.h5", r, parts), tx.part(r, parts)
-            assert got.rows.indptr.dtype == np.int64 and got.rows.indptr.flags.c_contiguous
-            assert np.array_equal(got.rows.indptr, want.rows.indptr)
-            assert np.array_equal(got.rows.indices, want.rows.indices) and got.shard == want.shard
+    _reads_back_as_written(tmp_path / "t.h5", tx)
 
 
 def test_a_pointer_past_the_narrow_type_is_refused_not_wrapped(tmp_path):
