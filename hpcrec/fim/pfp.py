@@ -246,7 +246,8 @@ def _mine_local(prep: Prepared, comm: Comm, max_len, mode: int, guard: Guard, ti
     stop request (signal, time limit) is honoured. Returns (the sets, tid-set keys (FP-Max
     and FP-Close on several ranks, else None), stopped): FP-Growth's sets as
     :class:`~hpcrec.fim.result.Records` (its search writes them), the others' as (flat,
-    lengths, counts)."""
+    lengths, counts, kept: None, or False for the sets of groups whose copy another rank
+    keeps)."""
     with comm.collective_errors(), timer.phase("count"):
         weights = E.prefix_weights(prep.rows.indptr, prep.rows.indices, prep.m)
     if comm.size > 1:
@@ -346,11 +347,10 @@ def _mine_local(prep: Prepared, comm: Comm, max_len, mode: int, guard: Guard, ti
     # every set's key for one rank)
     keys = meta["key"].copy() if comm.size > 1 else None
     flat, lengths, counts = store.items[:n_items], meta["len"].copy(), meta["count"].copy()
-    if dropped.any():   # a set's group is its largest item, its last
-        keep = ~dropped[flat[np.cumsum(lengths) - 1]]
-        flat, lengths, counts, keys = flat[np.repeat(keep, lengths)], lengths[keep], \
-            counts[keep], keys[keep]
-    return (flat, lengths, counts), keys, stopped
+    # a set's group is its largest item, its last; its items stay in flat (filtered once,
+    # as records, by mine())
+    kept = ~dropped[flat[np.cumsum(lengths) - 1]] if dropped.any() else None
+    return (flat, lengths, counts, kept), keys, stopped
 
 
 def _lattice_groups(prep: Prepared, comm: Comm, k: int, max_len, miner, store, stopped: bool,
@@ -433,29 +433,53 @@ def mine(prep: Prepared, max_len: int | None, comm: Comm, algorithm: str, contro
     if mode == P.FREQUENT:
         control.note("mined %d itemsets here", len(sets.rec))
         return sets, partial
-    flat, lengths, counts = sets
-    control.note("mined %d itemsets here", len(counts))
+    flat, lengths, counts, keep = sets
+    keep = np.ones(len(counts), np.bool_) if keep is None else keep
+    control.note("mined %d itemsets here", int(np.count_nonzero(keep)))
     if comm.size > 1:
-        closed = mode == P.CLOSED
-        role = _closure_roles(keys, counts, lengths, comm, timer) if closed \
-            else np.full(len(counts), 3, np.int8)
-        test = role != 0   # FP-Max: every set is tested and offered
-        sub = tuple(a[test] for a in (lengths, counts, keys))
-        sub = (flat[np.repeat(test, lengths)], *sub)
-        with timer.phase("communicate"):
-            sizes = comm.allgather_counts(len(sub[1]))
-            every = tuple(comm.allgatherv(np.ascontiguousarray(a)) for a in sub)
-        with comm.collective_errors(), timer.phase("mine"):
-            # the others' sets again; FP-Max's holder lists (16 bytes an item) and one tree
-            # at a time (37 bytes a node, at most one an item)
-            guard.check(3 * sum(a.nbytes for a in every) + 53 * len(every[0]),
-                        "the cross-rank superset filter")
-            keep = np.ones(len(counts), np.bool_)
-            keep[np.flatnonzero(test)] = ~_extended(*sub, _others(every, sizes, comm.rank),
-                                                    prep.m, closed)
-            flat, lengths, counts = flat[np.repeat(keep, lengths)], lengths[keep], counts[keep]
+        keep &= _cross_rank_kept(flat, lengths, counts, keys, keep, mode == P.CLOSED, comm,
+                                 prep.m, guard, timer)
     if max_len is not None:
-        short = lengths <= max_len
-        flat, lengths, counts = flat[np.repeat(short, lengths)], lengths[short], counts[short]
+        keep &= lengths <= max_len
     with comm.collective_errors(), timer.phase("mine"):
-        return records(flat, lengths, counts, prep.order, prep.m), partial
+        recs = records(flat, lengths, counts, prep.order, prep.m)
+        if not keep.all():   # whole records dropped: no pass over the items
+            recs = Records(recs.rec[keep], recs.layout, int(lengths[keep].sum()))
+        return recs, partial
+
+
+def _items_of(flat, ptr, sel):
+    """The items of the sets ``sel`` (positions, ascending) of (flat, ptr), back to back."""
+    lengths = ptr[sel + 1] - ptr[sel]
+    ends = np.cumsum(lengths)
+    return flat[np.repeat(ptr[sel] - ends + lengths, lengths) + np.arange(ends[-1] if len(ends) else 0)]
+
+
+def _cross_rank_kept(flat, lengths, counts, keys, live, closed: bool, comm: Comm, m: int,
+                     guard: Guard, timer) -> np.ndarray:
+    """Per set, False where a set of another rank extends it (a proper superset; FP-Close:
+    with the same count). Only the ``live`` sets take part (not the copies of groups
+    another rank keeps); FP-Close's are first met on (key, count) (:func:`_closure_roles`)
+    and only those whose pair another rank shares are gathered and tested."""
+    live_at = np.flatnonzero(live)
+    if closed:
+        role = np.zeros(len(counts), np.int8)
+        role[live_at] = _closure_roles(keys[live_at], counts[live_at], lengths[live_at],
+                                       comm, timer)
+        test = np.flatnonzero(role)
+    else:   # FP-Max: every set is tested and offered
+        test = live_at
+    ptr = np.concatenate(([0], np.cumsum(lengths)))
+    sub = (flat if len(test) == len(counts) else _items_of(flat, ptr, test),
+           lengths[test], counts[test], keys[test])
+    with timer.phase("communicate"):
+        sizes = comm.allgather_counts(len(sub[1]))
+        every = tuple(comm.allgatherv(np.ascontiguousarray(a)) for a in sub)
+    with comm.collective_errors(), timer.phase("mine"):
+        # the others' sets again; FP-Max's holder lists (16 bytes an item) and one tree
+        # at a time (37 bytes a node, at most one an item)
+        guard.check(3 * sum(a.nbytes for a in every) + 53 * len(every[0]),
+                    "the cross-rank superset filter")
+        keep = np.ones(len(counts), np.bool_)
+        keep[test] = ~_extended(*sub, _others(every, sizes, comm.rank), m, closed)
+    return keep
