@@ -382,25 +382,30 @@ def _others(every, sizes, rank: int):
             np.concatenate((counts[:a], counts[b:])), np.concatenate((keys[:a], keys[b:])))
 
 
-def _closure_roles(keys, counts, lengths, comm: Comm, timer) -> np.ndarray:
-    """FP-Close's sets meet on (key, count) first: each pair at one rank (the rows grouped
-    by it in one linear pass, :func:`~hpcrec.kernels.superset.by_owner`), which sends
-    back per set whether another rank has a longer (bit 0) or shorter (bit 1) set with
-    that pair
-    (:func:`~hpcrec.kernels.superset.closure_roles`). Only those sets need the gather and
-    the containment test: 24 bytes a set cross the network instead of every set to
-    every rank."""
-    send, per, at = S.by_owner(keys, counts, lengths, comm.size)
+def _closure_roles(keys, counts, lengths, m: int, comm: Comm, timer) -> np.ndarray:
+    """FP-Close's sets meet on (key, count) first: each pair at one rank (8 bytes a set,
+    the pair's hash and the set's length, grouped in one linear pass,
+    :func:`~hpcrec.kernels.superset.by_owner`), which finds the sets that another rank
+    has a longer (bit 0) or shorter (bit 1) set with that pair for
+    (:func:`~hpcrec.kernels.superset.closure_roles`) and sends back only those (their
+    position and bits: few). Only those sets need the gather and the containment test,
+    instead of every set to every rank."""
+    len_bits = int(m).bit_length()   # a set's length is at most m
+    send, per, which = S.by_owner(keys, counts, lengths, comm.size, len_bits)
     with timer.phase("communicate"):
-        got, n_got = comm.alltoallv(send.reshape(-1), 3 * per)
+        got, n_got = comm.alltoallv(send, per)
     del send
-    got, n_got = got.reshape(-1, 3), n_got // 3
     with comm.collective_errors(), timer.phase("mine"):
-        flags = S.closure_roles(got[:, 0], got[:, 1], got[:, 2],
-                                np.repeat(np.arange(comm.size), n_got))
+        bounds = np.concatenate(([0], np.cumsum(n_got)))
+        flags = S.closure_roles(got, bounds, len_bits)
+        at = np.flatnonzero(flags)
+        src = np.searchsorted(bounds, at, side="right") - 1
+        reply = ((at - bounds[src]) << 2) | flags[at]
     with timer.phase("communicate"):
-        back, _ = comm.alltoallv(flags, n_got)
-    return back[at]
+        back, n_back = comm.alltoallv(reply, np.bincount(src, minlength=comm.size))
+    role = np.zeros(len(keys), np.int8)
+    role[which[(back >> 2) + np.repeat(np.cumsum(per) - per, n_back)]] = back & 3
+    return role
 
 
 def _extended(flat, lengths, counts, keys, others, m: int, closed: bool) -> np.ndarray:
@@ -464,7 +469,7 @@ def _cross_rank_kept(flat, lengths, counts, keys, live, closed: bool, comm: Comm
     live_at = np.flatnonzero(live)
     if closed:
         role = np.zeros(len(counts), np.int8)
-        role[live_at] = _closure_roles(keys[live_at], counts[live_at], lengths[live_at],
+        role[live_at] = _closure_roles(keys[live_at], counts[live_at], lengths[live_at], m,
                                        comm, timer)
         test = np.flatnonzero(role)
     else:   # FP-Max: every set is tested and offered
