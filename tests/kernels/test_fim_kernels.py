@@ -490,3 +490,23 @@ def test_recode_rows_sorts_short_and_long_rows():
     out_ptr, out = K.recode_rows(ptr, np.concatenate(rows).astype(np.int32), code)
     for x, row in enumerate(rows):
         assert out[out_ptr[x]:out_ptr[x + 1]].tolist() == sorted(code[row].tolist())
+
+
+@pytest.mark.parametrize("kept", [64, 1, 0])
+def test_recode_rows_of_codes_below_64(kept):
+    """Codes below 64 (dense data's frequent items: each row one word of bits): 63, the
+    sign bit, and 0 among them; columns dropped (-1) between the kept ones; empty rows,
+    rows of dropped columns only, all columns, and rows in random order."""
+    rng = np.random.default_rng(kept)
+    n_cols = 100
+    code = np.full(n_cols, -1, np.int32)
+    code[rng.choice(n_cols, size=kept, replace=False)] = rng.permutation(kept)
+    dropped = np.flatnonzero(code < 0)
+    rows = [np.zeros(0, np.int64), dropped[:5], rng.permutation(n_cols)] + \
+        [rng.permutation(n_cols)[:int(rng.integers(1, n_cols))] for _ in range(50)]
+    ptr = np.concatenate(([0], np.cumsum([len(r) for r in rows]))).astype(np.int64)
+    out_ptr, out = K.recode_rows(ptr, np.concatenate(rows).astype(np.int32), code)
+    assert out.dtype == np.int32 and out_ptr[-1] == len(out)
+    for x, row in enumerate(rows):
+        kept_codes = code[row][code[row] >= 0]
+        assert out[out_ptr[x]:out_ptr[x + 1]].tolist() == sorted(kept_codes.tolist())
