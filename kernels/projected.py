@@ -312,10 +312,11 @@ def _distinct_rows(indptr, indices, owned, lo, hi):
                 h |= np.int64(1) << indices[a]
                 a += 1
             alive = (h & owned_bits) != 0
-        while not narrow and a < e and indices[a] < hi:
-            h = (h ^ indices[a]) * MIX
-            alive = alive or (indices[a] >= lo and owned[indices[a]])
-            a += 1
+        else:
+            while a < e and indices[a] < hi:
+                h = (h ^ indices[a]) * MIX
+                alive = alive or (indices[a] >= lo and owned[indices[a]])
+                a += 1
         if not alive:
             continue
         key = (r + 1) * MIX
