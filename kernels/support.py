@@ -48,11 +48,46 @@ def popcount(typingctx, x):
 
 
 @njit(cache=True)
+def _one_word_rows(indptr, indices, code):
+    """:func:`recode_rows` for codes below 64: each row's codes as the bits of one word
+    (a column's bit looked up, no branch), the words kept, then read back lowest first:
+    one pass over the items instead of two, and no bit array in memory."""
+    n = len(indptr) - 1
+    bit = np.zeros(len(code), np.int64)
+    for c in range(len(code)):
+        if code[c] >= 0:
+            bit[c] = np.int64(1) << code[c]
+    words = np.empty(n, np.int64)
+    out_ptr = np.zeros(n + 1, np.int64)
+    for r in range(n):
+        x = np.int64(0)
+        for p in range(indptr[r], indptr[r + 1]):
+            x |= bit[indices[p]]
+        words[r] = x
+        out_ptr[r + 1] = out_ptr[r] + popcount(np.uint64(x))
+    out = np.empty(out_ptr[n], np.int32)
+    for r in range(n):
+        x = words[r]
+        q = out_ptr[r]
+        while x != 0:
+            out[q] = trailing_zeros(x)
+            q += 1
+            x &= x - 1
+    return out_ptr, out
+
+
+@njit(cache=True)
 def recode_rows(indptr, indices, code):
     """Rows keeping only items with ``code[item] >= 0``, replaced by their codes, sorted.
     A row's items are distinct (:meth:`hpcrec.io.Transactions.validate`), so a row with at
     least one kept item per 64 codes (dense data) is sorted through a bit per code, read
-    back word by word; shorter ones by insertion (a sort call past 32 items)."""
+    back word by word (codes below 64 only: :func:`_one_word_rows`); shorter ones by
+    insertion (a sort call past 32 items)."""
+    most = -1
+    for c in code:
+        most = max(most, c)
+    if most < 64:
+        return _one_word_rows(indptr, indices, code)
     n = len(indptr) - 1
     out_ptr = np.zeros(n + 1, np.int64)
     top = -1

@@ -176,6 +176,38 @@ def test_mine_ranges_from_one_build_equal_a_build_per_range(mode, small, monkeyp
     assert stored_sets(one, mode) == brute_force(X, minc, mode)
 
 
+@pytest.mark.parametrize("lo, hi", [(0, 64), (63, 64), (60, 64), (10, 40), (30, 70), (0, 70),
+                                    (1, 65)])
+def test_distinct_rows_merge_the_rows_equal_below_hi(lo, hi):
+    """_distinct_rows against Python: the rows with an owned item in [lo, hi), merged when
+    their items below hi agree (first row's place; weights and keys summed). hi <= 64
+    takes the rows as words of bits (item 63 the sign bit), above it their hashed items."""
+    rng = np.random.default_rng(lo * 100 + hi)
+    patterns = [np.flatnonzero(rng.random(70) < 0.3) for _ in range(6)]
+    rows = [np.union1d(patterns[k], rng.choice(70, 1)) if rng.random() < 0.3 else patterns[k]
+            for k in rng.integers(0, 6, 300)] + [np.array([63]), np.array([62, 63, 69])]
+    for edge in (0, 63, 64):   # rows apart in one item only, at the words' edges
+        rows += [np.union1d(patterns[0], [edge]), np.setdiff1d(patterns[0], [edge])] * 2
+    ptr = np.concatenate(([0], np.cumsum([len(r) for r in rows]))).astype(np.int64)
+    idx = np.concatenate(rows).astype(np.int32)
+    owned = rng.random(70) < 0.5
+    owned[63] = True
+    key = np.arange(1, len(rows) + 1, dtype=np.int64) * P.MIX   # wraps, as the kernel's
+    key ^= key >> 31
+    want = {}   # items below hi -> [first row, end, weight, key]
+    for r, row in enumerate(rows):
+        if not any(lo <= i < hi and owned[i] for i in row):
+            continue
+        head = tuple(i for i in row if i < hi)
+        if head in want:
+            want[head][2] += 1
+            want[head][3] = (want[head][3] + int(key[r]) + 2**63) % 2**64 - 2**63   # wraps
+        else:
+            want[head] = [r, int(ptr[r]) + len(head), 1, int(key[r])]
+    got = P._distinct_rows(ptr, idx, owned, lo, hi)
+    assert got.tolist() == list(want.values())
+
+
 def brute_force(X, minc, mode, max_len=0):
     """{itemset: count} of every frequent (maximal, closed) itemset of the rows of X, by
     testing every item combination against the rows as bit masks."""
@@ -532,3 +564,23 @@ def test_recode_rows_sorts_short_and_long_rows():
     out_ptr, out = K.recode_rows(ptr, np.concatenate(rows).astype(np.int32), code)
     for x, row in enumerate(rows):
         assert out[out_ptr[x]:out_ptr[x + 1]].tolist() == sorted(code[row].tolist())
+
+
+@pytest.mark.parametrize("kept", [64, 1, 0])
+def test_recode_rows_of_codes_below_64(kept):
+    """Codes below 64 (dense data's frequent items: each row one word of bits): 63, the
+    sign bit, and 0 among them; columns dropped (-1) between the kept ones; empty rows,
+    rows of dropped columns only, all columns, and rows in random order."""
+    rng = np.random.default_rng(kept)
+    n_cols = 100
+    code = np.full(n_cols, -1, np.int32)
+    code[rng.choice(n_cols, size=kept, replace=False)] = rng.permutation(kept)
+    dropped = np.flatnonzero(code < 0)
+    rows = [np.zeros(0, np.int64), dropped[:5], rng.permutation(n_cols)] + \
+        [rng.permutation(n_cols)[:int(rng.integers(1, n_cols))] for _ in range(50)]
+    ptr = np.concatenate(([0], np.cumsum([len(r) for r in rows]))).astype(np.int64)
+    out_ptr, out = K.recode_rows(ptr, np.concatenate(rows).astype(np.int32), code)
+    assert out.dtype == np.int32 and out_ptr[-1] == len(out)
+    for x, row in enumerate(rows):
+        kept_codes = code[row][code[row] >= 0]
+        assert out[out_ptr[x]:out_ptr[x + 1]].tolist() == sorted(kept_codes.tolist())
