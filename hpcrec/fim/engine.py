@@ -17,7 +17,6 @@ from .. import kernels
 from ..core.comm import Comm, resolve
 from ..core.context import RunContext
 from ..core.errors import InputError
-from ..core.heap import keep_freed_memory
 from . import count_distribution, pfp
 from .control import Control
 from .prepare import local_transactions, prepare
@@ -127,7 +126,6 @@ def mine_itemsets(source, min_support: float, algorithm: str = "fpgrowth", max_l
             raise InputError(f"unknown algorithm {algorithm!r}: choose one of {', '.join(ALGORITHMS)}")
     ctx = context or RunContext.build(comm, device, progress=progress)
     device, timer, control = ctx.device, ctx.timer, Control(ctx)
-    keep_freed_memory()   # a later call reuses this one's freed arrays unfaulted (glibc)
     if not kernels.has("support" if algorithm == "apriori" else "projected", device):
         log.warning("%s mines on the CPU; the GPU counts supports for apriori only", algorithm)
         device = "cpu"
