@@ -1550,9 +1550,6 @@ def _maximal_bit_search(loc, lpool, prefix, found, fit, need):
             continue
         plen = v.plen
         most = plen + v.end - c   # S, c and every candidate after c
-        if tops[0] + 1 > limit:
-            lvl[0].pos = d
-            return TOO_MANY
         if tops[0] + 1 > n_cap or tops[1] + most > i_cap:
             lvl[0].pos = d
             need[N_SETS], need[N_ITEMS] = 1, most
@@ -1595,6 +1592,9 @@ def _maximal_bit_search(loc, lpool, prefix, found, fit, need):
             for x in range(v.end, top):
                 prefix[n] = lat[x].item
                 n += 1
+            if tops[0] + 1 > limit:
+                lvl[0].pos = d
+                return TOO_MANY
             _store(items, meta, links, head, tops, aux, prefix, (n, count, 0, MAXIMAL))
             continue
         d += 1
