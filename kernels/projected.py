@@ -270,6 +270,64 @@ def _fill_children(rows, ri, pool, node, scratch, mem, marks, table):
 
 
 @njit(cache=True)
+def _fill_by_masks(rows, ri, pool, node, scratch, mem, marks, table):
+    """FP-Max's fill scan (:func:`_fill_children`, the same rows written) for at most
+    WORD children (members ``lo`` on, sorted largest item first, :func:`_sort_members`;
+    ``marks = (rtop, itop, stamp, lo)``): a row reduced to the children's items is first
+    the mask of their members, so an equal reduced row is found by comparing one word
+    (the table's ``hash`` holds it), not by hashing and comparing items; only a new row's
+    items are written, from its mask (the highest member holds the smallest item). On
+    mushroom the nodes of more than WORD rows merge about 8 rows into one, and the
+    fill scan was two thirds of their time (benchmarks/README.md, session 15)."""
+    rtop, itop, stamp, lo = marks
+    bound = node.item
+    mask = len(table) - 1
+    for p in range(node.t0, node.t1):
+        r = pool[p]
+        word = np.int64(0)
+        for q in range(rows[r].beg, rows[r].end):
+            i = ri[q]
+            if i >= bound:
+                break
+            if scratch[i].cnt > 0:
+                word |= np.int64(1) << (scratch[i].slot - lo)
+        if word == 0:
+            continue
+        h = (word ^ (word >> 32)) * MIX   # (a product's low bits see only the word's low bits)
+        s = (h ^ (h >> 29)) & mask
+        twin = -1
+        while table[s].stamp == stamp:
+            if table[s].hash == word:
+                twin = table[s].row
+                break
+            s = (s + 1) & mask
+        if twin >= 0:
+            rows[twin].wt += rows[r].wt
+            rows[twin].key += rows[r].key
+            continue
+        table[s].stamp = stamp
+        table[s].hash = word
+        table[s].row = rtop
+        n = popcount(np.uint64(word))
+        rows[rtop].beg = itop
+        rows[rtop].end = itop + n
+        rows[rtop].wt = rows[r].wt
+        rows[rtop].key = rows[r].key
+        k = itop + n
+        b = word
+        while b != 0:
+            x = lo + trailing_zeros(b)
+            k -= 1
+            ri[k] = mem[x].item
+            pool[mem[x].end] = rtop
+            mem[x].end += 1
+            b &= b - 1
+        itop += n
+        rtop += 1
+    return rtop, itop
+
+
+@njit(cache=True)
 def _distinct_rows(indptr, indices, owned, lo, hi):
     """The rows with an owned item in [lo, hi) (the others give no conditional row), those
     equal in their items below ``hi`` merged (all their conditional rows for items below
@@ -1776,8 +1834,12 @@ def _search(work, first, owned, options, store, state, need, marks):
         if mtop > first_child:
             stamp += 1
             r_first = rtop
-            rtop, itop = _fill_children(rows, ri, pool, node, scratch, mem,
-                                        (rtop, itop, stamp), rtable)
+            if mode == MAXIMAL and n_child <= WORD:
+                rtop, itop = _fill_by_masks(rows, ri, pool, node, scratch, mem,
+                                            (rtop, itop, stamp, first_child), rtable)
+            else:
+                rtop, itop = _fill_children(rows, ri, pool, node, scratch, mem,
+                                            (rtop, itop, stamp), rtable)
             # look-ahead: X + P + all children frequent? then it is stored instead
             if mode == MAXIMAL and n_child > 1:
                 w = _full_rows_weight(rows, r_first, rtop, n_child)
