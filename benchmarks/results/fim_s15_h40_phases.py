@@ -43,7 +43,8 @@ comm = serial()
 n_runs = int(sys.argv[1])
 for case in sys.argv[2:]:
     d, s, algo = case.split(":")
-    path = f"/work/shared/data/fim/{d}" if d.endswith(".dat") else f"{LADDER}/dense-{d}.h5" if not d.startswith("longtail") else f"{LADDER}/{d}.h5"
+    name = f"dense-{d}" if d in ("chess", "mushroom", "connect") else d
+    path = f"/work/shared/data/fim/{d}" if d.endswith(".dat") else f"{LADDER}/{name}.h5"
     tx = load_transactions(path, comm)
     mine_itemsets(tx, float(s), algo, comm=comm)
     best = {}
