@@ -5,7 +5,13 @@ The GPU counterpart of :func:`hpcrec.kernels.mf_sgd.sgd_epoch`: the same update 
 the old ``p``; biases with ``lr_bias``, ``reg_bias``), the same return value (the sum of
 squared pre-update errors), but the CPU's conflict-free block schedule is replaced by
 lock-free Hogwild updates, as cuMF_SGD does: concurrent updates of one row are rare on
-sparse data and harmless to SGD.
+sparse data and harmless to SGD. The factors and biases are read and written at L2
+(``ld.global.cg`` / ``st.global.cg``), never through L1: the L1 caches of the SMs are not
+coherent, so within one epoch (one launch) an SM could keep reading its own stale copy of a
+popular row and overwrite the other SMs' updates. On an H100, BiasedSGD with plain loads
+reached test RMSE 0.965 on MovieLens 100K u1 against the CPU kernel's 0.923 (and 0.920
+against 0.846 on planted data), while an emulation of Hogwild at the same 235 ratings in
+flight, stale by one whole wave, lost only 0.007.
 
 Layout of the work: a *group* of ``lanes`` threads (a warp, or a power-of-two part of one
 for small ``d``) updates one rating at a time. Lane ``l`` holds dimensions ``l, l+lanes, ...``
@@ -31,10 +37,12 @@ from __future__ import annotations
 
 import hashlib
 import math
+from contextlib import contextmanager
 from functools import lru_cache
+from types import SimpleNamespace
 
 import numpy as np
-from numba import cuda, float32, float64  # a module global: the simulator swaps ``cuda`` there
+from numba import cuda, float32, float64, int64  # a module global: the simulator swaps ``cuda`` there
 
 from .protocols import BlockedRatings, Factors, SgdRates
 
@@ -66,7 +74,8 @@ def _simulated() -> bool:
 
 @lru_cache(maxsize=2)
 def _kernel(simulated: bool):
-    """The epoch kernel; the group sum is a shuffle butterfly, or shared memory under the simulator."""
+    """The epoch kernel; the group sum is a shuffle butterfly, or shared memory under the
+    simulator, where the factors are also read and written by plain indexing."""
     if simulated:
         @cuda.jit(device=True)
         def group_sum(v, lanes):
@@ -79,7 +88,18 @@ def _kernel(simulated: bool):
                 s += buf[lane]
             cuda.syncthreads()
             return s
+
+        @cuda.jit(device=True)
+        def load(a, index):  # the simulator has no cache-hinted loads (nor caches)
+            return a[index]
+
+        @cuda.jit(device=True)
+        def store(a, index, value):
+            a[index] = value
     else:
+        # Loads and stores of the shared factor rows at L2, past the SMs' non-coherent L1.
+        load, store = cuda.ldcg, cuda.stcg
+
         @cuda.jit(device=True, inline=True)
         def group_sum(v, lanes):
             # The lanes of a block's only, partial warp (tiny launches) or the whole warp.
@@ -118,23 +138,25 @@ def _kernel(simulated: bool):
             i = 0
             dot = float32(0.0)
             if valid:
-                u = user[j]
-                i = item[j]
+                u = int64(user[j])  # one index type for the cache-hinted loads' tuples
+                i = int64(item[j])
                 if lane == 0:  # only lane 0 touches the biases: no race inside a group
-                    dot = bu[u] + bi[i]
+                    dot = load(bu, u) + load(bi, i)
                 for f in range(lane, d, lanes):
-                    dot += float32(P[u, f]) * float32(Q[i, f])
+                    dot += float32(load(P, (u, f))) * float32(load(Q, (i, f)))
             dot = group_sum(dot, lanes)
             if valid:
                 err = rating[j] - (mu + dot)
                 for f in range(lane, d, lanes):
-                    p = float32(P[u, f])
-                    q = float32(Q[i, f])
-                    P[u, f] = p + lr * (err * q - reg * p)
-                    Q[i, f] = q + lr * (err * p - reg * q)
+                    p = float32(load(P, (u, f)))
+                    q = float32(load(Q, (i, f)))
+                    store(P, (u, f), p + lr * (err * q - reg * p))
+                    store(Q, (i, f), q + lr * (err * p - reg * q))
                 if lane == 0:
-                    bu[u] += lr_bias * (err - reg_bias * bu[u])
-                    bi[i] += lr_bias * (err - reg_bias * bi[i])
+                    b = load(bu, u)
+                    store(bu, u, b + lr_bias * (err - reg_bias * b))
+                    b = load(bi, i)
+                    store(bi, i, b + lr_bias * (err - reg_bias * b))
                     acc += err * err
             j += step
             if j >= n:
@@ -232,7 +254,7 @@ def compile_ptx(cc: tuple[int, int] = (9, 0), d_dtype=np.float32) -> str:
     Needs NVVM (``pip install numba-cuda[cu12]``) and the simulator off. Used by the
     compile-only test, so a kernel that would not build on a GPU fails in CI.
     """
-    from numba import int32, int64
+    from numba import int32
     from numba.core import types
     fac = types.Array(types.float16 if d_dtype == np.float16 else float32, 2, "C")
     vec = types.Array(float32, 1, "C")
@@ -240,5 +262,22 @@ def compile_ptx(cc: tuple[int, int] = (9, 0), d_dtype=np.float32) -> str:
     sig = (types.Tuple((idx, idx, vec)), types.NamedTuple((fac, fac, vec, vec), Factors),
            types.NamedUniTuple(float32, 5, SgdRates), types.UniTuple(int64, 3),
            types.Array(float64, 1, "C"))
-    ptx, _ = cuda.compile_ptx(_kernel(False).py_func, sig, cc=cc)
+    with _stand_in_device(cc):
+        ptx, _ = cuda.compile_ptx(_kernel(False).py_func, sig, cc=cc)
     return ptx
+
+
+@contextmanager
+def _stand_in_device(cc: tuple[int, int]):
+    """numba-cuda compiles the cache-hint overloads (``cuda.ldcg``) for the *current* device,
+    also under ``compile_ptx``: without a GPU, let it see one of compute capability ``cc``."""
+    if cuda.is_available():
+        yield
+        return
+    from numba.cuda import dispatcher
+    real = dispatcher.get_current_device
+    dispatcher.get_current_device = lambda: SimpleNamespace(compute_capability=cc)
+    try:
+        yield
+    finally:
+        dispatcher.get_current_device = real

@@ -156,6 +156,17 @@ def _children(rows, ri, pool, node, minc, scratch, mem, tops):
             scratch[i].cnt += w
             scratch[i].nrow += 1
             n_rows += 1
+    mtop, top, n_perfect = _sort_seen(scratch, n_seen, node, minc, mem, (mtop, top))
+    return mtop, top, n_perfect, n_seen, n_rows
+
+
+@njit(cache=True, inline="always")
+def _sort_seen(scratch, n_seen, node, minc, mem, tops):
+    """The items seen below X (``scratch[:n_seen].seen``, their support and rows counted)
+    sorted out (:func:`_children`): the frequent ones become members (``tops = (mtop,
+    top)``), those in every row are listed as perfect extensions, the others get cnt 0.
+    Returns (mtop, top, n_perfect)."""
+    mtop, top = tops
     n_perfect = 0
     for x in range(n_seen):
         i = scratch[x].seen
@@ -173,7 +184,65 @@ def _children(rows, ri, pool, node, minc, scratch, mem, tops):
             scratch[i].slot = mtop
             top += scratch[i].nrow
             mtop += 1
-    return mtop, top, n_perfect, n_seen, n_rows
+    return mtop, top, n_perfect
+
+
+# FREQUENT, a root of more than WORD and at most PAIRS children (sparse data): its
+# children's supports and rows per grandchild item are counted in one pass over its
+# reduced rows (:func:`_pair_counts`), so a child needs no counting scan of its rows
+PAIRS = 512
+
+
+@njit(cache=True)
+def _pair_counts(rows, ri, span, scratch, pairs, ranks):
+    """For the reduced rows rows[r0:r1] of a root X (``span = (r0, r1, base, n, item)``:
+    also its children, members base..base + n - 1, their slots in ``scratch``, and X's
+    item), ranked by item (ranks[1, member - base] = rank, ranks[2, rank] = item):
+    pairs[k * (k - 1) // 2 + h] = (weight << 32) + rows of the rows holding the children
+    of ranks k and h < k (what :func:`_children` of child k counts for h in its rows,
+    which are these). One sequential pass; the children's own scans read their rows
+    through their tid-lists, scattered, and most found no child (T10I4D100K:
+    benchmarks/README.md, session 15)."""
+    r0, r1, base, n, item = span
+    k = 0
+    for i in range(item):
+        if scratch[i].cnt > 0:
+            ranks[1, scratch[i].slot - base] = k
+            ranks[2, k] = i
+            k += 1
+    for x in range(n * (n - 1) // 2):
+        pairs[x] = 0
+    for r in range(r0, r1):
+        add = (rows[r].wt << 32) + 1
+        b = rows[r].beg
+        for q in range(b, rows[r].end):
+            k = ranks[1, scratch[ri[q]].slot - base]   # ascending, as the row's items
+            ranks[0, q - b] = k
+            at = k * (k - 1) // 2
+            for p in range(q - b):
+                pairs[at + ranks[0, p]] += add
+
+
+@njit(cache=True)
+def _pair_children(pairs, ranks, span, node, minc, scratch, mem, tops):
+    """:func:`_children` of the root's child ``a`` (member a, ``span = (base, a)``) from
+    :func:`_pair_counts`: its row of the triangle read, no scan of its rows. Returns
+    (mtop, top, n_perfect, n_seen)."""
+    base, a = span
+    k = ranks[1, a - base]
+    at = k * (k - 1) // 2
+    n_seen = 0
+    for h in range(k):   # the ranks of the items seen (no branch: most pairs are 0)
+        ranks[0, n_seen] = h
+        n_seen += pairs[at + h] != 0
+    for x in range(n_seen):
+        h = ranks[0, x]
+        i = ranks[2, h]
+        scratch[i].cnt = pairs[at + h] >> 32
+        scratch[i].nrow = pairs[at + h] & 0xFFFFFFFF
+        scratch[x].seen = i
+    mtop, top, n_perfect = _sort_seen(scratch, n_seen, node, minc, mem, tops)
+    return mtop, top, n_perfect, n_seen
 
 
 @njit(cache=True)
@@ -1013,11 +1082,14 @@ class Work(NamedTuple):
     wnz: np.ndarray       # ... per level, the words that hold its set's rows (int32)
     planes: np.ndarray    # ... the node's row weights as bit planes (plane, word; int64)
     wwts: np.ndarray      # ... and by row (int64)
+    pairs: np.ndarray     # FREQUENT, a root's children: pair counts (:func:`_pair_counts`)
+    ranks: np.ndarray     # ... their ranks by item (3, PAIRS; int64)
 
 
 GROW = 2  # a working array or the store is short: grow it (``need``) and search on
 # where a search stands between calls of _search (``state``)
-J, DEPTH, STAMP, PENDING, P_NPATH, P_EXTRA, P_TOPR, P_COUNT = range(8)
+# (and the root's children whose pair counts are in ``pairs``: first member, number; 0: none)
+J, DEPTH, STAMP, PENDING, P_NPATH, P_EXTRA, P_TOPR, P_COUNT, P_BASE, P_N = range(10)
 # the lengths a search needs (``need``): working arrays, then more sets / items in the store
 # (FREQUENT: and the longest set to be written)
 N_ROWS, N_RI, N_POOL, N_MEM, N_RTABLE, N_LPOOL, N_FRAMES, N_SETS, N_ITEMS, N_LONGEST = range(10)
@@ -1677,7 +1749,8 @@ def _search(work, first, owned, options, store, state, need, marks):
     scratch, prefix, absorbed, path, extra, comb, buf = work[7:14]
     loc = work[14:17]
     lat, lvl, wts, keys = loc[0], loc[1], loc[2], work.keys
-    wide = work[18:]
+    wide = work[18:24]
+    pairs, ranks = work.pairs, work.ranks
     wlvl = wide[1]
     items, meta, links, head, tops, aux = store[:6]
     records, recode = store.records, store.recode   # FREQUENT's
@@ -1744,6 +1817,8 @@ def _search(work, first, owned, options, store, state, need, marks):
                 need[x] = short[x]
             return _pause(state, j, depth, stamp)
         f.pos += 1
+        if depth == 0:   # a new root: no pair counts (yet)
+            state[P_N] = 0
         # what earlier siblings' subtrees allocated lies above the frame's marks
         mtop, top, rtop, itop = f.mend, f.top, f.rtop, f.itop
         plen = f.plen
@@ -1774,7 +1849,11 @@ def _search(work, first, owned, options, store, state, need, marks):
             else:
                 f.r1 &= ~(np.int64(1) << (node.item - 64))
         # a child's rows hold only its siblings' items: the lowest sibling is a leaf
-        if not prune and npath != max_len and node.item != f.low \
+        if depth == 1 and state[P_N] > 0:
+            if npath != max_len and node.item != f.low:
+                mtop, top, n_perfect, n_seen = _pair_children(
+                    pairs, ranks, (state[P_BASE], a), node, minc, scratch, mem, (mtop, top))
+        elif not prune and npath != max_len and node.item != f.low \
                 and _may_branch(rows, ri, pool, node, minc):
             mtop, top, n_perfect, n_seen, n_rows = _children(
                 rows, ri, pool, node, minc, scratch, mem, (mtop, top))
@@ -1840,6 +1919,11 @@ def _search(work, first, owned, options, store, state, need, marks):
             else:
                 rtop, itop = _fill_children(rows, ri, pool, node, scratch, mem,
                                             (rtop, itop, stamp), rtable)
+            if depth == 0 and mode == FREQUENT and WORD < n_child <= PAIRS \
+                    and node.count < 1 << 31 and (max_len <= 0 or max_len > 2):
+                _pair_counts(rows, ri, (r_first, rtop, first_child, n_child, node.item), scratch,
+                             pairs, ranks)
+                state[P_BASE], state[P_N] = first_child, n_child
             # look-ahead: X + P + all children frequent? then it is stored instead
             if mode == MAXIMAL and n_child > 1:
                 w = _full_rows_weight(rows, r_first, rtop, n_child)
@@ -1939,7 +2023,8 @@ def _first_work(db, m, n_sets, scratch):
                 np.empty(WORD * (WORD + 1) // 2, WIDECOL), np.zeros(WORD + 2, WLEVEL),
                 np.empty((WORD * (WORD + 1) // 2, WIDE_WORDS), np.int64),
                 np.empty((WORD + 2, WIDE_WORDS), np.int32), np.empty((PLANES, WIDE_WORDS), np.int64),
-                np.empty(WIDE, np.int64))
+                np.empty(WIDE, np.int64), np.empty(PAIRS * (PAIRS - 1) // 2, np.int64),
+                np.empty((3, PAIRS), np.int64))
 
 
 def mine_range(rows_in: Csr, owned, lo, hi, options: MineOptions, store: Store):
@@ -1987,7 +2072,7 @@ def mine_ranges(rows_in: Csr, owned, cuts, options: MineOptions, store: Store):
     rows, ri, first, n_items = conditional_rows(rows_in.indptr, rows_in.indices, owned, lo, hi)
     work = _first_work((rows, ri, first, n_items), m, int(store.tops[0]) if mode == MAXIMAL else 0,
                        store.scratch)
-    state = np.zeros(8, np.int64)
+    state = np.zeros(10, np.int64)
     state[J], state[DEPTH] = hi - 1, -1
     need = np.zeros(10, np.int64)
     for b in range(len(cuts) - 2, -1, -1):

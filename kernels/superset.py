@@ -273,10 +273,13 @@ def owners(keys, counts, size):
 
 
 @njit(cache=True)
-def by_owner(keys, counts, lengths, size):
-    """The sets' (key, count, length) rows grouped by the rank that meets their pair
-    (:func:`owners`; a counting sort, stable): the rows, how many go to each rank, and each
-    set's row (the answers come back in that order)."""
+def by_owner(keys, counts, lengths, size, len_bits):
+    """Each set's word (its (key, count) pair's hash above its length, which takes the low
+    ``len_bits`` bits; the hash mixed twice: one round leaves its low bits to the pair's
+    low bits) grouped by the rank that meets the pair (:func:`owners`; a counting
+    sort, stable): the words, how many go to each rank, and the set of each word. Equal
+    pairs give equal hashes; a hash two pairs share only makes a set a candidate, tested
+    exactly later (:func:`same_closure`). 8 bytes a set cross the network."""
     owner = owners(keys, counts, size)
     per = np.zeros(size, np.int64)
     for x in range(len(owner)):
@@ -284,29 +287,29 @@ def by_owner(keys, counts, lengths, size):
     start = np.zeros(size, np.int64)
     for r in range(1, size):
         start[r] = start[r - 1] + per[r - 1]
-    rows = np.empty((len(owner), 3), np.int64)
-    at = np.empty(len(owner), np.int64)
+    words = np.empty(len(owner), np.int64)
+    which = np.empty(len(owner), np.int64)
     for x in range(len(owner)):
         z = start[owner[x]]
         start[owner[x]] = z + 1
-        rows[z, 0], rows[z, 1], rows[z, 2] = keys[x], counts[x], lengths[x]
-        at[x] = z
-    return rows, per, at
+        words[z] = (_mixed(_mixed(keys[x], counts[x]), 0) >> len_bits << len_bits) | lengths[x]
+        which[z] = x
+    return words, per, which
 
 
 @njit(cache=True)
-def _shared(keys, counts):
-    """Positions of the sets whose (key, count) hash another set shares in a bitmap of 8
-    bits a set (a superset of those whose pair another set has: the rest, most of them,
-    are decided without the hash table, which cost 0.9 s on 7 M sets)."""
-    n = len(keys)
+def _shared(pairs):
+    """Positions of the sets whose pair hash another set shares in a bitmap of 8 bits a
+    set (a superset of those whose pair another set has: the rest, most of them, are
+    decided without the hash table, which cost 0.9 s on 7 M sets)."""
+    n = len(pairs)
     bits = 64
     while bits < 8 * n:
         bits *= 2
     seen = np.zeros(bits >> 6, np.int64)
     twice = np.zeros(bits >> 6, np.int64)
     for x in range(n):
-        b = _mixed(keys[x], counts[x]) & (bits - 1)
+        b = _mixed(pairs[x], 0) & (bits - 1)
         w, bit = b >> 6, np.int64(1) << (b & 63)
         if seen[w] & bit:
             twice[w] |= bit
@@ -314,7 +317,7 @@ def _shared(keys, counts):
     out = np.empty(n, np.int64)
     k = 0
     for x in range(n):
-        b = _mixed(keys[x], counts[x]) & (bits - 1)
+        b = _mixed(pairs[x], 0) & (bits - 1)
         if twice[b >> 6] & (np.int64(1) << (b & 63)):
             out[k] = x
             k += 1
@@ -322,31 +325,38 @@ def _shared(keys, counts):
 
 
 @njit(cache=True)
-def closure_roles(keys, counts, lengths, sources):
-    """For sets (key, count, length, source rank) met at one rank: bit 0 set where a longer
-    set of another source has the same (key, count) (it may be a proper superset with the
-    same count: a candidate to drop), bit 1 where a shorter one has (it may be such a
-    superset of that one). A set with neither bit is decided: no set of another rank is a
-    proper superset of it with the same count. Only the sets a bitmap finds sharing a
-    hash (:func:`_shared`) enter the hash table of the pairs."""
-    pick = _shared(keys, counts)
+def closure_roles(words, bounds, len_bits):
+    """For sets met at one rank (``words`` of :func:`by_owner`, those of source rank r at
+    ``bounds[r]:bounds[r + 1]``): bit 0 set where a longer set of another source has the
+    same pair (it may be a proper superset with the same count: a candidate to drop),
+    bit 1 where a shorter one has (it may be such a superset of that one). A set with
+    neither bit is decided: no set of another rank is a proper superset of it with the
+    same count. Only the sets a bitmap finds sharing a hash (:func:`_shared`) enter the
+    hash table of the pairs."""
+    low = (np.int64(1) << len_bits) - 1
+    pairs = words >> len_bits
+    pick = _shared(pairs)
     n = len(pick)
     size = 1024
     while size < 2 * n:
         size *= 2
     slot = np.full(size, -1, np.int64)   # group of a slot
-    first = np.empty(n, np.int64)        # a group's first set: its key and count
+    first = np.empty(n, np.int64)        # a group's first set: its pair
     member = np.empty(n, np.int64)       # the group of each picked set
+    source = np.empty(n, np.int64)
     # per group: the longest length and its source, the longest of the other sources;
     # the shortest likewise
     ext = np.empty((n, 6), np.int32)
-    g = 0
+    g, r = 0, 0
     for j in range(n):
         x = pick[j]
-        s = _slot(keys[x], counts[x], size)
-        while slot[s] >= 0 and (keys[first[slot[s]]] != keys[x] or counts[first[slot[s]]] != counts[x]):
+        while x >= bounds[r + 1]:
+            r += 1
+        source[j] = r
+        s = _mixed(pairs[x], 0) & (size - 1)
+        while slot[s] >= 0 and pairs[first[slot[s]]] != pairs[x]:
             s = (s + 1) & (size - 1)
-        ln, src = lengths[x], sources[x]
+        ln, src = words[x] & low, r
         if slot[s] < 0:
             slot[s], first[g] = g, x
             ext[g, 0], ext[g, 1], ext[g, 2] = ln, src, -1
@@ -366,10 +376,10 @@ def closure_roles(keys, counts, lengths, sources):
             ext[t, 5], ext[t, 3], ext[t, 4] = ext[t, 3], ln, src
         else:
             ext[t, 5] = min(ext[t, 5], ln)
-    out = np.zeros(len(keys), np.int8)
+    out = np.zeros(len(words), np.int8)
     for j in range(n):
         x = pick[j]
-        t, ln, src = member[j], lengths[x], sources[x]
+        t, ln, src = member[j], words[x] & low, source[j]
         longer = ext[t, 2] if src == ext[t, 1] else ext[t, 0]
         shorter = ext[t, 5] if src == ext[t, 4] else ext[t, 3]
         out[x] = (1 if longer > ln else 0) | (2 if shorter < ln else 0)

@@ -246,7 +246,8 @@ def _mine_local(prep: Prepared, comm: Comm, max_len, mode: int, guard: Guard, ti
     stop request (signal, time limit) is honoured. Returns (the sets, tid-set keys (FP-Max
     and FP-Close on several ranks, else None), stopped): FP-Growth's sets as
     :class:`~hpcrec.fim.result.Records` (its search writes them), the others' as (flat,
-    lengths, counts)."""
+    lengths, counts, kept: None, or False for the sets of groups whose copy another rank
+    keeps)."""
     with comm.collective_errors(), timer.phase("count"):
         weights = E.prefix_weights(prep.rows.indptr, prep.rows.indices, prep.m)
     if comm.size > 1:
@@ -346,11 +347,10 @@ def _mine_local(prep: Prepared, comm: Comm, max_len, mode: int, guard: Guard, ti
     # every set's key for one rank)
     keys = meta["key"].copy() if comm.size > 1 else None
     flat, lengths, counts = store.items[:n_items], meta["len"].copy(), meta["count"].copy()
-    if dropped.any():   # a set's group is its largest item, its last
-        keep = ~dropped[flat[np.cumsum(lengths) - 1]]
-        flat, lengths, counts, keys = flat[np.repeat(keep, lengths)], lengths[keep], \
-            counts[keep], keys[keep]
-    return (flat, lengths, counts), keys, stopped
+    # a set's group is its largest item, its last; its items stay in flat (filtered once,
+    # as records, by mine())
+    kept = ~dropped[flat[np.cumsum(lengths) - 1]] if dropped.any() else None
+    return (flat, lengths, counts, kept), keys, stopped
 
 
 def _lattice_groups(prep: Prepared, comm: Comm, k: int, max_len, miner, store, stopped: bool,
@@ -382,25 +382,30 @@ def _others(every, sizes, rank: int):
             np.concatenate((counts[:a], counts[b:])), np.concatenate((keys[:a], keys[b:])))
 
 
-def _closure_roles(keys, counts, lengths, comm: Comm, timer) -> np.ndarray:
-    """FP-Close's sets meet on (key, count) first: each pair at one rank (the rows grouped
-    by it in one linear pass, :func:`~hpcrec.kernels.superset.by_owner`), which sends
-    back per set whether another rank has a longer (bit 0) or shorter (bit 1) set with
-    that pair
-    (:func:`~hpcrec.kernels.superset.closure_roles`). Only those sets need the gather and
-    the containment test: 24 bytes a set cross the network instead of every set to
-    every rank."""
-    send, per, at = S.by_owner(keys, counts, lengths, comm.size)
+def _closure_roles(keys, counts, lengths, m: int, comm: Comm, timer) -> np.ndarray:
+    """FP-Close's sets meet on (key, count) first: each pair at one rank (8 bytes a set,
+    the pair's hash and the set's length, grouped in one linear pass,
+    :func:`~hpcrec.kernels.superset.by_owner`), which finds the sets that another rank
+    has a longer (bit 0) or shorter (bit 1) set with that pair for
+    (:func:`~hpcrec.kernels.superset.closure_roles`) and sends back only those (their
+    position and bits: few). Only those sets need the gather and the containment test,
+    instead of every set to every rank."""
+    len_bits = int(m).bit_length()   # a set's length is at most m
+    send, per, which = S.by_owner(keys, counts, lengths, comm.size, len_bits)
     with timer.phase("communicate"):
-        got, n_got = comm.alltoallv(send.reshape(-1), 3 * per)
+        got, n_got = comm.alltoallv(send, per)
     del send
-    got, n_got = got.reshape(-1, 3), n_got // 3
     with comm.collective_errors(), timer.phase("mine"):
-        flags = S.closure_roles(got[:, 0], got[:, 1], got[:, 2],
-                                np.repeat(np.arange(comm.size), n_got))
+        bounds = np.concatenate(([0], np.cumsum(n_got)))
+        flags = S.closure_roles(got, bounds, len_bits)
+        at = np.flatnonzero(flags)
+        src = np.searchsorted(bounds, at, side="right") - 1
+        reply = ((at - bounds[src]) << 2) | flags[at]
     with timer.phase("communicate"):
-        back, _ = comm.alltoallv(flags, n_got)
-    return back[at]
+        back, n_back = comm.alltoallv(reply, np.bincount(src, minlength=comm.size))
+    role = np.zeros(len(keys), np.int8)
+    role[which[(back >> 2) + np.repeat(np.cumsum(per) - per, n_back)]] = back & 3
+    return role
 
 
 def _extended(flat, lengths, counts, keys, others, m: int, closed: bool) -> np.ndarray:
@@ -433,29 +438,53 @@ def mine(prep: Prepared, max_len: int | None, comm: Comm, algorithm: str, contro
     if mode == P.FREQUENT:
         control.note("mined %d itemsets here", len(sets.rec))
         return sets, partial
-    flat, lengths, counts = sets
-    control.note("mined %d itemsets here", len(counts))
+    flat, lengths, counts, keep = sets
+    keep = np.ones(len(counts), np.bool_) if keep is None else keep
+    control.note("mined %d itemsets here", int(np.count_nonzero(keep)))
     if comm.size > 1:
-        closed = mode == P.CLOSED
-        role = _closure_roles(keys, counts, lengths, comm, timer) if closed \
-            else np.full(len(counts), 3, np.int8)
-        test = role != 0   # FP-Max: every set is tested and offered
-        sub = tuple(a[test] for a in (lengths, counts, keys))
-        sub = (flat[np.repeat(test, lengths)], *sub)
-        with timer.phase("communicate"):
-            sizes = comm.allgather_counts(len(sub[1]))
-            every = tuple(comm.allgatherv(np.ascontiguousarray(a)) for a in sub)
-        with comm.collective_errors(), timer.phase("mine"):
-            # the others' sets again; FP-Max's holder lists (16 bytes an item) and one tree
-            # at a time (37 bytes a node, at most one an item)
-            guard.check(3 * sum(a.nbytes for a in every) + 53 * len(every[0]),
-                        "the cross-rank superset filter")
-            keep = np.ones(len(counts), np.bool_)
-            keep[np.flatnonzero(test)] = ~_extended(*sub, _others(every, sizes, comm.rank),
-                                                    prep.m, closed)
-            flat, lengths, counts = flat[np.repeat(keep, lengths)], lengths[keep], counts[keep]
+        keep &= _cross_rank_kept(flat, lengths, counts, keys, keep, mode == P.CLOSED, comm,
+                                 prep.m, guard, timer)
     if max_len is not None:
-        short = lengths <= max_len
-        flat, lengths, counts = flat[np.repeat(short, lengths)], lengths[short], counts[short]
+        keep &= lengths <= max_len
     with comm.collective_errors(), timer.phase("mine"):
-        return records(flat, lengths, counts, prep.order, prep.m), partial
+        recs = records(flat, lengths, counts, prep.order, prep.m)
+        if not keep.all():   # whole records dropped: no pass over the items
+            recs = Records(recs.rec[keep], recs.layout, int(lengths[keep].sum()))
+        return recs, partial
+
+
+def _items_of(flat, ptr, sel):
+    """The items of the sets ``sel`` (positions, ascending) of (flat, ptr), back to back."""
+    lengths = ptr[sel + 1] - ptr[sel]
+    ends = np.cumsum(lengths)
+    return flat[np.repeat(ptr[sel] - ends + lengths, lengths) + np.arange(ends[-1] if len(ends) else 0)]
+
+
+def _cross_rank_kept(flat, lengths, counts, keys, live, closed: bool, comm: Comm, m: int,
+                     guard: Guard, timer) -> np.ndarray:
+    """Per set, False where a set of another rank extends it (a proper superset; FP-Close:
+    with the same count). Only the ``live`` sets take part (not the copies of groups
+    another rank keeps); FP-Close's are first met on (key, count) (:func:`_closure_roles`)
+    and only those whose pair another rank shares are gathered and tested."""
+    live_at = np.flatnonzero(live)
+    if closed:
+        role = np.zeros(len(counts), np.int8)
+        role[live_at] = _closure_roles(keys[live_at], counts[live_at], lengths[live_at], m,
+                                       comm, timer)
+        test = np.flatnonzero(role)
+    else:   # FP-Max: every set is tested and offered
+        test = live_at
+    ptr = np.concatenate(([0], np.cumsum(lengths)))
+    sub = (flat if len(test) == len(counts) else _items_of(flat, ptr, test),
+           lengths[test], counts[test], keys[test])
+    with timer.phase("communicate"):
+        sizes = comm.allgather_counts(len(sub[1]))
+        every = tuple(comm.allgatherv(np.ascontiguousarray(a)) for a in sub)
+    with comm.collective_errors(), timer.phase("mine"):
+        # the others' sets again; FP-Max's holder lists (16 bytes an item) and one tree
+        # at a time (37 bytes a node, at most one an item)
+        guard.check(3 * sum(a.nbytes for a in every) + 53 * len(every[0]),
+                    "the cross-rank superset filter")
+        keep = np.ones(len(counts), np.bool_)
+        keep[test] = ~_extended(*sub, _others(every, sizes, comm.rank), m, closed)
+    return keep

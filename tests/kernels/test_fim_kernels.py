@@ -416,6 +416,48 @@ def test_fpmax_over_many_items_by_signatures(seed):
             assert mine_store(ptr, idx, m, np.arange(m), minc, P.MAXIMAL, batches) == maximal
 
 
+@pytest.mark.parametrize("seed", range(2))
+@pytest.mark.parametrize("mode", [P.FREQUENT, P.MAXIMAL, P.CLOSED])
+def test_roots_of_many_children_count_their_pairs(seed, mode):
+    """Sparse rows over 150 items (patterns with noise; a fifth of them bare: merged rows
+    of weights above 1; children with perfect extensions, and leaves) where roots have more
+    than WORD children: FP-Growth counts those roots' children's pairs in one pass over their
+    reduced rows instead of scanning each child's rows (:func:`_pair_counts`). Three items
+    in 300 rows, mostly together, are searched last: their roots' children hold nearly all
+    their rows, so they take the fill scan with no pair counts (those of an earlier root
+    must not be read). Every mode and split of the groups gives exactly the sets found by
+    tid-sets in plain Python (maximal and closed ones picked from them)."""
+    rng = np.random.default_rng(seed)
+    m = 153
+    patterns = [rng.choice(m - 3, 6, replace=False) for _ in range(40)]
+    rows = [np.unique(np.concatenate([patterns[k], rng.integers(0, m - 3, 8 * (rng.random() < 0.8))]))
+            for k in rng.integers(0, 40, 1200)]
+    for r in rng.choice(len(rows), 300, replace=False):   # the 3 most frequent items, together
+        rows[r] = np.concatenate([rows[r], m - 3 + np.nonzero(rng.random(3) < 0.9)[0]])
+    count = np.bincount(np.concatenate(rows), minlength=m)
+    code = np.empty(m, np.int64)
+    code[np.argsort(-count, kind="stable")] = np.arange(m)   # recoded: by frequency
+    rows = [np.sort(code[r]) for r in rows]
+    ptr = np.concatenate(([0], np.cumsum([len(r) for r in rows]))).astype(np.int64)
+    idx = np.concatenate(rows).astype(np.int32)
+    X = np.zeros((len(rows), m), np.int64)
+    X[np.repeat(np.arange(len(rows)), np.diff(ptr)), idx] = 1
+    pair = X.T @ X
+    for minc in (4, 5):
+        children = [int(((pair[:j, j] >= minc) & (pair[:j, j] < pair[j, j])).sum())
+                    for j in range(m) if pair[j, j] >= minc]
+        assert P.WORD < max(children) <= P.PAIRS
+        truth = frequent_by_tidsets([r.tolist() for r in rows], minc)
+        items = {i for s in truth for i in s}
+        if mode == P.MAXIMAL:
+            truth = {s: c for s, c in truth.items() if not any(s | {i} in truth for i in items - s)}
+        elif mode == P.CLOSED:
+            truth = {s: c for s, c in truth.items()
+                     if not any(truth.get(s | {i}) == c for i in items - s)}
+        for batches in ([(0, m)], [(90, m), (0, 90)]):
+            assert mine_store(ptr, idx, m, np.arange(m), minc, mode, batches) == truth
+
+
 order_widened = order.widened
 
 

@@ -17,11 +17,14 @@ import pytest
 pytest.importorskip("numba.cuda", reason="numba-cuda is not installed")
 
 SCRIPT = """
+import re
 import numpy as np
 from hpcrec.kernels import mf_sgd_cuda as K
 for dtype in (np.float32, np.float16):
     ptx = K.compile_ptx((9, 0), dtype)
     assert ".target sm_90" in ptx and "shfl.sync.bfly" in ptx and "atom.global.add.f64" in ptx, dtype
+    # the shared factor rows bypass the SMs' non-coherent L1 (see mf_sgd_cuda's docstring)
+    assert "ld.global.cg" in ptx and not re.search(r"st\\.global\\.(?!cg)", ptx), dtype
 from numba import cuda, types
 from hpcrec.kernels import support_cuda as S
 bits, counts = types.Array(types.uint64, 2, "C"), types.Array(types.int64, 1, "C")

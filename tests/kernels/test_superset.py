@@ -85,15 +85,22 @@ def test_same_closure_on_random_sets(m, colliding):
 def test_closure_roles_against_brute_force(seed):
     """Bit 0: a longer set of another source shares (key, count); bit 1: a shorter one.
     Few keys, counts and sources, so pairs meet often and sources repeat in a pair; half
-    the sets (odd seeds) with a key of their own, which the bitmap decides alone."""
+    the sets (odd seeds) with a key of their own, which the bitmap decides alone. The
+    sets reach the owner as by_owner's words, grouped by source."""
     rng = np.random.default_rng(seed)
     n = 400
     keys = rng.integers(-40, 40, n) * (2**58 + 1)   # wraps: large and negative keys
     if seed % 2:
         keys = np.where(rng.random(n) < 0.5, keys, rng.integers(-2**62, 2**62, n))
-        assert 0 < len(S._shared(keys, np.ones(n, np.int64))) < n
+        words, _, _ = S.by_owner(keys, np.ones(n, np.int64), np.ones(n, np.int64), 1, 3)
+        assert 0 < len(S._shared(words >> 3)) < n
     counts, lengths, sources = rng.integers(1, 3, n), rng.integers(1, 6, n), rng.integers(0, 3, n)
-    got = S.closure_roles(keys, counts, lengths, sources)
+    by_source = np.argsort(sources, kind="stable")
+    keys, counts, lengths, sources = (a[by_source] for a in (keys, counts, lengths, sources))
+    words, _, which = S.by_owner(keys, counts, lengths, 1, 3)
+    assert np.array_equal(which, np.arange(n))
+    bounds = np.searchsorted(sources, np.arange(4))
+    got = S.closure_roles(words, bounds, 3)
     for x in range(n):
         other = (keys == keys[x]) & (counts == counts[x]) & (sources != sources[x])
         want = int((lengths[other] > lengths[x]).any()) | 2 * int((lengths[other] < lengths[x]).any())
@@ -113,15 +120,21 @@ def test_owners_spread_pairs_over_ranks():
 
 
 def test_by_owner_groups_rows_stably():
-    """The rows grouped by owner as a stable sort by owner would, with each set's row."""
+    """The words grouped by owner as a stable sort by owner would, with each word's set:
+    the length in the low bits, equal pairs' words equal above them."""
     rng = np.random.default_rng(1)
     keys = rng.integers(-2**63, 2**63 - 1, 5000, dtype=np.int64)
-    counts = rng.integers(1, 50, 5000)
+    keys[::2] = keys[1::2]   # pairs of equal keys, half of them with equal counts
+    counts = rng.integers(1, 3, 5000)
     lengths = rng.integers(1, 9, 5000)
     for size in (1, 2, 3):
-        rows, per, at = S.by_owner(keys, counts, lengths, size)
+        words, per, which = S.by_owner(keys, counts, lengths, size, 4)
         owner = S.owners(keys, counts, size)
         order = np.argsort(owner, kind="stable")
         assert np.array_equal(per, np.bincount(owner, minlength=size))
-        assert np.array_equal(rows, np.stack((keys, counts, lengths), axis=1)[order])
-        assert np.array_equal(at[order], np.arange(5000))
+        assert np.array_equal(which, order)
+        assert np.array_equal(words & 15, lengths[order])
+        pair = np.empty(5000, np.int64)
+        pair[which] = words >> 4
+        same = counts[::2] == counts[1::2]
+        assert np.array_equal(pair[::2] == pair[1::2], same) and 0 < same.sum() < 2500
