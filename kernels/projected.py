@@ -348,6 +348,64 @@ def _row_slot(h, narrow, mask):
 
 
 @njit(cache=True)
+def _fill_by_masks(rows, ri, pool, node, scratch, mem, marks, table):
+    """FP-Max's fill scan (:func:`_fill_children`, the same rows written) for at most
+    WORD children (members ``lo`` on, sorted largest item first, :func:`_sort_members`;
+    ``marks = (rtop, itop, stamp, lo)``): a row reduced to the children's items is first
+    the mask of their members, so an equal reduced row is found by comparing one word
+    (the table's ``hash`` holds it), not by hashing and comparing items; only a new row's
+    items are written, from its mask (the highest member holds the smallest item). On
+    mushroom the nodes of more than WORD rows merge about 8 rows into one, and the
+    fill scan was two thirds of their time (benchmarks/README.md, session 15)."""
+    rtop, itop, stamp, lo = marks
+    bound = node.item
+    mask = len(table) - 1
+    for p in range(node.t0, node.t1):
+        r = pool[p]
+        word = np.int64(0)
+        for q in range(rows[r].beg, rows[r].end):
+            i = ri[q]
+            if i >= bound:
+                break
+            if scratch[i].cnt > 0:
+                word |= np.int64(1) << (scratch[i].slot - lo)
+        if word == 0:
+            continue
+        h = (word ^ (word >> 32)) * MIX   # (a product's low bits see only the word's low bits)
+        s = (h ^ (h >> 29)) & mask
+        twin = -1
+        while table[s].stamp == stamp:
+            if table[s].hash == word:
+                twin = table[s].row
+                break
+            s = (s + 1) & mask
+        if twin >= 0:
+            rows[twin].wt += rows[r].wt
+            rows[twin].key += rows[r].key
+            continue
+        table[s].stamp = stamp
+        table[s].hash = word
+        table[s].row = rtop
+        n = popcount(np.uint64(word))
+        rows[rtop].beg = itop
+        rows[rtop].end = itop + n
+        rows[rtop].wt = rows[r].wt
+        rows[rtop].key = rows[r].key
+        k = itop + n
+        b = word
+        while b != 0:
+            x = lo + trailing_zeros(b)
+            k -= 1
+            ri[k] = mem[x].item
+            pool[mem[x].end] = rtop
+            mem[x].end += 1
+            b &= b - 1
+        itop += n
+        rtop += 1
+    return rtop, itop
+
+
+@njit(cache=True)
 def _distinct_rows(indptr, indices, owned, lo, hi):
     """The rows with an owned item in [lo, hi) (the others give no conditional row), those
     equal in their items below ``hi`` merged (all their conditional rows for items below
@@ -1598,6 +1656,109 @@ def _closed_bit_search(loc, keys, prefix, found, fit, need):
     return OK
 
 
+@njit(cache=True, inline="always")
+def _with_item(w, item):
+    """The 2-word mask ``w`` with ``item`` (below MASK_ITEMS) added."""
+    if item < 64:
+        return w[0] | (np.int64(1) << item), w[1]
+    return w[0], w[1] | (np.int64(1) << (item - 64))
+
+
+@njit(cache=True)
+def _words_weight(wts, word):
+    """The weight of the rows of ``word`` (bit k: the node's k-th row, weight wts[k])."""
+    sup = 0
+    while word != 0:
+        sup += wts[trailing_zeros(word)]
+        word &= word - 1
+    return sup
+
+
+@njit(cache=True)
+def _maximal_bit_search(loc, lpool, prefix, found, fit, need):
+    """FP-Max (m <= MASK_ITEMS): the subtree of a node X of at most WORD rows from its bit
+    columns (:func:`_bit_columns`, members sorted largest item first), from where ``lvl``
+    stands, in :func:`_search`'s order: a candidate c of a set S (lat[pos] of S's level)
+    makes S + {c}, whose candidates are S's candidates after c (smaller items) that its
+    rows hold with at least ``minc`` (the AND of the words), those in all its rows absorbed
+    (P). If a set of X's list lpool[lb:le] or one stored below X (from set ``ent`` on;
+    ``lvl[0]``: beg, end, nextra = lb, le, ent) holds S + {c} + P + all its candidates,
+    the subtree is pruned: the query is a mask of the items below X's item and X's
+    absorbed ones (q0, q1 of a level: S's), as X's list cuts its masks. Else, if all its
+    candidates' rows together weigh at least ``minc`` (look-ahead; no candidate: S + {c}
+    + P), that set is maximal and stored; else its candidates make the next level.
+    ``found``: the store's items, meta, links, head, tops, aux; ``fit = (sets, items
+    the store takes, minc, limit)``. Returns OK, TOO_MANY, or GROW with ``need`` set (the
+    store is short): the next call starts that candidate anew. The AND over the
+    candidates is :func:`_bit_search`'s, written out as there (see :func:`_write_set`)."""
+    lat, lvl, wts = loc
+    items, meta, links, head, tops, aux = found
+    n_cap, i_cap, minc, limit = fit
+    span = (lvl[0].beg, lvl[0].end, lvl[0].nextra)
+    d = lvl[0].pos
+    while d > 0:
+        v = lvl[d]
+        c = v.pos
+        if c == v.end:
+            d -= 1
+            continue
+        plen = v.plen
+        most = plen + v.end - c   # S, c and every candidate after c
+        if tops[0] + 1 > n_cap or tops[1] + most > i_cap:
+            lvl[0].pos = d
+            need[N_SETS], need[N_ITEMS] = 1, most
+            return GROW
+        v.pos = c + 1
+        word = lat[c].rows
+        prefix[plen] = lat[c].item
+        plen += 1
+        w = _with_item((v.q0, v.q1), lat[c].item)
+        every = word
+        top = v.end
+        for u in range(c + 1, v.end):
+            t = lat[u].rows & word
+            if t == word:
+                prefix[plen] = lat[u].item
+                plen += 1
+                w = _with_item(w, lat[u].item)
+                continue
+            sup = 0
+            b = t
+            while b != 0:
+                sup += wts[trailing_zeros(b)]
+                b &= b - 1
+            if sup >= minc:
+                lat[top].rows = t
+                lat[top].item = lat[u].item
+                lat[top].sup = sup
+                top += 1
+                every &= t
+        q = w
+        for x in range(v.end, top):
+            q = _with_item(q, lat[x].item)
+        if _covered(aux, tops[0], lpool, span, q[0], q[1]):
+            continue
+        count = lat[c].sup
+        if top > v.end:
+            count = _words_weight(wts, every)
+        if top == v.end or count >= minc:   # S + {c} + P (+ all candidates) is maximal
+            n = plen
+            for x in range(v.end, top):
+                prefix[n] = lat[x].item
+                n += 1
+            if tops[0] + 1 > limit:
+                lvl[0].pos = d
+                return TOO_MANY
+            _store(items, meta, links, head, tops, aux, prefix, (n, count, 0, MAXIMAL))
+            continue
+        d += 1
+        g = lvl[d]
+        g.beg, g.end, g.pos, g.plen = v.end, top, v.end, plen
+        g.q0, g.q1 = w
+    lvl[0].pos = 0
+    return OK
+
+
 @njit(cache=True)
 def _search(work, first, owned, options, store, state, need, marks):
     """The depth-first search of :func:`mine_range` from where ``state`` stands (group j,
@@ -1611,7 +1772,7 @@ def _search(work, first, owned, options, store, state, need, marks):
     rows, ri, pool, mem, rtable, lpool, frames = work[:7]
     scratch, prefix, absorbed, path, extra, comb, buf = work[7:14]
     loc = work[14:17]
-    lvl, keys = loc[1], work.keys
+    lat, lvl, wts, keys = loc[0], loc[1], loc[2], work.keys
     wide = work[18:24]
     pairs, ranks = work.pairs, work.ranks
     wlvl = wide[1]
@@ -1627,6 +1788,8 @@ def _search(work, first, owned, options, store, state, need, marks):
     # FP-Close over bit columns below nodes of at most WORD rows (every length only: a
     # node at max_len is stored without its perfect extensions)
     closed_bits = mode == CLOSED and max_len <= 0
+    # FP-Max likewise, over masks of its sets (m <= MASK_ITEMS)
+    maximal_bits = mode == MAXIMAL and max_len <= 0 and m <= MASK_ITEMS
     if state[PENDING]:  # the subsets of the last set, once the store had room
         _emit_subsets(records, tops, form, recode, path, extra, comb,
                       (state[P_NPATH], state[P_EXTRA], state[P_TOPR], state[P_COUNT]))
@@ -1634,6 +1797,8 @@ def _search(work, first, owned, options, store, state, need, marks):
     if lvl[0].pos > 0:  # the bit search below the last node goes on
         if mode == CLOSED:
             status = _closed_bit_search(loc, keys, prefix, found, c_fit, need)
+        elif mode == MAXIMAL:
+            status = _maximal_bit_search(loc, lpool, prefix, found, c_fit, need)
         else:
             status = _bit_search(loc, prefix, absorbed, out, form, fit, state, need)
         if status != OK:
@@ -1746,11 +1911,38 @@ def _search(work, first, owned, options, store, state, need, marks):
                 first_child, mtop, plen, npath, (np.int64(0), (np.int64(0), np.int64(0), np.int64(0), np.int64(0)))))
             _row_keys(rows, pool, node, keys)
             mtop = first_child
+        if maximal_bits and mtop > first_child and node.t1 - node.t0 <= WORD and n_child <= WORD:
+            keep = _mask(extra, _split_prefix(prefix, absorbed, plen, path, extra))
+            _bit_columns(rows, ri, pool, node, scratch, mem, loc, (
+                first_child, mtop, plen, npath, (np.int64(0), (keep[0], keep[1], np.int64(0), np.int64(0)))))
+            mtop = first_child
+            # look-ahead: X + P + all children frequent (one child: always)? then stored
+            every = np.int64(-1)
+            for x in range(n_child):
+                every &= lat[x].rows
+            w = _words_weight(wts, every)
+            if w >= minc:
+                lvl[0].pos = 0
+                for x in range(n_child):
+                    prefix[plen + x] = lat[x].item
+                if tops[0] + 1 > limit:
+                    return TOO_MANY
+                _store(items, meta, links, head, tops, aux, prefix, (plen + n_child, w, 0, mode))
+                prune = True   # (not stored again as a leaf)
+            else:   # X's list, as a frame of X would hold it, for the bit search
+                lb, le, ent = span
+                if depth > 0:
+                    lb, le, ent = f.le, _supersets(store, lpool, f, node.item, keep, m), tops[0]
+                lvl[0].beg, lvl[0].end, lvl[0].nextra = lb, le, ent
         if mtop > first_child:
             stamp += 1
             r_first = rtop
-            rtop, itop = _fill_children(rows, ri, pool, node, scratch, mem,
-                                        (rtop, itop, stamp), rtable)
+            if mode == MAXIMAL and n_child <= WORD:
+                rtop, itop = _fill_by_masks(rows, ri, pool, node, scratch, mem,
+                                            (rtop, itop, stamp, first_child), rtable)
+            else:
+                rtop, itop = _fill_children(rows, ri, pool, node, scratch, mem,
+                                            (rtop, itop, stamp), rtable)
             if depth == 0 and mode == FREQUENT and WORD < n_child <= PAIRS \
                     and node.count < 1 << 31 and (max_len <= 0 or max_len > 2):
                 _pair_counts(rows, ri, (r_first, rtop, first_child, n_child, node.item), scratch,
@@ -1777,8 +1969,11 @@ def _search(work, first, owned, options, store, state, need, marks):
                 return TOO_MANY
             _copy(buf, prefix, plen)
             _store(items, meta, links, head, tops, aux, buf, (plen, node.count, key, mode))
-        if mode == CLOSED and lvl[0].pos > 0:   # X's subtree by its bit columns
-            status = _closed_bit_search(loc, keys, prefix, found, c_fit, need)
+        if mode != FREQUENT and lvl[0].pos > 0:   # X's subtree by its bit columns
+            if mode == CLOSED:
+                status = _closed_bit_search(loc, keys, prefix, found, c_fit, need)
+            else:
+                status = _maximal_bit_search(loc, lpool, prefix, found, c_fit, need)
             if status == GROW:
                 return _pause(state, j, depth, stamp)
             if status != OK:

@@ -290,10 +290,10 @@ def test_mine_range_grows_its_arrays_and_resumes(mode, case, monkeypatch):
 
 
 
-@pytest.mark.parametrize("mode", [P.FREQUENT, P.CLOSED])
+@pytest.mark.parametrize("mode", [P.FREQUENT, P.MAXIMAL, P.CLOSED])
 @pytest.mark.parametrize("held", [64, 65, "weighted"])
 def test_small_nodes_search_their_subtrees_by_bits(held, mode, monkeypatch):
-    """FP-Growth and FP-Close below a node of at most ``WORD`` rows search by bit columns
+    """All three modes below a node of at most ``WORD`` rows search by bit columns
     (a row a bit): the least frequent item is in ``held`` distinct rows (64: its root uses
     every bit of the word; 65: its root takes the fill scan, its children the bits), or
     in 40 patterns repeated over 128 rows (merged rows of weights 1-8); a low support
@@ -320,23 +320,25 @@ def test_small_nodes_search_their_subtrees_by_bits(held, mode, monkeypatch):
             assert mine_store(ptr, idx, m, np.arange(m), 4, mode, batches) == truth
 
 
+@pytest.mark.parametrize("mode", [P.MAXIMAL, P.CLOSED])
 @pytest.mark.parametrize("seed", range(3))
-def test_fpclose_by_bits_stops_at_its_limit(seed):
-    """FP-Close's bit search (nodes of at most ``WORD`` rows: here every node) stores no
-    set past ``limit``: at each limit below the number of closed sets it stops with
-    TOO_MANY, holding exactly ``limit`` of them; at that number it ends OK with all."""
+def test_bit_searches_stop_at_their_limit(seed, mode):
+    """FP-Close's and FP-Max's bit searches (nodes of at most ``WORD`` rows: here every
+    node) store no set past ``limit``: at each limit below the number of closed (maximal)
+    sets they stop with TOO_MANY, holding exactly ``limit`` of them; at that number they
+    end OK with all."""
     rng = np.random.default_rng(seed)
     X = (rng.random((12, 10)) < 0.6)[rng.integers(0, 12, 60)] | (rng.random((60, 10)) < 0.1)
     X, ptr, idx = by_frequency(X)
     m = X.shape[1]
-    truth = brute_force(X, 3, P.CLOSED)
+    truth = brute_force(X, 3, mode)
     owned = np.ones(m, np.bool_)
     for limit in range(1, len(truth) + 1):
         store = P.empty_store(m)
         status, store = P.mine_range(csr(ptr, idx), owned, 0, m,
-                                     MineOptions(m, 3, 0, limit, P.CLOSED), store)
+                                     MineOptions(m, 3, 0, limit, mode), store)
         assert status == (P.OK if limit == len(truth) else P.TOO_MANY)
-        got = stored_sets(store, P.CLOSED)
+        got = stored_sets(store, mode)
         assert len(got) == limit and got.items() <= truth.items()
 
 
