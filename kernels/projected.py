@@ -1664,7 +1664,7 @@ def _with_item(w, item):
     return w[0], w[1] | (np.int64(1) << (item - 64))
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _words_weight(wts, word):
     """The weight of the rows of ``word`` (bit k: the node's k-th row, weight wts[k])."""
     sup = 0
@@ -1722,11 +1722,7 @@ def _maximal_bit_search(loc, lpool, prefix, found, fit, need):
                 plen += 1
                 w = _with_item(w, lat[u].item)
                 continue
-            sup = 0
-            b = t
-            while b != 0:
-                sup += wts[trailing_zeros(b)]
-                b &= b - 1
+            sup = _words_weight(wts, t)
             if sup >= minc:
                 lat[top].rows = t
                 lat[top].item = lat[u].item
