@@ -399,6 +399,17 @@ def test_sparse_rows_with_leaves_at_the_support(seed, mode):
             assert mine_store(ptr, idx, m, np.arange(m), minc, mode, batches) == truth
 
 
+def rows_by_frequency(rows, m: int):
+    """:func:`by_frequency` for rows given as item lists: the rows recoded (item 0 the most
+    frequent) and sorted, and their CSR row pointers and items."""
+    count = np.bincount(np.concatenate(rows), minlength=m)
+    code = np.empty(m, np.int64)
+    code[np.argsort(-count, kind="stable")] = np.arange(m)
+    rows = [np.sort(code[r]) for r in rows]
+    ptr = np.concatenate(([0], np.cumsum([len(r) for r in rows]))).astype(np.int64)
+    return rows, ptr, np.concatenate(rows).astype(np.int32)
+
+
 def frequent_by_tidsets(rows, minc):
     """{itemset: count} of every frequent itemset of ``rows`` (lists of items), depth
     first over tid-sets in plain Python (for more items than :func:`brute_force` takes)."""
@@ -433,12 +444,7 @@ def test_fpmax_over_many_items_by_signatures(seed):
     rows = [np.unique(np.concatenate([patterns[k][rng.random(len(patterns[k])) < 0.8],
                                       rng.integers(0, m, 2)]))
             for k in rng.integers(0, 60, 400)]
-    count = np.bincount(np.concatenate(rows), minlength=m)
-    code = np.empty(m, np.int64)
-    code[np.argsort(-count, kind="stable")] = np.arange(m)   # recoded: by frequency
-    rows = [np.sort(code[r]) for r in rows]
-    ptr = np.concatenate(([0], np.cumsum([len(r) for r in rows]))).astype(np.int64)
-    idx = np.concatenate(rows).astype(np.int32)
+    rows, ptr, idx = rows_by_frequency(rows, m)
     for minc in (2, 3):
         frequent = frequent_by_tidsets([r.tolist() for r in rows], minc)
         assert max(frequent_items := {i for s in frequent for i in s}) >= 192
@@ -466,12 +472,7 @@ def test_roots_of_many_children_count_their_pairs(seed, mode):
             for k in rng.integers(0, 40, 1200)]
     for r in rng.choice(len(rows), 300, replace=False):   # the 3 most frequent items, together
         rows[r] = np.concatenate([rows[r], m - 3 + np.nonzero(rng.random(3) < 0.9)[0]])
-    count = np.bincount(np.concatenate(rows), minlength=m)
-    code = np.empty(m, np.int64)
-    code[np.argsort(-count, kind="stable")] = np.arange(m)   # recoded: by frequency
-    rows = [np.sort(code[r]) for r in rows]
-    ptr = np.concatenate(([0], np.cumsum([len(r) for r in rows]))).astype(np.int64)
-    idx = np.concatenate(rows).astype(np.int32)
+    rows, ptr, idx = rows_by_frequency(rows, m)
     X = np.zeros((len(rows), m), np.int64)
     X[np.repeat(np.arange(len(rows)), np.diff(ptr)), idx] = 1
     pair = X.T @ X
