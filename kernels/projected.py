@@ -198,10 +198,10 @@ def _takes_pairs(mode, m, n_child, count, max_len):
     """Whether a root of n_child children (after its fill scan) and support ``count``
     counts their pairs (:func:`_pair_counts`). FREQUENT: more than WORD children (fewer:
     the bit searches take the children of dense roots), max_len 0 or above 2. FP-Max and
-    FP-Close: more than one child, over more than MASK_ITEMS items (sparse data, whose
-    roots' children scanned a third of their rows or more: longtail, T10I4D100K; the
-    dense sets' children, in cache and often pruned unscanned, gained nothing,
-    benchmarks/README.md, session 16)."""
+    FP-Close: more than one child, over more than MASK_ITEMS items (sparse data: on
+    longtail and T10I4D100K the counts took half the cycles of the children's scans; on
+    the dense sets, whose roots' rows are few and children often pruned unscanned, as
+    many or more; benchmarks/README.md, session 16)."""
     if n_child > PAIRS or count >= 1 << 31:
         return False
     if mode == FREQUENT:
