@@ -199,9 +199,9 @@ def _takes_pairs(mode, m, n_child, count, max_len):
     counts their pairs (:func:`_pair_counts`). FREQUENT: more than WORD children (fewer:
     the bit searches take the children of dense roots), max_len 0 or above 2. FP-Max and
     FP-Close: more than one child, over more than MASK_ITEMS items (sparse data: on
-    longtail and T10I4D100K the counts took half the cycles of the children's scans; on
-    the dense sets, whose roots' rows are few and children often pruned unscanned, as
-    many or more; benchmarks/README.md, session 16)."""
+    longtail, T10I4D100K and retail.dat the counts took 49-85 % of the cycles of the
+    children's scans they replace; on the dense sets, whose children are often pruned
+    unscanned, 0.5-2.3 times them; benchmarks/README.md, session 16)."""
     if n_child > PAIRS or count >= 1 << 31:
         return False
     if mode == FREQUENT:
