@@ -187,10 +187,26 @@ def _sort_seen(scratch, n_seen, node, minc, mem, tops):
     return mtop, top, n_perfect
 
 
-# FREQUENT, a root of more than WORD and at most PAIRS children (sparse data): its
-# children's supports and rows per grandchild item are counted in one pass over its
-# reduced rows (:func:`_pair_counts`), so a child needs no counting scan of its rows
+# a root of at most PAIRS children on sparse data (:func:`_takes_pairs`): its children's
+# supports and rows per grandchild item are counted in one pass over its reduced rows
+# (:func:`_pair_counts`), so a child needs no counting scan of its rows
 PAIRS = 512
+
+
+@njit(cache=True, inline="always")
+def _takes_pairs(mode, m, n_child, count, max_len):
+    """Whether a root of n_child children (after its fill scan) and support ``count``
+    counts their pairs (:func:`_pair_counts`). FREQUENT: more than WORD children (fewer:
+    the bit searches take the children of dense roots), max_len 0 or above 2. FP-Max and
+    FP-Close: more than one child, over more than MASK_ITEMS items (sparse data: on
+    longtail, T10I4D100K and retail.dat the counts took 49-85 % of the cycles of the
+    children's scans they replace; on the dense sets, whose children are often pruned
+    unscanned, 0.5-2.3 times them; benchmarks/README.md, session 16)."""
+    if n_child > PAIRS or count >= 1 << 31:
+        return False
+    if mode == FREQUENT:
+        return n_child > WORD and (max_len <= 0 or max_len > 2)
+    return n_child > 1 and m > MASK_ITEMS
 
 
 @njit(cache=True)
@@ -1106,7 +1122,7 @@ class Work(NamedTuple):
     wnz: np.ndarray       # ... per level, the words that hold its set's rows (int32)
     planes: np.ndarray    # ... the node's row weights as bit planes (plane, word; int64)
     wwts: np.ndarray      # ... and by row (int64)
-    pairs: np.ndarray     # FREQUENT, a root's children: pair counts (:func:`_pair_counts`)
+    pairs: np.ndarray     # a root's children: pair counts (:func:`_pair_counts`)
     ranks: np.ndarray     # ... their ranks by item (3, PAIRS; int64)
 
 
@@ -1870,15 +1886,15 @@ def _search(work, first, owned, options, store, state, need, marks):
                 f.r1 &= ~(np.int64(1) << (node.item - 64))
         # a child's rows hold only its siblings' items: the lowest sibling is a leaf
         if depth == 1 and state[P_N] > 0:
-            if npath != max_len and node.item != f.low:
+            if not prune and npath != max_len and node.item != f.low:
                 mtop, top, n_perfect, n_seen = _pair_children(
                     pairs, ranks, (state[P_BASE], a), node, minc, scratch, mem, (mtop, top))
         elif not prune and npath != max_len and node.item != f.low \
                 and _may_branch(rows, ri, pool, node, minc):
             mtop, top, n_perfect, n_seen, n_rows = _children(
                 rows, ri, pool, node, minc, scratch, mem, (mtop, top))
-            if mode != FREQUENT and mtop - first_child > 1:
-                _sort_members(mem, first_child, mtop, scratch)
+        if mode != FREQUENT and mtop - first_child > 1:
+            _sort_members(mem, first_child, mtop, scratch)
         for t in range(n_perfect):
             prefix[plen] = scratch[t].perfect
             absorbed[plen] = True
@@ -1939,11 +1955,6 @@ def _search(work, first, owned, options, store, state, need, marks):
             else:
                 rtop, itop = _fill_children(rows, ri, pool, node, scratch, mem,
                                             (rtop, itop, stamp), rtable)
-            if depth == 0 and mode == FREQUENT and WORD < n_child <= PAIRS \
-                    and node.count < 1 << 31 and (max_len <= 0 or max_len > 2):
-                _pair_counts(rows, ri, (r_first, rtop, first_child, n_child, node.item), scratch,
-                             pairs, ranks)
-                state[P_BASE], state[P_N] = first_child, n_child
             # look-ahead: X + P + all children frequent? then it is stored instead
             if mode == MAXIMAL and n_child > 1:
                 w = _full_rows_weight(rows, r_first, rtop, n_child)
@@ -1955,6 +1966,11 @@ def _search(work, first, owned, options, store, state, need, marks):
                         return TOO_MANY
                     _store(items, meta, links, head, tops, aux, buf, (plen + n_child, w, 0, mode))
                     mtop = first_child
+            if depth == 0 and mtop > first_child and _takes_pairs(mode, m, n_child, node.count,
+                                                                  max_len):
+                _pair_counts(rows, ri, (r_first, rtop, first_child, n_child, node.item), scratch,
+                             pairs, ranks)
+                state[P_BASE], state[P_N] = first_child, n_child
         for x in range(n_seen):
             scratch[scratch[x].seen].cnt = 0
             scratch[scratch[x].seen].nrow = 0

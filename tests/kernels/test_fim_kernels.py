@@ -460,10 +460,12 @@ def test_roots_of_many_children_count_their_pairs(seed, mode):
     """Sparse rows over 150 items (patterns with noise; a fifth of them bare: merged rows
     of weights above 1; children with perfect extensions, and leaves) where roots have more
     than WORD children: FP-Growth counts those roots' children's pairs in one pass over their
-    reduced rows instead of scanning each child's rows (:func:`_pair_counts`). Three items
+    reduced rows instead of scanning each child's rows (:func:`_pair_counts`); FP-Max and
+    FP-Close (over more than MASK_ITEMS items) do so at every root of two children or
+    more, and sort the children read from the counts largest item first. Three items
     in 300 rows, mostly together, are searched last: their roots' children hold nearly all
-    their rows, so they take the fill scan with no pair counts (those of an earlier root
-    must not be read). Every mode and split of the groups gives exactly the sets found by
+    their rows, so FP-Growth's take the fill scan with no pair counts (those of an earlier
+    root must not be read). Every mode and split of the groups gives exactly the sets found by
     tid-sets in plain Python (maximal and closed ones picked from them)."""
     rng = np.random.default_rng(seed)
     m = 153
@@ -479,7 +481,7 @@ def test_roots_of_many_children_count_their_pairs(seed, mode):
     for minc in (4, 5):
         children = [int(((pair[:j, j] >= minc) & (pair[:j, j] < pair[j, j])).sum())
                     for j in range(m) if pair[j, j] >= minc]
-        assert P.WORD < max(children) <= P.PAIRS
+        assert P.WORD < max(children) <= P.PAIRS and m > P.MASK_ITEMS
         truth = frequent_by_tidsets([r.tolist() for r in rows], minc)
         items = {i for s in truth for i in s}
         if mode == P.MAXIMAL:
