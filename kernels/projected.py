@@ -1933,7 +1933,9 @@ def _search(work, first, owned, options, store, state, need, marks):
         if mtop > first_child:
             stamp += 1
             r_first = rtop
-            if mode == MAXIMAL and n_child <= WORD:
+            if mode != CLOSED and n_child <= WORD:
+                if mode == FREQUENT and n_child > 1:
+                    _sort_members(mem, first_child, mtop, scratch)
                 rtop, itop = _fill_by_masks(rows, ri, pool, node, scratch, mem,
                                             (rtop, itop, stamp, first_child), rtable)
             else:
