@@ -405,6 +405,69 @@ def _fill_by_masks(rows, ri, pool, node, scratch, mem, marks, table):
     return rtop, itop
 
 
+# FREQUENT with every item below WORD (dense data): a row's ``key`` is the word of its items
+# (:func:`_item_words`), which its fill scan reads instead of its items (:func:`_fill_by_words`)
+
+
+@njit(cache=True)
+def _item_words(rows, ri, n):
+    """rows[:n].key = the word of each row's items (bit i: item i; every item below WORD)."""
+    for r in range(n):
+        w = np.int64(0)
+        for q in range(rows[r].beg, rows[r].end):
+            w |= np.int64(1) << ri[q]
+        rows[r].key = w
+
+
+@njit(cache=True)
+def _fill_by_words(rows, ri, pool, node, scratch, mem, marks, table):
+    """FREQUENT's fill scan (:func:`_fill_children`, the same rows written) where every
+    item is below WORD and a row's ``key`` is the word of its items (:func:`_item_words`):
+    a row reduced to the children's items (members ``lo..hi-1``, ``marks = (rtop, itop,
+    stamp, lo, hi)``) is its word AND the children's, with no pass over its items; an
+    equal reduced row is found by comparing that word; a new row's items are written
+    from it, lowest bit first (ascending), and it becomes the row's key."""
+    rtop, itop, stamp, lo, hi = marks
+    mask = len(table) - 1
+    kids = np.int64(0)
+    for x in range(lo, hi):
+        kids |= np.int64(1) << mem[x].item
+    for p in range(node.t0, node.t1):
+        r = pool[p]
+        word = rows[r].key & kids
+        if word == 0:
+            continue
+        h = (word ^ (word >> 32)) * MIX
+        s = (h ^ (h >> 29)) & mask
+        twin = -1
+        while table[s].stamp == stamp:
+            if table[s].hash == word:
+                twin = table[s].row
+                break
+            s = (s + 1) & mask
+        if twin >= 0:
+            rows[twin].wt += rows[r].wt
+            continue
+        table[s].stamp = stamp
+        table[s].hash = word
+        table[s].row = rtop
+        rows[rtop].beg = itop
+        rows[rtop].wt = rows[r].wt
+        rows[rtop].key = word
+        b = word
+        while b != 0:
+            i = trailing_zeros(b)
+            ri[itop] = i
+            itop += 1
+            x = scratch[i].slot
+            pool[mem[x].end] = rtop
+            mem[x].end += 1
+            b &= b - 1
+        rows[rtop].end = itop
+        rtop += 1
+    return rtop, itop
+
+
 @njit(cache=True)
 def _distinct_rows(indptr, indices, owned, lo, hi):
     """The rows with an owned item in [lo, hi) (the others give no conditional row), those
@@ -1786,6 +1849,8 @@ def _search(work, first, owned, options, store, state, need, marks):
     closed_bits = mode == CLOSED and max_len <= 0
     # FP-Max likewise, over masks of its sets (m <= MASK_ITEMS)
     maximal_bits = mode == MAXIMAL and max_len <= 0 and m <= MASK_ITEMS
+    # FREQUENT with every item below WORD: the rows' keys are their words of items
+    words = mode == FREQUENT and m <= WORD
     if state[PENDING]:  # the subsets of the last set, once the store had room
         _emit_subsets(records, tops, form, recode, path, extra, comb,
                       (state[P_NPATH], state[P_EXTRA], state[P_TOPR], state[P_COUNT]))
@@ -1933,7 +1998,10 @@ def _search(work, first, owned, options, store, state, need, marks):
         if mtop > first_child:
             stamp += 1
             r_first = rtop
-            if mode != CLOSED and n_child <= WORD:
+            if words:
+                rtop, itop = _fill_by_words(rows, ri, pool, node, scratch, mem,
+                                            (rtop, itop, stamp, first_child, mtop), rtable)
+            elif mode != CLOSED and n_child <= WORD:
                 if mode == FREQUENT and n_child > 1:
                     _sort_members(mem, first_child, mtop, scratch)
                 rtop, itop = _fill_by_masks(rows, ri, pool, node, scratch, mem,
@@ -2092,6 +2160,8 @@ def mine_ranges(rows_in: Csr, owned, cuts, options: MineOptions, store: Store):
     # the row store starts as the conditional databases; reduced rows go above them
     lo, hi = int(cuts[0]), int(cuts[-1])
     rows, ri, first, n_items = conditional_rows(rows_in.indptr, rows_in.indices, owned, lo, hi)
+    if mode == FREQUENT and m <= WORD:
+        _item_words(rows, ri, int(first[-1]))
     work = _first_work((rows, ri, first, n_items), m, int(store.tops[0]) if mode == MAXIMAL else 0,
                        store.scratch)
     state = np.zeros(10, np.int64)
