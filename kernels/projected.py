@@ -160,6 +160,36 @@ def _children(rows, ri, pool, node, minc, scratch, mem, tops):
     return mtop, top, n_perfect, n_seen, n_rows
 
 
+@njit(cache=True)
+def _children_by_words(rows, pool, node, minc, scratch, mem, tops):
+    """:func:`_children` where a row's ``key`` is the word of its items (FREQUENT, every
+    item below WORD, :func:`_item_words`): a row's items below X's item are the bits of
+    its word below it, so its items are not read; the items seen are the bits of all
+    rows' words together (listed lowest first). Returns (mtop, top, n_perfect, n_seen,
+    n_rows)."""
+    below = (np.int64(1) << node.item) - 1
+    seen = np.int64(0)
+    n_rows = 0
+    for p in range(node.t0, node.t1):
+        r = pool[p]
+        w = rows[r].wt
+        b = rows[r].key & below
+        seen |= b
+        while b != 0:
+            i = trailing_zeros(b)
+            scratch[i].cnt += w
+            scratch[i].nrow += 1
+            n_rows += 1
+            b &= b - 1
+    n_seen = 0
+    while seen != 0:
+        scratch[n_seen].seen = trailing_zeros(seen)
+        n_seen += 1
+        seen &= seen - 1
+    mtop, top, n_perfect = _sort_seen(scratch, n_seen, node, minc, mem, tops)
+    return mtop, top, n_perfect, n_seen, n_rows
+
+
 @njit(cache=True, inline="always")
 def _sort_seen(scratch, n_seen, node, minc, mem, tops):
     """The items seen below X (``scratch[:n_seen].seen``, their support and rows counted)
@@ -1327,6 +1357,34 @@ def _bit_columns(rows, ri, pool, node, scratch, mem, loc, marks):
 
 
 @njit(cache=True)
+def _bit_columns_by_words(rows, pool, node, scratch, mem, loc, marks):
+    """:func:`_bit_columns` where a row's ``key`` is the word of its items (FREQUENT,
+    every item below WORD, :func:`_item_words`): a row's children are the bits of its
+    word AND theirs, its items are not read."""
+    lat, lvl, wts = loc
+    lo, hi, plen, npath = marks[0], marks[1], marks[2], marks[3]
+    n_extra, mask = marks[4]
+    kids = np.int64(0)
+    for x in range(lo, hi):
+        lat[x - lo].rows = 0
+        lat[x - lo].item = mem[x].item
+        lat[x - lo].sup = mem[x].sup
+        kids |= np.int64(1) << mem[x].item
+    for k in range(node.t1 - node.t0):
+        r = pool[node.t0 + k]
+        wts[k] = rows[r].wt
+        bit = np.int64(1) << k
+        b = rows[r].key & kids
+        while b != 0:
+            lat[scratch[trailing_zeros(b)].slot - lo].rows |= bit
+            b &= b - 1
+    lvl[0].pos = 1
+    v = lvl[1]
+    v.beg, v.end, v.pos, v.plen, v.npath, v.nextra = 0, hi - lo, 0, plen, npath, n_extra
+    v.q0, v.q1, v.q2, v.q3 = mask
+
+
+@njit(cache=True)
 def _bit_search(loc, prefix, absorbed, out, form, fit, state, need):
     """FREQUENT: the subtree of a node from its bit columns (:func:`_bit_columns`), from
     where ``lvl`` stands, depth first: a candidate c of a set S (lat[pos] of S's level)
@@ -1441,8 +1499,10 @@ def _wide_columns(rows, ri, pool, node, scratch, mem, wide, marks):
     :func:`_wide_search` (``wide = (wlat, wlvl, wcols, wnz, planes, wwts)``; wlvl[0]: levels in
     use (pos) and planes (nw)). Returns False, with nothing written, where a weight has
     more than PLANES bits, the children hold more than FULL % of X's rows on average (or
-    X has more rows than WIDE)."""
+    X has more rows than WIDE). ``marks = (the marks of :func:`_bit_columns`, words)``:
+    with ``words``, a row's children are the bits of its key (:func:`_item_words`)."""
     wlat, wlvl, wcols, wnz, planes, wwts = wide
+    marks, words = marks
     lo, hi, plen, npath = marks[0], marks[1], marks[2], marks[3]
     n_extra, mask = marks[4]
     n = node.t1 - node.t0
@@ -1458,9 +1518,11 @@ def _wide_columns(rows, ri, pool, node, scratch, mem, wide, marks):
         held += scratch[mem[x].item].nrow
     if n_planes > PLANES or n_words > WIDE_WORDS or 100 * held > FULL * n * (hi - lo):
         return False
+    kids = np.int64(0)
     for x in range(lo, hi):
         wlat[x - lo].item = mem[x].item
         wlat[x - lo].sup = mem[x].sup
+        kids |= np.int64(1) << (mem[x].item & 63)
         for w in range(n_words):
             wcols[x - lo, w] = 0
     for w in range(n_words):
@@ -1477,6 +1539,12 @@ def _wide_columns(rows, ri, pool, node, scratch, mem, wide, marks):
         for b in range(n_planes):
             if (wt >> b) & 1:
                 planes[b, w] |= bit
+        if words:   # (:func:`_bit_columns_by_words`)
+            b = rows[r].key & kids
+            while b != 0:
+                wcols[scratch[trailing_zeros(b)].slot - lo, w] |= bit
+                b &= b - 1
+            continue
         for q in range(rows[r].beg, rows[r].end):
             i = ri[q]
             if i >= bound:
@@ -1938,6 +2006,10 @@ def _search(work, first, owned, options, store, state, need, marks):
             if npath != max_len and node.item != f.low:
                 mtop, top, n_perfect, n_seen = _pair_children(
                     pairs, ranks, (state[P_BASE], a), node, minc, scratch, mem, (mtop, top))
+        elif words and npath != max_len and node.item != f.low \
+                and _may_branch(rows, ri, pool, node, minc):
+            mtop, top, n_perfect, n_seen, n_rows = _children_by_words(
+                rows, pool, node, minc, scratch, mem, (mtop, top))
         elif not prune and npath != max_len and node.item != f.low \
                 and _may_branch(rows, ri, pool, node, minc):
             mtop, top, n_perfect, n_seen, n_rows = _children(
@@ -1961,11 +2033,14 @@ def _search(work, first, owned, options, store, state, need, marks):
             mtop = first_child
         if mode == FREQUENT and mtop > first_child and n_child <= WORD:
             bits = (first_child, mtop, plen, npath, _prefix_mask(prefix, absorbed, plen, recode))
-            if node.t1 - node.t0 <= WORD:
+            if words and node.t1 - node.t0 <= WORD:
+                _bit_columns_by_words(rows, pool, node, scratch, mem, loc, bits)
+                mtop = first_child
+            elif node.t1 - node.t0 <= WORD:
                 _bit_columns(rows, ri, pool, node, scratch, mem, loc, bits)
                 mtop = first_child
             elif node.t1 - node.t0 <= WIDE and _wide_columns(
-                    rows, ri, pool, node, scratch, mem, wide, bits):
+                    rows, ri, pool, node, scratch, mem, wide, (bits, words)):
                 mtop = first_child
         if closed_bits and mtop > first_child and node.t1 - node.t0 <= WORD and n_child <= WORD:
             _bit_columns(rows, ri, pool, node, scratch, mem, loc, (
