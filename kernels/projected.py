@@ -163,7 +163,7 @@ def _children(rows, ri, pool, node, minc, scratch, mem, tops):
 @njit(cache=True)
 def _children_by_words(rows, pool, node, minc, scratch, mem, tops):
     """:func:`_children` where a row's ``key`` is the word of its items (FREQUENT, every
-    item below WORD, :func:`_item_words`): a row's items below X's item are the bits of
+    item below WORD, :func:`conditional_rows`): a row's items below X's item are the bits of
     its word below it, so its items are not read; the items seen are the bits of all
     rows' words together (listed lowest first). Returns (mtop, top, n_perfect, n_seen,
     n_rows)."""
@@ -435,24 +435,10 @@ def _fill_by_masks(rows, ri, pool, node, scratch, mem, marks, table):
     return rtop, itop
 
 
-# FREQUENT with every item below WORD (dense data): a row's ``key`` is the word of its items
-# (:func:`_item_words`), which its fill scan reads instead of its items (:func:`_fill_by_words`)
-
-
-@njit(cache=True)
-def _item_words(rows, ri, n):
-    """rows[:n].key = the word of each row's items (bit i: item i; every item below WORD)."""
-    for r in range(n):
-        w = np.int64(0)
-        for q in range(rows[r].beg, rows[r].end):
-            w |= np.int64(1) << ri[q]
-        rows[r].key = w
-
-
 @njit(cache=True)
 def _fill_by_words(rows, ri, pool, node, scratch, mem, marks, table):
     """FREQUENT's fill scan (:func:`_fill_children`, the same rows written) where every
-    item is below WORD and a row's ``key`` is the word of its items (:func:`_item_words`):
+    item is below WORD and a row's ``key`` is the word of its items (:func:`conditional_rows`):
     a row reduced to the children's items (members ``lo..hi-1``, ``marks = (rtop, itop,
     stamp, lo, hi)``) is its word AND the children's, with no pass over its items; an
     equal reduced row is found by comparing that word; a new row's items are written
@@ -581,7 +567,7 @@ def _distinct_rows(indptr, indices, owned, lo, hi):
     return live[:n_out]
 
 
-def conditional_rows(indptr, indices, owned, lo, hi):
+def conditional_rows(indptr, indices, owned, lo, hi, words=False):
     """The conditional databases of the owned items j in [lo, hi), in one sequential pass.
 
     For every row and every owned item j in it, the row's items before j become one row
@@ -595,13 +581,15 @@ def conditional_rows(indptr, indices, owned, lo, hi):
     databases that come from one transaction share it), rows first[j - lo] ..
     first[j - lo + 1] - 1 belonging to j, n_items items in all. Both arrays have room
     above the databases for the reduced rows of two levels of the largest one (the
-    search's row store; allocated by NumPy, see :func:`_grow`).
+    search's row store; allocated by NumPy, see :func:`_grow`). With ``words`` (FREQUENT,
+    every item below WORD) a row's key is instead the word of its items (bit i: item i),
+    which FP-Growth's scans read (:func:`_fill_by_words`).
     """
     live, n_rows, most, n_src = _bucket_sizes(indptr, indices, owned, lo, hi)
     room = 0 if START_SMALL else 2
     rows = np.empty(n_rows[-1] + room * int(np.diff(n_rows).max(initial=0) + 512), ROW)
     items = np.empty(n_src + room * (most + 512), np.int32)
-    _fill_buckets(indptr, indices, owned, (lo, hi), (live, n_rows), rows, items)
+    _fill_buckets(indptr, indices, owned, (lo, hi, words), (live, n_rows), rows, items)
     return rows, items, n_rows, n_src
 
 
@@ -632,13 +620,15 @@ def _bucket_sizes(indptr, indices, owned, lo, hi):
 def _fill_buckets(indptr, indices, owned, span, sizes, rows, items):
     """:func:`conditional_rows`' second pass: the live rows' items copied into ``items``,
     and each bucket's rows, prefixes of them, written into ``rows`` (``span = (lo, hi)``,
-    ``sizes`` from :func:`_bucket_sizes`)."""
-    lo, hi = span
+    ``sizes`` from :func:`_bucket_sizes`; ``span = (lo, hi, words)``: with ``words`` a
+    row's key is the word of its items, :func:`conditional_rows`)."""
+    lo, hi, words = span
     live, n_rows = sizes
     fill = n_rows[:hi - lo].copy()
     q = 0
     for x in range(len(live)):
         s = indptr[live[x, 0]]
+        word = np.int64(0)   # (words) the items before p
         for p in range(s, live[x, 1]):
             j = indices[p]
             items[q + p - s] = j
@@ -647,8 +637,9 @@ def _fill_buckets(indptr, indices, owned, span, sizes, rows, items):
                 rows[row].beg = q
                 rows[row].end = q + p - s
                 rows[row].wt = live[x, 2]
-                rows[row].key = live[x, 3]
+                rows[row].key = word if words else live[x, 3]
                 fill[j - lo] = row + 1
+            word |= np.int64(1) << (j & 63)
         q += live[x, 1] - s
 
 
@@ -1359,7 +1350,7 @@ def _bit_columns(rows, ri, pool, node, scratch, mem, loc, marks):
 @njit(cache=True)
 def _bit_columns_by_words(rows, pool, node, scratch, mem, loc, marks):
     """:func:`_bit_columns` where a row's ``key`` is the word of its items (FREQUENT,
-    every item below WORD, :func:`_item_words`): a row's children are the bits of its
+    every item below WORD, :func:`conditional_rows`): a row's children are the bits of its
     word AND theirs, its items are not read."""
     lat, lvl, wts = loc
     lo, hi, plen, npath = marks[0], marks[1], marks[2], marks[3]
@@ -1500,7 +1491,7 @@ def _wide_columns(rows, ri, pool, node, scratch, mem, wide, marks):
     use (pos) and planes (nw)). Returns False, with nothing written, where a weight has
     more than PLANES bits, the children hold more than FULL % of X's rows on average (or
     X has more rows than WIDE). ``marks = (the marks of :func:`_bit_columns`, words)``:
-    with ``words``, a row's children are the bits of its key (:func:`_item_words`)."""
+    with ``words``, a row's children are the bits of its key (:func:`conditional_rows`)."""
     wlat, wlvl, wcols, wnz, planes, wwts = wide
     marks, words = marks
     lo, hi, plen, npath = marks[0], marks[1], marks[2], marks[3]
@@ -2234,9 +2225,8 @@ def mine_ranges(rows_in: Csr, owned, cuts, options: MineOptions, store: Store):
     m, mode = options.m, options.mode
     # the row store starts as the conditional databases; reduced rows go above them
     lo, hi = int(cuts[0]), int(cuts[-1])
-    rows, ri, first, n_items = conditional_rows(rows_in.indptr, rows_in.indices, owned, lo, hi)
-    if mode == FREQUENT and m <= WORD:
-        _item_words(rows, ri, int(first[-1]))
+    rows, ri, first, n_items = conditional_rows(rows_in.indptr, rows_in.indices, owned, lo, hi,
+                                                mode == FREQUENT and m <= WORD)
     work = _first_work((rows, ri, first, n_items), m, int(store.tops[0]) if mode == MAXIMAL else 0,
                        store.scratch)
     state = np.zeros(10, np.int64)
