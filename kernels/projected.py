@@ -160,6 +160,36 @@ def _children(rows, ri, pool, node, minc, scratch, mem, tops):
     return mtop, top, n_perfect, n_seen, n_rows
 
 
+@njit(cache=True)
+def _children_by_words(rows, pool, node, minc, scratch, mem, tops):
+    """:func:`_children` where a row's ``key`` is the word of its items (FREQUENT, every
+    item below WORD, :func:`conditional_rows`): a row's items below X's item are the bits of
+    its word below it, so its items are not read; the items seen are the bits of all
+    rows' words together (listed lowest first). Returns (mtop, top, n_perfect, n_seen,
+    n_rows)."""
+    below = (np.int64(1) << node.item) - 1
+    seen = np.int64(0)
+    n_rows = 0
+    for p in range(node.t0, node.t1):
+        r = pool[p]
+        w = rows[r].wt
+        b = rows[r].key & below
+        seen |= b
+        while b != 0:
+            i = trailing_zeros(b)
+            scratch[i].cnt += w
+            scratch[i].nrow += 1
+            n_rows += 1
+            b &= b - 1
+    n_seen = 0
+    while seen != 0:
+        scratch[n_seen].seen = trailing_zeros(seen)
+        n_seen += 1
+        seen &= seen - 1
+    mtop, top, n_perfect = _sort_seen(scratch, n_seen, node, minc, mem, tops)
+    return mtop, top, n_perfect, n_seen, n_rows
+
+
 @njit(cache=True, inline="always")
 def _sort_seen(scratch, n_seen, node, minc, mem, tops):
     """The items seen below X (``scratch[:n_seen].seen``, their support and rows counted)
@@ -422,6 +452,55 @@ def _fill_by_masks(rows, ri, pool, node, scratch, mem, marks, table):
 
 
 @njit(cache=True)
+def _fill_by_words(rows, ri, pool, node, scratch, mem, marks, table):
+    """FREQUENT's fill scan (:func:`_fill_children`, the same rows written) where every
+    item is below WORD and a row's ``key`` is the word of its items (:func:`conditional_rows`):
+    a row reduced to the children's items (members ``lo..hi-1``, ``marks = (rtop, itop,
+    stamp, lo, hi)``) is its word AND the children's, with no pass over its items; an
+    equal reduced row is found by comparing that word; a new row's items are written
+    from it, lowest bit first (ascending), and it becomes the row's key."""
+    rtop, itop, stamp, lo, hi = marks
+    mask = len(table) - 1
+    kids = np.int64(0)
+    for x in range(lo, hi):
+        kids |= np.int64(1) << mem[x].item
+    for p in range(node.t0, node.t1):
+        r = pool[p]
+        word = rows[r].key & kids
+        if word == 0:
+            continue
+        h = (word ^ (word >> 32)) * MIX
+        s = (h ^ (h >> 29)) & mask
+        twin = -1
+        while table[s].stamp == stamp:
+            if table[s].hash == word:
+                twin = table[s].row
+                break
+            s = (s + 1) & mask
+        if twin >= 0:
+            rows[twin].wt += rows[r].wt
+            continue
+        table[s].stamp = stamp
+        table[s].hash = word
+        table[s].row = rtop
+        rows[rtop].beg = itop
+        rows[rtop].wt = rows[r].wt
+        rows[rtop].key = word
+        b = word
+        while b != 0:
+            i = trailing_zeros(b)
+            ri[itop] = i
+            itop += 1
+            x = scratch[i].slot
+            pool[mem[x].end] = rtop
+            mem[x].end += 1
+            b &= b - 1
+        rows[rtop].end = itop
+        rtop += 1
+    return rtop, itop
+
+
+@njit(cache=True)
 def _distinct_rows(indptr, indices, owned, lo, hi):
     """The rows with an owned item in [lo, hi) (the others give no conditional row), those
     equal in their items below ``hi`` merged (all their conditional rows for items below
@@ -504,7 +583,7 @@ def _distinct_rows(indptr, indices, owned, lo, hi):
     return live[:n_out]
 
 
-def conditional_rows(indptr, indices, owned, lo, hi):
+def conditional_rows(indptr, indices, owned, lo, hi, words=False):
     """The conditional databases of the owned items j in [lo, hi), in one sequential pass.
 
     For every row and every owned item j in it, the row's items before j become one row
@@ -518,13 +597,15 @@ def conditional_rows(indptr, indices, owned, lo, hi):
     databases that come from one transaction share it), rows first[j - lo] ..
     first[j - lo + 1] - 1 belonging to j, n_items items in all. Both arrays have room
     above the databases for the reduced rows of two levels of the largest one (the
-    search's row store; allocated by NumPy, see :func:`_grow`).
+    search's row store; allocated by NumPy, see :func:`_grow`). With ``words`` (FREQUENT,
+    every item below WORD) a row's key is instead the word of its items (bit i: item i),
+    which FP-Growth's scans read (:func:`_fill_by_words`).
     """
     live, n_rows, most, n_src = _bucket_sizes(indptr, indices, owned, lo, hi)
     room = 0 if START_SMALL else 2
     rows = np.empty(n_rows[-1] + room * int(np.diff(n_rows).max(initial=0) + 512), ROW)
     items = np.empty(n_src + room * (most + 512), np.int32)
-    _fill_buckets(indptr, indices, owned, (lo, hi), (live, n_rows), rows, items)
+    _fill_buckets(indptr, indices, owned, (lo, hi, words), (live, n_rows), rows, items)
     return rows, items, n_rows, n_src
 
 
@@ -555,13 +636,15 @@ def _bucket_sizes(indptr, indices, owned, lo, hi):
 def _fill_buckets(indptr, indices, owned, span, sizes, rows, items):
     """:func:`conditional_rows`' second pass: the live rows' items copied into ``items``,
     and each bucket's rows, prefixes of them, written into ``rows`` (``span = (lo, hi)``,
-    ``sizes`` from :func:`_bucket_sizes`)."""
-    lo, hi = span
+    ``sizes`` from :func:`_bucket_sizes`; ``span = (lo, hi, words)``: with ``words`` a
+    row's key is the word of its items, :func:`conditional_rows`)."""
+    lo, hi, words = span
     live, n_rows = sizes
     fill = n_rows[:hi - lo].copy()
     q = 0
     for x in range(len(live)):
         s = indptr[live[x, 0]]
+        word = np.int64(0)   # (words) the items before p
         for p in range(s, live[x, 1]):
             j = indices[p]
             items[q + p - s] = j
@@ -570,8 +653,9 @@ def _fill_buckets(indptr, indices, owned, span, sizes, rows, items):
                 rows[row].beg = q
                 rows[row].end = q + p - s
                 rows[row].wt = live[x, 2]
-                rows[row].key = live[x, 3]
+                rows[row].key = word if words else live[x, 3]
                 fill[j - lo] = row + 1
+            word |= np.int64(1) << (j & 63)
         q += live[x, 1] - s
 
 
@@ -1280,6 +1364,34 @@ def _bit_columns(rows, ri, pool, node, scratch, mem, loc, marks):
 
 
 @njit(cache=True)
+def _bit_columns_by_words(rows, pool, node, scratch, mem, loc, marks):
+    """:func:`_bit_columns` where a row's ``key`` is the word of its items (FREQUENT,
+    every item below WORD, :func:`conditional_rows`): a row's children are the bits of its
+    word AND theirs, its items are not read."""
+    lat, lvl, wts = loc
+    lo, hi, plen, npath = marks[0], marks[1], marks[2], marks[3]
+    n_extra, mask = marks[4]
+    kids = np.int64(0)
+    for x in range(lo, hi):
+        lat[x - lo].rows = 0
+        lat[x - lo].item = mem[x].item
+        lat[x - lo].sup = mem[x].sup
+        kids |= np.int64(1) << mem[x].item
+    for k in range(node.t1 - node.t0):
+        r = pool[node.t0 + k]
+        wts[k] = rows[r].wt
+        bit = np.int64(1) << k
+        b = rows[r].key & kids
+        while b != 0:
+            lat[scratch[trailing_zeros(b)].slot - lo].rows |= bit
+            b &= b - 1
+    lvl[0].pos = 1
+    v = lvl[1]
+    v.beg, v.end, v.pos, v.plen, v.npath, v.nextra = 0, hi - lo, 0, plen, npath, n_extra
+    v.q0, v.q1, v.q2, v.q3 = mask
+
+
+@njit(cache=True)
 def _bit_search(loc, prefix, absorbed, out, form, fit, state, need):
     """FREQUENT: the subtree of a node from its bit columns (:func:`_bit_columns`), from
     where ``lvl`` stands, depth first: a candidate c of a set S (lat[pos] of S's level)
@@ -1394,8 +1506,10 @@ def _wide_columns(rows, ri, pool, node, scratch, mem, wide, marks):
     :func:`_wide_search` (``wide = (wlat, wlvl, wcols, wnz, planes, wwts)``; wlvl[0]: levels in
     use (pos) and planes (nw)). Returns False, with nothing written, where a weight has
     more than PLANES bits, the children hold more than FULL % of X's rows on average (or
-    X has more rows than WIDE)."""
+    X has more rows than WIDE). ``marks = (the marks of :func:`_bit_columns`, words)``:
+    with ``words``, a row's children are the bits of its key (:func:`conditional_rows`)."""
     wlat, wlvl, wcols, wnz, planes, wwts = wide
+    marks, words = marks
     lo, hi, plen, npath = marks[0], marks[1], marks[2], marks[3]
     n_extra, mask = marks[4]
     n = node.t1 - node.t0
@@ -1411,9 +1525,11 @@ def _wide_columns(rows, ri, pool, node, scratch, mem, wide, marks):
         held += scratch[mem[x].item].nrow
     if n_planes > PLANES or n_words > WIDE_WORDS or 100 * held > FULL * n * (hi - lo):
         return False
+    kids = np.int64(0)
     for x in range(lo, hi):
         wlat[x - lo].item = mem[x].item
         wlat[x - lo].sup = mem[x].sup
+        kids |= np.int64(1) << (mem[x].item & 63)
         for w in range(n_words):
             wcols[x - lo, w] = 0
     for w in range(n_words):
@@ -1430,6 +1546,12 @@ def _wide_columns(rows, ri, pool, node, scratch, mem, wide, marks):
         for b in range(n_planes):
             if (wt >> b) & 1:
                 planes[b, w] |= bit
+        if words:   # (:func:`_bit_columns_by_words`)
+            b = rows[r].key & kids
+            while b != 0:
+                wcols[scratch[trailing_zeros(b)].slot - lo, w] |= bit
+                b &= b - 1
+            continue
         for q in range(rows[r].beg, rows[r].end):
             i = ri[q]
             if i >= bound:
@@ -1802,6 +1924,8 @@ def _search(work, first, owned, options, store, state, need, marks):
     closed_bits = mode == CLOSED and max_len <= 0
     # FP-Max likewise, over masks of its sets (m <= MASK_ITEMS)
     maximal_bits = mode == MAXIMAL and max_len <= 0 and m <= MASK_ITEMS
+    # FREQUENT with every item below WORD: the rows' keys are their words of items
+    words = mode == FREQUENT and m <= WORD
     if state[PENDING]:  # the subsets of the last set, once the store had room
         _emit_subsets(records, tops, form, recode, path, extra, comb,
                       (state[P_NPATH], state[P_EXTRA], state[P_TOPR], state[P_COUNT]))
@@ -1889,6 +2013,10 @@ def _search(work, first, owned, options, store, state, need, marks):
             if not prune and npath != max_len and node.item != f.low:
                 mtop, top, n_perfect, n_seen = _pair_children(
                     pairs, ranks, (state[P_BASE], a), node, minc, scratch, mem, (mtop, top))
+        elif words and npath != max_len and node.item != f.low \
+                and _may_branch(rows, ri, pool, node, minc):
+            mtop, top, n_perfect, n_seen, n_rows = _children_by_words(
+                rows, pool, node, minc, scratch, mem, (mtop, top))
         elif not prune and npath != max_len and node.item != f.low \
                 and _may_branch(rows, ri, pool, node, minc):
             mtop, top, n_perfect, n_seen, n_rows = _children(
@@ -1912,11 +2040,14 @@ def _search(work, first, owned, options, store, state, need, marks):
             mtop = first_child
         if mode == FREQUENT and mtop > first_child and n_child <= WORD:
             bits = (first_child, mtop, plen, npath, _prefix_mask(prefix, absorbed, plen, recode))
-            if node.t1 - node.t0 <= WORD:
+            if words and node.t1 - node.t0 <= WORD:
+                _bit_columns_by_words(rows, pool, node, scratch, mem, loc, bits)
+                mtop = first_child
+            elif node.t1 - node.t0 <= WORD:
                 _bit_columns(rows, ri, pool, node, scratch, mem, loc, bits)
                 mtop = first_child
             elif node.t1 - node.t0 <= WIDE and _wide_columns(
-                    rows, ri, pool, node, scratch, mem, wide, bits):
+                    rows, ri, pool, node, scratch, mem, wide, (bits, words)):
                 mtop = first_child
         if closed_bits and mtop > first_child and node.t1 - node.t0 <= WORD and n_child <= WORD:
             _bit_columns(rows, ri, pool, node, scratch, mem, loc, (
@@ -1949,7 +2080,12 @@ def _search(work, first, owned, options, store, state, need, marks):
         if mtop > first_child:
             stamp += 1
             r_first = rtop
-            if mode == MAXIMAL and n_child <= WORD:
+            if words:
+                rtop, itop = _fill_by_words(rows, ri, pool, node, scratch, mem,
+                                            (rtop, itop, stamp, first_child, mtop), rtable)
+            elif mode != CLOSED and n_child <= WORD:
+                if mode == FREQUENT and n_child > 1:
+                    _sort_members(mem, first_child, mtop, scratch)
                 rtop, itop = _fill_by_masks(rows, ri, pool, node, scratch, mem,
                                             (rtop, itop, stamp, first_child), rtable)
             else:
@@ -2105,7 +2241,8 @@ def mine_ranges(rows_in: Csr, owned, cuts, options: MineOptions, store: Store):
     m, mode = options.m, options.mode
     # the row store starts as the conditional databases; reduced rows go above them
     lo, hi = int(cuts[0]), int(cuts[-1])
-    rows, ri, first, n_items = conditional_rows(rows_in.indptr, rows_in.indices, owned, lo, hi)
+    rows, ri, first, n_items = conditional_rows(rows_in.indptr, rows_in.indices, owned, lo, hi,
+                                                mode == FREQUENT and m <= WORD)
     work = _first_work((rows, ri, first, n_items), m, int(store.tops[0]) if mode == MAXIMAL else 0,
                        store.scratch)
     state = np.zeros(10, np.int64)
