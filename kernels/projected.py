@@ -393,6 +393,20 @@ def _row_slot(h, narrow, mask):
     return (h ^ (h >> 29)) & mask
 
 
+@njit(cache=True, inline="always")
+def _word_slot(table, word, stamp, mask):
+    """The fill scans' probe for a reduced row given as a word of its members
+    (:func:`_fill_by_masks`, :func:`_fill_by_words`): (slot, row of an equal reduced row
+    of this call, or -1 and the free slot for a new one)."""
+    h = (word ^ (word >> 32)) * MIX   # (a product's low bits see only the word's low bits)
+    s = (h ^ (h >> 29)) & mask
+    while table[s].stamp == stamp:
+        if table[s].hash == word:
+            return s, table[s].row
+        s = (s + 1) & mask
+    return s, -1
+
+
 @njit(cache=True)
 def _fill_by_masks(rows, ri, pool, node, scratch, mem, marks, table):
     """FP-Max's fill scan (:func:`_fill_children`, the same rows written) for at most
@@ -417,14 +431,7 @@ def _fill_by_masks(rows, ri, pool, node, scratch, mem, marks, table):
                 word |= np.int64(1) << (scratch[i].slot - lo)
         if word == 0:
             continue
-        h = (word ^ (word >> 32)) * MIX   # (a product's low bits see only the word's low bits)
-        s = (h ^ (h >> 29)) & mask
-        twin = -1
-        while table[s].stamp == stamp:
-            if table[s].hash == word:
-                twin = table[s].row
-                break
-            s = (s + 1) & mask
+        s, twin = _word_slot(table, word, stamp, mask)
         if twin >= 0:
             rows[twin].wt += rows[r].wt
             rows[twin].key += rows[r].key
@@ -469,14 +476,7 @@ def _fill_by_words(rows, ri, pool, node, scratch, mem, marks, table):
         word = rows[r].key & kids
         if word == 0:
             continue
-        h = (word ^ (word >> 32)) * MIX
-        s = (h ^ (h >> 29)) & mask
-        twin = -1
-        while table[s].stamp == stamp:
-            if table[s].hash == word:
-                twin = table[s].row
-                break
-            s = (s + 1) & mask
+        s, twin = _word_slot(table, word, stamp, mask)
         if twin >= 0:
             rows[twin].wt += rows[r].wt
             continue
