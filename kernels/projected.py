@@ -1812,6 +1812,38 @@ def _words_weight(wts, word):
     return sup
 
 
+@njit(cache=True, inline="always")
+def _list_room(span, n_sets):
+    """FP-Max's bit searches: the lpool rows a list cut from a level's (``span = (lb, le,
+    ent)``, :func:`_cut_list`) may reach, n_sets stored."""
+    lb, le, ent = span
+    return 2 * le - lb + n_sets - ent
+
+
+@njit(cache=True)
+def _cut_list(lpool, masks, span, n_sets, item):
+    """FP-Max's bit searches: the list of S + {item} from lpool[le] on (room checked,
+    :func:`_list_room`): the masks of S's list lpool[lb:le] and of the sets stored from
+    ``ent`` on (``span = (lb, le, ent)``; n_sets stored, their ``masks``) that hold the
+    item; returns its end. A level's check then scans its own list, not the node's and
+    every set stored below it (on mushroom 0.1 that made the search from large nodes 5x
+    slower: benchmarks/README.md, session 16)."""
+    lb, le, ent = span
+    w, b = (0, item) if item < 64 else (1, item - 64)
+    end = le
+    for x in range(lb, le):
+        if (lpool[x, w] >> b) & 1:
+            lpool[end, 0] = lpool[x, 0]
+            lpool[end, 1] = lpool[x, 1]
+            end += 1
+    for z in range(ent, n_sets):
+        if (masks[z, w] >> b) & 1:
+            lpool[end, 0] = masks[z, 0]
+            lpool[end, 1] = masks[z, 1]
+            end += 1
+    return end
+
+
 @njit(cache=True)
 def _maximal_bit_search(loc, lpool, prefix, found, fit, need):
     """FP-Max (m <= MASK_ITEMS): the subtree of a node X of at most WORD rows from its bit
@@ -1820,7 +1852,8 @@ def _maximal_bit_search(loc, lpool, prefix, found, fit, need):
     makes S + {c}, whose candidates are S's candidates after c (smaller items) that its
     rows hold with at least ``minc`` (the AND of the words), those in all its rows absorbed
     (P). If a set of X's list lpool[lb:le] or one stored below X (from set ``ent`` on;
-    ``lvl[0]``: beg, end, nextra = lb, le, ent) holds S + {c} + P + all its candidates,
+    a level's npath, nextra, q2 = lb, le, ent: its list, cut per level by
+    :func:`_cut_list`) holds S + {c} + P + all its candidates,
     the subtree is pruned: the query is a mask of the items below X's item and X's
     absorbed ones (q0, q1 of a level: S's), as X's list cuts its masks. Else, if all its
     candidates' rows together weigh at least ``minc`` (look-ahead; no candidate: S + {c}
@@ -1832,7 +1865,6 @@ def _maximal_bit_search(loc, lpool, prefix, found, fit, need):
     lat, lvl, wts = loc
     items, meta, links, head, tops, aux = found
     n_cap, i_cap, minc, limit = fit
-    span = (lvl[0].beg, lvl[0].end, lvl[0].nextra)
     d = lvl[0].pos
     while d > 0:
         v = lvl[d]
@@ -1842,9 +1874,11 @@ def _maximal_bit_search(loc, lpool, prefix, found, fit, need):
             continue
         plen = v.plen
         most = plen + v.end - c   # S, c and every candidate after c
-        if tops[0] + 1 > n_cap or tops[1] + most > i_cap:
+        span = (v.npath, v.nextra, v.q2)
+        lists = _list_room(span, tops[0])
+        if tops[0] + 1 > n_cap or tops[1] + most > i_cap or lists > lpool.shape[0]:
             lvl[0].pos = d
-            need[N_SETS], need[N_ITEMS] = 1, most
+            need[N_SETS], need[N_ITEMS], need[N_LPOOL] = 1, most, _over(lists, lpool.shape[0])
             return GROW
         v.pos = c + 1
         word = lat[c].rows
@@ -1889,7 +1923,162 @@ def _maximal_bit_search(loc, lpool, prefix, found, fit, need):
         g = lvl[d]
         g.beg, g.end, g.pos, g.plen = v.end, top, v.end, plen
         g.q0, g.q1 = w
+        g.npath, g.nextra, g.q2 = span[1], _cut_list(lpool, aux, span, tops[0], lat[c].item), tops[0]
     lvl[0].pos = 0
+    return OK
+
+
+@njit(cache=True)
+def _reduced_columns(rows, ri, pool, span, node, scratch, mem, searches, marks):
+    """FP-Max, after the fill scan of a node X of at most WORD children: X's reduced rows
+    rows[r0:r1] (``span = (p0, r0, r1)``: listed in pool[p0:], above the children's
+    tid-lists, where the pool has room) as the bit columns of the one-word search
+    (at most WORD rows, :func:`_bit_columns`) or the multi-word one (:func:`_wide_columns`,
+    its gates taken with the children's reduced rows), ``marks = (lo, hi, plen, npath,
+    keep)``: members lo..hi-1, X's prefix length, path items and the mask of its absorbed
+    items. Equal rows are merged there (mushroom: about 8 rows into 1), so a node of
+    hundreds of rows mostly fits one word, and its subtree is searched by bits instead of
+    frames, each child with its own count scan (benchmarks/README.md, session 16). Returns
+    lo (taken: no frame) or hi."""
+    p0, r0, r1 = span
+    lo, hi, plen, npath, keep = marks
+    loc, wide = searches
+    n = r1 - r0
+    if p0 + n > len(pool):
+        return hi
+    for k in range(n):
+        pool[p0 + k] = r0 + k
+    red = Node(p0, p0 + n, node.item, node.count)
+    bits = (lo, hi, plen, npath, (np.int64(0), (keep[0], keep[1], np.int64(0), np.int64(0))))
+    if n <= WORD:
+        _bit_columns(rows, ri, pool, red, scratch, mem, loc, bits)
+        return lo
+    for x in range(lo, hi):
+        scratch[mem[x].item].nrow = mem[x].end - mem[x].beg
+    if _wide_columns(rows, ri, pool, red, scratch, mem, wide, (bits, False)):
+        return lo
+    return hi
+
+
+@njit(cache=True)
+def _wide_and_weight(wide, s_rows, c, cands):
+    """The weight of the rows that column ``c`` and all columns wcols[lo:hi] (``cands``)
+    hold, over the words wnz[d, :nw] (``s_rows = (d, nw)``; :func:`_wide_columns`): FP-Max's
+    look-ahead, S + {c} + P + all its candidates, in the multi-word search."""
+    wcols, wnz, planes, n_planes = wide[2], wide[3], wide[4], wide[1][0].nw
+    d, nw = s_rows
+    lo, hi = cands
+    sup = np.uint64(0)
+    for t in range(nw):
+        w = wnz[d, t]
+        e = wcols[c, w]
+        for x in range(lo, hi):
+            e &= wcols[x, w]
+        for b in range(n_planes):
+            sup += popcount(np.uint64(e & planes[b, w])) << np.uint64(b)
+    return np.int64(sup)
+
+
+@njit(cache=True)
+def _maximal_wide_search(searches, lpool, prefix, found, fit, need):
+    """FP-Max (m <= MASK_ITEMS): :func:`_maximal_bit_search` below a node X of WORD + 1 to
+    WIDE rows, over the multi-word columns of :func:`_wide_columns` (FP-Growth's, shared):
+    S + {c}'s candidates are S's after c, ANDed with c's column over the words where c's
+    column holds rows (``wnz``, as :func:`_wide_search`), supports from the weight planes,
+    those in all its rows absorbed (P). The maximality test is the one-word search's: X's
+    list and the sets stored below X (a level's npath, nextra, q2 = lb, le, ent of its list, :func:`_cut_list`) against
+    the mask of S + {c} + P + all candidates (q0, q1 of a level: S's items below X's item
+    and X's absorbed ones); not covered, the look-ahead (:func:`_wide_and_weight`) stores it
+    or its candidates make the next level, handed to the one-word search once they lie in
+    at most WORD rows (:func:`_narrowed`; ``searches = (wide, loc)``). On mushroom the
+    nodes of more than WORD rows were 81-85 % of FP-Max's search, their count and fill
+    scans (benchmarks/README.md, session 15). Returns OK, TOO_MANY, or GROW with ``need``
+    set (the next call starts that candidate anew, or goes on in the one-word search)."""
+    wide, loc = searches
+    wlat, wlvl, wcols, wnz, planes = wide[0], wide[1], wide[2], wide[3], wide[4]
+    items, meta, links, head, tops, aux = found
+    n_cap, i_cap, minc, limit = fit
+    d, n_planes = wlvl[0].pos, wlvl[0].nw
+    while d > 0:
+        v = wlvl[d]
+        c = v.pos
+        if c == v.end:
+            d -= 1
+            continue
+        plen = v.plen
+        most = plen + v.end - c   # S, c and every candidate after c
+        span = (v.npath, v.nextra, v.q2)
+        lists = _list_room(span, tops[0])
+        if tops[0] + 1 > n_cap or tops[1] + most > i_cap or lists > lpool.shape[0]:
+            wlvl[0].pos = d
+            need[N_SETS], need[N_ITEMS], need[N_LPOOL] = 1, most, _over(lists, lpool.shape[0])
+            return GROW
+        v.pos = c + 1
+        prefix[plen] = wlat[c].item
+        plen += 1
+        w = _with_item((v.q0, v.q1), wlat[c].item)
+        top = v.end
+        nw = n_rows = 0
+        for t in range(v.nw):
+            x = wnz[d, t]
+            if wcols[c, x] != 0:
+                wnz[d + 1, nw] = x
+                nw += 1
+                n_rows += popcount(np.uint64(wcols[c, x]))
+        for u in range(c + 1, v.end):
+            diff = 0   # the AND, written where u's candidate goes if kept
+            sup = np.uint64(0)
+            for t in range(nw):
+                x = wnz[d + 1, t]
+                a = wcols[c, x]
+                e = wcols[u, x] & a
+                wcols[top, x] = e
+                diff |= e ^ a
+                for b in range(n_planes):
+                    sup += popcount(np.uint64(e & planes[b, x])) << np.uint64(b)
+            if diff == 0:
+                prefix[plen] = wlat[u].item
+                plen += 1
+                w = _with_item(w, wlat[u].item)
+                continue
+            if np.int64(sup) >= minc:
+                wlat[top].item = wlat[u].item
+                wlat[top].sup = np.int64(sup)
+                top += 1
+        q = w
+        for x in range(v.end, top):
+            q = _with_item(q, wlat[x].item)
+        if _covered(aux, tops[0], lpool, span, q[0], q[1]):
+            continue
+        count = wlat[c].sup
+        if top > v.end:
+            count = _wide_and_weight(wide, (d + 1, nw), c, (v.end, top))
+        if top == v.end or count >= minc:   # S + {c} + P (+ all candidates) is maximal
+            n = plen
+            for x in range(v.end, top):
+                prefix[n] = wlat[x].item
+                n += 1
+            if tops[0] + 1 > limit:
+                wlvl[0].pos = d
+                return TOO_MANY
+            _store(items, meta, links, head, tops, aux, prefix, (n, count, 0, MAXIMAL))
+            continue
+        le = _cut_list(lpool, aux, span, tops[0], wlat[c].item)
+        if n_rows <= WORD:
+            _narrowed(wide, loc, c, (d + 1, nw), (v.end, top),
+                      (plen, span[1], le, (w[0], w[1], tops[0], np.int64(0))))
+            status = _maximal_bit_search(loc, lpool, prefix, found, fit, need)
+            if status != OK:
+                wlvl[0].pos = d
+                return status
+            continue
+        d += 1
+        g = wlvl[d]
+        g.beg, g.end, g.pos, g.plen = v.end, top, v.end, plen
+        g.q0, g.q1 = w
+        g.npath, g.nextra, g.q2 = span[1], le, tops[0]
+        g.nw = nw
+    wlvl[0].pos = 0
     return OK
 
 
@@ -1940,7 +2129,10 @@ def _search(work, first, owned, options, store, state, need, marks):
         if status != OK:
             return status
     if wlvl[0].pos > 0:   # (after the one-word search it handed a set to)
-        status = _wide_search((wide, loc), prefix, absorbed, out, form, fit, state, need)
+        if mode == MAXIMAL:
+            status = _maximal_wide_search((wide, loc), lpool, prefix, found, c_fit, need)
+        else:
+            status = _wide_search((wide, loc), prefix, absorbed, out, form, fit, state, need)
         if status != OK:
             return status
     j, depth, stamp = state[J], state[DEPTH], state[STAMP]
@@ -2076,7 +2268,7 @@ def _search(work, first, owned, options, store, state, need, marks):
                 lb, le, ent = span
                 if depth > 0:
                     lb, le, ent = f.le, _supersets(store, lpool, f, node.item, keep, m), tops[0]
-                lvl[0].beg, lvl[0].end, lvl[0].nextra = lb, le, ent
+                lvl[1].npath, lvl[1].nextra, lvl[1].q2 = lb, le, ent
         if mtop > first_child:
             stamp += 1
             r_first = rtop
@@ -2102,6 +2294,17 @@ def _search(work, first, owned, options, store, state, need, marks):
                         return TOO_MANY
                     _store(items, meta, links, head, tops, aux, buf, (plen + n_child, w, 0, mode))
                     mtop = first_child
+            if maximal_bits and mtop > first_child and 1 < n_child <= WORD and rtop - r_first <= WIDE:
+                # X's subtree by bit columns of its reduced rows, not by frames
+                keep = _mask(extra, _split_prefix(prefix, absorbed, plen, path, extra))
+                mtop = _reduced_columns(rows, ri, pool, (top, r_first, rtop), node, scratch, mem,
+                                        (loc, wide), (first_child, mtop, plen, npath, keep))
+                if mtop == first_child:   # X's list, as a frame of X would hold it
+                    lb, le, ent = span
+                    if depth > 0:
+                        lb, le, ent = f.le, _supersets(store, lpool, f, node.item, keep, m), tops[0]
+                    lvl[1].npath, lvl[1].nextra, lvl[1].q2 = lb, le, ent   # (one of the two
+                    wlvl[1].npath, wlvl[1].nextra, wlvl[1].q2 = lb, le, ent   # searches runs)
             if depth == 0 and mtop > first_child and _takes_pairs(mode, m, n_child, node.count,
                                                                   max_len):
                 _pair_counts(rows, ri, (r_first, rtop, first_child, n_child, node.item), scratch,
@@ -2122,6 +2325,12 @@ def _search(work, first, owned, options, store, state, need, marks):
                 status = _closed_bit_search(loc, keys, prefix, found, c_fit, need)
             else:
                 status = _maximal_bit_search(loc, lpool, prefix, found, c_fit, need)
+            if status == GROW:
+                return _pause(state, j, depth, stamp)
+            if status != OK:
+                return status
+        elif mode == MAXIMAL and wlvl[0].pos > 0:   # ... or by its wide columns
+            status = _maximal_wide_search((wide, loc), lpool, prefix, found, c_fit, need)
             if status == GROW:
                 return _pause(state, j, depth, stamp)
             if status != OK:
