@@ -1928,11 +1928,27 @@ def _maximal_bit_search(loc, lpool, prefix, found, fit, need):
     return OK
 
 
+SHALLOW = 3  # FP-Max: the wide search below a node of at most this many times minc
+
+
+@njit(cache=True, inline="always")
+def _takes_reduced(n_red, count, minc):
+    """Whether FP-Max searches a node X of n_red reduced rows (after its fill scan) and
+    support ``count`` by the bit columns of those rows (:func:`_reduced_columns`): up to
+    WORD rows always; WORD + 1 to WIDE rows (the multi-word search) only where count is at
+    most SHALLOW times minc. Its columns keep X's rows at every depth, where frames merge
+    equal rows level by level: below X of a larger count (a deeper subtree) the frames
+    won (mushroom 0.07 / 0.1: the wide search at every count 1.04-1.17x slower than
+    frames; at counts of 3 minc or less 0.9-0.94x, and mushroom 0.3 / 0.2 kept 0.6x;
+    benchmarks/README.md, session 17)."""
+    return n_red <= WORD or (n_red <= WIDE and count <= SHALLOW * minc)
+
+
 @njit(cache=True)
-def _reduced_columns(rows, ri, pool, span, node, scratch, mem, searches, marks):
-    """FP-Max, after the fill scan of a node X of at most WORD children: X's reduced rows
-    rows[r0:r1] (``span = (p0, r0, r1)``: listed in pool[p0:], above the children's
-    tid-lists, where the pool has room) as the bit columns of the one-word search
+def _reduced_columns(rows, ri, pool, span, scratch, mem, searches, marks):
+    """FP-Max, after the fill scan of a node X (:class:`Node`) of at most WORD children: X's
+    reduced rows rows[r0:r1] (``span = (p0, r0, r1, X)``: listed in pool[p0:], above the
+    children's tid-lists, where the pool has room) as the bit columns of the one-word search
     (at most WORD rows, :func:`_bit_columns`) or the multi-word one (:func:`_wide_columns`,
     its gates taken with the children's reduced rows), ``marks = (lo, hi, plen, npath,
     keep)``: members lo..hi-1, X's prefix length, path items and the mask of its absorbed
@@ -1940,7 +1956,7 @@ def _reduced_columns(rows, ri, pool, span, node, scratch, mem, searches, marks):
     hundreds of rows mostly fits one word, and its subtree is searched by bits instead of
     frames, each child with its own count scan (benchmarks/README.md, session 16). Returns
     lo (taken: no frame) or hi."""
-    p0, r0, r1 = span
+    p0, r0, r1, node = span
     lo, hi, plen, npath, keep = marks
     loc, wide = searches
     n = r1 - r0
@@ -2294,10 +2310,11 @@ def _search(work, first, owned, options, store, state, need, marks):
                         return TOO_MANY
                     _store(items, meta, links, head, tops, aux, buf, (plen + n_child, w, 0, mode))
                     mtop = first_child
-            if maximal_bits and mtop > first_child and 1 < n_child <= WORD and rtop - r_first <= WIDE:
+            if maximal_bits and mtop > first_child and 1 < n_child <= WORD \
+                    and _takes_reduced(rtop - r_first, node.count, minc):
                 # X's subtree by bit columns of its reduced rows, not by frames
                 keep = _mask(extra, _split_prefix(prefix, absorbed, plen, path, extra))
-                mtop = _reduced_columns(rows, ri, pool, (top, r_first, rtop), node, scratch, mem,
+                mtop = _reduced_columns(rows, ri, pool, (top, r_first, rtop, node), scratch, mem,
                                         (loc, wide), (first_child, mtop, plen, npath, keep))
                 if mtop == first_child:   # X's list, as a frame of X would hold it
                     lb, le, ent = span

@@ -239,14 +239,23 @@ def test_mine_range_grows_its_arrays_and_resumes(mode, case, monkeypatch):
     lists take at first). The same rows are mined with the arrays sized as usual, too.
     FREQUENT's items are recoded to ids of 31 bits (two items a key word past the first), so
     its records widen as longer sets come, and to ids spread over 0..255 (8 bits: its sets
-    are packed from bit masks, all four words of them in use)."""
+    are packed from bit masks, all four words of them in use). FP-Max searches the dense
+    roots by the bit columns of their reduced rows (no frames below them): there it must
+    stop and resume inside the multi-word search and the one-word one it hands sets to;
+    its frames grow on the uniform rows (roots past WIDE)."""
     grown = set()
-    grow = P._grow
+    paused = set()   # (one-word search, multi-word search) in progress at a growth
+    grow, grown_work = P._grow, P._grown
 
     def counted(arr, need, *factor):
         grown.add((arr.dtype, arr.ndim))
         return grow(arr, need, *factor)
+
+    def pauses(work, need):
+        paused.add((bool(work.lvl[0]["pos"]), bool(work.wlvl[0]["pos"])))
+        return grown_work(work, need)
     monkeypatch.setattr(P, "_grow", counted)
+    monkeypatch.setattr(P, "_grown", pauses)
     rng = np.random.default_rng(5)
     if case == "one item":
         X = rng.random((50, 1)) < 0.7
@@ -282,8 +291,12 @@ def test_mine_range_grows_its_arrays_and_resumes(mode, case, monkeypatch):
     for batches in ([(0, m)], [(m // 2, m), (0, m // 2)]):
         assert mine_store(ptr, idx, m, np.arange(m), minc, mode, batches, max_len) == truth
     if case != "one item":   # the store, rows, row items, tid-lists, members, frames
-        kinds = {P.ROW, np.dtype(np.int32), P.MEMBER, P.FRAME}
+        kinds = {P.ROW, np.dtype(np.int32), P.MEMBER}
+        if mode != P.MAXIMAL or case == "uniform":
+            kinds.add(P.FRAME)
         assert kinds <= {dtype for dtype, _ in grown}
+        if mode == P.MAXIMAL and case != "uniform":
+            assert {(True, False), (False, True), (True, True)} <= paused
         assert (mode != P.FREQUENT) == (P.META in {dtype for dtype, _ in grown})
         # FP-Max's lists, FP-Growth's records
         assert (mode != P.CLOSED) == ((np.dtype(np.int64), 2) in grown)
@@ -318,6 +331,38 @@ def test_small_nodes_search_their_subtrees_by_bits(held, mode, monkeypatch):
         monkeypatch.setattr(P, "START_SMALL", small)
         for batches in ([(0, m)], [(m - 1, m), (0, m - 1)]):
             assert mine_store(ptr, idx, m, np.arange(m), 4, mode, batches) == truth
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_fp_max_searches_reduced_rows_by_bits(seed, monkeypatch):
+    """FP-Max below a node searches the bit columns of its reduced rows (equal rows merged
+    by the fill scan): dense rows (14 items, 30 patterns with 7 % noise, 1500 rows) give
+    roots of hundreds of reduced rows (the multi-word search, counts of at most
+    ``SHALLOW`` times the support) and nodes of at most 64 (the one-word search, handed
+    sets from the other too); at supports 1/8 and 1/12 of the rows the maximal sets
+    equal brute force's (a wrong maximality check keeps a covered set or drops a maximal
+    one). With ``START_SMALL`` the store and lists run short inside each search (seen
+    at each growth), and they resume there."""
+    rng = np.random.default_rng(seed)
+    m = 14
+    patterns = rng.random((30, m)) < 0.6
+    X = patterns[rng.integers(0, 30, 1500)] ^ (rng.random((1500, m)) < 0.07)
+    X, ptr, idx = by_frequency(X)
+    paused = set()   # (one-word search, multi-word search) in progress at a growth
+    grown_work = P._grown
+
+    def pauses(work, need):
+        paused.add((bool(work.lvl[0]["pos"]), bool(work.wlvl[0]["pos"])))
+        return grown_work(work, need)
+    monkeypatch.setattr(P, "_grown", pauses)
+    for minc in (len(X) // 8, len(X) // 12):
+        truth = brute_force(X, minc, P.MAXIMAL)
+        assert max(map(len, truth)) >= 5
+        for small in (False, True):
+            monkeypatch.setattr(P, "START_SMALL", small)
+            for batches in ([(0, m)], [(m // 2, m), (0, m // 2)]):
+                assert mine_store(ptr, idx, m, np.arange(m), minc, P.MAXIMAL, batches) == truth
+    assert {(True, False), (False, True)} <= paused
 
 
 @pytest.mark.parametrize("mode", [P.MAXIMAL, P.CLOSED])
