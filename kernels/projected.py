@@ -1938,8 +1938,8 @@ def _takes_reduced(n_red, count, minc):
     WORD rows always; WORD + 1 to WIDE rows (the multi-word search) only where count is at
     most SHALLOW times minc. Its columns keep X's rows at every depth, where frames merge
     equal rows level by level: below X of a larger count (a deeper subtree) the frames
-    won (mushroom 0.07 / 0.1: the wide search at every count 1.04-1.17x slower than
-    frames; at counts of 3 minc or less 0.9-0.94x, and mushroom 0.3 / 0.2 kept 0.6x;
+    won (in process, mushroom 0.07 / 0.1: the wide search at every count 1.0-1.2x the
+    search by frames, at counts of at most 3 minc 0.9-0.95x; mushroom 0.3 / 0.2 kept 0.6x;
     benchmarks/README.md, session 17)."""
     return n_red <= WORD or (n_red <= WIDE and count <= SHALLOW * minc)
 
