@@ -1939,8 +1939,8 @@ def _takes_reduced(n_red, count, minc):
     most SHALLOW times minc. Its columns keep X's rows at every depth, where frames merge
     equal rows level by level: below X of a larger count (a deeper subtree) the frames
     won (in process, mushroom 0.07 / 0.1: the wide search at every count 1.0-1.2x the
-    search by frames, at counts of at most 3 minc 0.9-0.95x; mushroom 0.3 / 0.2 kept 0.6x;
-    benchmarks/README.md, session 17)."""
+    search by frames, at counts of at most 3 minc 0.95x / 0.9x, best of three rounds;
+    mushroom 0.3 / 0.2 kept 0.6x; benchmarks/README.md, session 17)."""
     return n_red <= WORD or (n_red <= WIDE and count <= SHALLOW * minc)
 
 
