@@ -60,6 +60,8 @@ ROUND_GROUPS = 8       # and on several ranks about this many groups a rank (the
 SHARED_ROUNDS = 4      # groups dealt on demand (ON_DEMAND): a shared round holds this many
                        # ranks' rounds (within CHUNK_ITEMS and the budget: every rank holds it)
 CLAIM_UNITS = 64       # ... whose groups ranks claim in about this many units a rank
+SPARSE_ROUND = 16      # one rank, sparse data (:func:`sparse_alone`): rounds of this many
+                       # times MIN_ROUND, each one build
 ON_DEMAND = {P.MAXIMAL, P.CLOSED}  # modes whose groups are dealt on demand (.deal)
 
 
@@ -76,10 +78,23 @@ def assign_groups(weights: np.ndarray, size: int) -> np.ndarray:
     return owner
 
 
+def sparse_alone(prep: Prepared, size: int) -> bool:
+    """One rank over sparse data (more frequent items than FP-Max's masks hold,
+    :data:`~hpcrec.kernels.projected.MASK_ITEMS`): its rounds are SPARSE_ROUND times
+    larger, each one build. Every round's build passes over all the rank's rows (hashing
+    each row's items below the round's top to merge equal rows), and sparse rows rarely
+    repeat, so more rounds merge few more rows: on T10I4D100K, retail.dat and a long-tail
+    set at their lowest supports, 6-10 rounds' builds took 36-45 ms of 200-400 (one: 10-16
+    ms; benchmarks/README.md, "Fewer rounds on one rank over sparse data"). On dense data
+    (few items) more rounds merge more rows, and they stay as they are."""
+    return size == 1 and prep.m > P.MASK_ITEMS
+
+
 def round_weight(prep: Prepared, weights: np.ndarray, size: int, guard: Guard) -> int:
     """Conditional-database weight a rank receives per round: a share of its items, on
     several ranks at least ROUND_GROUPS groups' mean weight (``weights``: those of the
-    rounds' items), within [MIN_ROUND, CHUNK_ITEMS] and the memory budget (4 bytes an
+    rounds' items), within [MIN_ROUND, CHUNK_ITEMS] (one rank over sparse data: from
+    SPARSE_ROUND times MIN_ROUND, :func:`sparse_alone`) and the memory budget (4 bytes an
     item, 32 a row; the weight counts both). The ranks meet after every round, so a
     round's time is that of its slowest rank: a round of one group (dense data: every
     item's weight near the MIN_ROUND) kept all other ranks waiting, and the cost of a
@@ -88,7 +103,8 @@ def round_weight(prep: Prepared, weights: np.ndarray, size: int, guard: Guard) -
     share = int(prep.counts.sum()) // size // ROUND_SHARE
     if size > 1 and len(weights):
         share = max(share, ROUND_GROUPS * int(weights.sum()) // len(weights))
-    return max(1, min(CHUNK_ITEMS, guard.max_items(24), max(MIN_ROUND, share)))
+    floor = MIN_ROUND * (SPARSE_ROUND if sparse_alone(prep, size) else 1)
+    return max(1, min(CHUNK_ITEMS, guard.max_items(24), max(floor, share)))
 
 
 def shared_weight(per_rank: int, size: int, guard: Guard) -> int:
@@ -198,15 +214,17 @@ def plan_batches(total: np.ndarray, lo: int, hi: int, keyed: bool = False) -> np
     return np.unique(np.clip(np.concatenate(([lo], cuts, [hi])), lo, hi))
 
 
-def plan_builds(total: np.ndarray, cuts: np.ndarray, keyed: bool = False) -> np.ndarray:
+def plan_builds(total: np.ndarray, cuts: np.ndarray, keyed: bool = False,
+                cap: int = 0) -> np.ndarray:
     """Which batches of :func:`plan_batches` (``cuts``) share one build of their conditional
     databases: positions in ``cuts`` of each build's bottom, and the top. Consecutive
-    batches join while their owned weight stays within BATCH_WEIGHT (keyed rows, which
+    batches join while their owned weight stays within BATCH_WEIGHT, or ``cap`` where
+    larger (one rank over sparse data: its round, :func:`sparse_alone`; keyed rows, which
     every build scans in full: or an eighth of the round, at most ROUND_BATCHES builds),
     so a small round is one build, one scan of its rows, however many batches stop
     requests wait on; a large one keeps builds near BATCH_WEIGHT (the cache, and the
     databases a build holds at once)."""
-    cap = BATCH_WEIGHT
+    cap = max(cap, BATCH_WEIGHT)
     if keyed:
         cap = max(cap, int(total[cuts[-1]] - total[cuts[0]]) // ROUND_BATCHES)
     at = [0]
@@ -300,7 +318,8 @@ def _mine_local(prep: Prepared, comm: Comm, max_len, mode: int, guard: Guard, ti
                 n_owned += int(np.count_nonzero(owned))
                 total = np.concatenate(([0], np.cumsum(weights * owned)))
                 cuts = plan_batches(total, lo, hi, keyed)
-                at = plan_builds(total, cuts, keyed)
+                at = plan_builds(total, cuts, keyed,
+                                 per_rank if sparse_alone(prep, comm.size) else 0)
                 if comm.size == 1 and len(at) == 2:
                     # one rank, one build: the rows hold the round's conditional transactions
                     # (keyed: at their positions) where they lie; none copied, split or parsed

@@ -16,6 +16,7 @@ from hpcrec.core.context import RunContext
 from hpcrec.fim import apriori, association_rules, fpclose, fpgrowth, fpmax, mine_itemsets
 from hpcrec.fim.result import min_count
 from hpcrec.io import load_transactions, synthetic
+from hpcrec.kernels import projected as P
 
 mlx = pytest.importorskip("mlxtend.frequent_patterns")
 fim = pytest.importorskip("fim")
@@ -268,6 +269,35 @@ def test_one_rank_builds_sent_or_in_place(algo, target, batch_weight, min_round,
     assert len(set(sent)) == len(sent) and len(set(in_place)) == len(in_place)
     assert (len(sent) > 0) == (batch_weight == 1 and not min_round or min_round == 5000)
     assert (len(in_place) > 0) == bool(min_round)
+
+
+@pytest.mark.parametrize("algo,target", [("fpgrowth", "s"), ("fpmax", "m"), ("fpclose", "c")])
+def test_one_rank_over_sparse_data_mines_larger_rounds_in_place(algo, target, monkeypatch):
+    """One rank over more than MASK_ITEMS frequent items (sparse data) takes rounds of
+    SPARSE_ROUND times MIN_ROUND, each one build mined from the rows where they lie
+    however small BATCH_WEIGHT is (several ranks, or few items, would cut it into builds
+    and send them); exact (pyfim), and fewer rounds than at SPARSE_ROUND 1."""
+    from hpcrec.fim import pfp
+    rng = np.random.default_rng(11)
+    rows = [sorted(set(rng.zipf(1.3, size=rng.integers(1, 25)) % 400)) for _ in range(3000)]
+    count = 8
+    frequent = sum(c >= count for c in Counter(x for r in rows for x in r).values())
+    assert frequent > P.MASK_ITEMS
+    rounds = {}
+    for scale in (1, pfp.SPARSE_ROUND):
+        sent, in_place = [], []
+        exchange, skip = pfp._exchange, pfp.E.skip_round
+        monkeypatch.setattr(pfp, "_exchange", lambda *a: sent.append(a[4]) or exchange(*a))
+        monkeypatch.setattr(pfp.E, "skip_round", lambda *a: in_place.append(a[3]) or skip(*a))
+        monkeypatch.setattr(pfp, "BATCH_WEIGHT", 1)
+        monkeypatch.setattr(pfp, "MIN_ROUND", 2000)
+        monkeypatch.setattr(pfp, "ROUND_SHARE", 1 << 40)
+        monkeypatch.setattr(pfp, "SPARSE_ROUND", scale)
+        res = mine_itemsets(rows, (count - 0.5) / len(rows), algo, comm=serial())
+        assert not sent and as_counts(res) == pyfim_sets(rows, count, target)
+        monkeypatch.undo()
+        rounds[scale] = len(in_place)
+    assert 1 < rounds[pfp.SPARSE_ROUND] < rounds[1] // 4
 
 
 def test_min_count_matches_float_division():

@@ -165,7 +165,7 @@ def test_rounds_on_several_ranks_hold_several_groups_a_rank():
 
     from hpcrec.core.memory import Guard
     w = np.full(64, pfp.MIN_ROUND, np.int64)
-    prep = SimpleNamespace(counts=np.full(64, 1000, np.int64))
+    prep = SimpleNamespace(counts=np.full(64, 1000, np.int64), m=64)
     roomy = Guard(budget=1 << 40)
     assert {hi - lo for lo, hi in plan_rounds(w, 1, pfp.round_weight(prep, w, 1, roomy))} == {1}
     for size in (2, 3):
@@ -173,6 +173,31 @@ def test_rounds_on_several_ranks_hold_several_groups_a_rank():
         assert min(hi - lo for lo, hi in rounds[:-1]) == size * pfp.ROUND_GROUPS
     tight = Guard(budget=24 * pfp.MIN_ROUND)   # the budget still bounds a round
     assert pfp.round_weight(prep, w, 2, tight) == pfp.MIN_ROUND
+
+
+def test_one_rank_over_sparse_data_takes_larger_rounds_of_one_build():
+    """One rank over more than MASK_ITEMS items: rounds of SPARSE_ROUND times MIN_ROUND
+    (within the budget), each one build however many batches; several ranks, or few
+    items, keep MIN_ROUND and builds of BATCH_WEIGHT."""
+    from types import SimpleNamespace
+
+    from hpcrec.core.memory import Guard
+    from hpcrec.kernels.projected import MASK_ITEMS
+    w = np.full(MASK_ITEMS + 1, pfp.MIN_ROUND // 4, np.int64)
+    roomy = Guard(budget=1 << 40)
+    sparse = SimpleNamespace(counts=np.full(len(w), 1000, np.int64), m=len(w))
+    dense = SimpleNamespace(counts=sparse.counts, m=MASK_ITEMS)
+    big = pfp.SPARSE_ROUND * pfp.MIN_ROUND
+    assert pfp.round_weight(sparse, w, 1, roomy) == big
+    assert pfp.round_weight(sparse, w, 2, roomy) < big and pfp.round_weight(dense, w, 1, roomy) < big
+    assert pfp.round_weight(sparse, w, 1, Guard(budget=24 * pfp.MIN_ROUND)) == pfp.MIN_ROUND
+    rounds = plan_rounds(w, 1, big)
+    assert len(rounds) > 1 and {hi - lo for lo, hi in rounds[:-1]} == {4 * pfp.SPARSE_ROUND}
+    lo, hi = rounds[0]
+    total = np.concatenate(([0], np.cumsum(w)))
+    cuts = plan_batches(total, lo, hi)
+    assert len(cuts) > 2 and len(plan_builds(total, cuts)) > 2
+    assert plan_builds(total, cuts, cap=big).tolist() == [0, len(cuts) - 1]
 
 
 @pytest.mark.parametrize("size", [1, 2, 3])
