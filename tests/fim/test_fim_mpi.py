@@ -445,6 +445,39 @@ def test_groups_mined_twice_keep_one_copy(overlap, dense, algorithm, monkeypatch
 
 
 @pytest.mark.mpi
+@pytest.mark.parametrize("filtered", [False, True])
+@pytest.mark.parametrize("dense", [False, True])
+def test_fpclose_pairs_met_with_or_without_the_bitmaps(filtered, dense, monkeypatch):
+    """FP-Close's sets meet on (key, count) with or without the bitmaps that first keep the
+    pairs no other rank holds out of the meeting (pfp.PAIR_FILTER_RANKS); the serial result
+    either way, and the bitmaps keep sets out (on one rank: no meeting at all; a rank that
+    took no group may have no sets)."""
+    from hpcrec.fim import pfp
+    from hpcrec.io import synthetic
+    from hpcrec.kernels import superset as S
+    rows = synthetic.dense_transactions(1201, 20, 4, 4, seed=8).to_lists() if dense \
+        else random_rows(17)
+    support = 0.3 if dense else 0.01
+    met = []
+    real = S.met_elsewhere
+
+    def spy(keys, counts, bitmaps, own):
+        out = real(keys, counts, bitmaps, own)
+        met.append((len(out), len(keys)))
+        return out
+
+    monkeypatch.setattr(S, "met_elsewhere", spy)
+    monkeypatch.setattr(pfp, "PAIR_FILTER_RANKS", world().size if filtered else 0)
+    monkeypatch.setattr(pfp, "SHARED_ROUNDS", 1)   # several rounds
+    reference = mine_itemsets(rows, support, "fpclose", comm=serial())
+    got = mine_itemsets(rows, support, "fpclose", comm=world())
+    kept_out = world().allreduce_scalar(sum(n - n_met for n_met, n in met))   # all ranks
+    assert len(reference) > 20 and same(got, reference)
+    assert bool(met) == (filtered and world().size > 1)
+    assert (kept_out > 0) == bool(met)
+
+
+@pytest.mark.mpi
 def test_the_callers_own_messages_are_not_taken_for_notices(monkeypatch):
     """FP-Close's claims travel on a duplicate of the communicator: messages of the caller's
     in flight on the job's communicator, with any tag, are neither read as claims (a unit
