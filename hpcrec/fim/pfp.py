@@ -495,6 +495,8 @@ def _cross_rank_kept(flat, lengths, counts, keys, live, closed: bool, comm: Comm
     another rank keeps); FP-Close's are first met on (key, count) (:func:`_closure_roles`)
     and only those whose pair another rank shares are gathered and tested."""
     live_at = np.flatnonzero(live)
+    if len(live_at) == len(counts):   # no group dealt twice: views of the arrays, no copies
+        live_at = slice(None)
     if closed:
         role = np.zeros(len(counts), np.int8)
         role[live_at] = _closure_roles(keys[live_at], counts[live_at], lengths[live_at], m,
@@ -502,8 +504,8 @@ def _cross_rank_kept(flat, lengths, counts, keys, live, closed: bool, comm: Comm
         test = np.flatnonzero(role)
     else:   # FP-Max: every set is tested and offered
         test = live_at
-    ptr = np.concatenate(([0], np.cumsum(lengths)))
-    sub = (flat if len(test) == len(counts) else _items_of(flat, ptr, test),
+    sub = (flat if isinstance(test, slice) or len(test) == len(counts) else
+           _items_of(flat, np.concatenate(([0], np.cumsum(lengths))), test),
            lengths[test], counts[test], keys[test])
     with timer.phase("communicate"):
         sizes = comm.allgather_counts(len(sub[1]))
