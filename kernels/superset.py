@@ -19,7 +19,10 @@ every set holds every frequent item and trying all holders of an item is quadrat
   hash join on (key, count), every match verified by containment (a key collision cannot
   give a wrong answer). The ranks first meet on (key, count) alone (:func:`owners`, each
   pair at one rank, :func:`closure_roles` there), so only the sets that share a pair with
-  a longer or shorter set of another rank are gathered and tested.
+  a longer or shorter set of another rank are gathered and tested. On few ranks a
+  bitmap of the pairs' hashes from every rank (:func:`pair_bits`, :func:`met_elsewhere`)
+  first keeps out of that meeting the sets whose pair no other rank can hold (on dense
+  data nearly all of them).
 """
 from __future__ import annotations
 
@@ -260,6 +263,38 @@ def same_closure(items, ptr, counts, keys, other_items, other_ptr, other_counts,
                 break
             z = nxt[z]
     return out
+
+
+@njit(cache=True)
+def pair_bits(keys, counts, n_bits):
+    """A bitmap of ``n_bits`` (a power of two, at least 64; int64 words) with the bit of
+    each set's (key, count) pair's hash set."""
+    out = np.zeros(n_bits >> 6, np.int64)
+    for x in range(len(keys)):
+        b = _mixed(keys[x], counts[x]) & (n_bits - 1)
+        out[b >> 6] |= np.int64(1) << (b & 63)
+    return out
+
+
+@njit(cache=True)
+def met_elsewhere(keys, counts, bitmaps, own):
+    """Positions (ascending) of the sets whose pair's bit is set in a bitmap of
+    :func:`pair_bits` other than row ``own`` of ``bitmaps`` (one row per rank, equal
+    widths): every set whose pair another rank holds is among them, since equal pairs
+    hash alike; a bit two pairs share only adds a candidate, decided exactly later
+    (:func:`closure_roles`)."""
+    n_bits = bitmaps.shape[1] << 6
+    out = np.empty(len(keys), np.int64)
+    k = 0
+    for x in range(len(keys)):
+        b = _mixed(keys[x], counts[x]) & (n_bits - 1)
+        w, bit = b >> 6, np.int64(1) << (b & 63)
+        for r in range(bitmaps.shape[0]):
+            if r != own and bitmaps[r, w] & bit:
+                out[k] = x
+                k += 1
+                break
+    return out[:k]
 
 
 @njit(cache=True)

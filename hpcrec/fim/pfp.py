@@ -63,6 +63,8 @@ CLAIM_UNITS = 64       # ... whose groups ranks claim in about this many units a
 SPARSE_ROUND = 16      # one rank, sparse data (:func:`sparse_alone`): rounds of this many
                        # times MIN_ROUND, each one build
 ON_DEMAND = {P.MAXIMAL, P.CLOSED}  # modes whose groups are dealt on demand (.deal)
+PAIR_FILTER_RANKS = 3  # FP-Close on up to this many ranks: every rank's bitmap of its sets'
+PAIR_BITS = 8          # (key, count) pairs, this many bits a set, goes to every rank first
 
 
 def assign_groups(weights: np.ndarray, size: int) -> np.ndarray:
@@ -408,7 +410,12 @@ def _closure_roles(keys, counts, lengths, m: int, comm: Comm, timer) -> np.ndarr
     has a longer (bit 0) or shorter (bit 1) set with that pair for
     (:func:`~hpcrec.kernels.superset.closure_roles`) and sends back only those (their
     position and bits: few). Only those sets need the gather and the containment test,
-    instead of every set to every rank."""
+    instead of every set to every rank. On up to PAIR_FILTER_RANKS ranks only the sets
+    whose pair may be another rank's (:func:`_met_elsewhere`) take part."""
+    role = np.zeros(len(keys), np.int8)
+    cand = _met_elsewhere(keys, counts, comm, timer) if comm.size <= PAIR_FILTER_RANKS \
+        else slice(None)
+    keys, counts, lengths = keys[cand], counts[cand], lengths[cand]
     len_bits = int(m).bit_length()   # a set's length is at most m
     send, per, which = S.by_owner(keys, counts, lengths, comm.size, len_bits)
     with timer.phase("communicate"):
@@ -422,9 +429,30 @@ def _closure_roles(keys, counts, lengths, m: int, comm: Comm, timer) -> np.ndarr
         reply = ((at - bounds[src]) << 2) | flags[at]
     with timer.phase("communicate"):
         back, n_back = comm.alltoallv(reply, np.bincount(src, minlength=comm.size))
-    role = np.zeros(len(keys), np.int8)
-    role[which[(back >> 2) + np.repeat(np.cumsum(per) - per, n_back)]] = back & 3
+    met = np.zeros(len(keys), np.int8)
+    met[which[(back >> 2) + np.repeat(np.cumsum(per) - per, n_back)]] = back & 3
+    role[cand] = met
     return role
+
+
+def _met_elsewhere(keys, counts, comm: Comm, timer) -> np.ndarray:
+    """Positions of this rank's sets whose (key, count) pair another rank may hold: one
+    Allgatherv of every rank's bitmap of its pairs (PAIR_BITS to 2 x PAIR_BITS bits a set
+    of the rank with the most; :func:`~hpcrec.kernels.superset.met_elsewhere`). On dense
+    data nearly every pair is one rank's alone (dm 0.05 on 2 ranks: no set of 7 M a rank
+    had a role, benchmarks/README.md, session 15), and the bitmaps cost two passes and
+    1-2 bytes a set from each other rank, against the pair exchange's 8 bytes a set, its
+    grouping and its hash table, which then take only the sets found here."""
+    n_bits = 64
+    while n_bits < PAIR_BITS * int(comm.allreduce_scalar(len(keys), "max")):
+        n_bits *= 2
+    with comm.collective_errors(), timer.phase("mine"):
+        own = S.pair_bits(keys, counts, n_bits)
+    with timer.phase("communicate"):
+        every = comm.allgatherv(own).reshape(comm.size, -1)
+    del own
+    with comm.collective_errors(), timer.phase("mine"):
+        return S.met_elsewhere(keys, counts, every, comm.rank)
 
 
 def _extended(flat, lengths, counts, keys, others, m: int, closed: bool) -> np.ndarray:
@@ -486,6 +514,8 @@ def _cross_rank_kept(flat, lengths, counts, keys, live, closed: bool, comm: Comm
     another rank keeps); FP-Close's are first met on (key, count) (:func:`_closure_roles`)
     and only those whose pair another rank shares are gathered and tested."""
     live_at = np.flatnonzero(live)
+    if len(live_at) == len(counts):   # no group dealt twice: views of the arrays, no copies
+        live_at = slice(None)
     if closed:
         role = np.zeros(len(counts), np.int8)
         role[live_at] = _closure_roles(keys[live_at], counts[live_at], lengths[live_at], m,
@@ -493,8 +523,8 @@ def _cross_rank_kept(flat, lengths, counts, keys, live, closed: bool, comm: Comm
         test = np.flatnonzero(role)
     else:   # FP-Max: every set is tested and offered
         test = live_at
-    ptr = np.concatenate(([0], np.cumsum(lengths)))
-    sub = (flat if len(test) == len(counts) else _items_of(flat, ptr, test),
+    sub = (flat if isinstance(test, slice) or len(test) == len(counts) else
+           _items_of(flat, np.concatenate(([0], np.cumsum(lengths))), test),
            lengths[test], counts[test], keys[test])
     with timer.phase("communicate"):
         sizes = comm.allgather_counts(len(sub[1]))

@@ -445,6 +445,50 @@ def test_groups_mined_twice_keep_one_copy(overlap, dense, algorithm, monkeypatch
 
 
 @pytest.mark.mpi
+@pytest.mark.parametrize("filtered", [False, True])
+def test_fpclose_pairs_met_with_or_without_the_bitmaps(filtered, monkeypatch):
+    """FP-Close's sets meet on (key, count) with or without the bitmaps that first keep the
+    pairs no other rank holds out of the meeting (pfp.PAIR_FILTER_RANKS): the serial result
+    either way, on rows where sets are dropped for another rank's closure (item 63 + a + b
+    joins every row holding items a and b; units dealt by turns, so the groups of the
+    closures lie on other ranks), and the bitmaps keep sets out."""
+    from hpcrec.fim import deal, pfp
+    from hpcrec.kernels import superset as S
+    rows = [r + [60 + a + b for a, b in ((1, 2), (1, 3), (2, 3)) if a in r and b in r]
+            for r in random_rows(17)]
+    met, roles = [], []
+
+    def spy(real, out):
+        def call(*args):
+            got = real(*args)
+            out.append((len(args[0]), got))
+            return got
+        return call
+
+    def take(self, j):
+        mine = j % self.comm.size == self.comm.rank
+        if mine:
+            self.mine.append(self.hi - 1 - j)
+        return mine
+
+    monkeypatch.setattr(S, "met_elsewhere", spy(S.met_elsewhere, met))
+    monkeypatch.setattr(S, "closure_roles", spy(S.closure_roles, roles))
+    monkeypatch.setattr(deal.Claims, "take", take)
+    monkeypatch.setattr(pfp, "PAIR_FILTER_RANKS", world().size if filtered else 0)
+    monkeypatch.setattr(pfp, "SHARED_ROUNDS", 1)   # several rounds
+    reference = mine_itemsets(rows, 0.01, "fpclose", comm=serial())
+    got = mine_itemsets(rows, 0.01, "fpclose", comm=world())
+    n_sets = world().allreduce_scalar(sum(n for n, _ in met))   # on every rank
+    n_met = world().allreduce_scalar(sum(len(x) for _, x in met))
+    n_roles = world().allreduce_scalar(sum(int(np.count_nonzero(x)) for _, x in roles))
+    assert len(reference) > 20 and same(got, reference)
+    assert bool(met) == (filtered and world().size > 1)
+    if world().size > 1:
+        assert n_roles > 0
+        assert n_met < n_sets if filtered else n_sets == 0
+
+
+@pytest.mark.mpi
 def test_the_callers_own_messages_are_not_taken_for_notices(monkeypatch):
     """FP-Close's claims travel on a duplicate of the communicator: messages of the caller's
     in flight on the job's communicator, with any tag, are neither read as claims (a unit

@@ -108,6 +108,32 @@ def test_closure_roles_against_brute_force(seed):
     assert set(got.tolist()) == {0, 1, 2, 3}
 
 
+@pytest.mark.parametrize("ranks", [2, 3])
+def test_met_elsewhere_finds_every_pair_of_another_rank(ranks):
+    """Every set whose (key, count) pair a set of another rank has is a candidate (brute
+    force), none twice, in order; a pair repeated within one rank only is not a reason, and
+    with about 20 bits a set few of the sets without a partner pass."""
+    rng = np.random.default_rng(ranks)
+    pool = rng.integers(-2**63, 2**63 - 1, 800, dtype=np.int64)
+    keys = [pool[rng.integers(0, 800, 2000)] for _ in range(ranks)]   # shared and repeated
+    keys = [np.where(rng.random(2000) < 0.5, k, rng.integers(-2**62, 2**62, 2000)) for k in keys]
+    counts = [rng.integers(1, 3, 2000) for _ in range(ranks)]
+    n_bits = 1 << 16
+    maps = np.stack([S.pair_bits(k, c, n_bits) for k, c in zip(keys, counts)])
+    assert maps.shape == (ranks, n_bits >> 6)
+    for r in range(ranks):
+        got = S.met_elsewhere(keys[r], counts[r], maps, r)
+        others = {(k, c) for q in range(ranks) if q != r
+                  for k, c in zip(keys[q].tolist(), counts[q].tolist())}
+        pairs = list(zip(keys[r].tolist(), counts[r].tolist()))
+        want = [x for x, p in enumerate(pairs) if p in others]
+        alone = len(pairs) - len(want)
+        assert np.all(np.diff(got) > 0)
+        assert set(want) <= set(got.tolist()) and 100 < len(want) < len(pairs)
+        assert len(pairs) - len(set(pairs)) > 100   # pairs repeated within the rank
+        assert len(got) - len(want) < 0.1 * ranks * alone
+
+
 def test_owners_spread_pairs_over_ranks():
     rng = np.random.default_rng(0)
     keys = rng.integers(-2**63, 2**63 - 1, 30000, dtype=np.int64)
