@@ -2083,7 +2083,7 @@ def _search(work, first, owned, options, store, state, need, marks):
             if words:
                 rtop, itop = _fill_by_words(rows, ri, pool, node, scratch, mem,
                                             (rtop, itop, stamp, first_child, mtop), rtable)
-            elif mode != CLOSED and n_child <= WORD:
+            elif n_child <= WORD:
                 if mode == FREQUENT and n_child > 1:
                     _sort_members(mem, first_child, mtop, scratch)
                 rtop, itop = _fill_by_masks(rows, ri, pool, node, scratch, mem,
