@@ -409,8 +409,8 @@ def _word_slot(table, word, stamp, mask):
 
 @njit(cache=True)
 def _fill_by_masks(rows, ri, pool, node, scratch, mem, marks, table):
-    """FP-Max's fill scan (:func:`_fill_children`, the same rows written) for at most
-    WORD children (members ``lo`` on, sorted largest item first, :func:`_sort_members`;
+    """The fill scan (:func:`_fill_children`, the same rows written; every mode, FP-Growth
+    on dense data by :func:`_fill_by_words`) for at most WORD children (members ``lo`` on, sorted largest item first, :func:`_sort_members`;
     ``marks = (rtop, itop, stamp, lo)``): a row reduced to the children's items is first
     the mask of their members, so an equal reduced row is found by comparing one word
     (the table's ``hash`` holds it), not by hashing and comparing items; only a new row's
@@ -2291,7 +2291,7 @@ def _search(work, first, owned, options, store, state, need, marks):
             if words:
                 rtop, itop = _fill_by_words(rows, ri, pool, node, scratch, mem,
                                             (rtop, itop, stamp, first_child, mtop), rtable)
-            elif mode != CLOSED and n_child <= WORD:
+            elif n_child <= WORD:
                 if mode == FREQUENT and n_child > 1:
                     _sort_members(mem, first_child, mtop, scratch)
                 rtop, itop = _fill_by_masks(rows, ri, pool, node, scratch, mem,
