@@ -410,13 +410,14 @@ def _word_slot(table, word, stamp, mask):
 @njit(cache=True)
 def _fill_by_masks(rows, ri, pool, node, scratch, mem, marks, table):
     """The fill scan (:func:`_fill_children`, the same rows written; every mode, FP-Growth
-    on dense data by :func:`_fill_by_words`) for at most WORD children (members ``lo`` on, sorted largest item first, :func:`_sort_members`;
-    ``marks = (rtop, itop, stamp, lo)``): a row reduced to the children's items is first
-    the mask of their members, so an equal reduced row is found by comparing one word
-    (the table's ``hash`` holds it), not by hashing and comparing items; only a new row's
-    items are written, from its mask (the highest member holds the smallest item). On
-    mushroom the nodes of more than WORD rows merge about 8 rows into one, and the
-    fill scan was two thirds of their time (benchmarks/README.md, session 15)."""
+    on dense data by :func:`_fill_by_words`) for at most WORD children (members ``lo`` on,
+    sorted largest item first, :func:`_sort_members`; ``marks = (rtop, itop, stamp, lo)``):
+    a row reduced to the children's items is first the mask of their members, so an equal
+    reduced row is found by comparing one word (the table's ``hash`` holds it), not by
+    hashing and comparing items; only a new row's items are written, from its mask (the
+    highest member holds the smallest item). On mushroom the nodes of more than WORD rows
+    merge about 8 rows into one, and the fill scan was two thirds of their time
+    (benchmarks/README.md, session 15)."""
     rtop, itop, stamp, lo = marks
     bound = node.item
     mask = len(table) - 1
