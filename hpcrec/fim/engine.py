@@ -58,7 +58,8 @@ def merged_records(recs: Records, comm: Comm, result_on: str):
         got, sizes = comm.alltoallv(mine.reshape(-1), np.diff(cuts) * (words + 1))
         del mine
         runs = np.concatenate(([0], np.cumsum(sizes // (words + 1))))
-        block = merge.merge_runs(got.reshape(-1, words + 1), runs, words)
+        got = got.reshape(-1, words + 1)
+        block = merge.merge_runs(got, runs, words, np.empty_like(got))
         return Records(block, lay, int((block[:, 0] >> (lay[0] * lay[1])).sum()))
     runs = np.concatenate(([0], np.cumsum(comm.allgather_counts(len(mine)))))
     whole = comm.gatherv(mine.reshape(-1)) if result_on == "root" else \
@@ -66,7 +67,8 @@ def merged_records(recs: Records, comm: Comm, result_on: str):
     del mine
     if whole is None:
         return None
-    return Records(merge.merge_runs(whole.reshape(-1, words + 1), runs, words), lay, n_items)
+    whole = whole.reshape(-1, words + 1)
+    return Records(merge.merge_runs(whole, runs, words, np.empty_like(whole)), lay, n_items)
 
 
 SAMPLES = 64   # records offered, on average, per rank and block (the sample sort)

@@ -32,8 +32,12 @@ def test_merge_equals_a_stable_sort(sizes, n_words, high):
     whole = np.concatenate(runs) if runs else np.zeros((0, n_words + 1), np.int64)
     bounds = np.concatenate(([0], np.cumsum(sizes))).astype(np.int64)
     want = whole[np.lexsort(whole[:, n_words - 1::-1].T)]   # lexsort is stable
-    got = merge.merge_runs(whole.copy(), bounds, n_words)
+    rec = whole.copy()
+    dst = np.full_like(rec, -1)
+    got = merge.merge_runs(rec, bounds, n_words, dst)
     assert np.array_equal(got, want)
+    # the result is one of the two arrays given (no third allocated in the kernel)
+    assert got.ctypes.data in (rec.ctypes.data, dst.ctypes.data)
 
 
 def test_merged_records_on_one_rank():
