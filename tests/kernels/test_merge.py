@@ -8,7 +8,7 @@ import pytest
 from helpers import shuffled_itemsets
 
 from hpcrec.core.comm import serial
-from hpcrec.fim.engine import merged_records
+from hpcrec.fim.engine import _scratch, merged_records
 from hpcrec.fim.result import records, sorted_records
 from hpcrec.kernels import merge
 
@@ -32,8 +32,12 @@ def test_merge_equals_a_stable_sort(sizes, n_words, high):
     whole = np.concatenate(runs) if runs else np.zeros((0, n_words + 1), np.int64)
     bounds = np.concatenate(([0], np.cumsum(sizes))).astype(np.int64)
     want = whole[np.lexsort(whole[:, n_words - 1::-1].T)]   # lexsort is stable
-    got = merge.merge_runs(whole.copy(), bounds, n_words)
+    rec = whole.copy()
+    dst = np.full_like(rec, -1)
+    got = merge.merge_runs(rec, bounds, n_words, dst)
     assert np.array_equal(got, want)
+    # the result is one of the two arrays given (no third allocated in the kernel)
+    assert got.ctypes.data in (rec.ctypes.data, dst.ctypes.data)
 
 
 def test_merged_records_on_one_rank():
@@ -43,3 +47,13 @@ def test_merged_records_on_one_rank():
     want = sorted_records(records(flat, lengths, counts))
     assert got.layout == want.layout and got.n_items == want.n_items
     assert np.array_equal(got.rec, want.rec)
+
+
+def test_scratch_reuses_the_spare_records_where_they_fit():
+    """The merge writes into the sort's spare records when they hold enough words (no new
+    array), else into a new array; either way of the records' shape."""
+    spare = np.zeros((10, 3), np.int64)
+    fits = _scratch(spare, np.ones((7, 4), np.int64))
+    assert fits.shape == (7, 4) and fits.dtype == np.int64 and np.shares_memory(fits, spare)
+    new = _scratch(spare, np.ones((8, 4), np.int64))
+    assert new.shape == (8, 4) and not np.shares_memory(new, spare)
