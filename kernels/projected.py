@@ -2323,6 +2323,14 @@ def _search(work, first, owned, options, store, state, need, marks):
                         lb, le, ent = f.le, _supersets(store, lpool, f, node.item, keep, m), tops[0]
                     lvl[1].npath, lvl[1].nextra, lvl[1].q2 = lb, le, ent   # (one of the two
                     wlvl[1].npath, wlvl[1].nextra, wlvl[1].q2 = lb, le, ent   # searches runs)
+            if closed_bits and mtop > first_child and n_child <= WORD and rtop - r_first <= WORD:
+                # X's subtree by bit columns of its reduced rows (keys summed), not by frames
+                mtop = _reduced_columns(rows, ri, pool, (top, r_first, rtop, node), scratch, mem,
+                                        (loc, wide), (first_child, mtop, plen, npath,
+                                         (np.int64(0), np.int64(0))))
+                if mtop == first_child:
+                    _row_keys(rows, pool, Node(top, top + rtop - r_first, node.item, node.count),
+                              keys)
             if depth == 0 and mtop > first_child and _takes_pairs(mode, m, n_child, node.count,
                                                                   max_len):
                 _pair_counts(rows, ri, (r_first, rtop, first_child, n_child, node.item), scratch,
