@@ -75,11 +75,12 @@ def merged_records(recs: Records, comm: Comm, result_on: str):
 def _scratch(spare: np.ndarray, like: np.ndarray) -> np.ndarray:
     """An array of ``like``'s shape and dtype for the merge to write: the front of
     ``spare`` (the sort's scratch, no longer needed; usually the caller's array) where it
-    is large enough, else a new one; either way none that a Numba function allocates
+    is large enough and is not ``like`` itself (a one-rank gather may hand back the sent
+    array), else a new one; either way none that a Numba function allocates
     (:func:`hpcrec.kernels.merge.merge_runs`). Reusing saves faulting in (zeroing) a
     block of records, 0.2 GB a rank of 2 on dm 0.05."""
     flat = spare.reshape(-1)
-    if flat.size >= like.size:
+    if flat.size >= like.size and not np.may_share_memory(flat, like):
         return flat[:like.size].reshape(like.shape)
     return np.empty_like(like)
 

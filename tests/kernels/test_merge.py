@@ -57,3 +57,5 @@ def test_scratch_reuses_the_spare_records_where_they_fit():
     assert fits.shape == (7, 4) and fits.dtype == np.int64 and np.shares_memory(fits, spare)
     new = _scratch(spare, np.ones((8, 4), np.int64))
     assert new.shape == (8, 4) and not np.shares_memory(new, spare)
+    own = _scratch(spare, spare[:4])   # never the records to be merged themselves
+    assert own.shape == (4, 3) and not np.shares_memory(own, spare)
