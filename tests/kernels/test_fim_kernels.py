@@ -333,20 +333,23 @@ def test_small_nodes_search_their_subtrees_by_bits(held, mode, monkeypatch):
             assert mine_store(ptr, idx, m, np.arange(m), 4, mode, batches) == truth
 
 
+@pytest.mark.parametrize("mode,noise", [(P.MAXIMAL, 0.07), (P.CLOSED, 0.04)])
 @pytest.mark.parametrize("seed", range(3))
-def test_fp_max_searches_reduced_rows_by_bits(seed, monkeypatch):
-    """FP-Max below a node searches the bit columns of its reduced rows (equal rows merged
-    by the fill scan): dense rows (14 items, 30 patterns with 7 % noise, 1500 rows) give
-    roots of hundreds of reduced rows (the multi-word search, counts of at most
-    ``SHALLOW`` times the support) and nodes of at most 64 (the one-word search, handed
-    sets from the other too); at supports 1/8 and 1/12 of the rows the maximal sets
-    equal brute force's (a wrong maximality check keeps a covered set or drops a maximal
-    one). With ``START_SMALL`` the store and lists run short inside each search (seen
-    at each growth), and they resume there."""
+def test_searches_reduced_rows_by_bits(mode, noise, seed, monkeypatch):
+    """FP-Max and FP-Close below a node search the bit columns of its reduced rows (equal
+    rows merged by the fill scan; FP-Close: a reduced row's tid-set key the sum of its
+    rows' keys). Dense rows (14 items, 30 patterns with noise, 1500 rows) at supports 1/8
+    and 1/12 of the rows (above WORD) give FP-Max roots of hundreds of reduced rows (the
+    multi-word search, counts of at most ``SHALLOW`` times the support) and nodes of at
+    most 64 (the one-word search, handed sets from the other too), and FP-Close large
+    nodes whose rows merge into one word. The maximal / closed sets and counts equal brute
+    force's (a wrong check, column or key keeps a covered set or drops one). With
+    ``START_SMALL`` the store and lists run short inside each search (FP-Max: seen at
+    each growth), and they resume there."""
     rng = np.random.default_rng(seed)
     m = 14
     patterns = rng.random((30, m)) < 0.6
-    X = patterns[rng.integers(0, 30, 1500)] ^ (rng.random((1500, m)) < 0.07)
+    X = patterns[rng.integers(0, 30, 1500)] ^ (rng.random((1500, m)) < noise)
     X, ptr, idx = by_frequency(X)
     paused = set()   # (one-word search, multi-word search) in progress at a growth
     grown_work = P._grown
@@ -356,37 +359,15 @@ def test_fp_max_searches_reduced_rows_by_bits(seed, monkeypatch):
         return grown_work(work, need)
     monkeypatch.setattr(P, "_grown", pauses)
     for minc in (len(X) // 8, len(X) // 12):
-        truth = brute_force(X, minc, P.MAXIMAL)
-        assert max(map(len, truth)) >= 5
-        for small in (False, True):
-            monkeypatch.setattr(P, "START_SMALL", small)
-            for batches in ([(0, m)], [(m // 2, m), (0, m // 2)]):
-                assert mine_store(ptr, idx, m, np.arange(m), minc, P.MAXIMAL, batches) == truth
-    assert {(True, False), (False, True)} <= paused
-
-
-@pytest.mark.parametrize("seed", range(3))
-def test_fp_close_searches_reduced_rows_by_bits(seed, monkeypatch):
-    """FP-Close below a node of more than ``WORD`` rows whose fill scan merges them into at
-    most WORD reduced rows searches those rows' bit columns, a reduced row's tid-set key
-    the sum of its rows' keys: dense rows (14 items, 30 patterns with 4 % noise, 1500
-    rows) at supports 1/8 and 1/12 of the rows (above WORD: the small nodes are of merged
-    rows, most large ones merge into one word); the closed sets and counts equal brute
-    force's (a wrong key or column keeps a set whose closure was found, or drops a closed
-    one). With ``START_SMALL`` the store runs short inside the search, which resumes."""
-    rng = np.random.default_rng(seed)
-    m = 14
-    patterns = rng.random((30, m)) < 0.6
-    X = patterns[rng.integers(0, 30, 1500)] ^ (rng.random((1500, m)) < 0.04)
-    X, ptr, idx = by_frequency(X)
-    for minc in (len(X) // 8, len(X) // 12):
         assert minc > P.WORD
-        truth = brute_force(X, minc, P.CLOSED)
+        truth = brute_force(X, minc, mode)
         assert max(map(len, truth)) >= 5
         for small in (False, True):
             monkeypatch.setattr(P, "START_SMALL", small)
             for batches in ([(0, m)], [(m // 2, m), (0, m // 2)]):
-                assert mine_store(ptr, idx, m, np.arange(m), minc, P.CLOSED, batches) == truth
+                assert mine_store(ptr, idx, m, np.arange(m), minc, mode, batches) == truth
+    if mode == P.MAXIMAL:
+        assert {(True, False), (False, True)} <= paused
 
 
 @pytest.mark.parametrize("mode", [P.MAXIMAL, P.CLOSED])
