@@ -1,5 +1,5 @@
 #!/bin/bash
-# (session 15, helper h41; the child is fim_s15_h41_phases.py, there /tmp/h41/prof.py)
+# (session 15, helper h41; the child was fim_s15_h41_phases.py, there /tmp/h41/prof.py: now benchmarks/fim_phases.py)
 # /tmp/h41/ab.sh ROUNDS N CASES... : prof.py, main (git archive in /tmp/h41/base) and this branch alternated
 rounds=$1; n=$2; shift 2
 source /work/venvs/h41/bin/activate

@@ -1,0 +1,147 @@
+"""Where the mining time goes, per rank: the functions ``mine_itemsets`` calls from Python, timed.
+
+Wraps the named functions of hpcrec's mining modules in timers (wall and CPU milliseconds,
+and with ``--faults`` minor page faults, summed over their calls), mines each case ``--runs``
+times in one process (garbage collector off, the run context built outside the timing, as
+fim_bench.py does; one untimed run first loads the Numba cache) and prints per case and rank
+the best of every phase with its calls, the whole call (``total``) and ``other``: the call
+less its outermost phases (a phase called inside another is shown, not subtracted twice).
+Calls made from compiled code are not seen: only a function called from Python can be
+wrapped. Under ``mpiexec ... python -m mpi4py`` every rank mines its part (the result left
+in blocks, not gathered) and rank 0 prints a line per rank. For an in-process A/B of a
+change, run it once per tree (``PYTHONPATH`` at a ``git archive`` of each, as
+fim_before_after.sh does).
+
+    python benchmarks/fim_phases.py [--runs N] [--phases P,P,...|ranks] [--faults] CASE ...
+
+CASE is DATA:SUPPORT:ALGORITHM; DATA a FIMI file of ``$HPCREC_DATA/fim``, a generated set of
+fim_bench.py (``dense-mushroom``, ``longtail``, ...: written into ``--data-dir`` once) or a
+path. A phase is ``MODULE.FUNCTION`` below ``hpcrec``, e.g. ``kernels.projected._search``;
+one missing from the tree under test is skipped. Lines read ``name=WALL/CPU[/FAULTS]xCALLS``.
+"""
+from __future__ import annotations
+
+import argparse
+import gc
+import importlib
+import resource
+import tempfile
+import time
+from collections import defaultdict
+from pathlib import Path
+
+from fim_bench import dataset_path
+
+# the one-rank steps: the engine's and the kernels' (the search, the store, the records)
+ONE = ["fim.engine.prepare", "fim.prepare.recode_rows", "kernels.exchange.prefix_weights",
+       "kernels.exchange.skip_round", "kernels.projected.conditional_rows",
+       "kernels.projected._bucket_sizes", "kernels.projected._fill_buckets",
+       "kernels.projected._first_work", "kernels.projected._search", "kernels.projected._grown",
+       "kernels.projected._reserve", "kernels.lattice.mask_histogram",
+       "kernels.lattice.frequent_subsets", "kernels.projected.add_sets", "fim.pfp.records",
+       "fim.engine.sorted_records", "fim.engine.decoded", "fim.engine.local_transactions"]
+# what ranks add: the distribution layer, the cross-rank filters and the merge of the runs
+RANKS = ["fim.pfp._mine_local", "fim.pfp._cross_rank_kept", "fim.pfp._closure_roles",
+         "fim.pfp._met_elsewhere", "kernels.superset.pair_bits", "kernels.superset.met_elsewhere",
+         "kernels.superset.by_owner", "kernels.superset.closure_roles", "fim.pfp._extended",
+         "fim.pfp.records", "fim.engine.merged_records", "fim.engine.sorted_records",
+         "kernels.merge.merge_runs", "fim.engine.decoded"]
+PRESETS = {"one": ONE, "ranks": RANKS}
+
+
+def _now() -> tuple[float, float, int]:
+    return time.perf_counter(), time.process_time(), resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+
+
+class Phases:
+    """Wall, CPU seconds and minor faults per wrapped function, summed over its calls."""
+
+    def __init__(self):
+        self.depth = 0
+        self.clear()
+
+    def clear(self):
+        self.spent = defaultdict(lambda: [0.0, 0.0, 0])
+        self.calls = defaultdict(int)
+        self.outer = [0.0, 0.0, 0]
+
+    def wrap(self, dotted: str) -> None:
+        module, _, name = dotted.rpartition(".")
+        try:
+            mod = importlib.import_module(f"hpcrec.{module}")
+        except ModuleNotFoundError:
+            raise SystemExit(f"fim_phases.py: no module hpcrec.{module} (phase {dotted})") from None
+        inner = getattr(mod, name, None)
+        if inner is None:
+            return
+
+        def timed(*args, **kwargs):
+            self.depth += 1
+            start = _now()
+            try:
+                return inner(*args, **kwargs)
+            finally:
+                used = [b - a for a, b in zip(start, _now())]
+                self.depth -= 1
+                self.calls[name] += 1
+                for acc in (self.spent[name], *([self.outer] if self.depth == 0 else [])):
+                    for i, u in enumerate(used):
+                        acc[i] += u
+        setattr(mod, name, timed)
+
+
+def profile(case: str, runs: int, phases: Phases, data_dir: Path, faults: bool) -> str | None:
+    """Rank 0: the case's line per rank; other ranks: None."""
+    from hpcrec.core.comm import world
+    from hpcrec.core.context import RunContext
+    from hpcrec.fim import mine_itemsets
+    from hpcrec.io import load_transactions
+    data, support, algorithm = case.rsplit(":", 2)
+    path = Path(data) if Path(data).exists() else dataset_path(data, data_dir)
+    comm = world()
+    tx = load_transactions(path, comm)
+    mine_itemsets(tx, float(support), algorithm, comm=comm, result_on="blocks")
+    best: dict[str, list] = {}
+    gc.disable()
+    try:
+        for _ in range(runs):
+            phases.clear()
+            ctx = RunContext.build(comm)
+            comm.barrier()
+            start = _now()
+            found = mine_itemsets(tx, float(support), algorithm, context=ctx, result_on="blocks")
+            total = [b - a for a, b in zip(start, _now())]
+            now = {**phases.spent, "total": total,
+                   "other": [t - o for t, o in zip(total, phases.outer)]}
+            best = {k: [min(x, y) for x, y in zip(best.get(k, v), v)] for k, v in now.items()}
+    finally:
+        gc.enable()
+    cells = " ".join(f"{k}={v[0] * 1e3:.2f}/{v[1] * 1e3:.2f}" + (f"/{v[2]}" if faults else "")
+                     + (f"x{phases.calls[k]}" if phases.calls.get(k, 1) > 1 else "")
+                     for k, v in best.items())
+    lines = comm.gather_obj(f"  rank {comm.rank}: {cells}")
+    n_sets = comm.allreduce_scalar(len(found))
+    return f"{case} ranks {comm.size} itemsets {n_sets} (ms)\n" + "\n".join(lines) if lines else None
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("cases", nargs="+", metavar="DATA:SUPPORT:ALGORITHM")
+    ap.add_argument("--runs", type=int, default=5, help="timed runs per case; the best per phase")
+    ap.add_argument("--phases", default="one", metavar="MODULE.FUNCTION,...",
+                    help=f"the functions to time, or a preset: {', '.join(PRESETS)} (default one)")
+    ap.add_argument("--faults", action="store_true", help="also count minor page faults")
+    ap.add_argument("--data-dir", type=Path, default=Path(tempfile.gettempdir()) / "hpcrec-fim-ladder",
+                    help="where fim_bench.py's generated sets are (written if missing)")
+    args = ap.parse_args()
+    phases = Phases()
+    for dotted in PRESETS.get(args.phases) or args.phases.split(","):
+        phases.wrap(dotted)
+    for case in args.cases:
+        lines = profile(case, args.runs, phases, args.data_dir, args.faults)
+        if lines:
+            print(lines, flush=True)
+
+
+if __name__ == "__main__":
+    main()

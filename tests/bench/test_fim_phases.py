@@ -1,0 +1,42 @@
+"""benchmarks/fim_phases.py: the per-phase profile runs, times the phases it wraps and
+counts the itemsets the miner finds; a misspelt phase module is one clear line."""
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.helpers import brute_force_itemsets, tiny_baskets
+
+TOOL = Path(__file__).resolve().parents[2] / "benchmarks" / "fim_phases.py"
+
+
+def _run(*args):
+    return subprocess.run([sys.executable, str(TOOL), *map(str, args)], capture_output=True,
+                          text=True, timeout=600, env={**os.environ, "PYTHONWARNINGS": "ignore"})
+
+
+def test_profiles_the_wrapped_phases_and_counts_the_itemsets(tmp_path):
+    rows = tiny_baskets(seed=3)
+    fimi = tmp_path / "tiny.dat"
+    fimi.write_text("".join(" ".join(r[1:] for r in row) + "\n" for row in rows))
+    want = len(brute_force_itemsets([[x[1:] for x in row] for row in rows], 0.2, "closed"))
+    done = _run("--runs", "2", "--faults", f"{fimi}:0.2:fpclose")
+    assert done.returncode == 0, done.stderr
+    head, rank0 = done.stdout.splitlines()[:2]
+    assert head == f"{fimi}:0.2:fpclose ranks 1 itemsets {want} (ms)"
+    cells = dict(c.split("=") for c in rank0.split(":", 1)[1].split())
+    assert {"prepare", "_search", "total", "other"} <= cells.keys()
+    total, other, search = ([float(x) for x in re.sub(r"x\d+$", "", cells[k]).split("/")]
+                            for k in ("total", "other", "_search"))
+    assert all(x > 0 for x in total[:2]) and total[2] >= 0
+    assert other[0] < total[0] - search[0] * 0.99   # the phases are taken out of "other"
+
+
+def test_unknown_phase_module_is_one_line(tmp_path):
+    done = _run("--phases", "kernels.no_such_module.f", f"{tmp_path}/x.dat:0.5:fpgrowth")
+    assert done.returncode == 1
+    assert done.stderr.strip() == ("fim_phases.py: no module hpcrec.kernels.no_such_module "
+                                   "(phase kernels.no_such_module.f)")
