@@ -2250,6 +2250,9 @@ def _search(work, first, owned, options, store, state, need, marks):
         # FREQUENT, one child c: X + c is a leaf (its children would be X's too), its
         # support counted: no bit columns, no fill scan (the frame visits c unscanned)
         lone = mode == FREQUENT and n_child == 1
+        if lone:   # its tid-list room, never filled, handed back (c's frame reads no rows)
+            top = mem[first_child].beg
+            mem[first_child].end = top
         if mode == FREQUENT and mtop > first_child and n_child <= WORD and not lone:
             bits = (first_child, mtop, plen, npath, _prefix_mask(prefix, absorbed, plen, recode))
             if words and node.t1 - node.t0 <= WORD:
