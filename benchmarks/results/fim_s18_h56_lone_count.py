@@ -1,10 +1,12 @@
-"""How many FP-Growth nodes of T10I4D100K 0.0001 have one child (from the output: a set's
-parent is the set without its most frequent item; perfect extensions not counted)."""
+"""How many FP-Growth nodes of T10I4D100K and retail.dat at 0.0001 have one child (from the
+output: a set's parent is the set without its most frequent item; perfect extensions not
+counted; session 18, helper h56)."""
 import collections
-import numpy as np
+
 from hpcrec.core.comm import serial
 from hpcrec.fim import mine_itemsets
 from hpcrec.io import load_transactions
+
 comm = serial()
 for d, s in (("T10I4D100K.dat", 0.0001), ("retail.dat", 0.0001)):
     r = mine_itemsets(load_transactions(f"/work/shared/data/fim/{d}", comm), s, "fpgrowth", comm=comm)
