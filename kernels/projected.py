@@ -2247,7 +2247,13 @@ def _search(work, first, owned, options, store, state, need, marks):
                 prune = _covered_ids(items, meta, aux, tops[0], lpool, span, buf, n)
         if prune:
             mtop = first_child
-        if mode == FREQUENT and mtop > first_child and n_child <= WORD:
+        # FREQUENT, one child c: X + c is a leaf (its children would be X's too), its
+        # support counted: no bit columns, no fill scan (the frame visits c unscanned)
+        lone = mode == FREQUENT and n_child == 1
+        if lone:   # its tid-list room, never filled, handed back (c's frame reads no rows)
+            top = mem[first_child].beg
+            mem[first_child].end = top
+        if mode == FREQUENT and mtop > first_child and n_child <= WORD and not lone:
             bits = (first_child, mtop, plen, npath, _prefix_mask(prefix, absorbed, plen, recode))
             if words and node.t1 - node.t0 <= WORD:
                 _bit_columns_by_words(rows, pool, node, scratch, mem, loc, bits)
@@ -2286,7 +2292,7 @@ def _search(work, first, owned, options, store, state, need, marks):
                 if depth > 0:
                     lb, le, ent = f.le, _supersets(store, lpool, f, node.item, keep, m), tops[0]
                 lvl[1].npath, lvl[1].nextra, lvl[1].q2 = lb, le, ent
-        if mtop > first_child:
+        if mtop > first_child and not lone:
             stamp += 1
             r_first = rtop
             if words:
