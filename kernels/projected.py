@@ -1845,6 +1845,55 @@ def _cut_list(lpool, masks, span, n_sets, item):
     return end
 
 
+@njit(cache=True, inline="always")
+def _maximal_room(v, c, tops, lpool, fit, need):
+    """FP-Max's bit searches, before candidate c of level ``v``: the span (lb, le, ent) of
+    the level's list (:func:`_cut_list`) and whether the store or lpool is short for S +
+    {c} (``fit = (sets, items the store takes, ...)``; then ``need`` is set for GROW)."""
+    most = v.plen + v.end - c   # S, c and every candidate after c
+    span = (v.npath, v.nextra, v.q2)
+    lists = _list_room(span, tops[0])
+    short = tops[0] + 1 > fit[0] or tops[1] + most > fit[1] or lists > lpool.shape[0]
+    if short:
+        need[N_SETS], need[N_ITEMS], need[N_LPOOL] = 1, most, _over(lists, lpool.shape[0])
+    return short, span
+
+
+@njit(cache=True, inline="always")
+def _maximal_covered(lat, cands, w, found, lpool, span):
+    """FP-Max's bit searches: whether a set of the level's list or one stored below X
+    holds S + {c} + P (its mask ``w``) with all its candidates lat[beg:top] (``cands``)."""
+    q = w
+    for x in range(cands[0], cands[1]):
+        q = _with_item(q, lat[x].item)
+    return _covered(found[5], found[4][0], lpool, span, q[0], q[1])
+
+
+@njit(cache=True, inline="always")
+def _maximal_store(lat, cands, prefix, plen, count, found, limit):
+    """FP-Max's bit searches: stores the maximal S + {c} + P (prefix[:plen]) with all its
+    candidates lat[beg:top] (``cands``) of support ``count``; TOO_MANY past ``limit``."""
+    items, meta, links, head, tops, aux = found
+    n = plen
+    for x in range(cands[0], cands[1]):
+        prefix[n] = lat[x].item
+        n += 1
+    if tops[0] + 1 > limit:
+        return TOO_MANY
+    _store(items, meta, links, head, tops, aux, prefix, (n, count, 0, MAXIMAL))
+    return OK
+
+
+@njit(cache=True, inline="always")
+def _maximal_push(lvl, d, cands, plen, w, lists):
+    """FP-Max's bit searches: level d + 1 for S + {c}'s candidates lat[beg:top]
+    (``cands``), its prefix length, mask ``w`` and list span ``lists = (lb, le, ent)``."""
+    g = lvl[d + 1]
+    g.beg, g.end, g.pos, g.plen = cands[0], cands[1], cands[0], plen
+    g.q0, g.q1 = w
+    g.npath, g.nextra, g.q2 = lists
+
+
 @njit(cache=True)
 def _maximal_bit_search(loc, lpool, prefix, found, fit, need):
     """FP-Max (m <= MASK_ITEMS): the subtree of a node X of at most WORD rows from its bit
@@ -1864,8 +1913,8 @@ def _maximal_bit_search(loc, lpool, prefix, found, fit, need):
     store is short): the next call starts that candidate anew. The AND over the
     candidates is :func:`_bit_search`'s, written out as there (see :func:`_write_set`)."""
     lat, lvl, wts = loc
-    items, meta, links, head, tops, aux = found
-    n_cap, i_cap, minc, limit = fit
+    tops, aux = found[4], found[5]
+    minc, limit = fit[2], fit[3]
     d = lvl[0].pos
     while d > 0:
         v = lvl[d]
@@ -1873,15 +1922,12 @@ def _maximal_bit_search(loc, lpool, prefix, found, fit, need):
         if c == v.end:
             d -= 1
             continue
-        plen = v.plen
-        most = plen + v.end - c   # S, c and every candidate after c
-        span = (v.npath, v.nextra, v.q2)
-        lists = _list_room(span, tops[0])
-        if tops[0] + 1 > n_cap or tops[1] + most > i_cap or lists > lpool.shape[0]:
+        short, span = _maximal_room(v, c, tops, lpool, fit, need)
+        if short:
             lvl[0].pos = d
-            need[N_SETS], need[N_ITEMS], need[N_LPOOL] = 1, most, _over(lists, lpool.shape[0])
             return GROW
         v.pos = c + 1
+        plen = v.plen
         word = lat[c].rows
         prefix[plen] = lat[c].item
         plen += 1
@@ -1902,29 +1948,19 @@ def _maximal_bit_search(loc, lpool, prefix, found, fit, need):
                 lat[top].sup = sup
                 top += 1
                 every &= t
-        q = w
-        for x in range(v.end, top):
-            q = _with_item(q, lat[x].item)
-        if _covered(aux, tops[0], lpool, span, q[0], q[1]):
+        if _maximal_covered(lat, (v.end, top), w, found, lpool, span):
             continue
         count = lat[c].sup
         if top > v.end:
             count = _words_weight(wts, every)
         if top == v.end or count >= minc:   # S + {c} + P (+ all candidates) is maximal
-            n = plen
-            for x in range(v.end, top):
-                prefix[n] = lat[x].item
-                n += 1
-            if tops[0] + 1 > limit:
+            if _maximal_store(lat, (v.end, top), prefix, plen, count, found, limit) != OK:
                 lvl[0].pos = d
                 return TOO_MANY
-            _store(items, meta, links, head, tops, aux, prefix, (n, count, 0, MAXIMAL))
             continue
+        le = _cut_list(lpool, aux, span, tops[0], lat[c].item)
+        _maximal_push(lvl, d, (v.end, top), plen, w, (span[1], le, tops[0]))
         d += 1
-        g = lvl[d]
-        g.beg, g.end, g.pos, g.plen = v.end, top, v.end, plen
-        g.q0, g.q1 = w
-        g.npath, g.nextra, g.q2 = span[1], _cut_list(lpool, aux, span, tops[0], lat[c].item), tops[0]
     lvl[0].pos = 0
     return OK
 
@@ -2013,8 +2049,8 @@ def _maximal_wide_search(searches, lpool, prefix, found, fit, need):
     set (the next call starts that candidate anew, or goes on in the one-word search)."""
     wide, loc = searches
     wlat, wlvl, wcols, wnz, planes = wide[0], wide[1], wide[2], wide[3], wide[4]
-    items, meta, links, head, tops, aux = found
-    n_cap, i_cap, minc, limit = fit
+    tops, aux = found[4], found[5]
+    minc, limit = fit[2], fit[3]
     d, n_planes = wlvl[0].pos, wlvl[0].nw
     while d > 0:
         v = wlvl[d]
@@ -2022,15 +2058,12 @@ def _maximal_wide_search(searches, lpool, prefix, found, fit, need):
         if c == v.end:
             d -= 1
             continue
-        plen = v.plen
-        most = plen + v.end - c   # S, c and every candidate after c
-        span = (v.npath, v.nextra, v.q2)
-        lists = _list_room(span, tops[0])
-        if tops[0] + 1 > n_cap or tops[1] + most > i_cap or lists > lpool.shape[0]:
+        short, span = _maximal_room(v, c, tops, lpool, fit, need)
+        if short:
             wlvl[0].pos = d
-            need[N_SETS], need[N_ITEMS], need[N_LPOOL] = 1, most, _over(lists, lpool.shape[0])
             return GROW
         v.pos = c + 1
+        plen = v.plen
         prefix[plen] = wlat[c].item
         plen += 1
         w = _with_item((v.q0, v.q1), wlat[c].item)
@@ -2062,23 +2095,15 @@ def _maximal_wide_search(searches, lpool, prefix, found, fit, need):
                 wlat[top].item = wlat[u].item
                 wlat[top].sup = np.int64(sup)
                 top += 1
-        q = w
-        for x in range(v.end, top):
-            q = _with_item(q, wlat[x].item)
-        if _covered(aux, tops[0], lpool, span, q[0], q[1]):
+        if _maximal_covered(wlat, (v.end, top), w, found, lpool, span):
             continue
         count = wlat[c].sup
         if top > v.end:
             count = _wide_and_weight(wide, (d + 1, nw), c, (v.end, top))
         if top == v.end or count >= minc:   # S + {c} + P (+ all candidates) is maximal
-            n = plen
-            for x in range(v.end, top):
-                prefix[n] = wlat[x].item
-                n += 1
-            if tops[0] + 1 > limit:
+            if _maximal_store(wlat, (v.end, top), prefix, plen, count, found, limit) != OK:
                 wlvl[0].pos = d
                 return TOO_MANY
-            _store(items, meta, links, head, tops, aux, prefix, (n, count, 0, MAXIMAL))
             continue
         le = _cut_list(lpool, aux, span, tops[0], wlat[c].item)
         if n_rows <= WORD:
@@ -2089,12 +2114,9 @@ def _maximal_wide_search(searches, lpool, prefix, found, fit, need):
                 wlvl[0].pos = d
                 return status
             continue
+        _maximal_push(wlvl, d, (v.end, top), plen, w, (span[1], le, tops[0]))
         d += 1
-        g = wlvl[d]
-        g.beg, g.end, g.pos, g.plen = v.end, top, v.end, plen
-        g.q0, g.q1 = w
-        g.npath, g.nextra, g.q2 = span[1], le, tops[0]
-        g.nw = nw
+        wlvl[d].nw = nw
     wlvl[0].pos = 0
     return OK
 
