@@ -124,7 +124,9 @@ def _blocks(piece: np.ndarray, dtype: np.dtype, convert):
     for s in range(0, len(piece), step):
         part = piece[s:s + step]
         if convert is not None or part.dtype != le:
-            part = (convert or _cast)(part, np.empty(len(part), le))
+            values = np.empty(len(part), le)
+            (convert or _cast)(part, values)
+            part = values
         yield memoryview(np.ascontiguousarray(part).view(np.uint8))
 
 
