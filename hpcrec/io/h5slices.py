@@ -114,20 +114,31 @@ def _pwrite_all(fd: int, data: memoryview, offset: int) -> None:
         data, offset = data[n:], offset + n
 
 
-def _blocks(piece: np.ndarray, dtype: np.dtype, add: int):
-    """The little-endian bytes of ``piece + add`` as ``dtype``, in blocks of at most
-    :data:`WRITE_BYTES` (views of the piece itself when no conversion is needed)."""
+def _blocks(piece: np.ndarray, dtype: np.dtype, convert):
+    """The little-endian bytes of ``piece``'s values (``convert``'s, see :meth:`Slices.put`)
+    as ``dtype``, in blocks of at most :data:`WRITE_BYTES` (views of the piece itself when
+    no conversion is needed)."""
     piece = piece.reshape(-1)
     le = dtype.newbyteorder("<")
     step = max(1, WRITE_BYTES // le.itemsize)
     for s in range(0, len(piece), step):
         part = piece[s:s + step]
-        if add or part.dtype != le:
-            part = _cast(part, add, np.empty(len(part), le))
+        if convert is not None or part.dtype != le:
+            values = np.empty(len(part), le)
+            (convert or _cast)(part, values)
+            part = values
         yield memoryview(np.ascontiguousarray(part).view(np.uint8))
 
 
-def _cast(items: np.ndarray, add: int, out: np.ndarray) -> np.ndarray:
+def _converter(add: int, convert):
+    """The function that fills a block with a piece's values: ``convert``, else one adding
+    ``add`` (None when there is nothing to add: the values are only cast)."""
+    if convert is not None:
+        return convert
+    return (lambda items, out: _cast(items, out, add)) if add else None
+
+
+def _cast(items: np.ndarray, out: np.ndarray, add: int = 0) -> np.ndarray:
     """``out`` = ``items + add`` in ``out``'s dtype. A value that dtype cannot hold (an item
     code past 65,535 stored as uint16) raises instead of wrapping round to a valid-looking
     code: checked per block, while the block is in the CPU's cache."""
@@ -140,20 +151,22 @@ def _cast(items: np.ndarray, add: int, out: np.ndarray) -> np.ndarray:
     return out
 
 
-def _write_piece(fd: int, direct: int | None, piece: np.ndarray, dtype: np.dtype, add: int,
+def _write_piece(fd: int, direct: int | None, piece: np.ndarray, dtype: np.dtype, convert,
                  at: int, pool) -> int:
-    """Write the bytes of ``piece + add`` as ``dtype`` at byte ``at`` (around the page cache
-    where it can, see :func:`_direct`) and return their CRC-32, computed on the way (while
-    ``pool``'s thread writes the block: both release the GIL)."""
+    """Write the bytes of ``piece``'s values (``convert``'s, see :meth:`Slices.put`) as
+    ``dtype`` at byte ``at`` (around the page cache where it can, see :func:`_direct`) and
+    return their CRC-32, computed on the way (while ``pool``'s thread writes the block:
+    both release the GIL)."""
     piece = piece.reshape(-1)
-    if direct is not None and (piece.dtype == dtype or piece.dtype.kind in "iu" and dtype.kind in "iu"):
+    if direct is not None and (convert is not None or piece.dtype == dtype
+                               or piece.dtype.kind in "iu" and dtype.kind in "iu"):
         try:
-            return _direct(fd, direct, np.ascontiguousarray(piece), dtype, add, at, pool)
+            return _direct(fd, direct, np.ascontiguousarray(piece), dtype, convert, at, pool)
         except OSError as exc:
             if exc.errno != errno.EINVAL:    # EINVAL: alignment the device refuses; write it as below
                 raise
     crc = 0
-    for block in _blocks(piece, dtype, add):
+    for block in _blocks(piece, dtype, convert):
         job = pool.submit(_pwrite_all, fd, block, at)
         crc = zlib.crc32(block, crc)
         job.result()
@@ -161,11 +174,11 @@ def _write_piece(fd: int, direct: int | None, piece: np.ndarray, dtype: np.dtype
     return crc
 
 
-def _direct(fd: int, direct: int, piece: np.ndarray, dtype: np.dtype, add: int, at: int,
+def _direct(fd: int, direct: int, piece: np.ndarray, dtype: np.dtype, convert, at: int,
             pool) -> int:
-    """Write the bytes of ``piece + add`` as ``dtype`` at ``at``: their whole :data:`ALIGN`
-    blocks with ``direct`` (an ``O_DIRECT`` descriptor), through two reused aligned buffers
-    (one filled, ``add`` applied and the values narrowed or widened to ``dtype`` on the way,
+    """Write the bytes of ``piece``'s values (``convert``'s) as ``dtype`` at ``at``: their
+    whole :data:`ALIGN` blocks with ``direct`` (an ``O_DIRECT`` descriptor), through two
+    reused aligned buffers (one filled, converted and narrowed or widened to ``dtype`` on the way,
     and checksummed while ``pool``'s thread writes the other), the unaligned head and tail
     with ``fd``. Their CRC-32.
 
@@ -173,13 +186,13 @@ def _direct(fd: int, direct: int, piece: np.ndarray, dtype: np.dtype, add: int, 
     anyway; written around the page cache they are copied once, into a buffer that stays
     in the CPU's cache, instead of into fresh page-cache pages (slow to allocate on some
     virtual machines; 16u in benchmarks/README.md). A rank's row pointers continuing the
-    previous ranks' (``add``) take this path too, so no rank writes through the page cache."""
+    previous ranks' (an ``add``) take this path too, so no rank writes through the page cache."""
     nbytes = piece.size * dtype.itemsize
     head = min(nbytes, -at % ALIGN)
     end = head + (nbytes - head) // ALIGN * ALIGN
     step = max(ALIGN, WRITE_BYTES - WRITE_BYTES % ALIGN)
     scratch = []         # items cut by a block's edge: cast here first (made when first needed)
-    first = _shifted(piece, dtype, add, 0, head, np.empty(head, np.uint8), scratch)
+    first = _shifted(piece, dtype, convert, 0, head, np.empty(head, np.uint8), scratch)
     crc = zlib.crc32(first)
     _pwrite_all(fd, memoryview(first), at)
     bufs, job = [], None
@@ -187,25 +200,26 @@ def _direct(fd: int, direct: int, piece: np.ndarray, dtype: np.dtype, add: int, 
         if len(bufs) < 2:
             raw = np.empty(min(step, end - head) + ALIGN, dtype=np.uint8)
             bufs.append(raw[-raw.ctypes.data % ALIGN:][:min(step, end - head)])
-        buf = _shifted(piece, dtype, add, s, s + min(step, end - s), bufs[k % 2][:min(step, end - s)], scratch)
+        buf = _shifted(piece, dtype, convert, s, s + min(step, end - s), bufs[k % 2][:min(step, end - s)],
+                       scratch)
         crc = zlib.crc32(buf, crc)
         if job is not None:
             job.result()
         job = pool.submit(_pwrite_all, direct, memoryview(buf), at + s)
     if job is not None:
         job.result()
-    last = _shifted(piece, dtype, add, end, nbytes, np.empty(nbytes - end, np.uint8), scratch)
+    last = _shifted(piece, dtype, convert, end, nbytes, np.empty(nbytes - end, np.uint8), scratch)
     _pwrite_all(fd, memoryview(last), at + end)
     return zlib.crc32(last, crc)
 
 
-def _shifted(piece: np.ndarray, dtype: np.dtype, add: int, lo: int, hi: int, out: np.ndarray,
+def _shifted(piece: np.ndarray, dtype: np.dtype, convert, lo: int, hi: int, out: np.ndarray,
              scratch: list) -> np.ndarray:
-    """``out`` (uint8, ``hi - lo`` long) filled with bytes [lo, hi) of ``piece + add`` as
-    ``dtype``: the piece's own bytes when nothing changes, else its items cast (and ``add``
-    applied) straight into ``out``, or, when [lo, hi) cuts an item, into ``scratch[0]``
-    (made or grown here) and copied from there."""
-    if piece.dtype == dtype and not add:
+    """``out`` (uint8, ``hi - lo`` long) filled with bytes [lo, hi) of ``piece``'s values
+    (``convert``'s) as ``dtype``: the piece's own bytes when nothing changes, else its
+    items converted or cast straight into ``out``, or, when [lo, hi) cuts an item, into
+    ``scratch[0]`` (made or grown here) and copied from there."""
+    if piece.dtype == dtype and convert is None:
         out[:] = piece.view(np.uint8)[lo:hi]
         return out
     size = dtype.itemsize
@@ -214,7 +228,7 @@ def _shifted(piece: np.ndarray, dtype: np.dtype, add: int, lo: int, hi: int, out
     if not whole and (not scratch or len(scratch[0]) < b - a):
         scratch[:] = [np.empty(b - a, dtype)]
     items = out.view(dtype) if whole else scratch[0][:b - a]
-    _cast(piece[a:b], add, items)
+    (convert or _cast)(piece[a:b], items)
     if not whole:
         out[:] = items.view(np.uint8)[lo - a * size:hi - a * size]
     return out
@@ -302,13 +316,16 @@ class Slices:
             self._abort()
             raise
 
-    def put(self, name: str, piece, add: int = 0) -> None:
+    def put(self, name: str, piece, add: int = 0, convert=None) -> None:
         """Write this rank's piece of dataset ``name`` (plus ``add`` on every value) in the
-        background; ``piece`` must stay unchanged until :meth:`close`."""
+        background; ``piece`` must stay unchanged until :meth:`close`. ``convert(part,
+        out)``, if given, writes the values of a block ``part`` of the piece into ``out``
+        (the dataset's dtype) in place of ``add``: values derived block by block as they
+        are written (a lookup, a division), so no derived copy of the piece is made."""
         if self.sizes[self.comm.rank][name]:     # an empty dataset has no offset
             self.jobs[name] = self.pool.submit(
-                _write_piece, self.fd, self.direct, np.asarray(piece), self.dtypes[name], add,
-                self.offsets[name] + self.starts[name], self.writer)
+                _write_piece, self.fd, self.direct, np.asarray(piece), self.dtypes[name],
+                _converter(add, convert), self.offsets[name] + self.starts[name], self.writer)
 
     def close(self, small: dict, attrs: dict):
         """Wait for every rank's pieces, write the metadata (``small`` datasets and

@@ -147,25 +147,25 @@ def _write_csv(tmp: Path, res: Itemsets) -> str:
 
 
 def used_labels(items: np.ndarray, n_labels: int,
-                comm: Comm | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """The labels the itemsets use (ascending) and the items renumbered into them (int32):
-    ``np.unique(items, return_inverse=True)`` in two compiled linear passes
-    (:mod:`hpcrec.kernels.relabel`; a sort of every item took 6 s on 40 M items,
-    ``np.bincount`` and a gather 4.7 s on 64 M: benchmarks/README.md, "2 ranks on dense
-    data"). With ``comm`` (collective), the labels used by any rank's ``items``."""
+                comm: Comm | None = None) -> tuple[np.ndarray, np.ndarray | None]:
+    """The labels the itemsets use (ascending) and the table renumbering items into them
+    (int32: ``table[item]`` is the item's position among the used labels; None when every
+    label is used), so that ``used, table[items]`` is ``np.unique(items,
+    return_inverse=True)``: one compiled pass over the items (:mod:`hpcrec.kernels.relabel`;
+    a sort of every item took 6 s on 40 M items, ``np.bincount`` and a gather 4.7 s on 64
+    M: benchmarks/README.md, "2 ranks on dense data"). The renumbering itself is left to
+    the writer, block by block (:func:`write_itemsets_h5`). With ``comm`` (collective), the
+    labels used by any rank's ``items``."""
     from ..kernels import relabel
-    items = np.ascontiguousarray(items)
-    flags = relabel.used(items, n_labels)
+    flags = relabel.used(np.ascontiguousarray(items), n_labels)
     if comm is not None:
         flags = comm.allreduce(flags.view(np.uint8), "max")
     used = np.flatnonzero(flags)
     if len(used) == n_labels:
-        return used, items.astype(np.int32, copy=False)
-    index = np.zeros(n_labels, np.int32)
-    index[used] = np.arange(len(used), dtype=np.int32)
-    out = np.empty(len(items), np.int32)
-    relabel.renumber(items, index, out)
-    return used, out
+        return used, None
+    table = np.zeros(n_labels, np.int32)
+    table[used] = np.arange(len(used), dtype=np.int32)
+    return used, table
 
 
 def write_itemsets(path, res: Itemsets, comm: Comm | None = None) -> Path | None:
@@ -210,20 +210,47 @@ def _write_table(path, res: Itemsets, kind: str) -> Path:
 
 def write_itemsets_h5(path, res: Itemsets, comm: Comm) -> Path | None:
     """The HDF5 itemset file from every rank's block (collective; see
-    :func:`write_itemsets`). Nothing is gathered: the ranks combine the flags of the labels
-    their blocks use (:func:`used_labels`, one reduction), renumber their own items, and
-    :func:`hpcrec.io.h5slices.write` writes the file (rank 0 the metadata and labels, each
-    rank its pieces with ``pwrite``; CRC-32s combined; one rename; a failure on any rank is
-    one error on all and no file). The bytes do not depend on the number of ranks."""
-    used, items = used_labels(res.items, len(res.labels), comm)
+    :func:`write_itemsets`). Nothing is gathered, and nothing is copied whole: the file
+    opens from the blocks' lengths alone (:class:`hpcrec.io.h5slices.Slices`), the row
+    offsets (shifted by the previous ranks' items), counts and supports (``count / n``)
+    go to the writer threads first, each block derived as it is written, while this
+    thread flags the labels the block uses (:func:`used_labels`, one pass, then one
+    reduction); then the items, renumbered into the used labels block by block. Rank 0
+    writes the metadata and labels, each rank its pieces with ``pwrite``; CRC-32s
+    combined; one rename; a failure on any rank is one error on all and no file. The
+    bytes do not depend on the number of ranks."""
     sizes = comm.allgather_counts(len(res.items))
-    ptr = res.ptr[:-1] + int(sizes[:comm.rank].sum())
-    if comm.rank == comm.size - 1:   # the last offset, once
-        ptr = np.append(ptr, int(sizes.sum()))
-    labels = hdf5.label_data(np.asarray(res.labels)[used]) if len(used) else np.zeros(0, np.int64)
-    return h5slices.write(path, "itemsets", {"labels": labels},
-                          {"items": items, "ptr": ptr, "support": res.support, "count": res.counts},
-                          {k: jsontext.dumps(v) for k, v in itemset_meta(res).items()}, comm)
+    ptr = res.ptr if comm.rank == comm.size - 1 else res.ptr[:-1]   # the last offset, once
+    counts = np.asarray(res.counts)
+    shapes = {"items": (np.int32, len(res.items)), "ptr": (ptr.dtype, len(ptr)),
+              "support": (np.float64, len(counts)), "count": (counts.dtype, len(counts))}
+    with h5slices.Slices(path, "itemsets", shapes, comm) as out:
+        out.put("ptr", ptr, add=int(sizes[:comm.rank].sum()))
+        out.put("count", counts)
+        out.put("support", counts, convert=_support(res.n_transactions))
+        used, table = used_labels(res.items, len(res.labels), comm)
+        out.put("items", res.items, convert=None if table is None else _renumber(table))
+        labels = hdf5.label_data(np.asarray(res.labels)[used]) if len(used) else np.zeros(0, np.int64)
+        return out.close({"labels": labels}, {k: jsontext.dumps(v) for k, v in itemset_meta(res).items()})
+
+
+def _support(n: int):
+    """A block's supports from its counts, as :attr:`Itemsets.support` computes them."""
+    def convert(counts: np.ndarray, out: np.ndarray) -> np.ndarray:
+        if n:
+            return np.divide(counts, float(n), out=out)
+        out[:] = 0
+        return out
+    return convert
+
+
+def _renumber(table: np.ndarray):
+    """A block's items renumbered through ``table`` (:func:`used_labels`)."""
+    from ..kernels import relabel
+    def convert(items: np.ndarray, out: np.ndarray) -> np.ndarray:
+        relabel.renumber(items, table, out)
+        return out
+    return convert
 
 
 def _write_parquet(path, columns: dict, meta: dict) -> None:

@@ -96,10 +96,41 @@ def test_unicode_and_separator_labels_round_trip(tmp_path):
 def test_used_labels_is_unique_with_inverse(n_labels, n, dtype):
     from hpcrec.io.results import used_labels
     items = np.random.default_rng(n_labels).integers(0, 6, n).astype(dtype)
-    used, index = used_labels(items, n_labels)
+    used, table = used_labels(items, n_labels)
     want, inverse = np.unique(items, return_inverse=True)
-    assert used.tolist() == want.tolist() and index.tolist() == inverse.tolist()
-    assert index.dtype == np.int32
+    assert used.tolist() == want.tolist()
+    assert (table is None) == (len(want) == n_labels)
+    index = items if table is None else table[items]
+    assert index.tolist() == inverse.tolist()
+    assert table is None or table.dtype == np.int32
+
+
+
+@pytest.mark.parametrize("n_used", [40, 25, 0])   # every label used / some / none (no itemsets)
+def test_h5_itemsets_with_unused_labels_round_trip(tmp_path, monkeypatch, n_used):
+    """The HDF5 writer renumbers the items into the labels used block by block, as it
+    writes them (blocks of 4 KiB here, cut inside items): the file reads back as the
+    result's label tuples, supports and counts."""
+    from hpcrec.fim.result import Itemsets
+    from hpcrec.io import h5slices
+    from hpcrec.io.results import write_itemsets
+    monkeypatch.setattr(h5slices, "WRITE_BYTES", 4096 + 4)
+    rng = np.random.default_rng(n_used)
+    pool = np.sort(rng.choice(40, n_used, replace=False))
+    lengths = rng.integers(1, 6, 3000 if n_used else 0)
+    items = np.concatenate([np.sort(rng.choice(pool, k, replace=False)) for k in lengths]
+                           ).astype(np.int32) if n_used else np.zeros(0, np.int32)
+    ptr = np.concatenate(([0], np.cumsum(lengths))).astype(np.int64)
+    res = Itemsets(items, ptr, rng.integers(1, 997, len(lengths)).astype(np.int64), 997,
+                   np.array([f"L{i}" for i in range(40)]))
+    out = tmp_path / "sets.h5"
+    write_itemsets(out, res)
+    sets, support, meta = read_itemsets(out)
+    assert sets == [tuple(f"L{i}" for i in res.itemset(x)) for x in range(len(res))]
+    assert np.array_equal(support, res.counts / 997) and meta["n_transactions"] == 997
+    import h5py
+    with h5py.File(out) as fh:
+        assert len(fh["labels"]) == len(np.unique(items))
 
 
 def test_csv_without_sidecar_recovers_n(tmp_path):

@@ -143,7 +143,43 @@ def test_pieces_with_an_offset_added_around_the_page_cache(tmp_path, monkeypatch
         dfd = h5slices._open_direct(path) if direct else None
         try:
             with ThreadPoolExecutor(1) as pool:
-                crc = h5slices._write_piece(fd, dfd, piece, dtype, add, at, pool)
+                crc = h5slices._write_piece(fd, dfd, piece, dtype, h5slices._converter(add, None),
+                                            at, pool)
+        finally:
+            os.close(fd)
+            if dfd is not None:
+                os.close(dfd)
+        assert path.read_bytes()[at:] == expected and crc == zlib.crc32(expected)
+
+
+@pytest.mark.parametrize("at", [0, 3, 4096 + 5])
+@pytest.mark.parametrize("block", [4096, 3 * 4096 + 8, 1 << 23])
+@pytest.mark.parametrize("case", ["lookup", "divide"])
+def test_pieces_converted_block_by_block(tmp_path, monkeypatch, at, block, case):
+    """A piece written through ``convert`` (item codes renumbered by a lookup table, counts
+    divided into supports): the converted values' bytes and CRC-32, around the page cache
+    and through it, with blocks cut inside an item, as in a file from ``Slices.put``."""
+    from concurrent.futures import ThreadPoolExecutor
+    monkeypatch.setattr(h5slices, "WRITE_BYTES", block)
+    rng = np.random.default_rng(at + block)
+    if case == "lookup":
+        piece, table = rng.integers(0, 50, 7000).astype(np.int32), rng.permutation(50).astype(np.int32)
+        dtype, expected = np.dtype("<i4"), table[piece].astype("<i4").tobytes()
+        def convert(part, out):
+            np.take(table, part, out=out)
+    else:
+        piece = rng.integers(1, 10**6, 7000).astype(np.int64)
+        dtype, expected = np.dtype("<f8"), (piece / 7.0).astype("<f8").tobytes()
+        def convert(part, out):
+            np.divide(part, 7.0, out=out)
+    for name, direct in (("direct", True), ("plain", False)):
+        path = tmp_path / name
+        path.write_bytes(b"")
+        fd = os.open(path, os.O_WRONLY)
+        dfd = h5slices._open_direct(path) if direct else None
+        try:
+            with ThreadPoolExecutor(1) as pool:
+                crc = h5slices._write_piece(fd, dfd, piece, dtype, convert, at, pool)
         finally:
             os.close(fd)
             if dfd is not None:
