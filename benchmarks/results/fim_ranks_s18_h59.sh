@@ -1,0 +1,26 @@
+#!/bin/bash
+# fim_ranks_s17_h51.sh (whole-process A/B of code trees, git archives on PYTHONPATH, 1 and 2
+# ranks, fresh processes, interleaved, NUMBA_NUM_THREADS=1, each rank under /usr/bin/time:
+# wall, user, sys, minor faults) with each run's /proc/vmstat deltas (compact_stall,
+# thp_fault_alloc, thp_fault_fallback; machine-wide: read them on a quiet machine only).
+# A tree may carry a sitecustomize.py that sets the environment (e.g. NUMPY_MADVISE_HUGEPAGE).
+#   fim_ranks_s18_h59.sh ROUNDS "TREE..." "DATA SUPPORT ALGORITHM" ...
+P=${VENV:-/work/venvs/h59}/bin
+W=${WORK:-/dev/shm/h59}
+cd "$W" || exit 1
+export NUMBA_NUM_THREADS=1
+rounds=$1; trees=$2; shift 2; cases=("$@")
+run() { # tree n file sup alg out
+  rm -f "$W"/t.txt.*
+  /usr/bin/time -f '%e %M' -o "$W/t.txt" env PYTHONPATH="$1" NUMBA_CACHE_DIR="$W/nc-ab-$(basename "$1")" \
+    "$P/mpiexec" -n "$2" sh -c 'exec /usr/bin/time -f "%e %U %S %R" -o "$0.$PMI_RANK" "$@"' "$W/t.txt" \
+    "$P/python" -m mpi4py -m hpcrec mine "$3" --min-support "$4" --algorithm "$5" -q -o "$6" > "$W/log.txt" 2>&1 || cat "$W/log.txt"
+}
+vm() { awk '$1 ~ /^(thp_fault_alloc|thp_fault_fallback|compact_stall|pgfault)$/ {printf "%s ", $2}' /proc/vmstat; }
+for round in $(seq "$rounds"); do for c in "${cases[@]}"; do set -- $c
+  for t in $trees; do for n in 1 2; do load=$(cut -d' ' -f1 /proc/loadavg); rm -f "$W/o.h5"; v0=$(vm)
+    run "$t" $n "$1" "$2" "$3" "$W/o.h5"; v1=$(vm); read -r wall rss < "$W/t.txt"
+    per=$(for r in $(seq 0 $((n - 1))); do read -r w u s f < "$W/t.txt.$r"; echo -n " | rank $r wall $w user $u sys $s faults $f"; done)
+    sum=$("$P/python" -c "import h5py,hashlib,sys; f=h5py.File(sys.argv[1]); h=hashlib.md5(); [h.update(f[k][()].tobytes()) for k in ('items','ptr','count')]; print(h.hexdigest()[:12], len(f['count']))" "$W/o.h5")
+    echo "round $round $(basename "$t") $(basename "$1") $2 $3 ranks $n wall $wall maxrss $((rss/1024)) MB md5 $sum load $load $(date +%H:%M:%S) vmstat(compact_stall,thp_fault_alloc,thp_fault_fallback) $(python3 -c "import sys; a=sys.argv[1].split(); b=sys.argv[2].split(); print(*[int(y)-int(x) for x,y in zip(a,b)][1:], sep=',')" "$v0" "$v1")$per"
+  done; done; done; done
