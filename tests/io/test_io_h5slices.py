@@ -122,56 +122,10 @@ def test_writes_around_the_page_cache_equal_plain_ones(tmp_path, monkeypatch, bl
     assert len(written) == 4 or h5slices._open_direct(tmp_path / "plain.h5") is None
 
 
-@pytest.mark.parametrize("at", [0, 3, 4096 - 8, 4096 + 5])
-@pytest.mark.parametrize("block", [4096, 3 * 4096, 1 << 23])
-@pytest.mark.parametrize("kind,stored,add", [(np.int64, "<i8", 123456789), (np.int32, "<u2", 0),
-                                             (np.int32, "<i8", 7)])
-def test_pieces_with_an_offset_added_around_the_page_cache(tmp_path, monkeypatch, at, block, kind, stored, add):
-    """A piece written with a number added (a rank's row pointers after the previous ranks')
-    or cast to another stored dtype (int32 item codes stored as uint16): the same bytes and
-    CRC-32 around the page cache as through it, at aligned and unaligned offsets, with whole
-    blocks, partial ones and items cut by a block's edge."""
+def _written_both_ways(tmp_path, piece, dtype, convert, at):
+    """(bytes from ``at`` on, CRC-32) of ``piece`` written by ``_write_piece`` around the
+    page cache (``O_DIRECT``, where the file system allows it) and through it."""
     from concurrent.futures import ThreadPoolExecutor
-    monkeypatch.setattr(h5slices, "WRITE_BYTES", block)
-    piece = np.cumsum(np.random.default_rng(at).integers(0, 9, 5000)).astype(kind)
-    dtype = np.dtype(stored)
-    expected = (piece.astype(np.int64) + add).astype(dtype).tobytes()
-    for name, direct in (("direct", True), ("plain", False)):
-        path = tmp_path / name
-        path.write_bytes(b"")
-        fd = os.open(path, os.O_WRONLY)
-        dfd = h5slices._open_direct(path) if direct else None
-        try:
-            with ThreadPoolExecutor(1) as pool:
-                crc = h5slices._write_piece(fd, dfd, piece, dtype, h5slices._converter(add, None),
-                                            at, pool)
-        finally:
-            os.close(fd)
-            if dfd is not None:
-                os.close(dfd)
-        assert path.read_bytes()[at:] == expected and crc == zlib.crc32(expected)
-
-
-@pytest.mark.parametrize("at", [0, 3, 4096 + 5])
-@pytest.mark.parametrize("block", [4096, 3 * 4096 + 8, 1 << 23])
-@pytest.mark.parametrize("case", ["lookup", "divide"])
-def test_pieces_converted_block_by_block(tmp_path, monkeypatch, at, block, case):
-    """A piece written through ``convert`` (item codes renumbered by a lookup table, counts
-    divided into supports): the converted values' bytes and CRC-32, around the page cache
-    and through it, with blocks cut inside an item, as in a file from ``Slices.put``."""
-    from concurrent.futures import ThreadPoolExecutor
-    monkeypatch.setattr(h5slices, "WRITE_BYTES", block)
-    rng = np.random.default_rng(at + block)
-    if case == "lookup":
-        piece, table = rng.integers(0, 50, 7000).astype(np.int32), rng.permutation(50).astype(np.int32)
-        dtype, expected = np.dtype("<i4"), table[piece].astype("<i4").tobytes()
-        def convert(part, out):
-            np.take(table, part, out=out)
-    else:
-        piece = rng.integers(1, 10**6, 7000).astype(np.int64)
-        dtype, expected = np.dtype("<f8"), (piece / 7.0).astype("<f8").tobytes()
-        def convert(part, out):
-            np.divide(part, 7.0, out=out)
     for name, direct in (("direct", True), ("plain", False)):
         path = tmp_path / name
         path.write_bytes(b"")
@@ -184,4 +138,44 @@ def test_pieces_converted_block_by_block(tmp_path, monkeypatch, at, block, case)
             os.close(fd)
             if dfd is not None:
                 os.close(dfd)
-        assert path.read_bytes()[at:] == expected and crc == zlib.crc32(expected)
+        yield path.read_bytes()[at:], crc
+
+
+@pytest.mark.parametrize("at", [0, 3, 4096 - 8, 4096 + 5])
+@pytest.mark.parametrize("block", [4096, 3 * 4096, 1 << 23])
+@pytest.mark.parametrize("kind,stored,add", [(np.int64, "<i8", 123456789), (np.int32, "<u2", 0),
+                                             (np.int32, "<i8", 7)])
+def test_pieces_with_an_offset_added_around_the_page_cache(tmp_path, monkeypatch, at, block, kind, stored, add):
+    """A piece written with a number added (a rank's row pointers after the previous ranks')
+    or cast to another stored dtype (int32 item codes stored as uint16): the same bytes and
+    CRC-32 around the page cache as through it, at aligned and unaligned offsets, with whole
+    blocks, partial ones and items cut by a block's edge."""
+    monkeypatch.setattr(h5slices, "WRITE_BYTES", block)
+    piece = np.cumsum(np.random.default_rng(at).integers(0, 9, 5000)).astype(kind)
+    dtype = np.dtype(stored)
+    expected = (piece.astype(np.int64) + add).astype(dtype).tobytes()
+    for written, crc in _written_both_ways(tmp_path, piece, dtype, h5slices._converter(add, None), at):
+        assert written == expected and crc == zlib.crc32(expected)
+
+
+@pytest.mark.parametrize("at", [0, 3, 4096 + 5])
+@pytest.mark.parametrize("block", [4096, 3 * 4096 + 8, 1 << 23])
+@pytest.mark.parametrize("case", ["lookup", "divide"])
+def test_pieces_converted_block_by_block(tmp_path, monkeypatch, at, block, case):
+    """A piece written through ``convert`` (item codes renumbered by a lookup table, counts
+    divided into supports): the converted values' bytes and CRC-32, around the page cache
+    and through it, with blocks cut inside an item, as in a file from ``Slices.put``."""
+    monkeypatch.setattr(h5slices, "WRITE_BYTES", block)
+    rng = np.random.default_rng(at + block)
+    if case == "lookup":
+        piece, table = rng.integers(0, 50, 7000).astype(np.int32), rng.permutation(50).astype(np.int32)
+        dtype, expected = np.dtype("<i4"), table[piece].astype("<i4").tobytes()
+        def convert(part, out):
+            np.take(table, part, out=out)
+    else:
+        piece = rng.integers(1, 10**6, 7000).astype(np.int64)
+        dtype, expected = np.dtype("<f8"), (piece / 7.0).astype("<f8").tobytes()
+        def convert(part, out):
+            np.divide(part, 7.0, out=out)
+    for written, crc in _written_both_ways(tmp_path, piece, dtype, convert, at):
+        assert written == expected and crc == zlib.crc32(expected)
