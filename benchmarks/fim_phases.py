@@ -90,17 +90,36 @@ class Phases:
         setattr(mod, name, timed)
 
 
-def profile(case: str, runs: int, phases: Phases, data_dir: Path, faults: bool) -> str | None:
+def _case(text: str) -> tuple[str, float, str]:
+    """DATA:SUPPORT:ALGORITHM, the support a number."""
+    parts = text.rsplit(":", 2)
+    try:
+        data, support, algorithm = parts
+        if data and algorithm:
+            return data, float(support), algorithm
+    except ValueError:
+        pass
+    raise argparse.ArgumentTypeError(f"{text!r} is not DATA:SUPPORT:ALGORITHM")
+
+
+def _positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive whole number")
+    return int(text)
+
+
+def profile(case: tuple[str, float, str], runs: int, phases: Phases, data_dir: Path,
+            faults: bool) -> str | None:
     """Rank 0: the case's line per rank; other ranks: None."""
     from hpcrec.core.comm import world
     from hpcrec.core.context import RunContext
     from hpcrec.fim import mine_itemsets
     from hpcrec.io import load_transactions
-    data, support, algorithm = case.rsplit(":", 2)
+    data, support, algorithm = case
     path = Path(data) if Path(data).exists() else dataset_path(data, data_dir)
     comm = world()
     tx = load_transactions(path, comm)
-    mine_itemsets(tx, float(support), algorithm, comm=comm, result_on="blocks")
+    mine_itemsets(tx, support, algorithm, comm=comm, result_on="blocks")
     best: dict[str, list] = {}
     gc.disable()
     try:
@@ -109,7 +128,7 @@ def profile(case: str, runs: int, phases: Phases, data_dir: Path, faults: bool) 
             ctx = RunContext.build(comm)
             comm.barrier()
             start = _now()
-            found = mine_itemsets(tx, float(support), algorithm, context=ctx, result_on="blocks")
+            found = mine_itemsets(tx, support, algorithm, context=ctx, result_on="blocks")
             total = [b - a for a, b in zip(start, _now())]
             now = {**phases.spent, "total": total,
                    "other": [t - o for t, o in zip(total, phases.outer)]}
@@ -121,13 +140,15 @@ def profile(case: str, runs: int, phases: Phases, data_dir: Path, faults: bool) 
                      for k, v in best.items())
     lines = comm.gather_obj(f"  rank {comm.rank}: {cells}")
     n_sets = comm.allreduce_scalar(len(found))
-    return f"{case} ranks {comm.size} itemsets {n_sets} (ms)\n" + "\n".join(lines) if lines else None
+    if not lines:
+        return None
+    return f"{data}:{support}:{algorithm} ranks {comm.size} itemsets {n_sets} (ms)\n" + "\n".join(lines)
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("cases", nargs="+", metavar="DATA:SUPPORT:ALGORITHM")
-    ap.add_argument("--runs", type=int, default=5, help="timed runs per case; the best per phase")
+    ap.add_argument("cases", nargs="+", type=_case, metavar="DATA:SUPPORT:ALGORITHM")
+    ap.add_argument("--runs", type=_positive, default=5, help="timed runs per case; the best per phase")
     ap.add_argument("--phases", default="one", metavar="MODULE.FUNCTION,...",
                     help=f"the functions to time, or a preset: {', '.join(PRESETS)} (default one)")
     ap.add_argument("--faults", action="store_true", help="also count minor page faults")
@@ -137,8 +158,12 @@ def main() -> None:
     phases = Phases()
     for dotted in PRESETS.get(args.phases) or args.phases.split(","):
         phases.wrap(dotted)
+    from hpcrec.core.errors import HpcrecError
     for case in args.cases:
-        lines = profile(case, args.runs, phases, args.data_dir, args.faults)
+        try:   # bad input is raised on every rank alike: each exits, none waits
+            lines = profile(case, args.runs, phases, args.data_dir, args.faults)
+        except HpcrecError as exc:
+            raise SystemExit(f"fim_phases.py: {exc}") from None
         if lines:
             print(lines, flush=True)
 

@@ -1,5 +1,6 @@
 """benchmarks/fim_phases.py: the per-phase profile runs, times the phases it wraps and
-counts the itemsets the miner finds; a misspelt phase module is one clear line."""
+counts the itemsets the miner finds; bad input (a misspelt phase module, a case that is not
+DATA:SUPPORT:ALGORITHM, a missing file, an unknown algorithm) is one clear line."""
 from __future__ import annotations
 
 import os
@@ -40,3 +41,16 @@ def test_unknown_phase_module_is_one_line(tmp_path):
     assert done.returncode == 1
     assert done.stderr.strip() == ("fim_phases.py: no module hpcrec.kernels.no_such_module "
                                    "(phase kernels.no_such_module.f)")
+
+
+def test_bad_cases_are_one_line(tmp_path):
+    fimi = tmp_path / "one.dat"
+    fimi.write_text("1 2\n2 3\n")
+    for case, runs, said in ((f"{fimi}:0.5", "1", "is not DATA:SUPPORT:ALGORITHM"),
+                             (f"{fimi}:half:fpgrowth", "1", "is not DATA:SUPPORT:ALGORITHM"),
+                             (f"{fimi}:0.5:fpgrowth", "0", "is not a positive whole number"),
+                             (f"{tmp_path}/missing.dat:0.5:fpgrowth", "1", "no such file"),
+                             (f"{fimi}:0.5:nope", "1", "unknown algorithm 'nope'")):
+        done = _run("--runs", runs, case)
+        assert done.returncode != 0 and "Traceback" not in done.stderr, case
+        assert said in done.stderr.strip().splitlines()[-1], done.stderr   # (after argparse's usage)
