@@ -10,15 +10,17 @@ user's word, used as given. Otherwise it is the smallest of
 * the same fraction of the headroom left under ``RLIMIT_AS`` and ``RLIMIT_DATA``
   (``ulimit -v`` / ``-d``), which are per process.
 
-The run context reads it once (:class:`MemoryBudget`), and mining and training (factors,
-ALS systems, k-NN) check their big allocations against that; conversion and reading call
-:func:`check_memory` (or a :class:`Guard`) first; going over is a
+The run context reads it once (:class:`MemoryBudget`; the cgroup limit once per process,
+:func:`own_cgroup_bytes`), and mining and training (factors, ALS systems, k-NN) check
+their big allocations against that; conversion and reading call :func:`check_memory` (or
+a :class:`Guard`) first; going over is a
 :class:`MemoryBudgetError` naming the knob to turn and the budget variables. The CLI also
 turns any ``MemoryError`` into one such line.
 """
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import resource
 from pathlib import Path
@@ -104,6 +106,15 @@ def cgroup_bytes(proc_cgroup: str = "/proc/self/cgroup", root: str = "/sys/fs/cg
     return min(limits) if limits else None
 
 
+@functools.cache
+def own_cgroup_bytes() -> int | None:
+    """This process's :func:`cgroup_bytes`, read on first use only: its four to six file
+    reads took 0.2-0.25 ms a call (cgroup v1 here), 2-3 % of a 10 ms mining call
+    (benchmarks/README.md, session 19, h63). A limit changed while the process runs is
+    not seen."""
+    return cgroup_bytes()
+
+
 def _status_bytes(field: str, status: str = "/proc/self/status") -> int:
     with contextlib.suppress(OSError, ValueError):
         for line in Path(status).read_text().splitlines():
@@ -139,7 +150,7 @@ def budget_bytes(local_ranks: int | None = None) -> int:
     fraction = _fraction()
     local = local_ranks or ranks_on_node()
     node = physical_bytes()
-    cgroup = cgroup_bytes()
+    cgroup = own_cgroup_bytes()
     if cgroup is not None:
         node = min(node, cgroup)
     budget = fraction * node / max(1, local)

@@ -423,6 +423,21 @@ def test_cgroup_v1_limit_and_unlimited(tmp_path):
     assert memory.cgroup_bytes(str(tmp_path / "missing"), str(tmp_path)) is None
 
 
+def test_cgroup_limit_is_read_once_per_process(monkeypatch):
+    reads = []
+    monkeypatch.delenv("HPCREC_MEMORY_LIMIT", raising=False)
+    monkeypatch.setattr(memory, "physical_bytes", lambda: 64 << 30)
+    monkeypatch.setattr(memory, "rlimit_headroom", lambda: None)
+    monkeypatch.setattr(memory, "cgroup_bytes", lambda: reads.append(1) or 2 << 30)
+    memory.own_cgroup_bytes.cache_clear()
+    try:
+        first, second = memory.budget_bytes(1), memory.budget_bytes(1)
+    finally:
+        memory.own_cgroup_bytes.cache_clear()   # the next reader sees the real files
+    assert len(reads) == 1
+    assert first == second == int(memory._fraction() * (2 << 30))
+
+
 @pytest.mark.parametrize("text,value", [("2G", 2 << 30), ("500M", 500 << 20), ("1.5K", 1536),
                                         ("4096", 4096), ("3GiB", 3 << 30)])
 def test_memory_limit_parsing(text, value):
