@@ -9,9 +9,15 @@ compile are the ones real runs of the same commands use. One rank per node runs 
 its own (the one-rank paths); launched on two or more ranks (``mpiexec -n 2 hpcrec
 warmup``), all ranks then run ``mine`` and ``train`` together, which compiles the kernels
 only distributed runs use (the exchange of PFP, the merge of sorted shares, ...).
+
+It also byte-compiles hpcrec's modules (``__pycache__``, or ``PYTHONPYCACHEPREFIX``): where
+``PYTHONDONTWRITEBYTECODE`` is set (many container images) or the install never wrote them,
+every process of every rank would otherwise compile the sources of the ~100 modules a
+command imports again, about 0.2 s of CPU per rank (benchmarks/README.md, session 19).
 """
 from __future__ import annotations
 
+import compileall
 import logging
 import tempfile
 import time
@@ -72,11 +78,26 @@ def cmd_warmup(args) -> int:
     targets = args.targets or TARGETS
     with comm.collective_errors():
         if comm.local_rank == 0:
+            _bytecode(comm.is_root)
             _run(targets, serial(), comm.is_root, "")
     if comm.size > 1:   # the distributed paths, with every rank
         with comm.collective_errors():
             _run([t for t in targets if t != "convert"], comm, comm.is_root, f" on {comm.size} ranks")
     return 0
+
+
+def _bytecode(report: bool) -> None:
+    """Write the bytecode of every module of hpcrec (Python reads it even where it may not
+    write it); a folder it cannot write to is a warning, not an error."""
+    from .. import kernels  # its own folder in a development install (pyproject.toml)
+    package = Path(__file__).resolve().parents[1]
+    folders = dict.fromkeys(str(Path(p).resolve()) for p in (package, *kernels.__path__))
+    failed = [f for f in folders if not compileall.compile_dir(f, quiet=2)]
+    if failed:
+        log.warning("warning: bytecode not written under %s (read-only? set PYTHONPYCACHEPREFIX)",
+                    ", ".join(failed))
+    elif report:
+        log.info("bytecode: ready")
 
 
 def _run(targets, comm, report: bool, where: str) -> None:

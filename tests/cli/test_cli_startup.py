@@ -93,10 +93,18 @@ def test_progress_lines_in_batch_logs_and_quiet(run_cli, tmp_path):
 
 
 def test_warmup_fills_the_kernel_cache(run_cli, tmp_path):
-    cache = tmp_path / "numba-cache"
-    rc, _, err = run_cli("warmup", "convert", env={"NUMBA_CACHE_DIR": str(cache)}, timeout=300)
+    """... and writes the bytecode of modules its own run never imports (`mine`'s), even
+    where the environment says not to write bytecode (it is put under a private prefix)."""
+    cache, pyc = tmp_path / "numba-cache", tmp_path / "pyc"
+    env = {"NUMBA_CACHE_DIR": str(cache), "PYTHONPYCACHEPREFIX": str(pyc),
+           "PYTHONDONTWRITEBYTECODE": "1"}
+    rc, _, err = run_cli("warmup", "convert", env=env, timeout=300)
     assert rc == 0 and "convert: kernels ready" in err
     assert any("textparse" in p.name and p.suffix == ".nbi" for p in cache.rglob("*"))
+    for module in ("hpcrec/cli/mine.py", "kernels/projected.py"):   # the source tree's names
+        folder, name = module.rsplit("/", 1)
+        assert any(p.name.startswith(name[:-3] + ".") and p.parent.as_posix().endswith(folder)
+                   for p in pyc.rglob("*.pyc")), module
     rc, _, err = run_cli("warmup", "nothing", env={"NUMBA_CACHE_DIR": str(cache)})
     assert rc == 2 and "unknown command 'nothing'" in err
 
