@@ -242,11 +242,14 @@ def _group_end(left, g):
 
 
 @njit(cache=True, inline="always")
-def _scan_tails(indptr, indices, ptr, tids, x, lo, mark, mode, slot, out, fill, first):
-    """One scan of the rows of parent x (tid-list ptr/tids), each row's items >= lo read
-    from its end: COUNT adds 1 to their marks; CLEAR zeroes the marks; KEEP also appends
-    the row to the tid-list (in ``out`` at ``fill[slot[i] - first]``) of each item i with
-    a slot. ``mode`` is a constant at each call: the inlined loop keeps one branch."""
+def _scan_tails(csrs, x, lo, mark, mode, keep):
+    """One scan of the rows of parent x (``csrs``: the rows indptr/indices and the parents'
+    tid-lists ptr/tids), each row's items >= lo read from its end: COUNT adds 1 to their
+    marks; CLEAR zeroes the marks; KEEP also appends the row to the tid-list (in ``out`` at
+    ``fill[slot[i] - first]``, ``keep`` = (slot, out, fill, first)) of each item i with a
+    slot. ``mode`` is a constant at each call: the inlined loop keeps one branch."""
+    indptr, indices, ptr, tids = csrs
+    slot, out, fill, first = keep
     for p in range(ptr[x], ptr[x + 1]):
         r = tids[p]
         for q in range(indptr[r + 1] - 1, indptr[r] - 1, -1):
@@ -274,15 +277,17 @@ def count_extensions(indptr, indices, ptr, tids, left, last, m):
     nc = len(left)
     counts = np.zeros(nc, np.int64)
     mark = np.zeros(m, np.int64)  # m items globally: a rank's rows may lack some of them
+    csrs = (indptr, indices, ptr, tids)
     none = np.empty(0, np.int64)
+    unused = (none, none, none, 0)
     g = 0
     while g < nc:
         h = _group_end(left, g)
         lo = last[g]  # groups list their extensions ascending: all are >= last[g]
-        _scan_tails(indptr, indices, ptr, tids, left[g], lo, mark, COUNT, none, none, none, 0)
+        _scan_tails(csrs, left[g], lo, mark, COUNT, unused)
         for c in range(g, h):
             counts[c] = mark[last[c]]
-        _scan_tails(indptr, indices, ptr, tids, left[g], lo, mark, CLEAR, none, none, none, 0)
+        _scan_tails(csrs, left[g], lo, mark, CLEAR, unused)
         g = h
     return counts
 
@@ -298,12 +303,13 @@ def count_extensions_keeping(indptr, indices, ptr, tids, left, last, m, minc):
     slot = np.full(m, -1, np.int64)
     out_ptr = np.zeros(nc + 1, np.int64)
     out = np.empty(16, np.int32)
+    csrs = (indptr, indices, ptr, tids)
     kept = 0
     g = 0
     while g < nc:
         h = _group_end(left, g)
         lo = last[g]
-        _scan_tails(indptr, indices, ptr, tids, left[g], lo, mark, COUNT, slot, out, slot, 0)
+        _scan_tails(csrs, left[g], lo, mark, COUNT, (slot, out, slot, 0))
         first = kept
         for c in range(g, h):
             counts[c] = mark[last[c]]
@@ -312,16 +318,14 @@ def count_extensions_keeping(indptr, indices, ptr, tids, left, last, m, minc):
                 out_ptr[kept + 1] = out_ptr[kept] + counts[c]
                 kept += 1
         if kept == first:
-            _scan_tails(indptr, indices, ptr, tids, left[g], lo, mark, CLEAR, slot, out, slot,
-                        0)
+            _scan_tails(csrs, left[g], lo, mark, CLEAR, (slot, out, slot, 0))
         else:
             if out_ptr[kept] > len(out):
                 grown = np.empty(max(2 * len(out), out_ptr[kept]), np.int32)
                 grown[:out_ptr[first]] = out[:out_ptr[first]]
                 out = grown
             fill = out_ptr[first:kept].copy()
-            _scan_tails(indptr, indices, ptr, tids, left[g], lo, mark, KEEP, slot, out, fill,
-                        first)
+            _scan_tails(csrs, left[g], lo, mark, KEEP, (slot, out, fill, first))
             for c in range(g, h):
                 slot[last[c]] = -1
         g = h
