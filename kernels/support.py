@@ -229,6 +229,42 @@ def decode_pairs(positions, m):
     return out
 
 
+COUNT, CLEAR, KEEP = 0, 1, 2   # what :func:`_scan_tails` does with a parent's tail items
+
+
+@njit(cache=True, inline="always")
+def _group_end(left, g):
+    """End of the run of candidates from g that share the parent left[g]."""
+    h = g
+    while h < len(left) and left[h] == left[g]:
+        h += 1
+    return h
+
+
+@njit(cache=True, inline="always")
+def _scan_tails(csrs, x, lo, mark, mode, keep):
+    """One scan of the rows of parent x (``csrs``: the rows indptr/indices and the parents'
+    tid-lists ptr/tids), each row's items >= lo read from its end: COUNT adds 1 to their
+    marks; CLEAR zeroes the marks; KEEP also appends the row to the tid-list (in ``out`` at
+    ``fill[slot[i] - first]``, ``keep`` = (slot, out, fill, first)) of each item i with a
+    slot. ``mode`` is a constant at each call: the inlined loop keeps one branch."""
+    indptr, indices, ptr, tids = csrs
+    slot, out, fill, first = keep
+    for p in range(ptr[x], ptr[x + 1]):
+        r = tids[p]
+        for q in range(indptr[r + 1] - 1, indptr[r] - 1, -1):
+            i = indices[q]
+            if i < lo:
+                break
+            if mode == COUNT:
+                mark[i] += 1
+            else:
+                mark[i] = 0
+                if mode == KEEP and slot[i] >= 0:
+                    out[fill[slot[i] - first]] = r
+                    fill[slot[i] - first] += 1
+
+
 @njit(cache=True)
 def count_extensions(indptr, indices, ptr, tids, left, last, m):
     """Local counts of candidates ``left[c] + {last[c]}`` (candidates grouped by ``left``).
@@ -241,29 +277,17 @@ def count_extensions(indptr, indices, ptr, tids, left, last, m):
     nc = len(left)
     counts = np.zeros(nc, np.int64)
     mark = np.zeros(m, np.int64)  # m items globally: a rank's rows may lack some of them
+    csrs = (indptr, indices, ptr, tids)
+    none = np.empty(0, np.int64)
+    unused = (none, none, none, 0)
     g = 0
     while g < nc:
-        x = left[g]
-        h = g
-        while h < nc and left[h] == x:
-            h += 1
+        h = _group_end(left, g)
         lo = last[g]  # groups list their extensions ascending: all are >= last[g]
-        for p in range(ptr[x], ptr[x + 1]):
-            r = tids[p]
-            for q in range(indptr[r + 1] - 1, indptr[r] - 1, -1):
-                i = indices[q]
-                if i < lo:
-                    break
-                mark[i] += 1
+        _scan_tails(csrs, left[g], lo, mark, COUNT, unused)
         for c in range(g, h):
             counts[c] = mark[last[c]]
-        for p in range(ptr[x], ptr[x + 1]):
-            r = tids[p]
-            for q in range(indptr[r + 1] - 1, indptr[r] - 1, -1):
-                i = indices[q]
-                if i < lo:
-                    break
-                mark[i] = 0
+        _scan_tails(csrs, left[g], lo, mark, CLEAR, unused)
         g = h
     return counts
 
@@ -279,21 +303,13 @@ def count_extensions_keeping(indptr, indices, ptr, tids, left, last, m, minc):
     slot = np.full(m, -1, np.int64)
     out_ptr = np.zeros(nc + 1, np.int64)
     out = np.empty(16, np.int32)
+    csrs = (indptr, indices, ptr, tids)
     kept = 0
     g = 0
     while g < nc:
-        x = left[g]
-        h = g
-        while h < nc and left[h] == x:
-            h += 1
+        h = _group_end(left, g)
         lo = last[g]
-        for p in range(ptr[x], ptr[x + 1]):
-            r = tids[p]
-            for q in range(indptr[r + 1] - 1, indptr[r] - 1, -1):
-                i = indices[q]
-                if i < lo:
-                    break
-                mark[i] += 1
+        _scan_tails(csrs, left[g], lo, mark, COUNT, (slot, out, slot, 0))
         first = kept
         for c in range(g, h):
             counts[c] = mark[last[c]]
@@ -301,23 +317,17 @@ def count_extensions_keeping(indptr, indices, ptr, tids, left, last, m, minc):
                 slot[last[c]] = kept
                 out_ptr[kept + 1] = out_ptr[kept] + counts[c]
                 kept += 1
-        if kept > first and out_ptr[kept] > len(out):
-            grown = np.empty(max(2 * len(out), out_ptr[kept]), np.int32)
-            grown[:out_ptr[first]] = out[:out_ptr[first]]
-            out = grown
-        fill = out_ptr[first:kept].copy()
-        for p in range(ptr[x], ptr[x + 1]):
-            r = tids[p]
-            for q in range(indptr[r + 1] - 1, indptr[r] - 1, -1):
-                i = indices[q]
-                if i < lo:
-                    break
-                mark[i] = 0
-                if kept > first and slot[i] >= 0:
-                    out[fill[slot[i] - first]] = r
-                    fill[slot[i] - first] += 1
-        for c in range(g, h):
-            slot[last[c]] = -1
+        if kept == first:
+            _scan_tails(csrs, left[g], lo, mark, CLEAR, (slot, out, slot, 0))
+        else:
+            if out_ptr[kept] > len(out):
+                grown = np.empty(max(2 * len(out), out_ptr[kept]), np.int32)
+                grown[:out_ptr[first]] = out[:out_ptr[first]]
+                out = grown
+            fill = out_ptr[first:kept].copy()
+            _scan_tails(csrs, left[g], lo, mark, KEEP, (slot, out, fill, first))
+            for c in range(g, h):
+                slot[last[c]] = -1
         g = h
     return counts, out_ptr[:kept + 1].copy(), out[:out_ptr[kept]].copy()
 
