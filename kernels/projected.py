@@ -794,22 +794,21 @@ def _reserve(store, n_sets, n_items, mode, longest=0):
     return store._replace(items=items, meta=meta, links=links, aux=table)
 
 
-def _room(arr, need, zero=False, copy=True):
-    """``arr`` grown (as :func:`_grow`) by RESERVE, or by STORE_GROWTH where so much
-    address space is refused (MemoryError: a system that does not overcommit); ``zero``:
-    the rows zero (``np.zeros``: calloc'd, untouched pages as cheap as ``np.empty``'s),
-    ``copy``: arr's rows copied."""
+def _room(arr, need, grow=None):
+    """``arr`` grown (``grow``, else :func:`_grow`) by RESERVE, or by STORE_GROWTH where so
+    much address space is refused (MemoryError: a system that does not overcommit)."""
     for factor in (RESERVE, STORE_GROWTH):
         try:
-            out = (np.zeros if zero else np.empty)(
-                (max(need, factor * arr.shape[0]),) + arr.shape[1:], arr.dtype)
-            break
+            return (grow or _grow)(arr, need, factor)
         except MemoryError:
             if factor == STORE_GROWTH:
                 raise
-    if copy:
-        out[:arr.shape[0]] = arr
-    return out
+
+
+def _zeros(arr, need, factor):
+    """Zeros of ``arr``'s kind, as many rows as :func:`_grow` gives (calloc'd: untouched
+    pages cost what ``np.empty``'s do)."""
+    return np.zeros((max(need, factor * arr.shape[0]),) + arr.shape[1:], arr.dtype)
 
 
 def _doubled(table):
@@ -820,7 +819,7 @@ def _doubled(table):
     room = table.base
     if not (isinstance(room, np.ndarray) and room.shape[0] >= 2 * n
             and room.shape[1:] == table.shape[1:] and room.ctypes.data == table.ctypes.data):
-        room = _room(table, 2 * n, zero=True, copy=False)
+        room = _room(table, 2 * n, _zeros)
         _rehash(room[:2 * n], table)
         return room[:2 * n]
     _rehash_in_place(room, n)
