@@ -700,6 +700,11 @@ MASK_ITEMS = 128  # FP-Max keeps 2-word masks of its sets up to this many items
 # the store's arrays grow by this factor: the copies of a store grown to n sets come to
 # n / 3 rows, not n (the room not yet used is address space only: written in order)
 STORE_GROWTH = 4
+# FP-Max's and FP-Close's store arrays and FP-Close's table ask first for this many times
+# their rows (:func:`_room`): address space, whose pages cost memory only when written, so
+# a store of millions of sets grows with one small copy instead of copies of 4x steps that
+# one rank and each rank of 2 make alike (benchmarks/README.md, session 19, helper h64)
+RESERVE = 64
 
 
 @njit(cache=True)
@@ -762,9 +767,10 @@ def _capacity(store, mode):
 
 
 def _reserve(store, n_sets, n_items, mode, longest=0):
-    """The store's arrays grown (by STORE_GROWTH, :func:`_grow`) to take n_sets more sets
-    of n_items items in all, FREQUENT's records widened to sets of ``longest`` items; the
-    FP-Close table is rebuilt at twice its size (its slots are written at random: room
+    """The store's arrays grown to take n_sets more sets of n_items items in all
+    (FREQUENT's records by STORE_GROWTH, :func:`_grow`, and widened to sets of ``longest``
+    items; the others into reserved room, :func:`_room`); the FP-Close table doubled until
+    at most half full (:func:`_doubled`: its slots are written at random, so room in use
     beyond that would be touched, and cost, whatever the sets)."""
     items, meta, links, head, tops, table, scratch, records, recode, form = store
     n_out, n_in = tops[0] + n_sets, tops[1] + n_items
@@ -776,18 +782,48 @@ def _reserve(store, n_sets, n_items, mode, longest=0):
             records = _grow(records, n_out, STORE_GROWTH)
         return store._replace(records=records)
     if n_out > len(meta):
-        meta = _grow(meta, n_out, STORE_GROWTH)
+        meta = _room(meta, n_out)
     if n_in > len(items):
-        items = _grow(items, n_in, STORE_GROWTH)
+        items = _room(items, n_in)
     if mode == MAXIMAL and n_in > len(links):
-        links = _grow(links, n_in, STORE_GROWTH)
+        links = _room(links, n_in)
     if mode == MAXIMAL and n_out > table.shape[0]:
-        table = _grow(table, n_out, STORE_GROWTH)
-    if mode == CLOSED and 2 * n_out > table.shape[0]:
-        bigger = np.zeros((2 * table.shape[0], 2), np.int64)
-        _rehash(bigger, table)
-        table = bigger
+        table = _room(table, n_out)
+    while mode == CLOSED and 2 * n_out > table.shape[0]:
+        table = _doubled(table)
     return store._replace(items=items, meta=meta, links=links, aux=table)
+
+
+def _room(arr, need, grow=None):
+    """``arr`` grown (``grow``, else :func:`_grow`) by RESERVE, or by STORE_GROWTH where so
+    much address space is refused (MemoryError: a system that does not overcommit)."""
+    for factor in (RESERVE, STORE_GROWTH):
+        try:
+            return (grow or _grow)(arr, need, factor)
+        except MemoryError:
+            if factor == STORE_GROWTH:
+                raise
+
+
+def _zeros(arr, need, factor):
+    """Zeros of ``arr``'s kind, as many rows as :func:`_grow` gives (calloc'd: untouched
+    pages cost what ``np.empty``'s do)."""
+    return np.zeros((max(need, factor * arr.shape[0]),) + arr.shape[1:], arr.dtype)
+
+
+def _doubled(table):
+    """FP-Close: the table at twice its size. Within the room it views (:func:`_room`) it
+    is rehashed in place (:func:`_rehash_in_place`): only the new half's pages are fresh
+    memory, where a new table touched twice the old one's; else it moves into new room."""
+    n = table.shape[0]
+    room = table.base
+    if not (isinstance(room, np.ndarray) and room.shape[0] >= 2 * n
+            and room.shape[1:] == table.shape[1:] and room.ctypes.data == table.ctypes.data):
+        room = _room(table, 2 * n, _zeros)
+        _rehash(room[:2 * n], table)
+        return room[:2 * n]
+    _rehash_in_place(room, n)
+    return room[:2 * n]
 
 
 def add_sets(store: Store, flat, lengths, counts) -> Store:
@@ -813,15 +849,40 @@ def _rehash(table, old):
     writes, not a cache miss per set."""
     mask = table.shape[0] - 1
     for t in range(old.shape[0]):
-        if old[t, 1] == 0:
-            continue
-        s = _table_slot(old[t, 0], mask)
-        for _ in range(mask + 1):
-            if table[s, 1] == 0:
-                break
-            s = (s + 1) & mask
-        table[s, 0] = old[t, 0]
-        table[s, 1] = old[t, 1]
+        if old[t, 1] != 0:
+            _put(table, old[t, 0], old[t, 1], mask)
+
+
+@njit(cache=True, inline="always")
+def _put(table, key, value, mask):
+    """FP-Close: (key, value) into the first free slot from key's (linear probing)."""
+    s = _table_slot(key, mask)
+    while table[s, 1] != 0:
+        s = (s + 1) & mask
+    table[s, 0] = key
+    table[s, 1] = value
+
+
+@njit(cache=True)
+def _rehash_in_place(room, n):
+    """FP-Close: the table room[:n] rehashed into room[:2 * n] (room[n:2 * n] empty). The
+    leading run room[:f] (f the first free slot) is set aside, so no run wraps round; then
+    each entry, in slot order, is taken out and put back: its new slot is at most its old
+    one or in the new half, so no probe passes a slot not yet taken out (it would leave a
+    gap in a probe's path; the table is at most half full), and the run goes in last."""
+    mask = 2 * n - 1
+    f = 0
+    while room[f, 1] != 0:
+        f += 1
+    lead = room[:f].copy()
+    room[:f] = 0
+    for s in range(f + 1, n):
+        if room[s, 1] != 0:
+            key, value = room[s, 0], room[s, 1]
+            room[s, 1] = 0
+            _put(room, key, value, mask)
+    for t in range(f):
+        _put(room, lead[t, 0], lead[t, 1], mask)
 
 
 @njit(cache=True)

@@ -176,6 +176,56 @@ def test_mine_ranges_from_one_build_equal_a_build_per_range(mode, small, monkeyp
     assert stored_sets(one, mode) == brute_force(X, minc, mode)
 
 
+@pytest.mark.parametrize("n", [8, 16, 64])
+def test_rehash_in_place_keeps_every_entry_where_a_probe_finds_it(n):
+    """FP-Close's table doubled in place (``_rehash_in_place``): at most half full, often
+    with a run wrapping from its last slot round to its first; after the rehash every
+    entry is found by probing from its slot in the doubled table, and the entries are
+    those of a rehash into a new table."""
+    rng = np.random.default_rng(n)
+    wrapped = 0
+    for _ in range(200):
+        room = np.zeros((2 * n, 2), np.int64)
+        keys = rng.integers(-2**62, 2**62, rng.integers(1, n // 2 + 1))
+        for v, key in enumerate(keys, 1):
+            P._put(room[:n], key, v, n - 1)
+        wrapped += bool(room[0, 1] and room[n - 1, 1])
+        fresh = np.zeros((2 * n, 2), np.int64)
+        P._rehash(fresh, room[:n].copy())
+        P._rehash_in_place(room, n)
+        for v, key in enumerate(keys, 1):
+            s = P._table_slot(key, 2 * n - 1)
+            while room[s, 1] not in (0, v):
+                s = (s + 1) % (2 * n)
+            assert room[s, 1] == v and room[s, 0] == key
+        assert sorted(map(tuple, room[room[:, 1] != 0])) == \
+            sorted(map(tuple, fresh[fresh[:, 1] != 0]))
+    assert wrapped >= 10
+
+
+@pytest.mark.parametrize("mode", [P.MAXIMAL, P.CLOSED])
+@pytest.mark.parametrize("reserve", [4, 1 << 44])
+def test_store_grows_into_room_or_by_store_growth(mode, reserve, monkeypatch):
+    """FP-Max's and FP-Close's store, from one set (``START_SMALL``), grows many times
+    into room of RESERVE times its rows, and FP-Close's table doubles in place within it
+    (reserve 4: many rooms, each doubled in once); where so much room is refused
+    (reserve 2**44: petabytes, MemoryError) the arrays grow by STORE_GROWTH. The sets are
+    exact."""
+    monkeypatch.setattr(P, "START_SMALL", True)
+    monkeypatch.setattr(P, "RESERVE", reserve)
+    in_place = []
+    rehash = P._rehash_in_place
+    monkeypatch.setattr(P, "_rehash_in_place", lambda room, n: (in_place.append(n),
+                                                                rehash(room, n)))
+    rng = np.random.default_rng(8)
+    X = (rng.random((10, 11)) < 0.6)[rng.integers(0, 10, 500)] ^ (rng.random((500, 11)) < 0.05)
+    X, ptr, idx = by_frequency(X)
+    m = X.shape[1]
+    assert mine_store(ptr, idx, m, np.arange(m), 20, mode, [(0, m)]) == \
+        brute_force(X, 20, mode)
+    assert (len(in_place) >= 3) == (mode == P.CLOSED)
+
+
 @pytest.mark.parametrize("lo, hi", [(0, 64), (63, 64), (60, 64), (10, 40), (30, 70), (0, 70),
                                     (1, 65)])
 def test_distinct_rows_merge_the_rows_equal_below_hi(lo, hi):
