@@ -701,9 +701,10 @@ MASK_ITEMS = 128  # FP-Max keeps 2-word masks of its sets up to this many items
 # n / 3 rows, not n (the room not yet used is address space only: written in order)
 STORE_GROWTH = 4
 # FP-Max's and FP-Close's store arrays and FP-Close's table ask first for this many times
-# their rows (:func:`_room`): address space, whose pages cost memory only when written, so
-# a store of millions of sets grows with one small copy instead of copies of 4x steps that
-# one rank and each rank of 2 make alike (benchmarks/README.md, session 19, helper h64)
+# their rows (:func:`_room`, where ``MineOptions.reserve``): address space, whose pages cost
+# memory only when written, so a store of millions of sets grows with one small copy
+# instead of copies of 4x steps that one rank and each rank of 2 make alike
+# (benchmarks/README.md, session 19, helper h64)
 RESERVE = 64
 
 
@@ -766,12 +767,12 @@ def _capacity(store, mode):
     return sets, items
 
 
-def _reserve(store, n_sets, n_items, mode, longest=0):
+def _reserve(store, n_sets, n_items, mode, longest=0, reserve=False):
     """The store's arrays grown to take n_sets more sets of n_items items in all
     (FREQUENT's records by STORE_GROWTH, :func:`_grow`, and widened to sets of ``longest``
-    items; the others into reserved room, :func:`_room`); the FP-Close table doubled until
-    at most half full (:func:`_doubled`: its slots are written at random, so room in use
-    beyond that would be touched, and cost, whatever the sets)."""
+    items; the others by :func:`_room`, into reserved room if ``reserve``); the FP-Close
+    table doubled until at most half full (:func:`_doubled`: its slots are written at
+    random, so room in use beyond that would be touched, and cost, whatever the sets)."""
     items, meta, links, head, tops, table, scratch, records, recode, form = store
     n_out, n_in = tops[0] + n_sets, tops[1] + n_items
     if mode == FREQUENT:
@@ -782,22 +783,23 @@ def _reserve(store, n_sets, n_items, mode, longest=0):
             records = _grow(records, n_out, STORE_GROWTH)
         return store._replace(records=records)
     if n_out > len(meta):
-        meta = _room(meta, n_out)
+        meta = _room(meta, n_out, reserve)
     if n_in > len(items):
-        items = _room(items, n_in)
+        items = _room(items, n_in, reserve)
     if mode == MAXIMAL and n_in > len(links):
-        links = _room(links, n_in)
+        links = _room(links, n_in, reserve)
     if mode == MAXIMAL and n_out > table.shape[0]:
-        table = _room(table, n_out)
+        table = _room(table, n_out, reserve)
     while mode == CLOSED and 2 * n_out > table.shape[0]:
-        table = _doubled(table)
+        table = _doubled(table, reserve)
     return store._replace(items=items, meta=meta, links=links, aux=table)
 
 
-def _room(arr, need, grow=None):
-    """``arr`` grown (``grow``, else :func:`_grow`) by RESERVE, or by STORE_GROWTH where so
-    much address space is refused (MemoryError: a system that does not overcommit)."""
-    for factor in (RESERVE, STORE_GROWTH):
+def _room(arr, need, reserve, grow=None):
+    """``arr`` grown (``grow``, else :func:`_grow`) by RESERVE if ``reserve``, or by
+    STORE_GROWTH: without ``reserve``, or where so much address space is refused
+    (MemoryError)."""
+    for factor in (RESERVE, STORE_GROWTH)[0 if reserve else 1:]:
         try:
             return (grow or _grow)(arr, need, factor)
         except MemoryError:
@@ -811,7 +813,7 @@ def _zeros(arr, need, factor):
     return np.zeros((max(need, factor * arr.shape[0]),) + arr.shape[1:], arr.dtype)
 
 
-def _doubled(table):
+def _doubled(table, reserve):
     """FP-Close: the table at twice its size. Within the room it views (:func:`_room`) it
     is rehashed in place (:func:`_rehash_in_place`): only the new half's pages are fresh
     memory, where a new table touched twice the old one's; else it moves into new room."""
@@ -819,7 +821,7 @@ def _doubled(table):
     room = table.base
     if not (isinstance(room, np.ndarray) and room.shape[0] >= 2 * n
             and room.shape[1:] == table.shape[1:] and room.ctypes.data == table.ctypes.data):
-        room = _room(table, 2 * n, _zeros)
+        room = _room(table, 2 * n, reserve, _zeros)
         _rehash(room[:2 * n], table)
         return room[:2 * n]
     _rehash_in_place(room, n)
@@ -2190,7 +2192,7 @@ def _search(work, first, owned, options, store, state, need, marks):
     databases), over arrays it never replaces (a loop that reassigns arrays pays Numba's
     atomic reference counts for each at every join of its branches). Returns OK,
     TOO_MANY, or GROW with ``need`` set."""
-    m, minc, max_len, limit, mode = options
+    m, minc, max_len, limit, mode = options[:5]
     lo, n_base, i_base = marks
     rows, ri, pool, mem, rtable, lpool, frames = work[:7]
     scratch, prefix, absorbed, path, extra, comb, buf = work[7:14]
@@ -2585,7 +2587,8 @@ def mine_ranges(rows_in: Csr, owned, cuts, options: MineOptions, store: Store):
                 break
             work = _grown(work, need)
             if need[N_SETS] > 0:
-                store = _reserve(store, need[N_SETS], need[N_ITEMS], mode, need[N_LONGEST])
+                store = _reserve(store, need[N_SETS], need[N_ITEMS], mode, need[N_LONGEST],
+                                 options.reserve)
         yield int(status), store
         if status != OK:
             return

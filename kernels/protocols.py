@@ -61,12 +61,15 @@ class SupportCounterFactory(Protocol):
 class MineOptions(NamedTuple):
     """What :func:`mine_range` reports: ``mode`` (FREQUENT, MAXIMAL, CLOSED) sets of at
     least ``minc`` rows over items ``0..m-1``, at most ``max_len`` items (<= 0: any), and
-    it stops beyond ``limit`` sets."""
+    it stops beyond ``limit`` sets. ``reserve``: FP-Max's and FP-Close's store grows into
+    reserved address space (``projected.RESERVE`` times its rows), for callers that know
+    untouched pages cost nothing there (``hpcrec.core.memory.untouched_is_free``)."""
     m: int
     minc: int
     max_len: int
     limit: int
     mode: int
+    reserve: bool = False
 
 
 class Store(NamedTuple):

@@ -133,6 +133,24 @@ def rlimit_headroom() -> int | None:
     return min(room) if room else None
 
 
+@functools.cache
+def _overcommit_mode(path: str) -> str:
+    with contextlib.suppress(OSError):
+        return Path(path).read_text().strip()
+    return ""
+
+
+def untouched_is_free(overcommit: str = "/proc/sys/vm/overcommit_memory") -> bool:
+    """Whether address space asked for but never written costs nothing here: Linux
+    overcommits (``vm.overcommit_memory`` 0 or 1; 2 charges every writable mapping to the
+    commit limit) and neither ``RLIMIT_AS`` nor ``RLIMIT_DATA`` is set (both count it).
+    Only then do growing stores reserve room ahead (``MineOptions.reserve``): elsewhere a
+    reservation could take what other allocations, or other processes, need."""
+    limited = any(resource.getrlimit(limit)[0] != resource.RLIM_INFINITY
+                  for limit in (resource.RLIMIT_AS, resource.RLIMIT_DATA))
+    return not limited and _overcommit_mode(overcommit) in ("0", "1")
+
+
 def ranks_on_node() -> int:
     """Ranks sharing this node, from the launcher's variables (1 when unknown)."""
     for var in _LOCAL_SIZE_VARS:

@@ -42,7 +42,7 @@ import numpy as np
 from .. import kernels
 from ..core.comm import Comm
 from ..core.errors import MemoryBudgetError
-from ..core.memory import Guard
+from ..core.memory import Guard, untouched_is_free
 from ..kernels import exchange as E
 from ..kernels import lattice
 from ..kernels import projected as P
@@ -285,7 +285,7 @@ def _mine_local(prep: Prepared, comm: Comm, max_len, mode: int, guard: Guard, ti
     miner = kernels.get("projected", "cpu")   # no GPU miner: the engine mines on the CPU
     # FP-Growth's records: lengths up to m (every rank alike: their records are merged)
     store = miner.empty_store(prep.m, prep.order)
-    options = MineOptions(prep.m, prep.minc, max_len or 0, limit, mode)
+    options = MineOptions(prep.m, prep.minc, max_len or 0, limit, mode, untouched_is_free())
 
     def searched(part, owned, cuts):
         """The miner over one build's batches (``cuts``), highest first: one step a batch."""

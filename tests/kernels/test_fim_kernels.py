@@ -103,12 +103,12 @@ def stored_sets(store, mode):
     return out
 
 
-def mine_store(ptr, idx, m, owned, minc, mode, batches, max_len=0, recode=None):
+def mine_store(ptr, idx, m, owned, minc, mode, batches, max_len=0, recode=None, reserve=False):
     """Run the resumable kernel over descending item ranges; {itemset: count}."""
     mask = np.zeros(m, np.bool_)
     mask[owned] = True
     store = P.empty_store(m, recode)
-    options = MineOptions(m, minc, max_len, 10**6, mode)
+    options = MineOptions(m, minc, max_len, 10**6, mode, reserve)
     for lo, hi in batches:
         status, store = P.mine_range(csr(ptr, idx), mask, lo, hi, options, store)
         assert status == P.OK
@@ -204,25 +204,31 @@ def test_rehash_in_place_keeps_every_entry_where_a_probe_finds_it(n):
 
 
 @pytest.mark.parametrize("mode", [P.MAXIMAL, P.CLOSED])
-@pytest.mark.parametrize("reserve", [4, 1 << 44])
-def test_store_grows_into_room_or_by_store_growth(mode, reserve, monkeypatch):
-    """FP-Max's and FP-Close's store, from one set (``START_SMALL``), grows many times
-    into room of RESERVE times its rows, and FP-Close's table doubles in place within it
-    (reserve 4: many rooms, each doubled in once); where so much room is refused
-    (reserve 2**44: petabytes, MemoryError) the arrays grow by STORE_GROWTH. The sets are
-    exact."""
+@pytest.mark.parametrize("reserve, room, factors", [(True, 8, {8}), (True, 1 << 44, {1 << 44, 4}),
+                                                   (False, 8, {4})])
+def test_store_grows_into_room_or_by_store_growth(mode, reserve, room, factors, monkeypatch):
+    """FP-Max's and FP-Close's store, from one set (``START_SMALL``), grows many times:
+    with ``MineOptions.reserve`` into room of RESERVE times its rows (here 8), FP-Close's
+    table doubling in place within it; where so much room is refused (2**44 rows:
+    petabytes, MemoryError), and always without ``reserve``, by STORE_GROWTH (4). The sets
+    are exact."""
     monkeypatch.setattr(P, "START_SMALL", True)
-    monkeypatch.setattr(P, "RESERVE", reserve)
-    in_place = []
+    monkeypatch.setattr(P, "RESERVE", room)
+    in_place, seen = [], set()
     rehash = P._rehash_in_place
     monkeypatch.setattr(P, "_rehash_in_place", lambda room, n: (in_place.append(n),
                                                                 rehash(room, n)))
+    def spy(real):   # the factors the store's arrays grow by
+        return lambda arr, need, factor=2: (seen.add(factor), real(arr, need, factor))[1]
+    for name in ("_grow", "_zeros"):
+        monkeypatch.setattr(P, name, spy(getattr(P, name)))
     rng = np.random.default_rng(8)
     X = (rng.random((10, 11)) < 0.6)[rng.integers(0, 10, 500)] ^ (rng.random((500, 11)) < 0.05)
     X, ptr, idx = by_frequency(X)
     m = X.shape[1]
-    assert mine_store(ptr, idx, m, np.arange(m), 20, mode, [(0, m)]) == \
+    assert mine_store(ptr, idx, m, np.arange(m), 20, mode, [(0, m)], reserve=reserve) == \
         brute_force(X, 20, mode)
+    assert seen - {2} == factors   # 2: the search's working arrays
     assert (len(in_place) >= 3) == (mode == P.CLOSED)
 
 

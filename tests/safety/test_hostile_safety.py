@@ -438,6 +438,25 @@ def test_cgroup_limit_is_read_once_per_process(monkeypatch):
     assert first == second == int(memory._fraction() * (2 << 30))
 
 
+@pytest.mark.parametrize("mode, limited, free", [("0", False, True), ("1", False, True),
+                                                 ("2", False, False), ("0", True, False),
+                                                 (None, False, False)])
+def test_untouched_room_is_free_only_under_overcommit_and_no_rlimit(mode, limited, free,
+                                                                   tmp_path, monkeypatch):
+    """Stores reserve room ahead only where Linux overcommits (vm.overcommit_memory 0/1;
+    a missing file: unknown, so no) and no RLIMIT_AS/RLIMIT_DATA counts the room."""
+    path = tmp_path / "overcommit_memory"
+    if mode is not None:
+        path.write_text(mode + "\n")
+    real = memory.resource.getrlimit
+    monkeypatch.setattr(memory.resource, "getrlimit", lambda which: (
+        (1 << 40, 1 << 40) if limited and which == memory.resource.RLIMIT_DATA else
+        (memory.resource.RLIM_INFINITY,) * 2 if which in (memory.resource.RLIMIT_AS,
+                                                          memory.resource.RLIMIT_DATA)
+        else real(which)))
+    assert memory.untouched_is_free(str(path)) is free
+
+
 @pytest.mark.parametrize("text,value", [("2G", 2 << 30), ("500M", 500 << 20), ("1.5K", 1536),
                                         ("4096", 4096), ("3GiB", 3 << 30)])
 def test_memory_limit_parsing(text, value):
