@@ -5,12 +5,16 @@
 # minor page faults, printed per rank), and run from $W (python -m puts the current folder
 # first on the path). VMSTAT=1 adds each run's /proc/vmstat deltas (compact_stall,
 # thp_fault_alloc, thp_fault_fallback; machine-wide: read them on a quiet machine only).
+# Each tree is byte-compiled first, as an installed package is (`hpcrec warmup` does it too):
+# under PYTHONDONTWRITEBYTECODE every rank would compile ~100 sources at each start, 0.15-0.19 s
+# of CPU (session 19, h65); runs before session 19 paid that in both trees alike.
 #   fim_ranks_s17_h51.sh ROUNDS "TREE..." "DATA SUPPORT ALGORITHM" ...
 P=${VENV:-/work/venvs/h51}/bin
 W=${WORK:-/tmp/h51}
 cd "$W" || exit 1
 export NUMBA_NUM_THREADS=1
 rounds=$1; trees=$2; shift 2; cases=("$@")
+for t in $trees; do "$P/python" -m compileall -q "$t" > /dev/null || exit 1; done
 run() { # tree n file sup alg out
   rm -f "$W"/t.txt.*
   /usr/bin/time -f '%e %M' -o "$W/t.txt" env PYTHONPATH="$1" NUMBA_CACHE_DIR="$W/nc-ab-$(basename "$1")" \
