@@ -229,7 +229,7 @@ def decode_pairs(positions, m):
     return out
 
 
-COUNT, CLEAR, KEEP = 0, 1, 2   # what :func:`_scan_tails` does with a parent's tail items
+COUNT, CLEAR, KEEP, FILL = 0, 1, 2, 3   # what :func:`_scan_tails` does with a parent's tail items
 
 
 @njit(cache=True, inline="always")
@@ -247,7 +247,8 @@ def _scan_tails(csrs, x, lo, mark, mode, keep):
     tid-lists ptr/tids), each row's items >= lo read from its end: COUNT adds 1 to their
     marks; CLEAR zeroes the marks; KEEP also appends the row to the tid-list (in ``out`` at
     ``fill[slot[i] - first]``, ``keep`` = (slot, out, fill, first)) of each item i with a
-    slot. ``mode`` is a constant at each call: the inlined loop keeps one branch."""
+    slot; FILL only appends (no marks). ``mode`` is a constant at each call: the inlined
+    loop keeps one branch."""
     indptr, indices, ptr, tids = csrs
     slot, out, fill, first = keep
     for p in range(ptr[x], ptr[x + 1]):
@@ -259,8 +260,9 @@ def _scan_tails(csrs, x, lo, mark, mode, keep):
             if mode == COUNT:
                 mark[i] += 1
             else:
-                mark[i] = 0
-                if mode == KEEP and slot[i] >= 0:
+                if mode != FILL:
+                    mark[i] = 0
+                if mode != CLEAR and slot[i] >= 0:
                     out[fill[slot[i] - first]] = r
                     fill[slot[i] - first] += 1
 
@@ -336,7 +338,8 @@ def count_extensions_keeping(indptr, indices, ptr, tids, left, last, m, minc):
 def extension_tidlists(indptr, indices, ptr, tids, left, last, counts, m):
     """Tid-lists (CSR) of candidates ``left[c] + {last[c]}`` whose local ``counts`` are known.
 
-    Same scan as :func:`count_extensions`, appending the row ids instead of counting.
+    Same scan as :func:`count_extensions` (:func:`_scan_tails`), appending the row ids
+    instead of counting.
     """
     nc = len(left)
     out_ptr = np.zeros(nc + 1, np.int64)
@@ -345,25 +348,14 @@ def extension_tidlists(indptr, indices, ptr, tids, left, last, counts, m):
     out = np.empty(out_ptr[nc], np.int32)
     slot = np.full(m, -1, np.int64)
     fill = out_ptr[:nc].copy()
+    csrs = (indptr, indices, ptr, tids)
+    none = np.empty(0, np.int64)   # FILL keeps no marks
     g = 0
     while g < nc:
-        x = left[g]
-        h = g
-        while h < nc and left[h] == x:
-            h += 1
+        h = _group_end(left, g)
         for c in range(g, h):
             slot[last[c]] = c
-        lo = last[g]
-        for p in range(ptr[x], ptr[x + 1]):
-            r = tids[p]
-            for q in range(indptr[r + 1] - 1, indptr[r] - 1, -1):
-                i = indices[q]
-                if i < lo:
-                    break
-                c = slot[i]
-                if c >= 0:
-                    out[fill[c]] = r
-                    fill[c] += 1
+        _scan_tails(csrs, left[g], last[g], none, FILL, (slot, out, fill, 0))
         for c in range(g, h):
             slot[last[c]] = -1
         g = h
