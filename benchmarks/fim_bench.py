@@ -21,8 +21,9 @@ machine it moves less with the load than the wall time; rank 0's for 2 ranks), p
 resident memory of the process so far (``peak_mb``, VmHWM: data, interpreter and
 libraries included; for 2 ranks the larger rank), the peak resident memory during the
 mining call above the resident memory just before it (``call_mb``: the high-water mark
-reset before the call, as the protocol leaves input and import out of the time; of the
-fastest repeat; absent where the reset is not possible, see :func:`reset_peak`), and
+reset before the call, as the protocol leaves input and import out of the time; the
+most of the repeats, since a call reuses without new pages what the heap kept of an
+earlier one; absent where the reset is not possible, see :func:`reset_peak`), and
 the number of itemsets. The peers' children read the rows as plain text
 (``plain_rows``), so they hold no Numba runtime. Tools alternate within a round and ``--rounds`` repeats the whole
 sequence, so every tool meets the same load; the table keeps each case's best round.
@@ -217,14 +218,12 @@ def child(tool: str, path: Path, supports: list[float], budget: float, repeat: i
             record = {"support": s, "skipped": f"over {budget:g} s at {skipped_from:g}"}
         else:
             watchdog = _watchdog(tool, path, s, budget, comm.rank == 0)
-            seconds, cpu, count, extra = _measured(run, s, work, comm)
-            warm_up = {k: v for k, v in extra.items() if k == "warm_up"}  # kept over repeats
+            runs = [_measured(run, s, work, comm)]
+            warm_up = {k: v for k, v in runs[0][3].items() if k == "warm_up"}  # kept over repeats
             watchdog.cancel()
-            for _ in range(repeat - 1 if seconds < 2.0 else 0):  # short runs: best of `repeat`
-                again = _measured(run, s, work, comm, again=False)
-                cpu = min(cpu, again[1])
-                if again[0] < seconds:
-                    seconds, _, count, extra = again
+            for _ in range(repeat - 1 if runs[0][0] < 2.0 else 0):  # short runs: best of `repeat`
+                runs.append(_measured(run, s, work, comm, again=False))
+            seconds, cpu, count, extra = _best_of(runs)
             if "call_mb" in extra:   # 2 ranks: the larger rank's, as the peak
                 extra["call_mb"] = top(extra["call_mb"])
             record = {"support": s, "seconds": round(seconds, 4), "cpu_seconds": round(cpu, 4),
@@ -235,6 +234,18 @@ def child(tool: str, path: Path, supports: list[float], budget: float, repeat: i
         if comm.rank == 0:
             print(json.dumps({"tool": tool, "data": path.name, "ranks": comm.size, **record}),
                   flush=True)
+
+
+def _best_of(runs: list[tuple]) -> tuple[float, float, int, dict]:
+    """The repeats of one case, (seconds, CPU, itemsets, extra) each, as one: the fastest
+    run's, with the least CPU time of any and the most ``call_mb`` (a repeat reuses
+    without new pages what the heap kept of an earlier one; absent if any lacks it)."""
+    seconds, _, count, extra = min(runs, key=lambda r: r[0])
+    memory = [r[3].get("call_mb") for r in runs]
+    extra = {k: v for k, v in extra.items() if k != "call_mb"}
+    if None not in memory:
+        extra["call_mb"] = max(memory)
+    return seconds, min(r[1] for r in runs), count, extra
 
 
 def _clock() -> tuple[float, float, float | None]:

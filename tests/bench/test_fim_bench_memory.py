@@ -78,3 +78,12 @@ def test_the_tables_show_the_call_memory():
     assert "5 / 180 (7)" in text
     assert "; 7 / 2 MB)" in text      # against the leaner peer
     assert "; 10 / 2 MB)" in text     # no call_mb: the rise of the peak above the start
+
+
+def test_repeats_keep_the_fastest_time_the_least_cpu_and_the_most_memory():
+    runs = [(0.5, 0.4, 9, {"call_mb": 30.0, "phases": {"mine": 0.5}}),
+            (0.3, 0.35, 9, {"call_mb": 0.0, "phases": {"mine": 0.3}}),   # the heap reused
+            (0.4, 0.3, 9, {"call_mb": 1.0, "phases": {"mine": 0.4}})]
+    assert fim_bench._best_of(runs) == (0.3, 0.3, 9, {"phases": {"mine": 0.3}, "call_mb": 30.0})
+    runs[2] = (0.4, 0.3, 9, {"phases": {"mine": 0.4}})   # a run without the measure
+    assert "call_mb" not in fim_bench._best_of(runs)[3]
