@@ -18,8 +18,13 @@ per run: mining seconds (with
 Python's cyclic garbage collector off during the call, see ``_without_gc``), the CPU
 seconds of this process during it (``cpu_seconds``, the least of the repeats: on a shared
 machine it moves less with the load than the wall time; rank 0's for 2 ranks), peak
-resident memory of the process so far (VmHWM: data included; for 2 ranks the larger
-rank), and the number of itemsets. The peers' children read the rows as plain text
+resident memory of the process so far (``peak_mb``, VmHWM: data, interpreter and
+libraries included; for 2 ranks the larger rank), the peak resident memory during the
+mining call above the resident memory just before it (``call_mb``: the high-water mark
+reset before the call, as the protocol leaves input and import out of the time; the
+most of the repeats, since a call reuses without new pages what the heap kept of an
+earlier one; absent where the reset is not possible, see :func:`reset_peak`), and
+the number of itemsets. The peers' children read the rows as plain text
 (``plain_rows``), so they hold no Numba runtime. Tools alternate within a round and ``--rounds`` repeats the whole
 sequence, so every tool meets the same load; the table keeps each case's best round.
 Runs under 2 s are repeated (best of ``--repeat``). A tool whose run takes longer than
@@ -85,16 +90,43 @@ def _status_mb(field: str) -> float:
     return int(line.split()[1]) / 1024.0
 
 
+_RESET = {"peak_mb": 0.0}   # the process's peak before the last reset_peak
+
+
 def peak_mb() -> float:
-    """This process's peak resident memory (VmHWM; Linux), MB. Not ``ru_maxrss``: Linux
-    carries that over ``exec`` from the forked parent, so every child would report at
-    least the parent's resident memory."""
-    return _status_mb("VmHWM")
+    """This process's peak resident memory (VmHWM; Linux), MB, over its whole life: the
+    larger of VmHWM and its value before the last :func:`reset_peak`. Not ``ru_maxrss``:
+    Linux carries that over ``exec`` from the forked parent, so every child would report
+    at least the parent's resident memory."""
+    return max(_status_mb("VmHWM"), _RESET["peak_mb"])
 
 
 def resident_mb() -> float:
     """This process's resident memory now (VmRSS; Linux), MB."""
     return _status_mb("VmRSS")
+
+
+CLEAR_REFS = Path("/proc/self/clear_refs")
+
+
+def reset_peak() -> float | None:
+    """Reset this process's VmHWM to its resident memory now (writing "5" to
+    ``/proc/self/clear_refs``, Linux >= 4.0) and return that resident memory, MB; None
+    where the reset is not possible or did not take (another OS, an older kernel), so that
+    no later peak is read against a high-water mark left by earlier work."""
+    _RESET["peak_mb"] = peak_mb()
+    try:
+        CLEAR_REFS.write_text("5")
+        peak, now = _status_mb("VmHWM"), resident_mb()
+    except OSError:
+        return None
+    return now if peak <= now + 1.0 else None   # 1 MB: RSS may move between the reads
+
+
+def call_mb(start: float | None) -> float | None:
+    """Peak resident memory since :func:`reset_peak` returned ``start``, above ``start``,
+    MB: what the call in between held at most, beyond what the process held before it."""
+    return None if start is None else max(0.0, _status_mb("VmHWM") - start)
 
 
 # -- children: one tool, one data set, the whole ladder ---------------------------------------
@@ -132,8 +164,8 @@ def child(tool: str, path: Path, supports: list[float], budget: float, repeat: i
             t0 = _clock()
             res = mine_itemsets(tx, s, algorithm, context=ctx)
             comm.barrier()
-            seconds, cpu = _since(t0)
-            extra = {"phases": {k: round(v, 4) for k, v in timer.phases.items()}}
+            seconds, cpu, memory = _since(t0)
+            extra = {"phases": {k: round(v, 4) for k, v in timer.phases.items()}, **memory}
             if frame:  # the mlxtend-style DataFrame of frozensets, timed apart
                 from hpcrec.fim.frames import itemsets_frame
                 t1 = time.perf_counter()
@@ -149,7 +181,7 @@ def child(tool: str, path: Path, supports: list[float], budget: float, repeat: i
         def run(s):
             t0 = _clock()
             out = miner(rows, target=target, supp=-min_count(s, n), zmin=1, report="a")
-            return *_since(t0), len(out), {}
+            return _result(t0, len(out))
     elif family == "mlxtend":
         import numpy as np
         import pandas as pd
@@ -165,7 +197,7 @@ def child(tool: str, path: Path, supports: list[float], budget: float, repeat: i
                 out = apriori(df, min_support=s, low_memory=True)
             else:
                 out = fpgrowth(df, min_support=s)
-            return *_since(t0), len(out), {}
+            return _result(t0, len(out))
     else:
         from efficient_apriori.itemsets import itemsets_from_transactions
         rows = [tuple(r) for r in rows]
@@ -173,29 +205,30 @@ def child(tool: str, path: Path, supports: list[float], budget: float, repeat: i
         def run(s):
             t0 = _clock()
             found, _ = itemsets_from_transactions(rows, s, max_length=1000)
-            return *_since(t0), sum(len(v) for v in found.values()), {}
+            return _result(t0, sum(len(v) for v in found.values()))
 
     # before any timed run: data loaded, kernels warm (hpcrec: the Numba runtime); the
     # table compares what each tool's runs add to this as well as the peaks themselves
-    base = comm.allreduce_scalar(resident_mb(), "max") if family == "hpcrec" else resident_mb()
+    def top(mb):   # 2 ranks: the larger rank's
+        return comm.allreduce_scalar(mb, "max") if family == "hpcrec" else mb
+    base = top(resident_mb())
     skipped_from = None
     for s in sorted(supports, reverse=True):
         if skipped_from is not None:
             record = {"support": s, "skipped": f"over {budget:g} s at {skipped_from:g}"}
         else:
             watchdog = _watchdog(tool, path, s, budget, comm.rank == 0)
-            seconds, cpu, count, extra = _measured(run, s, work, comm)
-            warm_up = {k: v for k, v in extra.items() if k == "warm_up"}  # kept over repeats
+            runs = [_measured(run, s, work, comm)]
+            warm_up = {k: v for k, v in runs[0][3].items() if k == "warm_up"}  # kept over repeats
             watchdog.cancel()
-            for _ in range(repeat - 1 if seconds < 2.0 else 0):  # short runs: best of `repeat`
-                again = _measured(run, s, work, comm, again=False)
-                cpu = min(cpu, again[1])
-                if again[0] < seconds:
-                    seconds, _, count, extra = again
-            peak = comm.allreduce_scalar(peak_mb(), "max") if family == "hpcrec" else peak_mb()
+            for _ in range(repeat - 1 if runs[0][0] < 2.0 else 0):  # short runs: best of `repeat`
+                runs.append(_measured(run, s, work, comm, again=False))
+            seconds, cpu, count, extra = _best_of(runs)
+            if "call_mb" in extra:   # 2 ranks: the larger rank's, as the peak
+                extra["call_mb"] = top(extra["call_mb"])
             record = {"support": s, "seconds": round(seconds, 4), "cpu_seconds": round(cpu, 4),
-                      "itemsets": count,
-                      "peak_mb": round(peak, 1), "base_mb": round(base, 1), **extra, **warm_up}
+                      "itemsets": count, "peak_mb": round(top(peak_mb()), 1),
+                      "base_mb": round(base, 1), **extra, **warm_up}
             if seconds > budget:
                 skipped_from = s
         if comm.rank == 0:
@@ -203,14 +236,39 @@ def child(tool: str, path: Path, supports: list[float], budget: float, repeat: i
                   flush=True)
 
 
-def _clock() -> tuple[float, float]:
-    return time.perf_counter(), time.process_time()
+def _best_of(runs: list[tuple]) -> tuple[float, float, int, dict]:
+    """The repeats of one case, (seconds, CPU, itemsets, extra) each, as one: the fastest
+    run's, with the least CPU time of any and the most ``call_mb`` (a repeat reuses
+    without new pages what the heap kept of an earlier one; absent if any lacks it)."""
+    seconds, _, count, extra = min(runs, key=lambda r: r[0])
+    memory = [r[3].get("call_mb") for r in runs]
+    extra = {k: v for k, v in extra.items() if k != "call_mb"}
+    if None not in memory:
+        extra["call_mb"] = max(memory)
+    return seconds, min(r[1] for r in runs), count, extra
 
 
-def _since(start: tuple[float, float]) -> tuple[float, float]:
-    """(wall, CPU) seconds since ``start`` (:func:`_clock`): taken before the run's result
-    is freed (pyfim's 6.6 M tuples at dense-mushroom 0.07: about 0.5 s CPU to free)."""
-    return time.perf_counter() - start[0], time.process_time() - start[1]
+def _clock() -> tuple[float, float, float | None]:
+    """The start of a timed call: the peak memory reset (:func:`reset_peak`) first, so
+    that neither the reset nor the reads fall in the timed window."""
+    rss = reset_peak()
+    return time.perf_counter(), time.process_time(), rss
+
+
+def _since(start: tuple[float, float, float | None]) -> tuple[float, float, dict]:
+    """(wall, CPU) seconds since ``start`` (:func:`_clock`) and ``{"call_mb": peak resident
+    memory above the start's}`` (empty where the peak cannot be reset): taken before the
+    run's result is freed (pyfim's 6.6 M tuples at dense-mushroom 0.07: about 0.5 s CPU
+    to free), so the result counts in the call's memory."""
+    wall, cpu = time.perf_counter() - start[0], time.process_time() - start[1]
+    mb = call_mb(start[2])
+    return wall, cpu, {} if mb is None else {"call_mb": round(mb, 1)}
+
+
+def _result(start, count: int) -> tuple[float, float, int, dict]:
+    """A peer's run: (wall, CPU, itemsets, {"call_mb": ...}) since ``start``."""
+    seconds, cpu, memory = _since(start)
+    return seconds, cpu, count, memory
 
 
 def _without_gc(run, support):
@@ -332,7 +390,8 @@ def table(records: list[dict]) -> str:
     records = best(records)
     lines = []
     for data in dict.fromkeys(r["data"] for r in records):
-        lines += [f"\n**{data}** — seconds (mining, after reading) / itemsets / peak MB\n",
+        lines += [f"\n**{data}** — seconds (mining, after reading) / itemsets / peak MB "
+                  "(process; call)\n",
                   "| min_support | " + " | ".join(_tools_in(records, data)) + " |",
                   "|---" * (1 + len(_tools_in(records, data))) + "|"]
         for s in sorted({r["support"] for r in records if r["data"] == data}, reverse=True):
@@ -342,7 +401,8 @@ def table(records: list[dict]) -> str:
                 if r is None or "skipped" in r:
                     cells.append("skipped" if r is None else f"skipped ({r['skipped']})")
                     continue
-                cells.append(f"{r['seconds']:.3g} / {r['itemsets']:,} / {r['peak_mb']:.0f}")
+                cells.append(f"{r['seconds']:.3g} / {r['itemsets']:,} / {r['peak_mb']:.0f}"
+                             + (f" ({r['call_mb']:.0f})" if "call_mb" in r else ""))
                 counts.setdefault(_kind(tool), set()).add(r["itemsets"])
             flag = "".join(f" **{k} counts disagree ({', '.join(map(str, sorted(v)))})**"
                            for k, v in counts.items() if len(v) > 1)
@@ -358,13 +418,13 @@ def _find(records, tool, data, support):
 
 def ratios(records: list[dict], data: str) -> list[str]:
     """hpcrec one rank / the faster pyfim peer (time; CPU time against the peer with the
-    least; peak memory; then the MB each child's peak lies above its resident memory before
-    the first timed run), and 1 -> 2 ranks speedup."""
+    least; peak memory of the process; then the mining call's own memory, :func:`memory_mb`,
+    hpcrec / the peer with the least, MB), and 1 -> 2 ranks speedup."""
     algos = [a for a in PEERS if _find_any(records, f"hpcrec-{a}", data)]
     if not algos:
         return []
-    lines = [f"\n**{data}** — hpcrec / pyfim time, CPU time (peak memory; MB above start, hpcrec / pyfim) "
-             "ratio, 1 rank; speedup 1 -> 2 ranks\n",
+    lines = [f"\n**{data}** — hpcrec / pyfim time, CPU time (process peak memory ratio; call MB, "
+             "hpcrec / pyfim) ratio, 1 rank; speedup 1 -> 2 ranks\n",
              "| min_support | " + " | ".join(algos) + " |", "|---" * (1 + len(algos)) + "|"]
     for s in sorted({r["support"] for r in records if r["data"] == data}, reverse=True):
         cells = []
@@ -384,15 +444,24 @@ def ratios(records: list[dict], data: str) -> list[str]:
                                    key=lambda p: p["cpu_seconds"])
                     cell += f", CPU {ours['cpu_seconds'] / cpu_peer['cpu_seconds']:.2f}x"
                 cell += f" ({ours['peak_mb'] / peer['peak_mb']:.2f}"
-                if "base_mb" in ours and "base_mb" in peer:  # peak above the child's start
-                    rise = [max(0.0, r["peak_mb"] - r["base_mb"]) for r in (ours, peer)]
-                    cell += f"; +{rise[0]:.0f} / +{rise[1]:.0f} MB"
+                known = [m for m in map(memory_mb, peers) if m is not None]
+                if memory_mb(ours) is not None and known:   # against the leaner peer
+                    cell += f"; {memory_mb(ours):.0f} / {min(known):.0f} MB"
                 cell += ")"
             if two is not None and "seconds" in two:
                 cell += f"; {ours['seconds'] / two['seconds']:.2f}x on 2"
             cells.append(cell)
         lines.append(f"| {s:g} | " + " | ".join(cells) + " |")
     return lines
+
+
+def memory_mb(record: dict) -> float | None:
+    """The mining call's own memory, MB: ``call_mb``, or in a record without it (before
+    session 20) the rise of the process's peak above its resident memory before the first
+    timed run (every earlier support's run included); None where neither is known."""
+    if "call_mb" in record:
+        return record["call_mb"]
+    return max(0.0, record["peak_mb"] - record["base_mb"]) if "base_mb" in record else None
 
 
 def _find_any(records, tool, data):

@@ -43,9 +43,9 @@ def probe_clock():
     return clock(), taken[0]
 
 def probe_since(start):
-    wall, cpu = since(start[0])
+    wall, cpu, memory = since(start[0])
     print(json.dumps({"wall": round(wall, 4), "numba": taken[0] - start[1]}), file=sys.stderr)
-    return wall, cpu
+    return wall, cpu, memory
 
 fim_bench._clock, fim_bench._since = probe_clock, probe_since
 fim_bench.child("hpcrec-apriori", Path(sys.argv[2]), [0.005, 0.001], 60.0, 2, False)
