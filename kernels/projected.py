@@ -467,15 +467,16 @@ def _fill_by_masks(rows, ri, pool, node, scratch, mem, marks, table):
 
 
 @njit(cache=True)
-def _fill_by_words(rows, rwords, ri, pool, node, scratch, mem, marks, table):
+def _fill_by_words(store, ri, pool, node, scratch, mem, marks, table):
     """The fill scan (:func:`_fill_children`, the same rows written) of FREQUENT and
     FP-Close where every item is below WORD and a row's word of items is kept
-    (:func:`_row_word`): a row reduced to the children's items (members ``lo..hi-1``,
-    ``marks = (rtop, itop, stamp, lo, hi)``) is its word AND the children's, with no pass
-    over its items; an equal reduced row is found by comparing that word (FP-Close: the
+    (:func:`_row_word`; ``store = (rows, rwords)``): a row reduced to the children's items
+    (members ``lo..hi-1``, ``marks = (rtop, itop, stamp, lo, hi)``) is its word AND the
+    children's, with no pass over its items; an equal reduced row is found by comparing that word (FP-Close: the
     tid-set keys added); a new row's items are written from it, lowest bit first
     (ascending), and it becomes the row's word. FP-Close took :func:`_fill_by_masks`
     before, a pass over each row's items (benchmarks/README.md, session 20)."""
+    rows, rwords = store
     rtop, itop, stamp, lo, hi = marks
     mask = len(table) - 1
     apart = len(rwords) > 0
@@ -2416,7 +2417,7 @@ def _search(work, first, owned, options, store, state, need, marks):
             stamp += 1
             r_first = rtop
             if words:
-                rtop, itop = _fill_by_words(rows, rwords, ri, pool, node, scratch, mem,
+                rtop, itop = _fill_by_words((rows, rwords), ri, pool, node, scratch, mem,
                                             (rtop, itop, stamp, first_child, mtop), rtable)
             elif n_child <= WORD:
                 if mode == FREQUENT and n_child > 1:
