@@ -417,8 +417,9 @@ def _word_slot(table, word, stamp, mask):
 @njit(cache=True)
 def _fill_by_masks(rows, ri, pool, node, scratch, mem, marks, table):
     """The fill scan (:func:`_fill_children`, the same rows written; every mode, FP-Growth
-    and FP-Close with every item below WORD by :func:`_fill_by_words`) for at most WORD children (members ``lo`` on,
-    sorted largest item first, :func:`_sort_members`; ``marks = (rtop, itop, stamp, lo)``):
+    and FP-Close with every item below WORD by :func:`_fill_by_words`) for at most WORD
+    children (members ``lo`` on, sorted largest item first, :func:`_sort_members`;
+    ``marks = (rtop, itop, stamp, lo)``):
     a row reduced to the children's items is first the mask of their members, so an equal
     reduced row is found by comparing one word (the table's ``hash`` holds it), not by
     hashing and comparing items; only a new row's items are written, from its mask (the
