@@ -160,20 +160,27 @@ def _children(rows, ri, pool, node, minc, scratch, mem, tops):
     return mtop, top, n_perfect, n_seen, n_rows
 
 
+@njit(cache=True, inline="always")
+def _row_word(rows, rwords, r):
+    """Row r's word of items (every item below WORD, :func:`conditional_rows`): rwords[r]
+    (FP-Close, whose row key is the tid-set key), or where ``rwords`` is empty its key
+    (FREQUENT)."""
+    return rwords[r] if len(rwords) else rows[r].key
+
+
 @njit(cache=True)
-def _children_by_words(rows, pool, node, minc, scratch, mem, tops):
-    """:func:`_children` where a row's ``key`` is the word of its items (FREQUENT, every
-    item below WORD, :func:`conditional_rows`): a row's items below X's item are the bits of
-    its word below it, so its items are not read; the items seen are the bits of all
-    rows' words together (listed lowest first). Returns (mtop, top, n_perfect, n_seen,
-    n_rows)."""
+def _children_by_words(rows, rwords, pool, node, minc, scratch, mem, tops):
+    """:func:`_children` where every item is below WORD and a row's word of items is kept
+    (:func:`_row_word`): a row's items below X's item are the bits of its word below it,
+    so its items are not read; the items seen are the bits of all rows' words together
+    (listed lowest first). Returns (mtop, top, n_perfect, n_seen, n_rows)."""
     below = (np.int64(1) << node.item) - 1
     seen = np.int64(0)
     n_rows = 0
     for p in range(node.t0, node.t1):
         r = pool[p]
         w = rows[r].wt
-        b = rows[r].key & below
+        b = _row_word(rows, rwords, r) & below
         seen |= b
         while b != 0:
             i = trailing_zeros(b)
@@ -410,8 +417,9 @@ def _word_slot(table, word, stamp, mask):
 @njit(cache=True)
 def _fill_by_masks(rows, ri, pool, node, scratch, mem, marks, table):
     """The fill scan (:func:`_fill_children`, the same rows written; every mode, FP-Growth
-    on dense data by :func:`_fill_by_words`) for at most WORD children (members ``lo`` on,
-    sorted largest item first, :func:`_sort_members`; ``marks = (rtop, itop, stamp, lo)``):
+    and FP-Close with every item below WORD by :func:`_fill_by_words`) for at most WORD
+    children (members ``lo`` on, sorted largest item first, :func:`_sort_members`;
+    ``marks = (rtop, itop, stamp, lo)``):
     a row reduced to the children's items is first the mask of their members, so an equal
     reduced row is found by comparing one word (the table's ``hash`` holds it), not by
     hashing and comparing items; only a new row's items are written, from its mask (the
@@ -460,33 +468,43 @@ def _fill_by_masks(rows, ri, pool, node, scratch, mem, marks, table):
 
 
 @njit(cache=True)
-def _fill_by_words(rows, ri, pool, node, scratch, mem, marks, table):
-    """FREQUENT's fill scan (:func:`_fill_children`, the same rows written) where every
-    item is below WORD and a row's ``key`` is the word of its items (:func:`conditional_rows`):
-    a row reduced to the children's items (members ``lo..hi-1``, ``marks = (rtop, itop,
-    stamp, lo, hi)``) is its word AND the children's, with no pass over its items; an
-    equal reduced row is found by comparing that word; a new row's items are written
-    from it, lowest bit first (ascending), and it becomes the row's key."""
+def _fill_by_words(store, ri, pool, node, scratch, mem, marks, table):
+    """The fill scan (:func:`_fill_children`, the same rows written) of FREQUENT and
+    FP-Close where every item is below WORD and a row's word of items is kept
+    (:func:`_row_word`; ``store = (rows, rwords)``): a row reduced to the children's items
+    (members ``lo..hi-1``, ``marks = (rtop, itop, stamp, lo, hi)``) is its word AND the
+    children's, with no pass over its items; an equal reduced row is found by comparing that word (FP-Close: the
+    tid-set keys added); a new row's items are written from it, lowest bit first
+    (ascending), and it becomes the row's word. FP-Close took :func:`_fill_by_masks`
+    before, a pass over each row's items (benchmarks/README.md, session 20)."""
+    rows, rwords = store
     rtop, itop, stamp, lo, hi = marks
     mask = len(table) - 1
+    apart = len(rwords) > 0
     kids = np.int64(0)
     for x in range(lo, hi):
         kids |= np.int64(1) << mem[x].item
     for p in range(node.t0, node.t1):
         r = pool[p]
-        word = rows[r].key & kids
+        word = _row_word(rows, rwords, r) & kids
         if word == 0:
             continue
         s, twin = _word_slot(table, word, stamp, mask)
         if twin >= 0:
             rows[twin].wt += rows[r].wt
+            if apart:
+                rows[twin].key += rows[r].key
             continue
         table[s].stamp = stamp
         table[s].hash = word
         table[s].row = rtop
         rows[rtop].beg = itop
         rows[rtop].wt = rows[r].wt
-        rows[rtop].key = word
+        if apart:
+            rows[rtop].key = rows[r].key
+            rwords[rtop] = word
+        else:
+            rows[rtop].key = word
         b = word
         while b != 0:
             i = trailing_zeros(b)
@@ -584,7 +602,7 @@ def _distinct_rows(indptr, indices, owned, lo, hi):
     return live[:n_out]
 
 
-def conditional_rows(indptr, indices, owned, lo, hi, words=False):
+def conditional_rows(indptr, indices, owned, lo, hi, words=False, apart=False):
     """The conditional databases of the owned items j in [lo, hi), in one sequential pass.
 
     For every row and every owned item j in it, the row's items before j become one row
@@ -596,18 +614,22 @@ def conditional_rows(indptr, indices, owned, lo, hi, words=False):
     more). Returns (rows, items, first, n_items): the rows as a row store (:data:`ROW`
     records: item range, weight, a key of the source rows: the rows of different items'
     databases that come from one transaction share it), rows first[j - lo] ..
-    first[j - lo + 1] - 1 belonging to j, n_items items in all. Both arrays have room
-    above the databases for the reduced rows of two levels of the largest one (the
-    search's row store; allocated by NumPy, see :func:`_grow`). With ``words`` (FREQUENT,
-    every item below WORD) a row's key is instead the word of its items (bit i: item i),
-    which FP-Growth's scans read (:func:`_fill_by_words`).
+    first[j - lo + 1] - 1 belonging to j, n_items items in all, and ``rwords``. Both
+    arrays have room above the databases for the reduced rows of two levels of the
+    largest one (the search's row store; allocated by NumPy, see :func:`_grow`). Every
+    item below WORD: with ``words`` (FREQUENT) a row's key is instead the word of its
+    items (bit i: item i), which the scans read (:func:`_fill_by_words`); with ``apart``
+    (FP-Close) the word goes to rwords[row] (one per row of the row store; else
+    ``rwords`` is empty), the key staying the tid-set key.
     """
     live, n_rows, most, n_src = _bucket_sizes(indptr, indices, owned, lo, hi)
     room = 0 if START_SMALL else 2
     rows = np.empty(n_rows[-1] + room * int(np.diff(n_rows).max(initial=0) + 512), ROW)
     items = np.empty(n_src + room * (most + 512), np.int32)
-    _fill_buckets(indptr, indices, owned, (lo, hi, words), (live, n_rows), rows, items)
-    return rows, items, n_rows, n_src
+    rwords = np.empty(len(rows) if apart else 0, np.int64)
+    _fill_buckets(indptr, indices, owned, (lo, hi, words or apart), (live, n_rows),
+                  (rows, rwords), items)
+    return rows, items, n_rows, n_src, rwords
 
 
 @njit(cache=True)
@@ -634,13 +656,16 @@ def _bucket_sizes(indptr, indices, owned, lo, hi):
 
 
 @njit(cache=True)
-def _fill_buckets(indptr, indices, owned, span, sizes, rows, items):
+def _fill_buckets(indptr, indices, owned, span, sizes, store, items):
     """:func:`conditional_rows`' second pass: the live rows' items copied into ``items``,
-    and each bucket's rows, prefixes of them, written into ``rows`` (``span = (lo, hi)``,
-    ``sizes`` from :func:`_bucket_sizes`; ``span = (lo, hi, words)``: with ``words`` a
-    row's key is the word of its items, :func:`conditional_rows`)."""
+    and each bucket's rows, prefixes of them, written into the row store (``store =
+    (rows, rwords)``; ``span = (lo, hi, words)``, ``sizes`` from :func:`_bucket_sizes`):
+    with ``words`` a row's word of items is its key, or where ``rwords`` is not empty
+    rwords[row] (:func:`conditional_rows`)."""
     lo, hi, words = span
     live, n_rows = sizes
+    rows, rwords = store
+    apart = len(rwords) > 0
     fill = n_rows[:hi - lo].copy()
     q = 0
     for x in range(len(live)):
@@ -654,7 +679,9 @@ def _fill_buckets(indptr, indices, owned, span, sizes, rows, items):
                 rows[row].beg = q
                 rows[row].end = q + p - s
                 rows[row].wt = live[x, 2]
-                rows[row].key = word if words else live[x, 3]
+                rows[row].key = word if words and not apart else live[x, 3]
+                if apart:
+                    rwords[row] = word
                 fill[j - lo] = row + 1
             word |= np.int64(1) << (j & 63)
         q += live[x, 1] - s
@@ -1272,6 +1299,8 @@ class Work(NamedTuple):
     wwts: np.ndarray      # ... and by row (int64)
     pairs: np.ndarray     # a root's children: pair counts (:func:`_pair_counts`)
     ranks: np.ndarray     # ... their ranks by item (3, PAIRS; int64)
+    rwords: np.ndarray    # FP-Close, every item below WORD: per row of the row store, the
+                          # word of its items (int64; :func:`conditional_rows`); else empty
 
 
 GROW = 2  # a working array or the store is short: grow it (``need``) and search on
@@ -1334,8 +1363,11 @@ def _shortfall(lens, used, f, node, items, depth, mode):
 
 def _grown(work, need):
     """``work`` with the arrays ``need`` names grown (doubling; the hash table of reduced
-    rows rebuilt empty at a power of two)."""
+    rows rebuilt empty at a power of two; FP-Close's words of the rows with the rows)."""
     rows, ri, pool, mem, rtable, lpool, frames = work[:7]
+    rwords = work.rwords
+    if need[N_ROWS] and len(rwords):
+        rwords = _grow(rwords, need[N_ROWS])
     if need[N_RTABLE]:
         size = len(rtable)
         while size < need[N_RTABLE]:
@@ -1346,7 +1378,7 @@ def _grown(work, need):
         for a, x in ((rows, N_ROWS), (ri, N_RI), (pool, N_POOL), (mem, N_MEM),
                      (lpool, N_LPOOL), (frames, N_FRAMES)))
     return work._replace(rows=rows, ri=ri, pool=pool, mem=mem, rtable=rtable, lpool=lpool,
-                         frames=frames)
+                         frames=frames, rwords=rwords)
 
 
 @njit(cache=True)
@@ -1428,10 +1460,10 @@ def _bit_columns(rows, ri, pool, node, scratch, mem, loc, marks):
 
 
 @njit(cache=True)
-def _bit_columns_by_words(rows, pool, node, scratch, mem, loc, marks):
-    """:func:`_bit_columns` where a row's ``key`` is the word of its items (FREQUENT,
-    every item below WORD, :func:`conditional_rows`): a row's children are the bits of its
-    word AND theirs, its items are not read."""
+def _bit_columns_by_words(rows, rwords, pool, node, scratch, mem, loc, marks):
+    """:func:`_bit_columns` where every item is below WORD and a row's word of items is
+    kept (:func:`_row_word`): a row's children are the bits of its word AND theirs, its
+    items are not read."""
     lat, lvl, wts = loc
     lo, hi, plen, npath = marks[0], marks[1], marks[2], marks[3]
     n_extra, mask = marks[4]
@@ -1445,7 +1477,7 @@ def _bit_columns_by_words(rows, pool, node, scratch, mem, loc, marks):
         r = pool[node.t0 + k]
         wts[k] = rows[r].wt
         bit = np.int64(1) << k
-        b = rows[r].key & kids
+        b = _row_word(rows, rwords, r) & kids
         while b != 0:
             lat[scratch[trailing_zeros(b)].slot - lo].rows |= bit
             b &= b - 1
@@ -2199,7 +2231,7 @@ def _search(work, first, owned, options, store, state, need, marks):
     loc = work[14:17]
     lat, lvl, wts, keys = loc[0], loc[1], loc[2], work.keys
     wide = work[18:24]
-    pairs, ranks = work.pairs, work.ranks
+    pairs, ranks, rwords = work.pairs, work.ranks, work.rwords
     wlvl = wide[1]
     items, meta, links, head, tops, aux = store[:6]
     records, recode = store.records, store.recode   # FREQUENT's
@@ -2215,8 +2247,9 @@ def _search(work, first, owned, options, store, state, need, marks):
     closed_bits = mode == CLOSED and max_len <= 0
     # FP-Max likewise, over masks of its sets (m <= MASK_ITEMS)
     maximal_bits = mode == MAXIMAL and max_len <= 0 and m <= MASK_ITEMS
-    # FREQUENT with every item below WORD: the rows' keys are their words of items
-    words = mode == FREQUENT and m <= WORD
+    # FREQUENT and FP-Close with every item below WORD: the rows' words of items are kept
+    # (:func:`_row_word`: FREQUENT's in their keys, FP-Close's in rwords)
+    words = (mode == FREQUENT or mode == CLOSED) and m <= WORD
     if state[PENDING]:  # the subsets of the last set, once the store had room
         _emit_subsets(records, tops, form, recode, path, extra, comb,
                       (state[P_NPATH], state[P_EXTRA], state[P_TOPR], state[P_COUNT]))
@@ -2307,10 +2340,10 @@ def _search(work, first, owned, options, store, state, need, marks):
             if not prune and npath != max_len and node.item != f.low:
                 mtop, top, n_perfect, n_seen = _pair_children(
                     pairs, ranks, (state[P_BASE], a), node, minc, scratch, mem, (mtop, top))
-        elif words and npath != max_len and node.item != f.low \
+        elif words and not prune and npath != max_len and node.item != f.low \
                 and _may_branch(rows, ri, pool, node, minc):
             mtop, top, n_perfect, n_seen, n_rows = _children_by_words(
-                rows, pool, node, minc, scratch, mem, (mtop, top))
+                rows, rwords, pool, node, minc, scratch, mem, (mtop, top))
         elif not prune and npath != max_len and node.item != f.low \
                 and _may_branch(rows, ri, pool, node, minc):
             mtop, top, n_perfect, n_seen, n_rows = _children(
@@ -2341,7 +2374,7 @@ def _search(work, first, owned, options, store, state, need, marks):
         if mode == FREQUENT and mtop > first_child and n_child <= WORD and not lone:
             bits = (first_child, mtop, plen, npath, _prefix_mask(prefix, absorbed, plen, recode))
             if words and node.t1 - node.t0 <= WORD:
-                _bit_columns_by_words(rows, pool, node, scratch, mem, loc, bits)
+                _bit_columns_by_words(rows, rwords, pool, node, scratch, mem, loc, bits)
                 mtop = first_child
             elif node.t1 - node.t0 <= WORD:
                 _bit_columns(rows, ri, pool, node, scratch, mem, loc, bits)
@@ -2350,8 +2383,12 @@ def _search(work, first, owned, options, store, state, need, marks):
                     rows, ri, pool, node, scratch, mem, wide, (bits, words)):
                 mtop = first_child
         if closed_bits and mtop > first_child and node.t1 - node.t0 <= WORD and n_child <= WORD:
-            _bit_columns(rows, ri, pool, node, scratch, mem, loc, (
-                first_child, mtop, plen, npath, (np.int64(0), (np.int64(0), np.int64(0), np.int64(0), np.int64(0)))))
+            cols = (first_child, mtop, plen, npath,
+                    (np.int64(0), (np.int64(0), np.int64(0), np.int64(0), np.int64(0))))
+            if words:
+                _bit_columns_by_words(rows, rwords, pool, node, scratch, mem, loc, cols)
+            else:
+                _bit_columns(rows, ri, pool, node, scratch, mem, loc, cols)
             _row_keys(rows, pool, node, keys)
             mtop = first_child
         if maximal_bits and mtop > first_child and node.t1 - node.t0 <= WORD and n_child <= WORD:
@@ -2381,7 +2418,7 @@ def _search(work, first, owned, options, store, state, need, marks):
             stamp += 1
             r_first = rtop
             if words:
-                rtop, itop = _fill_by_words(rows, ri, pool, node, scratch, mem,
+                rtop, itop = _fill_by_words((rows, rwords), ri, pool, node, scratch, mem,
                                             (rtop, itop, stamp, first_child, mtop), rtable)
             elif n_child <= WORD:
                 if mode == FREQUENT and n_child > 1:
@@ -2497,12 +2534,13 @@ def _search(work, first, owned, options, store, state, need, marks):
 
 
 def _first_work(db, m, n_sets, scratch):
-    """The working arrays for the databases ``db`` (:func:`conditional_rows`) over m items:
+    """The working arrays for the databases ``db = (rows, items, first, n_items, rwords)``
+    (:func:`conditional_rows`) over m items:
     sized for the largest database's root (its tid-list, its children's lists, the hash
     table of its reduced rows) and FP-Max's lists for the ``n_sets`` sets stored, so that
     most calls never stop to grow (each stop is a call from Python); ``scratch``: the
     store's."""
-    rows, ri, first, n_items = db
+    rows, ri, first, n_items, rwords = db
     most = int(np.diff(first).max(initial=0))
     table = 1024
     while table < 2 * most:
@@ -2522,7 +2560,7 @@ def _first_work(db, m, n_sets, scratch):
                 np.empty((WORD * (WORD + 1) // 2, WIDE_WORDS), np.int64),
                 np.empty((WORD + 2, WIDE_WORDS), np.int32), np.empty((PLANES, WIDE_WORDS), np.int64),
                 np.empty(WIDE, np.int64), np.empty(PAIRS * (PAIRS - 1) // 2, np.int64),
-                np.empty((3, PAIRS), np.int64))
+                np.empty((3, PAIRS), np.int64), rwords)
 
 
 def mine_range(rows_in: Csr, owned, lo, hi, options: MineOptions, store: Store):
@@ -2567,10 +2605,10 @@ def mine_ranges(rows_in: Csr, owned, cuts, options: MineOptions, store: Store):
     m, mode = options.m, options.mode
     # the row store starts as the conditional databases; reduced rows go above them
     lo, hi = int(cuts[0]), int(cuts[-1])
-    rows, ri, first, n_items = conditional_rows(rows_in.indptr, rows_in.indices, owned, lo, hi,
-                                                mode == FREQUENT and m <= WORD)
-    work = _first_work((rows, ri, first, n_items), m, int(store.tops[0]) if mode == MAXIMAL else 0,
-                       store.scratch)
+    db = conditional_rows(rows_in.indptr, rows_in.indices, owned, lo, hi,
+                          mode == FREQUENT and m <= WORD, mode == CLOSED and m <= WORD)
+    first, n_items = db[2], db[3]
+    work = _first_work(db, m, int(store.tops[0]) if mode == MAXIMAL else 0, store.scratch)
     state = np.zeros(10, np.int64)
     state[J], state[DEPTH] = hi - 1, -1
     need = np.zeros(10, np.int64)

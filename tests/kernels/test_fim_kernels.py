@@ -264,6 +264,32 @@ def test_distinct_rows_merge_the_rows_equal_below_hi(lo, hi):
     assert got.tolist() == list(want.values())
 
 
+@pytest.mark.parametrize("hi", [40, 64])
+def test_conditional_rows_keep_fpclose_words_apart_from_the_keys(hi):
+    """Every item below WORD: FP-Close's conditional rows (``apart``) keep their tid-set keys
+    (those of the rows without words) and each row's word of items in ``rwords`` (bit i:
+    item i; item 63 the sign bit), one per row of the row store with room above; FREQUENT's
+    (``words``) hold the word in the key and no ``rwords``."""
+    rng = np.random.default_rng(hi)
+    rows = [np.flatnonzero(rng.random(hi) < 0.4) for _ in range(200)] + [np.array([0, 63])]
+    rows = [r[r < hi] for r in rows]
+    ptr = np.concatenate(([0], np.cumsum([len(r) for r in rows]))).astype(np.int64)
+    idx = np.concatenate(rows).astype(np.int32)
+    owned = rng.random(hi) < 0.6
+    plain = P.conditional_rows(ptr, idx, owned, 0, hi)
+    keyed = P.conditional_rows(ptr, idx, owned, 0, hi, apart=True)
+    worded = P.conditional_rows(ptr, idx, owned, 0, hi, words=True)
+    n = int(plain[2][-1])
+    assert n > 100 and len(plain[4]) == len(worded[4]) == 0
+    assert len(keyed[4]) == len(keyed[0]) > n
+    assert np.array_equal(keyed[0][:n], plain[0][:n])   # beg, end, weight and key alike
+    rec, items = plain[0][:n], plain[1]
+    want = [sum(1 << int(i) for i in items[b:e]) for b, e in zip(rec["beg"], rec["end"])]
+    want = np.array([w - (1 << 64) if w >> 63 else w for w in want], np.int64)
+    assert np.array_equal(keyed[4][:n], want)
+    assert np.array_equal(worded[0]["key"][:n], want)
+
+
 def brute_force(X, minc, mode, max_len=0):
     """{itemset: count} of every frequent (maximal, closed) itemset of the rows of X, by
     testing every item combination against the rows as bit masks."""
