@@ -342,6 +342,54 @@ def sort_records(rec, out, n_words):
 
 
 @njit(cache=True)
+def mask_keys(rec, layout, bit_of, width, count_bits, keys):
+    """Each record of ``rec`` as one int64 into ``keys``, so that the keys sort as the
+    records do: its length, then ``width`` bits holding, complemented, the bit mask of its
+    items (``bit_of[item]``: the item's bit, the lowest item the highest; an itemset whose
+    lowest differing item is lower has the higher mask, so the smaller key), then its count
+    in the low ``count_bits`` bits (all fit in 63 bits).
+    ``keys`` may be the front of ``rec``'s memory: key x lies in a record at or before x,
+    written once record x is read."""
+    bits, head, per, n_words = layout
+    mask = (np.int64(1) << bits) - 1
+    full = (np.int64(1) << width) - 1
+    for x in range(rec.shape[0]):
+        word = rec[x, 0]
+        k = word >> (head * bits)
+        shift = (head - 1) * bits
+        m = np.int64(0)
+        for _ in range(min(k, head)):
+            m |= bit_of[(word >> shift) & mask]
+            shift -= bits
+        w, shift = 1, (per - 1) * bits
+        for _ in range(head, k):
+            m |= bit_of[(rec[x, w] >> shift) & mask]
+            shift -= bits
+            if shift < 0:
+                w, shift = w + 1, (per - 1) * bits
+        keys[x] = (((k << width) | (full ^ m)) << count_bits) | rec[x, n_words]
+
+
+@njit(cache=True)
+def decode_keys(keys, width, count_bits, item_at, out_items, out_ptr, out_counts):
+    """The itemsets of sorted :func:`mask_keys` keys written out as :func:`decode` writes
+    records: ``item_at[b]`` is the item of mask bit b."""
+    full = (np.int64(1) << width) - 1
+    low = (np.int64(1) << count_bits) - 1
+    at = 0
+    out_ptr[0] = 0
+    for x in range(keys.shape[0]):
+        z = full ^ ((keys[x] >> count_bits) & full)
+        while z != 0:   # highest bit first: ascending items
+            b = 63 - leading_zeros(z)
+            out_items[at] = item_at[b]
+            at += 1
+            z ^= np.int64(1) << b
+        out_counts[x] = keys[x] & low
+        out_ptr[x + 1] = at
+
+
+@njit(cache=True)
 def decode(rec, layout, out_items, out_ptr, out_counts):
     """The sorted records written out one after the other: items into ``out_items``,
     offsets into ``out_ptr``, counts into ``out_counts``."""

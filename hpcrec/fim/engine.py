@@ -20,7 +20,7 @@ from ..core.errors import InputError
 from . import count_distribution, pfp
 from .control import Control
 from .prepare import local_transactions, prepare
-from .result import Itemsets, Records, decoded, records, sorted_records
+from .result import Itemsets, Records, decoded, keyed_decoded, mask_form, records, sorted_records
 
 ALGORITHMS = ("apriori", "fpgrowth", "fpmax", "fpclose")
 HINT = "raise min_support, set max_len, or run on more ranks / nodes"
@@ -170,13 +170,19 @@ def mine_itemsets(source, min_support: float, algorithm: str = "fpgrowth", max_l
         recs, partial = pfp.mine(prep, max_len, comm, algorithm, control, timer, guard)
         done = 0 if partial else int(comm.allreduce_scalar(recs.longest, "max"))
     with timer.phase("mine"):   # the miner's arrays are dropped before the result is written
-        if comm.size == 1 or algorithm == "apriori":
-            ordered = sorted_records(recs) if recs is not None else None
-        else:
+        items, ptr, cnt = np.zeros(0, np.int32), np.zeros(1, np.int64), np.zeros(0, np.int64)
+        ordered = None
+        if comm.size > 1 and algorithm != "apriori":
             ordered = merged_records(recs, comm, result_on)
+        elif recs is not None:   # one sort: by one-word keys where they fit
+            form = mask_form(prep.order, prep.n)
+            if form is None:
+                ordered = sorted_records(recs)
+            else:
+                items, ptr, cnt = keyed_decoded(recs, form)
         del recs
-        items, ptr, cnt = decoded(ordered) if ordered is not None else \
-            (np.zeros(0, np.int32), np.zeros(1, np.int64), np.zeros(0, np.int64))
+        if ordered is not None:
+            items, ptr, cnt = decoded(ordered)
         del ordered
     timer.count("itemsets", len(cnt))
     return Itemsets(items, ptr, cnt, prep.n, prep.labels, partial, done,

@@ -105,6 +105,38 @@ def sorted_records(recs: Records) -> Records:
     return recs._replace(rec=done)
 
 
+def mask_form(universe: np.ndarray, most: int):
+    """The one-word keys of itemsets of the column indices ``universe`` with counts up to
+    ``most`` (:func:`hpcrec.kernels.order.mask_keys`: the length, the items as a bit mask
+    over ``universe``, the count): (bit_of, item_at, width, count_bits), or None where they
+    do not fit 63 bits (more than 57 items less the count's bits: the dense data sets fit)."""
+    universe = np.unique(universe)
+    width, count_bits = len(universe), int(most).bit_length()
+    if not width or width.bit_length() + width + count_bits > 63:
+        return None
+    bit_of = np.zeros(int(universe[-1]) + 1, np.int64)
+    bit_of[universe] = np.int64(1) << np.arange(width - 1, -1, -1, dtype=np.int64)
+    return bit_of, universe[::-1].astype(np.int64), width, count_bits
+
+
+def keyed_decoded(recs: Records, form):
+    """``decoded(sorted_records(recs))`` by one-word keys (``form``: :func:`mask_form` of
+    the itemsets' items and counts): the keys are written over the front of ``recs.rec``
+    (its records are lost), sorted in place and the itemsets read back from them. No
+    records moved, no second key word, no array added (chess 0.6 FP-Growth: sort and
+    decode about 9 ms instead of 13)."""
+    from ..kernels import order
+    bit_of, item_at, width, count_bits = form
+    keys = np.ravel(recs.rec)[:len(recs.rec)]
+    order.mask_keys(recs.rec, recs.layout, bit_of, width, count_bits, keys)
+    keys.sort()   # distinct keys: any sort gives the one order
+    out_items = np.empty(recs.n_items, np.int32)
+    out_ptr = np.empty(len(keys) + 1, np.int64)
+    out_counts = np.empty(len(keys), np.int64)
+    order.decode_keys(keys, width, count_bits, item_at, out_items, out_ptr, out_counts)
+    return out_items, out_ptr, out_counts
+
+
 def decoded(recs: Records):
     """(int32 items, ptr, counts) of sorted :class:`Records`, in one sequential pass."""
     from ..kernels import order

@@ -1,12 +1,13 @@
 """The canonical-order kernels (hpcrec.kernels.order) against Python and NumPy references:
 the stable radix sort of key/value pairs, and the record sort with its bucket scatter, run
-refinement and decoding (through hpcrec.fim.result.canonical)."""
+refinement and decoding (through hpcrec.fim.result.canonical), and the one-word mask keys
+of hpcrec.fim.result.keyed_decoded."""
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from hpcrec.fim.result import canonical
+from hpcrec.fim.result import canonical, keyed_decoded, mask_form, records
 from hpcrec.kernels import order
 
 
@@ -121,3 +122,40 @@ def test_skewed_buckets_and_a_run_longer_than_a_bucket():
              for _ in range(3 * order.LEAF)}
     sets = [list(range(head)) + list(t) for t in tails] + [[99] * 1 + [1]]
     _check(sets, rng.integers(1, 5, size=len(sets)))
+
+
+def _distinct_sets(rng, universe, n, longest):
+    seen, sets = set(), []
+    while len(sets) < n:
+        k = int(rng.integers(1, longest + 1))
+        s = frozenset(int(x) for x in rng.choice(universe, size=k, replace=False))
+        if s not in seen:
+            seen.add(s)
+            sets.append(list(rng.permutation(sorted(s))))
+    return sets
+
+
+@pytest.mark.parametrize("width, most", [(40, 4000), (50, 127), (3, 1)])
+def test_keyed_decoded_is_the_canonical_order(width, most):
+    """Itemsets of ``width`` ids spread over 0..299 (9-bit items; lengths up to ``width``:
+    across the records' key words), counts up to ``most`` (6 + 50 + 7 bits: the widest
+    keys that fit), sorted by one-word keys."""
+    rng = np.random.default_rng(width + most)
+    universe = np.sort(rng.choice(300, size=width, replace=False)).astype(np.int64)
+    sets = _distinct_sets(rng, universe, 2000 if width > 3 else 7, width)
+    counts = rng.integers(1, most + 1, size=len(sets))
+    counts[0] = most
+    flat = np.array([i for s in sets for i in s], np.int32)
+    recs = records(flat, np.array([len(s) for s in sets]), counts)
+    got = keyed_decoded(recs, mask_form(rng.permutation(universe), most))
+    for g, w in zip(got, _reference(sets, counts)):
+        assert g.dtype == w.dtype and np.array_equal(g, w)
+
+
+def test_mask_form_only_where_the_keys_fit():
+    """Length, mask and count in 63 bits: 50 items (6 + 50 bits) with counts of 7 bits, not
+    8; 57 items with count 1 (6 + 57 + 1 bits: 64)."""
+    universe = np.arange(0, 100, 2)
+    assert mask_form(universe, 127) is not None and mask_form(universe, 128) is None
+    assert mask_form(np.arange(56), 1) is not None and mask_form(np.arange(57), 1) is None
+    assert mask_form(np.zeros(0, np.int64), 5) is None
