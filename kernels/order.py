@@ -12,6 +12,15 @@ offsets and counts in one sequential pass. So no step reads the itemsets in a ra
 order (on millions of itemsets a random gather costs a cache and TLB miss each).
 
 Layout ``(bits, head, per, words)``: see :func:`layout`.
+
+Where a result is sorted once, on one rank, and its items are at most 63 (the dense data
+sets), a record is shorter: the items' bit mask in one word, then the count (the mask
+layout ``(0, width, 0, 1)``, :func:`mask_layout`; the search writes it from the bit mask
+it keeps anyway, :func:`pack_mask`). Such records are sorted as one-word keys:
+:func:`mask_buckets` scatters them by length and the top ``split`` bits of the
+complemented mask, so that the rest of the mask and the count fit one int64, each bucket
+is sorted as plain integers (NumPy's vectorized sort) and :func:`decode_masks` writes the
+itemsets out.
 """
 from __future__ import annotations
 
@@ -19,11 +28,15 @@ import numpy as np
 from numba import njit
 from numba.cpython.unsafe.numbers import leading_zeros, trailing_zeros
 
+from .support import popcount
+
 RADIX = 11      # bits a radix pass sorts (2048 buckets: the histograms stay in L2) ...
 RADIX_SMALL = 8  # ... or, under 2^16 keys, 256 buckets (less to clear per bucket)
 SMALL = 32      # ranges up to this size are sorted by insertion
 MASK_BITS = 8   # items of up to this many bits are sorted through a bit mask of 4 words
 LEAF = 32768    # buckets up to this many records (1 MB of 4-word records: a core's L2) sorted in cache
+SPLIT_MAX = 12  # mask layout: at most 2^12 buckets of each length (histograms of 2 MB at most)
+NUMBA_SORT = 1024  # mask layout: buckets below this many keys sorted in compiled code, larger by NumPy
 
 
 def layout(bits: int, longest: int, bound: int = 0) -> tuple[int, int, int, int]:
@@ -36,6 +49,12 @@ def layout(bits: int, longest: int, bound: int = 0) -> tuple[int, int, int, int]
     per = max(1, 63 // bits)
     head = max(1, (63 - max(longest, bound).bit_length()) // bits)
     return bits, head, per, key_words(head, per, longest)
+
+
+def mask_layout(width: int) -> tuple[int, int, int, int]:
+    """The layout of records that are a bit mask over ``width`` (at most 63) items, then
+    the count; item v is bit v (so a caller maps the lowest item to the highest bit)."""
+    return 0, width, 0, 1
 
 
 def key_words(head: int, per: int, longest: int) -> int:
@@ -83,8 +102,11 @@ def with_bit(q, v):
 def pack_mask(q, k, form, rec, x):
     """The key words of the itemset of k items whose bits are set in the 4-word mask q
     into rec[x, :-1], as :func:`pack` packs them (read lowest bit first: ascending; also
-    the search's, :mod:`.projected`)."""
+    the search's, :mod:`.projected`); in the mask layout (bits 0) q's first word."""
     bits, head, per = form
+    if bits == 0:
+        rec[x, 0] = q[0]
+        return
     m0, m1, m2, m3 = q
     s = 0
     word = np.int64(k) << (head * bits)
@@ -342,51 +364,71 @@ def sort_records(rec, out, n_words):
 
 
 @njit(cache=True)
-def mask_keys(rec, layout, bit_of, width, count_bits, keys):
-    """Each record of ``rec`` as one int64 into ``keys``, so that the keys sort as the
-    records do: its length, then ``width`` bits holding, complemented, the bit mask of its
-    items (``bit_of[item]``: the item's bit, the lowest item the highest; an itemset whose
-    lowest differing item is lower has the higher mask, so the smaller key), then its count
-    in the low ``count_bits`` bits (all fit in 63 bits).
-    ``keys`` may be the front of ``rec``'s memory: key x lies in a record at or before x,
-    written once record x is read."""
-    bits, head, per, n_words = layout
-    mask = (np.int64(1) << bits) - 1
+def mask_buckets(rec, width, split, count_bits, keys):
+    """Records of the mask layout (over ``width`` items) as one-word keys into ``keys``,
+    scattered (stably) into buckets by length, then by the top ``split`` bits of the
+    complemented mask (the lowest item is the highest bit, so a set with the lower first
+    differing item has the smaller complement); a key holds the rest of the complemented
+    mask above the count (``count_bits`` bits). Returns the buckets' bounds."""
     full = (np.int64(1) << width) - 1
+    low = width - split
+    rest = (np.int64(1) << low) - 1
+    start = np.zeros(((width + 1) << split) + 1, np.int64)
     for x in range(rec.shape[0]):
-        word = rec[x, 0]
-        k = word >> (head * bits)
-        shift = (head - 1) * bits
-        m = np.int64(0)
-        for _ in range(min(k, head)):
-            m |= bit_of[(word >> shift) & mask]
-            shift -= bits
-        w, shift = 1, (per - 1) * bits
-        for _ in range(head, k):
-            m |= bit_of[(rec[x, w] >> shift) & mask]
-            shift -= bits
-            if shift < 0:
-                w, shift = w + 1, (per - 1) * bits
-        keys[x] = (((k << width) | (full ^ m)) << count_bits) | rec[x, n_words]
+        q = rec[x, 0]
+        start[((np.int64(popcount(np.uint64(q))) << split) | ((full ^ q) >> low)) + 1] += 1
+    for b in range(len(start) - 1):
+        start[b + 1] += start[b]
+    fill = start[:-1].copy()
+    for x in range(rec.shape[0]):
+        q = rec[x, 0]
+        b = (np.int64(popcount(np.uint64(q))) << split) | ((full ^ q) >> low)
+        p = fill[b]
+        fill[b] = p + 1
+        keys[p] = (((full ^ q) & rest) << count_bits) | rec[x, 1]
+    return start
 
 
 @njit(cache=True)
-def decode_keys(keys, width, count_bits, item_at, out_items, out_ptr, out_counts):
-    """The itemsets of sorted :func:`mask_keys` keys written out as :func:`decode` writes
-    records: ``item_at[b]`` is the item of mask bit b."""
+def sort_buckets(keys, start, below):
+    """Each bucket of ``keys`` (bounds ``start``) of fewer than ``below`` keys sorted."""
+    for b in range(len(start) - 1):
+        if start[b + 1] - start[b] > 1 and start[b + 1] - start[b] < below:
+            keys[start[b]:start[b + 1]].sort()
+
+
+@njit(cache=True)
+def decode_masks(keys, start, form, columns, out_items, out_ptr, out_counts):
+    """The itemsets of sorted :func:`mask_buckets` keys (``form = (width, split,
+    count_bits)``) written out as :func:`decode` writes records: ``columns[b]`` is the
+    item of mask bit b."""
+    width, split, count_bits = form
     full = (np.int64(1) << width) - 1
-    low = (np.int64(1) << count_bits) - 1
+    low = width - split
+    tops = (np.int64(1) << split) - 1
+    counts = (np.int64(1) << count_bits) - 1
     at = 0
     out_ptr[0] = 0
-    for x in range(keys.shape[0]):
-        z = full ^ ((keys[x] >> count_bits) & full)
-        while z != 0:   # highest bit first: ascending items
-            b = 63 - leading_zeros(z)
-            out_items[at] = item_at[b]
-            at += 1
-            z ^= np.int64(1) << b
-        out_counts[x] = keys[x] & low
-        out_ptr[x + 1] = at
+    for b in range(len(start) - 1):
+        top = (np.int64(b) & tops) << low
+        for x in range(start[b], start[b + 1]):
+            z = full ^ (top | (keys[x] >> count_bits))
+            while z != 0:   # highest bit first: ascending items
+                i = 63 - leading_zeros(z)
+                out_items[at] = columns[i]
+                at += 1
+                z ^= np.int64(1) << i
+            out_counts[x] = keys[x] & counts
+            out_ptr[x + 1] = at
+
+
+@njit(cache=True)
+def longest_mask(rec):
+    """The most items of a record of the mask layout (0 if none)."""
+    most = 0
+    for x in range(rec.shape[0]):
+        most = max(most, np.int64(popcount(np.uint64(rec[x, 0]))))
+    return most
 
 
 @njit(cache=True)

@@ -687,7 +687,7 @@ def _fill_buckets(indptr, indices, owned, span, sizes, store, items):
         q += live[x, 1] - s
 
 
-def empty_store(m: int, recode=None) -> Store:
+def empty_store(m: int, recode=None, width: int = 0) -> Store:
     """The result store that :func:`mine_range` fills across calls (a
     :class:`~hpcrec.kernels.protocols.Store`). FP-Max and FP-Close: items of a set stored
     back to back, sorted; :data:`META` records (length, count, first item, tid-set
@@ -701,10 +701,12 @@ def empty_store(m: int, recode=None) -> Store:
     ``recode``, none if it is None; the length field holds up to m items, as on every
     rank, whose records are merged), written by the search itself, so no items, meta records or second pass to build
     the records (benchmarks/README.md, session 8). The records start with the fewest key
-    words and widen when a longer set comes (:func:`_reserve`)."""
+    words and widen when a longer set comes (:func:`_reserve`); with ``width``, in the
+    mask layout over ``width`` bits (``recode``: each item's bit; :func:`.order.mask_layout`)."""
     sets = 1 if START_SMALL else 1 << 14   # untouched room costs address space only
     recode = np.arange(m, dtype=np.int64) if recode is None else np.asarray(recode, np.int64)
-    bits, head, per, words = order.layout(int(recode.max(initial=0)).bit_length() or 1, 1, m)
+    bits, head, per, words = order.mask_layout(width) if width else \
+        order.layout(int(recode.max(initial=0)).bit_length() or 1, 1, m)
     return Store(np.empty(4 * sets, np.int32), np.empty(sets, META), np.empty(4 * sets, LINK),
                  np.full(m, -1, np.int64), np.zeros(2, np.int64), np.zeros((2 * sets, 2), np.int64),
                  np.zeros(m, SCRATCH), np.empty((sets, words + 1), np.int64), recode,

@@ -96,9 +96,10 @@ class Store(NamedTuple):
 
 @runtime_checkable
 class ProjectedMiner(Protocol):
-    def empty_store(self, m: int, recode: np.ndarray | None = None) -> Store:
+    def empty_store(self, m: int, recode: np.ndarray | None = None, width: int = 0) -> Store:
         """A store for sets over ``m`` items (allocated here); FREQUENT's records map the
-        items through ``recode`` (default: none) and hold lengths up to ``m``."""
+        items through ``recode`` (default: none) and hold lengths up to ``m``; with
+        ``width``, in the mask layout (``recode``: each item's bit below ``width``)."""
 
     def mine_range(self, rows: Csr, owned: np.ndarray, lo: int, hi: int, options: MineOptions,
                    store: Store) -> tuple[int, Store]:

@@ -4,6 +4,9 @@
 ``decoded(sorted_records(...))`` against ``keyed_decoded(...)`` on copies of them.
 
     python fim_s20_h67_sort.py [LADDER]
+
+Runs on the trees of 53524e9 to 8917502 only: session 21 replaced ``keyed_decoded`` with
+the mask layout (``hpcrec.fim.result.mask_form``).
 """
 import sys
 import time

@@ -20,7 +20,7 @@ from ..core.errors import InputError
 from . import count_distribution, pfp
 from .control import Control
 from .prepare import local_transactions, prepare
-from .result import Itemsets, Records, decoded, keyed_decoded, mask_form, records, sorted_records
+from .result import Itemsets, Records, decoded, mask_form, records, sorted_records
 
 ALGORITHMS = ("apriori", "fpgrowth", "fpmax", "fpclose")
 HINT = "raise min_support, set max_len, or run on more ranks / nodes"
@@ -153,6 +153,9 @@ def mine_itemsets(source, min_support: float, algorithm: str = "fpgrowth", max_l
     del tx   # the recoded rows replace them: read data not held while mining (docs/fim.md)
     if prep.n == 0:
         raise InputError("no transactions to mine (the input is empty)")
+    # one sort of the whole result (one rank; apriori's levels are global): the mask
+    # layout, where the items fit one word
+    form = mask_form(prep.order, prep.n) if comm.size == 1 or algorithm == "apriori" else None
     if algorithm == "apriori":
         levels, counts, partial, done = count_distribution.mine(prep, max_len, comm, device, control, timer, guard)
         with comm.collective_errors():   # concatenation and canonical order make copies
@@ -163,23 +166,19 @@ def mine_itemsets(source, min_support: float, algorithm: str = "fpgrowth", max_l
         cnt = np.concatenate(counts)
         del levels, counts
         with timer.phase("mine"):   # the levels are global: every rank holds them all
-            recs = records(flat, lengths, cnt, recode=prep.order) \
+            recs = records(flat, lengths, cnt, recode=prep.order, form=form) \
                 if result_on == "all" or comm.is_root else None
         del flat, lengths, cnt
     else:
-        recs, partial = pfp.mine(prep, max_len, comm, algorithm, control, timer, guard)
+        recs, partial = pfp.mine(prep, max_len, comm, algorithm, control, timer, guard, form)
         done = 0 if partial else int(comm.allreduce_scalar(recs.longest, "max"))
     with timer.phase("mine"):   # the miner's arrays are dropped before the result is written
         items, ptr, cnt = np.zeros(0, np.int32), np.zeros(1, np.int64), np.zeros(0, np.int64)
         ordered = None
         if comm.size > 1 and algorithm != "apriori":
             ordered = merged_records(recs, comm, result_on)
-        elif recs is not None:   # one sort: by one-word keys where they fit
-            form = mask_form(prep.order, prep.n)
-            if form is None:
-                ordered = sorted_records(recs)
-            else:
-                items, ptr, cnt = keyed_decoded(recs, form)
+        elif recs is not None:
+            ordered = sorted_records(recs)
         del recs
         if ordered is not None:
             items, ptr, cnt = decoded(ordered)

@@ -51,7 +51,7 @@ from ..kernels.csr import csr
 from ..kernels.protocols import MineOptions
 from .deal import Claims
 from .prepare import Prepared
-from .result import Records, records
+from .result import MaskForm, Records, records
 
 CHUNK_ITEMS = 1 << 26  # at most this much conditional-database weight per rank and round
 ROUND_SHARE = 4        # a round brings a rank about 1/ROUND_SHARE of its share of the items
@@ -261,7 +261,8 @@ def _builds(recv: np.ndarray, owned: np.ndarray, cuts: np.ndarray, at: np.ndarra
         yield span, csr(ptr[a:z + 1] - ptr[a], idx[ptr[a]:ptr[z]], None, prep.m)
 
 
-def _mine_local(prep: Prepared, comm: Comm, max_len, mode: int, guard: Guard, timer, control):
+def _mine_local(prep: Prepared, comm: Comm, max_len, mode: int, guard: Guard, timer, control,
+                form: MaskForm | None):
     """This rank's groups, round by round, largest item first, in batches between which a
     stop request (signal, time limit) is honoured. Returns (the sets, tid-set keys (FP-Max
     and FP-Close on several ranks, else None), stopped): FP-Growth's sets as
@@ -283,8 +284,10 @@ def _mine_local(prep: Prepared, comm: Comm, max_len, mode: int, guard: Guard, ti
     first_id = int(comm.allgather_counts(prep.rows.n_rows)[:comm.rank].sum())
     limit = guard.max_items(64)
     miner = kernels.get("projected", "cpu")   # no GPU miner: the engine mines on the CPU
-    # FP-Growth's records: lengths up to m (every rank alike: their records are merged)
-    store = miner.empty_store(prep.m, prep.order)
+    # FP-Growth's records: lengths up to m (every rank alike: their records are merged),
+    # or in the mask layout of ``form``
+    store = miner.empty_store(prep.m, prep.order) if form is None else \
+        miner.empty_store(prep.m, form.bit, form.width)
     options = MineOptions(prep.m, prep.minc, max_len or 0, limit, mode, untouched_is_free())
 
     def searched(part, owned, cuts):
@@ -362,7 +365,7 @@ def _mine_local(prep: Prepared, comm: Comm, max_len, mode: int, guard: Guard, ti
                                          control)
     n, n_items = int(store.tops[0]), int(store.tops[1])
     if mode == P.FREQUENT:
-        return Records(store.records[:n], miner.record_layout(store), n_items), None, stopped
+        return Records(store.records[:n], miner.record_layout(store), n_items, form), None, stopped
     meta = store.meta[:n]
     # the tid-set keys only for the cross-rank filter of FP-Max / FP-Close (not a copy of
     # every set's key for one rank)
@@ -467,10 +470,10 @@ def _extended(flat, lengths, counts, keys, others, m: int, closed: bool) -> np.n
 
 
 def mine(prep: Prepared, max_len: int | None, comm: Comm, algorithm: str, control, timer,
-         guard: Guard):
+         guard: Guard, form: MaskForm | None = None):
     """This rank's share of the result: (:class:`~hpcrec.fim.result.Records`, partial),
     the records of one layout on every rank but their number of key words (the length
-    field holds up to m items).
+    field holds up to m items), or of the mask layout of ``form`` (one rank).
 
     FP-Max and FP-Close mine every length (maximal / closed among all frequent itemsets,
     then those up to max_len, as mlxtend's fpmax); a set found on one rank that a set of
@@ -480,7 +483,7 @@ def mine(prep: Prepared, max_len: int | None, comm: Comm, algorithm: str, contro
     """
     mode = MODES[algorithm]
     sets, keys, stopped = _mine_local(
-        prep, comm, max_len if mode == P.FREQUENT else None, mode, guard, timer, control)
+        prep, comm, max_len if mode == P.FREQUENT else None, mode, guard, timer, control, form)
     partial = bool(comm.allreduce_scalar(int(stopped), "max")) if comm.size > 1 else stopped
     if mode == P.FREQUENT:
         control.note("mined %d itemsets here", len(sets.rec))
@@ -494,9 +497,9 @@ def mine(prep: Prepared, max_len: int | None, comm: Comm, algorithm: str, contro
     if max_len is not None:
         keep &= lengths <= max_len
     with comm.collective_errors(), timer.phase("mine"):
-        recs = records(flat, lengths, counts, prep.order, prep.m)
+        recs = records(flat, lengths, counts, prep.order, prep.m, form)
         if not keep.all():   # whole records dropped: no pass over the items
-            recs = Records(recs.rec[keep], recs.layout, int(lengths[keep].sum()))
+            recs = recs._replace(rec=recs.rec[keep], n_items=int(lengths[keep].sum()))
         return recs, partial
 
 

@@ -55,19 +55,63 @@ class Itemsets:
         return self.items[self.ptr[x]:self.ptr[x + 1]]
 
 
+class MaskForm(NamedTuple):
+    """How one rank's records take the mask layout (:func:`hpcrec.kernels.order.mask_layout`):
+    ``bit``: each recoded item's bit (the lowest column the highest), ``columns``: each
+    bit's column; ``split``: top mask bits a bucket takes so that the rest and the count
+    (``count_bits``) fit one int64 (:func:`mask_form`)."""
+    bit: np.ndarray
+    columns: np.ndarray
+    split: int
+    count_bits: int
+
+    @property
+    def width(self) -> int:
+        return len(self.columns)
+
+
+def mask_form(order: np.ndarray, most: int) -> MaskForm | None:
+    """The mask layout for sets of the recoded items whose columns are ``order`` with
+    counts up to ``most``, or None where the items are more than 63 or the buckets would
+    be too many (:data:`~hpcrec.kernels.order.SPLIT_MAX`)."""
+    from ..kernels.order import SPLIT_MAX
+    order = np.asarray(order, np.int64)
+    width, count_bits = len(order), int(most).bit_length()
+    split = max(0, width + count_bits - 63)
+    if not 0 < width <= 63 or split > SPLIT_MAX:
+        return None
+    rank = np.empty(width, np.int64)
+    rank[np.argsort(order)] = np.arange(width)
+    return MaskForm(width - 1 - rank, np.sort(order)[::-1].copy(), split, count_bits)
+
+
 class Records(NamedTuple):
     """Itemsets as canonical records (:mod:`hpcrec.kernels.order`): ``rec`` (n, words + 1)
     int64, each row an itemset's key words (length, then items) and its count; their
-    ``layout`` (bits, head, per, words); ``n_items``: the items of all itemsets."""
+    ``layout`` (bits, head, per, words); ``n_items``: the items of all itemsets; ``form``:
+    where the records take the mask layout, its :class:`MaskForm`."""
     rec: np.ndarray
     layout: tuple
     n_items: int
+    form: MaskForm | None = None
 
     @property
     def longest(self) -> int:
         """The most items of an itemset here (0 if none)."""
+        if self.form is not None:
+            from ..kernels import order
+            return int(order.longest_mask(self.rec))
         bits, head = self.layout[:2]
         return int((self.rec[:, 0] >> (bits * head)).max(initial=0))
+
+
+class Keys(NamedTuple):
+    """Records of the mask layout sorted as one-word keys in buckets (``start``: their
+    bounds, :func:`hpcrec.kernels.order.mask_buckets`)."""
+    keys: np.ndarray
+    start: np.ndarray
+    n_items: int
+    form: MaskForm
 
 
 def canonical(items: np.ndarray, lengths: np.ndarray, counts: np.ndarray, recode=None):
@@ -79,70 +123,58 @@ def canonical(items: np.ndarray, lengths: np.ndarray, counts: np.ndarray, recode
 
 
 def records(items: np.ndarray, lengths: np.ndarray, counts: np.ndarray, recode=None,
-            bound: int = 0) -> Records:
+            bound: int = 0, form: MaskForm | None = None) -> Records:
     """The itemsets (items back to back, as ``lengths`` says, mapped through ``recode`` if
     given) as :class:`Records` in their given order, one pass (``bound``: see
-    :func:`hpcrec.kernels.order.layout`; ranks whose records are merged agree on it)."""
+    :func:`hpcrec.kernels.order.layout`; ranks whose records are merged agree on it). With
+    a ``form`` (items recoded: ``form`` replaces ``recode``) in the mask layout."""
     from ..kernels import order  # here: min_count needs no Numba
     lengths = np.asarray(lengths, dtype=np.int64)
     items = np.asarray(items)
-    recode = np.zeros(0, np.int64) if recode is None else np.asarray(recode, dtype=np.int64)
-    bits = int(recode.max(initial=0) if len(recode) else items.max(initial=0)).bit_length() or 1
-    lay = order.layout(bits, int(lengths.max(initial=0)), bound)
+    if form is not None:
+        recode, lay = form.bit, order.mask_layout(form.width)
+    else:
+        recode = np.zeros(0, np.int64) if recode is None else np.asarray(recode, dtype=np.int64)
+        bits = int(recode.max(initial=0) if len(recode) else items.max(initial=0)).bit_length() or 1
+        lay = order.layout(bits, int(lengths.max(initial=0)), bound)
     rec = np.empty((len(lengths), lay[3] + 1), np.int64)   # key words, then the count
     order.build_records(items, lengths, np.asarray(counts, dtype=np.int64), recode, lay, rec)
-    return Records(rec, lay, int(lengths.sum()))
+    return Records(rec, lay, int(lengths.sum()), form)
 
 
-def sorted_records(recs: Records) -> Records:
+def sorted_records(recs: Records) -> Records | Keys:
     """The records in canonical order: scattered into buckets that fit in cache and each
     bucket sorted there (:func:`hpcrec.kernels.order.sort_records`), so no step reads the
     itemsets in a random order. ``recs.rec`` is the sort's scratch (its order is lost);
-    allocates one more array of records."""
+    allocates one more array of records. Records of the mask layout become sorted
+    :class:`Keys` instead (one int64 each)."""
     from ..kernels import order
+    if recs.form is not None:
+        form = recs.form
+        keys = np.empty(len(recs.rec), np.int64)
+        start = order.mask_buckets(recs.rec, form.width, form.split, form.count_bits, keys)
+        order.sort_buckets(keys, start, order.NUMBA_SORT)
+        for b in np.flatnonzero(np.diff(start) >= order.NUMBA_SORT):
+            keys[start[b]:start[b + 1]].sort()   # NumPy's vectorized sort
+        return Keys(keys, start, recs.n_items, form)
     done = np.empty_like(recs.rec)
     order.sort_records(recs.rec, done, recs.layout[3])
     return recs._replace(rec=done)
 
 
-def mask_form(universe: np.ndarray, most: int):
-    """The one-word keys of itemsets of the column indices ``universe`` with counts up to
-    ``most`` (:func:`hpcrec.kernels.order.mask_keys`: the length, the items as a bit mask
-    over ``universe``, the count): (bit_of, item_at, width, count_bits), or None where they
-    do not fit 63 bits (more than 57 items less the count's bits: the dense data sets fit)."""
-    universe = np.unique(universe)
-    width, count_bits = len(universe), int(most).bit_length()
-    if not width or width.bit_length() + width + count_bits > 63:
-        return None
-    bit_of = np.zeros(int(universe[-1]) + 1, np.int64)
-    bit_of[universe] = np.int64(1) << np.arange(width - 1, -1, -1, dtype=np.int64)
-    return bit_of, universe[::-1].astype(np.int64), width, count_bits
-
-
-def keyed_decoded(recs: Records, form):
-    """``decoded(sorted_records(recs))`` by one-word keys (``form``: :func:`mask_form` of
-    the itemsets' items and counts): the keys are written over the front of ``recs.rec``
-    (its records are lost), sorted in place and the itemsets read back from them. No
-    records moved, no second key word, no array added (chess 0.6 FP-Growth: sort and
-    decode about 9 ms instead of 13)."""
+def decoded(recs: Records | Keys):
+    """(int32 items, ptr, counts) of sorted :class:`Records` or :class:`Keys`, in one
+    sequential pass."""
     from ..kernels import order
-    bit_of, item_at, width, count_bits = form
-    keys = np.ravel(recs.rec)[:len(recs.rec)]
-    order.mask_keys(recs.rec, recs.layout, bit_of, width, count_bits, keys)
-    keys.sort()   # distinct keys: any sort gives the one order
-    out_items = np.empty(recs.n_items, np.int32)
-    out_ptr = np.empty(len(keys) + 1, np.int64)
-    out_counts = np.empty(len(keys), np.int64)
-    order.decode_keys(keys, width, count_bits, item_at, out_items, out_ptr, out_counts)
-    return out_items, out_ptr, out_counts
-
-
-def decoded(recs: Records):
-    """(int32 items, ptr, counts) of sorted :class:`Records`, in one sequential pass."""
-    from ..kernels import order
-    n = len(recs.rec)
+    keyed = isinstance(recs, Keys)
+    n = len(recs.keys if keyed else recs.rec)
     out_items = np.empty(recs.n_items, np.int32)
     out_ptr = np.empty(n + 1, np.int64)
     out_counts = np.empty(n, np.int64)
-    order.decode(recs.rec, recs.layout, out_items, out_ptr, out_counts)
+    if keyed:
+        form = recs.form
+        order.decode_masks(recs.keys, recs.start, (form.width, form.split, form.count_bits),
+                           form.columns, out_items, out_ptr, out_counts)
+    else:
+        order.decode(recs.rec, recs.layout, out_items, out_ptr, out_counts)
     return out_items, out_ptr, out_counts

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from hpcrec.core.comm import serial
 from hpcrec.core.context import RunContext
-from hpcrec.fim import apriori, association_rules, fpclose, fpgrowth, fpmax, mine_itemsets
+from hpcrec.fim import apriori, association_rules, engine, fpclose, fpgrowth, fpmax, mine_itemsets
 from hpcrec.fim.result import min_count
 from hpcrec.io import load_transactions, synthetic
 from hpcrec.kernels import projected as P
@@ -376,3 +376,26 @@ def test_repeated_rows_with_noise_over_many_items_against_pyfim(algo, target):
             for r in repeated_baskets(34, 300, 150, 30, 0.06)]
     count = min_count(0.03, len(rows))
     assert as_counts(mine_itemsets(rows, 0.03, algo, comm=serial())) == pyfim_all(rows, count, target)
+
+
+@pytest.mark.parametrize("algo,target", [("apriori", "s"), ("fpgrowth", "s"), ("fpmax", "m"),
+                                         ("fpclose", "c")])
+def test_mask_layout_over_63_items_equals_the_record_order(algo, target, monkeypatch):
+    """63 frequent items over 2,000 rows: one rank's result takes the mask layout with 11
+    top mask bits in the bucket (63 items + 11 count bits), and equals, in order and count,
+    the records' path and pyfim."""
+    rng = np.random.default_rng(63)
+    X = rng.random((2000, 63)) < 0.3
+    X[:400, :8] = True   # 255 sets of the first 8 items in 400 rows and more
+    X[1000:1200, 50:60] = True
+    rows = [np.flatnonzero(r).tolist() for r in X]
+    forms = []
+    real = engine.mask_form
+    monkeypatch.setattr(engine, "mask_form", lambda o, n: forms.append(real(o, n)) or forms[-1])
+    got = mine_itemsets(rows, 0.05, algo, comm=serial())
+    assert (forms[0].width, forms[0].split) == (63, 11)
+    monkeypatch.setattr(engine, "mask_form", lambda o, n: None)
+    want = mine_itemsets(rows, 0.05, algo, comm=serial())
+    for a in ("items", "ptr", "counts"):
+        assert np.array_equal(getattr(got, a), getattr(want, a))
+    assert as_counts(got) == pyfim_all(rows, min_count(0.05, 2000), target)

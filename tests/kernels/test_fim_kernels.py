@@ -88,7 +88,11 @@ def stored_sets(store, mode):
     """{itemset: count} of a store (FREQUENT: its records decoded, items mapped back
     through the store's recode)."""
     n = int(store.tops[0])
-    if mode == P.FREQUENT:
+    if mode == P.FREQUENT and store.form[0] == 0:   # the mask layout: item x is bit recode[x]
+        item_of = {int(b): x for x, b in enumerate(store.recode)}
+        sets = [[item_of[b] for b in range(64) if q >> b & 1] for q in store.records[:n, 0].tolist()]
+        counts = store.records[:n, 1]
+    elif mode == P.FREQUENT:
         items = np.empty(int(store.tops[1]), np.int64)
         ptr, counts = np.empty(n + 1, np.int64), np.empty(n, np.int64)
         order.decode(store.records[:n], P.record_layout(store), items, ptr, counts)
@@ -103,11 +107,12 @@ def stored_sets(store, mode):
     return out
 
 
-def mine_store(ptr, idx, m, owned, minc, mode, batches, max_len=0, recode=None, reserve=False):
+def mine_store(ptr, idx, m, owned, minc, mode, batches, max_len=0, recode=None, reserve=False,
+               width=0):
     """Run the resumable kernel over descending item ranges; {itemset: count}."""
     mask = np.zeros(m, np.bool_)
     mask[owned] = True
-    store = P.empty_store(m, recode)
+    store = P.empty_store(m, recode, width)
     options = MineOptions(m, minc, max_len, 10**6, mode, reserve)
     for lo, hi in batches:
         status, store = P.mine_range(csr(ptr, idx), mask, lo, hi, options, store)
@@ -369,9 +374,16 @@ def test_mine_range_grows_its_arrays_and_resumes(mode, case, monkeypatch):
         for batches in ([(0, m)], [(m // 2, m), (0, m // 2)]):
             assert mine_store(ptr, idx, m, np.arange(m), minc, mode, batches, max_len,
                               spread) == truth
+        bits = rng.permutation(63)[:m]   # the mask layout: every item a bit, in no order
+        for batches in ([(0, m)], [(m // 2, m), (0, m // 2)]):
+            assert mine_store(ptr, idx, m, np.arange(m), minc, mode, batches, max_len, bits,
+                              width=63) == truth
     monkeypatch.setattr(P, "START_SMALL", True)
     for batches in ([(0, m)], [(m // 2, m), (0, m // 2)]):
         assert mine_store(ptr, idx, m, np.arange(m), minc, mode, batches, max_len) == truth
+        if mode == P.FREQUENT:   # the mask layout's writes pending while the store grows
+            assert mine_store(ptr, idx, m, np.arange(m), minc, mode, batches, max_len, bits,
+                              width=63) == truth
     if case != "one item":   # the store, rows, row items, tid-lists, members, frames
         kinds = {P.ROW, np.dtype(np.int32), P.MEMBER}
         if mode != P.MAXIMAL or case == "uniform":

@@ -1,13 +1,13 @@
 """The canonical-order kernels (hpcrec.kernels.order) against Python and NumPy references:
 the stable radix sort of key/value pairs, and the record sort with its bucket scatter, run
-refinement and decoding (through hpcrec.fim.result.canonical), and the one-word mask keys
-of hpcrec.fim.result.keyed_decoded."""
+refinement and decoding (through hpcrec.fim.result.canonical), and the records of the mask
+layout (hpcrec.fim.result.mask_form) sorted as one-word keys in buckets."""
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from hpcrec.fim.result import canonical, keyed_decoded, mask_form, records
+from hpcrec.fim.result import canonical, decoded, mask_form, records, sorted_records
 from hpcrec.kernels import order
 
 
@@ -135,27 +135,35 @@ def _distinct_sets(rng, universe, n, longest):
     return sets
 
 
-@pytest.mark.parametrize("width, most", [(40, 4000), (50, 127), (3, 1)])
-def test_keyed_decoded_is_the_canonical_order(width, most):
-    """Itemsets of ``width`` ids spread over 0..299 (9-bit items; lengths up to ``width``:
-    across the records' key words), counts up to ``most`` (6 + 50 + 7 bits: the widest
-    keys that fit), sorted by one-word keys."""
+@pytest.mark.parametrize("width, most, split", [(40, 4000, 0), (61, 8000, 11), (63, 4095, 12),
+                                               (3, 1, 0)])
+@pytest.mark.parametrize("below", [2, 1 << 30])
+def test_mask_layout_sorts_to_the_canonical_order(width, most, split, below, monkeypatch):
+    """Sets of ``width`` recoded items (their columns spread over 0..299, in no order;
+    lengths up to ``width``), counts up to ``most``: the buckets take ``split`` top mask
+    bits so that the rest and the count fit one word; every bucket sorted by NumPy
+    (``below`` 2) or in compiled code."""
+    monkeypatch.setattr(order, "NUMBA_SORT", below)
     rng = np.random.default_rng(width + most)
-    universe = np.sort(rng.choice(300, size=width, replace=False)).astype(np.int64)
-    sets = _distinct_sets(rng, universe, 2000 if width > 3 else 7, width)
+    columns = rng.choice(300, size=width, replace=False).astype(np.int64)
+    sets = _distinct_sets(rng, np.arange(width), 3000 if width > 3 else 7, width)
     counts = rng.integers(1, most + 1, size=len(sets))
     counts[0] = most
     flat = np.array([i for s in sets for i in s], np.int32)
-    recs = records(flat, np.array([len(s) for s in sets]), counts)
-    got = keyed_decoded(recs, mask_form(rng.permutation(universe), most))
-    for g, w in zip(got, _reference(sets, counts)):
+    form = mask_form(columns, most)
+    assert (form.width, form.split) == (width, split)
+    recs = records(flat, np.array([len(s) for s in sets]), counts, form=form)
+    assert recs.longest == max(map(len, sets)) and recs.rec.shape[1] == 2
+    got = decoded(sorted_records(recs))
+    for g, w in zip(got, _reference([[columns[i] for i in s] for s in sets], counts)):
         assert g.dtype == w.dtype and np.array_equal(g, w)
 
 
 def test_mask_form_only_where_the_keys_fit():
-    """Length, mask and count in 63 bits: 50 items (6 + 50 bits) with counts of 7 bits, not
-    8; 57 items with count 1 (6 + 57 + 1 bits: 64)."""
-    universe = np.arange(0, 100, 2)
-    assert mask_form(universe, 127) is not None and mask_form(universe, 128) is None
-    assert mask_form(np.arange(56), 1) is not None and mask_form(np.arange(57), 1) is None
-    assert mask_form(np.zeros(0, np.int64), 5) is None
+    """At most 63 items, and at most SPLIT_MAX top bits taken by the buckets: 63 items with
+    counts of 12 bits, not 13; no form for no items."""
+    assert mask_form(np.arange(63), 4095).split == order.SPLIT_MAX
+    assert mask_form(np.arange(63), 4096) is None
+    assert mask_form(np.arange(64), 1) is None and mask_form(np.zeros(0, np.int64), 5) is None
+    assert mask_form(np.arange(0, 100, 2), (1 << 13) - 1).split == 0
+    assert mask_form(np.arange(0, 100, 2), 1 << 13).split == 1
