@@ -3,8 +3,8 @@
 Each rank of a distributed miner sorts its own share of the itemsets; rank 0 receives the
 sorted shares back to back and merges them in ``ceil(log2(runs))`` sequential passes of
 pairwise merges, instead of sorting the whole result again. Records compare by their first
-``n_words`` words (the key; the last column is the count); equal keys keep their run
-order (the merge is stable), so the result does not depend on how ties are broken.
+``n_words`` words (the key; a column after them, the count, rides along); equal keys keep
+their run order (the merge is stable), so the result does not depend on how ties are broken.
 """
 from __future__ import annotations
 
@@ -37,7 +37,7 @@ def _merge_two(src, lo, mid, hi, dst, n_words):
 
 @njit(cache=True)
 def merge_runs(rec, bounds, n_words, dst):
-    """The records ``rec`` (n, words + 1), sorted within each run ``bounds[r]:bounds[r+1]``,
+    """The records ``rec`` (n, words + 1, or n, words), sorted within each run ``bounds[r]:bounds[r+1]``,
     as one sorted array: ``rec`` or ``dst`` (scratch of ``rec``'s shape; ``rec`` is
     scratch too). The caller allocates ``dst``: NumPy asks the kernel for huge pages for
     a large array, an array allocated in a Numba function is faulted in 4 kB pages (a

@@ -20,7 +20,7 @@ from ..core.errors import InputError
 from . import count_distribution, pfp
 from .control import Control
 from .prepare import local_transactions, prepare
-from .result import Itemsets, Records, decoded, mask_form, records, sorted_records
+from .result import Itemsets, Keys, Records, decoded, mask_form, records, sorted_records
 
 ALGORITHMS = ("apriori", "fpgrowth", "fpmax", "fpclose")
 HINT = "raise min_support, set max_len, or run on more ranks / nodes"
@@ -46,30 +46,41 @@ def merged_records(recs: Records, comm: Comm, result_on: str):
     Each rank sorts its own share, the sorted shares are gathered and merged
     (:mod:`hpcrec.kernels.merge`): the sort runs in parallel and only the linear merge
     runs on the receiving ranks. Shares hold distinct itemsets, so the merge equals a sort
-    of the whole."""
+    of the whole. Records of the mask layout are sorted as keys and merged as rows
+    (bucket, key) (:class:`~hpcrec.fim.result.Keys`); they come back as sorted keys."""
     from ..kernels import merge, order
-    words = int(comm.allreduce_scalar(recs.layout[3], "max"))
     n_items = int(comm.allreduce_scalar(recs.n_items, "sum"))
-    lay = (*recs.layout[:3], words)
-    spare = order.widened(recs.rec, words)   # the sort's scratch, then the merge's
-    mine = sorted_records(Records(spare, lay, recs.n_items)).rec
+    form = recs.form
+    if form is None:
+        words = int(comm.allreduce_scalar(recs.layout[3], "max"))
+        lay = (*recs.layout[:3], words)
+        spare = order.widened(recs.rec, words)   # the sort's scratch, then the merge's
+        mine = sorted_records(Records(spare, lay, recs.n_items)).rec
+    else:   # the rows written over the records, which the sort has read
+        words, spare = 2, recs.rec
+        mine = sorted_records(recs).rows(recs.rec)
     del recs
+    cols = mine.shape[1]
+
+    def result(rows, n):
+        if form is not None:
+            return Keys.from_rows(rows, form)
+        return Records(rows, lay, int((rows[:, 0] >> (lay[0] * lay[1])).sum()) if n is None else n)
     if result_on == "blocks":
         cuts = block_cuts(mine, words, comm)
-        got, sizes = comm.alltoallv(mine.reshape(-1), np.diff(cuts) * (words + 1))
+        got, sizes = comm.alltoallv(mine.reshape(-1), np.diff(cuts) * cols)
         del mine
-        runs = np.concatenate(([0], np.cumsum(sizes // (words + 1))))
-        got = got.reshape(-1, words + 1)
-        block = merge.merge_runs(got, runs, words, _scratch(spare, got))
-        return Records(block, lay, int((block[:, 0] >> (lay[0] * lay[1])).sum()))
+        runs = np.concatenate(([0], np.cumsum(sizes // cols)))
+        got = got.reshape(-1, cols)
+        return result(merge.merge_runs(got, runs, words, _scratch(spare, got)), None)
     runs = np.concatenate(([0], np.cumsum(comm.allgather_counts(len(mine)))))
     whole = comm.gatherv(mine.reshape(-1)) if result_on == "root" else \
         comm.allgatherv(mine.reshape(-1))
     del mine
     if whole is None:
         return None
-    whole = whole.reshape(-1, words + 1)
-    return Records(merge.merge_runs(whole, runs, words, _scratch(spare, whole)), lay, n_items)
+    whole = whole.reshape(-1, cols)
+    return result(merge.merge_runs(whole, runs, words, _scratch(spare, whole)), n_items)
 
 
 def _scratch(spare: np.ndarray, like: np.ndarray) -> np.ndarray:
@@ -153,9 +164,7 @@ def mine_itemsets(source, min_support: float, algorithm: str = "fpgrowth", max_l
     del tx   # the recoded rows replace them: read data not held while mining (docs/fim.md)
     if prep.n == 0:
         raise InputError("no transactions to mine (the input is empty)")
-    # one sort of the whole result (one rank; apriori's levels are global): the mask
-    # layout, where the items fit one word
-    form = mask_form(prep.order, prep.n) if comm.size == 1 or algorithm == "apriori" else None
+    form = mask_form(prep.order, prep.n)   # the mask layout, where the items fit one word
     if algorithm == "apriori":
         levels, counts, partial, done = count_distribution.mine(prep, max_len, comm, device, control, timer, guard)
         with comm.collective_errors():   # concatenation and canonical order make copies

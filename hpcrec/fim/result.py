@@ -113,6 +113,21 @@ class Keys(NamedTuple):
     n_items: int
     form: MaskForm
 
+    def rows(self, out: np.ndarray) -> np.ndarray:
+        """The keys as rows (bucket, key) into ``out`` (n, 2): rows compare word by word
+        as the itemsets do (what ranks merge, :mod:`hpcrec.kernels.merge`)."""
+        out[:, 0] = np.repeat(np.arange(len(self.start) - 1), np.diff(self.start))
+        out[:, 1] = self.keys
+        return out
+
+    @classmethod
+    def from_rows(cls, rows: np.ndarray, form: MaskForm) -> "Keys":
+        """The sorted keys of sorted rows (bucket, key) (:meth:`rows`)."""
+        buckets = rows[:, 0]
+        start = np.searchsorted(buckets, np.arange(((form.width + 1) << form.split) + 1))
+        return cls(np.ascontiguousarray(rows[:, 1]), start,
+                   int(np.diff(start) @ (np.arange(len(start) - 1) >> form.split)), form)
+
 
 def canonical(items: np.ndarray, lengths: np.ndarray, counts: np.ndarray, recode=None):
     """Itemsets in canonical order: items ascending within each itemset (after mapping them

@@ -304,16 +304,18 @@ def test_a_stop_on_one_rank_ends_apriori_on_every_rank_after_the_level(monkeypat
 @pytest.mark.mpi
 @pytest.mark.parametrize("split", ["even", "all-on-last", "one-empty", "all-empty"])
 @pytest.mark.parametrize("result_on", ["all", "root", "blocks"])
-def test_sorted_shares_merged_equal_the_whole_sorted(split, result_on):
+@pytest.mark.parametrize("masked", [False, True])
+def test_sorted_shares_merged_equal_the_whole_sorted(split, result_on, masked):
     """merged_records: each rank sorts its share, the shares are gathered (on every rank or
     on rank 0 alone) and merged, or exchanged into one block of the order per rank; equal
     to one rank's sort of the whole (the blocks in rank order), for uneven shares, empty
     shares, one rank holding everything and nothing at all. Items of 21 bits (three a key
-    word past the first two): a share of shorter sets has fewer key words, widened."""
+    word past the first two): a share of shorter sets has fewer key words, widened; or
+    (``masked``) the records of the mask layout over the 40 items, merged as rows."""
     from helpers import shuffled_itemsets
 
     from hpcrec.fim.engine import merged_records
-    from hpcrec.fim.result import records, sorted_records
+    from hpcrec.fim.result import mask_form, records, sorted_records
     c = world()
     rng = np.random.default_rng(5)
     flat, lengths, counts = shuffled_itemsets(rng, 0 if split == "all-empty" else 700)
@@ -325,12 +327,23 @@ def test_sorted_shares_merged_equal_the_whole_sorted(split, result_on):
            "one-empty": [0, 0] + [n * r // p for r in range(2, p + 1)] if p > 2 else [0, 0, n],
            "all-empty": [0] * (p + 1)}[split]
     a, b = cut[c.rank], cut[c.rank + 1]
-    got = merged_records(records(flat[ptr[a]:ptr[b]], lengths[a:b], counts[a:b], recode, 40),
-                         c, result_on)
+    form = mask_form(recode, 1 << 30) if masked else None   # 8 top bits in the buckets
+    got = merged_records(records(flat[ptr[a]:ptr[b]], lengths[a:b], counts[a:b], recode, 40,
+                                 form), c, result_on)
     if result_on == "root" and not c.is_root:
         assert got is None
         return
-    want = sorted_records(records(flat, lengths, counts, recode, 40))
+    want = sorted_records(records(flat, lengths, counts, recode, 40, form))
+    if masked:   # sorted keys: compared as their rows (bucket, key)
+        def rows(keys):
+            return keys.rows(np.empty((len(keys.keys), 2), np.int64))
+        mine = rows(got)
+        if result_on == "blocks":
+            parts = c.allgather_obj((mine, got.n_items))
+            assert sum(n for _, n in parts) == want.n_items
+            mine, got = np.concatenate([r for r, _ in parts]), want
+        assert got.n_items == want.n_items and np.array_equal(mine, rows(want))
+        return
     if result_on == "blocks":
         blocks = c.allgather_obj((got.rec, got.n_items))
         assert sum(n for _, n in blocks) == want.n_items
