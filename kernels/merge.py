@@ -37,11 +37,12 @@ def _merge_two(src, lo, mid, hi, dst, n_words):
 
 @njit(cache=True)
 def merge_runs(rec, bounds, n_words, dst):
-    """The records ``rec`` (n, words + 1, or n, words), sorted within each run ``bounds[r]:bounds[r+1]``,
-    as one sorted array: ``rec`` or ``dst`` (scratch of ``rec``'s shape; ``rec`` is
-    scratch too). The caller allocates ``dst``: NumPy asks the kernel for huge pages for
-    a large array, an array allocated in a Numba function is faulted in 4 kB pages (a
-    rank of 2 took 57 thousand faults here on dm 0.05, more than one rank's whole run)."""
+    """The records ``rec`` (n, words + 1; or n, words: no count), sorted within each run
+    ``bounds[r]:bounds[r+1]``, as one sorted array: ``rec`` or ``dst`` (scratch of
+    ``rec``'s shape; ``rec`` is scratch too). The caller allocates ``dst``: NumPy asks the
+    kernel for huge pages for a large array, an array allocated in a Numba function is
+    faulted in 4 kB pages (a rank of 2 took 57 thousand faults here on dm 0.05, more than
+    one rank's whole run)."""
     b = bounds.copy()
     src = rec
     while len(b) > 2:

@@ -13,14 +13,13 @@ order (on millions of itemsets a random gather costs a cache and TLB miss each).
 
 Layout ``(bits, head, per, words)``: see :func:`layout`.
 
-Where a result is sorted once, on one rank, and its items are at most 63 (the dense data
-sets), a record is shorter: the items' bit mask in one word, then the count (the mask
-layout ``(0, width, 0, 1)``, :func:`mask_layout`; the search writes it from the bit mask
-it keeps anyway, :func:`pack_mask`). Such records are sorted as one-word keys:
-:func:`mask_buckets` scatters them by length and the top ``split`` bits of the
-complemented mask, so that the rest of the mask and the count fit one int64, each bucket
-is sorted as plain integers (NumPy's vectorized sort) and :func:`decode_masks` writes the
-itemsets out.
+Where the frequent items are at most 63 (the dense data sets), a record is shorter: the
+items' bit mask in one word, then the count (the mask layout ``(0, width, 0, 1)``,
+:func:`mask_layout`; the search writes it from the bit mask it keeps anyway,
+:func:`pack_mask`). Such records are sorted as one-word keys: :func:`mask_buckets`
+scatters them by length and the top ``split`` bits of the complemented mask, so that the
+rest of the mask and the count fit one int64, each bucket is sorted as plain integers
+(NumPy's vectorized sort) and :func:`decode_masks` writes the itemsets out.
 """
 from __future__ import annotations
 

@@ -473,7 +473,7 @@ def mine(prep: Prepared, max_len: int | None, comm: Comm, algorithm: str, contro
          guard: Guard, form: MaskForm | None = None):
     """This rank's share of the result: (:class:`~hpcrec.fim.result.Records`, partial),
     the records of one layout on every rank but their number of key words (the length
-    field holds up to m items), or of the mask layout of ``form`` (one rank).
+    field holds up to m items), or of the mask layout of ``form`` on every rank.
 
     FP-Max and FP-Close mine every length (maximal / closed among all frequent itemsets,
     then those up to max_len, as mlxtend's fpmax); a set found on one rank that a set of

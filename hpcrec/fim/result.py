@@ -56,7 +56,7 @@ class Itemsets:
 
 
 class MaskForm(NamedTuple):
-    """How one rank's records take the mask layout (:func:`hpcrec.kernels.order.mask_layout`):
+    """How records take the mask layout (:func:`hpcrec.kernels.order.mask_layout`):
     ``bit``: each recoded item's bit (the lowest column the highest), ``columns``: each
     bit's column; ``split``: top mask bits a bucket takes so that the rest and the count
     (``count_bits``) fit one int64 (:func:`mask_form`)."""
