@@ -56,9 +56,13 @@ def gallop(values, pos, end, y):
 
 
 @njit(cache=True)
-def prune_joins(F, partners, lo, hi):
+def prune_joins(F, partners, lo, hi, unpruned=0):
     """Apriori-gen for rows lo..hi-1 of F (rows are independent, so ranks can split them):
-    (per row, its number of candidates; their last items, rows in order, each ascending)."""
+    (per row, its number of candidates; their last items, rows in order, each ascending).
+    A row of fewer than ``unpruned`` joins takes them all as candidates, unpruned: where
+    a candidate is counted by bitsets (dense data) that costs less than the row's L - 1
+    block searches (dense-mushroom 0.07: 7.1 of apriori's 9.8 s were the prune, most rows
+    having 1-3 joins); its count drops what the prune would have."""
     n, L = F.shape
     per_row = np.zeros(hi - lo, np.int64)
     last = np.empty(max(16, hi - lo), np.int32)   # grows by doubling
@@ -73,6 +77,15 @@ def prune_joins(F, partners, lo, hi):
         if partners[a] == 0:
             continue
         start[0], end[0] = a + 1, a + 1 + partners[a]
+        if partners[a] < unpruned:
+            if x + partners[a] > len(last):
+                grown = np.empty(max(2 * len(last), x + partners[a]), np.int32)
+                grown[:x] = last[:x]
+                last = grown
+            last[x:x + partners[a]] = lasts[start[0]:end[0]]
+            x += partners[a]
+            per_row[a - lo] = partners[a]
+            continue
         shortest = 0
         empty = False
         for skip in range(L - 1):

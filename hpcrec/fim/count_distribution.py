@@ -22,6 +22,8 @@ rows that still hold a frequent set once the tid-lists grow long
 of the rows' slots) by the device's ``support`` kernel (:func:`hpcrec.kernels.get`):
 item bitsets with AND + popcount (prefix intersections shared by a parent's candidates,
 :mod:`hpcrec.kernels.support`); bitset AND + popcount on the GPU.
+Counted by bitsets, a parent whose joins cost less to count than to prune takes them
+unpruned (:func:`_unpruned`).
 Memory: a rank's tid-lists may take :func:`list_budget` (its recoded rows' bytes or
 ``FLOOR``); beyond, it streams its rows in chunks of item bitsets
 (:class:`hpcrec.kernels.support.StreamingCounter`), so a rank peaks at about twice its
@@ -40,6 +42,7 @@ from ..kernels.intersect import IntersectingCounter
 from .prepare import Prepared
 
 DENSE = 0.05  # density of the frequent items from which bitsets beat tid-lists on the CPU
+PRUNE_COST = 2.0  # a step of the prune's block searches against a word of bitset counting
 BLOCK = 1 << 20  # candidates of a level generated and counted at once
 TRIANGLE = 1 << 20  # item pairs up to which level 2 fills the triangle (it fits in cache)
 BYTES = 48  # about what a candidate holds while it is counted (left, last, counts, choice)
@@ -106,13 +109,14 @@ def _pairs(counter, prep: Prepared, device: str, dtype, stop: bool, comm: Comm, 
 
 
 def _candidates(frequent: np.ndarray, partners: np.ndarray, work: np.ndarray, lo: int, hi: int,
-                k: int, comm: Comm, timer, guard: Guard):
+                k: int, unpruned: int, comm: Comm, timer, guard: Guard):
     """The candidates (left, last) of level k + 1 from rows lo..hi-1 of the frequent
-    k-itemsets: this rank joins and prunes a share of those rows, balanced by their joins."""
+    k-itemsets: this rank joins and prunes a share of those rows, balanced by their joins
+    (rows of fewer than ``unpruned`` joins are not pruned: :func:`C.prune_joins`)."""
     with comm.collective_errors(), timer.phase("mine"):
         a, b = lo + weighted_bounds(work[lo:hi + 1] - work[lo], comm.size)[comm.rank:comm.rank + 2]
         guard.check(int(work[b] - work[a]), f"candidate generation at level {k + 1}")
-        per_row, last = C.prune_joins(frequent, partners, a, b)
+        per_row, last = C.prune_joins(frequent, partners, a, b, unpruned)
     if comm.size > 1:
         with timer.phase("communicate"):
             per_row, last = comm.allgatherv(per_row), comm.allgatherv(last)
@@ -122,13 +126,28 @@ def _candidates(frequent: np.ndarray, partners: np.ndarray, work: np.ndarray, lo
     return left, last
 
 
-def _level(frequent: np.ndarray, counter, k: int, minc: int, dtype, control, comm: Comm, timer,
-           guard: Guard):
+def _unpruned(frequent: np.ndarray, joins: int, n_rows: int) -> int:
+    """Below how many joins a parent of ``frequent`` (the last level's sets, made from
+    ``joins`` joins) takes them all as candidates, unpruned, where they are counted by
+    bitsets over ``n_rows`` rows: its prune costs L - 1 pairs of block searches of
+    log2(len(frequent)) steps, which save counting the joins it drops, at most the share
+    of the last level's joins that were not frequent, a word a row in 64 each. Rows are
+    pruned where that saving would be at least half the searches' cost (PRUNE_COST
+    weighs a step against a word: 2.5 against 0.6 ns here; dense-mushroom 0.07: 7.1 of
+    apriori's 9.8 s were the prune, most parents having 1-3 joins)."""
+    vain = 1.0 - len(frequent) / max(joins, 1)
+    steps = 2 * (frequent.shape[1] - 1) * np.log2(max(len(frequent), 2))
+    words = max(1, -(-n_rows // 64))
+    return int(min(PRUNE_COST * steps / max(vain * words, 1e-9), 2**31))
+
+
+def _level(frequent: np.ndarray, counter, k: int, minc: int, dtype, unpruned: int, control,
+           comm: Comm, timer, guard: Guard):
     """Level k + 1, generated and counted in blocks of parents of about BLOCK candidates
     (the block's join budget follows the last block's candidates per join; the same on
     every rank, which all see every block's candidates): (frequent sets, their counts,
-    candidates, stop). A stop request travels in every block's reduce and takes effect
-    at the end of the level, so a partial result holds whole levels."""
+    candidates, joins, stop). A stop request travels in every block's reduce and takes
+    effect at the end of the level, so a partial result holds whole levels."""
     with comm.collective_errors(), timer.phase("mine"):
         partners = K.join_partners(frequent)
         work = np.concatenate(([0], np.cumsum(partners + 1)))
@@ -136,7 +155,7 @@ def _level(frequent: np.ndarray, counter, k: int, minc: int, dtype, control, com
     n, lo, budget, seen, stop = len(frequent), 0, BLOCK, 0, False
     while lo < n:
         hi = max(lo + 1, min(n, int(np.searchsorted(work, work[lo] + budget, "right")) - 1))
-        left, last = _candidates(frequent, partners, work, lo, hi, k, comm, timer, guard)
+        left, last = _candidates(frequent, partners, work, lo, hi, k, unpruned, comm, timer, guard)
         budget = min(8 * budget, max(budget // 8, budget * BLOCK // max(1, len(left))))
         lo = hi
         if len(left) == 0:
@@ -156,9 +175,10 @@ def _level(frequent: np.ndarray, counter, k: int, minc: int, dtype, control, com
             totals.append(total)
     with comm.collective_errors(), timer.phase("mine"):
         counter.next_level()
+    joins = int(partners.sum())
     if not sets:
-        return np.empty((0, k + 1), np.int32), np.empty(0, np.int64), seen, stop
-    return np.concatenate(sets), np.concatenate(totals), seen, stop
+        return np.empty((0, k + 1), np.int32), np.empty(0, np.int64), seen, joins, stop
+    return np.concatenate(sets), np.concatenate(totals), seen, joins, stop
 
 
 def list_budget(prep: Prepared, guard: Guard) -> int:
@@ -170,18 +190,24 @@ def list_budget(prep: Prepared, guard: Guard) -> int:
 
 def _streams(prep: Prepared, device: str, guard: Guard) -> bool:
     """Whether this rank's item tid-lists alone would exceed its :func:`list_budget`."""
-    if device != "cpu" or density(prep) >= DENSE:
+    if _bitwise(prep, device):
         return False
     return 4 * len(prep.rows.indices) + 8 * (prep.m + 1) > list_budget(prep, guard)
+
+
+def _bitwise(prep: Prepared, device: str) -> bool:
+    """Whether candidates are counted by bitsets over all rows (the device's ``support``
+    kernel): dense data, or a GPU."""
+    return device != "cpu" or density(prep) >= DENSE
 
 
 def _counter(prep: Prepared, device: str, guard: Guard, final: bool, stream: bool):
     """The support counter: tid-list intersection for sparse data on the CPU (row chunks
     streamed instead when ``stream``), else the device's ``support`` kernel (bitsets).
     ``final``: one rank, its counts are global."""
-    dense = density(prep) >= DENSE
-    if device != "cpu" or dense:
-        return kernels.get("support", device)(prep.rows, prep.m, dense, guard.check)
+    if _bitwise(prep, device):
+        return kernels.get("support", device)(prep.rows, prep.m, density(prep) >= DENSE,
+                                              guard.check)
     if stream:
         return K.StreamingCounter(prep.rows, prep.m, guard.check)
     return IntersectingCounter(prep.rows, prep.m, guard.check, prep.minc if final else None,
@@ -214,10 +240,11 @@ def mine(prep: Prepared, max_len: int | None, comm: Comm, device: str, control, 
     itemsets.append(frequent)
     counts.append(total)
     control.level(2, K.n_pairs(m), len(pos))
-    k = 2
+    k, joins, bitwise = 2, K.n_pairs(m), _bitwise(prep, device)   # level 2: all pairs
     while len(frequent) > 1 and k < limit and not stop:
-        frequent, total, seen, stop = _level(frequent, counter, k, minc, dtype, control,
-                                             comm, timer, guard)
+        unpruned = _unpruned(frequent, joins, prep.rows.n_rows) if bitwise else 0
+        frequent, total, seen, joins, stop = _level(frequent, counter, k, minc, dtype, unpruned,
+                                                    control, comm, timer, guard)
         if seen == 0:
             break
         k += 1

@@ -62,6 +62,50 @@ def test_join_prune_is_apriori_gen(seed):
         assert np.array_equal(np.concatenate(shares), last)
 
 
+@pytest.mark.parametrize("unpruned", [1, 2, 5, 1 << 30])
+def test_parents_of_few_joins_take_them_unpruned(unpruned):
+    """A row of fewer than ``unpruned`` joins yields every join (its partners' last items),
+    the others apriori-gen's candidates; on the whole rows and on shares of them."""
+    for chosen in families(7):
+        F = np.array(chosen, dtype=np.int32)
+        partners = K.join_partners(F)
+        pruned = set(apriori_gen(chosen))
+        want = [tuple(F[a]) + (int(F[p, -1]),) for a in range(len(F))
+                for p in range(a + 1, a + 1 + partners[a])
+                if partners[a] < unpruned or tuple(F[a]) + (int(F[p, -1]),) in pruned]
+        for cuts in ([0, len(F)], [0, len(F) // 2, len(F)]):
+            shares = [C.prune_joins(F, partners, lo, hi, unpruned) for lo, hi in zip(cuts, cuts[1:])]
+            per_row = np.concatenate([share[0] for share in shares])
+            last = np.concatenate([share[1] for share in shares])
+            left = np.repeat(np.arange(len(F)), per_row)
+            assert [tuple(F[a]) + (int(b),) for a, b in zip(left, last)] == want
+
+
+@pytest.mark.parametrize("prune_cost", [0.0, 2.0, 1e12])
+def test_dense_apriori_pruned_or_not_against_brute_force(monkeypatch, prune_cost):
+    """Counted by bitsets: every parent pruned (0), as the cost model says, or none."""
+    from hpcrec.fim import count_distribution
+    monkeypatch.setattr(count_distribution, "PRUNE_COST", prune_cost)
+    rows = dense_rows(5, 80)
+    every = counted(rows, None)
+    for count in (3, 9):
+        truth = {frozenset(s): c for s, c in every.items() if c >= count}
+        res = mine_itemsets(rows, count / 80, "apriori", comm=serial())
+        labels = np.asarray(res.labels)
+        got = {frozenset(labels[res.itemset(x)].tolist()): int(res.counts[x]) for x in range(len(res))}
+        assert got == truth and len(got) == len(res)
+
+
+def test_unpruned_follows_the_cost_of_pruning_against_counting():
+    """More rows (longer bitsets) or more joins found infrequent: fewer parents unpruned;
+    no join infrequent: none pruned."""
+    from hpcrec.fim.count_distribution import _unpruned
+    F = np.array(list(itertools.combinations(range(30), 3)), np.int32)
+    assert _unpruned(F, 2 * len(F), 64) > _unpruned(F, 2 * len(F), 64 * 100) >= 0
+    assert _unpruned(F, 2 * len(F), 640) > _unpruned(F, 10 * len(F), 640)
+    assert _unpruned(F, len(F), 640) >= 2**31
+
+
 def counted(rows: list[list[int]], max_len) -> Counter:
     """Every itemset of every row with its number of rows (rows are short)."""
     out = Counter()
