@@ -245,7 +245,9 @@ def mine(prep: Prepared, max_len: int | None, comm: Comm, device: str, control, 
         unpruned = _unpruned(frequent, joins, prep.rows.n_rows) if bitwise else 0
         frequent, total, seen, joins, stop = _level(frequent, counter, k, minc, dtype, unpruned,
                                                     control, comm, timer, guard)
-        if seen == 0:
+        if len(frequent) == 0:   # the longest sets have k items, whatever candidates
+            if seen:             # were counted (unpruned joins depend on the ranks' rows)
+                control.level(k + 1, seen, 0)
             break
         k += 1
         guard.hold(frequent.nbytes + total.nbytes)

@@ -35,7 +35,7 @@ class Itemsets:
     n_transactions: int
     labels: np.ndarray         # column labels (item names or ids)
     partial: bool = False      # stopped early: only the first `levels` lengths are complete
-    levels: int = 0            # longest itemset length searched completely
+    levels: int = 0            # longest itemset length searched completely (whole: found)
     info: dict = field(default_factory=dict)
 
     def __len__(self) -> int:

@@ -18,8 +18,10 @@ def random_rows(seed: int, n: int = 997):
 
 
 def same(a, b) -> bool:
+    """The same itemsets and the same metadata (what an output file holds)."""
     return (np.array_equal(a.items, b.items) and np.array_equal(a.ptr, b.ptr)
-            and np.array_equal(a.counts, b.counts) and a.n_transactions == b.n_transactions)
+            and np.array_equal(a.counts, b.counts) and a.n_transactions == b.n_transactions
+            and (a.partial, a.levels) == (b.partial, b.levels))
 
 
 @pytest.mark.mpi

@@ -66,7 +66,7 @@ def test_apriori_gpu_path_equals_cpu(monkeypatch):
     results = {}
     for device in ("cpu", "gpu"):
         comm = serial()
-        prep = prepare(tx, 0.2, comm, Control(RunContext.build(comm)))
+        prep = prepare(tx, 0.1, comm, Control(RunContext.build(comm)))   # frequent triples
         levels, counts, partial, _ = count_distribution.mine(prep, None, comm, device, Control(RunContext.build(comm)),
                                                   Timer(comm), Guard())
         results[device] = [(f.tolist(), c.tolist()) for f, c in zip(levels, counts)]

@@ -88,12 +88,14 @@ def test_dense_apriori_pruned_or_not_against_brute_force(monkeypatch, prune_cost
     monkeypatch.setattr(count_distribution, "PRUNE_COST", prune_cost)
     rows = dense_rows(5, 80)
     every = counted(rows, None)
-    for count in (3, 9):
+    for count in (3, 9, 15):
         truth = {frozenset(s): c for s, c in every.items() if c >= count}
         res = mine_itemsets(rows, count / 80, "apriori", comm=serial())
         labels = np.asarray(res.labels)
         got = {frozenset(labels[res.itemset(x)].tolist()): int(res.counts[x]) for x in range(len(res))}
         assert got == truth and len(got) == len(res)
+        # the levels searched are those of the sets, not of the candidates counted
+        assert not res.partial and res.levels == max(map(len, truth))
 
 
 def test_unpruned_follows_the_cost_of_pruning_against_counting():
