@@ -9,7 +9,8 @@ candidates, and again to build the tid-lists. A parent with many candidates (ret
 frequent items) is cheaper by occurrence deliver; one with a few long-tid-list candidates
 by intersection: on the long-tail set (mean 2.8 frequent items a row, a few rows of 250,
 about one candidate a parent) the row scans were 97 % of the mining time.
-:func:`by_intersection` chooses per parent. An intersection writes the candidate's
+:func:`by_intersection` chooses per parent (:func:`frequent_extensions` on one rank, with
+no candidate list). An intersection writes the candidate's
 tid-list as it counts (kept if frequent); occurrence deliver builds the frequent
 candidates' lists in a second scan after the reduce (which may need every rank's counts).
 
@@ -27,10 +28,11 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from .candidates import gallop
+from .candidates import gallop, heads, row_runs, walk_runs
 from .csr import Csr
 from .protocols import MemoryCheck
 from .support import (
+    FILL,
     StreamingCounter,
     TidListCounter,
     bitsets,
@@ -38,6 +40,7 @@ from .support import (
     count_extensions,
     count_extensions_keeping,
     extension_tidlists,
+    scan_tails,
 )
 
 
@@ -184,6 +187,148 @@ def rows_held(tids, n, most):
     return out
 
 
+@njit(cache=True)
+def _room(arr, need, most):
+    """``arr`` with room for ``need`` entries (doubling, at most ``most``; copied), or an
+    empty array where ``need`` is over ``most``."""
+    if need <= len(arr):
+        return arr
+    if need > most:
+        return arr[:0]
+    out = np.empty(min(max(need, 2 * len(arr)), most), arr.dtype)
+    out[:len(arr)] = arr
+    return out
+
+
+@njit(cache=True)
+def _reads(ptr, a, rows, first, n, bound):
+    """Steps of intersecting parent a's tid-list with those of ``rows[:n]`` (rows first..
+    first + n - 1 where ``rows`` is empty): the shorter lists' lengths summed, stopped at
+    ``bound``."""
+    na = ptr[a + 1] - ptr[a]
+    cost = 0
+    for c in range(n):
+        r = rows[c] if len(rows) else first + c
+        cost += min(na, ptr[r + 1] - ptr[r])
+        if cost >= bound:
+            break
+    return cost
+
+
+@njit(cache=True)
+def frequent_extensions(csrs, m, F, partners, lo, hi, minc, limits):
+    """The frequent sets of the next level grown from parents lo..hi-1 of F (rows sorted;
+    ``csrs``: the rows indptr/indices over m items and the parents' tid-lists ptr/tids),
+    when the local counts are the global ones (one rank), with no list of candidates: (per
+    parent its number of frequent extensions; their last items, ascending per parent;
+    counts; tid-lists as CSR; extensions counted; whether it finished: False where the
+    tid-lists would pass ``most`` entries). ``limits`` = (weight, try_prune, most).
+
+    A parent is counted by intersection with its candidates' siblings where that reads
+    fewer than ``weight`` times its tid-list (checked on its joins, or, where the prune's
+    shortest run is under ``try_prune`` times its rows, on its candidates after the prune:
+    :func:`~hpcrec.kernels.candidates.row_runs`), else by occurrence deliver, with
+    no prune: a tail item met in at least ``minc`` of its rows makes a frequent set, all
+    of whose subsets are then frequent. Its rows are scanned once to count (the items met
+    are listed, so only they are cleared) and once more, where one is frequent, to write
+    the tid-lists."""
+    indptr, indices, ptr, tids = csrs
+    weight, try_prune, most = limits
+    L = F.shape[1]
+    lasts = F[:, L - 1]
+    head = heads(F)
+    per_row = np.zeros(hi - lo, np.int64)
+    widest = 1
+    for a in range(lo, hi):
+        widest = max(widest, partners[a])
+    last = np.empty(16, np.int32)
+    counts = np.empty(16, np.int64)
+    out_ptr = np.zeros(17, np.int64)
+    out = np.empty(16, np.int32)
+    mark = np.zeros(m, np.int64)
+    slot = np.full(m, -1, np.int64)
+    touched = np.empty(m, np.int64)
+    fill = np.empty(m, np.int64)
+    ys = np.empty(widest, np.int32)
+    sibs = np.empty(widest, np.int64)
+    start = np.empty(L, np.int64)
+    end = np.empty(L, np.int64)
+    key = np.empty(L, np.int32)
+    x, seen = 0, 0
+    for a in range(lo, hi):
+        nj = partners[a]
+        if nj == 0:
+            continue
+        na = ptr[a + 1] - ptr[a]
+        shortest = row_runs(F, lasts, head, a, nj, start, end, key)
+        if shortest < 0:   # no candidate
+            continue
+        bound = weight * na
+        nc = -1
+        if (end[shortest] - start[shortest] < try_prune * na
+                or _reads(ptr, a, sibs[:0], a + 1, nj, bound) < bound):
+            nc = walk_runs(lasts, start, end, shortest, ys, sibs)
+            if _reads(ptr, a, sibs, 0, nc, bound) >= bound:
+                nc = -1
+        if nc >= 0:   # by intersection
+            seen += nc
+            for c in range(nc):
+                s = sibs[c]
+                at = out_ptr[x]
+                out = _room(out, at + min(na, ptr[s + 1] - ptr[s]), most)
+                if len(out) == 0:
+                    return per_row, last[:0], counts[:0], out_ptr[:1], out, seen, False
+                n = _intersect(tids, ptr[a], ptr[a + 1], ptr[s], ptr[s + 1], out, at)
+                if n >= minc:
+                    last, counts = _room(last, x + 1, 1 << 62), _room(counts, x + 1, 1 << 62)
+                    out_ptr = _room(out_ptr, x + 2, 1 << 62)
+                    last[x], counts[x], out_ptr[x + 1] = ys[c], n, at + n
+                    x += 1
+                    per_row[a - lo] += 1
+            continue
+        first = lasts[a] + 1   # the items after the parent's last
+        nt = 0
+        for p in range(ptr[a], ptr[a + 1]):
+            r = tids[p]
+            for q in range(indptr[r + 1] - 1, indptr[r] - 1, -1):
+                i = indices[q]
+                if i < first:
+                    break
+                if mark[i] == 0:
+                    touched[nt] = i
+                    nt += 1
+                mark[i] += 1
+        seen += nt
+        nh = 0
+        for t in range(nt):   # the frequent ones to the front of touched, then sorted
+            i = touched[t]
+            if mark[i] >= minc:
+                touched[t], touched[nh] = touched[nh], i
+                nh += 1
+        if nh:
+            touched[:nh].sort()
+            x0 = x
+            last, counts = _room(last, x + nh, 1 << 62), _room(counts, x + nh, 1 << 62)
+            out_ptr = _room(out_ptr, x + nh + 1, 1 << 62)
+            for t in range(nh):
+                i = touched[t]
+                slot[i] = x
+                fill[x - x0] = out_ptr[x]
+                last[x], counts[x], out_ptr[x + 1] = i, mark[i], out_ptr[x] + mark[i]
+                x += 1
+            out = _room(out, out_ptr[x], most)
+            if len(out) == 0:
+                return per_row, last[:0], counts[:0], out_ptr[:1], out, seen, False
+            scan_tails(csrs, a, first, mark, FILL, (slot, out, fill, x0))
+            per_row[a - lo] = nh
+        for t in range(nt):
+            mark[touched[t]] = 0
+            slot[touched[t]] = -1
+    return per_row, last[:x].copy(), counts[:x].copy(), out_ptr[:x + 1].copy(), \
+        out[:out_ptr[x]].copy(), seen, True
+
+
+TRY_PRUNE = 1.0  # one rank: pruned to choose by its candidates where the shortest run < this x its rows
 WEIGHT = 16  # a row visit of occurrence deliver (a cache miss) against a galloping step
 BITS_FROM = 8  # switch to bitsets when a mean tid-list fills 1/BITS_FROM of a bitset's words
 
@@ -215,10 +360,34 @@ class IntersectingCounter(TidListCounter):
         """Whether ``more`` bytes of tid-lists would exceed the budget: then stream."""
         if self.budget is None or self._held() + more <= self.budget:
             return False
+        self._stream()
+        return True
+
+    def _stream(self) -> None:
+        """Drop the tid-lists for good: rows are streamed in chunks from now on."""
         self.stream = StreamingCounter(self.rows, self.m, self.check)
         self.ptr = self.tids = self._pending = None
         self._kept = []
-        return True
+
+    def extend(self, parents: np.ndarray, partners: np.ndarray, lo: int, hi: int):
+        """One rank: the frequent sets grown from parents lo..hi-1 (``partners``: their
+        joins) without a candidate list (:func:`frequent_extensions`), kept as the next
+        parents: (per parent its number of them, their last items, counts, extensions
+        counted). None where candidates must be listed and counted instead: several ranks
+        (the counts are reduced), bitsets, streamed rows, or past the tid-lists' budget
+        (then the rows are streamed from now on)."""
+        if self.final is None or self.bits is not None or self.stream is not None:
+            return None
+        most = (1 << 62) if self.budget is None else max(0, self.budget - self._held()) // 4
+        csrs = (self.rows.indptr, self.rows.indices, self.ptr, self.tids)
+        per_row, last, counts, ptr, tids, seen, done = frequent_extensions(
+            csrs, self.m, parents, partners, lo, hi, self.final, (WEIGHT, TRY_PRUNE, most))
+        if not done:
+            self._stream()
+            return None
+        self.check(ptr.nbytes + tids.nbytes, f"tid-lists of {len(last)} frequent itemsets")
+        self._kept.append((ptr, tids))
+        return per_row, last, counts, seen
 
     def keep_pairs(self, pairs: np.ndarray, counts: np.ndarray) -> None:
         # level 2 from the items' tid-lists: one pass of occurrence deliver over the rows

@@ -229,7 +229,7 @@ def decode_pairs(positions, m):
     return out
 
 
-COUNT, CLEAR, KEEP, FILL = 0, 1, 2, 3   # what :func:`_scan_tails` does with a parent's tail items
+COUNT, CLEAR, KEEP, FILL = 0, 1, 2, 3   # what :func:`scan_tails` does with a parent's tail items
 
 
 @njit(cache=True, inline="always")
@@ -242,7 +242,7 @@ def _group_end(left, g):
 
 
 @njit(cache=True, inline="always")
-def _scan_tails(csrs, x, lo, mark, mode, keep):
+def scan_tails(csrs, x, lo, mark, mode, keep):
     """One scan of the rows of parent x (``csrs``: the rows indptr/indices and the parents'
     tid-lists ptr/tids), each row's items >= lo read from its end: COUNT adds 1 to their
     marks; CLEAR zeroes the marks; KEEP also appends the row to the tid-list (in ``out`` at
@@ -286,10 +286,10 @@ def count_extensions(indptr, indices, ptr, tids, left, last, m):
     while g < nc:
         h = _group_end(left, g)
         lo = last[g]  # groups list their extensions ascending: all are >= last[g]
-        _scan_tails(csrs, left[g], lo, mark, COUNT, unused)
+        scan_tails(csrs, left[g], lo, mark, COUNT, unused)
         for c in range(g, h):
             counts[c] = mark[last[c]]
-        _scan_tails(csrs, left[g], lo, mark, CLEAR, unused)
+        scan_tails(csrs, left[g], lo, mark, CLEAR, unused)
         g = h
     return counts
 
@@ -311,7 +311,7 @@ def count_extensions_keeping(indptr, indices, ptr, tids, left, last, m, minc):
     while g < nc:
         h = _group_end(left, g)
         lo = last[g]
-        _scan_tails(csrs, left[g], lo, mark, COUNT, (slot, out, slot, 0))
+        scan_tails(csrs, left[g], lo, mark, COUNT, (slot, out, slot, 0))
         first = kept
         for c in range(g, h):
             counts[c] = mark[last[c]]
@@ -320,14 +320,14 @@ def count_extensions_keeping(indptr, indices, ptr, tids, left, last, m, minc):
                 out_ptr[kept + 1] = out_ptr[kept] + counts[c]
                 kept += 1
         if kept == first:
-            _scan_tails(csrs, left[g], lo, mark, CLEAR, (slot, out, slot, 0))
+            scan_tails(csrs, left[g], lo, mark, CLEAR, (slot, out, slot, 0))
         else:
             if out_ptr[kept] > len(out):
                 grown = np.empty(max(2 * len(out), out_ptr[kept]), np.int32)
                 grown[:out_ptr[first]] = out[:out_ptr[first]]
                 out = grown
             fill = out_ptr[first:kept].copy()
-            _scan_tails(csrs, left[g], lo, mark, KEEP, (slot, out, fill, first))
+            scan_tails(csrs, left[g], lo, mark, KEEP, (slot, out, fill, first))
             for c in range(g, h):
                 slot[last[c]] = -1
         g = h
@@ -338,7 +338,7 @@ def count_extensions_keeping(indptr, indices, ptr, tids, left, last, m, minc):
 def extension_tidlists(indptr, indices, ptr, tids, left, last, counts, m):
     """Tid-lists (CSR) of candidates ``left[c] + {last[c]}`` whose local ``counts`` are known.
 
-    Same scan as :func:`count_extensions` (:func:`_scan_tails`), appending the row ids
+    Same scan as :func:`count_extensions` (:func:`scan_tails`), appending the row ids
     instead of counting.
     """
     nc = len(left)
@@ -355,7 +355,7 @@ def extension_tidlists(indptr, indices, ptr, tids, left, last, counts, m):
         h = _group_end(left, g)
         for c in range(g, h):
             slot[last[c]] = c
-        _scan_tails(csrs, left[g], last[g], none, FILL, (slot, out, fill, 0))
+        scan_tails(csrs, left[g], last[g], none, FILL, (slot, out, fill, 0))
         for c in range(g, h):
             slot[last[c]] = -1
         g = h

@@ -23,7 +23,10 @@ of the rows' slots) by the device's ``support`` kernel (:func:`hpcrec.kernels.ge
 item bitsets with AND + popcount (prefix intersections shared by a parent's candidates,
 :mod:`hpcrec.kernels.support`); bitset AND + popcount on the GPU.
 Counted by bitsets, a parent whose joins cost less to count than to prune takes them
-unpruned (:func:`_unpruned`).
+unpruned (:func:`_unpruned`). On one rank with tid-lists the counts are final: a block's
+frequent sets come straight from the counter, with no candidate list and no prune where a
+parent is counted by occurrence deliver (:meth:`IntersectingCounter.extend`; T10I4D100K
+at 0.0001: the level-3 prune and candidate arrays were half of apriori's time).
 Memory: a rank's tid-lists may take :func:`list_budget` (its recoded rows' bytes or
 ``FLOOR``); beyond, it streams its rows in chunks of item bitsets
 (:class:`hpcrec.kernels.support.StreamingCounter`), so a rank peaks at about twice its
@@ -147,14 +150,30 @@ def _level(frequent: np.ndarray, counter, k: int, minc: int, dtype, unpruned: in
     (the block's join budget follows the last block's candidates per join; the same on
     every rank, which all see every block's candidates): (frequent sets, their counts,
     candidates, joins, stop). A stop request travels in every block's reduce and takes
-    effect at the end of the level, so a partial result holds whole levels."""
+    effect at the end of the level, so a partial result holds whole levels. Where the
+    counter finds a block's frequent sets itself (one rank, tid-lists), there is no
+    candidate list: the extensions it counted stand for the candidates."""
     with comm.collective_errors(), timer.phase("mine"):
         partners = K.join_partners(frequent)
         work = np.concatenate(([0], np.cumsum(partners + 1)))
     sets, totals = [], []
     n, lo, budget, seen, stop = len(frequent), 0, BLOCK, 0, False
+    extend = counter.extend if isinstance(counter, IntersectingCounter) else None
     while lo < n:
         hi = max(lo + 1, min(n, int(np.searchsorted(work, work[lo] + budget, "right")) - 1))
+        with comm.collective_errors(), timer.phase("count"):
+            found = extend(frequent, partners, lo, hi) if extend else None
+        if found is not None:   # one rank's tid-lists: the frequent sets without candidates
+            per_row, last, total, counted = found
+            budget = min(8 * budget, max(budget // 8, budget * BLOCK // max(1, counted)))
+            seen += counted
+            stop = stop or control.stop_requested()
+            with timer.phase("mine"):
+                left = np.repeat(np.arange(lo, hi), per_row)
+                sets.append(np.column_stack((frequent[left], last)).astype(np.int32))
+                totals.append(total)
+            lo = hi
+            continue
         left, last = _candidates(frequent, partners, work, lo, hi, k, unpruned, comm, timer, guard)
         budget = min(8 * budget, max(budget // 8, budget * BLOCK // max(1, len(left))))
         lo = hi

@@ -140,14 +140,16 @@ def dense_rows(seed: int, n: int) -> list[list[int]]:
 # occurrence deliver, mixed, intersection (tid-lists throughout); bitsets when the lists are
 # long, at once
 # (block 4: a level generated and counted a few candidates at a time)
-@pytest.mark.parametrize("weight,bits_from,block", [(0, 0, 1 << 20), (16, 0, 4), (10**9, 0, 1 << 20),
-                                                    (16, 8, 4), (16, 10**9, 1 << 20),
-                                                    (16, 10**9, 4)])
+# (try_prune 0 / 10**9: on one rank, parents pruned only where intersection is sure / always)
+@pytest.mark.parametrize("weight,bits_from,block,try_prune", [
+    (0, 0, 1 << 20, 1.0), (16, 0, 4, 0), (16, 0, 4, 10**9), (10**9, 0, 1 << 20, 1.0),
+    (16, 8, 4, 1.0), (16, 10**9, 1 << 20, 1.0), (16, 10**9, 4, 1.0)])
 def test_apriori_against_brute_force(monkeypatch, make, seed, n, max_len, weight, bits_from,
-                                     block):
+                                     block, try_prune):
     from hpcrec.fim import count_distribution
     from hpcrec.kernels import intersect
     monkeypatch.setattr(intersect, "WEIGHT", weight)
+    monkeypatch.setattr(intersect, "TRY_PRUNE", try_prune)
     monkeypatch.setattr(intersect, "BITS_FROM", bits_from)
     monkeypatch.setattr(count_distribution, "BLOCK", block)
     monkeypatch.setattr(count_distribution, "TRIANGLE", 0 if block < 10 else 1 << 20)
@@ -252,3 +254,70 @@ def test_sparse_pair_count_against_dense_counts(seed):
             assert cnt.tolist() == part[pos].tolist()
         every = np.flatnonzero(truth >= 30)
         assert counter.count_pairs_at(every).tolist() == part[every].tolist()
+
+
+def tidlists(X, F):
+    """(ptr, tids): the rows of X holding each set of F, as CSR."""
+    lists = [np.flatnonzero(X[:, list(s)].all(1)) for s in F]
+    ptr = np.concatenate(([0], np.cumsum([len(t) for t in lists]))).astype(np.int64)
+    return ptr, np.concatenate(lists + [np.empty(0, np.int64)]).astype(np.int32)
+
+
+@pytest.mark.parametrize("weight,try_prune", [(0, 0), (16, 1.0), (10**9, 0), (0, 10**9)])
+@pytest.mark.parametrize("seed", range(3))
+def test_frequent_extensions_against_dense_counts(weight, try_prune, seed):
+    """One rank's next level without candidates (occurrence deliver throughout, mixed,
+    intersection throughout; pruned and then counted by occurrence deliver): levels 3-5
+    against the 0/1 matrix, with the tid-lists, on the whole parents and in blocks; a
+    budget the tid-lists would pass stops it."""
+    from hpcrec.kernels import intersect
+    X = dense_matrix(seed)
+    rows = rows_of(X)
+    m, minc = X.shape[1], 9
+    F = np.array([p for p in itertools.combinations(range(m), 2) if X[:, list(p)].all(1).sum() >= minc],
+                 np.int32)
+    for _ in range(3):
+        ptr, tids = tidlists(X, F)
+        csrs = (rows.indptr, rows.indices, ptr, tids)
+        partners = K.join_partners(F)
+        want = [(tuple(s) + (c,), int(X[:, list(s) + [c]].all(1).sum()))
+                for s in F for c in range(s[-1] + 1, m)]
+        want = [(s, n) for s, n in want if n >= minc]
+        for cuts in ([0, len(F)], [0, len(F) // 3, len(F)]):
+            got, lists = [], []
+            for lo, hi in zip(cuts, cuts[1:]):
+                per_row, last, counts, p, t, seen, done = intersect.frequent_extensions(
+                    csrs, m, F, partners, lo, hi, minc, (weight, try_prune, 1 << 40))
+                assert done and seen >= len(last)
+                left = np.repeat(np.arange(lo, hi), per_row)
+                got += [(tuple(F[a]) + (int(c),), int(n)) for a, c, n in zip(left, last, counts)]
+                lists += [t[p[x]:p[x + 1]].tolist() for x in range(len(last))]
+            assert got == want
+            assert lists == [np.flatnonzero(X[:, list(s)].all(1)).tolist() for s, _ in want]
+        if want:
+            room = sum(n for _, n in want) - 1
+            assert not intersect.frequent_extensions(csrs, m, F, partners, 0, len(F), minc,
+                                                     (weight, try_prune, room))[-1]
+        F = np.array([s for s, _ in want], np.int32).reshape(-1, F.shape[1] + 1)
+        if len(F) < 2:
+            break
+
+
+def test_one_rank_apriori_streams_from_a_block_over_the_tidlist_budget(monkeypatch):
+    """Where a block's frequent extensions would pass the tid-lists' budget, the rows are
+    streamed from then on, and the result is that of no budget."""
+    from hpcrec.fim import count_distribution as cd
+    from hpcrec.kernels import intersect
+    rng = np.random.default_rng(4)
+    rows = [sorted(set((rng.zipf(1.5, size=rng.integers(1, 14)) % 300).tolist()))
+            for _ in range(2000)]
+    reference = mine_itemsets(rows, 0.003, "apriori", comm=serial())
+    done, extend = [], intersect.frequent_extensions
+    monkeypatch.setattr(intersect, "frequent_extensions", lambda *a: done.append(extend(*a)[-1]) or extend(*a))
+    monkeypatch.setattr(intersect, "BITS_FROM", 0)   # tid-lists throughout
+    monkeypatch.setattr(cd, "FLOOR", 0)
+    monkeypatch.setattr(cd, "LISTS", 2.0)   # past the pairs' lists, not the triples'
+    got = mine_itemsets(rows, 0.003, "apriori", comm=serial())
+    assert done == [False] and len(reference) > 1000
+    assert np.array_equal(got.items, reference.items) and np.array_equal(got.counts, reference.counts)
+    assert np.array_equal(got.ptr, reference.ptr) and got.levels == reference.levels
