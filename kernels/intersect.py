@@ -216,22 +216,77 @@ def _reads(ptr, a, rows, first, n, bound):
 
 
 @njit(cache=True)
+def union_runs(per_rank, last, me):
+    """The union, per parent, of the ranks' sorted runs of last items: ``per_rank`` (p, n)
+    how many each rank has per parent, ``last`` rank 0's runs (parents in order), then
+    rank 1's... Returns (per parent the union's size, its last items ascending, for each
+    the index in rank ``me``'s list or -1). A p-way merge: p steps per item of the union
+    (the ranks' runs are mostly the same items)."""
+    p, n = per_rank.shape
+    at = np.zeros(p, np.int64)   # each rank's next entry
+    for r in range(1, p):
+        at[r] = at[r - 1] + per_rank[r - 1].sum()
+    mine0 = at[me]
+    end = np.empty(p, np.int64)
+    out = np.empty(at[p - 1] + per_rank[p - 1].sum(), np.int32)
+    own = np.empty(len(out), np.int64)
+    per_row = np.zeros(n, np.int64)
+    x = 0
+    for i in range(n):
+        for r in range(p):
+            end[r] = at[r] + per_rank[r, i]
+        x0 = x
+        while True:
+            y = np.int32(2**31 - 1)
+            for r in range(p):
+                if at[r] < end[r] and last[at[r]] < y:
+                    y = last[at[r]]
+            if y == 2**31 - 1:
+                break
+            out[x], own[x] = y, -1
+            for r in range(p):
+                if at[r] < end[r] and last[at[r]] == y:
+                    if r == me:
+                        own[x] = at[r] - mine0
+                    at[r] += 1
+            x += 1
+        per_row[i] = x - x0
+    return per_row, out[:x].copy(), own[:x].copy()
+
+
+@njit(cache=True)
+def _joins_first(items, n, lasts, lo, hi):
+    """How many of ``items[:n]`` (ascending) are last items of rows lo..hi-1 (a parent's
+    partners, last items ascending), moved to the front in order (the others behind)."""
+    kept, q = 0, lo
+    for t in range(n):
+        i = items[t]
+        q = gallop(lasts, q, hi, i)
+        if q < hi and lasts[q] == i:
+            items[t], items[kept] = items[kept], i
+            kept += 1
+    return kept
+
+
+@njit(cache=True)
 def frequent_extensions(csrs, m, F, partners, lo, hi, minc, limits):
-    """The frequent sets of the next level grown from parents lo..hi-1 of F (rows sorted;
-    ``csrs``: the rows indptr/indices over m items and the parents' tid-lists ptr/tids),
-    when the local counts are the global ones (one rank), with no list of candidates: (per
-    parent its number of frequent extensions; their last items, ascending per parent;
-    counts; tid-lists as CSR; extensions counted; whether it finished: False where the
-    tid-lists would pass ``most`` entries). ``limits`` = (weight, try_prune, most).
+    """The sets of the next level grown from parents lo..hi-1 of F (rows sorted; ``csrs``:
+    the rows indptr/indices over m items and the parents' tid-lists ptr/tids) counted at
+    least ``minc`` times on these rows, with no list of candidates: (per parent their
+    number; their last items, ascending per parent; counts; tid-lists as CSR; extensions
+    counted; whether it finished: False where the tid-lists would pass ``most`` entries).
+    ``limits`` = (weight, try_prune, most). Only joins (a partner's last item) are
+    reported; on one rank they are the frequent sets, on p ranks every frequent set is
+    among those counted minc / p times on some rank.
 
     A parent is counted by intersection with its candidates' siblings where that reads
     fewer than ``weight`` times its tid-list (checked on its joins, or, where the prune's
     shortest run is under ``try_prune`` times its rows, on its candidates after the prune:
     :func:`~hpcrec.kernels.candidates.row_runs`), else by occurrence deliver, with
-    no prune: a tail item met in at least ``minc`` of its rows makes a frequent set, all
-    of whose subsets are then frequent. Its rows are scanned once to count (the items met
-    are listed, so only they are cleared) and once more, where one is frequent, to write
-    the tid-lists."""
+    no prune: a tail item met in at least ``minc`` of its rows (and a join) is reported;
+    on one rank such a set is frequent, so all its subsets are too. Its rows are scanned
+    once to count (the items met are listed, so only they are cleared) and once more,
+    where one is reported, to write the tid-lists."""
     indptr, indices, ptr, tids = csrs
     weight, try_prune, most = limits
     L = F.shape[1]
@@ -307,6 +362,8 @@ def frequent_extensions(csrs, m, F, partners, lo, hi, minc, limits):
                 nh += 1
         if nh:
             touched[:nh].sort()
+            nh = _joins_first(touched, nh, lasts, a + 1, a + 1 + nj)
+        if nh:
             x0 = x
             last, counts = _room(last, x + nh, 1 << 62), _room(counts, x + nh, 1 << 62)
             out_ptr = _room(out_ptr, x + nh + 1, 1 << 62)
@@ -341,6 +398,7 @@ class IntersectingCounter(TidListCounter):
 
     bits = None     # item bitsets over the rows that still matter, after the switch
     stream = None   # the StreamingCounter, once the tid-lists would exceed ``budget``
+    _often = None   # several ranks: (ptr, tids) of this rank's often extensions of a block
 
     def __init__(self, rows: Csr, m: int, check: MemoryCheck, final: int | None = None,
                  budget: int | None = None):
@@ -366,8 +424,28 @@ class IntersectingCounter(TidListCounter):
     def _stream(self) -> None:
         """Drop the tid-lists for good: rows are streamed in chunks from now on."""
         self.stream = StreamingCounter(self.rows, self.m, self.check)
-        self.ptr = self.tids = self._pending = None
+        self.ptr = self.tids = self._pending = self._often = None
         self._kept = []
+
+    def drop_often(self) -> None:
+        """The last :meth:`often` lists are not used (another rank could not list its own)."""
+        self._often = None
+
+    def _extensions(self, parents: np.ndarray, partners: np.ndarray, lo: int, hi: int,
+                    at_least: int):
+        """:func:`frequent_extensions` within the tid-lists' budget (past it the rows are
+        streamed from now on: None), or None where there are no tid-lists."""
+        if self.bits is not None or self.stream is not None:
+            return None
+        most = (1 << 62) if self.budget is None else max(0, self.budget - self._held()) // 4
+        csrs = (self.rows.indptr, self.rows.indices, self.ptr, self.tids)
+        per_row, last, counts, ptr, tids, seen, done = frequent_extensions(
+            csrs, self.m, parents, partners, lo, hi, at_least, (WEIGHT, TRY_PRUNE, most))
+        if not done:
+            self._stream()
+            return None
+        self.check(ptr.nbytes + tids.nbytes, f"tid-lists of {len(last)} itemsets")
+        return per_row, last, counts, (ptr, tids), seen
 
     def extend(self, parents: np.ndarray, partners: np.ndarray, lo: int, hi: int):
         """One rank: the frequent sets grown from parents lo..hi-1 (``partners``: their
@@ -376,17 +454,12 @@ class IntersectingCounter(TidListCounter):
         counted). None where candidates must be listed and counted instead: several ranks
         (the counts are reduced), bitsets, streamed rows, or past the tid-lists' budget
         (then the rows are streamed from now on)."""
-        if self.final is None or self.bits is not None or self.stream is not None:
+        found = None if self.final is None else self._extensions(parents, partners, lo, hi,
+                                                                 self.final)
+        if found is None:
             return None
-        most = (1 << 62) if self.budget is None else max(0, self.budget - self._held()) // 4
-        csrs = (self.rows.indptr, self.rows.indices, self.ptr, self.tids)
-        per_row, last, counts, ptr, tids, seen, done = frequent_extensions(
-            csrs, self.m, parents, partners, lo, hi, self.final, (WEIGHT, TRY_PRUNE, most))
-        if not done:
-            self._stream()
-            return None
-        self.check(ptr.nbytes + tids.nbytes, f"tid-lists of {len(last)} frequent itemsets")
-        self._kept.append((ptr, tids))
+        per_row, last, counts, lists, seen = found
+        self._kept.append(lists)
         return per_row, last, counts, seen
 
     def keep_pairs(self, pairs: np.ndarray, counts: np.ndarray) -> None:
@@ -421,6 +494,48 @@ class IntersectingCounter(TidListCounter):
         at[use] = start[:-1]
         self._pending = (left, last, use, counts, at, buf, delivered)
         return counts
+
+    def often(self, parents: np.ndarray, partners: np.ndarray, lo: int, hi: int,
+              at_least: int):
+        """Several ranks: the extensions of parents lo..hi-1 counted at least ``at_least``
+        times on this rank's rows, with no candidate list (:func:`frequent_extensions`;
+        with p ranks a frequent set is counted minc / p times on some rank): (per parent
+        their number, last items, local counts, extensions counted), their tid-lists held
+        for :meth:`keep_union`. None as for :meth:`extend`."""
+        found = self._extensions(parents, partners, lo, hi, at_least)
+        if found is None:
+            return None
+        per_row, last, counts, self._often, seen = found
+        return per_row, last, counts, seen
+
+    def count_union(self, parents: np.ndarray, left: np.ndarray, last: np.ndarray,
+                    own: np.ndarray, counts: np.ndarray) -> np.ndarray:
+        """Local counts of the union of the ranks' :meth:`often` extensions (candidates
+        ``parents[left[c]] + {last[c]}``): ``counts`` (of this rank's own, where ``own``
+        >= 0: their index in its list) and the others counted now (:meth:`count`)."""
+        out = np.empty(len(left), np.int64)
+        mine = own >= 0
+        out[mine] = counts[own[mine]]
+        out[~mine] = self.count(parents, left[~mine], last[~mine])
+        return out
+
+    def keep_union(self, mask: np.ndarray, own: np.ndarray, counts: np.ndarray) -> None:
+        """:meth:`keep` for the union of :meth:`count_union` (local ``counts``): the kept
+        sets' tid-lists from this rank's own list or from the count, in order."""
+        if self.bits is not None or self.stream is not None:
+            return
+        mine = own >= 0
+        held = len(self._kept)
+        self.keep(mask[~mine])
+        if self.stream is not None:
+            return
+        p1, t1 = self._kept.pop() if len(self._kept) > held else (np.zeros(1, np.int64),
+                                                                   np.empty(0, np.int32))
+        ptr, tids = self._often
+        start = np.zeros(len(own), np.int64)
+        start[mine] = ptr[own[mine]]
+        self._often = None
+        self._kept.append(gather_tidlists(mask, mine, counts, p1, t1, start, tids))
 
     def keep(self, mask: np.ndarray) -> None:
         if self.bits is not None or self.stream is not None:

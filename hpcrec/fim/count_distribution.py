@@ -26,7 +26,13 @@ Counted by bitsets, a parent whose joins cost less to count than to prune takes 
 unpruned (:func:`_unpruned`). On one rank with tid-lists the counts are final: a block's
 frequent sets come straight from the counter, with no candidate list and no prune where a
 parent is counted by occurrence deliver (:meth:`IntersectingCounter.extend`; T10I4D100K
-at 0.0001: the level-3 prune and candidate arrays were half of apriori's time).
+at 0.0001: the level-3 prune and candidate arrays were half of apriori's time). On p ranks
+with tid-lists each rank lists, the same way, the extensions it counted at least
+ceil(minc / p) times; the union of those lists (Allgathervs) replaces the candidates
+(:func:`_union_block`): every rank counts the union's members it did not list, and one
+Allreduce sums the counts (11.4 M candidates at T10I4D100K's level 3, a union of a few
+hundred thousand). Where some rank keeps no tid-lists (bitsets after its switch, or
+streamed rows), every rank lists the block's candidates instead.
 Memory: a rank's tid-lists may take :func:`list_budget` (its recoded rows' bytes or
 ``FLOOR``); beyond, it streams its rows in chunks of item bitsets
 (:class:`hpcrec.kernels.support.StreamingCounter`), so a rank peaks at about twice its
@@ -41,7 +47,7 @@ from ..core.comm import Comm, weighted_bounds
 from ..core.memory import Guard
 from ..kernels import candidates as C
 from ..kernels import support as K
-from ..kernels.intersect import IntersectingCounter
+from ..kernels.intersect import IntersectingCounter, union_runs
 from .prepare import Prepared
 
 DENSE = 0.05  # density of the frequent items from which bitsets beat tid-lists on the CPU
@@ -144,6 +150,37 @@ def _unpruned(frequent: np.ndarray, joins: int, n_rows: int) -> int:
     return int(min(PRUNE_COST * steps / max(vain * words, 1e-9), 2**31))
 
 
+def _union_block(counter: IntersectingCounter, frequent: np.ndarray, partners: np.ndarray,
+                 lo: int, hi: int, minc: int, dtype, control, comm: Comm, timer, guard: Guard):
+    """Several ranks over tid-lists: the frequent sets grown from parents lo..hi-1 without
+    apriori-gen's candidate list. Each rank lists the extensions it counted at least
+    ceil(minc / p) times (every frequent set is among them on some rank), the union of
+    those lists (Allgathervs) is counted on every rank (its own ones are counted already)
+    and reduced. (left, last, global counts, union size, stop), or None on every rank
+    where some rank keeps no tid-lists (then the block's candidates are listed)."""
+    with comm.collective_errors(), timer.phase("count"):
+        found = counter.often(frequent, partners, lo, hi, -(-minc // comm.size))
+    if comm.allreduce_scalar(int(found is None)):
+        counter.drop_often()
+        return None
+    per_row, last, counts, _ = found
+    with timer.phase("communicate"):
+        per_rank, every = comm.allgatherv(per_row), comm.allgatherv(last)
+    with comm.collective_errors(), timer.phase("mine"):
+        per_row, last, own = union_runs(per_rank.reshape(comm.size, hi - lo), every, comm.rank)
+        guard.check(BYTES * len(last), f"{len(last)} candidates")
+        left = np.repeat(np.arange(lo, hi), per_row)
+    with comm.collective_errors(), timer.phase("count"):
+        local = counter.count_union(frequent, left, last, own, counts)
+    pos, total, stop = _reduce_frequent(local.astype(dtype, copy=False), minc,
+                                        control.stop_requested(), comm, timer)
+    keep = np.zeros(len(left), bool)
+    keep[pos] = True
+    with comm.collective_errors(), timer.phase("mine"):
+        counter.keep_union(keep, own, local)
+    return left[keep], last[keep], total, len(last), stop
+
+
 def _level(frequent: np.ndarray, counter, k: int, minc: int, dtype, unpruned: int, control,
            comm: Comm, timer, guard: Guard):
     """Level k + 1, generated and counted in blocks of parents of about BLOCK candidates
@@ -158,18 +195,26 @@ def _level(frequent: np.ndarray, counter, k: int, minc: int, dtype, unpruned: in
         work = np.concatenate(([0], np.cumsum(partners + 1)))
     sets, totals = [], []
     n, lo, budget, seen, stop = len(frequent), 0, BLOCK, 0, False
-    extend = counter.extend if isinstance(counter, IntersectingCounter) else None
+    lists = isinstance(counter, IntersectingCounter)
     while lo < n:
         hi = max(lo + 1, min(n, int(np.searchsorted(work, work[lo] + budget, "right")) - 1))
-        with comm.collective_errors(), timer.phase("count"):
-            found = extend(frequent, partners, lo, hi) if extend else None
-        if found is not None:   # one rank's tid-lists: the frequent sets without candidates
-            per_row, last, total, counted = found
+        found = None
+        if lists and comm.size == 1:   # final counts: the frequent sets without candidates
+            with comm.collective_errors(), timer.phase("count"):
+                found = counter.extend(frequent, partners, lo, hi)
+            if found is not None:
+                per_row, last, total, counted = found
+                left = np.repeat(np.arange(lo, hi), per_row)
+                found = left, last, total, counted, control.stop_requested()
+        elif lists:
+            found = _union_block(counter, frequent, partners, lo, hi, minc, dtype, control,
+                                 comm, timer, guard)
+        if found is not None:
+            left, last, total, counted, asked = found
             budget = min(8 * budget, max(budget // 8, budget * BLOCK // max(1, counted)))
             seen += counted
-            stop = stop or control.stop_requested()
+            stop = stop or asked
             with timer.phase("mine"):
-                left = np.repeat(np.arange(lo, hi), per_row)
                 sets.append(np.column_stack((frequent[left], last)).astype(np.int32))
                 totals.append(total)
             lo = hi

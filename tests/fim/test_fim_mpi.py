@@ -75,6 +75,54 @@ def test_apriori_within_a_tidlist_budget(lists, switch, monkeypatch):
 
 
 @pytest.mark.mpi
+@pytest.mark.parametrize("weight,try_prune", [(0, 0), (16, 1.0), (10**9, 0)])
+def test_sparse_apriori_from_the_union_of_often_extensions(weight, try_prune, monkeypatch):
+    """Tid-lists on several ranks: each rank's extensions counted >= ceil(minc / p) times,
+    their union counted everywhere (occurrence deliver, mixed, intersection); equal to one
+    rank at exact fractions of the rows (sets of exactly minc rows count) and with
+    max_len."""
+    from hpcrec.fim import count_distribution as cd
+    from hpcrec.kernels import intersect
+    monkeypatch.setattr(intersect, "WEIGHT", weight)
+    monkeypatch.setattr(intersect, "TRY_PRUNE", try_prune)
+    monkeypatch.setattr(intersect, "BITS_FROM", 0)   # tid-lists throughout
+    used, union = [], cd._union_block
+    monkeypatch.setattr(cd, "_union_block", lambda *a: used.append(union(*a)) or used[-1])
+    rng = np.random.default_rng(11)
+    rows = [sorted(set((rng.zipf(1.4, size=rng.integers(1, 16)) % 400).tolist()))
+            for _ in range(1500)]
+    for count in (2, 3, 7):
+        for max_len in (None, 3):
+            got = mine_itemsets(rows, count / 1500, "apriori", max_len, comm=world())
+            reference = mine_itemsets(rows, count / 1500, "apriori", max_len, comm=serial())
+            assert len(reference) > 500 and same(got, reference)
+    assert world().size == 1 or any(u is not None for u in used)
+
+
+@pytest.mark.mpi
+def test_sparse_apriori_when_one_rank_drops_its_tidlists(monkeypatch):
+    """Rank 0 streams its rows from its first union block on (its tid-lists over budget):
+    every rank lists and counts the candidates instead, with the same result."""
+    from hpcrec.kernels import intersect
+    often, calls = intersect.IntersectingCounter.often, []
+
+    def dropped(self, *a):
+        calls.append(1)
+        if world().rank == 0:
+            self._stream()
+            return None
+        return often(self, *a)
+    monkeypatch.setattr(intersect.IntersectingCounter, "often", dropped)
+    monkeypatch.setattr(intersect, "BITS_FROM", 0)
+    rng = np.random.default_rng(12)
+    rows = [sorted(set((rng.zipf(1.4, size=rng.integers(1, 16)) % 400).tolist()))
+            for _ in range(1500)]
+    got = mine_itemsets(rows, 3 / len(rows), "apriori", comm=world())
+    assert same(got, mine_itemsets(rows, 3 / len(rows), "apriori", comm=serial()))
+    assert world().size == 1 or calls
+
+
+@pytest.mark.mpi
 def test_algorithms_agree_under_mpi():
     rows = random_rows(5)
     a = mine_itemsets(rows, 0.005, "apriori", comm=world())

@@ -321,3 +321,23 @@ def test_one_rank_apriori_streams_from_a_block_over_the_tidlist_budget(monkeypat
     assert done == [False] and len(reference) > 1000
     assert np.array_equal(got.items, reference.items) and np.array_equal(got.counts, reference.counts)
     assert np.array_equal(got.ptr, reference.ptr) and got.levels == reference.levels
+
+
+@pytest.mark.parametrize("p", [1, 2, 3, 5])
+def test_union_runs_merges_every_ranks_sorted_runs(p):
+    """Per parent, the union of p ranks' ascending runs (some empty, overlapping, equal),
+    ascending, each item with its index in one rank's own list (or -1)."""
+    from hpcrec.kernels.intersect import union_runs
+    rng = np.random.default_rng(p)
+    n = 40
+    runs = [[sorted(rng.choice(12, rng.integers(0, 6), replace=False).tolist()) for _ in range(n)]
+            for _ in range(p)]
+    per_rank = np.array([[len(runs[r][i]) for i in range(n)] for r in range(p)])
+    last = np.array([x for r in range(p) for i in range(n) for x in runs[r][i]], np.int32)
+    for me in range(p):
+        mine = [(i, x) for i in range(n) for x in runs[me][i]]
+        per_row, items, own = union_runs(per_rank, last, me)
+        want = [(i, x) for i in range(n) for x in sorted({x for r in range(p) for x in runs[r][i]})]
+        left = np.repeat(np.arange(n), per_row)
+        assert list(zip(left.tolist(), items.tolist())) == want
+        assert own.tolist() == [mine.index(w) if w in mine else -1 for w in want]
