@@ -232,3 +232,23 @@ def test_cli_time_limit_stops_the_pfp_miners_flagged_partial(tmp_path, run_cli):
         whole = dict(zip(*pd.read_csv(full, dtype=str)[["itemsets", "count"]].to_numpy().T))
         got = dict(zip(*pd.read_csv(part, dtype=str)[["itemsets", "count"]].to_numpy().T))
         assert 0 < len(got) < len(whole) and all(whole[s] == c for s, c in got.items())
+
+
+def test_apriori_stops_within_a_level_past_the_budget(monkeypatch):
+    """A level of more sets than the budget holds stops at the first block past it, with
+    the budget's error: the level's blocks never take much more than the budget (they
+    used to be joined first and checked at the level's end: twice its sets)."""
+    import tracemalloc
+
+    from hpcrec.fim import count_distribution as cd
+    rows = [list(range(28))] * 3 + [[0]]   # levels of C(28, k) sets: 1.2 M at k = 7
+    monkeypatch.setattr(cd, "BLOCK", 1 << 14)
+    monkeypatch.setenv("HPCREC_MEMORY_LIMIT", "48M")
+    tracemalloc.start()
+    try:
+        with pytest.raises(MemoryBudgetError, match="itemsets found so far"):
+            mine_itemsets(rows, 0.5, "apriori", comm=serial())
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 48 << 20
