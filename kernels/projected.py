@@ -77,6 +77,8 @@ FRAME = np.dtype([
     ("k1", np.int64),     #   node's prefix
     ("r0", np.int64),     # ... and of the children not visited yet (with the one being
     ("r1", np.int64),     #   visited): items a child's rows can hold
+    ("pair", np.int64),   # FREQUENT, a node of two children: the weight of its rows that
+                          #   hold both (:func:`_pair_weight`); -1 otherwise
 ])
 
 
@@ -296,6 +298,37 @@ def _pair_children(pairs, ranks, span, node, minc, scratch, mem, tops):
         scratch[x].seen = i
     mtop, top, n_perfect = _sort_seen(scratch, n_seen, node, minc, mem, tops)
     return mtop, top, n_perfect, n_seen
+
+
+@njit(cache=True)
+def _pair_weight(rows, ri, rwords, pool, node, a, b, words):
+    """FREQUENT: the weight of the rows of a node X (:class:`Node`) that hold both items
+    b < a (X's two children), i.e. the support of X + a + b. Rows are sorted: a row's
+    items are read up to b, then up to a. ``words``: every item below WORD, a row's word
+    of items kept (:func:`_row_word`), its items not read."""
+    w = 0
+    if words:
+        both = (np.int64(1) << a) | (np.int64(1) << b)
+        for p in range(node.t0, node.t1):
+            r = pool[p]
+            if _row_word(rows, rwords, r) & both == both:
+                w += rows[r].wt
+        return w
+    for p in range(node.t0, node.t1):
+        r = pool[p]
+        if p + AHEAD < node.t1:
+            prefetch(ri, rows[pool[p + AHEAD]].beg)
+        q, e = rows[r].beg, rows[r].end
+        while q < e and ri[q] < b:
+            q += 1
+        if q == e or ri[q] != b:
+            continue
+        q += 1
+        while q < e and ri[q] < a:
+            q += 1
+        if q < e and ri[q] == a:
+            w += rows[r].wt
+    return w
 
 
 @njit(cache=True)
@@ -1402,7 +1435,7 @@ def _start_root(frames, mem, j, n_rows, count, tops):
     f = frames[0]
     f.pos, f.mend, f.top, f.plen, f.npath = 0, 1, n_rows, 0, 0
     f.rtop, f.itop, f.low, f.lb, f.le, f.ent = n_base, i_base, -1, 0, 0, 0
-    f.k0, f.k1, f.r0, f.r1 = 0, 0, 0, 0
+    f.k0, f.k1, f.r0, f.r1, f.pair = 0, 0, 0, 0, -1
 
 
 # FREQUENT below a node of at most WORD rows: its subtree is searched over bit columns,
@@ -2338,7 +2371,17 @@ def _search(work, first, owned, options, store, state, need, marks):
             else:
                 f.r1 &= ~(np.int64(1) << (node.item - 64))
         # a child's rows hold only its siblings' items: the lowest sibling is a leaf
-        if depth == 1 and state[P_N] > 0:
+        if f.pair >= 0:   # FREQUENT, X's parent had two children: X's item a and f.low
+            # b < a; X + b is X's only possible child, weighed by the parent (no scan)
+            if npath != max_len and node.item != f.low:
+                if f.pair == node.count:
+                    scratch[0].perfect = f.low
+                    n_perfect = 1
+                elif f.pair >= minc:
+                    mem[mtop].item, mem[mtop].sup = f.low, f.pair
+                    mem[mtop].beg, mem[mtop].end = top, top
+                    mtop += 1
+        elif depth == 1 and state[P_N] > 0:
             if not prune and npath != max_len and node.item != f.low:
                 mtop, top, n_perfect, n_seen = _pair_children(
                     pairs, ranks, (state[P_BASE], a), node, minc, scratch, mem, (mtop, top))
@@ -2370,10 +2413,22 @@ def _search(work, first, owned, options, store, state, need, marks):
         # FREQUENT, one child c: X + c is a leaf (its children would be X's too), its
         # support counted: no bit columns, no fill scan (the frame visits c unscanned)
         lone = mode == FREQUENT and n_child == 1
-        if lone:   # its tid-list room, never filled, handed back (c's frame reads no rows)
+        # FREQUENT, two children a > b: X + b is a leaf and X + a's only possible child is
+        # b, of the weight of X's rows holding both: one pass weighs them (frame's pair),
+        # no bit columns, no fill scan (the frame visits a and b unscanned)
+        duo = mode == FREQUENT and n_child == 2
+        pair = -1
+        if duo:
+            pair = 0
+            if npath + 1 != max_len:
+                a_item = max(mem[first_child].item, mem[first_child + 1].item)
+                b_item = min(mem[first_child].item, mem[first_child + 1].item)
+                pair = _pair_weight(rows, ri, rwords, pool, node, a_item, b_item, words)
+            mem[first_child + 1].beg = mem[first_child + 1].end = mem[first_child].beg
+        if lone or duo:   # the tid-list room, never filled, handed back (no rows read)
             top = mem[first_child].beg
             mem[first_child].end = top
-        if mode == FREQUENT and mtop > first_child and n_child <= WORD and not lone:
+        if mode == FREQUENT and mtop > first_child and n_child <= WORD and not (lone or duo):
             bits = (first_child, mtop, plen, npath, _prefix_mask(prefix, absorbed, plen, recode))
             if words and node.t1 - node.t0 <= WORD:
                 _bit_columns_by_words(rows, rwords, pool, node, scratch, mem, loc, bits)
@@ -2416,7 +2471,7 @@ def _search(work, first, owned, options, store, state, need, marks):
                 if depth > 0:
                     lb, le, ent = f.le, _supersets(store, lpool, f, node.item, keep, m), tops[0]
                 lvl[1].npath, lvl[1].nextra, lvl[1].q2 = lb, le, ent
-        if mtop > first_child and not lone:
+        if mtop > first_child and not (lone or duo):
             stamp += 1
             r_first = rtop
             if words:
@@ -2508,6 +2563,7 @@ def _search(work, first, owned, options, store, state, need, marks):
             g.pos, g.mend, g.top, g.plen, g.npath = first_child, mtop, top, plen, npath
             g.rtop, g.itop, g.low, g.lb, g.le, g.ent = rtop, itop, low, lb, le, ent
             g.k0, g.k1 = keep
+            g.pair = pair
             if mode == MAXIMAL and m <= MASK_ITEMS:
                 g.r0, g.r1 = _mask_members(mem, first_child, mtop)
         if mode == FREQUENT:  # X's path items with every subset of its absorbed items

@@ -758,3 +758,67 @@ def test_nodes_of_one_child_are_not_filled(m, seed):
     assert any(n_child(s) == 1 and truth[s] > 2 * P.WORD for s in truth)
     for batches in ([(0, m)], [(m // 2, m), (0, m // 2)]):
         assert mine_store(ptr, idx, m, np.arange(m), minc, P.FREQUENT, batches) == truth
+
+
+@pytest.mark.parametrize("seed", range(2))
+@pytest.mark.parametrize("n_noise", [30, 70])
+def test_nodes_of_two_children_by_pair_weight(n_noise, seed, monkeypatch):
+    """FP-Growth's node X of two children a > b neither builds columns nor fills their
+    rows: X + b is a leaf, and X + a's only possible child b is decided by the weight of
+    X's rows holding both (one pass): a perfect extension of X + a (weight = X + a's
+    support), a child (at least minc; exactly minc in one block) or nothing. Blocks of
+    rows of their own item x with the shared items a and b, most with a noise item: the
+    noise items (n_noise, each in about 180 noise rows, more frequent than any x) give a
+    root {x} of more than WORD distinct rows at the larger scale; item c (rows of its own
+    and every 10th block row, never frequent with an x) lies between b and a in rows; in
+    one block {x} has three children (w, a, b) and {x, w} two, in another {x} has a
+    perfect extension v and two children. 44 items in all (the rows' words) or 84 (bit
+    / wide columns, fill by masks). Every split of the groups, max_len 2 and 3 and a
+    growing store give exactly the sets found by tid-sets in plain Python."""
+    rng = np.random.default_rng(seed)
+    a, b, c, w, v = n_noise, n_noise + 1, n_noise + 2, n_noise + 3, n_noise + 4
+    blocks = [
+        ([("xab", 25), ("xb", 20), ("x", 10)], (1, 2)),   # X + a's b perfect
+        ([("xab", 25), ("xa", 20), ("xb", 15), ("x", 5)], (1, 2)),   # ... a child
+        ([("xab", 8), ("xa", 25), ("xb", 25)], (1, 2)),   # ... infrequent
+        ([("xab", 20), ("xa", 15), ("xb", 15)], (1,)),   # ... a child at minc exactly
+        ([("xwab", 25), ("xwa", 20), ("xwb", 15), ("xw", 5), ("xa", 10), ("xb", 10),
+          ("x", 5)], (1,)),   # {x}: children w, a, b; {x, w}: a, b
+        ([("xvab", 25), ("xva", 20), ("xvb", 15), ("xv", 5)], (1,))]   # {x}: v perfect
+    code = {"a": a, "b": b, "w": w, "v": v}
+    x = n_noise + 5
+    raw = [rng.choice(n_noise, 3, replace=False) for _ in range(60 * n_noise)]
+    raw += [np.array([c])] * 380 + [np.array([w])] * 40 + [np.array([v])] * 40
+    for kinds, scales in blocks:
+        for s in scales:
+            for kind, n in kinds:
+                for t in range(n * s):
+                    row = [x] + [code[i] for i in kind[1:]] + [c] * (t % 10 == 3)
+                    noise = [int(rng.integers(n_noise))] if rng.random() < 0.7 else []
+                    raw.append(np.unique(row + noise))
+            x += 1
+    m = x
+    rows, ptr, idx = rows_by_frequency(raw, m)
+    minc = 20
+    truth = frequent_by_tidsets([r.tolist() for r in rows], minc)
+    kinds, wide, deep = set(), 0, 0
+    for s in truth:
+        kids = [i for i in range(min(s)) if minc <= truth.get(s | {i}, 0) < truth[s]]
+        if len(kids) == 2:
+            lo, hi = kids
+            pair = truth.get(s | {lo, hi}, 0)
+            kinds.add("perfect" if pair == truth[s | {hi}] else "minc" if pair == minc else
+                      "child" if pair > minc else "none")
+            deep += len(s) > 1
+            if len(s) == 1:   # a root: its distinct rows (items below its own)
+                (i,) = s
+                wide = max(wide, len({tuple(r[r < i]) for r in rows if i in r}))
+    assert kinds == {"perfect", "child", "minc", "none"} and deep > 0
+    assert wide > P.WORD if n_noise == 70 else wide > 40
+    for batches in ([(0, m)], [(m // 2, m), (0, m // 2)]):
+        assert mine_store(ptr, idx, m, np.arange(m), minc, P.FREQUENT, batches) == truth
+    for max_len in (2, 3):
+        want = {s: n for s, n in truth.items() if len(s) <= max_len}
+        assert mine_store(ptr, idx, m, np.arange(m), minc, P.FREQUENT, [(0, m)], max_len) == want
+    monkeypatch.setattr(P, "START_SMALL", True)
+    assert mine_store(ptr, idx, m, np.arange(m), minc, P.FREQUENT, [(0, m)]) == truth
