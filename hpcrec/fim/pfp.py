@@ -65,6 +65,11 @@ SPARSE_ROUND = 16      # one rank, sparse data (:func:`sparse_alone`): rounds of
 ON_DEMAND = {P.MAXIMAL, P.CLOSED}  # modes whose groups are dealt on demand (.deal)
 PAIR_FILTER_RANKS = 3  # FP-Close on up to this many ranks: every rank's bitmap of its sets'
 PAIR_BITS = 8          # (key, count) pairs, this many bits a set, goes to every rank first
+# what a set found takes of a rank's memory, through the result's conversion: FP-Growth's
+# records; FP-Close's and FP-Max's stores hold its items, metadata and table slot (and
+# FP-Max a link an item). Measured on longtail 0.001 (sets of 11-12 items), peak over the
+# call's start: FP-Close 143 B a set, FP-Max 376 (benchmarks/README.md, session 22)
+SET_BYTES = {P.FREQUENT: 64, P.CLOSED: 160, P.MAXIMAL: 400}
 
 
 def assign_groups(weights: np.ndarray, size: int) -> np.ndarray:
@@ -282,7 +287,7 @@ def _mine_local(prep: Prepared, comm: Comm, max_len, mode: int, guard: Guard, ti
     rounds = [(lo + k, hi + k) for lo, hi in rounds]
     keyed = mode == P.CLOSED   # tid-set keys: a transaction keeps its row in every round
     first_id = int(comm.allgather_counts(prep.rows.n_rows)[:comm.rank].sum())
-    limit = guard.max_items(64)
+    limit = guard.max_items(SET_BYTES[mode])
     miner = kernels.get("projected", "cpu")   # no GPU miner: the engine mines on the CPU
     # FP-Growth's records: lengths up to m (every rank alike: their records are merged),
     # or in the mask layout of ``form``
