@@ -33,6 +33,7 @@ from .csr import Csr
 from .protocols import MemoryCheck
 from .support import (
     FILL,
+    LIST,
     StreamingCounter,
     TidListCounter,
     bitsets,
@@ -287,7 +288,7 @@ def frequent_extensions(csrs, m, F, partners, lo, hi, minc, limits):
     on one rank such a set is frequent, so all its subsets are too. Its rows are scanned
     once to count (the items met are listed, so only they are cleared) and once more,
     where one is reported, to write the tid-lists."""
-    indptr, indices, ptr, tids = csrs
+    ptr, tids = csrs[2], csrs[3]   # the parents' tid-lists (csrs[:2]: the rows)
     weight, try_prune, most = limits
     L = F.shape[1]
     lasts = F[:, L - 1]
@@ -342,17 +343,7 @@ def frequent_extensions(csrs, m, F, partners, lo, hi, minc, limits):
                     per_row[a - lo] += 1
             continue
         first = lasts[a] + 1   # the items after the parent's last
-        nt = 0
-        for p in range(ptr[a], ptr[a + 1]):
-            r = tids[p]
-            for q in range(indptr[r + 1] - 1, indptr[r] - 1, -1):
-                i = indices[q]
-                if i < first:
-                    break
-                if mark[i] == 0:
-                    touched[nt] = i
-                    nt += 1
-                mark[i] += 1
+        nt = scan_tails(csrs, a, first, mark, LIST, (slot, touched, fill, 0))
         seen += nt
         nh = 0
         for t in range(nt):   # the frequent ones to the front of touched, then sorted

@@ -229,7 +229,7 @@ def decode_pairs(positions, m):
     return out
 
 
-COUNT, CLEAR, KEEP, FILL = 0, 1, 2, 3   # what :func:`scan_tails` does with a parent's tail items
+COUNT, CLEAR, KEEP, FILL, LIST = 0, 1, 2, 3, 4   # what :func:`scan_tails` does with a parent's tail items
 
 
 @njit(cache=True, inline="always")
@@ -245,19 +245,24 @@ def _group_end(left, g):
 def scan_tails(csrs, x, lo, mark, mode, keep):
     """One scan of the rows of parent x (``csrs``: the rows indptr/indices and the parents'
     tid-lists ptr/tids), each row's items >= lo read from its end: COUNT adds 1 to their
-    marks; CLEAR zeroes the marks; KEEP also appends the row to the tid-list (in ``out`` at
+    marks; LIST also writes each item met first (mark 0) to ``out`` from 0 and returns how
+    many; CLEAR zeroes the marks; KEEP also appends the row to the tid-list (in ``out`` at
     ``fill[slot[i] - first]``, ``keep`` = (slot, out, fill, first)) of each item i with a
     slot; FILL only appends (no marks). ``mode`` is a constant at each call: the inlined
     loop keeps one branch."""
     indptr, indices, ptr, tids = csrs
     slot, out, fill, first = keep
+    n = 0
     for p in range(ptr[x], ptr[x + 1]):
         r = tids[p]
         for q in range(indptr[r + 1] - 1, indptr[r] - 1, -1):
             i = indices[q]
             if i < lo:
                 break
-            if mode == COUNT:
+            if mode == COUNT or mode == LIST:
+                if mode == LIST and mark[i] == 0:
+                    out[n] = i
+                    n += 1
                 mark[i] += 1
             else:
                 if mode != FILL:
@@ -265,6 +270,7 @@ def scan_tails(csrs, x, lo, mark, mode, keep):
                 if mode != CLEAR and slot[i] >= 0:
                     out[fill[slot[i] - first]] = r
                     fill[slot[i] - first] += 1
+    return n
 
 
 @njit(cache=True)
