@@ -175,7 +175,7 @@ def _union_block(counter: IntersectingCounter, frequent: np.ndarray, partners: n
         return None
     per_row, last, counts, _ = found
     with timer.phase("communicate"):
-        per_rank, every = comm.allgatherv(per_row), comm.allgatherv(last)
+        per_rank, every = comm.allgatherv(per_row.astype(np.int32)), comm.allgatherv(last)
     with comm.collective_errors(), timer.phase("mine"):
         per_row, last, own = union_runs(per_rank.reshape(comm.size, hi - lo), every, comm.rank)
         guard.check(BYTES * len(last), f"{len(last)} candidates")
