@@ -39,7 +39,6 @@ from .support import (
     bitsets,
     count_bitsets,
     count_extensions,
-    count_extensions_keeping,
     extension_tidlists,
     scan_tails,
 )
@@ -394,8 +393,8 @@ class IntersectingCounter(TidListCounter):
     def __init__(self, rows: Csr, m: int, check: MemoryCheck, final: int | None = None,
                  budget: int | None = None):
         """``final``: the local counts are the global ones (one rank) and a candidate is
-        kept from this count on: occurrence deliver then builds the kept candidates'
-        tid-lists in its counting pass. ``budget``: bytes the tid-lists (the parents',
+        kept from this count on: :meth:`extend` then finds a block's frequent sets with
+        no candidate list. ``budget``: bytes the tid-lists (the parents',
         the next level's and the intersections') may take; a count or keep that would
         need more drops them for good and streams the rows instead (:meth:`_stream`)."""
         super().__init__(rows, m, check)
@@ -456,7 +455,7 @@ class IntersectingCounter(TidListCounter):
     def keep_pairs(self, pairs: np.ndarray, counts: np.ndarray) -> None:
         # level 2 from the items' tid-lists: one pass of occurrence deliver over the rows
         left, last = pairs[:, 0].astype(np.int64), pairs[:, 1].copy()
-        self._pending = (left, last, np.zeros(len(pairs), bool), counts, None, None, None)
+        self._pending = (left, last, np.zeros(len(pairs), bool), counts, None, None)
         self.keep(np.ones(len(pairs), bool))
         self.next_level()
 
@@ -472,18 +471,12 @@ class IntersectingCounter(TidListCounter):
             return self.stream.count(parents, left, last)
         self.check(need, f"tid-lists of {int(use.sum())} candidates counted by intersection")
         counts = np.empty(len(left), np.int64)
-        delivered = None   # tid-lists of the delivered candidates counted >= final
-        if self.final is None:
-            counts[~use] = count_extensions(self.rows.indptr, self.rows.indices, self.ptr,
-                                            self.tids, left[~use], last[~use], self.m)
-        else:
-            counts[~use], *delivered = count_extensions_keeping(
-                self.rows.indptr, self.rows.indices, self.ptr, self.tids, left[~use],
-                last[~use], self.m, self.final)
+        counts[~use] = count_extensions(self.rows.indptr, self.rows.indices, self.ptr,
+                                        self.tids, left[~use], last[~use], self.m)
         counts[use], start, buf = intersect_all(self.ptr, self.tids, left[use], sib[use])
         at = np.zeros(len(left), np.int64)   # intersection results by candidate
         at[use] = start[:-1]
-        self._pending = (left, last, use, counts, at, buf, delivered)
+        self._pending = (left, last, use, counts, at, buf)
         return counts
 
     def often(self, parents: np.ndarray, partners: np.ndarray, lo: int, hi: int,
@@ -531,18 +524,14 @@ class IntersectingCounter(TidListCounter):
     def keep(self, mask: np.ndarray) -> None:
         if self.bits is not None or self.stream is not None:
             return
-        left, last, use, counts, at, buf, delivered = self._pending
+        left, last, use, counts, at, buf = self._pending
         need = 4 * int(counts[mask].sum()) + 8 * int(mask.sum())
-        if self._over(need + (0 if buf is None else buf.nbytes)
-                      + (0 if delivered is None else sum(a.nbytes for a in delivered))):
+        if self._over(need + (0 if buf is None else buf.nbytes)):
             return
         self.check(need, f"tid-lists of {int(mask.sum())} frequent itemsets")
         od = mask & ~use
-        if delivered is not None and np.array_equal(od, ~use & (counts >= self.final)):
-            p1, t1 = delivered
-        else:
-            p1, t1 = extension_tidlists(self.rows.indptr, self.rows.indices, self.ptr,
-                                        self.tids, left[od], last[od], counts[od], self.m)
+        p1, t1 = extension_tidlists(self.rows.indptr, self.rows.indices, self.ptr,
+                                    self.tids, left[od], last[od], counts[od], self.m)
         if buf is None or not (mask & use).any():
             self._kept.append((p1, t1))
         else:

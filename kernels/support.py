@@ -301,46 +301,6 @@ def count_extensions(indptr, indices, ptr, tids, left, last, m):
 
 
 @njit(cache=True)
-def count_extensions_keeping(indptr, indices, ptr, tids, left, last, m, minc):
-    """:func:`count_extensions`, and the tid-lists (CSR, in candidate order) of the
-    candidates counted >= ``minc``, each parent's built right after its count, while its
-    rows are still in cache (when the local counts are final: one rank)."""
-    nc = len(left)
-    counts = np.zeros(nc, np.int64)
-    mark = np.zeros(m, np.int64)
-    slot = np.full(m, -1, np.int64)
-    out_ptr = np.zeros(nc + 1, np.int64)
-    out = np.empty(16, np.int32)
-    csrs = (indptr, indices, ptr, tids)
-    kept = 0
-    g = 0
-    while g < nc:
-        h = _group_end(left, g)
-        lo = last[g]
-        scan_tails(csrs, left[g], lo, mark, COUNT, (slot, out, slot, 0))
-        first = kept
-        for c in range(g, h):
-            counts[c] = mark[last[c]]
-            if counts[c] >= minc:
-                slot[last[c]] = kept
-                out_ptr[kept + 1] = out_ptr[kept] + counts[c]
-                kept += 1
-        if kept == first:
-            scan_tails(csrs, left[g], lo, mark, CLEAR, (slot, out, slot, 0))
-        else:
-            if out_ptr[kept] > len(out):
-                grown = np.empty(max(2 * len(out), out_ptr[kept]), np.int32)
-                grown[:out_ptr[first]] = out[:out_ptr[first]]
-                out = grown
-            fill = out_ptr[first:kept].copy()
-            scan_tails(csrs, left[g], lo, mark, KEEP, (slot, out, fill, first))
-            for c in range(g, h):
-                slot[last[c]] = -1
-        g = h
-    return counts, out_ptr[:kept + 1].copy(), out[:out_ptr[kept]].copy()
-
-
-@njit(cache=True)
 def extension_tidlists(indptr, indices, ptr, tids, left, last, counts, m):
     """Tid-lists (CSR) of candidates ``left[c] + {last[c]}`` whose local ``counts`` are known.
 

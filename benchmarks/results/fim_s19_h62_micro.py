@@ -1,4 +1,5 @@
-"""count_extensions / count_extensions_keeping alone (session 19, helper h62) on T10I4D100K's
+"""count_extensions alone (session 19, helper h62; its count_extensions_keeping, which the
+one-rank apriori of session 22 no longer uses, was removed then) on T10I4D100K's
 items of count >= MINC as level-1 parents, every pair a candidate: best wall and CPU of
 REPEAT calls each, in ms. Run it alternately with main (a git archive on PYTHONPATH) and
 the branch.
@@ -26,9 +27,7 @@ m = len(keep)
 ptr, tids = S.vertical(indptr, indices, m)
 a, b = np.triu_indices(m, 1)
 left, last = a.astype(np.int64), b.astype(np.int32)
-calls = {"count": lambda: S.count_extensions(indptr, indices, ptr, tids, left, last, m),
-         "keeping": lambda: S.count_extensions_keeping(indptr, indices, ptr, tids, left, last,
-                                                       m, minc)}
+calls = {"count": lambda: S.count_extensions(indptr, indices, ptr, tids, left, last, m)}
 cells = []
 for name, call in calls.items():
     call()
