@@ -61,14 +61,21 @@ def key_words(head: int, per: int, longest: int) -> int:
     return 1 + -(-max(0, longest - head) // per)
 
 
-def widened(rec: np.ndarray, words: int) -> np.ndarray:
-    """Records ``rec`` (key words, then the count) with ``words`` key words: the words
-    added are zero, as :func:`pack` leaves those past an itemset's items."""
-    if rec.shape[1] == words + 1:
+def widened(rec: np.ndarray, words: int, used: int | None = None,
+            rows: int | None = None) -> np.ndarray:
+    """Records ``rec`` (key words, then the count) with ``words`` key words, in an array of
+    ``rows`` rows (default: ``rec``'s): the first ``used`` (default all) copied, the words
+    added zero, as :func:`pack` leaves those past an itemset's items; rows past ``used``
+    are left unwritten (``np.empty``: room whose pages cost memory only when written)."""
+    used = len(rec) if used is None else used
+    rows = len(rec) if rows is None else rows
+    if rec.shape == (rows, words + 1):
         return rec
-    out = np.zeros((len(rec), words + 1), np.int64)
-    out[:, :rec.shape[1] - 1] = rec[:, :-1]
-    out[:, -1] = rec[:, -1]
+    old = rec.shape[1] - 1
+    out = np.empty((rows, words + 1), np.int64)
+    out[:used, :old] = rec[:used, :old]
+    out[:used, old:words] = 0
+    out[:used, words] = rec[:used, old]
     return out
 
 

@@ -21,6 +21,7 @@ conditional transactions is :mod:`hpcrec.kernels.exchange`.
 """
 from __future__ import annotations
 
+from functools import partial
 from typing import NamedTuple
 
 import numpy as np
@@ -830,19 +831,20 @@ def _capacity(store, mode):
 
 
 def _reserve(store, n_sets, n_items, mode, longest=0, reserve=False):
-    """The store's arrays grown to take n_sets more sets of n_items items in all
-    (FREQUENT's records by STORE_GROWTH, :func:`_grow`, and widened to sets of ``longest``
-    items; the others by :func:`_room`, into reserved room if ``reserve``); the FP-Close
+    """The store's arrays grown to take n_sets more sets of n_items items in all, by
+    :func:`_room` (into reserved room if ``reserve``), FREQUENT's records also widened to
+    sets of ``longest`` items (the rows stored copied once, not the room); the FP-Close
     table doubled until at most half full (:func:`_doubled`: its slots are written at
     random, so room in use beyond that would be touched, and cost, whatever the sets)."""
     items, meta, links, head, tops, table, scratch, records, recode, form = store
     n_out, n_in = tops[0] + n_sets, tops[1] + n_items
-    if mode == FREQUENT:
+    if mode == FREQUENT:   # one copy of the records stored, however their shape changes
+        words = records.shape[1] - 1
         if longest > _longest_in(records, form):
-            records = order.widened(records, order.key_words(int(form[1]), int(form[2]),
-                                                             int(longest)))
-        if n_out > len(records):
-            records = _grow(records, n_out, STORE_GROWTH)
+            words = order.key_words(int(form[1]), int(form[2]), int(longest))
+        grow = partial(_reshaped, words=words, used=int(tops[0]))
+        records = _room(records, n_out, reserve, grow) if n_out > len(records) else \
+            grow(records, 0, 1)
         return store._replace(records=records)
     if n_out > len(meta):
         meta = _room(meta, n_out, reserve)
@@ -855,6 +857,12 @@ def _reserve(store, n_sets, n_items, mode, longest=0, reserve=False):
     while mode == CLOSED and 2 * n_out > table.shape[0]:
         table = _doubled(table, reserve)
     return store._replace(items=items, meta=meta, links=links, aux=table)
+
+
+def _reshaped(records, need, factor, words, used):
+    """FREQUENT's records with ``words`` key words, room for ``need`` rows (``factor``
+    times as many) and the first ``used`` copied (:func:`.order.widened`)."""
+    return order.widened(records, words, used, max(need, factor * len(records)))
 
 
 def _room(arr, need, reserve, grow=None):

@@ -208,15 +208,16 @@ def test_rehash_in_place_keeps_every_entry_where_a_probe_finds_it(n):
     assert wrapped >= 10
 
 
-@pytest.mark.parametrize("mode", [P.MAXIMAL, P.CLOSED])
+@pytest.mark.parametrize("mode", [P.FREQUENT, P.MAXIMAL, P.CLOSED])
 @pytest.mark.parametrize("reserve, room, factors", [(True, 8, {8}), (True, 1 << 44, {1 << 44, 4}),
                                                    (False, 8, {4})])
 def test_store_grows_into_room_or_by_store_growth(mode, reserve, room, factors, monkeypatch):
-    """FP-Max's and FP-Close's store, from one set (``START_SMALL``), grows many times:
-    with ``MineOptions.reserve`` into room of RESERVE times its rows (here 8), FP-Close's
+    """The store, from one set (``START_SMALL``), grows many times: with
+    ``MineOptions.reserve`` into room of RESERVE times its rows (here 8), FP-Close's
     table doubling in place within it; where so much room is refused (2**44 rows:
-    petabytes, MemoryError), and always without ``reserve``, by STORE_GROWTH (4). The sets
-    are exact."""
+    petabytes, MemoryError), and always without ``reserve``, by STORE_GROWTH (4).
+    FP-Growth's records also widen as longer sets come (items of 31 bits: two a key word
+    past the first), each time copying the rows stored, not the room. The sets are exact."""
     monkeypatch.setattr(P, "START_SMALL", True)
     monkeypatch.setattr(P, "RESERVE", room)
     in_place, seen = [], set()
@@ -224,16 +225,23 @@ def test_store_grows_into_room_or_by_store_growth(mode, reserve, room, factors, 
     monkeypatch.setattr(P, "_rehash_in_place", lambda room, n: (in_place.append(n),
                                                                 rehash(room, n)))
     def spy(real):   # the factors the store's arrays grow by
-        return lambda arr, need, factor=2: (seen.add(factor), real(arr, need, factor))[1]
-    for name in ("_grow", "_zeros"):
+        return lambda arr, need, factor=2, **kw: (seen.add(factor), real(arr, need, factor, **kw))[1]
+    for name in ("_grow", "_zeros", "_reshaped"):
         monkeypatch.setattr(P, name, spy(getattr(P, name)))
+    widths = []
+    widened = order.widened
+    monkeypatch.setattr(order, "widened", lambda rec, words, *rows: (
+        widths.append(words), widened(rec, words, *rows))[1])
     rng = np.random.default_rng(8)
     X = (rng.random((10, 11)) < 0.6)[rng.integers(0, 10, 500)] ^ (rng.random((500, 11)) < 0.05)
     X, ptr, idx = by_frequency(X)
     m = X.shape[1]
-    assert mine_store(ptr, idx, m, np.arange(m), 20, mode, [(0, m)], reserve=reserve) == \
+    recode = (np.int64(1) << 30) + rng.permutation(m) if mode == P.FREQUENT else None
+    assert mine_store(ptr, idx, m, np.arange(m), 20, mode, [(0, m)], recode=recode,
+                      reserve=reserve) == \
         brute_force(X, 20, mode)
-    assert seen - {2} == factors   # 2: the search's working arrays
+    assert seen - {2, 1} == factors   # 2: the search's working arrays; 1: records widened
+    assert (len(set(widths)) >= 3) == (mode == P.FREQUENT)
     assert (len(in_place) >= 3) == (mode == P.CLOSED)
 
 
@@ -362,8 +370,13 @@ def test_mine_range_grows_its_arrays_and_resumes(mode, case, monkeypatch):
         assert mine_store(ptr, idx, m, np.arange(m), minc, mode, batches, max_len) == truth
     assert not grown or case == "uniform"   # sized as usual: room from the start
     widened = []
-    monkeypatch.setattr(order, "widened", lambda rec, words: widened.append(words) or
-                        order_widened(rec, words))
+    def widen(rec, words, *rows):   # FP-Growth's records widen, and grow, here
+        widened.append(words)
+        out = order_widened(rec, words, *rows)
+        if len(out) > len(rec):
+            grown.add((out.dtype, out.ndim))
+        return out
+    monkeypatch.setattr(order, "widened", widen)
     for batches in ([(0, m)], [(m // 2, m), (0, m // 2)]):
         assert mine_store(ptr, idx, m, np.arange(m), minc, mode, batches, max_len,
                           recode) == truth
@@ -695,16 +708,25 @@ def test_extensions_by_items_absent_from_these_rows():
     assert lptr.tolist() == [0, 1, 1, 1] and lists.tolist() == [0]
 
 
-def test_recode_rows_sorts_short_and_long_rows():
+@pytest.mark.parametrize("n_cols", [200, 5000])
+def test_recode_rows_sorts_short_and_long_rows(n_cols):
+    """Over 5000 codes (79 words) rows of up to RANK_MAX kept items are sorted by rank,
+    longer ones by a sort call, rows of 79 or more through bits; with every third column
+    dropped, and with none."""
+    assert K.RANK_MAX == 32
     rng = np.random.default_rng(7)
-    rows = [rng.permutation(200)[:n] for n in (0, 1, 5, 32, 33, 150)]
+    rows = [rng.permutation(n_cols)[:n] for n in (0, 1, 2, 5, 31, 32, 33, 78, 79, 150)]
+    rows += [rng.permutation(n_cols)[:int(rng.integers(0, 40))] for _ in range(200)]
     ptr = np.concatenate(([0], np.cumsum([len(r) for r in rows]))).astype(np.int64)
     idx = np.concatenate(rows).astype(np.int32)
-    code = np.where(np.arange(200) % 3 == 0, -1, rng.permutation(200)).astype(np.int32)
-    out_ptr, out = K.recode_rows(ptr, idx, code)
-    for x, row in enumerate(rows):
-        kept = code[row][code[row] >= 0]
-        assert out[out_ptr[x]:out_ptr[x + 1]].tolist() == sorted(kept.tolist())
+    for drop in (False, True):
+        code = rng.permutation(n_cols).astype(np.int32)
+        if drop:
+            code[::3] = -1
+        out_ptr, out = K.recode_rows(ptr, idx, code)
+        for x, row in enumerate(rows):
+            kept = code[row][code[row] >= 0]
+            assert out[out_ptr[x]:out_ptr[x + 1]].tolist() == sorted(kept.tolist())
     # dense rows (a kept item per 64 codes or more: sorted through bits), codes at the
     # words' edges (63: the sign bit) included
     code = np.arange(130, dtype=np.int32)[::-1].copy()
