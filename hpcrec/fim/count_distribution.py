@@ -32,7 +32,8 @@ ceil(minc / p) times; the union of those lists (Allgathervs) replaces the candid
 (:func:`_union_block`): every rank counts the union's members it did not list, and one
 Allreduce sums the counts (11.4 M candidates at T10I4D100K's level 3, a union of a few
 hundred thousand). Where some rank keeps no tid-lists (bitsets after its switch, or
-streamed rows), every rank lists the block's candidates instead.
+streamed rows), or the lists would carry more than the block's joins (many ranks: the
+count ceil(minc / p) near 1), every rank lists the block's candidates instead.
 Memory: a rank's tid-lists may take :func:`list_budget` (its recoded rows' bytes or
 ``FLOOR``); beyond, it streams its rows in chunks of item bitsets
 (:class:`hpcrec.kernels.support.StreamingCounter`), so a rank peaks at about twice its
@@ -55,6 +56,7 @@ PRUNE_COST = 2.0  # a step of the prune's block searches against a word of bitse
 BLOCK = 1 << 20  # candidates of a level generated and counted at once
 TRIANGLE = 1 << 20  # item pairs up to which level 2 fills the triangle (it fits in cache)
 BYTES = 48  # about what a candidate holds while it is counted (left, last, counts, choice)
+UNION_JOINS = 0.25  # the ranks' often lists together may hold this share of the block's joins
 LISTS = 1.0  # tid-lists may take this many times the bytes of the rank's recoded rows,
 FLOOR = 256 << 20  # or this many bytes where that is more (small data: lists stay fastest)
 
@@ -167,10 +169,17 @@ def _union_block(counter: IntersectingCounter, frequent: np.ndarray, partners: n
     ceil(minc / p) times (every frequent set is among them on some rank), the union of
     those lists (Allgathervs) is counted on every rank (its own ones are counted already)
     and reduced. (left, last, global counts, union size, stop), or None on every rank
-    where some rank keeps no tid-lists (then the block's candidates are listed)."""
+    where some rank keeps no tid-lists, or where the lists together hold more than
+    UNION_JOINS of the block's joins (then the block's candidates are listed). Every rank
+    receives every list, and their length grows with p as ceil(minc / p) falls: on
+    T10I4D100K 0.0001 (27 M joins) 0.68 M entries at 2 ranks, 2.7 M at 8 (the union took
+    0.66x the CPU of listed candidates), 15 M at 16 (1.26x; benchmarks/README.md,
+    session 23)."""
     with comm.collective_errors(), timer.phase("count"):
         found = counter.often(frequent, partners, lo, hi, -(-minc // comm.size))
-    if comm.allreduce_scalar(int(found is None)):
+    told = comm.allreduce(np.array([found is None, 0 if found is None else len(found[1])],
+                                   np.int64))
+    if told[0] or told[1] > UNION_JOINS * int(partners[lo:hi].sum()):
         counter.drop_often()
         return None
     per_row, last, counts, _ = found

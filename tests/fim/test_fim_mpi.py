@@ -100,6 +100,30 @@ def test_sparse_apriori_from_the_union_of_often_extensions(weight, try_prune, mo
 
 
 @pytest.mark.mpi
+@pytest.mark.parametrize("share", [0.0, None])
+def test_sparse_apriori_lists_candidates_where_the_union_outgrows_the_joins(share, monkeypatch):
+    """The ranks' often lists together past UNION_JOINS of a block's joins (here 0: any
+    list) send every rank back to the block's candidates, on every rank alike; at the
+    default these blocks take the union. The same result as one rank either way."""
+    from hpcrec.fim import count_distribution as cd
+    from hpcrec.kernels import intersect
+    monkeypatch.setattr(intersect, "BITS_FROM", 0)
+    if share is not None:
+        monkeypatch.setattr(cd, "UNION_JOINS", share)
+    used, union = [], cd._union_block
+    monkeypatch.setattr(cd, "_union_block", lambda *a: used.append(union(*a)) or used[-1])
+    rng = np.random.default_rng(13)
+    rows = [sorted(set((rng.zipf(1.4, size=rng.integers(1, 16)) % 400).tolist()))
+            for _ in range(1500)]
+    got = mine_itemsets(rows, 3 / len(rows), "apriori", comm=world())
+    assert same(got, mine_itemsets(rows, 3 / len(rows), "apriori", comm=serial()))
+    if world().size > 1 and share == 0.0:   # (a block whose lists are all empty: a union)
+        assert None in used and all(u is None or u[3] == 0 for u in used)
+    elif world().size > 1:
+        assert any(u is not None and u[3] > 0 for u in used)
+
+
+@pytest.mark.mpi
 def test_sparse_apriori_when_one_rank_drops_its_tidlists(monkeypatch):
     """Rank 0 streams its rows from its first union block on (its tid-lists over budget):
     every rank lists and counts the candidates instead, with the same result."""
