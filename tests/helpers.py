@@ -123,6 +123,12 @@ def make_comm(name: str):
     return serial() if name == "serial" else world()
 
 
+def needs_ranks(comm, n: int = 2) -> None:
+    """Skip the calling test below ``n`` ranks: what it checks happens between ranks."""
+    if comm.size < n:
+        pytest.skip(f"needs {n} or more ranks")
+
+
 def shared_tmp(comm, tmp_path):
     """A folder every rank of ``comm`` sees: rank 0's ``tmp_path``."""
     return type(tmp_path)(comm.bcast_obj(str(tmp_path)))

@@ -2,6 +2,7 @@
 import os
 
 import pytest
+from helpers import needs_ranks
 
 from hpcrec import layout
 from hpcrec.core.comm import serial, world
@@ -34,8 +35,7 @@ def test_cli_prints_the_layout_only_when_asked(run_cli, tmp_path):
 @pytest.mark.mpi
 def test_every_rank_and_shared_cores_are_reported():
     comm = world()
-    if comm.size < 2:
-        pytest.skip("needs 2 or more ranks")
+    needs_ranks(comm)
     sets = comm.allgather_obj((os.uname().nodename, frozenset(os.sched_getaffinity(0))))
     out = layout.lines(comm)
     if comm.is_root:

@@ -12,6 +12,7 @@ import textwrap
 import numpy as np
 import pytest
 from conftest import MPIEXEC, run_command
+from helpers import needs_ranks
 
 from hpcrec.core import comm as comm_mod
 from hpcrec.core.comm import chunk, fault_point, serial, weighted_bounds, world
@@ -201,6 +202,7 @@ def test_mpi_large_message_splitting(monkeypatch):
 @pytest.mark.mpi
 def test_mpi_collective_errors_all_ranks_raise():
     c = world()
+    needs_ranks(c)   # one rank raises its own (test_serial_collective_errors_reraises_original)
     with pytest.raises(RankFailed, match=r"^rank 0: ValueError: bad thing on 0$"):
         with c.collective_errors():
             if c.rank == 0:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from helpers import needs_ranks
 
 from hpcrec.core.comm import serial, world
 from hpcrec.fim import association_rules, mine_itemsets
@@ -392,6 +393,8 @@ def test_sorted_shares_merged_equal_the_whole_sorted(split, result_on, masked):
     from hpcrec.fim.engine import merged_records
     from hpcrec.fim.result import mask_form, records, sorted_records
     c = world()
+    if split == "one-empty":
+        needs_ranks(c)
     rng = np.random.default_rng(5)
     flat, lengths, counts = shuffled_itemsets(rng, 0 if split == "all-empty" else 700)
     recode = (1 << 20) + rng.permutation(40).astype(np.int64)
@@ -511,6 +514,7 @@ def test_groups_mined_twice_keep_one_copy(overlap, dense, algorithm, monkeypatch
     overlaps, so also for any timing of the ranks)."""
     from hpcrec.fim import deal, pfp
     from hpcrec.io import synthetic
+    needs_ranks(world())
     rows = synthetic.dense_transactions(1201, 20, 4, 4, seed=8).to_lists() if dense \
         else random_rows(17)
     support = 0.3 if dense else 0.01
@@ -584,8 +588,7 @@ def test_the_callers_own_messages_are_not_taken_for_notices(monkeypatch):
     from hpcrec.core.comm import Notices
     from hpcrec.fim import pfp
     comm = world()
-    if comm.size < 2:
-        pytest.skip("needs 2 ranks")
+    needs_ranks(comm)
     rows = random_rows(17)
     reference = mine_itemsets(rows, 0.01, "fpclose", comm=serial())
     monkeypatch.setattr(pfp, "SHARED_ROUNDS", 1)   # several rounds

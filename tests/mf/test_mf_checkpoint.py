@@ -4,6 +4,7 @@ run's checkpoint is marked complete. Serial tests, plus an MPI test of the rank 
 import h5py
 import numpy as np
 import pytest
+from helpers import needs_ranks
 
 from hpcrec.core.comm import serial, world
 from hpcrec.core.errors import HpcrecError, InputError
@@ -100,8 +101,7 @@ def test_cli_resume_of_another_data_set_is_one_line_exit_2(train, tmp_path, run_
 @pytest.mark.mpi
 def test_resume_with_another_rank_count_is_refused(train, tmp_path_factory):
     comm = world()
-    if comm.size < 2:
-        pytest.skip("needs 2 or more ranks")
+    needs_ranks(comm)
     folder = comm.bcast_obj(str(tmp_path_factory.mktemp("ck")) if comm.is_root else None)
     if comm.is_root:
         _model().set_checkpoint(folder).fit(train, serial())
