@@ -15,7 +15,8 @@ and every rank mines its items alone.
    buffers and the conditional databases built from them are bounded by the round, so a
    rank holds its own rows plus one round's data: memory per rank shrinks with the ranks
    (docs/fim.md, "Memory model"). A rank's rows lose the items already sent for good
-   (``prep.rows`` is cut whenever that halves it): the rounds consume them.
+   (``prep.rows`` is cut whenever that halves it before a further round): the rounds
+   consume them.
 4. Each rank mines the itemsets whose least frequent item it owns, groups (items) largest
    first (:func:`hpcrec.kernels.projected.mine_ranges`), with no further communication in
    a round; a stop request is honoured between batches of groups (:func:`plan_batches`)
@@ -355,8 +356,8 @@ def _mine_local(prep: Prepared, comm: Comm, max_len, mode: int, guard: Guard, ti
                 if not stopped:   # the rest of the round: the other ranks' share of it
                     bar.update(int(weights[lo:hi].sum() - (total[hi] - total[lo])))
                 del builds, part, steps
-            left = int(ends.sum())
-            if left <= len(prep.rows.indices) // 2:   # later rounds need only the rows' heads
+            if n_rounds < len(rounds) and int(ends.sum()) <= len(prep.rows.indices) // 2:
+                # later rounds need only the rows' heads
                 prep.rows = csr(*E.cut_rows(prep.rows.indptr, prep.rows.indices, ends), None, prep.m)
             if n_rounds < len(rounds):   # every rank goes on to the next round, or none
                 stopped = stopped or control.stop_requested()
