@@ -32,8 +32,9 @@ ceil(minc / p) times; the union of those lists (Allgathervs) replaces the candid
 (:func:`_union_block`): every rank counts the union's members it did not list, and one
 Allreduce sums the counts (11.4 M candidates at T10I4D100K's level 3, a union of a few
 hundred thousand). Where some rank keeps no tid-lists (bitsets after its switch, or
-streamed rows), or the lists would carry more than the block's joins (many ranks: the
-count ceil(minc / p) near 1), every rank lists the block's candidates instead.
+streamed rows), or the lists would carry more than ``UNION_JOINS`` of the block's joins
+(many ranks: the count ceil(minc / p) near 1), every rank lists the block's candidates
+instead.
 Memory: a rank's tid-lists may take :func:`list_budget` (its recoded rows' bytes or
 ``FLOOR``); beyond, it streams its rows in chunks of item bitsets
 (:class:`hpcrec.kernels.support.StreamingCounter`), so a rank peaks at about twice its
