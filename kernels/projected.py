@@ -2259,14 +2259,20 @@ def _maximal_wide_search(searches, lpool, prefix, found, fit, need):
     return OK
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _search(work, first, owned, options, store, state, need, marks):
     """The depth-first search of :func:`mine_range` from where ``state`` stands (group j,
     depth of the path, hash stamp, a pending FREQUENT write) down to group ``lo``
     (``marks = (lo, rows, items)``: also the row store's tops above the conditional
     databases), over arrays it never replaces (a loop that reassigns arrays pays Numba's
     atomic reference counts for each at every join of its branches). Returns OK,
-    TOO_MANY, or GROW with ``need`` set."""
+    TOO_MANY, or GROW with ``need`` set.
+
+    Compiled without Numba's reference counts (``_nrt=False``; the kernels it calls inherit
+    it, and none allocates: the caller owns every array): a large kernel counted each array
+    passed to it in and out, atomically, at every call (Numba's pass that drops such pairs
+    gives up on large functions: _bit_search, _wide_search, _wide_columns, _search itself),
+    6 % of FP-Growth's samples on T10I4D100K (benchmarks/README.md, session 23)."""
     m, minc, max_len, limit, mode = options[:5]
     lo, n_base, i_base = marks
     rows, ri, pool, mem, rtable, lpool, frames = work[:7]
