@@ -1471,6 +1471,23 @@ def _prefix_mask(prefix, absorbed, plen, recode):
     return n_extra, q
 
 
+@njit(cache=True, inline="always")
+def _row_members(rows, ri, r, bound, scratch, lo):
+    """The children of a node (at most WORD members from ``lo``: their items have cnt > 0
+    in ``scratch``) that row r holds, as a word (bit x - lo for member x), for the bit and
+    wide columns: its items below ``bound`` read with no branch on whether each is a child
+    (a non-child's stale slot shifts a 0). On sparse data that branch was mispredicted item
+    by item: T10I4D100K 0.0001's search 0.89-1.03x (median 0.95; benchmarks/README.md,
+    session 23)."""
+    word = np.int64(0)
+    for q in range(rows[r].beg, rows[r].end):
+        i = ri[q]
+        if i >= bound:
+            break
+        word |= np.int64(scratch[i].cnt > 0) << ((scratch[i].slot - lo) & (WORD - 1))
+    return word
+
+
 @njit(cache=True)
 def _bit_columns(rows, ri, pool, node, scratch, mem, loc, marks):
     """FREQUENT, instead of the fill scan of a node X (:class:`Node`) of at most WORD
@@ -1490,12 +1507,10 @@ def _bit_columns(rows, ri, pool, node, scratch, mem, loc, marks):
         r = pool[node.t0 + k]
         wts[k] = rows[r].wt
         bit = np.int64(1) << k
-        for q in range(rows[r].beg, rows[r].end):
-            i = ri[q]
-            if i >= bound:
-                break
-            if scratch[i].cnt > 0:
-                lat[scratch[i].slot - lo].rows |= bit
+        b = _row_members(rows, ri, r, bound, scratch, lo)
+        while b != 0:
+            lat[trailing_zeros(b)].rows |= bit
+            b &= b - 1
     lvl[0].pos = 1
     v = lvl[1]
     v.beg, v.end, v.pos, v.plen, v.npath, v.nextra = 0, hi - lo, 0, plen, npath, n_extra
@@ -1691,12 +1706,10 @@ def _wide_columns(rows, ri, pool, node, scratch, mem, wide, marks):
                 wcols[scratch[trailing_zeros(b)].slot - lo, w] |= bit
                 b &= b - 1
             continue
-        for q in range(rows[r].beg, rows[r].end):
-            i = ri[q]
-            if i >= bound:
-                break
-            if scratch[i].cnt > 0:
-                wcols[scratch[i].slot - lo, w] |= bit
+        b = _row_members(rows, ri, r, bound, scratch, lo)
+        while b != 0:
+            wcols[trailing_zeros(b), w] |= bit
+            b &= b - 1
     wlvl[0].pos, wlvl[0].nw = 1, n_planes
     v = wlvl[1]
     v.beg, v.end, v.pos, v.plen, v.npath, v.nextra = 0, hi - lo, 0, plen, npath, n_extra
@@ -2259,14 +2272,20 @@ def _maximal_wide_search(searches, lpool, prefix, found, fit, need):
     return OK
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _search(work, first, owned, options, store, state, need, marks):
     """The depth-first search of :func:`mine_range` from where ``state`` stands (group j,
     depth of the path, hash stamp, a pending FREQUENT write) down to group ``lo``
     (``marks = (lo, rows, items)``: also the row store's tops above the conditional
     databases), over arrays it never replaces (a loop that reassigns arrays pays Numba's
     atomic reference counts for each at every join of its branches). Returns OK,
-    TOO_MANY, or GROW with ``need`` set."""
+    TOO_MANY, or GROW with ``need`` set.
+
+    Compiled without Numba's reference counts (``_nrt=False``; the kernels it calls inherit
+    it, and none allocates: the caller owns every array): a large kernel counted each array
+    passed to it in and out, atomically, at every call (Numba's pass that drops such pairs
+    gives up on large functions: _bit_search, _wide_search, _wide_columns, _search itself),
+    6 % of FP-Growth's samples on T10I4D100K (benchmarks/README.md, session 23)."""
     m, minc, max_len, limit, mode = options[:5]
     lo, n_base, i_base = marks
     rows, ri, pool, mem, rtable, lpool, frames = work[:7]
