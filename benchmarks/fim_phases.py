@@ -9,8 +9,10 @@ less its outermost phases (a phase called inside another is shown, not subtracte
 Calls made from compiled code are not seen: only a function called from Python can be
 wrapped. Under ``mpiexec ... python -m mpi4py`` every rank mines its part (the result left
 in blocks, not gathered) and rank 0 prints a line per rank. For an in-process A/B of a
-change, run it once per tree (``PYTHONPATH`` at a ``git archive`` of each, as
-fim_before_after.sh does).
+change, run it once per tree (``PYTHONPATH`` at a ``git archive`` of each with its
+``kernels/`` moved into ``hpcrec/``, as fim_before_after.sh does: an archive without
+``hpcrec/kernels`` gets this tree's kernels from the editable install; check
+``hpcrec.kernels.projected.__file__``).
 
     python benchmarks/fim_phases.py [--runs N] [--phases P,P,...|ranks] [--faults] CASE ...
 
