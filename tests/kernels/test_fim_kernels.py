@@ -711,8 +711,8 @@ def test_extensions_by_items_absent_from_these_rows():
 @pytest.mark.parametrize("n_cols", [200, 5000])
 def test_recode_rows_sorts_short_and_long_rows(n_cols):
     """Over 5000 codes (79 words) rows of up to RANK_MAX kept items are sorted by rank,
-    longer ones by a sort call, rows of 79 or more through bits; with every third column
-    dropped, and with none."""
+    longer ones by a sort call, rows of 79 or more through bits (over 200 codes: 4 words,
+    most rows through bits); with every third column dropped, and with none."""
     assert K.RANK_MAX == 32
     rng = np.random.default_rng(7)
     rows = [rng.permutation(n_cols)[:n] for n in (0, 1, 2, 5, 31, 32, 33, 78, 79, 150)]
