@@ -240,7 +240,7 @@ def decode_pairs(positions, m):
     return out
 
 
-COUNT, CLEAR, KEEP, FILL, LIST = 0, 1, 2, 3, 4   # what :func:`scan_tails` does with a parent's tail items
+COUNT, CLEAR, FILL, LIST = 0, 1, 2, 3   # what :func:`scan_tails` does with a parent's tail items
 
 
 @njit(cache=True, inline="always")
@@ -257,10 +257,10 @@ def scan_tails(csrs, x, lo, mark, mode, keep):
     """One scan of the rows of parent x (``csrs``: the rows indptr/indices and the parents'
     tid-lists ptr/tids), each row's items >= lo read from its end: COUNT adds 1 to their
     marks; LIST also writes each item met first (mark 0) to ``out`` from 0 and returns how
-    many; CLEAR zeroes the marks; KEEP also appends the row to the tid-list (in ``out`` at
+    many; CLEAR zeroes the marks; FILL appends the row to the tid-list (in ``out`` at
     ``fill[slot[i] - first]``, ``keep`` = (slot, out, fill, first)) of each item i with a
-    slot; FILL only appends (no marks). ``mode`` is a constant at each call: the inlined
-    loop keeps one branch."""
+    slot (no marks). ``mode`` is a constant at each call: the inlined loop keeps one
+    branch."""
     indptr, indices, ptr, tids = csrs
     slot, out, fill, first = keep
     n = 0
@@ -275,12 +275,11 @@ def scan_tails(csrs, x, lo, mark, mode, keep):
                     out[n] = i
                     n += 1
                 mark[i] += 1
-            else:
-                if mode != FILL:
-                    mark[i] = 0
-                if mode != CLEAR and slot[i] >= 0:
-                    out[fill[slot[i] - first]] = r
-                    fill[slot[i] - first] += 1
+            elif mode == CLEAR:
+                mark[i] = 0
+            elif slot[i] >= 0:   # FILL
+                out[fill[slot[i] - first]] = r
+                fill[slot[i] - first] += 1
     return n
 
 
