@@ -8,11 +8,11 @@ the best of every phase with its calls, the whole call (``total``) and ``other``
 less its outermost phases (a phase called inside another is shown, not subtracted twice).
 Calls made from compiled code are not seen: only a function called from Python can be
 wrapped. Under ``mpiexec ... python -m mpi4py`` every rank mines its part (the result left
-in blocks, not gathered) and rank 0 prints a line per rank. For an in-process A/B of a
-change, run it once per tree (``PYTHONPATH`` at a ``git archive`` of each with its
-``kernels/`` moved into ``hpcrec/``, as fim_before_after.sh does: an archive without
-``hpcrec/kernels`` gets this tree's kernels from the editable install; check
-``hpcrec.kernels.projected.__file__``).
+in blocks, not gathered; ``--result-on all`` or ``root`` gathers it as the API does) and
+rank 0 prints a line per rank. For an in-process A/B of a change, run it once per tree
+(``PYTHONPATH`` at a ``git archive`` of each with its ``kernels/`` moved into ``hpcrec/``,
+as fim_before_after.sh does: an archive without ``hpcrec/kernels`` gets this tree's
+kernels from the editable install; check ``hpcrec.kernels.projected.__file__``).
 
     python benchmarks/fim_phases.py [--runs N] [--phases P,P,...|ranks] [--faults] CASE ...
 
@@ -42,12 +42,12 @@ ONE = ["fim.engine.prepare", "fim.prepare.recode_rows", "kernels.exchange.prefix
        "kernels.projected._reserve", "kernels.lattice.mask_histogram",
        "kernels.lattice.frequent_subsets", "kernels.projected.add_sets", "fim.pfp.records",
        "fim.engine.sorted_records", "fim.engine.decoded", "fim.engine.local_transactions"]
-# what ranks add: the distribution layer, the cross-rank filters and the merge of the runs
+# what ranks add: the distribution layer, the cross-rank filters and the sample sort of the result
 RANKS = ["fim.pfp._mine_local", "fim.pfp._cross_rank_kept", "fim.pfp._closure_roles",
          "fim.pfp._met_elsewhere", "kernels.superset.pair_bits", "kernels.superset.met_elsewhere",
          "kernels.superset.by_owner", "kernels.superset.closure_roles", "fim.pfp._extended",
-         "fim.pfp.records", "fim.engine.merged_records", "fim.engine.sorted_records",
-         "kernels.merge.merge_runs", "fim.engine.decoded"]
+         "fim.pfp.records", "fim.engine.ordered_records", "fim.engine.sorted_records",
+         "fim.engine.splitters", "kernels.blocks.deal", "fim.engine.decoded"]
 PRESETS = {"one": ONE, "ranks": RANKS}
 
 
@@ -111,8 +111,9 @@ def _positive(text: str) -> int:
 
 
 def profile(case: tuple[str, float, str], runs: int, phases: Phases, data_dir: Path,
-            faults: bool) -> str | None:
-    """Rank 0: the case's line per rank; other ranks: None."""
+            faults: bool, result_on: str = "blocks") -> str | None:
+    """Rank 0: the case's line per rank; other ranks: None. ``result_on`` as
+    :func:`hpcrec.fim.mine_itemsets` takes it."""
     from hpcrec.core.comm import world
     from hpcrec.core.context import RunContext
     from hpcrec.fim import mine_itemsets
@@ -121,7 +122,7 @@ def profile(case: tuple[str, float, str], runs: int, phases: Phases, data_dir: P
     path = Path(data) if Path(data).exists() else dataset_path(data, data_dir)
     comm = world()
     tx = load_transactions(path, comm)
-    mine_itemsets(tx, support, algorithm, comm=comm, result_on="blocks")
+    mine_itemsets(tx, support, algorithm, comm=comm, result_on=result_on)
     best: dict[str, list] = {}
     gc.disable()
     try:
@@ -130,7 +131,7 @@ def profile(case: tuple[str, float, str], runs: int, phases: Phases, data_dir: P
             ctx = RunContext.build(comm)
             comm.barrier()
             start = _now()
-            found = mine_itemsets(tx, support, algorithm, context=ctx, result_on="blocks")
+            found = mine_itemsets(tx, support, algorithm, context=ctx, result_on=result_on)
             total = [b - a for a, b in zip(start, _now())]
             now = {**phases.spent, "total": total,
                    "other": [t - o for t, o in zip(total, phases.outer)]}
@@ -154,6 +155,10 @@ def main() -> None:
     ap.add_argument("--phases", default="one", metavar="MODULE.FUNCTION,...",
                     help=f"the functions to time, or a preset: {', '.join(PRESETS)} (default one)")
     ap.add_argument("--faults", action="store_true", help="also count minor page faults")
+    ap.add_argument("--result-on", choices=("blocks", "all", "root"), default="blocks",
+                    help="where the result is left: a block of the canonical order per rank "
+                         "(what `hpcrec mine -o X.h5` writes; default), whole on every rank "
+                         "(the Python API's default) or on rank 0")
     ap.add_argument("--data-dir", type=Path, default=Path(tempfile.gettempdir()) / "hpcrec-fim-ladder",
                     help="where fim_bench.py's generated sets are (written if missing)")
     args = ap.parse_args()
@@ -163,7 +168,7 @@ def main() -> None:
     from hpcrec.core.errors import HpcrecError
     for case in args.cases:
         try:   # bad input is raised on every rank alike: each exits, none waits
-            lines = profile(case, args.runs, phases, args.data_dir, args.faults)
+            lines = profile(case, args.runs, phases, args.data_dir, args.faults, args.result_on)
         except HpcrecError as exc:
             raise SystemExit(f"fim_phases.py: {exc}") from None
         if lines:

@@ -8,7 +8,7 @@ tiny jobs of each command in a temporary folder: the kernels and type signatures
 compile are the ones real runs of the same commands use. One rank per node runs them on
 its own (the one-rank paths); launched on two or more ranks (``mpiexec -n 2 hpcrec
 warmup``), all ranks then run ``mine`` and ``train`` together, which compiles the kernels
-only distributed runs use (the exchange of PFP, the merge of sorted shares, ...).
+only distributed runs use (the exchange of PFP, the sample sort of the result, ...).
 
 It also byte-compiles hpcrec's modules (``__pycache__``, or ``PYTHONPYCACHEPREFIX``): where
 ``PYTHONDONTWRITEBYTECODE`` is set (many container images) or the install never wrote them,

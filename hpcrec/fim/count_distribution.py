@@ -18,8 +18,8 @@ vector.
 Counters: on the CPU, sparse data is counted with tid-lists, per parent by occurrence
 deliver or by intersection with the candidates' siblings, and by item bitsets over the
 rows that still hold a frequent set once the tid-lists grow long
-(:mod:`hpcrec.kernels.intersect`); dense data (the frequent items fill at least ``DENSE``
-of the rows' slots) by the device's ``support`` kernel (:func:`hpcrec.kernels.get`):
+(:mod:`hpcrec.kernels.intersect`); dense data (``Prepared.dense``: the frequent items fill at least
+``prepare.DENSE`` of the rows' slots) by the device's ``support`` kernel (:func:`hpcrec.kernels.get`):
 item bitsets with AND + popcount (prefix intersections shared by a parent's candidates,
 :mod:`hpcrec.kernels.support`); bitset AND + popcount on the GPU.
 Counted by bitsets, a parent whose joins cost less to count than to prune takes them
@@ -52,7 +52,6 @@ from ..kernels import support as K
 from ..kernels.intersect import IntersectingCounter, union_runs
 from .prepare import Prepared
 
-DENSE = 0.05  # density of the frequent items from which bitsets beat tid-lists on the CPU
 PRUNE_COST = 2.0  # a step of the prune's block searches against a word of bitset counting
 BLOCK = 1 << 20  # candidates of a level generated and counted at once
 TRIANGLE = 1 << 20  # item pairs up to which level 2 fills the triangle (it fits in cache)
@@ -60,11 +59,6 @@ BYTES = 48  # about what a candidate holds while it is counted (left, last, coun
 UNION_JOINS = 0.25  # the ranks' often lists together may hold this share of the block's joins
 LISTS = 1.0  # tid-lists may take this many times the bytes of the rank's recoded rows,
 FLOOR = 256 << 20  # or this many bytes where that is more (small data: lists stay fastest)
-
-
-def density(prep: Prepared) -> float:
-    """Share of the (transaction, frequent item) slots filled, from global counts."""
-    return float(prep.counts.sum()) / max(1, prep.n * prep.m)
 
 
 def _reduce_frequent(local: np.ndarray, minc: int, stop: bool, comm: Comm, timer):
@@ -281,7 +275,7 @@ def _streams(prep: Prepared, device: str, guard: Guard) -> bool:
 def _bitwise(prep: Prepared, device: str) -> bool:
     """Whether candidates are counted by bitsets over all rows (the device's ``support``
     kernel): dense data, or a GPU."""
-    return device != "cpu" or density(prep) >= DENSE
+    return device != "cpu" or prep.dense
 
 
 def _counter(prep: Prepared, device: str, guard: Guard, final: bool, stream: bool):
@@ -289,7 +283,7 @@ def _counter(prep: Prepared, device: str, guard: Guard, final: bool, stream: boo
     streamed instead when ``stream``), else the device's ``support`` kernel (bitsets).
     ``final``: one rank, its counts are global."""
     if _bitwise(prep, device):
-        return kernels.get("support", device)(prep.rows, prep.m, density(prep) >= DENSE,
+        return kernels.get("support", device)(prep.rows, prep.m, prep.dense,
                                               guard.check)
     if stream:
         return K.StreamingCounter(prep.rows, prep.m, guard.check)

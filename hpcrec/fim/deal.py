@@ -1,6 +1,7 @@
-"""Groups dealt on demand: FP-Max's and FP-Close's groups of a round go to whichever rank
-is free, not by a deal planned from their weights (FP-Max since session 14: claimed by
-units it measured faster so, benchmarks/README.md).
+"""Groups dealt on demand: FP-Max's and FP-Close's groups of a round, and FP-Growth's on
+dense data, go to whichever rank is free, not by a deal planned from their weights (FP-Max
+since session 14: claimed by units it measured faster so; FP-Growth on dense data since
+session 24, benchmarks/README.md).
 
 On dense data a group's cost is not its weight (0.004 to 2.7 s at equal weights,
 benchmarks/README.md "2 ranks on dense data"), so a planned deal left one rank idle while

@@ -20,7 +20,7 @@ from ..core.errors import InputError
 from . import count_distribution, pfp
 from .control import Control
 from .prepare import local_transactions, prepare
-from .result import Itemsets, Keys, Records, decoded, mask_form, records, sorted_records
+from .result import Itemsets, Keys, Records, decoded, level_records, mask_form, sorted_records
 
 ALGORITHMS = ("apriori", "fpgrowth", "fpmax", "fpclose")
 HINT = "raise min_support, set max_len, or run on more ranks / nodes"
@@ -37,97 +37,89 @@ def check_arguments(min_support, max_len) -> None:
         raise InputError(f"`max_len` must be a positive integer or None. Got {max_len!r}.")
 
 
-def merged_records(recs: Records, comm: Comm, result_on: str):
-    """The canonical :class:`~hpcrec.fim.result.Records` of every rank's share ``recs`` of
-    the itemsets (records of one layout on every rank but their number of key words:
-    the most of any rank is taken), on every rank (``result_on="all"``), on rank 0 only
-    (``"root"``; ``None`` elsewhere), or as one block of the canonical order per rank
-    (``"blocks"``: rank 0's block first; :func:`block_cuts`, one all-to-all exchange).
-    Each rank sorts its own share, the sorted shares are gathered and merged
-    (:mod:`hpcrec.kernels.merge`): the sort runs in parallel and only the linear merge
-    runs on the receiving ranks. Shares hold distinct itemsets, so the merge equals a sort
-    of the whole. Records of the mask layout are sorted as keys and merged as rows
-    (bucket, key) (:class:`~hpcrec.fim.result.Keys`); they come back as sorted keys."""
-    from ..kernels import merge, order
+def ordered_records(recs: Records, comm: Comm, result_on: str):
+    """The canonical :class:`~hpcrec.fim.result.Records` (or, in the mask layout,
+    :class:`~hpcrec.fim.result.Keys`) of every rank's share ``recs`` of the itemsets
+    (records of one layout on every rank but their number of key words: the most of any
+    rank is taken), on every rank (``result_on="all"``), on rank 0 only (``"root"``;
+    ``None`` elsewhere), or as one block of the canonical order per rank (``"blocks"``:
+    rank 0's block first). A sample sort (:mod:`hpcrec.kernels.blocks`): the shares are
+    dealt, unsorted, to the ranks' blocks by splitters (:func:`splitters`, one all-to-all
+    exchange), and each rank sorts the block it receives; for ``"all"`` and ``"root"``
+    the sorted blocks are then gathered, their concatenation in rank order being the
+    whole order (no merge). Every record is sorted once, on one rank. Shares hold
+    distinct itemsets, so the blocks equal a sort of the whole."""
+    from ..kernels import blocks, order
     n_items = int(comm.allreduce_scalar(recs.n_items, "sum"))
     form = recs.form
     if form is None:
         words = int(comm.allreduce_scalar(recs.layout[3], "max"))
         lay = (*recs.layout[:3], words)
-        spare = order.widened(recs.rec, words)   # the sort's scratch, then the merge's
-        mine = sorted_records(Records(spare, lay, recs.n_items)).rec
-    else:   # the rows written over the records, which the sort has read
-        words, spare = 2, recs.rec
-        mine = sorted_records(recs).rows(recs.rec)
+        rec, key_words, width = order.widened(recs.rec, words), words, 0
+    else:   # sorted as (length, complemented mask), as the mask layout's buckets order them
+        lay, rec, key_words, width = recs.layout, recs.rec, 2, form.width
     del recs
-    cols = mine.shape[1]
-
-    def result(rows, n):
-        if form is not None:
-            return Keys.from_rows(rows, form)
-        return Records(rows, lay, int((rows[:, 0] >> (lay[0] * lay[1])).sum()) if n is None else n)
+    spl = splitters(rec, key_words, width, comm)
+    dealt = np.empty_like(rec)
+    per = blocks.deal(rec, key_words, width, spl, dealt)
+    del rec
+    got, sizes = comm.alltoallv(dealt.reshape(-1), per * dealt.shape[1])
+    got = got.reshape(-1, dealt.shape[1])
+    if form is not None:
+        del dealt
+        mine = sorted_records(Records(got, lay, 0, form))
+        mine = mine._replace(n_items=int(np.diff(mine.start) @ (np.arange(len(mine.start) - 1)
+                                                              >> form.split)))
+    else:
+        done = _scratch(dealt, got)
+        del dealt
+        order.sort_records(got, done, words)
+        mine = Records(done, lay, int((done[:, 0] >> (lay[0] * lay[1])).sum()))
+    del got
     if result_on == "blocks":
-        cuts = block_cuts(mine, words, comm)
-        got, sizes = comm.alltoallv(mine.reshape(-1), np.diff(cuts) * cols)
-        del mine
-        runs = np.concatenate(([0], np.cumsum(sizes // cols)))
-        got = got.reshape(-1, cols)
-        return result(merge.merge_runs(got, runs, words, _scratch(spare, got)), None)
-    runs = np.concatenate(([0], np.cumsum(comm.allgather_counts(len(mine)))))
-    whole = comm.gatherv(mine.reshape(-1)) if result_on == "root" else \
-        comm.allgatherv(mine.reshape(-1))
-    del mine
-    if whole is None:
-        return None
-    whole = whole.reshape(-1, cols)
-    return result(merge.merge_runs(whole, runs, words, _scratch(spare, whole)), n_items)
+        return mine
+    gather = comm.gatherv if result_on == "root" else comm.allgatherv
+    if form is not None:   # each bucket's keys lie block after block: the bounds add up
+        start = comm.allreduce(mine.start.copy())
+        keys = gather(mine.keys)
+        return None if keys is None else Keys(keys, start, n_items, form)
+    rows = gather(mine.rec.reshape(-1))
+    return None if rows is None else Records(rows.reshape(-1, words + 1), lay, n_items)
 
 
 def _scratch(spare: np.ndarray, like: np.ndarray) -> np.ndarray:
-    """An array of ``like``'s shape and dtype for the merge to write: the front of
-    ``spare`` (the sort's scratch, no longer needed; usually the caller's array) where it
-    is large enough and is not ``like`` itself (a one-rank gather may hand back the sent
-    array), else a new one; either way none that a Numba function allocates
-    (:func:`hpcrec.kernels.merge.merge_runs`). Reusing saves faulting in (zeroing) a
-    block of records, 0.2 GB a rank of 2 on dm 0.05."""
+    """An array of ``like``'s shape and dtype for the sort to write: the front of
+    ``spare`` (the records sent, no longer needed) where it is large enough, else a new
+    one; either way none that a Numba function allocates (NumPy asks the kernel for huge
+    pages for a large array; an array allocated in a Numba function is faulted in 4 kB
+    pages: a rank of 2 took 57 thousand more faults on dm 0.05, benchmarks/README.md,
+    session 17). Reusing saves faulting in (zeroing) a block of records."""
     flat = spare.reshape(-1)
     if flat.size >= like.size and not np.may_share_memory(flat, like):
         return flat[:like.size].reshape(like.shape)
     return np.empty_like(like)
 
 
-SAMPLES = 64   # records offered, on average, per rank and block (the sample sort)
+SAMPLES = 64   # sort keys offered, on average, per rank and block (the sample sort)
 
 
-def block_cuts(rec: np.ndarray, n_words: int, comm: Comm) -> np.ndarray:
-    """Where this rank's sorted records ``rec`` split into the ranks' blocks: ``size + 1``
-    positions, ``rec[cuts[r]:cuts[r + 1]]`` going to rank r, so that rank r's block
-    precedes rank r + 1's in the canonical order (a sample sort's splitters: every rank
-    offers evenly spaced records, ``SAMPLES * size`` per rank in all, in proportion to its
-    share; the boundaries are the sorted offers' quantiles; blocks then hold about equal
-    numbers of itemsets). Keys are distinct over
-    all ranks, so each record goes to exactly one block."""
-    width = rec.shape[1]
+def splitters(rec: np.ndarray, key_words: int, width: int, comm: Comm) -> np.ndarray:
+    """The ``size - 1`` splitters (sort keys, :mod:`hpcrec.kernels.blocks`) that cut the
+    canonical order of every rank's records ``rec`` into blocks of about equal numbers of
+    itemsets: every rank offers evenly spaced records, ``SAMPLES * size`` per rank in all,
+    in proportion to its share; the splitters are the sorted offers' quantiles. Keys are
+    distinct over all ranks, so each record falls in exactly one block."""
+    from ..kernels import blocks
     total = int(comm.allreduce_scalar(len(rec)))
     take = min(len(rec), -(-SAMPLES * comm.size * comm.size * len(rec) // max(total, 1)))
     at = (np.arange(take, dtype=np.int64) * len(rec)) // max(take, 1)
-    offered = comm.allgatherv(np.ascontiguousarray(rec[at]).reshape(-1)).reshape(-1, width)
-    keys = sorted(tuple(row[:n_words]) for row in offered.tolist())
-    splitters = [keys[(len(keys) * r) // comm.size] for r in range(1, comm.size)] \
-        if keys else []
-
-    def lower_bound(key) -> int:   # first record not below key (binary search)
-        lo, hi = 0, len(rec)
-        while lo < hi:
-            mid = (lo + hi) // 2
-            if tuple(rec[mid, :n_words].tolist()) < key:
-                lo = mid + 1
-            else:
-                hi = mid
-        return lo
-
-    inner = [lower_bound(k) for k in splitters] if splitters else [0] * (comm.size - 1)
-    return np.array([0, *inner, len(rec)], dtype=np.int64)
+    offered = comm.allgatherv(blocks.sort_keys(rec, at, key_words, width).reshape(-1))
+    offered = offered.reshape(-1, key_words)
+    offered = offered[np.lexsort(offered.T[::-1])]
+    if not len(offered):
+        return np.zeros((comm.size - 1, key_words), np.int64)
+    return np.ascontiguousarray(offered[[(len(offered) * r) // comm.size
+                                         for r in range(1, comm.size)]])
 
 
 def mine_itemsets(source, min_support: float, algorithm: str = "fpgrowth", max_len=None,
@@ -170,24 +162,18 @@ def mine_itemsets(source, min_support: float, algorithm: str = "fpgrowth", max_l
         with comm.collective_errors():   # concatenation and canonical order make copies
             guard.check(2 * sum(f.nbytes + c.nbytes for f, c in zip(levels, counts)),
                         "ordering the itemsets found")
-        flat = np.concatenate([f.reshape(-1) for f in levels])
-        lengths = np.concatenate([np.full(len(f), f.shape[1], np.int64) for f in levels])
-        cnt = np.concatenate(counts)
+        with timer.phase("mine"):   # the levels are global: each rank orders a share of them
+            n = sum(len(c) for c in counts)
+            recs = level_records(levels, counts, n * comm.rank // comm.size,
+                                 n * (comm.rank + 1) // comm.size, prep.order, form)
         del levels, counts
-        with timer.phase("mine"):   # the levels are global: every rank holds them all
-            recs = records(flat, lengths, cnt, recode=prep.order, form=form) \
-                if result_on == "all" or comm.is_root else None
-        del flat, lengths, cnt
     else:
         recs, partial = pfp.mine(prep, max_len, comm, algorithm, control, timer, guard, form)
         done = 0 if partial else int(comm.allreduce_scalar(recs.longest, "max"))
     with timer.phase("mine"):   # the miner's arrays are dropped before the result is written
         items, ptr, cnt = np.zeros(0, np.int32), np.zeros(1, np.int64), np.zeros(0, np.int64)
-        ordered = None
-        if comm.size > 1 and algorithm != "apriori":
-            ordered = merged_records(recs, comm, result_on)
-        elif recs is not None:
-            ordered = sorted_records(recs)
+        ordered = ordered_records(recs, comm, result_on) if comm.size > 1 else \
+            sorted_records(recs)
         del recs
         if ordered is not None:
             items, ptr, cnt = decoded(ordered)

@@ -6,9 +6,10 @@ and every rank mines its items alone.
    Allreduce. The items are cut into rounds: consecutive ranges, rarest first, each of
    about ``ranks x per_rank`` weight, ``per_rank`` a fixed share of a rank's items, on
    several ranks at least a few groups' weight each (:func:`round_weight`); inside a
-   round, items are dealt to ranks by a greedy balance of their weights (FP-Growth;
-   FP-Max and FP-Close on several ranks deal them on demand instead, :data:`ON_DEMAND`,
-   :mod:`hpcrec.fim.deal`: every rank then receives the round whole).
+   round, items are dealt to ranks by a greedy balance of their weights (FP-Growth on
+   sparse data; FP-Max and FP-Close on several ranks, and FP-Growth on dense data, deal
+   them on demand instead, :data:`ON_DEMAND`, :mod:`hpcrec.fim.deal`: every rank then
+   receives the round whole).
 3. Per round, ONE Alltoallv sends each rank, from every transaction holding one of the
    round's items it owns, the prefix up to the last such item (:mod:`hpcrec.kernels.exchange`):
    exactly the conditional transactions of its items of the round. The send and receive
@@ -52,7 +53,7 @@ from ..kernels.csr import csr
 from ..kernels.protocols import MineOptions
 from .deal import Claims
 from .prepare import Prepared
-from .result import MaskForm, Records, records
+from .result import MaskForm, Records, records, without_ranges
 
 CHUNK_ITEMS = 1 << 26  # at most this much conditional-database weight per rank and round
 ROUND_SHARE = 4        # a round brings a rank about 1/ROUND_SHARE of its share of the items
@@ -63,7 +64,8 @@ SHARED_ROUNDS = 4      # groups dealt on demand (ON_DEMAND): a shared round hold
 CLAIM_UNITS = 64       # ... whose groups ranks claim in about this many units a rank
 SPARSE_ROUND = 16      # one rank, sparse data (:func:`sparse_alone`): rounds of this many
                        # times MIN_ROUND, each one build
-ON_DEMAND = {P.MAXIMAL, P.CLOSED}  # modes whose groups are dealt on demand (.deal)
+ON_DEMAND = {P.MAXIMAL, P.CLOSED}  # modes whose groups are dealt on demand (.deal); FP-Growth
+                                   # too on dense data (Prepared.dense)
 PAIR_FILTER_RANKS = 3  # FP-Close on up to this many ranks: every rank's bitmap of its sets'
 PAIR_BITS = 8          # (key, count) pairs, this many bits a set, goes to every rank first
 # what a set found takes of a rank's memory, through the result's conversion: FP-Growth's
@@ -172,7 +174,7 @@ def _shared_round(prep: Prepared, comm: Comm, ends, lo: int, hi: int, weights: n
     all its groups once, and mines the units of groups (:func:`claim_cuts`) it takes,
     largest first; ``mine(part, owned, cuts)`` is the miner's generator over one build.
     Returns (the groups this rank mined whose copy is dropped, how many groups it mined,
-    bytes received, stopped)."""
+    the store's records each of those wrote (FP-Growth), bytes received, stopped)."""
     with comm.collective_errors(), timer.phase("count"):
         send, _ = E.shard_prefixes(prep.rows.indptr, prep.rows.indices, ends,
                                    np.zeros(prep.m, np.int64), lo, 1, first_id, keyed)
@@ -187,19 +189,22 @@ def _shared_round(prep: Prepared, comm: Comm, ends, lo: int, hi: int, weights: n
     with comm.collective_errors(), timer.phase("mine"):
         (span, part), = _builds(recv, owned, cuts, np.array([0, n_units]), keyed, prep, guard)
         mined = mine(part, owned, np.append(span, hi))   # an empty batch first: the build
-        next(mined)
+        top, wrote = next(mined), {}
         for u in range(n_units - 1, -1, -1):
             a, z = cuts[u], cuts[u + 1]
             owned[a:z] = claims.take(u)
-            next(mined)
+            after = next(mined)
+            wrote[u], top = (top, after), after   # the unit's records in the store
             took += int(z - a) if owned[a] else 0
             if u > 0 and control.stop_requested():
                 stopped = True
                 break
     received = recv.nbytes
     del recv, part, mined
-    drop = [np.arange(cuts[u], cuts[u + 1]) for u in claims.close()]
-    return np.concatenate(drop or [np.zeros(0, np.int64)]), took, received, stopped
+    units = claims.close()
+    drop = [np.arange(cuts[u], cuts[u + 1]) for u in units]
+    return (np.concatenate(drop or [np.zeros(0, np.int64)]), [wrote[u] for u in units], took,
+            received, stopped)
 
 
 MODES = {"fpgrowth": P.FREQUENT, "fpmax": P.MAXIMAL, "fpclose": P.CLOSED}
@@ -282,7 +287,7 @@ def _mine_local(prep: Prepared, comm: Comm, max_len, mode: int, guard: Guard, ti
             comm.allreduce(weights)
     k = min(lattice.BITS, prep.m) if mode == P.FREQUENT else 0   # groups 0..k-1: lattice
     per_rank = round_weight(prep, weights[k:], comm.size, guard)
-    shared = comm.size > 1 and mode in ON_DEMAND
+    shared = comm.size > 1 and (mode in ON_DEMAND or prep.dense)
     rounds = plan_rounds(weights[k:], 1, shared_weight(per_rank, comm.size, guard)) if shared \
         else plan_rounds(weights[k:], comm.size, per_rank)
     rounds = [(lo + k, hi + k) for lo, hi in rounds]
@@ -297,17 +302,19 @@ def _mine_local(prep: Prepared, comm: Comm, max_len, mode: int, guard: Guard, ti
     options = MineOptions(prep.m, prep.minc, max_len or 0, limit, mode, untouched_is_free())
 
     def searched(part, owned, cuts):
-        """The miner over one build's batches (``cuts``), highest first: one step a batch."""
+        """The miner over one build's batches (``cuts``), highest first: one step a batch,
+        yielding the sets stored so far."""
         nonlocal store
         for status, grown in miner.mine_ranges(part, owned, cuts, options, store):
             store = grown
             if status != P.OK:
                 raise MemoryBudgetError(f"more than {limit} itemsets on one rank at "
                                         f"min_support {prep.minc}/{prep.n}: {guard.hint}")
-            yield
+            yield int(store.tops[0])
 
     owner = np.zeros(prep.m, np.int64)
     dropped = np.zeros(prep.m, np.bool_)   # groups mined here whose copy another rank keeps
+    copies = []   # ... FP-Growth: the ranges of the store's records they wrote
     ends = np.diff(prep.rows.indptr).astype(np.int32)  # rounds move them down the rows
     stopped, halted, received, n_owned, n_rounds = False, False, 0, 0, 0
     work = sum(int(weights[lo:hi].sum()) for lo, hi in rounds)
@@ -315,10 +322,11 @@ def _mine_local(prep: Prepared, comm: Comm, max_len, mode: int, guard: Guard, ti
         for lo, hi in rounds:
             n_rounds += 1
             if shared:
-                drop, took, got, stopped = _shared_round(prep, comm, ends, lo, hi, weights,
-                                                         first_id, keyed, timer, guard, control,
-                                                         searched)
+                drop, wrote, took, got, stopped = _shared_round(prep, comm, ends, lo, hi, weights,
+                                                                first_id, keyed, timer, guard,
+                                                                control, searched)
                 dropped[drop] = True
+                copies += wrote
                 received += got
                 n_owned += took - len(drop)
                 bar.update(int(weights[lo:hi].sum()))
@@ -371,7 +379,8 @@ def _mine_local(prep: Prepared, comm: Comm, max_len, mode: int, guard: Guard, ti
                                          control)
     n, n_items = int(store.tops[0]), int(store.tops[1])
     if mode == P.FREQUENT:
-        return Records(store.records[:n], miner.record_layout(store), n_items, form), None, stopped
+        recs = Records(store.records[:n], miner.record_layout(store), n_items, form)
+        return without_ranges(recs, copies), None, stopped
     meta = store.meta[:n]
     # the tid-set keys only for the cross-rank filter of FP-Max / FP-Close (not a copy of
     # every set's key for one rank)

@@ -31,6 +31,9 @@ def local_transactions(source, comm: Comm) -> Transactions:
         return load_transactions(source, comm)
 
 
+DENSE = 0.05  # density of the frequent items from which the data count as dense
+
+
 @dataclass
 class Prepared:
     rows: Csr              # this rank's rows, recoded (frequent items only), sorted
@@ -44,6 +47,18 @@ class Prepared:
     @property
     def m(self) -> int:
         return len(self.order)
+
+    @property
+    def density(self) -> float:
+        """Share of the (transaction, frequent item) slots filled, from global counts."""
+        return float(self.counts.sum()) / max(1, self.n * self.m)
+
+    @property
+    def dense(self) -> bool:
+        """At least DENSE: apriori counts by bitsets (they beat tid-lists on the CPU from
+        there), and on several ranks FP-Growth's groups are dealt on demand (a group's
+        cost is then far from its weight)."""
+        return self.density >= DENSE
 
 
 def prepare(tx: Transactions, min_support: float, comm: Comm, control) -> Prepared:

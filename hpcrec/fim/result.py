@@ -105,6 +105,22 @@ class Records(NamedTuple):
         return int((self.rec[:, 0] >> (bits * head)).max(initial=0))
 
 
+def without_ranges(recs: Records, ranges: list) -> Records:
+    """``recs`` but the records in the row ranges ``[a, b)`` of ``ranges``."""
+    if not ranges:
+        return recs
+    keep = np.ones(len(recs.rec), np.bool_)
+    for a, b in ranges:
+        keep[a:b] = False
+    gone = recs.rec[~keep, 0]
+    if recs.form is not None:   # the items are the mask's bits
+        dropped = int(np.unpackbits(gone.view(np.uint8)).sum())
+    else:                       # the length field above the head items
+        bits, head = recs.layout[:2]
+        dropped = int((gone >> (bits * head)).sum())
+    return recs._replace(rec=recs.rec[keep], n_items=recs.n_items - dropped)
+
+
 class Keys(NamedTuple):
     """Records of the mask layout sorted as one-word keys in buckets (``start``: their
     bounds, :func:`hpcrec.kernels.order.mask_buckets`)."""
@@ -112,21 +128,6 @@ class Keys(NamedTuple):
     start: np.ndarray
     n_items: int
     form: MaskForm
-
-    def rows(self, out: np.ndarray) -> np.ndarray:
-        """The keys as rows (bucket, key) into ``out`` (n, 2): rows compare word by word
-        as the itemsets do (what ranks merge, :mod:`hpcrec.kernels.merge`)."""
-        out[:, 0] = np.repeat(np.arange(len(self.start) - 1), np.diff(self.start))
-        out[:, 1] = self.keys
-        return out
-
-    @classmethod
-    def from_rows(cls, rows: np.ndarray, form: MaskForm) -> "Keys":
-        """The sorted keys of sorted rows (bucket, key) (:meth:`rows`)."""
-        buckets = rows[:, 0]
-        start = np.searchsorted(buckets, np.arange(((form.width + 1) << form.split) + 1))
-        return cls(np.ascontiguousarray(rows[:, 1]), start,
-                   int(np.diff(start) @ (np.arange(len(start) - 1) >> form.split)), form)
 
 
 def canonical(items: np.ndarray, lengths: np.ndarray, counts: np.ndarray, recode=None):
@@ -155,6 +156,34 @@ def records(items: np.ndarray, lengths: np.ndarray, counts: np.ndarray, recode=N
     rec = np.empty((len(lengths), lay[3] + 1), np.int64)   # key words, then the count
     order.build_records(items, lengths, np.asarray(counts, dtype=np.int64), recode, lay, rec)
     return Records(rec, lay, int(lengths.sum()), form)
+
+
+def level_records(levels: list, counts: list, lo: int, hi: int, recode,
+                  form: MaskForm | None = None) -> Records:
+    """Itemsets ``lo..hi-1`` of apriori's levels (one array (n_k, k) of recoded items per
+    length k, and their counts), taken level after level, as :class:`Records` (items
+    mapped through ``recode``, or in the mask layout of ``form``), built level by level
+    without joining the levels into one array. Their layout is that of all the levels, so
+    every rank holding them agrees on it, whatever share it takes."""
+    from ..kernels import order
+    if form is not None:
+        recode, lay = form.bit, order.mask_layout(form.width)
+    else:
+        recode = np.asarray(recode, dtype=np.int64)
+        longest = max((f.shape[1] for f in levels if len(f)), default=0)
+        lay = order.layout(int(recode.max(initial=0)).bit_length() or 1, longest)
+    rec = np.empty((max(0, hi - lo), lay[3] + 1), np.int64)
+    at = start = n_items = 0
+    for f, c in zip(levels, counts):
+        a, b = max(lo - start, 0), min(hi - start, len(c))
+        if a < b:
+            k = f.shape[1]
+            order.build_records(np.ascontiguousarray(f[a:b]).reshape(-1),
+                                np.full(b - a, k, np.int64), np.asarray(c[a:b], np.int64),
+                                recode, lay, rec[at:at + b - a])
+            at, n_items = at + b - a, n_items + k * (b - a)
+        start += len(c)
+    return Records(rec, lay, n_items, form)
 
 
 def sorted_records(recs: Records) -> Records | Keys:

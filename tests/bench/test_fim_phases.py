@@ -54,3 +54,18 @@ def test_bad_cases_are_one_line(tmp_path):
         done = _run("--runs", runs, case)
         assert done.returncode != 0 and "Traceback" not in done.stderr, case
         assert said in done.stderr.strip().splitlines()[-1], done.stderr   # (after argparse's usage)
+
+
+def test_the_result_placement_is_an_option(tmp_path):
+    """``--result-on``: on one rank every placement holds the whole result; a placement
+    that mine_itemsets does not know is refused by the option itself."""
+    rows = tiny_baskets(seed=4)
+    fimi = tmp_path / "tiny.dat"
+    fimi.write_text("".join(" ".join(r[1:] for r in row) + "\n" for row in rows))
+    want = len(brute_force_itemsets([[x[1:] for x in row] for row in rows], 0.2))
+    for where in ("blocks", "all", "root"):
+        done = _run("--runs", "1", "--result-on", where, f"{fimi}:0.2:fpgrowth")
+        assert done.returncode == 0, done.stderr
+        assert done.stdout.splitlines()[0] == f"{fimi}:0.2:fpgrowth ranks 1 itemsets {want} (ms)"
+    done = _run("--result-on", "everywhere", f"{fimi}:0.2:fpgrowth")
+    assert done.returncode == 2 and "invalid choice" in done.stderr

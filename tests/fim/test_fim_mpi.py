@@ -13,9 +13,10 @@ from hpcrec.io import load_transactions
 from hpcrec.io.results import read_itemsets
 
 
-def random_rows(seed: int, n: int = 997):
+def random_rows(seed: int, n: int = 997, items: int = 60):
     rng = np.random.default_rng(seed)
-    return [sorted(set((rng.zipf(1.5, size=rng.integers(1, 12)) % 60).tolist())) for _ in range(n)]
+    return [sorted(set((rng.zipf(1.5, size=rng.integers(1, 12)) % items).tolist()))
+            for _ in range(n)]
 
 
 def same(a, b) -> bool:
@@ -382,15 +383,16 @@ def test_a_stop_on_one_rank_ends_apriori_on_every_rank_after_the_level(monkeypat
 @pytest.mark.parametrize("result_on", ["all", "root", "blocks"])
 @pytest.mark.parametrize("masked", [False, True])
 def test_sorted_shares_merged_equal_the_whole_sorted(split, result_on, masked):
-    """merged_records: each rank sorts its share, the shares are gathered (on every rank or
-    on rank 0 alone) and merged, or exchanged into one block of the order per rank; equal
-    to one rank's sort of the whole (the blocks in rank order), for uneven shares, empty
-    shares, one rank holding everything and nothing at all. Items of 21 bits (three a key
-    word past the first two): a share of shorter sets has fewer key words, widened; or
-    (``masked``) the records of the mask layout over the 40 items, merged as rows."""
+    """ordered_records: the unsorted shares are dealt to one block of the order per rank
+    and each block sorted, then gathered (on every rank or on rank 0 alone) or left in
+    blocks; equal to one rank's sort of the whole (the blocks in rank order), for uneven
+    shares, empty shares, one rank holding everything and nothing at all. Items of 21 bits
+    (three a key word past the first two): a share of shorter sets has fewer key words,
+    widened; or (``masked``) the records of the mask layout over the 40 items, sorted as
+    keys in buckets."""
     from helpers import shuffled_itemsets
 
-    from hpcrec.fim.engine import merged_records
+    from hpcrec.fim.engine import ordered_records
     from hpcrec.fim.result import mask_form, records, sorted_records
     c = world()
     if split == "one-empty":
@@ -406,21 +408,22 @@ def test_sorted_shares_merged_equal_the_whole_sorted(split, result_on, masked):
            "all-empty": [0] * (p + 1)}[split]
     a, b = cut[c.rank], cut[c.rank + 1]
     form = mask_form(recode, 1 << 30) if masked else None   # 8 top bits in the buckets
-    got = merged_records(records(flat[ptr[a]:ptr[b]], lengths[a:b], counts[a:b], recode, 40,
+    got = ordered_records(records(flat[ptr[a]:ptr[b]], lengths[a:b], counts[a:b], recode, 40,
                                  form), c, result_on)
     if result_on == "root" and not c.is_root:
         assert got is None
         return
     want = sorted_records(records(flat, lengths, counts, recode, 40, form))
-    if masked:   # sorted keys: compared as their rows (bucket, key)
-        def rows(keys):
-            return keys.rows(np.empty((len(keys.keys), 2), np.int64))
-        mine = rows(got)
+    if masked:   # sorted keys in buckets: the blocks' keys follow one another
         if result_on == "blocks":
-            parts = c.allgather_obj((mine, got.n_items))
-            assert sum(n for _, n in parts) == want.n_items
-            mine, got = np.concatenate([r for r, _ in parts]), want
-        assert got.n_items == want.n_items and np.array_equal(mine, rows(want))
+            parts = c.allgather_obj(got)
+            if split != "all-empty":
+                assert max(len(b.keys) for b in parts) <= 2 * n // p
+            got = got._replace(keys=np.concatenate([b.keys for b in parts]),
+                               start=sum(b.start for b in parts),
+                               n_items=sum(b.n_items for b in parts))
+        assert got.n_items == want.n_items and np.array_equal(got.start, want.start)
+        assert np.array_equal(got.keys, want.keys)
         return
     if result_on == "blocks":
         blocks = c.allgather_obj((got.rec, got.n_items))
@@ -505,19 +508,22 @@ OVERLAPS = {   # which groups a rank takes (every group by one rank at least)
 
 
 @pytest.mark.mpi
-@pytest.mark.parametrize("algorithm", ["fpmax", "fpclose"])
+@pytest.mark.parametrize("algorithm, dense", [("fpmax", False), ("fpmax", True), ("fpclose", False),
+                                              ("fpclose", True), ("fpgrowth", False),
+                                              ("fpgrowth", True)])
 @pytest.mark.parametrize("overlap", sorted(OVERLAPS))
-@pytest.mark.parametrize("dense", [False, True])
 def test_groups_mined_twice_keep_one_copy(overlap, dense, algorithm, monkeypatch):
-    """Groups dealt on demand may be taken by two ranks at once: each such group's sets are
-    kept from the lowest of them, and the result is the serial one (for any pattern of
-    overlaps, so also for any timing of the ranks)."""
+    """Groups dealt on demand (FP-Max, FP-Close; FP-Growth on dense data only: on sparse
+    data its rounds are dealt by weight, so a rank holds only its groups' data) may be
+    taken by two ranks at once: each such group's sets are kept from the lowest of them,
+    and the result is the serial one (for any pattern of overlaps, so also for any timing
+    of the ranks)."""
     from hpcrec.fim import deal, pfp
     from hpcrec.io import synthetic
     needs_ranks(world())
     rows = synthetic.dense_transactions(1201, 20, 4, 4, seed=8).to_lists() if dense \
-        else random_rows(17)
-    support = 0.3 if dense else 0.01
+        else random_rows(17, items=60 if algorithm != "fpgrowth" else 3000)
+    support = 0.3 if dense else 0.01 if algorithm != "fpgrowth" else 0.002
     rule = OVERLAPS[overlap]
     calls = []
 
@@ -532,7 +538,7 @@ def test_groups_mined_twice_keep_one_copy(overlap, dense, algorithm, monkeypatch
     monkeypatch.setattr(pfp, "SHARED_ROUNDS", 1)   # several rounds
     reference = mine_itemsets(rows, support, algorithm, comm=serial())
     got = mine_itemsets(rows, support, algorithm, comm=world())
-    assert calls, "the groups were not dealt on demand"
+    assert bool(calls) == (algorithm != "fpgrowth" or dense), "dealt on demand or not"
     assert len(reference) > 20 and same(got, reference)
 
 

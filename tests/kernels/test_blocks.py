@@ -1,0 +1,85 @@
+"""Records dealt to the ranks' blocks by splitters (hpcrec.kernels.blocks) against a
+reference built from a stable sort, and the distributed ordering built on it
+(hpcrec.fim.engine.ordered_records) on one rank against hpcrec.fim.result.sorted_records
+(on several ranks: tests/fim/test_fim_mpi.py)."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from helpers import shuffled_itemsets
+
+from hpcrec.core.comm import serial
+from hpcrec.fim.engine import _scratch, ordered_records
+from hpcrec.fim.result import mask_form, records, sorted_records
+from hpcrec.kernels import blocks, order
+
+
+def _reference(keys, spl):
+    """Each key's block (the splitters at or below it) and the records' grouped order."""
+    dest = np.zeros(len(keys), np.int64)
+    for s in spl:
+        dest += np.array([tuple(k) >= tuple(s) for k in keys], np.int64)
+    return dest, np.argsort(dest, kind="stable")
+
+
+@pytest.mark.parametrize("n, n_blocks", [(0, 1), (0, 3), (1, 2), (50, 1), (200, 2), (300, 5)])
+@pytest.mark.parametrize("n_words, high", [(1, 1 << 40), (2, 3), (3, 2)])
+def test_deal_groups_by_block_in_the_given_order(n, n_blocks, n_words, high):
+    """Many equal keys (high 2-3) and keys equal to a splitter (taken from the records):
+    a key equal to a splitter goes to the block above it; each block keeps the records'
+    order; a count per block."""
+    rng = np.random.default_rng(n * 7 + n_words)
+    rec = rng.integers(0, high, size=(n, n_words + 1), dtype=np.int64)
+    keys = blocks.sort_keys(rec, np.arange(n, dtype=np.int64), n_words, 0)
+    assert np.array_equal(keys, rec[:, :n_words])
+    pool = keys[rng.integers(0, max(n, 1), n_blocks - 1)] if n else \
+        rng.integers(0, high, size=(n_blocks - 1, n_words), dtype=np.int64)
+    spl = np.ascontiguousarray(pool[np.lexsort(pool.T[::-1])])
+    out = np.full_like(rec, -1)
+    per = blocks.deal(rec, n_words, 0, spl, out)
+    dest, grouped = _reference(keys, spl)
+    assert np.array_equal(per, np.bincount(dest, minlength=n_blocks))
+    assert np.array_equal(out, rec[grouped])
+
+
+def test_mask_sort_keys_order_as_the_buckets_do():
+    """In the mask layout a record's sort key (length, complemented mask) orders the
+    records as sorted_records does: records arranged by their keys come out of the
+    buckets' stable scatter already sorted in every bucket."""
+    rng = np.random.default_rng(3)
+    flat, lengths, counts = shuffled_itemsets(rng, 500)
+    form = mask_form(rng.permutation(40).astype(np.int64), 1 << 30)
+    rec = records(flat, lengths, counts, form=form).rec
+    keys = blocks.sort_keys(rec, np.arange(len(rec), dtype=np.int64), 2, form.width)
+    assert np.array_equal(keys[:, 0], lengths)
+    arranged = rec[np.lexsort(keys.T[::-1])]
+    out = np.empty(len(rec), np.int64)
+    start = order.mask_buckets(arranged, form.width, form.split, form.count_bits, out)
+    want = sorted_records(records(flat, lengths, counts, form=form))
+    assert np.array_equal(start, want.start) and np.array_equal(out, want.keys)
+
+
+@pytest.mark.parametrize("masked", [False, True])
+def test_ordered_records_on_one_rank(masked):
+    rng = np.random.default_rng(9)
+    flat, lengths, counts = shuffled_itemsets(rng, 300)
+    form = mask_form(np.arange(40, dtype=np.int64), 1 << 30) if masked else None
+    got = ordered_records(records(flat, lengths, counts, form=form), serial(), "all")
+    want = sorted_records(records(flat, lengths, counts, form=form))
+    assert got.n_items == want.n_items
+    if masked:
+        assert np.array_equal(got.keys, want.keys) and np.array_equal(got.start, want.start)
+    else:
+        assert got.layout == want.layout and np.array_equal(got.rec, want.rec)
+
+
+def test_scratch_reuses_the_spare_records_where_they_fit():
+    """The sort writes into the records sent when they hold enough words (no new array),
+    else into a new array; either way of the received records' shape."""
+    spare = np.zeros((10, 3), np.int64)
+    fits = _scratch(spare, np.ones((7, 4), np.int64))
+    assert fits.shape == (7, 4) and fits.dtype == np.int64 and np.shares_memory(fits, spare)
+    new = _scratch(spare, np.ones((8, 4), np.int64))
+    assert new.shape == (8, 4) and not np.shares_memory(new, spare)
+    own = _scratch(spare, spare[:4])   # never the records to be sorted themselves
+    assert own.shape == (4, 3) and not np.shares_memory(own, spare)
