@@ -132,7 +132,7 @@ def call_mb(start: float | None) -> float | None:
 # -- children: one tool, one data set, the whole ladder ---------------------------------------
 
 def child(tool: str, path: Path, supports: list[float], budget: float, repeat: int,
-          frame: bool) -> None:
+          frame: bool, result_on: str = "all") -> None:
     from hpcrec.core.comm import serial, world
     from hpcrec.fim.result import min_count
     from hpcrec.io import load_transactions
@@ -162,7 +162,7 @@ def child(tool: str, path: Path, supports: list[float], budget: float, repeat: i
             timer = ctx.timer
             comm.barrier()
             t0 = _clock()
-            res = mine_itemsets(tx, s, algorithm, context=ctx)
+            res = mine_itemsets(tx, s, algorithm, context=ctx, result_on=result_on)
             comm.barrier()
             seconds, cpu, memory = _since(t0)
             extra = {"phases": {k: round(v, 4) for k, v in timer.phases.items()}, **memory}
@@ -232,7 +232,9 @@ def child(tool: str, path: Path, supports: list[float], budget: float, repeat: i
             if seconds > budget:
                 skipped_from = s
         if comm.rank == 0:
-            print(json.dumps({"tool": tool, "data": path.name, "ranks": comm.size, **record}),
+            where = {"result_on": result_on} if family == "hpcrec" and comm.size > 1 else {}
+            print(json.dumps({"tool": tool, "data": path.name, "ranks": comm.size, **where,
+                              **record}),
                   flush=True)
 
 
@@ -348,10 +350,10 @@ def _watchdog(tool: str, path: Path, support: float, budget: float, report: bool
 # -- parent: every tool on every data set, then a table ----------------------------------------
 
 def launch(tool: str, path: Path, supports, budget: float, repeat: int,
-           timeout: float, frame: bool = False) -> list[dict]:
+           timeout: float, frame: bool = False, result_on: str = "all") -> list[dict]:
     py = sys.executable
     cmd = [py, __file__, "--child", tool, "--data-file", str(path), "--budget", str(budget),
-           "--repeat", str(repeat), *(["--frame"] if frame else []),
+           "--repeat", str(repeat), *(["--frame"] if frame else []), "--result-on", result_on,
            "--supports", *map(str, supports)]
     if "@" in tool:
         cmd = [str(Path(py).with_name("mpiexec")), "-n", tool.split("@")[1], py, "-m", "mpi4py", *cmd[1:]]
@@ -531,6 +533,10 @@ def main() -> None:
     ap.add_argument("--frame", action="store_true",
                     help="hpcrec: also build the mlxtend-style DataFrame after each run (timed "
                          "apart as frame_s; its frozensets then dominate peak memory)")
+    ap.add_argument("--result-on", choices=("all", "blocks"), default="all",
+                    help="hpcrec on 2 ranks: the result whole on every rank (the Python API's "
+                         "default) or one block of the canonical order per rank (what "
+                         "`hpcrec mine -o X.h5` writes from)")
     ap.add_argument("--data-dir", type=Path, default=Path(tempfile.gettempdir()) / "hpcrec-fim-ladder",
                     help="where generated data sets are written")
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "fim_bench.json")
@@ -546,7 +552,8 @@ def main() -> None:
         print(table(saved["records"]))
         return
     if args.child:
-        child(args.child, args.data_file, args.supports, args.budget, args.repeat, args.frame)
+        child(args.child, args.data_file, args.supports, args.budget, args.repeat, args.frame,
+              args.result_on)
         return
     load = [_load()]
     paths = {name: dataset_path(name, args.data_dir) for name in args.datasets}
@@ -561,7 +568,7 @@ def main() -> None:
             supports = args.supports or LADDERS.get(name, LADDER)
             for tool in args.tools:
                 got = launch(tool, path, supports, args.budget, args.repeat,
-                             4 * args.budget + 120, args.frame)
+                             4 * args.budget + 120, args.frame, args.result_on)
                 for r in got:
                     print(json.dumps(r), file=sys.stderr, flush=True)
                 records += got

@@ -87,3 +87,20 @@ def test_repeats_keep_the_fastest_time_the_least_cpu_and_the_most_memory():
     assert fim_bench._best_of(runs) == (0.3, 0.3, 9, {"phases": {"mine": 0.3}, "call_mb": 30.0})
     runs[2] = (0.4, 0.3, 9, {"phases": {"mine": 0.4}})   # a run without the measure
     assert "call_mb" not in fim_bench._best_of(runs)[3]
+
+
+def test_two_rank_children_are_told_where_the_result_goes(tmp_path, monkeypatch):
+    """``--result-on`` reaches the child's command line (under mpiexec for ``@2``), so
+    its 2-rank runs leave the result whole on every rank or in blocks, as asked."""
+    seen = []
+
+    def run(cmd, **kwargs):
+        seen.append(cmd)
+        return subprocess.CompletedProcess(cmd, 0, stdout="", stderr="")
+    monkeypatch.setattr(fim_bench.subprocess, "run", run)
+    for where in ("all", "blocks"):
+        fim_bench.launch("hpcrec-fpgrowth@2", tmp_path / "t.dat", [0.5], 10, 1, 60,
+                         result_on=where)
+        cmd = seen[-1]
+        assert Path(cmd[0]).name == "mpiexec" and cmd[1:3] == ["-n", "2"]
+        assert cmd[cmd.index("--result-on") + 1] == where
