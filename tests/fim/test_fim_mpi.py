@@ -298,35 +298,41 @@ def test_partitioning_edge_cases(case, algorithm, tiny_rounds, monkeypatch):
 @pytest.mark.mpi
 @pytest.mark.parametrize("algorithm", ["fpgrowth", "fpmax", "fpclose"])
 def test_many_rounds_equal_one(algorithm, monkeypatch):
-    """A round per item (the memory bound at its tightest) gives the serial result."""
+    """A round per item (the memory bound at its tightest) gives the serial result, with
+    groups dealt on demand (these rows are dense) and, for FP-Growth, also by weight
+    (sparse rows)."""
     from hpcrec.fim import pfp
-    rows = random_rows(11)
-    reference = mine_itemsets(rows, 0.01, algorithm, comm=serial())
-    monkeypatch.setattr(pfp, "MIN_ROUND", 1)
-    monkeypatch.setattr(pfp, "ROUND_SHARE", 1 << 40)
-    monkeypatch.setattr(pfp, "ROUND_GROUPS", 0)
-    monkeypatch.setattr(pfp, "SHARED_ROUNDS", 0)
-    assert len(reference) > 20 and same(mine_itemsets(rows, 0.01, algorithm, comm=world()),
-                                        reference)
+    for rows, support in ((random_rows(11), 0.01),) + \
+            (((random_rows(11, items=3000), 0.002),) if algorithm == "fpgrowth" else ()):
+        reference = mine_itemsets(rows, support, algorithm, comm=serial())
+        monkeypatch.setattr(pfp, "MIN_ROUND", 1)
+        monkeypatch.setattr(pfp, "ROUND_SHARE", 1 << 40)
+        monkeypatch.setattr(pfp, "ROUND_GROUPS", 0)
+        monkeypatch.setattr(pfp, "SHARED_ROUNDS", 0)
+        assert len(reference) > 20 and same(
+            mine_itemsets(rows, support, algorithm, comm=world()), reference)
 
 
 @pytest.mark.mpi
-@pytest.mark.parametrize("algorithm", ["fpgrowth", "fpmax", "fpclose"])
-def test_a_stop_on_one_rank_ends_every_rank_after_the_round(algorithm, monkeypatch):
+@pytest.mark.parametrize("algorithm, items, support", [
+    ("fpgrowth", 60, 0.01), ("fpgrowth", 3000, 0.002), ("fpmax", 60, 0.01), ("fpclose", 60, 0.01)])
+def test_a_stop_on_one_rank_ends_every_rank_after_the_round(algorithm, items, support,
+                                                            monkeypatch):
     """Rank 0 asks to stop before mining (time limit 0); with one item a round every rank
-    ends after the first round: a partial result, the same on every rank, with exact counts."""
+    ends after the first round: a partial result, the same on every rank, with exact counts
+    (groups dealt on demand: dense rows; FP-Growth by weight too: sparse rows)."""
     from hpcrec.core.context import RunContext
     from hpcrec.fim import pfp
     comm = world()
-    rows = random_rows(13)
-    full = mine_itemsets(rows, 0.01, algorithm, comm=serial())
-    truth = mine_itemsets(rows, 0.01, "fpgrowth", comm=serial())
+    rows = random_rows(13, items=items)
+    full = mine_itemsets(rows, support, algorithm, comm=serial())
+    truth = mine_itemsets(rows, support, "fpgrowth", comm=serial())
     monkeypatch.setattr(pfp, "MIN_ROUND", 1)
     monkeypatch.setattr(pfp, "ROUND_SHARE", 1 << 40)
     monkeypatch.setattr(pfp, "ROUND_GROUPS", 0)
     monkeypatch.setattr(pfp, "SHARED_ROUNDS", 0)
     context = RunContext.build(comm, time_limit=0.0 if comm.rank == 0 else None)
-    part = mine_itemsets(rows, 0.01, algorithm, context=context)
+    part = mine_itemsets(rows, support, algorithm, context=context)
     labels = list(part.labels)
     got = as_dict(part, labels)
     assert part.partial and 0 < len(got) < len(full)
