@@ -63,7 +63,7 @@ def ordered_records(recs: Records, comm: Comm, result_on: str):
     dealt = np.empty_like(rec)
     per = blocks.deal(rec, key_words, width, spl, dealt)
     del rec
-    got, sizes = comm.alltoallv(dealt.reshape(-1), per * dealt.shape[1])
+    got, _ = comm.alltoallv(dealt.reshape(-1), per * dealt.shape[1])
     got = got.reshape(-1, dealt.shape[1])
     if form is not None:
         del dealt
@@ -159,7 +159,7 @@ def mine_itemsets(source, min_support: float, algorithm: str = "fpgrowth", max_l
     form = mask_form(prep.order, prep.n)   # the mask layout, where the items fit one word
     if algorithm == "apriori":
         levels, counts, partial, done = count_distribution.mine(prep, max_len, comm, device, control, timer, guard)
-        with comm.collective_errors():   # concatenation and canonical order make copies
+        with comm.collective_errors():   # the records and their canonical order make copies
             guard.check(2 * sum(f.nbytes + c.nbytes for f, c in zip(levels, counts)),
                         "ordering the itemsets found")
         with timer.phase("mine"):   # the levels are global: each rank orders a share of them
