@@ -34,7 +34,7 @@ RADIX_SMALL = 8  # ... or, under 2^16 keys, 256 buckets (less to clear per bucke
 SMALL = 32      # ranges up to this size are sorted by insertion
 MASK_BITS = 8   # items of up to this many bits are sorted through a bit mask of 4 words
 LEAF = 32768    # buckets up to this many records (1 MB of 4-word records: a core's L2) sorted in cache
-SPLIT_MAX = 12  # mask layout: at most 2^12 buckets of each length (histograms of 2 MB at most)
+SPLIT_MAX = 14  # mask layout: at most 2^14 buckets of each length (histograms of 8 MB at most)
 NUMBA_SORT = 1024  # mask layout: buckets below this many keys sorted in compiled code, larger by NumPy
 
 

@@ -136,7 +136,7 @@ def _distinct_sets(rng, universe, n, longest):
 
 
 @pytest.mark.parametrize("width, most, split", [(40, 4000, 0), (61, 8000, 11), (63, 4095, 12),
-                                               (3, 1, 0)])
+                                               (63, 8000, 13), (63, 16383, 14), (3, 1, 0)])
 @pytest.mark.parametrize("below", [2, 1 << 30])
 def test_mask_layout_sorts_to_the_canonical_order(width, most, split, below, monkeypatch):
     """Sets of ``width`` recoded items (their columns spread over 0..299, in no order;
@@ -161,9 +161,10 @@ def test_mask_layout_sorts_to_the_canonical_order(width, most, split, below, mon
 
 def test_mask_form_only_where_the_keys_fit():
     """At most 63 items, and at most SPLIT_MAX top bits taken by the buckets: 63 items with
-    counts of 12 bits, not 13; no form for no items."""
-    assert mask_form(np.arange(63), 4095).split == order.SPLIT_MAX
-    assert mask_form(np.arange(63), 4096) is None
+    counts of SPLIT_MAX bits, not one more; no form for no items."""
+    most = (1 << order.SPLIT_MAX) - 1
+    assert mask_form(np.arange(63), most).split == order.SPLIT_MAX
+    assert mask_form(np.arange(63), most + 1) is None
     assert mask_form(np.arange(64), 1) is None and mask_form(np.zeros(0, np.int64), 5) is None
     assert mask_form(np.arange(0, 100, 2), (1 << 13) - 1).split == 0
     assert mask_form(np.arange(0, 100, 2), 1 << 13).split == 1
