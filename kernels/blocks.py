@@ -60,11 +60,15 @@ def deal(rec, n_words, width, spl, out):
     dest = np.empty(rec.shape[0], np.int32)
     per = np.zeros(n_blocks, np.int64)
     for x in range(rec.shape[0]):
-        b = 0   # the splitters at or below the key (counted: no branch to mispredict)
-        for s in range(n_blocks - 1):
-            b += not _below(rec, x, spl, s, n_words, width)
-        dest[x] = b
-        per[b] += 1
+        lo, hi = 0, n_blocks - 1   # the first splitter above the key (log2 of the ranks' steps)
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if _below(rec, x, spl, mid, n_words, width):
+                hi = mid
+            else:
+                lo = mid + 1
+        dest[x] = lo
+        per[lo] += 1
     at = np.zeros(n_blocks, np.int64)
     for b in range(1, n_blocks):
         at[b] = at[b - 1] + per[b - 1]
