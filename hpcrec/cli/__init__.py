@@ -203,6 +203,7 @@ def main(argv: list[str] | None = None, *, process: bool = False) -> int:
     # regions: spinning doubled the CPU of a 2-thread rank for no speed on a shared node
     # (benchmarks/README.md, issue 20). An explicit setting wins; read when libgomp loads.
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    from ..core import pages
     from ..core.comm import describe_error, world
     from ..core.errors import RankFailed
     try:
@@ -218,6 +219,7 @@ def main(argv: list[str] | None = None, *, process: bool = False) -> int:
     previous = _install_signals()
     try:
         with comm.collective_errors():
+            pages.apply()   # every command: conversions fill large arrays too
             check_paths(args)
         return int(args.func(args) or 0)
     except RankFailed as exc:  # every rank raised together: rank 0 reports, all exit

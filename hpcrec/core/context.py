@@ -2,7 +2,7 @@
 
 An API entry point (``hpcrec.fim.apriori`` ..., ``Recommender.fit``) or a CLI command
 builds one :class:`RunContext` from its keywords (``comm=``, ``device=``, ...) — the
-only moment the environment is read (memory budget, Numba threads, GPU binding) and a
+only moment the environment is read (memory budget, huge pages, Numba threads, GPU binding) and a
 device name is checked and resolved — and hands it to the algorithms, which read their
 communicator, device, memory budget, stop request, timer and progress flag from it.
 Entering the context (``with ctx:``) lets its stop request watch its signals.
@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 from dataclasses import dataclass
 
+from . import pages
 from .comm import Comm, resolve
 from .device import resolve_device, share_cores
 from .memory import MemoryBudget
@@ -36,7 +37,9 @@ class RunContext:
               time_limit: float | None = None, stop_signals: tuple = ()) -> "RunContext":
         """Resolve ``comm`` and ``device`` (collective: every rank calls it), share the
         node's cores among its ranks, read the memory budget; ``progress`` is honoured on
-        rank 0 only. ``stop_signals`` and ``time_limit`` configure the stop request."""
+        rank 0 only. ``stop_signals`` and ``time_limit`` configure the stop request. NumPy's
+        huge-page advice is set once per process (:mod:`.pages`)."""
+        pages.apply()
         comm = resolve(comm)
         device = resolve_device(device, comm)
         share_cores(comm)
