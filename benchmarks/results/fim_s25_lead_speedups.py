@@ -1,0 +1,32 @@
+"""Session 25, lead: 1 -> 2 ranks in process on the dense sets with NumPy's huge-page advice
+as HPCREC_HUGEPAGES=auto sets it on this VM (off), the result left in blocks: best seconds
+per case over the rounds of each run, each run's 1-rank time against its own 2-rank time.
+
+    python benchmarks/results/fim_s25_lead_speedups.py
+"""
+import json
+from pathlib import Path
+
+HERE = Path(__file__).parent
+
+
+def main() -> None:
+    best = {}
+    for data in ("dm", "dc", "dense"):
+        for r in json.loads((HERE / f"fim_inproc_s25_lead_{data}_blocks.json").read_text())["records"]:
+            if "seconds" in r:
+                name, _, ranks = r["tool"].partition("@")
+                key = (r["data"].removesuffix(".h5"), r["support"], name.split("-")[1])
+                cell = best.setdefault(key, {})
+                n = 2 if ranks else 1
+                cell[n] = min(cell.get(n, float("inf")), r["seconds"])
+    print("| data | support | algorithm | 1 rank s | 2 ranks s | 1 -> 2 ranks |")
+    print("|---|---|---|---|---|---|")
+    for (data, support, algorithm), cell in best.items():
+        if 1 in cell and 2 in cell:
+            print(f"| {data} | {support} | {algorithm} | {cell[1]:.3f} | {cell[2]:.3f} | "
+                  f"{cell[1] / cell[2]:.2f}x |")
+
+
+if __name__ == "__main__":
+    main()
