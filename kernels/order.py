@@ -19,7 +19,11 @@ items' bit mask in one word, then the count (the mask layout ``(0, width, 0, 1)`
 :func:`pack_mask`). Such records are sorted as one-word keys: :func:`mask_buckets`
 scatters them by length and the top ``split`` bits of the complemented mask, so that the
 rest of the mask and the count fit one int64, each bucket is sorted as plain integers
-(NumPy's vectorized sort) and :func:`decode_masks` writes the itemsets out.
+(NumPy's vectorized sort) and :func:`decode_masks` writes the itemsets out. Over 64 to 126
+items (one rank) the mask takes two words, 63 items each (``(0, width, 0, 2)``):
+:func:`mask2_buckets` turns the records into two-word keys in buckets by length, each
+bucket is sorted as records of two key words (:func:`sort_records`; 16 bytes a set, the
+record layout's 32) and :func:`decode_masks2` writes them out.
 """
 from __future__ import annotations
 
@@ -50,10 +54,14 @@ def layout(bits: int, longest: int, bound: int = 0) -> tuple[int, int, int, int]
     return bits, head, per, key_words(head, per, longest)
 
 
+MASK_WORD = 63   # items a word of the mask layout holds (its words stay non-negative)
+
+
 def mask_layout(width: int) -> tuple[int, int, int, int]:
-    """The layout of records that are a bit mask over ``width`` (at most 63) items, then
-    the count; item v is bit v (so a caller maps the lowest item to the highest bit)."""
-    return 0, width, 0, 1
+    """The layout of records that are a bit mask over ``width`` (at most 126) items, then
+    the count; item v is bit v of the search's 4-word mask (so a caller maps the lowest
+    item to the highest bit); over 63 items two words, bits 0..62 and 64..126."""
+    return 0, width, 0, 1 if width <= MASK_WORD else 2
 
 
 def key_words(head: int, per: int, longest: int) -> int:
@@ -112,6 +120,8 @@ def pack_mask(q, k, form, rec, x):
     bits, head, per = form
     if bits == 0:
         rec[x, 0] = q[0]
+        if rec.shape[1] > 2:   # two mask words
+            rec[x, 1] = q[1]
         return
     m0, m1, m2, m3 = q
     s = 0
@@ -429,11 +439,58 @@ def decode_masks(keys, start, form, columns, out_items, out_ptr, out_counts):
 
 
 @njit(cache=True)
+def mask2_buckets(rec, width, count_bits, keys):
+    """Records of the two-word mask layout (over ``width`` items, 64 to 126) as two-word
+    keys into ``keys`` (n, 2), scattered (stably) into buckets by length: the complemented
+    first word, then the complemented second word above the count (``count_bits`` bits),
+    so that keys compare as the itemsets of a length do. Returns the buckets' bounds."""
+    full0 = (np.int64(1) << MASK_WORD) - 1
+    full1 = (np.int64(1) << (width - MASK_WORD)) - 1
+    start = np.zeros(width + 2, np.int64)
+    for x in range(rec.shape[0]):
+        start[popcount(np.uint64(rec[x, 0])) + popcount(np.uint64(rec[x, 1])) + 1] += 1
+    for b in range(len(start) - 1):
+        start[b + 1] += start[b]
+    fill = start[:-1].copy()
+    for x in range(rec.shape[0]):
+        k = popcount(np.uint64(rec[x, 0])) + popcount(np.uint64(rec[x, 1]))
+        p = fill[k]
+        fill[k] = p + 1
+        keys[p, 0] = full0 ^ rec[x, 0]
+        keys[p, 1] = ((full1 ^ rec[x, 1]) << count_bits) | rec[x, 2]
+    return start
+
+
+@njit(cache=True)
+def decode_masks2(keys, width, count_bits, columns, out_items, out_ptr, out_counts):
+    """The itemsets of sorted :func:`mask2_buckets` keys written out as :func:`decode`
+    writes records: ``columns[64 * w + b]`` is the item of bit b of mask word w."""
+    full0 = (np.int64(1) << MASK_WORD) - 1
+    full1 = (np.int64(1) << (width - MASK_WORD)) - 1
+    counts = (np.int64(1) << count_bits) - 1
+    at = 0
+    out_ptr[0] = 0
+    for x in range(keys.shape[0]):
+        for w in range(2):
+            z = full0 ^ keys[x, 0] if w == 0 else full1 ^ (keys[x, 1] >> count_bits)
+            while z != 0:   # highest bit first: ascending items
+                i = 63 - leading_zeros(z)
+                out_items[at] = columns[64 * w + i]
+                at += 1
+                z ^= np.int64(1) << i
+        out_counts[x] = keys[x, 1] & counts
+        out_ptr[x + 1] = at
+
+
+@njit(cache=True)
 def longest_mask(rec):
     """The most items of a record of the mask layout (0 if none)."""
     most = 0
     for x in range(rec.shape[0]):
-        most = max(most, np.int64(popcount(np.uint64(rec[x, 0]))))
+        k = 0
+        for w in range(rec.shape[1] - 1):
+            k += popcount(np.uint64(rec[x, w]))
+        most = max(most, np.int64(k))
     return most
 
 

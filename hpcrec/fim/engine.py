@@ -157,6 +157,8 @@ def mine_itemsets(source, min_support: float, algorithm: str = "fpgrowth", max_l
     if prep.n == 0:
         raise InputError("no transactions to mine (the input is empty)")
     form = mask_form(prep.order, prep.n)   # the mask layout, where the items fit one word
+    if form is not None and form.words > 1 and comm.size > 1:
+        form = None   # the ranks' sample sort deals one-word masks or records
     if algorithm == "apriori":
         levels, counts, partial, done = count_distribution.mine(prep, max_len, comm, device, control, timer, guard)
         with comm.collective_errors():   # the records and their canonical order make copies

@@ -58,8 +58,9 @@ class Itemsets:
 class MaskForm(NamedTuple):
     """How records take the mask layout (:func:`hpcrec.kernels.order.mask_layout`):
     ``bit``: each recoded item's bit (the lowest column the highest), ``columns``: each
-    bit's column; ``split``: top mask bits a bucket takes so that the rest and the count
-    (``count_bits``) fit one int64 (:func:`mask_form`)."""
+    bit's column (over two words: of bit b of word w at 64 w + b); ``split``: top mask
+    bits a bucket takes so that the rest and the count (``count_bits``) fit one int64
+    (one word; two words take none: :func:`mask_form`)."""
     bit: np.ndarray
     columns: np.ndarray
     split: int
@@ -67,21 +68,32 @@ class MaskForm(NamedTuple):
 
     @property
     def width(self) -> int:
-        return len(self.columns)
+        return len(self.bit)
+
+    @property
+    def words(self) -> int:
+        return 1 if self.width <= 63 else 2
 
 
 def mask_form(order: np.ndarray, most: int) -> MaskForm | None:
     """The mask layout for sets of the recoded items whose columns are ``order`` with
-    counts up to ``most``, or None where the items are more than 63 or the buckets would
-    be too many (:data:`~hpcrec.kernels.order.SPLIT_MAX`)."""
-    from ..kernels.order import SPLIT_MAX
+    counts up to ``most``, or None where the buckets would be too many
+    (:data:`~hpcrec.kernels.order.SPLIT_MAX`) or the items more than 63 + 63 - the count's
+    bits. Over 63 items the mask takes two words, the lowest 63 columns the first, highest
+    first; the second word's rest holds the count (:func:`hpcrec.kernels.order.mask2_buckets`)."""
+    from ..kernels.order import MASK_WORD, SPLIT_MAX
     order = np.asarray(order, np.int64)
     width, count_bits = len(order), int(most).bit_length()
-    split = max(0, width + count_bits - 63)
-    if not 0 < width <= 63 or split > SPLIT_MAX:
-        return None
     rank = np.empty(width, np.int64)
     rank[np.argsort(order)] = np.arange(width)
+    if MASK_WORD < width and width - MASK_WORD + count_bits <= MASK_WORD:
+        bit = np.where(rank < MASK_WORD, MASK_WORD - 1 - rank, 64 + width - 1 - rank)
+        columns = np.zeros(64 + width - MASK_WORD, np.int64)
+        columns[bit] = order
+        return MaskForm(bit, columns, 0, count_bits)
+    split = max(0, width + count_bits - MASK_WORD)
+    if not 0 < width <= MASK_WORD or split > SPLIT_MAX:
+        return None
     return MaskForm(width - 1 - rank, np.sort(order)[::-1].copy(), split, count_bits)
 
 
@@ -112,18 +124,19 @@ def without_ranges(recs: Records, ranges: list) -> Records:
     keep = np.ones(len(recs.rec), np.bool_)
     for a, b in ranges:
         keep[a:b] = False
-    gone = recs.rec[~keep, 0]
     if recs.form is not None:   # the items are the mask's bits
+        gone = np.ascontiguousarray(recs.rec[~keep, :-1])
         dropped = int(np.unpackbits(gone.view(np.uint8)).sum())
     else:                       # the length field above the head items
         bits, head = recs.layout[:2]
-        dropped = int((gone >> (bits * head)).sum())
+        dropped = int((recs.rec[~keep, 0] >> (bits * head)).sum())
     return recs._replace(rec=recs.rec[keep], n_items=recs.n_items - dropped)
 
 
 class Keys(NamedTuple):
     """Records of the mask layout sorted as one-word keys in buckets (``start``: their
-    bounds, :func:`hpcrec.kernels.order.mask_buckets`)."""
+    bounds, :func:`hpcrec.kernels.order.mask_buckets`), or over two mask words as rows of
+    two-word keys (:func:`hpcrec.kernels.order.mask2_buckets`)."""
     keys: np.ndarray
     start: np.ndarray
     n_items: int
@@ -191,8 +204,15 @@ def sorted_records(recs: Records) -> Records | Keys:
     bucket sorted there (:func:`hpcrec.kernels.order.sort_records`), so no step reads the
     itemsets in a random order. ``recs.rec`` is the sort's scratch (its order is lost);
     allocates one more array of records. Records of the mask layout become sorted
-    :class:`Keys` instead (one int64 each)."""
+    :class:`Keys` instead (one or two int64 each)."""
     from ..kernels import order
+    if recs.form is not None and recs.form.words == 2:   # by length, then as 2-word records
+        keys = np.empty((len(recs.rec), 2), np.int64)
+        start = order.mask2_buckets(recs.rec, recs.form.width, recs.form.count_bits, keys)
+        done = np.empty_like(keys)
+        for b in np.flatnonzero(np.diff(start)):
+            order.sort_records(keys[start[b]:start[b + 1]], done[start[b]:start[b + 1]], 2)
+        return Keys(done, start, recs.n_items, recs.form)
     if recs.form is not None:
         form = recs.form
         keys = np.empty(len(recs.rec), np.int64)
@@ -215,7 +235,10 @@ def decoded(recs: Records | Keys):
     out_items = np.empty(recs.n_items, np.int32)
     out_ptr = np.empty(n + 1, np.int64)
     out_counts = np.empty(n, np.int64)
-    if keyed:
+    if keyed and recs.form.words == 2:
+        order.decode_masks2(recs.keys, recs.form.width, recs.form.count_bits, recs.form.columns,
+                            out_items, out_ptr, out_counts)
+    elif keyed:
         form = recs.form
         order.decode_masks(recs.keys, recs.start, (form.width, form.split, form.count_bits),
                            form.columns, out_items, out_ptr, out_counts)

@@ -380,6 +380,29 @@ def test_repeated_rows_with_noise_over_many_items_against_pyfim(algo, target):
 
 @pytest.mark.parametrize("algo,target", [("apriori", "s"), ("fpgrowth", "s"), ("fpmax", "m"),
                                          ("fpclose", "c")])
+def test_two_word_mask_layout_equals_the_record_order(algo, target, monkeypatch):
+    """80 frequent items over 600 rows: one rank's result takes the two-word mask layout
+    and equals, in order and count, the records' path and pyfim."""
+    rng = np.random.default_rng(80)
+    X = rng.random((600, 80)) < 0.3
+    X[:200, :8] = True
+    X[300:400, 70:78] = True   # long sets of the second word's items
+    rows = [np.flatnonzero(r).tolist() for r in X]
+    forms = []
+    real = engine.mask_form
+    monkeypatch.setattr(engine, "mask_form", lambda o, n: forms.append(real(o, n)) or forms[-1])
+    got = mine_itemsets(rows, 0.1, algo, comm=serial())
+    assert (forms[0].width, forms[0].words) == (80, 2)
+    monkeypatch.setattr(engine, "mask_form", lambda o, n: None)
+    want = mine_itemsets(rows, 0.1, algo, comm=serial())
+    assert len(want) > 1000
+    for a in ("items", "ptr", "counts"):
+        assert np.array_equal(getattr(got, a), getattr(want, a))
+    assert as_counts(got) == pyfim_all(rows, min_count(0.1, 600), target)
+
+
+@pytest.mark.parametrize("algo,target", [("apriori", "s"), ("fpgrowth", "s"), ("fpmax", "m"),
+                                         ("fpclose", "c")])
 def test_mask_layout_over_63_items_equals_the_record_order(algo, target, monkeypatch):
     """63 frequent items over 2,000 rows: one rank's result takes the mask layout with 11
     top mask bits in the bucket (63 items + 11 count bits), and equals, in order and count,

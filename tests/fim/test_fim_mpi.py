@@ -49,6 +49,19 @@ def test_dense_distributed_equals_serial(algorithm):
 
 
 @pytest.mark.mpi
+@pytest.mark.parametrize("algorithm", ["apriori", "fpgrowth", "fpmax", "fpclose"])
+def test_beyond_63_items_distributed_equals_serial(algorithm):
+    """80 frequent items: one rank's two-word mask layout against the ranks' records."""
+    rng = np.random.default_rng(80)
+    X = rng.random((500, 80)) < 0.3
+    X[:150, :8] = True
+    rows = [np.flatnonzero(r).tolist() for r in X]
+    distributed = mine_itemsets(rows, 0.12, algorithm, comm=world())
+    reference = mine_itemsets(rows, 0.12, algorithm, comm=serial())
+    assert len(reference) > 100 and same(distributed, reference)
+
+
+@pytest.mark.mpi
 @pytest.mark.parametrize("lists, switch", [(0.0, False), (0.9, True), (1.5, True)])
 def test_apriori_within_a_tidlist_budget(lists, switch, monkeypatch):
     """Tid-lists over budget: rows streamed in chunks from the start (every rank: the

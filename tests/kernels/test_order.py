@@ -159,12 +159,39 @@ def test_mask_layout_sorts_to_the_canonical_order(width, most, split, below, mon
         assert g.dtype == w.dtype and np.array_equal(g, w)
 
 
+@pytest.mark.parametrize("width, most", [(64, 1), (64, 100000), (90, 8000), (113, 8191)])
+def test_two_word_mask_layout_sorts_to_the_canonical_order(width, most):
+    """64 to 126 items: records of two mask words (the lowest 63 columns in the first) and
+    the count, sorted as two-word keys in buckets by length and decoded in canonical order;
+    sets that differ only in the second word's items come in runs of equal first words."""
+    rng = np.random.default_rng(width + most)
+    columns = rng.choice(300, size=width, replace=False).astype(np.int64)
+    sets = _distinct_sets(rng, np.arange(width), 3000, width)
+    more = [sorted({0, 1, 2, 3, 4, 63 + j}) for j in range(min(40, width - 63))]
+    more.append(list(range(63, width)))   # the second word's items only
+    seen = {frozenset(s) for s in sets}
+    sets += [s for s in more if frozenset(s) not in seen]
+    counts = rng.integers(1, most + 1, size=len(sets))
+    counts[0] = most
+    flat = np.array([i for s in sets for i in s], np.int32)
+    form = mask_form(columns, most)
+    assert (form.width, form.words, form.split) == (width, 2, 0)
+    recs = records(flat, np.array([len(s) for s in sets]), counts, form=form)
+    assert recs.longest == max(map(len, sets)) and recs.rec.shape[1] == 3
+    got = decoded(sorted_records(recs))
+    for g, w in zip(got, _reference([[columns[i] for i in s] for s in sets], counts)):
+        assert g.dtype == w.dtype and np.array_equal(g, w)
+
+
 def test_mask_form_only_where_the_keys_fit():
     """At most 63 items, and at most SPLIT_MAX top bits taken by the buckets: 63 items with
-    counts of SPLIT_MAX bits, not one more; no form for no items."""
+    counts of SPLIT_MAX bits, not one more; over 63 items two words, the second holding
+    the items past 63 and the count; no form for no items."""
     most = (1 << order.SPLIT_MAX) - 1
     assert mask_form(np.arange(63), most).split == order.SPLIT_MAX
     assert mask_form(np.arange(63), most + 1) is None
-    assert mask_form(np.arange(64), 1) is None and mask_form(np.zeros(0, np.int64), 5) is None
+    assert mask_form(np.arange(64), most + 1).words == 2 and mask_form(np.zeros(0, np.int64), 5) is None
+    assert mask_form(np.arange(100), (1 << 26) - 1).words == 2   # 37 items and 26 count bits
+    assert mask_form(np.arange(100), 1 << 26) is None
     assert mask_form(np.arange(0, 100, 2), (1 << 13) - 1).split == 0
     assert mask_form(np.arange(0, 100, 2), 1 << 13).split == 1
