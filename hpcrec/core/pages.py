@@ -3,11 +3,11 @@
 NumPy advises huge pages (``madvise``) on every array of 4 MB and more. On bare metal that
 saves a page fault per 4 kB of the miners' stores and result arrays (benchmarks/README.md,
 session 5). On a virtual machine whose balloon device reports free memory to its host
-(virtio free page reporting: Firecracker, cloud VMs) it costs instead: the guest reports
-free blocks of huge-page size and more, the host takes them back, and a fresh huge page
-is then backed again by the host 4 kB at a time. There the same FP-Growth run took
-1.3-3.5 s with the advice and a steady 1.6 s without it, and a whole ``hpcrec mine``
-process 6.5-7.6 s against 4.6 s (benchmarks/README.md, sessions 24 and 25).
+(virtio free page reporting, as on the Firecracker VMs these benchmarks ran on) it costs
+instead: the guest reports free blocks of huge-page size and more, the host takes them
+back, and a fresh huge page must then be backed by the host again. There the same
+FP-Growth run took 1.3-3.5 s with the advice and a steady 1.6 s without it, and a whole
+``hpcrec mine`` process 6.5-7.6 s against 4.6 s (benchmarks/README.md, sessions 24, 25).
 
 ``HPCREC_HUGEPAGES`` picks: ``on`` (advise), ``off`` (do not), ``auto`` (the default: off
 on such a guest, else NumPy's own setting; a ``NUMPY_MADVISE_HUGEPAGE`` the user set is

@@ -72,6 +72,7 @@ class MaskForm(NamedTuple):
 
     @property
     def words(self) -> int:
+        """Mask words of a record: 63 items a word (``order.MASK_WORD``)."""
         return 1 if self.width <= 63 else 2
 
 

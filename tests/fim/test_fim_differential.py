@@ -378,47 +378,35 @@ def test_repeated_rows_with_noise_over_many_items_against_pyfim(algo, target):
     assert as_counts(mine_itemsets(rows, 0.03, algo, comm=serial())) == pyfim_all(rows, count, target)
 
 
+# (frequent items, rows, support, blocks of rows x columns set, expected (width, words, split))
+MASK_CASES = {
+    "63 items, 11 split bits": (63, 2000, 0.05, [(0, 400, 0, 8), (1000, 1200, 50, 60)], (63, 1, 11)),
+    "80 items, two words": (80, 600, 0.1, [(0, 200, 0, 8), (300, 400, 70, 78)], (80, 2, 0)),
+}
+
+
+@pytest.mark.parametrize("case", sorted(MASK_CASES))
 @pytest.mark.parametrize("algo,target", [("apriori", "s"), ("fpgrowth", "s"), ("fpmax", "m"),
                                          ("fpclose", "c")])
-def test_two_word_mask_layout_equals_the_record_order(algo, target, monkeypatch):
-    """80 frequent items over 600 rows: one rank's result takes the two-word mask layout
-    and equals, in order and count, the records' path and pyfim."""
-    rng = np.random.default_rng(80)
-    X = rng.random((600, 80)) < 0.3
-    X[:200, :8] = True
-    X[300:400, 70:78] = True   # long sets of the second word's items
+def test_mask_layouts_equal_the_record_order(case, algo, target, monkeypatch):
+    """One rank's result in the mask layout equals, in order and count, the records' path
+    and pyfim: 63 frequent items over 2,000 rows (the buckets take 11 top mask bits: 63
+    items + 11 count bits), and 80 over 600 rows (two mask words; long sets of the second
+    word's items). The first block makes 255 sets of its 8 items in every row it covers."""
+    width, n, support, blocks, expected = MASK_CASES[case]
+    rng = np.random.default_rng(width)
+    X = rng.random((n, width)) < 0.3
+    for r0, r1, c0, c1 in blocks:
+        X[r0:r1, c0:c1] = True
     rows = [np.flatnonzero(r).tolist() for r in X]
     forms = []
     real = engine.mask_form
-    monkeypatch.setattr(engine, "mask_form", lambda o, n: forms.append(real(o, n)) or forms[-1])
-    got = mine_itemsets(rows, 0.1, algo, comm=serial())
-    assert (forms[0].width, forms[0].words) == (80, 2)
-    monkeypatch.setattr(engine, "mask_form", lambda o, n: None)
-    want = mine_itemsets(rows, 0.1, algo, comm=serial())
+    monkeypatch.setattr(engine, "mask_form", lambda o, m: forms.append(real(o, m)) or forms[-1])
+    got = mine_itemsets(rows, support, algo, comm=serial())
+    assert (forms[0].width, forms[0].words, forms[0].split) == expected
+    monkeypatch.setattr(engine, "mask_form", lambda o, m: None)
+    want = mine_itemsets(rows, support, algo, comm=serial())
     assert len(want) > 1000
     for a in ("items", "ptr", "counts"):
         assert np.array_equal(getattr(got, a), getattr(want, a))
-    assert as_counts(got) == pyfim_all(rows, min_count(0.1, 600), target)
-
-
-@pytest.mark.parametrize("algo,target", [("apriori", "s"), ("fpgrowth", "s"), ("fpmax", "m"),
-                                         ("fpclose", "c")])
-def test_mask_layout_over_63_items_equals_the_record_order(algo, target, monkeypatch):
-    """63 frequent items over 2,000 rows: one rank's result takes the mask layout with 11
-    top mask bits in the bucket (63 items + 11 count bits), and equals, in order and count,
-    the records' path and pyfim."""
-    rng = np.random.default_rng(63)
-    X = rng.random((2000, 63)) < 0.3
-    X[:400, :8] = True   # 255 sets of the first 8 items in 400 rows and more
-    X[1000:1200, 50:60] = True
-    rows = [np.flatnonzero(r).tolist() for r in X]
-    forms = []
-    real = engine.mask_form
-    monkeypatch.setattr(engine, "mask_form", lambda o, n: forms.append(real(o, n)) or forms[-1])
-    got = mine_itemsets(rows, 0.05, algo, comm=serial())
-    assert (forms[0].width, forms[0].split) == (63, 11)
-    monkeypatch.setattr(engine, "mask_form", lambda o, n: None)
-    want = mine_itemsets(rows, 0.05, algo, comm=serial())
-    for a in ("items", "ptr", "counts"):
-        assert np.array_equal(getattr(got, a), getattr(want, a))
-    assert as_counts(got) == pyfim_all(rows, min_count(0.05, 2000), target)
+    assert as_counts(got) == pyfim_all(rows, min_count(support, n), target)
