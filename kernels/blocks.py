@@ -8,26 +8,35 @@ block it falls in (:func:`deal`), and each rank sorts only the block it receives
 record is sorted once, on the rank that keeps it: no rank sorts a share and then merges
 sorted runs again. A record's sort key is its key words (the itemset's length and items,
 compared word by word as int64) or, in the mask layout, the pair (length, complemented
-mask), which orders the itemsets as :func:`~hpcrec.kernels.order.mask_buckets` does.
+mask), which orders the itemsets as :func:`~hpcrec.kernels.order.mask_buckets` does (over
+two mask words the triple (length, complemented words), as
+:func:`~hpcrec.kernels.order.mask2_buckets` and the sort of its keys do).
 """
 from __future__ import annotations
 
 import numpy as np
 from numba import njit
 
+from .order import MASK_WORD
 from .support import popcount
 
 
 @njit(cache=True, inline="always")
 def _key(rec, x, t, n_words, width):
     """Word t of record x's sort key (``width`` > 0: the mask layout over ``width`` items;
-    ``n_words`` is then 2)."""
+    ``n_words`` is then 2, over two mask words 3)."""
     if width == 0:
         return rec[x, t]
-    q = rec[x, 0]
+    if width <= MASK_WORD:
+        q = rec[x, 0]
+        if t == 0:
+            return np.int64(popcount(np.uint64(q)))
+        return ((np.int64(1) << width) - 1) ^ q
     if t == 0:
-        return np.int64(popcount(np.uint64(q)))
-    return ((np.int64(1) << width) - 1) ^ q
+        return np.int64(popcount(np.uint64(rec[x, 0])) + popcount(np.uint64(rec[x, 1])))
+    if t == 1:
+        return ((np.int64(1) << MASK_WORD) - 1) ^ rec[x, 0]
+    return ((np.int64(1) << (width - MASK_WORD)) - 1) ^ rec[x, 1]
 
 
 @njit(cache=True)

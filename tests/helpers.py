@@ -171,9 +171,9 @@ def h5_contents(path) -> dict:
     return out
 
 
-def shuffled_itemsets(rng, n: int):
-    """n distinct itemsets over 40 items (lengths 1-9, shuffled) with counts."""
-    sets = list({tuple(sorted(rng.choice(40, size=rng.integers(1, 10), replace=False).tolist()))
+def shuffled_itemsets(rng, n: int, items: int = 40):
+    """n distinct itemsets over ``items`` items (lengths 1-9, shuffled) with counts."""
+    sets = list({tuple(sorted(rng.choice(items, size=rng.integers(1, 10), replace=False).tolist()))
                  for _ in range(n)})
     rng.shuffle(sets)
     flat = np.array([i for s in sets for i in s], np.int64)

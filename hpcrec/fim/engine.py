@@ -57,7 +57,7 @@ def ordered_records(recs: Records, comm: Comm, result_on: str):
         lay = (*recs.layout[:3], words)
         rec, key_words, width = order.widened(recs.rec, words), words, 0
     else:   # sorted as (length, complemented mask), as the mask layout's buckets order them
-        lay, rec, key_words, width = recs.layout, recs.rec, 2, form.width
+        lay, rec, key_words, width = recs.layout, recs.rec, 1 + form.words, form.width
     del recs
     spl = splitters(rec, key_words, width, comm)
     dealt = np.empty_like(rec)
@@ -81,7 +81,9 @@ def ordered_records(recs: Records, comm: Comm, result_on: str):
     gather = comm.gatherv if result_on == "root" else comm.allgatherv
     if form is not None:   # each bucket's keys lie block after block: the bounds add up
         start = comm.allreduce(mine.start.copy())
-        keys = gather(mine.keys)
+        keys = gather(mine.keys.reshape(-1))   # two mask words: rows of two-word keys
+        if keys is not None and form.words == 2:
+            keys = keys.reshape(-1, 2)
         return None if keys is None else Keys(keys, start, n_items, form)
     rows = gather(mine.rec.reshape(-1))
     return None if rows is None else Records(rows.reshape(-1, words + 1), lay, n_items)
@@ -156,9 +158,7 @@ def mine_itemsets(source, min_support: float, algorithm: str = "fpgrowth", max_l
     del tx   # the recoded rows replace them: read data not held while mining (docs/fim.md)
     if prep.n == 0:
         raise InputError("no transactions to mine (the input is empty)")
-    form = mask_form(prep.order, prep.n)   # the mask layout, where the items fit one word
-    if form is not None and form.words > 1 and comm.size > 1:
-        form = None   # the ranks' sample sort deals one-word masks or records
+    form = mask_form(prep.order, prep.n)   # the mask layout, where the items fit two words
     if algorithm == "apriori":
         levels, counts, partial, done = count_distribution.mine(prep, max_len, comm, device, control, timer, guard)
         with comm.collective_errors():   # the records and their canonical order make copies
