@@ -15,13 +15,25 @@ Two fixed costs a small job pays for nothing, each removed by a small, guarded c
   the symbols cached code links against) and leaves the registries to the first compile.
   Applied only to Numba versions whose ``Cache.load_overload`` was read for this
   (:data:`KNOWN_NUMBA`) and still has the expected shape; any other gets Numba's own path.
+
+And one correctness guard: Numba keys a cached function on the source of its own file, but
+kernels inline functions of other kernel modules (``projected`` inlines
+``order.pack_mask``), whose change would leave the cached machine code stale: after a
+``git pull`` that changed ``order.py`` alone, FP-Growth would have written records of the
+old layout. A function of this folder is keyed on the source of every module here
+(:func:`kernels_stamp`), so a change to any of them recompiles them all
+(:func:`stamp_by_folder`, on every Numba whose locator has the expected method).
 """
 from __future__ import annotations
 
+import functools
+import hashlib
 import sys
+from pathlib import Path
 
 _PROBE = ("numba.np.arraymath", "_check_blas")  # (module, function) whose SciPy import is deferred
 KNOWN_NUMBA = ((0, 59), (0, 68))   # oldest and newest minor versions whose cache loader was read
+KERNELS = Path(__file__).resolve().parent   # the folder whose modules share one stamp
 _LOADER_NAMES = {"refresh", "_guard_against_spurious_io_errors", "_load_overload"}
 
 
@@ -39,6 +51,7 @@ class _DeferBlasProbe:
             if version and hasattr(getattr(caching, "Cache", None), "load_overload"):
                 self.deferred = True
                 defer_registry_refresh(version)
+                stamp_by_folder(caching)
         if name != "scipy" and not name.startswith("scipy."):
             return None
         probed = hasattr(sys.modules.get(_PROBE[0]), "_HAVE_BLAS")
@@ -82,6 +95,41 @@ def defer_registry_refresh(numba_version: str) -> bool:
     if code is None or not _LOADER_NAMES <= set(code.co_names):
         return False                      # not the loader that was read: leave it alone
     caching.Cache.load_overload = _load_without_refresh
+    return True
+
+
+def kernels_stamp(folder: Path = KERNELS) -> bytes:
+    """A digest of the source of every module in ``folder`` (re-read only when a file's
+    name, modification time or size changes)."""
+    files = sorted(folder.glob("*.py"))
+    return _digest(folder, tuple((f.name, st.st_mtime_ns, st.st_size)
+                                 for f in files for st in (f.stat(),)))
+
+
+@functools.lru_cache(maxsize=8)
+def _digest(folder: Path, files: tuple) -> bytes:
+    h = hashlib.sha256()
+    for name, _, _ in files:
+        h.update(name.encode() + b"\0" + (folder / name).read_bytes())
+    return h.digest()
+
+
+def stamp_by_folder(caching) -> bool:
+    """Make Numba key the cached functions of this folder's modules on
+    :func:`kernels_stamp` (others keep their own file's stamp); True if done."""
+    mixin = getattr(caching, "_SourceFileBackedLocatorMixin", None)
+    original = getattr(mixin, "get_source_stamp", None)
+    if original is None or getattr(original, "by_folder", False):
+        return original is not None
+
+    def get_source_stamp(self):
+        path = getattr(self, "_py_file", None)
+        if path and not getattr(sys, "frozen", False) and Path(path).resolve().parent == KERNELS:
+            return kernels_stamp()
+        return original(self)
+
+    get_source_stamp.by_folder = True
+    mixin.get_source_stamp = get_source_stamp
     return True
 
 

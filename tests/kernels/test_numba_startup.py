@@ -114,3 +114,46 @@ def test_unknown_numba_or_loader_keeps_its_own_path(monkeypatch):
     assert numba_startup.defer_registry_refresh("0.68.1")
     assert caching.Cache.load_overload is numba_startup._load_without_refresh
     assert numba_startup._version("0.69.0rc1") == (0, 69)
+
+
+def test_the_stamp_covers_every_module_of_the_folder(tmp_path):
+    """One digest of all modules: a change to any of them changes it; the same bytes
+    written again (a new modification time) give the same digest."""
+    from hpcrec.kernels.numba_startup import kernels_stamp
+    (tmp_path / "order.py").write_text("A = 1\n")
+    (tmp_path / "projected.py").write_text("B = 2\n")
+    first = kernels_stamp(tmp_path)
+    assert kernels_stamp(tmp_path) == first
+    (tmp_path / "order.py").write_text("A = 3\n")
+    changed = kernels_stamp(tmp_path)
+    assert changed != first
+    (tmp_path / "order.py").write_text("A = 1\n")
+    assert kernels_stamp(tmp_path) == first
+    (tmp_path / "new.py").write_text("")
+    assert kernels_stamp(tmp_path) not in (first, changed)
+
+
+_STAMPS = textwrap.dedent("""
+    import sys, types
+    import hpcrec.kernels                    # installs the finder; Numba not yet imported
+    from numba.core import caching
+    from hpcrec.kernels import numba_startup
+    stamp = caching._SourceFileBackedLocatorMixin.get_source_stamp
+    kernel = types.SimpleNamespace(_py_file=str(numba_startup.KERNELS / "projected.py"))
+    other = types.SimpleNamespace(_py_file=sys.argv[1])
+    print("kernel:", stamp(kernel) == numba_startup.kernels_stamp())
+    print("other:", stamp(other) != numba_startup.kernels_stamp())
+""")
+
+
+def test_a_kernel_is_keyed_on_every_kernel_module(tmp_path):
+    """After importing the kernels and then Numba, a kernel module's functions are keyed on
+    the folder's stamp (a change to order.py recompiles projected's inlined copies of its
+    functions); a file elsewhere keeps Numba's own stamp."""
+    other = tmp_path / "elsewhere.py"
+    other.write_text("X = 1\n")
+    rc, out, err = run_command([sys.executable, "-c", _STAMPS, str(other)],
+                               env={"NUMBA_CACHE_DIR": str(tmp_path / "cache")}, cwd=tmp_path,
+                               timeout=300)
+    assert rc == 0, err
+    assert out.splitlines() == ["kernel: True", "other: True"]
