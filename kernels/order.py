@@ -413,6 +413,18 @@ def sort_buckets(keys, start, below):
             keys[start[b]:start[b + 1]].sort()
 
 
+@njit(cache=True, inline="always")
+def _write_bits(z, columns, base, out_items, at):
+    """The items ``columns[base + b]`` of the bits b set in ``z``, highest bit first
+    (ascending items), into ``out_items`` from ``at``; returns the position after them."""
+    while z != 0:
+        i = 63 - leading_zeros(z)
+        out_items[at] = columns[base + i]
+        at += 1
+        z ^= np.int64(1) << i
+    return at
+
+
 @njit(cache=True)
 def decode_masks(keys, start, form, columns, out_items, out_ptr, out_counts):
     """The itemsets of sorted :func:`mask_buckets` keys (``form = (width, split,
@@ -428,12 +440,7 @@ def decode_masks(keys, start, form, columns, out_items, out_ptr, out_counts):
     for b in range(len(start) - 1):
         top = (np.int64(b) & tops) << low
         for x in range(start[b], start[b + 1]):
-            z = full ^ (top | (keys[x] >> count_bits))
-            while z != 0:   # highest bit first: ascending items
-                i = 63 - leading_zeros(z)
-                out_items[at] = columns[i]
-                at += 1
-                z ^= np.int64(1) << i
+            at = _write_bits(full ^ (top | (keys[x] >> count_bits)), columns, 0, out_items, at)
             out_counts[x] = keys[x] & counts
             out_ptr[x + 1] = at
 
@@ -471,13 +478,8 @@ def decode_masks2(keys, width, count_bits, columns, out_items, out_ptr, out_coun
     at = 0
     out_ptr[0] = 0
     for x in range(keys.shape[0]):
-        for w in range(2):
-            z = full0 ^ keys[x, 0] if w == 0 else full1 ^ (keys[x, 1] >> count_bits)
-            while z != 0:   # highest bit first: ascending items
-                i = 63 - leading_zeros(z)
-                out_items[at] = columns[64 * w + i]
-                at += 1
-                z ^= np.int64(1) << i
+        at = _write_bits(full0 ^ keys[x, 0], columns, 0, out_items, at)
+        at = _write_bits(full1 ^ (keys[x, 1] >> count_bits), columns, 64, out_items, at)
         out_counts[x] = keys[x, 1] & counts
         out_ptr[x + 1] = at
 
