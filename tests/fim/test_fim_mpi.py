@@ -400,15 +400,15 @@ def test_a_stop_on_one_rank_ends_apriori_on_every_rank_after_the_level(monkeypat
 @pytest.mark.mpi
 @pytest.mark.parametrize("split", ["even", "all-on-last", "one-empty", "all-empty"])
 @pytest.mark.parametrize("result_on", ["all", "root", "blocks"])
-@pytest.mark.parametrize("masked", [False, True])
+@pytest.mark.parametrize("masked", [0, 40, 80])
 def test_sorted_shares_merged_equal_the_whole_sorted(split, result_on, masked):
     """ordered_records: the unsorted shares are dealt to one block of the order per rank
     and each block sorted, then gathered (on every rank or on rank 0 alone) or left in
     blocks; equal to one rank's sort of the whole (the blocks in rank order), for uneven
     shares, empty shares, one rank holding everything and nothing at all. Items of 21 bits
     (three a key word past the first two): a share of shorter sets has fewer key words,
-    widened; or (``masked``) the records of the mask layout over the 40 items, sorted as
-    keys in buckets."""
+    widened; or (``masked``) the records of the mask layout over 40 items, sorted as keys in
+    buckets, or over 80 items, two mask words sorted as two-word keys by length."""
     from helpers import shuffled_itemsets
 
     from hpcrec.fim.engine import ordered_records
@@ -417,8 +417,9 @@ def test_sorted_shares_merged_equal_the_whole_sorted(split, result_on, masked):
     if split == "one-empty":
         needs_ranks(c)
     rng = np.random.default_rng(5)
-    flat, lengths, counts = shuffled_itemsets(rng, 0 if split == "all-empty" else 700)
-    recode = (1 << 20) + rng.permutation(40).astype(np.int64)
+    items = masked or 40
+    flat, lengths, counts = shuffled_itemsets(rng, 0 if split == "all-empty" else 700, items)
+    recode = (1 << 20) + rng.permutation(items).astype(np.int64)
     ptr = np.concatenate(([0], np.cumsum(lengths)))
     n, p = len(lengths), c.size
     cut = {"even": [n * r // p for r in range(p + 1)],
@@ -426,13 +427,13 @@ def test_sorted_shares_merged_equal_the_whole_sorted(split, result_on, masked):
            "one-empty": [0, 0] + [n * r // p for r in range(2, p + 1)] if p > 2 else [0, 0, n],
            "all-empty": [0] * (p + 1)}[split]
     a, b = cut[c.rank], cut[c.rank + 1]
-    form = mask_form(recode, 1 << 30) if masked else None   # 8 top bits in the buckets
-    got = ordered_records(records(flat[ptr[a]:ptr[b]], lengths[a:b], counts[a:b], recode, 40,
+    form = mask_form(recode, 1 << 30) if masked else None   # 40: 8 top bits a bucket; 80: two words
+    got = ordered_records(records(flat[ptr[a]:ptr[b]], lengths[a:b], counts[a:b], recode, items,
                                  form), c, result_on)
     if result_on == "root" and not c.is_root:
         assert got is None
         return
-    want = sorted_records(records(flat, lengths, counts, recode, 40, form))
+    want = sorted_records(records(flat, lengths, counts, recode, items, form))
     if masked:   # sorted keys in buckets: the blocks' keys follow one another
         if result_on == "blocks":
             parts = c.allgather_obj(got)
