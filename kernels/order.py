@@ -20,10 +20,13 @@ items' bit mask in one word, then the count (the mask layout ``(0, width, 0, 1)`
 scatters them by length and the top ``split`` bits of the complemented mask, so that the
 rest of the mask and the count fit one int64, each bucket is sorted as plain integers
 (NumPy's vectorized sort) and :func:`decode_masks` writes the itemsets out. Over 64 to 126
-items (one rank) the mask takes two words, 63 items each (``(0, width, 0, 2)``):
-:func:`mask2_buckets` turns the records into two-word keys in buckets by length, each
-bucket is sorted as records of two key words (:func:`sort_records`; 16 bytes a set, the
-record layout's 32) and :func:`decode_masks2` writes them out.
+items the mask takes two words, 63 items each (``(0, width, 0, 2)``). Where the buckets
+of (length, top bits) that leave one-word keys are few enough (:data:`TABLE_MAX`: a
+little over 63 items, e.g. 64 items with 17 count bits take 18 top bits),
+:func:`mask_buckets` makes one-word keys of them too; otherwise :func:`mask2_buckets`
+turns the records into two-word keys in buckets by length, each bucket is sorted as
+records of two key words (:func:`sort_records`; 16 bytes a set, the record layout's 32)
+and :func:`decode_masks2` writes them out.
 """
 from __future__ import annotations
 
@@ -39,6 +42,8 @@ SMALL = 32      # ranges up to this size are sorted by insertion
 MASK_BITS = 8   # items of up to this many bits are sorted through a bit mask of 4 words
 LEAF = 32768    # buckets up to this many records (1 MB of 4-word records: a core's L2) sorted in cache
 SPLIT_MAX = 14  # mask layout: at most 2^14 buckets of each length (histograms of 8 MB at most)
+TABLE_MAX = 1 << 23  # two mask words: buckets of (length, top bits) up to 2^23 (a 64 MB table) ...
+TABLE_FREE = 1 << 16  # ... and to the records' number, which such a table costs at most (or 2^16)
 NUMBA_SORT = 1024  # mask layout: buckets below this many keys sorted in compiled code, larger by NumPy
 
 
@@ -380,28 +385,37 @@ def sort_records(rec, out, n_words):
 
 
 @njit(cache=True)
-def mask_buckets(rec, width, split, count_bits, keys):
-    """Records of the mask layout (over ``width`` items) as one-word keys into ``keys``,
-    scattered (stably) into buckets by length, then by the top ``split`` bits of the
-    complemented mask (the lowest item is the highest bit, so a set with the lower first
-    differing item has the smaller complement); a key holds the rest of the complemented
-    mask above the count (``count_bits`` bits). Returns the buckets' bounds."""
-    full = (np.int64(1) << width) - 1
-    low = width - split
+def mask_buckets(rec, width, split, count_bits, lengths, keys):
+    """Records of the mask layout (over ``width`` items, one or two mask words) as
+    one-word keys into ``keys``, scattered (stably) into buckets by length (below
+    ``lengths``), then by the top ``split`` bits of the complemented mask (the lowest item
+    is the highest bit, so a set with the lower first differing item has the smaller
+    complement); a key holds the rest of the complemented mask (over two words: the rest
+    of the first word's, then the second word's) above the count (``count_bits`` bits).
+    Returns the buckets' bounds."""
+    two = rec.shape[1] > 2
+    head = MASK_WORD if two else width   # the mask bits of word 0
+    tail = width - head                  # ... and of word 1
+    full0 = (np.int64(1) << head) - 1
+    full1 = (np.int64(1) << tail) - 1
+    low = head - split
     rest = (np.int64(1) << low) - 1
-    start = np.zeros(((width + 1) << split) + 1, np.int64)
+    start = np.zeros((np.int64(lengths) << split) + 1, np.int64)
     for x in range(rec.shape[0]):
         q = rec[x, 0]
-        start[((np.int64(popcount(np.uint64(q))) << split) | ((full ^ q) >> low)) + 1] += 1
+        k = popcount(np.uint64(q)) + (popcount(np.uint64(rec[x, 1])) if two else 0)
+        start[((np.int64(k) << split) | ((full0 ^ q) >> low)) + 1] += 1
     for b in range(len(start) - 1):
         start[b + 1] += start[b]
     fill = start[:-1].copy()
     for x in range(rec.shape[0]):
         q = rec[x, 0]
-        b = (np.int64(popcount(np.uint64(q))) << split) | ((full ^ q) >> low)
+        k = popcount(np.uint64(q)) + (popcount(np.uint64(rec[x, 1])) if two else 0)
+        b = (np.int64(k) << split) | ((full0 ^ q) >> low)
         p = fill[b]
         fill[b] = p + 1
-        keys[p] = (((full ^ q) & rest) << count_bits) | rec[x, 1]
+        second = full1 ^ rec[x, 1] if two else np.int64(0)
+        keys[p] = (((((full0 ^ q) & rest) << tail) | second) << count_bits) | rec[x, rec.shape[1] - 1]
     return start
 
 
@@ -428,11 +442,14 @@ def _write_bits(z, columns, base, out_items, at):
 @njit(cache=True)
 def decode_masks(keys, start, form, columns, out_items, out_ptr, out_counts):
     """The itemsets of sorted :func:`mask_buckets` keys (``form = (width, split,
-    count_bits)``) written out as :func:`decode` writes records: ``columns[b]`` is the
-    item of mask bit b."""
-    width, split, count_bits = form
-    full = (np.int64(1) << width) - 1
-    low = width - split
+    count_bits, words)``) written out as :func:`decode` writes records: ``columns[64 * w
+    + b]`` is the item of bit b of mask word w."""
+    width, split, count_bits, words = form
+    head = MASK_WORD if words == 2 else width
+    tail = width - head
+    full0 = (np.int64(1) << head) - 1
+    full1 = (np.int64(1) << tail) - 1
+    low = head - split
     tops = (np.int64(1) << split) - 1
     counts = (np.int64(1) << count_bits) - 1
     at = 0
@@ -440,7 +457,10 @@ def decode_masks(keys, start, form, columns, out_items, out_ptr, out_counts):
     for b in range(len(start) - 1):
         top = (np.int64(b) & tops) << low
         for x in range(start[b], start[b + 1]):
-            at = _write_bits(full ^ (top | (keys[x] >> count_bits)), columns, 0, out_items, at)
+            v = keys[x] >> count_bits
+            at = _write_bits(full0 ^ (top | (v >> tail)), columns, 0, out_items, at)
+            if tail:
+                at = _write_bits(full1 ^ (v & full1), columns, 64, out_items, at)
             out_counts[x] = keys[x] & counts
             out_ptr[x + 1] = at
 

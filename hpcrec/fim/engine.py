@@ -37,7 +37,7 @@ def check_arguments(min_support, max_len) -> None:
         raise InputError(f"`max_len` must be a positive integer or None. Got {max_len!r}.")
 
 
-def ordered_records(recs: Records, comm: Comm, result_on: str):
+def ordered_records(recs: Records, comm: Comm, result_on: str, longest: int | None = None):
     """The canonical :class:`~hpcrec.fim.result.Records` (or, in the mask layout,
     :class:`~hpcrec.fim.result.Keys`) of every rank's share ``recs`` of the itemsets
     (records of one layout on every rank but their number of key words: the most of any
@@ -48,7 +48,8 @@ def ordered_records(recs: Records, comm: Comm, result_on: str):
     exchange), and each rank sorts the block it receives; for ``"all"`` and ``"root"``
     the sorted blocks are then gathered, their concatenation in rank order being the
     whole order (no merge). Every record is sorted once, on one rank. Shares hold
-    distinct itemsets, so the blocks equal a sort of the whole."""
+    distinct itemsets, so the blocks equal a sort of the whole. ``longest``: the most items
+    of a set on any rank, if known."""
     from ..kernels import blocks, order
     n_items = int(comm.allreduce_scalar(recs.n_items, "sum"))
     form = recs.form
@@ -58,6 +59,10 @@ def ordered_records(recs: Records, comm: Comm, result_on: str):
         rec, key_words, width = order.widened(recs.rec, words), words, 0
     else:   # sorted as (length, complemented mask), as the mask layout's buckets order them
         lay, rec, key_words, width = recs.layout, recs.rec, 1 + form.words, form.width
+        # every rank's keys take the same form, in a bucket table of the same shape
+        if longest is None:
+            longest = int(comm.allreduce_scalar(recs.longest if form.words == 2 else 0, "max"))
+        total = int(comm.allreduce_scalar(len(rec)))
     del recs
     spl = splitters(rec, key_words, width, comm)
     dealt = np.empty_like(rec)
@@ -67,9 +72,9 @@ def ordered_records(recs: Records, comm: Comm, result_on: str):
     got = got.reshape(-1, dealt.shape[1])
     if form is not None:
         del dealt
-        mine = sorted_records(Records(got, lay, 0, form))
+        mine = sorted_records(Records(got, lay, 0, form), longest, total)
         mine = mine._replace(n_items=int(np.diff(mine.start) @ (np.arange(len(mine.start) - 1)
-                                                              >> form.split)))
+                                                              >> mine.split)))
     else:
         done = _scratch(dealt, got)
         del dealt
@@ -82,7 +87,7 @@ def ordered_records(recs: Records, comm: Comm, result_on: str):
     if form is not None:   # each bucket's keys lie block after block: the bounds add up
         start = comm.allreduce(mine.start.copy())
         keys = gather(mine.keys.reshape(-1))   # two mask words: rows of two-word keys
-        if keys is not None and form.words == 2:
+        if keys is not None and mine.keys.ndim == 2:
             keys = keys.reshape(-1, 2)
         return None if keys is None else Keys(keys, start, n_items, form)
     rows = gather(mine.rec.reshape(-1))
@@ -169,13 +174,15 @@ def mine_itemsets(source, min_support: float, algorithm: str = "fpgrowth", max_l
             recs = level_records(levels, counts, n * comm.rank // comm.size,
                                  n * (comm.rank + 1) // comm.size, prep.order, form)
         del levels, counts
+        longest = None   # of the records: found when they are sorted
     else:
         recs, partial = pfp.mine(prep, max_len, comm, algorithm, control, timer, guard, form)
-        done = 0 if partial else int(comm.allreduce_scalar(recs.longest, "max"))
+        longest = int(comm.allreduce_scalar(recs.longest, "max"))
+        done = 0 if partial else longest
     with timer.phase("mine"):   # the miner's arrays are dropped before the result is written
         items, ptr, cnt = np.zeros(0, np.int32), np.zeros(1, np.int64), np.zeros(0, np.int64)
-        ordered = ordered_records(recs, comm, result_on) if comm.size > 1 else \
-            sorted_records(recs)
+        ordered = ordered_records(recs, comm, result_on, longest) if comm.size > 1 else \
+            sorted_records(recs, longest)
         del recs
         if ordered is not None:
             items, ptr, cnt = decoded(ordered)

@@ -81,21 +81,35 @@ def mask_form(order: np.ndarray, most: int) -> MaskForm | None:
     counts up to ``most``, or None where the buckets would be too many
     (:data:`~hpcrec.kernels.order.SPLIT_MAX`) or the items more than 63 + 63 - the count's
     bits. Over 63 items the mask takes two words, the lowest 63 columns the first, highest
-    first; the second word's rest holds the count (:func:`hpcrec.kernels.order.mask2_buckets`)."""
+    first; the second word's rest holds the count, and ``split`` is what one-word keys
+    would take (:func:`bucket_lengths`)."""
     from ..kernels.order import MASK_WORD, SPLIT_MAX
     order = np.asarray(order, np.int64)
     width, count_bits = len(order), int(most).bit_length()
     rank = np.empty(width, np.int64)
     rank[np.argsort(order)] = np.arange(width)
+    split = max(0, width + count_bits - MASK_WORD)
     if MASK_WORD < width and width - MASK_WORD + count_bits <= MASK_WORD:
         bit = np.where(rank < MASK_WORD, MASK_WORD - 1 - rank, 64 + width - 1 - rank)
         columns = np.zeros(64 + width - MASK_WORD, np.int64)
         columns[bit] = order
-        return MaskForm(bit, columns, 0, count_bits)
-    split = max(0, width + count_bits - MASK_WORD)
+        return MaskForm(bit, columns, split, count_bits)
     if not 0 < width <= MASK_WORD or split > SPLIT_MAX:
         return None
     return MaskForm(width - 1 - rank, np.sort(order)[::-1].copy(), split, count_bits)
+
+
+def bucket_lengths(form: MaskForm, longest: int, n: int) -> int:
+    """The lengths (rows of ``1 << form.split`` buckets) of the bucket table that sorts
+    ``n`` records of the mask layout whose longest set has ``longest`` items as one-word
+    keys, or 0 where two mask words are sorted as two-word keys instead: their table
+    would exceed :data:`~hpcrec.kernels.order.TABLE_MAX` entries, or both 2^16 and the
+    records' number. One word: a row for every length up to the width."""
+    from ..kernels.order import TABLE_FREE, TABLE_MAX
+    if form.words == 1:
+        return form.width + 1
+    size = (longest + 1) << form.split
+    return longest + 1 if size <= min(TABLE_MAX, max(TABLE_FREE, n)) else 0
 
 
 class Records(NamedTuple):
@@ -135,13 +149,19 @@ def without_ranges(recs: Records, ranges: list) -> Records:
 
 
 class Keys(NamedTuple):
-    """Records of the mask layout sorted as one-word keys in buckets (``start``: their
-    bounds, :func:`hpcrec.kernels.order.mask_buckets`), or over two mask words as rows of
-    two-word keys (:func:`hpcrec.kernels.order.mask2_buckets`)."""
+    """Records of the mask layout sorted as one-word keys in buckets of (length, top mask
+    bits) (``start``: their bounds, :func:`hpcrec.kernels.order.mask_buckets`), or over two
+    mask words, where such buckets would be too many, as rows of two-word keys in buckets
+    by length (:func:`hpcrec.kernels.order.mask2_buckets`)."""
     keys: np.ndarray
     start: np.ndarray
     n_items: int
     form: MaskForm
+
+    @property
+    def split(self) -> int:
+        """The top mask bits a bucket takes (row b of ``start`` is length ``b >> split``)."""
+        return 0 if self.keys.ndim == 2 else self.form.split
 
 
 def canonical(items: np.ndarray, lengths: np.ndarray, counts: np.ndarray, recode=None):
@@ -200,24 +220,29 @@ def level_records(levels: list, counts: list, lo: int, hi: int, recode,
     return Records(rec, lay, n_items, form)
 
 
-def sorted_records(recs: Records) -> Records | Keys:
+def sorted_records(recs: Records, longest: int | None = None, n: int | None = None) -> Records | Keys:
     """The records in canonical order: scattered into buckets that fit in cache and each
     bucket sorted there (:func:`hpcrec.kernels.order.sort_records`), so no step reads the
     itemsets in a random order. ``recs.rec`` is the sort's scratch (its order is lost);
     allocates one more array of records. Records of the mask layout become sorted
-    :class:`Keys` instead (one or two int64 each)."""
+    :class:`Keys` instead (one or two int64 each; ``longest`` and ``n``, of the records
+    of all ranks where each sorts a block, choose which: :func:`bucket_lengths`)."""
     from ..kernels import order
-    if recs.form is not None and recs.form.words == 2:   # by length, then as 2-word records
+    form = recs.form
+    if form is not None:
+        if longest is None:   # one word: the table has a row for every length anyway
+            longest = recs.longest if form.words == 2 else form.width
+        lengths = bucket_lengths(form, longest, len(recs.rec) if n is None else n)
+    if form is not None and not lengths:   # by length, then as 2-word records
         keys = np.empty((len(recs.rec), 2), np.int64)
-        start = order.mask2_buckets(recs.rec, recs.form.width, recs.form.count_bits, keys)
+        start = order.mask2_buckets(recs.rec, form.width, form.count_bits, keys)
         done = np.empty_like(keys)
         for b in np.flatnonzero(np.diff(start)):
             order.sort_records(keys[start[b]:start[b + 1]], done[start[b]:start[b + 1]], 2)
-        return Keys(done, start, recs.n_items, recs.form)
-    if recs.form is not None:
-        form = recs.form
+        return Keys(done, start, recs.n_items, form)
+    if form is not None:
         keys = np.empty(len(recs.rec), np.int64)
-        start = order.mask_buckets(recs.rec, form.width, form.split, form.count_bits, keys)
+        start = order.mask_buckets(recs.rec, form.width, form.split, form.count_bits, lengths, keys)
         order.sort_buckets(keys, start, order.NUMBA_SORT)
         for b in np.flatnonzero(np.diff(start) >= order.NUMBA_SORT):
             keys[start[b]:start[b + 1]].sort()   # NumPy's vectorized sort
@@ -236,12 +261,13 @@ def decoded(recs: Records | Keys):
     out_items = np.empty(recs.n_items, np.int32)
     out_ptr = np.empty(n + 1, np.int64)
     out_counts = np.empty(n, np.int64)
-    if keyed and recs.form.words == 2:
+    if keyed and recs.keys.ndim == 2:
         order.decode_masks2(recs.keys, recs.form.width, recs.form.count_bits, recs.form.columns,
                             out_items, out_ptr, out_counts)
     elif keyed:
         form = recs.form
-        order.decode_masks(recs.keys, recs.start, (form.width, form.split, form.count_bits),
+        order.decode_masks(recs.keys, recs.start, (form.width, form.split, form.count_bits,
+                                                   form.words),
                            form.columns, out_items, out_ptr, out_counts)
     else:
         order.decode(recs.rec, recs.layout, out_items, out_ptr, out_counts)

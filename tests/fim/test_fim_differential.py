@@ -379,9 +379,11 @@ def test_repeated_rows_with_noise_over_many_items_against_pyfim(algo, target):
 
 
 # (frequent items, rows, support, blocks of rows x columns set, expected (width, words, split))
-MASK_CASES = {
-    "63 items, 11 split bits": (63, 2000, 0.05, [(0, 400, 0, 8), (1000, 1200, 50, 60)], (63, 1, 11)),
-    "80 items, two words": (80, 600, 0.1, [(0, 200, 0, 8), (300, 400, 70, 78)], (80, 2, 0)),
+MASK_CASES = {   # the form's (width, words, split), then the key words of the sort
+    "63 items, 11 split bits": (63, 2000, 0.05, [(0, 400, 0, 8), (1000, 1200, 50, 60)], (63, 1, 11, 1)),
+    "64 items, two words as one-word keys": (64, 600, 0.1, [(0, 200, 0, 8), (300, 400, 56, 64)],
+                                             (64, 2, 11, 1)),
+    "80 items, two words": (80, 600, 0.1, [(0, 200, 0, 8), (300, 400, 70, 78)], (80, 2, 27, 2)),
 }
 
 
@@ -391,19 +393,23 @@ MASK_CASES = {
 def test_mask_layouts_equal_the_record_order(case, algo, target, monkeypatch):
     """One rank's result in the mask layout equals, in order and count, the records' path
     and pyfim: 63 frequent items over 2,000 rows (the buckets take 11 top mask bits: 63
-    items + 11 count bits), and 80 over 600 rows (two mask words; long sets of the second
-    word's items). The first block makes 255 sets of its 8 items in every row it covers."""
-    width, n, support, blocks, expected = MASK_CASES[case]
+    items + 11 count bits), 64 and 80 over 600 rows (two mask words; long sets of the
+    second word's items; over 64 sorted as one-word keys, the buckets taking 11 top bits
+    of 64 items + 10 count bits; over 80 as two-word keys). The first block makes 255
+    sets of its 8 items in every row it covers."""
+    width, n, support, blocks, (*expected, key_words) = MASK_CASES[case]
     rng = np.random.default_rng(width)
     X = rng.random((n, width)) < 0.3
     for r0, r1, c0, c1 in blocks:
         X[r0:r1, c0:c1] = True
     rows = [np.flatnonzero(r).tolist() for r in X]
-    forms = []
-    real = engine.mask_form
+    forms, sorts = [], []
+    real, sort = engine.mask_form, engine.sorted_records
     monkeypatch.setattr(engine, "mask_form", lambda o, m: forms.append(real(o, m)) or forms[-1])
+    monkeypatch.setattr(engine, "sorted_records", lambda r, *a: sorts.append(sort(r, *a)) or sorts[-1])
     got = mine_itemsets(rows, support, algo, comm=serial())
-    assert (forms[0].width, forms[0].words, forms[0].split) == expected
+    assert [forms[0].width, forms[0].words, forms[0].split] == expected
+    assert sorts[0].keys.ndim == key_words
     monkeypatch.setattr(engine, "mask_form", lambda o, m: None)
     want = mine_itemsets(rows, support, algo, comm=serial())
     assert len(want) > 1000

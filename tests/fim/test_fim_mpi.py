@@ -50,10 +50,12 @@ def test_dense_distributed_equals_serial(algorithm):
 
 @pytest.mark.mpi
 @pytest.mark.parametrize("algorithm", ["apriori", "fpgrowth", "fpmax", "fpclose"])
-def test_beyond_63_items_distributed_equals_serial(algorithm):
-    """80 frequent items: one rank's two-word mask layout against the ranks' records."""
+@pytest.mark.parametrize("width", [64, 80])
+def test_beyond_63_items_distributed_equals_serial(algorithm, width):
+    """64 and 80 frequent items: one rank's two-word mask layout (over 64 items sorted as
+    one-word keys, over 80 as two-word keys) against the ranks'."""
     rng = np.random.default_rng(80)
-    X = rng.random((500, 80)) < 0.3
+    X = rng.random((500, width)) < 0.3
     X[:150, :8] = True
     rows = [np.flatnonzero(r).tolist() for r in X]
     distributed = mine_itemsets(rows, 0.12, algorithm, comm=world())
@@ -400,7 +402,7 @@ def test_a_stop_on_one_rank_ends_apriori_on_every_rank_after_the_level(monkeypat
 @pytest.mark.mpi
 @pytest.mark.parametrize("split", ["even", "all-on-last", "one-empty", "all-empty"])
 @pytest.mark.parametrize("result_on", ["all", "root", "blocks"])
-@pytest.mark.parametrize("masked", [0, 40, 80])
+@pytest.mark.parametrize("masked", [0, 40, 64, 80])
 def test_sorted_shares_merged_equal_the_whole_sorted(split, result_on, masked):
     """ordered_records: the unsorted shares are dealt to one block of the order per rank
     and each block sorted, then gathered (on every rank or on rank 0 alone) or left in
@@ -408,7 +410,8 @@ def test_sorted_shares_merged_equal_the_whole_sorted(split, result_on, masked):
     shares, empty shares, one rank holding everything and nothing at all. Items of 21 bits
     (three a key word past the first two): a share of shorter sets has fewer key words,
     widened; or (``masked``) the records of the mask layout over 40 items, sorted as keys in
-    buckets, or over 80 items, two mask words sorted as two-word keys by length."""
+    buckets, over 64 items (counts of 10 bits) two mask words sorted as such keys, over 80
+    items (counts of 31 bits) as two-word keys by length."""
     from helpers import shuffled_itemsets
 
     from hpcrec.fim.engine import ordered_records
@@ -427,7 +430,8 @@ def test_sorted_shares_merged_equal_the_whole_sorted(split, result_on, masked):
            "one-empty": [0, 0] + [n * r // p for r in range(2, p + 1)] if p > 2 else [0, 0, n],
            "all-empty": [0] * (p + 1)}[split]
     a, b = cut[c.rank], cut[c.rank + 1]
-    form = mask_form(recode, 1 << 30) if masked else None   # 40: 8 top bits a bucket; 80: two words
+    # 40: 8 top bits a bucket; 64: two words, 11 top bits a bucket; 80: two-word keys
+    form = mask_form(recode, 999 if masked == 64 else 1 << 30) if masked else None
     got = ordered_records(records(flat[ptr[a]:ptr[b]], lengths[a:b], counts[a:b], recode, items,
                                  form), c, result_on)
     if result_on == "root" and not c.is_root:

@@ -10,7 +10,7 @@ from helpers import shuffled_itemsets
 
 from hpcrec.core.comm import serial
 from hpcrec.fim.engine import _scratch, ordered_records
-from hpcrec.fim.result import mask_form, records, sorted_records
+from hpcrec.fim.result import bucket_lengths, mask_form, records, sorted_records
 from hpcrec.kernels import blocks, order
 
 
@@ -42,34 +42,38 @@ def test_deal_groups_by_block_in_the_given_order(n, n_blocks, n_words, high):
     assert np.array_equal(out, rec[grouped])
 
 
-@pytest.mark.parametrize("width", [40, 80])
+@pytest.mark.parametrize("width", [40, 64, 80])
 def test_mask_sort_keys_order_as_the_buckets_do(width):
-    """In the mask layout a record's sort key (length, complemented mask; over 80 items
+    """In the mask layout a record's sort key (length, complemented mask; over two words
     length and both complemented words) orders the records as sorted_records does: records
     arranged by their keys come out of the buckets' stable scatter already sorted in every
-    bucket (over two words, the buckets' keys already in order)."""
+    bucket (64 items with counts of 10 bits: one-word keys of two mask words; 80 items
+    with 31: two-word keys by length, already in order)."""
     rng = np.random.default_rng(3)
     flat, lengths, counts = shuffled_itemsets(rng, 500, width)
-    form = mask_form(rng.permutation(width).astype(np.int64), 1 << 30)
+    form = mask_form(rng.permutation(width).astype(np.int64), 999 if width == 64 else 1 << 30)
     rec = records(flat, lengths, counts, form=form).rec
     keys = blocks.sort_keys(rec, np.arange(len(rec), dtype=np.int64), 1 + form.words, form.width)
     assert np.array_equal(keys[:, 0], lengths)
     arranged = rec[np.lexsort(keys.T[::-1])]
     want = sorted_records(records(flat, lengths, counts, form=form))
-    if form.words == 1:
+    rows = bucket_lengths(form, int(lengths.max()), len(rec))
+    assert (rows > 0) == (width < 80) and want.keys.ndim == (1 if rows else 2)
+    if rows:
         out = np.empty(len(rec), np.int64)
-        start = order.mask_buckets(arranged, form.width, form.split, form.count_bits, out)
+        start = order.mask_buckets(arranged, form.width, form.split, form.count_bits, rows, out)
     else:
         out = np.empty((len(rec), 2), np.int64)
         start = order.mask2_buckets(arranged, form.width, form.count_bits, out)
     assert np.array_equal(start, want.start) and np.array_equal(out, want.keys)
 
 
-@pytest.mark.parametrize("masked", [0, 40, 80])
+@pytest.mark.parametrize("masked", [0, 40, 64, 80])
 def test_ordered_records_on_one_rank(masked):
     rng = np.random.default_rng(9)
     flat, lengths, counts = shuffled_itemsets(rng, 300, masked or 40)
-    form = mask_form(np.arange(masked, dtype=np.int64), 1 << 30) if masked else None
+    most = 999 if masked == 64 else 1 << 30   # 64: two mask words as one-word keys
+    form = mask_form(np.arange(masked, dtype=np.int64), most) if masked else None
     got = ordered_records(records(flat, lengths, counts, form=form), serial(), "all")
     want = sorted_records(records(flat, lengths, counts, form=form))
     assert got.n_items == want.n_items

@@ -159,11 +159,14 @@ def test_mask_layout_sorts_to_the_canonical_order(width, most, split, below, mon
         assert g.dtype == w.dtype and np.array_equal(g, w)
 
 
-@pytest.mark.parametrize("width, most", [(64, 1), (64, 100000), (90, 8000), (113, 8191)])
-def test_two_word_mask_layout_sorts_to_the_canonical_order(width, most):
+@pytest.mark.parametrize("width, most, key_words", [(64, 1, 1), (65, 127, 1), (64, 100000, 2),
+                                                   (90, 8000, 2), (113, 8191, 2)])
+def test_two_word_mask_layout_sorts_to_the_canonical_order(width, most, key_words):
     """64 to 126 items: records of two mask words (the lowest 63 columns in the first) and
-    the count, sorted as two-word keys in buckets by length and decoded in canonical order;
-    sets that differ only in the second word's items come in runs of equal first words."""
+    the count, sorted and decoded in canonical order: as one-word keys in buckets of
+    (length, top bits) where the table is small (a few items past 63, few count bits),
+    else as two-word keys in buckets by length, where sets that differ only in the second
+    word's items come in runs of equal first words."""
     rng = np.random.default_rng(width + most)
     columns = rng.choice(300, size=width, replace=False).astype(np.int64)
     sets = _distinct_sets(rng, np.arange(width), 3000, width)
@@ -175,10 +178,12 @@ def test_two_word_mask_layout_sorts_to_the_canonical_order(width, most):
     counts[0] = most
     flat = np.array([i for s in sets for i in s], np.int32)
     form = mask_form(columns, most)
-    assert (form.width, form.words, form.split) == (width, 2, 0)
+    assert (form.width, form.words, form.split) == (width, 2, width + most.bit_length() - 63)
     recs = records(flat, np.array([len(s) for s in sets]), counts, form=form)
     assert recs.longest == max(map(len, sets)) and recs.rec.shape[1] == 3
-    got = decoded(sorted_records(recs))
+    keys = sorted_records(recs)
+    assert keys.keys.ndim == key_words
+    got = decoded(keys)
     for g, w in zip(got, _reference([[columns[i] for i in s] for s in sets], counts)):
         assert g.dtype == w.dtype and np.array_equal(g, w)
 
@@ -195,3 +200,4 @@ def test_mask_form_only_where_the_keys_fit():
     assert mask_form(np.arange(100), 1 << 26) is None
     assert mask_form(np.arange(0, 100, 2), (1 << 13) - 1).split == 0
     assert mask_form(np.arange(0, 100, 2), 1 << 13).split == 1
+    assert mask_form(np.arange(64), 1023).split == 64 + 10 - 63   # two words: one-word keys' split
