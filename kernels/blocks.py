@@ -87,3 +87,46 @@ def deal(rec, n_words, width, spl, out):
             out[at[b], t] = rec[x, t]
         at[b] += 1
     return per
+
+
+@njit(cache=True)
+def pieces(start, cuts):
+    """The keys of buckets (bounds ``start``) lying bucket after bucket, cut into blocks at
+    positions ``cuts`` (ascending, from 0 to the keys' number): each block's pieces in
+    order, as (bucket, keys in it), and the pieces of each block."""
+    n_blocks = len(cuts) - 1
+    ids = np.empty(len(start) + n_blocks, np.int64)
+    counts = np.empty(len(start) + n_blocks, np.int64)
+    per = np.zeros(n_blocks, np.int64)
+    n, d = 0, 0
+    for b in range(len(start) - 1):
+        lo = start[b]
+        while lo < start[b + 1]:
+            while cuts[d + 1] <= lo:
+                d += 1
+            hi = min(start[b + 1], cuts[d + 1])
+            ids[n], counts[n] = b, hi - lo
+            per[d] += 1
+            n += 1
+            lo = hi
+    return ids[:n], counts[:n], per
+
+
+@njit(cache=True)
+def placed(keys, ids, counts, n_buckets, out):
+    """The pieces of buckets (:func:`pieces`: ``keys`` back to back, piece i ``counts[i]``
+    keys of bucket ``ids[i]``) into ``out`` bucket by bucket, each bucket's pieces in the
+    order given. Returns the buckets' bounds (``n_buckets`` + 1)."""
+    start = np.zeros(n_buckets + 1, np.int64)
+    for i in range(len(ids)):
+        start[ids[i] + 1] += counts[i]
+    for b in range(n_buckets):
+        start[b + 1] += start[b]
+    fill = start[:-1].copy()
+    at = 0
+    for i in range(len(ids)):
+        b, c = ids[i], counts[i]
+        out[fill[b]:fill[b] + c] = keys[at:at + c]
+        fill[b] += c
+        at += c
+    return start

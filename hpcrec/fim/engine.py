@@ -20,7 +20,18 @@ from ..core.errors import InputError
 from . import count_distribution, pfp
 from .control import Control
 from .prepare import local_transactions, prepare
-from .result import Itemsets, Keys, Records, decoded, level_records, mask_form, sorted_records
+from .result import (
+    Itemsets,
+    Keys,
+    Records,
+    bucket_lengths,
+    decoded,
+    level_records,
+    mask_form,
+    sort_in_buckets,
+    sorted_records,
+    two_word_keys,
+)
 
 ALGORITHMS = ("apriori", "fpgrowth", "fpmax", "fpclose")
 HINT = "raise min_support, set max_len, or run on more ranks / nodes"
@@ -47,40 +58,21 @@ def ordered_records(recs: Records, comm: Comm, result_on: str, longest: int | No
     dealt, unsorted, to the ranks' blocks by splitters (:func:`splitters`, one all-to-all
     exchange), and each rank sorts the block it receives; for ``"all"`` and ``"root"``
     the sorted blocks are then gathered, their concatenation in rank order being the
-    whole order (no merge). Every record is sorted once, on one rank. Shares hold
-    distinct itemsets, so the blocks equal a sort of the whole. ``longest``: the most items
-    of a set on any rank, if known."""
-    from ..kernels import blocks, order
+    whole order (no merge). Every record is sorted once, on one rank (where the keys take
+    buckets, :func:`_bucket_block`, the few buckets a splitter falls in twice). Shares
+    hold distinct itemsets, so the blocks equal a sort of the whole. ``longest``: the
+    most items of a set on any rank, if known."""
     n_items = int(comm.allreduce_scalar(recs.n_items, "sum"))
-    form = recs.form
-    if form is None:
-        words = int(comm.allreduce_scalar(recs.layout[3], "max"))
-        lay = (*recs.layout[:3], words)
-        rec, key_words, width = order.widened(recs.rec, words), words, 0
-    else:   # sorted as (length, complemented mask), as the mask layout's buckets order them
-        lay, rec, key_words, width = recs.layout, recs.rec, 1 + form.words, form.width
-        # every rank's keys take the same form, in a bucket table of the same shape
+    form, lengths = recs.form, 0
+    if form is not None:   # every rank's keys take the same form, in a table of one shape
         if longest is None:
             longest = int(comm.allreduce_scalar(recs.longest if form.words == 2 else 0, "max"))
-        total = int(comm.allreduce_scalar(len(rec)))
-    del recs
-    spl = splitters(rec, key_words, width, comm)
-    dealt = np.empty_like(rec)
-    per = blocks.deal(rec, key_words, width, spl, dealt)
-    del rec
-    got, _ = comm.alltoallv(dealt.reshape(-1), per * dealt.shape[1])
-    got = got.reshape(-1, dealt.shape[1])
-    if form is not None:
-        del dealt
-        mine = sorted_records(Records(got, lay, 0, form), longest, total)
-        mine = mine._replace(n_items=int(np.diff(mine.start) @ (np.arange(len(mine.start) - 1)
-                                                              >> mine.split)))
+        lengths = bucket_lengths(form, longest, int(comm.allreduce_scalar(len(recs.rec))))
+    if lengths:
+        mine = _bucket_block(recs, lengths, comm)
     else:
-        done = _scratch(dealt, got)
-        del dealt
-        order.sort_records(got, done, words)
-        mine = Records(done, lay, int((done[:, 0] >> (lay[0] * lay[1])).sum()))
-    del got
+        mine = _record_block(recs, comm)
+    del recs
     if result_on == "blocks":
         return mine
     gather = comm.gatherv if result_on == "root" else comm.allgatherv
@@ -91,7 +83,73 @@ def ordered_records(recs: Records, comm: Comm, result_on: str, longest: int | No
             keys = keys.reshape(-1, 2)
         return None if keys is None else Keys(keys, start, n_items, form)
     rows = gather(mine.rec.reshape(-1))
-    return None if rows is None else Records(rows.reshape(-1, words + 1), lay, n_items)
+    return None if rows is None else Records(rows.reshape(-1, mine.rec.shape[1]), mine.layout,
+                                             n_items)
+
+
+def _record_block(recs: Records, comm: Comm) -> Records | Keys:
+    """This rank's block of the canonical order, sorted, from every rank's records: each
+    record dealt to its block by its sort key (records of the mask layout in two words
+    whose buckets would be too many become two-word :class:`Keys`)."""
+    from ..kernels import blocks, order
+    form = recs.form
+    if form is None:
+        words = int(comm.allreduce_scalar(recs.layout[3], "max"))
+        lay = (*recs.layout[:3], words)
+        rec, key_words, width = order.widened(recs.rec, words), words, 0
+    else:   # sorted as (length, complemented mask words), as their keys order them
+        lay, rec, key_words, width = recs.layout, recs.rec, 1 + form.words, form.width
+    del recs
+    spl = splitters(len(rec), lambda at, rec=rec: blocks.sort_keys(rec, at, key_words, width), comm)
+    dealt = np.empty_like(rec)
+    per = blocks.deal(rec, key_words, width, spl, dealt)
+    del rec
+    got, _ = comm.alltoallv(dealt.reshape(-1), per * dealt.shape[1])
+    got = got.reshape(-1, dealt.shape[1])
+    if form is not None:
+        del dealt
+        mine = two_word_keys(Records(got, lay, 0, form))
+        return mine._replace(n_items=int(np.diff(mine.start) @ np.arange(len(mine.start) - 1)))
+    done = _scratch(dealt, got)
+    del dealt
+    order.sort_records(got, done, words)
+    return Records(done, lay, int((done[:, 0] >> (lay[0] * lay[1])).sum()))
+
+
+def _bucket_block(recs: Records, lengths: int, comm: Comm) -> Keys:
+    """This rank's block of the canonical order as sorted :class:`Keys`, from every rank's
+    records of the mask layout: each rank scatters its own records into the buckets of
+    (length, top mask bits) (:func:`~hpcrec.kernels.order.mask_buckets`), which are in
+    canonical order already; a splitter (bucket, key) cuts the buckets there, only the
+    bucket it falls in sorted to find the cut; each rank sends its keys block by block
+    (8 bytes a set, no record dealt one by one) with the pieces of buckets they fill
+    (:func:`~hpcrec.kernels.blocks.pieces`), and places the keys it receives bucket by
+    bucket (:func:`~hpcrec.kernels.blocks.placed`) before sorting each bucket."""
+    from ..kernels import blocks, order
+    form = recs.form
+    keys = np.empty(len(recs.rec), np.int64)
+    start = order.mask_buckets(recs.rec, form.width, form.split, form.count_bits, lengths, keys)
+    del recs
+    spl = splitters(len(keys), lambda at, keys=keys: np.stack(
+        (np.searchsorted(start, at, "right") - 1, keys[at]), axis=1), comm)
+    cuts = np.zeros(comm.size + 1, np.int64)
+    cuts[-1] = len(keys)
+    for s, (b, k) in enumerate(spl):
+        lo, hi = start[b], start[b + 1]
+        if s == 0 or b != spl[s - 1, 0]:
+            keys[lo:hi].sort()
+        cuts[s + 1] = lo + np.searchsorted(keys[lo:hi], k)
+    ids, counts, per = blocks.pieces(start, cuts)
+    del start
+    got, _ = comm.alltoallv(keys, np.diff(cuts))
+    del keys
+    made, _ = comm.alltoallv(np.stack((ids, counts), axis=1), 2 * per)
+    mine = np.empty_like(got)
+    start = blocks.placed(got, made[0::2], made[1::2], lengths << form.split, mine)
+    del got
+    sort_in_buckets(mine, start)
+    n_items = int(np.diff(start) @ (np.arange(len(start) - 1) >> form.split))
+    return Keys(mine, start, n_items, form)
 
 
 def _scratch(spare: np.ndarray, like: np.ndarray) -> np.ndarray:
@@ -110,18 +168,18 @@ def _scratch(spare: np.ndarray, like: np.ndarray) -> np.ndarray:
 SAMPLES = 64   # sort keys offered, on average, per rank and block (the sample sort)
 
 
-def splitters(rec: np.ndarray, key_words: int, width: int, comm: Comm) -> np.ndarray:
-    """The ``size - 1`` splitters (sort keys, :mod:`hpcrec.kernels.blocks`) that cut the
-    canonical order of every rank's records ``rec`` into blocks of about equal numbers of
-    itemsets: every rank offers evenly spaced records, ``SAMPLES * size`` per rank in all,
-    in proportion to its share; the splitters are the sorted offers' quantiles. Keys are
-    distinct over all ranks, so each record falls in exactly one block."""
-    from ..kernels import blocks
-    total = int(comm.allreduce_scalar(len(rec)))
-    take = min(len(rec), -(-SAMPLES * comm.size * comm.size * len(rec) // max(total, 1)))
-    at = (np.arange(take, dtype=np.int64) * len(rec)) // max(take, 1)
-    offered = comm.allgatherv(blocks.sort_keys(rec, at, key_words, width).reshape(-1))
-    offered = offered.reshape(-1, key_words)
+def splitters(n: int, sample, comm: Comm) -> np.ndarray:
+    """The ``size - 1`` splitters (sort keys) that cut the canonical order of every rank's
+    ``n`` records into blocks of about equal numbers of itemsets: every rank offers evenly
+    spaced records (``sample(at)``: the sort keys, one row each, of its records at
+    positions ``at``), ``SAMPLES * size`` per rank in all, in proportion to its share; the
+    splitters are the sorted offers' quantiles. Keys are distinct over all ranks, so each
+    record falls in exactly one block."""
+    total = int(comm.allreduce_scalar(n))
+    take = min(n, -(-SAMPLES * comm.size * comm.size * n // max(total, 1)))
+    offered = np.asarray(sample((np.arange(take, dtype=np.int64) * n) // max(take, 1)), np.int64)
+    key_words = offered.shape[1]
+    offered = comm.allgatherv(offered.reshape(-1)).reshape(-1, key_words)
     offered = offered[np.lexsort(offered.T[::-1])]
     if not len(offered):
         return np.zeros((comm.size - 1, key_words), np.int64)

@@ -158,11 +158,6 @@ class Keys(NamedTuple):
     n_items: int
     form: MaskForm
 
-    @property
-    def split(self) -> int:
-        """The top mask bits a bucket takes (row b of ``start`` is length ``b >> split``)."""
-        return 0 if self.keys.ndim == 2 else self.form.split
-
 
 def canonical(items: np.ndarray, lengths: np.ndarray, counts: np.ndarray, recode=None):
     """Itemsets in canonical order: items ascending within each itemset (after mapping them
@@ -220,36 +215,48 @@ def level_records(levels: list, counts: list, lo: int, hi: int, recode,
     return Records(rec, lay, n_items, form)
 
 
-def sorted_records(recs: Records, longest: int | None = None, n: int | None = None) -> Records | Keys:
+def sorted_records(recs: Records, longest: int | None = None) -> Records | Keys:
     """The records in canonical order: scattered into buckets that fit in cache and each
     bucket sorted there (:func:`hpcrec.kernels.order.sort_records`), so no step reads the
     itemsets in a random order. ``recs.rec`` is the sort's scratch (its order is lost);
     allocates one more array of records. Records of the mask layout become sorted
-    :class:`Keys` instead (one or two int64 each; ``longest`` and ``n``, of the records
-    of all ranks where each sorts a block, choose which: :func:`bucket_lengths`)."""
+    :class:`Keys` instead (one or two int64 each, :func:`bucket_lengths`; ``longest``:
+    the most items of a set here, if known)."""
     from ..kernels import order
     form = recs.form
     if form is not None:
         if longest is None:   # one word: the table has a row for every length anyway
             longest = recs.longest if form.words == 2 else form.width
-        lengths = bucket_lengths(form, longest, len(recs.rec) if n is None else n)
-    if form is not None and not lengths:   # by length, then as 2-word records
-        keys = np.empty((len(recs.rec), 2), np.int64)
-        start = order.mask2_buckets(recs.rec, form.width, form.count_bits, keys)
-        done = np.empty_like(keys)
-        for b in np.flatnonzero(np.diff(start)):
-            order.sort_records(keys[start[b]:start[b + 1]], done[start[b]:start[b + 1]], 2)
-        return Keys(done, start, recs.n_items, form)
-    if form is not None:
+        lengths = bucket_lengths(form, longest, len(recs.rec))
+        if not lengths:
+            return two_word_keys(recs)
         keys = np.empty(len(recs.rec), np.int64)
         start = order.mask_buckets(recs.rec, form.width, form.split, form.count_bits, lengths, keys)
-        order.sort_buckets(keys, start, order.NUMBA_SORT)
-        for b in np.flatnonzero(np.diff(start) >= order.NUMBA_SORT):
-            keys[start[b]:start[b + 1]].sort()   # NumPy's vectorized sort
+        sort_in_buckets(keys, start)
         return Keys(keys, start, recs.n_items, form)
     done = np.empty_like(recs.rec)
     order.sort_records(recs.rec, done, recs.layout[3])
     return recs._replace(rec=done)
+
+
+def two_word_keys(recs: Records) -> Keys:
+    """Records of two mask words as sorted two-word keys in buckets by length."""
+    from ..kernels import order
+    keys = np.empty((len(recs.rec), 2), np.int64)
+    start = order.mask2_buckets(recs.rec, recs.form.width, recs.form.count_bits, keys)
+    done = np.empty_like(keys)
+    for b in np.flatnonzero(np.diff(start)):
+        order.sort_records(keys[start[b]:start[b + 1]], done[start[b]:start[b + 1]], 2)
+    return Keys(done, start, recs.n_items, recs.form)
+
+
+def sort_in_buckets(keys: np.ndarray, start: np.ndarray) -> None:
+    """Each bucket of ``keys`` (bounds ``start``) sorted: small ones in compiled code, the
+    others by NumPy's vectorized sort."""
+    from ..kernels import order
+    order.sort_buckets(keys, start, order.NUMBA_SORT)
+    for b in np.flatnonzero(np.diff(start) >= order.NUMBA_SORT):
+        keys[start[b]:start[b + 1]].sort()
 
 
 def decoded(recs: Records | Keys):

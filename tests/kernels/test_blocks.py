@@ -4,6 +4,8 @@ reference built from a stable sort, and the distributed ordering built on it
 (on several ranks: tests/fim/test_fim_mpi.py)."""
 from __future__ import annotations
 
+from itertools import groupby
+
 import numpy as np
 import pytest
 from helpers import shuffled_itemsets
@@ -93,3 +95,32 @@ def test_scratch_reuses_the_spare_records_where_they_fit():
     assert new.shape == (8, 4) and not np.shares_memory(new, spare)
     own = _scratch(spare, spare[:4])   # never the records to be sorted themselves
     assert own.shape == (4, 3) and not np.shares_memory(own, spare)
+
+
+def test_pieces_cut_buckets_into_blocks_and_placed_rejoins_them():
+    """pieces: the run-length code of each block's buckets, blocks cut anywhere (inside a
+    bucket, at its edges, empty blocks); placed: pieces of several senders into buckets,
+    each bucket's pieces in the senders' order."""
+    rng = np.random.default_rng(11)
+    sizes = rng.integers(0, 4, size=40) * rng.integers(0, 2, size=40)
+    start = np.concatenate(([0], np.cumsum(sizes))).astype(np.int64)
+    bucket = np.repeat(np.arange(40), sizes)
+    n = int(start[-1])
+    cuts = np.array([0, 0, 3, start[7], start[7], n - 1, n], np.int64)
+    ids, counts, per = blocks.pieces(start, cuts)
+    assert per.sum() == len(ids) and counts.sum() == n and counts.min() > 0
+    at = np.concatenate(([0], np.cumsum(per)))
+    for d in range(len(cuts) - 1):
+        runs = [(b, len(list(g))) for b, g in groupby(bucket[cuts[d]:cuts[d + 1]])]
+        assert list(zip(ids[at[d]:at[d + 1]], counts[at[d]:at[d + 1]])) == runs
+    keys = rng.permutation(n).astype(np.int64)   # block after block
+    for senders in ([(0, 3), (3, 6)], [(3, 6), (0, 3)], [(2, 6), (0, 2)]):   # blocks a sender holds
+        parts = [(keys[cuts[a]:cuts[b]], ids[at[a]:at[b]], counts[at[a]:at[b]]) for a, b in senders]
+        want = {b: [] for b in range(40)}
+        for k, i, c in parts:
+            for bucket_id, piece in zip(i, np.split(k, np.cumsum(c)[:-1])):
+                want[bucket_id] += piece.tolist()
+        got = np.empty(n, np.int64)
+        bounds = blocks.placed(*(np.concatenate(x) for x in zip(*parts)), 40, got)
+        assert np.array_equal(bounds, start)
+        assert got.tolist() == [k for b in range(40) for k in want[b]]
