@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from .order import MASK_WORD
+from .order import MASK_WORD, counts_to_starts, ends_to_bounds
 from .support import popcount
 
 
@@ -113,20 +113,18 @@ def pieces(start, cuts):
 
 
 @njit(cache=True)
-def placed(keys, ids, counts, n_buckets, out):
+def placed(keys, ids, counts, start, out):
     """The pieces of buckets (:func:`pieces`: ``keys`` back to back, piece i ``counts[i]``
     keys of bucket ``ids[i]``) into ``out`` bucket by bucket, each bucket's pieces in the
-    order given. Returns the buckets' bounds (``n_buckets`` + 1)."""
-    start = np.zeros(n_buckets + 1, np.int64)
+    order given; ``start`` (one more than the buckets) gets the buckets' bounds."""
+    start[:] = 0
     for i in range(len(ids)):
-        start[ids[i] + 1] += counts[i]
-    for b in range(n_buckets):
-        start[b + 1] += start[b]
-    fill = start[:-1].copy()
+        start[ids[i]] += counts[i]
+    counts_to_starts(start)
     at = 0
     for i in range(len(ids)):
         b, c = ids[i], counts[i]
-        out[fill[b]:fill[b] + c] = keys[at:at + c]
-        fill[b] += c
+        out[start[b]:start[b] + c] = keys[at:at + c]
+        start[b] += c
         at += c
-    return start
+    ends_to_bounds(start)

@@ -385,14 +385,14 @@ def sort_records(rec, out, n_words):
 
 
 @njit(cache=True)
-def mask_buckets(rec, width, split, count_bits, lengths, keys):
+def mask_buckets(rec, width, split, count_bits, start, keys):
     """Records of the mask layout (over ``width`` items, one or two mask words) as
-    one-word keys into ``keys``, scattered (stably) into buckets by length (below
-    ``lengths``), then by the top ``split`` bits of the complemented mask (the lowest item
-    is the highest bit, so a set with the lower first differing item has the smaller
-    complement); a key holds the rest of the complemented mask (over two words: the rest
-    of the first word's, then the second word's) above the count (``count_bits`` bits).
-    Returns the buckets' bounds."""
+    one-word keys into ``keys``, scattered (stably) into buckets by length, then by the
+    top ``split`` bits of the complemented mask (the lowest item is the highest bit, so a
+    set with the lower first differing item has the smaller complement); a key holds the
+    rest of the complemented mask (over two words: the rest of the first word's, then the
+    second word's) above the count (``count_bits`` bits). ``start`` (zeros, one more than
+    the buckets: a row of ``1 << split`` per length) gets the buckets' bounds."""
     two = rec.shape[1] > 2
     head = MASK_WORD if two else width   # the mask bits of word 0
     tail = width - head                  # ... and of word 1
@@ -400,23 +400,43 @@ def mask_buckets(rec, width, split, count_bits, lengths, keys):
     full1 = (np.int64(1) << tail) - 1
     low = head - split
     rest = (np.int64(1) << low) - 1
-    start = np.zeros((np.int64(lengths) << split) + 1, np.int64)
     for x in range(rec.shape[0]):
         q = rec[x, 0]
         k = popcount(np.uint64(q)) + (popcount(np.uint64(rec[x, 1])) if two else 0)
-        start[((np.int64(k) << split) | ((full0 ^ q) >> low)) + 1] += 1
-    for b in range(len(start) - 1):
-        start[b + 1] += start[b]
-    fill = start[:-1].copy()
+        start[(np.int64(k) << split) | ((full0 ^ q) >> low)] += 1
+    counts_to_starts(start)
     for x in range(rec.shape[0]):
         q = rec[x, 0]
         k = popcount(np.uint64(q)) + (popcount(np.uint64(rec[x, 1])) if two else 0)
         b = (np.int64(k) << split) | ((full0 ^ q) >> low)
-        p = fill[b]
-        fill[b] = p + 1
+        p = start[b]
+        start[b] = p + 1
         second = full1 ^ rec[x, 1] if two else np.int64(0)
         keys[p] = (((((full0 ^ q) & rest) << tail) | second) << count_bits) | rec[x, rec.shape[1] - 1]
-    return start
+    ends_to_bounds(start)
+
+
+@njit(cache=True)
+def counts_to_starts(start):
+    """Counts per bucket (``start[:-1]``) made each bucket's first position, in place (the
+    total into ``start[-1]``), for a scatter that advances them (no copy of a table that
+    may hold millions of buckets)."""
+    total = 0
+    for b in range(len(start) - 1):
+        c = start[b]
+        start[b] = total
+        total += c
+    start[len(start) - 1] = total
+
+
+@njit(cache=True)
+def ends_to_bounds(start):
+    """After the scatter (each bucket's position advanced to the next bucket's start): the
+    buckets' bounds again."""
+    for b in range(len(start) - 2, 0, -1):
+        start[b] = start[b - 1]
+    if len(start) > 1:
+        start[0] = 0
 
 
 @njit(cache=True)

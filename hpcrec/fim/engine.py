@@ -128,7 +128,8 @@ def _bucket_block(recs: Records, lengths: int, comm: Comm) -> Keys:
     from ..kernels import blocks, order
     form = recs.form
     keys = np.empty(len(recs.rec), np.int64)
-    start = order.mask_buckets(recs.rec, form.width, form.split, form.count_bits, lengths, keys)
+    start = np.zeros((lengths << form.split) + 1, np.int64)
+    order.mask_buckets(recs.rec, form.width, form.split, form.count_bits, start, keys)
     del recs
     spl = splitters(len(keys), lambda at, keys=keys: np.stack(
         (np.searchsorted(start, at, "right") - 1, keys[at]), axis=1), comm)
@@ -140,12 +141,11 @@ def _bucket_block(recs: Records, lengths: int, comm: Comm) -> Keys:
             keys[lo:hi].sort()
         cuts[s + 1] = lo + np.searchsorted(keys[lo:hi], k)
     ids, counts, per = blocks.pieces(start, cuts)
-    del start
     got, _ = comm.alltoallv(keys, np.diff(cuts))
-    del keys
     made, _ = comm.alltoallv(np.stack((ids, counts), axis=1), 2 * per)
-    mine = np.empty_like(got)
-    start = blocks.placed(got, made[0::2], made[1::2], lengths << form.split, mine)
+    mine = _scratch(keys, got)   # into the keys sent (and the bounds into their table)
+    del keys
+    blocks.placed(got, made[0::2], made[1::2], start, mine)
     del got
     sort_in_buckets(mine, start)
     n_items = int(np.diff(start) @ (np.arange(len(start) - 1) >> form.split))
@@ -154,7 +154,7 @@ def _bucket_block(recs: Records, lengths: int, comm: Comm) -> Keys:
 
 def _scratch(spare: np.ndarray, like: np.ndarray) -> np.ndarray:
     """An array of ``like``'s shape and dtype for the sort to write: the front of
-    ``spare`` (the records sent, no longer needed) where it is large enough, else a new
+    ``spare`` (the records or keys sent, no longer needed) where it is large enough, else a new
     one; either way none that a Numba function allocates (NumPy asks the kernel for huge
     pages for a large array; an array allocated in a Numba function is faulted in 4 kB
     pages: a rank of 2 took 57 thousand more faults on dm 0.05, benchmarks/README.md,

@@ -231,7 +231,8 @@ def sorted_records(recs: Records, longest: int | None = None) -> Records | Keys:
         if not lengths:
             return two_word_keys(recs)
         keys = np.empty(len(recs.rec), np.int64)
-        start = order.mask_buckets(recs.rec, form.width, form.split, form.count_bits, lengths, keys)
+        start = np.zeros((lengths << form.split) + 1, np.int64)
+        order.mask_buckets(recs.rec, form.width, form.split, form.count_bits, start, keys)
         sort_in_buckets(keys, start)
         return Keys(keys, start, recs.n_items, form)
     done = np.empty_like(recs.rec)

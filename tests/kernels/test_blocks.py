@@ -63,7 +63,8 @@ def test_mask_sort_keys_order_as_the_buckets_do(width):
     assert (rows > 0) == (width < 80) and want.keys.ndim == (1 if rows else 2)
     if rows:
         out = np.empty(len(rec), np.int64)
-        start = order.mask_buckets(arranged, form.width, form.split, form.count_bits, rows, out)
+        start = np.zeros((rows << form.split) + 1, np.int64)
+        order.mask_buckets(arranged, form.width, form.split, form.count_bits, start, out)
     else:
         out = np.empty((len(rec), 2), np.int64)
         start = order.mask2_buckets(arranged, form.width, form.count_bits, out)
@@ -120,7 +121,7 @@ def test_pieces_cut_buckets_into_blocks_and_placed_rejoins_them():
         for k, i, c in parts:
             for bucket_id, piece in zip(i, np.split(k, np.cumsum(c)[:-1])):
                 want[bucket_id] += piece.tolist()
-        got = np.empty(n, np.int64)
-        bounds = blocks.placed(*(np.concatenate(x) for x in zip(*parts)), 40, got)
+        got, bounds = np.empty(n, np.int64), np.full(41, 7, np.int64)   # refilled
+        blocks.placed(*(np.concatenate(x) for x in zip(*parts)), bounds, got)
         assert np.array_equal(bounds, start)
         assert got.tolist() == [k for b in range(40) for k in want[b]]
