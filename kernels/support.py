@@ -536,13 +536,6 @@ class BitsetCpuCounter:
     def next_level(self) -> None:
         pass
 
-    def widen(self, allgatherv) -> None:
-        """Count on every rank's rows from now on (pairs stay on this rank's): the item
-        bitsets of all ranks side by side (``allgatherv`` joins each rank's flat array in
-        rank order); the order of rows changes no count."""
-        every = allgatherv(np.ascontiguousarray(self.bits.T).reshape(-1))
-        self.bits = np.ascontiguousarray(every.reshape(-1, self.m).T)
-
 
 def chunk_rows(m: int) -> int:
     """Rows of one chunk whose bitsets of ``m`` items take about ``CHUNK_BYTES`` (>= 64)."""

@@ -15,11 +15,6 @@ honoured at the end of the level; one rank reduces nothing). With p ranks, only 
 candidates counted at least ceil(minc / p) times on some rank can be frequent, so only
 their union (one Allgatherv of positions) is reduced when that is smaller than the whole
 vector.
-Small dense data on several CPU ranks (every row's item bitsets together at most
-``WHOLE_BITS``) switches to Candidate Distribution from level 3 on: every rank takes all
-rows' bitsets, counts only the candidates it generates, on all rows, and one Allgatherv
-of the frequent ones replaces the candidates' Allgatherv and the counts' Allreduce
-(:func:`_own_block`).
 Counters: on the CPU, sparse data is counted with tid-lists, per parent by occurrence
 deliver or by intersection with the candidates' siblings, and by item bitsets over the
 rows that still hold a frequent set once the tid-lists grow long
@@ -61,7 +56,6 @@ PRUNE_COST = 2.0  # a step of the prune's block searches against a word of bitse
 BLOCK = 1 << 20  # candidates of a level generated and counted at once
 TRIANGLE = 1 << 20  # item pairs up to which level 2 fills the triangle (it fits in cache)
 BYTES = 48  # about what a candidate holds while it is counted (left, last, counts, choice)
-WHOLE_BITS = 64 << 20  # dense data on several CPU ranks: all rows' bitsets on every rank up to this
 UNION_JOINS = 0.25  # the ranks' often lists together may hold this share of the block's joins
 LISTS = 1.0  # tid-lists may take this many times the bytes of the rank's recoded rows,
 FLOOR = 256 << 20  # or this many bytes where that is more (small data: lists stay fastest)
@@ -201,59 +195,15 @@ def _union_block(counter: IntersectingCounter, frequent: np.ndarray, partners: n
     return left[keep], last[keep], total, len(last), stop
 
 
-def _widened(counter, prep: Prepared, device: str, comm: Comm, timer, guard: Guard) -> bool:
-    """Several ranks, dense data on the CPU, the item bitsets of all rows at most
-    WHOLE_BITS bytes: every rank takes all of them (one Allgatherv) and from level 3 on
-    counts only the candidates it generates, on all rows (Candidate Distribution,
-    :func:`_own_block`). A rank's slice of rows is then no shorter than one rank's: a
-    candidate's fixed cost (its parent's prefix, the loop) was most of its count on a
-    slice, so counting every candidate on every rank's slice scaled 1.15x from 1 to 2
-    ranks on dense-mushroom 0.07 (benchmarks/README.md, session 26). Whether it did, the
-    same on every rank."""
-    if comm.size == 1 or device != "cpu" or not prep.dense:
-        return False
-    size = 8 * prep.m * int(comm.allreduce_scalar(counter.bits.shape[1]))
-    if size > WHOLE_BITS:
-        return False
-    with comm.collective_errors():
-        guard.check(size, f"the bitsets of {prep.m} items over all rows")
-    with timer.phase("communicate"):
-        counter.widen(comm.allgatherv)
-    return True
-
-
-def _own_block(counter, frequent: np.ndarray, partners: np.ndarray, work: np.ndarray, lo: int,
-               hi: int, k: int, unpruned: int, minc: int, control, comm: Comm, timer, guard: Guard):
-    """Candidate Distribution (:func:`_widened`): the frequent sets grown from parents
-    lo..hi-1 of level k, each rank joining, pruning and counting (on all rows: final
-    counts) the candidates of its share of the parents, balanced by their joins; one
-    Allgatherv gives every rank the frequent ones, in the parents' order. (left, last,
-    counts, candidates on all ranks, stop)."""
-    with comm.collective_errors(), timer.phase("mine"):
-        a, b = lo + weighted_bounds(work[lo:hi + 1] - work[lo], comm.size)[comm.rank:comm.rank + 2]
-        guard.check(int(work[b] - work[a]), f"candidate generation at level {k + 1}")
-        per_row, last = C.prune_joins(frequent, partners, a, b, unpruned)
-        left = np.repeat(np.arange(a, b), per_row)
-    with comm.collective_errors(), timer.phase("count"):
-        counts = counter.count(frequent, left, last)
-        hit = counts >= minc
-    with timer.phase("communicate"):
-        told = comm.allreduce(np.array([len(left), control.stop_requested()], np.int64))
-        found = comm.allgatherv(np.column_stack((left[hit], last[hit], counts[hit])).reshape(-1))
-    left, last, total = found.reshape(-1, 3).T
-    return left, last, total, int(told[0]), bool(told[1])
-
-
 def _level(frequent: np.ndarray, counter, k: int, minc: int, dtype, unpruned: int, control,
-           comm: Comm, timer, guard: Guard, widened: bool = False):
+           comm: Comm, timer, guard: Guard):
     """Level k + 1, generated and counted in blocks of parents of about BLOCK candidates
     (the block's join budget follows the last block's candidates per join; the same on
     every rank, which all see every block's candidates): (frequent sets, their counts,
     candidates, joins, stop). A stop request travels in every block's reduce and takes
     effect at the end of the level, so a partial result holds whole levels. Where the
     counter finds a block's frequent sets itself (one rank, tid-lists), there is no
-    candidate list: the extensions it counted stand for the candidates; nor where the
-    ranks count their own candidates on all rows (``widened``, :func:`_own_block`)."""
+    candidate list: the extensions it counted stand for the candidates."""
     with comm.collective_errors(), timer.phase("mine"):
         partners = K.join_partners(frequent)
         work = np.concatenate(([0], np.cumsum(partners + 1)))
@@ -263,10 +213,7 @@ def _level(frequent: np.ndarray, counter, k: int, minc: int, dtype, unpruned: in
     while lo < n:
         hi = max(lo + 1, min(n, int(np.searchsorted(work, work[lo] + budget, "right")) - 1))
         found = None
-        if widened:
-            found = _own_block(counter, frequent, partners, work, lo, hi, k, unpruned, minc,
-                               control, comm, timer, guard)
-        elif lists and comm.size == 1:   # final counts: the frequent sets without candidates
+        if lists and comm.size == 1:   # final counts: the frequent sets without candidates
             with comm.collective_errors(), timer.phase("count"):
                 found = counter.extend(frequent, partners, lo, hi)
             if found is not None:
@@ -371,13 +318,10 @@ def mine(prep: Prepared, max_len: int | None, comm: Comm, device: str, control, 
     counts.append(total)
     control.level(2, K.n_pairs(m), len(pos))
     k, joins, bitwise = 2, K.n_pairs(m), _bitwise(prep, device)   # level 2: all pairs
-    widened = len(frequent) > 1 and k < limit and not stop and \
-        _widened(counter, prep, device, comm, timer, guard)
     while len(frequent) > 1 and k < limit and not stop:
-        unpruned = _unpruned(frequent, joins, prep.n if widened else prep.rows.n_rows) \
-            if bitwise else 0
+        unpruned = _unpruned(frequent, joins, prep.rows.n_rows) if bitwise else 0
         frequent, total, seen, joins, stop = _level(frequent, counter, k, minc, dtype, unpruned,
-                                                    control, comm, timer, guard, widened)
+                                                    control, comm, timer, guard)
         if len(frequent) == 0:   # the longest sets have k items, whatever candidates
             if seen:             # were counted (unpruned joins depend on the ranks' rows)
                 control.level(k + 1, seen, 0)
