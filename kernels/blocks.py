@@ -95,8 +95,11 @@ def pieces(start, cuts):
     positions ``cuts`` (ascending, from 0 to the keys' number): each block's pieces in
     order, as (bucket, keys in it), and the pieces of each block."""
     n_blocks = len(cuts) - 1
-    ids = np.empty(len(start) + n_blocks, np.int64)
-    counts = np.empty(len(start) + n_blocks, np.int64)
+    most = n_blocks   # a piece per bucket used, and one more per cut inside a bucket
+    for b in range(len(start) - 1):
+        most += start[b + 1] > start[b]
+    ids = np.empty(most, np.int64)
+    counts = np.empty(most, np.int64)
     per = np.zeros(n_blocks, np.int64)
     n, d = 0, 0
     for b in range(len(start) - 1):
