@@ -132,7 +132,8 @@ def _bucket_block(recs: Records, lengths: int, comm: Comm) -> Keys:
     order.mask_buckets(recs.rec, form.width, form.split, form.count_bits, start, keys)
     del recs
     spl = splitters(len(keys), lambda at, keys=keys: np.stack(
-        (np.searchsorted(start, at, "right") - 1, keys[at]), axis=1), comm)
+        (np.searchsorted(start, at, "right") - 1, keys[at]), axis=1), comm,
+        lambda offered: (offered[:, 0] >> form.split) + SET_ITEMS)
     cuts = np.zeros(comm.size + 1, np.int64)
     cuts[-1] = len(keys)
     for s, (b, k) in enumerate(spl):
@@ -166,15 +167,16 @@ def _scratch(spare: np.ndarray, like: np.ndarray) -> np.ndarray:
 
 
 SAMPLES = 64   # sort keys offered, on average, per rank and block (the sample sort)
+SET_ITEMS = 10  # a block of keys weighs a set as its items and this many more (offset, count, sort)
 
 
-def splitters(n: int, sample, comm: Comm) -> np.ndarray:
+def splitters(n: int, sample, comm: Comm, weight=None) -> np.ndarray:
     """The ``size - 1`` splitters (sort keys) that cut the canonical order of every rank's
     ``n`` records into blocks of about equal numbers of itemsets: every rank offers evenly
     spaced records (``sample(at)``: the sort keys, one row each, of its records at
     positions ``at``), ``SAMPLES * size`` per rank in all, in proportion to its share; the
-    splitters are the sorted offers' quantiles. Keys are distinct over all ranks, so each
-    record falls in exactly one block."""
+    splitters are the sorted offers' quantiles (by ``weight(keys)`` of the offers, if
+    given). Keys are distinct over all ranks, so each record falls in exactly one block."""
     total = int(comm.allreduce_scalar(n))
     take = min(n, -(-SAMPLES * comm.size * comm.size * n // max(total, 1)))
     offered = np.asarray(sample((np.arange(take, dtype=np.int64) * n) // max(take, 1)), np.int64)
@@ -183,8 +185,9 @@ def splitters(n: int, sample, comm: Comm) -> np.ndarray:
     offered = offered[np.lexsort(offered.T[::-1])]
     if not len(offered):
         return np.zeros((comm.size - 1, key_words), np.int64)
-    return np.ascontiguousarray(offered[[(len(offered) * r) // comm.size
-                                         for r in range(1, comm.size)]])
+    upto = np.cumsum(np.ones(len(offered)) if weight is None else weight(offered))
+    at = np.searchsorted(upto, upto[-1] * np.arange(1, comm.size) / comm.size, "right")
+    return np.ascontiguousarray(offered[np.minimum(at, len(offered) - 1)])
 
 
 def mine_itemsets(source, min_support: float, algorithm: str = "fpgrowth", max_len=None,
