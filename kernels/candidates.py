@@ -181,3 +181,18 @@ def prune_joins(F, partners, lo, hi, unpruned=0):
         x += found
         per_row[a - lo] = found
     return per_row, last[:x].copy()
+
+
+@njit(cache=True)
+def grown_rows(F, left, last, pick, out):
+    """The next level's rows, written once into ``out`` (len(pick), L + 1): row j is
+    F[left[c]] + {last[c]} for candidate c = pick[j]. Replaces a gather of the parents'
+    rows, a column stack and a copy to int32, each a fresh array of the level (0.4 of
+    apriori's 3.4 s on dense-mushroom 0.07, and again on every rank of several)."""
+    L = F.shape[1]
+    for j in range(len(pick)):
+        c = pick[j]
+        a = left[c]
+        for t in range(L):
+            out[j, t] = F[a, t]
+        out[j, L] = last[c]

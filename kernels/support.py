@@ -339,29 +339,23 @@ def extension_tidlists(indptr, indices, ptr, tids, left, last, counts, m):
 
 
 @njit(cache=True)
-def join_partners(F):
-    """Per row a of F (frequent L-itemsets, rows sorted), how many later rows share its first
-    L-1 items: a's join partners, rows a+1 .. a+partners[a]. The sum bounds the candidates
+def join_partners(prefix):
+    """Per row a of the frequent L-itemsets (rows sorted), how many later rows share its
+    first L-1 items: a's join partners, rows a+1 .. a+partners[a]. ``prefix`` names each
+    row's first L-1 items (equal names for equal prefixes, e.g. the row's parent in the
+    last level), so a row costs one comparison, not L - 1. The sum bounds the candidates
     of the next level (before pruning)."""
-    n, L = F.shape
+    n = len(prefix)
     out = np.empty(n, np.int64)
     g = 0
     while g < n:
         h = g + 1
-        while h < n and _compare_prefix(F, g, h, L - 1):
+        while h < n and prefix[h] == prefix[g]:
             h += 1
         for a in range(g, h):
             out[a] = h - a - 1
         g = h
     return out
-
-
-@njit(cache=True)
-def _compare_prefix(F, x, y, length):
-    for i in range(length):
-        if F[x, i] != F[y, i]:
-            return False
-    return True
 
 
 @njit(cache=True)

@@ -147,14 +147,19 @@ def _unpruned(frequent: np.ndarray, joins: int, n_rows: int) -> int:
     return int(min(PRUNE_COST * steps / max(vain * words, 1e-9), 2**31))
 
 
-def _add_sets(sets: list, totals: list, block: np.ndarray, total: np.ndarray, guard: Guard):
-    """A block's frequent sets and counts added to the level's, which must fit twice (they
-    are joined at the level's end) beside what is held: checked as they grow, so a level
-    of too many sets stops at its first block past the budget (longtail at 0.0002: level 4
-    held 145 M sets, 6 GB, before the check at the level's end)."""
-    sets.append(block.astype(np.int32))
-    totals.append(total)
-    guard.check(2 * sum(a.nbytes for a in sets + totals), "the itemsets found so far")
+def _add_sets(found: list, frequent: np.ndarray, left: np.ndarray, last: np.ndarray,
+              pick: np.ndarray, total: np.ndarray, guard: Guard):
+    """A block's frequent sets (candidates ``pick`` of ``left``, ``last``), their parents
+    and counts added to the level's, which must fit twice (they are joined at the level's
+    end) beside what is held: checked as they grow, so a level of too many sets stops at
+    its first block past the budget (longtail at 0.0002: level 4 held 145 M sets, 6 GB,
+    before the check at the level's end)."""
+    width = frequent.shape[1] + 1
+    guard.check(2 * (sum(a.nbytes for block in found for a in block)
+                     + len(pick) * (4 * width + 16)), "the itemsets found so far")
+    rows = np.empty((len(pick), width), np.int32)
+    C.grown_rows(frequent, left, last, pick, rows)
+    found.append((rows, left[pick], total))
 
 
 def _union_block(counter: IntersectingCounter, frequent: np.ndarray, partners: np.ndarray,
@@ -163,9 +168,10 @@ def _union_block(counter: IntersectingCounter, frequent: np.ndarray, partners: n
     apriori-gen's candidate list. Each rank lists the extensions it counted at least
     ceil(minc / p) times (every frequent set is among them on some rank), the union of
     those lists (Allgathervs) is counted on every rank (its own ones are counted already)
-    and reduced. (left, last, global counts, union size, stop), or None on every rank
-    where some rank keeps no tid-lists, or where the lists together hold more than
-    UNION_JOINS of the block's joins (then the block's candidates are listed). Every rank
+    and reduced. (left, last, the frequent ones' positions in them, their global counts,
+    union size, stop), or None on every rank where some rank keeps no tid-lists, or where
+    the lists together hold more than UNION_JOINS of the block's joins (then the block's
+    candidates are listed). Every rank
     receives every list, and their length grows with p as ceil(minc / p) falls: on
     T10I4D100K 0.0001 (27 M joins) 0.68 M entries at 2 ranks, 2.7 M at 8 (the union took
     0.66x the CPU of listed candidates), 15 M at 16 (1.26x; benchmarks/README.md,
@@ -192,22 +198,24 @@ def _union_block(counter: IntersectingCounter, frequent: np.ndarray, partners: n
     keep[pos] = True
     with comm.collective_errors(), timer.phase("mine"):
         counter.keep_union(keep, own, local)
-    return left[keep], last[keep], total, len(last), stop
+    return left, last, pos, total, len(last), stop
 
 
-def _level(frequent: np.ndarray, counter, k: int, minc: int, dtype, unpruned: int, control,
-           comm: Comm, timer, guard: Guard):
-    """Level k + 1, generated and counted in blocks of parents of about BLOCK candidates
-    (the block's join budget follows the last block's candidates per join; the same on
-    every rank, which all see every block's candidates): (frequent sets, their counts,
-    candidates, joins, stop). A stop request travels in every block's reduce and takes
-    effect at the end of the level, so a partial result holds whole levels. Where the
-    counter finds a block's frequent sets itself (one rank, tid-lists), there is no
-    candidate list: the extensions it counted stand for the candidates."""
+def _level(frequent: np.ndarray, parents: np.ndarray, counter, k: int, minc: int, dtype,
+           unpruned: int, control, comm: Comm, timer, guard: Guard):
+    """Level k + 1 from the frequent k-itemsets and each one's ``parents`` (the row of its
+    first k - 1 items in the last level: siblings join), generated and counted in blocks
+    of parents of about BLOCK candidates (the block's join budget follows the last block's
+    candidates per join; the same on every rank, which all see every block's candidates):
+    (frequent sets, their parents, their counts, candidates, joins, stop). A stop request
+    travels in every block's reduce and takes effect at the end of the level, so a partial
+    result holds whole levels. Where the counter finds a block's frequent sets itself (one
+    rank, tid-lists), there is no candidate list: the extensions it counted stand for the
+    candidates."""
     with comm.collective_errors(), timer.phase("mine"):
-        partners = K.join_partners(frequent)
+        partners = K.join_partners(parents)
         work = np.concatenate(([0], np.cumsum(partners + 1)))
-    sets, totals = [], []
+    found_sets = []
     n, lo, budget, seen, stop = len(frequent), 0, BLOCK, 0, False
     lists = isinstance(counter, IntersectingCounter)
     while lo < n:
@@ -219,17 +227,17 @@ def _level(frequent: np.ndarray, counter, k: int, minc: int, dtype, unpruned: in
             if found is not None:
                 per_row, last, total, counted = found
                 left = np.repeat(np.arange(lo, hi), per_row)
-                found = left, last, total, counted, control.stop_requested()
+                found = left, last, np.arange(len(last)), total, counted, control.stop_requested()
         elif lists:
             found = _union_block(counter, frequent, partners, lo, hi, minc, dtype, control,
                                  comm, timer, guard)
         if found is not None:
-            left, last, total, counted, asked = found
+            left, last, pick, total, counted, asked = found
             budget = min(8 * budget, max(budget // 8, budget * BLOCK // max(1, counted)))
             seen += counted
             stop = stop or asked
             with comm.collective_errors(), timer.phase("mine"):
-                _add_sets(sets, totals, np.column_stack((frequent[left], last)), total, guard)
+                _add_sets(found_sets, frequent, left, last, pick, total, guard)
             lo = hi
             continue
         left, last = _candidates(frequent, partners, work, lo, hi, k, unpruned, comm, timer, guard)
@@ -248,14 +256,17 @@ def _level(frequent: np.ndarray, counter, k: int, minc: int, dtype, unpruned: in
         keep[pos] = True
         with comm.collective_errors(), timer.phase("mine"):
             counter.keep(keep)
-            _add_sets(sets, totals, np.column_stack((frequent[left[keep]], last[keep])), total,
-                      guard)
+            _add_sets(found_sets, frequent, left, last, pos, total, guard)
     with comm.collective_errors(), timer.phase("mine"):
         counter.next_level()
-    joins = int(partners.sum())
-    if not sets:
-        return np.empty((0, k + 1), np.int32), np.empty(0, np.int64), seen, joins, stop
-    return np.concatenate(sets), np.concatenate(totals), seen, joins, stop
+        joins = int(partners.sum())
+        del partners, work
+        if not found_sets:
+            found_sets = [(np.empty((0, k + 1), np.int32), np.empty(0, np.int64),
+                           np.empty(0, np.int64))]
+        rows, parents, totals = (parts[0] if len(parts) == 1 else np.concatenate(parts)
+                                 for parts in zip(*found_sets))
+    return rows, parents, totals, seen, joins, stop
 
 
 def list_budget(prep: Prepared, guard: Guard) -> int:
@@ -311,6 +322,7 @@ def mine(prep: Prepared, max_len: int | None, comm: Comm, device: str, control, 
                                      comm, timer, guard)
     with comm.collective_errors(), timer.phase("mine"):
         frequent = K.decode_pairs(pos, m)
+        parents = frequent[:, 0].astype(np.int64)   # a pair's first item: its row in level 1
         counter.keep_pairs(frequent, local)
         guard.hold(frequent.nbytes + total.nbytes)   # results so far count against later levels
     del local
@@ -320,8 +332,8 @@ def mine(prep: Prepared, max_len: int | None, comm: Comm, device: str, control, 
     k, joins, bitwise = 2, K.n_pairs(m), _bitwise(prep, device)   # level 2: all pairs
     while len(frequent) > 1 and k < limit and not stop:
         unpruned = _unpruned(frequent, joins, prep.rows.n_rows) if bitwise else 0
-        frequent, total, seen, joins, stop = _level(frequent, counter, k, minc, dtype, unpruned,
-                                                    control, comm, timer, guard)
+        frequent, parents, total, seen, joins, stop = _level(
+            frequent, parents, counter, k, minc, dtype, unpruned, control, comm, timer, guard)
         if len(frequent) == 0:   # the longest sets have k items, whatever candidates
             if seen:             # were counted (unpruned joins depend on the ranks' rows)
                 control.level(k + 1, seen, 0)

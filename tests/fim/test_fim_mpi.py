@@ -135,9 +135,9 @@ def test_sparse_apriori_lists_candidates_where_the_union_outgrows_the_joins(shar
     got = mine_itemsets(rows, 3 / len(rows), "apriori", comm=world())
     assert same(got, mine_itemsets(rows, 3 / len(rows), "apriori", comm=serial()))
     if world().size > 1 and share == 0.0:   # (a block whose lists are all empty: a union)
-        assert None in used and all(u is None or u[3] == 0 for u in used)
+        assert None in used and all(u is None or u[4] == 0 for u in used)
     elif world().size > 1:
-        assert any(u is not None and u[3] > 0 for u in used)
+        assert any(u is not None and u[4] > 0 for u in used)
 
 
 @pytest.mark.mpi

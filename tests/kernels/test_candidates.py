@@ -24,9 +24,15 @@ def apriori_gen(chosen: list[tuple]) -> list[tuple]:
                   if all(s in frequent for s in itertools.combinations(c, L)))
 
 
+def partners_of(F: np.ndarray) -> np.ndarray:
+    """The join partners of F's rows, their prefixes (first L - 1 items) named by rank."""
+    prefix = np.unique(F[:, :-1], axis=0, return_inverse=True)[1].reshape(-1)
+    return K.join_partners(prefix.astype(np.int64))
+
+
 def join_prune(F: np.ndarray):
     """Apriori-gen for all of F as (left, last): candidate c is row left[c] plus last[c]."""
-    per_row, last = C.prune_joins(F, K.join_partners(F), 0, len(F))
+    per_row, last = C.prune_joins(F, partners_of(F), 0, len(F))
     return np.repeat(np.arange(len(F)), per_row), last
 
 
@@ -53,7 +59,7 @@ def test_join_prune_is_apriori_gen(seed):
         left, last = join_prune(F)
         got = [tuple(F[a]) + (int(b),) for a, b in zip(left, last)]
         assert got == apriori_gen(chosen)
-        partners = K.join_partners(F)  # rows split into shares (as ranks do) give the same
+        partners = partners_of(F)  # rows split into shares (as ranks do) give the same
         cuts = sorted({0, len(F) // 3, len(F) // 3, 2 * len(F) // 3, len(F)})
         shares = [C.prune_joins(F, partners, lo, hi) for lo, hi in zip(cuts, cuts[1:])]
         per_row = np.concatenate([share[0] for share in shares])
@@ -62,13 +68,28 @@ def test_join_prune_is_apriori_gen(seed):
         assert np.array_equal(np.concatenate(shares), last)
 
 
+def test_join_partners_and_grown_rows_against_their_definitions():
+    """A row's partners are the later rows of its prefix; the next level's rows are the
+    picked candidates' parents with their last items appended."""
+    rng = np.random.default_rng(3)
+    for chosen in families(5):
+        F = np.array(chosen, dtype=np.int32)
+        assert partners_of(F).tolist() == [sum(c[:-1] == r[:-1] for c in chosen[a + 1:])
+                                           for a, r in enumerate(chosen)]
+        left, last = join_prune(F)
+        pick = np.sort(rng.choice(len(left), len(left) // 2, replace=False))
+        out = np.empty((len(pick), F.shape[1] + 1), np.int32)
+        C.grown_rows(F, left, last, pick, out)
+        assert out.tolist() == [[*chosen[left[c]], int(last[c])] for c in pick]
+
+
 @pytest.mark.parametrize("unpruned", [1, 2, 5, 1 << 30])
 def test_parents_of_few_joins_take_them_unpruned(unpruned):
     """A row of fewer than ``unpruned`` joins yields every join (its partners' last items),
     the others apriori-gen's candidates; on the whole rows and on shares of them."""
     for chosen in families(7):
         F = np.array(chosen, dtype=np.int32)
-        partners = K.join_partners(F)
+        partners = partners_of(F)
         pruned = set(apriori_gen(chosen))
         want = [tuple(F[a]) + (int(F[p, -1]),) for a in range(len(F))
                 for p in range(a + 1, a + 1 + partners[a])
@@ -279,7 +300,7 @@ def test_frequent_extensions_against_dense_counts(weight, try_prune, seed):
     for _ in range(3):
         ptr, tids = tidlists(X, F)
         csrs = (rows.indptr, rows.indices, ptr, tids)
-        partners = K.join_partners(F)
+        partners = partners_of(F)
         want = [(tuple(s) + (c,), int(X[:, list(s) + [c]].all(1).sum()))
                 for s in F for c in range(s[-1] + 1, m)]
         want = [(s, n) for s, n in want if n >= minc]
