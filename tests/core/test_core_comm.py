@@ -139,16 +139,35 @@ def test_mpi_allgatherv_uneven():
 
 @pytest.mark.mpi
 def test_mpi_quiet_barrier_waits_for_the_slowest():
-    """A rank that arrives early sleeps until the last one arrives (no rank leaves early)."""
+    """A rank that arrives early waits until the last one arrives (no rank leaves early),
+    and sleeps through a long wait: it spins only its first ``SPIN_S``."""
     import time
+
+    from hpcrec.core.comm import SPIN_S
     c = world()
+    _ = c.owns_cores   # asked once, a collective: before the wait
     c.barrier()
     if c.rank == 0:
         time.sleep(0.3)
-    t0 = time.perf_counter()
+    t0, cpu0 = time.perf_counter(), time.process_time()
     c.quiet_barrier()
-    waited = time.perf_counter() - t0
+    waited, spun = time.perf_counter() - t0, time.process_time() - cpu0
     assert waited >= 0.2 if c.rank != 0 else waited < 0.3
+    assert c.rank == 0 or spun < SPIN_S + 0.1 < waited
+
+
+@pytest.mark.mpi
+@pytest.mark.parametrize("bound", ["own", "shared"])
+def test_mpi_ranks_own_cores_where_their_affinities_cover_them(bound, monkeypatch):
+    """The node's ranks own their cores where the union of their affinities holds as many
+    cores as ranks (each bound to its own here), not where they share fewer (all on one)."""
+    import os
+
+    from hpcrec.core.comm import Comm
+    c = world()
+    monkeypatch.setattr(os, "sched_getaffinity",
+                        lambda pid: {c.rank} if bound == "own" else {0}, raising=False)
+    assert Comm(c.mpi).owns_cores == (bound == "own" or c.size == 1)
 
 
 def _alltoallv_case(c, dtype=np.int64):
