@@ -160,7 +160,8 @@ def dense_rows(seed: int, n: int) -> list[list[int]]:
 @pytest.mark.parametrize("max_len", [None, 3])
 # occurrence deliver, mixed, intersection (tid-lists throughout); bitsets when the lists are
 # long, at once
-# (block 4: a level generated and counted a few candidates at a time)
+# (block 4: a level generated and counted a few candidates at a time, its sets written
+# into arrays grown by doubling: no room reserved)
 # (try_prune 0 / 10**9: on one rank, parents pruned only where intersection is sure / always)
 @pytest.mark.parametrize("weight,bits_from,block,try_prune", [
     (0, 0, 1 << 20, 1.0), (16, 0, 4, 0), (16, 0, 4, 10**9), (10**9, 0, 1 << 20, 1.0),
@@ -174,6 +175,7 @@ def test_apriori_against_brute_force(monkeypatch, make, seed, n, max_len, weight
     monkeypatch.setattr(intersect, "BITS_FROM", bits_from)
     monkeypatch.setattr(count_distribution, "BLOCK", block)
     monkeypatch.setattr(count_distribution, "TRIANGLE", 0 if block < 10 else 1 << 20)
+    monkeypatch.setattr(count_distribution, "untouched_is_free", lambda: block >= 10)
     rows = make(seed, n)
     every = counted(rows, max_len)
     for count in (2, 3, 7):
