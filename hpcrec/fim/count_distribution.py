@@ -155,14 +155,15 @@ class _Found:
     arrays are reserved for the level's ``joins`` (at most half the memory budget left);
     past that they grow by doubling, copied."""
 
-    def __init__(self, width: int, joins: int, guard: Guard):
-        self.per = 4 * width + 16
+    def __init__(self, width: int, items, joins: int, guard: Guard):
+        self.items = items
+        self.per = np.dtype(items).itemsize * width + 16
         room = max(0, guard.budget - guard.held) // (2 * self.per)
         self.n = 0
         self._arrays(min(joins, room) if untouched_is_free() else 0, width)
 
     def _arrays(self, cap: int, width: int) -> None:
-        self.rows = np.empty((cap, width), np.int32)
+        self.rows = np.empty((cap, width), self.items)
         self.parents = np.empty(cap, np.int64)
         self.totals = np.empty(cap, np.int64)
 
@@ -244,7 +245,7 @@ def _level(frequent: np.ndarray, parents: np.ndarray, counter, k: int, minc: int
     with comm.collective_errors(), timer.phase("mine"):
         partners = K.join_partners(parents)
         work = np.concatenate(([0], np.cumsum(partners + 1)))
-        found_sets = _Found(k + 1, int(work[-1] - len(partners)), guard)
+        found_sets = _Found(k + 1, frequent.dtype, int(work[-1] - len(partners)), guard)
     n, lo, budget, seen, stop = len(frequent), 0, BLOCK, 0, False
     lists = isinstance(counter, IntersectingCounter)
     while lo < n:
@@ -325,6 +326,16 @@ def _counter(prep: Prepared, device: str, guard: Guard, final: bool, stream: boo
                                list_budget(prep, guard))
 
 
+def _items(m: int, narrow: bool):
+    """The type of the levels' items: the narrowest that holds ``m`` items where ``narrow``
+    (the CPU's bitset counter: dense data, few items in many long sets; dense-mushroom
+    0.04 wrote 1.1 GB of int32 levels on every rank), else int32 (the tid-list and GPU
+    counters' type)."""
+    if narrow and m <= 1 << 8:
+        return np.uint8
+    return np.int16 if narrow and m <= 1 << 15 else np.int32
+
+
 def mine(prep: Prepared, max_len: int | None, comm: Comm, device: str, control, timer,
          guard: Guard) -> tuple[list, list, bool, int]:
     """Levels of frequent itemsets (recoded ids): (itemset arrays, count arrays, partial, levels)."""
@@ -347,6 +358,7 @@ def mine(prep: Prepared, max_len: int | None, comm: Comm, device: str, control, 
         frequent = K.decode_pairs(pos, m)
         parents = frequent[:, 0].astype(np.int64)   # a pair's first item: its row in level 1
         counter.keep_pairs(frequent, local)
+        frequent = frequent.astype(_items(m, device == "cpu" and prep.dense), copy=False)
         guard.hold(frequent.nbytes + total.nbytes)   # results so far count against later levels
     del local
     itemsets.append(frequent)

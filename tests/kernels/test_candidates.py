@@ -102,11 +102,15 @@ def test_parents_of_few_joins_take_them_unpruned(unpruned):
             assert [tuple(F[a]) + (int(b),) for a, b in zip(left, last)] == want
 
 
-@pytest.mark.parametrize("prune_cost", [0.0, 2.0, 1e12])
-def test_dense_apriori_pruned_or_not_against_brute_force(monkeypatch, prune_cost):
-    """Counted by bitsets: every parent pruned (0), as the cost model says, or none."""
+@pytest.mark.parametrize("prune_cost,items", [(0.0, None), (2.0, None), (1e12, None),
+                                              (2.0, np.int16), (2.0, np.int32)])
+def test_dense_apriori_pruned_or_not_against_brute_force(monkeypatch, prune_cost, items):
+    """Counted by bitsets: every parent pruned (0), as the cost model says, or none; the
+    levels' items of the narrowest type (here uint8) or of a wider one."""
     from hpcrec.fim import count_distribution
     monkeypatch.setattr(count_distribution, "PRUNE_COST", prune_cost)
+    if items is not None:
+        monkeypatch.setattr(count_distribution, "_items", lambda m, narrow: items)
     rows = dense_rows(5, 80)
     every = counted(rows, None)
     for count in (3, 9, 15):
@@ -117,6 +121,13 @@ def test_dense_apriori_pruned_or_not_against_brute_force(monkeypatch, prune_cost
         assert got == truth and len(got) == len(res)
         # the levels searched are those of the sets, not of the candidates counted
         assert not res.partial and res.levels == max(map(len, truth))
+
+
+def test_levels_take_the_narrowest_item_type_where_counted_by_bitsets_on_the_cpu():
+    from hpcrec.fim.count_distribution import _items
+    assert [_items(m, True) for m in (2, 256, 257, 1 << 15, (1 << 15) + 1)] == \
+        [np.uint8, np.uint8, np.int16, np.int16, np.int32]
+    assert _items(100, False) == np.int32
 
 
 def test_unpruned_follows_the_cost_of_pruning_against_counting():
