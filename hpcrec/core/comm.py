@@ -24,7 +24,7 @@ _MAX_MSG = 1 << 30  # elements per buffer call: far below the 2**31 int-count li
 # rank's output through pipes and stop reading once Abort has them kill the job, so the
 # error line written just before could be lost (seen once, under load, as an empty stderr).
 ABORT_GRACE_S = 0.3
-SPIN_S = 0.01  # a barrier's wait spun before it sleeps (Comm.quiet_barrier)
+SPIN_S = 0.1  # a barrier's wait spun before it sleeps (Comm.quiet_barrier)
 
 
 def chunk(n: int, rank: int, size: int) -> tuple[int, int]:
@@ -314,8 +314,9 @@ class Comm:
         on an oversubscribed node every wait: 3 ranks on 2 cores ran the MPI tests of
         tests/fim in 60 s spinning, 31 s sleeping); sleeping through every short wait
         costs each a sleeper's wake-up (on this KVM guest 0.3 of apriori's 2.1 s on 2
-        ranks, dense-mushroom 0.07, whose blocks' phases end in waits of milliseconds).
-        A long wait costs at most one interval of latency."""
+        ranks, dense-mushroom 0.07, whose blocks' phases end in waits of milliseconds;
+        at 0.04, 6.1-6.3 s spinning 0.1 s against 6.6-6.7 s spinning 10 ms). A long wait
+        costs at most one interval of latency."""
         if self.size == 1:
             return
         spin_until = time.perf_counter() + (SPIN_S if self.owns_cores else 0.0)
