@@ -8,7 +8,8 @@
 #   benchmarks/fim_before_after.sh BASE_COMMIT [ROUNDS] [SUPPORTS]
 # FILES: data files (names in $HPCREC_DATA/fim, or paths; default retail.dat and
 # T10I4D100K.dat), SUPPORTS: e.g. "0.1 0.07" (default 0.0001), TOOLS (hpcrec tools),
-# PYFIM (pyfim tools, default fpgrowth and eclat).
+# PYFIM (pyfim tools, default fpgrowth and eclat), RESULT_ON (fim_bench.py's --result-on
+# for runs on several ranks: all, the default, or blocks).
 set -euo pipefail
 base=${1:?base commit}; rounds=${2:-3}; supports=${3:-0.0001}
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -29,7 +30,7 @@ run() {  # variant tool file
     [[ -e $file ]] || file="$data/$3"
     # shellcheck disable=SC2086  # the supports are separate arguments
     local cmd=("$py" "$root/benchmarks/fim_bench.py" --child "$2" --data-file "$file"
-               --supports $supports --repeat 3 --budget 60)
+               --supports $supports --repeat 3 --budget 60 --result-on "${RESULT_ON:-all}")
     if [[ $2 == *@* ]]; then cmd=(mpiexec -n "${2#*@}" "$py" -m mpi4py "${cmd[@]:1}"); fi
     # from an empty folder (python -m puts the current one on the path)
     if [[ $1 == before ]]; then
