@@ -152,8 +152,10 @@ class _Found:
     block by block into arrays that hold them all, so the level is never joined from its
     blocks (0.15 of apriori's 2.9 s on dense-mushroom 0.07, on every rank). Where address
     space never written costs nothing (:func:`~hpcrec.core.memory.untouched_is_free`) the
-    arrays are reserved for the level's ``joins`` (at most half the memory budget left);
-    past that they grow by doubling, copied."""
+    arrays are reserved for ``joins`` sets (the level's joins where they are counted by
+    bitsets, whose levels fill a good share of their joins; at most half the memory budget
+    left); past that they grow by doubling, copied. (Sparse data reserves none: reserved
+    for its many joins, T10I4D100K 0.0001 took 12 MB more process peak in fim_bench.py.)"""
 
     def __init__(self, width: int, items, joins: int, guard: Guard):
         self.items = items
@@ -232,7 +234,7 @@ def _union_block(counter: IntersectingCounter, frequent: np.ndarray, partners: n
 
 
 def _level(frequent: np.ndarray, parents: np.ndarray, counter, k: int, minc: int, dtype,
-           unpruned: int, control, comm: Comm, timer, guard: Guard):
+           unpruned: int, reserve: bool, control, comm: Comm, timer, guard: Guard):
     """Level k + 1 from the frequent k-itemsets and each one's ``parents`` (the row of its
     first k - 1 items in the last level: siblings join), generated and counted in blocks
     of parents of about BLOCK candidates (the block's join budget follows the last block's
@@ -241,11 +243,12 @@ def _level(frequent: np.ndarray, parents: np.ndarray, counter, k: int, minc: int
     travels in every block's reduce and takes effect at the end of the level, so a partial
     result holds whole levels. Where the counter finds a block's frequent sets itself (one
     rank, tid-lists), there is no candidate list: the extensions it counted stand for the
-    candidates."""
+    candidates. ``reserve``: the level's arrays are reserved for its joins (:class:`_Found`)."""
     with comm.collective_errors(), timer.phase("mine"):
         partners = K.join_partners(parents)
         work = np.concatenate(([0], np.cumsum(partners + 1)))
-        found_sets = _Found(k + 1, frequent.dtype, int(work[-1] - len(partners)), guard)
+        found_sets = _Found(k + 1, frequent.dtype,
+                            int(work[-1] - len(partners)) if reserve else 0, guard)
     n, lo, budget, seen, stop = len(frequent), 0, BLOCK, 0, False
     lists = isinstance(counter, IntersectingCounter)
     while lo < n:
@@ -368,7 +371,8 @@ def mine(prep: Prepared, max_len: int | None, comm: Comm, device: str, control, 
     while len(frequent) > 1 and k < limit and not stop:
         unpruned = _unpruned(frequent, joins, prep.rows.n_rows) if bitwise else 0
         frequent, parents, total, seen, joins, stop = _level(
-            frequent, parents, counter, k, minc, dtype, unpruned, control, comm, timer, guard)
+            frequent, parents, counter, k, minc, dtype, unpruned, bitwise, control, comm, timer,
+            guard)
         if len(frequent) == 0:   # the longest sets have k items, whatever candidates
             if seen:             # were counted (unpruned joins depend on the ranks' rows)
                 control.level(k + 1, seen, 0)
