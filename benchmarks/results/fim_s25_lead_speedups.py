@@ -1,9 +1,9 @@
 """Session 25, lead: 1 -> 2 ranks in process on the dense sets with NumPy's huge-page advice
 as HPCREC_HUGEPAGES=auto sets it on this VM (off), the result left in blocks: best seconds
 per case over the rounds of each run, each run's 1-rank time against its own 2-rank time.
-Session 26's records of the same runs (``s26``) take the same table.
+Session 26's and 27's records of the same runs (``s26``, ``s27``) take the same table.
 
-    python benchmarks/results/fim_s25_lead_speedups.py [s26]
+    python benchmarks/results/fim_s25_lead_speedups.py [s26|s27]
 """
 import json
 import sys
@@ -15,8 +15,8 @@ HERE = Path(__file__).parent
 def main() -> None:
     session = sys.argv[1] if len(sys.argv) > 1 else "s25"
     best = {}
-    for data in ("dm", "dc", "dense"):
-        for r in json.loads((HERE / f"fim_inproc_{session}_lead_{data}_blocks.json").read_text())["records"]:
+    for path in sorted(HERE.glob(f"fim_inproc_{session}_lead_*_blocks.json")):
+        for r in json.loads(path.read_text())["records"]:
             if "seconds" in r:
                 name, _, ranks = r["tool"].partition("@")
                 key = (r["data"].removesuffix(".h5"), r["support"], name.split("-")[1])
