@@ -203,8 +203,8 @@ def _union_block(counter: IntersectingCounter, frequent: np.ndarray, partners: n
     and reduced. (left, last, the frequent ones' positions in them, their global counts,
     union size, stop), or None on every rank where some rank keeps no tid-lists, or where
     the lists together hold more than UNION_JOINS of the block's joins (then the block's
-    candidates are listed). Every rank
-    receives every list, and their length grows with p as ceil(minc / p) falls: on
+    candidates are listed). Every rank receives every list, and their length grows with p
+    as ceil(minc / p) falls: on
     T10I4D100K 0.0001 (27 M joins) 0.68 M entries at 2 ranks, 2.7 M at 8 (the union took
     0.66x the CPU of listed candidates), 15 M at 16 (1.26x; benchmarks/README.md,
     session 23)."""
@@ -330,13 +330,12 @@ def _counter(prep: Prepared, device: str, guard: Guard, final: bool, stream: boo
 
 
 def _items(m: int, narrow: bool):
-    """The type of the levels' items: the narrowest that holds ``m`` items where ``narrow``
-    (the CPU's bitset counter: dense data, few items in many long sets; dense-mushroom
-    0.04 wrote 1.1 GB of int32 levels on every rank), else int32 (the tid-list and GPU
-    counters' type)."""
-    if narrow and m <= 1 << 8:
-        return np.uint8
-    return np.int16 if narrow and m <= 1 << 15 else np.int32
+    """The type of the levels' items: uint8 where ``narrow`` (the CPU's bitset counter:
+    dense data, few items in many long sets; dense-mushroom 0.04 wrote 1.1 GB of int32
+    levels on every rank) and ``m`` items fit, else int32 (the tid-list and GPU counters'
+    type; one more type would be one more set of compiled kernels for ``hpcrec warmup``'s
+    jobs to miss)."""
+    return np.uint8 if narrow and m <= 1 << 8 else np.int32
 
 
 def mine(prep: Prepared, max_len: int | None, comm: Comm, device: str, control, timer,
