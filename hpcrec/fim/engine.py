@@ -25,6 +25,7 @@ from .result import (
     Keys,
     Records,
     bucket_lengths,
+    bucketed_keys,
     decoded,
     level_records,
     mask_form,
@@ -125,11 +126,9 @@ def _bucket_block(recs: Records, lengths: int, comm: Comm) -> Keys:
     (8 bytes a set, no record dealt one by one) with the pieces of buckets they fill
     (:func:`~hpcrec.kernels.blocks.pieces`), and places the keys it receives bucket by
     bucket (:func:`~hpcrec.kernels.blocks.placed`) before sorting each bucket."""
-    from ..kernels import blocks, order
+    from ..kernels import blocks
     form = recs.form
-    keys = np.empty(len(recs.rec), np.int64)
-    start = np.zeros((lengths << form.split) + 1, np.int64)
-    order.mask_buckets(recs.rec, form.width, form.split, form.count_bits, start, keys)
+    keys, start = bucketed_keys(recs, lengths)
     del recs
     spl = splitters(len(keys), lambda at, keys=keys: np.stack(
         (np.searchsorted(start, at, "right") - 1, keys[at]), axis=1), comm,

@@ -230,14 +230,24 @@ def sorted_records(recs: Records, longest: int | None = None) -> Records | Keys:
         lengths = bucket_lengths(form, longest, len(recs.rec))
         if not lengths:
             return two_word_keys(recs)
-        keys = np.empty(len(recs.rec), np.int64)
-        start = np.zeros((lengths << form.split) + 1, np.int64)
-        order.mask_buckets(recs.rec, form.width, form.split, form.count_bits, start, keys)
+        keys, start = bucketed_keys(recs, lengths)
         sort_in_buckets(keys, start)
         return Keys(keys, start, recs.n_items, form)
     done = np.empty_like(recs.rec)
     order.sort_records(recs.rec, done, recs.layout[3])
     return recs._replace(rec=done)
+
+
+def bucketed_keys(recs: Records, lengths: int) -> tuple[np.ndarray, np.ndarray]:
+    """(keys, bounds): the one-word keys of records of the mask layout, scattered into
+    their buckets of (length below ``lengths``, top mask bits), each bucket unsorted
+    (:func:`~hpcrec.kernels.order.mask_buckets`)."""
+    from ..kernels import order
+    form = recs.form
+    keys = np.empty(len(recs.rec), np.int64)
+    start = np.zeros((lengths << form.split) + 1, np.int64)
+    order.mask_buckets(recs.rec, form.width, form.split, form.count_bits, start, keys)
+    return keys, start
 
 
 def two_word_keys(recs: Records) -> Keys:
