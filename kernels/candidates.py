@@ -184,9 +184,10 @@ def prune_joins(F, partners, lo, hi, unpruned=0):
 
 
 @njit(cache=True)
-def grown_rows(F, left, last, pick, out):
+def grown_rows(F, left, last, pick, out, sizes):
     """The next level's rows, written once into ``out`` (len(pick), L + 1): row j is
-    F[left[c]] + {last[c]} for candidate c = pick[j]. Replaces a gather of the parents'
+    F[left[c]] + {last[c]} for candidate c = pick[j]; each row's parent ``left[c]`` counted
+    in ``sizes`` (the lengths of the next level's runs of siblings). Replaces a gather of the parents'
     rows, a column stack and a copy to int32, each a fresh array of the level (0.4 of
     apriori's 3.4 s on dense-mushroom 0.07, and again on every rank of several)."""
     L = F.shape[1]
@@ -196,3 +197,4 @@ def grown_rows(F, left, last, pick, out):
         for t in range(L):
             out[j, t] = F[a, t]
         out[j, L] = last[c]
+        sizes[a] += 1

@@ -339,22 +339,18 @@ def extension_tidlists(indptr, indices, ptr, tids, left, last, counts, m):
 
 
 @njit(cache=True)
-def join_partners(prefix):
+def join_partners(sizes):
     """Per row a of the frequent L-itemsets (rows sorted), how many later rows share its
-    first L-1 items: a's join partners, rows a+1 .. a+partners[a]. ``prefix`` names each
-    row's first L-1 items (equal names for equal prefixes, e.g. the row's parent in the
-    last level), so a row costs one comparison, not L - 1. The sum bounds the candidates
-    of the next level (before pruning)."""
-    n = len(prefix)
-    out = np.empty(n, np.int64)
-    g = 0
-    while g < n:
-        h = g + 1
-        while h < n and prefix[h] == prefix[g]:
-            h += 1
-        for a in range(g, h):
-            out[a] = h - a - 1
-        g = h
+    first L-1 items: a's join partners, rows a+1 .. a+partners[a]. ``sizes`` holds the
+    rows' runs of equal prefixes (siblings: one parent's frequent extensions), each run's
+    length in order, so no prefix is compared. The sum bounds the candidates of the next
+    level (before pruning)."""
+    out = np.empty(sizes.sum(), np.int64)
+    a = 0
+    for g in sizes:
+        for t in range(g):
+            out[a + t] = g - 1 - t
+        a += g
     return out
 
 
@@ -529,6 +525,11 @@ class BitsetCpuCounter:
 
     def next_level(self) -> None:
         pass
+
+    def count_all_rows(self, bits: np.ndarray) -> None:
+        """Count over ``bits`` from now on: the item bitsets of every rank's rows, their
+        words side by side, so that counts are global (Candidate Distribution)."""
+        self.bits = bits
 
 
 def chunk_rows(m: int) -> int:

@@ -209,6 +209,16 @@ class Guard:
         self.check(nbytes, "the itemsets found so far")
         self.held += nbytes
 
+    @contextlib.contextmanager
+    def holding(self, nbytes: int):
+        """Count ``nbytes`` as kept inside the block (arrays that live through a phase;
+        the caller checks them first, under MPI inside ``collective_errors``)."""
+        self.held += nbytes
+        try:
+            yield
+        finally:
+            self.held -= nbytes
+
     def max_items(self, bytes_per_item: int) -> int:
         """How many records of ``bytes_per_item`` fit in the budget."""
         return max(1, self.budget // max(1, bytes_per_item))

@@ -1,6 +1,6 @@
 """Frequent itemsets and association rules, mlxtend-compatible, distributed over MPI.
 
-``apriori`` (Count Distribution), ``fpgrowth``, ``fpmax`` and ``fpclose`` (PFP-style)
+``apriori`` (Count or, on dense data, Candidate Distribution), ``fpgrowth``, ``fpmax`` and ``fpclose`` (PFP-style)
 return the DataFrames of ``mlxtend.frequent_patterns`` 0.25 (``fpclose``: closed itemsets,
 in the same frame) with exact supports, identical for any number of ranks;
 ``association_rules`` scores rules with mlxtend's metrics. See ``docs/fim.md``.

@@ -38,7 +38,7 @@ def _run(df, algorithm, min_support, use_colnames, max_len, verbose, null_values
 
 def apriori(df, min_support=0.5, use_colnames=False, max_len=None, verbose=0,
             low_memory=False, n_jobs=1, *, comm=None, device="cpu", format=None) -> pd.DataFrame:  # noqa: A002
-    """Frequent itemsets by Apriori (Count Distribution over the ranks).
+    """Frequent itemsets by Apriori (Count or Candidate Distribution over the ranks).
 
     ``low_memory`` and ``n_jobs`` are accepted for compatibility: counting is always
     sparse, and parallelism comes from MPI ranks.

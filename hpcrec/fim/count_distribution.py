@@ -1,4 +1,5 @@
-"""Apriori by Count Distribution: every rank counts every candidate on its own rows.
+"""Apriori by Count Distribution: every rank counts every candidate on its own rows (on
+dense data, Candidate Distribution: its own candidates on every row).
 
 Level 2: on the CPU's sparse path, each rank counts the pairs of its rows item by item
 (:func:`hpcrec.kernels.support.often_pairs`) and writes only those seen >= ceil(minc / p)
@@ -14,7 +15,9 @@ the counts are summed with one buffer Allreduce (whose last slot carries stop re
 honoured at the end of the level; one rank reduces nothing). With p ranks, only the
 candidates counted at least ceil(minc / p) times on some rank can be frequent, so only
 their union (one Allgatherv of positions) is reduced when that is smaller than the whole
-vector.
+vector. Dense data on several CPU ranks whose item bitsets are small enough to share
+go by Candidate Distribution from level 3 on instead (:func:`_shared_level`): every rank
+counts its own share of the candidates over all rows.
 Counters: on the CPU, sparse data is counted with tid-lists, per parent by occurrence
 deliver or by intersection with the candidates' siblings, and by item bitsets over the
 rows that still hold a frequent set once the tid-lists grow long
@@ -56,6 +59,8 @@ PRUNE_COST = 2.0  # a step of the prune's block searches against a word of bitse
 BLOCK = 1 << 20  # candidates of a level generated and counted at once
 TRIANGLE = 1 << 20  # item pairs up to which level 2 fills the triangle (it fits in cache)
 BYTES = 48  # about what a candidate holds while it is counted (left, last, counts, choice)
+PARENT_BYTES = 32  # what a parent holds while its level is made (partners, offsets, children)
+SHARED = 64 << 20  # all ranks' item bitsets up to which each rank holds them all (dense data)
 UNION_JOINS = 0.25  # the ranks' often lists together may hold this share of the block's joins
 LISTS = 1.0  # tid-lists may take this many times the bytes of the rank's recoded rows,
 FLOOR = 256 << 20  # or this many bytes where that is more (small data: lists stay fastest)
@@ -148,25 +153,27 @@ def _unpruned(frequent: np.ndarray, joins: int, n_rows: int) -> int:
 
 
 class _Found:
-    """A level's frequent sets (rows of ``width`` items), their parents and counts, written
-    block by block into arrays that hold them all, so the level is never joined from its
-    blocks (0.15 of apriori's 2.9 s on dense-mushroom 0.07, on every rank). Where address
+    """A level's frequent sets (rows of ``width`` items) and counts, written block by
+    block into arrays that hold them all, and for each of the last level's ``parents``
+    rows how many of them extend it: the lengths of their runs of siblings, which join at
+    the next level (:func:`~hpcrec.kernels.support.join_partners`). The level is never
+    joined from its blocks (0.15 of apriori's 2.9 s on dense-mushroom 0.07, on every rank). Where address
     space never written costs nothing (:func:`~hpcrec.core.memory.untouched_is_free`) the
     arrays are reserved for ``joins`` sets (the level's joins where they are counted by
     bitsets, whose levels fill a good share of their joins; at most half the memory budget
     left); past that they grow by doubling, copied. (Sparse data reserves none: reserved
     for its many joins, T10I4D100K 0.0001 took 12 MB more process peak in fim_bench.py.)"""
 
-    def __init__(self, width: int, items, joins: int, guard: Guard):
+    def __init__(self, width: int, items, parents: int, joins: int, guard: Guard):
         self.items = items
-        self.per = np.dtype(items).itemsize * width + 16
+        self.per = np.dtype(items).itemsize * width + 8
         room = max(0, guard.budget - guard.held) // (2 * self.per)
         self.n = 0
+        self.sizes = np.zeros(parents, np.int64)
         self._arrays(min(joins, room) if untouched_is_free() else 0, width)
 
     def _arrays(self, cap: int, width: int) -> None:
         self.rows = np.empty((cap, width), self.items)
-        self.parents = np.empty(cap, np.int64)
         self.totals = np.empty(cap, np.int64)
 
     def add(self, frequent: np.ndarray, left: np.ndarray, last: np.ndarray, pick: np.ndarray,
@@ -179,19 +186,18 @@ class _Found:
         n, more = self.n, len(pick)
         if n + more > len(self.totals):
             guard.check(2 * (n + more) * self.per, "the itemsets found so far")
-            old = self.rows, self.parents, self.totals
+            old = self.rows, self.totals
             self._arrays(max(2 * len(self.totals), n + more), self.rows.shape[1])
-            for new, was in zip((self.rows, self.parents, self.totals), old):
+            for new, was in zip((self.rows, self.totals), old):
                 new[:n] = was[:n]
         guard.check((n + more) * self.per, "the itemsets found so far")
-        C.grown_rows(frequent, left, last, pick, self.rows[n:n + more])
-        self.parents[n:n + more] = left[pick]
+        C.grown_rows(frequent, left, last, pick, self.rows[n:n + more], self.sizes)
         self.totals[n:n + more] = total
         self.n += more
 
     def level(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(rows, parents, counts) of the sets found."""
-        return self.rows[:self.n], self.parents[:self.n], self.totals[:self.n]
+        """(rows, counts, sibling run lengths) of the sets found."""
+        return self.rows[:self.n], self.totals[:self.n], self.sizes
 
 
 def _union_block(counter: IntersectingCounter, frequent: np.ndarray, partners: np.ndarray,
@@ -233,21 +239,21 @@ def _union_block(counter: IntersectingCounter, frequent: np.ndarray, partners: n
     return left, last, pos, total, len(last), stop
 
 
-def _level(frequent: np.ndarray, parents: np.ndarray, counter, k: int, minc: int, dtype,
+def _level(frequent: np.ndarray, sizes: np.ndarray, counter, k: int, minc: int, dtype,
            unpruned: int, reserve: bool, control, comm: Comm, timer, guard: Guard):
-    """Level k + 1 from the frequent k-itemsets and each one's ``parents`` (the row of its
-    first k - 1 items in the last level: siblings join), generated and counted in blocks
+    """Level k + 1 from the frequent k-itemsets and the lengths of their runs of siblings
+    (``sizes``: sets of the same first k - 1 items, which join), generated and counted in blocks
     of parents of about BLOCK candidates (the block's join budget follows the last block's
     candidates per join; the same on every rank, which all see every block's candidates):
-    (frequent sets, their parents, their counts, candidates, joins, stop). A stop request
+    (frequent sets, their counts, their sibling run lengths, candidates, joins, stop). A stop request
     travels in every block's reduce and takes effect at the end of the level, so a partial
     result holds whole levels. Where the counter finds a block's frequent sets itself (one
     rank, tid-lists), there is no candidate list: the extensions it counted stand for the
     candidates. ``reserve``: the level's arrays are reserved for its joins (:class:`_Found`)."""
     with comm.collective_errors(), timer.phase("mine"):
-        partners = K.join_partners(parents)
+        partners = K.join_partners(sizes)
         work = np.concatenate(([0], np.cumsum(partners + 1)))
-        found_sets = _Found(k + 1, frequent.dtype,
+        found_sets = _Found(k + 1, frequent.dtype, len(frequent),
                             int(work[-1] - len(partners)) if reserve else 0, guard)
     n, lo, budget, seen, stop = len(frequent), 0, BLOCK, 0, False
     lists = isinstance(counter, IntersectingCounter)
@@ -266,7 +272,7 @@ def _level(frequent: np.ndarray, parents: np.ndarray, counter, k: int, minc: int
                                  comm, timer, guard)
         if found is not None:
             left, last, pick, total, counted, asked = found
-            budget = min(8 * budget, max(budget // 8, budget * BLOCK // max(1, counted)))
+            budget = _next_budget(budget, counted)
             seen += counted
             stop = stop or asked
             with comm.collective_errors(), timer.phase("mine"):
@@ -274,7 +280,7 @@ def _level(frequent: np.ndarray, parents: np.ndarray, counter, k: int, minc: int
             lo = hi
             continue
         left, last = _candidates(frequent, partners, work, lo, hi, k, unpruned, comm, timer, guard)
-        budget = min(8 * budget, max(budget // 8, budget * BLOCK // max(1, len(left))))
+        budget = _next_budget(budget, len(left))
         lo = hi
         if len(left) == 0:
             continue
@@ -294,6 +300,85 @@ def _level(frequent: np.ndarray, parents: np.ndarray, counter, k: int, minc: int
         counter.next_level()
         joins = int(partners.sum())
     return *found_sets.level(), seen, joins, stop
+
+
+def _next_budget(budget: int, n: int) -> int:
+    """The next block's join budget, after a block of ``budget`` joins gave ``n``
+    candidates: about BLOCK candidates, changed at most 8-fold from block to block."""
+    return min(8 * budget, max(budget // 8, budget * BLOCK // max(1, n)))
+
+
+def _share_rows(counter, m: int, comm: Comm, timer, guard: Guard) -> bool:
+    """Whether levels 3 on go by Candidate Distribution (:func:`_shared_level`): several
+    ranks counting dense data by bitsets on the CPU, where the item bitsets of all rows
+    take at most SHARED bytes. Then every rank gathers them all (one Allgatherv, each
+    rank's words side by side). Count Distribution splits each candidate's words between
+    ranks but repeats its fixed costs on each (its join and prune, the count's setup and
+    store, its place in the reduce): on dense-mushroom 0.04 (8,124 rows, 127 words an
+    item) its levels took 6.3 s on one rank and 4.1 s on 2, 1.5x."""
+    if comm.size == 1 or not isinstance(counter, K.BitsetCpuCounter):
+        return False
+    words = comm.allgather_counts(counter.bits.shape[1])
+    if 8 * m * int(words.sum()) > SHARED:
+        return False
+    with comm.collective_errors():
+        guard.check(16 * m * int(words.sum()), f"the bitsets of all ranks' rows ({m} items)")
+    with timer.phase("communicate"):
+        every = comm.allgatherv(counter.bits.reshape(-1))
+    with comm.collective_errors(), timer.phase("count"):
+        cuts = np.cumsum(np.concatenate(([0], m * words)))
+        counter.count_all_rows(np.hstack([every[cuts[r]:cuts[r + 1]].reshape(m, -1)
+                                          for r in range(comm.size)]))
+    return True
+
+
+def _shared_level(frequent: np.ndarray, sizes: np.ndarray, counter, k: int, minc: int,
+                  unpruned: int, control, comm: Comm, timer, guard: Guard):
+    """Level k + 1 by Candidate Distribution (``counter`` counts over all rows,
+    :func:`_share_rows`): each rank joins, prunes and counts the candidates of its own
+    share of the parents (balanced by their joins, in blocks of about BLOCK candidates)
+    and keeps the frequent ones, whose counts are global; no candidate or count crosses
+    ranks. The ranks' frequent sets are then gathered on every rank (one Allgatherv), in
+    level order; their counts stay on the rank that found them, its share of the result.
+    Returns what :func:`_level` does, but for the counts: this rank's, then the first row
+    of its sets in the level. A stop request takes effect at the end of the level."""
+    with comm.collective_errors(), timer.phase("mine"):
+        partners = K.join_partners(sizes)
+        work = np.concatenate(([0], np.cumsum(partners + 1)))
+        bounds = weighted_bounds(work, comm.size)
+        a, b = (int(x) for x in bounds[comm.rank:comm.rank + 2])
+        found_sets = _Found(k + 1, frequent.dtype, len(frequent), int(work[b] - work[a]) - (b - a),
+                            guard)
+    lo, budget, seen = a, BLOCK, 0
+    with comm.collective_errors():
+        while lo < b:
+            hi = max(lo + 1, min(b, int(np.searchsorted(work, work[lo] + budget, "right")) - 1))
+            with timer.phase("mine"):
+                guard.check(int(work[hi] - work[lo]), f"candidate generation at level {k + 1}")
+                per_row, last = C.prune_joins(frequent, partners, lo, hi, unpruned)
+                guard.check(BYTES * len(last), f"{len(last)} candidates of level {k + 1}")
+                left = np.repeat(np.arange(lo, hi), per_row)
+            budget = _next_budget(budget, len(left))
+            lo = hi
+            seen += len(left)
+            with timer.phase("count"):
+                local = counter.count(frequent, left, last)
+            with timer.phase("mine"):
+                pick = np.flatnonzero(local >= minc)
+                found_sets.add(frequent, left, last, pick, local[pick], guard)
+        rows, total, sizes = found_sets.level()
+        told = np.array([seen, control.stop_requested()], np.int64)
+    with timer.phase("communicate"):
+        told = comm.allreduce(told)
+        per_rank = comm.allgather_counts(len(total))
+    with comm.collective_errors():
+        guard.check(int(per_rank.sum()) * rows.shape[1] * rows.itemsize,
+                    "the itemsets found so far")
+    with timer.phase("communicate"):
+        rows = comm.allgatherv(rows.reshape(-1)).reshape(-1, k + 1)
+        comm.allgather_rows(sizes, bounds)   # each rank counted its own parents' children
+    return (rows, total, sizes, int(told[0]), int(partners.sum()), bool(told[1]),
+            int(per_rank[:comm.rank].sum()))
 
 
 def list_budget(prep: Prepared, guard: Guard) -> int:
@@ -339,15 +424,28 @@ def _items(m: int, narrow: bool):
 
 
 def mine(prep: Prepared, max_len: int | None, comm: Comm, device: str, control, timer,
-         guard: Guard) -> tuple[list, list, bool, int]:
-    """Levels of frequent itemsets (recoded ids): (itemset arrays, count arrays, partial, levels)."""
+         guard: Guard) -> tuple[list, list, list, bool, int]:
+    """Levels of frequent itemsets (recoded ids), every one whole on every rank, and this
+    rank's share of them for the result: (itemset arrays, count arrays, starts, partial,
+    levels), where ``counts[k]`` are the counts of the rows from ``starts[k]`` of
+    ``itemsets[k]`` (an even split of a level counted by all ranks, or the sets a rank
+    found in a level of :func:`_shared_level`: their counts are not gathered)."""
     m, minc = prep.m, prep.minc
-    itemsets = [np.arange(m, dtype=np.int32)[:, None]]
-    counts = [prep.counts.astype(np.int64)]
+    itemsets, counts, starts = [], [], []
+
+    def found(rows: np.ndarray, total: np.ndarray, start: int | None = None) -> None:
+        if start is None:   # counted on every rank: an even share
+            start, end = comm.chunk(len(total))
+            total = total[start:end]
+        itemsets.append(rows)
+        counts.append(total)
+        starts.append(start)
+
+    found(np.arange(m, dtype=np.int32)[:, None], prep.counts.astype(np.int64))
     limit = max_len or np.inf
     stop = prep.stop
     if stop or m < 2 or limit < 2:
-        return itemsets, counts, stop and m >= 2 and limit >= 2, 1
+        return itemsets, counts, starts, stop and m >= 2 and limit >= 2, 1
     dtype = np.int32 if prep.n < 2**31 - 1 else np.int64
     with comm.collective_errors(), timer.phase("count"):
         stream = _streams(prep, device, guard)
@@ -358,27 +456,36 @@ def mine(prep: Prepared, max_len: int | None, comm: Comm, device: str, control, 
                                      comm, timer, guard)
     with comm.collective_errors(), timer.phase("mine"):
         frequent = K.decode_pairs(pos, m)
-        parents = frequent[:, 0].astype(np.int64)   # a pair's first item: its row in level 1
+        sizes = np.bincount(frequent[:, 0], minlength=m)   # pairs of the same first item
         counter.keep_pairs(frequent, local)
         frequent = frequent.astype(_items(m, device == "cpu" and prep.dense), copy=False)
         guard.hold(frequent.nbytes + total.nbytes)   # results so far count against later levels
     del local
-    itemsets.append(frequent)
-    counts.append(total)
+    found(frequent, total)
     control.level(2, K.n_pairs(m), len(pos))
     k, joins, bitwise = 2, K.n_pairs(m), _bitwise(prep, device)   # level 2: all pairs
+    shared = len(frequent) > 1 and k < limit and not stop and \
+        _share_rows(counter, m, comm, timer, guard)
     while len(frequent) > 1 and k < limit and not stop:
-        unpruned = _unpruned(frequent, joins, prep.rows.n_rows) if bitwise else 0
-        frequent, parents, total, seen, joins, stop = _level(
-            frequent, parents, counter, k, minc, dtype, unpruned, bitwise, control, comm, timer,
-            guard)
+        unpruned = _unpruned(frequent, joins, prep.n if shared else prep.rows.n_rows) \
+            if bitwise else 0
+        start, parents = None, PARENT_BYTES * len(frequent)
+        with comm.collective_errors():
+            guard.check(parents, f"joining the {len(frequent)} sets of level {k}")
+        with guard.holding(parents):
+            if shared:
+                frequent, total, sizes, seen, joins, stop, start = _shared_level(
+                    frequent, sizes, counter, k, minc, unpruned, control, comm, timer, guard)
+            else:
+                frequent, total, sizes, seen, joins, stop = _level(
+                    frequent, sizes, counter, k, minc, dtype, unpruned, bitwise, control,
+                    comm, timer, guard)
         if len(frequent) == 0:   # the longest sets have k items, whatever candidates
             if seen:             # were counted (unpruned joins depend on the ranks' rows)
                 control.level(k + 1, seen, 0)
             break
         k += 1
         guard.hold(frequent.nbytes + total.nbytes)
-        itemsets.append(frequent)
-        counts.append(total)
+        found(frequent, total, start)
         control.level(k, seen, len(frequent))
-    return itemsets, counts, stop and len(frequent) > 1 and k < limit, k
+    return itemsets, counts, starts, stop and len(frequent) > 1 and k < limit, k

@@ -225,14 +225,13 @@ def mine_itemsets(source, min_support: float, algorithm: str = "fpgrowth", max_l
         raise InputError("no transactions to mine (the input is empty)")
     form = mask_form(prep.order, prep.n)   # the mask layout, where the items fit two words
     if algorithm == "apriori":
-        levels, counts, partial, done = count_distribution.mine(prep, max_len, comm, device, control, timer, guard)
+        levels, counts, starts, partial, done = count_distribution.mine(
+            prep, max_len, comm, device, control, timer, guard)
         with comm.collective_errors():   # the records and their canonical order make copies
-            guard.check(2 * sum(f.nbytes + c.nbytes for f, c in zip(levels, counts)),
+            guard.check(2 * sum(len(c) * (f[:1].nbytes + 8) for f, c in zip(levels, counts)),
                         "ordering the itemsets found")
-        with timer.phase("mine"):   # the levels are global: each rank orders a share of them
-            n = sum(len(c) for c in counts)
-            recs = level_records(levels, counts, n * comm.rank // comm.size,
-                                 n * (comm.rank + 1) // comm.size, prep.order, form)
+        with timer.phase("mine"):   # each rank orders its share of the levels
+            recs = level_records(levels, counts, starts, prep.order, form)
         del levels, counts
         longest = None   # of the records: found when they are sorted
     else:

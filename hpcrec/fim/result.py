@@ -187,13 +187,13 @@ def records(items: np.ndarray, lengths: np.ndarray, counts: np.ndarray, recode=N
     return Records(rec, lay, int(lengths.sum()), form)
 
 
-def level_records(levels: list, counts: list, lo: int, hi: int, recode,
+def level_records(levels: list, counts: list, starts: list, recode,
                   form: MaskForm | None = None) -> Records:
-    """Itemsets ``lo..hi-1`` of apriori's levels (one array (n_k, k) of recoded items per
-    length k, and their counts), taken level after level, as :class:`Records` (items
-    mapped through ``recode``, or in the mask layout of ``form``), built level by level
-    without joining the levels into one array. Their layout is that of all the levels, so
-    every rank holding them agrees on it, whatever share it takes."""
+    """This rank's share of apriori's levels (one array (n_k, k) of recoded items per
+    length k; of level k the rows from ``starts[k]``, as many as its ``counts[k]``), as
+    :class:`Records` (items mapped through ``recode``, or in the mask layout of ``form``),
+    built level by level without joining the levels into one array. Their layout is that
+    of the whole levels, which every rank holds, so every rank agrees on it."""
     from ..kernels import order
     if form is not None:
         recode, lay = form.bit, order.mask_layout(form.width)
@@ -201,17 +201,15 @@ def level_records(levels: list, counts: list, lo: int, hi: int, recode,
         recode = np.asarray(recode, dtype=np.int64)
         longest = max((f.shape[1] for f in levels if len(f)), default=0)
         lay = order.layout(int(recode.max(initial=0)).bit_length() or 1, longest)
-    rec = np.empty((max(0, hi - lo), lay[3] + 1), np.int64)
-    at = start = n_items = 0
-    for f, c in zip(levels, counts):
-        a, b = max(lo - start, 0), min(hi - start, len(c))
-        if a < b:
-            k = f.shape[1]
+    rec = np.empty((sum(len(c) for c in counts), lay[3] + 1), np.int64)
+    at = n_items = 0
+    for f, c, a in zip(levels, counts, starts):
+        if len(c):
+            k, b = f.shape[1], a + len(c)
             order.build_records(np.ascontiguousarray(f[a:b]).reshape(-1),
-                                np.full(b - a, k, np.int64), np.asarray(c[a:b], np.int64),
+                                np.full(b - a, k, np.int64), np.asarray(c, np.int64),
                                 recode, lay, rec[at:at + b - a])
             at, n_items = at + b - a, n_items + k * (b - a)
-        start += len(c)
     return Records(rec, lay, n_items, form)
 
 

@@ -64,6 +64,56 @@ def test_beyond_63_items_distributed_equals_serial(algorithm, width):
 
 
 @pytest.mark.mpi
+@pytest.mark.parametrize("shared", [64 << 20, 0])
+def test_dense_apriori_by_candidate_or_count_distribution(shared, monkeypatch):
+    """Dense rows on several ranks: each rank counts its share of the candidates over
+    every rank's bitsets (Candidate Distribution), or, where those outgrow SHARED, every
+    candidate over its own rows (Count Distribution); in blocks of a few candidates, so a
+    rank's share is several blocks. The same itemsets as one rank at exact fractions of
+    the rows and with max_len."""
+    from hpcrec.fim import count_distribution as cd
+    from hpcrec.io import synthetic
+    monkeypatch.setattr(cd, "SHARED", shared)
+    monkeypatch.setattr(cd, "BLOCK", 64)
+    used, level = [], cd._shared_level
+    monkeypatch.setattr(cd, "_shared_level", lambda *a: used.append(1) or level(*a))
+    rows = synthetic.dense_transactions(601, 12, 4, 3, seed=5).to_lists()
+    for count, max_len in ((150, None), (61, None), (61, 3)):
+        got = mine_itemsets(rows, count / len(rows), "apriori", max_len, comm=world())
+        reference = mine_itemsets(rows, count / len(rows), "apriori", max_len, comm=serial())
+        assert len(reference) > 100 and same(got, reference)
+    assert bool(used) == (world().size > 1 and shared > 0)
+
+
+@pytest.mark.mpi
+def test_a_stop_on_one_rank_ends_candidate_distribution_after_the_level(monkeypatch):
+    """Dense rows, Candidate Distribution: rank 0 asks to stop while it counts level 3;
+    every rank ends after that level with the same partial result of whole levels, its
+    counts exact."""
+    from hpcrec.fim import count_distribution as cd
+    from hpcrec.fim.control import Control
+    from hpcrec.io import synthetic
+    comm = world()
+    rows = synthetic.dense_transactions(601, 12, 4, 3, seed=5).to_lists()
+    full = mine_itemsets(rows, 0.1, "apriori", comm=serial())
+    asked, level = [], cd._shared_level
+
+    def shared_level(*a):
+        asked.append(comm.rank == 0)
+        return level(*a)
+    monkeypatch.setattr(cd, "_shared_level", shared_level)
+    monkeypatch.setattr(Control, "stop_requested", lambda self: bool(asked) and asked[0])
+    part = mine_itemsets(rows, 0.1, "apriori", comm=comm)
+    got, exact = as_dict(part, list(part.labels)), as_dict(full, list(full.labels))
+    if comm.size == 1:
+        assert not part.partial and got == exact
+        return
+    assert part.partial and part.levels == 3 and max(map(len, got)) == 3 < max(map(len, exact))
+    assert {s: c for s, c in exact.items() if len(s) <= 3} == got
+    assert comm.allgather_obj(got) == [got] * comm.size
+
+
+@pytest.mark.mpi
 @pytest.mark.parametrize("lists, switch", [(0.0, False), (0.9, True), (1.5, True)])
 def test_apriori_within_a_tidlist_budget(lists, switch, monkeypatch):
     """Tid-lists over budget: rows streamed in chunks from the start (every rank: the

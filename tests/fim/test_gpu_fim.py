@@ -67,8 +67,8 @@ def test_apriori_gpu_path_equals_cpu(monkeypatch):
     for device in ("cpu", "gpu"):
         comm = serial()
         prep = prepare(tx, 0.1, comm, Control(RunContext.build(comm)))   # frequent triples
-        levels, counts, partial, _ = count_distribution.mine(prep, None, comm, device, Control(RunContext.build(comm)),
-                                                  Timer(comm), Guard())
+        levels, counts, _, partial, _ = count_distribution.mine(
+            prep, None, comm, device, Control(RunContext.build(comm)), Timer(comm), Guard())
         results[device] = [(f.tolist(), c.tolist()) for f, c in zip(levels, counts)]
         assert not partial
     assert results["gpu"] == results["cpu"] and len(results["cpu"]) >= 3
@@ -97,9 +97,10 @@ def test_apriori_gpu_path_under_mpi_equals_serial_cpu(monkeypatch):
     results = {}
     for device, comm in (("cpu", serial()), ("gpu", world())):
         prep = prepare(load_transactions(rows, comm), 0.2, comm, Control(RunContext.build(comm)))
-        levels, counts, _, _ = count_distribution.mine(prep, None, comm, device,
-                                                       Control(RunContext.build(comm)), Timer(comm), Guard())
-        results[device] = [(prep.order[f].tolist(), c.tolist()) for f, c in zip(levels, counts)]
+        levels, counts, _, _, _ = count_distribution.mine(
+            prep, None, comm, device, Control(RunContext.build(comm)), Timer(comm), Guard())
+        results[device] = [(prep.order[f].tolist(), comm.allgatherv(c).tolist())   # rank shares
+                           for f, c in zip(levels, counts)]
     assert results["gpu"] == results["cpu"] and len(results["cpu"]) >= 3
 
 

@@ -25,9 +25,9 @@ def apriori_gen(chosen: list[tuple]) -> list[tuple]:
 
 
 def partners_of(F: np.ndarray) -> np.ndarray:
-    """The join partners of F's rows, their prefixes (first L - 1 items) named by rank."""
-    prefix = np.unique(F[:, :-1], axis=0, return_inverse=True)[1].reshape(-1)
-    return K.join_partners(prefix.astype(np.int64))
+    """The join partners of F's rows, from the lengths of its runs of equal prefixes
+    (first L - 1 items; F is sorted)."""
+    return K.join_partners(np.unique(F[:, :-1], axis=0, return_counts=True)[1].astype(np.int64))
 
 
 def join_prune(F: np.ndarray):
@@ -79,8 +79,12 @@ def test_join_partners_and_grown_rows_against_their_definitions():
         left, last = join_prune(F)
         pick = np.sort(rng.choice(len(left), len(left) // 2, replace=False))
         out = np.empty((len(pick), F.shape[1] + 1), np.int32)
-        C.grown_rows(F, left, last, pick, out)
+        sizes = np.zeros(len(F), np.int64)
+        C.grown_rows(F, left, last, pick, out, sizes)
         assert out.tolist() == [[*chosen[left[c]], int(last[c])] for c in pick]
+        assert np.array_equal(sizes, np.bincount(left[pick], minlength=len(F)))
+        siblings = partners_of(out) if len(out) else np.zeros(0, np.int64)
+        assert np.array_equal(K.join_partners(sizes), siblings)
 
 
 @pytest.mark.parametrize("unpruned", [1, 2, 5, 1 << 30])
