@@ -1,9 +1,10 @@
 """Session 25, lead: 1 -> 2 ranks in process on the dense sets with NumPy's huge-page advice
 as HPCREC_HUGEPAGES=auto sets it on this VM (off), the result left in blocks: best seconds
 per case over the rounds of each run, each run's 1-rank time against its own 2-rank time.
-Session 26's and 27's records of the same runs (``s26``, ``s27``) take the same table.
+Session 26's, 27's and 28's records of the same runs (``s26``, ``s27``, ``s28``) take the
+same table.
 
-    python benchmarks/results/fim_s25_lead_speedups.py [s26|s27]
+    python benchmarks/results/fim_s25_lead_speedups.py [s26|s27|s28]
 """
 import json
 import sys
