@@ -18,6 +18,7 @@ command imports again, about 0.2 s of CPU per rank (benchmarks/README.md, sessio
 from __future__ import annotations
 
 import compileall
+import contextlib
 import logging
 import tempfile
 import time
@@ -44,16 +45,73 @@ def _convert(folder: Path, comm) -> None:
 
 
 def _mine(folder: Path, comm) -> None:
+    """Every algorithm on a dense set, a sparse one (the frequent items fill 17 % and 2 %
+    of the slots) and one of 80 frequent items (the result's records in two mask words),
+    then again along the paths a large set reaches by its size (:func:`_size_paths`):
+    each compiles kernels of its own (a first apriori run on retail.dat compiled 103
+    functions, 15 s, after a warm-up on the dense set alone)."""
+    import numpy as np
+
     from ..fim import mine_itemsets
     from ..fim.engine import ALGORITHMS
     from ..io.results import write_itemsets
     from ..io.synthetic import transactions
-    tx = transactions(200, seed=0, n_items=30, avg_len=5.0)
-    for algorithm in ALGORITHMS:
-        res = mine_itemsets(tx, 0.05, algorithm, comm=comm,
-                            result_on="root" if comm.size > 1 else "all")
+    result_on = "root" if comm.size > 1 else "all"
+    dense = transactions(200, seed=0, n_items=30, avg_len=5.0)
+    sparse = transactions(1000, seed=1, n_items=1000, avg_len=8.0, n_patterns=500)
+    wide = np.random.default_rng(2).random((300, 80)) < 0.25   # 80 items: two mask words
+    wide[:100, :8] = True
+    wide = [np.flatnonzero(row).tolist() for row in wide]
+    sets = {"dense": (dense, 0.05), "sparse": (sparse, 0.003), "wide": (wide, 0.12)}
+    for tx, support in sets.values():
+        for algorithm in ALGORITHMS:
+            res = mine_itemsets(tx, support, algorithm, comm=comm, result_on=result_on)
     if comm.is_root:
         write_itemsets(folder / "i.h5", res)   # the HDF5 result's relabelling
+    for settings, algorithms, names in _size_paths():
+        with _thresholds(*settings):
+            for name in names:
+                for algorithm in algorithms:
+                    mine_itemsets(*sets[name], algorithm, comm=comm, result_on=result_on)
+
+
+def _size_paths():
+    """(thresholds, algorithms, sets) that force, on a tiny set, a path a large one takes
+    by its size: apriori's counting paths for sparse data (a tiny set switches to bitsets
+    at once; here tid-lists throughout: level 2 by often pairs, every parent by
+    intersection, by occurrence deliver, the two mixed; then the switch to bitsets and
+    streamed rows), and for the FP miners stores and working arrays grown from a few
+    entries, and rounds of a few items, each of several builds."""
+    from ..fim import count_distribution as cd
+    from ..fim import pfp
+    from ..kernels import intersect, projected
+    lists = {"BITS_FROM": 0}
+    apriori, fp, every = ("apriori",), ("fpgrowth", "fpmax", "fpclose"), ("dense", "sparse", "wide")
+    rounds = {"MIN_ROUND": 64, "ROUND_SHARE": 1 << 40, "BATCH_WEIGHT": 16}
+    return (((cd, {"TRIANGLE": 0}), (intersect, lists)), apriori, ("sparse",)), \
+        (((intersect, {**lists, "WEIGHT": 10**9, "TRY_PRUNE": 0.0}),), apriori, ("sparse",)), \
+        (((intersect, {**lists, "WEIGHT": 0, "TRY_PRUNE": 0.0}),), apriori, ("sparse",)), \
+        (((intersect, lists),), apriori, ("sparse",)), \
+        (((intersect, {"BITS_FROM": 10**6}),), apriori, ("sparse",)), \
+        (((cd, {"FLOOR": 0, "LISTS": 0.0}),), apriori, ("sparse",)), \
+        (((projected, {"START_SMALL": True}),), fp, every), \
+        (((pfp, rounds),), fp, every)
+
+
+@contextlib.contextmanager
+def _thresholds(*settings):
+    """Each ``(module, {name: value})`` of ``settings`` set inside the block."""
+    was = [(module, {name: getattr(module, name) for name in values})
+           for module, values in settings]
+    try:
+        for module, values in settings:
+            for name, value in values.items():
+                setattr(module, name, value)
+        yield
+    finally:
+        for module, values in was:
+            for name, value in values.items():
+                setattr(module, name, value)
 
 
 def _train(folder: Path, comm) -> None:
