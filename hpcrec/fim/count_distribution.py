@@ -258,7 +258,7 @@ def _level(frequent: np.ndarray, sizes: np.ndarray, counter, k: int, minc: int, 
     n, lo, budget, seen, stop = len(frequent), 0, BLOCK, 0, False
     lists = isinstance(counter, IntersectingCounter)
     while lo < n:
-        hi = max(lo + 1, min(n, int(np.searchsorted(work, work[lo] + budget, "right")) - 1))
+        hi = _block_end(work, lo, n, budget)
         found = None
         if lists and comm.size == 1:   # final counts: the frequent sets without candidates
             with comm.collective_errors(), timer.phase("count"):
@@ -300,6 +300,12 @@ def _level(frequent: np.ndarray, sizes: np.ndarray, counter, k: int, minc: int, 
         counter.next_level()
         joins = int(partners.sum())
     return *found_sets.level(), seen, joins, stop
+
+
+def _block_end(work: np.ndarray, lo: int, end: int, budget: int) -> int:
+    """The parent after a block from parent ``lo`` of about ``budget`` joins (``work``:
+    the parents' cumulative joins + 1), at least one parent and at most up to ``end``."""
+    return max(lo + 1, min(end, int(np.searchsorted(work, work[lo] + budget, "right")) - 1))
 
 
 def _next_budget(budget: int, n: int) -> int:
@@ -352,7 +358,7 @@ def _shared_level(frequent: np.ndarray, sizes: np.ndarray, counter, k: int, minc
     lo, budget, seen = a, BLOCK, 0
     with comm.collective_errors():
         while lo < b:
-            hi = max(lo + 1, min(b, int(np.searchsorted(work, work[lo] + budget, "right")) - 1))
+            hi = _block_end(work, lo, b, budget)
             with timer.phase("mine"):
                 guard.check(int(work[hi] - work[lo]), f"candidate generation at level {k + 1}")
                 per_row, last = C.prune_joins(frequent, partners, lo, hi, unpruned)

@@ -228,7 +228,7 @@ def mine_itemsets(source, min_support: float, algorithm: str = "fpgrowth", max_l
         levels, counts, starts, partial, done = count_distribution.mine(
             prep, max_len, comm, device, control, timer, guard)
         with comm.collective_errors():   # the records and their canonical order make copies
-            guard.check(2 * sum(len(c) * (f[:1].nbytes + 8) for f, c in zip(levels, counts)),
+            guard.check(2 * sum(len(c) * (f.itemsize * f.shape[1] + 8) for f, c in zip(levels, counts)),
                         "ordering the itemsets found")
         with timer.phase("mine"):   # each rank orders its share of the levels
             recs = level_records(levels, counts, starts, prep.order, form)

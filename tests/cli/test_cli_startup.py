@@ -137,7 +137,7 @@ def test_warmup_mine_leaves_nothing_to_compile(run_cli, tmp_path):
     and on a dense one compiles no kernel: a batch job on a fresh node pays for none (a
     warm-up on one tiny dense set had left 103 functions, 15 s, to a first sparse
     apriori run on retail.dat)."""
-    env = {"NUMBA_CACHE_DIR": str(tmp_path / "numba-cache")}
+    env = {"NUMBA_CACHE_DIR": str(tmp_path / "numba-cache"), "PYTHONPYCACHEPREFIX": str(tmp_path / "pyc")}
     rc, _, err = run_cli("warmup", "mine", env=env, timeout=900)
     assert rc == 0 and "mine: kernels ready" in err, err
     rc, out, err = run_command([sys.executable, "-c", FIRST_RUNS], env, timeout=300)
